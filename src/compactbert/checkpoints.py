@@ -1,0 +1,158 @@
+"""Finding a model folder (built-in name, local path or Hub id) and reading selected tensors from its weights.
+
+Weights are read from safetensors, tensor by tensor, so a caller that needs a few layers of a large checkpoint
+never holds the rest in memory. Pickle checkpoints (`pytorch_model.bin`) can run code when loaded: they are
+refused unless the caller opts in with `allow_pickle=True`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+
+from .assets import BUILTIN_MODELS, builtin_model_path
+
+SAFE_WEIGHTS = "model.safetensors"
+SAFE_INDEX = "model.safetensors.index.json"
+PICKLE_WEIGHTS = "pytorch_model.bin"
+PICKLE_INDEX = "pytorch_model.bin.index.json"
+# files a model folder needs besides weights: config, tokenizer
+HUB_PATTERNS = ["*.json", "*.txt", "*.model", "*.safetensors"]
+
+
+def resolve_model_folder(source: str | os.PathLike, revision: str | None = None, allow_pickle: bool = False) -> Path:
+    """A local folder holding `source`: a built-in name (`"minilm"`), a local folder, or a Hub repo id.
+
+    A Hub id is fetched with `huggingface_hub.snapshot_download` (config, tokenizer and safetensors files only,
+    plus pickle weights when `allow_pickle`), which honours `HF_ENDPOINT`, `HF_HUB_OFFLINE` and the cache.
+    """
+    text = os.fspath(source)
+    if text in BUILTIN_MODELS:
+        return builtin_model_path(text)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return path
+    if path.exists():
+        raise ValueError(f"{path} is a file; expected a model folder (config.json + weights) or a Hub repo id")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        HFValidationError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+    )
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(text)
+    except HFValidationError:
+        raise FileNotFoundError(f"model folder {path} does not exist (and '{text}' is not a Hub repo id)") from None
+
+    patterns = HUB_PATTERNS + (["*.bin"] if allow_pickle else [])
+    try:
+        return Path(snapshot_download(text, revision=revision, allow_patterns=patterns))
+    except RepositoryNotFoundError as err:
+        raise FileNotFoundError(f"'{text}' is neither a local folder nor a model repo on the Hub") from err
+    except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:
+        raise FileNotFoundError(
+            f"'{text}' is not a local folder, and fetching it from the Hub failed ({type(err).__name__}: {err}). "
+            "Offline, give a local folder or a built-in name: " + ", ".join(BUILTIN_MODELS)
+        ) from err
+
+
+def weight_files(folder: Path, allow_pickle: bool = False) -> list[Path]:
+    """The weight files of a model folder: safetensors (single or sharded), or pickle when allowed."""
+    for single, index in ((SAFE_WEIGHTS, SAFE_INDEX), (PICKLE_WEIGHTS, PICKLE_INDEX)):
+        if single == PICKLE_WEIGHTS and ((folder / single).exists() or (folder / index).exists()) and not allow_pickle:
+            raise ValueError(
+                f"{folder} holds only pickle weights ({PICKLE_WEIGHTS}); loading pickle can execute arbitrary code. "
+                "Convert the checkpoint to safetensors, or opt in with allow_pickle=True (--allow-pickle) if you "
+                "trust its source."
+            )
+        if (folder / single).exists():
+            return [folder / single]
+        if (folder / index).exists():
+            try:
+                weight_map = json.loads((folder / index).read_text())["weight_map"]
+            except (json.JSONDecodeError, KeyError) as err:
+                raise ValueError(f"{folder / index} is not a valid weight index: {err}") from err
+            return [folder / name for name in sorted(set(weight_map.values()))]
+    raise FileNotFoundError(f"no weights in {folder}: expected {SAFE_WEIGHTS} or {SAFE_INDEX}")
+
+
+def read_tensors(
+    folder: Path, rename: Callable[[str], str | None], allow_pickle: bool = False
+) -> dict[str, torch.Tensor]:
+    """Read the tensors whose names `rename` maps to a new name (`None` = skip), without touching the rest."""
+    tensors: dict[str, torch.Tensor] = {}
+    for path in weight_files(folder, allow_pickle):
+        if not path.exists():
+            raise FileNotFoundError(f"weight shard {path} is listed in the index but missing")
+        if path.suffix == ".safetensors":
+            tensors.update(_read_safetensors(path, rename))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            tensors.update({new: t for k, t in state.items() if (new := rename(k)) is not None})
+    return tensors
+
+
+def _read_safetensors(path: Path, rename: Callable[[str], str | None]) -> dict[str, torch.Tensor]:
+    try:
+        with safe_open(path, framework="pt") as f:
+            return {new: f.get_tensor(k) for k in f.keys() if (new := rename(k)) is not None}
+    except SafetensorError as err:
+        raise ValueError(f"{path} is not a readable safetensors file (corrupt or truncated?): {err}") from err
+
+
+def parameter_count(folder: Path, allow_pickle: bool = False) -> int:
+    """Number of floating-point values stored in a folder's weights, read from the file headers only."""
+    total = 0
+    for path in weight_files(folder, allow_pickle):
+        if path.suffix != ".safetensors":
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            total += sum(t.numel() for t in state.values() if t.is_floating_point())
+            continue
+        try:
+            with safe_open(path, framework="pt") as f:
+                for key in f.keys():
+                    piece = f.get_slice(key)
+                    if piece.get_dtype().startswith(("F", "BF")):
+                        total += int(torch.Size(piece.get_shape()).numel())
+        except SafetensorError as err:
+            raise ValueError(f"{path} is not a readable safetensors file (corrupt or truncated?): {err}") from err
+    return total
+
+
+def describe_model(source: str | os.PathLike, allow_pickle: bool = False) -> dict:
+    """What a model folder (or built-in name) holds: architecture, size and, for a ShrunkBert, its provenance."""
+    from transformers import AutoConfig
+
+    folder = resolve_model_folder(source, allow_pickle=allow_pickle)
+    if not (folder / "config.json").exists():
+        raise FileNotFoundError(f"{folder} has no config.json; expected a saved transformers model folder")
+    config = AutoConfig.from_pretrained(folder)
+    info = {
+        "path": str(folder),
+        "model_type": config.model_type,
+        "architecture": (config.architectures or ["?"])[0],
+        "num_hidden_layers": config.num_hidden_layers,
+        "hidden_size": config.hidden_size,
+        "parameters": parameter_count(folder, allow_pickle=allow_pickle),
+    }
+    if hasattr(config, "kept_layers"):
+        info["provenance"] = {
+            key: getattr(config, key)
+            for key in (
+                "source_model",
+                "drop_strategy",
+                "source_num_hidden_layers",
+                "kept_layers",
+                "layer_contributions",
+            )
+        }
+    return info

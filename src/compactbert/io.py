@@ -1,0 +1,56 @@
+"""Writing output folders all-or-nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def write_folder_atomically(output: str | os.PathLike, write: Callable[[Path], None], overwrite: bool = False) -> Path:
+    """Call `write(tmp)` to fill a temporary sibling folder, then move it to `output` in one rename.
+
+    If `write` raises, nothing is left behind (and an existing `output` is untouched). An existing `output` is
+    refused unless `overwrite` is true.
+    """
+    output = Path(output).absolute()
+    if output.exists() and not overwrite:
+        raise FileExistsError(
+            f"output folder {output} already exists; choose another or pass overwrite=True (--overwrite)"
+        )
+    if output.exists() and not output.is_dir():
+        raise FileExistsError(f"output {output} exists and is not a folder")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.partial-", dir=output.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes the folder private; the result should not be
+    try:
+        write(tmp)
+        if output.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old-", dir=output.parent))
+            os.replace(output, old / "previous")
+            os.replace(tmp, output)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, output)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return output
+
+
+def save_model(model, output: str | os.PathLike, tokenizer=None, overwrite: bool = False) -> Path:
+    """Save a model (safetensors + config, and for compactbert families their remote code) and its tokenizer.
+
+    All or nothing: a failure mid-save leaves no folder behind; an existing folder is refused unless `overwrite`.
+    """
+
+    def write(folder: Path) -> None:
+        model.save_pretrained(folder)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(folder)
+
+    return write_folder_atomically(output, write, overwrite=overwrite)

@@ -1,0 +1,62 @@
+"""Per-layer contribution scores: how much each layer changes the [CLS] representation (Poor Man's BERT, sec. 3.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from tqdm.auto import tqdm
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+
+@torch.inference_mode()
+def layer_contributions(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    batch_size: int = 16,
+    max_length: int = 128,
+    progress: bool = True,
+) -> list[float]:
+    """Mean cosine similarity between each layer's input and output at [CLS], over `texts`.
+
+    A score near 1 means the layer barely changes the [CLS] representation, so it contributes little and the
+    `"contribution"` strategy drops it first.
+
+    Args:
+        model: a BERT-architecture model (any head; its encoder is scored).
+        tokenizer: the model's tokenizer.
+        texts: calibration texts (a few dozen in-domain texts are enough to rank layers).
+        batch_size: texts per forward pass.
+        max_length: texts are truncated to this many tokens.
+        progress: show a progress bar.
+
+    Returns:
+        One score per layer, bottom (index 0) to top.
+    """
+    texts = [t for t in texts if isinstance(t, str) and t.strip()]
+    if not texts:
+        raise ValueError("layer_contributions needs at least one non-empty calibration text")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    encoder = model.base_model
+    was_training = encoder.training
+    encoder.eval()
+    device = next(encoder.parameters()).device
+    totals: torch.Tensor | None = None
+    try:
+        for start in tqdm(range(0, len(texts), batch_size), desc="layer contributions", disable=not progress):
+            batch = tokenizer(
+                list(texts[start : start + batch_size]),
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            ).to(device)
+            hidden = encoder(**batch, output_hidden_states=True).hidden_states  # L+1 x (batch, seq, hidden)
+            cls = torch.stack([h[:, 0].float() for h in hidden])  # (L+1, batch, hidden)
+            sims = torch.nn.functional.cosine_similarity(cls[:-1], cls[1:], dim=-1).sum(dim=1)  # (L,)
+            totals = sims if totals is None else totals + sims
+    finally:
+        encoder.train(was_training)
+    return (totals / len(texts)).tolist()
