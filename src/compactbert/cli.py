@@ -16,7 +16,9 @@ def _int_list(text: str) -> list[int]:
     try:
         return [int(part) for part in text.replace(" ", "").split(",") if part]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated 0-based layer indices like 0,2,4; got '{text}'")
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated 0-based layer indices like 0,2,4; got '{text}'"
+        ) from None
 
 
 def _read_calibration_file(path: str) -> list[str]:

@@ -170,7 +170,7 @@ def _shrunk_config(config, kept, strategy, source_name, scores) -> ShrunkBertCon
         contributions = config.layer_contributions
         if scores is not None:
             contributions = [None] * total
-            for i, score in zip(earlier, scores):
+            for i, score in zip(earlier, scores, strict=True):
                 contributions[i] = score
     else:
         kept_in_source, total, contributions = list(kept), config.num_hidden_layers, scores

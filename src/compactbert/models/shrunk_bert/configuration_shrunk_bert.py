@@ -69,7 +69,7 @@ class ShrunkBertConfig(BertConfig):
             )
         if len(set(kept)) != len(kept):
             raise ValueError(f"kept_layers must be unique, got {kept}.")
-        if any(b <= a for a, b in zip(kept, kept[1:])):
+        if any(b <= a for a, b in zip(kept, kept[1:], strict=False)):
             raise ValueError(f"kept_layers must be increasing (source order is preserved), got {kept}.")
         if kept and (kept[0] < 0 or kept[-1] >= total):
             raise ValueError(
