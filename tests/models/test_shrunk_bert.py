@@ -10,13 +10,14 @@ import textwrap
 import pytest
 import torch
 import transformers
-from conftest import TEXTS, make_bert, tiny_config
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, BertConfig, pipeline
 
 import compactbert
 from compactbert import ShrunkBertConfig, save_model, shrink
 from compactbert.models import register_family
 from compactbert.models.shrunk_bert import AUTO_CLASSES
+
+from conftest import TEXTS, make_bert, tiny_config
 
 HEAD_CLASSES = sorted(AUTO_CLASSES.items())
 
@@ -185,8 +186,8 @@ def test_text_classification_pipeline_loads_the_saved_folder(saved_classifier):
     classify = pipeline("text-classification", model=str(folder))
     results = classify(TEXTS)
     assert [r["label"] for r in results] == [
-        model.config.id2label[int(i)] for i in model(**classify.tokenizer(TEXTS, padding=True, return_tensors="pt"))
-        .logits.argmax(-1)
+        model.config.id2label[int(i)]
+        for i in model(**classify.tokenizer(TEXTS, padding=True, return_tensors="pt")).logits.argmax(-1)
     ]
     assert all(r["label"] in {"negative", "positive"} for r in results)
 

@@ -9,13 +9,14 @@ import textwrap
 import pytest
 import torch
 import transformers
-from conftest import TEXTS, make_bert, make_tokenizer, tiny_config
 from safetensors.torch import save_file
 from transformers import BertForSequenceClassification, BertModel
 
 import compactbert
 from compactbert import layer_contributions, save_model, select_layers, shrink
 from compactbert.io import write_folder_atomically
+
+from conftest import TEXTS, make_bert, make_tokenizer, tiny_config
 from test_strategies import PAPER_TABLE_L12, kept_from_paper_drops
 
 
@@ -221,7 +222,9 @@ def test_sharded_checkpoint(tmp_path, batch):
     assert (tmp_path / "sharded" / "model.safetensors.index.json").exists()
     model = shrink(tmp_path / "sharded", "odd-alternate", 2)
     with torch.inference_mode():
-        assert torch.equal(model(**batch).last_hidden_state, shrink(source, "odd-alternate", 2)(**batch).last_hidden_state)
+        assert torch.equal(
+            model(**batch).last_hidden_state, shrink(source, "odd-alternate", 2)(**batch).last_hidden_state
+        )
 
 
 # ---------------------------------------------------------------- saving all or nothing
@@ -321,7 +324,9 @@ def test_shrinking_from_a_folder_reads_only_the_kept_layers(tmp_path):
     full, small = measure("full"), measure("shrink")
     grew_full, grew_small = full["peak"] - full["base"], small["peak"] - small["base"]
     assert full["size"] > 300 and small["size"] < 60
-    print(f"peak RSS growth: whole load {grew_full:.0f} MiB, shrink {grew_small:.0f} MiB (result {small['size']:.0f} MiB)")
+    print(
+        f"peak RSS growth: whole load {grew_full:.0f} MiB, shrink {grew_small:.0f} MiB (result {small['size']:.0f} MiB)"
+    )
     assert grew_full > 0.9 * full["size"], (grew_full, full["size"])  # the measurement sees a whole-model load
     assert grew_small < 2.5 * small["size"], (grew_small, small["size"])  # about the result, not the source
     assert grew_small < 0.5 * grew_full, (grew_small, grew_full)

@@ -1,0 +1,104 @@
+"""`compactbert shrink` and `compactbert info`, in-process and through the installed console script."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from transformers import AutoModel, AutoTokenizer, BertForSequenceClassification
+
+from compactbert import STRATEGIES
+from compactbert.cli import main
+
+from conftest import TEXTS, make_bert
+
+
+@pytest.fixture
+def source(tmp_path, tokenizer):
+    folder = tmp_path / "src"
+    make_bert(BertForSequenceClassification).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_shrink_saves_a_ready_model_and_prints_the_summary(source, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["shrink", str(source), "--strategy", "top", "--drop", "6", "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "kept:       [0, 1, 2, 3, 4, 5]" in printed
+    assert "dropped:    [6, 7, 8, 9, 10, 11]" in printed
+    assert "parameters:" in printed and "->" in printed
+    model = AutoModel.from_pretrained(out)
+    assert model.config.kept_layers == [0, 1, 2, 3, 4, 5]
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    assert tokenizer(TEXTS[0])["input_ids"] == AutoTokenizer.from_pretrained(source)(TEXTS[0])["input_ids"]
+
+
+def test_shrink_explicit_and_contribution(source, tmp_path, capsys):
+    assert main(["shrink", str(source), "--keep-layers", "0,4,8", "-o", str(tmp_path / "a")]) == 0
+    assert "kept:       [0, 4, 8]" in capsys.readouterr().out
+    calibration = tmp_path / "texts.txt"
+    calibration.write_text("\n".join(TEXTS) + "\n\n")
+    args = ["shrink", str(source), "--strategy", "contribution", "--drop", "4", "--calibration-file", str(calibration)]
+    assert main([*args, "-o", str(tmp_path / "b")]) == 0
+    printed = capsys.readouterr().out
+    assert "[CLS] in/out cosine per source layer:" in printed
+    assert len(json.loads((tmp_path / "b" / "config.json").read_text())["layer_contributions"]) == 12
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--drop", "12"], r"must be in \[1, 11\]"),
+        (["--keep-layers", "0,99"], r"in \[0, 11\]"),
+        (["--strategy", "contribution", "--drop", "2", "--calibration-file", "/nonexistent.txt"], "does not exist"),
+        ([], "give --drop K"),
+    ],
+)
+def test_shrink_bad_input_exits_2_with_a_message(source, tmp_path, capsys, extra, message):
+    assert main(["shrink", str(source), "-o", str(tmp_path / "out"), *extra]) == 2
+    assert pytest.importorskip("re").search(message, capsys.readouterr().err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_strategy_is_rejected_with_the_choices(source, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["shrink", str(source), "--strategy", "topp", "--drop", "2", "-o", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'topp'" in err and all(name in err for name in STRATEGIES)
+
+
+def test_existing_output_needs_overwrite(source, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert main(["shrink", str(source), "--drop", "2", "-o", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err and (out / "keep.txt").exists()
+    assert main(["shrink", str(source), "--drop", "2", "-o", str(out), "--overwrite"]) == 0
+    assert not (out / "keep.txt").exists()
+
+
+def test_info_lists_the_registry_and_describes_a_folder(source, tmp_path, capsys):
+    assert main(["info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert list(info["strategies"]) == list(STRATEGIES) and "shrunk_bert" in info["families"]
+    assert main(["shrink", str(source), "--strategy", "bottom", "--drop", "3", "-o", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "shrunk_bert" in printed and "drop_strategy      bottom" in printed
+    assert "           0  dropped" in printed and "          11  kept" in printed
+
+
+def test_console_script_is_installed(source, tmp_path):
+    script = Path(sys.executable).parent / "compactbert"  # installed next to the interpreter by pip
+    assert script.exists(), "the compactbert console script is not installed: pip install -e ."
+    done = subprocess.run(
+        [str(script), "shrink", str(source), "--strategy", "odd-alternate", "--drop", "2", "-o", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "kept:       [0, 1, 2, 3, 4, 5, 6, 7, 9, 11]" in done.stdout
