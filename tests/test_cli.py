@@ -11,7 +11,7 @@ from transformers import AutoModel, AutoTokenizer, BertForSequenceClassification
 from compactbert import STRATEGIES
 from compactbert.cli import main
 
-from conftest import TEXTS, make_bert
+from helpers import TEXTS, make_bert
 
 
 @pytest.fixture
@@ -102,3 +102,11 @@ def test_console_script_is_installed(source, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "kept:       [0, 1, 2, 3, 4, 5, 6, 7, 9, 11]" in done.stdout
+
+
+def test_shrink_from_a_hub_id_saves_model_and_tokenizer(hub, source, tmp_path, capsys):
+    hub.create_model_repo("org/bert12", source)
+    assert main(["shrink", "org/bert12", "--strategy", "symmetric", "--drop", "4", "-o", str(tmp_path / "o")]) == 0
+    assert "source:     org/bert12 (12 layers)" in capsys.readouterr().out
+    assert (tmp_path / "o" / "tokenizer.json").exists()
+    assert AutoModel.from_pretrained(tmp_path / "o").config.kept_layers == [0, 1, 2, 3, 8, 9, 10, 11]

@@ -5,7 +5,8 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from compactbert import STRATEGIES, shrink
-from compactbert.assets import builtin_model_path, default_calibration_texts
+from compactbert.assets import builtin_model_path
+from compactbert.data.builtin import default_calibration_texts
 
 pytestmark = pytest.mark.slow
 

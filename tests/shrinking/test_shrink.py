@@ -16,8 +16,7 @@ import compactbert
 from compactbert import layer_contributions, save_model, select_layers, shrink
 from compactbert.io import write_folder_atomically
 
-from conftest import TEXTS, make_bert, make_tokenizer, tiny_config
-from test_strategies import PAPER_TABLE_L12, kept_from_paper_drops
+from helpers import PAPER_TABLE_L12, TEXTS, kept_from_paper_drops, make_bert, make_tokenizer, tiny_config
 
 
 @pytest.fixture
@@ -330,3 +329,23 @@ def test_shrinking_from_a_folder_reads_only_the_kept_layers(tmp_path):
     assert grew_full > 0.9 * full["size"], (grew_full, full["size"])  # the measurement sees a whole-model load
     assert grew_small < 2.5 * small["size"], (grew_small, small["size"])  # about the result, not the source
     assert grew_small < 0.5 * grew_full, (grew_small, grew_full)
+
+
+# ---------------------------------------------------------------- Hub ids, through a local stand-in of the Hub API
+
+
+def test_shrink_a_hub_id(hub, bert_folder, batch):
+    source, folder = bert_folder
+    (folder / "pytorch_model.bin").write_bytes(b"not fetched: pickle is not requested")
+    hub.create_model_repo("org/bert12", folder)
+    model = shrink("org/bert12", "top", 4)
+    assert model.config.source_model == "org/bert12" and model.config.kept_layers == list(range(8))
+    with torch.inference_mode():
+        assert torch.equal(model(**batch).logits, shrink(source, "top", 4)(**batch).logits)
+    fetched = {r.path.rsplit("/", 1)[-1] for r in hub.requests_matching(None, "/resolve/")}
+    assert {"config.json", "model.safetensors"} <= fetched and "pytorch_model.bin" not in fetched
+
+
+def test_unknown_hub_id_is_a_clear_error(hub):
+    with pytest.raises(FileNotFoundError, match="'org/missing' is neither a local folder nor a model repo"):
+        shrink("org/missing", "top", 1)

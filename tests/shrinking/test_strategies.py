@@ -7,30 +7,7 @@ from hypothesis import strategies as st
 from compactbert import STRATEGIES, select_layers
 from compactbert.shrinking.strategies import explicit_layers, num_drop_above
 
-
-def kept_from_paper_drops(num_layers, dropped_1_based):
-    """The issue's table names dropped layers 1..L; kept indices are 0-based."""
-    return [i for i in range(num_layers) if i + 1 not in dropped_1_based]
-
-
-# Poor Man's BERT's strategies for L = 12, as dropped paper layer numbers (1-based).
-PAPER_TABLE_L12 = {
-    ("top", 2): {11, 12},
-    ("top", 4): {9, 10, 11, 12},
-    ("top", 6): {7, 8, 9, 10, 11, 12},
-    ("bottom", 2): {1, 2},
-    ("bottom", 4): {1, 2, 3, 4},
-    ("bottom", 6): {1, 2, 3, 4, 5, 6},
-    ("even-alternate", 2): {12, 10},
-    ("even-alternate", 4): {12, 10, 8, 6},
-    ("even-alternate", 6): {12, 10, 8, 6, 4, 2},
-    ("odd-alternate", 2): {11, 9},
-    ("odd-alternate", 4): {11, 9, 7, 5},
-    ("odd-alternate", 6): {11, 9, 7, 5, 3, 1},
-    ("symmetric", 2): {6, 7},
-    ("symmetric", 4): {5, 6, 7, 8},
-    ("symmetric", 6): {4, 5, 6, 7, 8, 9},
-}
+from helpers import PAPER_TABLE_L12, kept_from_paper_drops
 
 
 @pytest.mark.parametrize(("strategy", "num_drop"), sorted(PAPER_TABLE_L12))

@@ -10,8 +10,9 @@ from pathlib import Path
 import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from ..assets import BUILTIN_MODELS, default_calibration_texts
+from ..assets import BUILTIN_MODELS
 from ..checkpoints import read_tensors, resolve_model_folder
+from ..data.builtin import default_calibration_texts
 from ..models.shrunk_bert import BERT_TO_SHRUNK, ShrunkBertConfig, ShrunkBertPreTrainedModel
 from .contributions import layer_contributions
 from .strategies import explicit_layers, get_strategy, select_layers

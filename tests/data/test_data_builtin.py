@@ -1,0 +1,193 @@
+"""The built-in offline sets: BBC News and Rotten Tomatoes."""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import io
+from collections import Counter
+from pathlib import Path
+
+import datasets
+import pytest
+from data_checks import assert_disjoint, assert_stratified, split_keys
+
+from compactbert.data import BUILTIN_TASKS, Task, list_builtin_tasks, load_task, register_builtin_task, texts
+from compactbert.data.builtin import BuiltinTask, find_rotten_tomatoes, read_bbc_news
+
+BBC_COUNTS = {"business": 510, "entertainment": 386, "politics": 417, "sport": 511, "tech": 401}
+
+
+@pytest.fixture(scope="module")
+def bbc() -> Task:
+    return load_task("bbc-news")
+
+
+@pytest.fixture(scope="module")
+def rotten_tomatoes_file() -> Path:
+    try:
+        return find_rotten_tomatoes()
+    except FileNotFoundError:
+        pytest.skip("the Rotten Tomatoes data file (shared/data/rotten_tomatoes) is not on this machine")
+
+
+def test_list_builtin_tasks():
+    assert list_builtin_tasks() == ["bbc-news", "rotten-tomatoes"]
+
+
+@pytest.mark.parametrize("name", list_builtin_tasks())
+def test_builtin_task_shape(name, request):
+    if name == "rotten-tomatoes":
+        request.getfixturevalue("rotten_tomatoes_file")
+    task = load_task(name)
+    assert list(task.dataset) == ["train", "validation", "test"]
+    assert task.label_names == list(BUILTIN_TASKS[name].label_names)
+    for split in task.dataset.values():
+        assert split.column_names == ["text", "label"]
+        assert split.features["label"].names == task.label_names
+        assert all(isinstance(t, str) and t.strip() == t and t for t in split["text"])
+    total = sum(split.num_rows for split in task.dataset.values())
+    assert task.dataset["test"].num_rows == pytest.approx(0.1 * total, abs=10)
+    assert task.dataset["validation"].num_rows == pytest.approx(0.1 * total, abs=10)
+    assert_disjoint(task)
+    assert_stratified(task, tolerance=0.02)
+
+
+def test_register_refuses_duplicate_name():
+    with pytest.raises(ValueError, match="'bbc-news' is already registered"):
+        register_builtin_task(BuiltinTask("bbc-news", "again", ("a", "b"), read_bbc_news))
+
+
+def test_bbc_news_sizes_and_label_counts(bbc):
+    assert bbc.label_names == ["business", "entertainment", "politics", "sport", "tech"]
+    counts = Counter()
+    for split in bbc.dataset.values():
+        counts.update(bbc.label_names[i] for i in split["label"])
+    assert counts == BBC_COUNTS
+    # documented in compactbert.data's docstring: keep them in sync
+    assert {name: split.num_rows for name, split in bbc.dataset.items()} == {
+        "train": 1784,
+        "validation": 220,
+        "test": 221,
+    }
+
+
+def test_bbc_news_texts_match_their_topics(bbc):
+    sport = bbc.label_names.index("sport")
+    train = bbc.dataset["train"]
+    first_sport = next(t for t, y in zip(train["text"], train["label"], strict=True) if y == sport)
+    folder_texts, labels = read_bbc_news()
+    assert labels[folder_texts.index(first_sport)] == sport
+    # one article (sports/199.txt) is Windows-1252, not UTF-8: it must decode, with no replacement characters
+    assert not any("\ufffd" in t for t in folder_texts)
+    assert any("a £15.8m signing" in t for t, y in zip(folder_texts, labels, strict=True) if y == sport)
+
+
+def test_bbc_news_duplicates_stay_in_one_split(bbc):
+    # the corpus repeats 101 articles (100 exactly, 1 up to case); they must not leak between splits
+    keys = split_keys(bbc)
+    assert 2225 - len(set().union(*keys.values())) == 101
+    assert_disjoint(bbc)
+
+
+def test_splits_are_fixed_by_the_seed(bbc):
+    again = load_task("bbc-news", seed=42)
+    other = load_task("bbc-news", seed=7)
+    for name in bbc.dataset:
+        assert again.dataset[name]["text"] == bbc.dataset[name]["text"]
+    assert set(other.dataset["test"]["text"]) != set(bbc.dataset["test"]["text"])
+    assert_stratified(other, tolerance=0.02)
+
+
+def test_split_fractions_are_parameters():
+    task = load_task("bbc-news", validation_size=0.2, test_size=0.3)
+    sizes = {name: split.num_rows for name, split in task.dataset.items()}
+    assert sum(sizes.values()) == 2225
+    assert sizes["test"] == pytest.approx(0.3 * 2225, abs=15)
+    assert sizes["validation"] == pytest.approx(0.2 * 2225, abs=15)
+
+
+def test_bbc_news_from_a_given_folder(tmp_path):
+    for topic in ("business", "entertainment", "politics", "sports", "tech"):
+        (tmp_path / topic).mkdir()
+        for i in range(10):
+            (tmp_path / topic / f"{i:03d}.txt").write_text(f"{topic} story {i}\n\nBody {i}.\n", encoding="utf-8")
+    task = load_task(f"bbc-news:{tmp_path}")
+    labeled = {
+        t: task.label_names[y] for split in task.dataset.values() for t, y in zip(*split[:].values(), strict=True)
+    }
+    assert len(labeled) == 50
+    assert labeled["sports story 3\n\nBody 3."] == "sport"  # the folder is `sports`, the label `sport`
+    assert labeled["tech story 0\n\nBody 0."] == "tech"
+
+
+def test_bbc_news_folder_without_a_topic(tmp_path):
+    (tmp_path / "business").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"no 'entertainment' sub-folder; found \['business'\]"):
+        read_bbc_news(tmp_path)
+
+
+def test_texts_helper(bbc):
+    sample = texts("bbc-news", 12)
+    assert sample == bbc.dataset["train"]["text"][:12]
+    assert len(set(bbc.dataset["train"]["label"][:12])) > 1  # a spread across topics, not one folder
+    assert texts("bbc-news", 5, split="test") == bbc.dataset["test"]["text"][:5]
+    with pytest.raises(ValueError, match="unknown split 'dev'; choose one of: train, validation, test"):
+        texts("bbc-news", 5, split="dev")
+
+
+def test_task_label_maps(bbc):
+    assert bbc.id2label[3] == "sport"
+    assert bbc.label2id["tech"] == 4
+    dataset, names = bbc  # unpacks as a pair
+    assert isinstance(dataset, datasets.DatasetDict) and names is bbc.label_names
+
+
+def _read_rt(path: Path) -> list[dict[str, str]]:
+    with bz2.open(path, "rb") as raw:
+        return list(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline="")))
+
+
+def test_rotten_tomatoes_excludes_plots_and_dedupes(rotten_tomatoes_file):
+    rows = _read_rt(rotten_tomatoes_file)
+    assert Counter(r["category"] for r in rows) == {"fresh": 7403, "rotten": 5405, "plot": 1097}
+    task = load_task("rotten-tomatoes")
+    assert task.label_names == ["negative", "positive"]
+    loaded = {t for split in task.dataset.values() for t in split["text"]}
+    plots = {r["text"].strip() for r in rows if r["category"] == "plot" and r["text"].strip()}
+    assert not loaded & plots
+    reviews = [r for r in rows if r["category"] != "plot"]
+    unique = {" ".join(r["text"].split()).casefold() for r in reviews}
+    assert len(reviews) - len(unique) == 57  # 56 exact repeats + 1 that differs only in case
+    total = sum(split.num_rows for split in task.dataset.values())
+    assert total == len(unique) == 12751
+    assert_disjoint(task)
+    assert {name: split.num_rows for name, split in task.dataset.items()} == {
+        "train": 10200,
+        "validation": 1275,
+        "test": 1276,
+    }
+    fresh = next(r["text"].strip() for r in reviews if r["category"] == "fresh")
+    rotten = next(r["text"].strip() for r in reviews if r["category"] == "rotten")
+    for split in task.dataset.values():
+        by_text = dict(zip(split["text"], split["label"], strict=True))
+        if fresh in by_text:
+            assert task.label_names[by_text[fresh]] == "positive"
+        if rotten in by_text:
+            assert task.label_names[by_text[rotten]] == "negative"
+
+
+def test_rotten_tomatoes_from_a_given_path(rotten_tomatoes_file):
+    by_spec = load_task(f"rotten-tomatoes:{rotten_tomatoes_file}")
+    by_folder = load_task("rotten-tomatoes", data_path=rotten_tomatoes_file.parent)
+    assert by_spec.dataset["test"]["text"] == by_folder.dataset["test"]["text"]
+
+
+def test_rotten_tomatoes_not_found_says_where_and_how(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        find_rotten_tomatoes(search_from=[tmp_path])
+    message = str(info.value)
+    assert str(tmp_path) in message and "shared/data/rotten_tomatoes" in message
+    assert "rotten-tomatoes:/path/to/" in message and "data_path=" in message
+    with pytest.raises(FileNotFoundError, match="missing.csv.bz2 does not exist"):
+        load_task(f"rotten-tomatoes:{tmp_path / 'missing.csv.bz2'}")

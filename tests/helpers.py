@@ -1,0 +1,67 @@
+"""Test helpers shared across folders: tiny random BERTs (hidden 32), a tiny tokenizer, the paper's table."""
+
+from __future__ import annotations
+
+import torch
+from transformers import BertConfig, BertTokenizer
+
+WORDS = (
+    "the a an movie film story news sport music game team good bad great awful boring funny is was are not "
+    "very and of to in it this that with for on plot actor win lose"
+).split()
+VOCAB = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS])}
+TEXTS = [
+    "the movie was very good",
+    "a boring film with a bad plot",
+    "the team win the game",
+    "this is not funny and not great",
+]
+
+
+def tiny_config(num_layers: int = 12, **overrides) -> BertConfig:
+    fields = dict(
+        vocab_size=len(VOCAB),
+        hidden_size=32,
+        num_hidden_layers=num_layers,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=64,
+    )
+    return BertConfig(**(fields | overrides))
+
+
+def make_bert(cls=None, num_layers: int = 12, seed: int = 0, **overrides):
+    """A random BERT of class `cls` (default BertModel) in eval mode, reproducible by seed."""
+    from transformers import BertModel
+
+    torch.manual_seed(seed)
+    return (cls or BertModel)(tiny_config(num_layers, **overrides)).eval()
+
+
+def make_tokenizer() -> BertTokenizer:
+    return BertTokenizer(vocab=dict(VOCAB))
+
+
+def kept_from_paper_drops(num_layers, dropped_1_based):
+    """The issue's table names dropped layers 1..L; kept indices are 0-based."""
+    return [i for i in range(num_layers) if i + 1 not in dropped_1_based]
+
+
+# Poor Man's BERT's strategies for L = 12, as dropped paper layer numbers (1-based).
+PAPER_TABLE_L12 = {
+    ("top", 2): {11, 12},
+    ("top", 4): {9, 10, 11, 12},
+    ("top", 6): {7, 8, 9, 10, 11, 12},
+    ("bottom", 2): {1, 2},
+    ("bottom", 4): {1, 2, 3, 4},
+    ("bottom", 6): {1, 2, 3, 4, 5, 6},
+    ("even-alternate", 2): {12, 10},
+    ("even-alternate", 4): {12, 10, 8, 6},
+    ("even-alternate", 6): {12, 10, 8, 6, 4, 2},
+    ("odd-alternate", 2): {11, 9},
+    ("odd-alternate", 4): {11, 9, 7, 5},
+    ("odd-alternate", 6): {11, 9, 7, 5, 3, 1},
+    ("symmetric", 2): {6, 7},
+    ("symmetric", 4): {5, 6, 7, 8},
+    ("symmetric", 6): {4, 5, 6, 7, 8, 9},
+}
