@@ -80,6 +80,40 @@ def cmd_shrink(args: argparse.Namespace) -> int:
     return 0
 
 
+def _overrides(tokens: list[str]) -> dict:
+    """`--key value` / `--key=value` pairs after the recipe; values are read as YAML (numbers, true, [1, 2])."""
+    import yaml
+
+    fields, i = {}, 0
+    while i < len(tokens):
+        token = tokens[i]
+        if not token.startswith("--") or token == "--":
+            raise ValueError(f"expected --field value after the recipe, got '{token}'")
+        if "=" in token:
+            key, value = token[2:].split("=", 1)
+            i += 1
+        elif i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
+            key, value = token[2:], tokens[i + 1]
+            i += 2
+        else:
+            key, value = token[2:], "true"
+            i += 1
+        fields[key.replace("-", "_")] = yaml.safe_load(value)
+    return fields
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from .finetune import MODEL_SUBDIR, finetune, parse_recipe
+
+    model_args, data_args, training_args = parse_recipe(args.recipe, _overrides(args.overrides))
+    metrics = finetune(model_args, data_args, training_args)
+    for split in ("validation", "test"):
+        m = metrics[split]
+        print(f"{split:10}  accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}  ({data_args.task})")
+    print(f"model:      {training_args.output_dir}/{MODEL_SUBDIR}  (metrics.json inside)")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     import transformers
 
@@ -157,6 +191,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
     p.add_argument("--revision", help="Hub revision when SOURCE is a Hub id")
     p.set_defaults(func=cmd_shrink)
+
+    p = commands.add_parser(
+        "finetune",
+        help="fine-tune (optionally shrink first, optionally LoRA) from a YAML recipe",
+        description="Run a fine-tuning recipe on transformers.Trainer. Keys of the YAML recipe, and --field value "
+        "overrides after it, are fields of ModelArguments, DataArguments and TrainingArguments.",
+    )
+    p.add_argument("recipe", help="YAML recipe, e.g. configs/bbc-news-minilm-top3.yaml")
+    p.add_argument("overrides", nargs=argparse.REMAINDER, help="--field value pairs that override the recipe")
+    p.set_defaults(func=cmd_finetune)
 
     p = commands.add_parser("info", help="what compactbert offers, or what a model folder holds")
     p.add_argument("model", nargs="?", help="a model folder or built-in name; omit to list strategies and families")

@@ -42,15 +42,24 @@ def write_folder_atomically(output: str | os.PathLike, write: Callable[[Path], N
     return output
 
 
-def save_model(model, output: str | os.PathLike, tokenizer=None, overwrite: bool = False) -> Path:
+def save_model(
+    model,
+    output: str | os.PathLike,
+    tokenizer=None,
+    overwrite: bool = False,
+    extra: Callable[[Path], None] | None = None,
+) -> Path:
     """Save a model (safetensors + config, and for compactbert families their remote code) and its tokenizer.
 
     All or nothing: a failure mid-save leaves no folder behind; an existing folder is refused unless `overwrite`.
+    `extra(folder)` may write more files (metrics, a card) into the folder before it appears.
     """
 
     def write(folder: Path) -> None:
         model.save_pretrained(folder)
         if tokenizer is not None:
             tokenizer.save_pretrained(folder)
+        if extra is not None:
+            extra(folder)
 
     return write_folder_atomically(output, write, overwrite=overwrite)

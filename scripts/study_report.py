@@ -1,0 +1,143 @@
+"""Tables and the plot of the layer-drop study, from its results.json (see layer_drop_study.py)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+SOURCE_LAYERS = 6
+STRATEGY_ORDER = ["top", "bottom", "even-alternate", "odd-alternate", "symmetric", "contribution"]
+
+
+def _cells(results: dict) -> dict:
+    """(task, strategy, k) -> list of per-seed rows (fine-tuned), and the no-retraining accuracies."""
+    tuned, frozen = {}, {}
+    for name, row in results["runs"].items():
+        if name.endswith("/no-retraining"):
+            for r in row:
+                frozen.setdefault((r["task"], r["strategy"], r["k"]), []).append(r["test_accuracy_no_retraining"])
+        else:
+            tuned.setdefault((row["task"], row["strategy"], row["k"]), []).append(row)
+    return tuned, frozen
+
+
+def _mean(values):
+    return statistics.fmean(values) if values else float("nan")
+
+
+def _spread(values) -> str:
+    if len(values) < 2:
+        return ""
+    return f" ± {statistics.stdev(values) * 100:.1f} ({min(values) * 100:.1f}–{max(values) * 100:.1f})"
+
+
+def write_report(results: dict, out: Path, ks, seeds) -> None:
+    tuned, frozen = _cells(results)
+    tasks = sorted({t for t, _, _ in tuned})
+    latency = {int(k): v for k, v in results.get("latency", {}).items()}
+    lines = ["# Poor Man's BERT on MiniLM-L6: layer dropping, then fine-tuning", ""]
+    setup = results["setup"]
+    lines += [
+        f"Source: {setup['source']}. Reproduce: `{setup['command']}`.",
+        f"Training: {setup['training']['num_train_epochs']} epoch, batch {setup['training']['per_device_train_batch_size']}, "
+        f"max length {setup['training']['max_length']} (dynamic padding), bf16 autocast, learning rate per task "
+        + ", ".join(f"{t} {v['learning_rate']:g}" for t, v in setup["tasks"].items())
+        + ". Same budget for every model. Splits: `compactbert.data.load_task(task, seed=42)` (80/10/10, stratified);"
+        " accuracy on the held-out **test** split.",
+        "Seeds: "
+        + ", ".join(f"{t}: {len(s)}" for t, s in setup["seeds"].items())
+        + " (mean ± sample std, min–max over seeds). Relative time: forward of a MiniLM-shaped encoder with that many"
+        " layers vs all 6, batch 32 × 128 tokens, interleaved, median of 15 after warm-up, same process"
+        f" ({next(iter(latency.values()))['dtype'] if latency else '?'}, {setup['machine']}).",
+        "",
+    ]
+    header = "| strategy | K | kept (0-based) | params | rel. time |"
+    rule = "|---|---:|---|---:|---:|"
+    for task in tasks:
+        header += f" {task} acc % | Δ full | {task} no retraining % |"
+        rule += "---:|---:|---:|"
+    lines += [header, rule]
+    full = {t: [r["test_accuracy"] for r in tuned.get((t, "full", 0), [])] for t in tasks}
+    rows = [("full", 0)] + [(s, k) for s in STRATEGY_ORDER for k in ks if (tasks[0], s, k) in tuned]
+    for strategy, k in rows:
+        some = next((tuned[(t, strategy, k)][0] for t in tasks if (t, strategy, k) in tuned), None)
+        if some is None:
+            continue
+        kept = ", ".join(map(str, some["kept_layers"])) if strategy != "contribution" else "per task"
+        rel = latency.get(SOURCE_LAYERS - k, {}).get("relative")
+        rel_text = f"{rel:.2f}" if rel else "–"
+        line = f"| {strategy} | {k or '–'} | {kept} | {some['num_parameters'] / 1e6:.1f}M | {rel_text} |"
+        for task in tasks:
+            accs = [r["test_accuracy"] for r in tuned.get((task, strategy, k), [])]
+            delta = (_mean(accs) - _mean(full[task])) * 100 if accs and full[task] else float("nan")
+            no_retrain = frozen.get((task, strategy, k), [])
+            line += f" {_mean(accs) * 100:.1f}{_spread(accs)} | {delta:+.1f} |"
+            line += f" {_mean(no_retrain) * 100:.1f} |" if no_retrain else " – |"
+        lines.append(line)
+    lines += ["", "## How many layers can be dropped (of 6) and stay within 1 / 2 / 3 points of the full model", ""]
+    lines += ["| task | strategy | within 1 | within 2 | within 3 |", "|---|---|---:|---:|---:|"]
+    for task in tasks:
+        base = _mean(full[task])
+        for strategy in STRATEGY_ORDER:
+            row = f"| {task} | {strategy} |"
+            for points in (1, 2, 3):
+                ok = [k for k in ks if (task, strategy, k) in tuned
+                      and (base - _mean([r["test_accuracy"] for r in tuned[(task, strategy, k)]])) * 100 <= points]  # fmt: skip
+                row += f" {max(ok) if ok else 0} |"
+            lines.append(row)
+    contribution = {t: sorted({tuple(r["kept_layers"]) for k in ks for r in tuned.get((t, "contribution", k), [])})
+                    for t in tasks}  # fmt: skip
+    lines += ["", "Contribution strategy, layers kept (0-based) per task: "
+              + "; ".join(f"{t}: {', '.join(str(list(c)) for c in v)}" for t, v in contribution.items())]  # fmt: skip
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    plot(tuned, frozen, tasks, ks, out / "accuracy_vs_layers.png")
+
+
+def plot(tuned, frozen, tasks, ks, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, len(tasks), figsize=(6 * len(tasks), 8), squeeze=False)
+    for col, task in enumerate(tasks):
+        full = [r["test_accuracy"] * 100 for r in tuned.get((task, "full", 0), [])]
+        for row, (title, source) in enumerate(
+            [("fine-tuned after dropping", tuned), ("dropped, not retrained", frozen)]
+        ):
+            ax = axes[row][col]
+            for strategy in STRATEGY_ORDER:
+                points = [
+                    (SOURCE_LAYERS - k, source[(task, strategy, k)]) for k in ks if (task, strategy, k) in source
+                ]
+                if not points:
+                    continue
+                xs = [p[0] for p in points]
+                values = [[(v["test_accuracy"] if isinstance(v, dict) else v) * 100 for v in p[1]] for p in points]
+                means = [statistics.fmean(v) for v in values]
+                errs = [statistics.stdev(v) if len(v) > 1 else 0 for v in values]
+                ax.errorbar(xs, means, yerr=errs, marker="o", capsize=3, label=strategy)
+            if full:
+                ax.axhline(statistics.fmean(full), color="black", linestyle="--", label="full (6 layers)")
+            ax.set_title(f"{task}: {title}")
+            ax.set_xlabel("layers kept (of 6)")
+            ax.set_ylabel("test accuracy (%)")
+            ax.set_xticks(sorted({SOURCE_LAYERS - k for k in ks}))
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if (
+    __name__ == "__main__"
+):  # re-render from a results.json: python scripts/study_report.py docs/results/layer_drop_study
+    folder = Path(sys.argv[1])
+    data = json.loads((folder / "results.json").read_text())
+    all_ks = sorted(
+        {row["k"] for name, row in data["runs"].items() if not name.endswith("no-retraining") and row["k"]}
+    )
+    write_report(data, folder, all_ks, data["setup"]["seeds"])

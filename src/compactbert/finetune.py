@@ -1,0 +1,314 @@
+"""Fine-tuning recipes: (optionally shrink, optionally LoRA) fine-tune a model on a task with `transformers.Trainer`.
+
+A recipe is YAML whose keys are fields of `ModelArguments`, `DataArguments` and `FinetuneArguments` (a
+`TrainingArguments` subclass), parsed with `HfArgumentParser`. The same recipe runs on a CPU, a GPU, and under
+`accelerate launch` / `torchrun`: the Trainer handles devices and processes.
+
+The run folder is `output_dir`: the Trainer's checkpoints and logs go there, and the ready model, its tokenizer,
+its card data and `metrics.json` are written all-or-nothing into `output_dir/model`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from sklearn.metrics import accuracy_score, f1_score
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    HfArgumentParser,
+    Trainer,
+    TrainingArguments,
+)
+
+from .assets import BUILTIN_MODELS
+from .checkpoints import resolve_model_folder
+from .data import load_task
+from .hardware import native_bf16
+from .io import save_model
+from .shrinking import shrink
+from .shrinking.strategies import STRATEGIES
+
+MODEL_SUBDIR = "model"
+
+
+@dataclass
+class ModelArguments:
+    """What to fine-tune: a source model, an optional layer drop before training, and optional LoRA."""
+
+    model: str = field(default="minilm", metadata={"help": "Hub id, local folder, or built-in name (minilm)."})
+    revision: str | None = field(default=None, metadata={"help": "Hub revision of `model`."})
+    shrink_strategy: str | None = field(
+        default=None, metadata={"help": f"Drop layers before fine-tuning: one of {', '.join(STRATEGIES)}."}
+    )
+    shrink_drop: int | None = field(default=None, metadata={"help": "How many layers to drop (K)."})
+    shrink_keep: list[int] | None = field(default=None, metadata={"help": "Explicit 0-based layers to keep."})
+    lora_rank: int = field(default=0, metadata={"help": "LoRA rank; 0 = full fine-tuning."})
+    lora_alpha: float = field(default=16.0, metadata={"help": "LoRA scaling numerator (alpha / rank)."})
+    lora_dropout: float = field(default=0.1, metadata={"help": "Dropout on the LoRA branch."})
+    lora_target_modules: list[str] = field(
+        default_factory=lambda: ["query", "value"], metadata={"help": "Module names that get LoRA adapters."}
+    )
+    calibration_texts: int = field(
+        default=64, metadata={"help": "For shrink_strategy: contribution, score layers on this many training texts."}
+    )
+    allow_pickle: bool = field(default=False, metadata={"help": "Accept pytorch_model.bin (pickle) weights."})
+
+    def __post_init__(self):
+        if self.calibration_texts < 1:
+            raise ValueError(f"calibration_texts must be >= 1, got {self.calibration_texts}")
+        if self.shrink_strategy is not None and self.shrink_strategy not in STRATEGIES:
+            raise ValueError(
+                f"unknown shrink_strategy '{self.shrink_strategy}'; choose one of: {', '.join(STRATEGIES)}"
+            )
+        if self.shrink_strategy is not None and self.shrink_keep is not None:
+            raise ValueError("give shrink_strategy + shrink_drop, or shrink_keep, not both")
+        if (self.shrink_strategy is None) != (self.shrink_drop is None) and self.shrink_keep is None:
+            raise ValueError("shrink_strategy and shrink_drop go together (which layers, and how many)")
+        if self.lora_rank < 0:
+            raise ValueError(f"lora_rank must be >= 0 (0 = full fine-tuning), got {self.lora_rank}")
+        if self.lora_rank and not self.lora_target_modules:
+            raise ValueError("lora_target_modules must name at least one module, e.g. [query, value]")
+
+
+@dataclass
+class DataArguments:
+    """Which task, how it is split and tokenized."""
+
+    task: str = field(
+        default="bbc-news",
+        metadata={"help": "Built-in set (bbc-news, rotten-tomatoes), a local CSV/JSON/Parquet file, or a Hub id."},
+    )
+    split_seed: int = field(default=42, metadata={"help": "Seed of the train/validation/test split (fixed per task)."})
+    max_length: int = field(default=128, metadata={"help": "Texts are truncated to this many tokens."})
+    text_column: str | None = field(default=None, metadata={"help": "Text column of a local file."})
+    text_pair_column: str | None = field(default=None, metadata={"help": "Second-text column, for pair tasks."})
+    label_column: str | None = field(default=None, metadata={"help": "Label column of a local file."})
+    max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training examples."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Evaluate on the first N examples."})
+
+    def __post_init__(self):
+        if self.max_length < 8:
+            raise ValueError(f"max_length must be at least 8 tokens, got {self.max_length}")
+        for name in ("max_train_samples", "max_eval_samples"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be >= 1 when given, got {value}")
+
+
+@dataclass
+class FinetuneArguments(TrainingArguments):
+    """`TrainingArguments` plus the few fields a fine-tuning recipe adds."""
+
+    bf16_auto: bool = field(
+        default=True,
+        metadata={
+            "help": "Use bf16 autocast where the hardware has native bf16 (a CUDA GPU with bf16, or a CPU with "
+            "AMX/AVX512-BF16): sets `bf16` (and `use_cpu` on a machine without CUDA). Off: `bf16` is as given."
+        },
+    )
+    overwrite: bool = field(default=False, metadata={"help": "Replace an existing output_dir/model."})
+
+    def __post_init__(self):
+        if self.output_dir is None:
+            raise ValueError("output_dir is required: the run folder (the ready model goes to output_dir/model)")
+        if self.bf16_auto and not self.fp16 and native_bf16():
+            # documented in the field's help: the one place a recipe's precision is chosen for the user
+            self.bf16 = True
+            if not _cuda_available():
+                self.use_cpu = True
+        super().__post_init__()
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def parse_recipe(path: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None):
+    """Parse a YAML recipe (and `key: value` overrides) into `(ModelArguments, DataArguments, FinetuneArguments)`."""
+    fields: dict[str, Any] = {}
+    if path is not None:
+        recipe = Path(path)
+        if not recipe.is_file():
+            raise FileNotFoundError(f"recipe {recipe} does not exist")
+        loaded = yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"recipe {recipe} must be a YAML mapping of field: value, got {type(loaded).__name__}")
+        fields.update(loaded)
+    fields.update(overrides or {})
+    parser = HfArgumentParser((ModelArguments, DataArguments, FinetuneArguments))
+    known = {f for dc in parser.dataclass_types for f in dc.__dataclass_fields__}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown recipe keys {unknown}{_did_you_mean(unknown, known)}; keys are fields of ModelArguments, "
+            "DataArguments or TrainingArguments (listed in the README's fine-tuning section)"
+        )
+    return parser.parse_dict(fields)
+
+
+def _did_you_mean(unknown: list[str], known: set[str]) -> str:
+    import difflib
+
+    hints = [f"{u} -> {m[0]}" for u in unknown if (m := difflib.get_close_matches(u, known, n=1, cutoff=0.75))]
+    return f" (did you mean: {', '.join(hints)}?)" if hints else ""
+
+
+def classification_metrics(eval_pred) -> dict[str, float]:
+    """Accuracy and macro-F1 from a Trainer `EvalPrediction` (numpy + scikit-learn)."""
+    logits, labels = eval_pred
+    logits = logits[0] if isinstance(logits, tuple) else logits
+    predictions = np.asarray(logits).argmax(-1)
+    return {
+        "accuracy": float(accuracy_score(labels, predictions)),
+        "macro_f1": float(f1_score(labels, predictions, average="macro")),
+    }
+
+
+def build_model(model_args: ModelArguments, label_names: list[str], calibration_texts: list[str] | None = None):
+    """Load the source with a fresh classification head, shrink it if asked, and wrap it in LoRA if asked.
+
+    `calibration_texts` (in-domain texts, e.g. the first training texts) score layers for the contribution strategy.
+    """
+    folder = resolve_model_folder(model_args.model, revision=model_args.revision, allow_pickle=model_args.allow_pickle)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    id2label = dict(enumerate(label_names))
+    model = AutoModelForSequenceClassification.from_pretrained(
+        folder,
+        num_labels=len(label_names),
+        id2label=id2label,
+        label2id={name: i for i, name in id2label.items()},
+        use_safetensors=not model_args.allow_pickle,
+    )
+    builtin = BUILTIN_MODELS.get(model_args.model)
+    model.config._name_or_path = builtin.hub_id if builtin else model_args.model
+    if model_args.shrink_keep is not None:
+        model = shrink(model, keep=model_args.shrink_keep)
+    elif model_args.shrink_strategy is not None:
+        model = shrink(
+            model,
+            model_args.shrink_strategy,
+            model_args.shrink_drop,
+            calibration_texts=calibration_texts,
+            tokenizer=tokenizer,
+            progress=False,
+        )
+    if model_args.lora_rank:
+        from peft import LoraConfig, TaskType, get_peft_model
+
+        lora = LoraConfig(
+            task_type=TaskType.SEQ_CLS,
+            r=model_args.lora_rank,
+            lora_alpha=model_args.lora_alpha,
+            lora_dropout=model_args.lora_dropout,
+            target_modules=list(model_args.lora_target_modules),
+        )
+        model = get_peft_model(model, lora)
+    return model, tokenizer
+
+
+def tokenize_task(dataset, tokenizer, data_args: DataArguments):
+    """Tokenize every split (truncated, not padded: the collator pads each batch to its longest text)."""
+    has_pair = "text_pair" in dataset["train"].column_names
+
+    def encode(batch):
+        pair = batch["text_pair"] if has_pair else None
+        return tokenizer(batch["text"], pair, truncation=True, max_length=data_args.max_length)
+
+    removed = [c for c in dataset["train"].column_names if c != "label"]
+    encoded = dataset.map(encode, batched=True, remove_columns=removed, desc="tokenizing")
+    if data_args.max_train_samples is not None:
+        encoded["train"] = encoded["train"].select(range(min(data_args.max_train_samples, len(encoded["train"]))))
+    if data_args.max_eval_samples is not None:
+        for split in ("validation", "test"):
+            encoded[split] = encoded[split].select(range(min(data_args.max_eval_samples, len(encoded[split]))))
+    return encoded
+
+
+def finetune(model_args: ModelArguments, data_args: DataArguments, training_args: FinetuneArguments) -> dict:
+    """Run a recipe end to end; returns the metrics that are also written to `output_dir/model/metrics.json`."""
+    final_dir = Path(training_args.output_dir) / MODEL_SUBDIR
+    if final_dir.exists() and not training_args.overwrite:
+        raise FileExistsError(f"{final_dir} already exists; choose another output_dir or set overwrite: true")
+    columns = {
+        name: getattr(data_args, name)
+        for name in ("text_column", "text_pair_column", "label_column")
+        if getattr(data_args, name) is not None
+    }
+    task = load_task(data_args.task, seed=data_args.split_seed, **columns)
+    dataset, label_names = task
+    model, tokenizer = build_model(model_args, label_names, dataset["train"]["text"][: model_args.calibration_texts])
+    encoded = tokenize_task(dataset, tokenizer, data_args)
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=encoded["train"],
+        eval_dataset=encoded["validation"],
+        data_collator=DataCollatorWithPadding(tokenizer),
+        processing_class=tokenizer,
+        compute_metrics=classification_metrics,
+    )
+    train_output = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    metrics = {
+        "train": train_output.metrics,
+        "validation": _strip(trainer.evaluate(encoded["validation"], metric_key_prefix="validation"), "validation"),
+        "test": _strip(trainer.evaluate(encoded["test"], metric_key_prefix="test"), "test"),
+    }
+    if trainer.is_world_process_zero():
+        final = trainer.model
+        if model_args.lora_rank:
+            final = final.merge_and_unload()  # plain weights: loads without peft
+        metrics |= {
+            "task": data_args.task,
+            "split_seed": data_args.split_seed,
+            "seed": training_args.seed,
+            "label_names": label_names,
+            "num_parameters": final.num_parameters(),
+            "num_hidden_layers": final.config.num_hidden_layers,
+            "kept_layers": getattr(final.config, "kept_layers", None),
+            "drop_strategy": getattr(final.config, "drop_strategy", None),
+            "recipe": {"model": asdict(model_args), "data": asdict(data_args)},
+            "bf16": training_args.bf16,
+        }
+
+        def write_metrics(folder: Path) -> None:
+            (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+
+        save_model(final, final_dir, tokenizer=tokenizer, overwrite=training_args.overwrite, extra=write_metrics)
+    return metrics
+
+
+def _strip(metrics: dict[str, float], prefix: str) -> dict[str, float]:
+    return {k.removeprefix(prefix + "_"): v for k, v in metrics.items()}
+
+
+def predict_labels(model, tokenizer, texts, text_pairs=None, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
+    """Predicted label ids for `texts` (eval mode, inference mode, bf16 autocast where the hardware is native)."""
+    import torch
+
+    model.eval()
+    device = next(model.parameters()).device
+    use_bf16 = native_bf16()
+    predictions = []
+    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+        for start in range(0, len(texts), batch_size):
+            pair = None if text_pairs is None else list(text_pairs[start : start + batch_size])
+            batch = tokenizer(
+                list(texts[start : start + batch_size]),
+                pair,
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            ).to(device)
+            predictions.append(model(**batch).logits.float().argmax(-1).cpu().numpy())
+    return np.concatenate(predictions)
