@@ -111,7 +111,8 @@ class FinetuneArguments(TrainingArguments):
         default=True,
         metadata={
             "help": "Use bf16 autocast where the hardware has native bf16 (a CUDA GPU with bf16, or a CPU with "
-            "AMX/AVX512-BF16): sets `bf16` (and `use_cpu` on a machine without CUDA). Off: `bf16` is as given."
+            "AMX/AVX512-BF16): sets `bf16`. Off: `bf16` is as given. On a machine without CUDA, `use_cpu` is set "
+            "whenever bf16 or several processes (torchrun / accelerate launch) are used, as transformers needs it."
         },
     )
     overwrite: bool = field(default=False, metadata={"help": "Replace an existing output_dir/model."})
@@ -119,11 +120,12 @@ class FinetuneArguments(TrainingArguments):
     def __post_init__(self):
         if self.output_dir is None:
             raise ValueError("output_dir is required: the run folder (the ready model goes to output_dir/model)")
+        # documented in the fields' help: the one place a recipe's precision and device are chosen for the user
         if self.bf16_auto and not self.fp16 and native_bf16():
-            # documented in the field's help: the one place a recipe's precision is chosen for the user
             self.bf16 = True
-            if not _cuda_available():
-                self.use_cpu = True
+        multi_process = int(os.environ.get("WORLD_SIZE", "1")) > 1
+        if not _cuda_available() and (self.bf16 or multi_process):
+            self.use_cpu = True  # transformers needs it for bf16 on a CPU and for DDP over gloo on CPUs
         super().__post_init__()
 
 
@@ -259,7 +261,7 @@ def finetune(model_args: ModelArguments, data_args: DataArguments, training_args
     )
     train_output = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     metrics = {
-        "train": train_output.metrics,
+        "train": train_output.metrics | {"global_step": train_output.global_step},
         "validation": _strip(trainer.evaluate(encoded["validation"], metric_key_prefix="validation"), "validation"),
         "test": _strip(trainer.evaluate(encoded["test"], metric_key_prefix="test"), "test"),
     }
@@ -291,13 +293,15 @@ def _strip(metrics: dict[str, float], prefix: str) -> dict[str, float]:
     return {k.removeprefix(prefix + "_"): v for k, v in metrics.items()}
 
 
-def predict_labels(model, tokenizer, texts, text_pairs=None, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
-    """Predicted label ids for `texts` (eval mode, inference mode, bf16 autocast where the hardware is native)."""
+def predict_labels(
+    model, tokenizer, texts, text_pairs=None, batch_size: int = 64, max_length: int = 128, bf16: bool | None = None
+) -> np.ndarray:
+    """Predicted label ids for `texts` (eval mode, inference mode; bf16 autocast by default where it is native)."""
     import torch
 
     model.eval()
     device = next(model.parameters()).device
-    use_bf16 = native_bf16()
+    use_bf16 = native_bf16() if bf16 is None else bf16
     predictions = []
     with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
         for start in range(0, len(texts), batch_size):

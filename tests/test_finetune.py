@@ -1,0 +1,175 @@
+"""Fine-tuning recipes: parsing, shrink + fine-tune end to end on a tiny model, LoRA merged, torchrun, real BBC."""
+
+import csv
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertForSequenceClassification
+
+from compactbert.cli import main
+from compactbert.data import load_task
+from compactbert.finetune import FinetuneArguments, finetune, parse_recipe, predict_labels
+
+from helpers import WORDS, make_bert, make_tokenizer
+
+POSITIVE, NEGATIVE = ["good", "great", "funny", "win"], ["bad", "awful", "boring", "lose"]
+NEUTRAL = [w for w in WORDS if w not in POSITIVE + NEGATIVE]
+
+
+def write_sentiment_csv(path: Path, n: int = 240, seed: int = 0) -> Path:
+    """A keyword task a tiny BERT learns in a few steps: one sentiment word among neutral ones."""
+    rng = random.Random(seed)
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["review", "sentiment"])
+        for i in range(n):
+            label = i % 2
+            words = rng.sample(NEUTRAL, 5) + [rng.choice(POSITIVE if label else NEGATIVE)]
+            rng.shuffle(words)
+            writer.writerow([" ".join(words), "positive" if label else "negative"])
+    return path
+
+
+@pytest.fixture
+def tiny_source(tmp_path):
+    folder = tmp_path / "tiny-bert"
+    make_bert(BertForSequenceClassification, num_layers=4).save_pretrained(folder)
+    make_tokenizer().save_pretrained(folder)
+    return folder
+
+
+def recipe_fields(tmp_path, source, **extra):
+    return {
+        "model": str(source),
+        "task": str(write_sentiment_csv(tmp_path / "reviews.csv")),
+        "text_column": "review",
+        "label_column": "sentiment",
+        "max_length": 16,
+        "output_dir": str(tmp_path / "run"),
+        "num_train_epochs": 6,
+        "learning_rate": 3e-3,
+        "per_device_train_batch_size": 16,
+        "eval_strategy": "no",
+        "save_strategy": "no",
+        "report_to": "none",
+        "disable_tqdm": True,
+        "seed": 0,
+    } | extra
+
+
+def test_recipe_parsing_and_errors(tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("model: minilm\nshrink_strategy: top\nshrink_drop: 3\noutput_dir: out\nlearning_rate: 1.0e-4\n")
+    model_args, data_args, training_args = parse_recipe(recipe, {"num_train_epochs": 2})
+    assert (model_args.shrink_strategy, model_args.shrink_drop) == ("top", 3)
+    assert data_args.task == "bbc-news" and training_args.learning_rate == 1e-4 and training_args.num_train_epochs == 2
+    assert isinstance(training_args, FinetuneArguments)
+    with pytest.raises(
+        ValueError, match=r"unknown recipe keys \['learning_rat'\] \(did you mean: learning_rat -> learning_rate"
+    ):
+        parse_recipe(recipe, {"learning_rat": 1})
+    with pytest.raises(ValueError, match="unknown shrink_strategy 'topp'"):
+        parse_recipe(None, {"output_dir": "o", "shrink_strategy": "topp", "shrink_drop": 1})
+    with pytest.raises(ValueError, match="go together"):
+        parse_recipe(None, {"output_dir": "o", "shrink_strategy": "top"})
+    with pytest.raises(ValueError, match="lora_rank must be >= 0"):
+        parse_recipe(None, {"output_dir": "o", "lora_rank": -1})
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        parse_recipe(tmp_path / "missing.yaml")
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    with pytest.raises(ValueError, match="must be a YAML mapping"):
+        parse_recipe(tmp_path / "list.yaml")
+
+
+def test_shrink_then_finetune_end_to_end(tmp_path, tiny_source):
+    fields = recipe_fields(tmp_path, tiny_source, shrink_strategy="bottom", shrink_drop=2)
+    metrics = finetune(*parse_recipe(None, fields))
+    assert metrics["test"]["accuracy"] >= 0.9, metrics["test"]  # chance is 0.5
+    final = tmp_path / "run" / "model"
+    saved = json.loads((final / "metrics.json").read_text())
+    assert saved["test"]["accuracy"] == metrics["test"]["accuracy"] and saved["kept_layers"] == [2, 3]
+    model = AutoModelForSequenceClassification.from_pretrained(final)
+    assert type(model).__name__ == "ShrunkBertForSequenceClassification"
+    assert model.config.kept_layers == [2, 3] and model.config.id2label == {0: "negative", 1: "positive"}
+    tokenizer = AutoTokenizer.from_pretrained(final)
+    predicted = predict_labels(model, tokenizer, ["a good movie", "an awful film"])
+    assert [model.config.id2label[int(i)] for i in predicted] == ["positive", "negative"]
+    with pytest.raises(FileExistsError, match="already exists"):
+        finetune(*parse_recipe(None, fields))
+
+
+def test_lora_is_merged_into_plain_weights(tmp_path, tiny_source):
+    fields = recipe_fields(
+        tmp_path,
+        tiny_source,
+        lora_rank=8,
+        lora_alpha=16,
+        lora_target_modules=["query", "value", "dense"],
+        learning_rate=1e-2,
+        num_train_epochs=10,
+        bf16_auto=False,
+    )
+    metrics = finetune(*parse_recipe(None, fields))
+    assert metrics["test"]["loss"] < 0.65, metrics["test"]  # learned something: chance is ln 2 = 0.69
+    final = tmp_path / "run" / "model"
+    assert not (final / "adapter_config.json").exists()
+    from safetensors import safe_open
+
+    with safe_open(final / "model.safetensors", "pt") as f:
+        assert not [k for k in f.keys() if "lora" in k]
+    model = AutoModelForSequenceClassification.from_pretrained(final)  # plain transformers, no peft
+    source = AutoModelForSequenceClassification.from_pretrained(tiny_source)
+    query = "bert.encoder.layer.0.attention.self.query.weight"
+    assert not torch.equal(model.state_dict()[query], source.state_dict()[query])  # the adapter was merged in
+    # the merged model predicts what the adapter model predicted at evaluation time
+    test = load_task(fields["task"], text_column="review", label_column="sentiment").dataset["test"]
+    predicted = predict_labels(model, AutoTokenizer.from_pretrained(final), test["text"], max_length=16, bf16=False)
+    assert (predicted == test["label"]).mean() == pytest.approx(metrics["test"]["accuracy"])
+
+
+def test_finetune_cli_with_overrides(tmp_path, tiny_source, capsys):
+    recipe = tmp_path / "recipe.yaml"
+    fields = recipe_fields(tmp_path, tiny_source, shrink_strategy="top", shrink_drop=2)
+    import yaml
+
+    recipe.write_text(yaml.safe_dump(fields))
+    assert main(["finetune", str(recipe), "--num_train_epochs", "1", "--output_dir", str(tmp_path / "cli")]) == 0
+    printed = capsys.readouterr().out
+    assert "test        accuracy" in printed and "cli/model" in printed
+    assert json.loads((tmp_path / "cli" / "model" / "metrics.json").read_text())["train"]["epoch"] == 1.0
+    assert main(["finetune", str(recipe), "--bogus", "1"]) == 2
+    assert "unknown recipe keys ['bogus']" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None, reason="no torchrun")
+def test_same_recipe_under_torchrun_two_processes(tmp_path, tiny_source):
+    import yaml
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump(recipe_fields(tmp_path, tiny_source, num_train_epochs=12, bf16_auto=False)))
+    torchrun = Path(sys.executable).parent / "torchrun"
+    command = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "compactbert.cli", "finetune", str(recipe)]
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run" / "model" / "metrics.json").read_text())
+    # 192 train examples; 2 processes x batch 16 = 32 per step -> 6 steps per epoch (12 in one process)
+    assert metrics["train"]["global_step"] == 12 * 6
+    assert metrics["test"]["accuracy"] >= 0.9, metrics["test"]
+
+
+@pytest.mark.slow
+def test_real_minilm_top3_on_bbc_news_is_far_above_chance(tmp_path):
+    """The study's smallest slice: MiniLM with its top 3 layers dropped, one short fine-tune on BBC News."""
+    recipe = Path(__file__).resolve().parents[1] / "configs" / "bbc-news-minilm-top3.yaml"
+    overrides = {"output_dir": str(tmp_path / "bbc"), "num_train_epochs": 1, "disable_tqdm": True}
+    metrics = finetune(*parse_recipe(recipe, overrides))
+    assert metrics["kept_layers"] == [0, 1, 2]
+    assert metrics["test"]["accuracy"] > 0.8, metrics["test"]  # chance is 0.2 (5 balanced-ish topics)
