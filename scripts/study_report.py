@@ -91,8 +91,16 @@ def write_report(results: dict, out: Path, ks, seeds) -> None:
                     for t in tasks}  # fmt: skip
     lines += ["", "Contribution strategy, layers kept (0-based) per task: "
               + "; ".join(f"{t}: {', '.join(str(list(c)) for c in v)}" for t, v in contribution.items())]  # fmt: skip
+    lines += [
+        "",
+        "![accuracy vs layers kept](accuracy_vs_layers.png)",
+        "",
+        "![latency vs layers](latency_vs_layers.png)",
+    ]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     plot(tuned, frozen, tasks, ks, out / "accuracy_vs_layers.png")
+    if latency:
+        plot_latency(latency, out / "latency_vs_layers.png")
 
 
 def plot(tuned, frozen, tasks, ks, path: Path) -> None:
@@ -132,12 +140,38 @@ def plot(tuned, frozen, tasks, ks, path: Path) -> None:
     plt.close(fig)
 
 
-if (
-    __name__ == "__main__"
-):  # re-render from a results.json: python scripts/study_report.py docs/results/layer_drop_study
+def plot_latency(latency: dict[int, dict], path: Path) -> None:
+    """Bar chart (from zero) of forward time per number of layers, with the min-max spread."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    layers = sorted(latency)
+    medians = [latency[n]["median_ms"] for n in layers]
+    low = [latency[n]["median_ms"] - latency[n]["min_ms"] for n in layers]
+    high = [latency[n]["max_ms"] - latency[n]["median_ms"] for n in layers]
+    first = latency[layers[0]]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.bar(layers, medians, yerr=[low, high], capsize=4, color="tab:blue")
+    for n in layers:
+        ax.text(n, latency[n]["max_ms"], f"{latency[n]['relative']:.2f}x", ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("encoder layers (MiniLM-shaped, hidden 384)")
+    ax.set_ylabel("forward time (ms), median, min-max")
+    ax.set_title(f"batch {first['batch']} x {first['seq']} tokens, {first['dtype']}, CPU")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    """Re-render the tables and plots from a results.json: python scripts/study_report.py FOLDER."""
     folder = Path(sys.argv[1])
     data = json.loads((folder / "results.json").read_text())
-    all_ks = sorted(
-        {row["k"] for name, row in data["runs"].items() if not name.endswith("no-retraining") and row["k"]}
-    )
-    write_report(data, folder, all_ks, data["setup"]["seeds"])
+    runs = [row for name, row in data["runs"].items() if not name.endswith("no-retraining")]
+    write_report(data, folder, sorted({row["k"] for row in runs if row["k"]}), data["setup"]["seeds"])
+
+
+if __name__ == "__main__":
+    main()

@@ -173,3 +173,11 @@ def test_real_minilm_top3_on_bbc_news_is_far_above_chance(tmp_path):
     metrics = finetune(*parse_recipe(recipe, overrides))
     assert metrics["kept_layers"] == [0, 1, 2]
     assert metrics["test"]["accuracy"] > 0.8, metrics["test"]  # chance is 0.2 (5 balanced-ish topics)
+
+
+@pytest.mark.parametrize(
+    "recipe", sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_every_committed_recipe_parses(recipe, tmp_path):
+    model_args, data_args, training_args = parse_recipe(recipe, {"output_dir": str(tmp_path)})
+    assert model_args.model and data_args.task and training_args.learning_rate > 0
