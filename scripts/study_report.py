@@ -7,8 +7,10 @@ import statistics
 import sys
 from pathlib import Path
 
+from compactbert import STRATEGIES
+
 SOURCE_LAYERS = 6
-STRATEGY_ORDER = ["top", "bottom", "even-alternate", "odd-alternate", "symmetric", "contribution"]
+STRATEGY_ORDER = list(STRATEGIES)  # the registry is the one list of strategies
 
 
 def _cells(results: dict) -> dict:
@@ -33,6 +35,19 @@ def _spread(values) -> str:
     return f" ± {statistics.stdev(values) * 100:.1f} ({min(values) * 100:.1f}–{max(values) * 100:.1f})"
 
 
+def max_drop_within(tuned: dict, task: str, strategy: str, ks, base: float, points: float) -> int:
+    """The largest K such that this K and every smaller tested K stay within `points` of the full model."""
+    best = 0
+    for k in sorted(ks):
+        rows = tuned.get((task, strategy, k))
+        if rows is None:
+            continue
+        if (base - _mean([r["test_accuracy"] for r in rows])) * 100 > points:
+            break
+        best = k
+    return best
+
+
 def write_report(results: dict, out: Path, ks, seeds) -> None:
     tuned, frozen = _cells(results)
     tasks = sorted({t for t, _, _ in tuned})
@@ -42,7 +57,8 @@ def write_report(results: dict, out: Path, ks, seeds) -> None:
     lines += [
         f"Source: {setup['source']}. Reproduce: `{setup['command']}`.",
         f"Training: {setup['training']['num_train_epochs']} epoch, batch {setup['training']['per_device_train_batch_size']}, "
-        f"max length {setup['training']['max_length']} (dynamic padding), bf16 autocast, learning rate per task "
+        f"max length {setup['training']['max_length']} (dynamic padding), "
+        f"{'bf16 autocast' if setup.get('bf16', 'autocast: True' in setup['machine']) else 'fp32'}, learning rate per task "
         + ", ".join(f"{t} {v['learning_rate']:g}" for t, v in setup["tasks"].items())
         + ". Same budget for every model. Splits: `compactbert.data.load_task(task, seed=42)` (80/10/10, stratified);"
         " accuracy on the held-out **test** split.",
@@ -83,9 +99,7 @@ def write_report(results: dict, out: Path, ks, seeds) -> None:
         for strategy in STRATEGY_ORDER:
             row = f"| {task} | {strategy} |"
             for points in (1, 2, 3):
-                ok = [k for k in ks if (task, strategy, k) in tuned
-                      and (base - _mean([r["test_accuracy"] for r in tuned[(task, strategy, k)]])) * 100 <= points]  # fmt: skip
-                row += f" {max(ok) if ok else 0} |"
+                row += f" {max_drop_within(tuned, task, strategy, ks, base, points)} |"
             lines.append(row)
     contribution = {t: sorted({tuple(r["kept_layers"]) for k in ks for r in tuned.get((t, "contribution", k), [])})
                     for t in tasks}  # fmt: skip

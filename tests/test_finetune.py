@@ -83,6 +83,8 @@ def test_recipe_parsing_and_errors(tmp_path):
         parse_recipe(None, {"output_dir": "o", "lora_rank": -1})
     with pytest.raises(FileNotFoundError, match="does not exist"):
         parse_recipe(tmp_path / "missing.yaml")
+    _, _, exponent = parse_recipe(recipe, {"learning_rate": "5e-5", "output_dir": "o"})  # YAML 1.1 reads a string
+    assert exponent.learning_rate == 5e-5
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
     with pytest.raises(ValueError, match="must be a YAML mapping"):
         parse_recipe(tmp_path / "list.yaml")
@@ -181,3 +183,24 @@ def test_real_minilm_top3_on_bbc_news_is_far_above_chance(tmp_path):
 def test_every_committed_recipe_parses(recipe, tmp_path):
     model_args, data_args, training_args = parse_recipe(recipe, {"output_dir": str(tmp_path)})
     assert model_args.model and data_args.task and training_args.learning_rate > 0
+
+
+def test_pickle_only_source_needs_opt_in(tmp_path, tiny_source):
+    folder = tmp_path / "pickled"
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_source)
+    model.config.save_pretrained(folder)
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    make_tokenizer().save_pretrained(folder)
+    fields = recipe_fields(tmp_path, folder, num_train_epochs=1, max_train_samples=16)
+    with pytest.raises(ValueError, match="only pickle weights"):
+        finetune(*parse_recipe(None, fields))
+    metrics = finetune(*parse_recipe(None, fields | {"allow_pickle": True}))
+    assert metrics["train"]["global_step"] == 1
+
+
+def test_cli_reports_bad_recipes_without_a_traceback(tmp_path, capsys):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("model: [unclosed\n")
+    assert main(["finetune", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "compactbert finetune: error:" in err and "Traceback" not in err

@@ -3,6 +3,7 @@
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,7 @@ def test_python_example_runs(index, tmp_path):
 @pytest.mark.parametrize("index", range(len(COMMAND_BLOCKS)))
 def test_command_example_runs(index, tmp_path):
     bin_dir = Path(sys.executable).parent
+    shutil.copytree(README.parent / "configs", tmp_path / "configs")  # examples name recipes by relative path
     for line in COMMAND_BLOCKS[index].strip().splitlines():
         words = shlex.split(line)
         assert words[0] == "compactbert", f"only compactbert commands are run here, got: {line}"

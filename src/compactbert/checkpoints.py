@@ -55,7 +55,16 @@ def resolve_model_folder(source: str | os.PathLike, revision: str | None = None,
 
     patterns = HUB_PATTERNS + (["*.bin"] if allow_pickle else [])
     try:
-        return Path(snapshot_download(text, revision=revision, allow_patterns=patterns))
+        folder = Path(snapshot_download(text, revision=revision, allow_patterns=patterns))
+        if not allow_pickle and not any(folder.glob("*.safetensors")):
+            from huggingface_hub import list_repo_files
+
+            if PICKLE_WEIGHTS in list_repo_files(text, revision=revision):
+                raise ValueError(
+                    f"Hub repo '{text}' holds only pickle weights ({PICKLE_WEIGHTS}); loading pickle can execute "
+                    "arbitrary code. Opt in with allow_pickle=True (--allow-pickle) if you trust its source."
+                )
+        return folder
     except RepositoryNotFoundError as err:
         raise FileNotFoundError(f"'{text}' is neither a local folder nor a model repo on the Hub") from err
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -220,10 +221,15 @@ def main(argv: list[str] | None = None) -> int:
     ):
         print("compactbert shrink: error: give --drop K, --threshold, --keep-layers or --drop-layers", file=sys.stderr)
         return EXIT_BAD_INPUT
+    import yaml
+
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError, TypeError) as err:
+    except (ValueError, OSError, TypeError, RuntimeError, yaml.YAMLError) as err:
+        if os.environ.get("COMPACTBERT_DEBUG"):
+            raise
         print(f"compactbert {args.command}: error: {err}", file=sys.stderr)
+        print("(set COMPACTBERT_DEBUG=1 for the full traceback)", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from transformers import (
 )
 
 from .assets import BUILTIN_MODELS
-from .checkpoints import resolve_model_folder
+from .checkpoints import resolve_model_folder, weight_files
 from .data import load_task
 from .hardware import native_bf16
 from .io import save_model
@@ -60,6 +61,10 @@ class ModelArguments:
         default=64, metadata={"help": "For shrink_strategy: contribution, score layers on this many training texts."}
     )
     allow_pickle: bool = field(default=False, metadata={"help": "Accept pytorch_model.bin (pickle) weights."})
+    ignore_mismatched_sizes: bool = field(
+        default=False,
+        metadata={"help": "Re-initialise a source classifier head whose number of labels differs from the task's."},
+    )
 
     def __post_init__(self):
         if self.calibration_texts < 1:
@@ -147,6 +152,7 @@ def parse_recipe(path: str | os.PathLike | None = None, overrides: dict[str, Any
             raise ValueError(f"recipe {recipe} must be a YAML mapping of field: value, got {type(loaded).__name__}")
         fields.update(loaded)
     fields.update(overrides or {})
+    fields = {key: _number(value) for key, value in fields.items()}
     parser = HfArgumentParser((ModelArguments, DataArguments, FinetuneArguments))
     known = {f for dc in parser.dataclass_types for f in dc.__dataclass_fields__}
     unknown = sorted(set(fields) - known)
@@ -156,6 +162,14 @@ def parse_recipe(path: str | os.PathLike | None = None, overrides: dict[str, Any
             "DataArguments or TrainingArguments (listed in the README's fine-tuning section)"
         )
     return parser.parse_dict(fields)
+
+
+_EXPONENT_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+")
+
+
+def _number(value: Any) -> Any:
+    """YAML 1.1 reads `1e-4` (no dot) as a string; recipes mean the number."""
+    return float(value) if isinstance(value, str) and _EXPONENT_NUMBER.fullmatch(value.strip()) else value
 
 
 def _did_you_mean(unknown: list[str], known: set[str]) -> str:
@@ -182,6 +196,7 @@ def build_model(model_args: ModelArguments, label_names: list[str], calibration_
     `calibration_texts` (in-domain texts, e.g. the first training texts) score layers for the contribution strategy.
     """
     folder = resolve_model_folder(model_args.model, revision=model_args.revision, allow_pickle=model_args.allow_pickle)
+    weights = weight_files(folder, allow_pickle=model_args.allow_pickle)  # refuses pickle unless allowed
     tokenizer = AutoTokenizer.from_pretrained(folder)
     id2label = dict(enumerate(label_names))
     model = AutoModelForSequenceClassification.from_pretrained(
@@ -189,7 +204,8 @@ def build_model(model_args: ModelArguments, label_names: list[str], calibration_
         num_labels=len(label_names),
         id2label=id2label,
         label2id={name: i for i, name in id2label.items()},
-        use_safetensors=not model_args.allow_pickle,
+        use_safetensors=weights[0].suffix == ".safetensors",
+        ignore_mismatched_sizes=model_args.ignore_mismatched_sizes,
     )
     builtin = BUILTIN_MODELS.get(model_args.model)
     model.config._name_or_path = builtin.hub_id if builtin else model_args.model

@@ -32,7 +32,12 @@ def write_folder_atomically(output: str | os.PathLike, write: Callable[[Path], N
         if output.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old-", dir=output.parent))
             os.replace(output, old / "previous")
-            os.replace(tmp, output)
+            try:
+                os.replace(tmp, output)
+            except BaseException:
+                os.replace(old / "previous", output)  # put the old folder back as it was
+                shutil.rmtree(old, ignore_errors=True)
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, output)

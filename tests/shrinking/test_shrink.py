@@ -75,10 +75,12 @@ def test_contribution_threshold_through_shrink(tokenizer):
     assert model.config.kept_layers == select_layers(12, "contribution", 3, scores)
 
 
-def test_contribution_from_a_folder_uses_its_tokenizer(bert_folder):
-    _, folder = bert_folder
+def test_contribution_from_a_folder_uses_its_tokenizer(bert_folder, tokenizer):
+    source, folder = bert_folder
     model = shrink(folder, "contribution", 3, calibration_texts=TEXTS)
-    assert len(model.config.layer_contributions) == 12 and model.config.num_hidden_layers == 9
+    expected = layer_contributions(source, tokenizer, TEXTS, progress=False)
+    assert model.config.layer_contributions == pytest.approx(expected, abs=1e-6)
+    assert model.config.kept_layers == select_layers(12, "contribution", 3, expected)
 
 
 def test_layer_contributions_rejects_empty_texts(tokenizer):
@@ -125,7 +127,8 @@ def test_composed_contributions_are_indexed_by_original_layers(tokenizer):
     twice = shrink(once, "contribution", 1, calibration_texts=TEXTS, tokenizer=tokenizer)
     scores = twice.config.layer_contributions
     assert len(scores) == 6 and scores[1] is None and scores[3] is None
-    assert all(isinstance(scores[i], float) for i in (0, 2, 4, 5))
+    expected = layer_contributions(once, tokenizer, TEXTS, progress=False)  # scores of the 4 layers once holds
+    assert [scores[i] for i in (0, 2, 4, 5)] == pytest.approx(expected, abs=1e-6)
 
 
 def test_explicit_keep_and_drop():
@@ -258,6 +261,26 @@ def test_failure_mid_save_leaves_nothing(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         save_model(model, tmp_path / "out", tokenizer=tokenizer, overwrite=True)
     assert sorted(os.listdir(tmp_path / "out")) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_failed_swap_puts_the_old_folder_back(tmp_path, monkeypatch):
+    model = shrink(make_bert(num_layers=2), "top", 1)
+    out = save_model(model, tmp_path / "out")
+    (out / "marker").write_text("old")
+    real_replace, calls = os.replace, []
+
+    def flaky_replace(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 2:  # the new folder moving into place
+            raise OSError("rename failed")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky_replace)
+    with pytest.raises(OSError, match="rename failed"):
+        save_model(model, out, overwrite=True)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert (out / "marker").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 

@@ -128,3 +128,17 @@ def test_invalid_k_is_always_a_value_error(num_layers, num_drop, name):
     else:
         with pytest.raises(ValueError):
             select_layers(num_layers, name, num_drop, scores)
+
+
+def test_every_strategy_every_l_up_to_48_every_k_exhaustively():
+    for name, strategy in STRATEGIES.items():
+        for num_layers in range(2, 49):
+            scores = _scores(num_layers, num_layers) if strategy.needs_scores else None
+            for num_drop in range(-1, num_layers + 2):
+                if 1 <= num_drop <= strategy.max_drop(num_layers):
+                    kept = select_layers(num_layers, name, num_drop, scores)
+                    assert len(kept) == num_layers - num_drop and kept == sorted(set(kept))
+                    assert 0 <= kept[0] and kept[-1] < num_layers
+                else:
+                    with pytest.raises(ValueError):
+                        select_layers(num_layers, name, num_drop, scores)

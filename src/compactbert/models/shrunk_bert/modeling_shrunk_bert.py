@@ -9,7 +9,6 @@ This file imports only torch, transformers and files in its own folder.
 """
 
 import os
-import shutil
 
 from transformers import (
     BertForMaskedLM,
@@ -24,8 +23,6 @@ from transformers import (
 
 from .configuration_shrunk_bert import ShrunkBertConfig
 
-_CODE_FILES = ("configuration_shrunk_bert.py", "modeling_shrunk_bert.py")
-
 
 class ShrunkBertPreTrainedModel(BertPreTrainedModel):
     """Base class: binds the BERT implementation to [`ShrunkBertConfig`] and saves remote code with the weights."""
@@ -35,19 +32,15 @@ class ShrunkBertPreTrainedModel(BertPreTrainedModel):
     base_model_prefix = "bert"
 
     def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs):
-        """Save like [`~PreTrainedModel.save_pretrained`], plus this folder's code and a complete `auto_map`.
+        """Save like [`~PreTrainedModel.save_pretrained`], with this folder's code and a complete `auto_map`.
 
-        The `auto_map` lists every ShrunkBert head, so `AutoModel`, `AutoModelForSequenceClassification`, ... all
-        resolve with `trust_remote_code=True` from the saved folder, whichever head was saved.
+        Every class here is registered with `register_for_auto_class`, so transformers itself copies
+        `modeling_shrunk_bert.py` and `configuration_shrunk_bert.py` next to the weights (before any
+        `push_to_hub` upload). The `auto_map` is set first to list every ShrunkBert head, so `AutoModel`,
+        `AutoModelForSequenceClassification`, ... all resolve with `trust_remote_code=True` whichever head was saved.
         """
         self.config.auto_map = dict(AUTO_MAP)
-        super().save_pretrained(save_directory, *args, **kwargs)
-        here = os.path.dirname(os.path.abspath(__file__))
-        for name in _CODE_FILES:
-            source = os.path.join(here, name)
-            target = os.path.join(save_directory, name)
-            if os.path.abspath(source) != os.path.abspath(target):
-                shutil.copyfile(source, target)
+        return super().save_pretrained(save_directory, *args, **kwargs)
 
 
 class ShrunkBertModel(ShrunkBertPreTrainedModel, BertModel):
@@ -92,6 +85,10 @@ AUTO_CLASSES = {
 AUTO_MAP = {"AutoConfig": "configuration_shrunk_bert.ShrunkBertConfig"} | {
     auto_name: f"modeling_shrunk_bert.{cls.__name__}" for auto_name, cls in AUTO_CLASSES.items()
 }
+
+ShrunkBertConfig.register_for_auto_class()
+for _auto_name, _cls in AUTO_CLASSES.items():
+    _cls.register_for_auto_class(_auto_name)
 
 # BERT class name -> the ShrunkBert class that takes over its weights when shrinking.
 BERT_TO_SHRUNK = {
