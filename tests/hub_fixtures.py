@@ -15,10 +15,10 @@ Why patching the environment is not enough: ``huggingface_hub.constants`` reads 
 token paths ... once, at import time; a few modules copy them (``from ..constants import ENDPOINT``); the
 module-level ``huggingface_hub.hf_api.api`` (behind ``huggingface_hub.model_info`` & co.) captured the endpoint
 when it was built, so did ``utils._http._HUB_ORIGINS``; ``transformers.utils.hub`` keeps a shared ``HfApi``
-(``_hf_api``); ``datasets.config`` copies the endpoint and the offline flag; fsspec caches ``HfFileSystem``
-instances; and the shared HTTP client was built with the proxy settings of its time. :func:`point_hf_at`
-sets the environment variables *and* patches all of those (through ``monkeypatch``, so everything is
-restored after the test), whatever order the modules were imported in.
+(``_hf_api``); ``datasets.config`` copies the endpoint, the offline flag and its cache folders (derived from
+``HF_HOME`` at import); fsspec caches ``HfFileSystem`` instances; and the shared HTTP client was built with the
+proxy settings of its time. :func:`point_hf_at` sets the environment variables *and* patches all of those
+(through ``monkeypatch``, so everything is restored after the test), whatever order the modules were imported in.
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ _UNSET = (
     "HUGGINGFACE_ASSETS_CACHE",
     "TRANSFORMERS_CACHE",
     "HF_HUB_ENABLE_HF_TRANSFER",
+    "HF_MODULES_CACHE",
+    "HF_DATASETS_DOWNLOADED_DATASETS_PATH",
+    "HF_DATASETS_EXTRACTED_DATASETS_PATH",
 )
 
 # Modules that copy constants at import time: import them *before* patching so that they hold the values
@@ -71,7 +74,8 @@ _EAGER_MODULES = (
 
 def point_hf_at(monkeypatch: pytest.MonkeyPatch, endpoint: str, token: str | None, hf_home: Path) -> None:
     """Point ``huggingface_hub`` (and ``transformers`` / ``datasets`` when installed) at ``endpoint``, online,
-    with ``token`` (or none), Xet off, telemetry off, and every cache under ``hf_home``."""
+    with ``token`` (or none), Xet off, telemetry off, and every cache under ``hf_home`` (``datasets``' too:
+    ``hf_home / "datasets"``)."""
     endpoint = endpoint.rstrip("/")
     hf_home = Path(hf_home)
     hub_cache = hf_home / "hub"
@@ -97,6 +101,7 @@ def point_hf_at(monkeypatch: pytest.MonkeyPatch, endpoint: str, token: str | Non
         "HF_HUB_CACHE": str(hub_cache),
         "HF_ASSETS_CACHE": str(assets_cache),
         "HF_XET_CACHE": str(xet_cache),
+        "HF_DATASETS_CACHE": str(hf_home / "datasets"),
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -162,8 +167,9 @@ def point_hf_at(monkeypatch: pytest.MonkeyPatch, endpoint: str, token: str | Non
     if transformers_hub is not None and hasattr(transformers_hub, "_hf_api"):
         monkeypatch.setattr(transformers_hub, "_hf_api", None)
 
-    # 5. datasets copies the endpoint and the offline flags into datasets.config (only if already imported:
-    #    importing datasets is slow, and a later import reads the environment set above).
+    # 5. datasets copies the endpoint, the offline flags and its cache folders (from HF_HOME) into datasets.config
+    #    (only if already imported: importing datasets is slow, and a later import reads the environment set above).
+    datasets_cache = Path(os.environ["HF_DATASETS_CACHE"])
     datasets_config = sys.modules.get("datasets.config")
     if datasets_config is not None:
         for name, value in {
@@ -171,6 +177,11 @@ def point_hf_at(monkeypatch: pytest.MonkeyPatch, endpoint: str, token: str | Non
             "HUB_DATASETS_URL": endpoint + "/datasets/{repo_id}/resolve/{revision}/{path}",
             "HF_HUB_OFFLINE": False,
             "HF_DATASETS_OFFLINE": False,
+            "HF_CACHE_HOME": str(hf_home),
+            "HF_DATASETS_CACHE": datasets_cache,
+            "HF_MODULES_CACHE": hf_home / "modules",
+            "DOWNLOADED_DATASETS_PATH": datasets_cache / "downloads",
+            "EXTRACTED_DATASETS_PATH": datasets_cache / "downloads" / "extracted",
         }.items():
             if hasattr(datasets_config, name):
                 monkeypatch.setattr(datasets_config, name, value)
@@ -186,14 +197,16 @@ class HubFixture:
     """What the ``hub`` fixture yields: the running :class:`HubStandin` (every attribute and helper of it is
     available here: ``endpoint``, ``token``, ``seed_repo``/``create_model_repo``/``create_space_repo``,
     ``files``, ``commits``/``commits_for``, ``requests``/``requests_matching``, ...) plus ``api`` (an ``HfApi``
-    bound to it), ``hf_home`` and ``cache_dir`` (the ``HF_HUB_CACHE`` of this test)."""
+    bound to it), ``hf_home``, ``cache_dir`` (the ``HF_HUB_CACHE`` of this test) and ``datasets_cache`` (its
+    ``HF_DATASETS_CACHE``)."""
 
     def __init__(self, standin: HubStandin, hf_home: Path):
         self.standin = standin
         self.hf_home = hf_home
         self.cache_dir = hf_home / "hub"
+        self.datasets_cache = hf_home / "datasets"
 
-    _OWN = ("standin", "hf_home", "cache_dir")
+    _OWN = ("standin", "hf_home", "cache_dir", "datasets_cache")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.standin, name)
@@ -221,8 +234,8 @@ class HubFixture:
 @pytest.fixture
 def hub(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubFixture]:
     """A fresh stand-in Hub on 127.0.0.1 (ephemeral ports), repos in a temporary folder; the environment
-    (``HF_ENDPOINT``, ``HF_TOKEN``, ``HF_HOME``/``HF_HUB_CACHE``, ``HF_HUB_DISABLE_XET=1``, no ``HF_HUB_OFFLINE``)
-    and the already-imported constants point at it for the duration of the test."""
+    (``HF_ENDPOINT``, ``HF_TOKEN``, ``HF_HOME``/``HF_HUB_CACHE``/``HF_DATASETS_CACHE``, ``HF_HUB_DISABLE_XET=1``, no
+    ``HF_HUB_OFFLINE``) and the already-imported constants point at it for the duration of the test."""
     base = tmp_path_factory.mktemp("hub")
     standin = HubStandin(base / "server", token=DEFAULT_TOKEN).start()
     try:

@@ -20,6 +20,17 @@ FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json"
 _COMPRESSION = {".gz", ".bz2", ".xz", ".zst", ".zip"}
 # Hub datasets whose configs may be written `name/config`, as in the literature (`glue/sst2`)
 CONFIG_SHORTHANDS = ("glue", "super_glue", "tweet_eval")
+# The Hub moved its namespace-less ("canonical") datasets under their owners, and huggingface_hub >= 1.16 (whose
+# `hf://` file system `datasets` reads through) refuses an id without an owner; these old ids are read from their new
+# repos.
+LEGACY_HUB_IDS = {
+    "glue": "nyu-mll/glue",
+    "tweet_eval": "cardiffnlp/tweet_eval",
+    "rotten_tomatoes": "cornell-movie-review-data/rotten_tomatoes",
+    "sst2": "stanfordnlp/sst2",
+    "ag_news": "fancyzhx/ag_news",
+    "emotion": "dair-ai/emotion",
+}
 # our split name -> the source split names that play it, in order of preference
 SPLIT_ALIASES = {"train": ("train",), "validation": ("validation", "valid", "val", "dev"), "test": ("test",)}
 _TRUE = {"1", "ON", "YES", "TRUE"}
@@ -174,6 +185,9 @@ def read_hub(
 ) -> dict[str, datasets.Dataset]:
     """Load a Hub dataset (or one already in the local `datasets` cache) with `datasets.load_dataset`.
 
+    The Hub's old namespace-less ids in `LEGACY_HUB_IDS` (`glue`, `rotten_tomatoes`, ...) are read from the repos they
+    moved to (`nyu-mll/glue`, ...).
+
     `hint` is appended to the dataset's name in error messages (a "did you mean" for a near-miss built-in name).
 
     Raises:
@@ -182,17 +196,22 @@ def read_hub(
         `ValueError`: any other failure (unknown id, missing config), with the cause.
     """
     path, config = parse_hub_id(spec, config)
-    name = f"'{path}'" + (f" (config '{config}')" if config else "") + hint
+    repo_id = LEGACY_HUB_IDS.get(path, path)
+    name = (
+        f"'{path}'" + (f" (now '{repo_id}')" if repo_id != path else "") + (f" (config '{config}')" if config else "")
+    )
+    name += hint
     offline_hint = (
         f"Offline, use a built-in set ({', '.join(list_builtin_tasks())}) or a local CSV / JSON / JSONL / Parquet "
         "file, e.g. load_task('bbc-news') or load_task('data.csv', text_column='text', label_column='label')."
     )
+    owner_hint = "" if "/" in repo_id else f" Hub dataset ids need an owner now: give 'owner/{repo_id}'."
     try:
         with _offline_if_requested():
-            loaded = datasets.load_dataset(path, config, revision=revision, cache_dir=_str(cache_dir))
+            loaded = datasets.load_dataset(repo_id, config, revision=revision, cache_dir=_str(cache_dir))
     except (ConnectionError, OSError) as err:
         if isinstance(err, FileNotFoundError) and not hub_offline():
-            raise ValueError(f"Hub dataset {name} was not found: {err}. {offline_hint}") from err
+            raise ValueError(f"Hub dataset {name} was not found: {err}.{owner_hint} {offline_hint}") from err
         why = (
             "Hub access is off (HF_HUB_OFFLINE=1)"
             if hub_offline()
@@ -202,7 +221,9 @@ def read_hub(
             f"could not load Hub dataset {name}: {why} and it is not in the local datasets cache. {offline_hint}"
         ) from err
     except Exception as err:
-        raise ValueError(f"could not load Hub dataset {name}: {type(err).__name__}: {err}. {offline_hint}") from err
+        raise ValueError(
+            f"could not load Hub dataset {name}: {type(err).__name__}: {err}.{owner_hint} {offline_hint}"
+        ) from err
     if not isinstance(loaded, datasets.DatasetDict):
         raise ValueError(f"Hub dataset {name} did not load as a DatasetDict of splits (got {type(loaded).__name__})")
     return dict(loaded)
