@@ -4,7 +4,6 @@ import csv
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -150,13 +149,13 @@ def test_finetune_cli_with_overrides(tmp_path, tiny_source, capsys):
     assert "unknown recipe keys ['bogus']" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None, reason="no torchrun")
 def test_same_recipe_under_torchrun_two_processes(tmp_path, tiny_source):
     import yaml
 
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(yaml.safe_dump(recipe_fields(tmp_path, tiny_source, num_train_epochs=12, bf16_auto=False)))
-    torchrun = Path(sys.executable).parent / "torchrun"
+    torchrun = Path(sys.executable).parent / "torchrun"  # installed with torch
+    assert torchrun.exists(), f"torchrun not found next to {sys.executable}"
     command = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "compactbert.cli", "finetune", str(recipe)]
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)

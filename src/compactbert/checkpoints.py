@@ -137,14 +137,19 @@ def parameter_count(folder: Path, allow_pickle: bool = False) -> int:
     return total
 
 
-def describe_model(source: str | os.PathLike, allow_pickle: bool = False) -> dict:
-    """What a model folder (or built-in name) holds: architecture, size and, for a ShrunkBert, its provenance."""
+def read_config(folder: Path):
+    """The folder's config through `AutoConfig`; a folder without config.json is a clear `FileNotFoundError`."""
     from transformers import AutoConfig
 
-    folder = resolve_model_folder(source, allow_pickle=allow_pickle)
     if not (folder / "config.json").exists():
         raise FileNotFoundError(f"{folder} has no config.json; expected a saved transformers model folder")
-    config = AutoConfig.from_pretrained(folder)
+    return AutoConfig.from_pretrained(folder)
+
+
+def describe_model(source: str | os.PathLike, allow_pickle: bool = False) -> dict:
+    """What a model folder (or built-in name) holds: architecture, size and, for a ShrunkBert, its provenance."""
+    folder = resolve_model_folder(source, allow_pickle=allow_pickle)
+    config = read_config(folder)
     info = {
         "path": str(folder),
         "model_type": config.model_type,

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from ..assets import BUILTIN_MODELS
-from ..checkpoints import read_tensors, resolve_model_folder
+from ..checkpoints import read_config, read_tensors, resolve_model_folder
 from ..data.builtin import default_calibration_texts
 from ..models.shrunk_bert import BERT_TO_SHRUNK, ShrunkBertConfig, ShrunkBertPreTrainedModel
 from .contributions import layer_contributions
@@ -115,10 +115,8 @@ def shrink(
 
 
 def _read_config(folder: Path):
-    if not (folder / "config.json").exists():
-        raise FileNotFoundError(f"{folder} has no config.json; expected a saved transformers model folder")
     try:
-        return AutoConfig.from_pretrained(folder)
+        return read_config(folder)
     except ValueError as err:  # an unknown model_type
         raise ValueError(f"{folder} is not a BERT-architecture model: {err}") from err
 
