@@ -1,0 +1,1 @@
+"""Distillation: losses (pure functions), arguments, the DistillationTrainer, layer mapping, data augmentation."""
