@@ -78,7 +78,9 @@ class ZooRecipe:
             self.latency = _make(LatencySettings, self.latency, "latency")
         if isinstance(self.card, dict):
             self.card = _make(CardFields, {"repo_id": self.repo_id} | self.card, "card")
-        reserved = sorted({"model", "task", "output_dir", "shrink_strategy", "shrink_drop", "shrink_keep"} & set(self.training))
+        reserved = sorted(
+            {"model", "task", "output_dir", "shrink_strategy", "shrink_drop", "shrink_keep"} & set(self.training)
+        )
         if reserved:
             raise ValueError(
                 f"training: {reserved} are set by the recipe's top-level keys (source, task, output_dir, method)"
@@ -216,7 +218,11 @@ def measure_latency(model_dir: Path, source: str | os.PathLike, recipe: ZooRecip
     runners = {name: m.runner(texts, settings.max_length) for name, m in models.items()}
     timings = time_side_by_side(runners, repeats=settings.repeats, warmup=settings.warmup)
     device = models["model"].device
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({platform.processor() or platform.machine()})"
+    where = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"CPU ({platform.processor() or platform.machine()})"
+    )
     return {
         **{name: timing.as_dict() for name, timing in timings.items()},
         "batch_size": len(texts),

@@ -51,7 +51,9 @@ class CardFields:
     model_name: str | None = field(default=None, metadata={"help": "Title of the card; default: the repo name."})
     license: str = field(default="apache-2.0", metadata={"help": "License id (the source's terms apply too)."})
     language: list[str] = field(default_factory=lambda: ["en"], metadata={"help": "Language codes."})
-    tags: list[str] = field(default_factory=list, metadata={"help": "Extra tags (compactbert and the family are added)."})
+    tags: list[str] = field(
+        default_factory=list, metadata={"help": "Extra tags (compactbert and the family are added)."}
+    )
     datasets: list[str] = field(default_factory=list, metadata={"help": "Hub ids of the training/evaluation data."})
     dataset_name: str | None = field(default=None, metadata={"help": "Human name of the evaluation data."})
     base_model: str | None = field(default=None, metadata={"help": "Hub id of the source; default: from the config."})

@@ -83,7 +83,9 @@ def plan_push(
     try:
         validate_repo_id(repo_id)
     except HFValidationError as err:
-        raise ValueError(f"'{repo_id}' is not a valid repo id; expected namespace/name, e.g. my-org/bert-top6") from err
+        raise ValueError(
+            f"'{repo_id}' is not a valid repo id; expected namespace/name, e.g. my-org/bert-top6"
+        ) from err
     if "/" not in repo_id:
         raise ValueError(f"repo id '{repo_id}' has no namespace; expected namespace/name, e.g. my-org/bert-top6")
     folder = Path(folder)

@@ -34,7 +34,9 @@ def allowed_values(name: str) -> frozenset[str]:
     """The values listed in `hub/data/<name>.txt` (`pipeline_tags`, `licenses`, `space_sdks`)."""
     path = DATA / f"{name}.txt"
     if not path.is_file():
-        raise ValueError(f"no list of allowed values named '{name}'; expected one of: pipeline_tags, licenses, space_sdks")
+        raise ValueError(
+            f"no list of allowed values named '{name}'; expected one of: pipeline_tags, licenses, space_sdks"
+        )
     lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
     return frozenset(line for line in lines if line)
 
@@ -81,7 +83,9 @@ def validate_card(text: str, repo_type: str = "model") -> list[str]:
         errors.append("'library_name' is missing; expected e.g. 'transformers'")
     tags = allowed_values("pipeline_tags")
     if data.get("pipeline_tag") not in tags:
-        errors.append(f"'pipeline_tag' is {data.get('pipeline_tag')!r}; expected a Hub task such as text-classification")
+        errors.append(
+            f"'pipeline_tag' is {data.get('pipeline_tag')!r}; expected a Hub task such as text-classification"
+        )
     if "model-index" in data:
         errors += _check_model_index(data["model-index"], tags)
     return errors
@@ -112,10 +116,14 @@ def _check_model_index(model_index, tags: frozenset[str]) -> list[str]:
             continue
         for j, result in enumerate(results):
             where = f"model-index[{i}].results[{j}]"
-            task, dataset, metrics = (result.get(k) if isinstance(result, dict) else None for k in ("task", "dataset", "metrics"))
+            task, dataset, metrics = (
+                result.get(k) if isinstance(result, dict) else None for k in ("task", "dataset", "metrics")
+            )
             if not isinstance(task, dict) or task.get("type") not in tags:
                 errors.append(f"{where}.task.type must be a Hub task such as text-classification")
-            if not isinstance(dataset, dict) or not all(isinstance(dataset.get(k), str) for k in ("type", "name", "split")):
+            if not isinstance(dataset, dict) or not all(
+                isinstance(dataset.get(k), str) for k in ("type", "name", "split")
+            ):
                 errors.append(f"{where}.dataset needs 'type', 'name' and 'split'")
             if not isinstance(metrics, list) or not metrics:
                 errors.append(f"{where}.metrics must be a non-empty list")
@@ -125,7 +133,9 @@ def _check_model_index(model_index, tags: frozenset[str]) -> list[str]:
                 if not isinstance(metric, dict) or not isinstance(metric.get("type"), str):
                     errors.append(f"{where}.metrics[{k}] needs a 'type'")
                 elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                    errors.append(f"{where}.metrics[{k}] ({metric['type']}) needs a finite number as 'value', got {value!r}")
+                    errors.append(
+                        f"{where}.metrics[{k}] ({metric['type']}) needs a finite number as 'value', got {value!r}"
+                    )
     return errors
 
 
@@ -216,7 +226,9 @@ def _model_problems(folder: Path) -> list[str]:
 def _relative_imports(source: Path) -> set[str]:
     """Modules a remote-code file imports from its own folder (`from .x import y`)."""
     tree = ast.parse(source.read_text(encoding="utf-8"))
-    return {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module}
+    return {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+    }
 
 
 def _space_problems(folder: Path, readme: Path) -> list[str]:
