@@ -13,6 +13,7 @@ from transformers import BertConfig, BertModel
 from compactbert.hub import CardFields, render_card, validate_card
 from compactbert.hub.card import FAMILIES, TEMPLATES, bert_layer_parameters, card_context, render, template_for
 from compactbert.hub.validate import allowed_values, card_metadata
+
 from zoo_helpers import tiny_shrunk_folder
 
 METRICS = {
@@ -77,9 +78,7 @@ def test_base_model_and_card_fields(tmp_path):
     config = json.loads((folder / "config.json").read_text())
     config["source_model"] = "google-bert/bert-base-uncased"
     (folder / "config.json").write_text(json.dumps(config))
-    fields = CardFields(
-        repo_id="org/tiny", license="mit", tags=["extra"], datasets=["nyu-mll/glue"], language="fr"
-    )
+    fields = CardFields(repo_id="org/tiny", license="mit", tags=["extra"], datasets=["nyu-mll/glue"], language="fr")
     card = render_card(folder, fields)
     assert card.data.base_model == "google-bert/bert-base-uncased"
     assert card.data.license == "mit" and card.data.language == ["fr"] and card.data.datasets == ["nyu-mll/glue"]
@@ -124,7 +123,10 @@ def test_tiny_bert_template_renders_teacher_losses_stages(tmp_path):
         method={
             "teacher": "google-bert/bert-base-uncased",
             "losses": {"embedding": 1.0, "attention": 1.0, "hidden": 1.0, "logits": 0.5},
-            "stages": [{"name": "general distillation", "data": "BBC News"}, {"name": "task distillation", "augmented": True}],
+            "stages": [
+                {"name": "general distillation", "data": "BBC News"},
+                {"name": "task distillation", "augmented": True},
+            ],
         },
     )
     card = render_card(folder)

@@ -11,6 +11,7 @@ import yaml
 from transformers import BertForSequenceClassification
 
 from compactbert import save_model, shrink
+
 from helpers import TEXTS, WORDS, make_bert, make_tokenizer
 
 REPO_ID = "org/bert-top6"

@@ -174,10 +174,11 @@ def _results(metrics: dict | None, fields: CardFields) -> dict | None:
         return None
     data = (metrics.get("recipe") or {}).get("data") or {}
     task = metrics.get("task") or data.get("task") or "unknown"
+    name = Path(task).stem if os.path.exists(task) else task  # a local file: its name, not this machine's path
     return {
         "task": task,
-        "dataset_type": fields.datasets[0] if fields.datasets else task,
-        "dataset_name": fields.dataset_name or task,
+        "dataset_type": fields.datasets[0] if fields.datasets else name,
+        "dataset_name": fields.dataset_name or name,
         "split": "test",
         "accuracy": float(metrics["test"]["accuracy"]),
         "macro_f1": float(metrics["test"]["macro_f1"]),
