@@ -6,6 +6,7 @@ from transformers import BertForSequenceClassification
 
 import compactbert
 from compactbert.inference import Timing, configure_threads, load_for_inference, resolve_dtype, time_side_by_side
+
 from helpers import TEXTS, make_bert
 
 LABELS = {0: "negative", 1: "neutral", 2: "positive"}

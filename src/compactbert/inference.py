@@ -75,7 +75,12 @@ class Timing:
         return max(self.samples_ms)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"median_ms": self.median_ms, "min_ms": self.min_ms, "max_ms": self.max_ms, "samples_ms": self.samples_ms}
+        return {
+            "median_ms": self.median_ms,
+            "min_ms": self.min_ms,
+            "max_ms": self.max_ms,
+            "samples_ms": self.samples_ms,
+        }
 
 
 def time_side_by_side(fns: dict[str, Callable[[], Any]], repeats: int = 10, warmup: int = 2) -> dict[str, Timing]:
@@ -181,7 +186,6 @@ def load_for_inference(
     `task` picks the head: `"sequence-classification"` (the model's classifier) or `"base"` (the encoder only, for
     speed measurements). `dtype="auto"` is bf16 where the hardware has native bf16 units, else fp32.
     """
-    import compactbert  # noqa: F401  (registers our architectures with the Auto classes)
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
 
     from .checkpoints import resolve_model_folder
@@ -195,7 +199,9 @@ def load_for_inference(
         name = getattr(model.config, "name_or_path", "") or type(model).__name__
         if tokenizer is None:
             if not name or not os.path.isdir(name):
-                raise ValueError("a loaded model needs `tokenizer=`: its config does not name a folder to read one from")
+                raise ValueError(
+                    "a loaded model needs `tokenizer=`: its config does not name a folder to read one from"
+                )
             tokenizer = AutoTokenizer.from_pretrained(name)
     else:
         folder = resolve_model_folder(source, revision=revision, allow_pickle=allow_pickle)
