@@ -12,7 +12,7 @@ from transformers import BertConfig, BertModel
 
 from compactbert.hub import CardFields, render_card, validate_card
 from compactbert.hub.card import FAMILIES, TEMPLATES, bert_layer_parameters, card_context, render, template_for
-from compactbert.hub.validate import allowed_values, card_metadata
+from compactbert.hub.validate import allowed_values, card_metadata, folder_problems
 
 from zoo_helpers import tiny_shrunk_folder
 
@@ -249,3 +249,30 @@ def test_allowed_values_are_data():
     assert not any(v.startswith("#") for v in allowed_values("licenses"))
     with pytest.raises(ValueError, match="pipeline_tags, licenses, space_sdks"):
         allowed_values("colours")
+
+
+def test_a_saved_tiny_bert_gets_its_card(tmp_path):
+    from compactbert import TinyBertConfig, TinyBertForSequenceClassification, save_model
+
+    from helpers import VOCAB, make_tokenizer
+
+    config = TinyBertConfig(
+        vocab_size=len(VOCAB),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        fit_size=48,
+        teacher_model="google-bert/bert-base-uncased",
+        num_labels=3,
+    )
+    torch.manual_seed(0)
+    folder = save_model(TinyBertForSequenceClassification(config), tmp_path / "tiny", tokenizer=make_tokenizer())
+    card = ModelCard.load(folder / "README.md")
+    assert validate_card(str(card)) == []
+    assert card.data.base_model == "google-bert/bert-base-uncased" and "tiny-bert" in card.data.tags
+    assert "Teacher: `google-bert/bert-base-uncased`" in card.text
+    assert "projected to the teacher's hidden size 48" in card.text and "(`shared` projection)" in card.text
+    assert "AutoModelForSequenceClassification" in card.text and "trust_remote_code=True" in card.text
+    assert folder_problems(folder) == []  # weights, auto_map and its code, tokenizer, card: ready to push

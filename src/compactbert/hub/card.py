@@ -131,6 +131,7 @@ def _tiny_bert_method(config: dict, recorded: dict) -> dict:
     return {
         "teacher": _first(config, recorded, "teacher", "teacher_model", "teacher_name_or_path"),
         "fit_size": _first(config, recorded, "fit_size", "teacher_hidden_size"),
+        "fit_projection": _first(config, recorded, "fit_projection"),
         "losses": [{"weight": None} | loss for loss in losses],
         "stages": stages,
         "layer_map": _first(config, recorded, "layer_map", "layer_mapping"),
