@@ -276,3 +276,13 @@ def test_a_saved_tiny_bert_gets_its_card(tmp_path):
     assert "projected to the teacher's hidden size 48" in card.text and "(`shared` projection)" in card.text
     assert "AutoModelForSequenceClassification" in card.text and "trust_remote_code=True" in card.text
     assert folder_problems(folder) == []  # weights, auto_map and its code, tokenizer, card: ready to push
+
+
+def test_metrics_without_macro_f1_or_test_split(tmp_path):
+    folder = tiny_shrunk_folder(tmp_path / "acc", metrics={"test": {"accuracy": 0.75}, "task": "bbc-news"})
+    card = ModelCard.load(folder / "README.md")
+    assert [(r.metric_type, r.metric_value) for r in card.data.eval_results] == [("accuracy", 0.75)]
+    assert card.data.metrics == ["accuracy"] and "macro-F1" not in card.text
+    folder = tiny_shrunk_folder(tmp_path / "val", metrics={"validation": {"accuracy": 0.9}, "task": "bbc-news"})
+    card = ModelCard.load(folder / "README.md")
+    assert card.data.eval_results is None and "0.9" not in card.text  # no test figures: nothing claimed

@@ -171,8 +171,9 @@ FAMILY_TAGS = {
 
 
 def _results(metrics: dict | None, fields: CardFields) -> dict | None:
-    if not metrics or "test" not in metrics or "accuracy" not in metrics["test"]:
-        return None
+    test = (metrics or {}).get("test")
+    if not isinstance(test, dict) or not isinstance(test.get("accuracy"), (int, float)):
+        return None  # nothing evaluated on a test split: the card claims no results
     data = (metrics.get("recipe") or {}).get("data") or {}
     task = metrics.get("task") or data.get("task") or "unknown"
     name = Path(task).stem if os.path.exists(task) else task  # a local file: its name, not this machine's path
@@ -181,8 +182,8 @@ def _results(metrics: dict | None, fields: CardFields) -> dict | None:
         "dataset_type": fields.datasets[0] if fields.datasets else name,
         "dataset_name": fields.dataset_name or name,
         "split": "test",
-        "accuracy": float(metrics["test"]["accuracy"]),
-        "macro_f1": float(metrics["test"]["macro_f1"]),
+        "accuracy": float(test["accuracy"]),
+        "macro_f1": float(test["macro_f1"]) if isinstance(test.get("macro_f1"), (int, float)) else None,
         "label_names": metrics.get("label_names") or [],
         "seed": metrics.get("seed"),
         "split_seed": metrics.get("split_seed"),
@@ -242,6 +243,7 @@ def card_context(
                 metric_value=results[key],
             )
             for metric, name, key in (("accuracy", "Accuracy", "accuracy"), ("f1", "Macro F1", "macro_f1"))
+            if results[key] is not None
         ]
     card_data = ModelCardData(
         license=fields.license,
@@ -250,7 +252,7 @@ def card_context(
         pipeline_tag=pipeline_tag,
         base_model=base_model,
         datasets=fields.datasets or None,
-        metrics=["accuracy", "f1"] if results else None,
+        metrics=[r.metric_type for r in eval_results] if eval_results else None,
         tags=list(dict.fromkeys(["compactbert", *FAMILY_TAGS.get(family, [family]), *fields.tags])),
         model_name=model_name if eval_results else None,
         eval_results=eval_results,
