@@ -257,3 +257,16 @@ def test_bad_folder_is_refused_before_any_request(built, hub, capfd, tmp_path):
 def test_bad_repo_ids(built, capfd, repo_id):
     assert push(built, "--repo-id", repo_id) == 2
     assert "namespace/name" in capfd.readouterr().err
+
+
+def test_unreachable_hub(built, hub, capfd, monkeypatch, no_retry_wait):
+    import socket
+
+    from huggingface_hub import constants
+
+    with socket.socket() as s:  # a port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+    err = failed_push(built, hub, capfd)
+    assert "could not be reached" in err and "Nothing was created" in err

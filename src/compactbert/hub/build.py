@@ -214,7 +214,9 @@ def measure_latency(model_dir: Path, source: str | os.PathLike, recipe: ZooRecip
         "model": load_for_inference(model_dir, task=task, dtype=settings.dtype),
         "source": load_for_inference(source, task=task, dtype=settings.dtype),
     }
-    texts = list(load_task(recipe.task)[0]["test"]["text"][: settings.batch_size])
+    columns = {k: v for k, v in recipe.training.items() if k in ("text_column", "label_column") and v is not None}
+    split_seed = recipe.training.get("split_seed", 42)
+    texts = list(load_task(recipe.task, seed=split_seed, **columns)[0]["test"]["text"][: settings.batch_size])
     runners = {name: m.runner(texts, settings.max_length) for name, m in models.items()}
     timings = time_side_by_side(runners, repeats=settings.repeats, warmup=settings.warmup)
     device = models["model"].device

@@ -174,6 +174,8 @@ def _create_repo(api, plan: PushPlan, notes: list[str]) -> bool:
     except HfHubHTTPError as err:
         if _status(err) != 409:
             raise PushError(f"{_explain(err, 'creating the repository', plan)} Nothing was created.") from None
+    except Exception as err:  # network errors: connection refused, timeouts after the client's retries
+        raise PushError(f"{_explain(err, 'creating the repository', plan)} Nothing was created.") from None
     try:  # 409: a repository of that name exists; it must be one we can see (and will write to)
         api.repo_info(plan.repo_id, repo_type=plan.repo_type)
     except HfHubHTTPError as err:
@@ -233,9 +235,9 @@ def _explain(err: BaseException, action: str, plan: PushPlan) -> str:
     if status is not None and status >= 500:
         return f"the Hub failed (HTTP {status}) while {action}, also after the client's retries; try again later."
     if status is not None:
-        server = getattr(getattr(err, "server_message", None), "strip", lambda: "")() or str(err).splitlines()[0]
+        server = (getattr(err, "server_message", None) or str(err).splitlines()[0]).strip()
         return f"the Hub answered HTTP {status} while {action}: {server}"
-    return f"{action} failed: {type(err).__name__}: {err}"
+    return f"{action} failed, the Hub could not be reached or did not answer ({type(err).__name__}: {err})."
 
 
 def _scrub(text: str, token: str | None) -> str:
