@@ -116,7 +116,7 @@ def test_dry_run_lists_files_and_sends_nothing(built, hub, capfd):
 def test_the_stand_in_checks_cards_with_our_validator(hub_checked):
     hub_checked.create_model_repo("org/cards")
     bad = b"---\nlicense: not-a-license\nlibrary_name: transformers\npipeline_tag: text-classification\n---\n# x\n"
-    with pytest.raises(Exception, match="not a known license"):
+    with pytest.raises(ValueError, match="not a known license"):  # raised by the client after validate-yaml
         hub_checked.api.upload_file(path_or_fileobj=bad, path_in_repo="README.md", repo_id="org/cards")
     assert "README.md" not in hub_checked.files("org/cards")
 
