@@ -270,3 +270,22 @@ def test_unreachable_hub(built, hub, capfd, monkeypatch, no_retry_wait):
     monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{port}")
     err = failed_push(built, hub, capfd)
     assert "could not be reached" in err and "Nothing was created" in err
+
+
+def test_token_stays_out_of_debug_logs(built, hub, capfd, caplog):
+    import logging
+
+    from huggingface_hub.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_debug()
+    try:
+        with caplog.at_level(logging.DEBUG):
+            assert push(built, "--repo-id", REPO_ID, "--revision", "logs") == 0
+            hub.fail("POST", "/commit/", 403)
+            assert push(built, "--repo-id", REPO_ID) == 2
+    finally:
+        hf_logging.set_verbosity(level)
+    out, err = capfd.readouterr()
+    assert "/api/repos/create (authenticated: True)" in caplog.text + err  # authenticated requests were logged...
+    assert_no_token(hub, out, err, caplog.text)  # ...without the token
