@@ -286,3 +286,17 @@ def test_metrics_without_macro_f1_or_test_split(tmp_path):
     folder = tiny_shrunk_folder(tmp_path / "val", metrics={"validation": {"accuracy": 0.9}, "task": "bbc-news"})
     card = ModelCard.load(folder / "README.md")
     assert card.data.eval_results is None and "0.9" not in card.text  # no test figures: nothing claimed
+
+
+def test_a_source_known_only_by_name(tmp_path):
+    folder = fake_family_folder(tmp_path, {"model_type": "tiny_bert", "hidden_size": 32}, method={})
+    latency = {"median_ms": 1.0, "min_ms": 1.0, "max_ms": 1.0}
+    timing = {"warmup": 1, "repeats": 1, "batch_size": 1, "max_length": 8, "dtype": "float32", "threads": 1}
+    comparison = {
+        "source": {"name": "teacher"},
+        "latency": timing | {"model": latency, "source": latency, "device": "cpu"},
+    }
+    card = render_card(folder, comparison=comparison)
+    rows = {r[0]: r[1:] for r in table_rows(card.text, "")}
+    assert rows["parameters"][1] == "not recorded" and rows["transformer layers"] == ["4", "not recorded"]
+    assert rows["test accuracy (bbc-news)"][1] == "not measured"

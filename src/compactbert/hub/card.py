@@ -223,7 +223,8 @@ def card_context(
         source = (source or {}) | comparison["source"]
         source.setdefault("parameters_estimated", False)
     if source is not None:
-        source = {"architecture": None, "accuracy": None, "macro_f1": None} | source
+        unknown = ("architecture", "num_hidden_layers", "hidden_size", "num_parameters", "accuracy", "macro_f1")
+        source = dict.fromkeys(unknown) | {"parameters_estimated": False} | source
     results = _results(metrics, fields)
 
     base_model = fields.base_model or method.get("source_model") or method.get("teacher")
