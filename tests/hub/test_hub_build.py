@@ -58,6 +58,10 @@ def test_built_folder(built):
     config = json.loads((built / "config.json").read_text())
     assert config["kept_layers"] == [0, 1] and config["drop_strategy"] == "top"
     assert 'from_pretrained("org/bert-top6"' in card.text
+    # finetune's own output folder (written by save_model) carries its card too, with the same eval results
+    finetuned = ModelCard.load(built.parent / "train" / "model" / "README.md")
+    assert {r.metric_type: r.metric_value for r in finetuned.data.eval_results} == values
+    assert "Latency was not measured" in finetuned.text
     # what the build trained is what it published
     assert (built / "model.safetensors").read_bytes() == (
         built.parent / "train" / "model" / "model.safetensors"
