@@ -194,7 +194,9 @@ def build(recipe: ZooRecipe) -> Path:
 
 
 def _jsonable(recipe: ZooRecipe) -> dict:
-    return json.loads(json.dumps(asdict(recipe), default=str))
+    """The recipe as published in build.json: without this machine's output folder."""
+    values = {k: v for k, v in asdict(recipe).items() if k not in ("output_dir", "overwrite")}
+    return json.loads(json.dumps(values, default=str))
 
 
 def measure_latency(model_dir: Path, source: str | os.PathLike, recipe: ZooRecipe) -> dict:
