@@ -155,8 +155,10 @@ def push(
             revision=plan.revision,
             create_pr=plan.create_pr,
         )
-    except Exception as err:
+    except BaseException as err:  # Ctrl-C mid-upload too: do not leave a half-made repository behind
         cleanup = _clean_up(api, plan, created_repo, created_branch)
+        if not isinstance(err, Exception):
+            raise
         message = f"{_explain(err, 'uploading the files', plan)} Nothing was committed; {cleanup}"
         raise PushError(_scrub(message, token)) from None
     return PushResult(plan, info.commit_url, created_repo, info.pr_url, notes)
