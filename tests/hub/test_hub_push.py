@@ -289,3 +289,17 @@ def test_token_stays_out_of_debug_logs(built, hub, capfd, caplog):
     out, err = capfd.readouterr()
     assert "/api/repos/create (authenticated: True)" in caplog.text + err  # authenticated requests were logged...
     assert_no_token(hub, out, err, caplog.text)  # ...without the token
+
+
+def test_interrupted_upload_removes_the_new_repository(built, hub, monkeypatch):
+    from huggingface_hub import HfApi
+
+    from compactbert.hub.push import push as push_folder
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C while the files upload
+
+    monkeypatch.setattr(HfApi, "create_commit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        push_folder(built, REPO_ID)
+    assert hub.requests_matching("POST", "/api/repos/create") and not hub.repo_exists(REPO_ID)
