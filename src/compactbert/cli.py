@@ -167,6 +167,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .demo.command import add_parser as add_demo_parser
     from .shrinking import STRATEGIES
 
     parser = argparse.ArgumentParser(prog="compactbert", description="Compact BERT-family models.")
@@ -208,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
     p.set_defaults(func=cmd_info)
+
+    add_demo_parser(commands)
     return parser
 
 

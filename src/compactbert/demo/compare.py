@@ -38,6 +38,7 @@ class Comparer:
         self.max_cached = max_cached
         self._load = load_for_inference
         self.teacher = load_for_inference(zoo.resolve(zoo.teacher), dtype=dtype)
+        self.teacher.name = zoo.teacher.name
         self.num_layers = int(self.teacher.model.config.num_hidden_layers)
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
@@ -67,7 +68,9 @@ class Comparer:
         try:
             num_drop, repeats = int(num_drop), int(repeats)
         except (TypeError, ValueError):
-            raise ValueError(f"layers to drop and repeats must be whole numbers, got {num_drop!r}, {repeats!r}") from None
+            raise ValueError(
+                f"layers to drop and repeats must be whole numbers, got {num_drop!r}, {repeats!r}"
+            ) from None
         if not 1 <= repeats <= MAX_REPEATS:
             raise ValueError(f"repeats must be between 1 and {MAX_REPEATS}, got {repeats}")
         if model == NOT_RETRAINED and not 1 <= num_drop <= self.max_drop(strategy):
@@ -108,9 +111,13 @@ class Comparer:
             kept = select_layers(self.num_layers, strategy, num_drop, scores)
             small = shrink(self.teacher.model, keep=kept)
             small.config.drop_strategy = strategy  # layers chosen by the strategy (with the zoo's teacher scores)
-            return self._load(small, tokenizer=self.teacher.tokenizer, dtype=self.dtype)
+            loaded = self._load(small, tokenizer=self.teacher.tokenizer, dtype=self.dtype)
+            loaded.name = f"{self.zoo.teacher.name} minus {num_drop} layers ({strategy}), not retrained"
+            return loaded
         entry = next(e for e in self.zoo.entries if e.name == key[1])
-        return self._load(self.zoo.resolve(entry), dtype=self.dtype)
+        loaded = self._load(self.zoo.resolve(entry), dtype=self.dtype)
+        loaded.name = entry.name
+        return loaded
 
     def compare(
         self,

@@ -94,7 +94,9 @@ class Zoo:
             return entry.source
         if "/" in entry.source and not entry.source.startswith((".", "/")):
             return entry.source  # a Hub id, loaded through the Hub client (online, or from its cache)
-        raise FileNotFoundError(f"zoo entry {entry.name!r}: {entry.source} is neither a folder of the zoo nor a Hub id")
+        raise FileNotFoundError(
+            f"zoo entry {entry.name!r}: {entry.source} is neither a folder of the zoo nor a Hub id"
+        )
 
     def fine_tuned(self, strategy: str, num_drop: int) -> ZooEntry | None:
         """The fine-tuned ShrunkBert entry for `strategy` and `num_drop`, if the zoo has one."""
