@@ -16,9 +16,10 @@ from ..shrinking import STRATEGIES
 from .compare import FINE_TUNED_CHOICE, MAX_REPEATS, MAX_TEXT_CHARS, NOT_RETRAINED, Comparer
 
 QUEUE_SIZE = 64  # requests waiting beyond this are refused with "queue full" instead of piling up
+ACCURACY_PLOT, LATENCY_PLOT = "accuracy_vs_layers.png", "latency_vs_layers.png"
 STUDY_PLOTS = {
-    "accuracy_vs_layers.png": "Accuracy vs layers kept (layer-drop study, MiniLM-L6)",
-    "latency_vs_layers.png": "Latency vs layers kept (layer-drop study, MiniLM-L6)",
+    ACCURACY_PLOT: "Accuracy vs layers kept (layer-drop study, MiniLM-L6, fine-tuned and not retrained)",
+    LATENCY_PLOT: "Forward time vs layers kept (layer-drop study, MiniLM-L6, bf16)",
 }
 CSS = "#summary {min-height: 3em}"
 
@@ -63,12 +64,16 @@ def contribution_figure(scores: list[float] | None) -> Figure | None:
     return figure
 
 
+def _count(n: int) -> str:
+    return f"{n / 1e6:.1f}M" if n >= 100_000 else f"{n:,}"
+
+
 def summary_markdown(result: dict[str, Any]) -> str:
     t, c = result["teacher"], result["compact"]
     agree = "**agree**" if result["agree"] else "**disagree**"
     return (
-        f"Teacher ({t['num_layers']} layers, {t['num_parameters'] / 1e6:.1f}M parameters): **{t['label']}** · "
-        f"compact ({c['num_layers']} layers, kept {c['kept_layers']}, {c['num_parameters'] / 1e6:.1f}M parameters): "
+        f"Teacher ({t['num_layers']} layers, {_count(t['num_parameters'])} parameters): **{t['label']}** · "
+        f"compact ({c['num_layers']} layers, kept {c['kept_layers']}, {_count(c['num_parameters'])} parameters): "
         f"**{c['label']}** · they {agree}. Latency {t['latency_ms']['median']:.1f} ms vs "
         f"{c['latency_ms']['median']:.1f} ms (median of {result['repeats']}): **{result['speedup']:.2f}x** speedup."
     )
@@ -147,8 +152,8 @@ def build_demo(comparer: Comparer) -> gr.Blocks:
         gr.Markdown("## The teacher's layers, and the layer-drop study")
         with gr.Row():
             gr.Plot(contribution_figure(zoo.contributions), label="Teacher layer contributions")
-            for name, label in STUDY_PLOTS.items():
-                gr.Image(study_plot_path(name), label=label, interactive=False)
+            gr.Image(study_plot_path(LATENCY_PLOT), label=STUDY_PLOTS[LATENCY_PLOT], interactive=False)
+        gr.Image(study_plot_path(ACCURACY_PLOT), label=STUDY_PLOTS[ACCURACY_PLOT], interactive=False)
 
         strategy.change(on_strategy, [strategy, num_drop], num_drop, api_visibility="private", queue=False)
         button.click(
