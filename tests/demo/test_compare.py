@@ -102,3 +102,18 @@ def test_compact_models_are_cached_and_bounded(tiny_zoo_dir):
     comparer.compact_model("top", 2, NOT_RETRAINED)
     comparer.compact_model("bottom", 2, NOT_RETRAINED)
     assert len(comparer._cache) == 2 and comparer.compact_model("top", 1, NOT_RETRAINED) is not first
+
+
+def test_a_zoo_of_hub_entries_loads_them_from_the_hub(hub, tiny_zoo_dir, tmp_path):
+    import json
+
+    hub.create_model_repo("compactbert/tiny-bottom-2", tiny_zoo_dir / "shrunk-bottom-2")
+    manifest = json.loads((tiny_zoo_dir / "zoo.json").read_text())
+    manifest["entries"][1]["source"] = "compactbert/tiny-bottom-2"
+    manifest["teacher"]["source"] = str(tiny_zoo_dir / "teacher")
+    (tmp_path / "hub-zoo.json").write_text(json.dumps(manifest))
+    result = Comparer(load_zoo(tmp_path / "hub-zoo.json"), dtype="fp32").compare(
+        TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1
+    )
+    assert result["compact"]["name"] == "shrunk-bottom-2" and result["compact"]["kept_layers"] == [2, 3, 4, 5]
+    assert hub.requests_matching("GET", "/compactbert/tiny-bottom-2/")  # fetched through the Hub client
