@@ -105,9 +105,15 @@ def build_demo(comparer: Comparer) -> gr.Blocks:
         except ValueError as err:
             raise gr.Error(str(err)) from None
 
-    def on_strategy(strategy: str, num_drop: float):
+    def on_choice(strategy: str, num_drop: float, model: str):
+        """Keep K within what the strategy can drop, and on a zoo K when a fine-tuned model is chosen."""
         top = comparer.max_drop(strategy)
-        return gr.Slider(maximum=top, value=min(int(num_drop), top))
+        value = min(int(num_drop), top)
+        if model == FINE_TUNED_CHOICE:
+            have = sorted(e.num_drop for e in comparer.fine_tuned_entries() if e.strategy == strategy)
+            if have and value not in have:
+                value = min(have, key=lambda k: abs(k - value))
+        return gr.Slider(maximum=top, value=value)
 
     fine_tuned = ", ".join(f"{e.strategy} K={e.num_drop}" for e in comparer.fine_tuned_entries()) or "none"
     with gr.Blocks(title="compactbert: drop layers, compare") as demo:
@@ -155,7 +161,8 @@ def build_demo(comparer: Comparer) -> gr.Blocks:
             gr.Image(study_plot_path(LATENCY_PLOT), label=STUDY_PLOTS[LATENCY_PLOT], interactive=False)
         gr.Image(study_plot_path(ACCURACY_PLOT), label=STUDY_PLOTS[ACCURACY_PLOT], interactive=False)
 
-        strategy.change(on_strategy, [strategy, num_drop], num_drop, api_visibility="private", queue=False)
+        for control in (strategy, model):
+            control.change(on_choice, [strategy, num_drop, model], num_drop, api_visibility="private", queue=False)
         button.click(
             compare,
             [text, strategy, num_drop, model, repeats],
