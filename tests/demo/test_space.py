@@ -33,6 +33,18 @@ def test_space_yaml_is_complete_and_pins_the_tested_gradio():
     assert not any(line.startswith("gradio") for line in requirements)  # gradio comes from sdk_version
 
 
+def test_space_card_passes_the_hubs_metadata_checks_and_huggingface_hub_reads_it():
+    from huggingface_hub import SpaceCard
+
+    from hub_standin import validate_card_metadata
+
+    text = (ROOT / "space" / "README.md").read_text(encoding="utf-8")
+    errors, warnings, _ = validate_card_metadata(text, repo_type="space")
+    assert errors == [] and warnings == []
+    card = SpaceCard(text)
+    assert card.data.sdk == "gradio" and card.data.app_file == "app.py"
+
+
 def test_space_runs_the_repository_app_and_app_py_is_thin():
     assert (ROOT / "space" / "app.py").read_text() == (ROOT / "app.py").read_text()
     code = [line for line in (ROOT / "app.py").read_text().splitlines() if line and not line.startswith(("#", '"'))]
