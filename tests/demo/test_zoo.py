@@ -71,24 +71,60 @@ def test_a_cached_zoo_is_reused_without_building(monkeypatch, tmp_path, tiny_zoo
     assert ensure_default_zoo(tmp_path, settings) == default_zoo_dir(tmp_path, settings)
 
 
-def test_a_failed_build_leaves_no_zoo_and_the_next_build_starts_clean(monkeypatch, tmp_path):
+def fake_finetune(calls: list, fail_on: int | None = None):
+    """Stands in for compactbert.finetune.finetune: saves a tiny random classifier (shrunk as the recipe asks)."""
+    from transformers import BertForSequenceClassification
+
+    from compactbert import save_model, shrink
+
+    from helpers import make_bert, make_tokenizer
+
+    def finetune(model_args, data_args, training_args):
+        calls.append(model_args.shrink_strategy or "teacher")
+        if fail_on is not None and len(calls) == fail_on:
+            raise KeyboardInterrupt("killed mid-build")
+        model = make_bert(BertForSequenceClassification, num_layers=6, num_labels=5, max_position_embeddings=128)
+        if model_args.shrink_strategy:
+            model = shrink(model, model_args.shrink_strategy, model_args.shrink_drop, tokenizer=make_tokenizer())
+        metrics = {
+            "test": {"accuracy": 0.5},
+            "kept_layers": getattr(model.config, "kept_layers", None),
+            "num_parameters": model.num_parameters(),
+            "num_hidden_layers": model.config.num_hidden_layers,
+        }
+
+        def write_metrics(folder):
+            (folder / "metrics.json").write_text(json.dumps(metrics))
+
+        save_model(model, f"{training_args.output_dir}/model", tokenizer=make_tokenizer(), extra=write_metrics)
+        return metrics
+
+    return finetune
+
+
+def test_a_killed_build_leaves_no_zoo_and_the_next_build_resumes(monkeypatch, tmp_path):
     import compactbert.finetune
 
-    calls = []
-
-    def finetune_then_die(*args):
-        calls.append(args)
-        raise KeyboardInterrupt("killed mid-build")
-
-    monkeypatch.setattr(compactbert.finetune, "finetune", finetune_then_die)
-    settings = BuildSettings(strategies=("top",))
+    settings = BuildSettings(strategies=("top", "bottom"), num_examples=2)
     folder = default_zoo_dir(tmp_path, settings)
     stale = folder.parent / f".{folder.name}.partial-old"  # what a SIGKILLed build leaves behind
     stale.mkdir(parents=True)
+    calls: list[str] = []
+    monkeypatch.setattr(compactbert.finetune, "finetune", fake_finetune(calls, fail_on=2))
     with pytest.raises(KeyboardInterrupt):
         ensure_default_zoo(tmp_path, settings, log=lambda _: None)
-    assert len(calls) == 1 and not folder.exists()
-    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == []  # stale and new partials gone
+    assert calls == ["teacher", "top"] and not folder.exists() and not stale.exists()
+    assert not list(folder.parent.glob(f".{folder.name}.partial-*"))
+
+    calls.clear()
+    monkeypatch.setattr(compactbert.finetune, "finetune", fake_finetune(calls))
+    lines: list[str] = []
+    assert ensure_default_zoo(tmp_path, settings, log=lines.append) == folder
+    assert calls == ["top", "bottom"] and "  teacher: reused from the interrupted build" in lines
+    zoo = load_zoo(folder)
+    assert [e.name for e in zoo.entries] == ["shrunk-top-3", "shrunk-bottom-3"]
+    assert zoo.fine_tuned("bottom", 3).kept_layers == [3, 4, 5] and len(zoo.contributions) == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, f".{folder.name}.lock"])
 
 
 def test_examples_cycle_through_the_labels():

@@ -7,7 +7,8 @@ lives on the Hub, a Hub id. The demo only ever loads what a zoo lists: nothing f
 The default zoo is built locally and offline from the embedded MiniLM-L6 and BBC News (`build_default_zoo`): a
 fine-tuned teacher, and for every drop strategy the pre-trained MiniLM with `num_drop` layers dropped and then
 fine-tuned with the same recipe (as in the layer-drop study). It is cached under the user's cache folder and
-written all or nothing, so a killed build leaves no half zoo behind and the next launch starts again.
+written all or nothing, so a killed build leaves no half zoo behind; the next launch resumes from the models it
+had finished.
 
 Other families (TinyBert, Albert-SOP, distilled students) join a zoo as entries of their own `family` and `kind`;
 the demo lists whatever entries a zoo has.
@@ -221,7 +222,7 @@ def ensure_default_zoo(
         if (folder / MANIFEST).is_file():  # built by another process while we waited
             return folder
         for stale in folder.parent.glob(f".{folder.name}.partial-*"):  # left by a killed build; we hold the lock
-            shutil.rmtree(stale, ignore_errors=True)
+            shutil.rmtree(stale, ignore_errors=True)  # (its finished models wait in the staging folder)
         build_default_zoo(folder, settings, log=log)
     return folder
 
@@ -234,16 +235,31 @@ def build_default_zoo(
 ) -> Path:
     """Fine-tune the teacher and one ShrunkBert per strategy on the task, offline, into the zoo folder `output`.
 
-    Every model is trained by `compactbert.finetune` (Trainer, bf16 where native). The folder appears only once
-    everything is in it. Returns the folder.
+    Every model is trained by `compactbert.finetune` (Trainer, bf16 where native). The zoo folder appears only once
+    everything is in it. Finished models wait in a staging folder next to it (`.<name>.staging`), so a build that
+    was killed resumes with the models it had finished instead of starting over. Returns the folder.
     """
     from ..io import write_folder_atomically
 
     settings = settings or BuildSettings()
-    return write_folder_atomically(output, lambda tmp: _build_into(tmp, settings, log), overwrite=overwrite)
+    output = Path(output)
+    staging = output.parent / f".{output.name}.staging"
+
+    def write(tmp: Path) -> None:
+        zoo = _train_into(staging, settings, log)
+        for item in staging.iterdir():
+            os.replace(item, tmp / item.name)
+        write_zoo(tmp, zoo)
+
+    if output.exists() and not overwrite:
+        raise FileExistsError(f"zoo folder {output} already exists; pass overwrite=True to build it again")
+    folder = write_folder_atomically(output, write, overwrite=overwrite)
+    shutil.rmtree(staging, ignore_errors=True)
+    return folder
 
 
-def _build_into(folder: Path, settings: BuildSettings, log: Callable[[str], None]) -> None:
+def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None]) -> Zoo:
+    """Train (or find, from an interrupted build) every model of the zoo in `folder`; returns the zoo to write."""
     from tqdm.auto import tqdm
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -253,10 +269,11 @@ def _build_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
     from ..shrinking import layer_contributions
 
     started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
     plan = [(TEACHER, None)] + [(s, settings.num_drop) for s in settings.strategies]
     log(
         f"building the demo zoo into {folder.parent}: a fine-tuned {settings.source} teacher and "
-        f"{len(settings.strategies)} fine-tuned students ({settings.task}, 1 model at a time; once, then cached)"
+        f"{len(settings.strategies)} fine-tuned students ({settings.task}, one model at a time; once, then cached)"
     )
     entries: list[ZooEntry] = []
     teacher: ZooEntry | None = None
@@ -266,11 +283,17 @@ def _build_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
         name = "teacher" if strategy == TEACHER else f"shrunk-{strategy}-{num_drop}"
         bar.set_postfix_str(name)
         step_started = time.perf_counter()
-        metrics = finetune(*parse_recipe(None, _recipe(settings, folder / ".runs" / name, strategy, num_drop)))
-        os.replace(folder / ".runs" / name / MODEL_SUBDIR, folder / name)
-        seconds[name] = round(time.perf_counter() - step_started, 1)
+        if (folder / name / "metrics.json").is_file():  # finished by an earlier, interrupted build
+            metrics = json.loads((folder / name / "metrics.json").read_text())
+            log(f"  {name}: reused from the interrupted build")
+        else:
+            run = folder / ".runs" / name
+            metrics = finetune(*parse_recipe(None, _recipe(settings, run, strategy, num_drop)))
+            os.replace(run / MODEL_SUBDIR, folder / name)
+            shutil.rmtree(run, ignore_errors=True)
+            seconds[name] = round(time.perf_counter() - step_started, 1)
         test_accuracy = round(float(metrics["test"]["accuracy"]), 4)
-        log(f"  {name}: test accuracy {test_accuracy:.3f} ({seconds[name]:.0f} s)")
+        log(f"  {name}: test accuracy {test_accuracy:.3f} ({time.perf_counter() - step_started:.0f} s)")
         entry = ZooEntry(
             name=name,
             source=name,
@@ -300,7 +323,9 @@ def _build_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
     contributions = layer_contributions(model, tokenizer, default_calibration_texts(), progress=False)
     dataset, label_names = load_task(settings.task, seed=settings.split_seed)
     assert teacher is not None
-    zoo = Zoo(
+    total = round(time.perf_counter() - started, 1)
+    log(f"demo zoo ready in {total:.0f} s")
+    return Zoo(
         root=folder,
         task=settings.task,
         label_names=list(label_names),
@@ -308,10 +333,8 @@ def _build_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
         entries=entries,
         contributions=[round(float(s), 6) for s in contributions],
         examples=example_texts(dataset["test"], label_names, settings.num_examples),
-        build={"settings": asdict(settings), "seconds": round(time.perf_counter() - started, 1), "per_model": seconds},
+        build={"settings": asdict(settings), "seconds": total, "trained_seconds": seconds},
     )
-    write_zoo(folder, zoo)
-    log(f"demo zoo ready in {zoo.build['seconds']:.0f} s")
 
 
 def _recipe(settings: BuildSettings, output_dir: Path, strategy: str, num_drop: int | None) -> dict[str, Any]:
