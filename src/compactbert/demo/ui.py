@@ -60,7 +60,6 @@ def contribution_figure(scores: list[float] | None) -> Figure | None:
     axes.set_ylim(0, 1.12)
     axes.set_xlabel("teacher layer (0-based, bottom to top)")
     axes.set_ylabel("[CLS] in/out cosine")
-    axes.set_title("Layer contribution scores: the highest are dropped first")
     return figure
 
 
@@ -136,9 +135,8 @@ def build_demo(comparer: Comparer) -> gr.Blocks:
                     gr.Examples(
                         [[e["text"]] for e in zoo.examples],
                         inputs=[text],
-                        label=f"Held-out {zoo.task} test texts (true labels: "
-                        + ", ".join(e["label"] for e in zoo.examples)
-                        + ")",
+                        example_labels=[f"[{e['label']}] {e['text'][:70]}..." for e in zoo.examples],
+                        label=f"Held-out {zoo.task} test texts (never trained on), with their true labels",
                     )
             with gr.Column(scale=2):
                 strategy = gr.Dropdown(strategies, value="top", label="Drop strategy", elem_id="strategy")
@@ -157,7 +155,10 @@ def build_demo(comparer: Comparer) -> gr.Blocks:
             result = gr.JSON(label="compare")
         gr.Markdown("## The teacher's layers, and the layer-drop study")
         with gr.Row():
-            gr.Plot(contribution_figure(zoo.contributions), label="Teacher layer contributions")
+            gr.Plot(
+                contribution_figure(zoo.contributions),
+                label="Teacher layer contributions (the contribution strategy drops the highest first)",
+            )
             gr.Image(study_plot_path(LATENCY_PLOT), label=STUDY_PLOTS[LATENCY_PLOT], interactive=False)
         gr.Image(study_plot_path(ACCURACY_PLOT), label=STUDY_PLOTS[ACCURACY_PLOT], interactive=False)
 
