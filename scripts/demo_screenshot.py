@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--example", type=int, default=0, help="which of the zoo's example texts to type")
     args = parser.parse_args()
 
+    from PIL import Image
     from playwright.sync_api import sync_playwright
 
     from compactbert.demo import create_demo, launch, resolve_zoo
@@ -74,6 +75,7 @@ def main() -> None:
             page.locator("#latency-plot img").wait_for(timeout=60_000)
             page.wait_for_timeout(1000)
             page.screenshot(path=args.output, full_page=True)
+            Image.open(args.output).convert("RGB").quantize(colors=256).save(args.output, optimize=True)  # smaller
             print(page.locator("#summary").inner_text())
             context.close()
     finally:

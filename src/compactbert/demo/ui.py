@@ -155,10 +155,9 @@ def build_demo(comparer: Comparer) -> gr.Blocks:
             result = gr.JSON(label="compare")
         gr.Markdown("## The teacher's layers, and the layer-drop study")
         with gr.Row():
-            gr.Plot(
-                contribution_figure(zoo.contributions),
-                label="Teacher layer contributions (the contribution strategy drops the highest first)",
-            )
+            with gr.Column():
+                gr.Markdown("**Teacher layer contributions** (the `contribution` strategy drops the highest first)")
+                gr.Plot(contribution_figure(zoo.contributions), show_label=False)
             gr.Image(study_plot_path(LATENCY_PLOT), label=STUDY_PLOTS[LATENCY_PLOT], interactive=False)
         gr.Image(study_plot_path(ACCURACY_PLOT), label=STUDY_PLOTS[ACCURACY_PLOT], interactive=False)
 
