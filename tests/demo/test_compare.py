@@ -117,3 +117,18 @@ def test_a_zoo_of_hub_entries_loads_them_from_the_hub(hub, tiny_zoo_dir, tmp_pat
     )
     assert result["compact"]["name"] == "shrunk-bottom-2" and result["compact"]["kept_layers"] == [2, 3, 4, 5]
     assert hub.requests_matching("GET", "/compactbert/tiny-bottom-2/")  # fetched through the Hub client
+
+
+def test_entries_of_other_families_become_choices_of_their_own(tiny_zoo_dir, tmp_path):
+    import json
+
+    manifest = json.loads((tiny_zoo_dir / "zoo.json").read_text())
+    manifest["teacher"]["source"] = str(tiny_zoo_dir / "teacher")
+    student = {"name": "distilled-2-layer", "source": str(tiny_zoo_dir / "shrunk-top-2"), "family": "shrunk_bert"}
+    manifest["entries"].append(student | {"kind": "distilled", "description": "a stand-in student"})
+    (tmp_path / "zoo.json").write_text(json.dumps(manifest))
+    comparer = Comparer(load_zoo(tmp_path), dtype="fp32")
+    assert comparer.model_choices == [NOT_RETRAINED, FINE_TUNED_CHOICE, "distilled-2-layer"]
+    result = comparer.compare(TEXT, model="distilled-2-layer", repeats=1)  # strategy and K do not apply
+    assert result["compact"]["name"] == "distilled-2-layer" and result["compact"]["num_layers"] == 4
+    assert result["compact"]["strategy"] is None and result["compact"]["num_drop"] is None

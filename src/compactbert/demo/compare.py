@@ -167,7 +167,12 @@ class Comparer:
                     "max": timings[side].max_ms,
                 },
             }
-        result["compact"] |= {"model": model, "strategy": strategy, "num_drop": num_drop}
+        dropped = model in (NOT_RETRAINED, FINE_TUNED_CHOICE)  # other families' entries have no strategy or K
+        result["compact"] |= {
+            "model": model,
+            "strategy": strategy if dropped else None,
+            "num_drop": num_drop if dropped else None,
+        }
         result |= {
             "agree": result["teacher"]["label"] == result["compact"]["label"],
             "speedup": result["teacher"]["latency_ms"]["median"] / result["compact"]["latency_ms"]["median"],
