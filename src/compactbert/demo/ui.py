@@ -97,8 +97,25 @@ def build_demo(comparer: Comparer) -> gr.Blocks:
     default_drop = min(3, comparer.max_drop("top"))
 
     def compare(
-        text: str, strategy: str = "top", num_drop: float = default_drop, model: str = NOT_RETRAINED, repeats=10
-    ):
+        text: str,
+        strategy: str = "top",
+        num_drop: float = default_drop,
+        model: str = NOT_RETRAINED,
+        repeats: float = 10,
+    ) -> dict[str, Any]:
+        """Classify a text with the teacher and a compact model; time both side by side.
+
+        Args:
+            text: the text to classify (at most 5,000 characters).
+            strategy: a drop strategy of compactbert.STRATEGIES.
+            num_drop: how many layers to drop (K).
+            model: "dropped, not retrained", "fine-tuned (zoo)", or another entry of the zoo.
+            repeats: timing runs (1-30); the median is reported.
+
+        Returns:
+            teacher and compact: label, probabilities, parameters, kept layers, latency (median/min/max ms);
+            agree, speedup, repeats, dtype.
+        """
         try:
             return comparer.compare(text, strategy, int(num_drop), model, int(repeats))
         except ValueError as err:
