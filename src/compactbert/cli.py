@@ -168,6 +168,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .demo.command import add_parser as add_demo_parser
     from .shrinking import STRATEGIES
 
     parser = argparse.ArgumentParser(prog="compactbert", description="Compact BERT-family models.")
@@ -210,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
     p.set_defaults(func=cmd_info)
 
+    add_demo_parser(commands)
     add_hub_commands(commands)  # build, push
     return parser
 
