@@ -303,3 +303,15 @@ def test_interrupted_upload_removes_the_new_repository(built, hub, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         push_folder(built, REPO_ID)
     assert hub.requests_matching("POST", "/api/repos/create") and not hub.repo_exists(REPO_ID)
+
+
+def test_the_project_space_folder_pushes_as_a_space(hub_checked):
+    from pathlib import Path
+
+    space = Path(__file__).resolve().parents[2] / "space"
+    before = folder_digest(space)
+    assert push(space, "--repo-id", "org/compactbert-demo", "--repo-type", "space") == 0
+    assert hub_checked.repo_meta("org/compactbert-demo", repo_type="space")["sdk"] == "gradio"
+    files = hub_checked.files("org/compactbert-demo", repo_type="space")
+    assert {p: files[p] for p in before} == {p: (space / p).read_bytes() for p in before}
+    assert len(hub_checked.commits_for("org/compactbert-demo", repo_type="space")) == 1
