@@ -70,7 +70,7 @@ def test_bad_settings_are_refused(settings, message):
 
 
 def test_paper_defaults():
-    assert AugmentSettings() == AugmentSettings(n=20, p=0.4, k=15, seed=42, max_length=128)
+    assert AugmentSettings() == AugmentSettings(n=20, p=0.4, k=15, seed=42, max_length=128, bf16=False)
 
 
 # ---------------------------------------------------------------- copies, rate, candidates
@@ -219,6 +219,16 @@ def test_the_cache_skips_the_mlm_when_nothing_changed(mlm, tok, tmp_path):
         hook.remove()
 
 
+def test_bf16_autocast_gives_whole_vocabulary_words_and_its_own_cache(mlm, tok, tmp_path):
+    texts = random_sentences(4, 6)
+    fp32 = run(augmenter(mlm, tok, n=4, p=1.0), texts, tmp_path)
+    bf16 = run(augmenter(mlm, tok, n=4, p=1.0, bf16=True), texts, tmp_path)
+    words = {t for t in AUG_VOCAB if t.isalpha() and t not in SPECIAL}
+    assert all(set(copy.split()) <= words for copy in bf16["text"])
+    assert len(list((tmp_path / "cache").glob("augment-*.arrow"))) == 2
+    assert fp32["text"][::5] == bf16["text"][::5] == texts
+
+
 # ---------------------------------------------------------------- errors
 
 
@@ -241,7 +251,7 @@ def test_the_embedded_minilm_is_refused_by_name():
 
 @pytest.mark.parametrize("text", ["", "   ", None])
 def test_empty_texts_are_refused(mlm, tok, tmp_path, text):
-    with pytest.raises(ValueError, match="is empty or not a string"):
+    with pytest.raises(ValueError, match=r"example 1 \(column 'text'\) is empty or not a string"):
         run(augmenter(mlm, tok, n=1), ["a good movie", text], tmp_path)
 
 
