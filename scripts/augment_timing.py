@@ -7,7 +7,7 @@ masked sequences of the same lengths runs through the same matrices); they do ch
 augmented texts of this run are not worth reading. Runs of one configuration are interleaved with the others, each
 into a fresh cache folder (no cache hits).
 
-    nice -n 10 python scripts/augment_timing.py --output docs/results/augment_timing
+    nice -n 10 python scripts/augment_timing.py --repeats 2 --output docs/results/augment_timing
 """
 
 from __future__ import annotations
@@ -42,6 +42,28 @@ def minilm_shaped_mlm() -> BertForMaskedLM:
 def bert_base_shaped_mlm() -> BertForMaskedLM:
     torch.manual_seed(0)
     return BertForMaskedLM(BertConfig()).eval()
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    """Horizontal bars: seconds per example (median, with the min-max range) for each cell."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['task']} x{r['examples']}\n{r['mlm']}, {r['dtype']}" for r in rows]
+    medians = [r["seconds_per_example"] for r in rows]
+    low = [m - r["seconds_min"] / r["examples"] for m, r in zip(medians, rows, strict=True)]
+    high = [r["seconds_max"] / r["examples"] - m for m, r in zip(medians, rows, strict=True)]
+    fig, ax = plt.subplots(figsize=(8, 0.7 * len(rows) + 1.2))
+    ax.barh(range(len(rows)), medians, xerr=[low, high], color="tab:blue", capsize=3)
+    ax.set_yticks(range(len(rows)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds per example (N=20 copies), shared 2-core CPU")
+    ax.set_title("TinyBERT augmentation time (median, min-max)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def main() -> None:
@@ -94,7 +116,7 @@ def main() -> None:
             }
         )
     meta = {
-        "command": "nice -n 10 python scripts/augment_timing.py --output " + args.output,
+        "command": f"nice -n 10 python scripts/augment_timing.py --repeats {args.repeats} --output {args.output}",
         "settings": {"n": args.n, "p": 0.4, "k": 15, "max_length": 128, "batch_size": 32, "mlm_batch_size": 64},
         "repeats": args.repeats,
         "cpu": platform.processor() or platform.machine(),
@@ -122,7 +144,9 @@ def main() -> None:
             f"{r['seconds_median']:.1f} ({r['seconds_min']:.1f}-{r['seconds_max']:.1f}) | "
             f"{r['seconds_per_example']:.2f} |"
         )
+    lines += ["", "![seconds per example](seconds_per_example.png)"]
     (output / "README.md").write_text("\n".join(lines) + "\n")
+    plot(rows, output / "seconds_per_example.png")
     print("\n".join(lines))
 
 
