@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .distillation.augment import add_augment_parser
 from .hub.commands import add_commands as add_hub_commands
 
 EXIT_BAD_INPUT = 2
@@ -213,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_demo_parser(commands)
     add_hub_commands(commands)  # build, push
+    add_augment_parser(commands)
     return parser
 
 
