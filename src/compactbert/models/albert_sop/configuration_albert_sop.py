@@ -54,7 +54,7 @@ class AlbertSopConfig(AlbertConfig):
     def __post_init__(self, **kwargs):
         # a transformers `albert` config.json read into this class (loading an ALBERT checkpoint, whose weights fit
         # `sharing="all"` unchanged) carries model_type "albert"; the loaded model is an albert_sop
-        self.__dict__.pop("model_type", None)
+        kwargs.pop("model_type", None)
         self.check_sop_fields()
         super().__post_init__(**kwargs)
 

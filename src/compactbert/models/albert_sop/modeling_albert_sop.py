@@ -185,6 +185,7 @@ class AlbertSopForPreTraining(AlbertSopPreTrainedModel, AlbertForPreTraining):
         labels: torch.LongTensor | None = None,
         sentence_label: torch.LongTensor | None = None,
         sentence_order_label: torch.LongTensor | None = None,
+        logits_at_targets_only: bool = False,
         **kwargs,
     ) -> AlbertSopForPreTrainingOutput:
         r"""
@@ -194,31 +195,43 @@ class AlbertSopForPreTraining(AlbertSopPreTrainedModel, AlbertForPreTraining):
             Sentence-head targets: for SOP 0 = in order, 1 = swapped; for NSP 0 = B follows A, 1 = B is random.
         sentence_order_label (`torch.LongTensor` of shape `(batch,)`, *optional*):
             transformers' ALBERT name for `sentence_label`, accepted so its data collators work unchanged.
+        logits_at_targets_only (`bool`, *optional*, defaults to `False`):
+            With `labels`, run the MLM head only where `labels != -100`: `prediction_logits` is then
+            `(num_targets, vocab)` in row-major order of the targets. The head's vocabulary projection is most of a
+            small model's compute, and only ~15% of positions are targets, so pretraining uses this.
         """
         if sentence_label is None:
             sentence_label = sentence_order_label
-        kwargs["return_dict"] = True
-        out = super().forward(
+        outputs = self.albert(
             input_ids,
             attention_mask=attention_mask,
             token_type_ids=token_type_ids,
             position_ids=position_ids,
             inputs_embeds=inputs_embeds,
+            return_dict=True,
             **kwargs,
         )
+        sequence_output, pooled_output = outputs[:2]  # (batch, seq, hidden), (batch, hidden)
+        targets = None
+        if logits_at_targets_only and labels is not None:
+            targets = labels != -100
+            sequence_output, labels = sequence_output[targets], labels[targets]  # (num_targets, hidden)
+        prediction_logits = self.predictions(sequence_output)
+        sop_logits = self.sop_classifier(pooled_output)  # (batch, 2)
+
         cross_entropy = nn.CrossEntropyLoss()
         mlm_loss = sentence_loss = None
         if labels is not None:
-            mlm_loss = cross_entropy(out.prediction_logits.view(-1, self.config.vocab_size), labels.view(-1))
+            mlm_loss = cross_entropy(prediction_logits.view(-1, self.config.vocab_size), labels.reshape(-1))
         if sentence_label is not None:
-            sentence_loss = cross_entropy(out.sop_logits.view(-1, 2), sentence_label.view(-1))
+            sentence_loss = cross_entropy(sop_logits.view(-1, 2), sentence_label.view(-1))
         losses = [loss for loss in (mlm_loss, sentence_loss) if loss is not None]
         return AlbertSopForPreTrainingOutput(
             loss=sum(losses) if losses else None,
-            prediction_logits=out.prediction_logits,
-            sop_logits=out.sop_logits,
-            hidden_states=out.hidden_states,
-            attentions=out.attentions,
+            prediction_logits=prediction_logits,
+            sop_logits=sop_logits,
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
             mlm_loss=mlm_loss,
             sentence_loss=sentence_loss,
         )
