@@ -50,21 +50,26 @@ QUICK_PRETRAIN = {"max_documents": 120, "max_steps": 6, "logging_steps": 2}
 QUICK_FINETUNE = {"max_train_samples": 64, "max_eval_samples": 64, "num_train_epochs": 1}
 
 
-def pretrain_cell(objective: str, workdir: Path, quick: bool) -> dict:
+def pretrain_cell(objective: str, workdir: Path, quick: bool, budget: dict) -> dict:
     from compactbert.pretraining import parse_pretrain_recipe, pretrain
 
     overrides = PRETRAIN | {"output_dir": str(workdir / f"pretrain-{objective}")} | (QUICK_PRETRAIN if quick else {})
+    if budget.get("pretrain_steps"):
+        overrides |= {"max_steps": budget["pretrain_steps"], "logging_steps": 5}
     started = time.perf_counter()
     metrics = pretrain(*parse_pretrain_recipe(RECIPES[objective], overrides))
     metrics["wall_s"] = time.perf_counter() - started
     return metrics
 
 
-def finetune_cell(objective: str, task: str, workdir: Path, quick: bool) -> dict:
+def finetune_cell(objective: str, task: str, workdir: Path, quick: bool, budget: dict) -> dict:
     from compactbert.finetune import finetune, parse_recipe
 
     fields = {"model": str(workdir / f"pretrain-{objective}" / "model"), "task": task}
     fields |= FINETUNE_COMMON | FINETUNE[task] | {"output_dir": str(workdir / f"finetune-{objective}-{task}")}
+    for key in ("max_train_samples", "max_eval_samples", "num_train_epochs"):
+        if budget.get(key):
+            fields[key] = budget[key]
     if quick:
         fields |= QUICK_FINETUNE
     started = time.perf_counter()
@@ -79,18 +84,18 @@ def finetune_cell(objective: str, task: str, workdir: Path, quick: bool) -> dict
     }
 
 
-def run_cell(name: str, workdir: Path, quick: bool, out_file: Path) -> None:
+def run_cell(name: str, workdir: Path, quick: bool, budget: dict, out_file: Path) -> None:
     """Run one cell (`pretrain/sop`, `finetune/nsp/bbc-news`) in this process and write its result as JSON."""
     kind, objective, *rest = name.split("/")
     result = (
-        pretrain_cell(objective, workdir, quick)
+        pretrain_cell(objective, workdir, quick, budget)
         if kind == "pretrain"
-        else finetune_cell(objective, rest[0], workdir, quick)
+        else finetune_cell(objective, rest[0], workdir, quick, budget)
     )
     out_file.write_text(json.dumps(result, indent=2, default=str))
 
 
-def chain(objective: str, results: dict, save, workdir: Path, quick: bool) -> None:
+def chain(objective: str, results: dict, save, workdir: Path, quick: bool, budget: dict) -> None:
     """Pretrain with `objective`, then fine-tune on each task; cells already in `results` are skipped."""
     for name in [f"pretrain/{objective}", *(f"finetune/{objective}/{task}" for task in FINETUNE)]:
         if name in results:
@@ -99,6 +104,7 @@ def chain(objective: str, results: dict, save, workdir: Path, quick: bool) -> No
             out_file = Path(tmp.name)
         command = [sys.executable, __file__, "--cell", name, "--workdir", str(workdir), "--cell-out", str(out_file)]
         command += ["--quick"] if quick else []
+        command += ["--budget", json.dumps(budget)]
         print(f"[{time.strftime('%H:%M:%S')}] {name} ...", flush=True)
         subprocess.run(command, check=True)
         results[name] = json.loads(out_file.read_text())
@@ -187,12 +193,23 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", default=str(ROOT / "runs/albert_sop_study"), help="model folders and logs")
     parser.add_argument("--parallel", type=int, default=1, choices=(1, 2), help="run the SOP and NSP chains at once")
     parser.add_argument("--quick", action="store_true", help="smoke run: 120 documents, 6 steps, into /tmp")
+    parser.add_argument("--pretrain-steps", type=int, help="stop pretraining after N steps (default: 1 epoch)")
+    parser.add_argument("--finetune-train-samples", type=int, help="fine-tune on the first N training texts")
+    parser.add_argument("--finetune-eval-samples", type=int, help="evaluate fine-tuning on the first N texts")
+    parser.add_argument("--finetune-epochs", type=int, help="fine-tuning epochs (default 2)")
+    parser.add_argument("--budget", help=argparse.SUPPRESS)
     parser.add_argument("--cell", help=argparse.SUPPRESS)
     parser.add_argument("--cell-out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cell:
-        run_cell(args.cell, Path(args.workdir), args.quick, Path(args.cell_out))
+        run_cell(args.cell, Path(args.workdir), args.quick, json.loads(args.budget), Path(args.cell_out))
         return 0
+    budget = {
+        "pretrain_steps": args.pretrain_steps,
+        "max_train_samples": args.finetune_train_samples,
+        "max_eval_samples": args.finetune_eval_samples,
+        "num_train_epochs": args.finetune_epochs,
+    }
 
     if args.quick:
         tmp = Path(tempfile.mkdtemp(prefix="albert-sop-quick-"))
@@ -201,16 +218,20 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     results_file = out / "results.json"
     results = json.loads(results_file.read_text())["cells"] if results_file.exists() else {}
-    command = "python scripts/albert_sop_study.py" + (" --quick" if args.quick else "")
+    command = " ".join(["python scripts/albert_sop_study.py", *(argv if argv is not None else sys.argv[1:])])
     started = time.perf_counter()
 
     def save() -> None:
         results_file.write_text(
-            json.dumps({"command": command, "quick": args.quick, "cells": results}, indent=2, default=str)
+            json.dumps(
+                {"command": command, "quick": args.quick, "budget": budget, "cells": results}, indent=2, default=str
+            )
         )
 
     with ThreadPoolExecutor(args.parallel) as pool:
-        for future in [pool.submit(chain, objective, results, save, workdir, args.quick) for objective in RECIPES]:
+        for future in [
+            pool.submit(chain, objective, results, save, workdir, args.quick, budget) for objective in RECIPES
+        ]:
             future.result()
     write_report(results, out, command, wall_s=time.perf_counter() - started)
     print(f"results: {out}/results.md")
