@@ -121,7 +121,7 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}"
 
 
-def write_report(results: dict, out: Path, command: str, wall_s: float) -> None:
+def write_report(results: dict, out: Path, command: str, wall_s: float | None) -> None:
     """results.md (tables) and pretraining_curves.png from the cells."""
     import matplotlib
 
@@ -144,20 +144,35 @@ def write_report(results: dict, out: Path, command: str, wall_s: float) -> None:
         for objective in RECIPES
     ]
     first = results[f"pretrain/{next(iter(RECIPES))}"]
-    pairs, documents = first["pairs"], first["documents"]
+    pairs, documents, steps = first["pairs"], first["documents"], first["train"]["global_step"]
+    tuned = {task: results[f"finetune/{next(iter(RECIPES))}/{task}"]["fields"] for task in FINETUNE}
+
+    def described(task: str) -> str:
+        f = tuned[task]
+        texts = (
+            f"the first {f['max_train_samples']:,} training texts"
+            if f.get("max_train_samples")
+            else "all training texts"
+        )
+        evaluated = f", first {f['max_eval_samples']} test texts" if f.get("max_eval_samples") else ""
+        return f"`{task}`: {texts}, {f['max_length']} tokens, {f['num_train_epochs']} epoch(s){evaluated}"
+
+    cell_minutes = sum(cell["wall_s"] for cell in results.values()) / 60
+    timing = f"cells took {cell_minutes:.0f} min in total" + (
+        f", {wall_s / 60:.0f} min of wall time" if wall_s else ""
+    )
     lines = [
         "# Albert-SOP: sentence-order vs next-sentence prediction at small scale",
         "",
-        f"Command: `{command}` (wall time {wall_s / 60:.0f} min for the cells run in this invocation; "
-        "CPU, 2 cores shared with other work, bf16 autocast where native).",
+        f"Command: `{command}` ({timing}; CPU, 2 cores shared with other work, bf16 autocast where native).",
         "",
-        "Same model (E=128, H=256, 4 layers all shared, 4 heads, FFN 1024; MiniLM's WordPiece vocabulary of 30,522) and "
-        f"budget (1 epoch, batch 32, 64-token paragraph pairs, learning rate 1e-3) for both; pretrained on "
-        f"{documents['train']} BBC News article bodies ({pairs['train']} pairs), evaluated on "
-        f"{documents['eval']} held-out articles ({pairs['eval_sop']} SOP pairs, {pairs['eval_nsp']} NSP pairs; chance "
-        "= 50%). MLM accuracy: top-1 on the 15% masked tokens of the held-out pairs of the model's own objective. "
-        "Fine-tuning: test-split accuracy, 2 epochs (`bbc-news`: all 1,784 training articles, 128 tokens; "
-        "`rotten-tomatoes`: the first 4,000 training reviews, 64 tokens), learning rate 5e-4, split seed 42, seed 42.",
+        "Same model (E=128, H=256, 4 layers all shared, 4 heads, FFN 1024; MiniLM's WordPiece vocabulary of 30,522) "
+        f"and budget ({steps} steps of batch 32, 64-token paragraph pairs, learning rate 1e-3, 5% warmup then "
+        f"linear decay) for both; pretrained on {documents['train']} BBC News article bodies ({pairs['train']} pairs), "
+        f"evaluated on {documents['eval']} held-out articles ({pairs['eval_sop']} SOP pairs, {pairs['eval_nsp']} NSP "
+        "pairs; chance = 50%). MLM accuracy: top-1 on the 15% masked tokens of the held-out pairs of the model's own "
+        f"objective. Fine-tuning (test-split accuracy, learning rate 5e-4, split seed 42, seed 42): {described('bbc-news')}; "
+        f"{described('rotten-tomatoes')}.",
         "",
         "| pretrained with | SOP acc % | NSP acc % | MLM acc % | bbc-news test acc % | rotten-tomatoes test acc % "
         "| params | steps | pretrain min |",
@@ -197,6 +212,7 @@ def main(argv=None) -> int:
     parser.add_argument("--finetune-train-samples", type=int, help="fine-tune on the first N training texts")
     parser.add_argument("--finetune-eval-samples", type=int, help="evaluate fine-tuning on the first N texts")
     parser.add_argument("--finetune-epochs", type=int, help="fine-tuning epochs (default 2)")
+    parser.add_argument("--report-only", action="store_true", help="rewrite results.md and the plot from results.json")
     parser.add_argument("--budget", help=argparse.SUPPRESS)
     parser.add_argument("--cell", help=argparse.SUPPRESS)
     parser.add_argument("--cell-out", help=argparse.SUPPRESS)
@@ -228,12 +244,19 @@ def main(argv=None) -> int:
             )
         )
 
+    if args.report_only:
+        saved = json.loads(results_file.read_text())
+        write_report(saved["cells"], out, saved["command"], wall_s=saved.get("wall_s"))
+        return 0
     with ThreadPoolExecutor(args.parallel) as pool:
         for future in [
             pool.submit(chain, objective, results, save, workdir, args.quick, budget) for objective in RECIPES
         ]:
             future.result()
-    write_report(results, out, command, wall_s=time.perf_counter() - started)
+    wall_s = time.perf_counter() - started
+    saved = json.loads(results_file.read_text())
+    results_file.write_text(json.dumps(saved | {"wall_s": wall_s}, indent=2, default=str))
+    write_report(results, out, command, wall_s=wall_s)
     print(f"results: {out}/results.md")
     return 0
 
