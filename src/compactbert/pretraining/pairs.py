@@ -17,8 +17,9 @@ from collections.abc import Sequence
 
 from datasets import Dataset
 
+from ..models.albert_sop import SENTENCE_OBJECTIVES as OBJECTIVES
+
 SEGMENT_UNITS = ("paragraph", "sentence")
-OBJECTIVES = ("sop", "nsp")
 # [CLS] A [SEP] B [SEP] needs 3 special tokens, and at least one token of each segment
 MIN_MAX_LENGTH = 5
 
