@@ -1,13 +1,25 @@
 """compactbert: compact BERT-family models for the Hugging Face ecosystem.
 
 Importing compactbert registers its architectures with transformers' Auto classes, so
-`AutoModel.from_pretrained(<a ShrunkBert folder>)` works.
+`AutoModel.from_pretrained(<a ShrunkBert or Albert-SOP folder>)` works.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
 from .io import save_model
 from .models import list_families
+from .models.albert_sop import (
+    AlbertSopConfig,
+    AlbertSopForMaskedLM,
+    AlbertSopForMultipleChoice,
+    AlbertSopForPreTraining,
+    AlbertSopForPreTrainingOutput,
+    AlbertSopForQuestionAnswering,
+    AlbertSopForSequenceClassification,
+    AlbertSopForTokenClassification,
+    AlbertSopModel,
+    AlbertSopPreTrainedModel,
+)
 from .models.shrunk_bert import (
     ShrunkBertConfig,
     ShrunkBertForMaskedLM,
@@ -37,6 +49,16 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "STRATEGIES",
+    "AlbertSopConfig",
+    "AlbertSopForMaskedLM",
+    "AlbertSopForMultipleChoice",
+    "AlbertSopForPreTraining",
+    "AlbertSopForPreTrainingOutput",
+    "AlbertSopForQuestionAnswering",
+    "AlbertSopForSequenceClassification",
+    "AlbertSopForTokenClassification",
+    "AlbertSopModel",
+    "AlbertSopPreTrainedModel",
     "ShrunkBertConfig",
     "ShrunkBertForMaskedLM",
     "ShrunkBertForMultipleChoice",

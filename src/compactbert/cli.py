@@ -206,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("overrides", nargs=argparse.REMAINDER, help="--field value pairs that override the recipe")
     p.set_defaults(func=cmd_finetune)
 
+    from .pretraining.pretrain import add_pretrain_parser
+
+    add_pretrain_parser(commands)
+
     p = commands.add_parser("info", help="what compactbert offers, or what a model folder holds")
     p.add_argument("model", nargs="?", help="a model folder or built-in name; omit to list strategies and families")
     p.add_argument("--json", action="store_true", help="print JSON")

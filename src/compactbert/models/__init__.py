@@ -2,6 +2,8 @@
 
 from transformers import BertTokenizer
 
+from .albert_sop import AUTO_CLASSES as _ALBERT_SOP_AUTO_CLASSES
+from .albert_sop import AlbertSopConfig
 from .registry import FAMILIES, list_families, register_family
 from .shrunk_bert import AUTO_CLASSES as _SHRUNK_BERT_AUTO_CLASSES
 from .shrunk_bert import ShrunkBertConfig
@@ -10,5 +12,7 @@ from .tiny_bert import TinyBertConfig
 
 register_family(ShrunkBertConfig, _SHRUNK_BERT_AUTO_CLASSES, tokenizer_class=BertTokenizer)
 register_family(TinyBertConfig, _TINY_BERT_AUTO_CLASSES, tokenizer_class=BertTokenizer)
+# no ALBERT sentencepiece model is reachable offline: Albert-SOP defaults to the BERT WordPiece tokenizer of MiniLM
+register_family(AlbertSopConfig, _ALBERT_SOP_AUTO_CLASSES, tokenizer_class=BertTokenizer)
 
 __all__ = ["FAMILIES", "list_families", "register_family"]

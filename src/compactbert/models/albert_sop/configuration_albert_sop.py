@@ -1,0 +1,84 @@
+"""Albert-SOP configuration: an ALBERT config with a selectable cross-layer sharing mode and sentence objective.
+
+This file imports only transformers (and huggingface_hub, which transformers depends on) so that it can be
+copied next to saved weights and loaded with ``trust_remote_code=True`` where compactbert is not installed.
+"""
+
+from huggingface_hub.dataclasses import strict
+from transformers import AlbertConfig
+
+SHARING_MODES = ("all", "attention", "ffn", "none")
+SENTENCE_OBJECTIVES = ("sop", "nsp")
+
+
+@strict(accept_kwargs=True)
+class AlbertSopConfig(AlbertConfig):
+    r"""
+    Configuration of an Albert-SOP model (ALBERT, Lan et al. 2020, arXiv 1909.11942): factorized embeddings
+    (`vocab_size` x `embedding_size`, then `embedding_size` x `hidden_size`), cross-layer parameter sharing chosen by
+    `sharing`, and a sentence-level pretraining objective chosen by `sentence_objective`. It is an [`AlbertConfig`];
+    `num_hidden_groups` and `inner_group_num` must stay 1 because `sharing` says what is shared.
+
+    Args:
+        sharing (`str`, *optional*, defaults to `"all"`):
+            Which parameters the `num_hidden_layers` layers share (the paper's Table 4 ablation):
+            `"all"`: one layer applied `num_hidden_layers` times (transformers' ALBERT with one group);
+            `"attention"`: one self-attention block shared, a feed-forward block per layer;
+            `"ffn"`: one feed-forward block shared, a self-attention block per layer;
+            `"none"`: independent layers (a BERT with factorized embeddings).
+        sentence_objective (`str`, *optional*, defaults to `"sop"`):
+            The pretraining task of the sentence head: `"sop"` (sentence-order prediction: label 1 = the two segments
+            were swapped) or `"nsp"` (BERT's next-sentence prediction: label 1 = the second segment comes from
+            another document). Both use the same binary head; the objective is recorded so that data pipelines,
+            cards and evaluation know what the head was trained for.
+
+    Example:
+
+    ```python
+    >>> from compactbert import AlbertSopConfig
+    >>> config = AlbertSopConfig(sharing="attention", sentence_objective="nsp")
+    >>> config.model_type, config.embedding_size, config.hidden_size
+    ('albert_sop', 128, 768)
+    ```
+    """
+
+    model_type = "albert_sop"
+
+    # BERT-base-sized defaults, as in the paper's ALBERT-base (transformers' AlbertConfig defaults to xxlarge)
+    hidden_size: int = 768
+    num_attention_heads: int = 12
+    intermediate_size: int = 3072
+    sharing: str = "all"
+    sentence_objective: str = "sop"
+
+    def __post_init__(self, **kwargs):
+        # a transformers `albert` config.json read into this class (loading an ALBERT checkpoint, whose weights fit
+        # `sharing="all"` unchanged) carries model_type "albert"; the loaded model is an albert_sop
+        kwargs.pop("model_type", None)
+        self.check_sop_fields()
+        super().__post_init__(**kwargs)
+
+    def check_sop_fields(self) -> None:
+        """Raise `ValueError` for an unknown sharing mode or objective, or grouping fields that contradict `sharing`."""
+        if self.sharing not in SHARING_MODES:
+            raise ValueError(f"unknown sharing '{self.sharing}'; choose one of: {', '.join(SHARING_MODES)}")
+        if self.sentence_objective not in SENTENCE_OBJECTIVES:
+            raise ValueError(
+                f"unknown sentence_objective '{self.sentence_objective}'; choose one of: {', '.join(SENTENCE_OBJECTIVES)}"
+            )
+        if self.num_hidden_groups != 1 or self.inner_group_num != 1:
+            raise ValueError(
+                f"num_hidden_groups={self.num_hidden_groups} and inner_group_num={self.inner_group_num}: Albert-SOP "
+                "needs both to be 1; choose what the layers share with sharing= (all, attention, ffn, none) instead"
+            )
+        if self.hidden_size % self.num_attention_heads != 0:
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be a multiple of num_attention_heads ({self.num_attention_heads})"
+            )
+
+    def validate_sop_fields(self):
+        """Part of the strict-dataclass validation run on save."""
+        self.check_sop_fields()
+
+
+__all__ = ["SENTENCE_OBJECTIVES", "SHARING_MODES", "AlbertSopConfig"]

@@ -1,0 +1,35 @@
+"""ALBERT-style pretraining: SOP / NSP pairs from documents, MLM masking, and recipes on `transformers.Trainer`."""
+
+from .masking import MASKING_MODES, MaskingCollator
+from .pairs import OBJECTIVES, SEGMENT_UNITS, bbc_bodies, build_pairs, split_segments, trim_pair
+from .pretrain import (
+    PretrainArguments,
+    PretrainDataArguments,
+    PretrainingTrainer,
+    PretrainModelArguments,
+    evaluate_pretraining,
+    parse_pretrain_recipe,
+    pretrain,
+    read_documents,
+    split_documents,
+)
+
+__all__ = [
+    "MASKING_MODES",
+    "OBJECTIVES",
+    "SEGMENT_UNITS",
+    "MaskingCollator",
+    "PretrainArguments",
+    "PretrainDataArguments",
+    "PretrainModelArguments",
+    "PretrainingTrainer",
+    "bbc_bodies",
+    "build_pairs",
+    "evaluate_pretraining",
+    "parse_pretrain_recipe",
+    "pretrain",
+    "read_documents",
+    "split_documents",
+    "split_segments",
+    "trim_pair",
+]

@@ -1,0 +1,318 @@
+"""Pretraining recipes: an Albert-SOP model from scratch on documents, MLM + SOP (or NSP), on `transformers.Trainer`.
+
+A recipe is YAML whose keys are fields of `PretrainModelArguments`, `PretrainDataArguments` and `PretrainArguments`
+(a `FinetuneArguments` subclass: `TrainingArguments` plus `bf16_auto` and `overwrite`), parsed with
+`HfArgumentParser` the same way as fine-tuning recipes. The run folder is `output_dir` (checkpoints, logs); the
+ready model, its tokenizer and `metrics.json` are written all-or-nothing into `output_dir/model`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from datasets import Dataset
+from transformers import AutoTokenizer, HfArgumentParser, Trainer
+
+from ..assets import builtin_model_path
+from ..finetune import MODEL_SUBDIR, FinetuneArguments, _did_you_mean, _number
+from ..io import save_model
+from ..models.albert_sop import SENTENCE_OBJECTIVES, SHARING_MODES, AlbertSopConfig, AlbertSopForPreTraining
+from .masking import MASKING_MODES, MaskingCollator
+from .pairs import SEGMENT_UNITS, bbc_bodies, build_pairs
+
+
+@dataclass
+class PretrainModelArguments:
+    """The architecture to pretrain from random init, and its tokenizer."""
+
+    tokenizer: str = field(
+        default="minilm",
+        metadata={
+            "help": "Tokenizer folder or built-in name; minilm = MiniLM's BERT WordPiece (no ALBERT one offline)."
+        },
+    )
+    sharing: str = field(default="all", metadata={"help": f"Cross-layer sharing: {', '.join(SHARING_MODES)}."})
+    sentence_objective: str = field(default="sop", metadata={"help": "Sentence task: sop or nsp."})
+    embedding_size: int = field(default=128, metadata={"help": "Factorized embedding size E."})
+    hidden_size: int = field(default=768, metadata={"help": "Hidden size H."})
+    num_hidden_layers: int = field(default=12, metadata={"help": "Number of layers."})
+    num_attention_heads: int = field(default=12, metadata={"help": "Attention heads (must divide hidden_size)."})
+    intermediate_size: int = field(default=3072, metadata={"help": "Feed-forward size."})
+    max_position_embeddings: int = field(default=512, metadata={"help": "Longest sequence the model accepts."})
+
+    def __post_init__(self):
+        if self.sentence_objective not in SENTENCE_OBJECTIVES:
+            raise ValueError(
+                f"unknown sentence_objective '{self.sentence_objective}'; choose one of: {', '.join(SENTENCE_OBJECTIVES)}"
+            )
+        if self.sharing not in SHARING_MODES:
+            raise ValueError(f"unknown sharing '{self.sharing}'; choose one of: {', '.join(SHARING_MODES)}")
+
+
+@dataclass
+class PretrainDataArguments:
+    """The documents, how they become pairs, and how they are masked."""
+
+    corpus: str = field(
+        default="bbc-news",
+        metadata={
+            "help": "bbc-news (article bodies), or a local .txt (documents separated by lines of ===) / "
+            ".jsonl / .csv / .parquet file with a text column."
+        },
+    )
+    text_column: str = field(default="text", metadata={"help": "Text column of a local table file."})
+    segment_unit: str = field(default="paragraph", metadata={"help": f"Segments: {', '.join(SEGMENT_UNITS)}."})
+    max_length: int = field(default=128, metadata={"help": "Pairs are trimmed to this many tokens."})
+    mlm_probability: float = field(default=0.15, metadata={"help": "Share of tokens that are MLM targets."})
+    masking: str = field(default="token", metadata={"help": f"MLM targets: {', '.join(MASKING_MODES)}."})
+    max_ngram: int = field(default=3, metadata={"help": "Longest n-gram (words) for masking: ngram."})
+    eval_documents: float = field(
+        default=0.1, metadata={"help": "Share of documents held out for evaluation (never paired with training ones)."}
+    )
+    data_seed_offset: int = field(default=0, metadata={"help": "Added to `seed` for pairs and masks."})
+    skip_short_documents: bool = field(default=True, metadata={"help": "Drop documents with fewer than 2 segments."})
+    max_documents: int | None = field(default=None, metadata={"help": "Use only the first N documents (quick runs)."})
+
+    def __post_init__(self):
+        if self.masking not in MASKING_MODES:
+            raise ValueError(f"unknown masking '{self.masking}'; choose one of: {', '.join(MASKING_MODES)}")
+        if self.segment_unit not in SEGMENT_UNITS:
+            raise ValueError(f"unknown segment_unit '{self.segment_unit}'; choose one of: {', '.join(SEGMENT_UNITS)}")
+        if not 0 < self.eval_documents < 1:
+            raise ValueError(f"eval_documents must be a share in (0, 1), got {self.eval_documents}")
+        if self.max_documents is not None and self.max_documents < 2:
+            raise ValueError(f"max_documents must be >= 2 when given, got {self.max_documents}")
+
+
+@dataclass
+class PretrainArguments(FinetuneArguments):
+    """`TrainingArguments` plus `bf16_auto` and `overwrite` (as fine-tuning recipes); nothing else is new."""
+
+
+def parse_pretrain_recipe(path: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None):
+    """Parse a YAML recipe (and overrides) into `(PretrainModelArguments, PretrainDataArguments, PretrainArguments)`."""
+    fields: dict[str, Any] = {}
+    if path is not None:
+        recipe = Path(path)
+        if not recipe.is_file():
+            raise FileNotFoundError(f"recipe {recipe} does not exist")
+        loaded = yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"recipe {recipe} must be a YAML mapping of field: value, got {type(loaded).__name__}")
+        fields.update(loaded)
+    fields.update(overrides or {})
+    fields = {key: _number(value) for key, value in fields.items()}
+    parser = HfArgumentParser((PretrainModelArguments, PretrainDataArguments, PretrainArguments))
+    known = {f for dc in parser.dataclass_types for f in dc.__dataclass_fields__}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown recipe keys {unknown}{_did_you_mean(unknown, known)}; keys are fields of PretrainModelArguments, "
+            "PretrainDataArguments or TrainingArguments (listed in the README's Albert-SOP section)"
+        )
+    return parser.parse_dict(fields)
+
+
+def read_documents(corpus: str, text_column: str = "text") -> list[str]:
+    """Documents of a corpus: `bbc-news` article bodies, or a local file (see `PretrainDataArguments.corpus`)."""
+    if corpus == "bbc-news":
+        from ..data.builtin import read_bbc_news
+
+        return bbc_bodies(read_bbc_news()[0])
+    path = Path(corpus)
+    if not path.is_file():
+        raise FileNotFoundError(f"corpus '{corpus}' is neither bbc-news nor an existing file")
+    if path.suffix == ".txt":
+        import re
+
+        return [doc.strip() for doc in re.split(r"^={3,}\s*$", path.read_text(encoding="utf-8"), flags=re.M)]
+    loaders = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+    if path.suffix not in loaders:
+        raise ValueError(f"unsupported corpus file type '{path.suffix}'; use .txt, .jsonl, .json, .csv or .parquet")
+    from datasets import load_dataset
+
+    table = load_dataset(loaders[path.suffix], data_files=str(path), split="train")
+    if text_column not in table.column_names:
+        raise ValueError(f"{path} has no '{text_column}' column; columns are {table.column_names} (set text_column)")
+    return list(table[text_column])
+
+
+def split_documents(documents: list[str], eval_share: float, seed: int) -> tuple[list[str], list[str]]:
+    """A seeded split by document, so evaluation pairs come from documents never seen in training."""
+    order = np.random.default_rng(seed).permutation(len(documents))
+    num_eval = max(1, round(len(documents) * eval_share))
+    return [documents[i] for i in sorted(order[num_eval:])], [documents[i] for i in sorted(order[:num_eval])]
+
+
+class PretrainingTrainer(Trainer):
+    """A `Trainer` that also logs each objective's loss (`mlm_loss`, `sentence_loss`) next to the total."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._objective_sums = {"mlm_loss": 0.0, "sentence_loss": 0.0}
+        self._objective_count = 0
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        inputs = {**inputs, "logits_at_targets_only": True}  # the MLM head only where there is a loss
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        if model.training:
+            for key in self._objective_sums:
+                value = getattr(outputs, key, None)
+                if value is not None:
+                    self._objective_sums[key] += float(value.detach())
+            self._objective_count += 1
+        return (loss, outputs) if return_outputs else loss
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if "loss" in logs and self._objective_count:
+            for key, total in self._objective_sums.items():
+                logs[key] = round(total / self._objective_count, 4)
+                self._objective_sums[key] = 0.0
+            self._objective_count = 0
+        super().log(logs, start_time)
+
+
+@torch.inference_mode()
+def evaluate_pretraining(
+    model, tokenizer, pairs: Dataset, batch_size: int = 64, seed: int = 0, masking: str = "token"
+):
+    """Sentence-head accuracy on `pairs` and masked-LM accuracy/loss on their (seeded) masked tokens."""
+    model.eval()
+    collator = MaskingCollator(tokenizer, masking=masking, seed=seed)
+    device = next(model.parameters()).device
+    correct_sentence = correct_tokens = tokens = 0
+    mlm_loss_sum = 0.0
+    for start in range(0, len(pairs), batch_size):
+        batch = collator([pairs[i] for i in range(start, min(start + batch_size, len(pairs)))])
+        batch = {k: v.to(device) for k, v in batch.items()}
+        out = model(**batch, logits_at_targets_only=True)
+        correct_sentence += int((out.sop_logits.argmax(-1) == batch["sentence_label"]).sum())
+        labels = batch["labels"][batch["labels"] != -100]
+        logits = out.prediction_logits.float()  # (num_targets, vocab)
+        correct_tokens += int((logits.argmax(-1) == labels).sum())
+        mlm_loss_sum += float(torch.nn.functional.cross_entropy(logits, labels, reduction="sum"))
+        tokens += len(labels)
+    return {
+        "sentence_accuracy": correct_sentence / len(pairs),
+        "mlm_accuracy": correct_tokens / tokens,
+        "mlm_loss": mlm_loss_sum / tokens,
+        "pairs": len(pairs),
+        "masked_tokens": tokens,
+    }
+
+
+def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArguments, training_args: PretrainArguments):
+    """Run a pretraining recipe end to end; returns the metrics also written to `output_dir/model/metrics.json`.
+
+    Evaluation reports, on held-out documents, the sentence head's accuracy on *both* SOP and NSP pairs (whatever it
+    was trained on, as in the paper's Table 5) and masked-LM accuracy.
+    """
+    final_dir = Path(training_args.output_dir) / MODEL_SUBDIR
+    if final_dir.exists() and not training_args.overwrite:
+        raise FileExistsError(f"{final_dir} already exists; choose another output_dir or set overwrite: true")
+    tokenizer_path = (
+        builtin_model_path(model_args.tokenizer) if model_args.tokenizer == "minilm" else model_args.tokenizer
+    )
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
+    if data_args.max_length > model_args.max_position_embeddings:
+        raise ValueError(
+            f"max_length ({data_args.max_length}) exceeds max_position_embeddings ({model_args.max_position_embeddings})"
+        )
+    documents = read_documents(data_args.corpus, data_args.text_column)
+    if data_args.max_documents is not None:
+        documents = documents[: data_args.max_documents]
+    data_seed = training_args.seed + data_args.data_seed_offset
+    train_docs, eval_docs = split_documents(documents, data_args.eval_documents, data_seed)
+    pair_args = dict(
+        max_length=data_args.max_length,
+        unit=data_args.segment_unit,
+        skip_short_documents=data_args.skip_short_documents,
+    )
+    train_pairs = build_pairs(train_docs, tokenizer, model_args.sentence_objective, seed=data_seed, **pair_args)
+    eval_pairs = {
+        objective: build_pairs(eval_docs, tokenizer, objective, seed=data_seed + 1, **pair_args)
+        for objective in SENTENCE_OBJECTIVES
+    }
+
+    config = AlbertSopConfig(
+        vocab_size=len(tokenizer),
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.cls_token_id,
+        eos_token_id=tokenizer.sep_token_id,
+        **{k: v for k, v in asdict(model_args).items() if k != "tokenizer"},
+    )
+    model = AlbertSopForPreTraining(config)
+    collator = MaskingCollator(
+        tokenizer, data_args.mlm_probability, data_args.masking, data_args.max_ngram, seed=data_seed
+    )
+    trainer = PretrainingTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_pairs.remove_columns(["document"]),
+        eval_dataset=eval_pairs[model_args.sentence_objective].remove_columns(["document"]),
+        data_collator=collator,
+        processing_class=tokenizer,
+    )
+    train_output = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    final = trainer.model
+    held_out = {
+        objective: evaluate_pretraining(final, tokenizer, pairs, seed=data_seed + 2, masking=data_args.masking)
+        for objective, pairs in eval_pairs.items()
+    }
+    metrics = {
+        "train": train_output.metrics | {"global_step": train_output.global_step},
+        "held_out": held_out,
+        "sop_accuracy": held_out["sop"]["sentence_accuracy"],
+        "nsp_accuracy": held_out["nsp"]["sentence_accuracy"],
+        "mlm_accuracy": held_out[model_args.sentence_objective]["mlm_accuracy"],
+        "log_history": trainer.state.log_history,
+        "documents": {"train": len(train_docs), "eval": len(eval_docs)},
+        "pairs": {"train": len(train_pairs)} | {f"eval_{k}": len(v) for k, v in eval_pairs.items()},
+        "num_parameters": final.num_parameters(),
+        "recipe": {"model": asdict(model_args), "data": asdict(data_args)},
+        "bf16": training_args.bf16,
+        "seed": training_args.seed,
+    }
+    if trainer.is_world_process_zero():
+
+        def write_metrics(folder: Path) -> None:
+            (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+
+        save_model(final, final_dir, tokenizer=tokenizer, overwrite=training_args.overwrite, extra=write_metrics)
+    return metrics
+
+
+def cmd_pretrain(args) -> int:
+    """`compactbert pretrain RECIPE.yaml [--field value ...]`: run a pretraining recipe and print the held-out scores."""
+    from ..cli import _overrides
+
+    model_args, data_args, training_args = parse_pretrain_recipe(args.recipe, _overrides(args.overrides))
+    metrics = pretrain(model_args, data_args, training_args)
+    print(
+        f"held-out  SOP accuracy {metrics['sop_accuracy']:.4f}  NSP accuracy {metrics['nsp_accuracy']:.4f}  "
+        f"MLM accuracy {metrics['mlm_accuracy']:.4f}  (trained on {model_args.sentence_objective})"
+    )
+    print(f"model:    {training_args.output_dir}/{MODEL_SUBDIR}  (metrics.json inside)")
+    return 0
+
+
+def add_pretrain_parser(commands) -> None:
+    """Register `compactbert pretrain` on the CLI's subparsers."""
+    import argparse
+
+    p = commands.add_parser(
+        "pretrain",
+        help="pretrain an Albert-SOP model (MLM + SOP or NSP) from a YAML recipe",
+        description="Run a pretraining recipe on transformers.Trainer. Keys of the YAML recipe, and --field value "
+        "overrides after it, are fields of PretrainModelArguments, PretrainDataArguments and TrainingArguments.",
+    )
+    p.add_argument("recipe", help="YAML recipe, e.g. configs/albert-sop-bbc-small.yaml")
+    p.add_argument("overrides", nargs=argparse.REMAINDER, help="--field value pairs that override the recipe")
+    p.set_defaults(func=cmd_pretrain)
