@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Hashable, Sequence
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 
 def dedup_key(text: str, text_pair: str | None = None) -> str:
@@ -77,6 +76,8 @@ def carve_splits(
     >>> len(rest), len(test), sorted(rest + test) == list(range(20))
     (16, 4, True)
     """
+    from sklearn.model_selection import train_test_split  # imported here: sklearn adds seconds to `import compactbert`
+
     if keys is None:
         keys = range(len(labels))
     if len(keys) != len(labels):
