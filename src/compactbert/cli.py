@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .bench import add_parser as add_bench_parser
 
 EXIT_BAD_INPUT = 2
 
@@ -208,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
     p.set_defaults(func=cmd_info)
+
+    add_bench_parser(commands)
     return parser
 
 

@@ -83,20 +83,31 @@ class Timing:
         }
 
 
-def time_side_by_side(fns: dict[str, Callable[[], Any]], repeats: int = 10, warmup: int = 2) -> dict[str, Timing]:
+def time_side_by_side(
+    fns: dict[str, Callable[[], Any]], repeats: int = 10, warmup: int = 2, progress: bool | str = False
+) -> dict[str, Timing]:
     """Time each callable `repeats` times, interleaved, after `warmup` untimed rounds.
 
     Rounds alternate the order (A B C, then C B A, ...) so no callable always runs right after the same other one
-    (caches, frequency changes). Returns one `Timing` per name.
+    (caches, frequency changes). Returns one `Timing` per name. `progress` shows a bar over the rounds (a string
+    is its label).
     """
     if not fns:
         raise ValueError("nothing to time: pass at least one callable")
     if repeats < 1 or warmup < 0:
         raise ValueError(f"repeats must be >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}")
     names = list(fns)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        label = progress if isinstance(progress, str) else "timing"
+        bar = tqdm(total=warmup + repeats, desc=label, unit="round", leave=False)
     for _ in range(warmup):
         for name in names:
             fns[name]()
+        if bar is not None:
+            bar.update()
     timings = {name: Timing() for name in names}
     for round_index in range(repeats):
         order = names if round_index % 2 == 0 else names[::-1]
@@ -104,6 +115,10 @@ def time_side_by_side(fns: dict[str, Callable[[], Any]], repeats: int = 10, warm
             start = time.perf_counter()
             fns[name]()
             timings[name].samples_ms.append((time.perf_counter() - start) * 1000.0)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
     return timings
 
 
@@ -212,5 +227,21 @@ def load_for_inference(
         name = os.fspath(source)
     if device is not None:
         model.to(device)
-    model.to(torch_dtype).eval()
+    prepare_for_inference(model, torch_dtype)
     return InferenceModel(model, tokenizer, torch_dtype, name)
+
+
+def prepare_for_inference(model, dtype: str | torch.dtype = "auto"):
+    """Put a loaded model in the inference setting used everywhere: SDPA attention (where the architecture has it),
+    eval mode, `dtype` weights.
+
+    In place (returns the model): the cast to bf16 does not keep an fp32 copy. `load_for_inference` and the
+    benchmark both go through here, so what the benchmark times is what the demo runs.
+    """
+    torch_dtype = resolve_dtype(dtype)
+    if model.config._attn_implementation != "sdpa":
+        try:
+            model.set_attn_implementation("sdpa")
+        except (ValueError, ImportError):  # an architecture without SDPA support keeps its own attention
+            pass
+    return model.to(torch_dtype).eval()
