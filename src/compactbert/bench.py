@@ -414,11 +414,12 @@ def machine_info(threads: int) -> dict[str, Any]:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "python": platform.python_version(),
-        "load_average_at_start": _load_average(),
+        "load_average_at_start": load_average(),
     }
 
 
-def _load_average() -> list[float] | None:
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages: a busy machine shows here (None where the OS has none)."""
     try:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:
@@ -529,7 +530,7 @@ def run_benchmark(
                         "peak_fraction": gflops / peak_gflops,
                     }
                 )
-    info["load_average_at_end"] = _load_average()
+    info["load_average_at_end"] = load_average()
     return {
         "settings": {
             "models": [s.name for s in specs],
@@ -684,7 +685,8 @@ def plot_report(report: dict[str, Any], path: str | os.PathLike) -> None:
     plt.close(fig)
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def write_file_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """`write(tmp)` then one rename onto `path`: a reader never sees half a file, a failure leaves none."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
@@ -699,9 +701,9 @@ def write_report(report: dict[str, Any], out: str | os.PathLike, command: str | 
     out = Path(out)
     files = [out / "bench.json", out / "bench.md", out / "bench.png"]
     document = report | {"command": command}
-    _write_atomically(files[0], lambda p: p.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8"))
-    _write_atomically(files[1], lambda p: p.write_text(markdown_report(report, command), encoding="utf-8"))
-    _write_atomically(files[2], lambda p: plot_report(report, p))
+    write_file_atomically(files[0], lambda p: p.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8"))
+    write_file_atomically(files[1], lambda p: p.write_text(markdown_report(report, command), encoding="utf-8"))
+    write_file_atomically(files[2], lambda p: plot_report(report, p))
     return files
 
 
@@ -787,7 +789,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(markdown_report(report, command))
     if args.json:
         path = Path(args.json)
-        _write_atomically(path, lambda p: p.write_text(json.dumps(report | {"command": command}, indent=2) + "\n"))
+        write_file_atomically(path, lambda p: p.write_text(json.dumps(report | {"command": command}, indent=2) + "\n"))
     if args.out:
         for file in write_report(report, args.out, command):
             print(f"wrote {file}")
