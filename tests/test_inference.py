@@ -156,3 +156,19 @@ def test_timing_progress_bar_keeps_the_interleaving(capsys):
     time_side_by_side(fns, repeats=2, warmup=1, progress="label")
     assert calls == list("ab") + list("ab") + list("ba")
     assert "label" in capsys.readouterr().err
+
+
+def test_int8_quantization_is_an_fp32_cpu_option_close_to_fp32(classifier_folder):
+    fp32 = load_for_inference(classifier_folder, dtype="fp32").predict_proba(TEXTS)
+    int8 = load_for_inference(classifier_folder, quantize="int8")
+    assert int8.dtype == torch.float32
+    modules = list(int8.model.modules())
+    assert not any(type(m) is torch.nn.Linear for m in modules)  # every nn.Linear was replaced
+    assert (
+        sum(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in modules) == 2 * 6 + 2
+    )  # 2 layers, pooler, head
+    assert int8.predict_proba(TEXTS) == pytest.approx(fp32, abs=0.03)
+    with pytest.raises(ValueError, match="runs fp32 activations"):
+        load_for_inference(classifier_folder, dtype="bf16", quantize="int8")
+    with pytest.raises(ValueError, match="unknown quantize"):
+        load_for_inference(classifier_folder, quantize="int4")

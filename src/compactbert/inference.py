@@ -22,6 +22,7 @@ from .hardware import native_bf16
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 TASKS = ("sequence-classification", "base")
+QUANTIZE = (None, "int8")
 
 
 def resolve_dtype(dtype: str | torch.dtype = "auto") -> torch.dtype:
@@ -215,11 +216,15 @@ def load_for_inference(
     revision: str | None = None,
     allow_pickle: bool = False,
     device: str | torch.device | None = None,
+    quantize: str | None = None,
 ) -> InferenceModel:
     """Load `source` (a model folder, a built-in name such as `minilm`, a Hub id, or a loaded model) for inference.
 
     `task` picks the head: `"sequence-classification"` (the model's classifier) or `"base"` (the encoder only, for
     speed measurements). `dtype="auto"` is bf16 where the hardware has native bf16 units, else fp32.
+    `quantize="int8"` (CPU, opt-in) stores the Linear layers' weights in int8 with fp32 activations (torch dynamic
+    quantization): for CPUs without native bf16, where `"auto"` means fp32. It runs in fp32, so `dtype` must be
+    `"auto"` or `"fp32"`. See docs/results/bench/inference.md for what it costs and gains against bf16.
     """
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
 
@@ -227,6 +232,16 @@ def load_for_inference(
 
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    if quantize not in QUANTIZE:
+        raise ValueError(f"unknown quantize {quantize!r}; expected None or one of {QUANTIZE[1:]}")
+    if quantize is not None:
+        if dtype not in ("auto", "fp32", torch.float32):
+            raise ValueError(
+                f"quantize={quantize!r} runs fp32 activations; pass dtype='fp32' or 'auto', not {dtype!r}"
+            )
+        if device is not None and torch.device(device).type != "cpu":
+            raise ValueError(f"quantize={quantize!r} is a CPU path; got device={device!r}")
+        dtype = "fp32"
     torch_dtype = resolve_dtype(dtype)
     configure_threads(threads)
     if isinstance(source, PreTrainedModel):
@@ -248,7 +263,22 @@ def load_for_inference(
     if device is not None:
         model.to(device)
     prepare_for_inference(model, torch_dtype)
+    if quantize == "int8":
+        model = quantize_int8(model)
     return InferenceModel(model, tokenizer, torch_dtype, name)
+
+
+def quantize_int8(model):
+    """Dynamic int8 quantization of the Linear layers (int8 weights, activations quantized on the fly), in place.
+
+    torch marks the `torch.ao.quantization` eager API for migration to torchao; it still ships and works, so its
+    deprecation warning is silenced here rather than adding torchao as a dependency.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 def prepare_for_inference(model, dtype: str | torch.dtype = "auto"):

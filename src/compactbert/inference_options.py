@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .inference import InferenceModel, time_side_by_side
+from .inference import InferenceModel, quantize_int8, time_side_by_side
 
 Logits = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 
@@ -69,10 +69,7 @@ def _bf16_autocast(loaded: InferenceModel) -> Logits:
 
 
 def _int8_dynamic(loaded: InferenceModel) -> Logits:
-    with warnings.catch_warnings():  # torch.ao.quantization points to torchao; the eager API still works
-        warnings.simplefilter("ignore")
-        quantized = torch.ao.quantization.quantize_dynamic(copy.deepcopy(loaded.model), {torch.nn.Linear}, torch.qint8)
-    return _eager(quantized)
+    return _eager(quantize_int8(copy.deepcopy(loaded.model)))  # = load_for_inference(..., quantize="int8")
 
 
 def _compiled(dtype: torch.dtype) -> Callable[[InferenceModel], Logits]:
