@@ -37,6 +37,7 @@ from compactbert.inference_options import (
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "configs" / "bench-bbc-news-minilm.yaml"
 QUICK_VARIANTS = ["fp32", "bf16", "int8-dynamic"]
+REVIEWS = 512  # rotten-tomatoes test reviews for the batching comparison (short texts)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -86,39 +87,49 @@ def fine_tuned_model(args: argparse.Namespace) -> str:
     return str(folder)
 
 
-def inference_study(args: argparse.Namespace, threads: int) -> dict:
+def write_inference(report: dict, out: Path, command: str) -> None:
+    document = report | {"command": command}
+    bench.write_file_atomically(out / "inference.json", lambda p: p.write_text(json.dumps(document, indent=2) + "\n"))
+    bench.write_file_atomically(out / "inference.md", lambda p: p.write_text(markdown_report(report, command)))
+    bench.write_file_atomically(out / "inference.png", lambda p: plot_report(report, p))
+
+
+def inference_study(args: argparse.Namespace, threads: int, out: Path, command: str) -> dict:
+    """Variants, then batching, then threads; the files are rewritten after each stage, so an interrupted run
+    keeps what it measured."""
     from compactbert.data import load_task
 
     source = fine_tuned_model(args)
     loaded = load_for_inference(source, dtype="fp32", threads=threads)
-    task = load_task("bbc-news")
-    test = task.dataset["test"]
+    test = load_task("bbc-news").dataset["test"]
     texts, labels = list(test["text"]), list(test["label"])
-    reviews = list(load_task("rotten-tomatoes").dataset["test"]["text"])
+    reviews = list(load_task("rotten-tomatoes").dataset["test"]["text"])[:REVIEWS]
     if args.quick:
         texts, labels, reviews = texts[:48], labels[:48], reviews[:48]
     machine = bench.machine_info(threads)
-    report = compare_variants(
-        loaded,
-        texts,
-        labels,
-        variants=QUICK_VARIANTS if args.quick else list(VARIANTS),
-        repeats=2 if args.quick else 7,
-    )
-    auto = load_for_inference(source, threads=threads)
-    report["batching"] = compare_batching(
-        auto, {"bbc-news test": texts, "rotten-tomatoes test": reviews}, repeats=2 if args.quick else 5
-    )
-    report["threads"] = compare_threads(loaded, texts, sorted({1, available_cores()}), repeats=2 if args.quick else 5)
-    configure_threads(threads)
-    machine["load_average_at_end"] = bench.load_average()
-    return report | {
-        "model": f"{source} ({'random head: quick run' if args.quick and not args.model else 'fine-tuned on bbc-news'})",
+    head = "random head: quick run" if args.quick and not args.model else "fine-tuned on bbc-news"
+    report = {
+        "model": f"{source} ({head})",
         "data": f"the bbc-news test split ({len(texts)} articles; load_task('bbc-news'), seed 42)",
-        "default_dtype": str(auto.dtype),
         "machine": machine,
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-    }
+    } | ({"note": args.note} if args.note else {})
+    repeats = 2 if args.quick else 7
+    variants = QUICK_VARIANTS if args.quick else list(VARIANTS)
+    report |= compare_variants(loaded, texts, labels, variants=variants, repeats=repeats)
+    machine["load_average_at_end"] = bench.load_average()
+    write_inference(report, out, command)
+    auto = load_for_inference(source, threads=threads)
+    report["default_dtype"] = str(auto.dtype)
+    sets = {"bbc-news test": texts, f"rotten-tomatoes test (first {len(reviews)})": reviews}
+    report["batching"] = compare_batching(auto, sets, repeats=max(2, repeats // 2))
+    machine["load_average_at_end"] = bench.load_average()
+    write_inference(report, out, command)
+    report["threads"] = compare_threads(loaded, texts, sorted({1, available_cores()}), repeats=max(2, repeats // 2))
+    configure_threads(threads)
+    machine["load_average_at_end"] = bench.load_average()
+    write_inference(report, out, command)
+    return report
 
 
 def main(argv=None) -> int:
@@ -137,15 +148,7 @@ def main(argv=None) -> int:
         if args.check and any(c["status"] == "missed" for c in report["checks"]):
             status = 1
     if not args.skip_inference:
-        report = inference_study(args, threads)
-        if args.note:
-            report["note"] = args.note
-        document = report | {"command": command}
-        bench.write_file_atomically(
-            out / "inference.json", lambda p: p.write_text(json.dumps(document, indent=2) + "\n")
-        )
-        bench.write_file_atomically(out / "inference.md", lambda p: p.write_text(markdown_report(report, command)))
-        bench.write_file_atomically(out / "inference.png", lambda p: plot_report(report, p))
+        report = inference_study(args, threads, out, command)
         print(markdown_report(report, command))
         print(f"wrote {out / 'inference.json'}, inference.md, inference.png")
     return status

@@ -282,16 +282,15 @@ def quantize_int8(model):
 
 
 def prepare_for_inference(model, dtype: str | torch.dtype = "auto"):
-    """Put a loaded model in the inference setting used everywhere: SDPA attention (where the architecture has it),
-    eval mode, `dtype` weights.
+    """Put a loaded model in the inference setting: SDPA attention, eval mode, `dtype` weights; in place.
 
-    In place (returns the model): the cast to bf16 does not keep an fp32 copy. `load_for_inference` and the
-    benchmark both go through here, so what the benchmark times is what the demo runs.
+    Returns the model; the cast to bf16 keeps no fp32 copy. An architecture without SDPA keeps its own attention.
+    `load_for_inference` and the benchmark both go through here, so what the benchmark times is what the demo runs.
     """
     torch_dtype = resolve_dtype(dtype)
     if model.config._attn_implementation != "sdpa":
         try:
             model.set_attn_implementation("sdpa")
-        except (ValueError, ImportError):  # an architecture without SDPA support keeps its own attention
+        except (ValueError, ImportError):
             pass
     return model.to(torch_dtype).eval()
