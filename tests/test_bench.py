@@ -230,7 +230,7 @@ def test_registry_and_bad_input_say_what_was_expected(capsys):
         (["--models", "bert-7"], "unknown bench model"),
         (["--batch", "0"], "batch sizes must be >= 1"),
         (["--dtype", "fp16"], "unknown dtype"),
-        (["--seq", "65"], "seq must be between 1 and 64"),
+        (["--seq", "513"], "seq must be between 1 and 512"),
     ):
         assert main(["bench", "--quick", *bad]) == 2
         assert message in capsys.readouterr().err

@@ -107,7 +107,6 @@ QUICK = Shapes(
     hidden_size=32,
     num_heads=2,
     intermediate_size=64,
-    max_position_embeddings=64,
     tiny_hidden_size=24,
     tiny_heads=2,
     tiny_intermediate_size=48,
