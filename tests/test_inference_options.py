@@ -83,7 +83,7 @@ def test_bad_input_says_what_was_expected(fp32_model):
 
 def test_batching_threads_and_the_report(fp32_model, tmp_path):
     batching = compare_batching(fp32_model, {"short": TEXTS_12}, batch_size=4, repeats=1, warmup=0)
-    assert batching["short"]["same_predictions"] and batching["short"]["texts"] == 12
+    assert batching["short"]["same_predictions"] == 1.0 and batching["short"]["texts"] == 12
     assert batching["short"]["speedup_sorted"] > 0 and len(batching["short"]["sorted"]["samples_ms"]) == 1
     before = torch.get_num_threads()
     threads = compare_threads(fp32_model, TEXTS, [1], batch_size=4, max_length=16, repeats=1)

@@ -86,20 +86,31 @@ def _onnxruntime(quantize: bool) -> Callable[[InferenceModel], Logits]:
 
         folder = tempfile.mkdtemp(prefix="compactbert-onnx-")
         path = os.path.join(folder, "model.onnx")
-        example = loaded.encode(["an example text"], max_length=16)
+        # eager attention and a padded two-text example: the SDPA path traced on one unpadded text bakes its mask
+        # handling into the graph, and the exported model then mispredicts padded batches
+        model = copy.deepcopy(loaded.model).float()
+        model.set_attn_implementation("eager")
+        example = loaded.tokenizer(
+            ["an example text", "a second and longer example text"],
+            padding="max_length",
+            max_length=16,
+            return_tensors="pt",
+        )
         names = list(example)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                copy.deepcopy(loaded.model).float(),
+                model,
                 (),
                 path,
                 kwargs=dict(example),
                 input_names=names,
                 output_names=["logits"],
-                dynamic_axes={name: {0: "batch", 1: "sequence"} for name in names},
-                opset_version=17,
-                dynamo=False,
+                dynamic_shapes={
+                    name: {0: torch.export.Dim("batch"), 1: torch.export.Dim("sequence")} for name in names
+                },
+                dynamo=True,
+                optimize=True,
             )
         if quantize:
             from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -240,12 +251,12 @@ def compare_batching(
             "sorted": lambda texts=texts: loaded.predict_proba(texts, batch_size=batch_size, sort_by_length=True),
             "unsorted": lambda texts=texts: loaded.predict_proba(texts, batch_size=batch_size, sort_by_length=False),
         }
-        same = bool(np.array_equal(fns["sorted"]().argmax(-1), fns["unsorted"]().argmax(-1)))
+        same = float((fns["sorted"]().argmax(-1) == fns["unsorted"]().argmax(-1)).mean())
         timings = time_side_by_side(fns, repeats=repeats, warmup=warmup)
         out[set_name] = {
             "texts": len(texts),
             "mean_tokens": float(np.mean(lengths)),
-            "same_predictions": same,
+            "same_predictions": same,  # fraction: in bf16 the padding length changes the rounding
             "speedup_sorted": timings["unsorted"].median_ms / timings["sorted"].median_ms,
         } | {name: t.as_dict() for name, t in timings.items()}
     return out
@@ -327,7 +338,7 @@ def markdown_report(report: dict[str, Any], command: str | None = None) -> str:
         for name, b in report["batching"].items():
             lines.append(
                 f"| {name} | {b['texts']} | {b['mean_tokens']:.0f} | {b['sorted']['median_ms']:.0f} "
-                f"| {b['unsorted']['median_ms']:.0f} | {b['speedup_sorted']:.2f}x | {b['same_predictions']} |"
+                f"| {b['unsorted']['median_ms']:.0f} | {b['speedup_sorted']:.2f}x | {100 * b['same_predictions']:.1f}% |"
             )
         lines.append("")
     if report.get("threads"):
