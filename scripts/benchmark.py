@@ -1,6 +1,6 @@
 """Regenerate docs/results/bench in one command: the model benchmark and the inference-path study.
 
-    python scripts/benchmark.py                     # the committed results (about 10 minutes on 2 quiet cores)
+    python scripts/benchmark.py                     # the committed results (15-20 minutes on 2 quiet cores, estimated)
     python scripts/benchmark.py --quick --out /tmp/bench   # the code path in a minute or two; times say nothing
 
 1. `compactbert bench` with its defaults (every row at batch 1 and 32, sequence 128, fp32 and bf16) ->
@@ -139,7 +139,7 @@ def main(argv=None) -> int:
     threads = configure_threads(args.threads)
     status = 0
     if not args.skip_models:
-        report = bench.run_benchmark(quick=args.quick, threads=threads, repeats=2 if args.quick else 7)
+        report = bench.run_benchmark(quick=args.quick, threads=threads, repeats=2 if args.quick else 5)
         if args.note:
             report["note"] = args.note
         for file in bench.write_report(report, out, command):

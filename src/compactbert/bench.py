@@ -442,7 +442,7 @@ def run_benchmark(
     batches: Sequence[int] = (1, 32),
     seq_len: int = 128,
     dtypes: Sequence[str] = ("fp32", "bf16"),
-    repeats: int = 7,
+    repeats: int = 5,
     warmup: int = 1,
     threads: int | None = None,
     quick: bool = False,
@@ -734,7 +734,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     p.add_argument("--batch", type=_list(int), default=[1, 32], help="batch sizes (default: 1,32)")
     p.add_argument("--seq", type=int, default=128, help="sequence length in tokens (default: 128)")
     p.add_argument("--dtype", type=_list(str), default=["fp32", "bf16"], help="precisions (default: fp32,bf16)")
-    p.add_argument("--repeats", type=int, default=7, help="timed interleaved rounds (default: 7)")
+    p.add_argument("--repeats", type=int, default=5, help="timed interleaved rounds (default: 5)")
     p.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default: 1)")
     p.add_argument("--threads", type=int, help="torch threads (default: OMP_NUM_THREADS, else the cores available)")
     p.add_argument("--json", help="write the JSON report to this file")
