@@ -1,11 +1,19 @@
 """compactbert.inference: loading for inference (dtype, head, errors) and interleaved timing."""
 
+import numpy as np
 import pytest
 import torch
 from transformers import BertForSequenceClassification
 
 import compactbert
-from compactbert.inference import Timing, configure_threads, load_for_inference, resolve_dtype, time_side_by_side
+from compactbert.inference import (
+    Timing,
+    configure_threads,
+    load_for_inference,
+    prepare_for_inference,
+    resolve_dtype,
+    time_side_by_side,
+)
 
 from helpers import TEXTS, make_bert
 
@@ -110,3 +118,57 @@ def test_timing_statistics():
     timing = Timing([3.0, 1.0, 2.0, 10.0])
     assert (timing.median_ms, timing.min_ms, timing.max_ms) == (2.5, 1.0, 10.0)
     assert timing.as_dict()["samples_ms"] == [3.0, 1.0, 2.0, 10.0]
+
+
+def test_sorted_batches_pad_less_and_keep_the_order(classifier_folder):
+    loaded = load_for_inference(classifier_folder, dtype="fp32")
+    texts = [
+        "good",
+        "the movie was very good and the story was great",
+        "bad",
+        "a boring film with a bad plot and actor",
+    ]
+    shapes = []
+    forward = loaded.forward
+    loaded.forward = lambda encoded: shapes.append(tuple(encoded["input_ids"].shape)) or forward(encoded)
+    unsorted = loaded.predict_proba(texts, batch_size=2, sort_by_length=False)
+    padded_unsorted, shapes[:] = sum(b * s for b, s in shapes), []
+    by_length = loaded.predict_proba(texts, batch_size=2)
+    assert sum(b * s for b, s in shapes) < padded_unsorted
+    one_by_one = np.concatenate([loaded.predict_proba([t]) for t in texts])
+    assert by_length == pytest.approx(one_by_one, abs=1e-5) and unsorted == pytest.approx(one_by_one, abs=1e-5)
+    assert loaded.predict_proba([]).shape == (0, 3)
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        loaded.predict_proba(texts, batch_size=0)
+
+
+def test_prepare_for_inference_switches_to_sdpa_eval_and_the_dtype():
+    model = make_bert(BertForSequenceClassification, num_layers=2, num_labels=3).train()
+    model.set_attn_implementation("eager")
+    assert prepare_for_inference(model, "bf16") is model
+    assert model.config._attn_implementation == "sdpa" and not model.training
+    assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
+
+
+def test_timing_progress_bar_keeps_the_interleaving(capsys):
+    calls = []
+    fns = {name: (lambda name=name: calls.append(name)) for name in "ab"}
+    time_side_by_side(fns, repeats=2, warmup=1, progress="label")
+    assert calls == list("ab") + list("ab") + list("ba")
+    assert "label" in capsys.readouterr().err
+
+
+def test_int8_quantization_is_an_fp32_cpu_option_close_to_fp32(classifier_folder):
+    fp32 = load_for_inference(classifier_folder, dtype="fp32").predict_proba(TEXTS)
+    int8 = load_for_inference(classifier_folder, quantize="int8")
+    assert int8.dtype == torch.float32
+    modules = list(int8.model.modules())
+    assert not any(type(m) is torch.nn.Linear for m in modules)  # every nn.Linear was replaced
+    assert (
+        sum(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in modules) == 2 * 6 + 2
+    )  # 2 layers, pooler, head
+    assert int8.predict_proba(TEXTS) == pytest.approx(fp32, abs=0.03)
+    with pytest.raises(ValueError, match="runs fp32 activations"):
+        load_for_inference(classifier_folder, dtype="bf16", quantize="int8")
+    with pytest.raises(ValueError, match="unknown quantize"):
+        load_for_inference(classifier_folder, quantize="int4")

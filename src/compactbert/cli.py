@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .bench import add_parser as add_bench_parser
 from .distillation.augment import add_augment_parser
 from .hub.commands import add_commands as add_hub_commands
 
@@ -216,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
     p.set_defaults(func=cmd_info)
 
+    add_bench_parser(commands)
     add_demo_parser(commands)
     add_hub_commands(commands)  # build, push
     add_augment_parser(commands)

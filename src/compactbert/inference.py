@@ -22,6 +22,7 @@ from .hardware import native_bf16
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 TASKS = ("sequence-classification", "base")
+QUANTIZE = (None, "int8")
 
 
 def resolve_dtype(dtype: str | torch.dtype = "auto") -> torch.dtype:
@@ -83,20 +84,31 @@ class Timing:
         }
 
 
-def time_side_by_side(fns: dict[str, Callable[[], Any]], repeats: int = 10, warmup: int = 2) -> dict[str, Timing]:
+def time_side_by_side(
+    fns: dict[str, Callable[[], Any]], repeats: int = 10, warmup: int = 2, progress: bool | str = False
+) -> dict[str, Timing]:
     """Time each callable `repeats` times, interleaved, after `warmup` untimed rounds.
 
     Rounds alternate the order (A B C, then C B A, ...) so no callable always runs right after the same other one
-    (caches, frequency changes). Returns one `Timing` per name.
+    (caches, frequency changes). Returns one `Timing` per name. `progress` shows a bar over the rounds (a string
+    is its label).
     """
     if not fns:
         raise ValueError("nothing to time: pass at least one callable")
     if repeats < 1 or warmup < 0:
         raise ValueError(f"repeats must be >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}")
     names = list(fns)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        label = progress if isinstance(progress, str) else "timing"
+        bar = tqdm(total=warmup + repeats, desc=label, unit="round", leave=False)
     for _ in range(warmup):
         for name in names:
             fns[name]()
+        if bar is not None:
+            bar.update()
     timings = {name: Timing() for name in names}
     for round_index in range(repeats):
         order = names if round_index % 2 == 0 else names[::-1]
@@ -104,6 +116,10 @@ def time_side_by_side(fns: dict[str, Callable[[], Any]], repeats: int = 10, warm
             start = time.perf_counter()
             fns[name]()
             timings[name].samples_ms.append((time.perf_counter() - start) * 1000.0)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
     return timings
 
 
@@ -145,17 +161,37 @@ class InferenceModel:
         with torch.inference_mode():
             return self.model(**encoded)
 
-    def predict_proba(self, texts: Sequence[str], max_length: int = 128, batch_size: int = 64) -> np.ndarray:
-        """Label probabilities, shape [len(texts), num_labels], float32."""
+    def predict_proba(
+        self, texts: Sequence[str], max_length: int = 128, batch_size: int = 64, sort_by_length: bool = True
+    ) -> np.ndarray:
+        """Label probabilities, shape [len(texts), num_labels], float32, in the order of `texts`.
+
+        With `sort_by_length` (the default) texts are batched by token count, so a batch pads to about its own
+        length rather than to the longest text that happens to share it: on short, varied texts most of the work
+        padding would cost is skipped. Padding is masked out either way, so the results are the same up to float
+        rounding.
+        """
+        if isinstance(texts, str):
+            raise TypeError("texts must be a list of strings, not one string")
         if not hasattr(self.model, "classifier"):
             raise ValueError(f"{self.name} has no classification head; load it with task='sequence-classification'")
-        chunks = []
-        for start in range(0, len(texts), batch_size):
-            logits = self.forward(self.encode(texts[start : start + batch_size], max_length)).logits
-            chunks.append(logits.float().softmax(-1).cpu().numpy())
-        if not chunks:
-            return np.zeros((0, len(self.label_names)), dtype=np.float32)
-        return np.concatenate(chunks)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        probabilities = np.zeros((len(texts), len(self.label_names)), dtype=np.float32)
+        if not len(texts):
+            return probabilities
+        encoded = self.tokenizer(list(texts), truncation=True, max_length=max_length)
+        order = list(range(len(texts)))
+        if sort_by_length:
+            order.sort(key=lambda i: len(encoded["input_ids"][i]))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            batch = self.tokenizer.pad(
+                {key: [values[i] for i in chunk] for key, values in encoded.items()}, return_tensors="pt"
+            )
+            logits = self.forward(batch.to(self.device)).logits
+            probabilities[chunk] = logits.float().softmax(-1).cpu().numpy()
+        return probabilities
 
     def predict(self, texts: Sequence[str], max_length: int = 128) -> list[dict[str, Any]]:
         """One `{"label": ..., "probabilities": {label: p}}` per text."""
@@ -180,11 +216,15 @@ def load_for_inference(
     revision: str | None = None,
     allow_pickle: bool = False,
     device: str | torch.device | None = None,
+    quantize: str | None = None,
 ) -> InferenceModel:
     """Load `source` (a model folder, a built-in name such as `minilm`, a Hub id, or a loaded model) for inference.
 
     `task` picks the head: `"sequence-classification"` (the model's classifier) or `"base"` (the encoder only, for
     speed measurements). `dtype="auto"` is bf16 where the hardware has native bf16 units, else fp32.
+    `quantize="int8"` (CPU, opt-in) stores the Linear layers' weights in int8 with fp32 activations (torch dynamic
+    quantization): for CPUs without native bf16, where `"auto"` means fp32. It runs in fp32, so `dtype` must be
+    `"auto"` or `"fp32"`. See docs/results/bench/inference.md for what it costs and gains against bf16.
     """
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
 
@@ -192,6 +232,16 @@ def load_for_inference(
 
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    if quantize not in QUANTIZE:
+        raise ValueError(f"unknown quantize {quantize!r}; expected None or one of {QUANTIZE[1:]}")
+    if quantize is not None:
+        if dtype not in ("auto", "fp32", torch.float32):
+            raise ValueError(
+                f"quantize={quantize!r} runs fp32 activations; pass dtype='fp32' or 'auto', not {dtype!r}"
+            )
+        if device is not None and torch.device(device).type != "cpu":
+            raise ValueError(f"quantize={quantize!r} is a CPU path; got device={device!r}")
+        dtype = "fp32"
     torch_dtype = resolve_dtype(dtype)
     configure_threads(threads)
     if isinstance(source, PreTrainedModel):
@@ -212,5 +262,35 @@ def load_for_inference(
         name = os.fspath(source)
     if device is not None:
         model.to(device)
-    model.to(torch_dtype).eval()
+    prepare_for_inference(model, torch_dtype)
+    if quantize == "int8":
+        model = quantize_int8(model)
     return InferenceModel(model, tokenizer, torch_dtype, name)
+
+
+def quantize_int8(model):
+    """Dynamic int8 quantization of the Linear layers (int8 weights, activations quantized on the fly), in place.
+
+    torch marks the `torch.ao.quantization` eager API for migration to torchao; it still ships and works, so its
+    deprecation warning is silenced here rather than adding torchao as a dependency.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
+def prepare_for_inference(model, dtype: str | torch.dtype = "auto"):
+    """Put a loaded model in the inference setting: SDPA attention, eval mode, `dtype` weights; in place.
+
+    Returns the model; the cast to bf16 keeps no fp32 copy. An architecture without SDPA keeps its own attention.
+    `load_for_inference` and the benchmark both go through here, so what the benchmark times is what the demo runs.
+    """
+    torch_dtype = resolve_dtype(dtype)
+    if model.config._attn_implementation != "sdpa":
+        try:
+            model.set_attn_implementation("sdpa")
+        except (ValueError, ImportError):
+            pass
+    return model.to(torch_dtype).eval()

@@ -1,0 +1,803 @@
+"""`compactbert bench`: latency and throughput of the zoo's families next to transformers' own models of their shape.
+
+Rows come from a registry (`BENCH_MODELS`) of model specs: a BERT-base-shaped teacher (random weights: weights do
+not change the time), ShrunkBert top-drop K = 2, 4, 6 from it (`compactbert.shrink`), a DistilBERT-style 6-layer
+student, TinyBert-4 and AlbertSop base, each next to the transformers model a user would otherwise run (BertModel
+with the same number of layers, DistilBertModel, AlbertModel). A row whose compactbert family is not installed is
+left out and listed as missing: never stood in for by another class under its name.
+
+All rows of one (batch, dtype) setting are timed side by side in one process, interleaved, after warm-up
+(`compactbert.inference.time_side_by_side`), together with a large square matmul that gives this machine's matmul
+rate under the same conditions (the "peak" each row's achieved GFLOP/s is a fraction of).
+
+FLOPs per sequence are the matmul FLOPs of one forward pass over `seq` tokens, counted by torch's
+`FlopCounterMode` with eager attention (its count of SDPA's CPU kernel is zero). For a BERT encoder with L layers,
+hidden H, FFN I and s tokens that is
+
+    2·s·L·(4H² + 2HI)    linear layers: 2 × (non-embedding weights applied per token) × tokens
+  + 4·L·s²·H             attention matmuls: QKᵀ and the weighted sum of V
+  + 2·H²                 the pooler, on [CLS] only
+
+and a shared (ALBERT) layer counts once per use; ALBERT adds its embedding projection 2·s·E·H.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .inference import DTYPES, Timing, available_cores, configure_threads, prepare_for_inference, time_side_by_side
+
+TEACHER = "teacher"
+PEAK = "matmul peak"
+
+
+# ----------------------------------------------------------------------------------------------------------- shapes
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """Architecture sizes the rows are built from: BERT-base and the papers' students, or tiny ones (`--quick`)."""
+
+    vocab_size: int = 30522
+    hidden_size: int = 768
+    num_layers: int = 12
+    num_heads: int = 12
+    intermediate_size: int = 3072
+    max_position_embeddings: int = 512
+    # TinyBERT-4 (Jiao et al. 2020)
+    tiny_hidden_size: int = 312
+    tiny_layers: int = 4
+    tiny_heads: int = 12
+    tiny_intermediate_size: int = 1200
+    # ALBERT base (Lan et al. 2020): factorized embedding E, vocabulary 30000
+    albert_embedding_size: int = 128
+    albert_vocab_size: int = 30000
+    matmul_size: int = 2048  # square matmul that measures the machine's matmul rate
+
+    def bert_config(self, num_layers: int | None = None, **overrides):
+        from transformers import BertConfig
+
+        fields = dict(
+            vocab_size=self.vocab_size,
+            hidden_size=self.hidden_size,
+            num_hidden_layers=self.num_layers if num_layers is None else num_layers,
+            num_attention_heads=self.num_heads,
+            intermediate_size=self.intermediate_size,
+            max_position_embeddings=self.max_position_embeddings,
+        )
+        return BertConfig(**(fields | overrides))
+
+    def tiny_fields(self) -> dict[str, int]:
+        return dict(
+            vocab_size=self.vocab_size,
+            hidden_size=self.tiny_hidden_size,
+            num_hidden_layers=self.tiny_layers,
+            num_attention_heads=self.tiny_heads,
+            intermediate_size=self.tiny_intermediate_size,
+            max_position_embeddings=self.max_position_embeddings,
+        )
+
+    def albert_fields(self) -> dict[str, int]:
+        return dict(
+            vocab_size=self.albert_vocab_size,
+            embedding_size=self.albert_embedding_size,
+            hidden_size=self.hidden_size,
+            num_hidden_layers=self.num_layers,
+            num_attention_heads=self.num_heads,
+            intermediate_size=self.intermediate_size,
+            max_position_embeddings=self.max_position_embeddings,
+        )
+
+
+BASE = Shapes()
+QUICK = Shapes(
+    vocab_size=128,
+    hidden_size=32,
+    num_heads=2,
+    intermediate_size=64,
+    tiny_hidden_size=24,
+    tiny_heads=2,
+    tiny_intermediate_size=48,
+    albert_embedding_size=16,
+    albert_vocab_size=120,
+    matmul_size=128,
+)
+
+
+# --------------------------------------------------------------------------------------------------------- registry
+
+
+@dataclass
+class BuildContext:
+    """What builders share: the shapes, and the teacher the ShrunkBert rows are cut from (built once)."""
+
+    shapes: Shapes
+    seed: int = 0
+    _teacher: Any = None
+
+    def teacher(self):
+        from transformers import BertModel
+
+        if self._teacher is None:
+            torch.manual_seed(self.seed)
+            self._teacher = BertModel(self.shapes.bert_config())
+        return self._teacher
+
+
+@dataclass(frozen=True)
+class BenchModel:
+    """One row of the benchmark.
+
+    Args:
+        name: the row's name (`--models` takes these).
+        description: what the row is, in the table.
+        build: makes the model (fp32, random weights) from a `BuildContext`.
+        ours: a compactbert family (True) or transformers' own model (False).
+        baseline: for our rows, the transformers row of the same shape it is compared with.
+        family: the compactbert `model_type` the row needs; while it is not registered the row is left out.
+    """
+
+    name: str
+    description: str
+    build: Callable[[BuildContext], Any]
+    ours: bool
+    baseline: str | None = None
+    family: str | None = None
+
+    def missing_reason(self) -> str | None:
+        """Why the row cannot be built here, or None when it can."""
+        from .models import FAMILIES
+
+        if self.family is not None and self.family not in FAMILIES:
+            return f"the compactbert family '{self.family}' is not installed in this version"
+        return None
+
+
+BENCH_MODELS: dict[str, BenchModel] = {}
+
+
+def register_bench_model(spec: BenchModel) -> BenchModel:
+    """Add a row to the benchmark; a name can be registered once."""
+    if spec.name in BENCH_MODELS:
+        raise ValueError(f"bench model '{spec.name}' is already registered")
+    BENCH_MODELS[spec.name] = spec
+    return spec
+
+
+def list_bench_models() -> list[str]:
+    return list(BENCH_MODELS)
+
+
+def _bert(num_layers: int | None = None):
+    def build(ctx: BuildContext):
+        from transformers import BertModel
+
+        if num_layers is None:
+            return ctx.teacher()
+        torch.manual_seed(ctx.seed)
+        return BertModel(ctx.shapes.bert_config(num_layers))
+
+    return build
+
+
+def _shrunk(**how):
+    def build(ctx: BuildContext):
+        from .shrinking import shrink
+
+        return shrink(ctx.teacher(), **how)
+
+    return build
+
+
+def _distilbert(ctx: BuildContext):
+    from transformers import DistilBertConfig, DistilBertModel
+
+    s = ctx.shapes
+    torch.manual_seed(ctx.seed)
+    config = DistilBertConfig(
+        vocab_size=s.vocab_size,
+        dim=s.hidden_size,
+        n_layers=s.num_layers // 2,
+        n_heads=s.num_heads,
+        hidden_dim=s.intermediate_size,
+        max_position_embeddings=s.max_position_embeddings,
+    )
+    return DistilBertModel(config)
+
+
+def _tiny_bert(ctx: BuildContext):
+    from transformers import AutoConfig, AutoModel
+
+    torch.manual_seed(ctx.seed)
+    return AutoModel.from_config(AutoConfig.for_model("tiny_bert", **ctx.shapes.tiny_fields()))
+
+
+def _tiny_bert_baseline(ctx: BuildContext):
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(ctx.seed)
+    return BertModel(BertConfig(**ctx.shapes.tiny_fields()))
+
+
+def _albert_sop(ctx: BuildContext):
+    from transformers import AutoConfig, AutoModel
+
+    torch.manual_seed(ctx.seed)
+    return AutoModel.from_config(AutoConfig.for_model("albert_sop", sharing="all", **ctx.shapes.albert_fields()))
+
+
+def _albert(ctx: BuildContext):
+    from transformers import AlbertConfig, AlbertModel
+
+    torch.manual_seed(ctx.seed)
+    return AlbertModel(AlbertConfig(hidden_act="gelu", **ctx.shapes.albert_fields()))
+
+
+# DistilBERT's own choice of teacher layers for its 6-layer student (Sanh et al. 2019)
+DISTILBERT_LAYERS = [0, 2, 4, 7, 9, 11]
+
+for _spec in (
+    BenchModel(TEACHER, "BERT-base-shaped teacher (transformers BertModel, 12 layers)", _bert(), ours=False),
+    *(
+        spec
+        for k in (2, 4, 6)
+        for spec in (
+            BenchModel(
+                f"shrunk-top{k}",
+                f"ShrunkBert: the teacher with its top {k} layers dropped",
+                _shrunk(strategy="top", num_drop=k),
+                ours=True,
+                baseline=f"bert-{12 - k}",
+            ),
+            BenchModel(f"bert-{12 - k}", f"transformers BertModel, {12 - k} layers", _bert(12 - k), ours=False),
+        )
+    ),
+    BenchModel(
+        "distil-6",
+        "DistilBERT-style student: ShrunkBert of the teacher's layers 0,2,4,7,9,11",
+        _shrunk(keep=DISTILBERT_LAYERS),
+        ours=True,
+        baseline="distilbert-6",
+    ),
+    BenchModel("distilbert-6", "transformers DistilBertModel, 6 layers", _distilbert, ours=False),
+    BenchModel(
+        "tinybert-4",
+        "TinyBert-4: 4 layers, hidden 312, FFN 1200, 12 heads",
+        _tiny_bert,
+        ours=True,
+        baseline="bert-4-312",
+        family="tiny_bert",
+    ),
+    BenchModel("bert-4-312", "transformers BertModel of TinyBERT-4's shape", _tiny_bert_baseline, ours=False),
+    BenchModel(
+        "albert-sop-base",
+        "AlbertSop base: all layers shared, E=128",
+        _albert_sop,
+        ours=True,
+        baseline="albert-base",
+        family="albert_sop",
+    ),
+    BenchModel("albert-base", "transformers AlbertModel base (E=128, all shared)", _albert, ours=False),
+):
+    register_bench_model(_spec)
+
+
+# ---------------------------------------------------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class Target:
+    """A ratio the benchmark promises at every (batch, dtype) setting it measures.
+
+    `kind="speedup"`: the teacher's median time / `model`'s is at least `threshold`. `kind="parity"`: `model`'s
+    median time / `reference`'s is within 1 ± `threshold` (ShrunkBert adds nothing to the BertModel it is).
+    """
+
+    name: str
+    kind: str
+    model: str
+    threshold: float
+    reference: str = TEACHER
+
+    def evaluate(self, medians: dict[str, float]) -> dict[str, Any]:
+        if self.model not in medians or self.reference not in medians:
+            missing = [n for n in (self.model, self.reference) if n not in medians]
+            return {"status": "not measured", "value": None, "why": f"no row for {', '.join(missing)}"}
+        if self.kind == "speedup":
+            value = medians[self.reference] / medians[self.model]
+            ok = value >= self.threshold
+        else:
+            value = medians[self.model] / medians[self.reference]
+            ok = abs(value - 1.0) <= self.threshold + 1e-12  # 1.03 - 1 is 0.030000000000000027
+        return {"status": "met" if ok else "missed", "value": value}
+
+    @property
+    def rule(self) -> str:
+        if self.kind == "speedup":
+            return f"{self.model} >= {self.threshold:g}x faster than {self.reference}"
+        return f"{self.model} time within {self.threshold:.0%} of {self.reference}"
+
+
+TARGETS = [
+    *(Target(f"shrunk-top{k} = bert-{12 - k}", "parity", f"shrunk-top{k}", 0.03, f"bert-{12 - k}") for k in (2, 4, 6)),
+    Target("top-6 speedup (paper: 50% less time)", "speedup", "shrunk-top6", 1.85),
+    Target("TinyBert-4 speedup (paper: 9.4x)", "speedup", "tinybert-4", 9.4),
+]
+
+
+def evaluate_targets(results: Sequence[dict[str, Any]], targets: Sequence[Target] = TARGETS) -> list[dict[str, Any]]:
+    """Check every target at every (batch, dtype) setting of `results` (rows as `run_benchmark` returns them)."""
+    settings: dict[tuple[int, str], dict[str, float]] = {}
+    for row in results:
+        settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = row["median_ms"]
+    checks = []
+    for (batch, dtype), medians in settings.items():
+        for target in targets:
+            checks.append(
+                {
+                    "target": target.name,
+                    "rule": target.rule,
+                    "batch": batch,
+                    "dtype": dtype,
+                    "threshold": target.threshold,
+                }
+                | target.evaluate(medians)
+            )
+    return checks
+
+
+# -------------------------------------------------------------------------------------------------------- measuring
+
+
+def count_flops(model, seq_len: int) -> int:
+    """Matmul FLOPs of one forward pass of `model` over one sequence of `seq_len` tokens (see the module docstring).
+
+    Counted with eager attention because FlopCounterMode does not count SDPA's CPU kernel; the attention
+    implementation is restored afterwards.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    ids = torch.ones(1, seq_len, dtype=torch.long, device=next(model.parameters()).device)
+    previous = model.config._attn_implementation
+    model.set_attn_implementation("eager")
+    try:
+        with FlopCounterMode(display=False) as counter, torch.inference_mode():
+            model(input_ids=ids)
+    finally:
+        model.set_attn_implementation(previous)
+    return int(counter.get_total_flops())
+
+
+def _matmul_runner(size: int, dtype: torch.dtype) -> tuple[Callable[[], Any], int]:
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(size, size, generator=generator).to(dtype)
+    b = torch.randn(size, size, generator=generator).to(dtype)
+    return (lambda: torch.mm(a, b)), 2 * size**3
+
+
+def machine_info(threads: int) -> dict[str, Any]:
+    """What the figures were measured on: CPU model and bf16 units, cores, threads, versions, load."""
+    import transformers
+
+    from .hardware import cpu_has_native_bf16
+
+    cpu = platform.processor() or platform.machine()
+    flags: list[str] = []
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name") and cpu in ("", platform.machine()):
+                    cpu = line.split(":", 1)[1].strip()
+                elif line.startswith("flags") and not flags:
+                    flags = line.split(":", 1)[1].split()
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "bf16_units": [f for f in ("amx_bf16", "avx512_bf16") if f in flags],
+        "native_bf16": cpu_has_native_bf16(),
+        "cores_available": available_cores(),
+        "threads": threads,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+        "load_average_at_start": load_average(),
+    }
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages: a busy machine shows here (None where the OS has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def resolve_models(names: Sequence[str] | None) -> list[BenchModel]:
+    """The registered rows named (all when None), in registry order, the teacher always first."""
+    if names is None:
+        chosen = set(BENCH_MODELS)
+    else:
+        unknown = [n for n in names if n not in BENCH_MODELS]
+        if unknown:
+            raise ValueError(f"unknown bench model(s) {', '.join(unknown)}; choose from: {', '.join(BENCH_MODELS)}")
+        chosen = {TEACHER, *names}
+    return [spec for name, spec in BENCH_MODELS.items() if name in chosen]
+
+
+def run_benchmark(
+    models: Sequence[str] | None = None,
+    batches: Sequence[int] = (1, 32),
+    seq_len: int = 128,
+    dtypes: Sequence[str] = ("fp32", "bf16"),
+    repeats: int = 5,
+    warmup: int = 1,
+    threads: int | None = None,
+    quick: bool = False,
+    timer: Callable[..., dict[str, Timing]] | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Build the rows, time them side by side at every (batch, dtype) and return everything as a JSON-ready dict.
+
+    `quick` builds every row at tiny sizes (hidden 32): the code path of the real benchmark in seconds, for tests;
+    its times say nothing. `timer` defaults to `time_side_by_side` (tests inject timings through it).
+    """
+    if not batches or any(b < 1 for b in batches):
+        raise ValueError(f"batch sizes must be >= 1, got {list(batches)}")
+    unknown = [d for d in dtypes if d not in DTYPES]
+    if not dtypes or unknown:
+        raise ValueError(f"unknown dtype(s) {unknown or dtypes}; expected a list of {sorted(DTYPES)}")
+    shapes = QUICK if quick else BASE
+    if not 1 <= seq_len <= shapes.max_position_embeddings:
+        raise ValueError(f"seq must be between 1 and {shapes.max_position_embeddings} tokens, got {seq_len}")
+    timer = timer or time_side_by_side
+    threads = configure_threads(threads)
+    info = machine_info(threads)
+    specs = resolve_models(models)
+    missing = [{"model": s.name, "why": why} for s in specs if (why := s.missing_reason()) is not None]
+    specs = [s for s in specs if s.missing_reason() is None]
+
+    ctx = BuildContext(shapes)
+    built, rows_info = {}, {}
+    for spec in _bar(specs, "building", progress):
+        with _quiet_loading():
+            model = prepare_for_inference(spec.build(ctx), "fp32")
+        built[spec.name] = model
+        rows_info[spec.name] = {
+            "model": spec.name,
+            "description": spec.description,
+            "class": type(model).__name__,
+            "ours": spec.ours,
+            "baseline": spec.baseline if spec.baseline in {s.name for s in specs} else None,
+            "parameters": model.num_parameters(),
+            "non_embedding_parameters": model.num_parameters(exclude_embeddings=True),
+            "layers": _num_layers(model.config),
+            "flops_per_sequence": count_flops(model, seq_len),
+        }
+
+    vocab = min(m.config.vocab_size for m in built.values())
+    generator = torch.Generator().manual_seed(0)
+    results, peaks = [], {}
+    # fp32 first: the bf16 cast is in place and not undone
+    for dtype in sorted(dtypes, key=lambda d: d != "fp32"):
+        for model in built.values():
+            prepare_for_inference(model, dtype)
+        matmul, matmul_flops = _matmul_runner(shapes.matmul_size, DTYPES[dtype])
+        for batch in batches:
+            ids = torch.randint(1, vocab, (batch, seq_len), generator=generator)
+            mask = torch.ones_like(ids)
+            fns = {name: _forward(model, ids, mask) for name, model in built.items()}
+            fns[PEAK] = matmul
+            label = f"batch {batch}, {dtype}"
+            timings = timer(fns, repeats=repeats, warmup=warmup, progress=label if progress else False)
+            peak = timings.pop(PEAK)
+            peak_gflops = matmul_flops / peak.median_ms / 1e6
+            peaks[f"{dtype}/batch{batch}"] = {
+                "dtype": dtype,
+                "batch": batch,
+                "matmul_size": shapes.matmul_size,
+                "gflops_median": peak_gflops,
+                "gflops_best": matmul_flops / peak.min_ms / 1e6,
+                **peak.as_dict(),
+            }
+            teacher_ms = timings[TEACHER].median_ms
+            for name, timing in timings.items():
+                row = rows_info[name]
+                gflops = row["flops_per_sequence"] * batch / timing.median_ms / 1e6
+                results.append(
+                    row
+                    | {"batch": batch, "seq": seq_len, "dtype": dtype}
+                    | timing.as_dict()
+                    | {
+                        "speedup_vs_teacher": teacher_ms / timing.median_ms,
+                        "time_vs_baseline": (
+                            timing.median_ms / timings[row["baseline"]].median_ms if row["baseline"] else None
+                        ),
+                        "gflops": gflops,
+                        "peak_fraction": gflops / peak_gflops,
+                    }
+                )
+    info["load_average_at_end"] = load_average()
+    return {
+        "settings": {
+            "models": [s.name for s in specs],
+            "batches": list(batches),
+            "seq": seq_len,
+            "dtypes": list(dtypes),
+            "repeats": repeats,
+            "warmup": warmup,
+            "quick": quick,
+            "shapes": "quick (tiny sizes; times say nothing)" if quick else "base",
+        },
+        "machine": info,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "peak": peaks,
+        "results": results,
+        "missing": missing,
+        "checks": evaluate_targets(results),
+    }
+
+
+def _forward(model, ids: torch.Tensor, mask: torch.Tensor) -> Callable[[], Any]:
+    def run():
+        with torch.inference_mode():
+            return model(input_ids=ids, attention_mask=mask)
+
+    return run
+
+
+def _num_layers(config) -> int | None:
+    return getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers", None)
+
+
+@contextlib.contextmanager
+def _quiet_loading():
+    """No 'Loading weights' bar from transformers for each row `shrink()` builds (one bar for the rows instead)."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _bar(items, description: str, progress: bool):
+    if not progress:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=description, leave=False)
+
+
+# -------------------------------------------------------------------------------------------------------- reporting
+
+
+def markdown_report(report: dict[str, Any], command: str | None = None) -> str:
+    """The tables: one per (batch, dtype) setting, then the targets, the machine and the missing rows."""
+    settings, machine = report["settings"], report["machine"]
+    lines = ["# compactbert bench", ""]
+    if report.get("note"):
+        lines += [f"**{report['note']}**", ""]
+    if command:
+        lines += ["```bash", command, "```", ""]
+    lines += [
+        f"{report['date']} · {machine['cpu']} · {machine['threads']} threads on {machine['cores_available']} cores · "
+        f"bf16 units: {', '.join(machine['bf16_units']) or 'none'} · torch {machine['torch']} · "
+        f"transformers {machine['transformers']} · load average {machine['load_average_at_start']} at start, "
+        f"{machine['load_average_at_end']} at end",
+        "",
+        f"Sequence length {settings['seq']}, random token ids, no padding. Each setting's rows (and a "
+        f"{next(iter(report['peak'].values()))['matmul_size'] if report['peak'] else '?'}² matmul, the machine's "
+        f"matmul rate) were timed interleaved in one process: {settings['warmup']} warm-up round(s), then "
+        f"{settings['repeats']} timed rounds; median (min–max). GFLOP/seq counts the matmul FLOPs of one "
+        "sequence (linear layers 2 × weights applied per token × tokens, attention 4·L·s²·H, pooler); "
+        "% peak = achieved GFLOP/s at the median time / the matmul's GFLOP/s at its median time.",
+        "",
+    ]
+    if settings["quick"]:
+        lines += ["Quick run: tiny sizes, the times say nothing about the real models.", ""]
+    by_setting: dict[tuple[int, str], list[dict]] = {}
+    for row in report["results"]:
+        by_setting.setdefault((row["batch"], row["dtype"]), []).append(row)
+    for (batch, dtype), rows in by_setting.items():
+        peak = report["peak"][f"{dtype}/batch{batch}"]
+        lines += [
+            f"## batch {batch}, {dtype} (matmul rate {peak['gflops_median']:.0f} GFLOP/s median, "
+            f"{peak['gflops_best']:.0f} best)",
+            "",
+            "| model | class | params | GFLOP/seq | median ms (min–max) | speedup vs teacher | time vs baseline "
+            "| GFLOP/s | % peak |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in rows:
+            versus = f"{r['time_vs_baseline']:.3f} ({r['baseline']})" if r["time_vs_baseline"] else ""
+            lines.append(
+                f"| {r['model']} | {r['class']} | {r['parameters'] / 1e6:.3g}M | {r['flops_per_sequence'] / 1e9:.3g} "
+                f"| {r['median_ms']:.1f} ({r['min_ms']:.1f}–{r['max_ms']:.1f}) | {r['speedup_vs_teacher']:.2f}x "
+                f"| {versus} | {r['gflops']:.0f} | {100 * r['peak_fraction']:.0f}% |"
+            )
+        lines.append("")
+    lines += ["## Targets (same precision, same batch)", "", "| target | rule | batch | dtype | value | status |"]
+    lines.append("|---|---|---:|---|---:|---|")
+    for c in report["checks"]:
+        value = "" if c["value"] is None else f"{c['value']:.3f}"
+        status = c["status"] + (f" ({c['why']})" if c.get("why") else "")
+        lines.append(f"| {c['target']} | {c['rule']} | {c['batch']} | {c['dtype']} | {value} | {status} |")
+    lines.append("")
+    if report["missing"]:
+        lines += ["## Rows left out", ""]
+        lines += [f"- `{m['model']}`: {m['why']}" for m in report["missing"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot_report(report: dict[str, Any], path: str | os.PathLike) -> None:
+    """Speedup vs the teacher per row, one panel per (batch, dtype); ours and transformers' rows in two colours."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_setting: dict[tuple[int, str], list[dict]] = {}
+    for row in report["results"]:
+        by_setting.setdefault((row["batch"], row["dtype"]), []).append(row)
+    fig, axes = plt.subplots(
+        1,
+        len(by_setting),
+        figsize=(4.2 * len(by_setting), 0.35 * len(report["results"]) / max(1, len(by_setting)) + 1.8),
+        squeeze=False,
+        sharey=True,
+    )
+    for ax, ((batch, dtype), rows) in zip(axes[0], by_setting.items(), strict=True):
+        names = [r["model"] for r in rows][::-1]
+        speedups = [r["speedup_vs_teacher"] for r in rows][::-1]
+        colours = ["tab:blue" if r["ours"] else "tab:gray" for r in rows][::-1]
+        ax.barh(names, speedups, color=colours)
+        for y, value in enumerate(speedups):
+            ax.text(value, y, f" {value:.2f}x", va="center", fontsize=7)
+        ax.axvline(1.0, color="black", linewidth=0.6)
+        ax.set_title(f"batch {batch}, {dtype}", fontsize=9)
+        ax.set_xlabel("speedup vs teacher (median)")
+        ax.set_xlim(0, max(speedups) * 1.25)
+    fig.suptitle(
+        "compactbert bench: blue = compactbert, grey = transformers"
+        + (" (quick)" if report["settings"]["quick"] else ""),
+        fontsize=9,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, format="png")
+    plt.close(fig)
+
+
+def write_file_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """`write(tmp)` then one rename onto `path`: a reader never sees half a file, a failure leaves none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_report(report: dict[str, Any], out: str | os.PathLike, command: str | None = None) -> list[Path]:
+    """Write `bench.json`, `bench.md` and `bench.png` into the folder `out` (each file replaced in one rename)."""
+    out = Path(out)
+    files = [out / "bench.json", out / "bench.md", out / "bench.png"]
+    document = report | {"command": command}
+    write_file_atomically(files[0], lambda p: p.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8"))
+    write_file_atomically(files[1], lambda p: p.write_text(markdown_report(report, command), encoding="utf-8"))
+    write_file_atomically(files[2], lambda p: plot_report(report, p))
+    return files
+
+
+# -------------------------------------------------------------------------------------------------------------- CLI
+
+
+def _list(kind: Callable[[str], Any]):
+    def parse(text: str) -> list:
+        try:
+            values = [kind(part) for part in text.replace(" ", "").split(",") if part]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list, got '{text}'") from None
+        if not values:
+            raise argparse.ArgumentTypeError("expected at least one value")
+        return values
+
+    return parse
+
+
+def add_parser(commands) -> argparse.ArgumentParser:
+    """Register `compactbert bench` with the CLI's subcommands."""
+    p = commands.add_parser(
+        "bench",
+        help="latency / throughput of every family next to transformers' models; --check the speed targets",
+        description="Time the zoo's families (random weights) next to transformers' models of the same shape, "
+        "interleaved in one process, with FLOPs and the fraction of this machine's matmul rate.",
+    )
+    p.add_argument("--models", type=_list(str), help=f"rows to time (teacher always): {', '.join(BENCH_MODELS)}")
+    p.add_argument("--batch", type=_list(int), default=[1, 32], help="batch sizes (default: 1,32)")
+    p.add_argument("--seq", type=int, default=128, help="sequence length in tokens (default: 128)")
+    p.add_argument("--dtype", type=_list(str), default=["fp32", "bf16"], help="precisions (default: fp32,bf16)")
+    p.add_argument("--repeats", type=int, default=5, help="timed interleaved rounds (default: 5)")
+    p.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default: 1)")
+    p.add_argument("--threads", type=int, help="torch threads (default: OMP_NUM_THREADS, else the cores available)")
+    p.add_argument("--json", help="write the JSON report to this file")
+    p.add_argument("--out", help="write bench.json, bench.md and bench.png into this folder")
+    p.add_argument("--note", help="a line shown on top of the report, e.g. where and when it was measured")
+    p.add_argument("--check", action="store_true", help="exit 1 when a speed target is missed")
+    p.add_argument("--quick", action="store_true", help="tiny sizes: the code path in seconds (times say nothing)")
+    p.set_defaults(func=cmd_bench)
+    return p
+
+
+def bench_command(args: argparse.Namespace) -> str:
+    """The complete command that reproduces a run, every setting spelled out (recorded in the report)."""
+    parts = ["compactbert bench"]
+    if args.models:
+        parts.append("--models " + ",".join(args.models))
+    parts += [
+        "--batch " + ",".join(map(str, args.batch)),
+        f"--seq {args.seq}",
+        "--dtype " + ",".join(args.dtype),
+        f"--repeats {args.repeats}",
+        f"--warmup {args.warmup}",
+    ]
+    if args.threads:
+        parts.append(f"--threads {args.threads}")
+    if args.quick:
+        parts.append("--quick")
+    if args.out:
+        parts.append(f"--out {args.out}")
+    if args.json:
+        parts.append(f"--json {args.json}")
+    if args.check:
+        parts.append("--check")
+    return " ".join(parts)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    report = run_benchmark(
+        models=args.models,
+        batches=args.batch,
+        seq_len=args.seq,
+        dtypes=args.dtype,
+        repeats=args.repeats,
+        warmup=args.warmup,
+        threads=args.threads,
+        quick=args.quick,
+    )
+    if args.note:
+        report["note"] = args.note
+    command = bench_command(args)
+    print(markdown_report(report, command))
+    if args.json:
+        path = Path(args.json)
+        write_file_atomically(path, lambda p: p.write_text(json.dumps(report | {"command": command}, indent=2) + "\n"))
+    if args.out:
+        for file in write_report(report, args.out, command):
+            print(f"wrote {file}")
+    missed = [c for c in report["checks"] if c["status"] == "missed"]
+    if args.check and missed:
+        print(
+            f"{len(missed)} target(s) missed: "
+            + "; ".join(f"{c['target']} at batch {c['batch']} {c['dtype']}" for c in missed),
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -1,0 +1,378 @@
+"""Ways to run one fine-tuned classifier, compared on a test split: predictions kept, accuracy, and speed.
+
+The inference path (`compactbert.inference`) runs bf16 weights where the CPU has native bf16 units. This module
+measures that choice against fp32 and the alternatives people reach for: bf16 autocast, `torch.compile`, dynamic
+int8 quantization, ONNX Runtime (when installed: the `onnx` extra), length-sorted batching and thread counts.
+Every variant predicts the same test split (agreement with fp32, accuracy) and is timed side by side with the
+others, interleaved, after warm-up (`time_side_by_side`). `scripts/benchmark.py` runs it on MiniLM fine-tuned on
+`bbc-news` and writes `docs/results/bench/inference.{json,md,png}`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .inference import InferenceModel, quantize_int8, time_side_by_side
+
+Logits = Callable[[dict[str, torch.Tensor]], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to run the model: `build(fp32 model) -> (batch -> fp32 logits)`, timed from the second call on."""
+
+    name: str
+    description: str
+    build: Callable[[InferenceModel], Logits]
+    needs: str | None = None  # an importable module the variant needs (e.g. onnxruntime)
+
+    def missing_reason(self) -> str | None:
+        if self.needs is None:
+            return None
+        import importlib.util
+
+        return (
+            None
+            if importlib.util.find_spec(self.needs)
+            else f"{self.needs} is not installed (pip install {self.needs})"
+        )
+
+
+def _eager(model, autocast: bool = False) -> Logits:
+    def run(batch):
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            return model(**batch).logits.float()
+
+    return run
+
+
+def _fp32(loaded: InferenceModel) -> Logits:
+    return _eager(loaded.model)
+
+
+def _bf16(loaded: InferenceModel) -> Logits:
+    return _eager(copy.deepcopy(loaded.model).to(torch.bfloat16))
+
+
+def _bf16_autocast(loaded: InferenceModel) -> Logits:
+    return _eager(loaded.model, autocast=True)
+
+
+def _int8_dynamic(loaded: InferenceModel) -> Logits:
+    return _eager(quantize_int8(copy.deepcopy(loaded.model)))  # = load_for_inference(..., quantize="int8")
+
+
+def _compiled(dtype: torch.dtype) -> Callable[[InferenceModel], Logits]:
+    def build(loaded: InferenceModel) -> Logits:
+        model = copy.deepcopy(loaded.model).to(dtype)
+        return _eager(torch.compile(model, dynamic=False))
+
+    return build
+
+
+def _onnxruntime(quantize: bool) -> Callable[[InferenceModel], Logits]:
+    def build(loaded: InferenceModel) -> Logits:
+        import onnxruntime as ort
+
+        folder = tempfile.mkdtemp(prefix="compactbert-onnx-")
+        path = os.path.join(folder, "model.onnx")
+        # eager attention and a padded two-text example: the SDPA path traced on one unpadded text bakes its mask
+        # handling into the graph, and the exported model then mispredicts padded batches
+        model = copy.deepcopy(loaded.model).float()
+        model.set_attn_implementation("eager")
+        example = loaded.tokenizer(
+            ["an example text", "a second and longer example text"],
+            padding="max_length",
+            max_length=16,
+            return_tensors="pt",
+        )
+        names = list(example)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model,
+                (),
+                path,
+                kwargs=dict(example),
+                input_names=names,
+                output_names=["logits"],
+                dynamic_shapes={
+                    name: {0: torch.export.Dim("batch"), 1: torch.export.Dim("sequence")} for name in names
+                },
+                dynamo=True,
+                optimize=True,
+            )
+        if quantize:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            quantized = os.path.join(folder, "model.int8.onnx")
+            quantize_dynamic(path, quantized, weight_type=QuantType.QInt8)
+            path = quantized
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+        def run(batch):
+            feed = {name: batch[name].cpu().numpy() for name in names}
+            return torch.from_numpy(session.run(None, feed)[0]).float()
+
+        return run
+
+    return build
+
+
+VARIANTS = {
+    v.name: v
+    for v in (
+        Variant("fp32", "fp32 weights, eager PyTorch with SDPA attention (the reference)", _fp32),
+        Variant("bf16", "bf16 weights (compactbert's default where the CPU has native bf16)", _bf16),
+        Variant("bf16-autocast", "fp32 weights under torch.autocast(bf16)", _bf16_autocast),
+        Variant(
+            "int8-dynamic", "torch dynamic int8 quantization of the Linear layers, fp32 activations", _int8_dynamic
+        ),
+        Variant("compile-fp32", "torch.compile (inductor, static shapes), fp32", _compiled(torch.float32)),
+        Variant("compile-bf16", "torch.compile (inductor, static shapes), bf16 weights", _compiled(torch.bfloat16)),
+        Variant("onnxruntime-fp32", "ONNX export, ONNX Runtime CPU, fp32", _onnxruntime(False), needs="onnxruntime"),
+        Variant("onnxruntime-int8", "ONNX Runtime with dynamic int8 weights", _onnxruntime(True), needs="onnxruntime"),
+    )
+}
+
+
+def _batches(loaded: InferenceModel, texts: Sequence[str], batch_size: int, max_length: int) -> list[dict]:
+    """Fixed batches of the texts, each padded to `max_length` (one static shape: fair to compiled variants)."""
+    return [
+        dict(
+            loaded.tokenizer(
+                list(texts[i : i + batch_size]),
+                truncation=True,
+                max_length=max_length,
+                padding="max_length",
+                return_tensors="pt",
+            )
+        )
+        for i in range(0, len(texts), batch_size)
+    ]
+
+
+def compare_variants(
+    loaded: InferenceModel,
+    texts: Sequence[str],
+    labels: Sequence[int],
+    variants: Sequence[str] | None = None,
+    batch_size: int = 32,
+    max_length: int = 128,
+    repeats: int = 7,
+    warmup: int = 1,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Each variant's predictions on `texts` (agreement with fp32, accuracy) and its forward time, interleaved.
+
+    `loaded` is the fp32 model (`load_for_inference(..., dtype="fp32")`). Times are of one forward pass on the first
+    `batch_size` texts and on the first text alone (batch 1), both padded to `max_length`.
+    """
+    if loaded.dtype != torch.float32:
+        raise ValueError(f"compare_variants needs the fp32 model to build every variant from, got {loaded.dtype}")
+    if len(texts) != len(labels) or not texts:
+        raise ValueError(f"need as many labels as texts (and at least one), got {len(texts)} and {len(labels)}")
+    names = list(VARIANTS) if variants is None else list(variants)
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown variant(s) {', '.join(unknown)}; choose from: {', '.join(VARIANTS)}")
+    if "fp32" not in names:
+        names.insert(0, "fp32")
+    batches = _batches(loaded, texts, batch_size, max_length)
+    single = _batches(loaded, texts[:1], 1, max_length)[0]
+    labels = np.asarray(labels)
+
+    runners, rows, missing = {}, {}, []
+    for name in names:
+        variant = VARIANTS[name]
+        why = variant.missing_reason()
+        if why is None:
+            start = time.perf_counter()
+            try:
+                run = variant.build(loaded)
+                first = run(batches[0])  # compiles / warms up: counted in the setup time, not in the timings
+            except Exception as err:  # a variant that does not work here is reported, not fatal
+                why = f"failed here: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
+        if why is not None:
+            missing.append({"variant": name, "why": why})
+            continue
+        setup_s = time.perf_counter() - start
+        logits = torch.cat([first] + [run(b) for b in batches[1:]])
+        runners[name] = run
+        rows[name] = {
+            "variant": name,
+            "description": variant.description,
+            "setup_s": setup_s,
+            "predictions": logits.argmax(-1).numpy(),
+            "logits": logits,
+        }
+    reference_predictions, reference_logits = rows["fp32"]["predictions"], rows["fp32"]["logits"]
+    for row in rows.values():
+        row["agreement_with_fp32"] = float((row["predictions"] == reference_predictions).mean())
+        row["accuracy"] = float((row["predictions"] == labels).mean())
+        row["max_abs_logit_diff"] = float((row.pop("logits") - reference_logits).abs().max())
+        row["predictions"] = row["predictions"].tolist()
+
+    timed = {}
+    for label, batch in ((f"batch {len(batches[0]['input_ids'])}", batches[0]), ("batch 1", single)):
+        fns = {name: (lambda run=run, batch=batch: run(batch)) for name, run in runners.items()}
+        timings = time_side_by_side(fns, repeats=repeats, warmup=warmup, progress=label if progress else False)
+        timed[label] = {
+            name: t.as_dict() | {"speedup_vs_fp32": timings["fp32"].median_ms / t.median_ms}
+            for name, t in timings.items()
+        }
+    return {"variants": list(rows.values()), "timings": timed, "missing": missing}
+
+
+def compare_batching(
+    loaded: InferenceModel,
+    text_sets: dict[str, Sequence[str]],
+    batch_size: int = 32,
+    repeats: int = 5,
+    warmup: int = 1,
+) -> dict[str, Any]:
+    """End-to-end `predict_proba` (tokenizing included) with and without length-sorted batches, per text set."""
+    out = {}
+    for set_name, texts in text_sets.items():
+        lengths = [len(ids) for ids in loaded.tokenizer(list(texts), truncation=True, max_length=128)["input_ids"]]
+        fns = {
+            "sorted": lambda texts=texts: loaded.predict_proba(texts, batch_size=batch_size, sort_by_length=True),
+            "unsorted": lambda texts=texts: loaded.predict_proba(texts, batch_size=batch_size, sort_by_length=False),
+        }
+        same = float((fns["sorted"]().argmax(-1) == fns["unsorted"]().argmax(-1)).mean())
+        timings = time_side_by_side(fns, repeats=repeats, warmup=warmup)
+        out[set_name] = {
+            "texts": len(texts),
+            "mean_tokens": float(np.mean(lengths)),
+            "same_predictions": same,  # fraction: in bf16 the padding length changes the rounding
+            "speedup_sorted": timings["unsorted"].median_ms / timings["sorted"].median_ms,
+        } | {name: t.as_dict() for name, t in timings.items()}
+    return out
+
+
+def compare_threads(
+    loaded: InferenceModel,
+    texts: Sequence[str],
+    thread_counts: Sequence[int],
+    batch_size: int = 32,
+    max_length: int = 128,
+    repeats: int = 5,
+) -> dict[str, Any]:
+    """The bf16 and fp32 forward at each thread count, interleaved (the count is set inside each timed call)."""
+    batch = _batches(loaded, texts[:batch_size], batch_size, max_length)[0]
+    runs = {"fp32": _fp32(loaded), "bf16": _bf16(loaded)}
+    before = torch.get_num_threads()
+
+    def at(threads: int, run: Logits):
+        def call():
+            torch.set_num_threads(threads)
+            return run(batch)
+
+        return call
+
+    try:
+        fns = {f"{dtype}, {n} thread(s)": at(n, run) for dtype, run in runs.items() for n in thread_counts}
+        timings = time_side_by_side(fns, repeats=repeats, warmup=1)
+    finally:
+        torch.set_num_threads(before)
+    return {name: t.as_dict() for name, t in timings.items()}
+
+
+def markdown_report(report: dict[str, Any], command: str | None = None) -> str:
+    """Tables of the variants (quality and speed), the batching and the thread counts."""
+    lines = ["# The inference path: what was tried", ""]
+    if report.get("note"):
+        lines += [f"**{report['note']}**", ""]
+    if command:
+        lines += ["```bash", command, "```", ""]
+    machine = report["machine"]
+    lines += [
+        f"{report['date']} · {machine['cpu']} · {machine['threads']} threads on {machine['cores_available']} cores · "
+        f"bf16 units: {', '.join(machine['bf16_units']) or 'none'} · torch {machine['torch']} · load average "
+        f"{machine['load_average_at_start']} at start, {machine['load_average_at_end']} at end",
+        "",
+        f"Model: {report['model']}. Quality on {report['data']}. Speed: one forward pass on the first test texts, "
+        "padded to 128 tokens, every variant timed interleaved after warm-up; median (min–max). Setup = building "
+        "the variant plus its first batch (export, quantization, compilation).",
+        "",
+    ]
+    timing_labels = list(report["timings"])
+    header = "| variant | agreement with fp32 | accuracy | max abs logit diff | setup s |"
+    header += "".join(f" {label} ms | speedup |" for label in timing_labels)
+    lines += [header, "|---|---:|---:|---:|---:|" + "---:|---:|" * len(timing_labels)]
+    for row in report["variants"]:
+        cells = [
+            row["variant"],
+            f"{100 * row['agreement_with_fp32']:.1f}%",
+            f"{100 * row['accuracy']:.1f}%",
+            f"{row['max_abs_logit_diff']:.3f}",
+            f"{row['setup_s']:.1f}",
+        ]
+        for label in timing_labels:
+            t = report["timings"][label][row["variant"]]
+            cells += [f"{t['median_ms']:.1f} ({t['min_ms']:.1f}–{t['max_ms']:.1f})", f"{t['speedup_vs_fp32']:.2f}x"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [f"- `{row['variant']}`: {row['description']}" for row in report["variants"]]
+    lines += [f"- `{m['variant']}`: not measured, {m['why']}" for m in report["missing"]]
+    lines.append("")
+    if report.get("batching"):
+        lines += [
+            "## Length-sorted batches (`predict_proba`, tokenizing included, batch 32, the default dtype)",
+            "",
+            "| texts | count | mean tokens | sorted ms | unsorted ms | speedup | same predictions |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for name, b in report["batching"].items():
+            lines.append(
+                f"| {name} | {b['texts']} | {b['mean_tokens']:.0f} | {b['sorted']['median_ms']:.0f} "
+                f"| {b['unsorted']['median_ms']:.0f} | {b['speedup_sorted']:.2f}x | {100 * b['same_predictions']:.1f}% |"
+            )
+        lines.append("")
+    if report.get("threads"):
+        lines += ["## Threads (forward, batch 32)", "", "| setting | median ms (min–max) |", "|---|---:|"]
+        for name, t in report["threads"].items():
+            lines.append(f"| {name} | {t['median_ms']:.0f} ({t['min_ms']:.0f}–{t['max_ms']:.0f}) |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot_report(report: dict[str, Any], path: str | os.PathLike) -> None:
+    """Speedup vs fp32 of each variant at each batch size, labelled with its agreement with fp32."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = list(report["timings"])
+    names = [row["variant"] for row in report["variants"]]
+    agreement = {row["variant"]: row["agreement_with_fp32"] for row in report["variants"]}
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) * len(labels) + 1.5))
+    height = 0.8 / len(labels)
+    for i, label in enumerate(labels):
+        values = [report["timings"][label][n]["speedup_vs_fp32"] for n in names]
+        ys = [y + i * height for y in range(len(names))]
+        ax.barh(ys, values, height=height, label=label)
+        for y, value, name in zip(ys, values, names, strict=True):
+            ax.text(value, y, f" {value:.2f}x ({100 * agreement[name]:.1f}% same)", va="center", fontsize=7)
+    ax.set_yticks([y + 0.4 - height / 2 for y in range(len(names))], names)
+    ax.invert_yaxis()
+    ax.axvline(1.0, color="black", linewidth=0.6)
+    ax.set_xlabel("speedup vs fp32 (median, interleaved); label: predictions equal to fp32's")
+    ax.set_xlim(0, max(t["speedup_vs_fp32"] for label in labels for t in report["timings"][label].values()) * 1.5)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, format="png")
+    plt.close(fig)

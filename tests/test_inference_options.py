@@ -1,0 +1,111 @@
+"""compactbert.inference_options: every way to run a classifier, compared on quality and (interleaved) speed."""
+
+import pytest
+import torch
+from transformers import BertForSequenceClassification
+
+import compactbert
+from compactbert import inference_options
+from compactbert.inference import load_for_inference
+from compactbert.inference_options import (
+    Variant,
+    compare_batching,
+    compare_threads,
+    compare_variants,
+    markdown_report,
+    plot_report,
+)
+
+from helpers import TEXTS, make_bert
+
+TEXTS_12 = TEXTS * 3
+
+
+@pytest.fixture(scope="module")
+def fp32_model(tmp_path_factory):
+    from helpers import make_tokenizer
+
+    model = make_bert(BertForSequenceClassification, num_layers=2, num_labels=3)
+    folder = tmp_path_factory.mktemp("model")
+    compactbert.save_model(model, folder, make_tokenizer(), overwrite=True)
+    return load_for_inference(folder, dtype="fp32")
+
+
+def test_variants_are_compared_with_fp32_on_quality_and_speed(fp32_model, monkeypatch):
+    broken = Variant("broken", "raises when built", lambda loaded: 1 / 0)
+    absent = Variant("absent", "needs a module that is not installed", lambda loaded: None, needs="no_such_module_xyz")
+    monkeypatch.setitem(inference_options.VARIANTS, "broken", broken)
+    monkeypatch.setitem(inference_options.VARIANTS, "absent", absent)
+    reference = fp32_model.predict_proba(TEXTS_12, sort_by_length=False).argmax(-1)
+    labels = [int(p) for p in reference]
+    labels[0] = (labels[0] + 1) % 3  # one wrong label: fp32 accuracy is 11/12
+
+    report = compare_variants(
+        fp32_model,
+        TEXTS_12,
+        labels,
+        variants=["bf16", "int8-dynamic", "broken", "absent"],
+        batch_size=4,
+        max_length=16,
+        repeats=2,
+        warmup=0,
+        progress=False,
+    )
+    rows = {row["variant"]: row for row in report["variants"]}
+    assert list(rows) == ["fp32", "bf16", "int8-dynamic"]  # fp32 is always there, first
+    assert rows["fp32"]["agreement_with_fp32"] == 1.0 and rows["fp32"]["max_abs_logit_diff"] == 0.0
+    assert rows["fp32"]["predictions"] == reference.tolist()
+    assert rows["fp32"]["accuracy"] == pytest.approx(11 / 12)
+    assert 0 < rows["bf16"]["max_abs_logit_diff"] < 0.1
+    for row in rows.values():
+        assert 0.0 <= row["agreement_with_fp32"] <= 1.0 and row["setup_s"] >= 0
+    assert {m["variant"]: m["why"] for m in report["missing"]} == {
+        "broken": "failed here: ZeroDivisionError: division by zero",
+        "absent": "no_such_module_xyz is not installed (pip install no_such_module_xyz)",
+    }
+    assert list(report["timings"]) == ["batch 4", "batch 1"]
+    for timings in report["timings"].values():
+        assert set(timings) == set(rows) and timings["fp32"]["speedup_vs_fp32"] == 1.0
+        assert all(len(t["samples_ms"]) == 2 for t in timings.values())
+    # the model every variant was built from is untouched
+    assert {p.dtype for p in fp32_model.model.parameters()} == {torch.float32}
+
+
+def test_bad_input_says_what_was_expected(fp32_model):
+    with pytest.raises(ValueError, match="unknown variant.*choose from: fp32"):
+        compare_variants(fp32_model, TEXTS, [0, 1, 2, 0], variants=["fp8"])
+    with pytest.raises(ValueError, match="as many labels as texts"):
+        compare_variants(fp32_model, TEXTS, [0, 1])
+    bf16 = load_for_inference(fp32_model.model.config._name_or_path, dtype="bf16")
+    with pytest.raises(ValueError, match="needs the fp32 model"):
+        compare_variants(bf16, TEXTS, [0, 1, 2, 0])
+
+
+def test_batching_threads_and_the_report(fp32_model, tmp_path):
+    batching = compare_batching(fp32_model, {"short": TEXTS_12}, batch_size=4, repeats=1, warmup=0)
+    assert batching["short"]["same_predictions"] == 1.0 and batching["short"]["texts"] == 12
+    assert batching["short"]["speedup_sorted"] > 0 and len(batching["short"]["sorted"]["samples_ms"]) == 1
+    before = torch.get_num_threads()
+    threads = compare_threads(fp32_model, TEXTS, [1], batch_size=4, max_length=16, repeats=1)
+    assert set(threads) == {"fp32, 1 thread(s)", "bf16, 1 thread(s)"} and torch.get_num_threads() == before
+
+    report = compare_variants(
+        fp32_model, TEXTS, [0, 1, 2, 0], variants=["bf16"], batch_size=4, max_length=16, repeats=1, warmup=0,
+        progress=False,
+    )  # fmt: skip
+    from compactbert.bench import machine_info
+
+    report |= {
+        "batching": batching,
+        "threads": threads,
+        "model": "tiny",
+        "data": "four texts",
+        "machine": machine_info(1) | {"load_average_at_end": None},
+        "date": "today",
+        "note": "PROVISIONAL",
+    }
+    text = markdown_report(report, "python scripts/benchmark.py")
+    assert "**PROVISIONAL**" in text and "python scripts/benchmark.py" in text
+    assert "| bf16 | " in text and "| short | 12 |" in text and "| fp32, 1 thread(s) |" in text
+    plot_report(report, tmp_path / "inference.png")
+    assert (tmp_path / "inference.png").read_bytes()[:4] == b"\x89PNG"
