@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .distillation.cli import add_distill_parser
 
 EXIT_BAD_INPUT = 2
 
@@ -202,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("recipe", help="YAML recipe, e.g. configs/bbc-news-minilm-top3.yaml")
     p.add_argument("overrides", nargs=argparse.REMAINDER, help="--field value pairs that override the recipe")
     p.set_defaults(func=cmd_finetune)
+
+    add_distill_parser(commands)
 
     p = commands.add_parser("info", help="what compactbert offers, or what a model folder holds")
     p.add_argument("model", nargs="?", help="a model folder or built-in name; omit to list strategies and families")
