@@ -1,0 +1,112 @@
+"""compactbert.inference: loading for inference (dtype, head, errors) and interleaved timing."""
+
+import pytest
+import torch
+from transformers import BertForSequenceClassification
+
+import compactbert
+from compactbert.inference import Timing, configure_threads, load_for_inference, resolve_dtype, time_side_by_side
+
+from helpers import TEXTS, make_bert
+
+LABELS = {0: "negative", 1: "neutral", 2: "positive"}
+
+
+@pytest.fixture
+def classifier_folder(tmp_path, tokenizer):
+    model = make_bert(BertForSequenceClassification, num_layers=4, num_labels=3, id2label=LABELS)
+    shrunk = compactbert.shrink(model, "top", num_drop=2)
+    folder = tmp_path / "model"
+    compactbert.save_model(shrunk, folder, tokenizer)
+    return folder
+
+
+def test_fp32_probabilities_match_a_plain_forward(classifier_folder, tokenizer):
+    loaded = load_for_inference(classifier_folder, dtype="fp32")
+    assert loaded.dtype == torch.float32 and not loaded.model.training
+    assert loaded.model.config._attn_implementation == "sdpa"
+    assert loaded.label_names == ["negative", "neutral", "positive"]
+
+    probabilities = loaded.predict_proba(TEXTS)
+    reference = compactbert.ShrunkBertForSequenceClassification.from_pretrained(classifier_folder).eval()
+    with torch.no_grad():
+        batch = tokenizer(TEXTS, padding=True, truncation=True, max_length=128, return_tensors="pt")
+        expected = reference(**batch).logits.softmax(-1).numpy()
+    assert probabilities.shape == (len(TEXTS), 3)
+    assert probabilities == pytest.approx(expected, abs=1e-5)
+
+    predictions = loaded.predict(TEXTS[:2])
+    assert [p["label"] for p in predictions] == [LABELS[int(i)] for i in expected[:2].argmax(-1)]
+    assert sum(predictions[0]["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_bf16_casts_the_weights_and_stays_close(classifier_folder):
+    fp32 = load_for_inference(classifier_folder, dtype="fp32").predict_proba(TEXTS)
+    bf16 = load_for_inference(classifier_folder, dtype="bf16")
+    assert {p.dtype for p in bf16.model.parameters()} == {torch.bfloat16}
+    assert bf16.predict_proba(TEXTS) == pytest.approx(fp32, abs=0.03)
+
+
+def test_base_task_loads_the_encoder_and_a_runner_runs_it(classifier_folder):
+    loaded = load_for_inference(classifier_folder, task="base", dtype="fp32")
+    assert type(loaded.model).__name__ == "ShrunkBertModel"
+    assert loaded.num_parameters == sum(p.numel() for p in loaded.model.parameters())
+    output = loaded.runner(TEXTS[:2], max_length=16)()
+    assert output.last_hidden_state.shape[0] == 2
+    with pytest.raises(ValueError, match="no classification head"):
+        loaded.predict_proba(TEXTS)
+
+
+def test_a_loaded_model_needs_a_tokenizer_unless_its_folder_has_one(classifier_folder, tokenizer):
+    model = make_bert(BertForSequenceClassification, num_layers=2, num_labels=3)
+    with pytest.raises(ValueError, match="tokenizer="):
+        load_for_inference(model)
+    assert load_for_inference(model, tokenizer=tokenizer, dtype="fp32").predict_proba(TEXTS).shape == (len(TEXTS), 3)
+
+
+def test_bad_arguments_say_what_was_expected(classifier_folder):
+    with pytest.raises(ValueError, match="expected 'auto' or one of"):
+        resolve_dtype("fp16")
+    with pytest.raises(ValueError, match="unknown task"):
+        load_for_inference(classifier_folder, task="token-classification")
+    with pytest.raises(TypeError, match="list of strings"):
+        load_for_inference(classifier_folder, dtype="fp32").predict_proba("one string")
+    with pytest.raises(ValueError, match="threads must be >= 1"):
+        configure_threads(0)
+
+
+def test_auto_dtype_follows_the_hardware(monkeypatch):
+    monkeypatch.setattr("compactbert.inference.native_bf16", lambda: True)
+    assert resolve_dtype("auto") == torch.bfloat16
+    monkeypatch.setattr("compactbert.inference.native_bf16", lambda: False)
+    assert resolve_dtype("auto") == torch.float32
+
+
+def test_threads_follow_omp_num_threads_then_the_cores(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        assert configure_threads() == 1 and torch.get_num_threads() == 1
+        monkeypatch.delenv("OMP_NUM_THREADS")
+        monkeypatch.setattr("compactbert.inference.available_cores", lambda: 2)
+        assert configure_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_timing_is_interleaved_after_warmup():
+    calls = []
+    fns = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    timings = time_side_by_side(fns, repeats=4, warmup=1)
+    assert calls == list("abc") + list("abc") + list("cba") + list("abc") + list("cba")
+    assert all(len(t.samples_ms) == 4 for t in timings.values())
+    with pytest.raises(ValueError, match="repeats must be >= 1"):
+        time_side_by_side(fns, repeats=0)
+    with pytest.raises(ValueError, match="nothing to time"):
+        time_side_by_side({})
+
+
+def test_timing_statistics():
+    timing = Timing([3.0, 1.0, 2.0, 10.0])
+    assert (timing.median_ms, timing.min_ms, timing.max_ms) == (2.5, 1.0, 10.0)
+    assert timing.as_dict()["samples_ms"] == [3.0, 1.0, 2.0, 10.0]
