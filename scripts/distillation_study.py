@@ -176,7 +176,9 @@ def summarize(results: dict, out: Path) -> None:
         "",
         f"Reproduce: `{results['setup']['command']}`. One seed ({SEED}); split seed 42; test split of each task.",
         "Retention = student test accuracy / teacher test accuracy. Budget for every row: "
-        + ", ".join(f"{k} {v}" for k, v in TRAINING.items() if k in ("num_train_epochs", "per_device_train_batch_size"))
+        + ", ".join(
+            f"{k} {v}" for k, v in TRAINING.items() if k in ("num_train_epochs", "per_device_train_batch_size")
+        )
         + ", max_length 128, lr 3e-4 (BBC) / 1e-4 (RT).",
         "",
         "| task | model | layers | parameters | losses | test accuracy | macro-F1 | retention |",
@@ -214,7 +216,7 @@ def plot(runs: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(TASKS), figsize=(5 * len(TASKS), 3.6))
-    for ax, task in zip(axes, TASKS):
+    for ax, task in zip(axes, TASKS, strict=True):
         cells = [c for c in CELLS if f"{task}/{c}" in runs]
         values = [runs[f"{task}/{c}"]["test_accuracy"] for c in cells]
         colors = ["#444" if c == "teacher" else ("#999" if "finetune" in c else "#3a7") for c in cells]

@@ -14,7 +14,7 @@ def manual_scores(model: BertModel, batch) -> list[torch.Tensor]:
     out = model(**batch, output_hidden_states=True)
     heads = model.config.num_attention_heads
     scores = []
-    for layer, hidden in zip(model.encoder.layer, out.hidden_states[:-1]):
+    for layer, hidden in zip(model.encoder.layer, out.hidden_states[:-1], strict=True):
         attn = layer.attention.self
         b, s, _ = hidden.shape
         q = attn.query(hidden).view(b, s, heads, -1).transpose(1, 2)
@@ -31,7 +31,7 @@ def test_captured_scores_equal_manual_presoftmax_scores(batch):
         with capture_attention_scores(model) as scores:
             captured_out = model(**batch).last_hidden_state
     assert len(scores) == 3
-    for got, want in zip(scores, expected):
+    for got, want in zip(scores, expected, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
     # the softmax of the masked scores is what eager returns as attention probabilities
     eager = make_bert(num_layers=3, attn_implementation="eager")

@@ -13,9 +13,9 @@ from transformers import AutoModelForSequenceClassification, BertForSequenceClas
 
 from compactbert.cli import main
 from compactbert.distillation.recipe import parse_distill_recipe
+from test_finetune import write_sentiment_csv
 
 from helpers import make_bert, make_tokenizer
-from test_finetune import write_sentiment_csv
 
 
 @pytest.fixture
@@ -76,8 +76,25 @@ def test_distill_recipe_errors(tmp_path, teacher_folder, capsys):
         parse_distill_recipe(path, {"student_init": "odd"})
     with pytest.raises(ValueError, match="teacher is required"):
         parse_distill_recipe(None, {"output_dir": str(tmp_path)})
-    assert main(["distill", str(path), "--stage", "general", "--alpha_ce", "0", "--alpha_hidden", "0",
-                 "--alpha_attn", "0", "--alpha_embed", "0"]) == 2
+    assert (
+        main(
+            [
+                "distill",
+                str(path),
+                "--stage",
+                "general",
+                "--alpha_ce",
+                "0",
+                "--alpha_hidden",
+                "0",
+                "--alpha_attn",
+                "0",
+                "--alpha_embed",
+                "0",
+            ]
+        )
+        == 2
+    )
     assert "nothing to train" in capsys.readouterr().err
 
 

@@ -112,8 +112,12 @@ def test_gradient_accumulation_matches_the_full_batch(tmp_path, dataset):
     for name, batch, accumulation in (("full", 8, 1), ("accumulated", 4, 2)):
         student = make_student(**NO_DROPOUT)
         args = arguments(
-            tmp_path, name, stage="prediction", per_device_train_batch_size=batch,
-            gradient_accumulation_steps=accumulation, max_steps=3,
+            tmp_path,
+            name,
+            stage="prediction",
+            per_device_train_batch_size=batch,
+            gradient_accumulation_steps=accumulation,
+            max_steps=3,
         )
         trainer(student, make_teacher(**NO_DROPOUT), args, dataset).train()
         runs[name] = weights(student)
@@ -165,7 +169,9 @@ def test_teacher_keeps_inputs_the_student_does_not_take(tmp_path, dataset):
     """A DistilBERT student takes no token_type_ids; the BERT teacher still gets them."""
     teacher = make_teacher()
     student = DistilBertForSequenceClassification(
-        DistilBertConfig(vocab_size=len(VOCAB), dim=32, n_layers=2, n_heads=2, hidden_dim=37, max_position_embeddings=64)
+        DistilBertConfig(
+            vocab_size=len(VOCAB), dim=32, n_layers=2, n_heads=2, hidden_dim=37, max_position_embeddings=64
+        )
     )
     seen = []
     teacher.register_forward_pre_hook(lambda module, args, kwargs: seen.append(set(kwargs)), with_kwargs=True)
@@ -215,7 +221,10 @@ def test_arguments_validate():
         DistillationTrainingArguments(output_dir="o", layer_map="middle")
     assert DistillationTrainingArguments(output_dir="o", layer_map="1, 3").layer_map == [1, 3]
     assert DistillationTrainingArguments(output_dir="o", stage="all").active_components == (
-        "ce", "embed", "hidden", "attn",
+        "ce",
+        "embed",
+        "hidden",
+        "attn",
     )
 
 
@@ -232,8 +241,10 @@ def test_student_init_takes_the_chosen_teacher_layers():
     distil = init_student(make_bert(BertForSequenceClassification, num_layers=12), "distilbert")
     assert distil.config.kept_layers == [0, 2, 4, 7, 9, 11]
     twelve = make_bert(BertForSequenceClassification, num_layers=12).state_dict()
-    assert torch.equal(distil.state_dict()["bert.encoder.layer.3.output.dense.weight"],
-                       twelve["bert.encoder.layer.7.output.dense.weight"])
+    assert torch.equal(
+        distil.state_dict()["bert.encoder.layer.3.output.dense.weight"],
+        twelve["bert.encoder.layer.7.output.dense.weight"],
+    )
     assert student_layers(7) == [0, 2, 4, 6]
     with pytest.raises(ValueError, match="'distilbert' names DistilBERT's choice for a 12-layer teacher"):
         init_student(teacher, "distilbert")

@@ -67,7 +67,9 @@ class DistillationTrainingArguments(TrainingArguments):
         if self.temperature <= 0:
             raise ValueError(f"temperature must be > 0, got {self.temperature}")
         if self.soft_loss_form not in SOFT_CE_FORMS:
-            raise ValueError(f"unknown soft_loss_form '{self.soft_loss_form}'; choose one of: {', '.join(SOFT_CE_FORMS)}")
+            raise ValueError(
+                f"unknown soft_loss_form '{self.soft_loss_form}'; choose one of: {', '.join(SOFT_CE_FORMS)}"
+            )
         if self.stage not in STAGES:
             raise ValueError(f"unknown stage '{self.stage}'; choose one of: {', '.join(STAGES)}")
         for name in COMPONENTS:

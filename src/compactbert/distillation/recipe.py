@@ -72,7 +72,9 @@ class DistillRecipeArguments(DistillationTrainingArguments, FinetuneArguments):
 
     stages: list[str] | None = field(
         default=None,
-        metadata={"help": f"Run these stages in order (each one of {', '.join(STAGES)}), e.g. [intermediate, prediction]."},
+        metadata={
+            "help": f"Run these stages in order (each one of {', '.join(STAGES)}), e.g. [intermediate, prediction]."
+        },
     )
 
     def __post_init__(self):
@@ -147,7 +149,9 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
     for i, stage in enumerate(stages):
         stage_args = training_args
         if len(stages) > 1:
-            stage_args = replace(training_args, stage=stage, output_dir=str(Path(training_args.output_dir) / f"stage-{i}-{stage}"))
+            stage_args = replace(
+                training_args, stage=stage, output_dir=str(Path(training_args.output_dir) / f"stage-{i}-{stage}")
+            )
         trainer = DistillationTrainer(
             model=student,
             args=stage_args,

@@ -31,7 +31,9 @@ def student_layers(teacher_layers: int, layers: str | Sequence[int] = "every-oth
                     f"{teacher_layers} layers; use 'every-other' or an explicit list"
                 )
             return list(DISTILBERT_LAYERS)
-        raise ValueError(f"unknown student layer choice '{layers}'; choose one of: {', '.join(LAYER_CHOICES)}, or a list")
+        raise ValueError(
+            f"unknown student layer choice '{layers}'; choose one of: {', '.join(LAYER_CHOICES)}, or a list"
+        )
     return [int(i) for i in layers]  # shrink() checks range, order and uniqueness
 
 

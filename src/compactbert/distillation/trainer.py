@@ -115,7 +115,9 @@ class DistillationTrainer(Trainer):
         else:
             student_scores = []
             outputs = model(**student_inputs)
-        teacher = self._teacher_outputs(inputs, need_logits="ce" in active, need_hidden=need_hidden, need_attn=need_attn)
+        teacher = self._teacher_outputs(
+            inputs, need_logits="ce" in active, need_hidden=need_hidden, need_attn=need_attn
+        )
         mask = inputs.get("attention_mask")
         if mask is None:
             mask = torch.ones(inputs["input_ids"].shape, device=inputs["input_ids"].device, dtype=torch.long)
