@@ -19,6 +19,15 @@ from .models.shrunk_bert import (
     ShrunkBertModel,
     ShrunkBertPreTrainedModel,
 )
+from .models.tiny_bert import (
+    TinyBertConfig,
+    TinyBertForMaskedLM,
+    TinyBertForPreTraining,
+    TinyBertForSequenceClassification,
+    TinyBertModel,
+    TinyBertPreTrainedModel,
+    tiny_bert_config_for,
+)
 from .shrinking import STRATEGIES, layer_contributions, select_layers, shrink
 
 try:
@@ -37,9 +46,16 @@ __all__ = [
     "ShrunkBertForTokenClassification",
     "ShrunkBertModel",
     "ShrunkBertPreTrainedModel",
+    "TinyBertConfig",
+    "TinyBertForMaskedLM",
+    "TinyBertForPreTraining",
+    "TinyBertForSequenceClassification",
+    "TinyBertModel",
+    "TinyBertPreTrainedModel",
     "layer_contributions",
     "list_families",
     "save_model",
     "select_layers",
     "shrink",
+    "tiny_bert_config_for",
 ]

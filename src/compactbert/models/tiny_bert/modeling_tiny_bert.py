@@ -1,0 +1,169 @@
+"""TinyBert models: transformers' BERT classes bound to `TinyBertConfig`, plus the projections to the teacher's width.
+
+A TinyBert student is architecturally a (narrow, shallow) BERT. What TinyBERT adds is a learned projection from the
+student's width to the teacher's (the paper's W_h for hidden states and W_e for the embedding output), trained with
+the student during distillation. The base model holds it as `fit_dense` and exposes `project_to_teacher`, the contract
+the DistillationTrainer uses; every head reaches it through its base model.
+
+Each class subclasses its transformers counterpart. transformers' heads build a plain `BertModel` in `__init__`, so
+each head swaps in a `TinyBertModel` afterwards (the plain one is discarded; `from_pretrained` builds on the meta
+device, so this costs nothing when loading). Saving also writes this folder's code and an `auto_map`, so a saved
+model loads with `trust_remote_code=True` without compactbert installed.
+
+This file imports only torch, transformers and files in its own folder.
+"""
+
+import os
+
+import torch
+from torch import nn
+from transformers import (
+    BertForMaskedLM,
+    BertForPreTraining,
+    BertForSequenceClassification,
+    BertModel,
+    BertPreTrainedModel,
+)
+from transformers.utils.generic import can_return_tuple
+
+from .configuration_tiny_bert import TinyBertConfig
+
+
+class TinyBertPreTrainedModel(BertPreTrainedModel):
+    """Base class: binds the BERT implementation to [`TinyBertConfig`] and saves remote code with the weights."""
+
+    config: TinyBertConfig
+    config_class = TinyBertConfig
+    base_model_prefix = "bert"
+
+    def project_to_teacher(self, hidden_states: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """Map the student's hidden states to the teacher's width; see [`TinyBertModel.project_to_teacher`]."""
+        return self.base_model.project_to_teacher(hidden_states)
+
+    def _use_tiny_bert_encoder(self) -> None:
+        """Replace the `BertModel` that a transformers head built by a `TinyBertModel` (same pooling choice)."""
+        self.bert = TinyBertModel(self.config, add_pooling_layer=self.bert.pooler is not None)
+        self.post_init()  # re-collects tied weights (the MLM decoder shares the new word embeddings)
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs):
+        """Save like [`~PreTrainedModel.save_pretrained`], with this folder's code and a complete `auto_map`.
+
+        Every class here is registered with `register_for_auto_class`, so transformers copies
+        `modeling_tiny_bert.py` and `configuration_tiny_bert.py` next to the weights. The `auto_map` is set first to
+        list every TinyBert head, so each Auto class resolves with `trust_remote_code=True` whichever head was saved.
+        """
+        self.config.auto_map = dict(AUTO_MAP)
+        return super().save_pretrained(save_directory, *args, **kwargs)
+
+
+class TinyBertModel(TinyBertPreTrainedModel, BertModel):
+    r"""The bare TinyBert encoder: a [`BertModel`] plus the projection(s) `fit_dense` to the teacher's width.
+
+    `fit_dense` is an `nn.Linear(hidden_size, fit_size)` when `config.fit_projection == "shared"`, an
+    `nn.ModuleList` of `num_hidden_layers + 1` of them when `"per-layer"` (index 0 for the embedding output, index
+    i for layer i), and absent when `"none"`. The forward pass does not use it: it is trained by the distillation
+    losses through [`project_to_teacher`].
+    """
+
+    def __init__(self, config: TinyBertConfig, add_pooling_layer: bool = True):
+        super().__init__(config, add_pooling_layer=add_pooling_layer)
+        if config.fit_projection == "shared":
+            self.fit_dense = nn.Linear(config.hidden_size, config.fit_size)
+        elif config.fit_projection == "per-layer":
+            self.fit_dense = nn.ModuleList(
+                nn.Linear(config.hidden_size, config.fit_size) for _ in range(config.num_fit_projections)
+            )
+        self.post_init()  # initialises only the new projection(s); the BERT modules are already initialised
+
+    def project_to_teacher(self, hidden_states: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        r"""Map the student's hidden states to the teacher's width (`fit_size`).
+
+        Args:
+            hidden_states (`tuple[torch.Tensor, ...]`):
+                The embedding output followed by each layer's output, each `(batch, seq, hidden_size)`, as
+                `output_hidden_states=True` returns them. With a shared projection any number of states is
+                accepted; with per-layer projections there must be exactly `num_hidden_layers + 1`.
+
+        Returns:
+            `tuple[torch.Tensor, ...]`: one `(batch, seq, fit_size)` tensor per input state, in order.
+        """
+        states = tuple(hidden_states)
+        projection = self.config.fit_projection
+        if projection == "none":
+            return states
+        if projection == "shared":
+            return tuple(self.fit_dense(h) for h in states)
+        if len(states) != len(self.fit_dense):
+            raise ValueError(
+                f"per-layer projections need the embedding output and every layer's output ({len(self.fit_dense)} "
+                f"tensors, as output_hidden_states=True gives them), got {len(states)}."
+            )
+        return tuple(fit(h) for fit, h in zip(self.fit_dense, states, strict=True))
+
+
+class TinyBertForPreTraining(TinyBertPreTrainedModel, BertForPreTraining):
+    """TinyBert with BERT's masked-LM and next-sentence heads, for general distillation on unlabeled text.
+
+    Unlike [`BertForPreTraining`], a loss is also returned when only MLM `labels` are given (no sentence pairs, as in
+    general distillation on single texts): then the loss is the masked-LM cross-entropy alone. Pass
+    `output_hidden_states=True` to get the states that `project_to_teacher` maps.
+    """
+
+    def __init__(self, config: TinyBertConfig):
+        super().__init__(config)
+        self._use_tiny_bert_encoder()
+
+    @can_return_tuple
+    def forward(
+        self, *args, labels: torch.Tensor | None = None, next_sentence_label: torch.Tensor | None = None, **kwargs
+    ):
+        kwargs["return_dict"] = True
+        outputs = super().forward(*args, labels=labels, next_sentence_label=next_sentence_label, **kwargs)
+        if labels is not None and next_sentence_label is None:
+            logits = outputs.prediction_logits  # (batch, seq, vocab)
+            loss = nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1))
+            outputs = type(outputs)(loss=loss, **dict(outputs))  # rebuilt so that `loss` comes first in tuples
+        return outputs
+
+
+class TinyBertForMaskedLM(TinyBertPreTrainedModel, BertForMaskedLM):
+    """TinyBert with a masked language modeling head."""
+
+    def __init__(self, config: TinyBertConfig):
+        super().__init__(config)
+        self._use_tiny_bert_encoder()
+
+
+class TinyBertForSequenceClassification(TinyBertPreTrainedModel, BertForSequenceClassification):
+    """TinyBert with a sequence classification / regression head on the pooled output (task distillation)."""
+
+    def __init__(self, config: TinyBertConfig):
+        super().__init__(config)
+        self._use_tiny_bert_encoder()
+
+
+# Auto class name -> model class. The registry reads it to register the family with transformers, and saving
+# writes it (as "module.Class" strings) into config.json so the remote-code path finds every head.
+AUTO_CLASSES = {
+    "AutoModel": TinyBertModel,
+    "AutoModelForPreTraining": TinyBertForPreTraining,
+    "AutoModelForMaskedLM": TinyBertForMaskedLM,
+    "AutoModelForSequenceClassification": TinyBertForSequenceClassification,
+}
+AUTO_MAP = {"AutoConfig": "configuration_tiny_bert.TinyBertConfig"} | {
+    auto_name: f"modeling_tiny_bert.{cls.__name__}" for auto_name, cls in AUTO_CLASSES.items()
+}
+
+TinyBertConfig.register_for_auto_class()
+for _auto_name, _cls in AUTO_CLASSES.items():
+    _cls.register_for_auto_class(_auto_name)
+
+__all__ = [
+    "AUTO_CLASSES",
+    "AUTO_MAP",
+    "TinyBertForMaskedLM",
+    "TinyBertForPreTraining",
+    "TinyBertForSequenceClassification",
+    "TinyBertModel",
+    "TinyBertPreTrainedModel",
+]
