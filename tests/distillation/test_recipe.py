@@ -110,3 +110,38 @@ def test_distill_under_torchrun_two_processes(tmp_path, teacher_folder):
     # 76 train examples (80% of 96); 2 processes x 16 = 32 per step -> 3 steps per epoch (5 in one process)
     assert metrics["train"][0]["global_step"] == 2 * 3
     assert set(metrics["losses"]) == {"ce", "label", "embed", "hidden", "attn"}
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).resolve().parents[2] / "configs" / "distill").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_every_committed_distill_recipe_parses(path, tmp_path):
+    _, teacher_args, data_args, training_args = parse_distill_recipe(path, {"output_dir": str(tmp_path)})
+    assert teacher_args.teacher and data_args.task and training_args.active_components
+
+
+def test_tiny_bert_student_with_general_then_task_distillation(tmp_path, teacher_folder):
+    path = recipe(
+        tmp_path,
+        teacher_folder,
+        student_init="tiny-bert",
+        tiny_bert_layers=2,
+        tiny_bert_hidden_size=32,
+        tiny_bert_intermediate_size=37,
+        tiny_bert_heads=2,
+        general_teacher=str(teacher_folder),
+        general_epochs=1,
+        general_max_texts=16,
+        stages=["intermediate", "prediction"],
+    )
+    assert main(["distill", str(path)]) == 0
+    final = tmp_path / "run" / "model"
+    metrics = json.loads((final / "metrics.json").read_text())
+    assert [h["stage"] for h in metrics["train"]] == ["general", "intermediate", "prediction"]
+    assert metrics["train"][0]["texts"] == 16 and metrics["train"][0]["global_step"] == 1
+    student = AutoModelForSequenceClassification.from_pretrained(final)
+    assert type(student).__name__ == "TinyBertForSequenceClassification"
+    assert student.config.hidden_size == 32 and student.config.fit_size == 48
+    with safe_open(final / "model.safetensors", "pt") as f:
+        assert [k for k in f.keys() if "fit_dense" in k]  # TinyBert's own projection, trained and saved
+        assert not [k for k in f.keys() if "distillation_projection" in k]

@@ -6,6 +6,12 @@ folder, Hub id or `minilm`, optionally shrunk or LoRA-wrapped as in fine-tuning)
 `bf16_auto` / `overwrite`). `stages: [intermediate, prediction]` runs TinyBERT's two task-specific steps one
 after the other, each for `num_train_epochs`; otherwise the single `stage` runs.
 
+`student_init: tiny-bert` makes a TinyBert student (TinyBERT-4 sizes by default, its projection fitted to the
+teacher's width) and, with `general_epochs > 0`, first runs TinyBERT's general distillation: the pre-trained
+`general_teacher` (MiniLM by default: TinyBERT uses the pre-trained, not the fine-tuned, BERT here) teaches the
+bare TinyBert encoder its embeddings, hidden states and attention scores on unlabeled text (the paragraphs of the
+BBC News training articles, offline). The task stages then start from that encoder.
+
 The ready student (without any trainer-added projection), its tokenizer and `metrics.json` are written
 all-or-nothing into `output_dir/model`.
 """
@@ -38,6 +44,8 @@ from ..finetune import (
 from ..io import save_model
 from .arguments import STAGES, DistillationTrainingArguments
 from .student import LAYER_CHOICES, init_student
+
+STUDENT_CHOICES = (*LAYER_CHOICES, "tiny-bert")
 from .trainer import DistillationTrainer, strip_projection
 
 
@@ -49,12 +57,26 @@ class TeacherArguments:
     student_init: str | None = field(
         default=None,
         metadata={
-            "help": f"Build the student from the teacher's embeddings, head and layers: {', '.join(LAYER_CHOICES)} "
-            "(else the student is `model`, loaded with a fresh head and shrunk as in fine-tuning)."
+            "help": f"Build the student from the teacher's embeddings, head and layers ({', '.join(LAYER_CHOICES)}), "
+            "or as a fresh TinyBert fitted to the teacher (tiny-bert). Else the student is `model`, loaded with a "
+            "fresh head and shrunk as in fine-tuning."
         },
     )
     student_init_layers: list[int] | None = field(
         default=None, metadata={"help": "Explicit 0-based teacher layers for the student (instead of student_init)."}
+    )
+    tiny_bert_layers: int = field(default=4, metadata={"help": "tiny-bert: number of layers (TinyBERT-4: 4)."})
+    tiny_bert_hidden_size: int = field(default=312, metadata={"help": "tiny-bert: hidden size (TinyBERT-4: 312)."})
+    tiny_bert_intermediate_size: int = field(default=1200, metadata={"help": "tiny-bert: FFN size (1200)."})
+    tiny_bert_heads: int = field(default=12, metadata={"help": "tiny-bert: attention heads (12)."})
+    general_teacher: str = field(
+        default="minilm", metadata={"help": "tiny-bert: the pre-trained teacher of general distillation."}
+    )
+    general_epochs: float = field(
+        default=0.0, metadata={"help": "tiny-bert: epochs of general distillation on unlabeled text (0 = none)."}
+    )
+    general_max_texts: int | None = field(
+        default=None, metadata={"help": "tiny-bert: use at most this many unlabeled paragraphs."}
     )
 
     def __post_init__(self):
@@ -62,8 +84,14 @@ class TeacherArguments:
             raise ValueError("teacher is required: a fine-tuned model folder (e.g. a finetune run's output_dir/model)")
         if self.student_init is not None and self.student_init_layers is not None:
             raise ValueError("give student_init or student_init_layers, not both")
-        if self.student_init is not None and self.student_init not in LAYER_CHOICES:
-            raise ValueError(f"unknown student_init '{self.student_init}'; choose one of: {', '.join(LAYER_CHOICES)}")
+        if self.student_init is not None and self.student_init not in STUDENT_CHOICES:
+            raise ValueError(
+                f"unknown student_init '{self.student_init}'; choose one of: {', '.join(STUDENT_CHOICES)}"
+            )
+        if self.general_epochs < 0:
+            raise ValueError(f"general_epochs must be >= 0, got {self.general_epochs}")
+        if self.general_epochs and self.student_init != "tiny-bert":
+            raise ValueError("general_epochs (general distillation) applies to student_init: tiny-bert only")
 
 
 @dataclass
@@ -112,11 +140,73 @@ def parse_distill_recipe(path: str | os.PathLike | None = None, overrides: dict[
 
 
 def build_student(model_args: ModelArguments, teacher_args: TeacherArguments, teacher, label_names):
-    """The student: from the teacher (DistilBERT-style) or from `model_args` as a fine-tuning run would build it."""
+    """The student: from the teacher (DistilBERT-style), a fresh TinyBert, or `model_args` as fine-tuning builds it."""
+    if teacher_args.student_init == "tiny-bert":
+        from ..models.tiny_bert import TinyBertForSequenceClassification
+
+        return TinyBertForSequenceClassification(tiny_bert_config(teacher_args, teacher.config, len(label_names)))
     if teacher_args.student_init is not None or teacher_args.student_init_layers is not None:
         return init_student(teacher, teacher_args.student_init_layers or teacher_args.student_init)
     student, _ = build_model(model_args, label_names)
     return student
+
+
+def tiny_bert_config(teacher_args: TeacherArguments, teacher_config, num_labels: int):
+    from ..models.tiny_bert import tiny_bert_config_for
+
+    return tiny_bert_config_for(
+        teacher_config,
+        num_hidden_layers=teacher_args.tiny_bert_layers,
+        hidden_size=teacher_args.tiny_bert_hidden_size,
+        intermediate_size=teacher_args.tiny_bert_intermediate_size,
+        num_attention_heads=teacher_args.tiny_bert_heads,
+        num_labels=num_labels,
+    )
+
+
+def general_corpus(max_texts: int | None = None, split_seed: int = 42) -> list[str]:
+    """Unlabeled text for general distillation: the paragraphs of the BBC News *training* articles (offline).
+
+    Only the training split (of the fixed `split_seed` split) is used, so a bbc-news task evaluated afterwards never
+    saw its validation or test articles, not even unlabeled.
+    """
+    articles = load_task("bbc-news", seed=split_seed).dataset["train"]["text"]
+    paragraphs = [p.strip() for article in articles for p in article.split("\n\n") if len(p.split()) >= 8]
+    return paragraphs[:max_texts] if max_texts is not None else paragraphs
+
+
+def general_distillation(student_base, teacher_args, data_args, training_args, tokenizer) -> dict:
+    """TinyBERT's general stage: the bare student encoder learns the pre-trained teacher's states on unlabeled text."""
+    from datasets import Dataset
+    from transformers import AutoModel
+
+    teacher = AutoModel.from_pretrained(resolve_model_folder(teacher_args.general_teacher))
+    texts = general_corpus(teacher_args.general_max_texts, data_args.split_seed)
+    encoded = Dataset.from_dict({"text": texts}).map(
+        lambda b: tokenizer(b["text"], truncation=True, max_length=data_args.max_length),
+        batched=True,
+        remove_columns=["text"],
+        desc="tokenizing the general corpus",
+    )
+    args = replace(
+        training_args,
+        stage="general",
+        alpha_ce=0.0,
+        alpha_mlm=0.0,
+        num_train_epochs=teacher_args.general_epochs,
+        output_dir=str(Path(training_args.output_dir) / "stage-general"),
+        stages=None,
+    )
+    trainer = DistillationTrainer(
+        model=student_base,
+        args=args,
+        teacher=teacher,
+        teacher_tokenizer=tokenizer,
+        train_dataset=encoded,
+        data_collator=DataCollatorWithPadding(tokenizer),
+    )
+    output = trainer.train()
+    return {"stage": "general", "texts": len(texts)} | output.metrics | {"global_step": output.global_step}
 
 
 def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArguments) -> dict:
@@ -146,6 +236,8 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
         student_tokenizer = AutoTokenizer.from_pretrained(resolve_model_folder(model_args.model))
     stages = training_args.stages or [training_args.stage]
     history = []
+    if teacher_args.general_epochs:
+        history.append(general_distillation(student.bert, teacher_args, data_args, training_args, tokenizer))
     for i, stage in enumerate(stages):
         stage_args = training_args
         if len(stages) > 1:
