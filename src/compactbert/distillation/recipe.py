@@ -44,9 +44,9 @@ from ..finetune import (
 from ..io import save_model
 from .arguments import STAGES, DistillationTrainingArguments
 from .student import LAYER_CHOICES, init_student
+from .trainer import DistillationTrainer, strip_projection
 
 STUDENT_CHOICES = (*LAYER_CHOICES, "tiny-bert")
-from .trainer import DistillationTrainer, strip_projection
 
 
 @dataclass
