@@ -17,7 +17,7 @@ Inference time of the teacher and a 3-layer student is measured side by side (in
                                                            # plus one teacher forward, interleaved
 
 Results go to docs/results/distillation/: results.json (updated after every run, so an interrupted study resumes),
-results.md and accuracy.png.
+results.md and accuracy.png; --step-timing writes step_timing.json.
 """
 
 from __future__ import annotations
@@ -58,6 +58,21 @@ CELLS = {
     "top3-finetune": ("finetune", {"shrink_strategy": "top", "shrink_drop": 3}),
     "top3-kd": ("distill", {"model": SOURCE, "shrink_strategy": "top", "shrink_drop": 3} | KD),
     "distil3-kd": ("distill", {"student_init": "every-other"} | KD),
+    # TinyBERT-4 (random init): general distillation from pre-trained MiniLM on BBC training paragraphs, then
+    # intermediate (embeddings + hidden + attention) and prediction (soft targets + labels) on the task
+    "tinybert4": (
+        "distill",
+        {
+            "student_init": "tiny-bert",
+            "general_epochs": 1,
+            "general_max_texts": 1600,
+            "stages": ["intermediate", "prediction"],
+            "alpha_embed": 1.0,
+            "alpha_hidden": 1.0,
+            "alpha_attn": 1.0,
+        }
+        | KD,
+    ),
     "top3-kd-inter": (
         "distill",
         {"model": SOURCE, "shrink_strategy": "top", "shrink_drop": 3}
@@ -67,9 +82,9 @@ CELLS = {
 }
 
 
-def run_cell(task: str, cell: str, workdir: Path, limit: int | None) -> dict:
+def run_cell(task: str, cell: str, workdir: Path, limit: int | None, overrides: dict) -> dict:
     kind, extra = CELLS[cell]
-    fields = {"task": task, "output_dir": str(workdir / task / cell)} | TRAINING | TASKS[task] | extra
+    fields = {"task": task, "output_dir": str(workdir / task / cell)} | TRAINING | TASKS[task] | overrides | extra
     if limit:
         fields |= {"max_train_samples": limit, "max_eval_samples": limit}
     started = time.perf_counter()
@@ -90,20 +105,27 @@ def run_cell(task: str, cell: str, workdir: Path, limit: int | None) -> dict:
         "num_hidden_layers": metrics["num_hidden_layers"],
         "kept_layers": metrics["kept_layers"],
         "losses": metrics.get("losses", {"label": 1.0}),
+        "stages": [h["stage"] for h in metrics["train"]] if isinstance(metrics["train"], list) else None,
+        "train_steps": sum(h["global_step"] for h in metrics["train"])
+        if isinstance(metrics["train"], list)
+        else metrics["train"]["global_step"],
+        "hidden_size": json.loads((Path(fields["output_dir"]) / "model" / "config.json").read_text())["hidden_size"],
         "train_seconds": train["train_runtime"],
         "wall_seconds": time.perf_counter() - started,
         "model_dir": fields["output_dir"] + "/model",
     }
 
 
-def inference_times(teacher_dir: str, student_dir: str, texts: list[str], repeats: int = 15) -> dict:
-    """Teacher vs a 3-layer student on one batch, interleaved (bf16 where native), milliseconds."""
+def inference_times(model_dirs: dict[str, str], texts: list[str], repeats: int = 15) -> dict:
+    """The teacher and the students on one batch, interleaved (bf16 where native); milliseconds and ratios."""
     from compactbert.inference import load_for_inference, time_side_by_side
 
-    models = {"teacher": load_for_inference(teacher_dir), "student-3-layer": load_for_inference(student_dir)}
+    models = {name: load_for_inference(folder) for name, folder in model_dirs.items()}
     timings = time_side_by_side({name: m.runner(texts) for name, m in models.items()}, repeats=repeats)
     result = {name: t.as_dict() for name, t in timings.items()}
-    result["student_speedup"] = timings["teacher"].median_ms / timings["student-3-layer"].median_ms
+    result["speedup_vs_teacher"] = {
+        name: timings["teacher"].median_ms / t.median_ms for name, t in timings.items() if name != "teacher"
+    }
     result["batch"] = {"texts": len(texts), "max_length": 128, "dtype": str(models["teacher"].dtype)}
     return result
 
@@ -170,21 +192,27 @@ def step_timing(task: str = "rotten-tomatoes", batch_size: int = 32, repeats: in
 
 
 def summarize(results: dict, out: Path) -> None:
-    runs = results["runs"]
+    runs, setup = results["runs"], results["setup"]
+    speed = results.get("speed") or {}
+    speedups = {"teacher": 1.0} | {
+        {"3-layer student": "distil3-kd", "TinyBert-4": "tinybert4"}[k]: v
+        for k, v in speed.get("speedup_vs_teacher", {}).items()
+    }
+    overrides = setup.get("overrides", {})
     lines = [
-        "# Distillation: fine-tuned MiniLM-L6 teacher, 3-layer students",
+        "# Distillation: fine-tuned MiniLM-L6 teacher, 3-layer and TinyBert-4 students",
         "",
-        f"Reproduce: `{results['setup']['command']}`. One seed ({SEED}); split seed 42; test split of each task.",
-        "Retention = student test accuracy / teacher test accuracy. Budget for every row: "
-        + ", ".join(
-            f"{k} {v}" for k, v in TRAINING.items() if k in ("num_train_epochs", "per_device_train_batch_size")
-        )
-        + ", max_length 128, lr 3e-4 (BBC) / 1e-4 (RT).",
+        f"Reproduce: `{setup['command']}`. One seed ({SEED}); split seed 42; test split (full) of each task.",
+        f"Budget of every row: 1 epoch (per stage), batch 32, max_length 128, warm-up 10%, weight decay 0.01, "
+        f"bf16 autocast; learning rate {overrides.get('learning_rate', 'as in the layer-drop study')}; "
+        f"training examples: {overrides.get('max_train_samples', 'all')}.",
+        "Retention = test accuracy / the teacher's. Speed = the teacher's median forward time / the model's, one batch "
+        "of 32 test texts, interleaved after warm-up in one process (the machine was shared: only ratios).",
         "",
-        "| task | model | layers | parameters | losses | test accuracy | macro-F1 | retention |",
-        "|---|---|---:|---:|---|---:|---:|---:|",
+        "| task | model | layers × width | parameters | losses | test accuracy | macro-F1 | retention | speed vs teacher |",
+        "|---|---|---|---:|---|---:|---:|---:|---:|",
     ]
-    for task in TASKS:
+    for task in setup["tasks"]:
         teacher = runs.get(f"{task}/teacher")
         for cell in CELLS:
             run = runs.get(f"{task}/{cell}")
@@ -192,31 +220,33 @@ def summarize(results: dict, out: Path) -> None:
                 continue
             retention = f"{run['test_accuracy'] / teacher['test_accuracy']:.3f}" if teacher else "-"
             losses = " + ".join(f"{w:g}·{c}" for c, w in run["losses"].items())
+            if run.get("stages"):
+                losses = f"{losses} ({' → '.join(run['stages'])})"
+            speedup = speedups.get(cell, speedups.get("distil3-kd") if run["num_hidden_layers"] == 3 else None)
             lines.append(
-                f"| {task} | {cell} | {run['num_hidden_layers']} | {run['num_parameters'] / 1e6:.1f}M | {losses} "
-                f"| {run['test_accuracy']:.4f} | {run['test_macro_f1']:.4f} | {retention} |"
+                f"| {task} | {cell} | {run['num_hidden_layers']} × {_hidden_size(run)} "
+                f"| {run['num_parameters'] / 1e6:.1f}M | {losses} | {run['test_accuracy']:.4f} "
+                f"| {run['test_macro_f1']:.4f} | {retention} | {'-' if speedup is None else f'{speedup:.2f}x'} |"
             )
-    speed = results.get("speed")
-    if speed:
-        lines += [
-            "",
-            f"Inference, one batch of {speed['batch']['texts']} test texts at max_length 128, {speed['batch']['dtype']}, "
-            "interleaved after warm-up on a shared 2-core machine (only the ratio is meaningful): the 3-layer student "
-            f"runs {speed['student_speedup']:.2f}x the teacher's speed (median teacher "
-            f"{speed['teacher']['median_ms']:.0f} ms, student {speed['student-3-layer']['median_ms']:.0f} ms).",
-        ]
     (out / "results.md").write_text("\n".join(lines) + "\n")
-    plot(runs, out / "accuracy.png")
+    plot(runs, setup["tasks"], out / "accuracy.png")
 
 
-def plot(runs: dict, path: Path) -> None:
+def _hidden_size(run: dict) -> int | str:
+    if run.get("hidden_size"):
+        return run["hidden_size"]
+    config = Path(run["model_dir"]) / "config.json"
+    return json.loads(config.read_text())["hidden_size"] if config.exists() else "?"
+
+
+def plot(runs: dict, tasks, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(TASKS), figsize=(5 * len(TASKS), 3.6))
-    for ax, task in zip(axes, TASKS, strict=True):
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 3.8), squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
         cells = [c for c in CELLS if f"{task}/{c}" in runs]
         values = [runs[f"{task}/{c}"]["test_accuracy"] for c in cells]
         colors = ["#444" if c == "teacher" else ("#999" if "finetune" in c else "#3a7") for c in cells]
@@ -238,27 +268,41 @@ def main(argv=None) -> int:
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
     parser.add_argument("--step-timing", action="store_true", help="only the issue-8 step timing")
+    parser.add_argument("--max-train-samples", type=int, help="train every cell on the first N training examples")
+    parser.add_argument("--learning-rate", type=float, help="one learning rate for every task")
     args = parser.parse_args(argv)
+    overrides = {}
+    if args.max_train_samples:
+        overrides["max_train_samples"] = args.max_train_samples
+    if args.learning_rate:
+        overrides["learning_rate"] = args.learning_rate
     out = Path(tempfile.mkdtemp()) if args.quick else Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(args.workdir + ("-quick" if args.quick else ""))
     results_file = out / "results.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     results.setdefault("runs", {})
-    command = "python scripts/distillation_study.py" + (" --quick" if args.quick else "")
-    results["setup"] = {"training": TRAINING, "tasks": TASKS, "cells": CELLS, "seed": SEED, "command": command}
+    command = "python " + " ".join(["scripts/distillation_study.py", *(argv if argv is not None else sys.argv[1:])])
+    results["setup"] = {
+        "training": TRAINING,
+        "tasks": {t: TASKS[t] for t in args.tasks},
+        "overrides": overrides,
+        "cells": CELLS,
+        "seed": SEED,
+        "command": command,
+    }
 
     def save():
         tmp = results_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(results, indent=2))
         tmp.replace(results_file)
 
-    if args.step_timing:
+    if args.step_timing:  # its own file: it may run while the study writes results.json
         teacher = workdir / "rotten-tomatoes" / "teacher" / "model"
-        results["step_timing"] = step_timing(teacher_dir=str(teacher) if teacher.exists() else None)
-        results["step_timing"]["command"] = "python scripts/distillation_study.py --step-timing"
-        save()
-        print(json.dumps({k: v for k, v in results["step_timing"].items() if "ratio" in k}, indent=2))
+        timing = step_timing(teacher_dir=str(teacher) if teacher.exists() else None)
+        timing["command"] = "python scripts/distillation_study.py --step-timing"
+        (out / "step_timing.json").write_text(json.dumps(timing, indent=2))
+        print(json.dumps({k: v for k, v in timing.items() if "ratio" in k}, indent=2))
         return 0
     limit = 64 if args.quick else None
     for task in args.tasks:
@@ -267,18 +311,19 @@ def main(argv=None) -> int:
             if key in results["runs"] and Path(results["runs"][key]["model_dir"]).exists():
                 continue
             print(f"--- {key}", file=sys.stderr, flush=True)
-            results["runs"][key] = run_cell(task, cell, workdir, limit)
+            results["runs"][key] = run_cell(task, cell, workdir, limit, overrides)
             print(json.dumps({k: results["runs"][key][k] for k in ("test_accuracy", "wall_seconds")}), flush=True)
             save()
     task = args.tasks[-1]
-    if all(f"{task}/{c}" in results["runs"] for c in ("teacher", "distil3-kd")):
+    timed = {"teacher": "teacher", "3-layer student": "distil3-kd", "TinyBert-4": "tinybert4"}
+    runs = results["runs"]
+    dirs = {name: runs[f"{task}/{c}"]["model_dir"] for name, c in timed.items() if f"{task}/{c}" in runs}
+    dirs = {name: d for name, d in dirs.items() if Path(d).exists()}
+    if "teacher" in dirs and len(dirs) > 1:
         from compactbert.data import load_task
 
         texts = load_task(task, seed=42).dataset["test"]["text"][:32]
-        results["speed"] = inference_times(
-            results["runs"][f"{task}/teacher"]["model_dir"], results["runs"][f"{task}/distil3-kd"]["model_dir"], texts
-        )
-        results["speed"]["task"] = task
+        results["speed"] = inference_times(dirs, texts) | {"task": task}
     save()
     summarize(results, out)
     print(f"wrote {out}/results.json, results.md, accuracy.png")

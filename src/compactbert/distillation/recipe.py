@@ -277,6 +277,7 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
             "label_names": label_names,
             "num_parameters": final.num_parameters(),
             "num_hidden_layers": final.config.num_hidden_layers,
+            "hidden_size": final.config.hidden_size,
             "kept_layers": getattr(final.config, "kept_layers", None),
             "stages": stages,
             "losses": {c: getattr(training_args, f"alpha_{c}") for c in training_args.active_components},
