@@ -159,6 +159,8 @@ def step_timing(task: str = "rotten-tomatoes", batch_size: int = 32, repeats: in
     kd_args = DistillationTrainingArguments(**common, bf16=plain_args.bf16, use_cpu=plain_args.use_cpu, **KD)
     plain = Trainer(model=copy.deepcopy(student), args=plain_args)
     kd = DistillationTrainer(model=copy.deepcopy(student), args=kd_args, teacher=teacher)
+    for trainer in (plain, kd):
+        trainer.current_gradient_accumulation_steps = 1  # set by train(); training_step divides by it
 
     def plain_plus_teacher():
         plain.training_step(plain.model, dict(inputs))
