@@ -230,6 +230,12 @@ def summarize(results: dict, out: Path) -> None:
                 f"| {run['num_parameters'] / 1e6:.1f}M | {losses} | {run['test_accuracy']:.4f} "
                 f"| {run['test_macro_f1']:.4f} | {retention} | {'-' if speedup is None else f'{speedup:.2f}x'} |"
             )
+    lines += [
+        "",
+        "![test accuracy](accuracy.png)",
+        "",
+        "What the numbers say, and what they cannot: [analysis.md](analysis.md).",
+    ]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     plot(runs, setup["tasks"], out / "accuracy.png")
 
