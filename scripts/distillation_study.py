@@ -276,6 +276,8 @@ def main(argv=None) -> int:
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
     parser.add_argument("--step-timing", action="store_true", help="only the issue-8 step timing")
+    parser.add_argument("--timing-repeats", type=int, default=10, help="--step-timing: timed rounds")
+    parser.add_argument("--timing-batch", type=int, default=32, help="--step-timing: batch size")
     parser.add_argument("--max-train-samples", type=int, help="train every cell on the first N training examples")
     parser.add_argument("--learning-rate", type=float, help="one learning rate for every task")
     args = parser.parse_args(argv)
@@ -307,8 +309,12 @@ def main(argv=None) -> int:
 
     if args.step_timing:  # its own file: it may run while the study writes results.json
         teacher = workdir / "rotten-tomatoes" / "teacher" / "model"
-        timing = step_timing(teacher_dir=str(teacher) if teacher.exists() else None)
-        timing["command"] = "python scripts/distillation_study.py --step-timing"
+        timing = step_timing(
+            batch_size=args.timing_batch,
+            repeats=args.timing_repeats,
+            teacher_dir=str(teacher) if teacher.exists() else None,
+        )
+        timing["command"] = command
         (out / "step_timing.json").write_text(json.dumps(timing, indent=2))
         print(json.dumps({k: v for k, v in timing.items() if "ratio" in k}, indent=2))
         return 0
