@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Set up a virtual environment in .venv and run compactbert's main job or its tests.
 #
-#   bash scripts/quickstart.sh         # set up, then shrink the embedded MiniLM (6 -> 3 layers) and describe it
+#   bash scripts/quickstart.sh         # set up, then open the live demo (builds its model zoo on first use, cached)
 #   bash scripts/quickstart.sh test    # set up, then run the test suite
 #
+# The demo serves on http://127.0.0.1:7860 (DEMO_ARGS="--host 0.0.0.0 --port 8080" to change; see `compactbert demo
+# --help`). The tests drive the demo in a real browser: Debian's chromium, installed with apt-get when missing.
 # torch is installed first and pinned (TORCH_SPEC, default torch==2.13.0): an unpinned torch would pull the CUDA
 # build. A torch already in .venv is kept. Everything else comes from pyproject.toml.
 set -euo pipefail
@@ -23,18 +25,35 @@ if ! "$PY" -c "import torch" 2>/dev/null; then
     echo "==> installing $TORCH_SPEC (first, so nothing pulls an unpinned torch)"
     "$PY" -m pip install --quiet "$TORCH_SPEC"
 fi
-echo "==> installing compactbert and its dependencies"
-"$PY" -m pip install --quiet -e ".[dev]"
+case "$MODE" in
+    main) EXTRAS="demo" ;;
+    *) EXTRAS="dev,test-demo" ;;
+esac
+echo "==> installing compactbert and its dependencies (.[$EXTRAS])"
+"$PY" -m pip install --quiet -e ".[$EXTRAS]"
 export HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-1}"
 export TOKENIZERS_PARALLELISM=false
 
 case "$MODE" in
     main)
-        "$VENV/bin/compactbert" shrink minilm --strategy top --drop 3 --output out/minilm-top3 --overwrite
-        "$VENV/bin/compactbert" info out/minilm-top3
+        # shellcheck disable=SC2086  # DEMO_ARGS is a list of options
+        exec "$VENV/bin/compactbert" demo ${DEMO_ARGS:-}
         ;;
     test)
         shift || true
+        if [ ! -x /usr/bin/chromium ]; then
+            echo "==> installing chromium (Debian package) for the demo's browser test"
+            SUDO=""
+            if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+            if command -v apt-get >/dev/null; then
+                $SUDO apt-get install -y -q chromium >/dev/null 2>&1 \
+                    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium >/dev/null; } \
+                    || echo "!! could not install chromium with apt-get: the browser test will FAIL" >&2
+            else
+                echo "!! no apt-get and no /usr/bin/chromium: the demo's browser test will FAIL" >&2
+            fi
+        fi
+        export GRADIO_ANALYTICS_ENABLED=False
         "$PY" -m pytest "$@"
         ;;
     *)

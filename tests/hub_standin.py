@@ -23,6 +23,11 @@ branch was committed to) points at the latest commit. Starting a ``HubStandin`` 
 Standard library only. PyYAML (a dependency of ``huggingface_hub`` itself) is imported lazily, only to
 validate README front matter and to fill ``cardData``.
 
+Failure injection: ``fail(method, path_contains, status, server=..., times=...)`` answers matching requests
+with an error before any route runs (a 5xx mid-upload, a 403 on commit, a 409 on create ...). Extra README
+checks: ``card_validator = fn(content, repo_type) -> errors`` is applied by ``/api/validate-yaml`` and to
+README.md in commits, on top of the built-in checks (a project wires its own card validator here).
+
 Not implemented (answered with HTTP 501 and recorded in ``unhandled``): discussions/PR comments,
 Space secrets/variables/hardware, collections, inference, buckets, Xet storage, git (smart HTTP)
 clone/push, gated repos, rate limits. Authorization is single-user: the one token given to the
@@ -41,6 +46,7 @@ import re
 import secrets
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,6 +58,7 @@ __all__ = [
     "DEFAULT_GITATTRIBUTES",
     "DEFAULT_TOKEN",
     "CommitRecord",
+    "Fault",
     "HubStandin",
     "RequestRecord",
     "StandinError",
@@ -140,6 +147,20 @@ class CommitRecord:
     deleted: list[str] = field(default_factory=list)
     pr_num: int | None = None
     date: str = ""
+
+
+@dataclass
+class Fault:
+    """An injected failure: requests to ``server`` with ``method`` whose path contains ``path_contains`` are
+    answered with ``status``, at most ``times`` times (``None``: always)."""
+
+    server: str
+    method: str
+    path_contains: str
+    status: int
+    times: int | None
+    message: str
+    hits: int = 0
 
 
 @dataclass
@@ -319,6 +340,15 @@ class HubStore:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.commit_log: list[CommitRecord] = []
         self.lfs_size_threshold = LFS_SIZE_THRESHOLD
+        # extra README checks (content, repo_type) -> errors, on top of the built-in ones: see HubStandin.card_validator
+        self.card_validator: Callable[[str, str], list[str]] | None = None
+
+    def validate_readme(self, content: str, repo_type: str) -> tuple[list[str], list[str]]:
+        """(errors, warnings) of a README, from the built-in checks plus ``card_validator`` when set."""
+        errors, warnings, data = validate_card_metadata(content, repo_type)
+        if self.card_validator is not None:
+            errors = errors + [e for e in self.card_validator(content, repo_type) if e not in errors]
+        return errors, warnings
 
     # -- objects ----------------------------------------------------------------------------------
 
@@ -651,7 +681,7 @@ class HubStore:
                     raise StandinError(400, f"Unknown commit operation {kind!r}")
             self._check_tree(files)
             if validate_readme and readme is not None:
-                errors, _, _ = validate_card_metadata(readme.decode("utf-8", "replace"), repo_type)
+                errors, _ = self.validate_readme(readme.decode("utf-8", "replace"), repo_type)
                 if errors:
                     raise StandinError(400, "Invalid metadata in README.md.\n" + "\n".join(f"- {e}" for e in errors))
 
@@ -793,6 +823,7 @@ class _Handler(BaseHTTPRequestHandler):
         with standin._lock:
             standin.requests.append(record)
         try:
+            standin.raise_fault(self.server.role, self.command, record.path)
             if self.server.role == "cdn":
                 self._route_cdn()
             else:
@@ -1037,7 +1068,7 @@ class _Handler(BaseHTTPRequestHandler):
         content = payload.get("content")
         if not isinstance(content, str):
             raise StandinError(400, '"content" must be a string')
-        errors, warnings, _ = validate_card_metadata(content, payload.get("repoType") or "model")
+        errors, warnings = self.server.standin.store.validate_readme(content, payload.get("repoType") or "model")
         if "text/plain" in self.headers.get("Accept", ""):
             if errors:
                 return self._send(400, "\n".join(errors).encode(), content_type="text/plain; charset=utf-8")
@@ -1557,6 +1588,7 @@ class HubStandin:
         self.multipart_threshold: int | None = None  # LFS objects at least this big upload in parts
         self.multipart_chunk_size = 5 * 1024 * 1024
         self.tree_page_size = _PAGE_SIZE
+        self.faults: list[Fault] = []  # injected failures, see fail()
         self._secret = secrets.token_bytes(16)
         self._lock = threading.Lock()
         self._hub: _Server | None = None
@@ -1630,6 +1662,48 @@ class HubStandin:
             self.uploads[token] = {"oid": oid, "size": size}
             upload = {"href": f"{self.cdn_endpoint}/upload/{oid}?X-Standin-Token={token}"}
         return {"upload": upload, "verify": verify}
+
+    # -- failure injection and extra checks -------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        path_contains: str,
+        status: int,
+        *,
+        server: str = "hub",
+        times: int | None = None,
+        message: str | None = None,
+    ) -> Fault:
+        """Answer matching requests with ``status`` (before any route runs: nothing is stored), ``times`` times
+        (``None``: until removed with ``clear_faults``). Returns the fault; its ``hits`` counts the answers."""
+        fault = Fault(server, method.upper(), path_contains, status, times, message or f"injected failure ({status})")
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def raise_fault(self, server: str, method: str, path: str) -> None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.server == server and fault.method == method and fault.path_contains in path:
+                    if fault.times is not None and fault.hits >= fault.times:
+                        continue
+                    fault.hits += 1
+                    raise StandinError(fault.status, fault.message)
+
+    @property
+    def card_validator(self) -> Callable[[str, str], list[str]] | None:
+        """Extra README metadata checks ``(content, repo_type) -> errors``, applied by ``/api/validate-yaml`` and
+        to README.md in commits, on top of the built-in ones (e.g. a project's own card validator)."""
+        return self.store.card_validator
+
+    @card_validator.setter
+    def card_validator(self, check: Callable[[str, str], list[str]] | None) -> None:
+        self.store.card_validator = check
 
     # -- test helpers -----------------------------------------------------------------------------
 

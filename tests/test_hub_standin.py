@@ -310,3 +310,36 @@ def test_transformers_from_pretrained_roundtrip(hub, tmp_path):
         got = remote_model(**remote_batch).last_hidden_state
     torch.testing.assert_close(got, expected, rtol=0, atol=0)
     assert hub.requests_matching("GET", "/lfs/", server="cdn"), "weights came from the CDN redirect"
+
+
+def test_injected_failures_answer_before_any_route(hub):
+    api = hub.api
+    api.create_repo("org/faults")
+    head = hub.head("org/faults")
+    fault = hub.fail("POST", "/api/models/org/faults/commit/", 403, message="no rights here", times=1)
+    with pytest.raises(HfHubHTTPError) as info:
+        api.upload_file(path_or_fileobj=b"x", path_in_repo="a.txt", repo_id="org/faults")
+    assert info.value.response.status_code == 403 and "no rights here" in str(info.value)
+    assert fault.hits == 1 and hub.head("org/faults") == head  # nothing was stored
+    api.upload_file(path_or_fileobj=b"x", path_in_repo="a.txt", repo_id="org/faults")  # times=1: spent
+    assert hub.files("org/faults")["a.txt"] == b"x"
+    hub.fail("GET", "/api/models/org/faults", 500, times=None)
+    hub.clear_faults()
+    assert api.model_info("org/faults").id == "org/faults"
+
+
+def test_card_validator_hook(hub):
+    seen = []
+
+    def no_mit(content: str, repo_type: str) -> list[str]:
+        seen.append(repo_type)
+        return ["mit is not allowed here"] if "license: mit" in content else []
+
+    hub.card_validator = no_mit
+    hub.api.create_repo("org/cards")
+    response = httpx2.post(f"{hub.endpoint}/api/validate-yaml", json={"content": "---\nlicense: mit\n---\n"})
+    assert response.status_code == 400 and response.json()["errors"] == [{"message": "mit is not allowed here"}]
+    with pytest.raises(ValueError, match="mit is not allowed here"):  # the client checks before committing
+        hub.api.upload_file(path_or_fileobj=b"---\nlicense: mit\n---\n", path_in_repo="README.md", repo_id="org/cards")
+    hub.api.upload_file(path_or_fileobj=README.encode(), path_in_repo="README.md", repo_id="org/cards")
+    assert "README.md" in hub.files("org/cards") and seen and set(seen) == {"model"}

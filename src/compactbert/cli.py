@@ -10,6 +10,8 @@ from pathlib import Path
 
 from . import __version__
 from .distillation.cli import add_distill_parser
+from .distillation.augment import add_augment_parser
+from .hub.commands import add_commands as add_hub_commands
 
 EXIT_BAD_INPUT = 2
 
@@ -168,6 +170,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .demo.command import add_parser as add_demo_parser
     from .shrinking import STRATEGIES
 
     parser = argparse.ArgumentParser(prog="compactbert", description="Compact BERT-family models.")
@@ -211,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
     p.set_defaults(func=cmd_info)
+
+    add_demo_parser(commands)
+    add_hub_commands(commands)  # build, push
+    add_augment_parser(commands)
     return parser
 
 

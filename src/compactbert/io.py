@@ -57,7 +57,9 @@ def save_model(
     """Save a model (safetensors + config, and for compactbert families their remote code) and its tokenizer.
 
     All or nothing: a failure mid-save leaves no folder behind; an existing folder is refused unless `overwrite`.
-    `extra(folder)` may write more files (metrics, a card) into the folder before it appears.
+    `extra(folder)` may write more files (metrics, a card) into the folder before it appears. Unless `extra` wrote
+    a `README.md`, a model card is rendered from what the folder then holds (`compactbert.hub.card`): the
+    provenance in its config always, the evaluation when `extra` wrote a `metrics.json`.
     """
 
     def write(folder: Path) -> None:
@@ -66,5 +68,9 @@ def save_model(
             tokenizer.save_pretrained(folder)
         if extra is not None:
             extra(folder)
+        if not (folder / "README.md").exists():
+            from .hub.card import write_card
+
+            write_card(folder, model_id=os.fspath(output))
 
     return write_folder_atomically(output, write, overwrite=overwrite)

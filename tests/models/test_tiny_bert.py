@@ -1,6 +1,7 @@
 """TinyBert config, projections to the teacher's width, registration with the Auto classes, heads, save/load and the
 remote-code path."""
 
+import inspect
 import json
 import os
 import subprocess
@@ -208,6 +209,8 @@ def test_every_head_returns_a_loss_with_labels(batch):
     assert both.loss > mlm_only.loss  # the next-sentence loss is added when its labels are given
     assert len(mlm_only.hidden_states) == 4
     assert torch.equal(pre(**batch, labels=labels, return_dict=False)[0], mlm_only.loss)  # loss first in tuples
+    for model in (base, clf, mlm, pre):  # the Trainer keeps only the dataset columns that forward() names
+        assert {"input_ids", "attention_mask", "token_type_ids"} <= set(inspect.signature(model.forward).parameters)
 
 
 # ---------------------------------------------------------------- save / load

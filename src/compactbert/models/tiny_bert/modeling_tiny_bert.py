@@ -115,10 +115,28 @@ class TinyBertForPreTraining(TinyBertPreTrainedModel, BertForPreTraining):
 
     @can_return_tuple
     def forward(
-        self, *args, labels: torch.Tensor | None = None, next_sentence_label: torch.Tensor | None = None, **kwargs
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        next_sentence_label: torch.Tensor | None = None,
+        **kwargs,
     ):
+        # The arguments are spelled out (not *args): the Trainer keeps only dataset columns named in this signature.
         kwargs["return_dict"] = True
-        outputs = super().forward(*args, labels=labels, next_sentence_label=next_sentence_label, **kwargs)
+        outputs = super().forward(
+            input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            labels=labels,
+            next_sentence_label=next_sentence_label,
+            **kwargs,
+        )
         if labels is not None and next_sentence_label is None:
             logits = outputs.prediction_logits  # (batch, seq, vocab)
             loss = nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1))

@@ -1,0 +1,12 @@
+"""compactbert's live demo: `python app.py` (options: `python app.py --help`), the same as `compactbert demo`.
+
+UI only: the zoo, the comparison and the Blocks live in `compactbert.demo`. The first launch builds the default
+zoo offline (a few minutes, cached); later launches reuse it.
+"""
+
+import sys
+
+from compactbert.demo.command import main
+
+if __name__ == "__main__":
+    sys.exit(main())

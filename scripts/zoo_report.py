@@ -1,0 +1,67 @@
+"""Copy a zoo build's results into docs/results/zoo/<name>/: results.json, results.md (a table), the plot, the card.
+
+    compactbert build configs/minilm-top3-bbc-news.yaml
+    python scripts/zoo_report.py runs/zoo/minilm-top3-bbc-news/model docs/results/zoo/minilm-top3-bbc-news \
+        --command "compactbert build configs/minilm-top3-bbc-news.yaml"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+
+def report(folder: Path, out: Path, command: str) -> Path:
+    info = json.loads((folder / "build.json").read_text())
+    recipe, metrics, comparison = info["recipe"], info["metrics"], info["comparison"]
+    source, latency = comparison["source"], comparison["latency"]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(info | {"command": command}, indent=2))
+    shutil.copy2(folder / comparison["plot"], out / comparison["plot"])
+    shutil.copy2(folder / "README.md", out / "model_card.md")
+
+    def acc(m):
+        return "not measured" if m is None else f"{m:.4f}"
+
+    model, src = latency["model"], latency["source"]
+    lines = [
+        f"# Zoo build: {recipe['name']}",
+        "",
+        f"Command: `{command}` (recipe `configs/{recipe['name']}.yaml`).",
+        f"Task `{recipe['task']}`, split seed {metrics['split_seed']}, training seed {metrics['seed']}, "
+        f"{metrics['train'].get('epoch')} epoch(s); test split of the fixed seeded split.",
+        "",
+        f"| | {recipe['name']} | source ({source['name']}) |",
+        "|---|---|---|",
+        f"| layers | {metrics['num_hidden_layers']} | {source.get('num_hidden_layers')} |",
+        f"| parameters | {metrics['num_parameters']:,} | {source.get('num_parameters') or 0:,} |",
+        f"| test accuracy | {acc(metrics['test']['accuracy'])} | {acc(source.get('accuracy'))} |",
+        f"| test macro-F1 | {acc(metrics['test']['macro_f1'])} | {acc(source.get('macro_f1'))} |",
+        f"| latency median (min–max), ms | {model['median_ms']:.1f} ({model['min_ms']:.1f}–{model['max_ms']:.1f}) "
+        f"| {src['median_ms']:.1f} ({src['min_ms']:.1f}–{src['max_ms']:.1f}) |",
+        "",
+        f"Latency: one forward pass on a batch of {latency['batch_size']} test texts (up to {latency['max_length']} "
+        f"tokens), {latency['dtype']}, {latency['threads']} threads on {latency['device']}, the two models "
+        f"interleaved after {latency['warmup']} warm-up rounds, {latency['repeats']} timed rounds each. "
+        f"Median ratio source / model: {src['median_ms'] / model['median_ms']:.2f}x.",
+        "",
+        f"![accuracy and latency]({comparison['plot']})",
+        "",
+    ]
+    (out / "results.md").write_text("\n".join(lines))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="the build's model folder (<output_dir>/model)")
+    parser.add_argument("out", type=Path, help="where to write the report, e.g. docs/results/zoo/<name>")
+    parser.add_argument("--command", required=True, help="the command that produced the build")
+    args = parser.parse_args()
+    print(report(args.folder, args.out, args.command))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""The comparison behind the demo: one text, the teacher against a compact model, predictions and latency.
+
+`Comparer` holds a zoo and the models loaded from it. Every model it runs comes from the zoo (or is the zoo's
+teacher with layers dropped), so nothing a page sends can name a path, a Hub id or remote code. Inputs are
+checked and bounded here, not in the UI, so the named API endpoint gets the same limits as the page.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from ..shrinking import STRATEGIES, select_layers, shrink
+from .zoo import FINE_TUNED, Zoo, ZooEntry
+
+NOT_RETRAINED = "dropped, not retrained"
+FINE_TUNED_CHOICE = "fine-tuned (zoo)"
+MAX_TEXT_CHARS = 5000  # the models read 128 tokens (~600 characters) anyway; this bounds tokenizer work
+MAX_REPEATS = 30
+MAX_LENGTH = 128
+
+
+class Comparer:
+    """Runs comparisons over one zoo. Thread-safe: the page and the API may call it from several workers.
+
+    Args:
+        zoo: the loaded zoo (see `compactbert.demo.zoo`).
+        dtype: passed to `compactbert.inference.load_for_inference` (`"auto"`: bf16 where the CPU has it natively).
+        max_cached: how many compact models stay loaded (not-retrained ones are made on demand and cached).
+    """
+
+    def __init__(self, zoo: Zoo, dtype: str = "auto", max_cached: int = 8):
+        from ..inference import load_for_inference
+
+        self.zoo = zoo
+        self.dtype = dtype
+        self.max_cached = max_cached
+        self._load = load_for_inference
+        self.teacher = load_for_inference(zoo.resolve(zoo.teacher), dtype=dtype)
+        self.teacher.name = zoo.teacher.name
+        self.num_layers = int(self.teacher.model.config.num_hidden_layers)
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        others = [e.name for e in zoo.entries if e.kind != FINE_TUNED]  # other families: chosen by name
+        self.model_choices = [NOT_RETRAINED, *([FINE_TUNED_CHOICE] if self.fine_tuned_entries() else []), *others]
+
+    def fine_tuned_entries(self) -> list[ZooEntry]:
+        return [e for e in self.zoo.entries if e.kind == FINE_TUNED]
+
+    def max_drop(self, strategy: str) -> int:
+        """The most layers `strategy` can drop from the teacher (always keeping one layer)."""
+        return min(STRATEGIES[strategy].max_drop(self.num_layers), self.num_layers - 1)
+
+    def check(self, text: str, strategy: str, num_drop: int, model: str, repeats: int) -> tuple[str, int, int]:
+        """Validate the inputs; returns the stripped text, `num_drop` and `repeats` as ints. Raises ValueError."""
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("enter a text to classify (or pick one of the examples)")
+        if len(text) > MAX_TEXT_CHARS:
+            raise ValueError(
+                f"the text has {len(text):,} characters; the demo takes at most {MAX_TEXT_CHARS:,} "
+                f"(the models read only the first {MAX_LENGTH} tokens, about 600 characters)"
+            )
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
+        if model not in self.model_choices:
+            raise ValueError(f"unknown model choice {model!r}; choose one of: {', '.join(self.model_choices)}")
+        try:
+            num_drop, repeats = int(num_drop), int(repeats)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"layers to drop and repeats must be whole numbers, got {num_drop!r}, {repeats!r}"
+            ) from None
+        if not 1 <= repeats <= MAX_REPEATS:
+            raise ValueError(f"repeats must be between 1 and {MAX_REPEATS}, got {repeats}")
+        if model == NOT_RETRAINED and not 1 <= num_drop <= self.max_drop(strategy):
+            raise ValueError(
+                f"strategy {strategy!r} can drop 1 to {self.max_drop(strategy)} of the teacher's {self.num_layers} "
+                f"layers, got {num_drop}"
+            )
+        if model == FINE_TUNED_CHOICE and self.zoo.fine_tuned(strategy, num_drop) is None:
+            have = ", ".join(f"{e.strategy} K={e.num_drop}" for e in self.fine_tuned_entries())
+            raise ValueError(
+                f"the zoo has no fine-tuned model for {strategy} K={num_drop}; it has: {have} "
+                f"(or choose '{NOT_RETRAINED}', which works for any strategy and K)"
+            )
+        return text.strip(), num_drop, repeats
+
+    def compact_model(self, strategy: str, num_drop: int, model: str):
+        """The loaded compact model for a (checked) choice, loading or shrinking it on first use."""
+        if model == NOT_RETRAINED:
+            key: tuple = (NOT_RETRAINED, strategy, num_drop)
+        elif model == FINE_TUNED_CHOICE:
+            key = (FINE_TUNED, self.zoo.fine_tuned(strategy, num_drop).name)
+        else:
+            key = ("entry", model)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            loaded = self._make(key)
+            self._cache[key] = loaded
+            while len(self._cache) > self.max_cached:
+                self._cache.popitem(last=False)
+            return loaded
+
+    def _make(self, key: tuple):
+        if key[0] == NOT_RETRAINED:
+            _, strategy, num_drop = key
+            scores = self.zoo.contributions if STRATEGIES[strategy].needs_scores else None
+            kept = select_layers(self.num_layers, strategy, num_drop, scores)
+            small = shrink(self.teacher.model, keep=kept)
+            small.config.drop_strategy = strategy  # layers chosen by the strategy (with the zoo's teacher scores)
+            loaded = self._load(small, tokenizer=self.teacher.tokenizer, dtype=self.dtype)
+            loaded.name = f"{self.zoo.teacher.name} minus {num_drop} layers ({strategy}), not retrained"
+            return loaded
+        entry = next(e for e in self.zoo.entries if e.name == key[1])
+        loaded = self._load(self.zoo.resolve(entry), dtype=self.dtype)
+        loaded.name = entry.name
+        return loaded
+
+    def compare(
+        self,
+        text: str,
+        strategy: str = "top",
+        num_drop: int = 3,
+        model: str = NOT_RETRAINED,
+        repeats: int = 10,
+    ) -> dict[str, Any]:
+        """Classify `text` with the teacher and the chosen compact model; time both side by side.
+
+        Returns plain data: for `teacher` and `compact`, the label, the probabilities per label, the parameter
+        count, the kept layers and the latency (median / min / max ms over `repeats` interleaved runs after
+        warm-up, one text, batch 1); plus `agree` and `speedup` (teacher median / compact median).
+        """
+        from ..inference import time_side_by_side
+
+        text, num_drop, repeats = self.check(text, strategy, num_drop, model, repeats)
+        compact = self.compact_model(strategy, num_drop, model)
+        with self._lock:  # one timing at a time: concurrent runs would time each other
+            probs = {"teacher": self.teacher.predict_proba([text], MAX_LENGTH)[0]}
+            probs["compact"] = compact.predict_proba([text], MAX_LENGTH)[0]
+            timings = time_side_by_side(
+                {
+                    "teacher": self.teacher.runner([text], max_length=MAX_LENGTH),
+                    "compact": compact.runner([text], max_length=MAX_LENGTH),
+                },
+                repeats=repeats,
+                warmup=2,
+            )
+        result: dict[str, Any] = {}
+        for side, loaded in (("teacher", self.teacher), ("compact", compact)):
+            labels = list(loaded.label_names)
+            p = [float(x) for x in probs[side]]
+            best = max(range(len(p)), key=p.__getitem__)
+            config = loaded.model.config
+            result[side] = {
+                "name": loaded.name,
+                "label": labels[best],
+                "probabilities": dict(zip(labels, p, strict=True)),
+                "num_parameters": int(loaded.num_parameters),
+                "num_layers": int(config.num_hidden_layers),
+                "kept_layers": list(getattr(config, "kept_layers", None) or range(config.num_hidden_layers)),
+                "latency_ms": {
+                    "median": timings[side].median_ms,
+                    "min": timings[side].min_ms,
+                    "max": timings[side].max_ms,
+                },
+            }
+        dropped = model in (NOT_RETRAINED, FINE_TUNED_CHOICE)  # other families' entries have no strategy or K
+        result["compact"] |= {
+            "model": model,
+            "strategy": strategy if dropped else None,
+            "num_drop": num_drop if dropped else None,
+        }
+        result |= {
+            "agree": result["teacher"]["label"] == result["compact"]["label"],
+            "speedup": result["teacher"]["latency_ms"]["median"] / result["compact"]["latency_ms"]["median"],
+            "repeats": repeats,
+            "dtype": str(self.teacher.dtype).removeprefix("torch."),
+            "max_length": MAX_LENGTH,
+        }
+        return result

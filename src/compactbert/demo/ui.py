@@ -1,0 +1,199 @@
+"""The Gradio Blocks of the demo: inputs, the side-by-side result, charts. Logic lives in `compare` and `zoo`.
+
+The button runs the named API endpoint `compare` (text first, every other input with a default), which returns
+plain data; a second, private step draws that data. So `gradio_client` users get exactly what the page shows.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+import gradio as gr
+from matplotlib.figure import Figure
+
+from ..shrinking import STRATEGIES
+from .compare import FINE_TUNED_CHOICE, MAX_REPEATS, MAX_TEXT_CHARS, NOT_RETRAINED, Comparer
+
+QUEUE_SIZE = 64  # requests waiting beyond this are refused with "queue full" instead of piling up
+ACCURACY_PLOT, LATENCY_PLOT = "accuracy_vs_layers.png", "latency_vs_layers.png"
+STUDY_PLOTS = {
+    ACCURACY_PLOT: "Accuracy vs layers kept (layer-drop study, MiniLM-L6, fine-tuned and not retrained)",
+    LATENCY_PLOT: "Forward time vs layers kept (layer-drop study, MiniLM-L6, bf16)",
+}
+CSS = "#summary {min-height: 3em}"
+
+
+def study_plot_path(name: str) -> str:
+    """The layer-drop study's plots ship inside the package (copies of docs/results/layer_drop_study/*.png)."""
+    return str(files("compactbert.demo") / "assets" / name)
+
+
+def latency_figure(result: dict[str, Any]) -> Figure:
+    """Median latency of the teacher and the compact model, min-max as error bars; the axis starts at zero."""
+    figure = Figure(figsize=(5.5, 3.2), layout="constrained")
+    axes = figure.add_subplot()
+    sides = ["teacher", "compact"]
+    medians = [result[s]["latency_ms"]["median"] for s in sides]
+    low = [m - result[s]["latency_ms"]["min"] for s, m in zip(sides, medians, strict=True)]
+    high = [result[s]["latency_ms"]["max"] - m for s, m in zip(sides, medians, strict=True)]
+    names = [
+        f"teacher\n{result['teacher']['num_layers']} layers",
+        f"compact\n{result['compact']['num_layers']} layers",
+    ]
+    bars = axes.bar(names, medians, yerr=[low, high], capsize=6, color=["#4c72b0", "#dd8452"])
+    axes.bar_label(bars, labels=[f"{m:.1f} ms" for m in medians], padding=3)
+    axes.set_ylim(0, max(m + h for m, h in zip(medians, high, strict=True)) * 1.25)
+    axes.set_ylabel("ms per text (median; bars: min-max)")
+    axes.set_title(f"{result['speedup']:.2f}x faster, {result['repeats']} interleaved runs, {result['dtype']}")
+    return figure
+
+
+def contribution_figure(scores: list[float] | None) -> Figure | None:
+    """The teacher's per-layer [CLS] input/output cosine (high = the layer changes little); the axis starts at 0."""
+    if not scores:
+        return None
+    figure = Figure(figsize=(5.5, 3.2), layout="constrained")
+    axes = figure.add_subplot()
+    bars = axes.bar([str(i) for i in range(len(scores))], scores, color="#55a868")
+    axes.bar_label(bars, labels=[f"{s:.3f}" for s in scores], padding=2, fontsize=8)
+    axes.set_ylim(0, 1.12)
+    axes.set_xlabel("teacher layer (0-based, bottom to top)")
+    axes.set_ylabel("[CLS] in/out cosine")
+    return figure
+
+
+def _count(n: int) -> str:
+    return f"{n / 1e6:.1f}M" if n >= 100_000 else f"{n:,}"
+
+
+def summary_markdown(result: dict[str, Any]) -> str:
+    t, c = result["teacher"], result["compact"]
+    agree = "**agree**" if result["agree"] else "**disagree**"
+    return (
+        f"Teacher ({t['num_layers']} layers, {_count(t['num_parameters'])} parameters): **{t['label']}** · "
+        f"compact ({c['num_layers']} layers, kept {c['kept_layers']}, {_count(c['num_parameters'])} parameters): "
+        f"**{c['label']}** · they {agree}. Latency {t['latency_ms']['median']:.1f} ms vs "
+        f"{c['latency_ms']['median']:.1f} ms (median of {result['repeats']}): **{result['speedup']:.2f}x** speedup."
+    )
+
+
+def render(result: dict[str, Any] | None):
+    """Turn the `compare` data into what the page shows."""
+    if not result:
+        return "", None, None, None
+    return (
+        summary_markdown(result),
+        result["teacher"]["probabilities"],
+        result["compact"]["probabilities"],
+        latency_figure(result),
+    )
+
+
+def build_demo(comparer: Comparer) -> gr.Blocks:
+    """The demo's Blocks over one `Comparer`; call `.queue()` / `.launch()` on it (see `launch_demo`)."""
+    zoo = comparer.zoo
+    strategies = list(STRATEGIES)
+    default_drop = min(3, comparer.max_drop("top"))
+
+    def compare(
+        text: str,
+        strategy: str = "top",
+        num_drop: float = default_drop,
+        model: str = NOT_RETRAINED,
+        repeats: float = 10,
+    ) -> dict[str, Any]:
+        """Classify a text with the teacher and a compact model; time both side by side.
+
+        Args:
+            text: the text to classify (at most 5,000 characters).
+            strategy: a drop strategy of compactbert.STRATEGIES.
+            num_drop: how many layers to drop (K).
+            model: "dropped, not retrained", "fine-tuned (zoo)", or another entry of the zoo.
+            repeats: timing runs (1-30); the median is reported.
+
+        Returns:
+            teacher and compact: label, probabilities, parameters, kept layers, latency (median/min/max ms);
+            agree, speedup, repeats, dtype.
+        """
+        try:
+            return comparer.compare(text, strategy, int(num_drop), model, int(repeats))
+        except ValueError as err:
+            raise gr.Error(str(err)) from None
+
+    def on_choice(strategy: str, num_drop: float, model: str):
+        """Keep K within what the strategy can drop, and on a zoo K when a fine-tuned model is chosen."""
+        top = comparer.max_drop(strategy)
+        value = min(int(num_drop), top)
+        if model == FINE_TUNED_CHOICE:
+            have = sorted(e.num_drop for e in comparer.fine_tuned_entries() if e.strategy == strategy)
+            if have and value not in have:
+                value = min(have, key=lambda k: abs(k - value))
+        return gr.Slider(maximum=top, value=value)
+
+    fine_tuned = ", ".join(f"{e.strategy} K={e.num_drop}" for e in comparer.fine_tuned_entries()) or "none"
+    with gr.Blocks(title="compactbert: drop layers, compare") as demo:
+        gr.Markdown(
+            "# compactbert: drop layers of a BERT, compare with the teacher\n"
+            f"Teacher: **{zoo.teacher.description or zoo.teacher.name}** ({comparer.num_layers} layers, "
+            f"labels: {', '.join(zoo.label_names)}). Pick a drop strategy (Poor Man's BERT) and how many layers to "
+            f"drop. *{NOT_RETRAINED}* removes the layers from the fine-tuned teacher as it is (what dropping costs); "
+            f"*{FINE_TUNED_CHOICE}* uses a model shrunk from the pre-trained source and then fine-tuned (what "
+            f"fine-tuning recovers; in this zoo: {fine_tuned})."
+        )
+        with gr.Row():
+            with gr.Column(scale=3):
+                text = gr.Textbox(
+                    label=f"Text (up to {MAX_TEXT_CHARS:,} characters; the models read the first 128 tokens)",
+                    lines=7,
+                    elem_id="text",
+                )
+                if zoo.examples:
+                    gr.Examples(
+                        [[e["text"]] for e in zoo.examples],
+                        inputs=[text],
+                        example_labels=[f"[{e['label']}] {e['text'][:70]}..." for e in zoo.examples],
+                        label=f"Held-out {zoo.task} test texts (never trained on), with their true labels",
+                    )
+            with gr.Column(scale=2):
+                strategy = gr.Dropdown(strategies, value="top", label="Drop strategy", elem_id="strategy")
+                num_drop = gr.Slider(
+                    1, comparer.max_drop("top"), value=default_drop, step=1, label="Layers to drop (K)"
+                )
+                model = gr.Radio(comparer.model_choices, value=NOT_RETRAINED, label="Compact model")
+                repeats = gr.Slider(1, MAX_REPEATS, value=10, step=1, label="Timing runs (median is shown)")
+                button = gr.Button("Compare", variant="primary", elem_id="compare-button")
+        summary = gr.Markdown(elem_id="summary")
+        with gr.Row():
+            teacher_label = gr.Label(label="Teacher", elem_id="teacher-label")
+            compact_label = gr.Label(label="Compact model", elem_id="compact-label")
+        latency = gr.Plot(label="Latency, measured side by side", elem_id="latency-plot")
+        with gr.Accordion("Result as data (what the `compare` API endpoint returns)", open=False):
+            result = gr.JSON(label="compare")
+        gr.Markdown("## The teacher's layers, and the layer-drop study")
+        with gr.Row():
+            with gr.Column():
+                gr.Markdown("**Teacher layer contributions** (the `contribution` strategy drops the highest first)")
+                gr.Plot(contribution_figure(zoo.contributions), show_label=False)
+            gr.Image(study_plot_path(LATENCY_PLOT), label=STUDY_PLOTS[LATENCY_PLOT], interactive=False)
+        gr.Image(study_plot_path(ACCURACY_PLOT), label=STUDY_PLOTS[ACCURACY_PLOT], interactive=False)
+
+        for control in (strategy, model):
+            control.change(on_choice, [strategy, num_drop, model], num_drop, api_visibility="private", queue=False)
+        button.click(
+            compare,
+            [text, strategy, num_drop, model, repeats],
+            result,
+            api_name="compare",
+            concurrency_limit=1,
+            concurrency_id="models",
+        ).success(render, result, [summary, teacher_label, compact_label, latency], api_visibility="private")
+    return demo
+
+
+def launch_demo(demo: gr.Blocks, **launch_kwargs):
+    """Queue (bounded, one comparison at a time) and launch; gradio 6 takes theme and css in `launch()`."""
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
+    launch_kwargs.setdefault("theme", gr.themes.Soft())
+    launch_kwargs.setdefault("css", CSS)
+    return demo.launch(**launch_kwargs)

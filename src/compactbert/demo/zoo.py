@@ -1,0 +1,388 @@
+"""The demo's model zoo: a fine-tuned teacher and the compact models compared against it.
+
+A zoo is a folder (or a manifest file) with `zoo.json`: the task's label names and example texts, the teacher's
+layer contribution scores, and a list of entries. Each entry is a model folder inside the zoo or, for a zoo that
+lives on the Hub, a Hub id. The demo only ever loads what a zoo lists: nothing from the page names a path.
+
+The default zoo is built locally and offline from the embedded MiniLM-L6 and BBC News (`build_default_zoo`): a
+fine-tuned teacher, and for every drop strategy the pre-trained MiniLM with `num_drop` layers dropped and then
+fine-tuned with the same recipe (as in the layer-drop study). It is cached under the user's cache folder and
+written all or nothing, so a killed build leaves no half zoo behind; the next launch resumes from the models it
+had finished.
+
+Other families (TinyBert, Albert-SOP, distilled students) join a zoo as entries of their own `family` and `kind`;
+the demo lists whatever entries a zoo has.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "zoo.json"
+ZOO_FORMAT = 1
+ENV_CACHE = "COMPACTBERT_DEMO_CACHE"  # folder under which the default zoo is built and cached
+ENV_ZOO = "COMPACTBERT_DEMO_ZOO"  # a zoo folder or manifest file to use instead of the default (e.g. Hub entries)
+
+FINE_TUNED = "fine-tuned"  # entry kinds
+TEACHER = "teacher"
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One model of a zoo.
+
+    Args:
+        name: unique, shown on the page (e.g. `"shrunk-top-3"`).
+        source: a folder relative to the zoo, an absolute folder, or a Hub id (for zoos that live on the Hub).
+        family: `shrunk_bert`, `bert`, and later `tiny_bert`, `albert_sop`, ...
+        kind: `teacher`, `fine-tuned` (a ShrunkBert fine-tuned after dropping), or a family's own kind
+            (`distilled`, `pretrained-sop`, ...).
+        strategy, num_drop, kept_layers: for ShrunkBert entries, how layers were dropped (0-based kept indices).
+        num_parameters, num_layers: the model's size.
+        metrics: held-out scores, e.g. `{"test_accuracy": 0.95}`, with where they came from in `description`.
+    """
+
+    name: str
+    source: str
+    family: str
+    kind: str
+    description: str = ""
+    strategy: str | None = None
+    num_drop: int | None = None
+    kept_layers: list[int] | None = None
+    num_parameters: int | None = None
+    num_layers: int | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ZooEntry:
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"zoo entry {data.get('name')!r} has unknown fields {unknown}; known: {sorted(known)}")
+        return cls(**data)
+
+
+@dataclass
+class Zoo:
+    """A loaded zoo manifest: where it lives, its task and its entries (the teacher first)."""
+
+    root: Path
+    task: str
+    label_names: list[str]
+    teacher: ZooEntry
+    entries: list[ZooEntry]
+    contributions: list[float] | None = None  # the teacher's per-layer [CLS] in/out cosine, bottom to top
+    examples: list[dict[str, str]] = field(default_factory=list)  # {"text": ..., "label": ...} from the test split
+    build: dict[str, Any] = field(default_factory=dict)  # how the zoo was made (settings, seconds, command)
+
+    def resolve(self, entry: ZooEntry) -> str:
+        """Where to load `entry` from: its folder inside the zoo, or its Hub id."""
+        local = self.root / entry.source
+        if not Path(entry.source).is_absolute() and local.is_dir():
+            return str(local)
+        if Path(entry.source).is_dir():
+            return entry.source
+        if "/" in entry.source and not entry.source.startswith((".", "/")):
+            return entry.source  # a Hub id, loaded through the Hub client (online, or from its cache)
+        raise FileNotFoundError(
+            f"zoo entry {entry.name!r}: {entry.source} is neither a folder of the zoo nor a Hub id"
+        )
+
+    def fine_tuned(self, strategy: str, num_drop: int) -> ZooEntry | None:
+        """The fine-tuned ShrunkBert entry for `strategy` and `num_drop`, if the zoo has one."""
+        return next(
+            (e for e in self.entries if e.kind == FINE_TUNED and e.strategy == strategy and e.num_drop == num_drop),
+            None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": ZOO_FORMAT,
+            "task": self.task,
+            "label_names": self.label_names,
+            "teacher": asdict(self.teacher),
+            "entries": [asdict(e) for e in self.entries],
+            "contributions": self.contributions,
+            "examples": self.examples,
+            "build": self.build,
+        }
+
+
+def load_zoo(path: str | os.PathLike) -> Zoo:
+    """Read a zoo from its folder (holding `zoo.json`) or from a manifest file; entry sources resolve next to it."""
+    path = Path(path)
+    manifest = path / MANIFEST if path.is_dir() else path
+    if not manifest.is_file():
+        raise FileNotFoundError(f"no zoo at {path}: expected a folder with {MANIFEST} or a manifest .json file")
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    if data.get("format") != ZOO_FORMAT:
+        raise ValueError(f"{manifest}: zoo format {data.get('format')!r} is not supported (expected {ZOO_FORMAT})")
+    entries = [ZooEntry.from_dict(e) for e in data["entries"]]
+    names = [e.name for e in entries]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{manifest}: entry names must be unique, got {names}")
+    return Zoo(
+        root=manifest.parent,
+        task=data["task"],
+        label_names=list(data["label_names"]),
+        teacher=ZooEntry.from_dict(data["teacher"]),
+        entries=entries,
+        contributions=data.get("contributions"),
+        examples=list(data.get("examples") or []),
+        build=dict(data.get("build") or {}),
+    )
+
+
+def write_zoo(folder: Path, zoo: Zoo) -> None:
+    """Write `zoo.json` into a zoo folder whose entry folders are already there (sources relative to it)."""
+    for entry in [zoo.teacher, *zoo.entries]:
+        if not (folder / entry.source).is_dir() and not Path(entry.source).is_dir() and "/" not in entry.source:
+            raise FileNotFoundError(f"zoo entry {entry.name!r} has no folder {folder / entry.source}")
+    (folder / MANIFEST).write_text(json.dumps(zoo.to_dict(), indent=2), encoding="utf-8")
+
+
+# --- the default zoo ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """How the default zoo is trained. Defaults fit the 10-minute budget on 2 cores with bf16 (see the README).
+
+    The recipe is the layer-drop study's `bbc-news` cell (lr 3e-4, batch 32, 1 epoch), at a shorter max length
+    so that the teacher and six shrunk students train in the budget.
+    """
+
+    source: str = "minilm"
+    task: str = "bbc-news"
+    strategies: tuple[str, ...] = ("top", "bottom", "even-alternate", "odd-alternate", "symmetric", "contribution")
+    num_drop: int = 3
+    max_length: int = 128
+    num_train_epochs: float = 1.0
+    learning_rate: float = 3e-4
+    batch_size: int = 32
+    seed: int = 0
+    split_seed: int = 42
+    max_train_samples: int | None = None  # only for quick builds (tests)
+    max_eval_samples: int | None = None
+    num_examples: int = 12  # test-split texts offered as examples on the page
+
+    def key(self) -> str:
+        """A short hash naming the cache folder, so changed settings build a new zoo instead of reusing an old one."""
+        text = json.dumps(asdict(self) | {"format": ZOO_FORMAT}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def default_cache_dir() -> Path:
+    """`$COMPACTBERT_DEMO_CACHE`, else `$XDG_CACHE_HOME/compactbert/demo` (default `~/.cache/compactbert/demo`)."""
+    if os.environ.get(ENV_CACHE):
+        return Path(os.environ[ENV_CACHE]).expanduser()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "compactbert" / "demo"
+
+
+def default_zoo_dir(cache_dir: str | os.PathLike | None = None, settings: BuildSettings | None = None) -> Path:
+    settings = settings or BuildSettings()
+    return Path(cache_dir or default_cache_dir()) / f"zoo-{settings.source}-{settings.task}-{settings.key()}"
+
+
+@contextlib.contextmanager
+def _build_lock(folder: Path) -> Iterator[None]:
+    """One build per zoo at a time: a second launch waits for the first and then reuses its zoo."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_default_zoo(
+    cache_dir: str | os.PathLike | None = None,
+    settings: BuildSettings | None = None,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """The default zoo's folder: reused when cached, built (once, all or nothing) when not."""
+    settings = settings or BuildSettings()
+    folder = default_zoo_dir(cache_dir, settings)
+    if (folder / MANIFEST).is_file():
+        return folder
+    with _build_lock(folder):
+        if (folder / MANIFEST).is_file():  # built by another process while we waited
+            return folder
+        for stale in folder.parent.glob(f".{folder.name}.partial-*"):  # left by a killed build; we hold the lock
+            shutil.rmtree(stale, ignore_errors=True)  # (its finished models wait in the staging folder)
+        build_default_zoo(folder, settings, log=log)
+    return folder
+
+
+def build_default_zoo(
+    output: str | os.PathLike,
+    settings: BuildSettings | None = None,
+    overwrite: bool = False,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Fine-tune the teacher and one ShrunkBert per strategy on the task, offline, into the zoo folder `output`.
+
+    Every model is trained by `compactbert.finetune` (Trainer, bf16 where native). The zoo folder appears only once
+    everything is in it. Finished models wait in a staging folder next to it (`.<name>.staging`), so a build that
+    was killed resumes with the models it had finished instead of starting over. Returns the folder.
+    """
+    from ..io import write_folder_atomically
+
+    settings = settings or BuildSettings()
+    output = Path(output)
+    staging = output.parent / f".{output.name}.staging"
+
+    def write(tmp: Path) -> None:
+        zoo = _train_into(staging, settings, log)
+        for item in staging.iterdir():
+            os.replace(item, tmp / item.name)
+        write_zoo(tmp, zoo)
+
+    if output.exists() and not overwrite:
+        raise FileExistsError(f"zoo folder {output} already exists; pass overwrite=True to build it again")
+    folder = write_folder_atomically(output, write, overwrite=overwrite)
+    shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None]) -> Zoo:
+    """Train (or find, from an interrupted build) every model of the zoo in `folder`; returns the zoo to write."""
+    from tqdm.auto import tqdm
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from ..data import load_task
+    from ..data.builtin import default_calibration_texts
+    from ..finetune import MODEL_SUBDIR, finetune, parse_recipe
+    from ..shrinking import layer_contributions
+
+    started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = [(TEACHER, None)] + [(s, settings.num_drop) for s in settings.strategies]
+    log(
+        f"building the demo zoo into {folder.parent}: a fine-tuned {settings.source} teacher and "
+        f"{len(settings.strategies)} fine-tuned students ({settings.task}, one model at a time; once, then cached)"
+    )
+    entries: list[ZooEntry] = []
+    teacher: ZooEntry | None = None
+    seconds: dict[str, float] = {}
+    bar = tqdm(plan, desc="demo zoo", unit="model")
+    for strategy, num_drop in bar:
+        name = "teacher" if strategy == TEACHER else f"shrunk-{strategy}-{num_drop}"
+        bar.set_postfix_str(name)
+        step_started = time.perf_counter()
+        if (folder / name / "metrics.json").is_file():  # finished by an earlier, interrupted build
+            metrics = json.loads((folder / name / "metrics.json").read_text())
+            log(f"  {name}: reused from the interrupted build")
+        else:
+            run = folder / ".runs" / name
+            metrics = finetune(*parse_recipe(None, _recipe(settings, run, strategy, num_drop)))
+            os.replace(run / MODEL_SUBDIR, folder / name)
+            shutil.rmtree(run, ignore_errors=True)
+            seconds[name] = round(time.perf_counter() - step_started, 1)
+        test_accuracy = round(float(metrics["test"]["accuracy"]), 4)
+        log(f"  {name}: test accuracy {test_accuracy:.3f} ({time.perf_counter() - step_started:.0f} s)")
+        entry = ZooEntry(
+            name=name,
+            source=name,
+            family="bert" if strategy == TEACHER else "shrunk_bert",
+            kind=TEACHER if strategy == TEACHER else FINE_TUNED,
+            description=(
+                f"{settings.source} fine-tuned on {settings.task}"
+                if strategy == TEACHER
+                else f"{settings.source} minus {num_drop} layers ({strategy}), then fine-tuned on {settings.task}"
+            ),
+            strategy=None if strategy == TEACHER else strategy,
+            num_drop=num_drop,
+            kept_layers=metrics["kept_layers"],
+            num_parameters=int(metrics["num_parameters"]),
+            num_layers=int(metrics["num_hidden_layers"]),
+            metrics={"test_accuracy": test_accuracy},
+        )
+        if strategy == TEACHER:
+            teacher = entry
+        else:
+            entries.append(entry)
+    shutil.rmtree(folder / ".runs", ignore_errors=True)
+
+    log("  scoring the teacher's layers ([CLS] input/output cosine on 64 BBC News texts)")
+    model = AutoModelForSequenceClassification.from_pretrained(folder / "teacher")
+    tokenizer = AutoTokenizer.from_pretrained(folder / "teacher")
+    contributions = layer_contributions(model, tokenizer, default_calibration_texts(), progress=False)
+    dataset, label_names = load_task(settings.task, seed=settings.split_seed)
+    assert teacher is not None
+    total = round(time.perf_counter() - started, 1)
+    log(f"demo zoo ready in {total:.0f} s")
+    return Zoo(
+        root=folder,
+        task=settings.task,
+        label_names=list(label_names),
+        teacher=teacher,
+        entries=entries,
+        contributions=[round(float(s), 6) for s in contributions],
+        examples=example_texts(dataset["test"], label_names, settings.num_examples),
+        build={"settings": asdict(settings), "seconds": total, "trained_seconds": seconds},
+    )
+
+
+def _recipe(settings: BuildSettings, output_dir: Path, strategy: str, num_drop: int | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "model": settings.source,
+        "task": settings.task,
+        "split_seed": settings.split_seed,
+        "max_length": settings.max_length,
+        "output_dir": str(output_dir),
+        "num_train_epochs": settings.num_train_epochs,
+        "learning_rate": settings.learning_rate,
+        "per_device_train_batch_size": settings.batch_size,
+        "per_device_eval_batch_size": 128,
+        "warmup_steps": 0.1,
+        "weight_decay": 0.01,
+        "eval_strategy": "no",
+        "save_strategy": "no",
+        "logging_strategy": "no",
+        "report_to": "none",
+        "seed": settings.seed,
+    }
+    if strategy != TEACHER:
+        fields |= {"shrink_strategy": strategy, "shrink_drop": num_drop}
+    if settings.max_train_samples:
+        fields["max_train_samples"] = settings.max_train_samples
+    if settings.max_eval_samples:
+        fields["max_eval_samples"] = settings.max_eval_samples
+    return fields
+
+
+def example_texts(split, label_names: Sequence[str], count: int, max_chars: int = 700) -> list[dict[str, str]]:
+    """`count` texts of a held-out split, cycling through the labels, cut at a sentence end near `max_chars`."""
+    by_label: dict[int, list[str]] = {}
+    for text, label in zip(split["text"], split["label"], strict=True):
+        by_label.setdefault(int(label), []).append(text)
+    picked: list[dict[str, str]] = []
+    round_ = 0
+    while len(picked) < count and any(round_ < len(v) for v in by_label.values()):
+        for label in sorted(by_label):
+            if round_ < len(by_label[label]) and len(picked) < count:
+                picked.append({"text": _shorten(by_label[label][round_], max_chars), "label": label_names[label]})
+        round_ += 1
+    return picked
+
+
+def _shorten(text: str, max_chars: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= max_chars:
+        return text
+    cut = text.rfind(". ", 0, max_chars)
+    return text[: cut + 1] if cut > max_chars // 3 else text[:max_chars].rsplit(" ", 1)[0] + " ..."

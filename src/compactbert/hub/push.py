@@ -1,0 +1,247 @@
+"""`compactbert push`: publish a model folder (or the Space) as one commit.
+
+The folder is checked first (`validate.check_folder`: safetensors weights, a config whose `auto_map` names remote
+code that is there, a tokenizer, a card that passes the validator), so nothing incomplete reaches the Hub. Then
+the repository is created if needed, and every file goes up in **one** `HfApi.create_commit`: the Hub applies a
+commit all or nothing, so a failure mid-upload leaves an existing repository as it was. A repository this push
+created is deleted again when the commit fails, so no half-made repository is left behind.
+
+The token comes from where `huggingface_hub` looks (`HF_TOKEN`, the token file written by `hf auth login`, ...);
+it is never printed, logged, or put in an error message.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .validate import card_metadata, check_folder, upload_files
+
+REPO_TYPES = ("model", "space")
+
+
+class PushError(RuntimeError):
+    """The Hub refused or failed a push; the message says what happened and what state things are left in."""
+
+
+@dataclass
+class PushPlan:
+    """What a push uploads, and where."""
+
+    folder: Path
+    repo_id: str
+    repo_type: str
+    files: list[tuple[str, int]]  # (path in repo, size in bytes)
+    revision: str | None = None
+    private: bool = False
+    create_pr: bool = False
+    space_sdk: str | None = None
+
+    def describe(self) -> str:
+        where = f"{self.repo_type} repository {self.repo_id}" + (f" (branch {self.revision})" if self.revision else "")
+        what = "a pull request" if self.create_pr else "one commit"
+        lines = [f"would upload {len(self.files)} files from {self.folder} to the {where} as {what}:"]
+        lines += [f"  {path:50} {_size(size):>10}" for path, size in self.files]
+        lines.append(f"total {_size(sum(size for _, size in self.files))}" + (", private" if self.private else ""))
+        return "\n".join(lines)
+
+
+@dataclass
+class PushResult:
+    """What a push did."""
+
+    plan: PushPlan
+    commit_url: str
+    created_repo: bool
+    pr_url: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def plan_push(
+    folder: str | os.PathLike,
+    repo_id: str,
+    repo_type: str = "model",
+    revision: str | None = None,
+    private: bool = False,
+    create_pr: bool = False,
+) -> PushPlan:
+    """Check `folder` and list what a push would upload. Raises `ValueError` when the folder is not ready."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if repo_type not in REPO_TYPES:
+        raise ValueError(f"unknown repo type {repo_type!r}; choose one of: {', '.join(REPO_TYPES)}")
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as err:
+        raise ValueError(
+            f"'{repo_id}' is not a valid repo id; expected namespace/name, e.g. my-org/bert-top6"
+        ) from err
+    if "/" not in repo_id:
+        raise ValueError(f"repo id '{repo_id}' has no namespace; expected namespace/name, e.g. my-org/bert-top6")
+    folder = Path(folder)
+    check_folder(folder, repo_type)
+    files = [(rel.as_posix(), (folder / rel).stat().st_size) for rel in upload_files(folder)]
+    sdk = None
+    if repo_type == "space":
+        sdk = card_metadata((folder / "README.md").read_text(encoding="utf-8"))["sdk"]
+    return PushPlan(folder, repo_id, repo_type, files, revision, private, create_pr, sdk)
+
+
+def push(
+    folder: str | os.PathLike,
+    repo_id: str,
+    repo_type: str = "model",
+    revision: str | None = None,
+    private: bool = False,
+    create_pr: bool = False,
+    commit_message: str | None = None,
+    token: str | None = None,
+) -> PushResult:
+    """Upload `folder` to `repo_id` in one commit (creating the repository if it does not exist).
+
+    Args:
+        folder: a model folder written by compactbert (`build`, `finetune`, `shrink`, ...) or the `space/` folder.
+        repo_id: `namespace/name`.
+        repo_type: `"model"` or `"space"`.
+        revision: the branch to commit to (created from `main` if missing); with `create_pr`, the PR's base.
+        private: create the repository private (an existing repository keeps its visibility).
+        create_pr: open a pull request instead of committing to the branch.
+        commit_message: default `"Upload <folder> with compactbert <version>"`.
+        token: default: from the usual huggingface_hub places (`HF_TOKEN`, `hf auth login`).
+
+    Raises:
+        ValueError: the folder is not ready (every problem listed), or no token was found.
+        PushError: the Hub refused or failed; the message says whether anything was left on the Hub.
+    """
+    from huggingface_hub import CommitOperationAdd, HfApi, get_token
+
+    from .. import __version__
+
+    plan = plan_push(folder, repo_id, repo_type, revision, private, create_pr)
+    token = token or get_token()
+    if not token:
+        raise ValueError(
+            "no Hugging Face token found: log in with `hf auth login` or set HF_TOKEN to a token with write access"
+        )
+    api = HfApi(token=token)
+    notes: list[str] = []
+    try:
+        created_repo = _create_repo(api, plan, notes)
+    except PushError as err:
+        raise PushError(_scrub(str(err), token)) from None
+    created_branch = False
+    try:
+        if plan.revision and not plan.create_pr and not _branch_exists(api, plan):
+            api.create_branch(plan.repo_id, branch=plan.revision, repo_type=plan.repo_type)
+            created_branch = True
+        operations = [
+            CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(plan.folder / path)) for path, _ in plan.files
+        ]
+        info = api.create_commit(
+            plan.repo_id,
+            operations,
+            commit_message=commit_message or f"Upload {plan.folder.name} with compactbert {__version__}",
+            repo_type=plan.repo_type,
+            revision=plan.revision,
+            create_pr=plan.create_pr,
+        )
+    except BaseException as err:  # Ctrl-C mid-upload too: do not leave a half-made repository behind
+        cleanup = _clean_up(api, plan, created_repo, created_branch)
+        if not isinstance(err, Exception):
+            raise
+        message = f"{_explain(err, 'uploading the files', plan)} Nothing was committed; {cleanup}"
+        raise PushError(_scrub(message, token)) from None
+    return PushResult(plan, info.commit_url, created_repo, info.pr_url, notes)
+
+
+def _create_repo(api, plan: PushPlan, notes: list[str]) -> bool:
+    """Create the repository; `False` when it already existed (and is ours to write)."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        api.create_repo(
+            plan.repo_id, repo_type=plan.repo_type, private=plan.private, space_sdk=plan.space_sdk, exist_ok=False
+        )
+        return True
+    except HfHubHTTPError as err:
+        if _status(err) != 409:
+            raise PushError(f"{_explain(err, 'creating the repository', plan)} Nothing was created.") from None
+    except Exception as err:  # network errors: connection refused, timeouts after the client's retries
+        raise PushError(f"{_explain(err, 'creating the repository', plan)} Nothing was created.") from None
+    try:  # 409: a repository of that name exists; it must be one we can see (and will write to)
+        api.repo_info(plan.repo_id, repo_type=plan.repo_type)
+    except HfHubHTTPError as err:
+        raise PushError(
+            f"creating {plan.repo_type} repository {plan.repo_id} answered 409 Conflict (the name is taken), and "
+            f"the repository is not visible to this token ({_status(err)}): choose another name or namespace. "
+            "Nothing was created."
+        ) from None
+    if plan.private:
+        notes.append(f"{plan.repo_id} already existed: its visibility was left as it is")
+    return False
+
+
+def _branch_exists(api, plan: PushPlan) -> bool:
+    refs = api.list_repo_refs(plan.repo_id, repo_type=plan.repo_type)
+    return any(branch.name == plan.revision for branch in refs.branches)
+
+
+def _clean_up(api, plan: PushPlan, created_repo: bool, created_branch: bool) -> str:
+    """Undo what this push created; says what state the Hub is left in."""
+    try:
+        if created_repo:
+            api.delete_repo(plan.repo_id, repo_type=plan.repo_type)
+            return f"the repository {plan.repo_id} that this push created was deleted again."
+        if created_branch:
+            api.delete_branch(plan.repo_id, branch=plan.revision, repo_type=plan.repo_type)
+            return f"the branch {plan.revision} that this push created was deleted again."
+    except Exception as err:  # the Hub is failing: say what is left behind
+        what = f"repository {plan.repo_id}" if created_repo else f"branch {plan.revision} of {plan.repo_id}"
+        return f"the {what} created by this push could not be deleted ({_status(err) or type(err).__name__}); delete it by hand."
+    return f"{plan.repo_id} is unchanged."
+
+
+def _status(err: BaseException) -> int | None:
+    """The HTTP status behind an error (the client wraps upload failures in other exceptions)."""
+    while err is not None:
+        response = getattr(err, "response", None)
+        if response is not None and getattr(response, "status_code", None):
+            return int(response.status_code)
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def _explain(err: BaseException, action: str, plan: PushPlan) -> str:
+    status = _status(err)
+    namespace = plan.repo_id.split("/")[0]
+    if status == 401:
+        return (
+            f"the Hub refused the token (401 Unauthorized) while {action}: it is invalid or expired. "
+            "Log in again with `hf auth login` or set HF_TOKEN."
+        )
+    if status == 403:
+        return (
+            f"the Hub refused the push (403 Forbidden) while {action}: the token is valid but may not write to "
+            f"'{namespace}' (a read-only token, or a fine-grained one without write access to that namespace)."
+        )
+    if status is not None and status >= 500:
+        return f"the Hub failed (HTTP {status}) while {action}, also after the client's retries; try again later."
+    if status is not None:
+        server = (getattr(err, "server_message", None) or str(err).splitlines()[0]).strip()
+        return f"the Hub answered HTTP {status} while {action}: {server}"
+    return f"{action} failed, the Hub could not be reached or did not answer ({type(err).__name__}: {err})."
+
+
+def _scrub(text: str, token: str | None) -> str:
+    """Never let a token through, whatever a server or library put in a message."""
+    return text.replace(token, "<token>") if token else text

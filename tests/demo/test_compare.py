@@ -1,0 +1,134 @@
+"""The comparison behind the page and the API: right models, right numbers, bounded and checked inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from compactbert import STRATEGIES, select_layers
+from compactbert.demo import FINE_TUNED_CHOICE, NOT_RETRAINED, Comparer, load_zoo
+from compactbert.demo.compare import MAX_REPEATS, MAX_TEXT_CHARS
+
+from demo_helpers import LABELS, TINY_SCORES
+
+TEXT = "the team win the game"
+
+
+@pytest.fixture(scope="module")
+def comparer(tiny_zoo_dir):
+    return Comparer(load_zoo(tiny_zoo_dir), dtype="fp32")
+
+
+def reference_proba(folder, text, keep=None):
+    """Probabilities straight from transformers, independent of the demo's code path."""
+    import torch
+
+    from compactbert import shrink
+
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    if keep is not None:
+        model = shrink(model, keep=keep).eval()
+    batch = AutoTokenizer.from_pretrained(folder)([text], return_tensors="pt")
+    with torch.inference_mode():
+        return model(**batch).logits.softmax(-1)[0].numpy()
+
+
+def test_choices_come_from_the_zoo(comparer):
+    assert comparer.model_choices == [NOT_RETRAINED, FINE_TUNED_CHOICE]
+    assert [(e.strategy, e.num_drop) for e in comparer.fine_tuned_entries()] == [("top", 2), ("bottom", 2)]
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_not_retrained_drops_the_strategys_layers_from_the_teacher(comparer, tiny_zoo_dir, strategy):
+    result = comparer.compare(TEXT, strategy, 2, NOT_RETRAINED, repeats=2)
+    scores = TINY_SCORES if strategy == "contribution" else None
+    kept = select_layers(6, strategy, 2, scores)
+    assert result["compact"]["kept_layers"] == kept
+    assert result["compact"]["num_layers"] == 4 and result["teacher"]["num_layers"] == 6
+    assert result["compact"]["num_parameters"] < result["teacher"]["num_parameters"]
+    teacher_p = np.array([result["teacher"]["probabilities"][label] for label in LABELS])
+    compact_p = np.array([result["compact"]["probabilities"][label] for label in LABELS])
+    np.testing.assert_allclose(teacher_p, reference_proba(tiny_zoo_dir / "teacher", TEXT), atol=1e-5)
+    np.testing.assert_allclose(compact_p, reference_proba(tiny_zoo_dir / "teacher", TEXT, keep=kept), atol=1e-5)
+    assert result["teacher"]["label"] == LABELS[int(teacher_p.argmax())]
+    assert result["agree"] == (result["teacher"]["label"] == result["compact"]["label"])
+
+
+def test_fine_tuned_choice_runs_the_zoo_entry(comparer, tiny_zoo_dir):
+    result = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=2)
+    assert result["compact"]["name"] == "shrunk-bottom-2" and result["compact"]["kept_layers"] == [2, 3, 4, 5]
+    compact_p = [result["compact"]["probabilities"][label] for label in LABELS]
+    np.testing.assert_allclose(compact_p, reference_proba(tiny_zoo_dir / "shrunk-bottom-2", TEXT), atol=1e-5)
+
+
+def test_latency_is_measured_side_by_side(comparer):
+    result = comparer.compare(TEXT, "top", 3, repeats=4)
+    for side in ("teacher", "compact"):
+        latency = result[side]["latency_ms"]
+        assert 0 < latency["min"] <= latency["median"] <= latency["max"]
+    assert result["repeats"] == 4
+    assert result["speedup"] == pytest.approx(
+        result["teacher"]["latency_ms"]["median"] / result["compact"]["latency_ms"]["median"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"text": "  "}, "enter a text"),
+        ({"text": "x" * (MAX_TEXT_CHARS + 1)}, f"at most {MAX_TEXT_CHARS:,}"),
+        ({"strategy": "topp"}, "unknown strategy 'topp'; choose one of: top, bottom"),
+        ({"model": "/etc"}, "unknown model choice '/etc'"),
+        ({"model": "someone/remote-code-model"}, "unknown model choice"),
+        ({"repeats": MAX_REPEATS + 1}, f"between 1 and {MAX_REPEATS}"),
+        ({"repeats": 0}, f"between 1 and {MAX_REPEATS}"),
+        ({"num_drop": 6}, "can drop 1 to 5"),
+        ({"strategy": "even-alternate", "num_drop": 4}, "can drop 1 to 3"),
+        ({"model": FINE_TUNED_CHOICE, "num_drop": 3}, "no fine-tuned model for top K=3; it has: top K=2, bottom K=2"),
+        ({"num_drop": "two"}, "whole numbers"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(comparer, kwargs, message):
+    args = {"text": TEXT, "strategy": "top", "num_drop": 2, "model": NOT_RETRAINED, "repeats": 2} | kwargs
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        comparer.compare(**args)
+
+
+def test_compact_models_are_cached_and_bounded(tiny_zoo_dir):
+    comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32", max_cached=2)
+    first = comparer.compact_model("top", 1, NOT_RETRAINED)
+    assert comparer.compact_model("top", 1, NOT_RETRAINED) is first
+    comparer.compact_model("top", 2, NOT_RETRAINED)
+    comparer.compact_model("bottom", 2, NOT_RETRAINED)
+    assert len(comparer._cache) == 2 and comparer.compact_model("top", 1, NOT_RETRAINED) is not first
+
+
+def test_a_zoo_of_hub_entries_loads_them_from_the_hub(hub, tiny_zoo_dir, tmp_path):
+    import json
+
+    hub.create_model_repo("compactbert/tiny-bottom-2", tiny_zoo_dir / "shrunk-bottom-2")
+    manifest = json.loads((tiny_zoo_dir / "zoo.json").read_text())
+    manifest["entries"][1]["source"] = "compactbert/tiny-bottom-2"
+    manifest["teacher"]["source"] = str(tiny_zoo_dir / "teacher")
+    (tmp_path / "hub-zoo.json").write_text(json.dumps(manifest))
+    result = Comparer(load_zoo(tmp_path / "hub-zoo.json"), dtype="fp32").compare(
+        TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1
+    )
+    assert result["compact"]["name"] == "shrunk-bottom-2" and result["compact"]["kept_layers"] == [2, 3, 4, 5]
+    assert hub.requests_matching("GET", "/compactbert/tiny-bottom-2/")  # fetched through the Hub client
+
+
+def test_entries_of_other_families_become_choices_of_their_own(tiny_zoo_dir, tmp_path):
+    import json
+
+    manifest = json.loads((tiny_zoo_dir / "zoo.json").read_text())
+    manifest["teacher"]["source"] = str(tiny_zoo_dir / "teacher")
+    student = {"name": "distilled-2-layer", "source": str(tiny_zoo_dir / "shrunk-top-2"), "family": "shrunk_bert"}
+    manifest["entries"].append(student | {"kind": "distilled", "description": "a stand-in student"})
+    (tmp_path / "zoo.json").write_text(json.dumps(manifest))
+    comparer = Comparer(load_zoo(tmp_path), dtype="fp32")
+    assert comparer.model_choices == [NOT_RETRAINED, FINE_TUNED_CHOICE, "distilled-2-layer"]
+    result = comparer.compare(TEXT, model="distilled-2-layer", repeats=1)  # strategy and K do not apply
+    assert result["compact"]["name"] == "distilled-2-layer" and result["compact"]["num_layers"] == 4
+    assert result["compact"]["strategy"] is None and result["compact"]["num_drop"] is None

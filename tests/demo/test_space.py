@@ -1,0 +1,71 @@
+"""The Space and the entry points: YAML pinned to the tested gradio, the same app.py, packaged study plots, CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import gradio
+import yaml
+
+from compactbert.cli import main
+from compactbert.demo.ui import STUDY_PLOTS, study_plot_path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def space_yaml() -> dict:
+    text = (ROOT / "space" / "README.md").read_text(encoding="utf-8")
+    assert text.startswith("---\n")
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+def test_space_yaml_is_complete_and_pins_the_tested_gradio():
+    meta = space_yaml()
+    assert meta["sdk"] == "gradio" and meta["sdk_version"] == gradio.__version__
+    assert (ROOT / "space" / meta["app_file"]).is_file()
+    assert meta["license"] == "apache-2.0" and meta["title"] and meta["models"]
+    assert 0 < len(meta["short_description"]) <= 60  # the Hub refuses longer ones
+    lines = (ROOT / "space" / "requirements.txt").read_text().splitlines()
+    requirements = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert any(line.startswith("compactbert") for line in requirements)
+    assert not any(line.startswith("gradio") for line in requirements)  # gradio comes from sdk_version
+
+
+def test_space_card_passes_the_hubs_metadata_checks_and_huggingface_hub_reads_it():
+    from huggingface_hub import SpaceCard
+
+    from hub_standin import validate_card_metadata
+
+    text = (ROOT / "space" / "README.md").read_text(encoding="utf-8")
+    errors, warnings, _ = validate_card_metadata(text, repo_type="space")
+    assert errors == [] and warnings == []
+    card = SpaceCard(text)
+    assert card.data.sdk == "gradio" and card.data.app_file == "app.py"
+
+
+def test_space_runs_the_repository_app_and_app_py_is_thin():
+    assert (ROOT / "space" / "app.py").read_text() == (ROOT / "app.py").read_text()
+    code = [line for line in (ROOT / "app.py").read_text().splitlines() if line and not line.startswith(("#", '"'))]
+    assert "from compactbert.demo.command import main" in code and len(code) < 12
+
+
+def test_study_plots_ship_with_the_package_and_match_the_study():
+    for name in STUDY_PLOTS:
+        packaged = Path(study_plot_path(name))
+        assert packaged.read_bytes() == (ROOT / "docs" / "results" / "layer_drop_study" / name).read_bytes()
+
+
+def test_cli_demo_build_only_serves_the_given_zoo(tiny_zoo_dir, capsys):
+    assert main(["demo", "--zoo", str(tiny_zoo_dir), "--build-only"]) == 0
+    assert f"demo zoo: {tiny_zoo_dir} (3 models)" in capsys.readouterr().out
+    assert main(["demo", "--zoo", str(tiny_zoo_dir / "nowhere"), "--build-only"]) == 2
+    assert "no zoo at" in capsys.readouterr().err
+
+
+def test_app_py_help_lists_the_demo_options():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and "--zoo" in done.stdout and "--cache-dir" in done.stdout

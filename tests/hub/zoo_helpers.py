@@ -1,0 +1,92 @@
+"""Cheap model folders and a test-sized zoo recipe for the publishing tests (tiny random BERTs, a 60-row CSV task)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import yaml
+from transformers import BertForSequenceClassification
+
+from compactbert import save_model, shrink
+
+from helpers import TEXTS, WORDS, make_bert, make_tokenizer
+
+REPO_ID = "org/bert-top6"
+
+
+def tiny_shrunk_folder(path: Path, scored: bool = False, metrics: dict | None = None) -> Path:
+    """A ShrunkBert (4 -> 2 layers, classifier head) saved with `save_model`, with tokenizer and card."""
+    source = make_bert(BertForSequenceClassification, num_layers=4, num_labels=2)
+    tokenizer = make_tokenizer()
+    if scored:
+        model = shrink(source, "contribution", 2, calibration_texts=TEXTS, tokenizer=tokenizer, progress=False)
+    else:
+        model = shrink(source, "top", 2)
+    extra = None
+    if metrics is not None:
+
+        def extra(folder: Path) -> None:
+            (folder / "metrics.json").write_text(json.dumps(metrics))
+
+    return save_model(model, path, tokenizer=tokenizer, extra=extra)
+
+
+def tiny_source_folder(path: Path) -> Path:
+    """A 4-layer random BERT (no head) + tokenizer: the `source` of a test-sized recipe."""
+    make_bert(num_layers=4).save_pretrained(path)
+    make_tokenizer().save_pretrained(path)
+    return path
+
+
+def tiny_task_csv(path: Path, rows: int = 60) -> Path:
+    """A two-class CSV (`text`, `label`) in the tiny tokenizer's vocabulary."""
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        for i in range(rows):
+            words = [WORDS[(i * 7 + k * 3) % len(WORDS)] for k in range(6)]
+            writer.writerow([" ".join(["good" if i % 2 else "bad", *words]), "positive" if i % 2 else "negative"])
+    return path
+
+
+def tiny_recipe(tmp: Path, **changes) -> Path:
+    """A shrunk_bert zoo recipe that builds in seconds: tiny source, tiny task, one short epoch, few timing rounds."""
+    recipe = {
+        "name": "bert-top6",
+        "family": "shrunk_bert",
+        "source": str(tiny_source_folder(tmp / "source")),
+        "method": {"strategy": "top", "drop": 2},
+        "task": str(tiny_task_csv(tmp / "task.csv")),
+        "repo_id": REPO_ID,
+        "output_dir": str(tmp / "build"),
+        "training": {
+            "max_length": 16,
+            "num_train_epochs": 1,
+            "per_device_train_batch_size": 16,
+            "per_device_eval_batch_size": 16,
+            "learning_rate": 1.0e-3,
+            "save_strategy": "no",
+            "report_to": "none",
+            "use_cpu": True,
+            "bf16_auto": False,
+            "seed": 0,
+            "disable_tqdm": True,
+        },
+        "latency": {"batch_size": 4, "max_length": 16, "repeats": 3, "warmup": 1, "dtype": "fp32"},
+        "card": {"dataset_name": "tiny sentiment", "tags": ["test"]},
+    } | changes
+    path = tmp / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    """Path -> sha256 of every file under `folder` (to show a folder was left untouched)."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
