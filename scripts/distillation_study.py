@@ -93,7 +93,8 @@ def run_cell(task: str, cell: str, workdir: Path, limit: int | None, overrides: 
     else:
         teacher = workdir / task / "teacher" / "model"
         metrics = distill(*parse_distill_recipe(None, {"teacher": str(teacher)} | fields))
-    train = metrics["train"][-1] if isinstance(metrics["train"], list) else metrics["train"]
+    train = metrics["train"]
+    stages = metrics.get("train_stages")
     return {
         "task": task,
         "cell": cell,
@@ -105,10 +106,8 @@ def run_cell(task: str, cell: str, workdir: Path, limit: int | None, overrides: 
         "num_hidden_layers": metrics["num_hidden_layers"],
         "kept_layers": metrics["kept_layers"],
         "losses": metrics.get("losses", {"label": 1.0}),
-        "stages": [h["stage"] for h in metrics["train"]] if isinstance(metrics["train"], list) else None,
-        "train_steps": sum(h["global_step"] for h in metrics["train"])
-        if isinstance(metrics["train"], list)
-        else metrics["train"]["global_step"],
+        "stages": [h["stage"] for h in stages] if stages else None,
+        "train_steps": sum(h["global_step"] for h in stages) if stages else train["global_step"],
         "hidden_size": json.loads((Path(fields["output_dir"]) / "model" / "config.json").read_text())["hidden_size"],
         "train_seconds": train["train_runtime"],
         "wall_seconds": time.perf_counter() - started,

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .distillation.cli import add_distill_parser
 from .distillation.augment import add_augment_parser
+from .distillation.cli import add_distill_parser
 from .hub.commands import add_commands as add_hub_commands
 
 EXIT_BAD_INPUT = 2

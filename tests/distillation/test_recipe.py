@@ -57,7 +57,7 @@ def test_distill_cli_two_stages_saves_a_plain_student(tmp_path, teacher_folder, 
     assert "test        accuracy" in capsys.readouterr().out
     final = tmp_path / "run" / "model"
     metrics = json.loads((final / "metrics.json").read_text())
-    assert [h["stage"] for h in metrics["train"]] == ["intermediate", "prediction"]
+    assert [h["stage"] for h in metrics["train_stages"]] == ["intermediate", "prediction"]
     assert metrics["kept_layers"] == [0, 2] and metrics["teacher"] == str(teacher_folder)
     student = AutoModelForSequenceClassification.from_pretrained(final)
     assert type(student).__name__ == "ShrunkBertForSequenceClassification"
@@ -108,7 +108,7 @@ def test_distill_under_torchrun_two_processes(tmp_path, teacher_folder):
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "model" / "metrics.json").read_text())
     # 76 train examples (80% of 96); 2 processes x 16 = 32 per step -> 3 steps per epoch (5 in one process)
-    assert metrics["train"][0]["global_step"] == 2 * 3
+    assert metrics["train"]["global_step"] == 2 * 3
     assert set(metrics["losses"]) == {"ce", "label", "embed", "hidden", "attn"}
 
 
@@ -137,8 +137,8 @@ def test_tiny_bert_student_with_general_then_task_distillation(tmp_path, teacher
     assert main(["distill", str(path)]) == 0
     final = tmp_path / "run" / "model"
     metrics = json.loads((final / "metrics.json").read_text())
-    assert [h["stage"] for h in metrics["train"]] == ["general", "intermediate", "prediction"]
-    assert metrics["train"][0]["texts"] == 16 and metrics["train"][0]["global_step"] == 1
+    assert [h["stage"] for h in metrics["train_stages"]] == ["general", "intermediate", "prediction"]
+    assert metrics["train_stages"][0]["texts"] == 16 and metrics["train_stages"][0]["global_step"] == 1
     student = AutoModelForSequenceClassification.from_pretrained(final)
     assert type(student).__name__ == "TinyBertForSequenceClassification"
     assert student.config.hidden_size == 32 and student.config.fit_size == 48

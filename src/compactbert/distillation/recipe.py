@@ -260,7 +260,8 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
         history.append({"stage": stage} | output.metrics | {"global_step": output.global_step})
         student = trainer.model
     metrics = {
-        "train": history,
+        "train": history[-1],  # the last stage, shaped like a fine-tuning run's (model cards read it)
+        "train_stages": history,
         "validation": _strip(trainer.evaluate(encoded["validation"], metric_key_prefix="validation"), "validation"),
         "test": _strip(trainer.evaluate(encoded["test"], metric_key_prefix="test"), "test"),
     }
