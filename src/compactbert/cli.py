@@ -11,6 +11,7 @@ from pathlib import Path
 from . import __version__
 from .bench import add_parser as add_bench_parser
 from .distillation.augment import add_augment_parser
+from .distillation.cli import add_distill_parser
 from .hub.commands import add_commands as add_hub_commands
 
 EXIT_BAD_INPUT = 2
@@ -210,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .pretraining.pretrain import add_pretrain_parser
 
     add_pretrain_parser(commands)
+    add_distill_parser(commands)
 
     p = commands.add_parser("info", help="what compactbert offers, or what a model folder holds")
     p.add_argument("model", nargs="?", help="a model folder or built-in name; omit to list strategies and families")

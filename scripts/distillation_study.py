@@ -1,0 +1,347 @@
+"""Distillation on real data: a fine-tuned MiniLM-L6 teacher, and 3-layer students trained with or without it.
+
+Per task (bbc-news, rotten-tomatoes; one seed, 0), all with the layer-drop study's budget (1 epoch, batch 32,
+max_length 128, lr 3e-4 BBC / 1e-4 RT, warm-up 10%, weight decay 0.01):
+
+- teacher:          MiniLM-L6 fine-tuned (all 6 layers)
+- top3-finetune:    MiniLM with its top 3 layers dropped (ShrunkBert), fine-tuned on the labels alone
+- top3-kd:          the same ShrunkBert trained with the DistillationTrainer: soft targets (KL*T^2, T=2) + labels
+- distil3-kd:       a DistilBERT-style student: the *fine-tuned teacher's* embeddings, layers 0, 2, 4 and head,
+                    trained with soft targets + labels
+- top3-kd-inter:    top3-kd plus TinyBERT's hidden-state and pre-softmax attention losses (uniform layer map)
+Inference time of the teacher and a 3-layer student is measured side by side (interleaved, after warm-up).
+
+    python scripts/distillation_study.py                   # the committed study (~30-40 min on 2 free cores)
+    python scripts/distillation_study.py --quick           # a smoke run on 64 examples into /tmp
+    python scripts/distillation_study.py --step-timing     # issue 8: a DistillationTrainer step vs a Trainer step
+                                                           # plus one teacher forward, interleaved
+
+Results go to docs/results/distillation/: results.json (updated after every run, so an interrupted study resumes),
+results.md and accuracy.png; --step-timing writes step_timing.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from compactbert.distillation.recipe import distill, parse_distill_recipe
+from compactbert.finetune import finetune, parse_recipe
+
+SOURCE = "minilm"
+SEED = 0
+TASKS = {"bbc-news": {"learning_rate": 3e-4}, "rotten-tomatoes": {"learning_rate": 1e-4}}
+TRAINING = {
+    "num_train_epochs": 1,
+    "per_device_train_batch_size": 32,
+    "per_device_eval_batch_size": 128,
+    "warmup_steps": 0.1,
+    "weight_decay": 0.01,
+    "max_length": 128,
+    "eval_strategy": "no",
+    "save_strategy": "no",
+    "report_to": "none",
+    "disable_tqdm": True,
+    "logging_steps": 10,
+    "seed": SEED,
+}
+KD = {"stage": "prediction", "alpha_ce": 1.0, "alpha_label": 1.0, "temperature": 2.0}
+CELLS = {
+    "teacher": ("finetune", {}),
+    "top3-finetune": ("finetune", {"shrink_strategy": "top", "shrink_drop": 3}),
+    "top3-kd": ("distill", {"model": SOURCE, "shrink_strategy": "top", "shrink_drop": 3} | KD),
+    "distil3-kd": ("distill", {"student_init": "every-other"} | KD),
+    # TinyBERT-4 (random init): general distillation from pre-trained MiniLM on BBC training paragraphs, then
+    # intermediate (embeddings + hidden + attention) and prediction (soft targets + labels) on the task
+    "tinybert4": (
+        "distill",
+        {
+            "student_init": "tiny-bert",
+            "general_epochs": 1,
+            "general_max_texts": 1600,
+            "stages": ["intermediate", "prediction"],
+            "alpha_embed": 1.0,
+            "alpha_hidden": 1.0,
+            "alpha_attn": 1.0,
+        }
+        | KD,
+    ),
+    "top3-kd-inter": (
+        "distill",
+        {"model": SOURCE, "shrink_strategy": "top", "shrink_drop": 3}
+        | KD
+        | {"stage": "all", "alpha_hidden": 1.0, "alpha_attn": 1.0, "alpha_embed": 0.0},
+    ),
+}
+
+
+def run_cell(task: str, cell: str, workdir: Path, limit: int | None, overrides: dict) -> dict:
+    kind, extra = CELLS[cell]
+    fields = {"task": task, "output_dir": str(workdir / task / cell)} | TRAINING | TASKS[task] | overrides | extra
+    if limit:
+        fields |= {"max_train_samples": limit, "max_eval_samples": limit}
+    started = time.perf_counter()
+    if kind == "finetune":
+        metrics = finetune(*parse_recipe(None, {"model": SOURCE} | fields))
+    else:
+        teacher = workdir / task / "teacher" / "model"
+        metrics = distill(*parse_distill_recipe(None, {"teacher": str(teacher)} | fields))
+    train = metrics["train"]
+    stages = metrics.get("train_stages")
+    return {
+        "task": task,
+        "cell": cell,
+        "seed": SEED,
+        "test_accuracy": metrics["test"]["accuracy"],
+        "test_macro_f1": metrics["test"]["macro_f1"],
+        "validation_accuracy": metrics["validation"]["accuracy"],
+        "num_parameters": metrics["num_parameters"],
+        "num_hidden_layers": metrics["num_hidden_layers"],
+        "kept_layers": metrics["kept_layers"],
+        "losses": metrics.get("losses", {"label": 1.0}),
+        "stages": [h["stage"] for h in stages] if stages else None,
+        "train_steps": sum(h["global_step"] for h in stages) if stages else train["global_step"],
+        "hidden_size": json.loads((Path(fields["output_dir"]) / "model" / "config.json").read_text())["hidden_size"],
+        "train_seconds": train["train_runtime"],
+        "wall_seconds": time.perf_counter() - started,
+        "model_dir": fields["output_dir"] + "/model",
+    }
+
+
+def inference_times(model_dirs: dict[str, str], texts: list[str], repeats: int = 15) -> dict:
+    """The teacher and the students on one batch, interleaved (bf16 where native); milliseconds and ratios."""
+    from compactbert.inference import load_for_inference, time_side_by_side
+
+    models = {name: load_for_inference(folder) for name, folder in model_dirs.items()}
+    timings = time_side_by_side({name: m.runner(texts) for name, m in models.items()}, repeats=repeats)
+    result = {name: t.as_dict() for name, t in timings.items()}
+    result["speedup_vs_teacher"] = {
+        name: timings["teacher"].median_ms / t.median_ms for name, t in timings.items() if name != "teacher"
+    }
+    result["batch"] = {"texts": len(texts), "max_length": 128, "dtype": str(models["teacher"].dtype)}
+    return result
+
+
+def step_timing(task: str = "rotten-tomatoes", batch_size: int = 32, repeats: int = 10, teacher_dir=None) -> dict:
+    """Issue 8: one DistillationTrainer step against one Trainer step of the same student + one teacher forward.
+
+    A "step" is `training_step` (forward + backward, bf16 autocast where native; no optimizer update), on the same
+    batch, interleaved with the other two after warm-up. The teacher is `teacher_dir` or MiniLM with a fresh head.
+    """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer
+
+    from compactbert.assets import BUILTIN_MODELS  # noqa: F401  (minilm is resolved by name below)
+    from compactbert.checkpoints import resolve_model_folder
+    from compactbert.data import load_task
+    from compactbert.distillation import DistillationTrainer, DistillationTrainingArguments
+    from compactbert.finetune import FinetuneArguments
+    from compactbert.inference import time_side_by_side
+    from compactbert.shrinking import shrink
+
+    dataset, labels = load_task(task, seed=42)
+    folder = teacher_dir or resolve_model_folder(SOURCE)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    teacher = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=len(labels))
+    student = shrink(teacher, "top", 3, progress=False).train()
+    texts = dataset["train"]["text"][:batch_size]
+    collate = DataCollatorWithPadding(tokenizer)
+    inputs = collate([tokenizer(t, truncation=True, max_length=128) | {"labels": 0} for t in texts])
+    common = {"output_dir": tempfile.mkdtemp(), "report_to": "none", "per_device_train_batch_size": batch_size}
+    plain_args = FinetuneArguments(**common)  # bf16 autocast where native, as the recipes run
+    kd_args = DistillationTrainingArguments(**common, bf16=plain_args.bf16, use_cpu=plain_args.use_cpu, **KD)
+    plain = Trainer(model=copy.deepcopy(student), args=plain_args)
+    kd = DistillationTrainer(model=copy.deepcopy(student), args=kd_args, teacher=teacher)
+    for trainer in (plain, kd):
+        trainer.current_gradient_accumulation_steps = 1  # set by train(); training_step divides by it
+
+    def plain_plus_teacher():
+        plain.training_step(plain.model, dict(inputs))
+        with torch.no_grad(), plain.autocast_smart_context_manager():
+            teacher(**{k: v for k, v in inputs.items() if k != "labels"})
+
+    timings = time_side_by_side(
+        {
+            "distillation_step": lambda: kd.training_step(kd.model, dict(inputs)),
+            "trainer_step_plus_teacher_forward": plain_plus_teacher,
+            "trainer_step": lambda: plain.training_step(plain.model, dict(inputs)),
+        },
+        repeats=repeats,
+        warmup=2,
+    )
+    result = {name: t.as_dict() for name, t in timings.items()}
+    base = timings["trainer_step_plus_teacher_forward"]
+    result["ratio_vs_step_plus_teacher_forward"] = timings["distillation_step"].median_ms / base.median_ms
+    result["ratio_vs_trainer_step"] = timings["distillation_step"].median_ms / timings["trainer_step"].median_ms
+    result["setup"] = {
+        "task": task,
+        "batch_size": batch_size,
+        "max_length": 128,
+        "student": "MiniLM top-3 ShrunkBert",
+        "teacher": str(folder),
+        "losses": KD,
+        "bf16": plain_args.bf16,
+        "threads": torch.get_num_threads(),
+    }
+    return result
+
+
+def summarize(results: dict, out: Path) -> None:
+    runs, setup = results["runs"], results["setup"]
+    speed = results.get("speed") or {}
+    speedups = {"teacher": 1.0} | {
+        {"3-layer student": "distil3-kd", "TinyBert-4": "tinybert4"}[k]: v
+        for k, v in speed.get("speedup_vs_teacher", {}).items()
+    }
+    overrides = setup.get("overrides", {})
+    lines = [
+        "# Distillation: fine-tuned MiniLM-L6 teacher, 3-layer and TinyBert-4 students",
+        "",
+        f"Reproduce: `{setup['command']}`. One seed ({SEED}); split seed 42; test split (full) of each task.",
+        f"Budget of every row: 1 epoch (per stage), batch 32, max_length 128, warm-up 10%, weight decay 0.01, "
+        f"bf16 autocast; learning rate {overrides.get('learning_rate', 'as in the layer-drop study')}; "
+        f"training examples: {overrides.get('max_train_samples', 'all')}.",
+        "Retention = test accuracy / the teacher's. Speed = the teacher's median forward time / the model's, one batch "
+        "of 32 test texts, interleaved after warm-up in one process (the machine was shared: only ratios).",
+        "",
+        "| task | model | layers × width | parameters | losses | test accuracy | macro-F1 | retention | speed vs teacher |",
+        "|---|---|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for task in setup["tasks"]:
+        teacher = runs.get(f"{task}/teacher")
+        for cell in CELLS:
+            run = runs.get(f"{task}/{cell}")
+            if run is None:
+                continue
+            retention = f"{run['test_accuracy'] / teacher['test_accuracy']:.3f}" if teacher else "-"
+            losses = " + ".join(f"{w:g}·{c}" for c, w in run["losses"].items())
+            if run.get("stages"):
+                losses = f"{losses} ({' → '.join(run['stages'])})"
+            speedup = speedups.get(cell, speedups.get("distil3-kd") if run["num_hidden_layers"] == 3 else None)
+            lines.append(
+                f"| {task} | {cell} | {run['num_hidden_layers']} × {_hidden_size(run)} "
+                f"| {run['num_parameters'] / 1e6:.1f}M | {losses} | {run['test_accuracy']:.4f} "
+                f"| {run['test_macro_f1']:.4f} | {retention} | {'-' if speedup is None else f'{speedup:.2f}x'} |"
+            )
+    lines += [
+        "",
+        "![test accuracy](accuracy.png)",
+        "",
+        "What the numbers say, and what they cannot: [analysis.md](analysis.md).",
+    ]
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    plot(runs, setup["tasks"], out / "accuracy.png")
+
+
+def _hidden_size(run: dict) -> int | str:
+    if run.get("hidden_size"):
+        return run["hidden_size"]
+    config = Path(run["model_dir"]) / "config.json"
+    return json.loads(config.read_text())["hidden_size"] if config.exists() else "?"
+
+
+def plot(runs: dict, tasks, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 3.8), squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        cells = [c for c in CELLS if f"{task}/{c}" in runs]
+        values = [runs[f"{task}/{c}"]["test_accuracy"] for c in cells]
+        colors = ["#444" if c == "teacher" else ("#999" if "finetune" in c else "#3a7") for c in cells]
+        ax.bar(range(len(cells)), values, color=colors)
+        ax.set_xticks(range(len(cells)), cells, rotation=30, ha="right", fontsize=8)
+        ax.set_ylim(min(values + [1.0]) - 0.1, 1.0)
+        ax.set_title(f"{task} (test accuracy, seed {SEED})")
+        for i, v in enumerate(values):
+            ax.text(i, v + 0.003, f"{v:.3f}", ha="center", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="docs/results/distillation")
+    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "compactbert-distillation-study"))
+    parser.add_argument("--quick", action="store_true", help="64 examples per split, into /tmp")
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
+    parser.add_argument("--step-timing", action="store_true", help="only the issue-8 step timing")
+    parser.add_argument("--timing-repeats", type=int, default=10, help="--step-timing: timed rounds")
+    parser.add_argument("--timing-batch", type=int, default=32, help="--step-timing: batch size")
+    parser.add_argument("--max-train-samples", type=int, help="train every cell on the first N training examples")
+    parser.add_argument("--learning-rate", type=float, help="one learning rate for every task")
+    args = parser.parse_args(argv)
+    overrides = {}
+    if args.max_train_samples:
+        overrides["max_train_samples"] = args.max_train_samples
+    if args.learning_rate:
+        overrides["learning_rate"] = args.learning_rate
+    out = Path(tempfile.mkdtemp()) if args.quick else Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    workdir = Path(args.workdir + ("-quick" if args.quick else ""))
+    results_file = out / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    results.setdefault("runs", {})
+    command = "python " + " ".join(["scripts/distillation_study.py", *(argv if argv is not None else sys.argv[1:])])
+    results["setup"] = {
+        "training": TRAINING,
+        "tasks": {t: TASKS[t] for t in args.tasks},
+        "overrides": overrides,
+        "cells": CELLS,
+        "seed": SEED,
+        "command": command,
+    }
+
+    def save():
+        tmp = results_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(results, indent=2))
+        tmp.replace(results_file)
+
+    if args.step_timing:  # its own file: it may run while the study writes results.json
+        teacher = workdir / "rotten-tomatoes" / "teacher" / "model"
+        timing = step_timing(
+            batch_size=args.timing_batch,
+            repeats=args.timing_repeats,
+            teacher_dir=str(teacher) if teacher.exists() else None,
+        )
+        timing["command"] = command
+        (out / "step_timing.json").write_text(json.dumps(timing, indent=2))
+        print(json.dumps({k: v for k, v in timing.items() if "ratio" in k}, indent=2))
+        return 0
+    limit = 64 if args.quick else None
+    for task in args.tasks:
+        for cell in args.cells:
+            key = f"{task}/{cell}"
+            if key in results["runs"] and Path(results["runs"][key]["model_dir"]).exists():
+                continue
+            print(f"--- {key}", file=sys.stderr, flush=True)
+            results["runs"][key] = run_cell(task, cell, workdir, limit, overrides)
+            print(json.dumps({k: results["runs"][key][k] for k in ("test_accuracy", "wall_seconds")}), flush=True)
+            save()
+    task = args.tasks[-1]
+    timed = {"teacher": "teacher", "3-layer student": "distil3-kd", "TinyBert-4": "tinybert4"}
+    runs = results["runs"]
+    dirs = {name: runs[f"{task}/{c}"]["model_dir"] for name, c in timed.items() if f"{task}/{c}" in runs}
+    dirs = {name: d for name, d in dirs.items() if Path(d).exists()}
+    if "teacher" in dirs and len(dirs) > 1:
+        from compactbert.data import load_task
+
+        texts = load_task(task, seed=42).dataset["test"]["text"][:32]
+        results["speed"] = inference_times(dirs, texts) | {"task": task}
+    save()
+    summarize(results, out)
+    print(f"wrote {out}/results.json, results.md, accuracy.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

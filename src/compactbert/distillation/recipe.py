@@ -1,0 +1,293 @@
+"""`compactbert distill RECIPE.yaml`: distil a fine-tuned teacher into a student on a task.
+
+A recipe's keys are fields of `ModelArguments` (the student's source when it is not built from the teacher: a
+folder, Hub id or `minilm`, optionally shrunk or LoRA-wrapped as in fine-tuning), `TeacherArguments`,
+`DataArguments` and `DistillRecipeArguments` (`DistillationTrainingArguments` plus the fine-tuning recipe's
+`bf16_auto` / `overwrite`). `stages: [intermediate, prediction]` runs TinyBERT's two task-specific steps one
+after the other, each for `num_train_epochs`; otherwise the single `stage` runs.
+
+`student_init: tiny-bert` makes a TinyBert student (TinyBERT-4 sizes by default, its projection fitted to the
+teacher's width) and, with `general_epochs > 0`, first runs TinyBERT's general distillation: the pre-trained
+`general_teacher` (MiniLM by default: TinyBERT uses the pre-trained, not the fine-tuned, BERT here) teaches the
+bare TinyBert encoder its embeddings, hidden states and attention scores on unlabeled text (the paragraphs of the
+BBC News training articles, offline). The task stages then start from that encoder.
+
+The ready student (without any trainer-added projection), its tokenizer and `metrics.json` are written
+all-or-nothing into `output_dir/model`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, HfArgumentParser
+
+from ..checkpoints import resolve_model_folder
+from ..data import load_task
+from ..finetune import (
+    MODEL_SUBDIR,
+    DataArguments,
+    FinetuneArguments,
+    ModelArguments,
+    _did_you_mean,
+    _number,
+    _strip,
+    build_model,
+    classification_metrics,
+    tokenize_task,
+)
+from ..io import save_model
+from .arguments import STAGES, DistillationTrainingArguments
+from .student import LAYER_CHOICES, init_student
+from .trainer import DistillationTrainer, strip_projection
+
+STUDENT_CHOICES = (*LAYER_CHOICES, "tiny-bert")
+
+
+@dataclass
+class TeacherArguments:
+    """The teacher, and whether the student is built from it (DistilBERT-style) instead of from `model`."""
+
+    teacher: str = field(default=None, metadata={"help": "Fine-tuned teacher: a folder, Hub id or built-in name."})
+    student_init: str | None = field(
+        default=None,
+        metadata={
+            "help": f"Build the student from the teacher's embeddings, head and layers ({', '.join(LAYER_CHOICES)}), "
+            "or as a fresh TinyBert fitted to the teacher (tiny-bert). Else the student is `model`, loaded with a "
+            "fresh head and shrunk as in fine-tuning."
+        },
+    )
+    student_init_layers: list[int] | None = field(
+        default=None, metadata={"help": "Explicit 0-based teacher layers for the student (instead of student_init)."}
+    )
+    tiny_bert_layers: int = field(default=4, metadata={"help": "tiny-bert: number of layers (TinyBERT-4: 4)."})
+    tiny_bert_hidden_size: int = field(default=312, metadata={"help": "tiny-bert: hidden size (TinyBERT-4: 312)."})
+    tiny_bert_intermediate_size: int = field(default=1200, metadata={"help": "tiny-bert: FFN size (1200)."})
+    tiny_bert_heads: int = field(default=12, metadata={"help": "tiny-bert: attention heads (12)."})
+    general_teacher: str = field(
+        default="minilm", metadata={"help": "tiny-bert: the pre-trained teacher of general distillation."}
+    )
+    general_epochs: float = field(
+        default=0.0, metadata={"help": "tiny-bert: epochs of general distillation on unlabeled text (0 = none)."}
+    )
+    general_max_texts: int | None = field(
+        default=None, metadata={"help": "tiny-bert: use at most this many unlabeled paragraphs."}
+    )
+
+    def __post_init__(self):
+        if not self.teacher:
+            raise ValueError("teacher is required: a fine-tuned model folder (e.g. a finetune run's output_dir/model)")
+        if self.student_init is not None and self.student_init_layers is not None:
+            raise ValueError("give student_init or student_init_layers, not both")
+        if self.student_init is not None and self.student_init not in STUDENT_CHOICES:
+            raise ValueError(
+                f"unknown student_init '{self.student_init}'; choose one of: {', '.join(STUDENT_CHOICES)}"
+            )
+        if self.general_epochs < 0:
+            raise ValueError(f"general_epochs must be >= 0, got {self.general_epochs}")
+        if self.general_epochs and self.student_init != "tiny-bert":
+            raise ValueError("general_epochs (general distillation) applies to student_init: tiny-bert only")
+
+
+@dataclass
+class DistillRecipeArguments(DistillationTrainingArguments, FinetuneArguments):
+    """Distillation arguments plus the fine-tuning recipe's conveniences (`bf16_auto`, `overwrite`)."""
+
+    stages: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": f"Run these stages in order (each one of {', '.join(STAGES)}), e.g. [intermediate, prediction]."
+        },
+    )
+
+    def __post_init__(self):
+        for stage in self.stages or []:
+            if stage not in STAGES:
+                raise ValueError(f"unknown stage '{stage}' in stages; choose from: {', '.join(STAGES)}")
+        super().__post_init__()
+
+
+DATACLASSES = (ModelArguments, TeacherArguments, DataArguments, DistillRecipeArguments)
+
+
+def parse_distill_recipe(path: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None):
+    """Parse a YAML recipe (and overrides) into `(ModelArguments, TeacherArguments, DataArguments, DistillRecipeArguments)`."""
+    fields: dict[str, Any] = {}
+    if path is not None:
+        recipe = Path(path)
+        if not recipe.is_file():
+            raise FileNotFoundError(f"recipe {recipe} does not exist")
+        loaded = yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"recipe {recipe} must be a YAML mapping of field: value, got {type(loaded).__name__}")
+        fields.update(loaded)
+    fields.update(overrides or {})
+    fields = {key: _number(value) for key, value in fields.items()}
+    parser = HfArgumentParser(DATACLASSES)
+    known = {f for dc in DATACLASSES for f in dc.__dataclass_fields__}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown recipe keys {unknown}{_did_you_mean(unknown, known)}; keys are fields of ModelArguments, "
+            "TeacherArguments, DataArguments or DistillationTrainingArguments (see the README's distillation section)"
+        )
+    return parser.parse_dict(fields)
+
+
+def build_student(model_args: ModelArguments, teacher_args: TeacherArguments, teacher, label_names):
+    """The student: from the teacher (DistilBERT-style), a fresh TinyBert, or `model_args` as fine-tuning builds it."""
+    if teacher_args.student_init == "tiny-bert":
+        from ..models.tiny_bert import TinyBertForSequenceClassification
+
+        return TinyBertForSequenceClassification(tiny_bert_config(teacher_args, teacher.config, len(label_names)))
+    if teacher_args.student_init is not None or teacher_args.student_init_layers is not None:
+        return init_student(teacher, teacher_args.student_init_layers or teacher_args.student_init)
+    student, _ = build_model(model_args, label_names)
+    return student
+
+
+def tiny_bert_config(teacher_args: TeacherArguments, teacher_config, num_labels: int):
+    from ..models.tiny_bert import tiny_bert_config_for
+
+    return tiny_bert_config_for(
+        teacher_config,
+        num_hidden_layers=teacher_args.tiny_bert_layers,
+        hidden_size=teacher_args.tiny_bert_hidden_size,
+        intermediate_size=teacher_args.tiny_bert_intermediate_size,
+        num_attention_heads=teacher_args.tiny_bert_heads,
+        num_labels=num_labels,
+    )
+
+
+def general_corpus(max_texts: int | None = None, split_seed: int = 42) -> list[str]:
+    """Unlabeled text for general distillation: the paragraphs of the BBC News *training* articles (offline).
+
+    Only the training split (of the fixed `split_seed` split) is used, so a bbc-news task evaluated afterwards never
+    saw its validation or test articles, not even unlabeled.
+    """
+    articles = load_task("bbc-news", seed=split_seed).dataset["train"]["text"]
+    paragraphs = [p.strip() for article in articles for p in article.split("\n\n") if len(p.split()) >= 8]
+    return paragraphs[:max_texts] if max_texts is not None else paragraphs
+
+
+def general_distillation(student_base, teacher_args, data_args, training_args, tokenizer) -> dict:
+    """TinyBERT's general stage: the bare student encoder learns the pre-trained teacher's states on unlabeled text."""
+    from datasets import Dataset
+    from transformers import AutoModel
+
+    teacher = AutoModel.from_pretrained(resolve_model_folder(teacher_args.general_teacher))
+    texts = general_corpus(teacher_args.general_max_texts, data_args.split_seed)
+    encoded = Dataset.from_dict({"text": texts}).map(
+        lambda b: tokenizer(b["text"], truncation=True, max_length=data_args.max_length),
+        batched=True,
+        remove_columns=["text"],
+        desc="tokenizing the general corpus",
+    )
+    args = replace(
+        training_args,
+        stage="general",
+        alpha_ce=0.0,
+        alpha_mlm=0.0,
+        num_train_epochs=teacher_args.general_epochs,
+        output_dir=str(Path(training_args.output_dir) / "stage-general"),
+        stages=None,
+    )
+    trainer = DistillationTrainer(
+        model=student_base,
+        args=args,
+        teacher=teacher,
+        teacher_tokenizer=tokenizer,
+        train_dataset=encoded,
+        data_collator=DataCollatorWithPadding(tokenizer),
+    )
+    output = trainer.train()
+    return {"stage": "general", "texts": len(texts)} | output.metrics | {"global_step": output.global_step}
+
+
+def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArguments) -> dict:
+    """Run a distillation recipe end to end; returns the metrics also written to `output_dir/model/metrics.json`."""
+    final_dir = Path(training_args.output_dir) / MODEL_SUBDIR
+    if final_dir.exists() and not training_args.overwrite:
+        raise FileExistsError(f"{final_dir} already exists; choose another output_dir or set overwrite: true")
+    columns = {
+        name: getattr(data_args, name)
+        for name in ("text_column", "text_pair_column", "label_column")
+        if getattr(data_args, name) is not None
+    }
+    dataset, label_names = load_task(data_args.task, seed=data_args.split_seed, **columns)
+    folder = resolve_model_folder(teacher_args.teacher)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    teacher = AutoModelForSequenceClassification.from_pretrained(folder)
+    if teacher.config.num_labels != len(label_names):
+        raise ValueError(
+            f"the teacher predicts {teacher.config.num_labels} labels but task {data_args.task} has "
+            f"{len(label_names)}; give a teacher fine-tuned on this task"
+        )
+    student = build_student(model_args, teacher_args, teacher, label_names)
+    student.config.id2label, student.config.label2id = dict(teacher.config.id2label), dict(teacher.config.label2id)
+    encoded = tokenize_task(dataset, tokenizer, data_args)
+    student_tokenizer = None
+    if teacher_args.student_init is None and teacher_args.student_init_layers is None:
+        student_tokenizer = AutoTokenizer.from_pretrained(resolve_model_folder(model_args.model))
+    stages = training_args.stages or [training_args.stage]
+    history = []
+    if teacher_args.general_epochs:
+        history.append(general_distillation(student.bert, teacher_args, data_args, training_args, tokenizer))
+    for i, stage in enumerate(stages):
+        stage_args = training_args
+        if len(stages) > 1:
+            stage_args = replace(
+                training_args, stage=stage, output_dir=str(Path(training_args.output_dir) / f"stage-{i}-{stage}")
+            )
+        trainer = DistillationTrainer(
+            model=student,
+            args=stage_args,
+            teacher=teacher,
+            teacher_tokenizer=tokenizer,
+            train_dataset=encoded["train"],
+            eval_dataset=encoded["validation"],
+            data_collator=DataCollatorWithPadding(tokenizer),
+            processing_class=student_tokenizer or tokenizer,
+            compute_metrics=classification_metrics,
+        )
+        resume = training_args.resume_from_checkpoint if i == 0 else None
+        output = trainer.train(resume_from_checkpoint=resume)
+        history.append({"stage": stage} | output.metrics | {"global_step": output.global_step})
+        student = trainer.model
+    metrics = {
+        "train": history[-1],  # the last stage, shaped like a fine-tuning run's (model cards read it)
+        "train_stages": history,
+        "validation": _strip(trainer.evaluate(encoded["validation"], metric_key_prefix="validation"), "validation"),
+        "test": _strip(trainer.evaluate(encoded["test"], metric_key_prefix="test"), "test"),
+    }
+    if trainer.is_world_process_zero():
+        final = trainer.model
+        if model_args.lora_rank:
+            final = final.merge_and_unload()
+        strip_projection(final)
+        metrics |= {
+            "task": data_args.task,
+            "teacher": teacher_args.teacher,
+            "split_seed": data_args.split_seed,
+            "seed": training_args.seed,
+            "label_names": label_names,
+            "num_parameters": final.num_parameters(),
+            "num_hidden_layers": final.config.num_hidden_layers,
+            "hidden_size": final.config.hidden_size,
+            "kept_layers": getattr(final.config, "kept_layers", None),
+            "stages": stages,
+            "losses": {c: getattr(training_args, f"alpha_{c}") for c in training_args.active_components},
+            "recipe": {"model": asdict(model_args), "teacher": asdict(teacher_args), "data": asdict(data_args)},
+            "bf16": training_args.bf16,
+        }
+
+        def write_metrics(out: Path) -> None:
+            (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+
+        save_model(final, final_dir, tokenizer=tokenizer, overwrite=training_args.overwrite, extra=write_metrics)
+    return metrics

@@ -1,0 +1,37 @@
+"""Layer maps: TinyBERT's uniform g(m) = m*L/M (also when M does not divide L), top, bottom, explicit."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from compactbert.distillation import map_layers
+
+
+def test_named_maps():
+    assert map_layers(4, 12) == [2, 5, 8, 11]  # TinyBERT-4 from BERT-base: teacher layers 3, 6, 9, 12
+    assert map_layers(3, 6) == [1, 3, 5]
+    assert map_layers(4, 6) == [0, 2, 3, 5]  # 6/4 does not divide: floor(1.5), 3, floor(4.5), 6 (1-based)
+    assert map_layers(2, 6, "top") == [4, 5]
+    assert map_layers(2, 6, "bottom") == [0, 1]
+    assert map_layers(3, 6, [0, 2, 5]) == [0, 2, 5]
+
+
+@given(st.integers(1, 24), st.integers(1, 24))
+def test_uniform_is_increasing_in_range_and_ends_at_the_last_layer(m, extra):
+    teacher = m + extra - 1
+    mapped = map_layers(m, teacher)
+    assert len(mapped) == m and mapped[-1] == teacher - 1 and mapped[0] >= 0
+    assert all(b > a for a, b in zip(mapped, mapped[1:], strict=False))
+
+
+def test_bad_maps_say_what_is_expected():
+    with pytest.raises(ValueError, match="unknown layer_map 'middle'"):
+        map_layers(2, 6, "middle")
+    with pytest.raises(ValueError, match="no deeper than the teacher"):
+        map_layers(7, 6)
+    with pytest.raises(ValueError, match="lists 2 teacher layers but the student has 3"):
+        map_layers(3, 6, [0, 1])
+    with pytest.raises(ValueError, match=r"must lie in \[0, 5\]"):
+        map_layers(2, 6, [0, 6])
+    with pytest.raises(ValueError, match="must be increasing"):
+        map_layers(2, 6, [3, 1])

@@ -1,0 +1,147 @@
+"""`compactbert distill RECIPE.yaml`: teacher folder -> DistilBERT-style student, stages, saved model, torchrun."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from safetensors import safe_open
+from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
+
+from compactbert.cli import main
+from compactbert.distillation.recipe import parse_distill_recipe
+from test_finetune import write_sentiment_csv
+
+from helpers import make_bert, make_tokenizer
+
+
+@pytest.fixture
+def teacher_folder(tmp_path):
+    folder = tmp_path / "teacher"
+    teacher = make_bert(BertForSequenceClassification, num_layers=4, hidden_size=48, num_attention_heads=2)
+    teacher.config.id2label, teacher.config.label2id = {0: "negative", 1: "positive"}, {"negative": 0, "positive": 1}
+    teacher.save_pretrained(folder)
+    make_tokenizer().save_pretrained(folder)
+    return folder
+
+
+def recipe(tmp_path, teacher_folder, **extra):
+    fields = {
+        "teacher": str(teacher_folder),
+        "student_init": "every-other",
+        "task": str(write_sentiment_csv(tmp_path / "reviews.csv", n=96)),
+        "text_column": "review",
+        "label_column": "sentiment",
+        "max_length": 16,
+        "output_dir": str(tmp_path / "run"),
+        "num_train_epochs": 1,
+        "per_device_train_batch_size": 16,
+        "learning_rate": 1e-3,
+        "report_to": "none",
+        "save_strategy": "no",
+        "disable_tqdm": True,
+        "bf16_auto": False,
+        "seed": 0,
+    } | extra
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(fields))
+    return path
+
+
+def test_distill_cli_two_stages_saves_a_plain_student(tmp_path, teacher_folder, capsys):
+    path = recipe(tmp_path, teacher_folder, stages=["intermediate", "prediction"], alpha_cos=1.0)
+    assert main(["distill", str(path), "--alpha_label", "0.5"]) == 0
+    assert "test        accuracy" in capsys.readouterr().out
+    final = tmp_path / "run" / "model"
+    metrics = json.loads((final / "metrics.json").read_text())
+    assert [h["stage"] for h in metrics["train_stages"]] == ["intermediate", "prediction"]
+    assert metrics["kept_layers"] == [0, 2] and metrics["teacher"] == str(teacher_folder)
+    student = AutoModelForSequenceClassification.from_pretrained(final)
+    assert type(student).__name__ == "ShrunkBertForSequenceClassification"
+    assert student.config.hidden_size == 48 and student.config.id2label == {0: "negative", 1: "positive"}
+    with safe_open(final / "model.safetensors", "pt") as f:
+        assert not [k for k in f.keys() if "projection" in k or "encoder.layer.2" in k]
+
+
+def test_distill_recipe_errors(tmp_path, teacher_folder, capsys):
+    path = recipe(tmp_path, teacher_folder)
+    with pytest.raises(ValueError, match=r"unknown recipe keys \['alpha_kl'\]"):
+        parse_distill_recipe(path, {"alpha_kl": 1})
+    with pytest.raises(ValueError, match="unknown stage 'warmup'"):
+        parse_distill_recipe(path, {"stages": ["warmup"]})
+    with pytest.raises(ValueError, match="unknown student_init 'odd'"):
+        parse_distill_recipe(path, {"student_init": "odd"})
+    with pytest.raises(ValueError, match="teacher is required"):
+        parse_distill_recipe(None, {"output_dir": str(tmp_path)})
+    assert (
+        main(
+            [
+                "distill",
+                str(path),
+                "--stage",
+                "general",
+                "--alpha_ce",
+                "0",
+                "--alpha_hidden",
+                "0",
+                "--alpha_attn",
+                "0",
+                "--alpha_embed",
+                "0",
+            ]
+        )
+        == 2
+    )
+    assert "nothing to train" in capsys.readouterr().err
+
+
+def test_distill_under_torchrun_two_processes(tmp_path, teacher_folder):
+    path = recipe(tmp_path, teacher_folder, stage="all", alpha_label=0.5, num_train_epochs=2)
+    torchrun = Path(sys.executable).parent / "torchrun"
+    assert torchrun.exists(), f"torchrun not found next to {sys.executable}"
+    command = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "compactbert.cli", "distill", str(path)]
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run" / "model" / "metrics.json").read_text())
+    # 76 train examples (80% of 96); 2 processes x 16 = 32 per step -> 3 steps per epoch (5 in one process)
+    assert metrics["train"]["global_step"] == 2 * 3
+    assert set(metrics["losses"]) == {"ce", "label", "embed", "hidden", "attn"}
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).resolve().parents[2] / "configs" / "distill").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_every_committed_distill_recipe_parses(path, tmp_path):
+    _, teacher_args, data_args, training_args = parse_distill_recipe(path, {"output_dir": str(tmp_path)})
+    assert teacher_args.teacher and data_args.task and training_args.active_components
+
+
+def test_tiny_bert_student_with_general_then_task_distillation(tmp_path, teacher_folder):
+    path = recipe(
+        tmp_path,
+        teacher_folder,
+        student_init="tiny-bert",
+        tiny_bert_layers=2,
+        tiny_bert_hidden_size=32,
+        tiny_bert_intermediate_size=37,
+        tiny_bert_heads=2,
+        general_teacher=str(teacher_folder),
+        general_epochs=1,
+        general_max_texts=16,
+        stages=["intermediate", "prediction"],
+    )
+    assert main(["distill", str(path)]) == 0
+    final = tmp_path / "run" / "model"
+    metrics = json.loads((final / "metrics.json").read_text())
+    assert [h["stage"] for h in metrics["train_stages"]] == ["general", "intermediate", "prediction"]
+    assert metrics["train_stages"][0]["texts"] == 16 and metrics["train_stages"][0]["global_step"] == 1
+    student = AutoModelForSequenceClassification.from_pretrained(final)
+    assert type(student).__name__ == "TinyBertForSequenceClassification"
+    assert student.config.hidden_size == 32 and student.config.fit_size == 48
+    with safe_open(final / "model.safetensors", "pt") as f:
+        assert [k for k in f.keys() if "fit_dense" in k]  # TinyBert's own projection, trained and saved
+        assert not [k for k in f.keys() if "distillation_projection" in k]

@@ -1,0 +1,253 @@
+"""DistillationTrainer on tiny random BERTs: teacher 4 layers x 48 wide, student 2 layers x 32 wide."""
+
+import copy
+import random
+
+import pytest
+import torch
+from datasets import Dataset
+from safetensors import safe_open
+from transformers import (
+    BertForSequenceClassification,
+    DataCollatorWithPadding,
+    DistilBertConfig,
+    DistilBertForSequenceClassification,
+    TrainingArguments,
+)
+
+from compactbert.distillation import (
+    DistillationTrainer,
+    DistillationTrainingArguments,
+    init_student,
+    strip_projection,
+    student_layers,
+)
+
+from helpers import VOCAB, WORDS, make_bert, make_tokenizer
+
+NO_DROPOUT = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
+
+
+def make_teacher(**overrides):
+    return make_bert(BertForSequenceClassification, num_layers=4, hidden_size=48, intermediate_size=64, **overrides)
+
+
+def make_student(seed=1, **overrides):
+    return make_bert(BertForSequenceClassification, num_layers=2, seed=seed, **overrides)
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    tokenizer, rng = make_tokenizer(), random.Random(0)
+    texts = [" ".join(rng.sample(WORDS, rng.randint(3, 9))) for _ in range(48)]
+    pairs = [" ".join(rng.sample(WORDS, 2)) for _ in texts]
+    data = Dataset.from_dict({"text": texts, "pair": pairs, "label": [int("good" in t) for t in texts]})
+    return data.map(lambda b: tokenizer(b["text"], b["pair"]), batched=True, remove_columns=["text", "pair"])
+
+
+def arguments(tmp_path, name="run", **overrides):
+    fields = dict(
+        output_dir=str(tmp_path / name),
+        stage="all",
+        alpha_label=0.5,
+        alpha_cos=1.0,
+        max_steps=4,
+        per_device_train_batch_size=8,
+        learning_rate=1e-3,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        use_cpu=True,
+        disable_tqdm=True,
+        seed=0,
+    )
+    return DistillationTrainingArguments(**(fields | overrides))
+
+
+def trainer(student, teacher, args, dataset, **kwargs):
+    tokenizer = make_tokenizer()
+    return DistillationTrainer(
+        model=student,
+        args=args,
+        teacher=teacher,
+        train_dataset=dataset,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        processing_class=tokenizer,
+        **kwargs,
+    )
+
+
+def weights(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def test_teacher_frozen_components_logged_and_checkpoints_hold_only_the_student(tmp_path, dataset):
+    teacher, student = make_teacher(), make_student()
+    before, student_before = weights(teacher), weights(student)
+    args = arguments(tmp_path, save_strategy="steps", save_steps=2)
+    t = trainer(student, teacher, args, dataset)
+    t.train()
+    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
+    assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
+    assert any(not torch.equal(student_before[k], v) for k, v in student.state_dict().items())
+    logs = [entry for entry in t.state.log_history if "loss" in entry]
+    assert len(logs) == 4
+    for entry in logs:
+        components = {k.removeprefix("loss_"): v for k, v in entry.items() if k.startswith("loss_")}
+        assert set(components) == {"ce", "label", "cos", "embed", "hidden", "attn"}
+        weighted = sum(getattr(args, f"alpha_{c}") * v for c, v in components.items())
+        assert entry["loss"] == pytest.approx(weighted, rel=1e-3)
+    with safe_open(tmp_path / "run" / "checkpoint-2" / "model.safetensors", "pt") as f:
+        keys = set(f.keys())
+        assert f.get_tensor("bert.embeddings.word_embeddings.weight").shape == (len(VOCAB), 32)  # the student's
+    assert not [k for k in keys if "encoder.layer.2" in k or "encoder.layer.3" in k]  # teacher depth absent
+    # student keys plus the trainer's width projection (32 -> 48), nothing else
+    assert keys == set(student.state_dict()) and any(k.startswith("bert.distillation_projection") for k in keys)
+    assert strip_projection(student) is not None
+    assert not [k for k in student.state_dict() if "projection" in k]
+
+
+def test_gradient_accumulation_matches_the_full_batch(tmp_path, dataset):
+    runs = {}
+    for name, batch, accumulation in (("full", 8, 1), ("accumulated", 4, 2)):
+        student = make_student(**NO_DROPOUT)
+        args = arguments(
+            tmp_path,
+            name,
+            stage="prediction",
+            per_device_train_batch_size=batch,
+            gradient_accumulation_steps=accumulation,
+            max_steps=3,
+        )
+        trainer(student, make_teacher(**NO_DROPOUT), args, dataset).train()
+        runs[name] = weights(student)
+    for key, value in runs["full"].items():
+        torch.testing.assert_close(runs["accumulated"][key], value, rtol=1e-4, atol=1e-5)
+
+
+def test_bf16_autocast_trains(tmp_path, dataset):
+    student = make_student()
+    before = weights(student)
+    t = trainer(student, make_teacher(), arguments(tmp_path, bf16=True, max_steps=2), dataset)
+    t.train()
+    logs = [entry for entry in t.state.log_history if "loss" in entry]
+    assert all(torch.isfinite(torch.tensor(entry["loss"])) and "loss_attn" in entry for entry in logs)
+    assert any(not torch.equal(before[k], v) for k, v in student.state_dict().items())
+
+
+def test_resume_ends_where_an_unbroken_run_ends(tmp_path, dataset):
+    teacher = make_teacher()
+    unbroken = make_student()
+    args = arguments(tmp_path, "unbroken", max_steps=6, save_strategy="steps", save_steps=3)
+    trainer(unbroken, teacher, args, dataset).train()
+    resumed = make_student()  # a fresh process would start from the same initial student
+    args = arguments(tmp_path, "resumed", max_steps=6, save_strategy="no")
+    t = trainer(resumed, teacher, args, dataset)
+    t.train(resume_from_checkpoint=str(tmp_path / "unbroken" / "checkpoint-3"))
+    assert t.state.global_step == 6
+    final = weights(unbroken)
+    for key, value in resumed.state_dict().items():  # includes the trainer's projection, restored from the checkpoint
+        torch.testing.assert_close(value, final[key], rtol=1e-5, atol=1e-6)
+
+
+def test_lora_student(tmp_path, dataset):
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    teacher = make_teacher()
+    base = make_student()
+    frozen_before = base.bert.encoder.layer[0].attention.output.dense.weight.detach().clone()
+    student = get_peft_model(base, LoraConfig(task_type=TaskType.SEQ_CLS, r=4, target_modules=["query", "value"]))
+    lora_before = {k: v.detach().clone() for k, v in student.named_parameters() if "lora_B" in k}
+    t = trainer(student, teacher, arguments(tmp_path, max_steps=3), dataset)
+    t.train()
+    assert any(not torch.equal(v, dict(student.named_parameters())[k]) for k, v in lora_before.items())
+    assert torch.equal(base.bert.encoder.layer[0].attention.output.dense.weight, frozen_before)
+    assert {k for entry in t.state.log_history for k in entry if k.startswith("loss_")} >= {"loss_attn", "loss_ce"}
+
+
+def test_teacher_keeps_inputs_the_student_does_not_take(tmp_path, dataset):
+    """A DistilBERT student takes no token_type_ids; the BERT teacher still gets them."""
+    teacher = make_teacher()
+    student = DistilBertForSequenceClassification(
+        DistilBertConfig(
+            vocab_size=len(VOCAB), dim=32, n_layers=2, n_heads=2, hidden_dim=37, max_position_embeddings=64
+        )
+    )
+    seen = []
+    teacher.register_forward_pre_hook(lambda module, args, kwargs: seen.append(set(kwargs)), with_kwargs=True)
+    args = arguments(tmp_path, stage="prediction", max_steps=2)
+    trainer(student, teacher, args, dataset).train()
+    assert seen and all("token_type_ids" in keys and "labels" not in keys for keys in seen)
+
+
+def test_cached_teacher_outputs_skip_the_teacher_after_the_first_epoch(tmp_path, dataset):
+    results = {}
+    for cached in (False, True):
+        student = make_student(**NO_DROPOUT)
+        args = arguments(tmp_path, f"cache-{cached}", num_train_epochs=2, max_steps=-1, cache_teacher_outputs=cached)
+        t = trainer(student, make_teacher(**NO_DROPOUT), args, dataset.select(range(24)))
+        t.train()
+        results[cached] = (t.teacher_forwards, weights(student))
+    assert results[False][0] == 6 and results[True][0] == 3  # 24 examples / 8 per batch = 3 batches per epoch
+    for key, value in results[False][1].items():  # same training, up to float noise from different padding
+        torch.testing.assert_close(results[True][1][key], value, rtol=1e-3, atol=1e-4)
+
+
+def test_vocabulary_mismatch_and_bad_setups_fail_clearly(tmp_path, dataset):
+    teacher = make_teacher()
+    n = len(VOCAB)
+    with pytest.raises(ValueError, match=rf"vocabularies differ: vocab_size {n} \(teacher\) vs {n + 1} \(student\)"):
+        trainer(make_student(vocab_size=len(VOCAB) + 1), teacher, arguments(tmp_path), dataset)
+    other = make_tokenizer()
+    other.add_tokens(["zebra"])
+    with pytest.raises(ValueError, match="tokenizers differ"):
+        trainer(make_student(), teacher, arguments(tmp_path), dataset, teacher_tokenizer=other)
+    with pytest.raises(ValueError, match="student has 4 heads and the teacher 2"):
+        trainer(make_student(num_attention_heads=4), teacher, arguments(tmp_path), dataset)
+    with pytest.raises(TypeError, match="DistillationTrainingArguments"):
+        trainer(make_student(), teacher, TrainingArguments(output_dir=str(tmp_path), use_cpu=True), dataset)
+
+
+def test_arguments_validate():
+    with pytest.raises(ValueError, match="unknown stage 'task'"):
+        DistillationTrainingArguments(output_dir="o", stage="task")
+    with pytest.raises(ValueError, match="alpha_ce must be >= 0"):
+        DistillationTrainingArguments(output_dir="o", alpha_ce=-1)
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        DistillationTrainingArguments(output_dir="o", temperature=0)
+    with pytest.raises(ValueError, match="nothing to train"):
+        DistillationTrainingArguments(output_dir="o", stage="prediction", alpha_ce=0)
+    with pytest.raises(ValueError, match="unknown layer_map 'middle'"):
+        DistillationTrainingArguments(output_dir="o", layer_map="middle")
+    assert DistillationTrainingArguments(output_dir="o", layer_map="1, 3").layer_map == [1, 3]
+    assert DistillationTrainingArguments(output_dir="o", stage="all").active_components == (
+        "ce",
+        "embed",
+        "hidden",
+        "attn",
+    )
+
+
+def test_student_init_takes_the_chosen_teacher_layers():
+    teacher = make_bert(BertForSequenceClassification, num_layers=6)
+    student = init_student(teacher)
+    assert student.config.kept_layers == [0, 2, 4] and student.config.drop_strategy == "distil-init:every-other"
+    t, s = teacher.state_dict(), student.state_dict()
+    for source, target in ((0, 0), (2, 1), (4, 2)):
+        for name in ("attention.self.query.weight", "output.dense.weight", "output.LayerNorm.bias"):
+            assert torch.equal(s[f"bert.encoder.layer.{target}.{name}"], t[f"bert.encoder.layer.{source}.{name}"])
+    for name in ("bert.embeddings.word_embeddings.weight", "bert.pooler.dense.weight", "classifier.weight"):
+        assert torch.equal(s[name], t[name])
+    distil = init_student(make_bert(BertForSequenceClassification, num_layers=12), "distilbert")
+    assert distil.config.kept_layers == [0, 2, 4, 7, 9, 11]
+    twelve = make_bert(BertForSequenceClassification, num_layers=12).state_dict()
+    assert torch.equal(
+        distil.state_dict()["bert.encoder.layer.3.output.dense.weight"],
+        twelve["bert.encoder.layer.7.output.dense.weight"],
+    )
+    assert student_layers(7) == [0, 2, 4, 6]
+    with pytest.raises(ValueError, match="'distilbert' names DistilBERT's choice for a 12-layer teacher"):
+        init_student(teacher, "distilbert")
+    with pytest.raises(ValueError, match="unknown student layer choice 'odd'"):
+        student_layers(6, "odd")
+    copy.deepcopy(student)  # a plain ShrunkBert, nothing tied to the teacher
