@@ -242,7 +242,8 @@ def _albert(ctx: BuildContext):
     from transformers import AlbertConfig, AlbertModel
 
     torch.manual_seed(ctx.seed)
-    return AlbertModel(AlbertConfig(hidden_act="gelu", **ctx.shapes.albert_fields()))
+    # ALBERT's own activation (gelu_new, as in albert-base-v2 and AlbertSopConfig): the same model, not a faster one
+    return AlbertModel(AlbertConfig(hidden_act="gelu_new", **ctx.shapes.albert_fields()))
 
 
 # DistilBERT's own choice of teacher layers for its 6-layer student (Sanh et al. 2019)
