@@ -142,6 +142,20 @@ def _cuda_available() -> bool:
 
 def parse_recipe(path: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None):
     """Parse a YAML recipe (and `key: value` overrides) into `(ModelArguments, DataArguments, FinetuneArguments)`."""
+    return parse_recipe_into(
+        (ModelArguments, DataArguments, FinetuneArguments),
+        path,
+        overrides,
+        "ModelArguments, DataArguments or TrainingArguments (listed in the README's fine-tuning section)",
+    )
+
+
+def parse_recipe_into(dataclass_types, path=None, overrides: dict[str, Any] | None = None, keys_hint: str = ""):
+    """Read a YAML recipe plus `key: value` overrides into `dataclass_types` (one instance each, via HfArgumentParser).
+
+    The one recipe reader of every command (finetune, distill, pretrain): a missing file, a recipe that is not a
+    mapping and unknown keys (with close matches) are refused; `keys_hint` says where the valid keys are listed.
+    """
     fields: dict[str, Any] = {}
     if path is not None:
         recipe = Path(path)
@@ -153,13 +167,12 @@ def parse_recipe(path: str | os.PathLike | None = None, overrides: dict[str, Any
         fields.update(loaded)
     fields.update(overrides or {})
     fields = {key: _number(value) for key, value in fields.items()}
-    parser = HfArgumentParser((ModelArguments, DataArguments, FinetuneArguments))
+    parser = HfArgumentParser(tuple(dataclass_types))
     known = {f for dc in parser.dataclass_types for f in dc.__dataclass_fields__}
     unknown = sorted(set(fields) - known)
     if unknown:
         raise ValueError(
-            f"unknown recipe keys {unknown}{_did_you_mean(unknown, known)}; keys are fields of ModelArguments, "
-            "DataArguments or TrainingArguments (listed in the README's fine-tuning section)"
+            f"unknown recipe keys {unknown}{_did_you_mean(unknown, known)}; keys are fields of {keys_hint}"
         )
     return parser.parse_dict(fields)
 

@@ -24,8 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, HfArgumentParser
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
 
 from ..checkpoints import resolve_model_folder
 from ..data import load_task
@@ -34,11 +33,10 @@ from ..finetune import (
     DataArguments,
     FinetuneArguments,
     ModelArguments,
-    _did_you_mean,
-    _number,
     _strip,
     build_model,
     classification_metrics,
+    parse_recipe_into,
     tokenize_task,
 )
 from ..io import save_model
@@ -117,26 +115,13 @@ DATACLASSES = (ModelArguments, TeacherArguments, DataArguments, DistillRecipeArg
 
 def parse_distill_recipe(path: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None):
     """Parse a YAML recipe (and overrides) into `(ModelArguments, TeacherArguments, DataArguments, DistillRecipeArguments)`."""
-    fields: dict[str, Any] = {}
-    if path is not None:
-        recipe = Path(path)
-        if not recipe.is_file():
-            raise FileNotFoundError(f"recipe {recipe} does not exist")
-        loaded = yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"recipe {recipe} must be a YAML mapping of field: value, got {type(loaded).__name__}")
-        fields.update(loaded)
-    fields.update(overrides or {})
-    fields = {key: _number(value) for key, value in fields.items()}
-    parser = HfArgumentParser(DATACLASSES)
-    known = {f for dc in DATACLASSES for f in dc.__dataclass_fields__}
-    unknown = sorted(set(fields) - known)
-    if unknown:
-        raise ValueError(
-            f"unknown recipe keys {unknown}{_did_you_mean(unknown, known)}; keys are fields of ModelArguments, "
-            "TeacherArguments, DataArguments or DistillationTrainingArguments (see the README's distillation section)"
-        )
-    return parser.parse_dict(fields)
+    return parse_recipe_into(
+        DATACLASSES,
+        path,
+        overrides,
+        "ModelArguments, TeacherArguments, DataArguments or DistillationTrainingArguments "
+        "(see the README's distillation section)",
+    )
 
 
 def build_student(model_args: ModelArguments, teacher_args: TeacherArguments, teacher, label_names):

@@ -16,12 +16,11 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 from datasets import Dataset
-from transformers import AutoTokenizer, HfArgumentParser, Trainer
+from transformers import AutoTokenizer, Trainer
 
 from ..assets import builtin_model_path
-from ..finetune import MODEL_SUBDIR, FinetuneArguments, _did_you_mean, _number
+from ..finetune import MODEL_SUBDIR, FinetuneArguments, parse_recipe_into
 from ..io import save_model
 from ..models.albert_sop import SENTENCE_OBJECTIVES, SHARING_MODES, AlbertSopConfig, AlbertSopForPreTraining
 from .masking import MASKING_MODES, MaskingCollator
@@ -98,26 +97,12 @@ class PretrainArguments(FinetuneArguments):
 
 def parse_pretrain_recipe(path: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None):
     """Parse a YAML recipe (and overrides) into `(PretrainModelArguments, PretrainDataArguments, PretrainArguments)`."""
-    fields: dict[str, Any] = {}
-    if path is not None:
-        recipe = Path(path)
-        if not recipe.is_file():
-            raise FileNotFoundError(f"recipe {recipe} does not exist")
-        loaded = yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"recipe {recipe} must be a YAML mapping of field: value, got {type(loaded).__name__}")
-        fields.update(loaded)
-    fields.update(overrides or {})
-    fields = {key: _number(value) for key, value in fields.items()}
-    parser = HfArgumentParser((PretrainModelArguments, PretrainDataArguments, PretrainArguments))
-    known = {f for dc in parser.dataclass_types for f in dc.__dataclass_fields__}
-    unknown = sorted(set(fields) - known)
-    if unknown:
-        raise ValueError(
-            f"unknown recipe keys {unknown}{_did_you_mean(unknown, known)}; keys are fields of PretrainModelArguments, "
-            "PretrainDataArguments or TrainingArguments (listed in the README's Albert-SOP section)"
-        )
-    return parser.parse_dict(fields)
+    return parse_recipe_into(
+        (PretrainModelArguments, PretrainDataArguments, PretrainArguments),
+        path,
+        overrides,
+        "PretrainModelArguments, PretrainDataArguments or TrainingArguments (listed in the README's Albert-SOP section)",
+    )
 
 
 def read_documents(corpus: str, text_column: str = "text") -> list[str]:
