@@ -1,6 +1,12 @@
-"""Test helpers shared across folders: tiny random BERTs (hidden 32), a tiny tokenizer, the paper's table."""
+"""Test helpers shared across folders: tiny random BERTs (hidden 32), a tiny tokenizer, the paper's table, and a
+Python process that cannot import compactbert (for the remote-code path)."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
 
 import torch
 from transformers import BertConfig, BertTokenizer
@@ -65,3 +71,36 @@ PAPER_TABLE_L12 = {
     ("symmetric", 4): {5, 6, 7, 8},
     ("symmetric", 6): {4, 5, 6, 7, 8, 9},
 }
+
+
+NO_COMPACTBERT = """\
+import sys
+sys.modules["compactbert"] = None  # `import compactbert` raises ImportError from here on
+try:
+    import compactbert
+except ImportError:
+    pass
+else:
+    raise SystemExit("compactbert is importable although it should be blocked")
+import torch
+args = sys.argv[2:]
+"""
+
+
+def run_without_compactbert(body: str, tmp_path, *args: str, env: dict[str, str] | None = None) -> dict:
+    """Run `body` in a fresh Python process that cannot import compactbert; return the dict it puts in `result`.
+
+    This is what a user without compactbert installed gets through `trust_remote_code=True`. `body` sees `torch`,
+    `sys` and `args` (the strings passed here); `result` may hold tensors, strings and lists. Remote code is copied
+    into a fresh `HF_MODULES_CACHE` under `tmp_path`; `env` adds to (or overrides) the environment.
+    """
+    script, out = tmp_path / "no_compactbert.py", tmp_path / "no_compactbert_result.pt"
+    script.write_text(NO_COMPACTBERT + textwrap.dedent(body) + "\ntorch.save(result, sys.argv[1])\n")
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    environment |= {"HF_MODULES_CACHE": str(tmp_path / "modules")} | (env or {})
+    done = subprocess.run(
+        [sys.executable, str(script), str(out), *args], cwd=tmp_path, env=environment, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return torch.load(out)

@@ -6,11 +6,6 @@ compactbert imported, and in a subprocess that cannot import compactbert (`trust
 repository behind. The token never appears in any output.
 """
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
 import time
 
 import pytest
@@ -20,7 +15,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from compactbert.cli import main
 from compactbert.hub import validate_card
 
-from helpers import TEXTS
+from helpers import TEXTS, run_without_compactbert
 from zoo_helpers import REPO_ID, folder_digest
 
 
@@ -72,34 +67,17 @@ def test_push_a_built_entry_and_load_it_back(built, hub_checked, tmp_path, capfd
     assert type(model).__module__.startswith("compactbert.")
 
     # (b) a process that cannot import compactbert loads it through the remote code pushed with it
-    script = textwrap.dedent(
-        f"""
-        import json, sys
-        sys.modules["compactbert"] = None  # `import compactbert` raises ImportError from here on
-        try:
-            import compactbert
-        except ImportError:
-            pass
-        else:
-            raise SystemExit("compactbert is importable")
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-        model = AutoModelForSequenceClassification.from_pretrained({REPO_ID!r}, trust_remote_code=True).eval()
-        tokenizer = AutoTokenizer.from_pretrained({REPO_ID!r}, trust_remote_code=True)  # its config needs the code
-        with torch.no_grad():
-            logits = model(**tokenizer({TEXTS!r}, padding=True, return_tensors="pt")).logits
-        print("RESULT", json.dumps({{"module": type(model).__module__, "logits": logits.tolist()}}))
-        """
-    )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["HF_MODULES_CACHE"] = str(tmp_path / "modules")
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert len(lines) == 1, done.stdout[-3000:]
-    result = json.loads(lines[0].removeprefix("RESULT "))
+    body = """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    model = AutoModelForSequenceClassification.from_pretrained(args[0], trust_remote_code=True).eval()
+    tokenizer = AutoTokenizer.from_pretrained(args[0], trust_remote_code=True)  # its config needs the code
+    with torch.no_grad():
+        result = {"module": type(model).__module__,
+                  "logits": model(**tokenizer(args[1:], padding=True, return_tensors="pt")).logits}
+    """
+    result = run_without_compactbert(body, tmp_path, REPO_ID, *TEXTS)
     assert result["module"].startswith("transformers_modules.")
-    assert torch.equal(torch.tensor(result["logits"]), expected)
+    assert torch.equal(result["logits"], expected)
 
 
 def test_dry_run_lists_files_and_sends_nothing(built, hub, capfd):

@@ -3,9 +3,6 @@ transformers `albert` checkpoints, save/load and the remote-code path."""
 
 import json
 import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 import torch
@@ -16,7 +13,7 @@ import compactbert
 from compactbert import AlbertSopConfig, AlbertSopForPreTraining, AlbertSopModel, save_model
 from compactbert.models.albert_sop import AUTO_CLASSES, SHARING_MODES
 
-from helpers import TEXTS, VOCAB
+from helpers import TEXTS, VOCAB, run_without_compactbert
 
 TINY = dict(
     vocab_size=len(VOCAB),
@@ -256,49 +253,26 @@ def test_save_writes_remote_code_and_full_auto_map_and_round_trips(saved_classif
         assert torch.equal(base(**batch).last_hidden_state, model.albert(**batch).last_hidden_state)
 
 
-REMOTE_SCRIPT = textwrap.dedent(
-    """
-    import importlib.abc, sys
+REMOTE_BODY = """
+from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
-    class NoCompactbert(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name == "compactbert" or name.startswith("compactbert."):
-                raise ImportError("compactbert is blocked in this process")
-
-    sys.meta_path.insert(0, NoCompactbert())
-    try:
-        import compactbert
-        raise SystemExit("compactbert imported although it should be blocked")
-    except ImportError:
-        pass
-
-    import torch
-    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
-
-    folder, out = sys.argv[1], sys.argv[2]
-    model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True)
-    base = AutoModel.from_pretrained(folder, trust_remote_code=True)
-    tok = AutoTokenizer.from_pretrained(folder)
-    batch = tok(sys.argv[3:], padding=True, return_tensors="pt")
-    with torch.inference_mode():
-        torch.save({
-            "logits": model(**batch).logits,
-            "hidden": base(**batch).last_hidden_state,
-            "class": type(model).__name__,
-            "module": type(model).__module__,
-            "sharing": model.config.sharing,
-        }, out)
-    """
-)
+model = AutoModelForSequenceClassification.from_pretrained(args[0], trust_remote_code=True)
+base = AutoModel.from_pretrained(args[0], trust_remote_code=True)
+batch = AutoTokenizer.from_pretrained(args[0])(args[1:], padding=True, return_tensors="pt")
+with torch.inference_mode():
+    result = {
+        "logits": model(**batch).logits,
+        "hidden": base(**batch).last_hidden_state,
+        "class": type(model).__name__,
+        "module": type(model).__module__,
+        "sharing": model.config.sharing,
+    }
+"""
 
 
 def test_remote_code_loads_without_compactbert(saved_classifier, tmp_path, batch):
     model, folder = saved_classifier
-    script, out = tmp_path / "remote.py", tmp_path / "out.pt"
-    script.write_text(REMOTE_SCRIPT)
-    env = os.environ | {"HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules")}
-    subprocess.run([sys.executable, str(script), str(folder), str(out), *TEXTS], check=True, env=env, cwd=tmp_path)
-    got = torch.load(out)
+    got = run_without_compactbert(REMOTE_BODY, tmp_path, str(folder), *TEXTS, env={"HF_HUB_OFFLINE": "1"})
     assert got["class"] == "AlbertSopForSequenceClassification" and got["sharing"] == "attention"
     assert got["module"].startswith("transformers_modules")  # the copied code, not compactbert
     with torch.inference_mode():

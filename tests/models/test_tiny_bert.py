@@ -4,9 +4,6 @@ remote-code path."""
 import inspect
 import json
 import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 import torch
@@ -17,7 +14,7 @@ import compactbert
 from compactbert import TinyBertConfig, TinyBertModel, save_model, tiny_bert_config_for
 from compactbert.models.tiny_bert import AUTO_CLASSES
 
-from helpers import TEXTS, VOCAB
+from helpers import TEXTS, VOCAB, run_without_compactbert
 
 HEAD_CLASSES = sorted(AUTO_CLASSES.items())
 FIT = 48  # a teacher width different from the student's 32
@@ -252,50 +249,27 @@ def test_round_trip_keeps_outputs_and_projections(saved_classifier, batch):
     assert torch.equal(base.fit_dense[2].weight, model.bert.fit_dense[2].weight)
 
 
-REMOTE_SCRIPT = textwrap.dedent(
-    """
-    import importlib.abc, sys
+REMOTE_BODY = """
+from transformers import AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer
 
-    class NoCompactbert(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name == "compactbert" or name.startswith("compactbert."):
-                raise ImportError("compactbert is blocked in this process")
-
-    sys.meta_path.insert(0, NoCompactbert())
-    try:
-        import compactbert
-        raise SystemExit("compactbert imported although it should be blocked")
-    except ImportError:
-        pass
-
-    import torch
-    from transformers import AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer
-
-    folder, out = sys.argv[1], sys.argv[2]
-    model = AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True)
-    mlm = AutoModelForMaskedLM.from_pretrained(folder, trust_remote_code=True)
-    tok = AutoTokenizer.from_pretrained(folder)
-    batch = tok(sys.argv[3:], padding=True, return_tensors="pt")
-    with torch.inference_mode():
-        hidden = model(**batch, output_hidden_states=True).hidden_states
-        torch.save({
-            "logits": model(**batch).logits,
-            "projected": model.project_to_teacher(hidden),
-            "class": type(model).__name__,
-            "mlm_class": type(mlm).__name__,
-            "module": type(model).__module__,
-        }, out)
-    """
-)
+model = AutoModelForSequenceClassification.from_pretrained(args[0], trust_remote_code=True)
+mlm = AutoModelForMaskedLM.from_pretrained(args[0], trust_remote_code=True)
+batch = AutoTokenizer.from_pretrained(args[0])(args[1:], padding=True, return_tensors="pt")
+with torch.inference_mode():
+    hidden = model(**batch, output_hidden_states=True).hidden_states
+    result = {
+        "logits": model(**batch).logits,
+        "projected": model.project_to_teacher(hidden),
+        "class": type(model).__name__,
+        "mlm_class": type(mlm).__name__,
+        "module": type(model).__module__,
+    }
+"""
 
 
 def test_remote_code_loads_without_compactbert(saved_classifier, tmp_path, batch):
     model, folder = saved_classifier
-    script, out = tmp_path / "remote.py", tmp_path / "out.pt"
-    script.write_text(REMOTE_SCRIPT)
-    env = os.environ | {"HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules")}
-    subprocess.run([sys.executable, str(script), str(folder), str(out), *TEXTS], check=True, env=env, cwd=tmp_path)
-    got = torch.load(out)
+    got = run_without_compactbert(REMOTE_BODY, tmp_path, str(folder), *TEXTS, env={"HF_HUB_OFFLINE": "1"})
     assert got["class"] == "TinyBertForSequenceClassification" and got["mlm_class"] == "TinyBertForMaskedLM"
     assert got["module"].startswith("transformers_modules")  # the copied code, not compactbert
     with torch.inference_mode():
