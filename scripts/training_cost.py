@@ -196,8 +196,33 @@ def epoch_costs(teacher, student, train_dataset, collator, workdir: str, batch_s
         "ratio_uncached_vs_plain": _ratios(timings["distillation, uncached"], timings["plain"]),
         "cache_bytes": cached.teacher_cache_bytes,
         "cache_examples": len(cached._teacher_cache),
-        "teacher_forwards": {"cached": cached.teacher_forwards, "uncached": trainers[names[2]].teacher_forwards},
+        "teacher_forwards": {
+            "cached": cached.teacher_forwards,
+            "uncached": trainers["distillation, uncached"].teacher_forwards,
+        },
     }
+
+
+def cache_sizes(teacher, student, train_dataset, collator, workdir: str, batch_size: int) -> dict:
+    """Bytes the teacher-output cache holds per example, for each loss set in LOSSES (one batch filled)."""
+    first = train_dataset.select(range(min(batch_size, len(train_dataset))))
+    sizes = {}
+    for name, losses in LOSSES.items():
+        args = training_arguments(
+            f"{workdir}/cache-size", batch_size, cache_teacher_outputs=True, max_steps=1, **losses
+        )
+        trainer = DistillationTrainer(
+            model=copy.deepcopy(student), args=args, teacher=teacher, train_dataset=first, data_collator=collator
+        )
+        trainer.train()
+        examples = len(trainer._teacher_cache)
+        sizes[name] = {
+            "examples": examples,
+            "bytes": trainer.teacher_cache_bytes,
+            "bytes_per_example": trainer.teacher_cache_bytes / examples,
+            "mean_tokens": sum(map(len, first["input_ids"])) / len(first),
+        }
+    return sizes
 
 
 def _seconds(timing: Timing) -> dict:
@@ -297,6 +322,15 @@ def markdown(results: dict) -> str:
         f"per example). Teacher forwards over all rounds: cached {epoch['teacher_forwards']['cached']}, uncached "
         f"{epoch['teacher_forwards']['uncached']}.",
         "",
+        "Cache size per example by loss set (the first few training texts; bytes of tensors held):",
+        "",
+        "| losses | mean tokens | bytes per example |",
+        "|---|---:|---:|",
+        *(
+            f"| {name} | {size['mean_tokens']:.0f} | {size['bytes_per_example']:,.0f} |"
+            for name, size in results["cache_size"].items()
+        ),
+        "",
         "![training cost](training_cost.png)",
     ]
     return "\n".join(lines) + "\n"
@@ -374,7 +408,11 @@ def measure(teacher, student, tokenizer, texts: list[str], labels: list[int], bu
     batch = dict(collator([encoded[i] for i in range(min(batch_size, len(encoded)))]))  # label -> labels
     steps = step_costs(teacher, student, batch, workdir, budget["step_repeats"], budget["step_warmup"])
     epoch = epoch_costs(teacher, student, encoded, collator, workdir, batch_size, budget["epoch_rounds"])
-    results = {"step": steps, "epoch": epoch}
+    results = {
+        "step": steps,
+        "epoch": epoch,
+        "cache_size": cache_sizes(teacher, student, encoded, collator, workdir, 4),
+    }
     results["targets"] = evaluate_targets(results)
     return results
 

@@ -83,6 +83,10 @@ def test_epochs_interleaved_cache_filled_once_and_sized(cost, measured):
     assert epoch["cache_examples"] == len(set(texts))
     # soft targets only: one row of 2 logits per example, bf16 under autocast
     assert epoch["cache_bytes"] == len(set(texts)) * 2 * (2 if epoch["bf16"] else 4)
+    default, intermediate = cost.LOSSES
+    sizes = results["cache_size"]
+    assert sizes[default]["bytes_per_example"] == 2 * (2 if epoch["bf16"] else 4)
+    assert sizes[intermediate]["bytes_per_example"] > 50 * sizes[default]["bytes_per_example"]  # states and scores
 
 
 def test_targets_follow_the_ratios_and_check_flags_a_miss(cost, measured):
