@@ -13,24 +13,19 @@ Inference time of the teacher and a 3-layer student is measured side by side (in
 
     python scripts/distillation_study.py                   # the committed study (~30-40 min on 2 free cores)
     python scripts/distillation_study.py --quick           # a smoke run on 64 examples into /tmp
-    python scripts/distillation_study.py --step-timing     # issue 8: a DistillationTrainer step vs a Trainer step
-                                                           # plus one teacher forward, interleaved
 
 Results go to docs/results/distillation/: results.json (updated after every run, so an interrupted study resumes),
-results.md and accuracy.png; --step-timing writes step_timing.json.
+results.md and accuracy.png. What distillation costs in training time (issue 8): scripts/training_cost.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-import torch
 
 from compactbert.distillation.recipe import distill, parse_distill_recipe
 from compactbert.finetune import finetune, parse_recipe
@@ -129,69 +124,6 @@ def inference_times(model_dirs: dict[str, str], texts: list[str], repeats: int =
     return result
 
 
-def step_timing(task: str = "rotten-tomatoes", batch_size: int = 32, repeats: int = 10, teacher_dir=None) -> dict:
-    """Issue 8: one DistillationTrainer step against one Trainer step of the same student + one teacher forward.
-
-    A "step" is `training_step` (forward + backward, bf16 autocast where native; no optimizer update), on the same
-    batch, interleaved with the other two after warm-up. The teacher is `teacher_dir` or MiniLM with a fresh head.
-    """
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer
-
-    from compactbert.assets import BUILTIN_MODELS  # noqa: F401  (minilm is resolved by name below)
-    from compactbert.checkpoints import resolve_model_folder
-    from compactbert.data import load_task
-    from compactbert.distillation import DistillationTrainer, DistillationTrainingArguments
-    from compactbert.finetune import FinetuneArguments
-    from compactbert.inference import time_side_by_side
-    from compactbert.shrinking import shrink
-
-    dataset, labels = load_task(task, seed=42)
-    folder = teacher_dir or resolve_model_folder(SOURCE)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    teacher = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=len(labels))
-    student = shrink(teacher, "top", 3, progress=False).train()
-    texts = dataset["train"]["text"][:batch_size]
-    collate = DataCollatorWithPadding(tokenizer)
-    inputs = collate([tokenizer(t, truncation=True, max_length=128) | {"labels": 0} for t in texts])
-    common = {"output_dir": tempfile.mkdtemp(), "report_to": "none", "per_device_train_batch_size": batch_size}
-    plain_args = FinetuneArguments(**common)  # bf16 autocast where native, as the recipes run
-    kd_args = DistillationTrainingArguments(**common, bf16=plain_args.bf16, use_cpu=plain_args.use_cpu, **KD)
-    plain = Trainer(model=copy.deepcopy(student), args=plain_args)
-    kd = DistillationTrainer(model=copy.deepcopy(student), args=kd_args, teacher=teacher)
-    for trainer in (plain, kd):
-        trainer.current_gradient_accumulation_steps = 1  # set by train(); training_step divides by it
-
-    def plain_plus_teacher():
-        plain.training_step(plain.model, dict(inputs))
-        with torch.no_grad(), plain.autocast_smart_context_manager():
-            teacher(**{k: v for k, v in inputs.items() if k != "labels"})
-
-    timings = time_side_by_side(
-        {
-            "distillation_step": lambda: kd.training_step(kd.model, dict(inputs)),
-            "trainer_step_plus_teacher_forward": plain_plus_teacher,
-            "trainer_step": lambda: plain.training_step(plain.model, dict(inputs)),
-        },
-        repeats=repeats,
-        warmup=2,
-    )
-    result = {name: t.as_dict() for name, t in timings.items()}
-    base = timings["trainer_step_plus_teacher_forward"]
-    result["ratio_vs_step_plus_teacher_forward"] = timings["distillation_step"].median_ms / base.median_ms
-    result["ratio_vs_trainer_step"] = timings["distillation_step"].median_ms / timings["trainer_step"].median_ms
-    result["setup"] = {
-        "task": task,
-        "batch_size": batch_size,
-        "max_length": 128,
-        "student": "MiniLM top-3 ShrunkBert",
-        "teacher": str(folder),
-        "losses": KD,
-        "bf16": plain_args.bf16,
-        "threads": torch.get_num_threads(),
-    }
-    return result
-
-
 def summarize(results: dict, out: Path) -> None:
     runs, setup = results["runs"], results["setup"]
     speed = results.get("speed") or {}
@@ -274,9 +206,6 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="64 examples per split, into /tmp")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
-    parser.add_argument("--step-timing", action="store_true", help="only the issue-8 step timing")
-    parser.add_argument("--timing-repeats", type=int, default=10, help="--step-timing: timed rounds")
-    parser.add_argument("--timing-batch", type=int, default=32, help="--step-timing: batch size")
     parser.add_argument("--max-train-samples", type=int, help="train every cell on the first N training examples")
     parser.add_argument("--learning-rate", type=float, help="one learning rate for every task")
     args = parser.parse_args(argv)
@@ -306,17 +235,6 @@ def main(argv=None) -> int:
         tmp.write_text(json.dumps(results, indent=2))
         tmp.replace(results_file)
 
-    if args.step_timing:  # its own file: it may run while the study writes results.json
-        teacher = workdir / "rotten-tomatoes" / "teacher" / "model"
-        timing = step_timing(
-            batch_size=args.timing_batch,
-            repeats=args.timing_repeats,
-            teacher_dir=str(teacher) if teacher.exists() else None,
-        )
-        timing["command"] = command
-        (out / "step_timing.json").write_text(json.dumps(timing, indent=2))
-        print(json.dumps({k: v for k, v in timing.items() if "ratio" in k}, indent=2))
-        return 0
     limit = 64 if args.quick else None
     for task in args.tasks:
         for cell in args.cells:

@@ -22,6 +22,7 @@ from compactbert.distillation import (
     strip_projection,
     student_layers,
 )
+from compactbert.distillation.trainer import _slice_example, _stack_examples
 
 from helpers import VOCAB, WORDS, make_bert, make_tokenizer
 
@@ -126,10 +127,21 @@ def test_gradient_accumulation_matches_the_full_batch(tmp_path, dataset):
 
 
 def test_bf16_autocast_trains(tmp_path, dataset):
-    student = make_student()
+    student, teacher = make_student(), make_teacher()
     before = weights(student)
-    t = trainer(student, make_teacher(), arguments(tmp_path, bf16=True, max_steps=2), dataset)
+    dtypes = {}  # the teacher runs under the student's autocast, not in fp32
+
+    def record(name):
+        def hook(module, inputs, output):
+            dtypes.setdefault(name, output.dtype)
+
+        return hook
+
+    for name, model in (("student", student), ("teacher", teacher)):
+        model.classifier.register_forward_hook(record(name))
+    t = trainer(student, teacher, arguments(tmp_path, bf16=True, max_steps=2), dataset)
     t.train()
+    assert dtypes == {"student": torch.bfloat16, "teacher": torch.bfloat16}
     logs = [entry for entry in t.state.log_history if "loss" in entry]
     assert all(torch.isfinite(torch.tensor(entry["loss"])) and "loss_attn" in entry for entry in logs)
     assert any(not torch.equal(before[k], v) for k, v in student.state_dict().items())
@@ -188,9 +200,38 @@ def test_cached_teacher_outputs_skip_the_teacher_after_the_first_epoch(tmp_path,
         t = trainer(student, make_teacher(**NO_DROPOUT), args, dataset.select(range(24)))
         t.train()
         results[cached] = (t.teacher_forwards, weights(student))
+        if cached:
+            cached_bytes = t.teacher_cache_bytes
+        else:
+            assert t.teacher_cache_bytes == 0
     assert results[False][0] == 6 and results[True][0] == 3  # 24 examples / 8 per batch = 3 batches per epoch
+    # fp32: per example 2 logits, embeddings + 2 mapped hidden states (48 wide), 2 mapped layers of 2 x n x n scores
+    examples = {tuple(ids) for ids in dataset.select(range(24))["input_ids"]}
+    assert cached_bytes == sum(4 * (2 + 3 * len(ids) * 48 + 2 * 2 * len(ids) ** 2) for ids in examples)
     for key, value in results[False][1].items():  # same training, up to float noise from different padding
         torch.testing.assert_close(results[True][1][key], value, rtol=1e-3, atol=1e-4)
+
+
+def test_cached_outputs_go_back_to_their_positions_with_any_padding():
+    torch.manual_seed(0)
+    batch, seq = 3, 6
+    mask = torch.ones(batch, seq, dtype=torch.bool)
+    mask[0, 4:] = False  # right padding
+    mask[1, :2] = False  # left padding
+    mask[2, [1, 4]] = False  # holes: not one run of tokens
+    fresh = {
+        "logits": torch.randn(batch, seq, 5),  # token-level logits
+        "hidden_states": [torch.randn(batch, seq, 4) for _ in range(2)],
+        "scores": [torch.randn(batch, 2, seq, seq)],
+    }
+    examples = [_slice_example(fresh, mask[i], i) for i in range(batch)]
+    assert [e["scores"][0].shape for e in examples] == [(2, 4, 4), (2, 4, 4), (2, 4, 4)]
+    restored = _stack_examples(examples, mask)
+    torch.testing.assert_close(restored["logits"], fresh["logits"] * mask[..., None], rtol=0, atol=0)
+    for h, f in zip(restored["hidden_states"], fresh["hidden_states"], strict=True):
+        torch.testing.assert_close(h, f * mask[..., None], rtol=0, atol=0)
+    pair_mask = mask[:, None, :, None] & mask[:, None, None, :]
+    torch.testing.assert_close(restored["scores"][0], fresh["scores"][0] * pair_mask, rtol=0, atol=0)
 
 
 def test_vocabulary_mismatch_and_bad_setups_fail_clearly(tmp_path, dataset):

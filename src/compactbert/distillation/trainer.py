@@ -159,6 +159,19 @@ class DistillationTrainer(Trainer):
             return loss, {k: v for k, v in outputs.items() if k not in ("hidden_states", "attentions", "loss")}
         return loss
 
+    @property
+    def teacher_cache_bytes(self) -> int:
+        """Bytes of tensor memory the teacher-output cache holds (0 when `cache_teacher_outputs` is off)."""
+        if not self._teacher_cache:
+            return 0
+        storages: dict[int, int] = {}  # a cached slice may share its storage with others: count each once
+        for example in self._teacher_cache.values():
+            for value in example.values():
+                for tensor in value if isinstance(value, list) else [value]:
+                    storage = tensor.untyped_storage()
+                    storages[storage.data_ptr()] = storage.nbytes()
+        return sum(storages.values())
+
     # --- the teacher ---------------------------------------------------------------------------------------------
 
     def _teacher_outputs(self, inputs, need_logits: bool, need_hidden: bool, need_attn: bool) -> dict:
@@ -177,7 +190,9 @@ class DistillationTrainer(Trainer):
 
     def _run_teacher(self, t_inputs, need_logits: bool, need_hidden: bool, need_attn: bool) -> dict:
         self.teacher_forwards += 1
-        with torch.no_grad():
+        # the Trainer autocasts only the student (accelerate wraps the prepared model's forward): the teacher needs
+        # the same autocast here, or a bf16 run pays for an fp32 teacher forward every step
+        with torch.no_grad(), self.accelerator.autocast():
             if need_attn:
                 with capture_attention_scores(self.teacher) as scores:
                     out = self.teacher(**t_inputs, output_hidden_states=need_hidden)
@@ -276,22 +291,44 @@ def _example_key(t_inputs: dict, mask: torch.Tensor, i: int) -> bytes:
     return digest.digest()
 
 
+def _token_index(row_mask: torch.Tensor) -> slice | torch.Tensor:
+    """An example's real-token positions: a slice when they are one run (right or left padding: plain copies),
+    else their indices (advanced indexing, many times slower on attention scores)."""
+    positions = row_mask.nonzero().squeeze(-1)
+    if positions.numel() == 0:
+        return positions
+    first, last = int(positions[0]), int(positions[-1])
+    return slice(first, last + 1) if last - first + 1 == positions.numel() else positions
+
+
+def _take(values: torch.Tensor, index: slice | torch.Tensor) -> torch.Tensor:
+    """`values[index]` as a tensor of its own (a slice is a view: it would keep the whole batch's storage alive)."""
+    return values[index].clone() if isinstance(index, slice) else values[index]
+
+
+def _pairs(index: slice | torch.Tensor) -> tuple:
+    """The (query, key) index of `index` x `index` in a (heads, seq, seq) tensor."""
+    return (index, index) if isinstance(index, slice) else (index[:, None], index[None, :])
+
+
 def _slice_example(fresh: dict, row_mask: torch.Tensor, i: int) -> dict:
     """One example's teacher outputs, trimmed to its real tokens."""
+    index = _token_index(row_mask)
     example: dict = {}
     if "logits" in fresh:
         logits = fresh["logits"][i]
-        example["logits"] = logits[row_mask] if logits.ndim == 2 else logits
+        example["logits"] = _take(logits, index) if logits.ndim == 2 else logits.clone()
     if "hidden_states" in fresh:
-        example["hidden_states"] = [h[i][row_mask] for h in fresh["hidden_states"]]
+        example["hidden_states"] = [_take(h[i], index) for h in fresh["hidden_states"]]
     if "scores" in fresh:
-        example["scores"] = [s[i][:, row_mask][:, :, row_mask] for s in fresh["scores"]]
+        example["scores"] = [s[i][(slice(None), *_pairs(index))].clone() for s in fresh["scores"]]
     return example
 
 
 def _stack_examples(examples: list[dict], mask: torch.Tensor) -> dict:
     """Put cached per-example outputs back at their token positions in this batch (zeros at padding)."""
     batch, seq = mask.shape
+    indices = [_token_index(mask[i]) for i in range(batch)]
     first = examples[0]
     result: dict = {}
     if "logits" in first:
@@ -299,22 +336,21 @@ def _stack_examples(examples: list[dict], mask: torch.Tensor) -> dict:
             result["logits"] = torch.stack([e["logits"] for e in examples])
         else:
             out = first["logits"].new_zeros(batch, seq, first["logits"].shape[-1])
-            for i, e in enumerate(examples):
-                out[i, mask[i]] = e["logits"]
+            for i, (e, index) in enumerate(zip(examples, indices, strict=True)):
+                out[i, index] = e["logits"]
             result["logits"] = out
     if "hidden_states" in first:
         result["hidden_states"] = []
         for j, h0 in enumerate(first["hidden_states"]):
             out = h0.new_zeros(batch, seq, h0.shape[-1])
-            for i, e in enumerate(examples):
-                out[i, mask[i]] = e["hidden_states"][j]
+            for i, (e, index) in enumerate(zip(examples, indices, strict=True)):
+                out[i, index] = e["hidden_states"][j]
             result["hidden_states"].append(out)
     if "scores" in first:
         result["scores"] = []
         for j, s0 in enumerate(first["scores"]):
             out = s0.new_zeros(batch, s0.shape[0], seq, seq)
-            for i, e in enumerate(examples):
-                positions = mask[i].nonzero().squeeze(-1)
-                out[i][:, positions[:, None], positions[None, :]] = e["scores"][j]
+            for i, (e, index) in enumerate(zip(examples, indices, strict=True)):
+                out[i][(slice(None), *_pairs(index))] = e["scores"][j]
             result["scores"].append(out)
     return result
