@@ -8,6 +8,7 @@ max_length 128, lr 3e-4 BBC / 1e-4 RT, warm-up 10%, weight decay 0.01):
 - top3-kd:          the same ShrunkBert trained with the DistillationTrainer: soft targets (KL*T^2, T=2) + labels
 - distil3-kd:       a DistilBERT-style student: the *fine-tuned teacher's* embeddings, layers 0, 2, 4 and head,
                     trained with soft targets + labels
+- distil3-labels:   the same start trained on the labels alone (separates the initialisation from the soft targets)
 - top3-kd-inter:    top3-kd plus TinyBERT's hidden-state and pre-softmax attention losses (uniform layer map)
 Inference time of the teacher and a 3-layer student is measured side by side (interleaved, after warm-up).
 
@@ -53,6 +54,9 @@ CELLS = {
     "top3-finetune": ("finetune", {"shrink_strategy": "top", "shrink_drop": 3}),
     "top3-kd": ("distill", {"model": SOURCE, "shrink_strategy": "top", "shrink_drop": 3} | KD),
     "distil3-kd": ("distill", {"student_init": "every-other"} | KD),
+    # the same start (the fine-tuned teacher's layers 0, 2, 4) trained on labels alone: separates the
+    # initialisation from the soft targets
+    "distil3-labels": ("distill", {"student_init": "every-other"} | KD | {"alpha_ce": 0.0}),
     # TinyBERT-4 (random init): general distillation from pre-trained MiniLM on BBC training paragraphs, then
     # intermediate (embeddings + hidden + attention) and prediction (soft targets + labels) on the task
     "tinybert4": (
