@@ -18,7 +18,7 @@ from compactbert.hub.build import albert_sop_arguments, build, read_recipe, tiny
 from compactbert.hub.validate import check_folder, folder_problems
 
 from helpers import TEXTS
-from zoo_helpers import logits_without_compactbert, tiny_recipe
+from zoo_helpers import logits_without_compactbert, tiny_recipe, tiny_shrunk_folder
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 METHODS = {
@@ -179,3 +179,17 @@ def test_zoo_recipes_of_the_new_families_parse(tmp_path):
     model_args, data_args, pretrain_args = albert_sop_arguments(recipes["albert_sop"], tmp_path)
     assert model_args.tokenizer == "minilm" and model_args.sharing == "all" and data_args.corpus == "bbc-news"
     assert pretrain_args.learning_rate == 1.0e-3 and pretrain_args.seed == 0  # method.training over training
+
+
+def test_tiny_bert_from_a_given_teacher_trains_no_teacher(tmp_path):
+    teacher = tiny_shrunk_folder(tmp_path / "teacher")  # any fine-tuned classifier with the task's two labels
+    method = {k: v for k, v in METHODS["tiny_bert"].items() if not k.startswith("general")}
+    method |= {"teacher": str(teacher), "stages": ["prediction"]}
+    folder = build(read_recipe(tiny_recipe(tmp_path, family="tiny_bert", method=method, baseline=False)))
+    assert not (tmp_path / "build" / "train" / "teacher").exists() and not (tmp_path / "build" / "baseline").exists()
+    config = json.loads((folder / "config.json").read_text())
+    assert config["teacher_model"] == str(teacher) and config["fit_size"] == 32
+    text = (folder / "README.md").read_text()
+    assert f"Teacher: `{teacher}`" in text and "1. **task distillation: prediction**" in text
+    assert "**general distillation**" not in text and "learns from teacher layer" not in text  # no layer was matched
+    assert validate_card(text) == [] and folder_problems(folder) == []
