@@ -155,12 +155,16 @@ def _method(recipe: ZooRecipe, known: set[str], expected: str) -> dict[str, Any]
     return dict(recipe.method)
 
 
+def _trainer_field_names() -> set[str]:
+    from ..finetune import FinetuneArguments
+
+    return {f.name for f in fields(FinetuneArguments)}
+
+
 def _trainer_fields(values: dict[str, Any]) -> dict[str, Any]:
     """The `TrainingArguments` fields (seed, precision, logging, ...) of a recipe's `training`: they apply to every
     run of a build, while its model and data fields (max_length, max_train_samples, ...) belong to the task."""
-    from ..finetune import FinetuneArguments
-
-    names = {f.name for f in fields(FinetuneArguments)}
+    names = _trainer_field_names()
     return {k: v for k, v in values.items() if k in names}
 
 
@@ -170,7 +174,7 @@ def _run_training(method: dict[str, Any], family: str) -> dict[str, Any]:
     values = method.pop("training", None) or {}
     if not isinstance(values, dict):
         raise ValueError(f"{family} method.training must be a mapping of TrainingArguments fields, got {values!r}")
-    outside = sorted(set(values) - set(_trainer_fields({k: None for k in values})))
+    outside = sorted(set(values) - _trainer_field_names())
     if outside:
         raise ValueError(
             f"{family} method.training takes TrainingArguments fields only (learning_rate, num_train_epochs, ...), "
@@ -216,10 +220,9 @@ LOSS_NAMES = {
 def _tiny_bert_keys() -> set[str]:
     """`method` keys of a tiny_bert recipe: the distill recipe's teacher/student and distillation fields."""
     from ..distillation.recipe import DistillRecipeArguments, TeacherArguments
-    from ..finetune import FinetuneArguments
 
     teacher = {f.name for f in fields(TeacherArguments)} - {"student_init", "student_init_layers"}
-    distillation = {f.name for f in fields(DistillRecipeArguments)} - {f.name for f in fields(FinetuneArguments)}
+    distillation = {f.name for f in fields(DistillRecipeArguments)} - _trainer_field_names()
     return teacher | distillation | {"training"}
 
 
