@@ -83,7 +83,7 @@ def test_build_refuses_an_existing_folder_and_keeps_it(built, tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"family": "tiny_bert"}, "can build: shrunk_bert"),
+        ({"family": "distil_bert"}, "can build: albert_sop, shrunk_bert, tiny_bert"),
         ({"colour": "red"}, "unknown keys ['colour']"),
         ({"card": {"licence": "mit"}}, "unknown keys ['licence'] in card"),
         ({"training": {"shrink_drop": 2}}, "set by the recipe's top-level keys"),

@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import yaml
@@ -90,3 +94,29 @@ def folder_digest(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def logits_without_compactbert(repo_id: str, texts: list[str], modules_cache: Path) -> tuple[str, list]:
+    """Load `repo_id` (from the Hub `HF_ENDPOINT` points at) in a process that cannot import compactbert, with
+    `trust_remote_code=True`, and return the loaded class's module and its logits on `texts`."""
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        sys.modules["compactbert"] = None  # `import compactbert` raises ImportError from here on
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        model = AutoModelForSequenceClassification.from_pretrained({repo_id!r}, trust_remote_code=True).eval()
+        tokenizer = AutoTokenizer.from_pretrained({repo_id!r}, trust_remote_code=True)
+        with torch.no_grad():
+            logits = model(**tokenizer({texts!r}, padding=True, return_tensors="pt")).logits
+        print("RESULT", json.dumps({{"module": type(model).__module__, "logits": logits.tolist()}}))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["HF_MODULES_CACHE"] = str(modules_cache)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(lines) == 1, done.stdout[-3000:]
+    result = json.loads(lines[0].removeprefix("RESULT "))
+    return result["module"], result["logits"]

@@ -1,12 +1,20 @@
 """`compactbert build RECIPE.yaml`: a zoo entry from recipe to a folder ready to push.
 
 A zoo recipe (`configs/<entry>.yaml`) names the family, the source, the method's settings, the task, the training
-arguments and the card fields. The build runs, all on `transformers.Trainer` through `compactbert.finetune`:
+arguments and the card fields. The build runs, all on `transformers.Trainer` through the training commands' own
+functions (`compactbert.finetune.finetune`, `compactbert.distillation.distill`, `compactbert.pretraining.pretrain`):
 
-1. the family's builder: make the compact model and fine-tune it (ShrunkBert: drop layers, then fine-tune);
-2. the baseline (`baseline: true`): the unchanged source fine-tuned with the same recipe, for the comparison;
+1. the family's builder: make the compact model and fine-tune it on the task:
+   - `shrunk_bert`: drop layers of the source, then fine-tune;
+   - `tiny_bert`: fine-tune the source on the task as the teacher (or take a fine-tuned teacher folder from
+     `method.teacher`), then distil a fresh TinyBert student from it (optionally general distillation from the
+     pre-trained source first, then TinyBERT's task stages);
+   - `albert_sop`: pretrain a small Albert-SOP from random init (MLM + SOP) on an unlabeled corpus, then fine-tune;
+2. the baseline (`baseline: true`): the unchanged source fine-tuned with the same recipe, for the comparison (for
+   `tiny_bert` the teacher the build fine-tuned is that run, and is not trained twice);
 3. the latency of both, timed side by side in this process (`compactbert.inference.time_side_by_side`);
-4. a plot of accuracy and latency against the source, the card (rendered and validated), and the folder
+4. a plot of accuracy and latency against the source, the card (rendered and validated, with what the builder
+   recorded under `method` in `metrics.json`: teacher, losses and stages; sharing and pretraining), and the folder
    `<output_dir>/model`, written all or nothing and checked like `compactbert push` checks it.
 
 Families plug in through `BUILDERS` (family -> function making the fine-tuned model folder). Only families
@@ -18,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -28,9 +35,9 @@ from typing import Any
 import yaml
 
 from .card import CardFields, write_card
+from .compare import PLOT, measure_latency, plot_comparison
 from .validate import check_folder
 
-PLOT = "accuracy_latency.png"
 BUILD_INFO = "build.json"
 
 
@@ -119,6 +126,16 @@ def read_recipe(path: str | os.PathLike, overrides: dict[str, Any] | None = None
 # -- builders: family -> (recipe, run folder) -> fine-tuned model folder + its metrics ---------------------------
 
 
+@dataclass
+class Built:
+    """What a builder made: the fine-tuned model folder and its metrics (with `method`: how it was made, for the
+    card), and the baseline when the builder trained it anyway (the tiny_bert teacher is the fine-tuned source)."""
+
+    model_dir: Path
+    metrics: dict
+    baseline: tuple[Path, dict] | None = None
+
+
 def _finetune(recipe: ZooRecipe, run_dir: Path, model_fields: dict[str, Any]) -> tuple[Path, dict]:
     from ..finetune import MODEL_SUBDIR, finetune, parse_recipe
 
@@ -128,21 +145,251 @@ def _finetune(recipe: ZooRecipe, run_dir: Path, model_fields: dict[str, Any]) ->
     return run_dir / MODEL_SUBDIR, metrics
 
 
-def build_shrunk_bert(recipe: ZooRecipe, run_dir: Path) -> tuple[Path, dict]:
-    """Drop layers of the source (`method`: `strategy` + `drop`, or `keep`), then fine-tune: one finetune run."""
-    method = dict(recipe.method)
-    unknown = sorted(set(method) - {"strategy", "drop", "keep"})
+def _method(recipe: ZooRecipe, known: set[str], expected: str) -> dict[str, Any]:
+    """The recipe's `method`, refused with the list of known keys if it has others."""
+    unknown = sorted(set(recipe.method) - known)
     if unknown:
-        raise ValueError(f"unknown shrunk_bert method keys {unknown}; expected strategy + drop, or keep")
+        raise ValueError(
+            f"unknown {recipe.family} method keys {unknown}; expected {expected}: {', '.join(sorted(known))}"
+        )
+    return dict(recipe.method)
+
+
+def _trainer_field_names() -> set[str]:
+    from ..finetune import FinetuneArguments
+
+    return {f.name for f in fields(FinetuneArguments)}
+
+
+def _trainer_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """The `TrainingArguments` fields (seed, precision, logging, ...) of a recipe's `training`: they apply to every
+    run of a build, while its model and data fields (max_length, max_train_samples, ...) belong to the task."""
+    names = _trainer_field_names()
+    return {k: v for k, v in values.items() if k in names}
+
+
+def _run_training(method: dict[str, Any], family: str) -> dict[str, Any]:
+    """`method.training`: `TrainingArguments` fields that differ for the family's own run (distillation or
+    pretraining: learning rate, epochs, ...); the recipe's `training` gives the rest."""
+    values = method.pop("training", None) or {}
+    if not isinstance(values, dict):
+        raise ValueError(f"{family} method.training must be a mapping of TrainingArguments fields, got {values!r}")
+    outside = sorted(set(values) - _trainer_field_names())
+    if outside:
+        raise ValueError(
+            f"{family} method.training takes TrainingArguments fields only (learning_rate, num_train_epochs, ...), "
+            f"got {outside}"
+        )
+    return values
+
+
+def _source_name(recipe: ZooRecipe) -> str:
+    from ..assets import BUILTIN_MODELS
+
+    return BUILTIN_MODELS[recipe.source].hub_id if recipe.source in BUILTIN_MODELS else recipe.source
+
+
+def _task_name(recipe: ZooRecipe) -> str:
+    """The task as a card names it: a local file by its name, not this machine's path."""
+    return Path(recipe.task).stem if os.path.exists(recipe.task) else recipe.task
+
+
+def build_shrunk_bert(recipe: ZooRecipe, run_dir: Path) -> Built:
+    """Drop layers of the source (`method`: `strategy` + `drop`, or `keep`), then fine-tune: one finetune run."""
+    method = _method(recipe, {"strategy", "drop", "keep"}, "strategy + drop, or keep; keys")
     shrink = {"shrink_keep": method["keep"]} if "keep" in method else {}
     if "strategy" in method or "drop" in method:
         shrink = {"shrink_strategy": method.get("strategy"), "shrink_drop": method.get("drop")}
     if not shrink:
         raise ValueError("a shrunk_bert recipe needs method: {strategy: top, drop: K} or method: {keep: [0, 2, ...]}")
-    return _finetune(recipe, run_dir, {"model": recipe.source, **shrink})
+    return Built(*_finetune(recipe, run_dir, {"model": recipe.source, **shrink}))
 
 
-BUILDERS: dict[str, Callable[[ZooRecipe, Path], tuple[Path, dict]]] = {"shrunk_bert": build_shrunk_bert}
+# readable names of the distillation loss components (`DistillationTrainingArguments.alpha_<name>`), for the card
+LOSS_NAMES = {
+    "ce": "soft targets (teacher logits)",
+    "label": "task labels",
+    "mlm": "masked LM",
+    "cos": "cosine of last hidden states",
+    "embed": "embedding output MSE",
+    "hidden": "hidden-state MSE",
+    "attn": "attention-score MSE (pre-softmax)",
+}
+
+
+def _tiny_bert_keys() -> set[str]:
+    """`method` keys of a tiny_bert recipe: the distill recipe's teacher/student and distillation fields."""
+    from ..distillation.recipe import DistillRecipeArguments, TeacherArguments
+
+    teacher = {f.name for f in fields(TeacherArguments)} - {"student_init", "student_init_layers"}
+    distillation = {f.name for f in fields(DistillRecipeArguments)} - _trainer_field_names()
+    return teacher | distillation | {"training"}
+
+
+def tiny_bert_arguments(recipe: ZooRecipe, run_dir: Path) -> tuple[str | None, tuple]:
+    """The teacher folder `method` names (None: the build fine-tunes one) and the distill run's parsed arguments
+    `(ModelArguments, TeacherArguments, DataArguments, DistillRecipeArguments)`: checked before anything trains."""
+    from ..distillation.recipe import parse_distill_recipe
+
+    method = _method(recipe, _tiny_bert_keys(), "keys of a distill recipe's teacher, student and distillation")
+    distill_training = _run_training(method, "tiny_bert")
+    teacher = method.pop("teacher", None)
+    values = (
+        recipe.training
+        | distill_training
+        | {"general_teacher": recipe.source}
+        | method
+        | {"teacher": str(teacher or "fine-tuned by this build"), "student_init": "tiny-bert", "task": recipe.task}
+        | {"output_dir": str(run_dir), "overwrite": True}
+    )
+    return (None if teacher is None else str(teacher)), parse_distill_recipe(None, values)
+
+
+def build_tiny_bert(recipe: ZooRecipe, run_dir: Path) -> Built:
+    """Distil a fresh TinyBert student from a teacher fine-tuned on the task, with `compactbert distill`.
+
+    `method` takes the distill recipe's keys: `teacher` (a fine-tuned folder; without it the build fine-tunes
+    `source` on the task with the recipe's `training` into `teacher/`, and that run is also the baseline), the
+    student's sizes (`tiny_bert_layers`, `tiny_bert_hidden_size`, ...), general distillation (`general_epochs`,
+    `general_max_texts`; its teacher is the pre-trained `source` unless `general_teacher` says otherwise), the
+    stages and loss weights (`stages`, `alpha_*`, `temperature`, `layer_map`, ...), and `training`:
+    `TrainingArguments` fields for the distillation runs that differ from the recipe's `training`.
+    """
+    from ..distillation.layer_map import map_layers
+    from ..distillation.recipe import distill
+
+    teacher, (model_args, teacher_args, data_args, training_args) = tiny_bert_arguments(recipe, run_dir)
+    baseline = None
+    if teacher is None:
+        teacher_dir, teacher_metrics = _finetune(recipe, run_dir / "teacher", {"model": recipe.source})
+        baseline = (teacher_dir, teacher_metrics)
+        teacher_args.teacher = str(teacher_dir)
+        teacher_name = f"{_source_name(recipe)} fine-tuned on {_task_name(recipe)} by this build"
+    else:
+        teacher_name = str(teacher)
+    metrics = distill(model_args, teacher_args, data_args, training_args)
+
+    model_dir = run_dir / "model"
+    config_path = model_dir / "config.json"
+    config = json.loads(config_path.read_text())
+    # the student's config records the teacher it was distilled from; the build's teacher is a folder on this
+    # machine, so the published config (and metrics) name it as the card does instead
+    config["teacher_model"] = teacher_name
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    metrics["teacher"] = metrics["recipe"]["teacher"]["teacher"] = teacher_name
+    teacher_layers = json.loads((Path(teacher_args.teacher) / "config.json").read_text())["num_hidden_layers"]
+    general_teacher = teacher_args.general_teacher
+    general_teacher = _source_name(recipe) if general_teacher == recipe.source else general_teacher
+    layer_map = map_layers(config["num_hidden_layers"], teacher_layers, training_args.layer_map)
+    record = tiny_bert_record(teacher_args, training_args, metrics, general_teacher, _task_name(recipe), layer_map)
+    metrics["method"] = {"teacher": teacher_name, "fit_size": config.get("fit_size")} | record
+    return Built(model_dir, metrics, baseline)
+
+
+def tiny_bert_record(teacher_args, training_args, metrics, general_teacher: str, task: str, layer_map) -> dict:
+    """How a TinyBert was distilled, as its card shows it: each stage (data, epochs), the weighted losses of each,
+    and the teacher layer each student layer learned from (when a task stage matched hidden states or attention)."""
+    from ..distillation.arguments import STAGES
+
+    stages, components = [], []
+    if teacher_args.general_epochs:
+        texts = metrics["train_stages"][0]["texts"]
+        data = f"{texts} unlabeled BBC News training paragraphs (teacher: the pre-trained {general_teacher})"
+        stages.append({"name": "general distillation", "data": data, "epochs": teacher_args.general_epochs})
+        components.append(("general", [c for c in STAGES["general"] if c not in ("ce", "mlm")]))  # as distill runs it
+    for stage in training_args.stages or [training_args.stage]:
+        data = f"the {task} training split"
+        stages.append({"name": f"task distillation: {stage}", "data": data, "epochs": training_args.num_train_epochs})
+        components.append((stage, STAGES[stage]))
+    losses = [
+        {"name": f"{LOSS_NAMES[c]} ({stage})", "weight": getattr(training_args, f"alpha_{c}")}
+        for stage, names in components
+        for c in names
+        if getattr(training_args, f"alpha_{c}") > 0
+    ]
+    layered = any(stage != "general" and c in ("hidden", "attn") for stage, names in components for c in names)
+    layered = layered and any(getattr(training_args, f"alpha_{c}") > 0 for c in ("hidden", "attn"))
+    return {"losses": losses, "stages": stages, "layer_map": layer_map if layered else None}
+
+
+def _albert_sop_keys() -> set[str]:
+    from ..pretraining.pretrain import PretrainDataArguments, PretrainModelArguments
+
+    return {f.name for cls in (PretrainModelArguments, PretrainDataArguments) for f in fields(cls)} | {"training"}
+
+
+def albert_sop_arguments(recipe: ZooRecipe, output_dir: Path) -> tuple:
+    """The pretrain run's parsed arguments `(PretrainModelArguments, PretrainDataArguments, PretrainArguments)`:
+    `method` over the recipe's `TrainingArguments` fields, the source's tokenizer by default."""
+    from ..pretraining.pretrain import parse_pretrain_recipe
+
+    method = _method(recipe, _albert_sop_keys(), "keys of a pretrain recipe's model and data")
+    pretrain_training = _run_training(method, "albert_sop")
+    values = (
+        _trainer_fields(recipe.training)
+        | pretrain_training
+        | {"tokenizer": recipe.source}
+        | method
+        | {"output_dir": str(output_dir), "overwrite": True}
+    )
+    return parse_pretrain_recipe(None, values)
+
+
+def build_albert_sop(recipe: ZooRecipe, run_dir: Path) -> Built:
+    """Pretrain an Albert-SOP from random init with `compactbert pretrain`, then fine-tune it on the task.
+
+    `method` takes the pretrain recipe's model and data keys (`sharing`, `embedding_size`, `hidden_size`,
+    `num_hidden_layers`, `sentence_objective`, `corpus`, `max_length`, `max_documents`, ...) and `training`:
+    `TrainingArguments` fields for the pretraining run that differ from the recipe's `training` (learning rate,
+    epochs, ...). The tokenizer is the source's (so the baseline reads the same tokens) unless `tokenizer` is given.
+    With the default corpus `bbc-news` and the task `bbc-news`, only the task's training articles are pretrained on,
+    so the test articles stay unseen, even unlabeled.
+    """
+    from ..pretraining.pretrain import pretrain
+
+    model_args, data_args, training_args = albert_sop_arguments(recipe, run_dir / "pretrain")
+    split_seed = recipe.training.get("split_seed", 42)
+    corpus_name = "BBC News article bodies" if data_args.corpus == "bbc-news" else Path(data_args.corpus).name
+    if data_args.corpus == "bbc-news" and recipe.task == "bbc-news":
+        data_args.corpus = str(_bbc_training_bodies(run_dir / "pretrain-corpus.jsonl", split_seed))
+        corpus_name = f"BBC News article bodies of the training split (split seed {split_seed})"
+    pretrained = pretrain(model_args, data_args, training_args)
+    model_dir, metrics = _finetune(recipe, run_dir, {"model": str(run_dir / "pretrain" / "model")})
+    metrics["recipe"]["model"]["model"] = "the Albert-SOP pretrained by this build"  # not this machine's folder
+    metrics["method"] = {
+        "sharing": model_args.sharing,
+        "sentence_objective": model_args.sentence_objective,
+        "pretraining_steps": pretrained["train"]["global_step"],
+        "pretraining_data": f"{corpus_name}: {pretrained['documents']['train']} documents, "
+        f"{pretrained['pairs']['train']} {model_args.sentence_objective.upper()} pairs of up to "
+        f"{data_args.max_length} tokens, {training_args.num_train_epochs:g} epoch(s), MLM + "
+        f"{model_args.sentence_objective.upper()} from random init",
+        "pretraining_eval": {
+            "documents": pretrained["documents"]["eval"],
+            "sop_accuracy": pretrained["sop_accuracy"],
+            "nsp_accuracy": pretrained["nsp_accuracy"],
+            "mlm_accuracy": pretrained["mlm_accuracy"],
+        },
+    }
+    return Built(model_dir, metrics)
+
+
+def _bbc_training_bodies(path: Path, split_seed: int) -> Path:
+    """The bodies of the bbc-news training articles (split `split_seed`) as a JSONL corpus for pretraining."""
+    from ..data import load_task
+    from ..pretraining.pairs import bbc_bodies
+
+    articles = load_task("bbc-news", seed=split_seed)[0]["train"]["text"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps({"text": body}) + "\n" for body in bbc_bodies(articles)), encoding="utf-8")
+    return path
+
+
+BUILDERS: dict[str, Callable[[ZooRecipe, Path], Built]] = {
+    "shrunk_bert": build_shrunk_bert,
+    "tiny_bert": build_tiny_bert,
+    "albert_sop": build_albert_sop,
+}
 
 
 # -- the build ----------------------------------------------------------------------------------------------------
@@ -150,21 +397,20 @@ BUILDERS: dict[str, Callable[[ZooRecipe, Path], tuple[Path, dict]]] = {"shrunk_b
 
 def build(recipe: ZooRecipe) -> Path:
     """Run a zoo recipe end to end; returns the folder ready to push (`<output_dir>/model`)."""
-    from ..assets import BUILTIN_MODELS
-
     out = Path(recipe.output_dir)
     final = out / "model"
     if final.exists() and not recipe.overwrite:
         raise FileExistsError(f"{final} already exists; pass --overwrite (or overwrite: true) to rebuild it")
-    model_dir, metrics = BUILDERS[recipe.family](recipe, out / "train")
+    built = BUILDERS[recipe.family](recipe, out / "train")
+    model_dir, metrics = built.model_dir, built.metrics
     baseline_dir = baseline_metrics = None
     if recipe.baseline:
-        baseline_dir, baseline_metrics = _finetune(recipe, out / "baseline", {"model": recipe.source})
+        baseline_dir, baseline_metrics = built.baseline or _finetune(
+            recipe, out / "baseline", {"model": recipe.source}
+        )
 
     latency = measure_latency(model_dir, baseline_dir or recipe.source, recipe)
-    source = {
-        "name": BUILTIN_MODELS[recipe.source].hub_id if recipe.source in BUILTIN_MODELS else recipe.source,
-    }
+    source = {"name": _source_name(recipe)}
     if baseline_metrics is not None:
         baseline_config = json.loads((baseline_dir / "config.json").read_text())
         source |= {
@@ -182,6 +428,8 @@ def build(recipe: ZooRecipe) -> Path:
         for item in model_dir.iterdir():
             if item.name != "README.md":
                 (shutil.copytree if item.is_dir() else shutil.copy2)(item, folder / item.name)
+        # the builder's metrics, with `method` (how the model was made) for the card
+        (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
         info = {"recipe": _jsonable(recipe), "metrics": metrics, "comparison": comparison}
         (folder / BUILD_INFO).write_text(json.dumps(info, indent=2, default=str))
         plot_comparison(recipe.name, metrics, source, latency, folder / PLOT)
@@ -197,75 +445,3 @@ def _jsonable(recipe: ZooRecipe) -> dict:
     """The recipe as published in build.json: without this machine's output folder."""
     values = {k: v for k, v in asdict(recipe).items() if k not in ("output_dir", "overwrite")}
     return json.loads(json.dumps(values, default=str))
-
-
-def measure_latency(model_dir: Path, source: str | os.PathLike, recipe: ZooRecipe) -> dict:
-    """Time the built model and its source side by side (interleaved, after warm-up) on test texts.
-
-    With a baseline, both are sequence classifiers; without one, the source has no head, so both are timed as
-    encoders (`task="base"`) to compare like with like.
-    """
-    import torch
-
-    from ..data import load_task
-    from ..inference import load_for_inference, time_side_by_side
-
-    settings = recipe.latency
-    task = "sequence-classification" if recipe.baseline else "base"
-    models = {
-        "model": load_for_inference(model_dir, task=task, dtype=settings.dtype),
-        "source": load_for_inference(source, task=task, dtype=settings.dtype),
-    }
-    columns = {k: v for k, v in recipe.training.items() if k in ("text_column", "label_column") and v is not None}
-    split_seed = recipe.training.get("split_seed", 42)
-    texts = list(load_task(recipe.task, seed=split_seed, **columns)[0]["test"]["text"][: settings.batch_size])
-    runners = {name: m.runner(texts, settings.max_length) for name, m in models.items()}
-    timings = time_side_by_side(runners, repeats=settings.repeats, warmup=settings.warmup)
-    device = models["model"].device
-    where = (
-        torch.cuda.get_device_name(device)
-        if device.type == "cuda"
-        else f"CPU ({platform.processor() or platform.machine()})"
-    )
-    return {
-        **{name: timing.as_dict() for name, timing in timings.items()},
-        "batch_size": len(texts),
-        "max_length": settings.max_length,
-        "repeats": settings.repeats,
-        "warmup": settings.warmup,
-        "dtype": str(models["model"].dtype).removeprefix("torch."),
-        "threads": torch.get_num_threads(),
-        "device": where,
-        "heads": task,
-    }
-
-
-def plot_comparison(name: str, metrics: dict, source: dict, latency: dict, path: Path) -> None:
-    """Two panels: test accuracy, and latency (median with min–max), of the built model next to its source."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = [name, source["name"].rsplit("/", 1)[-1]]
-    fig, (acc_ax, lat_ax) = plt.subplots(1, 2, figsize=(8, 3.2))
-    accuracy = [metrics["test"]["accuracy"], source.get("accuracy")]
-    acc_ax.bar([0, 1], [a or 0 for a in accuracy], color=["tab:blue", "tab:gray"])
-    for x, a in enumerate(accuracy):
-        acc_ax.text(x, (a or 0) + 0.01, "not measured" if a is None else f"{a:.3f}", ha="center", fontsize=8)
-    acc_ax.set(xticks=[0, 1], xticklabels=labels, ylim=(0, 1.1), ylabel="test accuracy", title="accuracy")
-    medians = [latency[k]["median_ms"] for k in ("model", "source")]
-    spread = [
-        [m - latency[k]["min_ms"] for m, k in zip(medians, ("model", "source"), strict=True)],
-        [latency[k]["max_ms"] - m for m, k in zip(medians, ("model", "source"), strict=True)],
-    ]
-    lat_ax.bar([0, 1], medians, yerr=spread, capsize=4, color=["tab:blue", "tab:gray"])
-    lat_ax.set(
-        xticks=[0, 1],
-        xticklabels=labels,
-        ylabel="ms per batch (median, min–max)",
-        title=f"latency, batch {latency['batch_size']}, {latency['dtype']}",
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)

@@ -151,6 +151,7 @@ def _albert_sop_method(config: dict, recorded: dict) -> dict:
         "sentence_objective_name": SENTENCE_OBJECTIVES.get(str(objective).lower(), str(objective)),
         "pretraining_steps": recorded.get("pretraining_steps"),
         "pretraining_data": recorded.get("pretraining_data"),
+        "pretraining_eval": recorded.get("pretraining_eval"),  # held-out sop/nsp/mlm accuracy after pretraining
     }
 
 

@@ -1,0 +1,85 @@
+"""The build's comparison of a built model with its source: latency timed side by side, and the plot of both."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .build import ZooRecipe
+
+PLOT = "accuracy_latency.png"
+
+
+def measure_latency(model_dir: Path, source: str | os.PathLike, recipe: ZooRecipe) -> dict:
+    """Time the built model and its source side by side (interleaved, after warm-up) on test texts.
+
+    With a baseline, both are sequence classifiers; without one, the source has no head, so both are timed as
+    encoders (`task="base"`) to compare like with like.
+    """
+    import torch
+
+    from ..data import load_task
+    from ..inference import load_for_inference, time_side_by_side
+
+    settings = recipe.latency
+    task = "sequence-classification" if recipe.baseline else "base"
+    models = {
+        "model": load_for_inference(model_dir, task=task, dtype=settings.dtype),
+        "source": load_for_inference(source, task=task, dtype=settings.dtype),
+    }
+    columns = {k: v for k, v in recipe.training.items() if k in ("text_column", "label_column") and v is not None}
+    split_seed = recipe.training.get("split_seed", 42)
+    texts = list(load_task(recipe.task, seed=split_seed, **columns)[0]["test"]["text"][: settings.batch_size])
+    runners = {name: m.runner(texts, settings.max_length) for name, m in models.items()}
+    timings = time_side_by_side(runners, repeats=settings.repeats, warmup=settings.warmup)
+    device = models["model"].device
+    where = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"CPU ({platform.processor() or platform.machine()})"
+    )
+    return {
+        **{name: timing.as_dict() for name, timing in timings.items()},
+        "batch_size": len(texts),
+        "max_length": settings.max_length,
+        "repeats": settings.repeats,
+        "warmup": settings.warmup,
+        "dtype": str(models["model"].dtype).removeprefix("torch."),
+        "threads": torch.get_num_threads(),
+        "device": where,
+        "heads": task,
+    }
+
+
+def plot_comparison(name: str, metrics: dict, source: dict, latency: dict, path: Path) -> None:
+    """Two panels: test accuracy, and latency (median with min–max), of the built model next to its source."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [name, source["name"].rsplit("/", 1)[-1]]
+    fig, (acc_ax, lat_ax) = plt.subplots(1, 2, figsize=(8, 3.2))
+    accuracy = [metrics["test"]["accuracy"], source.get("accuracy")]
+    acc_ax.bar([0, 1], [a or 0 for a in accuracy], color=["tab:blue", "tab:gray"])
+    for x, a in enumerate(accuracy):
+        acc_ax.text(x, (a or 0) + 0.01, "not measured" if a is None else f"{a:.3f}", ha="center", fontsize=8)
+    acc_ax.set(xticks=[0, 1], xticklabels=labels, ylim=(0, 1.1), ylabel="test accuracy", title="accuracy")
+    medians = [latency[k]["median_ms"] for k in ("model", "source")]
+    spread = [
+        [m - latency[k]["min_ms"] for m, k in zip(medians, ("model", "source"), strict=True)],
+        [latency[k]["max_ms"] - m for m, k in zip(medians, ("model", "source"), strict=True)],
+    ]
+    lat_ax.bar([0, 1], medians, yerr=spread, capsize=4, color=["tab:blue", "tab:gray"])
+    lat_ax.set(
+        xticks=[0, 1],
+        xticklabels=labels,
+        ylabel="ms per batch (median, min–max)",
+        title=f"latency, batch {latency['batch_size']}, {latency['dtype']}",
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,195 @@
+"""`compactbert build` for the tiny_bert and albert_sop families: test-sized builds (tiny source, 60-row task, a
+16-document pretraining corpus), their cards, the published weights, a push to the local Hub and loading it back."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from huggingface_hub import ModelCard
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from compactbert.cli import main
+from compactbert.data import load_task
+from compactbert.finetune import predict_labels
+from compactbert.hub import validate_card
+from compactbert.hub.build import albert_sop_arguments, build, read_recipe, tiny_bert_arguments
+from compactbert.hub.validate import check_folder, folder_problems
+
+from helpers import TEXTS
+from zoo_helpers import logits_without_compactbert, tiny_recipe, tiny_shrunk_folder
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+METHODS = {
+    "tiny_bert": {
+        "tiny_bert_layers": 2,
+        "tiny_bert_hidden_size": 16,
+        "tiny_bert_intermediate_size": 24,
+        "tiny_bert_heads": 2,
+        "general_epochs": 1,
+        "general_max_texts": 16,
+        "stages": ["intermediate", "prediction"],
+        "alpha_label": 0.5,
+        "training": {"learning_rate": 2.0e-3},
+    },
+    "albert_sop": {
+        "embedding_size": 8,
+        "hidden_size": 16,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "intermediate_size": 24,
+        "max_position_embeddings": 64,
+        "max_length": 32,
+        "max_documents": 16,
+        "eval_documents": 0.25,
+        "training": {"learning_rate": 1.0e-3},
+    },
+}
+
+
+def repo_id(family: str) -> str:
+    return f"org/{family.replace('_', '-')}-test"
+
+
+@pytest.fixture(scope="module", params=sorted(METHODS))
+def family_build(request, tmp_path_factory) -> tuple[str, Path]:
+    """(family, the built `model` folder) of a test-sized recipe of each new family."""
+    family = request.param
+    tmp = tmp_path_factory.mktemp(family)
+    name = repo_id(family).split("/")[1]
+    path = tiny_recipe(tmp, name=name, family=family, method=METHODS[family], repo_id=repo_id(family))
+    return family, build(read_recipe(path))
+
+
+def test_built_folder_is_ready_and_its_card_says_how_it_was_made(family_build):
+    family, folder = family_build
+    check_folder(folder)  # raises if not ready to push
+    assert folder_problems(folder) == []
+    text = (folder / "README.md").read_text()
+    assert validate_card(text) == []
+    card = ModelCard.load(folder / "README.md")
+    config = json.loads((folder / "config.json").read_text())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    info = json.loads((folder / "build.json").read_text())
+    assert config["model_type"] == family and card.data.model_name == repo_id(family).split("/")[1]
+    assert {r.metric_type: r.metric_value for r in card.data.eval_results} == {
+        "accuracy": metrics["test"]["accuracy"],
+        "f1": metrics["test"]["macro_f1"],
+    }
+    source_accuracy = info["comparison"]["source"]["accuracy"]
+    assert f"reached accuracy {source_accuracy:.4f}" in card.text
+    run = folder.parent  # <tmp>/build, next to <tmp>/source and <tmp>/task.csv
+    if family == "tiny_bert":
+        teacher = f"{run.parent / 'source'} fine-tuned on task by this build"
+        assert config["teacher_model"] == metrics["method"]["teacher"] == teacher  # not the teacher's folder
+        assert f"Teacher: `{teacher}`" in card.text
+        assert config["num_hidden_layers"] == 2 and config["hidden_size"] == 16 and config["fit_size"] == 32
+        assert "1. **general distillation** on 16 unlabeled BBC News training paragraphs" in card.text
+        assert "2. **task distillation: intermediate** on the task training split, 1 epoch(s)" in card.text
+        assert "3. **task distillation: prediction**" in card.text
+        for row in ("| hidden-state MSE (intermediate) | 1.0 |", "| task labels (prediction) | 0.5 |"):
+            assert row in card.text
+        assert "Student layer i learns from teacher layer 1, 3" in card.text  # uniform map, 2 of 4 layers
+        # the teacher the build fine-tuned is the baseline: the source fine-tuned with the recipe, trained once
+        teacher_metrics = json.loads((run / "train" / "teacher" / "model" / "metrics.json").read_text())
+        assert source_accuracy == teacher_metrics["test"]["accuracy"] and not (run / "baseline").exists()
+    else:
+        steps = metrics["method"]["pretraining_steps"]
+        assert steps > 0 and config["embedding_size"] == 8 and config["sharing"] == "all"
+        assert "| parameter sharing | `all` |" in card.text and "| embedding size E | 8 |" in card.text
+        assert f"| pre-training steps | {steps} |" in card.text
+        assert "| pre-training data | BBC News article bodies: 12 documents" in card.text  # 16 minus 4 held out
+        assert "| after pre-training, on 4 held-out documents | SOP accuracy" in card.text
+        assert "sentence-order prediction (SOP)" in card.text and "lan2020albert" in card.text
+        assert (run / "baseline" / "model" / "metrics.json").is_file()
+
+
+def test_published_weights_are_the_evaluated_model(family_build):
+    family, folder = family_build
+    trained = folder.parent / "train" / "model"
+    assert (folder / "model.safetensors").read_bytes() == (trained / "model.safetensors").read_bytes()
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    assert type(model).__name__ == {"tiny_bert": "TinyBert", "albert_sop": "AlbertSop"}[family] + (
+        "ForSequenceClassification"
+    )
+    # its predictions on the test split give the accuracy the build measured, and the card publishes
+    info = json.loads((folder / "build.json").read_text())
+    dataset, _ = load_task(info["recipe"]["task"], seed=42)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    predicted = predict_labels(model, tokenizer, dataset["test"]["text"], batch_size=16, max_length=16, bf16=False)
+    accuracy = float((predicted == dataset["test"]["label"]).mean())
+    assert accuracy == pytest.approx(info["metrics"]["test"]["accuracy"], abs=1e-12)
+
+
+@pytest.fixture
+def hub_checked(hub):
+    hub.card_validator = validate_card
+    return hub
+
+
+def test_push_and_load_back_with_and_without_compactbert(family_build, hub_checked, tmp_path):
+    family, folder = family_build
+    assert main(["push", str(folder), "--repo-id", repo_id(family)]) == 0
+    assert len(hub_checked.commits_for(repo_id(family))) == 1
+    local = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    batch = AutoTokenizer.from_pretrained(folder)(TEXTS, padding=True, return_tensors="pt")
+    remote = AutoModelForSequenceClassification.from_pretrained(repo_id(family)).eval()
+    with torch.no_grad():
+        expected = local(**batch).logits
+        assert torch.equal(remote(**batch).logits, expected)
+    module, logits = logits_without_compactbert(repo_id(family), TEXTS, tmp_path / "modules")
+    assert module.startswith("transformers_modules.") and torch.equal(torch.tensor(logits), expected)
+
+
+@pytest.mark.parametrize(
+    ("family", "method", "message"),
+    [
+        ("tiny_bert", {"teacher_folder": "t"}, "unknown tiny_bert method keys ['teacher_folder']; expected"),
+        ("tiny_bert", {"student_init": "every-other"}, "unknown tiny_bert method keys ['student_init']"),
+        ("tiny_bert", {"alpha_ce": -1}, "alpha_ce must be >= 0"),
+        ("tiny_bert", {"stages": ["warmup"]}, "unknown stage 'warmup'"),
+        ("tiny_bert", {"training": {"max_length": 8}}, "method.training takes TrainingArguments fields only"),
+        ("albert_sop", {"layers": 2}, "unknown albert_sop method keys ['layers']; expected"),
+        ("albert_sop", {"sharing": "most"}, "unknown sharing 'most'"),
+        ("albert_sop", {"training": [1]}, "method.training must be a mapping"),
+    ],
+)
+def test_bad_methods_are_clear_errors_before_anything_trains(tmp_path, capsys, family, method, message):
+    path = tiny_recipe(tmp_path, family=family, method=method)
+    assert main(["build", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    if "expected" in message:  # the error lists what a method may hold
+        assert ("general_epochs" if family == "tiny_bert" else "embedding_size") in err
+    assert not list((tmp_path / "build").rglob("*.safetensors"))  # refused before any training
+
+
+def test_zoo_recipes_of_the_new_families_parse(tmp_path):
+    recipes = {
+        yaml.safe_load(p.read_text())["family"]: read_recipe(p)
+        for p in sorted(CONFIGS.glob("*.yaml"))
+        if (yaml.safe_load(p.read_text()) or {}).get("family") in METHODS
+    }
+    assert set(recipes) == set(METHODS)
+    teacher, (_, teacher_args, _, training_args) = tiny_bert_arguments(recipes["tiny_bert"], tmp_path)
+    assert teacher is None and teacher_args.student_init == "tiny-bert" and teacher_args.general_teacher == "minilm"
+    assert (teacher_args.tiny_bert_layers, teacher_args.tiny_bert_hidden_size) == (4, 312)  # TinyBERT-4
+    assert training_args.stages == ["intermediate", "prediction"] and training_args.alpha_label == 1.0
+    model_args, data_args, pretrain_args = albert_sop_arguments(recipes["albert_sop"], tmp_path)
+    assert model_args.tokenizer == "minilm" and model_args.sharing == "all" and data_args.corpus == "bbc-news"
+    assert pretrain_args.learning_rate == 1.0e-3 and pretrain_args.seed == 0  # method.training over training
+
+
+def test_tiny_bert_from_a_given_teacher_trains_no_teacher(tmp_path):
+    teacher = tiny_shrunk_folder(tmp_path / "teacher")  # any fine-tuned classifier with the task's two labels
+    method = {k: v for k, v in METHODS["tiny_bert"].items() if not k.startswith("general")}
+    method |= {"teacher": str(teacher), "stages": ["prediction"]}
+    folder = build(read_recipe(tiny_recipe(tmp_path, family="tiny_bert", method=method, baseline=False)))
+    assert not (tmp_path / "build" / "train" / "teacher").exists() and not (tmp_path / "build" / "baseline").exists()
+    config = json.loads((folder / "config.json").read_text())
+    assert config["teacher_model"] == str(teacher) and config["fit_size"] == 32
+    text = (folder / "README.md").read_text()
+    assert f"Teacher: `{teacher}`" in text and "1. **task distillation: prediction**" in text
+    assert "**general distillation**" not in text and "learns from teacher layer" not in text  # no layer was matched
+    assert validate_card(text) == [] and folder_problems(folder) == []
