@@ -15,8 +15,8 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from compactbert.cli import main
 from compactbert.hub import validate_card
 
-from helpers import TEXTS, run_without_compactbert
-from zoo_helpers import REPO_ID, folder_digest
+from helpers import TEXTS
+from zoo_helpers import REPO_ID, folder_digest, logits_without_compactbert
 
 
 @pytest.fixture
@@ -67,17 +67,9 @@ def test_push_a_built_entry_and_load_it_back(built, hub_checked, tmp_path, capfd
     assert type(model).__module__.startswith("compactbert.")
 
     # (b) a process that cannot import compactbert loads it through the remote code pushed with it
-    body = """
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    model = AutoModelForSequenceClassification.from_pretrained(args[0], trust_remote_code=True).eval()
-    tokenizer = AutoTokenizer.from_pretrained(args[0], trust_remote_code=True)  # its config needs the code
-    with torch.no_grad():
-        result = {"module": type(model).__module__,
-                  "logits": model(**tokenizer(args[1:], padding=True, return_tensors="pt")).logits}
-    """
-    result = run_without_compactbert(body, tmp_path, REPO_ID, *TEXTS)
-    assert result["module"].startswith("transformers_modules.")
-    assert torch.equal(result["logits"], expected)
+    module, logits = logits_without_compactbert(REPO_ID, TEXTS, tmp_path)
+    assert module.startswith("transformers_modules.")
+    assert torch.equal(logits, expected)
 
 
 def test_dry_run_lists_files_and_sends_nothing(built, hub, capfd):

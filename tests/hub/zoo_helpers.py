@@ -5,18 +5,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
+import torch
 import yaml
 from transformers import BertForSequenceClassification
 
 from compactbert import save_model, shrink
 
-from helpers import TEXTS, WORDS, make_bert, make_tokenizer
+from helpers import TEXTS, WORDS, make_bert, make_tokenizer, run_without_compactbert
 
 REPO_ID = "org/bert-top6"
 
@@ -96,27 +93,19 @@ def folder_digest(folder: Path) -> dict[str, str]:
     }
 
 
-def logits_without_compactbert(repo_id: str, texts: list[str], modules_cache: Path) -> tuple[str, list]:
+LOGITS_BODY = """
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+model = AutoModelForSequenceClassification.from_pretrained(args[0], trust_remote_code=True).eval()
+tokenizer = AutoTokenizer.from_pretrained(args[0], trust_remote_code=True)  # its config needs the code
+with torch.no_grad():
+    result = {"module": type(model).__module__,
+              "logits": model(**tokenizer(args[1:], padding=True, return_tensors="pt")).logits}
+"""
+
+
+def logits_without_compactbert(repo_id: str, texts: list[str], tmp_path: Path) -> tuple[str, torch.Tensor]:
     """Load `repo_id` (from the Hub `HF_ENDPOINT` points at) in a process that cannot import compactbert, with
-    `trust_remote_code=True`, and return the loaded class's module and its logits on `texts`."""
-    script = textwrap.dedent(
-        f"""
-        import json, sys
-        sys.modules["compactbert"] = None  # `import compactbert` raises ImportError from here on
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-        model = AutoModelForSequenceClassification.from_pretrained({repo_id!r}, trust_remote_code=True).eval()
-        tokenizer = AutoTokenizer.from_pretrained({repo_id!r}, trust_remote_code=True)
-        with torch.no_grad():
-            logits = model(**tokenizer({texts!r}, padding=True, return_tensors="pt")).logits
-        print("RESULT", json.dumps({{"module": type(model).__module__, "logits": logits.tolist()}}))
-        """
-    )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["HF_MODULES_CACHE"] = str(modules_cache)
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert len(lines) == 1, done.stdout[-3000:]
-    result = json.loads(lines[0].removeprefix("RESULT "))
+    `trust_remote_code=True`; return the loaded class's module and its logits on `texts`."""
+    result = run_without_compactbert(LOGITS_BODY, tmp_path, repo_id, *texts)
     return result["module"], result["logits"]
