@@ -57,7 +57,8 @@ def write_report(results: dict, out: Path, ks, seeds) -> None:
     lines += [
         f"Source: {setup['source']}. Reproduce: `{setup['command']}`.",
         f"Training: {setup['training']['num_train_epochs']} epoch, batch {setup['training']['per_device_train_batch_size']}, "
-        f"max length {setup['training']['max_length']} (dynamic padding), "
+        f"max length {setup['training']['max_length']} (dynamic padding"
+        f"{', length-grouped batches' if setup['training'].get('train_sampling_strategy') == 'group_by_length' else ''}), "
         f"{'bf16 autocast' if setup.get('bf16', 'autocast: True' in setup['machine']) else 'fp32'}, learning rate per task "
         + ", ".join(f"{t} {v['learning_rate']:g}" for t, v in setup["tasks"].items())
         + ". Same budget for every model. Splits: `compactbert.data.load_task(task, seed=42)` (80/10/10, stratified);"
