@@ -5,10 +5,11 @@ shared) get the same budget on BBC News article bodies (paragraph pairs, 64 toke
 is evaluated on held-out documents on *both* sentence tasks (SOP and NSP pairs) and on masked-LM accuracy, then
 fine-tuned on `bbc-news` and `rotten-tomatoes` with `compactbert.finetune`.
 
-    python scripts/albert_sop_study.py               # the committed study -> docs/results/albert_sop/
+    python scripts/albert_sop_study.py               # the committed study -> docs/results/albert_sop/ (26 min, 2 cores)
     python scripts/albert_sop_study.py --quick       # a few-minute smoke run into a temporary folder
 
-Each cell (pretrain / fine-tune) runs in its own process; `--parallel 2` runs the SOP and NSP chains side by side.
+Each cell (pretrain / fine-tune) runs in its own process; `--parallel 2` runs the SOP and NSP chains side by side
+(only useful with more cores than 2: on 2, the two chains fight over them).
 results.json is written after every cell, so an interrupted study resumes where it stopped.
 """
 
@@ -26,7 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = {"sop": ROOT / "configs/albert-sop-bbc-small.yaml", "nsp": ROOT / "configs/albert-nsp-bbc-small.yaml"}
-PRETRAIN = {"num_train_epochs": 1, "disable_tqdm": True}
+# 15 epochs of the 7,441 training pairs (3,495 steps of batch 32): about 12.5 min per model on 2 idle cores, so
+# both chains with their fine-tuning fit the hour
+PRETRAIN = {"num_train_epochs": 15, "disable_tqdm": True}
 # fine-tuning a small model pretrained from scratch: a higher rate than for MiniLM; Rotten Tomatoes subsampled
 FINETUNE = {
     "bbc-news": {"learning_rate": 5e-4, "max_length": 128},
@@ -54,6 +57,8 @@ def pretrain_cell(objective: str, workdir: Path, quick: bool, budget: dict) -> d
     from compactbert.pretraining import parse_pretrain_recipe, pretrain
 
     overrides = PRETRAIN | {"output_dir": str(workdir / f"pretrain-{objective}")} | (QUICK_PRETRAIN if quick else {})
+    if budget.get("pretrain_epochs"):
+        overrides["num_train_epochs"] = budget["pretrain_epochs"]
     if budget.get("pretrain_steps"):
         overrides |= {"max_steps": budget["pretrain_steps"], "logging_steps": 5}
     started = time.perf_counter()
@@ -121,7 +126,7 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}"
 
 
-def write_report(results: dict, out: Path, command: str, wall_s: float | None) -> None:
+def write_report(results: dict, out: Path, command: str, wall_s: float | None, machine: str | None = None) -> None:
     """results.md (tables) and pretraining_curves.png from the cells."""
     import matplotlib
 
@@ -166,7 +171,7 @@ def write_report(results: dict, out: Path, command: str, wall_s: float | None) -
     lines = [
         "# Albert-SOP: sentence-order vs next-sentence prediction at small scale",
         "",
-        f"Command: `{command}` ({timing}; CPU, 2 cores shared with other work, bf16 autocast where native).",
+        f"Command: `{command}` ({timing}; {machine or 'CPU'}; bf16 autocast where native).",
         "",
         "Same model (E=128, H=256, 4 layers all shared, 4 heads, FFN 1024; MiniLM's WordPiece vocabulary of 30,522) "
         f"and budget ({steps} steps of batch 32, 64-token paragraph pairs, learning rate 1e-3, 5% warmup then "
@@ -210,7 +215,10 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", default=str(ROOT / "runs/albert_sop_study"), help="model folders and logs")
     parser.add_argument("--parallel", type=int, default=1, choices=(1, 2), help="run the SOP and NSP chains at once")
     parser.add_argument("--quick", action="store_true", help="smoke run: 120 documents, 6 steps, into /tmp")
-    parser.add_argument("--pretrain-steps", type=int, help="stop pretraining after N steps (default: 1 epoch)")
+    parser.add_argument(
+        "--pretrain-epochs", type=float, help=f"pretraining epochs (default {PRETRAIN['num_train_epochs']})"
+    )
+    parser.add_argument("--pretrain-steps", type=int, help="stop pretraining after N steps (overrides the epochs)")
     parser.add_argument("--finetune-train-samples", type=int, help="fine-tune on the first N training texts")
     parser.add_argument("--finetune-eval-samples", type=int, help="evaluate fine-tuning on the first N texts")
     parser.add_argument("--finetune-epochs", type=int, help="fine-tuning epochs (default 2)")
@@ -223,6 +231,7 @@ def main(argv=None) -> int:
         run_cell(args.cell, Path(args.workdir), args.quick, json.loads(args.budget), Path(args.cell_out))
         return 0
     budget = {
+        "pretrain_epochs": args.pretrain_epochs,
         "pretrain_steps": args.pretrain_steps,
         "max_train_samples": args.finetune_train_samples,
         "max_eval_samples": args.finetune_eval_samples,
@@ -238,17 +247,21 @@ def main(argv=None) -> int:
     results = json.loads(results_file.read_text())["cells"] if results_file.exists() else {}
     command = " ".join(["python scripts/albert_sop_study.py", *(argv if argv is not None else sys.argv[1:])])
     started = time.perf_counter()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    machine = f"{os.cpu_count()} CPU cores, load average at start {load}"
 
     def save() -> None:
         results_file.write_text(
             json.dumps(
-                {"command": command, "quick": args.quick, "budget": budget, "cells": results}, indent=2, default=str
+                {"command": command, "quick": args.quick, "budget": budget, "machine": machine, "cells": results},
+                indent=2,
+                default=str,
             )
         )
 
     if args.report_only:
         saved = json.loads(results_file.read_text())
-        write_report(saved["cells"], out, saved["command"], wall_s=saved.get("wall_s"))
+        write_report(saved["cells"], out, saved["command"], wall_s=saved.get("wall_s"), machine=saved.get("machine"))
         return 0
     with ThreadPoolExecutor(args.parallel) as pool:
         for future in [
@@ -258,7 +271,7 @@ def main(argv=None) -> int:
     wall_s = time.perf_counter() - started
     saved = json.loads(results_file.read_text())
     results_file.write_text(json.dumps(saved | {"wall_s": wall_s}, indent=2, default=str))
-    write_report(results, out, command, wall_s=wall_s)
+    write_report(results, out, command, wall_s=wall_s, machine=machine)
     print(f"results: {out}/results.md")
     return 0
 
