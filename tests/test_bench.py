@@ -51,7 +51,7 @@ ROW_FIELDS = {
 def fake_timer(medians: dict[str, float], default: float = 100.0):
     """A `time_side_by_side` stand-in: every callable 'takes' its given median (3 samples around it)."""
 
-    def timer(fns, repeats, warmup, progress=False):
+    def timer(fns, repeats, warmup, progress=False, min_sample_ms=0.0):
         return {
             name: Timing(
                 [0.9 * medians.get(name, default), medians.get(name, default), 1.2 * medians.get(name, default)]
@@ -218,6 +218,30 @@ def test_rows_whose_family_is_not_installed_are_left_out_and_named(monkeypatch):
     ]
     assert [r["model"] for r in report["results"]] == [TEACHER]
     assert report["peak"]["fp32/batch1"]["gflops_median"] == pytest.approx(2 * QUICK.matmul_size**3 / 100.0 / 1e6)
+
+
+def test_bf16_is_timed_by_default_only_where_the_hardware_has_it(monkeypatch):
+    seen = {}
+
+    def timer(fns, repeats, warmup, progress=False, min_sample_ms=0.0):
+        seen["min_sample_ms"] = min_sample_ms
+        return fake_timer({})(fns, repeats, warmup)
+
+    settings = dict(models=["bert-6"], batches=[1], seq_len=8, repeats=1, warmup=0, timer=timer, progress=False)
+    monkeypatch.setattr(bench, "native_bf16", lambda: True)
+    assert bench.default_dtypes() == ["fp32", "bf16"]
+    report = run_benchmark(quick=True, **settings)
+    assert {r["dtype"] for r in report["results"]} == {"fp32", "bf16"}
+    assert seen["min_sample_ms"] == 0.0  # quick: every forward timed on its own
+    monkeypatch.setattr(bench, "native_bf16", lambda: False)
+    assert bench.default_dtypes() == ["fp32"]
+    report = run_benchmark(quick=True, **settings)
+    assert {r["dtype"] for r in report["results"]} == {"fp32"}
+    # asked for explicitly on such a machine, bf16 is timed, with a warning that it is emulated there
+    with pytest.warns(UserWarning, match="no native bf16 matrix units"):
+        report = run_benchmark(quick=True, dtypes=["bf16"], min_sample_ms=50.0, **settings)
+    assert {r["dtype"] for r in report["results"]} == {"bf16"} and seen["min_sample_ms"] == 50.0
+    assert report["settings"]["min_sample_ms"] == 50.0
 
 
 def test_registry_and_bad_input_say_what_was_expected(capsys):

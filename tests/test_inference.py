@@ -114,6 +114,32 @@ def test_timing_is_interleaved_after_warmup():
         time_side_by_side({})
 
 
+def test_min_sample_time_repeats_fast_calls_and_reports_the_mean_of_one(monkeypatch):
+    clock = {"now": 0.0}
+    monkeypatch.setattr("compactbert.inference.time.perf_counter", lambda: clock["now"])
+    calls = {"fast": 0, "slow": 0}
+
+    def make(name, seconds):
+        def run():
+            calls[name] += 1
+            clock["now"] += seconds
+
+        return run
+
+    fns = {"fast": make("fast", 0.002), "slow": make("slow", 0.050)}  # 2 ms and 50 ms per call
+    timings = time_side_by_side(fns, repeats=3, warmup=1, min_sample_ms=20.0)
+    assert timings["fast"].calls_per_sample == 10 and timings["slow"].calls_per_sample == 1
+    assert calls == {"fast": 1 + 3 * 10, "slow": 1 + 3}
+    assert timings["fast"].samples_ms == pytest.approx([2.0] * 3)  # per call, not per sample
+    assert timings["slow"].samples_ms == pytest.approx([50.0] * 3)
+    # no warm-up asked for: one untimed call per callable still calibrates
+    calls.update(fast=0, slow=0)
+    timings = time_side_by_side(fns, repeats=2, warmup=0, min_sample_ms=20.0)
+    assert calls == {"fast": 1 + 2 * 10, "slow": 1 + 2}
+    with pytest.raises(ValueError, match="min_sample_ms must be >= 0"):
+        time_side_by_side(fns, min_sample_ms=-1)
+
+
 def test_timing_statistics():
     timing = Timing([3.0, 1.0, 2.0, 10.0])
     assert (timing.median_ms, timing.min_ms, timing.max_ms) == (2.5, 1.0, 10.0)

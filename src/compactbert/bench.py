@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -38,10 +39,12 @@ from typing import Any
 import torch
 
 from .bench_report import markdown_report, plot_report, write_file_atomically, write_report  # noqa: F401 (API)
+from .hardware import native_bf16
 from .inference import DTYPES, Timing, available_cores, configure_threads, prepare_for_inference, time_side_by_side
 
 TEACHER = "teacher"
 PEAK = "matmul peak"
+DEFAULT_MIN_SAMPLE_MS = 100.0
 
 
 # ----------------------------------------------------------------------------------------------------------- shapes
@@ -443,11 +446,12 @@ def run_benchmark(
     models: Sequence[str] | None = None,
     batches: Sequence[int] = (1, 32),
     seq_len: int = 128,
-    dtypes: Sequence[str] = ("fp32", "bf16"),
+    dtypes: Sequence[str] | None = None,
     repeats: int = 5,
     warmup: int = 1,
     threads: int | None = None,
     quick: bool = False,
+    min_sample_ms: float | None = None,
     timer: Callable[..., dict[str, Timing]] | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
@@ -455,7 +459,14 @@ def run_benchmark(
 
     `quick` builds every row at tiny sizes (hidden 32): the code path of the real benchmark in seconds, for tests;
     its times say nothing. `timer` defaults to `time_side_by_side` (tests inject timings through it).
+    `dtypes` defaults to `default_dtypes()`: bf16 only where the hardware has native bf16 units. Each timed sample
+    lasts at least `min_sample_ms` (default 100 ms; 0 with `quick`): a batch-1 forward of a small model runs several
+    times back to back and the sample is the mean of one run, so a few milliseconds are not timed one at a time.
     """
+    if dtypes is None:
+        dtypes = default_dtypes()
+    if min_sample_ms is None:
+        min_sample_ms = 0.0 if quick else DEFAULT_MIN_SAMPLE_MS
     if not batches or any(b < 1 for b in batches):
         raise ValueError(f"batch sizes must be >= 1, got {list(batches)}")
     unknown = [d for d in dtypes if d not in DTYPES]
@@ -465,6 +476,12 @@ def run_benchmark(
     if not 1 <= seq_len <= shapes.max_position_embeddings:
         raise ValueError(f"seq must be between 1 and {shapes.max_position_embeddings} tokens, got {seq_len}")
     timer = timer or time_side_by_side
+    if "bf16" in dtypes and not native_bf16():
+        warnings.warn(
+            "bf16 was asked for, but this machine has no native bf16 matrix units (AVX512-BF16 / AMX / a CUDA GPU): "
+            "bf16 runs emulated here, many times slower than fp32, and its figures say nothing about bf16 hardware",
+            stacklevel=2,
+        )
     threads = configure_threads(threads)
     info = machine_info(threads)
     specs = resolve_models(models)
@@ -503,7 +520,9 @@ def run_benchmark(
             fns = {name: _forward(model, ids, mask) for name, model in built.items()}
             fns[PEAK] = matmul
             label = f"batch {batch}, {dtype}"
-            timings = timer(fns, repeats=repeats, warmup=warmup, progress=label if progress else False)
+            timings = timer(
+                fns, repeats=repeats, warmup=warmup, progress=label if progress else False, min_sample_ms=min_sample_ms
+            )
             peak = timings.pop(PEAK)
             peak_gflops = matmul_flops / peak.median_ms / 1e6
             peaks[f"{dtype}/batch{batch}"] = {
@@ -540,6 +559,7 @@ def run_benchmark(
             "dtypes": list(dtypes),
             "repeats": repeats,
             "warmup": warmup,
+            "min_sample_ms": min_sample_ms,
             "quick": quick,
             "shapes": "quick (tiny sizes; times say nothing)" if quick else "base",
         },
@@ -550,6 +570,11 @@ def run_benchmark(
         "missing": missing,
         "checks": evaluate_targets(results),
     }
+
+
+def default_dtypes() -> list[str]:
+    """fp32, plus bf16 where the hardware has native bf16 units (elsewhere bf16 is emulated and says nothing)."""
+    return ["fp32", "bf16"] if native_bf16() else ["fp32"]
 
 
 def _forward(model, ids: torch.Tensor, mask: torch.Tensor) -> Callable[[], Any]:
@@ -613,9 +638,19 @@ def add_parser(commands) -> argparse.ArgumentParser:
     p.add_argument("--models", type=_list(str), help=f"rows to time (teacher always): {', '.join(BENCH_MODELS)}")
     p.add_argument("--batch", type=_list(int), default=[1, 32], help="batch sizes (default: 1,32)")
     p.add_argument("--seq", type=int, default=128, help="sequence length in tokens (default: 128)")
-    p.add_argument("--dtype", type=_list(str), default=["fp32", "bf16"], help="precisions (default: fp32,bf16)")
+    p.add_argument(
+        "--dtype",
+        type=_list(str),
+        help="precisions (default: fp32,bf16 where the hardware has native bf16 units, else fp32)",
+    )
     p.add_argument("--repeats", type=int, default=5, help="timed interleaved rounds (default: 5)")
     p.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default: 1)")
+    p.add_argument(
+        "--min-sample-ms",
+        type=float,
+        help=f"each timed sample repeats a forward until it lasts about this long and keeps the mean of one "
+        f"(default: {DEFAULT_MIN_SAMPLE_MS:g}; 0 times every forward on its own)",
+    )
     p.add_argument("--threads", type=int, help="torch threads (default: OMP_NUM_THREADS, else the cores available)")
     p.add_argument("--json", help="write the JSON report to this file")
     p.add_argument("--out", help="write bench.json, bench.md and bench.png into this folder")
@@ -634,10 +669,12 @@ def bench_command(args: argparse.Namespace) -> str:
     parts += [
         "--batch " + ",".join(map(str, args.batch)),
         f"--seq {args.seq}",
-        "--dtype " + ",".join(args.dtype),
+        "--dtype " + ",".join(args.dtype or default_dtypes()),
         f"--repeats {args.repeats}",
         f"--warmup {args.warmup}",
     ]
+    if args.min_sample_ms is not None:
+        parts.append(f"--min-sample-ms {args.min_sample_ms:g}")
     if args.threads:
         parts.append(f"--threads {args.threads}")
     if args.quick:
@@ -661,6 +698,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         warmup=args.warmup,
         threads=args.threads,
         quick=args.quick,
+        min_sample_ms=args.min_sample_ms,
     )
     if args.note:
         report["note"] = args.note

@@ -30,7 +30,14 @@ def markdown_report(report: dict[str, Any], command: str | None = None) -> str:
         f"Sequence length {settings['seq']}, random token ids, no padding. Each setting's rows (and a "
         f"{next(iter(report['peak'].values()))['matmul_size'] if report['peak'] else '?'}² matmul, the machine's "
         f"matmul rate) were timed interleaved in one process: {settings['warmup']} warm-up round(s), then "
-        f"{settings['repeats']} timed rounds; median (min–max). GFLOP/seq counts the matmul FLOPs of one "
+        f"{settings['repeats']} timed rounds"
+        + (
+            f" (each sample repeats a forward until it lasts about {settings['min_sample_ms']:g} ms and keeps the mean "
+            "of one)"
+            if settings.get("min_sample_ms")
+            else ""
+        )
+        + "; median (min–max). GFLOP/seq counts the matmul FLOPs of one "
         "sequence (linear layers 2 × weights applied per token × tokens, attention 4·L·s²·H, pooler); "
         "% peak = achieved GFLOP/s at the median time / the matmul's GFLOP/s at its median time.",
         "",

@@ -8,6 +8,7 @@ a speed claim is a ratio of things timed in one run.
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import time
@@ -62,6 +63,7 @@ class Timing:
     """Wall-clock samples of one callable, in milliseconds."""
 
     samples_ms: list[float] = field(default_factory=list)
+    calls_per_sample: int = 1  # each sample is the mean of this many back-to-back calls
 
     @property
     def median_ms(self) -> float:
@@ -81,22 +83,34 @@ class Timing:
             "min_ms": self.min_ms,
             "max_ms": self.max_ms,
             "samples_ms": self.samples_ms,
+            "calls_per_sample": self.calls_per_sample,
         }
 
 
 def time_side_by_side(
-    fns: dict[str, Callable[[], Any]], repeats: int = 10, warmup: int = 2, progress: bool | str = False
+    fns: dict[str, Callable[[], Any]],
+    repeats: int = 10,
+    warmup: int = 2,
+    progress: bool | str = False,
+    min_sample_ms: float = 0.0,
 ) -> dict[str, Timing]:
     """Time each callable `repeats` times, interleaved, after `warmup` untimed rounds.
 
     Rounds alternate the order (A B C, then C B A, ...) so no callable always runs right after the same other one
     (caches, frequency changes). Returns one `Timing` per name. `progress` shows a bar over the rounds (a string
     is its label).
+
+    `min_sample_ms` > 0 makes each sample last at least about that long: a callable that took t ms in its last
+    untimed call runs ceil(min_sample_ms / t) times back to back per sample, and the sample is the mean time of one
+    call (`Timing.calls_per_sample` says how many). A 5 ms call timed once is mostly scheduler noise on a busy
+    machine; averaged over 40 calls it is not. With `warmup=0` one untimed call per callable calibrates this.
     """
     if not fns:
         raise ValueError("nothing to time: pass at least one callable")
     if repeats < 1 or warmup < 0:
         raise ValueError(f"repeats must be >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}")
+    if min_sample_ms < 0:
+        raise ValueError(f"min_sample_ms must be >= 0, got {min_sample_ms}")
     names = list(fns)
     bar = None
     if progress:
@@ -104,18 +118,26 @@ def time_side_by_side(
 
         label = progress if isinstance(progress, str) else "timing"
         bar = tqdm(total=warmup + repeats, desc=label, unit="round", leave=False)
-    for _ in range(warmup):
+    last_ms = {}
+    for _ in range(max(warmup, 1 if min_sample_ms > 0 else 0)):
         for name in names:
+            start = time.perf_counter()
             fns[name]()
-        if bar is not None:
+            last_ms[name] = (time.perf_counter() - start) * 1000.0
+        if bar is not None and warmup:
             bar.update()
-    timings = {name: Timing() for name in names}
+    calls = {
+        name: max(1, math.ceil(min_sample_ms / max(last_ms[name], 1e-3))) if min_sample_ms > 0 else 1 for name in names
+    }
+    timings = {name: Timing(calls_per_sample=calls[name]) for name in names}
     for round_index in range(repeats):
         order = names if round_index % 2 == 0 else names[::-1]
         for name in order:
+            fn, n = fns[name], calls[name]
             start = time.perf_counter()
-            fns[name]()
-            timings[name].samples_ms.append((time.perf_counter() - start) * 1000.0)
+            for _ in range(n):
+                fn()
+            timings[name].samples_ms.append((time.perf_counter() - start) * 1000.0 / n)
         if bar is not None:
             bar.update()
     if bar is not None:
