@@ -10,6 +10,10 @@ max_length 128, lr 3e-4 BBC / 1e-4 RT, warm-up 10%, weight decay 0.01):
                     trained with soft targets + labels
 - distil3-labels:   the same start trained on the labels alone (separates the initialisation from the soft targets)
 - top3-kd-inter:    top3-kd plus TinyBERT's hidden-state and pre-softmax attention losses (uniform layer map)
+- tinybert4:        TinyBERT-4 from random init: general distillation from the pre-trained MiniLM on every paragraph
+                    of the BBC News training articles (one epoch), then intermediate and prediction stages on the task
+- tinybert4-nogeneral: the same student and task stages without the general stage (what general distillation buys)
+The TinyBert cells train at lr 1e-3 (a randomly initialised student; the zoo's TinyBert recipe uses the same).
 Inference time of the teacher and a 3-layer student is measured side by side (interleaved, after warm-up).
 
     python scripts/distillation_study.py                   # the committed study (~30-40 min on 2 free cores)
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -41,6 +46,8 @@ TRAINING = {
     "warmup_steps": 0.1,
     "weight_decay": 0.01,
     "max_length": 128,
+    # batches of similar lengths, as in the layer-drop study (same examples per epoch, less padding)
+    "train_sampling_strategy": "group_by_length",
     "eval_strategy": "no",
     "save_strategy": "no",
     "report_to": "none",
@@ -49,6 +56,14 @@ TRAINING = {
     "seed": SEED,
 }
 KD = {"stage": "prediction", "alpha_ce": 1.0, "alpha_label": 1.0, "temperature": 2.0}
+TINY = {
+    "student_init": "tiny-bert",
+    "stages": ["intermediate", "prediction"],
+    "alpha_embed": 1.0,
+    "alpha_hidden": 1.0,
+    "alpha_attn": 1.0,
+    "learning_rate": 1e-3,
+} | KD
 CELLS = {
     "teacher": ("finetune", {}),
     "top3-finetune": ("finetune", {"shrink_strategy": "top", "shrink_drop": 3}),
@@ -57,21 +72,10 @@ CELLS = {
     # the same start (the fine-tuned teacher's layers 0, 2, 4) trained on labels alone: separates the
     # initialisation from the soft targets
     "distil3-labels": ("distill", {"student_init": "every-other"} | KD | {"alpha_ce": 0.0}),
-    # TinyBERT-4 (random init): general distillation from pre-trained MiniLM on BBC training paragraphs, then
+    # TinyBERT-4 (random init): general distillation from pre-trained MiniLM on the BBC training paragraphs, then
     # intermediate (embeddings + hidden + attention) and prediction (soft targets + labels) on the task
-    "tinybert4": (
-        "distill",
-        {
-            "student_init": "tiny-bert",
-            "general_epochs": 1,
-            "general_max_texts": 1600,
-            "stages": ["intermediate", "prediction"],
-            "alpha_embed": 1.0,
-            "alpha_hidden": 1.0,
-            "alpha_attn": 1.0,
-        }
-        | KD,
-    ),
+    "tinybert4": ("distill", TINY | {"general_epochs": 1}),
+    "tinybert4-nogeneral": ("distill", TINY),
     "top3-kd-inter": (
         "distill",
         {"model": SOURCE, "shrink_strategy": "top", "shrink_drop": 3}
@@ -83,7 +87,7 @@ CELLS = {
 
 def run_cell(task: str, cell: str, workdir: Path, limit: int | None, overrides: dict) -> dict:
     kind, extra = CELLS[cell]
-    fields = {"task": task, "output_dir": str(workdir / task / cell)} | TRAINING | TASKS[task] | overrides | extra
+    fields = {"task": task, "output_dir": str(workdir / task / cell)} | TRAINING | TASKS[task] | extra | overrides
     if limit:
         fields |= {"max_train_samples": limit, "max_eval_samples": limit}
     started = time.perf_counter()
@@ -136,18 +140,23 @@ def summarize(results: dict, out: Path) -> None:
         for k, v in speed.get("speedup_vs_teacher", {}).items()
     }
     overrides = setup.get("overrides", {})
+    speed_task = speed.get("task", "-")
+    load = setup.get("load_average", {})
     lines = [
         "# Distillation: fine-tuned MiniLM-L6 teacher, 3-layer and TinyBert-4 students",
         "",
         f"Reproduce: `{setup['command']}`. One seed ({SEED}); split seed 42; test split (full) of each task.",
-        f"Budget of every row: 1 epoch (per stage), batch 32, max_length 128, warm-up 10%, weight decay 0.01, "
-        f"bf16 autocast; learning rate {overrides.get('learning_rate', 'as in the layer-drop study')}; "
+        f"Budget of every row: 1 epoch (per stage), batch 32, max_length 128, length-grouped batches, warm-up 10%, "
+        f"weight decay 0.01, bf16 autocast; learning rate {overrides.get('learning_rate', 'as in the layer-drop study')}"
+        f"{'' if 'learning_rate' in overrides else ' (TinyBert cells: 1e-3, a randomly initialised student)'}; "
         f"training examples: {overrides.get('max_train_samples', 'all')}.",
         "Retention = test accuracy / the teacher's. Speed = the teacher's median forward time / the model's, one batch "
-        "of 32 test texts, interleaved after warm-up in one process (the machine was shared: only ratios).",
+        f"of 32 {speed_task} test texts, interleaved after warm-up in one process. Minutes: wall time of the cell "
+        f"(all its stages and its evaluation). Load average at start {load.get('start')}, at end {load.get('end')}.",
         "",
-        "| task | model | layers × width | parameters | losses | test accuracy | macro-F1 | retention | speed vs teacher |",
-        "|---|---|---|---:|---|---:|---:|---:|---:|",
+        "| task | model | layers × width | parameters | losses | test accuracy | macro-F1 | retention | speed vs teacher "
+        "| minutes |",
+        "|---|---|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     for task in setup["tasks"]:
         teacher = runs.get(f"{task}/teacher")
@@ -159,11 +168,13 @@ def summarize(results: dict, out: Path) -> None:
             losses = " + ".join(f"{w:g}·{c}" for c, w in run["losses"].items())
             if run.get("stages"):
                 losses = f"{losses} ({' → '.join(run['stages'])})"
-            speedup = speedups.get(cell, speedups.get("distil3-kd") if run["num_hidden_layers"] == 3 else None)
+            same_shape = {3: "distil3-kd", 4: "tinybert4"}.get(run["num_hidden_layers"])
+            speedup = speedups.get(cell, speedups.get(same_shape))
             lines.append(
                 f"| {task} | {cell} | {run['num_hidden_layers']} × {_hidden_size(run)} "
                 f"| {run['num_parameters'] / 1e6:.1f}M | {losses} | {run['test_accuracy']:.4f} "
-                f"| {run['test_macro_f1']:.4f} | {retention} | {'-' if speedup is None else f'{speedup:.2f}x'} |"
+                f"| {run['test_macro_f1']:.4f} | {retention} | {'-' if speedup is None else f'{speedup:.2f}x'} "
+                f"| {run['wall_seconds'] / 60:.1f} |"
             )
     lines += [
         "",
@@ -173,6 +184,13 @@ def summarize(results: dict, out: Path) -> None:
     ]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     plot(runs, setup["tasks"], out / "accuracy.png")
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def _hidden_size(run: dict) -> int | str:
@@ -232,6 +250,7 @@ def main(argv=None) -> int:
         "cells": CELLS,
         "seed": SEED,
         "command": command,
+        "load_average": {"start": _load_average(), "end": None},
     }
 
     def save():
@@ -249,6 +268,7 @@ def main(argv=None) -> int:
             results["runs"][key] = run_cell(task, cell, workdir, limit, overrides)
             print(json.dumps({k: results["runs"][key][k] for k in ("test_accuracy", "wall_seconds")}), flush=True)
             save()
+    results["setup"]["load_average"]["end"] = _load_average()
     task = args.tasks[-1]
     timed = {"teacher": "teacher", "3-layer student": "distil3-kd", "TinyBert-4": "tinybert4"}
     runs = results["runs"]
