@@ -35,6 +35,7 @@ from pathlib import Path
 
 from compactbert.distillation.recipe import distill, parse_distill_recipe
 from compactbert.finetune import finetune, parse_recipe
+from compactbert.hardware import native_bf16
 
 SOURCE = "minilm"
 SEED = 0
@@ -141,13 +142,17 @@ def summarize(results: dict, out: Path) -> None:
     }
     overrides = setup.get("overrides", {})
     speed_task = speed.get("task", "-")
+    native = setup.get("bf16_autocast")
+    precision = {True: "bf16 autocast", False: "fp32 (no native bf16 units here)"}.get(
+        native, "bf16 autocast where native"
+    )
     load = setup.get("load_average", {})
     lines = [
         "# Distillation: fine-tuned MiniLM-L6 teacher, 3-layer and TinyBert-4 students",
         "",
         f"Reproduce: `{setup['command']}`. One seed ({SEED}); split seed 42; test split (full) of each task.",
         f"Budget of every row: 1 epoch (per stage), batch 32, max_length 128, length-grouped batches, warm-up 10%, "
-        f"weight decay 0.01, bf16 autocast; learning rate {overrides.get('learning_rate', 'as in the layer-drop study')}"
+        f"weight decay 0.01, {precision}; learning rate {overrides.get('learning_rate', 'as in the layer-drop study')}"
         f"{'' if 'learning_rate' in overrides else ' (TinyBert cells: 1e-3, a randomly initialised student)'}; "
         f"training examples: {overrides.get('max_train_samples', 'all')}.",
         "Retention = test accuracy / the teacher's. Speed = the teacher's median forward time / the model's, one batch "
@@ -251,6 +256,7 @@ def main(argv=None) -> int:
         "seed": SEED,
         "command": command,
         "load_average": {"start": _load_average(), "end": None},
+        "bf16_autocast": native_bf16(),
     }
 
     def save():
