@@ -3,7 +3,8 @@
     python scripts/benchmark.py                     # the committed results (15-20 minutes on 2 quiet cores, estimated)
     python scripts/benchmark.py --quick --out /tmp/bench   # the code path in a minute or two; times say nothing
 
-1. `compactbert bench` with its defaults (every row at batch 1 and 32, sequence 128, fp32 and bf16) ->
+1. `compactbert bench` with its defaults (every row at batch 1 and 32, sequence 128, fp32, and bf16 where the
+   hardware has native bf16 units) ->
    bench.json, bench.md, bench.png.
 2. The inference path on a real classifier: MiniLM-L6 fine-tuned on bbc-news (configs/bench-bbc-news-minilm.yaml,
    fine-tuned first when runs/bench-bbc-news-minilm/model does not exist; about a minute), run every way in
@@ -50,6 +51,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, help="torch threads (default: the cores available)")
     p.add_argument("--note", help="a line shown on top of both reports (where / when it was measured)")
     p.add_argument("--check", action="store_true", help="exit 1 when a bench target is missed")
+    p.add_argument(
+        "--emulated-bf16",
+        action="store_true",
+        help="time bf16 rows and variants even where the hardware has no native bf16 (emulated: very slow, and the "
+        "figures say nothing about bf16 hardware)",
+    )
     return p.parse_args(argv)
 
 
@@ -59,7 +66,7 @@ def command_line(args: argparse.Namespace) -> str:
         parts.append("--quick")
     if args.model:
         parts.append(f"--model {args.model}")
-    for flag in ("skip_models", "skip_inference", "check"):
+    for flag in ("skip_models", "skip_inference", "check", "emulated_bf16"):
         if getattr(args, flag):
             parts.append("--" + flag.replace("_", "-"))
     if args.threads:
@@ -116,7 +123,9 @@ def inference_study(args: argparse.Namespace, threads: int, out: Path, command: 
     } | ({"note": args.note} if args.note else {})
     repeats = 2 if args.quick else 7
     variants = QUICK_VARIANTS if args.quick else list(VARIANTS)
-    report |= compare_variants(loaded, texts, labels, variants=variants, repeats=repeats)
+    report |= compare_variants(
+        loaded, texts, labels, variants=variants, repeats=repeats, emulated_bf16=args.emulated_bf16
+    )
     machine["load_average_at_end"] = bench.load_average()
     write_inference(report, out, command)
     auto = load_for_inference(source, threads=threads)
@@ -125,7 +134,9 @@ def inference_study(args: argparse.Namespace, threads: int, out: Path, command: 
     report["batching"] = compare_batching(auto, sets, repeats=max(2, repeats // 2))
     machine["load_average_at_end"] = bench.load_average()
     write_inference(report, out, command)
-    report["threads"] = compare_threads(loaded, texts, sorted({1, available_cores()}), repeats=max(2, repeats // 2))
+    report["threads"] = compare_threads(
+        loaded, texts, sorted({1, available_cores()}), repeats=max(2, repeats // 2), emulated_bf16=args.emulated_bf16
+    )
     configure_threads(threads)
     machine["load_average_at_end"] = bench.load_average()
     write_inference(report, out, command)
@@ -139,7 +150,8 @@ def main(argv=None) -> int:
     threads = configure_threads(args.threads)
     status = 0
     if not args.skip_models:
-        report = bench.run_benchmark(quick=args.quick, threads=threads, repeats=2 if args.quick else 5)
+        dtypes = ["fp32", "bf16"] if args.emulated_bf16 else None  # None: bf16 where the hardware has it
+        report = bench.run_benchmark(quick=args.quick, threads=threads, repeats=2 if args.quick else 5, dtypes=dtypes)
         if args.note:
             report["note"] = args.note
         for file in bench.write_report(report, out, command):

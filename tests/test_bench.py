@@ -17,6 +17,7 @@ from compactbert.bench import (
     BuildContext,
     count_flops,
     evaluate_targets,
+    paired_ratio,
     register_bench_model,
     resolve_models,
     run_benchmark,
@@ -202,6 +203,30 @@ def test_targets_at_their_boundaries():
     )
     statuses = {c["dtype"]: c["status"] for c in evaluate_targets(both) if c["target"] == top6}
     assert statuses == {"bf16": "met", "fp32": "missed"}
+
+
+def test_ratios_pair_the_rounds_so_a_slow_round_for_both_cancels():
+    # rounds 3-5 ran slow for both rows (another job started): each round's ratio is 1.05 or 1.0, while the ratio of
+    # the medians mixes a slow round of one row with a fast round of the other
+    shrunk, bert = [105.0, 105.0, 147.0, 140.0, 140.0], [100.0, 100.0, 140.0, 140.0, 140.0]
+    assert paired_ratio(shrunk, bert) == pytest.approx(1.05)
+    assert paired_ratio([100.0, 100.0, 140.0], [95.0, 95.0, 95.0]) == pytest.approx(100.0 / 95.0)
+    assert paired_ratio([10.0, 30.0], [10.0]) == pytest.approx(2.0)  # not the same rounds: ratio of the medians
+    with pytest.raises(ValueError, match="at least one sample"):
+        paired_ratio([], [1.0])
+    # the parity target judges the paired ratio: 3% apart in every round is met, however the rounds drift
+    rows = [
+        {"model": m, "median_ms": 0.0, "samples_ms": t, "batch": 1, "dtype": "fp32"}
+        for m, t in {
+            TEACHER: [400.0, 600.0, 800.0],
+            "shrunk-top6": [206.0, 309.0, 412.0],
+            "bert-6": [200.0, 300.0, 400.0],
+        }.items()
+    ]
+    checks = {c["target"]: c for c in evaluate_targets(rows)}
+    assert checks["shrunk-top6 = bert-6"]["status"] == "met"
+    assert checks["shrunk-top6 = bert-6"]["value"] == pytest.approx(1.03)
+    assert checks["top-6 speedup (paper: 50% less time)"]["value"] == pytest.approx(400.0 / 206.0)
 
 
 def test_rows_whose_family_is_not_installed_are_left_out_and_named(monkeypatch):

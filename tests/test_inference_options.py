@@ -6,6 +6,7 @@ from transformers import BertForSequenceClassification
 
 import compactbert
 from compactbert import inference_options
+from compactbert.bench import machine_info
 from compactbert.inference import load_for_inference
 from compactbert.inference_options import (
     Variant,
@@ -31,7 +32,13 @@ def fp32_model(tmp_path_factory):
     return load_for_inference(folder, dtype="fp32")
 
 
-def test_variants_are_compared_with_fp32_on_quality_and_speed(fp32_model, monkeypatch):
+@pytest.fixture
+def bf16_hardware(monkeypatch):
+    """Pretend the CPU has native bf16 units (the tiny test model runs emulated bf16 fast enough anywhere)."""
+    monkeypatch.setattr(inference_options, "native_bf16", lambda: True)
+
+
+def test_variants_are_compared_with_fp32_on_quality_and_speed(fp32_model, monkeypatch, bf16_hardware):
     broken = Variant("broken", "raises when built", lambda loaded: 1 / 0)
     absent = Variant("absent", "needs a module that is not installed", lambda loaded: None, needs="no_such_module_xyz")
     monkeypatch.setitem(inference_options.VARIANTS, "broken", broken)
@@ -81,7 +88,31 @@ def test_bad_input_says_what_was_expected(fp32_model):
         compare_variants(bf16, TEXTS, [0, 1, 2, 0])
 
 
-def test_batching_threads_and_the_report(fp32_model, tmp_path):
+def test_bf16_variants_are_left_out_where_bf16_is_emulated_unless_asked(fp32_model, monkeypatch):
+    monkeypatch.setattr(inference_options, "native_bf16", lambda: False)
+    kwargs = dict(batch_size=4, max_length=16, repeats=1, warmup=0, progress=False)
+    variants = ["bf16", "bf16-autocast", "int8-dynamic"]
+    report = compare_variants(fp32_model, TEXTS, [0, 1, 2, 0], variants=variants, **kwargs)
+    assert [row["variant"] for row in report["variants"]] == ["fp32", "int8-dynamic"]
+    assert {m["variant"]: m["why"] for m in report["missing"]} == {
+        "bf16": inference_options.EMULATED_BF16,
+        "bf16-autocast": inference_options.EMULATED_BF16,
+    }
+    assert "no native bf16 units" in inference_options.EMULATED_BF16
+    machine = machine_info(1) | {"load_average_at_end": None}
+    text = markdown_report(report | {"model": "tiny", "data": "four texts", "date": "today", "machine": machine})
+    assert "`bf16`: not measured, this machine has no native bf16 units" in text
+    forced = compare_variants(fp32_model, TEXTS, [0, 1, 2, 0], variants=["bf16"], emulated_bf16=True, **kwargs)
+    assert [row["variant"] for row in forced["variants"]] == ["fp32", "bf16"] and forced["missing"] == []
+    assert set(compare_threads(fp32_model, TEXTS, [1], batch_size=4, max_length=16, repeats=1)) == {
+        "fp32, 1 thread(s)"
+    }
+    assert set(
+        compare_threads(fp32_model, TEXTS, [1], batch_size=4, max_length=16, repeats=1, emulated_bf16=True)
+    ) == {"fp32, 1 thread(s)", "bf16, 1 thread(s)"}
+
+
+def test_batching_threads_and_the_report(fp32_model, tmp_path, bf16_hardware):
     batching = compare_batching(fp32_model, {"short": TEXTS_12}, batch_size=4, repeats=1, warmup=0)
     assert batching["short"]["same_predictions"] == 1.0 and batching["short"]["texts"] == 12
     assert batching["short"]["speedup_sorted"] > 0 and len(batching["short"]["sorted"]["samples_ms"]) == 1
@@ -93,7 +124,6 @@ def test_batching_threads_and_the_report(fp32_model, tmp_path):
         fp32_model, TEXTS, [0, 1, 2, 0], variants=["bf16"], batch_size=4, max_length=16, repeats=1, warmup=0,
         progress=False,
     )  # fmt: skip
-    from compactbert.bench import machine_info
 
     report |= {
         "batching": batching,

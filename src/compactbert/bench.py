@@ -1,6 +1,6 @@
 """`compactbert bench`: latency and throughput of the zoo's families next to transformers' own models of their shape.
 
-Rows come from a registry (`BENCH_MODELS`) of model specs: a BERT-base-shaped teacher (random weights: weights do
+Rows come from a registry (`BENCH_MODELS`, in `compactbert.bench_models`) of model specs: a BERT-base-shaped teacher (random weights: weights do
 not change the time), ShrunkBert top-drop K = 2, 4, 6 from it (`compactbert.shrink`), a DistilBERT-style 6-layer
 student, TinyBert-4 and AlbertSop base, each next to the transformers model a user would otherwise run (BertModel
 with the same number of layers, DistilBertModel, AlbertModel). A row whose compactbert family is not installed is
@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import platform
+import statistics
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -38,265 +39,24 @@ from typing import Any
 
 import torch
 
+from .bench_models import (  # noqa: F401 (API: compactbert.bench.BENCH_MODELS and friends)
+    BASE,
+    BENCH_MODELS,
+    DISTILBERT_LAYERS,
+    QUICK,
+    TEACHER,
+    BenchModel,
+    BuildContext,
+    Shapes,
+    list_bench_models,
+    register_bench_model,
+)
 from .bench_report import markdown_report, plot_report, write_file_atomically, write_report  # noqa: F401 (API)
 from .hardware import native_bf16
 from .inference import DTYPES, Timing, available_cores, configure_threads, prepare_for_inference, time_side_by_side
 
-TEACHER = "teacher"
 PEAK = "matmul peak"
 DEFAULT_MIN_SAMPLE_MS = 100.0
-
-
-# ----------------------------------------------------------------------------------------------------------- shapes
-
-
-@dataclass(frozen=True)
-class Shapes:
-    """Architecture sizes the rows are built from: BERT-base and the papers' students, or tiny ones (`--quick`)."""
-
-    vocab_size: int = 30522
-    hidden_size: int = 768
-    num_layers: int = 12
-    num_heads: int = 12
-    intermediate_size: int = 3072
-    max_position_embeddings: int = 512
-    # TinyBERT-4 (Jiao et al. 2020)
-    tiny_hidden_size: int = 312
-    tiny_layers: int = 4
-    tiny_heads: int = 12
-    tiny_intermediate_size: int = 1200
-    # ALBERT base (Lan et al. 2020): factorized embedding E, vocabulary 30000
-    albert_embedding_size: int = 128
-    albert_vocab_size: int = 30000
-    matmul_size: int = 2048  # square matmul that measures the machine's matmul rate
-
-    def bert_config(self, num_layers: int | None = None, **overrides):
-        from transformers import BertConfig
-
-        fields = dict(
-            vocab_size=self.vocab_size,
-            hidden_size=self.hidden_size,
-            num_hidden_layers=self.num_layers if num_layers is None else num_layers,
-            num_attention_heads=self.num_heads,
-            intermediate_size=self.intermediate_size,
-            max_position_embeddings=self.max_position_embeddings,
-        )
-        return BertConfig(**(fields | overrides))
-
-    def tiny_fields(self) -> dict[str, int]:
-        return dict(
-            vocab_size=self.vocab_size,
-            hidden_size=self.tiny_hidden_size,
-            num_hidden_layers=self.tiny_layers,
-            num_attention_heads=self.tiny_heads,
-            intermediate_size=self.tiny_intermediate_size,
-            max_position_embeddings=self.max_position_embeddings,
-        )
-
-    def albert_fields(self) -> dict[str, int]:
-        return dict(
-            vocab_size=self.albert_vocab_size,
-            embedding_size=self.albert_embedding_size,
-            hidden_size=self.hidden_size,
-            num_hidden_layers=self.num_layers,
-            num_attention_heads=self.num_heads,
-            intermediate_size=self.intermediate_size,
-            max_position_embeddings=self.max_position_embeddings,
-        )
-
-
-BASE = Shapes()
-QUICK = Shapes(
-    vocab_size=128,
-    hidden_size=32,
-    num_heads=2,
-    intermediate_size=64,
-    tiny_hidden_size=24,
-    tiny_heads=2,
-    tiny_intermediate_size=48,
-    albert_embedding_size=16,
-    albert_vocab_size=120,
-    matmul_size=128,
-)
-
-
-# --------------------------------------------------------------------------------------------------------- registry
-
-
-@dataclass
-class BuildContext:
-    """What builders share: the shapes, and the teacher the ShrunkBert rows are cut from (built once)."""
-
-    shapes: Shapes
-    seed: int = 0
-    _teacher: Any = None
-
-    def teacher(self):
-        from transformers import BertModel
-
-        if self._teacher is None:
-            torch.manual_seed(self.seed)
-            self._teacher = BertModel(self.shapes.bert_config())
-        return self._teacher
-
-
-@dataclass(frozen=True)
-class BenchModel:
-    """One row of the benchmark.
-
-    Args:
-        name: the row's name (`--models` takes these).
-        description: what the row is, in the table.
-        build: makes the model (fp32, random weights) from a `BuildContext`.
-        ours: a compactbert family (True) or transformers' own model (False).
-        baseline: for our rows, the transformers row of the same shape it is compared with.
-        family: the compactbert `model_type` the row needs; while it is not registered the row is left out.
-    """
-
-    name: str
-    description: str
-    build: Callable[[BuildContext], Any]
-    ours: bool
-    baseline: str | None = None
-    family: str | None = None
-
-    def missing_reason(self) -> str | None:
-        """Why the row cannot be built here, or None when it can."""
-        from .models import FAMILIES
-
-        if self.family is not None and self.family not in FAMILIES:
-            return f"the compactbert family '{self.family}' is not installed in this version"
-        return None
-
-
-BENCH_MODELS: dict[str, BenchModel] = {}
-
-
-def register_bench_model(spec: BenchModel) -> BenchModel:
-    """Add a row to the benchmark; a name can be registered once."""
-    if spec.name in BENCH_MODELS:
-        raise ValueError(f"bench model '{spec.name}' is already registered")
-    BENCH_MODELS[spec.name] = spec
-    return spec
-
-
-def list_bench_models() -> list[str]:
-    return list(BENCH_MODELS)
-
-
-def _bert(num_layers: int | None = None):
-    def build(ctx: BuildContext):
-        from transformers import BertModel
-
-        if num_layers is None:
-            return ctx.teacher()
-        torch.manual_seed(ctx.seed)
-        return BertModel(ctx.shapes.bert_config(num_layers))
-
-    return build
-
-
-def _shrunk(**how):
-    def build(ctx: BuildContext):
-        from .shrinking import shrink
-
-        return shrink(ctx.teacher(), **how)
-
-    return build
-
-
-def _distilbert(ctx: BuildContext):
-    from transformers import DistilBertConfig, DistilBertModel
-
-    s = ctx.shapes
-    torch.manual_seed(ctx.seed)
-    config = DistilBertConfig(
-        vocab_size=s.vocab_size,
-        dim=s.hidden_size,
-        n_layers=s.num_layers // 2,
-        n_heads=s.num_heads,
-        hidden_dim=s.intermediate_size,
-        max_position_embeddings=s.max_position_embeddings,
-    )
-    return DistilBertModel(config)
-
-
-def _tiny_bert(ctx: BuildContext):
-    from transformers import AutoConfig, AutoModel
-
-    torch.manual_seed(ctx.seed)
-    return AutoModel.from_config(AutoConfig.for_model("tiny_bert", **ctx.shapes.tiny_fields()))
-
-
-def _tiny_bert_baseline(ctx: BuildContext):
-    from transformers import BertConfig, BertModel
-
-    torch.manual_seed(ctx.seed)
-    return BertModel(BertConfig(**ctx.shapes.tiny_fields()))
-
-
-def _albert_sop(ctx: BuildContext):
-    from transformers import AutoConfig, AutoModel
-
-    torch.manual_seed(ctx.seed)
-    return AutoModel.from_config(AutoConfig.for_model("albert_sop", sharing="all", **ctx.shapes.albert_fields()))
-
-
-def _albert(ctx: BuildContext):
-    from transformers import AlbertConfig, AlbertModel
-
-    torch.manual_seed(ctx.seed)
-    # ALBERT's own activation (gelu_new, as in albert-base-v2 and AlbertSopConfig): the same model, not a faster one
-    return AlbertModel(AlbertConfig(hidden_act="gelu_new", **ctx.shapes.albert_fields()))
-
-
-# DistilBERT's own choice of teacher layers for its 6-layer student (Sanh et al. 2019)
-DISTILBERT_LAYERS = [0, 2, 4, 7, 9, 11]
-
-for _spec in (
-    BenchModel(TEACHER, "BERT-base-shaped teacher (transformers BertModel, 12 layers)", _bert(), ours=False),
-    *(
-        spec
-        for k in (2, 4, 6)
-        for spec in (
-            BenchModel(
-                f"shrunk-top{k}",
-                f"ShrunkBert: the teacher with its top {k} layers dropped",
-                _shrunk(strategy="top", num_drop=k),
-                ours=True,
-                baseline=f"bert-{12 - k}",
-            ),
-            BenchModel(f"bert-{12 - k}", f"transformers BertModel, {12 - k} layers", _bert(12 - k), ours=False),
-        )
-    ),
-    BenchModel(
-        "distil-6",
-        "DistilBERT-style student: ShrunkBert of the teacher's layers 0,2,4,7,9,11",
-        _shrunk(keep=DISTILBERT_LAYERS),
-        ours=True,
-        baseline="distilbert-6",
-    ),
-    BenchModel("distilbert-6", "transformers DistilBertModel, 6 layers", _distilbert, ours=False),
-    BenchModel(
-        "tinybert-4",
-        "TinyBert-4: 4 layers, hidden 312, FFN 1200, 12 heads",
-        _tiny_bert,
-        ours=True,
-        baseline="bert-4-312",
-        family="tiny_bert",
-    ),
-    BenchModel("bert-4-312", "transformers BertModel of TinyBERT-4's shape", _tiny_bert_baseline, ours=False),
-    BenchModel(
-        "albert-sop-base",
-        "AlbertSop base: all layers shared, E=128",
-        _albert_sop,
-        ours=True,
-        baseline="albert-base",
-        family="albert_sop",
-    ),
-    BenchModel("albert-base", "transformers AlbertModel base (E=128, all shared)", _albert, ours=False),
-):
-    register_bench_model(_spec)
 
 
 # ---------------------------------------------------------------------------------------------------------- targets
@@ -306,8 +66,9 @@ for _spec in (
 class Target:
     """A ratio the benchmark promises at every (batch, dtype) setting it measures.
 
-    `kind="speedup"`: the teacher's median time / `model`'s is at least `threshold`. `kind="parity"`: `model`'s
-    median time / `reference`'s is within 1 ± `threshold` (ShrunkBert adds nothing to the BertModel it is).
+    `kind="speedup"`: the teacher's time / `model`'s is at least `threshold`. `kind="parity"`: `model`'s time /
+    `reference`'s is within 1 ± `threshold` (ShrunkBert adds nothing to the BertModel it is). Both ratios are
+    paired: the median over rounds of the ratio within a round (`paired_ratio`).
     """
 
     name: str
@@ -316,15 +77,16 @@ class Target:
     threshold: float
     reference: str = TEACHER
 
-    def evaluate(self, medians: dict[str, float]) -> dict[str, Any]:
-        if self.model not in medians or self.reference not in medians:
-            missing = [n for n in (self.model, self.reference) if n not in medians]
+    def evaluate(self, samples: dict[str, Sequence[float]]) -> dict[str, Any]:
+        """`samples`: each row's per-round times (one value each is fine); the ratio is `paired_ratio`'s."""
+        if self.model not in samples or self.reference not in samples:
+            missing = [n for n in (self.model, self.reference) if n not in samples]
             return {"status": "not measured", "value": None, "why": f"no row for {', '.join(missing)}"}
         if self.kind == "speedup":
-            value = medians[self.reference] / medians[self.model]
+            value = paired_ratio(samples[self.reference], samples[self.model])
             ok = value >= self.threshold
         else:
-            value = medians[self.model] / medians[self.reference]
+            value = paired_ratio(samples[self.model], samples[self.reference])
             ok = abs(value - 1.0) <= self.threshold + 1e-12  # 1.03 - 1 is 0.030000000000000027
         return {"status": "met" if ok else "missed", "value": value}
 
@@ -342,13 +104,30 @@ TARGETS = [
 ]
 
 
+def paired_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> float:
+    """The median over rounds of `numerator[i] / denominator[i]`, for two rows timed in the same interleaved rounds.
+
+    Two rows timed one right after the other in a round share the machine's state then (clock, caches, other work),
+    so a round that ran slow for both cancels out of their ratio; the ratio of the two medians does not pair them,
+    and one slow sample on either side moves it. Lists of different lengths (not from the same rounds) fall back to
+    the ratio of the medians.
+    """
+    if not numerator or not denominator:
+        raise ValueError("paired_ratio needs at least one sample on each side")
+    if len(numerator) != len(denominator):
+        return statistics.median(numerator) / statistics.median(denominator)
+    return statistics.median(a / b for a, b in zip(numerator, denominator, strict=True))
+
+
 def evaluate_targets(results: Sequence[dict[str, Any]], targets: Sequence[Target] = TARGETS) -> list[dict[str, Any]]:
-    """Check every target at every (batch, dtype) setting of `results` (rows as `run_benchmark` returns them)."""
-    settings: dict[tuple[int, str], dict[str, float]] = {}
+    """Check every target at every (batch, dtype) setting of `results` (rows as `run_benchmark` returns them; a row
+    without `samples_ms` is taken as its `median_ms` alone)."""
+    settings: dict[tuple[int, str], dict[str, Sequence[float]]] = {}
     for row in results:
-        settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = row["median_ms"]
+        samples = row.get("samples_ms") or [row["median_ms"]]
+        settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = samples
     checks = []
-    for (batch, dtype), medians in settings.items():
+    for (batch, dtype), samples in settings.items():
         for target in targets:
             checks.append(
                 {
@@ -358,7 +137,7 @@ def evaluate_targets(results: Sequence[dict[str, Any]], targets: Sequence[Target
                     "dtype": dtype,
                     "threshold": target.threshold,
                 }
-                | target.evaluate(medians)
+                | target.evaluate(samples)
             )
     return checks
 
@@ -533,7 +312,7 @@ def run_benchmark(
                 "gflops_best": matmul_flops / peak.min_ms / 1e6,
                 **peak.as_dict(),
             }
-            teacher_ms = timings[TEACHER].median_ms
+            teacher = timings[TEACHER].samples_ms
             for name, timing in timings.items():
                 row = rows_info[name]
                 gflops = row["flops_per_sequence"] * batch / timing.median_ms / 1e6
@@ -542,9 +321,11 @@ def run_benchmark(
                     | {"batch": batch, "seq": seq_len, "dtype": dtype}
                     | timing.as_dict()
                     | {
-                        "speedup_vs_teacher": teacher_ms / timing.median_ms,
+                        "speedup_vs_teacher": paired_ratio(teacher, timing.samples_ms),
                         "time_vs_baseline": (
-                            timing.median_ms / timings[row["baseline"]].median_ms if row["baseline"] else None
+                            paired_ratio(timing.samples_ms, timings[row["baseline"]].samples_ms)
+                            if row["baseline"]
+                            else None
                         ),
                         "gflops": gflops,
                         "peak_fraction": gflops / peak_gflops,

@@ -37,7 +37,8 @@ def markdown_report(report: dict[str, Any], command: str | None = None) -> str:
             if settings.get("min_sample_ms")
             else ""
         )
-        + "; median (min–max). GFLOP/seq counts the matmul FLOPs of one "
+        + "; median (min–max). Speedup vs teacher and time vs baseline are paired: the median over rounds of the "
+        "ratio of the two rows' times in the same round. GFLOP/seq counts the matmul FLOPs of one "
         "sequence (linear layers 2 × weights applied per token × tokens, attention 4·L·s²·H, pooler); "
         "% peak = achieved GFLOP/s at the median time / the matmul's GFLOP/s at its median time.",
         "",

@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from .hardware import native_bf16
 from .inference import InferenceModel, quantize_int8, time_side_by_side
+
+EMULATED_BF16 = (
+    "this machine has no native bf16 units (AVX512-BF16, AMX or a CUDA GPU): bf16 runs emulated here, far slower "
+    "than fp32, and its time says nothing about bf16 hardware (emulated_bf16=True / --emulated-bf16 times it anyway)"
+)
 
 Logits = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 
@@ -35,8 +41,11 @@ class Variant:
     description: str
     build: Callable[[InferenceModel], Logits]
     needs: str | None = None  # an importable module the variant needs (e.g. onnxruntime)
+    bf16: bool = False  # computes in bf16: built only where the hardware has native bf16 units, unless asked
 
-    def missing_reason(self) -> str | None:
+    def missing_reason(self, emulated_bf16: bool = False) -> str | None:
+        if self.bf16 and not (emulated_bf16 or native_bf16()):
+            return EMULATED_BF16
         if self.needs is None:
             return None
         import importlib.util
@@ -135,13 +144,18 @@ VARIANTS = {
     v.name: v
     for v in (
         Variant("fp32", "fp32 weights, eager PyTorch with SDPA attention (the reference)", _fp32),
-        Variant("bf16", "bf16 weights (compactbert's default where the CPU has native bf16)", _bf16),
-        Variant("bf16-autocast", "fp32 weights under torch.autocast(bf16)", _bf16_autocast),
+        Variant("bf16", "bf16 weights (compactbert's default where the CPU has native bf16)", _bf16, bf16=True),
+        Variant("bf16-autocast", "fp32 weights under torch.autocast(bf16)", _bf16_autocast, bf16=True),
         Variant(
             "int8-dynamic", "torch dynamic int8 quantization of the Linear layers, fp32 activations", _int8_dynamic
         ),
         Variant("compile-fp32", "torch.compile (inductor, static shapes), fp32", _compiled(torch.float32)),
-        Variant("compile-bf16", "torch.compile (inductor, static shapes), bf16 weights", _compiled(torch.bfloat16)),
+        Variant(
+            "compile-bf16",
+            "torch.compile (inductor, static shapes), bf16 weights",
+            _compiled(torch.bfloat16),
+            bf16=True,
+        ),
         Variant("onnxruntime-fp32", "ONNX export, ONNX Runtime CPU, fp32", _onnxruntime(False), needs="onnxruntime"),
         Variant("onnxruntime-int8", "ONNX Runtime with dynamic int8 weights", _onnxruntime(True), needs="onnxruntime"),
     )
@@ -174,11 +188,13 @@ def compare_variants(
     repeats: int = 7,
     warmup: int = 1,
     progress: bool = True,
+    emulated_bf16: bool = False,
 ) -> dict[str, Any]:
     """Each variant's predictions on `texts` (agreement with fp32, accuracy) and its forward time, interleaved.
 
     `loaded` is the fp32 model (`load_for_inference(..., dtype="fp32")`). Times are of one forward pass on the first
-    `batch_size` texts and on the first text alone (batch 1), both padded to `max_length`.
+    `batch_size` texts and on the first text alone (batch 1), both padded to `max_length`. The bf16 variants are
+    left out (and listed as missing, with why) where the hardware has no native bf16, unless `emulated_bf16`.
     """
     if loaded.dtype != torch.float32:
         raise ValueError(f"compare_variants needs the fp32 model to build every variant from, got {loaded.dtype}")
@@ -197,7 +213,7 @@ def compare_variants(
     runners, rows, missing = {}, {}, []
     for name in names:
         variant = VARIANTS[name]
-        why = variant.missing_reason()
+        why = variant.missing_reason(emulated_bf16)
         if why is None:
             start = time.perf_counter()
             try:
@@ -269,10 +285,14 @@ def compare_threads(
     batch_size: int = 32,
     max_length: int = 128,
     repeats: int = 5,
+    emulated_bf16: bool = False,
 ) -> dict[str, Any]:
-    """The bf16 and fp32 forward at each thread count, interleaved (the count is set inside each timed call)."""
+    """The fp32 and bf16 forward at each thread count, interleaved (the count is set inside each timed call); bf16
+    only where the hardware has native bf16 units, unless `emulated_bf16`."""
     batch = _batches(loaded, texts[:batch_size], batch_size, max_length)[0]
-    runs = {"fp32": _fp32(loaded), "bf16": _bf16(loaded)}
+    runs = {"fp32": _fp32(loaded)}
+    if emulated_bf16 or native_bf16():
+        runs["bf16"] = _bf16(loaded)
     before = torch.get_num_threads()
 
     def at(threads: int, run: Logits):
