@@ -229,6 +229,58 @@ def test_ratios_pair_the_rounds_so_a_slow_round_for_both_cancels():
     assert checks["top-6 speedup (paper: 50% less time)"]["value"] == pytest.approx(400.0 / 206.0)
 
 
+def test_a_saved_report_is_rescored_from_its_samples(tmp_path, monkeypatch, capsys):
+    # a report written with other ratios (here: wrong on purpose) is read back with paired ones, and --check judges them
+    rounds = {TEACHER: [400.0, 600.0, 800.0], "shrunk-top6": [206.0, 309.0, 412.0], "bert-6": [200.0, 300.0, 400.0]}
+    monkeypatch.setattr(
+        bench, "time_side_by_side", lambda fns, **kw: {n: Timing(rounds.get(n, [1.0] * 3)) for n in fns}
+    )
+    saved = tmp_path / "old.json"
+    args = ["bench", "--quick", "--models", "shrunk-top6,bert-6", "--batch", "1", "--seq", "8", "--dtype", "fp32"]
+    assert main([*args, "--json", str(saved)]) == 0
+    old = json.loads(saved.read_text())
+    for row in old["results"]:
+        row["speedup_vs_teacher"], row["time_vs_baseline"] = 99.0, 9.0
+    old["checks"] = []
+    saved.write_text(json.dumps(old))
+    capsys.readouterr()
+
+    out = tmp_path / "rescored"
+    assert main(["bench", "--from-json", str(saved), "--out", str(out), "--check"]) == 0
+    report = json.loads((out / "bench.json").read_text())
+    rows = {r["model"]: r for r in report["results"]}
+    assert rows["shrunk-top6"]["time_vs_baseline"] == pytest.approx(1.03)
+    assert rows["shrunk-top6"]["speedup_vs_teacher"] == pytest.approx(400.0 / 206.0)
+    assert rows[TEACHER]["speedup_vs_teacher"] == pytest.approx(1.0) and rows["bert-6"]["time_vs_baseline"] is None
+    assert {c["status"] for c in report["checks"] if c["target"] == "shrunk-top6 = bert-6"} == {"met"}
+    assert rows["shrunk-top6"]["samples_ms"] == rounds["shrunk-top6"]  # the times are untouched
+    assert report["command"] == old["command"]  # the command that measured it, not the one that re-scored it
+    assert report["rescored"]["command"] == f"compactbert bench --from-json {saved} --out {out} --check"
+    markdown = (out / "bench.md").read_text()
+    assert "re-scored from the stored per-round samples" in markdown and "| 1.030 (bert-6) |" in markdown
+
+    # 4% apart in every round: --check exits 1 on the re-scored report
+    for row in old["results"]:
+        if row["model"] == "shrunk-top6":
+            row["samples_ms"] = [208.0, 312.0, 416.0]
+    saved.write_text(json.dumps(old))
+    assert main(["bench", "--from-json", str(saved), "--check"]) == 1
+    assert "shrunk-top6 = bert-6 at batch 1 fp32" in capsys.readouterr().err
+
+    # bad input says what was expected, and writes nothing
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "broken.json").write_text("{")
+    for bad, message in (
+        ([str(tmp_path / "none.json")], "no such file"),
+        ([str(tmp_path / "broken.json")], "not JSON"),
+        ([str(tmp_path / "list.json")], "not a compactbert bench report"),
+        ([str(saved), "--models", "bert-6"], "--from-json times nothing, so --models would be ignored"),
+    ):
+        assert main(["bench", "--from-json", *bad, "--out", str(tmp_path / "never")]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()
+
+
 def test_rows_whose_family_is_not_installed_are_left_out_and_named(monkeypatch):
     ghost = BenchModel(
         "ghost", "a family that is not installed", lambda ctx: 1 / 0, ours=True, family="no_such_family"

@@ -1,7 +1,7 @@
 """`compactbert bench`: latency and throughput of the zoo's families next to transformers' own models of their shape.
 
-Rows come from a registry (`BENCH_MODELS`, in `compactbert.bench_models`) of model specs: a BERT-base-shaped teacher (random weights: weights do
-not change the time), ShrunkBert top-drop K = 2, 4, 6 from it (`compactbert.shrink`), a DistilBERT-style 6-layer
+Rows come from a registry (`BENCH_MODELS`, defined in `compactbert.bench_models`) of model specs: a BERT-base-shaped
+teacher (random weights: weights do not change the time), ShrunkBert top-drop K = 2, 4, 6 from it (`compactbert.shrink`), a DistilBERT-style 6-layer
 student, TinyBert-4 and AlbertSop base, each next to the transformers model a user would otherwise run (BertModel
 with the same number of layers, DistilBertModel, AlbertModel). A row whose compactbert family is not installed is
 left out and listed as missing: never stood in for by another class under its name.
@@ -140,6 +140,30 @@ def evaluate_targets(results: Sequence[dict[str, Any]], targets: Sequence[Target
                 | target.evaluate(samples)
             )
     return checks
+
+
+def score_report(report: dict[str, Any]) -> dict[str, Any]:
+    """Fill every row's `speedup_vs_teacher` and `time_vs_baseline` and the report's `checks` from the rows'
+    per-round samples (`paired_ratio`), in place; returns `report`.
+
+    `run_benchmark` scores what it timed with it, and `compactbert bench --from-json` re-scores a saved report, so a
+    report written before a change of statistic is read with the current one (its samples are what was measured).
+    """
+    settings: dict[tuple[int, str], dict[str, dict[str, Any]]] = {}
+    for row in report["results"]:
+        settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = row
+
+    def samples(row: dict[str, Any]) -> Sequence[float]:
+        return row.get("samples_ms") or [row["median_ms"]]
+
+    for rows in settings.values():
+        teacher = rows.get(TEACHER)
+        for row in rows.values():
+            row["speedup_vs_teacher"] = paired_ratio(samples(teacher), samples(row)) if teacher else None
+            baseline = rows.get(row.get("baseline") or "")
+            row["time_vs_baseline"] = paired_ratio(samples(row), samples(baseline)) if baseline else None
+    report["checks"] = evaluate_targets(report["results"])
+    return report
 
 
 # -------------------------------------------------------------------------------------------------------- measuring
@@ -312,7 +336,6 @@ def run_benchmark(
                 "gflops_best": matmul_flops / peak.min_ms / 1e6,
                 **peak.as_dict(),
             }
-            teacher = timings[TEACHER].samples_ms
             for name, timing in timings.items():
                 row = rows_info[name]
                 gflops = row["flops_per_sequence"] * batch / timing.median_ms / 1e6
@@ -320,37 +343,29 @@ def run_benchmark(
                     row
                     | {"batch": batch, "seq": seq_len, "dtype": dtype}
                     | timing.as_dict()
-                    | {
-                        "speedup_vs_teacher": paired_ratio(teacher, timing.samples_ms),
-                        "time_vs_baseline": (
-                            paired_ratio(timing.samples_ms, timings[row["baseline"]].samples_ms)
-                            if row["baseline"]
-                            else None
-                        ),
-                        "gflops": gflops,
-                        "peak_fraction": gflops / peak_gflops,
-                    }
+                    | {"gflops": gflops, "peak_fraction": gflops / peak_gflops}
                 )
     info["load_average_at_end"] = load_average()
-    return {
-        "settings": {
-            "models": [s.name for s in specs],
-            "batches": list(batches),
-            "seq": seq_len,
-            "dtypes": list(dtypes),
-            "repeats": repeats,
-            "warmup": warmup,
-            "min_sample_ms": min_sample_ms,
-            "quick": quick,
-            "shapes": "quick (tiny sizes; times say nothing)" if quick else "base",
-        },
-        "machine": info,
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "peak": peaks,
-        "results": results,
-        "missing": missing,
-        "checks": evaluate_targets(results),
-    }
+    return score_report(
+        {
+            "settings": {
+                "models": [s.name for s in specs],
+                "batches": list(batches),
+                "seq": seq_len,
+                "dtypes": list(dtypes),
+                "repeats": repeats,
+                "warmup": warmup,
+                "min_sample_ms": min_sample_ms,
+                "quick": quick,
+                "shapes": "quick (tiny sizes; times say nothing)" if quick else "base",
+            },
+            "machine": info,
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "peak": peaks,
+            "results": results,
+            "missing": missing,
+        }
+    )
 
 
 def default_dtypes() -> list[str]:
@@ -438,6 +453,12 @@ def add_parser(commands) -> argparse.ArgumentParser:
     p.add_argument("--note", help="a line shown on top of the report, e.g. where and when it was measured")
     p.add_argument("--check", action="store_true", help="exit 1 when a speed target is missed")
     p.add_argument("--quick", action="store_true", help="tiny sizes: the code path in seconds (times say nothing)")
+    p.add_argument(
+        "--from-json",
+        metavar="FILE",
+        help="time nothing: read a saved bench.json, recompute its ratios and targets from its samples with the "
+        "current statistic, and report / write / --check it like a new run",
+    )
     p.set_defaults(func=cmd_bench)
     return p
 
@@ -469,7 +490,52 @@ def bench_command(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
+def load_report(path: str | os.PathLike) -> dict[str, Any]:
+    """A saved `bench.json`, re-scored (`score_report`); a clear error for a file that is not one."""
+    path = Path(path)
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file (expected a bench.json written by `compactbert bench`)") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not JSON ({err}); expected a bench.json written by `compactbert bench`") from None
+    needed = {"settings", "machine", "date", "peak", "results", "missing"}
+    if not isinstance(report, dict) or not needed <= report.keys():
+        have = sorted(report) if isinstance(report, dict) else type(report).__name__
+        raise ValueError(f"{path}: not a compactbert bench report (expected the keys {sorted(needed)}, got {have})")
+    return score_report(report)
+
+
+def _rescore_command(args: argparse.Namespace) -> str:
+    parts = [f"compactbert bench --from-json {args.from_json}"]
+    parts += [f"--out {args.out}"] if args.out else []
+    parts += [f"--json {args.json}"] if args.json else []
+    parts += ["--check"] if args.check else []
+    return " ".join(parts)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.from_json:
+        timing_options = {
+            "--models": args.models,
+            "--dtype": args.dtype,
+            "--threads": args.threads,
+            "--min-sample-ms": args.min_sample_ms,
+            "--quick": args.quick or None,
+        }
+        given = [name for name, value in timing_options.items() if value is not None]
+        if given:
+            raise ValueError(f"--from-json times nothing, so {', '.join(given)} would be ignored: leave them out")
+        report = load_report(args.from_json)
+        report["rescored"] = {
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": _rescore_command(args),
+            "statistic": "paired_ratio",
+        }
+        command = report.get("command")
+        if args.note:
+            report["note"] = args.note
+        return _emit(report, command, args)
     report = run_benchmark(
         models=args.models,
         batches=args.batch,
@@ -483,7 +549,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     )
     if args.note:
         report["note"] = args.note
-    command = bench_command(args)
+    return _emit(report, bench_command(args), args)
+
+
+def _emit(report: dict[str, Any], command: str | None, args: argparse.Namespace) -> int:
+    """Print the tables, write the files asked for, and with --check return 1 when a target is missed."""
     print(markdown_report(report, command))
     if args.json:
         path = Path(args.json)

@@ -21,6 +21,13 @@ def markdown_report(report: dict[str, Any], command: str | None = None) -> str:
         lines += [f"**{report['note']}**", ""]
     if command:
         lines += ["```bash", command, "```", ""]
+    if report.get("rescored"):
+        rescored = report["rescored"]
+        lines += [
+            f"Ratios and targets re-scored from the stored per-round samples on {rescored['date']} "
+            f"(`{rescored['command']}`): the times are the run's own.",
+            "",
+        ]
     lines += [
         f"{report['date']} · {machine['cpu']} · {machine['threads']} threads on {machine['cores_available']} cores · "
         f"bf16 units: {', '.join(machine['bf16_units']) or 'none'} · torch {machine['torch']} · "
