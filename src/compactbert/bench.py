@@ -1,9 +1,10 @@
 """`compactbert bench`: latency and throughput of the zoo's families next to transformers' own models of their shape.
 
 Rows come from a registry (`BENCH_MODELS`, defined in `compactbert.bench_models`) of model specs: a BERT-base-shaped
-teacher (random weights: weights do not change the time), ShrunkBert top-drop K = 2, 4, 6 from it (`compactbert.shrink`), a DistilBERT-style 6-layer
-student, TinyBert-4 and AlbertSop base, each next to the transformers model a user would otherwise run (BertModel
-with the same number of layers, DistilBertModel, AlbertModel). A row whose compactbert family is not installed is
+teacher (random weights: weights do not change the time), ShrunkBert top-drop K = 2, 4, 6 from it
+(`compactbert.shrink`), a DistilBERT-style 6-layer student, TinyBert-4 and AlbertSop base, each next to the
+transformers model a user would otherwise run (BertModel with the same number of layers, DistilBertModel,
+AlbertModel). A row whose compactbert family is not installed is
 left out and listed as missing: never stood in for by another class under its name.
 
 All rows of one (batch, dtype) setting are timed side by side in one process, interleaved, after warm-up
