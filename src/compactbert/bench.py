@@ -4,8 +4,8 @@ Rows come from a registry (`BENCH_MODELS`, defined in `compactbert.bench_models`
 teacher (random weights: weights do not change the time), ShrunkBert top-drop K = 2, 4, 6 from it
 (`compactbert.shrink`), a DistilBERT-style 6-layer student, TinyBert-4 and AlbertSop base, each next to the
 transformers model a user would otherwise run (BertModel with the same number of layers, DistilBertModel,
-AlbertModel). A row whose compactbert family is not installed is
-left out and listed as missing: never stood in for by another class under its name.
+AlbertModel). A row whose compactbert family is not installed is left out and listed as missing: never stood in for
+by another class under its name. The command line is `compactbert.bench_cli`.
 
 All rows of one (batch, dtype) setting are timed side by side in one process, interleaved, after warm-up
 (`compactbert.inference.time_side_by_side`), together with a large square matmul that gives this machine's matmul
@@ -24,13 +24,11 @@ and a shared (ALBERT) layer counts once per use; ALBERT adds its embedding proje
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
 import platform
 import statistics
-import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -120,13 +118,17 @@ def paired_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> fl
     return statistics.median(a / b for a, b in zip(numerator, denominator, strict=True))
 
 
+def _samples(row: dict[str, Any]) -> Sequence[float]:
+    """A row's per-round times; a row saved without them counts as its median alone."""
+    return row.get("samples_ms") or [row["median_ms"]]
+
+
 def evaluate_targets(results: Sequence[dict[str, Any]], targets: Sequence[Target] = TARGETS) -> list[dict[str, Any]]:
     """Check every target at every (batch, dtype) setting of `results` (rows as `run_benchmark` returns them; a row
     without `samples_ms` is taken as its `median_ms` alone)."""
     settings: dict[tuple[int, str], dict[str, Sequence[float]]] = {}
     for row in results:
-        samples = row.get("samples_ms") or [row["median_ms"]]
-        settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = samples
+        settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = _samples(row)
     checks = []
     for (batch, dtype), samples in settings.items():
         for target in targets:
@@ -153,16 +155,12 @@ def score_report(report: dict[str, Any]) -> dict[str, Any]:
     settings: dict[tuple[int, str], dict[str, dict[str, Any]]] = {}
     for row in report["results"]:
         settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = row
-
-    def samples(row: dict[str, Any]) -> Sequence[float]:
-        return row.get("samples_ms") or [row["median_ms"]]
-
     for rows in settings.values():
         teacher = rows.get(TEACHER)
         for row in rows.values():
-            row["speedup_vs_teacher"] = paired_ratio(samples(teacher), samples(row)) if teacher else None
+            row["speedup_vs_teacher"] = paired_ratio(_samples(teacher), _samples(row)) if teacher else None
             baseline = rows.get(row.get("baseline") or "")
-            row["time_vs_baseline"] = paired_ratio(samples(row), samples(baseline)) if baseline else None
+            row["time_vs_baseline"] = paired_ratio(_samples(row), _samples(baseline)) if baseline else None
     report["checks"] = evaluate_targets(report["results"])
     return report
 
@@ -411,86 +409,6 @@ def _bar(items, description: str, progress: bool):
 # -------------------------------------------------------------------------------------------------------------- CLI
 
 
-def _list(kind: Callable[[str], Any]):
-    def parse(text: str) -> list:
-        try:
-            values = [kind(part) for part in text.replace(" ", "").split(",") if part]
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a comma-separated list, got '{text}'") from None
-        if not values:
-            raise argparse.ArgumentTypeError("expected at least one value")
-        return values
-
-    return parse
-
-
-def add_parser(commands) -> argparse.ArgumentParser:
-    """Register `compactbert bench` with the CLI's subcommands."""
-    p = commands.add_parser(
-        "bench",
-        help="latency / throughput of every family next to transformers' models; --check the speed targets",
-        description="Time the zoo's families (random weights) next to transformers' models of the same shape, "
-        "interleaved in one process, with FLOPs and the fraction of this machine's matmul rate.",
-    )
-    p.add_argument("--models", type=_list(str), help=f"rows to time (teacher always): {', '.join(BENCH_MODELS)}")
-    p.add_argument("--batch", type=_list(int), default=[1, 32], help="batch sizes (default: 1,32)")
-    p.add_argument("--seq", type=int, default=128, help="sequence length in tokens (default: 128)")
-    p.add_argument(
-        "--dtype",
-        type=_list(str),
-        help="precisions (default: fp32,bf16 where the hardware has native bf16 units, else fp32)",
-    )
-    p.add_argument("--repeats", type=int, default=5, help="timed interleaved rounds (default: 5)")
-    p.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default: 1)")
-    p.add_argument(
-        "--min-sample-ms",
-        type=float,
-        help=f"each timed sample repeats a forward until it lasts about this long and keeps the mean of one "
-        f"(default: {DEFAULT_MIN_SAMPLE_MS:g}; 0 times every forward on its own)",
-    )
-    p.add_argument("--threads", type=int, help="torch threads (default: OMP_NUM_THREADS, else the cores available)")
-    p.add_argument("--json", help="write the JSON report to this file")
-    p.add_argument("--out", help="write bench.json, bench.md and bench.png into this folder")
-    p.add_argument("--note", help="a line shown on top of the report, e.g. where and when it was measured")
-    p.add_argument("--check", action="store_true", help="exit 1 when a speed target is missed")
-    p.add_argument("--quick", action="store_true", help="tiny sizes: the code path in seconds (times say nothing)")
-    p.add_argument(
-        "--from-json",
-        metavar="FILE",
-        help="time nothing: read a saved bench.json, recompute its ratios and targets from its samples with the "
-        "current statistic, and report / write / --check it like a new run",
-    )
-    p.set_defaults(func=cmd_bench)
-    return p
-
-
-def bench_command(args: argparse.Namespace) -> str:
-    """The complete command that reproduces a run, every setting spelled out (recorded in the report)."""
-    parts = ["compactbert bench"]
-    if args.models:
-        parts.append("--models " + ",".join(args.models))
-    parts += [
-        "--batch " + ",".join(map(str, args.batch)),
-        f"--seq {args.seq}",
-        "--dtype " + ",".join(args.dtype or default_dtypes()),
-        f"--repeats {args.repeats}",
-        f"--warmup {args.warmup}",
-    ]
-    if args.min_sample_ms is not None:
-        parts.append(f"--min-sample-ms {args.min_sample_ms:g}")
-    if args.threads:
-        parts.append(f"--threads {args.threads}")
-    if args.quick:
-        parts.append("--quick")
-    if args.out:
-        parts.append(f"--out {args.out}")
-    if args.json:
-        parts.append(f"--json {args.json}")
-    if args.check:
-        parts.append("--check")
-    return " ".join(parts)
-
-
 def load_report(path: str | os.PathLike) -> dict[str, Any]:
     """A saved `bench.json`, re-scored (`score_report`); a clear error for a file that is not one."""
     path = Path(path)
@@ -505,69 +423,3 @@ def load_report(path: str | os.PathLike) -> dict[str, Any]:
         have = sorted(report) if isinstance(report, dict) else type(report).__name__
         raise ValueError(f"{path}: not a compactbert bench report (expected the keys {sorted(needed)}, got {have})")
     return score_report(report)
-
-
-def _rescore_command(args: argparse.Namespace) -> str:
-    parts = [f"compactbert bench --from-json {args.from_json}"]
-    parts += [f"--out {args.out}"] if args.out else []
-    parts += [f"--json {args.json}"] if args.json else []
-    parts += ["--check"] if args.check else []
-    return " ".join(parts)
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    if args.from_json:
-        timing_options = {
-            "--models": args.models,
-            "--dtype": args.dtype,
-            "--threads": args.threads,
-            "--min-sample-ms": args.min_sample_ms,
-            "--quick": args.quick or None,
-        }
-        given = [name for name, value in timing_options.items() if value is not None]
-        if given:
-            raise ValueError(f"--from-json times nothing, so {', '.join(given)} would be ignored: leave them out")
-        report = load_report(args.from_json)
-        report["rescored"] = {
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "command": _rescore_command(args),
-            "statistic": "paired_ratio",
-        }
-        command = report.get("command")
-        if args.note:
-            report["note"] = args.note
-        return _emit(report, command, args)
-    report = run_benchmark(
-        models=args.models,
-        batches=args.batch,
-        seq_len=args.seq,
-        dtypes=args.dtype,
-        repeats=args.repeats,
-        warmup=args.warmup,
-        threads=args.threads,
-        quick=args.quick,
-        min_sample_ms=args.min_sample_ms,
-    )
-    if args.note:
-        report["note"] = args.note
-    return _emit(report, bench_command(args), args)
-
-
-def _emit(report: dict[str, Any], command: str | None, args: argparse.Namespace) -> int:
-    """Print the tables, write the files asked for, and with --check return 1 when a target is missed."""
-    print(markdown_report(report, command))
-    if args.json:
-        path = Path(args.json)
-        write_file_atomically(path, lambda p: p.write_text(json.dumps(report | {"command": command}, indent=2) + "\n"))
-    if args.out:
-        for file in write_report(report, args.out, command):
-            print(f"wrote {file}")
-    missed = [c for c in report["checks"] if c["status"] == "missed"]
-    if args.check and missed:
-        print(
-            f"{len(missed)} target(s) missed: "
-            + "; ".join(f"{c['target']} at batch {c['batch']} {c['dtype']}" for c in missed),
-            file=sys.stderr,
-        )
-        return 1
-    return 0

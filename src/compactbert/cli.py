@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .bench import add_parser as add_bench_parser
+from .bench_cli import add_parser as add_bench_parser
 from .distillation.augment import add_augment_parser
 from .distillation.cli import add_distill_parser
 from .hub.commands import add_commands as add_hub_commands
