@@ -8,7 +8,7 @@
    bench.json, bench.md, bench.png.
 2. The inference path on a real classifier: MiniLM-L6 fine-tuned on bbc-news (configs/bench-bbc-news-minilm.yaml,
    fine-tuned first when runs/bench-bbc-news-minilm/model does not exist; about a minute), run every way in
-   `compactbert.inference_options` on the bbc-news test split (fixed split, seed 42): predictions kept vs fp32,
+   `compactbert.bench.inference_options` on the bbc-news test split (fixed split, seed 42): predictions kept vs fp32,
    accuracy, speed interleaved; then length-sorted batching and thread counts -> inference.json, inference.md,
    inference.png.
 
@@ -19,21 +19,13 @@ cores still skews them. Exit status 1 when a target of `compactbert bench --chec
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 from compactbert import bench
 from compactbert.inference import available_cores, configure_threads, load_for_inference
-from compactbert.inference_options import (
-    VARIANTS,
-    compare_batching,
-    compare_threads,
-    compare_variants,
-    markdown_report,
-    plot_report,
-)
+from compactbert.io import relative_path
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "configs" / "bench-bbc-news-minilm.yaml"
@@ -65,14 +57,14 @@ def command_line(args: argparse.Namespace) -> str:
     if args.quick:
         parts.append("--quick")
     if args.model:
-        parts.append(f"--model {args.model}")
+        parts.append(f"--model {relative_path(args.model, ROOT)}")
     for flag in ("skip_models", "skip_inference", "check", "emulated_bf16"):
         if getattr(args, flag):
             parts.append("--" + flag.replace("_", "-"))
     if args.threads:
         parts.append(f"--threads {args.threads}")
     if Path(args.out).resolve() != (ROOT / "docs" / "results" / "bench").resolve():
-        parts.append(f"--out {args.out}")
+        parts.append(f"--out {relative_path(args.out, ROOT)}")
     return " ".join(parts)
 
 
@@ -94,11 +86,10 @@ def fine_tuned_model(args: argparse.Namespace) -> str:
     return str(folder)
 
 
-def write_inference(report: dict, out: Path, command: str) -> None:
-    document = report | {"command": command}
-    bench.write_file_atomically(out / "inference.json", lambda p: p.write_text(json.dumps(document, indent=2) + "\n"))
-    bench.write_file_atomically(out / "inference.md", lambda p: p.write_text(markdown_report(report, command)))
-    bench.write_file_atomically(out / "inference.png", lambda p: plot_report(report, p))
+def model_label(source: str, random_head: bool) -> str:
+    """How the report names the classifier: a folder inside the repository by its path from the repository's root (a
+    committed result names no one's home folder), anything else as given."""
+    return f"{relative_path(source, ROOT)} ({'random head: quick run' if random_head else 'fine-tuned on bbc-news'})"
 
 
 def inference_study(args: argparse.Namespace, threads: int, out: Path, command: str) -> dict:
@@ -114,32 +105,31 @@ def inference_study(args: argparse.Namespace, threads: int, out: Path, command: 
     if args.quick:
         texts, labels, reviews = texts[:48], labels[:48], reviews[:48]
     machine = bench.machine_info(threads)
-    head = "random head: quick run" if args.quick and not args.model else "fine-tuned on bbc-news"
     report = {
-        "model": f"{source} ({head})",
+        "model": model_label(source, random_head=args.quick and not args.model),
         "data": f"the bbc-news test split ({len(texts)} articles; load_task('bbc-news'), seed 42)",
         "machine": machine,
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     } | ({"note": args.note} if args.note else {})
     repeats = 2 if args.quick else 7
-    variants = QUICK_VARIANTS if args.quick else list(VARIANTS)
-    report |= compare_variants(
+    variants = QUICK_VARIANTS if args.quick else list(bench.VARIANTS)
+    report |= bench.compare_variants(
         loaded, texts, labels, variants=variants, repeats=repeats, emulated_bf16=args.emulated_bf16
     )
     machine["load_average_at_end"] = bench.load_average()
-    write_inference(report, out, command)
+    bench.write_inference_report(report, out, command)
     auto = load_for_inference(source, threads=threads)
     report["default_dtype"] = str(auto.dtype)
     sets = {"bbc-news test": texts, f"rotten-tomatoes test (first {len(reviews)})": reviews}
-    report["batching"] = compare_batching(auto, sets, repeats=max(2, repeats // 2))
+    report["batching"] = bench.compare_batching(auto, sets, repeats=max(2, repeats // 2))
     machine["load_average_at_end"] = bench.load_average()
-    write_inference(report, out, command)
-    report["threads"] = compare_threads(
+    bench.write_inference_report(report, out, command)
+    report["threads"] = bench.compare_threads(
         loaded, texts, sorted({1, available_cores()}), repeats=max(2, repeats // 2), emulated_bf16=args.emulated_bf16
     )
     configure_threads(threads)
     machine["load_average_at_end"] = bench.load_average()
-    write_inference(report, out, command)
+    bench.write_inference_report(report, out, command)
     return report
 
 
@@ -161,7 +151,7 @@ def main(argv=None) -> int:
             status = 1
     if not args.skip_inference:
         report = inference_study(args, threads, out, command)
-        print(markdown_report(report, command))
+        print(bench.inference_markdown_report(report, command))
         print(f"wrote {out / 'inference.json'}, inference.md, inference.png")
     return status
 

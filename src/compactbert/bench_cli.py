@@ -12,8 +12,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .bench import BENCH_MODELS, DEFAULT_MIN_SAMPLE_MS, default_dtypes, load_report, run_benchmark
-from .bench_report import markdown_report, write_file_atomically, write_report
+from .bench import (
+    BENCH_MODELS,
+    DEFAULT_MIN_SAMPLE_MS,
+    default_dtypes,
+    load_report,
+    markdown_report,
+    run_benchmark,
+    write_file_atomically,
+    write_report,
+)
 
 
 def _list(kind: Callable[[str], Any]):

@@ -1,12 +1,68 @@
-"""Writing output folders all-or-nothing."""
+"""Writing files and output folders all-or-nothing: a reader never sees half of one, a failure leaves none behind."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+
+def write_file_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
+    """Call `write(tmp)` to fill a temporary sibling file, then move it onto `path` in one rename.
+
+    A reader never sees half a file, and if `write` raises nothing is left behind (an existing `path` is
+    untouched). The parent folder is created when missing.
+
+    Example:
+
+    ```python
+    >>> write_file_atomically("out/plot.png", lambda tmp: fig.savefig(tmp, format="png"))
+    ```
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
+    """Write `text` (UTF-8) to `path` in one rename (`write_file_atomically`)."""
+    return write_file_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_json_atomically(path: str | os.PathLike, data: object) -> Path:
+    """Write `data` as indented JSON with a final newline to `path` in one rename (`write_file_atomically`)."""
+    return write_text_atomically(path, json.dumps(data, indent=2) + "\n")
+
+
+def relative_path(path: str | os.PathLike, root: str | os.PathLike) -> str:
+    """`path` relative to `root` when it lies inside it, else `path` as given: what a committed result records,
+    so it names no one's home folder.
+
+    Example:
+
+    ```python
+    >>> relative_path("/home/me/compactbert/runs/model", "/home/me/compactbert")
+    'runs/model'
+    >>> relative_path("minilm", "/home/me/compactbert")  # a Hub id or a name stays as it is
+    'minilm'
+    ```
+    """
+    text = os.fspath(path)
+    if not os.path.isabs(text):
+        return text
+    try:
+        return Path(text).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return text
 
 
 def write_folder_atomically(output: str | os.PathLike, write: Callable[[Path], None], overwrite: bool = False) -> Path:

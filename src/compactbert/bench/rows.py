@@ -2,17 +2,19 @@
 
 `BENCH_MODELS` maps a row's name to a `BenchModel`: how to build it (fp32, random weights: weights do not change the
 time) from a `BuildContext`, whether it is a compactbert family or transformers' own model, and for our rows the
-transformers row of the same shape it is compared with. `register_bench_model` adds a row (a plugin's family, say).
-The sizes come from `Shapes`: `BASE` (BERT-base and the papers' students) or `QUICK` (hidden 32, for tests).
+transformers row of the same shape it is compared with. `register_bench_model` adds a row (a plugin's family, say);
+`list_bench_models()` names them. The sizes come from `Shapes`: `BASE` (BERT-base and the papers' students) or
+`QUICK` (hidden 32, for tests).
+
+Registering and listing rows imports neither torch nor transformers (`compactbert bench --help` lists them): the
+builders import what they need when a row is built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import torch
 
 TEACHER = "teacher"
 
@@ -101,6 +103,7 @@ class BuildContext:
     _teacher: Any = None
 
     def teacher(self):
+        import torch
         from transformers import BertModel
 
         if self._teacher is None:
@@ -131,7 +134,7 @@ class BenchModel:
 
     def missing_reason(self) -> str | None:
         """Why the row cannot be built here, or None when it can."""
-        from .models import FAMILIES
+        from ..models import FAMILIES
 
         if self.family is not None and self.family not in FAMILIES:
             return f"the compactbert family '{self.family}' is not installed in this version"
@@ -150,7 +153,26 @@ def register_bench_model(spec: BenchModel) -> BenchModel:
 
 
 def list_bench_models() -> list[str]:
+    """The names of the registered rows, in the order they are timed (the teacher first)."""
     return list(BENCH_MODELS)
+
+
+def resolve_models(names: Sequence[str] | None) -> list[BenchModel]:
+    """The registered rows named (all when None), in registry order, the teacher always first."""
+    if names is None:
+        chosen = set(BENCH_MODELS)
+    else:
+        unknown = [n for n in names if n not in BENCH_MODELS]
+        if unknown:
+            raise ValueError(f"unknown bench model(s) {', '.join(unknown)}; choose from: {', '.join(BENCH_MODELS)}")
+        chosen = {TEACHER, *names}
+    return [spec for name, spec in BENCH_MODELS.items() if name in chosen]
+
+
+def _seeded(ctx: BuildContext) -> None:
+    import torch
+
+    torch.manual_seed(ctx.seed)
 
 
 def _bert(num_layers: int | None = None):
@@ -159,7 +181,7 @@ def _bert(num_layers: int | None = None):
 
         if num_layers is None:
             return ctx.teacher()
-        torch.manual_seed(ctx.seed)
+        _seeded(ctx)
         return BertModel(ctx.shapes.bert_config(num_layers))
 
     return build
@@ -167,18 +189,25 @@ def _bert(num_layers: int | None = None):
 
 def _shrunk(**how):
     def build(ctx: BuildContext):
-        from .shrinking import shrink
+        from ..shrinking import shrink
 
         return shrink(ctx.teacher(), **how)
 
     return build
 
 
+def _distil_student(ctx: BuildContext):
+    from ..distillation.student import DISTILBERT_LAYERS
+    from ..shrinking import shrink
+
+    return shrink(ctx.teacher(), keep=list(DISTILBERT_LAYERS))
+
+
 def _distilbert(ctx: BuildContext):
     from transformers import DistilBertConfig, DistilBertModel
 
     s = ctx.shapes
-    torch.manual_seed(ctx.seed)
+    _seeded(ctx)
     config = DistilBertConfig(
         vocab_size=s.vocab_size,
         dim=s.hidden_size,
@@ -193,34 +222,31 @@ def _distilbert(ctx: BuildContext):
 def _tiny_bert(ctx: BuildContext):
     from transformers import AutoConfig, AutoModel
 
-    torch.manual_seed(ctx.seed)
+    _seeded(ctx)
     return AutoModel.from_config(AutoConfig.for_model("tiny_bert", **ctx.shapes.tiny_fields()))
 
 
 def _tiny_bert_baseline(ctx: BuildContext):
     from transformers import BertConfig, BertModel
 
-    torch.manual_seed(ctx.seed)
+    _seeded(ctx)
     return BertModel(BertConfig(**ctx.shapes.tiny_fields()))
 
 
 def _albert_sop(ctx: BuildContext):
     from transformers import AutoConfig, AutoModel
 
-    torch.manual_seed(ctx.seed)
+    _seeded(ctx)
     return AutoModel.from_config(AutoConfig.for_model("albert_sop", sharing="all", **ctx.shapes.albert_fields()))
 
 
 def _albert(ctx: BuildContext):
     from transformers import AlbertConfig, AlbertModel
 
-    torch.manual_seed(ctx.seed)
+    _seeded(ctx)
     # ALBERT's own activation (gelu_new, as in albert-base-v2 and AlbertSopConfig): the same model, not a faster one
     return AlbertModel(AlbertConfig(hidden_act="gelu_new", **ctx.shapes.albert_fields()))
 
-
-# DistilBERT's own choice of teacher layers for its 6-layer student (Sanh et al. 2019)
-DISTILBERT_LAYERS = [0, 2, 4, 7, 9, 11]
 
 for _spec in (
     BenchModel(TEACHER, "BERT-base-shaped teacher (transformers BertModel, 12 layers)", _bert(), ours=False),
@@ -241,7 +267,7 @@ for _spec in (
     BenchModel(
         "distil-6",
         "DistilBERT-style student: ShrunkBert of the teacher's layers 0,2,4,7,9,11",
-        _shrunk(keep=DISTILBERT_LAYERS),
+        _distil_student,  # DistilBERT's own choice of teacher layers (compactbert.distillation.DISTILBERT_LAYERS)
         ours=True,
         baseline="distilbert-6",
     ),

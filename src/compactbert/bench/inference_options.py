@@ -4,8 +4,9 @@ The inference path (`compactbert.inference`) runs bf16 weights where the CPU has
 measures that choice against fp32 and the alternatives people reach for: bf16 autocast, `torch.compile`, dynamic
 int8 quantization, ONNX Runtime (when installed: the `onnx` extra), length-sorted batching and thread counts.
 Every variant predicts the same test split (agreement with fp32, accuracy) and is timed side by side with the
-others, interleaved, after warm-up (`time_side_by_side`). `scripts/benchmark.py` runs it on MiniLM fine-tuned on
-`bbc-news` and writes `docs/results/bench/inference.{json,md,png}`.
+others, interleaved, after warm-up (`time_side_by_side`). This module measures; the tables and the plot are
+`compactbert.bench.reports` (`inference_markdown_report`, `write_inference_report`). `scripts/benchmark.py` runs it
+on MiniLM fine-tuned on `bbc-news` and writes `docs/results/bench/inference.{json,md,png}`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .hardware import native_bf16
-from .inference import InferenceModel, quantize_int8, time_side_by_side
+from ..hardware import native_bf16
+from ..inference import InferenceModel, quantize_int8, time_side_by_side
 
 EMULATED_BF16 = (
     "this machine has no native bf16 units (AVX512-BF16, AMX or a CUDA GPU): bf16 runs emulated here, far slower "
@@ -308,91 +309,3 @@ def compare_threads(
     finally:
         torch.set_num_threads(before)
     return {name: t.as_dict() for name, t in timings.items()}
-
-
-def markdown_report(report: dict[str, Any], command: str | None = None) -> str:
-    """Tables of the variants (quality and speed), the batching and the thread counts."""
-    lines = ["# The inference path: what was tried", ""]
-    if report.get("note"):
-        lines += [f"**{report['note']}**", ""]
-    if command:
-        lines += ["```bash", command, "```", ""]
-    machine = report["machine"]
-    lines += [
-        f"{report['date']} · {machine['cpu']} · {machine['threads']} threads on {machine['cores_available']} cores · "
-        f"bf16 units: {', '.join(machine['bf16_units']) or 'none'} · torch {machine['torch']} · load average "
-        f"{machine['load_average_at_start']} at start, {machine['load_average_at_end']} at end",
-        "",
-        f"Model: {report['model']}. Quality on {report['data']}. Speed: one forward pass on the first test texts, "
-        "padded to 128 tokens, every variant timed interleaved after warm-up; median (min–max). Setup = building "
-        "the variant plus its first batch (export, quantization, compilation).",
-        "",
-    ]
-    timing_labels = list(report["timings"])
-    header = "| variant | agreement with fp32 | accuracy | max abs logit diff | setup s |"
-    header += "".join(f" {label} ms | speedup |" for label in timing_labels)
-    lines += [header, "|---|---:|---:|---:|---:|" + "---:|---:|" * len(timing_labels)]
-    for row in report["variants"]:
-        cells = [
-            row["variant"],
-            f"{100 * row['agreement_with_fp32']:.1f}%",
-            f"{100 * row['accuracy']:.1f}%",
-            f"{row['max_abs_logit_diff']:.3f}",
-            f"{row['setup_s']:.1f}",
-        ]
-        for label in timing_labels:
-            t = report["timings"][label][row["variant"]]
-            cells += [f"{t['median_ms']:.1f} ({t['min_ms']:.1f}–{t['max_ms']:.1f})", f"{t['speedup_vs_fp32']:.2f}x"]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines.append("")
-    lines += [f"- `{row['variant']}`: {row['description']}" for row in report["variants"]]
-    lines += [f"- `{m['variant']}`: not measured, {m['why']}" for m in report["missing"]]
-    lines.append("")
-    if report.get("batching"):
-        lines += [
-            "## Length-sorted batches (`predict_proba`, tokenizing included, batch 32, the default dtype)",
-            "",
-            "| texts | count | mean tokens | sorted ms | unsorted ms | speedup | same predictions |",
-            "|---|---:|---:|---:|---:|---:|---|",
-        ]
-        for name, b in report["batching"].items():
-            lines.append(
-                f"| {name} | {b['texts']} | {b['mean_tokens']:.0f} | {b['sorted']['median_ms']:.0f} "
-                f"| {b['unsorted']['median_ms']:.0f} | {b['speedup_sorted']:.2f}x | {100 * b['same_predictions']:.1f}% |"
-            )
-        lines.append("")
-    if report.get("threads"):
-        lines += ["## Threads (forward, batch 32)", "", "| setting | median ms (min–max) |", "|---|---:|"]
-        for name, t in report["threads"].items():
-            lines.append(f"| {name} | {t['median_ms']:.0f} ({t['min_ms']:.0f}–{t['max_ms']:.0f}) |")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def plot_report(report: dict[str, Any], path: str | os.PathLike) -> None:
-    """Speedup vs fp32 of each variant at each batch size, labelled with its agreement with fp32."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = list(report["timings"])
-    names = [row["variant"] for row in report["variants"]]
-    agreement = {row["variant"]: row["agreement_with_fp32"] for row in report["variants"]}
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) * len(labels) + 1.5))
-    height = 0.8 / len(labels)
-    for i, label in enumerate(labels):
-        values = [report["timings"][label][n]["speedup_vs_fp32"] for n in names]
-        ys = [y + i * height for y in range(len(names))]
-        ax.barh(ys, values, height=height, label=label)
-        for y, value, name in zip(ys, values, names, strict=True):
-            ax.text(value, y, f" {value:.2f}x ({100 * agreement[name]:.1f}% same)", va="center", fontsize=7)
-    ax.set_yticks([y + 0.4 - height / 2 for y in range(len(names))], names)
-    ax.invert_yaxis()
-    ax.axvline(1.0, color="black", linewidth=0.6)
-    ax.set_xlabel("speedup vs fp32 (median, interleaved); label: predictions equal to fp32's")
-    ax.set_xlim(0, max(t["speedup_vs_fp32"] for label in labels for t in report["timings"][label].values()) * 1.5)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120, format="png")
-    plt.close(fig)

@@ -1,11 +1,12 @@
 """`compactbert bench`: latency and throughput of the zoo's families next to transformers' own models of their shape.
 
-Rows come from a registry (`BENCH_MODELS`, defined in `compactbert.bench_models`) of model specs: a BERT-base-shaped
+Rows come from a registry (`BENCH_MODELS`, `compactbert.bench.rows`) of model specs: a BERT-base-shaped
 teacher (random weights: weights do not change the time), ShrunkBert top-drop K = 2, 4, 6 from it
 (`compactbert.shrink`), a DistilBERT-style 6-layer student, TinyBert-4 and AlbertSop base, each next to the
 transformers model a user would otherwise run (BertModel with the same number of layers, DistilBertModel,
 AlbertModel). A row whose compactbert family is not installed is left out and listed as missing: never stood in for
-by another class under its name. The command line is `compactbert.bench_cli`.
+by another class under its name. Ratios and targets are scored by `compactbert.bench.scoring`, the tables and files
+written by `compactbert.bench.reports`.
 
 All rows of one (batch, dtype) setting are timed side by side in one process, interleaved, after warm-up
 (`compactbert.inference.time_side_by_side`), together with a large square matmul that gives this machine's matmul
@@ -25,144 +26,22 @@ and a shared (ALBERT) layer counts once per use; ALBERT adds its embedding proje
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import platform
-import statistics
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from .bench_models import (  # noqa: F401 (API: compactbert.bench.BENCH_MODELS and friends)
-    BASE,
-    BENCH_MODELS,
-    DISTILBERT_LAYERS,
-    QUICK,
-    TEACHER,
-    BenchModel,
-    BuildContext,
-    Shapes,
-    list_bench_models,
-    register_bench_model,
-)
-from .bench_report import markdown_report, plot_report, write_file_atomically, write_report  # noqa: F401 (API)
-from .hardware import native_bf16
-from .inference import DTYPES, Timing, available_cores, configure_threads, prepare_for_inference, time_side_by_side
+from ..hardware import native_bf16
+from ..inference import DTYPES, Timing, available_cores, configure_threads, prepare_for_inference, time_side_by_side
+from .defaults import DEFAULT_BATCHES, DEFAULT_MIN_SAMPLE_MS, DEFAULT_REPEATS, DEFAULT_SEQ, DEFAULT_WARMUP
+from .rows import BASE, QUICK, BuildContext, resolve_models
+from .scoring import score_report
 
-PEAK = "matmul peak"
-DEFAULT_MIN_SAMPLE_MS = 100.0
-
-
-# ---------------------------------------------------------------------------------------------------------- targets
-
-
-@dataclass(frozen=True)
-class Target:
-    """A ratio the benchmark promises at every (batch, dtype) setting it measures.
-
-    `kind="speedup"`: the teacher's time / `model`'s is at least `threshold`. `kind="parity"`: `model`'s time /
-    `reference`'s is within 1 ± `threshold` (ShrunkBert adds nothing to the BertModel it is). Both ratios are
-    paired: the median over rounds of the ratio within a round (`paired_ratio`).
-    """
-
-    name: str
-    kind: str
-    model: str
-    threshold: float
-    reference: str = TEACHER
-
-    def evaluate(self, samples: dict[str, Sequence[float]]) -> dict[str, Any]:
-        """`samples`: each row's per-round times (one value each is fine); the ratio is `paired_ratio`'s."""
-        if self.model not in samples or self.reference not in samples:
-            missing = [n for n in (self.model, self.reference) if n not in samples]
-            return {"status": "not measured", "value": None, "why": f"no row for {', '.join(missing)}"}
-        if self.kind == "speedup":
-            value = paired_ratio(samples[self.reference], samples[self.model])
-            ok = value >= self.threshold
-        else:
-            value = paired_ratio(samples[self.model], samples[self.reference])
-            ok = abs(value - 1.0) <= self.threshold + 1e-12  # 1.03 - 1 is 0.030000000000000027
-        return {"status": "met" if ok else "missed", "value": value}
-
-    @property
-    def rule(self) -> str:
-        if self.kind == "speedup":
-            return f"{self.model} >= {self.threshold:g}x faster than {self.reference}"
-        return f"{self.model} time within {self.threshold:.0%} of {self.reference}"
-
-
-TARGETS = [
-    *(Target(f"shrunk-top{k} = bert-{12 - k}", "parity", f"shrunk-top{k}", 0.03, f"bert-{12 - k}") for k in (2, 4, 6)),
-    Target("top-6 speedup (paper: 50% less time)", "speedup", "shrunk-top6", 1.85),
-    Target("TinyBert-4 speedup (paper: 9.4x)", "speedup", "tinybert-4", 9.4),
-]
-
-
-def paired_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> float:
-    """The median over rounds of `numerator[i] / denominator[i]`, for two rows timed in the same interleaved rounds.
-
-    Two rows timed one right after the other in a round share the machine's state then (clock, caches, other work),
-    so a round that ran slow for both cancels out of their ratio; the ratio of the two medians does not pair them,
-    and one slow sample on either side moves it. Lists of different lengths (not from the same rounds) fall back to
-    the ratio of the medians.
-    """
-    if not numerator or not denominator:
-        raise ValueError("paired_ratio needs at least one sample on each side")
-    if len(numerator) != len(denominator):
-        return statistics.median(numerator) / statistics.median(denominator)
-    return statistics.median(a / b for a, b in zip(numerator, denominator, strict=True))
-
-
-def _samples(row: dict[str, Any]) -> Sequence[float]:
-    """A row's per-round times; a row saved without them counts as its median alone."""
-    return row.get("samples_ms") or [row["median_ms"]]
-
-
-def evaluate_targets(results: Sequence[dict[str, Any]], targets: Sequence[Target] = TARGETS) -> list[dict[str, Any]]:
-    """Check every target at every (batch, dtype) setting of `results` (rows as `run_benchmark` returns them; a row
-    without `samples_ms` is taken as its `median_ms` alone)."""
-    settings: dict[tuple[int, str], dict[str, Sequence[float]]] = {}
-    for row in results:
-        settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = _samples(row)
-    checks = []
-    for (batch, dtype), samples in settings.items():
-        for target in targets:
-            checks.append(
-                {
-                    "target": target.name,
-                    "rule": target.rule,
-                    "batch": batch,
-                    "dtype": dtype,
-                    "threshold": target.threshold,
-                }
-                | target.evaluate(samples)
-            )
-    return checks
-
-
-def score_report(report: dict[str, Any]) -> dict[str, Any]:
-    """Fill every row's `speedup_vs_teacher` and `time_vs_baseline` and the report's `checks` from the rows'
-    per-round samples (`paired_ratio`), in place; returns `report`.
-
-    `run_benchmark` scores what it timed with it, and `compactbert bench --from-json` re-scores a saved report, so a
-    report written before a change of statistic is read with the current one (its samples are what was measured).
-    """
-    settings: dict[tuple[int, str], dict[str, dict[str, Any]]] = {}
-    for row in report["results"]:
-        settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = row
-    for rows in settings.values():
-        teacher = rows.get(TEACHER)
-        for row in rows.values():
-            row["speedup_vs_teacher"] = paired_ratio(_samples(teacher), _samples(row)) if teacher else None
-            baseline = rows.get(row.get("baseline") or "")
-            row["time_vs_baseline"] = paired_ratio(_samples(row), _samples(baseline)) if baseline else None
-    report["checks"] = evaluate_targets(report["results"])
-    return report
+PEAK = "matmul peak"  # the name the machine's matmul is timed under, next to the rows
 
 
 # -------------------------------------------------------------------------------------------------------- measuring
@@ -198,7 +77,7 @@ def machine_info(threads: int) -> dict[str, Any]:
     """What the figures were measured on: CPU model and bf16 units, cores, threads, versions, load."""
     import transformers
 
-    from .hardware import cpu_has_native_bf16
+    from ..hardware import cpu_has_native_bf16
 
     cpu = platform.processor() or platform.machine()
     flags: list[str] = []
@@ -232,25 +111,13 @@ def load_average() -> list[float] | None:
         return None
 
 
-def resolve_models(names: Sequence[str] | None) -> list[BenchModel]:
-    """The registered rows named (all when None), in registry order, the teacher always first."""
-    if names is None:
-        chosen = set(BENCH_MODELS)
-    else:
-        unknown = [n for n in names if n not in BENCH_MODELS]
-        if unknown:
-            raise ValueError(f"unknown bench model(s) {', '.join(unknown)}; choose from: {', '.join(BENCH_MODELS)}")
-        chosen = {TEACHER, *names}
-    return [spec for name, spec in BENCH_MODELS.items() if name in chosen]
-
-
 def run_benchmark(
     models: Sequence[str] | None = None,
-    batches: Sequence[int] = (1, 32),
-    seq_len: int = 128,
+    batches: Sequence[int] = DEFAULT_BATCHES,
+    seq_len: int = DEFAULT_SEQ,
     dtypes: Sequence[str] | None = None,
-    repeats: int = 5,
-    warmup: int = 1,
+    repeats: int = DEFAULT_REPEATS,
+    warmup: int = DEFAULT_WARMUP,
     threads: int | None = None,
     quick: bool = False,
     min_sample_ms: float | None = None,
@@ -404,22 +271,3 @@ def _bar(items, description: str, progress: bool):
     from tqdm.auto import tqdm
 
     return tqdm(items, desc=description, leave=False)
-
-
-# -------------------------------------------------------------------------------------------------------------- CLI
-
-
-def load_report(path: str | os.PathLike) -> dict[str, Any]:
-    """A saved `bench.json`, re-scored (`score_report`); a clear error for a file that is not one."""
-    path = Path(path)
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file (expected a bench.json written by `compactbert bench`)") from None
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not JSON ({err}); expected a bench.json written by `compactbert bench`") from None
-    needed = {"settings", "machine", "date", "peak", "results", "missing"}
-    if not isinstance(report, dict) or not needed <= report.keys():
-        have = sorted(report) if isinstance(report, dict) else type(report).__name__
-        raise ValueError(f"{path}: not a compactbert bench report (expected the keys {sorted(needed)}, got {have})")
-    return score_report(report)

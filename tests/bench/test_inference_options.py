@@ -1,34 +1,56 @@
-"""compactbert.inference_options: every way to run a classifier, compared on quality and (interleaved) speed."""
+"""compactbert.bench.inference_options: every way to run a classifier, compared on quality and (interleaved) speed."""
+
+import json
 
 import pytest
 import torch
 from transformers import BertForSequenceClassification
 
 import compactbert
-from compactbert import inference_options
-from compactbert.bench import machine_info
-from compactbert.inference import load_for_inference
-from compactbert.inference_options import (
+from compactbert.bench import (
     Variant,
     compare_batching,
     compare_threads,
     compare_variants,
-    markdown_report,
-    plot_report,
+    inference_markdown_report,
+    inference_options,
+    inference_plot_report,
+    machine_info,
+    write_inference_report,
 )
+from compactbert.inference import load_for_inference
 
-from helpers import TEXTS, make_bert
+from helpers import TEXTS, make_bert, make_tokenizer
 
 TEXTS_12 = TEXTS * 3
+LOGIT_TOLERANCE = 0.5  # bf16 and int8 rounding move this model's logits by about 0.07 and 0.14
+
+
+def confident_classifier() -> BertForSequenceClassification:
+    """A random 2-layer BERT classifier with large logits that tell the texts apart: `TEXTS[i]` is class i for
+    i < 3, by a margin of several units.
+
+    A random classifier at the default initialisation puts every text within 0.003 of uniform probabilities and in
+    the same class, so a variant that lost its weights would still "agree" with it. Here each class's weight is the
+    direction of one text's [CLS] vector from the texts' mean (scaled to logits of about 5), and a larger
+    initialisation range makes that vector depend on the text (at 0.02 it hardly does).
+    """
+    model = make_bert(BertForSequenceClassification, num_layers=2, num_labels=3, initializer_range=0.2)
+    batch = make_tokenizer()(TEXTS, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        pooled = model.bert(**batch).pooler_output  # (texts, hidden)
+        mean = pooled.mean(0)
+        directions = pooled[:3] - mean
+        weight = 5.0 * directions / directions.norm(dim=-1, keepdim=True)
+        model.classifier.weight.copy_(weight)
+        model.classifier.bias.copy_(-weight @ mean)
+    return model
 
 
 @pytest.fixture(scope="module")
 def fp32_model(tmp_path_factory):
-    from helpers import make_tokenizer
-
-    model = make_bert(BertForSequenceClassification, num_layers=2, num_labels=3)
     folder = tmp_path_factory.mktemp("model")
-    compactbert.save_model(model, folder, make_tokenizer(), overwrite=True)
+    compactbert.save_model(confident_classifier(), folder, make_tokenizer(), overwrite=True)
     return load_for_inference(folder, dtype="fp32")
 
 
@@ -63,7 +85,17 @@ def test_variants_are_compared_with_fp32_on_quality_and_speed(fp32_model, monkey
     assert rows["fp32"]["agreement_with_fp32"] == 1.0 and rows["fp32"]["max_abs_logit_diff"] == 0.0
     assert rows["fp32"]["predictions"] == reference.tolist()
     assert rows["fp32"]["accuracy"] == pytest.approx(11 / 12)
-    assert 0 < rows["bf16"]["max_abs_logit_diff"] < 0.1
+    # the model tells the texts apart by wide margins (so a variant that lost its weights, all logits 0, is off by
+    # more than the tolerance), and bf16 and int8 keep every prediction and stay within the tolerance
+    batch = fp32_model.tokenizer(TEXTS_12, padding="max_length", max_length=16, return_tensors="pt")
+    with torch.inference_mode():
+        top2 = fp32_model.model(**batch).logits.topk(2, dim=-1).values
+    assert set(rows["fp32"]["predictions"]) == {0, 1, 2}
+    assert (top2[:, 0] - top2[:, 1]).min() > 2 * LOGIT_TOLERANCE
+    for name in ("bf16", "int8-dynamic"):
+        assert rows[name]["predictions"] == rows["fp32"]["predictions"], name
+        assert rows[name]["agreement_with_fp32"] == 1.0 and rows[name]["accuracy"] == pytest.approx(11 / 12)
+        assert 0 < rows[name]["max_abs_logit_diff"] < LOGIT_TOLERANCE, name
     for row in rows.values():
         assert 0.0 <= row["agreement_with_fp32"] <= 1.0 and row["setup_s"] >= 0
     assert {m["variant"]: m["why"] for m in report["missing"]} == {
@@ -100,7 +132,9 @@ def test_bf16_variants_are_left_out_where_bf16_is_emulated_unless_asked(fp32_mod
     }
     assert "no native bf16 units" in inference_options.EMULATED_BF16
     machine = machine_info(1) | {"load_average_at_end": None}
-    text = markdown_report(report | {"model": "tiny", "data": "four texts", "date": "today", "machine": machine})
+    text = inference_markdown_report(
+        report | {"model": "tiny", "data": "four texts", "date": "today", "machine": machine}
+    )
     assert "`bf16`: not measured, this machine has no native bf16 units" in text
     forced = compare_variants(fp32_model, TEXTS, [0, 1, 2, 0], variants=["bf16"], emulated_bf16=True, **kwargs)
     assert [row["variant"] for row in forced["variants"]] == ["fp32", "bf16"] and forced["missing"] == []
@@ -134,8 +168,16 @@ def test_batching_threads_and_the_report(fp32_model, tmp_path, bf16_hardware):
         "date": "today",
         "note": "PROVISIONAL",
     }
-    text = markdown_report(report, "python scripts/benchmark.py")
+    text = inference_markdown_report(report, "python scripts/benchmark.py")
     assert "**PROVISIONAL**" in text and "python scripts/benchmark.py" in text
     assert "| bf16 | " in text and "| short | 12 |" in text and "| fp32, 1 thread(s) |" in text
-    plot_report(report, tmp_path / "inference.png")
+    inference_plot_report(report, tmp_path / "inference.png")
     assert (tmp_path / "inference.png").read_bytes()[:4] == b"\x89PNG"
+
+    files = write_inference_report(report, tmp_path / "out", "python scripts/benchmark.py")
+    assert [f.name for f in files] == ["inference.json", "inference.md", "inference.png"]
+    saved = json.loads(files[0].read_text(encoding="utf-8"))
+    assert saved["command"] == "python scripts/benchmark.py" and saved["threads"] == threads
+    assert files[1].read_text(encoding="utf-8") == text
+    assert files[2].read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f.name for f in files]  # no partial files left

@@ -1,0 +1,119 @@
+"""How `compactbert bench` scores what it timed: ratios paired per round, and the targets it promises.
+
+Two rows timed in the same interleaved round share the machine's state then, so every ratio here is `paired_ratio`:
+the median over rounds of the within-round ratio. `score_report` fills a report's ratios and checks from its rows'
+per-round samples; it needs neither torch nor the models, so a saved report is re-scored anywhere.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .rows import TEACHER
+
+
+@dataclass(frozen=True)
+class Target:
+    """A ratio the benchmark promises at every (batch, dtype) setting it measures.
+
+    `kind="speedup"`: the teacher's time / `model`'s is at least `threshold`. `kind="parity"`: `model`'s time /
+    `reference`'s is within 1 ± `threshold` (ShrunkBert adds nothing to the BertModel it is). Both ratios are
+    paired: the median over rounds of the ratio within a round (`paired_ratio`).
+    """
+
+    name: str
+    kind: str
+    model: str
+    threshold: float
+    reference: str = TEACHER
+
+    def evaluate(self, samples: dict[str, Sequence[float]]) -> dict[str, Any]:
+        """`samples`: each row's per-round times (one value each is fine); the ratio is `paired_ratio`'s."""
+        if self.model not in samples or self.reference not in samples:
+            missing = [n for n in (self.model, self.reference) if n not in samples]
+            return {"status": "not measured", "value": None, "why": f"no row for {', '.join(missing)}"}
+        if self.kind == "speedup":
+            value = paired_ratio(samples[self.reference], samples[self.model])
+            ok = value >= self.threshold
+        else:
+            value = paired_ratio(samples[self.model], samples[self.reference])
+            ok = abs(value - 1.0) <= self.threshold + 1e-12  # 1.03 - 1 is 0.030000000000000027
+        return {"status": "met" if ok else "missed", "value": value}
+
+    @property
+    def rule(self) -> str:
+        if self.kind == "speedup":
+            return f"{self.model} >= {self.threshold:g}x faster than {self.reference}"
+        return f"{self.model} time within {self.threshold:.0%} of {self.reference}"
+
+
+TARGETS = [
+    *(Target(f"shrunk-top{k} = bert-{12 - k}", "parity", f"shrunk-top{k}", 0.03, f"bert-{12 - k}") for k in (2, 4, 6)),
+    Target("top-6 speedup (paper: 50% less time)", "speedup", "shrunk-top6", 1.85),
+    Target("TinyBert-4 speedup (paper: 9.4x)", "speedup", "tinybert-4", 9.4),
+]
+
+
+def paired_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> float:
+    """The median over rounds of `numerator[i] / denominator[i]`, for two rows timed in the same interleaved rounds.
+
+    Two rows timed one right after the other in a round share the machine's state then (clock, caches, other work),
+    so a round that ran slow for both cancels out of their ratio; the ratio of the two medians does not pair them,
+    and one slow sample on either side moves it. Lists of different lengths (not from the same rounds) fall back to
+    the ratio of the medians.
+    """
+    if not numerator or not denominator:
+        raise ValueError("paired_ratio needs at least one sample on each side")
+    if len(numerator) != len(denominator):
+        return statistics.median(numerator) / statistics.median(denominator)
+    return statistics.median(a / b for a, b in zip(numerator, denominator, strict=True))
+
+
+def _samples(row: dict[str, Any]) -> Sequence[float]:
+    """A row's per-round times; a row saved without them counts as its median alone."""
+    return row.get("samples_ms") or [row["median_ms"]]
+
+
+def evaluate_targets(results: Sequence[dict[str, Any]], targets: Sequence[Target] = TARGETS) -> list[dict[str, Any]]:
+    """Check every target at every (batch, dtype) setting of `results` (rows as `run_benchmark` returns them; a row
+    without `samples_ms` is taken as its `median_ms` alone)."""
+    settings: dict[tuple[int, str], dict[str, Sequence[float]]] = {}
+    for row in results:
+        settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = _samples(row)
+    checks = []
+    for (batch, dtype), samples in settings.items():
+        for target in targets:
+            checks.append(
+                {
+                    "target": target.name,
+                    "rule": target.rule,
+                    "batch": batch,
+                    "dtype": dtype,
+                    "threshold": target.threshold,
+                }
+                | target.evaluate(samples)
+            )
+    return checks
+
+
+def score_report(report: dict[str, Any]) -> dict[str, Any]:
+    """Fill every row's `speedup_vs_teacher` and `time_vs_baseline` and the report's `checks` from the rows'
+    per-round samples (`paired_ratio`), in place; returns `report`.
+
+    `run_benchmark` scores what it timed with it, and `compactbert bench --from-json` re-scores a saved report, so a
+    report written before a change of statistic is read with the current one (its samples are what was measured).
+    """
+    settings: dict[tuple[int, str], dict[str, dict[str, Any]]] = {}
+    for row in report["results"]:
+        settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = row
+    for rows in settings.values():
+        teacher = rows.get(TEACHER)
+        for row in rows.values():
+            row["speedup_vs_teacher"] = paired_ratio(_samples(teacher), _samples(row)) if teacher else None
+            baseline = rows.get(row.get("baseline") or "")
+            row["time_vs_baseline"] = paired_ratio(_samples(row), _samples(baseline)) if baseline else None
+    report["checks"] = evaluate_targets(report["results"])
+    return report
