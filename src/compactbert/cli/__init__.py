@@ -2,12 +2,12 @@
 
 One module per command (`shrink`, `info`, `bench`, `demo`, `push`, `augment`; `recipes` holds the one command
 class behind `finetune`, `pretrain`, `distill` and `build`), the shared pieces in `common`, and the registry,
-parser and `main` in `main`. Imports flow one way: this package imports the library, nothing in the library
+parser and `main` in `commands`. Imports flow one way: this package imports the library, nothing in the library
 imports this package. Commands import torch, transformers and datasets only when they run, so `compactbert --help`
 and `compactbert <command> --help` load none of them.
 """
 
+from .commands import COMMANDS, build_parser, main
 from .common import Command
-from .main import COMMANDS, build_parser, main
 
 __all__ = ["COMMANDS", "Command", "build_parser", "main"]

@@ -24,7 +24,7 @@ class Command:
     `compactbert --help` and `compactbert <name> --help` stay fast.
 
     Subclasses set the three class attributes and override `add_arguments` and `run`; the registry is
-    `compactbert.cli.main.COMMANDS`.
+    `compactbert.cli.COMMANDS` (in `compactbert.cli.commands`).
     """
 
     name: str
