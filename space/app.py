@@ -6,7 +6,7 @@ zoo offline (a few minutes, cached); later launches reuse it.
 
 import sys
 
-from compactbert.demo.command import main
+from compactbert.cli.demo import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -31,7 +31,7 @@ from transformers import (
 
 from .assets import BUILTIN_MODELS
 from .checkpoints import resolve_model_folder, weight_files
-from .data import load_task
+from .data import Task, load_task
 from .hardware import native_bf16
 from .io import save_model
 from .shrinking import shrink
@@ -267,16 +267,7 @@ def tokenize_task(dataset, tokenizer, data_args: DataArguments):
 
 def finetune(model_args: ModelArguments, data_args: DataArguments, training_args: FinetuneArguments) -> dict:
     """Run a recipe end to end; returns the metrics that are also written to `output_dir/model/metrics.json`."""
-    final_dir = Path(training_args.output_dir) / MODEL_SUBDIR
-    if final_dir.exists() and not training_args.overwrite:
-        raise FileExistsError(f"{final_dir} already exists; choose another output_dir or set overwrite: true")
-    columns = {
-        name: getattr(data_args, name)
-        for name in ("text_column", "text_pair_column", "label_column")
-        if getattr(data_args, name) is not None
-    }
-    task = load_task(data_args.task, seed=data_args.split_seed, **columns)
-    dataset, label_names = task
+    final_dir, (dataset, label_names) = prepare_task_run(data_args, training_args)
     model, tokenizer = build_model(model_args, label_names, dataset["train"]["text"][: model_args.calibration_texts])
     encoded = tokenize_task(dataset, tokenizer, data_args)
     trainer = Trainer(
@@ -289,11 +280,8 @@ def finetune(model_args: ModelArguments, data_args: DataArguments, training_args
         compute_metrics=classification_metrics,
     )
     train_output = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    metrics = {
-        "train": train_output.metrics | {"global_step": train_output.global_step},
-        "validation": _strip(trainer.evaluate(encoded["validation"], metric_key_prefix="validation"), "validation"),
-        "test": _strip(trainer.evaluate(encoded["test"], metric_key_prefix="test"), "test"),
-    }
+    metrics = {"train": train_output.metrics | {"global_step": train_output.global_step}}
+    metrics |= evaluate_splits(trainer, encoded)
     if trainer.is_world_process_zero():
         final = trainer.model
         if model_args.lora_rank:
@@ -318,8 +306,37 @@ def finetune(model_args: ModelArguments, data_args: DataArguments, training_args
     return metrics
 
 
-def _strip(metrics: dict[str, float], prefix: str) -> dict[str, float]:
-    return {k.removeprefix(prefix + "_"): v for k, v in metrics.items()}
+def prepare_task_run(data_args: DataArguments, training_args: FinetuneArguments) -> tuple[Path, Task]:
+    """The start of every task recipe run (fine-tuning, distillation): where the ready model goes, and the task.
+
+    Refuses an existing `output_dir/model` unless `overwrite` is set, before any work; then loads the task with the
+    recipe's split seed and column names.
+
+    Returns:
+        `tuple[Path, Task]`: `output_dir/model`, and the task (`dataset`, `label_names`) as `load_task` returns it.
+    """
+    final_dir = Path(training_args.output_dir) / MODEL_SUBDIR
+    if final_dir.exists() and not training_args.overwrite:
+        raise FileExistsError(f"{final_dir} already exists; choose another output_dir or set overwrite: true")
+    columns = {
+        name: getattr(data_args, name)
+        for name in ("text_column", "text_pair_column", "label_column")
+        if getattr(data_args, name) is not None
+    }
+    return final_dir, load_task(data_args.task, seed=data_args.split_seed, **columns)
+
+
+def evaluate_splits(trainer, encoded, splits: tuple[str, ...] = ("validation", "test")) -> dict[str, dict[str, float]]:
+    """`trainer.evaluate` on each split of `encoded`, the metric names without the split prefix.
+
+    Returns:
+        `dict[str, dict[str, float]]`: e.g. `{"validation": {"accuracy": ..., "macro_f1": ..., "loss": ...}, ...}`.
+    """
+    scores = {}
+    for split in splits:
+        metrics = trainer.evaluate(encoded[split], metric_key_prefix=split)
+        scores[split] = {key.removeprefix(split + "_"): value for key, value in metrics.items()}
+    return scores
 
 
 def predict_labels(

@@ -49,7 +49,7 @@ def test_space_card_passes_the_hubs_metadata_checks_and_huggingface_hub_reads_it
 def test_space_runs_the_repository_app_and_app_py_is_thin():
     assert (ROOT / "space" / "app.py").read_text() == (ROOT / "app.py").read_text()
     code = [line for line in (ROOT / "app.py").read_text().splitlines() if line and not line.startswith(("#", '"'))]
-    assert "from compactbert.demo.command import main" in code and len(code) < 12
+    assert "from compactbert.cli.demo import main" in code and len(code) < 12
 
 
 def test_study_plots_ship_with_the_package_and_match_the_study():

@@ -11,11 +11,27 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from .compare import FINE_TUNED_CHOICE, NOT_RETRAINED, Comparer
 from .zoo import ENV_ZOO, BuildSettings, Zoo, ZooEntry, build_default_zoo, ensure_default_zoo, load_zoo
+
+if TYPE_CHECKING:
+    from .compare import FINE_TUNED_CHOICE, NOT_RETRAINED, Comparer
+
+# `compare` loads torch (through the models it shrinks): loaded the first time one of its names is asked for, so
+# `compactbert demo --help` stays light (PEP 562)
+_LAZY = {"FINE_TUNED_CHOICE": ".compare", "NOT_RETRAINED": ".compare", "Comparer": ".compare"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def resolve_zoo(
@@ -36,6 +52,7 @@ def create_demo(
     dtype: str = "auto",
 ):
     """The demo's `gradio.Blocks`, over a zoo (see `resolve_zoo`); launch it with `compactbert.demo.launch`."""
+    from .compare import Comparer
     from .ui import build_demo
 
     loaded = zoo if isinstance(zoo, Zoo) else resolve_zoo(zoo, cache_dir)

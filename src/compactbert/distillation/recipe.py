@@ -29,14 +29,14 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, Data
 from ..checkpoints import resolve_model_folder
 from ..data import load_task
 from ..finetune import (
-    MODEL_SUBDIR,
     DataArguments,
     FinetuneArguments,
     ModelArguments,
-    _strip,
     build_model,
     classification_metrics,
+    evaluate_splits,
     parse_recipe_into,
+    prepare_task_run,
     tokenize_task,
 )
 from ..io import save_model
@@ -196,15 +196,7 @@ def general_distillation(student_base, teacher_args, data_args, training_args, t
 
 def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArguments) -> dict:
     """Run a distillation recipe end to end; returns the metrics also written to `output_dir/model/metrics.json`."""
-    final_dir = Path(training_args.output_dir) / MODEL_SUBDIR
-    if final_dir.exists() and not training_args.overwrite:
-        raise FileExistsError(f"{final_dir} already exists; choose another output_dir or set overwrite: true")
-    columns = {
-        name: getattr(data_args, name)
-        for name in ("text_column", "text_pair_column", "label_column")
-        if getattr(data_args, name) is not None
-    }
-    dataset, label_names = load_task(data_args.task, seed=data_args.split_seed, **columns)
+    final_dir, (dataset, label_names) = prepare_task_run(data_args, training_args)
     folder = resolve_model_folder(teacher_args.teacher)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     teacher = AutoModelForSequenceClassification.from_pretrained(folder)
@@ -247,9 +239,8 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
     metrics = {
         "train": history[-1],  # the last stage, shaped like a fine-tuning run's (model cards read it)
         "train_stages": history,
-        "validation": _strip(trainer.evaluate(encoded["validation"], metric_key_prefix="validation"), "validation"),
-        "test": _strip(trainer.evaluate(encoded["test"], metric_key_prefix="test"), "test"),
     }
+    metrics |= evaluate_splits(trainer, encoded)
     if trainer.is_world_process_zero():
         final = trainer.model
         if model_args.lora_rank:

@@ -272,32 +272,3 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
 
         save_model(final, final_dir, tokenizer=tokenizer, overwrite=training_args.overwrite, extra=write_metrics)
     return metrics
-
-
-def cmd_pretrain(args) -> int:
-    """`compactbert pretrain RECIPE.yaml [--field value ...]`: run a pretraining recipe and print the held-out scores."""
-    from ..cli import _overrides
-
-    model_args, data_args, training_args = parse_pretrain_recipe(args.recipe, _overrides(args.overrides))
-    metrics = pretrain(model_args, data_args, training_args)
-    print(
-        f"held-out  SOP accuracy {metrics['sop_accuracy']:.4f}  NSP accuracy {metrics['nsp_accuracy']:.4f}  "
-        f"MLM accuracy {metrics['mlm_accuracy']:.4f}  (trained on {model_args.sentence_objective})"
-    )
-    print(f"model:    {training_args.output_dir}/{MODEL_SUBDIR}  (metrics.json inside)")
-    return 0
-
-
-def add_pretrain_parser(commands) -> None:
-    """Register `compactbert pretrain` on the CLI's subparsers."""
-    import argparse
-
-    p = commands.add_parser(
-        "pretrain",
-        help="pretrain an Albert-SOP model (MLM + SOP or NSP) from a YAML recipe",
-        description="Run a pretraining recipe on transformers.Trainer. Keys of the YAML recipe, and --field value "
-        "overrides after it, are fields of PretrainModelArguments, PretrainDataArguments and TrainingArguments.",
-    )
-    p.add_argument("recipe", help="YAML recipe, e.g. configs/albert-sop-bbc-small.yaml")
-    p.add_argument("overrides", nargs=argparse.REMAINDER, help="--field value pairs that override the recipe")
-    p.set_defaults(func=cmd_pretrain)

@@ -1,8 +1,48 @@
-"""Layer dropping: strategies (pure functions), contribution scores and `shrink()`."""
+"""Layer dropping: strategies (pure functions), contribution scores and `shrink()`.
 
-from .contributions import layer_contributions
-from .shrink import shrink
+The strategies load without torch (the command line's help lists them); `shrink` and `layer_contributions`, which
+need torch, load the first time they are asked for (PEP 562).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
 from .strategies import STRATEGIES, Strategy, explicit_layers, get_strategy, register_strategy, select_layers
+
+if TYPE_CHECKING:
+    from .contributions import layer_contributions
+    from .shrink import shrink
+
+_LAZY = {"layer_contributions": ".contributions", "shrink": ".shrink"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """`compactbert.shrinking.shrink` is the function, as before this package loaded lazily.
+
+    Importing the submodule `compactbert.shrinking.shrink` sets the package's attribute `shrink` to that module; this
+    keeps the function there instead, so `from compactbert.shrinking import shrink` gives the function whichever
+    import came first.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "shrink" and isinstance(value, types.ModuleType):
+            value = value.shrink
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "STRATEGIES",

@@ -1,0 +1,71 @@
+"""`compactbert <command>`: the registry of commands, the parser built from it, and `main`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import yaml
+
+from .. import __version__
+from .augment import AugmentCommand
+from .bench import BenchCommand
+from .common import EXIT_BAD_INPUT, Command
+from .demo import DemoCommand
+from .info import InfoCommand
+from .push import PushCommand
+from .recipes import BUILD, DISTILL, FINETUNE, PRETRAIN
+from .shrink import ShrinkCommand
+
+# The one list of commands, in the order `compactbert --help` shows them. A new command is a `Command` subclass in
+# its own module of this package plus one line here.
+COMMANDS: list[Command] = [
+    ShrinkCommand(),
+    FINETUNE,
+    PRETRAIN,
+    DISTILL,
+    InfoCommand(),
+    BenchCommand(),
+    DemoCommand(),
+    BUILD,
+    PushCommand(),
+    AugmentCommand(),
+]
+
+# errors a command raises with a message for the user: printed as `compactbert <command>: error: ...`, exit 2
+USER_ERRORS = (ValueError, OSError, TypeError, RuntimeError, yaml.YAMLError)
+
+
+def build_parser(commands: list[Command] | None = None) -> argparse.ArgumentParser:
+    """The `compactbert` parser: one sub-parser per command of `commands` (default: `COMMANDS`)."""
+    commands = COMMANDS if commands is None else commands
+    names = [command.name for command in commands]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"commands {repeated} are registered twice; each command name must be unique")
+    parser = argparse.ArgumentParser(prog="compactbert", description="Compact BERT-family models.")
+    parser.add_argument("--version", action="version", version=f"compactbert {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in commands:
+        p = subparsers.add_parser(command.name, help=command.help, description=command.description)
+        command.add_arguments(p)
+        p.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `compactbert ARGV...`; returns the exit status (2 with a message for bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except USER_ERRORS as err:
+        if os.environ.get("COMPACTBERT_DEBUG"):
+            raise
+        print(f"compactbert {args.command}: error: {err}", file=sys.stderr)
+        print("(set COMPACTBERT_DEBUG=1 for the full traceback)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""What every command shares: the `Command` shape, exit codes, the override reader, list types and score lines.
+
+Light on purpose: `compactbert --help` imports this module, so nothing here imports torch, transformers or datasets.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from ..fields import field_types, parse_field_value, parse_int_list
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran and its answer is "no" (bench --check: a target was missed)
+EXIT_BAD_INPUT = 2  # as argparse's own errors
+
+
+class Command:
+    """One `compactbert <name>` command.
+
+    A command says what it is (`name`, `help` for the command list, `description` for its own `--help`), adds its
+    arguments to its parser, and runs. Imports that load torch, transformers or datasets happen inside `run`, so
+    `compactbert --help` and `compactbert <name> --help` stay fast.
+
+    Subclasses set the three class attributes and override `add_arguments` and `run`; the registry is
+    `compactbert.cli.COMMANDS` (in `compactbert.cli.commands`).
+    """
+
+    name: str
+    help: str
+    description: str | None = None
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add the command's positional arguments and options to its parser."""
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Run the command with its parsed arguments; returns the exit status (`EXIT_OK`, ...).
+
+        Raise `ValueError`, `OSError`, `TypeError` or `RuntimeError` with a message that says what to change: the
+        command line prints it and exits with `EXIT_BAD_INPUT`.
+        """
+        raise NotImplementedError(f"command '{self.name}' has no run()")
+
+
+def comma_list(kind: Callable[[str], Any], what: str = "values") -> Callable[[str], list]:
+    """An argparse `type` for a non-empty comma-separated list (`--batch 1,32`), each part read by `kind`."""
+
+    def parse(text: str) -> list:
+        if kind is int:
+            try:
+                values = parse_int_list(text, what)
+            except ValueError as err:
+                raise argparse.ArgumentTypeError(str(err)) from None
+        else:
+            try:
+                values = [kind(part) for part in text.replace(" ", "").split(",") if part]
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"expected comma-separated {what} like a,b; got '{text}'") from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"expected at least one of the {what}; got '{text}'")
+        return values
+
+    return parse
+
+
+def split_overrides(tokens: Sequence[str]) -> dict[str, str | None]:
+    """The `--field value` / `--field=value` / bare `--field` tokens after a recipe, as `{field: text or None}`.
+
+    Dashes in a name read as underscores (`--max-steps` is `max_steps`); a later pair wins over an earlier one.
+    """
+    found: dict[str, str | None] = {}
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if not token.startswith("--") or token == "--":
+            raise ValueError(f"expected --field value after the recipe, got '{token}'")
+        if "=" in token:
+            key, value = token[2:].split("=", 1)
+            i += 1
+        elif i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
+            key, value = token[2:], tokens[i + 1]
+            i += 2
+        else:
+            key, value = token[2:], None
+            i += 1
+        found[key.replace("-", "_")] = value
+    return found
+
+
+def parse_overrides(tokens: Sequence[str], dataclass_types: Iterable[type] = ()) -> dict[str, Any]:
+    """Read `--field value` pairs after a recipe into `{field: value}`, each value by its field's type.
+
+    As `HfArgumentParser` reads flags (see `compactbert.fields.parse_field_value`): `--eval_strategy no` stays the
+    text `no` for a text field, `--do_eval no` is `False`, `--max_steps 2` is `2`, `--shrink_keep 0,2,4` a list,
+    `--shrink_strategy null` is `None`. A name that is no field of `dataclass_types` keeps its text (a bare flag is
+    `True`): the recipe reader refuses it by name, with the close matches.
+
+    Args:
+        tokens (`Sequence[str]`):
+            The command line after the recipe, e.g. `["--max_steps", "2", "--eval_strategy=no"]`.
+        dataclass_types (`Iterable[type]`, *optional*):
+            The dataclasses whose fields the recipe's keys are (e.g. `ModelArguments, DataArguments, ...`).
+
+    Raises:
+        `ValueError`: a token that is not `--field`, or a value that is not of its field's type.
+    """
+    types = field_types(dataclass_types)
+    values: dict[str, Any] = {}
+    for key, text in split_overrides(tokens).items():
+        if key in types:
+            values[key] = parse_field_value(text, types[key], key)
+        else:
+            values[key] = True if text is None else text
+    return values
+
+
+def print_scores(metrics: dict[str, Any], task: str, splits: Sequence[str] = ("validation", "test")) -> None:
+    """One line per split: `validation  accuracy 0.9120  macro-F1 0.9087  (bbc-news)`."""
+    for split in splits:
+        m = metrics[split]
+        print(f"{split:10}  accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}  ({task})")
+
+
+def millions(n: int) -> str:
+    """`14_500_000` -> `14.5M`."""
+    return f"{n / 1e6:.1f}M"
+
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "Command",
+    "comma_list",
+    "millions",
+    "parse_overrides",
+    "print_scores",
+    "split_overrides",
+]

@@ -1,0 +1,44 @@
+"""`compactbert demo` (and `python app.py`): build or reuse the zoo, then serve the Gradio app."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..demo.zoo import ENV_CACHE, ENV_ZOO
+from .common import EXIT_OK, Command
+
+
+class DemoCommand(Command):
+    name = "demo"
+    help = "the live demo: pick a drop strategy, compare predictions and latency with the teacher"
+    description = (
+        "Serve the Gradio demo. On first use the default zoo (a fine-tuned MiniLM teacher and one "
+        "fine-tuned ShrunkBert per strategy, on BBC News) is built offline and cached (minutes); later launches "
+        "reuse it."
+    )
+
+    def add_arguments(self, p: argparse.ArgumentParser) -> None:
+        p.add_argument("--zoo", help=f"a zoo folder or manifest .json to serve instead of the default (env {ENV_ZOO})")
+        p.add_argument("--cache-dir", help=f"where the default zoo is built and cached (env {ENV_CACHE})")
+        p.add_argument("--host", help="address to serve on (default: gradio's, 127.0.0.1 or $GRADIO_SERVER_NAME)")
+        p.add_argument("--port", type=int, help="port (default: gradio's, 7860 or $GRADIO_SERVER_PORT)")
+        p.add_argument("--dtype", default="auto", choices=["auto", "fp32", "bf16"], help="inference dtype")
+        p.add_argument("--build-only", action="store_true", help="build (or find) the zoo, print where, and exit")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from ..demo import create_demo, launch, resolve_zoo
+
+        zoo = resolve_zoo(args.zoo, args.cache_dir)
+        if args.build_only:
+            print(f"demo zoo: {zoo.root} ({1 + len(zoo.entries)} models)")
+            return EXIT_OK
+        launch(create_demo(zoo, dtype=args.dtype), server_name=args.host, server_port=args.port)
+        return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python app.py [--zoo ...]`: the same options as `compactbert demo`."""
+    command = DemoCommand()
+    parser = argparse.ArgumentParser(prog="app.py", description="compactbert's live demo")
+    command.add_arguments(parser)
+    return command.run(parser.parse_args(argv))

@@ -1,0 +1,53 @@
+"""`compactbert push FOLDER --repo-id ORG/NAME`: check a model folder (or the Space) and upload it in one commit."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import EXIT_OK, Command
+
+
+class PushCommand(Command):
+    name = "push"
+    help = "validate a model folder (or the Space) and upload it to the Hub in one commit"
+    description = (
+        "Check FOLDER (safetensors, config with auto_map and its code, tokenizer, a valid card) and "
+        "upload it to --repo-id in one commit. The token comes from HF_TOKEN or `hf auth login`; it is never printed."
+    )
+
+    def add_arguments(self, p: argparse.ArgumentParser) -> None:
+        p.add_argument("folder", help="a folder written by compactbert (e.g. runs/zoo/<name>/model) or space/")
+        p.add_argument("--repo-id", required=True, help="namespace/name on the Hub")
+        p.add_argument("--repo-type", default="model", choices=["model", "space"], help="default: model")
+        p.add_argument("--private", action="store_true", help="create the repository private")
+        p.add_argument("--revision", help="branch to commit to (created from main if missing)")
+        p.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
+        p.add_argument("--message", help="commit message")
+        p.add_argument("--dry-run", action="store_true", help="check the folder and print what would be uploaded")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from ..hub.push import plan_push, push
+
+        if args.dry_run:
+            plan = plan_push(args.folder, args.repo_id, args.repo_type, args.revision, args.private, args.create_pr)
+            print(plan.describe())
+            print("dry run: nothing was uploaded")
+            return EXIT_OK
+        result = push(
+            args.folder,
+            args.repo_id,
+            repo_type=args.repo_type,
+            revision=args.revision,
+            private=args.private,
+            create_pr=args.create_pr,
+            commit_message=args.message,
+        )
+        plan = result.plan
+        what = "created and uploaded to" if result.created_repo else "uploaded to"
+        print(f"{what} {plan.repo_type} repository {plan.repo_id}: {len(plan.files)} files in one commit")
+        print(f"commit:     {result.commit_url}")
+        if result.pr_url:
+            print(f"pull request: {result.pr_url}")
+        for note in result.notes:
+            print(f"note:       {note}")
+        return EXIT_OK

@@ -1,0 +1,192 @@
+"""Text read as typed values: comma-separated integers, and a dataclass field's value read by the field's type.
+
+A command line hands every value over as text. `parse_field_value` reads it the way `HfArgumentParser` reads a flag:
+by the type the field declares, not by guessing. (YAML guesses: it reads `no` as false, so an override
+`--eval_strategy no` reached `TrainingArguments` as `False`.) Torch-free: the command line's help imports it.
+
+>>> from compactbert.fields import parse_field_value, parse_int_list
+>>> parse_int_list("0, 2,4")
+[0, 2, 4]
+>>> parse_field_value("no", str), parse_field_value("no", bool), parse_field_value("null", int | None)
+('no', False, None)
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import fields
+from typing import Any
+
+TRUE_WORDS = ("yes", "true", "t", "y", "1")
+FALSE_WORDS = ("no", "false", "f", "n", "0")
+NULL_WORD = "null"  # as in YAML recipes; `none` also reads as null where the field takes no text
+
+
+def parse_int_list(text: str, what: str = "integers") -> list[int]:
+    """Read `"0,2,4"`, `"0, 2, 4"` or `"[0, 2, 4]"` as `[0, 2, 4]` (an empty text or `[]` is an empty list).
+
+    Args:
+        text (`str`):
+            The integers, separated by commas, optionally in square brackets.
+        what (`str`, *optional*, defaults to `"integers"`):
+            What the integers are, for the error message (e.g. `"0-based layer indices"`).
+
+    Raises:
+        `ValueError`: when a part is not an integer.
+    """
+    body = text.strip()
+    if body.startswith("[") and body.endswith("]"):
+        body = body[1:-1]
+    try:
+        return [int(part) for part in body.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise ValueError(f"expected comma-separated {what} like 0,2,4; got '{text}'") from None
+
+
+def field_types(dataclass_types: Iterable[type]) -> dict[str, Any]:
+    """The resolved type of every `__init__` field of `dataclass_types`, by field name (the first class wins)."""
+    found: dict[str, Any] = {}
+    for cls in dataclass_types:
+        try:
+            hints = typing.get_type_hints(cls)
+        except (NameError, TypeError):  # an annotation that does not resolve here: fall back to the raw ones
+            hints = {}
+        for f in fields(cls):
+            if f.init and f.name not in found:
+                found[f.name] = hints.get(f.name, f.type)
+    return found
+
+
+def parse_field_value(text: str | None, annotation: Any, name: str = "value") -> Any:
+    """Read the text given for a field as a value of the field's type.
+
+    - `str` (and enums that also take `str`, like `IntervalStrategy | str`): the text, unchanged;
+    - `bool`: `true/false`, `yes/no`, `t/f`, `y/n`, `1/0` (any case); no text at all (a bare `--flag`) is `True`;
+    - `int`, `float`: the number (`5e-4` is a float);
+    - `list[X]`: `a,b,c` or `[a, b, c]`, each item read as `X`;
+    - `dict`: a flow mapping, `{key: value, ...}`;
+    - an enum or `Literal` without `str`: one of its values;
+    - `X | None`: `null` is `None` (and `none`, when `X` takes no text); otherwise read as `X`.
+      A union tries a written-out list or mapping first, then `bool`, the numbers, and text.
+
+    Args:
+        text (`str` or `None`):
+            The text after `--name`; `None` when the flag came without a value.
+        annotation (`Any`):
+            The field's resolved type (see `field_types`).
+        name (`str`, *optional*, defaults to `"value"`):
+            The field's name, for the error message.
+
+    Raises:
+        `ValueError`: when the text is not a value of the field's type; the message says what the field takes.
+    """
+    members, nullable = _members(annotation)
+    if text is None:
+        if bool in members:
+            return True
+        raise ValueError(f"--{name} needs a value: {_describe(annotation)}")
+    stripped = text.strip()
+    lowered = stripped.lower()
+    takes_text = any(_takes_text(m) for m in members)
+    if nullable and (lowered == NULL_WORD or (lowered == "none" and not takes_text)):
+        return None
+    lists = [m for m in members if typing.get_origin(m) is list or m is list]
+    if lists and stripped.startswith("["):
+        return _read_list(stripped, lists[0], name, annotation)
+    if stripped.startswith("{") and any(typing.get_origin(m) is dict or m is dict for m in members):
+        return _read_mapping(stripped, name, annotation)
+    if bool in members and lowered in TRUE_WORDS + FALSE_WORDS:
+        return lowered in TRUE_WORDS
+    for kind in (int, float):
+        if kind in members:
+            try:
+                return kind(stripped)
+            except ValueError:
+                pass
+    for member in members:
+        if typing.get_origin(member) is typing.Literal:
+            for value in typing.get_args(member):
+                if str(value) == stripped:
+                    return value
+    if str in members or any(m is Any for m in members):
+        return text
+    for member in members:
+        if isinstance(member, type) and issubclass(member, enum.Enum):
+            values = [str(e.value) for e in member]
+            if stripped in values:
+                return stripped
+    if lists:
+        return _read_list(stripped, lists[0], name, annotation)
+    raise ValueError(f"--{name} takes {_describe(annotation)}; got '{text}'")
+
+
+def _members(annotation: Any) -> tuple[tuple[Any, ...], bool]:
+    """The types a (possibly union) annotation allows, without `None`, and whether it allows `None`."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation) if origin is typing.Union or origin is types.UnionType else (annotation,)
+    return tuple(a for a in args if a is not type(None)), type(None) in args
+
+
+def _takes_text(member: Any) -> bool:
+    return member is str or member is Any
+
+
+def _read_list(text: str, list_type: Any, name: str, annotation: Any) -> list:
+    (item,) = typing.get_args(list_type) or (str,)
+    if item is int:
+        try:
+            return parse_int_list(text)
+        except ValueError:
+            raise ValueError(f"--{name} takes {_describe(annotation)}; got '{text}'") from None
+    body = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    parts = [part.strip().strip("'\"") for part in body.split(",")]
+    return [parse_field_value(part, item, name) for part in parts if part]
+
+
+def _read_mapping(text: str, name: str, annotation: Any) -> dict:
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = None
+    if not isinstance(value, dict):
+        raise ValueError(f"--{name} takes {_describe(annotation)}; got '{text}'")
+    return value
+
+
+def _describe(annotation: Any) -> str:
+    """What a field takes, in words: `an integer or null`, `true or false (also yes/no, 1/0)`, ..."""
+    members, nullable = _members(annotation)
+    words = [_describe_one(m) for m in members] + (["null"] if nullable else [])
+    return " or ".join(dict.fromkeys(words))
+
+
+def _describe_one(member: Any) -> str:
+    origin = typing.get_origin(member)
+    if member is bool:
+        return "true or false (also yes/no, 1/0)"
+    if member is int:
+        return "an integer"
+    if member is float:
+        return "a number"
+    if member is str or member is Any:
+        return "text"
+    if origin is list or member is list:
+        (item,) = typing.get_args(member) or (str,)
+        return (
+            "a list like 0,2,4 or [0, 2, 4]" if item is int else f"a list like a,b or [a, b] ({_describe_one(item)})"
+        )
+    if origin is dict or member is dict:
+        return "a mapping like {key: value}"
+    if origin is typing.Literal:
+        return "one of " + ", ".join(map(str, typing.get_args(member)))
+    if isinstance(member, type) and issubclass(member, enum.Enum):
+        return "one of " + ", ".join(str(e.value) for e in member)
+    return f"a {getattr(member, '__name__', member)} (set it in the recipe file; it is not read from text)"
+
+
+__all__ = ["FALSE_WORDS", "NULL_WORD", "TRUE_WORDS", "field_types", "parse_field_value", "parse_int_list"]

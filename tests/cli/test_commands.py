@@ -1,0 +1,123 @@
+"""The command line's shape: one registry of `Command`s, help that loads no torch, and imports that run one way
+(nothing in the library imports `compactbert.cli`; argparse lives only there)."""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compactbert.cli import COMMANDS, Command, build_parser
+from compactbert.cli.recipes import RecipeCommand
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "compactbert"
+
+# Runs every help (top level, then each command) in one fresh interpreter, noting after each which heavy modules
+# are loaded and, for torch, which compactbert lines imported it first.
+HELP_PROBE = """
+import contextlib, io, json, sys, traceback
+
+HEAVY = ("torch", "transformers", "datasets", "gradio")
+first_import = {}
+
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name in HEAVY and name not in first_import:
+            stack = traceback.extract_stack()
+            first_import[name] = [f"{f.filename}:{f.lineno}" for f in stack if "compactbert" in f.filename]
+        return None
+
+
+sys.meta_path.insert(0, Watch())
+from compactbert.cli import COMMANDS, main
+
+loaded = {}
+for argv in [["--help"]] + [[command.name, "--help"] for command in COMMANDS]:
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            main(argv)
+        except SystemExit:
+            pass
+    loaded[" ".join(argv)] = [name for name in HEAVY if name in sys.modules]
+print(json.dumps({"loaded": loaded, "first_import": first_import}))
+"""
+
+
+def test_help_of_every_command_imports_no_torch():
+    done = subprocess.run([sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    assert list(probe["loaded"]) == ["--help"] + [f"{command.name} --help" for command in COMMANDS]
+    with_torch = [argv for argv, names in probe["loaded"].items() if "torch" in names]
+    assert not with_torch, (
+        f"`compactbert {with_torch[0]}` imports torch (and each help after it); first imported from:\n"
+        + "\n".join(probe["first_import"]["torch"])
+    )
+
+
+def test_the_registry_is_the_parser():
+    names = [command.name for command in COMMANDS]
+    assert names == ["shrink", "finetune", "pretrain", "distill", "info", "bench", "demo", "build", "push", "augment"]
+    assert all(isinstance(command, Command) and command.help for command in COMMANDS)
+    assert {c.name for c in COMMANDS if isinstance(c, RecipeCommand)} == {"finetune", "pretrain", "distill", "build"}
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command")
+    assert list(subparsers.choices) == names
+
+
+def test_a_command_name_registered_twice_is_refused():
+    with pytest.raises(ValueError, match=r"commands \['info'\] are registered twice"):
+        build_parser([*COMMANDS, COMMANDS[4]])
+
+
+def test_recipe_commands_keep_what_follows_the_recipe_for_the_overrides():
+    args = build_parser().parse_args(["build", "--output-dir", "d", "zoo.yaml", "--max_steps", "2", "--overwrite"])
+    assert (args.recipe, args.output_dir, args.overwrite) == ("zoo.yaml", "d", False)
+    assert args.overrides == ["--max_steps", "2", "--overwrite"]
+    args = build_parser().parse_args(["finetune", "r.yaml", "--eval_strategy", "no"])
+    assert (args.recipe, args.overrides) == ("r.yaml", ["--eval_strategy", "no"])
+
+
+def test_python_dash_m_runs_the_command_line():
+    done = subprocess.run([sys.executable, "-m", "compactbert.cli", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("compactbert "), done.stderr
+
+
+def imported_modules(path: Path, text: str | None = None) -> set[str]:
+    """The absolute names of the modules a source file (or `text` as if it were that file) imports, relative imports
+    resolved: `from ..cli import main` in `compactbert/hub/build.py` is `compactbert.cli` and `compactbert.cli.main`."""
+    package = ".".join(("compactbert", *path.relative_to(SRC).parent.parts))  # what `.` means in that file
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8") if text is None else text)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+            module = node.module if node.level == 0 else ".".join(filter(None, (base, node.module)))
+            found |= {module} | {f"{module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_imports_run_one_way_and_argparse_lives_in_the_cli():
+    outside = [path for path in SRC.rglob("*.py") if "cli" not in path.relative_to(SRC).parts]
+    assert len(outside) > 30
+    back = {
+        str(p.relative_to(SRC)) for p in outside if any(m.startswith("compactbert.cli") for m in imported_modules(p))
+    }
+    assert not back, (
+        f"modules outside compactbert/cli import it (the command line imports the library, not back): {back}"
+    )
+    with_argparse = {str(p.relative_to(SRC)) for p in outside if "argparse" in imported_modules(p)}
+    assert not with_argparse, f"argument parsing belongs in compactbert/cli, found in: {with_argparse}"
+
+
+def test_the_import_scan_resolves_relative_imports():
+    """The scan above can fail: relative imports of the command line from a sub-package are resolved to it."""
+    module = SRC / "distillation" / "recipe.py"
+    assert "compactbert.cli.common" in imported_modules(module, "from ..cli.common import parse_overrides\n")
+    assert "compactbert.cli" in imported_modules(module, "from .. import cli\n")
+    assert "compactbert.distillation.arguments" in imported_modules(module, "from .arguments import STAGES\n")
+    assert "compactbert.cli" in imported_modules(SRC / "hub" / "__init__.py", "from ..cli import main\n")
+    assert "compactbert.finetune" in imported_modules(module)
