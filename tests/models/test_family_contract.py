@@ -302,7 +302,6 @@ def test_gradient_checkpointing_is_turned_on_from_the_config(model_type, auto_na
 
 
 REMOTE_BODY = """
-import json
 import transformers
 from transformers import AutoTokenizer
 
@@ -316,10 +315,13 @@ for folder, auto_names in zip(args[0::2], args[1::2]):
             folder, trust_remote_code=True, ignore_mismatched_sizes=True  # a head other than the one saved
         )
         got[auto_name] = (type(model).__name__, type(model).__module__)
+    classifier = transformers.AutoModelForSequenceClassification.from_pretrained(folder, trust_remote_code=True)
+    base = transformers.AutoModel.from_pretrained(folder, trust_remote_code=True)
     with torch.inference_mode():
-        got["logits"] = transformers.AutoModelForSequenceClassification.from_pretrained(
-            folder, trust_remote_code=True
-        )(**batch).logits
+        got["logits"] = classifier(**batch).logits
+        got["hidden"] = base(**batch).last_hidden_state
+    got["config"] = classifier.config.to_diff_dict()
+    got["base_weights"] = base.state_dict()
     result[folder] = got
 """
 
@@ -344,12 +346,22 @@ def test_remote_code_loads_every_head_without_compactbert(model_type, remote_loa
     family = FAMILIES[model_type]
     files = {f.name for f in folder.iterdir()}
     assert {f"configuration_{model_type}.py", f"modeling_{model_type}.py", "model.safetensors"} <= files
+    assert not [name for name in files if name.endswith((".bin", ".pt", ".pth"))]  # no pickles
     auto_map = json.loads((folder / "config.json").read_text())["auto_map"]
-    assert set(auto_map) == {"AutoConfig", *family.auto_classes()}
+    assert auto_map == {"AutoConfig": f"configuration_{model_type}.{family.config_class().__name__}"} | {
+        auto_name: f"modeling_{model_type}.{cls.__name__}" for auto_name, cls in family.auto_classes().items()
+    }  # every head, whichever was saved
     got = results[str(folder)]
     for auto_name, cls in family.auto_classes().items():
         name, module = got[auto_name]
         assert name == cls.__name__ and module.startswith("transformers_modules")  # the copied code
+    volatile = {"_name_or_path", "transformers_version", "auto_map", "architectures"}
+    expected = {k: v for k, v in model.config.to_diff_dict().items() if k not in volatile}
+    assert {k: v for k, v in got["config"].items() if k not in volatile} == expected  # the provenance too
+    base_weights = model.base_model.state_dict()
+    assert got["base_weights"].keys() == base_weights.keys()
+    assert all(torch.equal(got["base_weights"][k], v) for k, v in base_weights.items())
     batch = tokenizer(["the movie was very good", "a boring film"], padding=True, return_tensors="pt")
     with torch.inference_mode():
         assert torch.equal(got["logits"], model(**batch).logits)
+        assert torch.equal(got["hidden"], model.base_model(**batch).last_hidden_state)
