@@ -106,6 +106,8 @@ def register_families() -> None:
     Called for you (see the module's docstring); calling it again is cheap. Imports the families' model code.
     """
     global _active, _registering
+    if _active and all(model_type in _registered for model_type in FAMILIES):
+        return
     with _lock:
         if _registering:  # reached again from an import the registration itself makes
             return

@@ -233,7 +233,9 @@ def family_namespace(family: Family) -> tuple[list[str], Callable[[str], Any], C
         from .auto_registration import register_families
 
         register_families()
-        return getattr(importlib.import_module(exports[name]), name)
+        value = getattr(importlib.import_module(exports[name]), name)
+        setattr(sys.modules[family.package], name, value)  # looked up once
+        return value
 
     def __dir__() -> list[str]:
         package = sys.modules.get(family.package)
