@@ -17,9 +17,9 @@ functions (`compactbert.finetune.finetune`, `compactbert.distillation.distill`, 
    recorded under `method` in `metrics.json`: teacher, losses and stages; sharing and pretraining), and the folder
    `<output_dir>/model`, written all or nothing and checked like `compactbert push` checks it.
 
-Families plug in through `BUILDERS` (family -> function making the fine-tuned model folder). Only families
-whose training code exists are registered; a recipe for another family is refused with the list of those that
-are.
+Families plug in through `register_builder` (family -> function making the fine-tuned model folder, kept in
+`BUILDERS`). Only families whose training code exists have one; a recipe for another family is refused with the list
+of those that do.
 """
 
 from __future__ import annotations
@@ -385,11 +385,31 @@ def _bbc_training_bodies(path: Path, split_seed: int) -> Path:
     return path
 
 
-BUILDERS: dict[str, Callable[[ZooRecipe, Path], Built]] = {
-    "shrunk_bert": build_shrunk_bert,
-    "tiny_bert": build_tiny_bert,
-    "albert_sop": build_albert_sop,
-}
+# family (a registered `model_type`) -> its builder; a family without training code has none
+BUILDERS: dict[str, Callable[[ZooRecipe, Path], Built]] = {}
+
+
+def register_builder(family: str, builder: Callable[[ZooRecipe, Path], Built]) -> None:
+    """Let `compactbert build` build `family` with `builder(recipe, run_dir) -> Built`.
+
+    Builders are registered here, by family name, rather than named in the `Family` records: the models layer never
+    refers to the layers above it. The family must be registered (`compactbert.models`) and have one builder.
+    """
+    from ..models import FAMILIES
+
+    if family not in FAMILIES:
+        raise ValueError(
+            f"cannot register a builder for '{family}': no such compactbert family; registered: "
+            f"{', '.join(sorted(FAMILIES))}"
+        )
+    if BUILDERS.get(family, builder) is not builder:
+        raise ValueError(f"family '{family}' already has a builder ({BUILDERS[family].__name__})")
+    BUILDERS[family] = builder
+
+
+register_builder("shrunk_bert", build_shrunk_bert)
+register_builder("tiny_bert", build_tiny_bert)
+register_builder("albert_sop", build_albert_sop)
 
 
 # -- the build ----------------------------------------------------------------------------------------------------

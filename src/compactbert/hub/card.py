@@ -19,14 +19,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from ..models import FAMILIES
+from ..models.shrunk_bert.card import bert_layer_parameters as bert_layer_parameters  # re-exported (card tests)
 from .validate import check_card
 
 TEMPLATES = Path(__file__).parent / "model_cards"
@@ -72,100 +72,6 @@ def _is_hub_id(name: str | None) -> bool:
     if not name or os.path.isabs(name) or os.path.exists(name) or name.count("/") != 1:
         return False
     return re.fullmatch(r"[\w.-]+/[\w.-]+", name) is not None
-
-
-def bert_layer_parameters(hidden_size: int, intermediate_size: int) -> int:
-    """Parameters of one BERT encoder layer: Q, K, V, O (4H² + 4H), two LayerNorms (4H), FFN (2HI + I + H)."""
-    h, i = hidden_size, intermediate_size
-    return 4 * h * h + 2 * h * i + 9 * h + i
-
-
-# -- what each family's card says about how the model was made --------------------------------------------------
-
-
-def _shrunk_bert_method(config: dict, recorded: dict) -> dict:
-    total = config.get("source_num_hidden_layers") or config["num_hidden_layers"]
-    kept = config.get("kept_layers") or list(range(config["num_hidden_layers"]))
-    scores = config.get("layer_contributions")
-    return {
-        "source_model": config.get("source_model"),
-        "drop_strategy": config.get("drop_strategy") or "explicit",
-        "source_num_hidden_layers": total,
-        "kept": kept,
-        "dropped": [i for i in range(total) if i not in kept],
-        "scored": scores is not None,
-        "layers": [
-            {"index": i, "kept": i in kept, "score": None if scores is None else scores[i]} for i in range(total)
-        ],
-    } | recorded
-
-
-def _shrunk_bert_source(config: dict, method: dict, num_parameters: int) -> dict:
-    per_layer = bert_layer_parameters(config["hidden_size"], config["intermediate_size"])
-    return {
-        "name": method["source_model"] or "source",
-        "architecture": None,
-        "num_hidden_layers": method["source_num_hidden_layers"],
-        "hidden_size": config["hidden_size"],
-        "num_parameters": num_parameters + len(method["dropped"]) * per_layer,
-        "parameters_estimated": True,
-    }
-
-
-def _first(config: dict, recorded: dict, *names: str) -> Any:
-    for source in (recorded, config):
-        for name in names:
-            if source.get(name) is not None:
-                return source[name]
-    return None
-
-
-def _tiny_bert_method(config: dict, recorded: dict) -> dict:
-    losses = _first(config, recorded, "losses", "loss_weights") or []
-    if isinstance(losses, dict):
-        losses = [{"name": name, "weight": weight} for name, weight in losses.items()]
-    losses = [loss if isinstance(loss, dict) else {"name": str(loss), "weight": None} for loss in losses]
-    stages = _first(config, recorded, "stages") or []
-    stages = [stage if isinstance(stage, dict) else {"name": str(stage)} for stage in stages]
-    stages = [{"data": None, "epochs": None, "augmented": False} | stage for stage in stages]
-    return {
-        "teacher": _first(config, recorded, "teacher", "teacher_model", "teacher_name_or_path"),
-        "fit_size": _first(config, recorded, "fit_size", "teacher_hidden_size"),
-        "fit_projection": _first(config, recorded, "fit_projection"),
-        "losses": [{"weight": None} | loss for loss in losses],
-        "stages": stages,
-        "layer_map": _first(config, recorded, "layer_map", "layer_mapping"),
-    }
-
-
-SENTENCE_OBJECTIVES = {"sop": "sentence-order prediction (SOP)", "nsp": "next-sentence prediction (NSP)"}
-
-
-def _albert_sop_method(config: dict, recorded: dict) -> dict:
-    objective = _first(config, recorded, "sentence_objective", "sentence_task", "pair_objective") or "sop"
-    return {
-        "embedding_size": config.get("embedding_size"),
-        "vocab_size": config.get("vocab_size"),
-        "sharing": _first(config, recorded, "sharing", "sharing_mode", "share_mode", "parameter_sharing") or "all",
-        "sentence_objective": objective,
-        "sentence_objective_name": SENTENCE_OBJECTIVES.get(str(objective).lower(), str(objective)),
-        "pretraining_steps": recorded.get("pretraining_steps"),
-        "pretraining_data": recorded.get("pretraining_data"),
-        "pretraining_eval": recorded.get("pretraining_eval"),  # held-out sop/nsp/mlm accuracy after pretraining
-    }
-
-
-# model_type -> (how it was made, the source it is compared with: None = no source known)
-FAMILIES: dict[str, tuple[Callable[[dict, dict], dict], Callable[[dict, dict, int], dict] | None]] = {
-    "shrunk_bert": (_shrunk_bert_method, _shrunk_bert_source),
-    "tiny_bert": (_tiny_bert_method, None),
-    "albert_sop": (_albert_sop_method, None),
-}
-FAMILY_TAGS = {
-    "shrunk_bert": ["shrunk-bert", "layer-dropping"],
-    "tiny_bert": ["tiny-bert", "distillation"],
-    "albert_sop": ["albert", "sentence-order-prediction"],
-}
 
 
 # -- card data and rendering -------------------------------------------------------------------------------------
@@ -217,9 +123,10 @@ def card_context(
     pipeline_tag, auto_class = HEADS[head] if head else BASE_HEAD
     num_parameters = parameter_count(folder)
 
-    describe, describe_source = FAMILIES.get(family, (lambda config, recorded: dict(recorded), None))
-    method = describe(config, (metrics or {}).get("method") or {})
-    source = describe_source(config, method, num_parameters) if describe_source else None
+    record = FAMILIES.get(family)  # None: not a compactbert family (a plain BERT folder, say)
+    recorded = (metrics or {}).get("method") or {}
+    method = record.describe_method(config, recorded) if record else dict(recorded)
+    source = record.describe_source(config, method, num_parameters) if record and record.describe_source else None
     if comparison.get("source"):
         source = (source or {}) | comparison["source"]
         source.setdefault("parameters_estimated", False)
@@ -255,7 +162,7 @@ def card_context(
         base_model=base_model,
         datasets=fields.datasets or None,
         metrics=[r.metric_type for r in eval_results] if eval_results else None,
-        tags=list(dict.fromkeys(["compactbert", *FAMILY_TAGS.get(family, [family]), *fields.tags])),
+        tags=list(dict.fromkeys(["compactbert", *(record.card_tags if record else [family]), *fields.tags])),
         model_name=model_name if eval_results else None,
         eval_results=eval_results,
     )
@@ -281,8 +188,9 @@ def card_context(
 
 
 def template_for(family: str) -> str:
-    """The template file name for a family: `<model_type>.md`, else `default.md`."""
-    return f"{family}.md" if (TEMPLATES / f"{family}.md").is_file() else "default.md"
+    """The template file name for a family: its record's `card_template` (`<model_type>.md`), else `default.md`."""
+    template = FAMILIES[family].card_template if family in FAMILIES else None
+    return template if template and (TEMPLATES / template).is_file() else "default.md"
 
 
 def render(card_data: ModelCardData, context: dict, template: str | None = None) -> ModelCard:

@@ -1,18 +1,24 @@
-"""compactbert's model families. Importing this module registers each with transformers' Auto classes."""
+"""compactbert's model families, one folder each, and their registry.
 
-from transformers import BertTokenizer
+Importing this package registers every family's `Family` record (no torch), and registers the families with
+transformers' Auto classes when transformers' Auto module is (or gets) imported: see `auto_registration`.
+"""
 
-from .albert_sop import AUTO_CLASSES as _ALBERT_SOP_AUTO_CLASSES
-from .albert_sop import AlbertSopConfig
-from .registry import FAMILIES, list_families, register_family
-from .shrunk_bert import AUTO_CLASSES as _SHRUNK_BERT_AUTO_CLASSES
-from .shrunk_bert import ShrunkBertConfig
-from .tiny_bert import AUTO_CLASSES as _TINY_BERT_AUTO_CLASSES
-from .tiny_bert import TinyBertConfig
+from . import albert_sop, shrunk_bert, tiny_bert  # each family registers itself; a new family adds its name here
+from .auto_registration import register_auto_classes, register_families, watch_transformers
+from .registry import FAMILIES, Family, get_family, list_families, register_family
 
-register_family(ShrunkBertConfig, _SHRUNK_BERT_AUTO_CLASSES, tokenizer_class=BertTokenizer)
-register_family(TinyBertConfig, _TINY_BERT_AUTO_CLASSES, tokenizer_class=BertTokenizer)
-# no ALBERT sentencepiece model is reachable offline: Albert-SOP defaults to the BERT WordPiece tokenizer of MiniLM
-register_family(AlbertSopConfig, _ALBERT_SOP_AUTO_CLASSES, tokenizer_class=BertTokenizer)
+watch_transformers()
 
-__all__ = ["FAMILIES", "list_families", "register_family"]
+__all__ = [
+    "FAMILIES",
+    "Family",
+    "albert_sop",
+    "get_family",
+    "list_families",
+    "register_auto_classes",
+    "register_families",
+    "register_family",
+    "shrunk_bert",
+    "tiny_bert",
+]

@@ -31,6 +31,7 @@ from transformers.models.albert.modeling_albert import (
     AlbertTransformer,
 )
 from transformers.pytorch_utils import apply_chunking_to_forward
+from transformers.utils.generic import can_return_tuple
 
 from .configuration_albert_sop import AlbertSopConfig
 
@@ -175,6 +176,7 @@ class AlbertSopForPreTraining(AlbertSopPreTrainedModel, AlbertForPreTraining):
         super().__init__(config)
         self._use_sop_encoder()
 
+    @can_return_tuple  # return_dict=False: the output's tuple (loss first), as transformers' heads give it
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,

@@ -3,7 +3,9 @@
 A TinyBert student is architecturally a (narrow, shallow) BERT. What TinyBERT adds is a learned projection from the
 student's width to the teacher's (the paper's W_h for hidden states and W_e for the embedding output), trained with
 the student during distillation. The base model holds it as `fit_dense` and exposes `project_to_teacher`, the contract
-the DistillationTrainer uses; every head reaches it through its base model.
+the DistillationTrainer uses; every head reaches it through its base model. Only distillation uses the projection, so
+it is frozen (`requires_grad=False`) unless a distiller turns it on with `set_projection_trainable()`: fine-tuning
+then has no parameter without a gradient, which DDP would refuse unless `find_unused_parameters` is on.
 
 Each class subclasses its transformers counterpart. transformers' heads build a plain `BertModel` in `__init__`, so
 each head swaps in a `TinyBertModel` afterwards (the plain one is discarded; `from_pretrained` builds on the meta
@@ -14,6 +16,7 @@ This file imports only torch, transformers and files in its own folder.
 """
 
 import os
+import warnings
 
 import torch
 from torch import nn
@@ -40,8 +43,24 @@ class TinyBertPreTrainedModel(BertPreTrainedModel):
         """Map the student's hidden states to the teacher's width; see [`TinyBertModel.project_to_teacher`]."""
         return self.base_model.project_to_teacher(hidden_states)
 
+    def set_projection_trainable(self, trainable: bool = True) -> None:
+        """Train the projection to the teacher's width, or freeze it; see [`TinyBertModel.set_projection_trainable`]."""
+        self.base_model.set_projection_trainable(trainable)
+
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        """Load like [`~PreTrainedModel.from_pretrained`], with the projection frozen as in a new model (loading makes
+        every floating-point weight trainable)."""
+        loaded = super().from_pretrained(*args, **kwargs)
+        model = loaded[0] if isinstance(loaded, tuple) else loaded  # (model, loading info) on request
+        model.set_projection_trainable(False)
+        return loaded
+
     def _use_tiny_bert_encoder(self) -> None:
         """Replace the `BertModel` that a transformers head built by a `TinyBertModel` (same pooling choice)."""
+        if any(getattr(m, "gradient_checkpointing", False) for m in self.bert.modules()):
+            # `config.gradient_checkpointing` turned it on for the discarded encoder, and was consumed doing so
+            self.config.gradient_checkpointing = True
         self.bert = TinyBertModel(self.config, add_pooling_layer=self.bert.pooler is not None)
         self.post_init()  # re-collects tied weights (the MLM decoder shares the new word embeddings)
 
@@ -62,7 +81,7 @@ class TinyBertModel(TinyBertPreTrainedModel, BertModel):
     `fit_dense` is an `nn.Linear(hidden_size, fit_size)` when `config.fit_projection == "shared"`, an
     `nn.ModuleList` of `num_hidden_layers + 1` of them when `"per-layer"` (index 0 for the embedding output, index
     i for layer i), and absent when `"none"`. The forward pass does not use it: it is trained by the distillation
-    losses through [`project_to_teacher`].
+    losses through [`project_to_teacher`], and frozen until a distiller calls [`set_projection_trainable`].
     """
 
     def __init__(self, config: TinyBertConfig, add_pooling_layer: bool = True):
@@ -73,7 +92,22 @@ class TinyBertModel(TinyBertPreTrainedModel, BertModel):
             self.fit_dense = nn.ModuleList(
                 nn.Linear(config.hidden_size, config.fit_size) for _ in range(config.num_fit_projections)
             )
+        self.set_projection_trainable(False)
         self.post_init()  # initialises only the new projection(s); the BERT modules are already initialised
+
+    def set_projection_trainable(self, trainable: bool = True) -> None:
+        r"""Train the projection to the teacher's width (`fit_dense`) with the model, or freeze it.
+
+        It is frozen in a new or loaded model: only the distillation losses use it, and a trainable parameter that gets
+        no gradient makes DDP fail (unless `find_unused_parameters=True`, which costs a graph walk every step). A
+        distiller whose losses go through [`project_to_teacher`] turns it on before the optimizer and DDP are set
+        up. Without a projection (`fit_projection="none"`) there is nothing to do.
+
+        Args:
+            trainable (`bool`, *optional*, defaults to `True`): whether the projection gets gradients.
+        """
+        if hasattr(self, "fit_dense"):
+            self.fit_dense.requires_grad_(trainable)
 
     def project_to_teacher(self, hidden_states: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
         r"""Map the student's hidden states to the teacher's width (`fit_size`).
@@ -91,6 +125,12 @@ class TinyBertModel(TinyBertPreTrainedModel, BertModel):
         projection = self.config.fit_projection
         if projection == "none":
             return states
+        if self.training and torch.is_grad_enabled() and not any(p.requires_grad for p in self.fit_dense.parameters()):
+            warnings.warn(
+                "TinyBert's projection to the teacher's width is frozen, so this distillation does not train it; "
+                "call `model.set_projection_trainable()` before training (before the optimizer is made).",
+                stacklevel=2,
+            )
         if projection == "shared":
             return tuple(self.fit_dense(h) for h in states)
         if len(states) != len(self.fit_dense):
