@@ -143,6 +143,16 @@ class PretrainingTrainer(LossComponentsLogging, Trainer):
     """A `Trainer` that also logs each objective's loss (`mlm_loss`, `sentence_loss`) next to the total, in training
     and evaluation logs (`eval_mlm_loss`, ...), through the `LossComponentsLogging` mixin."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the model's losses are means over each micro-batch (it takes **kwargs, so the Trainer would take it for a
+        # model that divides by `num_items_in_batch`): let the Trainer divide them by the accumulation steps
+        self.model_accepts_loss_kwargs = False
+        if self.args.label_names is None:
+            # the collator's targets: the Trainer would also wait for ALBERT's `sentence_order_label`, which never
+            # comes, and so evaluate no loss at all
+            self.label_names = ["labels", "sentence_label"]
+
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         inputs = {**inputs, "logits_at_targets_only": True}  # the MLM head only where there is a loss
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
