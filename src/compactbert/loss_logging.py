@@ -8,6 +8,8 @@ Shared by the `DistillationTrainer` (`loss_ce`, `loss_hidden`, ...) and the pre-
   step counts once, as in the Trainer's own `loss`), over all processes;
 - evaluation: the mean over the evaluated examples (each batch weighted by its size, as the Trainer weighs
   `eval_loss`), over all processes, under the evaluation's prefix (`eval_loss_ce`, `validation_mlm_loss`, ...).
+  With several processes, the few examples the distributed sampler repeats to even out the last batches count
+  here (the Trainer drops them from `eval_loss`).
 
 Only imports torch and transformers, so any trainer module can use it.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 from transformers.trainer_pt_utils import find_batch_size
+from transformers.trainer_utils import EvalLoopOutput
 
 __all__ = ["LossComponentsLogging"]
 
@@ -66,8 +69,13 @@ class LossComponentsLogging:
             self._loss_windows()["eval"].add(values, float(find_batch_size(inputs)))
 
     def evaluation_loop(
-        self, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"
-    ):
+        self,
+        dataloader,
+        description: str,
+        prediction_loss_only: bool | None = None,
+        ignore_keys: list[str] | None = None,
+        metric_key_prefix: str = "eval",
+    ) -> EvalLoopOutput:
         """The Trainer's evaluation loop, in a fresh evaluation window (a `predict()`, which logs nothing, leaves
         none behind) named by the loop's metric prefix."""
         self._loss_windows()["eval"] = _Window()

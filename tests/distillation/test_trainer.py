@@ -76,7 +76,9 @@ class RecordingTrainer(DistillationTrainer):
         self.recorded = []
 
     def record_loss_components(self, values, model, inputs):
-        self.recorded.append((model.training, len(inputs["input_ids"]), {k: float(v.detach()) for k, v in values.items()}))
+        self.recorded.append(
+            (model.training, len(inputs["input_ids"]), {k: float(v.detach()) for k, v in values.items()})
+        )
         super().record_loss_components(values, model, inputs)
 
 

@@ -23,6 +23,7 @@ import inspect
 import torch
 from torch import nn
 from transformers import PreTrainedModel, Trainer
+from transformers.trainer_utils import TrainOutput
 
 from ..loss_logging import LossComponentsLogging
 from .arguments import DistillationTrainingArguments
@@ -112,7 +113,7 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
             return None
         return list(self.layer_mapping)
 
-    def train(self, *args, **kwargs):
+    def train(self, *args, **kwargs) -> TrainOutput:
         """`Trainer.train()`; the metrics it returns also record `teacher_layers`, the layers this run matched."""
         output = super().train(*args, **kwargs)
         output.metrics["teacher_layers"] = self.teacher_layers
