@@ -7,12 +7,16 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from safetensors import safe_open
 from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
 
 from compactbert.cli import main
+from compactbert.data import load_task
+from compactbert.distillation import hidden_mse
 from compactbert.distillation.recipe import parse_distill_recipe
+from compactbert.finetune import build_model
 from test_finetune import write_sentiment_csv
 
 from helpers import make_bert, make_tokenizer
@@ -51,19 +55,45 @@ def recipe(tmp_path, teacher_folder, **extra):
     return path
 
 
-def test_distill_cli_two_stages_saves_a_plain_student(tmp_path, teacher_folder, capsys):
-    path = recipe(tmp_path, teacher_folder, stages=["intermediate", "prediction"], alpha_cos=1.0)
-    assert main(["distill", str(path), "--alpha_label", "0.5"]) == 0
+def test_distill_cli_two_stages_saves_a_plain_student_that_learned(tmp_path, teacher_folder, capsys):
+    # the student: another random 4-layer BERT, shrunk to its layers 0 and 2 (so it starts far from the teacher)
+    source = tmp_path / "student-source"
+    make_bert(
+        BertForSequenceClassification, num_layers=4, hidden_size=48, num_attention_heads=2, seed=5
+    ).save_pretrained(source)
+    make_tokenizer().save_pretrained(source)
+    fields = {"student_init": None, "model": str(source), "shrink_keep": [0, 2]}
+    path = recipe(tmp_path, teacher_folder, stages=["intermediate", "prediction"], **fields)
+    assert main(["distill", str(path), "--alpha_cos", "1.0"]) == 0
     assert "test        accuracy" in capsys.readouterr().out
     final = tmp_path / "run" / "model"
     metrics = json.loads((final / "metrics.json").read_text())
     assert [h["stage"] for h in metrics["train_stages"]] == ["intermediate", "prediction"]
+    assert [h["teacher_layers"] for h in metrics["train_stages"]] == [[1, 3], None]  # only intermediate matches layers
     assert metrics["kept_layers"] == [0, 2] and metrics["teacher"] == str(teacher_folder)
     student = AutoModelForSequenceClassification.from_pretrained(final)
     assert type(student).__name__ == "ShrunkBertForSequenceClassification"
     assert student.config.hidden_size == 48 and student.config.id2label == {0: "negative", 1: "positive"}
     with safe_open(final / "model.safetensors", "pt") as f:
         assert not [k for k in f.keys() if "projection" in k or "encoder.layer.2" in k]
+    # it learned: on the held-out test split, its hidden states and its predictions are closer to the teacher's than
+    # those of the student it started from
+    model_args = parse_distill_recipe(path)[0]
+    start, _ = build_model(model_args, ["negative", "positive"])
+    teacher = AutoModelForSequenceClassification.from_pretrained(teacher_folder).eval()
+    test = load_task(str(tmp_path / "reviews.csv"), text_column="review", label_column="sentiment").dataset["test"]
+    batch = make_tokenizer()(list(test["text"]), padding=True, truncation=True, max_length=16, return_tensors="pt")
+    mask = batch["attention_mask"]
+
+    def distance(model):  # (hidden-state MSE to teacher layers 1 and 3, KL of the teacher's to the student's labels)
+        with torch.no_grad():
+            s, t = model.eval()(**batch, output_hidden_states=True), teacher(**batch, output_hidden_states=True)
+        hidden = sum(hidden_mse(s.hidden_states[i + 1], t.hidden_states[j + 1], mask) for i, j in enumerate([1, 3]))
+        t_log, s_log = t.logits.log_softmax(-1), s.logits.log_softmax(-1)
+        return float(hidden), float((t_log.exp() * (t_log - s_log)).sum(-1).mean())
+
+    (hidden_before, kl_before), (hidden_after, kl_after) = distance(start), distance(student)
+    assert hidden_after < 0.95 * hidden_before and kl_after < 0.5 * kl_before, (distance(start), distance(student))
 
 
 def test_distill_recipe_errors(tmp_path, teacher_folder, capsys):
@@ -110,6 +140,7 @@ def test_distill_under_torchrun_two_processes(tmp_path, teacher_folder):
     # 76 train examples (80% of 96); 2 processes x 16 = 32 per step -> 3 steps per epoch (5 in one process)
     assert metrics["train"]["global_step"] == 2 * 3
     assert set(metrics["losses"]) == {"ce", "label", "embed", "hidden", "attn"}
+    assert metrics["kept_layers"] == [0, 2] and metrics["train"]["teacher_layers"] == [1, 3]  # every-other init
 
 
 @pytest.mark.parametrize(
@@ -138,6 +169,7 @@ def test_tiny_bert_student_with_general_then_task_distillation(tmp_path, teacher
     final = tmp_path / "run" / "model"
     metrics = json.loads((final / "metrics.json").read_text())
     assert [h["stage"] for h in metrics["train_stages"]] == ["general", "intermediate", "prediction"]
+    assert [h["teacher_layers"] for h in metrics["train_stages"]] == [[1, 3], [1, 3], None]
     assert metrics["train_stages"][0]["texts"] == 16 and metrics["train_stages"][0]["global_step"] == 1
     student = AutoModelForSequenceClassification.from_pretrained(final)
     assert type(student).__name__ == "TinyBertForSequenceClassification"

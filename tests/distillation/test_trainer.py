@@ -1,6 +1,7 @@
 """DistillationTrainer on tiny random BERTs: teacher 4 layers x 48 wide, student 2 layers x 32 wide."""
 
 import copy
+import itertools
 import random
 
 import pytest
@@ -18,11 +19,13 @@ from transformers import (
 from compactbert.distillation import (
     DistillationTrainer,
     DistillationTrainingArguments,
+    attention_score_mse,
+    capture_attention_scores,
+    hidden_mse,
     init_student,
     strip_projection,
     student_layers,
 )
-from compactbert.distillation.trainer import _slice_example, _stack_examples
 
 from helpers import VOCAB, WORDS, make_bert, make_tokenizer
 
@@ -65,9 +68,23 @@ def arguments(tmp_path, name="run", **overrides):
     return DistillationTrainingArguments(**(fields | overrides))
 
 
-def trainer(student, teacher, args, dataset, **kwargs):
+class RecordingTrainer(DistillationTrainer):
+    """Keeps what `compute_loss` hands to the logging mixin: (training?, batch size, {name: value}) per call."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recorded = []
+
+    def record_loss_components(self, values, model, inputs):
+        self.recorded.append(
+            (model.training, len(inputs["input_ids"]), {k: float(v.detach()) for k, v in values.items()})
+        )
+        super().record_loss_components(values, model, inputs)
+
+
+def trainer(student, teacher, args, dataset, cls=DistillationTrainer, **kwargs):
     tokenizer = make_tokenizer()
-    return DistillationTrainer(
+    return cls(
         model=student,
         args=args,
         teacher=teacher,
@@ -108,6 +125,76 @@ def test_teacher_frozen_components_logged_and_checkpoints_hold_only_the_student(
     assert not [k for k in student.state_dict() if "projection" in k]
 
 
+def test_components_logged_in_training_and_evaluation_are_the_means_of_what_compute_loss_gave(tmp_path, dataset):
+    args = arguments(
+        tmp_path,
+        per_device_train_batch_size=4,
+        gradient_accumulation_steps=2,
+        logging_steps=2,
+        eval_strategy="steps",
+        eval_steps=2,
+        per_device_eval_batch_size=4,
+    )
+    t = trainer(
+        make_student(), make_teacher(), args, dataset, cls=RecordingTrainer, eval_dataset=dataset.select(range(10))
+    )
+    assert t.train().metrics["teacher_layers"] == [1, 3]  # 2 of 4 layers, uniform
+    returned = t.evaluate(metric_key_prefix="validation")
+    components = [f"loss_{c}" for c in args.active_components]
+
+    def weighted(entry, prefix=""):  # the loss as the weighted sum of the logged components
+        return sum(getattr(args, f"alpha_{c}") * entry[f"{prefix}loss_{c}"] for c in args.active_components)
+
+    train_calls = [values for training, _, values in t.recorded if training]
+    train_logs = [entry for entry in t.state.log_history if "loss" in entry]
+    assert len(train_calls) == 4 * 2 and [entry["step"] for entry in train_logs] == [2, 4]
+    for entry, window in zip(train_logs, (train_calls[:4], train_calls[4:]), strict=True):  # 2 steps x 2 micro-batches
+        for name in components:
+            assert entry[name] == pytest.approx(sum(v[name] for v in window) / 4, rel=1e-5)
+        assert entry["loss"] == pytest.approx(weighted(entry), rel=1e-4)
+
+    eval_calls = [(size, values) for training, size, values in t.recorded if not training]
+    assert [size for size, _ in eval_calls] == [4, 4, 2] * 3  # evaluations at steps 2 and 4, then `validation`
+    eval_logs = [(e, "eval_") for e in t.state.log_history if "eval_loss" in e]
+    eval_logs += [(e, "validation_") for e in t.state.log_history if "validation_loss" in e]
+    assert len(eval_logs) == 3
+    for i, (entry, prefix) in enumerate(eval_logs):
+        group = eval_calls[3 * i : 3 * i + 3]
+        for name in components:  # each batch weighs as many examples as it holds, as in eval_loss
+            assert entry[prefix + name] == pytest.approx(sum(n * v[name] for n, v in group) / 10, rel=1e-5)
+        assert entry[f"{prefix}loss"] == pytest.approx(weighted(entry, prefix), rel=1e-4)
+    assert {k: v for k, v in returned.items() if "loss_" in k} == {
+        k: v for k, v in eval_logs[-1][0].items() if "loss_" in k
+    }
+
+
+@pytest.mark.parametrize(("layer_map", "layers"), [("uniform", [1, 3]), ("bottom", [0, 1]), ("0, 2", [0, 2])])
+def test_hidden_and_attention_losses_learn_from_the_mapped_teacher_layers(tmp_path, dataset, layer_map, layers):
+    teacher, student = make_teacher(), make_student()  # eval mode: no dropout
+    args = arguments(tmp_path, stage="intermediate", alpha_cos=0.0, layer_map=layer_map)
+    t = trainer(student, teacher, args, dataset, cls=RecordingTrainer)
+    assert t.teacher_layers == layers
+    batch = t.data_collator([dataset[i] for i in range(8)])
+    t.compute_loss(student, batch)
+    ((_, _, logged),) = t.recorded
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
+    mask = batch["attention_mask"]
+    with torch.no_grad():
+        with capture_attention_scores(student) as s_scores:
+            s_states = t.projection(tuple(student(**inputs, output_hidden_states=True).hidden_states))
+        with capture_attention_scores(teacher) as t_scores:
+            t_states = teacher(**inputs, output_hidden_states=True).hidden_states
+    hidden = [[float(hidden_mse(s, t_states[j + 1], mask)) for j in range(4)] for s in s_states[1:]]
+    attention = [[float(attention_score_mse(s, t_scores[j], mask)) for j in range(4)] for s in s_scores]
+    # of every choice of a teacher layer per student layer, only `layers` gives the losses the trainer computed
+    for name, terms in (("loss_hidden", hidden), ("loss_attn", attention)):
+        choices = itertools.product(range(4), repeat=2)
+        matching = [
+            list(c) for c in choices if sum(terms[i][j] for i, j in enumerate(c)) == pytest.approx(logged[name])
+        ]
+        assert matching == [layers], name
+
+
 def test_gradient_accumulation_matches_the_full_batch(tmp_path, dataset):
     runs = {}
     for name, batch, accumulation in (("full", 8, 1), ("accumulated", 4, 2)):
@@ -122,8 +209,13 @@ def test_gradient_accumulation_matches_the_full_batch(tmp_path, dataset):
         )
         trainer(student, make_teacher(**NO_DROPOUT), args, dataset).train()
         runs[name] = weights(student)
+    initial = weights(make_student(**NO_DROPOUT))
     for key, value in runs["full"].items():
         torch.testing.assert_close(runs["accumulated"][key], value, rtol=1e-4, atol=1e-5)
+    for run in runs.values():  # both trained: every layer and the head moved
+        for key in ("bert.encoder.layer.0.attention.self.query.weight", "bert.encoder.layer.1.output.dense.weight"):
+            assert (run[key] - initial[key]).abs().max() > 1e-4, key
+        assert (run["classifier.weight"] - initial["classifier.weight"]).abs().max() > 1e-4
 
 
 def test_bf16_autocast_trains(tmp_path, dataset):
@@ -139,9 +231,15 @@ def test_bf16_autocast_trains(tmp_path, dataset):
 
     for name, model in (("student", student), ("teacher", teacher)):
         model.classifier.register_forward_hook(record(name))
-    t = trainer(student, teacher, arguments(tmp_path, bf16=True, max_steps=2), dataset)
-    t.train()
+    returned = []  # what the teacher's forward returns: not upcast to fp32 (the cache keeps it as computed)
+    teacher.register_forward_hook(lambda module, inputs, output: returned.append(output.logits.dtype))
+    t = trainer(student, teacher, arguments(tmp_path, bf16=True, max_steps=2), dataset, eval_dataset=dataset)
+    # evaluation before training: the Trainer prepares the student for it (autocast), the teacher comes second
+    assert "eval_loss_ce" in t.evaluate()
     assert dtypes == {"student": torch.bfloat16, "teacher": torch.bfloat16}
+    assert teacher._is_accelerate_prepared and not teacher.training  # set up by the Trainer's accelerator
+    t.train()
+    assert set(returned) == {torch.bfloat16}
     logs = [entry for entry in t.state.log_history if "loss" in entry]
     assert all(torch.isfinite(torch.tensor(entry["loss"])) and "loss_attn" in entry for entry in logs)
     assert any(not torch.equal(before[k], v) for k, v in student.state_dict().items())
@@ -155,11 +253,22 @@ def test_resume_ends_where_an_unbroken_run_ends(tmp_path, dataset):
     resumed = make_student()  # a fresh process would start from the same initial student
     args = arguments(tmp_path, "resumed", max_steps=6, save_strategy="no")
     t = trainer(resumed, teacher, args, dataset)
-    t.train(resume_from_checkpoint=str(tmp_path / "unbroken" / "checkpoint-3"))
-    assert t.state.global_step == 6
+    checkpoint = tmp_path / "unbroken" / "checkpoint-3"
+    t.train(resume_from_checkpoint=str(checkpoint))
+    # it trained steps 4 to 6 only (the teacher ran on 3 batches), from the checkpoint's weights and optimizer state
+    assert t.state.global_step == 6 and t.teacher_forwards == 3
+    assert [e["step"] for e in t.state.log_history if "loss" in e] == [1, 2, 3, 4, 5, 6]
     final = weights(unbroken)
     for key, value in resumed.state_dict().items():  # includes the trainer's projection, restored from the checkpoint
         torch.testing.assert_close(value, final[key], rtol=1e-5, atol=1e-6)
+    with safe_open(checkpoint / "model.safetensors", "pt") as f:
+        at_checkpoint = {k: f.get_tensor(k) for k in f.keys()}
+    for key in (
+        "bert.encoder.layer.1.output.dense.weight",
+        "classifier.weight",
+        "bert.distillation_projection.maps.0.weight",
+    ):
+        assert (resumed.state_dict()[key] - at_checkpoint[key]).abs().max() > 1e-4, key  # moved on from step 3
 
 
 def test_lora_student(tmp_path, dataset):
@@ -212,28 +321,6 @@ def test_cached_teacher_outputs_skip_the_teacher_after_the_first_epoch(tmp_path,
         torch.testing.assert_close(results[True][1][key], value, rtol=1e-3, atol=1e-4)
 
 
-def test_cached_outputs_go_back_to_their_positions_with_any_padding():
-    torch.manual_seed(0)
-    batch, seq = 3, 6
-    mask = torch.ones(batch, seq, dtype=torch.bool)
-    mask[0, 4:] = False  # right padding
-    mask[1, :2] = False  # left padding
-    mask[2, [1, 4]] = False  # holes: not one run of tokens
-    fresh = {
-        "logits": torch.randn(batch, seq, 5),  # token-level logits
-        "hidden_states": [torch.randn(batch, seq, 4) for _ in range(2)],
-        "scores": [torch.randn(batch, 2, seq, seq)],
-    }
-    examples = [_slice_example(fresh, mask[i], i) for i in range(batch)]
-    assert [e["scores"][0].shape for e in examples] == [(2, 4, 4), (2, 4, 4), (2, 4, 4)]
-    restored = _stack_examples(examples, mask)
-    torch.testing.assert_close(restored["logits"], fresh["logits"] * mask[..., None], rtol=0, atol=0)
-    for h, f in zip(restored["hidden_states"], fresh["hidden_states"], strict=True):
-        torch.testing.assert_close(h, f * mask[..., None], rtol=0, atol=0)
-    pair_mask = mask[:, None, :, None] & mask[:, None, None, :]
-    torch.testing.assert_close(restored["scores"][0], fresh["scores"][0] * pair_mask, rtol=0, atol=0)
-
-
 def test_vocabulary_mismatch_and_bad_setups_fail_clearly(tmp_path, dataset):
     teacher = make_teacher()
     n = len(VOCAB)
@@ -245,6 +332,10 @@ def test_vocabulary_mismatch_and_bad_setups_fail_clearly(tmp_path, dataset):
         trainer(make_student(), teacher, arguments(tmp_path), dataset, teacher_tokenizer=other)
     with pytest.raises(ValueError, match="student has 4 heads and the teacher 2"):
         trainer(make_student(num_attention_heads=4), teacher, arguments(tmp_path), dataset)
+    partitioned = make_teacher()
+    next(partitioned.parameters()).ds_id = 0  # what DeepSpeed ZeRO-3's zero.Init sets on the parameters it shards
+    with pytest.raises(ValueError, match="partitioned by DeepSpeed ZeRO-3"):
+        trainer(make_student(), partitioned, arguments(tmp_path), dataset)
     with pytest.raises(TypeError, match="DistillationTrainingArguments"):
         trainer(make_student(), teacher, TrainingArguments(output_dir=str(tmp_path), use_cpu=True), dataset)
 

@@ -14,7 +14,7 @@ from compactbert.cli import main
 from compactbert.data import load_task
 from compactbert.finetune import predict_labels
 from compactbert.hub import validate_card
-from compactbert.hub.build import albert_sop_arguments, build, read_recipe, tiny_bert_arguments
+from compactbert.hub.build import albert_sop_arguments, build, read_recipe, tiny_bert_arguments, tiny_bert_record
 from compactbert.hub.validate import check_folder, folder_problems
 
 from helpers import TEXTS
@@ -90,7 +90,9 @@ def test_built_folder_is_ready_and_its_card_says_how_it_was_made(family_build):
         assert "3. **task distillation: prediction**" in card.text
         for row in ("| hidden-state MSE (intermediate) | 1.0 |", "| task labels (prediction) | 0.5 |"):
             assert row in card.text
-        assert "Student layer i learns from teacher layer 1, 3" in card.text  # uniform map, 2 of 4 layers
+        # the layers the distillation trainer matched (uniform map, 2 of 4 layers), as the run recorded them
+        assert [s["teacher_layers"] for s in metrics["train_stages"]] == [[1, 3], [1, 3], None]
+        assert "Student layer i learns from teacher layer 1, 3" in card.text
         # the teacher the build fine-tuned is the baseline: the source fine-tuned with the recipe, trained once
         teacher_metrics = json.loads((run / "train" / "teacher" / "model" / "metrics.json").read_text())
         assert source_accuracy == teacher_metrics["test"]["accuracy"] and not (run / "baseline").exists()
@@ -193,3 +195,21 @@ def test_tiny_bert_from_a_given_teacher_trains_no_teacher(tmp_path):
     assert f"Teacher: `{teacher}`" in text and "1. **task distillation: prediction**" in text
     assert "**general distillation**" not in text and "learns from teacher layer" not in text  # no layer was matched
     assert validate_card(text) == [] and folder_problems(folder) == []
+
+
+def test_tiny_bert_card_shows_the_teacher_layers_the_distillation_recorded(tmp_path):
+    """The card's layer map is the one the task stages' trainers recorded, not one recomputed from the recipe."""
+    path = tiny_recipe(tmp_path, family="tiny_bert", method=METHODS["tiny_bert"])
+    _, (_, teacher_args, _, training_args) = tiny_bert_arguments(read_recipe(path), tmp_path)
+    stages = [
+        {"stage": "general", "texts": 16, "teacher_layers": [0, 1]},  # general distillation: another teacher
+        {"stage": "intermediate", "teacher_layers": [0, 3]},  # what no named layer_map gives for 2 of 4 layers
+        {"stage": "prediction", "teacher_layers": None},
+    ]
+    record = tiny_bert_record(teacher_args, training_args, {"train_stages": stages}, "the source", "tiny")
+    assert record["layer_map"] == [0, 3]
+    stages[1]["teacher_layers"] = None  # no task stage matched layers: the card says nothing about them
+    assert (
+        tiny_bert_record(teacher_args, training_args, {"train_stages": stages}, "the source", "tiny")["layer_map"]
+        is None
+    )

@@ -2,13 +2,25 @@
 scores, the saved model, resuming, and the `compactbert pretrain` command."""
 
 import json
+import math
 
 import pytest
 import torch
-from transformers import AutoModelForPreTraining
+from safetensors.torch import load_file, save_file
+from transformers import AutoModelForPreTraining, TrainingArguments
 
 from compactbert.cli import main
-from compactbert.pretraining import parse_pretrain_recipe, pretrain
+from compactbert.models.albert_sop import AlbertSopConfig, AlbertSopForPreTraining
+from compactbert.pretraining import (
+    MaskingCollator,
+    PretrainingTrainer,
+    build_pairs,
+    evaluate_pretraining,
+    parse_pretrain_recipe,
+    pretrain,
+    read_documents,
+    split_documents,
+)
 
 from helpers import make_tokenizer
 
@@ -61,30 +73,141 @@ def test_pretrain_writes_a_model_with_held_out_scores_and_per_objective_logs(rec
     assert len(logged) == 3
     for h in logged:
         assert h["loss"] == pytest.approx(h["mlm_loss"] + h["sentence_loss"], abs=2e-3)
-    for objective in ("sop", "nsp"):
-        scores = metrics["held_out"][objective]
-        assert scores["pairs"] == 8  # 4 held-out documents x 2 consecutive pairs
-        assert 0 <= scores["sentence_accuracy"] <= 1 and scores["masked_tokens"] >= 8
     assert metrics["documents"] == {"train": 16, "eval": 4}
     folder = tmp_path / "run" / "model"
     model = AutoModelForPreTraining.from_pretrained(folder)
+    # the held-out scores are the saved model's, on pairs of the 4 held-out documents (the data seed is the seed)
+    seed = metrics["seed"]
+    _, eval_docs = split_documents(read_documents(str(tmp_path / "corpus.txt")), 0.2, seed)
+    for objective in ("sop", "nsp"):
+        pairs = build_pairs(eval_docs, make_tokenizer(), objective, max_length=24, seed=seed + 1)
+        assert metrics["held_out"][objective] == evaluate_pretraining(model, make_tokenizer(), pairs, seed=seed + 2)
+        assert metrics["held_out"][objective]["pairs"] == 8  # 4 held-out documents x 2 consecutive pairs
     assert type(model).__name__ == "AlbertSopForPreTraining"
     assert (model.config.sentence_objective, model.config.sharing) == ("nsp", "attention")
     assert model.config.vocab_size == len(make_tokenizer())
     assert json.loads((folder / "metrics.json").read_text())["nsp_accuracy"] == metrics["nsp_accuracy"]
-    # resume from the step-2 checkpoint: state restored, one more step trained (MLM masks are drawn afresh)
+    # resume from the step-2 checkpoint: state restored, one more step trained (MLM masks are drawn afresh). Its
+    # weights are marked first, so a run that did not start from them cannot pass
     checkpoint = tmp_path / "run" / "checkpoint-2"
-    at_step_2 = AutoModelForPreTraining.from_pretrained(checkpoint)
+    key = "albert.encoder.albert_layer_groups.1.albert_layers.0.ffn.weight"
+    marked = load_file(checkpoint / "model.safetensors")
+    marked[key] = marked[key] + 0.5
+    save_file(marked, checkpoint / "model.safetensors", metadata={"format": "pt"})
     resumed = pretrain(
         *parse_pretrain_recipe(
             path, {"sentence_objective": "nsp", "resume_from_checkpoint": str(checkpoint), "overwrite": True}
         )
     )
     assert resumed["train"]["global_step"] == 3
-    assert resumed["log_history"][:2] == metrics["log_history"][:2]
-    again = AutoModelForPreTraining.from_pretrained(folder)
-    step_3 = again.albert.encoder.albert_layer_groups[1].albert_layers[0].ffn.weight
-    assert not torch.equal(step_3, at_step_2.albert.encoder.albert_layer_groups[1].albert_layers[0].ffn.weight)
+    assert resumed["log_history"][:2] == metrics["log_history"][:2]  # steps 1-2 come from the checkpoint's state
+    step_3 = AutoModelForPreTraining.from_pretrained(folder).state_dict()[key]
+    moved = (step_3 - marked[key]).abs().max()  # one AdamW step from the marked weights, at lr 5e-5 or less
+    assert 0 < moved < 5e-4
+
+
+def tiny_albert(tokenizer, seed=0):
+    torch.manual_seed(seed)
+    return AlbertSopForPreTraining(
+        AlbertSopConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, sharing="all", **TINY_MODEL)
+    )
+
+
+@pytest.mark.parametrize("predicted", [0, 1])
+def test_held_out_scores_of_a_model_with_known_outputs(predicted):
+    """A model whose heads ignore their input: its SOP head always says `predicted`, its MLM head always the same
+    token; on pairs whose label balance is known, the scores are known numbers."""
+    tokenizer = make_tokenizer()
+    pairs = build_pairs(DOCUMENTS * 3, tokenizer, "sop", max_length=24, seed=0)
+    labels = pairs["sentence_label"]
+    keep = [i for i, label in enumerate(labels) if label == 0] + [labels.index(1)]  # every in-order pair, 1 swapped
+    pairs = pairs.select(keep)
+    in_order = len(keep) - 1
+    # the targets evaluate_pretraining masks: the same seeded masks, batch by batch (batches of 5)
+    collator = MaskingCollator(tokenizer, seed=7)
+    targets = torch.cat(
+        [
+            collator([pairs[j] for j in range(i, min(i + 5, len(pairs)))])["labels"].flatten()
+            for i in range(0, len(pairs), 5)
+        ]
+    )
+    targets = targets[targets != -100]
+    favourite = int(targets.mode().values)  # the head's one answer: the most frequent target
+    hits = int((targets == favourite).sum())
+    assert 0 < hits < len(targets)
+    model = tiny_albert(tokenizer)
+    with torch.no_grad():
+        model.sop_classifier.classifier.weight.zero_()
+        model.sop_classifier.classifier.bias.copy_(torch.tensor([2.0, -2.0] if predicted == 0 else [-2.0, 2.0]))
+        model.predictions.decoder.weight.zero_()
+        model.predictions.decoder.bias.zero_()
+        model.predictions.decoder.bias[favourite] = 3.0  # logits: 3 for `favourite`, 0 for every other token
+    scores = evaluate_pretraining(model, tokenizer, pairs, batch_size=5, seed=7)
+    assert scores["pairs"] == len(pairs) and scores["masked_tokens"] == len(targets)
+    assert scores["sentence_accuracy"] == (in_order if predicted == 0 else 1) / len(pairs)
+    assert scores["mlm_accuracy"] == hits / len(targets)
+    # cross-entropy: log(sum of exp(logits)) minus the target's logit
+    log_total = math.log(len(tokenizer) - 1 + math.exp(3.0))
+    assert scores["mlm_loss"] == pytest.approx(log_total - 3.0 * hits / len(targets), rel=1e-5)
+
+
+class RecordingPretrainingTrainer(PretrainingTrainer):
+    """Keeps what `compute_loss` hands to the logging mixin: (training?, batch size, {name: value}) per call."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recorded = []
+
+    def record_loss_components(self, values, model, inputs):
+        self.recorded.append(
+            (model.training, len(inputs["input_ids"]), {k: float(v.detach()) for k, v in values.items()})
+        )
+        super().record_loss_components(values, model, inputs)
+
+
+def test_objective_losses_logged_in_training_and_evaluation_are_the_means_of_what_compute_loss_gave(tmp_path):
+    tokenizer = make_tokenizer()
+    pairs = build_pairs(DOCUMENTS * 2, tokenizer, "sop", max_length=24, seed=0).remove_columns(["document"])
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "run"),
+        max_steps=4,
+        per_device_train_batch_size=2,
+        gradient_accumulation_steps=2,
+        logging_steps=2,
+        eval_strategy="steps",
+        eval_steps=2,
+        per_device_eval_batch_size=3,
+        learning_rate=1e-3,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        disable_tqdm=True,
+        seed=0,
+    )
+    t = RecordingPretrainingTrainer(
+        model=tiny_albert(tokenizer),
+        args=args,
+        train_dataset=pairs,
+        eval_dataset=pairs.select(range(7)),
+        data_collator=MaskingCollator(tokenizer, seed=0),
+    )
+    t.train()
+    names = ("mlm_loss", "sentence_loss")
+    train_calls = [values for training, _, values in t.recorded if training]
+    train_logs = [entry for entry in t.state.log_history if "loss" in entry]
+    assert len(train_calls) == 4 * 2 and [entry["step"] for entry in train_logs] == [2, 4]
+    for entry, window in zip(train_logs, (train_calls[:4], train_calls[4:]), strict=True):  # 2 steps x 2 micro-batches
+        for name in names:
+            assert entry[name] == pytest.approx(sum(v[name] for v in window) / 4, rel=1e-5)
+        assert entry["loss"] == pytest.approx(entry["mlm_loss"] + entry["sentence_loss"], rel=1e-4)
+    eval_calls = [(size, values) for training, size, values in t.recorded if not training]
+    eval_logs = [entry for entry in t.state.log_history if "eval_loss" in entry]
+    assert [size for size, _ in eval_calls] == [3, 3, 1] * 2 and len(eval_logs) == 2
+    for i, entry in enumerate(eval_logs):
+        group = eval_calls[3 * i : 3 * i + 3]
+        for name in names:  # each batch weighs as many examples as it holds, as in eval_loss
+            assert entry[f"eval_{name}"] == pytest.approx(sum(n * v[name] for n, v in group) / 7, rel=1e-5)
+        assert entry["eval_loss"] == pytest.approx(entry["eval_mlm_loss"] + entry["eval_sentence_loss"], rel=1e-4)
 
 
 def test_recipe_errors_are_clear(recipe):

@@ -1,9 +1,13 @@
 """`DistillationTrainer`: a `transformers.Trainer` that trains a student against a frozen teacher.
 
-It overrides `__init__` (to take the teacher and set up layer mapping, projection and logging) and `compute_loss`
-only; devices, precision, gradient accumulation, checkpoints, resuming and multi-process training are the Trainer's.
-The teacher is never handed to the Trainer: it is moved to the device, frozen and put in eval mode here, so it is
-neither wrapped in DDP nor saved in checkpoints.
+It overrides `__init__` (to take the teacher and set up layer mapping, projection and the teacher-output cache),
+`compute_loss`, and `train` (whose metrics record the teacher layers it matched); devices, precision, gradient
+accumulation, checkpoints, resuming and multi-process training are the Trainer's. The loss components are logged by
+the `LossComponentsLogging` mixin it shares with the pre-training trainer. The teacher is never handed to the
+Trainer as its model: it is frozen, put in eval mode, and set up by the Trainer's accelerator in evaluation mode
+(`prepare_model(teacher, evaluation_mode=True)`: placed on the device, never wrapped for gradient synchronisation),
+so it runs under DDP, FSDP (a whole teacher per process) and DeepSpeed ZeRO 1/2 alike, and is never saved in
+checkpoints.
 
 Width projection: a TinyBert student projects its own states (its base model's `project_to_teacher`, a learned
 `fit_dense` saved with it). Any other student whose width differs from the teacher's gets a `HiddenProjection`
@@ -14,16 +18,17 @@ and checkpoints hold it (a resumed run continues it). Remove it before saving th
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-from collections import defaultdict
 
 import torch
 from torch import nn
-from transformers import PreTrainedModel, Trainer, TrainerCallback
+from transformers import PreTrainedModel, Trainer
+from transformers.trainer_utils import TrainOutput
 
+from ..loss_logging import LossComponentsLogging
 from .arguments import DistillationTrainingArguments
 from .attention import capture_attention_scores
+from .cache import TeacherOutputCache
 from .layer_map import map_layers
 from .losses import (
     HiddenProjection,
@@ -35,9 +40,10 @@ from .losses import (
 
 PROJECTION_NAME = "distillation_projection"
 _HIDDEN_COMPONENTS = ("cos", "embed", "hidden")
+_LAYERED_COMPONENTS = ("hidden", "attn")  # the components that match student layers to teacher layers
 
 
-class DistillationTrainer(Trainer):
+class DistillationTrainer(LossComponentsLogging, Trainer):
     """Train `model` (the student) on `sum(alpha_k * L_k)` against `teacher`.
 
     Args:
@@ -48,7 +54,9 @@ class DistillationTrainer(Trainer):
             entry (otherwise only the models' vocabulary sizes and pad ids are).
         **kwargs: everything else `Trainer` takes (datasets, collator, processing_class, callbacks, ...).
 
-    Each component's loss is logged (unweighted) next to `loss` as `loss_<component>`.
+    Each component's loss is logged (unweighted) next to `loss` as `loss_<component>` (`eval_loss_<component>` in
+    evaluation logs). `teacher_layers` tells which teacher layer each student layer learns from (None when no
+    hidden-state or attention loss is active); `teacher_forwards` counts the batches the teacher ran on.
     """
 
     def __init__(self, model=None, args=None, *, teacher: PreTrainedModel, teacher_tokenizer=None, **kwargs):
@@ -81,8 +89,10 @@ class DistillationTrainer(Trainer):
                     )
                     backbone.add_module(PROJECTION_NAME, projection.to(next(backbone.parameters()).device))
                 self.projection = getattr(backbone, PROJECTION_NAME)
+        _check_not_partitioned(teacher)
         super().__init__(model=model, args=args, **kwargs)
-        self.teacher = teacher.to(self.args.device).eval().requires_grad_(False)
+        self.teacher = teacher.eval().requires_grad_(False)
+        self._teacher_prepared = False  # by the accelerator, at its first forward (after the student's preparation)
         # our loss is a mean over each micro-batch: let the Trainer divide it by the accumulation steps
         self.model_accepts_loss_kwargs = False
         self.loss_is_scaled_for_ga = False
@@ -92,10 +102,22 @@ class DistillationTrainer(Trainer):
         # keep the teacher's inputs (e.g. token_type_ids) in the batches even when the student does not take them
         self._signature_columns = list(dict.fromkeys([*self._signature_columns, *sorted(self._teacher_keys)]))
         self._is_mlm = student_base.get_output_embeddings() is not None
-        self._teacher_cache: dict[bytes, dict] | None = {} if args.cache_teacher_outputs else None
+        self._teacher_cache = TeacherOutputCache() if args.cache_teacher_outputs else None
         self.teacher_forwards = 0  # how many batches the teacher has run on (the cache saves these)
-        self._component_log = _ComponentLog()
-        self.callback_handler.callbacks.insert(0, self._component_log)
+
+    @property
+    def teacher_layers(self) -> list[int] | None:
+        """The 0-based teacher layer each student layer learns from (`layer_map` resolved for these two models),
+        or None when no active component (hidden states, attention scores) matches layers."""
+        if not any(c in self.args.active_components for c in _LAYERED_COMPONENTS):
+            return None
+        return list(self.layer_mapping)
+
+    def train(self, *args, **kwargs) -> TrainOutput:
+        """`Trainer.train()`; the metrics it returns also record `teacher_layers`, the layers this run matched."""
+        output = super().train(*args, **kwargs)
+        output.metrics["teacher_layers"] = self.teacher_layers
+        return output
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         """The weighted sum of the active components; each is also recorded for logging."""
@@ -152,8 +174,7 @@ class DistillationTrainer(Trainer):
                 attention_score_mse(s, t, mask) for s, t in zip(student_scores, teacher["scores"], strict=True)
             )
         loss = sum(getattr(args, f"alpha_{name}") * value for name, value in losses.items())
-        if model.training:
-            self._component_log.add({name: value.detach() for name, value in losses.items()})
+        self.record_loss_components({f"loss_{name}": value for name, value in losses.items()}, model, inputs)
         if return_outputs:
             # what evaluation gathers: the student's predictions, not its hidden states
             return loss, {k: v for k, v in outputs.items() if k not in ("hidden_states", "attentions", "loss")}
@@ -162,43 +183,44 @@ class DistillationTrainer(Trainer):
     @property
     def teacher_cache_bytes(self) -> int:
         """Bytes of tensor memory the teacher-output cache holds (0 when `cache_teacher_outputs` is off)."""
-        if not self._teacher_cache:
-            return 0
-        storages: dict[int, int] = {}  # a cached slice may share its storage with others: count each once
-        for example in self._teacher_cache.values():
-            for value in example.values():
-                for tensor in value if isinstance(value, list) else [value]:
-                    storage = tensor.untyped_storage()
-                    storages[storage.data_ptr()] = storage.nbytes()
-        return sum(storages.values())
+        return 0 if self._teacher_cache is None else self._teacher_cache.nbytes
 
     # --- the teacher ---------------------------------------------------------------------------------------------
 
     def _teacher_outputs(self, inputs, need_logits: bool, need_hidden: bool, need_attn: bool) -> dict:
         """The teacher's logits, its embeddings + mapped hidden states, and its mapped scores (from the cache when on)."""
         t_inputs = {k: v for k, v in inputs.items() if k in self._teacher_keys}
-        if self._teacher_cache is None:
+
+        def run() -> dict:
             return self._run_teacher(t_inputs, need_logits, need_hidden, need_attn)
-        mask = t_inputs.get("attention_mask", torch.ones_like(t_inputs["input_ids"])).bool()
-        keys = [_example_key(t_inputs, mask, i) for i in range(mask.shape[0])]
-        if not all(key in self._teacher_cache for key in keys):
-            fresh = self._run_teacher(t_inputs, need_logits, need_hidden, need_attn)
-            for i, key in enumerate(keys):
-                self._teacher_cache[key] = _slice_example(fresh, mask[i], i)
-            return fresh
-        return _stack_examples([self._teacher_cache[key] for key in keys], mask)
+
+        return run() if self._teacher_cache is None else self._teacher_cache.fetch(t_inputs, run)
+
+    def _prepared_teacher(self) -> nn.Module:
+        """The teacher, set up by the Trainer's accelerator the first time it runs: after the student, so an
+        `evaluate()` before training still prepares the student first (the Trainer prepares its model for evaluation
+        only while the accelerator holds none)."""
+        if not self._teacher_prepared:
+            # FSDP leaves placement to its own wrapping, which evaluation mode skips: place the teacher here
+            teacher = self.accelerator.prepare_model(self.teacher.to(self.args.device), evaluation_mode=True)
+            # under mixed precision, accelerate wraps the forward in autocast and upcasts every output to fp32;
+            # `_run_teacher` applies the autocast itself, so the teacher's outputs (and the cache) keep the precision
+            # they were computed in
+            self.teacher = self.accelerator.unwrap_model(teacher, keep_fp32_wrapper=False)
+            self._teacher_prepared = True
+        return self.teacher
 
     def _run_teacher(self, t_inputs, need_logits: bool, need_hidden: bool, need_attn: bool) -> dict:
+        teacher = self._prepared_teacher()
         self.teacher_forwards += 1
-        # the Trainer autocasts only the student (accelerate wraps the prepared model's forward): the teacher needs
-        # the same autocast here, or a bf16 run pays for an fp32 teacher forward every step
+        # the teacher runs under the student's autocast, or a bf16 run pays for an fp32 teacher forward every step
         with torch.no_grad(), self.accelerator.autocast():
             if need_attn:
-                with capture_attention_scores(self.teacher) as scores:
-                    out = self.teacher(**t_inputs, output_hidden_states=need_hidden)
+                with capture_attention_scores(teacher) as scores:
+                    out = teacher(**t_inputs, output_hidden_states=need_hidden)
             else:
                 scores = []
-                out = self.teacher(**t_inputs, output_hidden_states=need_hidden)
+                out = teacher(**t_inputs, output_hidden_states=need_hidden)
         result: dict = {}
         if need_logits:
             result["logits"] = _logits(out, "teacher")
@@ -207,29 +229,6 @@ class DistillationTrainer(Trainer):
         if need_attn:
             result["scores"] = [scores[j] for j in self.layer_mapping]
         return result
-
-
-class _ComponentLog(TrainerCallback):
-    """Averages each component over the micro-batches since the last log and adds it to that log entry."""
-
-    def __init__(self):
-        self.sums: dict[str, torch.Tensor] = defaultdict(float)
-        self.counts: dict[str, int] = defaultdict(int)
-
-    def add(self, values: dict[str, torch.Tensor]) -> None:
-        for name, value in values.items():
-            self.sums[name] = self.sums[name] + value.float()
-            self.counts[name] += 1
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if logs is None or "loss" not in logs or not self.counts:
-            return
-        means = {f"loss_{name}": round(float(self.sums[name]) / self.counts[name], 6) for name in self.sums}
-        logs.update(means)
-        if state.log_history:
-            state.log_history[-1].update(means)
-        self.sums.clear()
-        self.counts.clear()
 
 
 def strip_projection(student: nn.Module) -> HiddenProjection | None:
@@ -250,6 +249,17 @@ def _base_model(model: nn.Module) -> nn.Module:
 def _forward_keys(model: nn.Module) -> set[str]:
     params = inspect.signature(model.forward).parameters.values()
     return {p.name for p in params if p.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)}
+
+
+def _check_not_partitioned(teacher: nn.Module) -> None:
+    """Refuse a teacher whose parameters DeepSpeed ZeRO-3 partitioned at load time: it runs outside DeepSpeed's
+    engine here, where each process needs the whole teacher."""
+    if any(hasattr(p, "ds_id") for p in teacher.parameters()):
+        raise ValueError(
+            "the teacher's parameters are partitioned by DeepSpeed ZeRO-3 (it was loaded while a ZeRO-3 config was "
+            "active), but the DistillationTrainer runs the whole teacher on every process; load the teacher before "
+            "creating the ZeRO-3 TrainingArguments, or use ZeRO stage 1 or 2, or FSDP"
+        )
 
 
 def _logits(outputs, who: str) -> torch.Tensor:
@@ -279,78 +289,3 @@ def _check_vocabularies(student, teacher, student_tokenizer, teacher_tokenizer) 
                 f"teacher and student tokenizers differ ({len(t_vocab)} vs {len(s_vocab)} entries; e.g. {differing}); "
                 "they must be the same tokenizer"
             )
-
-
-def _example_key(t_inputs: dict, mask: torch.Tensor, i: int) -> bytes:
-    digest = hashlib.sha1()
-    for name in sorted(t_inputs):
-        value = t_inputs[name]
-        if isinstance(value, torch.Tensor) and value.ndim >= 2 and value.shape[:2] == mask.shape:
-            digest.update(name.encode())
-            digest.update(value[i][mask[i]].cpu().numpy().tobytes())
-    return digest.digest()
-
-
-def _token_index(row_mask: torch.Tensor) -> slice | torch.Tensor:
-    """An example's real-token positions: a slice when they are one run (right or left padding: plain copies),
-    else their indices (advanced indexing, many times slower on attention scores)."""
-    positions = row_mask.nonzero().squeeze(-1)
-    if positions.numel() == 0:
-        return positions
-    first, last = int(positions[0]), int(positions[-1])
-    return slice(first, last + 1) if last - first + 1 == positions.numel() else positions
-
-
-def _take(values: torch.Tensor, index: slice | torch.Tensor) -> torch.Tensor:
-    """`values[index]` as a tensor of its own (a slice is a view: it would keep the whole batch's storage alive)."""
-    return values[index].clone() if isinstance(index, slice) else values[index]
-
-
-def _pairs(index: slice | torch.Tensor) -> tuple:
-    """The (query, key) index of `index` x `index` in a (heads, seq, seq) tensor."""
-    return (index, index) if isinstance(index, slice) else (index[:, None], index[None, :])
-
-
-def _slice_example(fresh: dict, row_mask: torch.Tensor, i: int) -> dict:
-    """One example's teacher outputs, trimmed to its real tokens."""
-    index = _token_index(row_mask)
-    example: dict = {}
-    if "logits" in fresh:
-        logits = fresh["logits"][i]
-        example["logits"] = _take(logits, index) if logits.ndim == 2 else logits.clone()
-    if "hidden_states" in fresh:
-        example["hidden_states"] = [_take(h[i], index) for h in fresh["hidden_states"]]
-    if "scores" in fresh:
-        example["scores"] = [s[i][(slice(None), *_pairs(index))].clone() for s in fresh["scores"]]
-    return example
-
-
-def _stack_examples(examples: list[dict], mask: torch.Tensor) -> dict:
-    """Put cached per-example outputs back at their token positions in this batch (zeros at padding)."""
-    batch, seq = mask.shape
-    indices = [_token_index(mask[i]) for i in range(batch)]
-    first = examples[0]
-    result: dict = {}
-    if "logits" in first:
-        if first["logits"].ndim == 1:
-            result["logits"] = torch.stack([e["logits"] for e in examples])
-        else:
-            out = first["logits"].new_zeros(batch, seq, first["logits"].shape[-1])
-            for i, (e, index) in enumerate(zip(examples, indices, strict=True)):
-                out[i, index] = e["logits"]
-            result["logits"] = out
-    if "hidden_states" in first:
-        result["hidden_states"] = []
-        for j, h0 in enumerate(first["hidden_states"]):
-            out = h0.new_zeros(batch, seq, h0.shape[-1])
-            for i, (e, index) in enumerate(zip(examples, indices, strict=True)):
-                out[i, index] = e["hidden_states"][j]
-            result["hidden_states"].append(out)
-    if "scores" in first:
-        result["scores"] = []
-        for j, s0 in enumerate(first["scores"]):
-            out = s0.new_zeros(batch, s0.shape[0], seq, seq)
-            for i, (e, index) in enumerate(zip(examples, indices, strict=True)):
-                out[i][(slice(None), *_pairs(index))] = e["scores"][j]
-            result["scores"].append(out)
-    return result

@@ -255,7 +255,6 @@ def build_tiny_bert(recipe: ZooRecipe, run_dir: Path) -> Built:
     stages and loss weights (`stages`, `alpha_*`, `temperature`, `layer_map`, ...), and `training`:
     `TrainingArguments` fields for the distillation runs that differ from the recipe's `training`.
     """
-    from ..distillation.layer_map import map_layers
     from ..distillation.recipe import distill
 
     teacher, (model_args, teacher_args, data_args, training_args) = tiny_bert_arguments(recipe, run_dir)
@@ -277,18 +276,18 @@ def build_tiny_bert(recipe: ZooRecipe, run_dir: Path) -> Built:
     config["teacher_model"] = teacher_name
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     metrics["teacher"] = metrics["recipe"]["teacher"]["teacher"] = teacher_name
-    teacher_layers = json.loads((Path(teacher_args.teacher) / "config.json").read_text())["num_hidden_layers"]
     general_teacher = teacher_args.general_teacher
     general_teacher = _source_name(recipe) if general_teacher == recipe.source else general_teacher
-    layer_map = map_layers(config["num_hidden_layers"], teacher_layers, training_args.layer_map)
-    record = tiny_bert_record(teacher_args, training_args, metrics, general_teacher, _task_name(recipe), layer_map)
+    record = tiny_bert_record(teacher_args, training_args, metrics, general_teacher, _task_name(recipe))
     metrics["method"] = {"teacher": teacher_name, "fit_size": config.get("fit_size")} | record
     return Built(model_dir, metrics, baseline)
 
 
-def tiny_bert_record(teacher_args, training_args, metrics, general_teacher: str, task: str, layer_map) -> dict:
+def tiny_bert_record(teacher_args, training_args, metrics: dict, general_teacher: str, task: str) -> dict:
     """How a TinyBert was distilled, as its card shows it: each stage (data, epochs), the weighted losses of each,
-    and the teacher layer each student layer learned from (when a task stage matched hidden states or attention)."""
+    and the teacher layer each student layer learned from in the task stages, as their trainers recorded it
+    (`teacher_layers` of each stage in the distill run's `metrics["train_stages"]`; None when no task stage matched
+    hidden states or attention)."""
     from ..distillation.arguments import STAGES
 
     stages, components = [], []
@@ -307,9 +306,10 @@ def tiny_bert_record(teacher_args, training_args, metrics, general_teacher: str,
         for c in names
         if getattr(training_args, f"alpha_{c}") > 0
     ]
-    layered = any(stage != "general" and c in ("hidden", "attn") for stage, names in components for c in names)
-    layered = layered and any(getattr(training_args, f"alpha_{c}") > 0 for c in ("hidden", "attn"))
-    return {"losses": losses, "stages": stages, "layer_map": layer_map if layered else None}
+    # every task stage distils the same teacher with the same layer_map: the first that matched layers says it
+    matched = [s.get("teacher_layers") for s in metrics["train_stages"] if s["stage"] != "general"]
+    layer_map = next((layers for layers in matched if layers), None)
+    return {"losses": losses, "stages": stages, "layer_map": layer_map}
 
 
 def _albert_sop_keys() -> set[str]:

@@ -22,9 +22,12 @@ from transformers import AutoTokenizer, Trainer
 from ..assets import builtin_model_path
 from ..finetune import MODEL_SUBDIR, FinetuneArguments, parse_recipe_into
 from ..io import save_model
+from ..loss_logging import LossComponentsLogging
 from ..models.albert_sop import SENTENCE_OBJECTIVES, SHARING_MODES, AlbertSopConfig, AlbertSopForPreTraining
 from .masking import MASKING_MODES, MaskingCollator
 from .pairs import SEGMENT_UNITS, bbc_bodies, build_pairs
+
+OBJECTIVE_LOSSES = ("mlm_loss", "sentence_loss")  # the parts of AlbertSopForPreTraining's loss, logged next to it
 
 
 @dataclass
@@ -136,32 +139,26 @@ def split_documents(documents: list[str], eval_share: float, seed: int) -> tuple
     return [documents[i] for i in sorted(order[num_eval:])], [documents[i] for i in sorted(order[:num_eval])]
 
 
-class PretrainingTrainer(Trainer):
-    """A `Trainer` that also logs each objective's loss (`mlm_loss`, `sentence_loss`) next to the total."""
+class PretrainingTrainer(LossComponentsLogging, Trainer):
+    """A `Trainer` that also logs each objective's loss (`mlm_loss`, `sentence_loss`) next to the total, in training
+    and evaluation logs (`eval_mlm_loss`, ...), through the `LossComponentsLogging` mixin."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._objective_sums = {"mlm_loss": 0.0, "sentence_loss": 0.0}
-        self._objective_count = 0
+        # the model's losses are means over each micro-batch (it takes **kwargs, so the Trainer would take it for a
+        # model that divides by `num_items_in_batch`): let the Trainer divide them by the accumulation steps
+        self.model_accepts_loss_kwargs = False
+        if self.args.label_names is None:
+            # the collator's targets: the Trainer would also wait for ALBERT's `sentence_order_label`, which never
+            # comes, and so evaluate no loss at all
+            self.label_names = ["labels", "sentence_label"]
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         inputs = {**inputs, "logits_at_targets_only": True}  # the MLM head only where there is a loss
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
-        if model.training:
-            for key in self._objective_sums:
-                value = getattr(outputs, key, None)
-                if value is not None:
-                    self._objective_sums[key] += float(value.detach())
-            self._objective_count += 1
+        objectives = {key: getattr(outputs, key, None) for key in OBJECTIVE_LOSSES}
+        self.record_loss_components({k: v for k, v in objectives.items() if v is not None}, model, inputs)
         return (loss, outputs) if return_outputs else loss
-
-    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        if "loss" in logs and self._objective_count:
-            for key, total in self._objective_sums.items():
-                logs[key] = round(total / self._objective_count, 4)
-                self._objective_sums[key] = 0.0
-            self._objective_count = 0
-        super().log(logs, start_time)
 
 
 @torch.inference_mode()
