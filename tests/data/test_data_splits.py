@@ -76,7 +76,7 @@ def grouped_rows(draw) -> list[tuple[int, int]]:
     return rows
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     grouped_rows(),
     st.lists(st.floats(0.02, 0.3), min_size=1, max_size=3),
