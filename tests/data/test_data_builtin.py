@@ -191,7 +191,7 @@ def test_rotten_tomatoes_excludes_plots_and_dedupes(rotten_tomatoes, rotten_toma
         assert (len(reviews) - len(exact), len(exact) - len(unique)) == (5, 1)
         for name in ("validation", "test"):  # 10% each, within one row; the rest trains
             assert abs(task.dataset[name].num_rows - 0.1 * total) <= 1
-    # the majority class the README quotes: 57.8% fresh (positive) among the de-duplicated reviews
+    # the majority class: 57.8% fresh (positive) among the de-duplicated reviews, in the sample as in the full file
     positive = sum(sum(split["label"]) for split in task.dataset.values())
     assert round(positive / total, 3) == 0.578
     # every review is loaded once, under its category's label; no plot is loaded
