@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from compactbert.data import carve_splits, dedup_key
@@ -43,22 +44,86 @@ def test_groups_stay_together():
     assert not {keys[i] for i in rest} & {keys[i] for i in part}
 
 
-@settings(max_examples=40, deadline=None)
+def carved_size(share: float, num_groups: int) -> int:
+    """How many of `num_groups` groups a carve of `share` takes: rounded up."""
+    return math.ceil(share * num_groups)
+
+
+def stratifiable(class_counts: Counter, share: float) -> bool:
+    """Whether `class_counts` (groups per class) can be split with `share` of the groups in the carved part: every
+    class needs 2 groups or more, and both the part and what is left need at least one group per class."""
+    n = sum(class_counts.values())
+    carved = carved_size(share, n)
+    return min(class_counts.values()) >= 2 and min(carved, n - carved) >= len(class_counts)
+
+
+def group_counts(part: list[int], labels: list[int], keys: list) -> Counter:
+    """Groups per class in `part` (rows of one group share their label)."""
+    return Counter(labels[i] for i in {keys[i]: i for i in part}.values())
+
+
+@st.composite
+def grouped_rows(draw) -> list[tuple[int, int]]:
+    """`(label, group)` rows in a random order: 1 to 4 classes of 1 to 25 groups, each group 1 to 3 rows."""
+    groups_per_class = draw(st.lists(st.integers(1, 25), min_size=1, max_size=4))
+    rows = [
+        (label, group)
+        for label, num_groups in enumerate(groups_per_class)
+        for group in range(num_groups)
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+    draw(st.randoms(use_true_random=False)).shuffle(rows)
+    return rows
+
+
+@settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 40)), min_size=60, max_size=200),
+    grouped_rows(),
+    st.lists(st.floats(0.02, 0.3), min_size=1, max_size=3),
     st.integers(0, 2**16),
 )
-def test_parts_partition_rows_and_never_split_a_group(rows, seed):
+@example(rows=[(0, 0), (0, 1), (1, 0), (1, 0)], fractions=[0.5], seed=0)  # class 1 is one group: must raise
+@example(rows=[(i % 2, i) for i in range(6)], fractions=[0.2, 0.2], seed=0)  # carve 2 gets 1 of 4 groups: must raise
+@example(rows=[(i % 2, i) for i in range(40)], fractions=[0.1, 0.1], seed=0)  # 20 groups per class: must split
+def test_parts_partition_rows_and_never_split_a_group(rows, fractions, seed):
+    """The parts are carved one after another, each taking `fraction / left` of the groups still left (rounded up);
+    a carve raises exactly when its remainder cannot be stratified (`stratifiable`), and otherwise the parts partition
+    the rows, keep groups whole and are stratified."""
     labels = [label for label, _ in rows]
     keys = [(label, key) for label, key in rows]
-    try:
-        parts = carve_splits(labels, [0.15, 0.15], seed=seed, keys=keys)
-    except ValueError as err:  # too few groups of some class: must say so
-        assert "cannot make a stratified split" in str(err)
-        return
-    assert sorted(i for part in parts for i in part) == list(range(len(rows)))
-    owners = [{keys[i] for i in part} for part in parts]
-    assert not owners[0] & owners[1] and not owners[0] & owners[2] and not owners[1] & owners[2]
+    remainder = list(range(len(rows)))
+    carved: list[list[int]] = []
+    left = 1.0
+    for step, fraction in enumerate(fractions):
+        share = fraction / left
+        counts = group_counts(remainder, labels, keys)
+        if not stratifiable(counts, share):
+            with pytest.raises(ValueError) as info:
+                carve_splits(labels, fractions, seed=seed, keys=keys)
+            message = str(info.value)
+            event(f"raises at carve {step + 1}")
+            assert message.startswith(
+                f"cannot make a stratified split of {sum(counts.values())} examples with fractions {fractions}:"
+            )
+            assert f"Examples per class: {dict(sorted(counts.items()))}." in message
+            assert "add data, merge rare classes or change validation_size / test_size" in message
+            return
+        # the first `step + 1` carves alone: the same parts as the first carves of the full call (checked below)
+        rest, *parts = carve_splits(labels, fractions[: step + 1], seed=seed, keys=keys)
+        assert parts[:step] == carved
+        part_counts = group_counts(parts[-1], labels, keys)
+        num_carved = carved_size(share, sum(counts.values()))
+        assert sum(part_counts.values()) == num_carved
+        for label, count in counts.items():  # stratified: each class within one group of its proportional share
+            assert abs(part_counts[label] - num_carved / sum(counts.values()) * count) <= 1
+        remainder, carved = rest, parts
+        left -= fraction
+    event("splits")
+    everything = carve_splits(labels, fractions, seed=seed, keys=keys)
+    assert everything == [remainder, *carved]
+    assert sorted(i for part in everything for i in part) == list(range(len(rows)))
+    owners = [{keys[i] for i in part} for part in everything]
+    assert all(not a & b for i, a in enumerate(owners) for b in owners[i + 1 :])
 
 
 def test_too_few_per_class_names_the_class():
