@@ -1,0 +1,212 @@
+"""The committed result files under docs/results/ as the documentation pages quote them: each file with the machine
+kind it records, and what the pages read from it (accuracies, paired speed ratios, ...).
+
+Used by doc_tables.py and doc_claims.py (see doc_figures.py). Reads JSON only.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RT, BBC = "rotten-tomatoes", "bbc-news"
+# the splits' sizes (split seed 42) that some figures are computed with; the documentation tests check them
+BBC_TEST_ARTICLES, BBC_TRAIN, RT_TRAIN = 221, 1_784, 10_200
+
+
+# ------------------------------------------------------------------------------------------------ result files
+
+
+@functools.cache
+def load(path: str) -> dict:
+    """A committed result file, by its path from the repository root."""
+    return json.loads((ROOT / path).read_text(encoding="utf-8"))
+
+
+def paired(numerator: list[float], denominator: list[float]) -> float:
+    """The median over rounds of numerator[i] / denominator[i]: the speed ratio of two rows timed in the same
+    interleaved rounds (the bench's statistic; a round slow for both cancels out)."""
+    if len(numerator) != len(denominator) or not numerator:
+        raise ValueError(
+            f"paired rounds need equal, non-empty sample lists; got {len(numerator)} and {len(denominator)}"
+        )
+    return statistics.median(a / b for a, b in zip(numerator, denominator, strict=True))
+
+
+def pct(value: float) -> str:
+    """An accuracy (0..1) as a percentage with one decimal, as the pages write it."""
+    return f"{value * 100:.1f}"
+
+
+def cpu_kind(machine: dict, note: str = "") -> str:
+    """The machine kind a result file's `machine` record names: its bf16 units, or AVX2 when it has none."""
+    units = machine.get("bf16_units") or []
+    if "amx_bf16" in units:
+        return "AMX"
+    if "avx512_bf16" in units:
+        return "AVX512-BF16"
+    if machine.get("native_bf16") is False:
+        return "AVX2" if "AVX2" in note else "no native bf16"
+    raise ValueError(f"the machine record {machine} names no bf16 units and no native_bf16 flag")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A committed result file and the machine kind it records, as a page must name it near its figures."""
+
+    path: str
+    machine: Callable[[dict], str]
+
+    @property
+    def data(self) -> dict:
+        return load(self.path)
+
+    @property
+    def kind(self) -> str:
+        return self.machine(self.data)
+
+
+def _bf16_flag(on: bool | None) -> str:
+    if on is None:
+        raise ValueError("the result file records no bf16 setting")
+    return "native bf16 units" if on else "no bf16 units"
+
+
+LAYER_DROP = Source("docs/results/layer_drop_study/results.json", lambda d: _bf16_flag(d["setup"].get("bf16")))
+DISTILL = Source(
+    "docs/results/distillation/full-budget/results.json", lambda d: _bf16_flag(d["setup"]["bf16_autocast"])
+)
+DISTILL_REDUCED = Source("docs/results/distillation/results.json", lambda d: "machine not recorded")
+SOP = Source("docs/results/albert_sop/results.json", lambda d: _bf16_flag(d["cells"]["pretrain/sop"]["bf16"]))
+BENCH = Source("docs/results/bench/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
+BENCH_AVX2 = Source("docs/results/bench/avx2/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
+BENCH_AVX2_PAIR = Source(
+    "docs/results/bench/avx2-top2-batch32/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", ""))
+)
+INFERENCE = Source("docs/results/bench/inference.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
+TRAINING_COST = Source("docs/results/training_cost/results.json", lambda d: cpu_kind(d["setup"]["machine"]))
+AUGMENT = Source("docs/results/augment_timing/results.json", lambda d: "CPU flags not recorded")
+
+
+def _zoo(name: str) -> Source:
+    return Source(
+        f"docs/results/zoo/{name}/results.json",
+        lambda d: _bf16_flag(d["comparison"]["latency"]["dtype"] == "bfloat16"),
+    )
+
+
+ZOO_TOP3, ZOO_TINYBERT, ZOO_ALBERT = (
+    _zoo(n) for n in ("minilm-top3-bbc-news", "minilm-tinybert4-bbc-news", "albert-sop-small-bbc-news")
+)
+
+
+# ----------------------------------------------------------------------------------- what the result files say
+
+
+def ld_accuracies(task: str, strategy: str, k: int) -> list[float]:
+    """Layer-drop study: the test accuracies over seeds of one (task, strategy, K); K = 0 is the full model."""
+    runs = LAYER_DROP.data["runs"].values()
+    values = [
+        r["test_accuracy"]
+        for r in runs
+        if isinstance(r, dict) and (r["task"], r["strategy"], r["k"]) == (task, strategy, k)
+    ]
+    if not values:
+        raise KeyError(f"no layer-drop run for {task} / {strategy} / K={k}")
+    return values
+
+
+def ld_mean(task: str, strategy: str, k: int) -> float:
+    return statistics.fmean(ld_accuracies(task, strategy, k))
+
+
+def ld_delta(task: str, strategy: str, k: int) -> str:
+    """Points from the full model, signed, as the table's "Δ full" column."""
+    return f"{(ld_mean(task, strategy, k) - ld_mean(task, 'full', 0)) * 100:+.1f}"
+
+
+def ld_frozen_values(task: str, strategy: str, k: int) -> list[float]:
+    """The no-retraining accuracies (each seed's fine-tuned full model with the layers removed, as it is)."""
+    values = [
+        r["test_accuracy_no_retraining"]
+        for name, rows in LAYER_DROP.data["runs"].items()
+        if name.endswith("/no-retraining")
+        for r in rows
+        if (r["task"], r["strategy"], r["k"]) == (task, strategy, k)
+    ]
+    if not values:
+        raise KeyError(f"no no-retraining run for {task} / {strategy} / K={k}")
+    return values
+
+
+def ld_frozen(task: str, strategy: str, k: int) -> float:
+    return statistics.fmean(ld_frozen_values(task, strategy, k))
+
+
+def ld_relative(layers: int) -> str:
+    return f"{LAYER_DROP.data['latency'][str(layers)]['relative']:.2f}"
+
+
+def ld_wall(task: str, strategy: str = "full", k: int = 0, what: str = "wall_seconds") -> list[float]:
+    runs = LAYER_DROP.data["runs"].values()
+    return [r[what] for r in runs if isinstance(r, dict) and (r["task"], r["strategy"], r["k"]) == (task, strategy, k)]
+
+
+def ld_minutes(task: str | None = None) -> str:
+    runs = [r for r in LAYER_DROP.data["runs"].values() if isinstance(r, dict) and task in (None, r["task"])]
+    return f"{sum(r['wall_seconds'] for r in runs) / 60:.0f}"
+
+
+def dist(task: str, cell: str, what: str = "test_accuracy") -> float:
+    """Distillation study (full budget): one cell's field."""
+    return DISTILL.data["runs"][f"{task}/{cell}"][what]
+
+
+def dist_points(task: str, cell: str, other: str) -> str:
+    """Points between two cells' test accuracies, signed."""
+    return f"{(dist(task, cell) - dist(task, other)) * 100:+.1f}"
+
+
+def dist_speed(student: str) -> float:
+    """The teacher's forward time / the student's, paired over the interleaved rounds."""
+    speed = DISTILL.data["speed"]
+    return paired(speed["teacher"]["samples_ms"], speed[student]["samples_ms"])
+
+
+def bench_row(model: str, dtype: str, batch: int, source: Source = BENCH) -> dict:
+    for row in source.data["results"]:
+        if (row["model"], row["dtype"], row["batch"]) == (model, dtype, batch):
+            return row
+    raise KeyError(f"{source.path} has no row {model} / {dtype} / batch {batch}")
+
+
+def inference_speedup(variant: str, batch: int) -> float:
+    """Paired speedup of an inference variant over fp32 (the rounds are interleaved)."""
+    timings = INFERENCE.data["timings"][f"batch {batch}"]
+    return paired(timings["fp32"]["samples_ms"], timings[variant]["samples_ms"])
+
+
+def inference_variant(variant: str) -> dict:
+    return next(v for v in INFERENCE.data["variants"] if v["variant"] == variant)
+
+
+def zoo_speedup(source: Source) -> float:
+    latency = source.data["comparison"]["latency"]
+    return paired(latency["source"]["samples_ms"], latency["model"]["samples_ms"])
+
+
+def sop(cell: str, what: str) -> float:
+    return SOP.data["cells"][cell][what]
+
+
+def cost_step(what: str) -> dict:
+    return TRAINING_COST.data["step"][what]
+
+
+def augment_row(task: str, mlm: str, dtype: str) -> dict:
+    return next(r for r in AUGMENT.data["rows"] if (r["task"], r["mlm"], r["dtype"]) == (task, mlm, dtype))
