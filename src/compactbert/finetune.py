@@ -146,7 +146,7 @@ def parse_recipe(path: str | os.PathLike | None = None, overrides: dict[str, Any
         (ModelArguments, DataArguments, FinetuneArguments),
         path,
         overrides,
-        "ModelArguments, DataArguments or TrainingArguments (listed in the README's fine-tuning section)",
+        "ModelArguments, DataArguments or TrainingArguments (listed in docs/recipes.md)",
     )
 
 

@@ -157,7 +157,7 @@ def write_zoo(folder: Path, zoo: Zoo) -> None:
 
 @dataclass(frozen=True)
 class BuildSettings:
-    """How the default zoo is trained. Defaults fit the 10-minute budget on 2 cores with bf16 (see the README).
+    """How the default zoo is trained. Defaults fit the 10-minute budget on 2 cores with bf16 (see docs/demo.md).
 
     The recipe is the layer-drop study's `bbc-news` cell (lr 3e-4, batch 32, 1 epoch), at a shorter max length
     so that the teacher and six shrunk students train in the budget.

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from transformers import TrainingArguments
 
+from ..fields import parse_int_list
 from .layer_map import LAYER_MAPS
 from .losses import SOFT_CE_FORMS
 
@@ -94,7 +95,7 @@ def _parse_layer_map(value) -> str | list[int]:
         return value
     if isinstance(value, str):
         try:
-            return [int(part) for part in value.replace(" ", "").strip("[]").split(",") if part]
+            return parse_int_list(value)
         except ValueError:
             raise ValueError(
                 f"unknown layer_map '{value}'; choose one of: {', '.join(LAYER_MAPS)}, or 0-based teacher layers "

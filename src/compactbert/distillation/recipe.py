@@ -119,8 +119,7 @@ def parse_distill_recipe(path: str | os.PathLike | None = None, overrides: dict[
         DATACLASSES,
         path,
         overrides,
-        "ModelArguments, TeacherArguments, DataArguments or DistillationTrainingArguments "
-        "(see the README's distillation section)",
+        "ModelArguments, TeacherArguments, DataArguments or DistillationTrainingArguments (see docs/distillation.md)",
     )
 
 

@@ -75,8 +75,11 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
                 f"heads and the teacher {t_config.num_attention_heads}; set alpha_attn: 0 or match the heads"
             )
         self.projection = None
-        if any(c in active for c in _HIDDEN_COMPONENTS) and s_config.hidden_size != t_config.hidden_size:
-            backbone = getattr(student_base, "base_model", student_base)
+        uses_projection = any(c in active for c in _HIDDEN_COMPONENTS) and s_config.hidden_size != t_config.hidden_size
+        backbone = getattr(student_base, "base_model", student_base)
+        if hasattr(backbone, "set_projection_trainable"):  # TinyBert: its projection trains only when a loss uses it
+            backbone.set_projection_trainable(uses_projection)
+        if uses_projection:
             if hasattr(backbone, "project_to_teacher"):
                 self.projection = backbone.project_to_teacher
             else:

@@ -104,7 +104,7 @@ def parse_pretrain_recipe(path: str | os.PathLike | None = None, overrides: dict
         (PretrainModelArguments, PretrainDataArguments, PretrainArguments),
         path,
         overrides,
-        "PretrainModelArguments, PretrainDataArguments or TrainingArguments (listed in the README's Albert-SOP section)",
+        "PretrainModelArguments, PretrainDataArguments or TrainingArguments (listed in docs/albert-sop.md)",
     )
 
 
