@@ -5,9 +5,9 @@ import os
 import pytest
 from transformers import BertTokenizer
 
-from helpers import TEXTS, make_tokenizer
+from support.helpers import TEXTS, make_tokenizer
 
-pytest_plugins = ["hub_fixtures"]  # the `hub` fixture: a local stand-in of the Hub HTTP API
+pytest_plugins = ["support.hub_fixtures"]  # the `hub` fixture: a local stand-in of the Hub HTTP API
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

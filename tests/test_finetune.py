@@ -1,9 +1,7 @@
 """Fine-tuning recipes: parsing, shrink + fine-tune end to end on a tiny model, LoRA merged, torchrun, real BBC."""
 
-import csv
 import json
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -17,24 +15,8 @@ from compactbert.cli import main
 from compactbert.data import load_task
 from compactbert.finetune import FinetuneArguments, finetune, parse_recipe, predict_labels
 
-from helpers import WORDS, make_bert, make_tokenizer
-
-POSITIVE, NEGATIVE = ["good", "great", "funny", "win"], ["bad", "awful", "boring", "lose"]
-NEUTRAL = [w for w in WORDS if w not in POSITIVE + NEGATIVE]
-
-
-def write_sentiment_csv(path: Path, n: int = 240, seed: int = 0) -> Path:
-    """A keyword task a tiny BERT learns in a few steps: one sentiment word among neutral ones."""
-    rng = random.Random(seed)
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["review", "sentiment"])
-        for i in range(n):
-            label = i % 2
-            words = rng.sample(NEUTRAL, 5) + [rng.choice(POSITIVE if label else NEGATIVE)]
-            rng.shuffle(words)
-            writer.writerow([" ".join(words), "positive" if label else "negative"])
-    return path
+from support.helpers import make_bert, make_tokenizer
+from support.tasks import write_sentiment_csv
 
 
 @pytest.fixture

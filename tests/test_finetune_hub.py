@@ -13,7 +13,7 @@ from transformers import AutoConfig, AutoTokenizer, BertForSequenceClassificatio
 
 from compactbert.finetune import finetune, parse_recipe
 
-from helpers import make_bert, make_tokenizer
+from support.helpers import make_bert, make_tokenizer
 
 
 def write_reviews_csv(path: Path, n: int = 40) -> Path:

@@ -17,7 +17,7 @@ from compactbert.inference import (
     time_side_by_side,
 )
 
-from helpers import TEXTS, WORDS, make_bert
+from support.helpers import TEXTS, WORDS, make_bert
 
 LABELS = {0: "negative", 1: "neutral", 2: "positive"}
 _rng = random.Random(0)

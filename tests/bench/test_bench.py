@@ -25,7 +25,7 @@ from compactbert.bench import run as bench_run
 from compactbert.cli import main
 from compactbert.inference import Timing
 
-from helpers import make_bert
+from support.helpers import make_bert
 
 ROW_FIELDS = {
     "model",

@@ -20,7 +20,7 @@ from compactbert.bench import (
 )
 from compactbert.inference import load_for_inference
 
-from helpers import TEXTS, make_bert, make_tokenizer
+from support.helpers import TEXTS, make_bert, make_tokenizer
 
 TEXTS_12 = TEXTS * 3
 LOGIT_TOLERANCE = 0.5  # bf16 and int8 rounding move this model's logits by about 0.07 and 0.14

@@ -11,7 +11,7 @@ from transformers import AutoModel, AutoTokenizer, BertForSequenceClassification
 from compactbert import STRATEGIES
 from compactbert.cli import main
 
-from helpers import TEXTS, make_bert
+from support.helpers import TEXTS, make_bert
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import datasets
 import pytest
-from data_checks import assert_disjoint, assert_stratified, split_keys
 
 from compactbert.data import BUILTIN_TASKS, Task, list_builtin_tasks, load_task, register_builtin_task, texts
 from compactbert.data.builtin import ROTTEN_TOMATOES_FILE, BuiltinTask, find_rotten_tomatoes, read_bbc_news
+
+from support.data_checks import assert_disjoint, assert_stratified, split_keys
 
 BBC_COUNTS = {"business": 510, "entertainment": 386, "politics": 417, "sport": 511, "tech": 401}
 RT_SAMPLE = Path(__file__).parent / "fixtures" / "rotten_tomatoes" / "rotten_tomatoes_sample.csv.bz2"

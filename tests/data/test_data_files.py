@@ -7,9 +7,10 @@ import json
 import datasets
 import pandas as pd
 import pytest
-from data_checks import assert_disjoint, assert_stratified
 
 from compactbert.data import load_task
+
+from support.data_checks import assert_disjoint, assert_stratified
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import datasets
 import pytest
-from data_checks import assert_disjoint
 
 from compactbert.data import load_task
+
+from support.data_checks import assert_disjoint
 
 
 def _csv(rows: list[tuple[str, str]]) -> str:

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from demo_helpers import free_port, make_tiny_zoo
+from support.demo import free_port, make_tiny_zoo
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 

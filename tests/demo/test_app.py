@@ -10,7 +10,7 @@ from gradio_client import Client
 from compactbert.demo import FINE_TUNED_CHOICE, NOT_RETRAINED
 from compactbert.demo.compare import MAX_TEXT_CHARS
 
-from demo_helpers import LABELS
+from support.demo import LABELS
 
 
 def check_result(result: dict, strategy: str, num_drop: int, model: str) -> None:

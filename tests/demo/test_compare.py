@@ -10,7 +10,7 @@ from compactbert import STRATEGIES, select_layers
 from compactbert.demo import FINE_TUNED_CHOICE, NOT_RETRAINED, Comparer, load_zoo
 from compactbert.demo.compare import MAX_REPEATS, MAX_TEXT_CHARS
 
-from demo_helpers import LABELS, TINY_SCORES
+from support.demo import LABELS, TINY_SCORES
 
 TEXT = "the team win the game"
 

@@ -37,7 +37,7 @@ def test_space_yaml_is_complete_and_pins_the_tested_gradio():
 def test_space_card_passes_the_hubs_metadata_checks_and_huggingface_hub_reads_it():
     from huggingface_hub import SpaceCard
 
-    from hub_standin import validate_card_metadata
+    from support.hub_standin import validate_card_metadata
 
     text = (ROOT / "space" / "README.md").read_text(encoding="utf-8")
     errors, warnings, _ = validate_card_metadata(text, repo_type="space")

@@ -18,7 +18,7 @@ from compactbert.demo.zoo import (
     load_zoo,
 )
 
-from demo_helpers import LABELS, TINY_SCORES
+from support.demo import LABELS, TINY_SCORES
 
 
 def test_manifest_round_trips(tiny_zoo_dir):
@@ -77,7 +77,7 @@ def fake_finetune(calls: list, fail_on: int | None = None):
 
     from compactbert import save_model, shrink
 
-    from helpers import make_bert, make_tokenizer
+    from support.helpers import make_bert, make_tokenizer
 
     def finetune(model_args, data_args, training_args):
         calls.append(model_args.shrink_strategy or "teacher")

@@ -6,7 +6,7 @@ from transformers import BertModel
 from compactbert import shrink
 from compactbert.distillation import attention_score_mse, capture_attention_scores
 
-from helpers import make_bert
+from support.helpers import make_bert
 
 
 def manual_scores(model: BertModel, batch) -> list[torch.Tensor]:

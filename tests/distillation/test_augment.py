@@ -14,7 +14,7 @@ from compactbert.cli import main
 from compactbert.data import load_task
 from compactbert.distillation.augment import Augmenter, AugmentSettings, WordVectors, load_mlm
 
-from helpers import TEXTS, VOCAB, WORDS, tiny_config
+from support.helpers import TEXTS, VOCAB, WORDS, tiny_config
 
 PIECES = ["##s", "##ing"]
 AUG_VOCAB = dict(VOCAB) | {piece: len(VOCAB) + i for i, piece in enumerate(PIECES)}

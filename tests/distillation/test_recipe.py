@@ -17,9 +17,9 @@ from compactbert.data import load_task
 from compactbert.distillation import hidden_mse
 from compactbert.distillation.recipe import parse_distill_recipe
 from compactbert.finetune import build_model
-from test_finetune import write_sentiment_csv
 
-from helpers import make_bert, make_tokenizer
+from support.helpers import make_bert, make_tokenizer
+from support.tasks import write_sentiment_csv
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from compactbert.distillation import (
     student_layers,
 )
 
-from helpers import VOCAB, WORDS, make_bert, make_tokenizer
+from support.helpers import VOCAB, WORDS, make_bert, make_tokenizer
 
 NO_DROPOUT = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
 

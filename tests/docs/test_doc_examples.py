@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from doc_pages import ROOT, all_blocks, matches, output_of, shown_in_order
 
 pytestmark = pytest.mark.slow

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from doc_pages import ROOT, read
 from transformers import AutoConfig, AutoModel
 
 from compactbert import TinyBertConfig, TinyBertModel
 from compactbert.assets import builtin_model_path
 from compactbert.data import load_task
 from compactbert.data.builtin import find_rotten_tomatoes
+
+from doc_pages import ROOT, read
 
 SCRIPTS = ROOT / "scripts"
 

@@ -4,6 +4,7 @@ README examples are the start of tested ones, output blocks follow a run block, 
 import re
 
 import pytest
+
 from doc_pages import PAGES, ROOT, all_blocks, anchors, blocks, links, output_of, read
 
 BLOCKS = all_blocks()

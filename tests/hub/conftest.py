@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from zoo_helpers import tiny_recipe
+from support.zoo import tiny_recipe
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from compactbert.cli import main
 from compactbert.hub.build import BUILDERS, PLOT, read_recipe
 from compactbert.hub.validate import card_metadata, folder_problems
 
-from zoo_helpers import REPO_ID, tiny_recipe
+from support.zoo import REPO_ID, tiny_recipe
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 ZOO = sorted(p for p in CONFIGS.glob("*.yaml") if "family" in (yaml.safe_load(p.read_text()) or {}))

@@ -17,8 +17,8 @@ from compactbert.hub import validate_card
 from compactbert.hub.build import albert_sop_arguments, build, read_recipe, tiny_bert_arguments, tiny_bert_record
 from compactbert.hub.validate import check_folder, folder_problems
 
-from helpers import TEXTS
-from zoo_helpers import logits_without_compactbert, tiny_recipe, tiny_shrunk_folder
+from support.helpers import TEXTS
+from support.zoo import logits_without_compactbert, tiny_recipe, tiny_shrunk_folder
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 METHODS = {

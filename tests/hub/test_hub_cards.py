@@ -14,7 +14,7 @@ from compactbert.hub import CardFields, render_card, validate_card
 from compactbert.hub.card import FAMILIES, TEMPLATES, bert_layer_parameters, card_context, render, template_for
 from compactbert.hub.validate import allowed_values, card_metadata, folder_problems
 
-from zoo_helpers import tiny_shrunk_folder
+from support.zoo import tiny_shrunk_folder
 
 METRICS = {
     "test": {"accuracy": 0.8125, "macro_f1": 0.8},
@@ -254,7 +254,7 @@ def test_allowed_values_are_data():
 def test_a_saved_tiny_bert_gets_its_card(tmp_path):
     from compactbert import TinyBertConfig, TinyBertForSequenceClassification, save_model
 
-    from helpers import VOCAB, make_tokenizer
+    from support.helpers import VOCAB, make_tokenizer
 
     config = TinyBertConfig(
         vocab_size=len(VOCAB),

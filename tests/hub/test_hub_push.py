@@ -15,8 +15,8 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from compactbert.cli import main
 from compactbert.hub import validate_card
 
-from helpers import TEXTS
-from zoo_helpers import REPO_ID, folder_digest, logits_without_compactbert
+from support.helpers import TEXTS
+from support.zoo import REPO_ID, folder_digest, logits_without_compactbert
 
 
 @pytest.fixture

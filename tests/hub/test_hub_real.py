@@ -16,8 +16,8 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from compactbert.hub.push import push
 
-from helpers import TEXTS
-from zoo_helpers import tiny_shrunk_folder
+from support.helpers import TEXTS
+from support.zoo import tiny_shrunk_folder
 
 
 def _why_not() -> str | None:

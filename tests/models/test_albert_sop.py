@@ -13,7 +13,7 @@ import compactbert
 from compactbert import AlbertSopConfig, AlbertSopForPreTraining, AlbertSopModel, save_model
 from compactbert.models.albert_sop import AUTO_CLASSES, SHARING_MODES
 
-from helpers import VOCAB
+from support.helpers import VOCAB
 
 TINY = dict(
     vocab_size=len(VOCAB),

@@ -24,7 +24,7 @@ from transformers.modeling_layers import GradientCheckpointingLayer
 import compactbert
 from compactbert.models import FAMILIES, list_families
 
-from helpers import TEXTS, VOCAB, make_tokenizer, run_without_compactbert
+from support.helpers import TEXTS, VOCAB, make_tokenizer, run_without_compactbert
 
 TINY = dict(
     vocab_size=len(VOCAB),

@@ -14,7 +14,7 @@ from transformers import AutoConfig, BertConfig, BertTokenizer
 import compactbert
 from compactbert.models import FAMILIES, Family, get_family, list_families, register_auto_classes, register_family
 
-from helpers import VOCAB, make_tokenizer
+from support.helpers import VOCAB, make_tokenizer
 
 OWN_NAMES = {"STRATEGIES", "layer_contributions", "list_families", "save_model", "select_layers", "shrink"}
 

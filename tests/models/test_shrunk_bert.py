@@ -13,7 +13,7 @@ import compactbert
 from compactbert import ShrunkBertConfig, save_model, shrink
 from compactbert.models.shrunk_bert import AUTO_CLASSES
 
-from helpers import TEXTS, make_bert, tiny_config
+from support.helpers import TEXTS, make_bert, tiny_config
 
 
 def shrunk_config(**overrides):

@@ -13,7 +13,7 @@ import compactbert
 from compactbert import TinyBertConfig, TinyBertModel, save_model, tiny_bert_config_for
 from compactbert.models.tiny_bert import AUTO_CLASSES
 
-from helpers import VOCAB
+from support.helpers import VOCAB
 
 FIT = 48  # a teacher width different from the student's 32
 

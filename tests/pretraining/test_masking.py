@@ -6,7 +6,7 @@ from transformers import BertTokenizer
 
 from compactbert.pretraining import MaskingCollator
 
-from helpers import VOCAB
+from support.helpers import VOCAB
 
 
 @pytest.fixture

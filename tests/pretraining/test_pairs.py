@@ -6,7 +6,7 @@ import pytest
 
 from compactbert.pretraining import bbc_bodies, build_pairs, split_segments, trim_pair
 
-from helpers import WORDS
+from support.helpers import WORDS
 
 
 def make_documents(num_documents=6, num_segments=5, words_per_segment=4):

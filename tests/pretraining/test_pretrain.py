@@ -22,7 +22,7 @@ from compactbert.pretraining import (
     split_documents,
 )
 
-from helpers import make_tokenizer
+from support.helpers import make_tokenizer
 
 TINY_MODEL = {
     "embedding_size": 16,

@@ -16,7 +16,7 @@ import compactbert
 from compactbert import layer_contributions, save_model, select_layers, shrink
 from compactbert.io import write_folder_atomically
 
-from helpers import PAPER_TABLE_L12, TEXTS, kept_from_paper_drops, make_bert, make_tokenizer, tiny_config
+from support.helpers import PAPER_TABLE_L12, TEXTS, kept_from_paper_drops, make_bert, make_tokenizer, tiny_config
 
 
 @pytest.fixture

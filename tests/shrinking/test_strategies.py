@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from compactbert import STRATEGIES, select_layers
 from compactbert.shrinking.strategies import explicit_layers, num_drop_above
 
-from helpers import PAPER_TABLE_L12, kept_from_paper_drops
+from support.helpers import PAPER_TABLE_L12, kept_from_paper_drops
 
 
 @pytest.mark.parametrize(("strategy", "num_drop"), sorted(PAPER_TABLE_L12))

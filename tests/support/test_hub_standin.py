@@ -24,9 +24,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from hub_standin import HubStandin, git_blob_oid
-
-pytest_plugins = ["hub_fixtures"]  # the `hub` fixture
+from support.hub_standin import HubStandin, git_blob_oid
 
 README = """---
 license: apache-2.0

@@ -13,9 +13,9 @@ import pytest
 import torch
 from transformers import BertForSequenceClassification
 
-from helpers import WORDS, make_bert, make_tokenizer
+from support.helpers import WORDS, make_bert, make_tokenizer
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 BUDGET = {"examples": 8, "batch_size": 4, "step_repeats": 2, "step_warmup": 1, "epoch_rounds": 2}
 
 

@@ -13,7 +13,7 @@ from transformers import BertForSequenceClassification
 
 from compactbert import save_model, shrink
 
-from helpers import TEXTS, WORDS, make_bert, make_tokenizer, run_without_compactbert
+from support.helpers import TEXTS, WORDS, make_bert, make_tokenizer, run_without_compactbert
 
 REPO_ID = "org/bert-top6"
 

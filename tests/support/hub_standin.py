@@ -1807,7 +1807,7 @@ class HubStandin:
             self.requests.clear()
 
 
-def _main() -> None:  # pragma: no cover - manual use: python tests/hub_standin.py ROOT
+def _main() -> None:  # pragma: no cover - manual use: python tests/support/hub_standin.py ROOT
     import argparse
     import time
 

@@ -1,6 +1,6 @@
 """The ``hub`` pytest fixture: a local stand-in of the Hub HTTP API, with the environment pointed at it.
 
-Enable it with ``pytest_plugins = ["hub_fixtures"]`` in a test module (or once in ``tests/conftest.py``;
+Enable it with ``pytest_plugins = ["support.hub_fixtures"]`` in a test module (or once in ``tests/conftest.py``;
 ``tests/`` is on ``sys.path`` there), then::
 
     def test_push(hub, tmp_path):
@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hub_standin import DEFAULT_TOKEN, HubStandin
+from support.hub_standin import DEFAULT_TOKEN, HubStandin
 
 __all__ = ["HubFixture", "hub", "point_hf_at"]
 

@@ -9,7 +9,7 @@ from transformers import BertForSequenceClassification
 from compactbert import save_model, shrink
 from compactbert.demo.zoo import FINE_TUNED, TEACHER, Zoo, ZooEntry, write_zoo
 
-from helpers import make_bert, make_tokenizer
+from support.helpers import make_bert, make_tokenizer
 
 LABELS = ["sport", "music", "news"]
 TINY_SCORES = [0.91, 0.97, 0.95, 0.99, 0.93, 0.8]  # the "teacher's" contribution scores (made up: a random model)
