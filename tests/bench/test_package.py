@@ -1,6 +1,5 @@
 """The compactbert.bench package: its public names, importing it without torch, and scripts/benchmark.py's records."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -9,12 +8,14 @@ from pathlib import Path
 
 import compactbert.bench as bench
 
+from support.scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "compactbert"
 
 # Imports compactbert.bench in a fresh interpreter with the top-level package stubbed by an empty one of the same
-# path: `compactbert/__init__.py` itself imports torch today (it registers the model families), which would hide
-# whether this package does. What runs is the package's own modules and everything they import.
+# path, so that nothing the top-level package does (it registers the model families lazily) can hide whether this
+# package imports torch. What runs is the package's own modules and everything they import.
 TORCH_FREE = """
 import json, sys, types
 
@@ -79,10 +80,7 @@ def test_distilbert_layers_are_the_distillation_packages():
 
 
 def _benchmark_script():
-    spec = importlib.util.spec_from_file_location("benchmark_script", ROOT / "scripts" / "benchmark.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmark")
 
 
 def test_the_benchmark_script_records_paths_inside_the_repository_relative_to_it(tmp_path):

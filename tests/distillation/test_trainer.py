@@ -28,6 +28,7 @@ from compactbert.distillation import (
 )
 
 from support.helpers import VOCAB, WORDS, make_bert, make_tokenizer
+from support.trainers import RecordingMixin
 
 NO_DROPOUT = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
 
@@ -68,18 +69,8 @@ def arguments(tmp_path, name="run", **overrides):
     return DistillationTrainingArguments(**(fields | overrides))
 
 
-class RecordingTrainer(DistillationTrainer):
-    """Keeps what `compute_loss` hands to the logging mixin: (training?, batch size, {name: value}) per call."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.recorded = []
-
-    def record_loss_components(self, values, model, inputs):
-        self.recorded.append(
-            (model.training, len(inputs["input_ids"]), {k: float(v.detach()) for k, v in values.items()})
-        )
-        super().record_loss_components(values, model, inputs)
+class RecordingTrainer(RecordingMixin, DistillationTrainer):
+    """Keeps what `compute_loss` hands to the logging mixin (`support.trainers.RecordingMixin`)."""
 
 
 def trainer(student, teacher, args, dataset, cls=DistillationTrainer, **kwargs):

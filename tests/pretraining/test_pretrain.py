@@ -23,6 +23,7 @@ from compactbert.pretraining import (
 )
 
 from support.helpers import make_tokenizer
+from support.trainers import RecordingMixin
 
 TINY_MODEL = {
     "embedding_size": 16,
@@ -151,18 +152,8 @@ def test_held_out_scores_of_a_model_with_known_outputs(predicted):
     assert scores["mlm_loss"] == pytest.approx(log_total - 3.0 * hits / len(targets), rel=1e-5)
 
 
-class RecordingPretrainingTrainer(PretrainingTrainer):
-    """Keeps what `compute_loss` hands to the logging mixin: (training?, batch size, {name: value}) per call."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.recorded = []
-
-    def record_loss_components(self, values, model, inputs):
-        self.recorded.append(
-            (model.training, len(inputs["input_ids"]), {k: float(v.detach()) for k, v in values.items()})
-        )
-        super().record_loss_components(values, model, inputs)
+class RecordingPretrainingTrainer(RecordingMixin, PretrainingTrainer):
+    """Keeps what `compute_loss` hands to the logging mixin (`support.trainers.RecordingMixin`)."""
 
 
 def test_objective_losses_logged_in_training_and_evaluation_are_the_means_of_what_compute_loss_gave(tmp_path):

@@ -1,22 +1,17 @@
 """The layer-drop study's report: the 'within N points' rule, the tables and the plots, on synthetic results."""
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+
+from support.scripts import load_script
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 
 @pytest.fixture(scope="module")
 def report():
-    sys.path.insert(0, str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location("study_report", SCRIPTS / "study_report.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    sys.path.remove(str(SCRIPTS))
+    return load_script("study_report")
 
 
 def run(task, strategy, k, accuracy, seed=0):

@@ -2,11 +2,9 @@
 No wall-clock bounds: the timings themselves are whatever the machine gives."""
 
 import copy
-import importlib.util
 import json
 import random
 import statistics
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import torch
 from transformers import BertForSequenceClassification
 
 from support.helpers import WORDS, make_bert, make_tokenizer
+from support.scripts import load_script
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 BUDGET = {"examples": 8, "batch_size": 4, "step_repeats": 2, "step_warmup": 1, "epoch_rounds": 2}
@@ -21,12 +20,7 @@ BUDGET = {"examples": 8, "batch_size": 4, "step_repeats": 2, "step_warmup": 1, "
 
 @pytest.fixture(scope="module")
 def cost():
-    sys.path.insert(0, str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location("training_cost", SCRIPTS / "training_cost.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    sys.path.remove(str(SCRIPTS))
+    return load_script("training_cost")
 
 
 @pytest.fixture(scope="module")
