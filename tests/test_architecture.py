@@ -16,6 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "compactbert"
 # module or package -> layer; the longest matching prefix wins. The table in docs/ARCHITECTURE.md says the same.
 LAYERS: dict[str, int] = {
     "compactbert.models": 0,
+    "compactbert.registries": 0,  # the registry shape: standard library only
     "compactbert": 1,  # the package root: lazy names and __version__
     "compactbert.assets": 1,
     "compactbert.hardware": 1,

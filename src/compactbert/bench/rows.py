@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..registries import Registry
+
 TEACHER = "teacher"
 
 # ----------------------------------------------------------------------------------------------------------- shapes
@@ -141,15 +143,12 @@ class BenchModel:
         return None
 
 
-BENCH_MODELS: dict[str, BenchModel] = {}
+BENCH_MODELS: Registry[BenchModel] = Registry("bench model")
 
 
 def register_bench_model(spec: BenchModel) -> BenchModel:
     """Add a row to the benchmark; a name can be registered once."""
-    if spec.name in BENCH_MODELS:
-        raise ValueError(f"bench model '{spec.name}' is already registered")
-    BENCH_MODELS[spec.name] = spec
-    return spec
+    return BENCH_MODELS.add(spec.name, spec)
 
 
 def list_bench_models() -> list[str]:

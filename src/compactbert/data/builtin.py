@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..assets import bbc_news_dir
+from ..registries import Registry
 from .splits import dedup_key
 
 Reader = Callable[[Path | None], tuple[list[str], list[int]]]
@@ -31,15 +32,12 @@ class BuiltinTask:
     read: Reader
 
 
-BUILTIN_TASKS: dict[str, BuiltinTask] = {}
+BUILTIN_TASKS: Registry[BuiltinTask] = Registry("built-in task")
 
 
 def register_builtin_task(task: BuiltinTask) -> BuiltinTask:
     """Add a built-in set under `task.name`; a name that is already taken is refused with a `ValueError`."""
-    if task.name in BUILTIN_TASKS:
-        raise ValueError(f"a built-in task named '{task.name}' is already registered; choose another name")
-    BUILTIN_TASKS[task.name] = task
-    return task
+    return BUILTIN_TASKS.add(task.name, task)
 
 
 def list_builtin_tasks() -> list[str]:

@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..registries import Registry
+
 StrategyFn = Callable[[int, int, Sequence[float] | None], list[int]]
 
 
@@ -29,7 +31,7 @@ class Strategy:
         return self.select(num_layers, num_drop, scores)
 
 
-STRATEGIES: dict[str, Strategy] = {}
+STRATEGIES: Registry[Strategy] = Registry("strategy")
 
 
 def register_strategy(
@@ -38,10 +40,8 @@ def register_strategy(
     """Decorator adding a strategy function to `STRATEGIES`; a name can be registered only once."""
 
     def wrap(fn: StrategyFn) -> StrategyFn:
-        if name in STRATEGIES:
-            raise ValueError(f"strategy '{name}' is already registered")
         extra = {} if max_drop is None else {"max_drop": max_drop}
-        STRATEGIES[name] = Strategy(name, fn, description, needs_scores, **extra)
+        STRATEGIES.add(name, Strategy(name, fn, description, needs_scores, **extra))
         return fn
 
     return wrap
