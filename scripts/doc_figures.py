@@ -18,7 +18,7 @@ each to its source:
 "Measured figure" means, in a page's prose (outside code, links and generated tables): a number with a unit
 (%, x, ms, s, min, h, GiB, MiB, M, B, k, GFLOP/s, points, seconds, minutes, hours) or with a decimal point. Every one
 must be inside a claim, a finding, a generated table or a sentence with the marker, or be listed in
-`doc_claims.NOT_MEASURED` (settings, targets, the papers' figures) or `doc_claims.CODE_FIGURES` (outputs of the code
+`doc_findings.NOT_MEASURED` (settings, targets, the papers' figures) or `doc_findings.CODE_FIGURES` (outputs of the code
 or the data, which the tests compute). Counts (221 articles, 3,495 steps) are not measurements.
 """
 
@@ -28,7 +28,8 @@ import argparse
 import re
 import sys
 
-from doc_claims import CLAIMS, CODE_FIGURES, FINDINGS, NOT_MEASURED
+from doc_claims import CLAIMS
+from doc_findings import CODE_FIGURES, FINDINGS, NOT_MEASURED
 from doc_results import ROOT
 from doc_tables import TABLES
 
@@ -134,7 +135,7 @@ def check_page(page: str, text: str) -> list[str]:
         if finding_page == page:
             if find(text, words) is None:
                 problems.append(
-                    f"{page}: the checked statement {words!r} is gone; update FINDINGS in scripts/doc_claims.py"
+                    f"{page}: the checked statement {words!r} is gone; update FINDINGS in scripts/doc_findings.py"
                 )
             elif not holds():
                 problems.append(f"{page}: {words!r} is not what the result file says")
@@ -160,7 +161,8 @@ def check_page(page: str, text: str) -> list[str]:
         problems.append(
             f"{page}:{line}: the figure {match.group(0).strip()!r} has no source: quote it through a claim "
             "(scripts/doc_claims.py) or a generated table (scripts/doc_tables.py), list it in NOT_MEASURED or "
-            f"CODE_FIGURES (a setting, target or paper figure; an output of the code), or mark it '{MARKER}: why]'"
+            "CODE_FIGURES (scripts/doc_findings.py: "
+            f"a setting, target or paper figure; an output of the code), or mark it '{MARKER}: why]'"
         )
     return problems
 

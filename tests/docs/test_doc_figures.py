@@ -20,7 +20,9 @@ from doc_pages import ROOT, read
 SCRIPTS = ROOT / "scripts"
 
 
-sys.path.insert(0, str(SCRIPTS))  # doc_figures.py and the modules it imports (doc_claims, doc_results, doc_tables)
+sys.path.insert(
+    0, str(SCRIPTS)
+)  # doc_figures.py and the modules it imports (doc_claims, doc_findings, doc_results, doc_tables)
 import doc_figures  # noqa: E402
 import doc_results  # noqa: E402
 
@@ -87,7 +89,7 @@ def _minilm_parameters() -> int:
         return AutoModel.from_config(AutoConfig.from_pretrained(builtin_model_path("minilm"))).num_parameters()
 
 
-# What each fact of doc_claims.CODE_FIGURES is, computed from the code or the data (the request gives fixtures).
+# What each fact of doc_findings.CODE_FIGURES is, computed from the code or the data (the request gives fixtures).
 FACTS = {
     "rotten-tomatoes test majority %": lambda request: _majority(request.getfixturevalue("rotten_tomatoes")),
     "bbc-news test majority %": lambda request: _majority(request.getfixturevalue("bbc")),

@@ -1,0 +1,151 @@
+"""What the pages say that is not a figure rendered from a result file (see doc_figures.py):
+
+- FINDINGS: statements in words, each checked as a predicate on a result file;
+- CODE_FIGURES: figures that are outputs of the code or the data (tests/docs/test_doc_figures.py computes them);
+- NOT_MEASURED: settings, targets and the papers' figures, which no result file of ours holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from doc_claims import (
+    ALBERT_SOP,
+    AUGMENTING,
+    DISTILLATION,
+    PUBLISHING,
+    README,
+    RECIPES,
+    SHRINKING,
+    SPEED,
+    TINYBERT,
+)
+from doc_results import BENCH, BENCH_AVX2, ZOO_ALBERT, ld_accuracies, ld_frozen_values, ld_mean
+
+# Facts about the results that a page states in words; each is checked as a predicate on the result file.
+FINDINGS: list[tuple[str, str, Callable[[], bool]]] = [
+    (
+        SPEED,
+        "**Top-6 ShrunkBert is about 2x faster than the 12-layer teacher** in every setting of both runs",
+        lambda: all(
+            1.9 <= row["speedup_vs_teacher"] < 2.1
+            for source in (BENCH, BENCH_AVX2)
+            for row in source.data["results"]
+            if row["model"] == "shrunk-top6"
+        ),
+    ),
+    (
+        PUBLISHING,
+        "predicts a\n  single class for every article",
+        # a one-class predictor on 5 classes: F1 = 2p / (1 + p) for its class (precision p, recall 1), 0 elsewhere
+        lambda: (
+            abs(
+                ZOO_ALBERT.data["metrics"]["test"]["macro_f1"]
+                - 2 * (a := ZOO_ALBERT.data["metrics"]["test"]["accuracy"]) / (1 + a) / 5
+            )
+            < 1e-6
+        ),
+    ),
+    (
+        SHRINKING,
+        "every seed below every other strategy's K = 2 run",
+        lambda: (
+            max(ld_accuracies("rotten-tomatoes", "bottom", 2))
+            < min(
+                min(ld_accuracies("rotten-tomatoes", s, 2))
+                for s in ("top", "even-alternate", "odd-alternate", "symmetric", "contribution")
+            )
+        ),
+    ),
+    (
+        SHRINKING,
+        "single-seed run is also the lowest at K = 2",
+        lambda: (
+            len(ld_accuracies("bbc-news", "bottom", 2)) == 1
+            and all(
+                ld_mean("bbc-news", "bottom", 2) < ld_mean("bbc-news", s, 2)
+                for s in ("top", "even-alternate", "odd-alternate", "symmetric", "contribution")
+            )
+        ),
+    ),
+    (
+        SHRINKING,
+        "where each seed's model predicts a single class",
+        # on a two-class test split, a model that predicts one class scores that class's share: p or 1 - p
+        lambda: (
+            len({round(min(v, 1 - v), 6) for k in (2, 3, 4) for v in ld_frozen_values("rotten-tomatoes", "top", k)})
+            == 1
+        ),
+    ),
+    (
+        SHRINKING,
+        "within 1 point of the full model at K = 2 (bottom excepted)",
+        lambda: (
+            all(
+                (ld_mean("bbc-news", s, 2) - ld_mean("bbc-news", "full", 0)) * 100 >= -1.0
+                for s in ("top", "even-alternate", "odd-alternate", "symmetric", "contribution")
+            )
+            and (ld_mean("bbc-news", "bottom", 2) - ld_mean("bbc-news", "full", 0)) * 100 < -1.0
+        ),
+    ),
+]
+
+# Figures that are outputs of the code or of the data sets, not measurements (parameter counts, class shares):
+# per page, (fact, the text around it). tests/docs/test_doc_figures.py computes each fact and checks the text.
+CODE_FIGURES: dict[str, list[tuple[str, str]]] = {
+    SHRINKING: [("rotten-tomatoes test majority %", "whose majority class is 57.8%")],
+    DISTILLATION: [("bbc-news test majority %", "the majority class, business, is 23.5% of")],
+    ALBERT_SOP: [
+        ("bbc-news test majority %", "where the majority class is 23.5%"),
+        ("rotten-tomatoes test majority %", "where it is 57.8%"),
+    ],
+    "docs/data.md": [
+        ("bbc-news test majority %", "business, 23.5% of `bbc-news`"),
+        ("rotten-tomatoes test majority %", "positive, 57.8% of `rotten-tomatoes`"),
+    ],
+    "docs/development.md": [("minilm parameters M", "hidden 384, 22.7M parameters")],
+    TINYBERT: [
+        ("tinybert-4 encoder parameters", "**14,350,248** parameters in the encoder"),
+        ("tinybert-4 parameters with the shared projection", "**14,590,632** with the shared"),
+        ("tinybert-4 per-layer projection parameters", "per-layer projections add 240,384 per hidden state"),
+    ],
+}
+
+# Figures in prose that are not measurements of ours: settings, targets, the papers' numbers. Per page, the exact
+# text around each, so that a new figure is never exempt by accident.
+NOT_MEASURED: dict[str, list[str]] = {
+    SHRINKING: [
+        "(the paper suggests 0.95)",
+        "(about ±2 points of sampling noise at 98%)",
+    ],
+    DISTILLATION: [
+        # sampling noise of an accuracy on the test split, from its size (95% interval)
+        "(221 articles: ±2 points of sampling noise near 95%; 1,276 reviews: ±1.1 points)",
+    ],
+    README: [
+        "Python 3.10+",
+        "(chance: 50%)",  # in the generated headline table's text
+    ],
+    AUGMENTING: ["(p_t = 0.4)", "| 20, 0.4, 15 |", "p = 0.4, K = 15"],
+    ALBERT_SOP: [
+        "picks 15% of the non-special tokens as MLM targets (80% `[MASK]`, 10% a random token, 10% unchanged)",
+        "(881 pairs per task; chance 50% ± 3.3 points)",  # the 95% interval of a coin on 881 pairs
+        "(51.1%, chance; the paper: 78.9%)",
+        "the paper's 125k steps",
+    ],
+    TINYBERT: ['(the paper\'s "14.5M")'],
+    RECIPES: ["checks test accuracy > 80% (chance: 20%)"],
+    SPEED: [
+        "lasts about 100 ms",
+        "a 5 ms batch-1 forward",
+        "k layers within 3% of `BertModel` with k layers; top-6 at least 1.85x faster than the teacher (the paper: 50% "
+        "less time); TinyBert-4 at least 9.4x faster",
+        'target 1.85x, the paper\'s "50% less time"',
+        "below the paper's 9.4x",
+        "**Parity within 3%**",
+        "cannot resolve 3%",
+        "under the target of 3x",
+        "(target: at most 15% more)",
+        "(target: at most 10% more)",
+    ],
+}
