@@ -26,7 +26,9 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 # public name -> the module it is imported from on first use
 _LAZY: dict[str, str] = {
     "STRATEGIES": f"{__name__}.shrinking",
+    "PruneTarget": f"{__name__}.pruning",
     "layer_contributions": f"{__name__}.shrinking",
+    "prune": f"{__name__}.pruning",
     "save_model": f"{__name__}.io",
     "select_layers": f"{__name__}.shrinking",
     "shrink": f"{__name__}.shrinking",

@@ -54,9 +54,21 @@ def layer_contributions(
                 return_tensors="pt",
             ).to(device)
             hidden = encoder(**batch, output_hidden_states=True).hidden_states  # L+1 x (batch, seq, hidden)
-            cls = torch.stack([h[:, 0].float() for h in hidden])  # (L+1, batch, hidden)
-            sims = torch.nn.functional.cosine_similarity(cls[:-1], cls[1:], dim=-1).sum(dim=1)  # (L,)
+            sims = cls_similarity_sums(hidden)
             totals = sims if totals is None else totals + sims
     finally:
         encoder.train(was_training)
     return (totals / len(texts)).tolist()
+
+
+def cls_similarity_sums(hidden_states: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Per layer, the cosine similarity between its input and output at [CLS], summed over the batch.
+
+    Args:
+        hidden_states: the embedding output and each layer's output, `L + 1` tensors of `(batch, seq, hidden)`.
+
+    Returns:
+        `(L,)` sums; divide by the number of texts for `layer_contributions`' means.
+    """
+    cls = torch.stack([h[:, 0].float() for h in hidden_states])  # (L+1, batch, hidden)
+    return torch.nn.functional.cosine_similarity(cls[:-1], cls[1:], dim=-1).sum(dim=1)  # (L,)

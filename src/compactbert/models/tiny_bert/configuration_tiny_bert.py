@@ -28,6 +28,15 @@ class TinyBertConfig(BertConfig):
             `"none"`: no projection, the student is as wide as its teacher (`fit_size` must equal `hidden_size`).
         teacher_model (`str`, *optional*):
             Hub id or local path of the teacher this student was (or is to be) distilled from; provenance only.
+        pruned_from (`str`, *optional*):
+            Hub id or local path of the model whose weights this student was cut out of (`compactbert.prune`);
+            provenance only. `None` for a student that started from random weights.
+        pruning (`dict`, *optional*):
+            How it was cut, when `pruned_from` is set: `kept_layers` (0-based indices into the source's layers),
+            `layer_strategy`, `kept_heads` (per kept layer, the source heads kept), the source and kept sizes
+            (`source_hidden_size` / `hidden_size`, `source_num_attention_heads` / `num_attention_heads`,
+            `source_head_dim` / `head_dim`, `source_intermediate_size` / `intermediate_size`,
+            `source_num_hidden_layers`), `importance` and `calibration_size`. Provenance only.
 
     Example:
 
@@ -50,6 +59,8 @@ class TinyBertConfig(BertConfig):
     fit_size: int = 768
     fit_projection: str = "shared"
     teacher_model: str | None = None
+    pruned_from: str | None = None
+    pruning: dict | None = None
 
     def __post_init__(self, **kwargs):
         self.check_student()
