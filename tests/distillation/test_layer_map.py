@@ -1,10 +1,12 @@
-"""Layer maps: TinyBERT's uniform g(m) = m*L/M (also when M does not divide L), top, bottom, explicit."""
+"""Layer maps: TinyBERT's uniform g(m) = m*L/M (also when M does not divide L), top, bottom, kept, explicit."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from compactbert import ShrunkBertConfig, TinyBertConfig
 from compactbert.distillation import map_layers
+from compactbert.distillation.layer_map import kept_teacher_layers
 
 
 def test_named_maps():
@@ -35,3 +37,17 @@ def test_bad_maps_say_what_is_expected():
         map_layers(2, 6, [0, 6])
     with pytest.raises(ValueError, match="must be increasing"):
         map_layers(2, 6, [3, 1])
+
+
+def test_the_kept_map_follows_the_layers_a_student_was_cut_from():
+    assert map_layers(4, 6, "kept", kept_layers=[0, 1, 2, 4]) == [0, 1, 2, 4]
+    with pytest.raises(ValueError, match="layer_map lists 3 teacher layers but the student has 4"):
+        map_layers(4, 6, "kept", kept_layers=[0, 1, 2])
+    with pytest.raises(ValueError, match="this student records none"):
+        map_layers(4, 6, "kept")
+    pruned = TinyBertConfig(pruned_from="teacher", pruning={"kept_layers": [0, 1, 2, 4]})
+    assert kept_teacher_layers(pruned) == [0, 1, 2, 4]
+    assert kept_teacher_layers(
+        ShrunkBertConfig(num_hidden_layers=2, kept_layers=[1, 3], source_num_hidden_layers=4)
+    ) == [1, 3]
+    assert kept_teacher_layers(TinyBertConfig()) is None

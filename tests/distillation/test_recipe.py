@@ -177,3 +177,84 @@ def test_tiny_bert_student_with_general_then_task_distillation(tmp_path, teacher
     with safe_open(final / "model.safetensors", "pt") as f:
         assert [k for k in f.keys() if "fit_dense" in k]  # TinyBert's own projection, trained and saved
         assert not [k for k in f.keys() if "distillation_projection" in k]
+
+
+def pruned_recipe(tmp_path, teacher_folder, **extra):
+    fields = {
+        "student_init": "pruned",
+        "tiny_bert_layers": 2,
+        "tiny_bert_hidden_size": 32,
+        "tiny_bert_intermediate_size": 30,
+        "tiny_bert_heads": 2,
+    }
+    return recipe(tmp_path, teacher_folder, **(fields | extra))
+
+
+def test_pruned_student_prediction_stage(tmp_path, teacher_folder):
+    assert main(["distill", str(pruned_recipe(tmp_path, teacher_folder))]) == 0
+    final = tmp_path / "run" / "model"
+    metrics = json.loads((final / "metrics.json").read_text())
+    assert [h["stage"] for h in metrics["train_stages"]] == ["prediction"]
+    assert metrics["kept_layers"] == [0, 2]  # the default layer choice: even-alternate drops teacher layers 3 and 1
+    student = AutoModelForSequenceClassification.from_pretrained(final)
+    assert type(student).__name__ == "TinyBertForSequenceClassification"
+    config = student.config
+    assert (config.num_hidden_layers, config.hidden_size, config.intermediate_size) == (2, 32, 30)
+    assert config.fit_size == 48 and config.pruned_from == str(teacher_folder)
+    assert config.id2label == {0: "negative", 1: "positive"}
+    # importance was scored on the task's own training texts: all 76 of them (80% of 96), fewer than the 1,024 asked
+    assert config.pruning["calibration_size"] == 76 and config.pruning["importance"] == "activation"
+
+
+def test_pruned_student_intermediate_then_prediction_with_the_kept_layer_map(tmp_path, teacher_folder):
+    path = pruned_recipe(
+        tmp_path,
+        teacher_folder,
+        prune_layers="top",
+        prune_calibration_size=24,
+        layer_map="kept",
+        stages=["intermediate", "prediction"],
+    )
+    assert main(["distill", str(path)]) == 0
+    final = tmp_path / "run" / "model"
+    metrics = json.loads((final / "metrics.json").read_text())
+    assert [h["stage"] for h in metrics["train_stages"]] == ["intermediate", "prediction"]
+    # each student layer learned from the teacher layer it was cut from (top keeps 0 and 1; uniform would be 1, 3)
+    assert [h["teacher_layers"] for h in metrics["train_stages"]] == [[0, 1], None]
+    assert metrics["kept_layers"] == [0, 1]
+    student = AutoModelForSequenceClassification.from_pretrained(final)
+    assert student.config.pruning["calibration_size"] == 24 and student.config.pruning["layer_strategy"] == "top"
+    with safe_open(final / "model.safetensors", "pt") as f:
+        projection = f.get_tensor("bert.fit_dense.weight")  # (48, 32): trained away from the 0/1 selection it began as
+    assert projection.shape == (48, 32) and not torch.equal(projection, projection.round())
+
+
+def test_pruned_student_recipe_errors(tmp_path, teacher_folder, capsys):
+    path = pruned_recipe(tmp_path, teacher_folder)
+    assert parse_distill_recipe(path, {"prune_layers": "0,3"})[1].prune_layers == [0, 3]
+    assert parse_distill_recipe(path, {"prune_layers": "[1, 2]"})[1].prune_layers == [1, 2]
+    assert parse_distill_recipe(path, {"prune_layers": "contribution"})[1].prune_layers == "contribution"
+    with pytest.raises(ValueError, match="apply to student_init: pruned only"):
+        parse_distill_recipe(path, {"student_init": "tiny-bert", "prune_layers": "top"})
+    with pytest.raises(ValueError, match="unknown prune_importance 'gradient'"):
+        parse_distill_recipe(path, {"prune_importance": "gradient"})
+    # a student wider than the teacher cannot be cut out of it
+    assert main(["distill", str(path), "--tiny_bert_hidden_size", "64", "--tiny_bert_heads", "2"]) == 2
+    assert "hidden_size=64 but the source has only 48 hidden channels" in capsys.readouterr().err
+    # fewer heads than the teacher: the attention loss cannot compare heads one to one
+    assert (
+        main(
+            [
+                "distill",
+                str(path),
+                "--tiny_bert_heads",
+                "1",
+                "--tiny_bert_hidden_size",
+                "16",
+                "--stage",
+                "intermediate",
+            ]
+        )
+        == 2
+    )
+    assert "alpha_attn compares attention heads one to one" in capsys.readouterr().err

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-LAYER_MAPS = ("uniform", "top", "bottom")
+LAYER_MAPS = ("uniform", "top", "bottom", "kept")
 
 
-def map_layers(student_layers: int, teacher_layers: int, layer_map: str | Sequence[int] = "uniform") -> list[int]:
+def map_layers(
+    student_layers: int,
+    teacher_layers: int,
+    layer_map: str | Sequence[int] = "uniform",
+    kept_layers: Sequence[int] | None = None,
+) -> list[int]:
     """0-based teacher layer index for each 0-based student layer.
 
     - `uniform`: TinyBERT's g(m) = m·L/M for student layer m = 1..M (1-based), rounded down when M does not divide L
       (so 4 student layers over 6 teacher layers learn from teacher layers 1, 3, 4, 6, i.e. 0-based [0, 2, 3, 5]);
       the last student layer always learns from the last teacher layer.
     - `top`: the last M teacher layers; `bottom`: the first M.
+    - `kept`: the teacher layers the student was cut from (`kept_layers`: see `kept_teacher_layers`), so each student
+      layer learns from the layer it started as (a pruned or layer-dropped student built from this teacher).
     - an explicit list of M increasing 0-based teacher layers.
 
     The embeddings (layer "0" in TinyBERT's notation) always map to the teacher's embeddings.
@@ -29,6 +36,14 @@ def map_layers(student_layers: int, teacher_layers: int, layer_map: str | Sequen
                 f"unknown layer_map '{layer_map}'; choose one of: {', '.join(LAYER_MAPS)}, or a list of 0-based "
                 "teacher layers, one per student layer"
             )
+        if layer_map == "kept":
+            if kept_layers is None:
+                raise ValueError(
+                    "layer_map 'kept' matches each student layer to the teacher layer it was cut from, but this "
+                    "student records none (it is not a pruned TinyBert or a ShrunkBert); use uniform, top, bottom "
+                    "or a list"
+                )
+            return map_layers(student_layers, teacher_layers, kept_layers)
         if student_layers > teacher_layers:
             raise ValueError(
                 f"layer_map '{layer_map}' needs a student no deeper than the teacher, got {student_layers} student "
@@ -50,3 +65,14 @@ def map_layers(student_layers: int, teacher_layers: int, layer_map: str | Sequen
     if any(b <= a for a, b in zip(mapping, mapping[1:], strict=False)):
         raise ValueError(f"layer_map must be increasing (layer order is preserved), got {mapping}")
     return mapping
+
+
+def kept_teacher_layers(config) -> list[int] | None:
+    """The 0-based layers of the model a student was cut from, as its config records them: a pruned TinyBert's
+    `pruning["kept_layers"]`, a ShrunkBert's `kept_layers`; None for any other student. They are teacher layers when
+    that model is the teacher (as `init_student` builds students)."""
+    pruning = getattr(config, "pruning", None)
+    if isinstance(pruning, dict) and pruning.get("kept_layers") is not None:
+        return [int(i) for i in pruning["kept_layers"]]
+    kept = getattr(config, "kept_layers", None)
+    return None if kept is None else [int(i) for i in kept]

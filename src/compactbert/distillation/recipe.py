@@ -6,6 +6,11 @@ folder, Hub id or `minilm`, optionally shrunk or LoRA-wrapped as in fine-tuning)
 `bf16_auto` / `overwrite`). `stages: [intermediate, prediction]` runs TinyBERT's two task-specific steps one
 after the other, each for `num_train_epochs`; otherwise the single `stage` runs.
 
+`student_init: pruned` cuts a TinyBert student out of the teacher (`compactbert.prune`: the `tiny_bert_*` sizes,
+TinyBERT-4's by default; `prune_layers` picks the teacher layers; importance scored on the first
+`prune_calibration_size` training texts of the task), then the stages train it. `layer_map: kept` matches each of its
+layers to the teacher layer it was cut from.
+
 `student_init: tiny-bert` makes a TinyBert student (TinyBERT-4 sizes by default, its projection fitted to the
 teacher's width) and, with `general_epochs > 0`, first runs TinyBERT's general distillation: the pre-trained
 `general_teacher` (MiniLM by default: TinyBERT uses the pre-trained, not the fine-tuned, BERT here) teaches the
@@ -41,10 +46,11 @@ from ..finetune import (
 )
 from ..io import save_model
 from .arguments import STAGES, DistillationTrainingArguments
-from .student import LAYER_CHOICES, init_student
+from .layer_map import kept_teacher_layers
+from .student import LAYER_CHOICES, PRUNED, init_student
 from .trainer import DistillationTrainer, strip_projection
 
-STUDENT_CHOICES = (*LAYER_CHOICES, "tiny-bert")
+STUDENT_CHOICES = (*LAYER_CHOICES, "tiny-bert", PRUNED)
 
 
 @dataclass
@@ -56,17 +62,36 @@ class TeacherArguments:
         default=None,
         metadata={
             "help": f"Build the student from the teacher's embeddings, head and layers ({', '.join(LAYER_CHOICES)}), "
-            "or as a fresh TinyBert fitted to the teacher (tiny-bert). Else the student is `model`, loaded with a "
-            "fresh head and shrunk as in fine-tuning."
+            "or as a fresh TinyBert fitted to the teacher (tiny-bert), or as a TinyBert cut out of the teacher "
+            "(pruned). Else the student is `model`, loaded with a fresh head and shrunk as in fine-tuning."
         },
     )
     student_init_layers: list[int] | None = field(
         default=None, metadata={"help": "Explicit 0-based teacher layers for the student (instead of student_init)."}
     )
-    tiny_bert_layers: int = field(default=4, metadata={"help": "tiny-bert: number of layers (TinyBERT-4: 4)."})
-    tiny_bert_hidden_size: int = field(default=312, metadata={"help": "tiny-bert: hidden size (TinyBERT-4: 312)."})
-    tiny_bert_intermediate_size: int = field(default=1200, metadata={"help": "tiny-bert: FFN size (1200)."})
-    tiny_bert_heads: int = field(default=12, metadata={"help": "tiny-bert: attention heads (12)."})
+    tiny_bert_layers: int = field(
+        default=4, metadata={"help": "tiny-bert / pruned: number of layers (TinyBERT-4: 4)."}
+    )
+    tiny_bert_hidden_size: int = field(
+        default=312, metadata={"help": "tiny-bert / pruned: hidden size (TinyBERT-4: 312)."}
+    )
+    tiny_bert_intermediate_size: int = field(default=1200, metadata={"help": "tiny-bert / pruned: FFN size (1200)."})
+    tiny_bert_heads: int = field(default=12, metadata={"help": "tiny-bert / pruned: attention heads (12)."})
+    prune_layers: str | list[int] = field(  # None: the default choice (HfArgumentParser takes no 3-way union)
+        default=None,
+        metadata={
+            "help": "pruned: which teacher layers to keep: a layer-dropping strategy (e.g. even-alternate, top, "
+            "contribution) or 0-based teacher layers, e.g. [0, 1, 2, 4]. Default: even-alternate (6 -> 4 keeps "
+            "0, 1, 2, 4), top when more than half the layers go."
+        },
+    )
+    prune_importance: str = field(
+        default="activation",
+        metadata={"help": "pruned: activation (Minitron, on calibration texts) or magnitude (weight norms)."},
+    )
+    prune_calibration_size: int = field(
+        default=1024, metadata={"help": "pruned: score importance on the first N training texts of the task."}
+    )
     general_teacher: str = field(
         default="minilm", metadata={"help": "tiny-bert: the pre-trained teacher of general distillation."}
     )
@@ -90,6 +115,25 @@ class TeacherArguments:
             raise ValueError(f"general_epochs must be >= 0, got {self.general_epochs}")
         if self.general_epochs and self.student_init != "tiny-bert":
             raise ValueError("general_epochs (general distillation) applies to student_init: tiny-bert only")
+        self.prune_layers = _parse_prune_layers(self.prune_layers)
+        if self.student_init != PRUNED and (self.prune_layers is not None or self.prune_importance != "activation"):
+            raise ValueError("prune_layers and prune_importance apply to student_init: pruned only")
+        if self.prune_importance not in ("activation", "magnitude"):
+            raise ValueError(
+                f"unknown prune_importance '{self.prune_importance}'; choose one of: activation, magnitude"
+            )
+        if self.prune_calibration_size < 1:
+            raise ValueError(f"prune_calibration_size must be >= 1, got {self.prune_calibration_size}")
+
+
+def _parse_prune_layers(value):
+    """A strategy name, or 0-based layers given as a list or as text ('0,1,2,4' or '[0, 1, 2, 4]')."""
+    if value is None or isinstance(value, list):
+        return value
+    text = str(value).strip()
+    if text.strip("[]").replace(",", " ").replace(" ", "").isdigit():
+        return [int(i) for i in text.strip("[]").replace(",", " ").split()]
+    return text
 
 
 @dataclass
@@ -123,8 +167,32 @@ def parse_distill_recipe(path: str | os.PathLike | None = None, overrides: dict[
     )
 
 
-def build_student(model_args: ModelArguments, teacher_args: TeacherArguments, teacher, label_names):
-    """The student: from the teacher (DistilBERT-style), a fresh TinyBert, or `model_args` as fine-tuning builds it."""
+def build_student(
+    model_args: ModelArguments,
+    teacher_args: TeacherArguments,
+    teacher,
+    label_names,
+    calibration_texts: list[str] | None = None,
+    tokenizer=None,
+):
+    """The student: from the teacher (DistilBERT-style), a fresh TinyBert, a TinyBert pruned from the teacher (scored
+    on `calibration_texts` with the teacher's `tokenizer`), or `model_args` as fine-tuning builds it."""
+    if teacher_args.student_init == PRUNED:
+        return init_student(
+            teacher,
+            PRUNED,
+            target={
+                "num_hidden_layers": teacher_args.tiny_bert_layers,
+                "hidden_size": teacher_args.tiny_bert_hidden_size,
+                "intermediate_size": teacher_args.tiny_bert_intermediate_size,
+                "num_attention_heads": teacher_args.tiny_bert_heads,
+            },
+            prune_layers=teacher_args.prune_layers,
+            calibration_texts=calibration_texts,
+            tokenizer=tokenizer,
+            importance=teacher_args.prune_importance,
+            calibration_size=teacher_args.prune_calibration_size,
+        )
     if teacher_args.student_init == "tiny-bert":
         from ..models.tiny_bert import TinyBertForSequenceClassification
 
@@ -204,7 +272,10 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
             f"the teacher predicts {teacher.config.num_labels} labels but task {data_args.task} has "
             f"{len(label_names)}; give a teacher fine-tuned on this task"
         )
-    student = build_student(model_args, teacher_args, teacher, label_names)
+    calibration = None
+    if teacher_args.student_init == PRUNED:  # the first training texts (the split is seeded and shuffled)
+        calibration = dataset["train"][: teacher_args.prune_calibration_size]["text"]
+    student = build_student(model_args, teacher_args, teacher, label_names, calibration, tokenizer)
     student.config.id2label, student.config.label2id = dict(teacher.config.id2label), dict(teacher.config.label2id)
     encoded = tokenize_task(dataset, tokenizer, data_args)
     student_tokenizer = None
@@ -254,7 +325,7 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
             "num_parameters": final.num_parameters(),
             "num_hidden_layers": final.config.num_hidden_layers,
             "hidden_size": final.config.hidden_size,
-            "kept_layers": getattr(final.config, "kept_layers", None),
+            "kept_layers": kept_teacher_layers(final.config),
             "stages": stages,
             "losses": {c: getattr(training_args, f"alpha_{c}") for c in training_args.active_components},
             "recipe": {"model": asdict(model_args), "teacher": asdict(teacher_args), "data": asdict(data_args)},

@@ -29,7 +29,7 @@ from ..loss_logging import LossComponentsLogging
 from .arguments import DistillationTrainingArguments
 from .attention import capture_attention_scores
 from .cache import TeacherOutputCache
-from .layer_map import map_layers
+from .layer_map import kept_teacher_layers, map_layers
 from .losses import (
     HiddenProjection,
     attention_score_mse,
@@ -67,7 +67,9 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
         student_base = _base_model(model)
         _check_vocabularies(student_base, teacher, kwargs.get("processing_class"), teacher_tokenizer)
         s_config, t_config = student_base.config, teacher.config
-        self.layer_mapping = map_layers(s_config.num_hidden_layers, t_config.num_hidden_layers, args.layer_map)
+        self.layer_mapping = map_layers(
+            s_config.num_hidden_layers, t_config.num_hidden_layers, args.layer_map, kept_teacher_layers(s_config)
+        )
         active = args.active_components
         if "attn" in active and s_config.num_attention_heads != t_config.num_attention_heads:
             raise ValueError(
