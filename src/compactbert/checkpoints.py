@@ -147,7 +147,8 @@ def read_config(folder: Path):
 
 
 def describe_model(source: str | os.PathLike, allow_pickle: bool = False) -> dict:
-    """What a model folder (or built-in name) holds: architecture, size and, for a ShrunkBert, its provenance."""
+    """What a model folder (or built-in name) holds: architecture, size and, for a ShrunkBert or a pruned TinyBert,
+    its provenance (`provenance` / `pruning`)."""
     folder = resolve_model_folder(source, allow_pickle=allow_pickle)
     config = read_config(folder)
     info = {
@@ -158,6 +159,8 @@ def describe_model(source: str | os.PathLike, allow_pickle: bool = False) -> dic
         "hidden_size": config.hidden_size,
         "parameters": parameter_count(folder, allow_pickle=allow_pickle),
     }
+    if getattr(config, "pruned_from", None) is not None:
+        info["pruning"] = {"pruned_from": config.pruned_from, **(config.pruning or {})}
     if hasattr(config, "kept_layers"):
         info["provenance"] = {
             key: getattr(config, key)

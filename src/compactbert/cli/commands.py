@@ -14,6 +14,7 @@ from .bench import BenchCommand
 from .common import EXIT_BAD_INPUT, Command
 from .demo import DemoCommand
 from .info import InfoCommand
+from .prune import PruneCommand
 from .push import PushCommand
 from .recipes import BUILD, DISTILL, FINETUNE, PRETRAIN
 from .shrink import ShrinkCommand
@@ -31,6 +32,7 @@ COMMANDS: list[Command] = [
     BUILD,
     PushCommand(),
     AugmentCommand(),
+    PruneCommand(),
 ]
 
 # errors a command raises with a message for the user: printed as `compactbert <command>: error: ...`, exit 2

@@ -65,6 +65,12 @@ class InfoCommand(Command):
         for key in ("path", "model_type", "architecture", "num_hidden_layers", "hidden_size"):
             print(f"{key:18} {info[key]}")
         print(f"{'parameters':18} {info['parameters']:,} ({millions(info['parameters'])})")
+        if info.get("pruning"):
+            from .prune import describe_pruning
+
+            pruning = dict(info["pruning"])
+            for what, how in describe_pruning(pruning.pop("pruned_from"), pruning):
+                print(f"{'pruned ' + what:18} {how}")
         provenance = info.get("provenance")
         if provenance:
             print(f"{'source_model':18} {provenance['source_model']}")

@@ -45,6 +45,7 @@ from ..finetune import (
     tokenize_task,
 )
 from ..io import save_model
+from ..pruning import IMPORTANCE_MEASURES
 from .arguments import STAGES, DistillationTrainingArguments
 from .layer_map import kept_teacher_layers
 from .student import LAYER_CHOICES, PRUNED, init_student
@@ -118,9 +119,9 @@ class TeacherArguments:
         self.prune_layers = _parse_prune_layers(self.prune_layers)
         if self.student_init != PRUNED and (self.prune_layers is not None or self.prune_importance != "activation"):
             raise ValueError("prune_layers and prune_importance apply to student_init: pruned only")
-        if self.prune_importance not in ("activation", "magnitude"):
+        if self.prune_importance not in IMPORTANCE_MEASURES:
             raise ValueError(
-                f"unknown prune_importance '{self.prune_importance}'; choose one of: activation, magnitude"
+                f"unknown prune_importance '{self.prune_importance}'; choose one of: {', '.join(IMPORTANCE_MEASURES)}"
             )
         if self.prune_calibration_size < 1:
             raise ValueError(f"prune_calibration_size must be >= 1, got {self.prune_calibration_size}")

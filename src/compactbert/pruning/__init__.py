@@ -9,14 +9,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .target import SIZE_FIELDS, PruneTarget
+from .target import IMPORTANCE_MEASURES, SIZE_FIELDS, PruneTarget
 
 if TYPE_CHECKING:
-    from .importance import IMPORTANCE_MEASURES, ImportanceScores, activation_scores, magnitude_scores
+    from .importance import ImportanceScores, activation_scores, magnitude_scores
     from .pruner import prune
 
 _LAZY = {
-    "IMPORTANCE_MEASURES": ".importance",
     "ImportanceScores": ".importance",
     "activation_scores": ".importance",
     "magnitude_scores": ".importance",

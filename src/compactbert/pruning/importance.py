@@ -32,8 +32,19 @@ from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from ..shrinking.contributions import cls_similarity_sums
+from .target import IMPORTANCE_MEASURES
 
-IMPORTANCE_MEASURES = ("activation", "magnitude")
+__all__ = [
+    "IMPORTANCE_MEASURES",
+    "AttentionSelection",
+    "ImportanceScores",
+    "activation_scores",
+    "head_output_norms",
+    "magnitude_scores",
+    "masked_mean_abs",
+    "select_attention",
+    "top_k",
+]
 
 
 # --- pure functions ----------------------------------------------------------------------------------------------

@@ -106,7 +106,8 @@ def prune(
         importance: `"activation"` (Minitron, on the calibration texts) or `"magnitude"` (weight norms; no
             calibration unless the layer strategy needs it).
         calibration_size: at most this many calibration texts.
-        batch_size, max_length, progress: for the calibration passes (eval mode, no gradients; a progress bar).
+        batch_size, max_length, progress: for the calibration passes (eval mode, no gradients; a progress bar);
+            texts are cut to `max_length` tokens, or to the source's `max_position_embeddings` when fewer.
         allow_pickle: accept a folder whose weights are only `pytorch_model.bin` (pickle can execute code).
         revision: the Hub revision when `source` is a Hub id.
 
@@ -130,6 +131,7 @@ def prune(
     needs_contributions = kept_layers is None and get_strategy(layer_strategy).needs_scores
 
     texts, scores = [], None
+    max_length = min(max_length, config.max_position_embeddings)  # never more tokens than the source has positions
     if importance == "activation" or needs_contributions:
         tokenizer = _tokenizer(tokenizer, folder)
         texts = (

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 SIZE_FIELDS = ("num_hidden_layers", "hidden_size", "intermediate_size", "num_attention_heads")
+IMPORTANCE_MEASURES = ("activation", "magnitude")  # see `compactbert.pruning.importance`
 
 
 @dataclass(frozen=True)
