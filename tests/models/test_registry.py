@@ -16,7 +16,16 @@ from compactbert.models import FAMILIES, Family, get_family, list_families, regi
 
 from support.helpers import VOCAB, make_tokenizer
 
-OWN_NAMES = {"STRATEGIES", "layer_contributions", "list_families", "save_model", "select_layers", "shrink"}
+OWN_NAMES = {
+    "STRATEGIES",
+    "PruneTarget",
+    "layer_contributions",
+    "list_families",
+    "prune",
+    "save_model",
+    "select_layers",
+    "shrink",
+}
 
 
 # ---------------------------------------------------------------- records

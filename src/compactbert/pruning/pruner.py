@@ -165,8 +165,9 @@ def prune(
     tensors = prune_state_dict(model.state_dict(), plan)
     prefix = "" if tiny_class is TinyBertModel else f"{TinyBertPreTrainedModel.base_model_prefix}."
     dtype = next((t.dtype for t in tensors.values() if t.is_floating_point()), torch.float32)
-    projection = selection_matrix(plan.hidden, config.hidden_size, dtype)
-    zeros = torch.zeros(config.hidden_size, dtype=dtype)
+    device = next(iter(tensors.values())).device
+    projection = selection_matrix(plan.hidden, config.hidden_size, dtype).to(device)
+    zeros = torch.zeros(config.hidden_size, dtype=dtype, device=device)
     if fit_projection == "shared":
         tensors |= {f"{prefix}fit_dense.weight": projection, f"{prefix}fit_dense.bias": zeros}
     elif fit_projection == "per-layer":  # the embedding output, then each layer's output
