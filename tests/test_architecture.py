@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "compactbert.hub": 1,  # the package root, card rendering and validation: what every saved folder gets
     "compactbert.hub.card": 1,
     "compactbert.hub.validate": 1,
+    "compactbert.hub.gate": 1,  # the quality gate: pure functions over metrics
     "compactbert.data": 2,
     "compactbert.inference": 2,
     "compactbert.shrinking": 2,

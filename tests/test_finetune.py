@@ -193,3 +193,46 @@ def test_cli_reports_bad_recipes_without_a_traceback(tmp_path, capsys):
     assert main(["finetune", str(broken)]) == 2
     err = capsys.readouterr().err
     assert "compactbert finetune: error:" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"num_train_epochs": -3},
+            "num_train_epochs must be >= 0 (passes over the training split, e.g. 1 or 0.5), got -3",
+        ),
+        (
+            {"num_train_epochs": 0},
+            "nothing to train: num_train_epochs is 0 and max_steps is -1; set num_train_epochs > 0",
+        ),
+        ({"num_train_epochs": 0, "max_steps": 0}, "nothing to train: num_train_epochs is 0 and max_steps is 0"),
+        ({"learning_rate": 0}, "learning_rate must be > 0 (e.g. 1e-4), got 0"),
+        ({"learning_rate": -1e-3}, "learning_rate must be > 0 (e.g. 1e-4), got -0.001"),
+        ({"per_device_train_batch_size": 0}, "per_device_train_batch_size must be a whole number >= 1, got 0"),
+        ({"per_device_eval_batch_size": -1}, "per_device_eval_batch_size must be a whole number >= 1, got -1"),
+        ({"gradient_accumulation_steps": 0}, "gradient_accumulation_steps must be a whole number >= 1, got 0"),
+        ({"max_train_samples": 0}, "max_train_samples must be >= 1 when given, got 0"),
+    ],
+)
+def test_a_recipe_that_cannot_train_is_refused_before_any_work(tmp_path, tiny_source, capsys, fields, message):
+    """`num_train_epochs: -3` used to save an untrained model and print its chance-level accuracy without a word."""
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump(recipe_fields(tmp_path, tiny_source, **fields)))
+    assert main(["finetune", str(recipe)]) == 2
+    err = capsys.readouterr().err
+    assert f"compactbert finetune: error: {message}" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()  # nothing was written, not even the run folder
+
+
+def test_steps_alone_are_enough_and_an_empty_training_split_is_refused(tmp_path, tiny_source, capsys):
+    _, _, training_args = parse_recipe(None, recipe_fields(tmp_path, tiny_source, num_train_epochs=0, max_steps=2))
+    assert (training_args.num_train_epochs, training_args.max_steps) == (0, 2)  # max_steps > 0 trains
+    empty = tmp_path / "empty.csv"
+    empty.write_text("review,sentiment\n")
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump(recipe_fields(tmp_path, tiny_source, task=str(empty))))
+    assert main(["finetune", str(recipe)]) == 2
+    err = capsys.readouterr().err
+    assert "compactbert finetune: error: " in err and "empty.csv has no rows" in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "model").exists()

@@ -33,6 +33,7 @@ from .assets import BUILTIN_MODELS
 from .checkpoints import resolve_model_folder, weight_files
 from .data import Task, load_task
 from .hardware import native_bf16
+from .hub.gate import majority_class
 from .io import save_model
 from .shrinking import shrink
 from .shrinking.strategies import STRATEGIES
@@ -125,6 +126,7 @@ class FinetuneArguments(TrainingArguments):
     def __post_init__(self):
         if self.output_dir is None:
             raise ValueError("output_dir is required: the run folder (the ready model goes to output_dir/model)")
+        check_trainable(self)
         # documented in the fields' help: the one place a recipe's precision and device are chosen for the user
         if self.bf16_auto and not self.fp16 and native_bf16():
             self.bf16 = True
@@ -132,6 +134,34 @@ class FinetuneArguments(TrainingArguments):
         if not _cuda_available() and (self.bf16 or multi_process):
             self.use_cpu = True  # transformers needs it for bf16 on a CPU and for DDP over gloo on CPUs
         super().__post_init__()
+
+
+def check_trainable(args: TrainingArguments) -> None:
+    """Refuse training arguments under which nothing (or nothing sensible) would train, before any work.
+
+    Every recipe command reads its `TrainingArguments` through `FinetuneArguments` (fine-tuning, distillation,
+    pretraining, and the runs of `compactbert build`), so this is their one check. `transformers` accepts these
+    values and would save an untrained model, or fail deep inside training.
+
+    Raises:
+        `ValueError`: naming the field, its value and what is expected: `num_train_epochs` < 0;
+            `num_train_epochs` 0 while `max_steps` <= 0 (no step to run); `learning_rate` <= 0; a batch size or
+            `gradient_accumulation_steps` < 1.
+    """
+    if args.num_train_epochs < 0:
+        raise ValueError(
+            f"num_train_epochs must be >= 0 (passes over the training split, e.g. 1 or 0.5), got {args.num_train_epochs}"
+        )
+    if args.num_train_epochs == 0 and args.max_steps <= 0:
+        raise ValueError(
+            f"nothing to train: num_train_epochs is 0 and max_steps is {args.max_steps}; set num_train_epochs > 0 "
+            "(e.g. 1) or max_steps > 0 (a number of optimizer steps)"
+        )
+    if args.learning_rate <= 0:
+        raise ValueError(f"learning_rate must be > 0 (e.g. 1e-4), got {args.learning_rate}")
+    for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {getattr(args, name)}")
 
 
 def _cuda_available() -> bool:
@@ -326,16 +356,26 @@ def prepare_task_run(data_args: DataArguments, training_args: FinetuneArguments)
     return final_dir, load_task(data_args.task, seed=data_args.split_seed, **columns)
 
 
-def evaluate_splits(trainer, encoded, splits: tuple[str, ...] = ("validation", "test")) -> dict[str, dict[str, float]]:
+def evaluate_splits(
+    trainer, encoded, splits: tuple[str, ...] = ("validation", "test")
+) -> dict[str, dict[str, float | str]]:
     """`trainer.evaluate` on each split of `encoded`, the metric names without the split prefix.
 
+    Each split also records its majority class (`majority_label`) and that class's share of the split
+    (`majority_accuracy`: the accuracy of always predicting it), which the quality gate of `compactbert build` and
+    `compactbert push` compares the test accuracy with.
+
     Returns:
-        `dict[str, dict[str, float]]`: e.g. `{"validation": {"accuracy": ..., "macro_f1": ..., "loss": ...}, ...}`.
+        `dict[str, dict[str, float | str]]`: e.g. `{"validation": {"accuracy": ..., "macro_f1": ..., "loss": ...,
+        "majority_label": "sport", "majority_accuracy": ...}, ...}`.
     """
     scores = {}
     for split in splits:
         metrics = trainer.evaluate(encoded[split], metric_key_prefix=split)
         scores[split] = {key.removeprefix(split + "_"): value for key, value in metrics.items()}
+        feature = encoded[split].features.get("label")
+        label, share = majority_class(encoded[split]["label"], getattr(feature, "names", None))
+        scores[split] |= {"majority_label": label, "majority_accuracy": share}  # what the quality gate compares with
     return scores
 
 

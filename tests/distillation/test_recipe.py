@@ -258,3 +258,20 @@ def test_pruned_student_recipe_errors(tmp_path, teacher_folder, capsys):
         == 2
     )
     assert "alpha_attn compares attention heads one to one" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (["--num_train_epochs", "-3"], "num_train_epochs must be >= 0"),
+        (["--num_train_epochs", "0"], "nothing to train: num_train_epochs is 0 and max_steps is -1"),
+        (["--learning_rate", "0"], "learning_rate must be > 0 (e.g. 1e-4), got 0"),
+        (["--per_device_train_batch_size", "0"], "per_device_train_batch_size must be a whole number >= 1, got 0"),
+        (["--max_train_samples", "0"], "max_train_samples must be >= 1 when given, got 0"),
+    ],
+)
+def test_distill_refuses_a_recipe_that_cannot_train(tmp_path, teacher_folder, capsys, override, message):
+    assert main(["distill", str(recipe(tmp_path, teacher_folder)), *override]) == 2
+    err = capsys.readouterr().err
+    assert f"compactbert distill: error: {message}" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()

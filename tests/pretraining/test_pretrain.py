@@ -233,3 +233,11 @@ def test_cli_pretrain_runs_a_recipe(recipe, capsys):
     out = capsys.readouterr().out
     assert "held-out  SOP accuracy" in out and "NSP accuracy" in out and "MLM accuracy" in out
     assert json.loads((tmp_path / "run" / "model" / "config.json").read_text())["sharing"] == "ffn"
+
+
+def test_cli_pretrain_refuses_a_recipe_that_cannot_train(recipe, capsys):
+    path, tmp_path = recipe
+    assert main(["pretrain", str(path), "--max_steps", "0", "--num_train_epochs", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "compactbert pretrain: error: nothing to train: num_train_epochs is 0 and max_steps is 0" in err
+    assert not (tmp_path / "run").exists()

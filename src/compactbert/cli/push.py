@@ -11,8 +11,9 @@ class PushCommand(Command):
     name = "push"
     help = "validate a model folder (or the Space) and upload it to the Hub in one commit"
     description = (
-        "Check FOLDER (safetensors, config with auto_map and its code, tokenizer, a valid card) and "
-        "upload it to --repo-id in one commit. The token comes from HF_TOKEN or `hf auth login`; it is never printed."
+        "Check FOLDER (safetensors, config with auto_map and its code, tokenizer, a valid card, and the quality "
+        "gate: test accuracy clearly above the majority class) and upload it to --repo-id in one commit. The token "
+        "comes from HF_TOKEN or `hf auth login`; it is never printed."
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
@@ -24,12 +25,19 @@ class PushCommand(Command):
         p.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
         p.add_argument("--message", help="commit message")
         p.add_argument("--dry-run", action="store_true", help="check the folder and print what would be uploaded")
+        p.add_argument(
+            "--force",
+            action="store_true",
+            help="publish even if the quality gate refuses the model; the uploaded card then says so, and why",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from ..hub.push import plan_push, push
 
         if args.dry_run:
-            plan = plan_push(args.folder, args.repo_id, args.repo_type, args.revision, args.private, args.create_pr)
+            plan = plan_push(
+                args.folder, args.repo_id, args.repo_type, args.revision, args.private, args.create_pr, args.force
+            )
             print(plan.describe())
             print("dry run: nothing was uploaded")
             return EXIT_OK
@@ -41,11 +49,14 @@ class PushCommand(Command):
             private=args.private,
             create_pr=args.create_pr,
             commit_message=args.message,
+            force=args.force,
         )
         plan = result.plan
         what = "created and uploaded to" if result.created_repo else "uploaded to"
         print(f"{what} {plan.repo_type} repository {plan.repo_id}: {len(plan.files)} files in one commit")
         print(f"commit:     {result.commit_url}")
+        if plan.gate_line:
+            print(f"gate:       {plan.gate_line}")
         if result.pr_url:
             print(f"pull request: {result.pr_url}")
         for note in result.notes:

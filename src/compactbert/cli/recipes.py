@@ -113,6 +113,7 @@ def run_pretrain(recipe: str, tokens: Sequence[str], args: argparse.Namespace) -
 
 
 def run_build(recipe: str, tokens: Sequence[str], args: argparse.Namespace) -> int:
+    from ..fields import parse_field_value
     from ..finetune import DataArguments, FinetuneArguments, ModelArguments
     from ..hub.build import build, read_recipe
 
@@ -122,8 +123,10 @@ def run_build(recipe: str, tokens: Sequence[str], args: argparse.Namespace) -> i
         overrides["output_dir"] = args.output_dir
     if args.overwrite:
         overrides["overwrite"] = True
+    force = overrides.pop("force", False)  # `--force` after the recipe arrives with the overrides
+    force = args.force or (force if isinstance(force, bool) else parse_field_value(force, bool, "force"))
     zoo_recipe = read_recipe(recipe, overrides)
-    folder = build(zoo_recipe)
+    folder = build(zoo_recipe, force=force)
     info = json.loads((Path(folder) / "build.json").read_text())
     test, latency, source = info["metrics"]["test"], info["comparison"]["latency"], info["comparison"]["source"]
     print(f"built:      {zoo_recipe.name} ({zoo_recipe.family}) -> {folder}")
@@ -137,6 +140,13 @@ def run_build(recipe: str, tokens: Sequence[str], args: argparse.Namespace) -> i
         f"({s['min_ms']:.1f}-{s['max_ms']:.1f}), median ratio {s['median_ms'] / m['median_ms']:.2f}x "
         f"(batch {latency['batch_size']}, {latency['dtype']}, {latency['threads']} threads, interleaved)"
     )
+    gate = info["metrics"]["quality_gate"]
+    if gate["overridden"]:
+        print(f"gate:       OVERRIDDEN with --force (the card says so): {'; '.join(gate['failures'])}")
+    else:
+        print(
+            f"gate:       passed (test accuracy {gate['accuracy']:.4f}, majority class {gate['majority_accuracy']:.4f})"
+        )
     print(f"card:       {Path(folder) / 'README.md'} (validated)")
     print(f"publish:    compactbert push {folder} --repo-id {zoo_recipe.repo_id or 'ORG/NAME'}")
     return EXIT_OK
@@ -184,6 +194,14 @@ BUILD = RecipeCommand(
             {"help": "where to build (default: the recipe's output_dir, else runs/zoo/<name>)"},
         ),
         Option(("--overwrite",), {"action": "store_true", "help": "replace an existing build"}),
+        Option(
+            ("--force",),
+            {
+                "action": "store_true",
+                "help": "write the model even if the quality gate refuses it (test accuracy not clearly above the "
+                "majority class, or below gate.min_retention); its card then says the gate was overridden",
+            },
+        ),
     ),
 )
 

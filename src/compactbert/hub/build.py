@@ -13,9 +13,13 @@ functions (`compactbert.finetune.finetune`, `compactbert.distillation.distill`, 
 2. the baseline (`baseline: true`): the unchanged source fine-tuned with the same recipe, for the comparison (for
    `tiny_bert` the teacher the build fine-tuned is that run, and is not trained twice);
 3. the latency of both, timed side by side in this process (`compactbert.inference.time_side_by_side`);
-4. a plot of accuracy and latency against the source, the card (rendered and validated, with what the builder
-   recorded under `method` in `metrics.json`: teacher, losses and stages; sharing and pretraining), and the folder
-   `<output_dir>/model`, written all or nothing and checked like `compactbert push` checks it.
+4. the quality gate (`compactbert.hub.gate`, the recipe's `gate:` section): a model whose test accuracy is not
+   clearly above the test split's majority class, or keeps less than `gate.min_retention` of the reference (the
+   baseline by default), is refused before anything is written, unless `build(..., force=True)` (`--force`);
+5. a plot of accuracy and latency against the source, the card (rendered and validated, with what the builder
+   recorded under `method` in `metrics.json`: teacher, losses and stages; sharing and pretraining; and the gate's
+   verdict under `quality_gate`, a note on the card when it was overridden), and the folder `<output_dir>/model`,
+   written all or nothing and checked like `compactbert push` checks it.
 
 Families plug in through `register_builder` (family -> function making the fine-tuned model folder, kept in
 `BUILDERS`). Only families whose training code exists have one; a recipe for another family is refused with the list
@@ -36,6 +40,7 @@ import yaml
 
 from .card import CardFields, write_card
 from .compare import PLOT, measure_latency, plot_comparison
+from .gate import QualityGate, QualityGateError, check_metrics, read_reference
 from .validate import check_folder
 
 BUILD_INFO = "build.json"
@@ -73,6 +78,7 @@ class ZooRecipe:
     baseline: bool = True
     latency: LatencySettings = field(default_factory=LatencySettings)
     card: CardFields = field(default_factory=CardFields)
+    gate: QualityGate = field(default_factory=QualityGate)  # what the model must reach to be written
     output_dir: str | None = None
     overwrite: bool = False
 
@@ -85,6 +91,13 @@ class ZooRecipe:
             self.latency = _make(LatencySettings, self.latency, "latency")
         if isinstance(self.card, dict):
             self.card = _make(CardFields, {"repo_id": self.repo_id} | self.card, "card")
+        if isinstance(self.gate, dict):
+            self.gate = _make(QualityGate, self.gate, "gate")
+        if self.gate.min_retention is not None and self.gate.reference_accuracy is None and not self.baseline:
+            raise ValueError(
+                "gate.min_retention needs a reference accuracy: keep baseline: true (the source fine-tuned with the "
+                "same recipe), or set gate.reference_accuracy (an accuracy, or a teacher's metrics.json)"
+            )
         reserved = sorted(
             {"model", "task", "output_dir", "shrink_strategy", "shrink_drop", "shrink_keep"} & set(self.training)
         )
@@ -415,12 +428,19 @@ register_builder("albert_sop", build_albert_sop)
 # -- the build ----------------------------------------------------------------------------------------------------
 
 
-def build(recipe: ZooRecipe) -> Path:
-    """Run a zoo recipe end to end; returns the folder ready to push (`<output_dir>/model`)."""
+def build(recipe: ZooRecipe, force: bool = False) -> Path:
+    """Run a zoo recipe end to end; returns the folder ready to push (`<output_dir>/model`).
+
+    Raises `QualityGateError` (a `ValueError`), and writes nothing, when the model fails the recipe's quality gate;
+    `force=True` writes it anyway, and its card says that the gate was overridden and why.
+    """
     out = Path(recipe.output_dir)
     final = out / "model"
     if final.exists() and not recipe.overwrite:
         raise FileExistsError(f"{final} already exists; pass --overwrite (or overwrite: true) to rebuild it")
+    reference = None
+    if recipe.gate.min_retention is not None and recipe.gate.reference_accuracy is not None:
+        reference = read_reference(recipe.gate.reference_accuracy)  # a missing file is refused before training
     built = BUILDERS[recipe.family](recipe, out / "train")
     model_dir, metrics = built.model_dir, built.metrics
     baseline_dir = baseline_metrics = None
@@ -428,6 +448,16 @@ def build(recipe: ZooRecipe) -> Path:
         baseline_dir, baseline_metrics = built.baseline or _finetune(
             recipe, out / "baseline", {"model": recipe.source}
         )
+    if recipe.gate.min_retention is not None and reference is None:
+        what = "the teacher" if built.baseline else "the source"
+        name = f"{what}, {_source_name(recipe)} fine-tuned with the same recipe by this build"
+        reference = (baseline_metrics["test"]["accuracy"], name)
+    verdict = check_metrics(metrics, recipe.gate, reference)
+    if not verdict.passed and not force:
+        raise QualityGateError(
+            f"{verdict.refusal('write', str(final))}. Nothing was written there; the trained model is in {model_dir}"
+        )
+    metrics["quality_gate"] = verdict.record(overridden=force)
 
     latency = measure_latency(model_dir, baseline_dir or recipe.source, recipe)
     source = {"name": _source_name(recipe)}

@@ -6,7 +6,9 @@ Every folder compactbert writes through `save_model` gets a card, rendered from 
   their contribution scores) and the parameter count, read from the safetensors headers;
 * the evaluation, when `metrics.json` is there (written by `finetune`);
 * the comparison with the source (its accuracy, the latency of both measured side by side, a plot), when
-  `compactbert build` passes it in.
+  `compactbert build` passes it in;
+* a note under the title when `compactbert build --force` wrote a model the quality gate refused
+  (`metrics["quality_gate"]`, see `compactbert.hub.gate`).
 
 Templates live in `model_cards/` (`<model_type>.md`, else `default.md`), extend `_base.md` and only render; the
 values are computed here, and the YAML metadata is a `huggingface_hub.ModelCardData` (never joined strings).
@@ -27,6 +29,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..models import FAMILIES
 from ..models.shrunk_bert.card import bert_layer_parameters as bert_layer_parameters  # re-exported (card tests)
+from .gate import override_note
 from .validate import check_card
 
 TEMPLATES = Path(__file__).parent / "model_cards"
@@ -134,6 +137,8 @@ def card_context(
         unknown = ("architecture", "num_hidden_layers", "hidden_size", "num_parameters", "accuracy", "macro_f1")
         source = dict.fromkeys(unknown) | {"parameters_estimated": False} | source
     results = _results(metrics, fields)
+    gate = (metrics or {}).get("quality_gate")  # written by `compactbert build`: the note when --force overrode it
+    gate_note = override_note(gate) if isinstance(gate, dict) and gate.get("overridden") else None
 
     base_model = fields.base_model or method.get("source_model") or method.get("teacher")
     base_model = base_model if _is_hub_id(base_model) else None
@@ -183,6 +188,7 @@ def card_context(
         "plot": comparison.get("plot"),
         "remote_code": bool(config.get("auto_map")),
         "compactbert_version": __version__,
+        "gate_note": gate_note,
     }
     return card_data, context
 

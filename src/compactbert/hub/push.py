@@ -1,7 +1,10 @@
 """`compactbert push`: publish a model folder (or the Space) as one commit.
 
 The folder is checked first (`validate.check_folder`: safetensors weights, a config whose `auto_map` names remote
-code that is there, a tokenizer, a card that passes the validator), so nothing incomplete reaches the Hub. Then
+code that is there, a tokenizer, a card that passes the validator), so nothing incomplete reaches the Hub, and a
+model folder passes the quality gate (`compactbert.hub.gate`: its test accuracy clearly above the majority class of
+the test split, and the `min_retention` its build recorded), unless `force=True`; a forced push uploads the card with
+a note that the gate was overridden and why (the local files stay as they are). Then
 the repository is created if needed, and every file goes up in **one** `HfApi.create_commit`: the Hub applies a
 commit all or nothing, so a failure mid-upload leaves an existing repository as it was. A repository this push
 created is deleted again when the commit fails, so no half-made repository is left behind.
@@ -12,10 +15,21 @@ it is never printed, logged, or put in an error message.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .gate import (
+    GateVerdict,
+    QualityGateError,
+    add_override_note,
+    check_metrics,
+    majority_class,
+    recorded_accuracy,
+    recorded_majority,
+    settings_from_record,
+)
 from .validate import card_metadata, check_folder, upload_files
 
 REPO_TYPES = ("model", "space")
@@ -37,6 +51,9 @@ class PushPlan:
     private: bool = False
     create_pr: bool = False
     space_sdk: str | None = None
+    gate: GateVerdict | None = None  # None: nothing to check (a Space, or a model without test results)
+    gate_line: str | None = None  # the quality gate's verdict in one line
+    replaced: dict[str, bytes] = field(default_factory=dict)  # files uploaded with other content than the local one
 
     def describe(self) -> str:
         where = f"{self.repo_type} repository {self.repo_id}" + (f" (branch {self.revision})" if self.revision else "")
@@ -44,6 +61,12 @@ class PushPlan:
         lines = [f"would upload {len(self.files)} files from {self.folder} to the {where} as {what}:"]
         lines += [f"  {path:50} {_size(size):>10}" for path, size in self.files]
         lines.append(f"total {_size(sum(size for _, size in self.files))}" + (", private" if self.private else ""))
+        if self.gate_line:
+            lines.append(f"quality gate: {self.gate_line}")
+        if self.replaced:
+            lines.append(
+                f"  {', '.join(sorted(self.replaced))} go up with the override recorded (the local files are unchanged)"
+            )
         return "\n".join(lines)
 
 
@@ -73,8 +96,10 @@ def plan_push(
     revision: str | None = None,
     private: bool = False,
     create_pr: bool = False,
+    force: bool = False,
 ) -> PushPlan:
-    """Check `folder` and list what a push would upload. Raises `ValueError` when the folder is not ready."""
+    """Check `folder` and list what a push would upload. Raises `ValueError` when the folder is not ready, and
+    `QualityGateError` (a `ValueError`) when a model fails the quality gate and `force` is not set."""
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
@@ -90,11 +115,71 @@ def plan_push(
         raise ValueError(f"repo id '{repo_id}' has no namespace; expected namespace/name, e.g. my-org/bert-top6")
     folder = Path(folder)
     check_folder(folder, repo_type)
-    files = [(rel.as_posix(), (folder / rel).stat().st_size) for rel in upload_files(folder)]
+    gate, gate_line, replaced = (None, None, {}) if repo_type == "space" else gate_folder(folder, force)
+    files = [
+        (
+            rel.as_posix(),
+            len(replaced[rel.as_posix()]) if rel.as_posix() in replaced else (folder / rel).stat().st_size,
+        )
+        for rel in upload_files(folder)
+    ]
     sdk = None
     if repo_type == "space":
         sdk = card_metadata((folder / "README.md").read_text(encoding="utf-8"))["sdk"]
-    return PushPlan(folder, repo_id, repo_type, files, revision, private, create_pr, sdk)
+    return PushPlan(folder, repo_id, repo_type, files, revision, private, create_pr, sdk, gate, gate_line, replaced)
+
+
+def gate_folder(folder: Path, force: bool = False) -> tuple[GateVerdict | None, str, dict[str, bytes]]:
+    """The quality gate on a model folder: `(verdict, one line saying it, files to upload with other content)`.
+
+    The test accuracy and the majority class come from the folder's `metrics.json` (a folder written before
+    `finetune` recorded the majority class has it computed from its task's test split); the thresholds are those its
+    build recorded (`quality_gate`), else the defaults. A folder without test results (a shrunk model before
+    fine-tuning) has nothing to check: verdict None. A failing model raises `QualityGateError` unless `force`; then
+    its card (with the override note) and `metrics.json` (with the verdict) are the files to upload changed.
+    """
+    metrics_file = folder / "metrics.json"
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else None
+    if recorded_accuracy(metrics) is None:
+        return None, "not applied: no test accuracy in metrics.json (nothing was evaluated on a test split)", {}
+    gate, reference = settings_from_record(metrics)
+    verdict = check_metrics(metrics, gate, reference, _test_majority(metrics, folder))
+    if verdict.passed:
+        return verdict, verdict.summary(), {}
+    if not force:
+        raise QualityGateError(f"{verdict.refusal('publish', str(folder))}. Nothing was sent")
+    record = verdict.record(overridden=True)
+    replaced = {}
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    if add_override_note(card, record) != card:
+        replaced["README.md"] = add_override_note(card, record).encode("utf-8")
+    if metrics.get("quality_gate") != record:
+        replaced["metrics.json"] = json.dumps(metrics | {"quality_gate": record}, indent=2, default=str).encode()
+    return verdict, "OVERRIDDEN with --force: " + "; ".join(verdict.failures), replaced
+
+
+def _test_majority(metrics: dict, folder: Path) -> tuple[str | int | None, float]:
+    """The majority class of the test split the folder was evaluated on: as recorded, else from its task's data."""
+    recorded = recorded_majority(metrics)
+    if recorded is not None:
+        return recorded
+    from ..data import load_task
+
+    data = (metrics.get("recipe") or {}).get("data") or {}
+    task = metrics.get("task") or data.get("task")
+    columns = {name: data[name] for name in ("text_column", "text_pair_column", "label_column") if data.get(name)}
+    try:
+        dataset, label_names = load_task(task, seed=metrics.get("split_seed", data.get("split_seed", 42)), **columns)
+    except Exception as err:  # a local file that moved, a Hub data set offline, ...: say what to do
+        raise QualityGateError(
+            f"cannot check the quality gate for {folder}: its metrics.json records no majority class of the test "
+            f"split (test.majority_accuracy), and its task {task!r} could not be loaded to compute it ({err}). "
+            "Train it again with this compactbert (its metrics then record it), or pass --force"
+        ) from None
+    labels = list(dataset["test"]["label"])
+    if data.get("max_eval_samples"):
+        labels = labels[: data["max_eval_samples"]]  # evaluated on the first N, as `tokenize_task` selects them
+    return majority_class(labels, label_names)
 
 
 def push(
@@ -106,6 +191,7 @@ def push(
     create_pr: bool = False,
     commit_message: str | None = None,
     token: str | None = None,
+    force: bool = False,
 ) -> PushResult:
     """Upload `folder` to `repo_id` in one commit (creating the repository if it does not exist).
 
@@ -118,16 +204,18 @@ def push(
         create_pr: open a pull request instead of committing to the branch.
         commit_message: default `"Upload <folder> with compactbert <version>"`.
         token: default: from the usual huggingface_hub places (`HF_TOKEN`, `hf auth login`).
+        force: publish a model the quality gate refuses; its card goes up with a note saying so, and why.
 
     Raises:
-        ValueError: the folder is not ready (every problem listed), or no token was found.
+        ValueError: the folder is not ready (every problem listed), the quality gate refuses the model
+            (`QualityGateError`), or no token was found.
         PushError: the Hub refused or failed; the message says whether anything was left on the Hub.
     """
     from huggingface_hub import CommitOperationAdd, HfApi, get_token
 
     from .. import __version__
 
-    plan = plan_push(folder, repo_id, repo_type, revision, private, create_pr)
+    plan = plan_push(folder, repo_id, repo_type, revision, private, create_pr, force)
     token = token or get_token()
     if not token:
         raise ValueError(
@@ -135,6 +223,8 @@ def push(
         )
     api = HfApi(token=token)
     notes: list[str] = []
+    if plan.gate is not None and not plan.gate.passed:
+        notes.append("published with --force although the quality gate refused it; the card says so, and why")
     try:
         created_repo = _create_repo(api, plan, notes)
     except PushError as err:
@@ -145,7 +235,8 @@ def push(
             api.create_branch(plan.repo_id, branch=plan.revision, repo_type=plan.repo_type)
             created_branch = True
         operations = [
-            CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(plan.folder / path)) for path, _ in plan.files
+            CommitOperationAdd(path_in_repo=path, path_or_fileobj=plan.replaced.get(path) or str(plan.folder / path))
+            for path, _ in plan.files
         ]
         info = api.create_commit(
             plan.repo_id,
