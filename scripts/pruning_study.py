@@ -1,0 +1,302 @@
+"""Pruned students (issue 16): TinyBERT-4-shaped students cut out of the fine-tuned MiniLM-L6 teacher, then trained.
+
+Per task (bbc-news, rotten-tomatoes) and seed (0, 1, 2), every cell with the same budget (1 epoch per stage,
+batch 32, max_length 128, warm-up 10%, weight decay 0.01, bf16 autocast where the CPU has native bf16 units):
+
+- random-stages:  TinyBERT-4 from random init, TinyBERT's task stages (intermediate, then prediction), lr 1e-3
+                  (the distillation study's `tinybert4-nogeneral`: the same stages as pruned-stages, another start)
+- pruned-labels:  TinyBERT-4 pruned from the teacher (`student_init: pruned`), fine-tuned on the labels alone
+- pruned-kd:      the same start, logit distillation alone (Minitron's choice after width pruning: KL*T^2, T=2)
+- pruned-kd-labels: the same start, soft targets + labels (DistilBERT's prediction loss)
+- pruned-stages:  the same start, TinyBERT's intermediate stage (embeddings, hidden states, attention) then prediction
+
+The teacher is MiniLM-L6 fine-tuned on the task (seed 0, the distillation study's recipe). Pruned cells train at
+the teacher's fine-tuning learning rate (3e-4 bbc-news, 1e-4 rotten-tomatoes): they start from trained weights.
+`--layer-choices` adds pruned-labels cells (seed 0) with other kept layers, and the teacher and every student are
+timed side by side at the end (interleaved, after warm-up, one process).
+
+    python scripts/pruning_study.py                       # the committed study
+    python scripts/pruning_study.py --quick               # a smoke run on 64 examples into /tmp
+
+Results go to docs/results/pruning/: results.json (saved after every cell, so an interrupted study resumes),
+results.md and accuracy.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from distillation_study import _load_average, inference_times
+
+from compactbert.distillation.recipe import distill, parse_distill_recipe
+from compactbert.finetune import finetune, parse_recipe
+from compactbert.hardware import native_bf16
+
+SOURCE = "minilm"
+SEEDS = (0, 1, 2)
+TASKS = {"bbc-news": {"learning_rate": 3e-4}, "rotten-tomatoes": {"learning_rate": 1e-4}}
+TRAINING = {
+    "num_train_epochs": 1,
+    "per_device_train_batch_size": 32,
+    "per_device_eval_batch_size": 128,
+    "warmup_steps": 0.1,
+    "weight_decay": 0.01,
+    "max_length": 128,
+    "train_sampling_strategy": "group_by_length",
+    "eval_strategy": "no",
+    "save_strategy": "no",
+    "report_to": "none",
+    "disable_tqdm": True,
+    "logging_steps": 10,
+    "overwrite": True,  # a cell not in results.json is run again from the start
+}
+TINYBERT4 = {"tiny_bert_layers": 4, "tiny_bert_hidden_size": 312, "tiny_bert_intermediate_size": 1200}
+PREDICTION = {"stage": "prediction", "alpha_ce": 1.0, "alpha_label": 1.0, "temperature": 2.0}
+INTERMEDIATE = {"stages": ["intermediate", "prediction"], "alpha_embed": 1.0, "alpha_hidden": 1.0, "alpha_attn": 1.0}
+PRUNED = {"student_init": "pruned"} | TINYBERT4
+CELLS = {
+    "random-stages": {"student_init": "tiny-bert", "learning_rate": 1e-3} | TINYBERT4 | PREDICTION | INTERMEDIATE,
+    "pruned-labels": PRUNED | PREDICTION | {"alpha_ce": 0.0},
+    "pruned-kd": PRUNED | PREDICTION | {"alpha_label": 0.0},
+    "pruned-kd-labels": PRUNED | PREDICTION,
+    # each student layer learns from the teacher layer it was cut from
+    "pruned-stages": PRUNED | PREDICTION | INTERMEDIATE | {"layer_map": "kept"},
+}
+# Which 4 of the teacher's 6 layers the pruned student keeps (seed 0, pruned-labels): the default (even-alternate:
+# 0, 1, 2, 4), then these strategies of the layer-drop registry.
+LAYER_CHOICES = {"top": "top", "symmetric": "symmetric", "contribution": "contribution"}
+
+
+def teacher_dir(workdir: Path, task: str) -> Path:
+    return workdir / task / "teacher" / "model"
+
+
+def train_teacher(task: str, workdir: Path, limit: int | None) -> dict:
+    fields = {"model": SOURCE, "task": task, "output_dir": str(workdir / task / "teacher"), "seed": 0}
+    fields |= TRAINING | TASKS[task]
+    if limit:
+        fields |= {"max_train_samples": limit, "max_eval_samples": limit}
+    saved = teacher_dir(workdir, task) / "metrics.json"
+    if saved.exists():  # the same recipe as the distillation study's teacher: reuse it when its workdir is shared
+        metrics = json.loads(saved.read_text())
+        return _row(task, "teacher", 0, metrics, fields["output_dir"], metrics["train"]["train_runtime"])
+    started = time.perf_counter()
+    metrics = finetune(*parse_recipe(None, fields))
+    return _row(task, "teacher", 0, metrics, fields["output_dir"], time.perf_counter() - started)
+
+
+def run_cell(task: str, cell: str, seed: int, workdir: Path, limit: int | None, extra: dict | None = None) -> dict:
+    name = cell if extra is None else f"{cell}@{extra['label']}"
+    fields = {"task": task, "output_dir": str(workdir / task / f"{name}-s{seed}"), "seed": seed}
+    fields |= {"teacher": str(teacher_dir(workdir, task))} | TRAINING | TASKS[task] | CELLS[cell]
+    if extra is not None:
+        fields |= {k: v for k, v in extra.items() if k != "label"}
+    if limit:
+        fields |= {"max_train_samples": limit, "max_eval_samples": limit}
+    started = time.perf_counter()
+    metrics = distill(*parse_distill_recipe(None, fields))
+    return _row(task, name, seed, metrics, fields["output_dir"], time.perf_counter() - started)
+
+
+def _row(task: str, cell: str, seed: int, metrics: dict, output_dir: str, seconds: float) -> dict:
+    config = json.loads((Path(output_dir) / "model" / "config.json").read_text())
+    stages = metrics.get("train_stages")
+    return {
+        "task": task,
+        "cell": cell,
+        "seed": seed,
+        "test_accuracy": metrics["test"]["accuracy"],
+        "test_macro_f1": metrics["test"]["macro_f1"],
+        "validation_accuracy": metrics["validation"]["accuracy"],
+        "num_parameters": metrics["num_parameters"],
+        "num_hidden_layers": config["num_hidden_layers"],
+        "hidden_size": config["hidden_size"],
+        "intermediate_size": config["intermediate_size"],
+        "kept_layers": (config.get("pruning") or {}).get("kept_layers", metrics.get("kept_layers")),
+        "losses": metrics.get("losses", {"label": 1.0}),
+        "stages": [h["stage"] for h in stages] if stages else None,
+        "wall_seconds": seconds,
+        "model_dir": output_dir + "/model",
+    }
+
+
+def summarize(results: dict, out: Path) -> None:
+    runs, setup = results["runs"], results["setup"]
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for run in runs.values():
+        rows.setdefault((run["task"], run["cell"]), []).append(run)
+    speed = results.get("speed") or {}
+    precision = "bf16 autocast" if setup.get("bf16_autocast") else "fp32 (no native bf16 units here)"
+    lines = [
+        "# Pruned students: TinyBERT-4 shapes cut out of the fine-tuned MiniLM-L6 teacher",
+        "",
+        f"Reproduce: `{setup['command']}`. Seeds {', '.join(map(str, setup['seeds']))}; split seed 42; the full test "
+        "split of each task. Machine: " + setup["machine"] + ".",
+        f"Budget of every cell: 1 epoch per stage, batch 32, max_length 128, length-grouped batches, warm-up 10%, weight "
+        f"decay 0.01, {precision}; learning rate: the teacher's (3e-4 bbc-news, 1e-4 rotten-tomatoes), 1e-3 for the "
+        f"randomly initialised student; training examples: {setup.get('limit') or 'all'}.",
+        "Accuracy: mean ± standard deviation over the seeds (min–max). Retention = the mean / the teacher's test accuracy. "
+        "Minutes: mean wall time of a cell (pruning, every stage, evaluation). Speed: the teacher's median forward time "
+        "/ the model's, one batch of 32 test texts, interleaved after warm-up in one process "
+        f"({speed.get('batch', {}).get('dtype', '-')}). Load average at start {setup['load_average']['start']}, at end "
+        f"{setup['load_average']['end']}.",
+        "",
+        "| task | cell | shape | kept layers | parameters | test accuracy | retention | seeds | minutes | speed vs teacher |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for task in setup["tasks"]:
+        teacher = rows.get((task, "teacher"), [None])[0]
+        for (t, cell), group in sorted(rows.items(), key=lambda kv: _order(kv[0][1])):
+            if t != task:
+                continue
+            accs = [r["test_accuracy"] for r in group]
+            mean = statistics.fmean(accs)
+            spread = (
+                f" ± {statistics.stdev(accs) * 100:.1f} ({min(accs) * 100:.1f}–{max(accs) * 100:.1f})"
+                if len(accs) > 1
+                else ""
+            )
+            r = group[0]
+            retention = f"{mean / teacher['test_accuracy'] * 100:.1f}%" if teacher else "-"
+            shape = f"{r['num_hidden_layers']} × {r['hidden_size']} × {r['intermediate_size']}"
+            ratio = speed.get("speedup_vs_teacher", {}).get(shape)
+            lines.append(
+                f"| {task} | {cell} | {shape} | {r['kept_layers'] or '-'} | {r['num_parameters'] / 1e6:.1f}M "
+                f"| {mean * 100:.1f}{spread} | {retention} | {len(accs)} "
+                f"| {statistics.fmean(x['wall_seconds'] for x in group) / 60:.1f} "
+                f"| {'1.00x' if cell == 'teacher' else ('-' if ratio is None else f'{ratio:.2f}x')} |"
+            )
+    lines += ["", "![test accuracy](accuracy.png)", ""]
+    (out / "results.md").write_text("\n".join(lines))
+    plot(rows, setup["tasks"], out / "accuracy.png")
+
+
+def _order(cell: str) -> tuple[int, str]:
+    names = ["teacher", *CELLS]
+    base = cell.split("@")[0]
+    return (names.index(base) if base in names else len(names), cell)
+
+
+def plot(rows: dict, tasks, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4), squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        cells = sorted((c for t, c in rows if t == task), key=_order)
+        for i, cell in enumerate(cells):
+            accs = [r["test_accuracy"] for r in rows[(task, cell)]]
+            color = "#444" if cell == "teacher" else ("#c55" if cell.startswith("random") else "#3a7")
+            ax.bar(i, statistics.fmean(accs), color=color)
+            ax.scatter([i] * len(accs), accs, color="black", s=8, zorder=3)
+            ax.text(i, statistics.fmean(accs) + 0.004, f"{statistics.fmean(accs) * 100:.1f}", ha="center", fontsize=7)
+        ax.set_xticks(range(len(cells)), cells, rotation=30, ha="right", fontsize=8)
+        low = min(r["test_accuracy"] for c in cells for r in rows[(task, c)])
+        ax.set_ylim(max(0.0, low - 0.05), 1.0)
+        ax.set_title(f"{task}: test accuracy (bars: mean, dots: seeds)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def _machine() -> str:
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((line.split(":", 1)[1].strip() for line in flags.splitlines() if line.startswith("model name")), "")
+    units = "AMX" if "amx_bf16" in flags else ("AVX512-BF16" if "avx512_bf16" in flags else "AVX2 only")
+    import os
+
+    return f"{os.cpu_count()}-core {model or platform.processor()} ({units})"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="docs/results/pruning")
+    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "compactbert-pruning-study"))
+    parser.add_argument("--quick", action="store_true", help="64 examples per split, into /tmp")
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    parser.add_argument("--layer-choices", action="store_true", help="also pruned-labels with other kept layers")
+    parser.add_argument("--no-speed", action="store_true", help="skip the side-by-side timing")
+    args = parser.parse_args(argv)
+    out = Path(tempfile.mkdtemp()) if args.quick else Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    workdir = Path(args.workdir + ("-quick" if args.quick else ""))
+    limit = 64 if args.quick else None
+    results_file = out / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    results.setdefault("runs", {})
+    command = "python " + " ".join(["scripts/pruning_study.py", *(argv if argv is not None else sys.argv[1:])])
+    setup = results.setdefault("setup", {})
+    setup |= {
+        "training": TRAINING,
+        "tasks": sorted(set(setup.get("tasks", [])) | set(args.tasks)),
+        "seeds": sorted(set(setup.get("seeds", [])) | set(args.seeds)),
+        "cells": CELLS,
+        "command": command,
+        "limit": limit,
+        "machine": _machine(),
+        "bf16_autocast": native_bf16(),
+    }
+    setup.setdefault("load_average", {})["start"] = setup.get("load_average", {}).get("start") or _load_average()
+
+    def save():
+        tmp = results_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(results, indent=2))
+        tmp.replace(results_file)
+
+    def once(key: str, make) -> None:
+        if key in results["runs"] and Path(results["runs"][key]["model_dir"]).exists():
+            return
+        print(f"--- {key}", file=sys.stderr, flush=True)
+        results["runs"][key] = make()
+        print(json.dumps({key: results["runs"][key]["test_accuracy"], "s": results["runs"][key]["wall_seconds"]}))
+        save()
+
+    for task in args.tasks:
+        once(f"{task}/teacher", lambda task=task: train_teacher(task, workdir, limit))
+    for seed in args.seeds:
+        for task in args.tasks:
+            for cell in args.cells:
+                once(f"{task}/{cell}/s{seed}", lambda t=task, c=cell, s=seed: run_cell(t, c, s, workdir, limit))
+    if args.layer_choices:
+        for task in args.tasks:
+            for label, layers in LAYER_CHOICES.items():
+                extra = {"label": label, "prune_layers": layers}
+                once(
+                    f"{task}/pruned-labels@{label}/s0",
+                    lambda t=task, e=extra: run_cell(t, "pruned-labels", 0, workdir, limit, e),
+                )
+    setup["load_average"]["end"] = _load_average()
+    if not args.no_speed:
+        results["speed"] = time_shapes(results["runs"], args.tasks[-1])
+    save()
+    summarize(results, out)
+    print(f"wrote {out}/results.json, results.md, accuracy.png")
+    return 0
+
+
+def time_shapes(runs: dict, task: str) -> dict:
+    """The teacher and one model of every student shape, side by side on 32 test texts of `task`."""
+    from compactbert.data import load_task
+
+    dirs = {}
+    for run in runs.values():
+        shape = f"{run['num_hidden_layers']} × {run['hidden_size']} × {run['intermediate_size']}"
+        name = "teacher" if run["cell"] == "teacher" else shape
+        if run["task"] == task and Path(run["model_dir"]).exists():
+            dirs.setdefault(name, run["model_dir"])
+    texts = load_task(task, seed=42).dataset["test"]["text"][:32]
+    return inference_times(dirs, texts) | {"task": task}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
