@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "compactbert.data": 2,
     "compactbert.inference": 2,
     "compactbert.shrinking": 2,
+    "compactbert.conversion": 2,
     "compactbert.finetune": 3,
     "compactbert.distillation": 4,
     "compactbert.pretraining": 4,

@@ -26,6 +26,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 # public name -> the module it is imported from on first use
 _LAZY: dict[str, str] = {
     "STRATEGIES": f"{__name__}.shrinking",
+    "albert_from_bert": f"{__name__}.conversion",
     "layer_contributions": f"{__name__}.shrinking",
     "save_model": f"{__name__}.io",
     "select_layers": f"{__name__}.shrinking",
