@@ -12,6 +12,12 @@ teacher's width) and, with `general_epochs > 0`, first runs TinyBERT's general d
 bare TinyBert encoder its embeddings, hidden states and attention scores on unlabeled text (the paragraphs of the
 BBC News training articles, offline). The task stages then start from that encoder.
 
+`student_init: albert` makes an Albert-SOP student from the teacher (`compactbert.albert_from_bert`: word embeddings
+factorised to `albert_embedding_size` by truncated SVD, optionally weighted by token counts in the task's training
+texts, layers shared as `albert_sharing` says and started by `albert_init`), with the teacher's head. It applies its
+layer(s) as many times as the teacher has layers and is as wide, so hidden states and attention scores match one to
+one with no projection.
+
 The ready student (without any trainer-added projection), its tokenizer and `metrics.json` are written
 all-or-nothing into `output_dir/model`.
 """
@@ -45,6 +51,7 @@ from .student import LAYER_CHOICES, init_student
 from .trainer import DistillationTrainer, strip_projection
 
 STUDENT_CHOICES = (*LAYER_CHOICES, "tiny-bert")
+STUDENT_CHOICES += ("albert",)  # an Albert-SOP from the teacher (albert_from_bert)
 
 
 @dataclass
@@ -76,6 +83,20 @@ class TeacherArguments:
     general_max_texts: int | None = field(
         default=None, metadata={"help": "tiny-bert: use at most this many unlabeled paragraphs."}
     )
+    albert_embedding_size: int = field(
+        default=128, metadata={"help": "albert: E, the factorised embedding size (2 to the teacher's hidden size)."}
+    )
+    albert_sharing: str = field(
+        default="all", metadata={"help": "albert: what the layers share (all, attention, ffn, none)."}
+    )
+    albert_init: str = field(
+        default="mean",
+        metadata={"help": "albert: how shared weights start: mean, first, middle, last, or a 0-based teacher layer."},
+    )
+    albert_frequency_weighting: bool = field(
+        default=False,
+        metadata={"help": "albert: weight the SVD's word rows by token counts in the task's training texts."},
+    )
 
     def __post_init__(self):
         if not self.teacher:
@@ -90,6 +111,8 @@ class TeacherArguments:
             raise ValueError(f"general_epochs must be >= 0, got {self.general_epochs}")
         if self.general_epochs and self.student_init != "tiny-bert":
             raise ValueError("general_epochs (general distillation) applies to student_init: tiny-bert only")
+        if self.student_init == "albert":
+            check_albert_fields(self)
 
 
 @dataclass
@@ -123,16 +146,52 @@ def parse_distill_recipe(path: str | os.PathLike | None = None, overrides: dict[
     )
 
 
-def build_student(model_args: ModelArguments, teacher_args: TeacherArguments, teacher, label_names):
-    """The student: from the teacher (DistilBERT-style), a fresh TinyBert, or `model_args` as fine-tuning builds it."""
+def build_student(
+    model_args: ModelArguments, teacher_args: TeacherArguments, teacher, label_names, tokenizer=None, texts=None
+):
+    """The student: from the teacher (DistilBERT-style), a fresh TinyBert, an Albert-SOP converted from the teacher
+    (`tokenizer` and the training `texts` weight its SVD when asked), or `model_args` as fine-tuning builds it."""
     if teacher_args.student_init == "tiny-bert":
         from ..models.tiny_bert import TinyBertForSequenceClassification
 
         return TinyBertForSequenceClassification(tiny_bert_config(teacher_args, teacher.config, len(label_names)))
+    if teacher_args.student_init == "albert":
+        return albert_student(teacher_args, teacher, tokenizer, texts)
     if teacher_args.student_init is not None or teacher_args.student_init_layers is not None:
         return init_student(teacher, teacher_args.student_init_layers or teacher_args.student_init)
     student, _ = build_model(model_args, label_names)
     return student
+
+
+def check_albert_fields(teacher_args: TeacherArguments) -> None:
+    """Refuse an unknown `albert_sharing` or `albert_init` when the recipe is parsed, not after the data is loaded."""
+    from ..conversion import INIT_RULES
+    from ..models.albert_sop import SHARING_MODES
+
+    if teacher_args.albert_sharing not in SHARING_MODES:
+        raise ValueError(
+            f"unknown albert_sharing '{teacher_args.albert_sharing}'; choose one of: {', '.join(SHARING_MODES)}"
+        )
+    init = str(teacher_args.albert_init)
+    if init not in INIT_RULES and not init.isdigit():
+        raise ValueError(
+            f"unknown albert_init '{init}'; choose one of: {', '.join(INIT_RULES)}, or a 0-based teacher layer index"
+        )
+
+
+def albert_student(teacher_args: TeacherArguments, teacher, tokenizer=None, texts=None):
+    """`student_init: albert`: `albert_from_bert(teacher)` with the recipe's E, sharing, init and weighting."""
+    from ..conversion import albert_from_bert
+
+    weighted = teacher_args.albert_frequency_weighting
+    return albert_from_bert(
+        teacher,
+        embedding_size=teacher_args.albert_embedding_size,
+        sharing=teacher_args.albert_sharing,
+        init=str(teacher_args.albert_init),
+        frequency_texts=texts if weighted else None,
+        tokenizer=tokenizer if weighted else None,
+    ).train()
 
 
 def tiny_bert_config(teacher_args: TeacherArguments, teacher_config, num_labels: int):
@@ -204,7 +263,10 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
             f"the teacher predicts {teacher.config.num_labels} labels but task {data_args.task} has "
             f"{len(label_names)}; give a teacher fine-tuned on this task"
         )
-    student = build_student(model_args, teacher_args, teacher, label_names)
+    train_texts = None  # albert_frequency_weighting: the training texts the student will see
+    if teacher_args.albert_frequency_weighting:
+        train_texts = dataset["train"]["text"][: data_args.max_train_samples]
+    student = build_student(model_args, teacher_args, teacher, label_names, tokenizer, train_texts)
     student.config.id2label, student.config.label2id = dict(teacher.config.id2label), dict(teacher.config.label2id)
     encoded = tokenize_task(dataset, tokenizer, data_args)
     student_tokenizer = None
