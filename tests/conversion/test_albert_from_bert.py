@@ -81,6 +81,18 @@ def test_a_classifier_keeps_its_labels_and_a_shrunk_bert_converts_too():
         torch.testing.assert_close(albert(**inputs()).logits, shrunk(**inputs()).logits, atol=1e-5, rtol=0)
 
 
+def test_a_tiny_bert_converts_without_its_projection():
+    from compactbert import TinyBertConfig, TinyBertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = tiny_config(NUM_LAYERS).to_dict() | {"fit_size": 48}
+    source = TinyBertForSequenceClassification(TinyBertConfig(**config)).eval()
+    albert = compactbert.albert_from_bert(source, embedding_size=HIDDEN, sharing="none")
+    assert not [name for name in albert.state_dict() if "fit_dense" in name]
+    with torch.inference_mode():
+        torch.testing.assert_close(albert(**inputs()).logits, source(**inputs()).logits, atol=1e-5, rtol=0)
+
+
 def test_a_folder_source_is_read_and_named(tmp_path):
     source = source_bert(BertForSequenceClassification, num_labels=3)
     source.save_pretrained(tmp_path / "bert")
