@@ -16,7 +16,15 @@ from compactbert.models import FAMILIES, Family, get_family, list_families, regi
 
 from support.helpers import VOCAB, make_tokenizer
 
-OWN_NAMES = {"STRATEGIES", "albert_from_bert", "layer_contributions", "list_families", "save_model", "select_layers", "shrink"}
+OWN_NAMES = {
+    "STRATEGIES",
+    "albert_from_bert",
+    "layer_contributions",
+    "list_families",
+    "save_model",
+    "select_layers",
+    "shrink",
+}
 
 
 # ---------------------------------------------------------------- records
