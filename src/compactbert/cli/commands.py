@@ -9,6 +9,7 @@ import sys
 import yaml
 
 from .. import __version__
+from .albert import AlbertCommand
 from .augment import AugmentCommand
 from .bench import BenchCommand
 from .common import EXIT_BAD_INPUT, Command
@@ -23,6 +24,7 @@ from .shrink import ShrinkCommand
 # its own module of this package plus one line here.
 COMMANDS: list[Command] = [
     ShrinkCommand(),
+    AlbertCommand(),
     FINETUNE,
     PRETRAIN,
     DISTILL,
