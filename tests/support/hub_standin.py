@@ -1684,9 +1684,8 @@ class HubStandin:
         """Answer matching requests with ``status`` (before any route runs: nothing is stored), ``times`` times
         (``None``: until removed with ``clear_faults``), after letting the first ``after`` matching requests through.
         Returns the fault; its ``hits`` counts the answers, ``passed`` the requests let through."""
-        fault = Fault(
-            server, method.upper(), path_contains, status, times, message or f"injected failure ({status})", after=after
-        )
+        message = message or f"injected failure ({status})"
+        fault = Fault(server, method.upper(), path_contains, status, times, message, after=after)
         with self._lock:
             self.faults.append(fault)
         return fault
