@@ -14,6 +14,7 @@ from .bench import BenchCommand
 from .common import EXIT_BAD_INPUT, Command
 from .demo import DemoCommand
 from .info import InfoCommand
+from .publish import PublishCommand
 from .push import PushCommand
 from .recipes import BUILD, DISTILL, FINETUNE, PRETRAIN
 from .shrink import ShrinkCommand
@@ -30,6 +31,7 @@ COMMANDS: list[Command] = [
     DemoCommand(),
     BUILD,
     PushCommand(),
+    PublishCommand(),
     AugmentCommand(),
 ]
 
