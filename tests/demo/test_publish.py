@@ -20,26 +20,11 @@ from compactbert.demo.space import build_wheel, sha256_file, source_checkout
 from compactbert.demo.zoo import load_zoo
 from compactbert.hub import validate_card
 
-from support.demo import make_tiny_zoo
 from support.zoo import folder_digest
 
 NAMES = ["teacher", "shrunk-top-2", "shrunk-bottom-2"]
 MODELS = [f"org/{name}" for name in NAMES]
 SPACE = "org/demo"
-
-
-@pytest.fixture(scope="session")
-def wheel(tmp_path_factory):
-    """A wheel of compactbert built from this checkout (what the Space installs)."""
-    return build_wheel(tmp_path_factory.mktemp("wheel"))
-
-
-@pytest.fixture
-def zoo(tmp_path):
-    folder = tmp_path / "zoo"
-    folder.mkdir()
-    make_tiny_zoo(folder)
-    return folder
 
 
 @pytest.fixture

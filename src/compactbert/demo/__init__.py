@@ -105,6 +105,7 @@ def serve(
     dtype: str = "auto",
     manifest: str | os.PathLike | None = None,
     log: Callable[[str], None] = print,
+    reload_seconds: int = 30,
     **launch_kwargs,
 ):
     """Serve the demo (blocking unless `prevent_thread_lock=True`): what `compactbert demo` and `python app.py` run.
@@ -118,14 +119,15 @@ def serve(
 
     chosen = chosen_zoo(zoo, manifest)
     if chosen is None and not (default_zoo_dir(cache_dir) / MANIFEST).is_file():
-        waiting = building_page(time.time(), build_time_note())
+        waiting = building_page(time.time(), build_time_note(), reload_seconds)
         waiting.queue()
-        waiting.launch(**(launch_kwargs | {"prevent_thread_lock": True, "head": reload_head()}))
+        waiting.launch(**(launch_kwargs | {"prevent_thread_lock": True, "head": reload_head(reload_seconds)}))
         log("no zoo manifest: building the default zoo; the page says so meanwhile")
-        try:
-            chosen = os.fspath(ensure_default_zoo(cache_dir, log=log))
+        try:  # the demo is made before the building page goes: the address is unanswered only for a moment
+            demo = create_demo(os.fspath(ensure_default_zoo(cache_dir, log=log)), cache_dir, dtype=dtype, log=log)
         finally:
             waiting.close()
+        return launch(demo, **launch_kwargs)
     return launch(create_demo(chosen, cache_dir, dtype=dtype, log=log), **launch_kwargs)
 
 

@@ -243,7 +243,13 @@ def building_page(started: float, expected: str, reload_seconds: int = 30) -> gr
 
 
 def reload_head(seconds: int = 30) -> str:
-    return f'<meta http-equiv="refresh" content="{seconds}">'
+    """What `launch(head=...)` puts in the page's head so that the browser reloads it every `seconds`: only when the
+    server answers, so a reload never lands in the moment the demo takes the building page's place."""
+    return (
+        "<script>setInterval(function () { fetch(window.location.href, {cache: 'no-store'})"
+        ".then(function (r) { if (r.ok) { window.location.reload(); } }).catch(function () {}); }, "
+        f"{seconds * 1000});</script>"
+    )
 
 
 def launch_demo(demo: gr.Blocks, **launch_kwargs):
