@@ -205,3 +205,14 @@ def test_the_wheel_is_reproducible_and_holds_the_templates(wheel, tmp_path):
     for path in ("compactbert/demo/space_files/app.py", "compactbert/demo/space_files/requirements.txt",
                  "compactbert/hub/model_cards/_base.md", "compactbert/demo/assets/latency_vs_layers.png"):  # fmt: skip
         assert path in names
+
+
+def test_default_names_the_demos_default_zoo_once_built(zoo, hub, capfd, tmp_path, monkeypatch):
+    from compactbert.demo.zoo import default_zoo_dir
+
+    monkeypatch.setenv("COMPACTBERT_DEMO_CACHE", str(tmp_path / "cache"))
+    assert main(["publish", "default", "--org", "org", "--dry-run"]) == 2
+    assert "the default zoo is not built yet" in capfd.readouterr().err
+    shutil.copytree(zoo, default_zoo_dir())
+    assert main(["publish", "default", "--org", "org", "--dry-run"]) == 0
+    assert f"would publish the zoo {default_zoo_dir()} (3 models)" in capfd.readouterr().out

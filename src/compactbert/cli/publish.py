@@ -11,7 +11,7 @@ class PublishCommand(Command):
     name = "publish"
     help = "publish a zoo's models to the Hub, one repository each, and the Space that loads them"
     description = (
-        "Push every model of ZOO (a zoo folder with zoo.json, e.g. the default zoo) to ORG/<prefix><entry name> in "
+        "Push every model of ZOO (a zoo folder with zoo.json, or `default`) to ORG/<prefix><entry name> in "
         "one commit each, then the Space: its app, a manifest naming those repositories at their commits, and a "
         "wheel of compactbert its requirements install. A repository that already holds the same files is skipped, "
         "so running the same command again finishes a run that stopped part way. The token comes from HF_TOKEN or "
@@ -19,8 +19,8 @@ class PublishCommand(Command):
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
-        p.add_argument("zoo", help="a zoo folder (holding zoo.json) or its manifest; `compactbert demo --build-only` "
-                       "prints where the default zoo is")  # fmt: skip
+        p.add_argument("zoo", help="a zoo folder (holding zoo.json) or its manifest; `default`: the demo's default "
+                       "zoo, once `compactbert demo --build-only` has built it")  # fmt: skip
         p.add_argument("--org", required=True, help="the user or organization the model repositories go to")
         p.add_argument("--space", help="the Space, OWNER/NAME (default: ORG/compactbert-demo)")
         p.add_argument("--prefix", default="", help="put before each entry's name in its repository name")

@@ -28,6 +28,7 @@ from ..hub.validate import check_folder, upload_files
 from .zoo import Zoo, ZooEntry, load_zoo
 
 DEFAULT_SPACE_NAME = "compactbert-demo"
+DEFAULT_ZOO = "default"  # ZOO naming the demo's default zoo (built by `compactbert demo --build-only`)
 PUSHED, UNCHANGED, FAILED, WAITING = "pushed", "unchanged", "failed", "waiting"
 
 
@@ -123,6 +124,15 @@ def plan_publish(
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
+    if os.fspath(zoo) == DEFAULT_ZOO:
+        from .zoo import MANIFEST, default_zoo_dir
+
+        zoo = default_zoo_dir()
+        if not (zoo / MANIFEST).is_file():
+            raise FileNotFoundError(
+                f"the default zoo is not built yet (no {zoo / MANIFEST}): build it once with "
+                "`compactbert demo --build-only` (minutes of fine-tuning), then publish it"
+            )
     zoo_path = Path(zoo).resolve()
     loaded = load_zoo(zoo_path)
     if not org or "/" in org:
@@ -245,7 +255,8 @@ def publish(
     """Publish every model of `zoo` to `org` and the Space that loads them (see the module's docstring).
 
     Args:
-        zoo: a zoo folder (with `zoo.json`) or its manifest, whose entries are folders (e.g. the default zoo).
+        zoo: a zoo folder (with `zoo.json`) or its manifest, whose entries are folders; `"default"`: the demo's
+            default zoo, once built (`compactbert demo --build-only`).
         org: the user or organization the repositories go to: `org/<prefix><entry name>`.
         space: the Space's `owner/name` (default `org/compactbert-demo`).
         prefix: put before each entry's name in its repository name (e.g. `minilm-bbc-news-`).
