@@ -60,7 +60,9 @@ def test_help_of_every_command_imports_no_torch():
 
 def test_the_registry_is_the_parser():
     names = [command.name for command in COMMANDS]
-    assert names == ["shrink", "finetune", "pretrain", "distill", "info", "bench", "demo", "build", "push", "augment"]
+    assert names == [
+        "shrink", "finetune", "pretrain", "distill", "info", "bench", "demo", "build", "push", "publish", "augment"
+    ]  # fmt: skip
     assert all(isinstance(command, Command) and command.help for command in COMMANDS)
     assert {c.name for c in COMMANDS if isinstance(c, RecipeCommand)} == {"finetune", "pretrain", "distill", "build"}
     subparsers = next(a for a in build_parser()._actions if a.dest == "command")
