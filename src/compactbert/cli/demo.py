@@ -14,8 +14,9 @@ class DemoCommand(Command):
     help = "the live demo: pick a drop strategy, compare predictions and latency with the teacher"
     description = (
         "Serve the Gradio demo. On first use the default zoo (a fine-tuned MiniLM teacher and one "
-        "fine-tuned ShrunkBert per strategy, on BBC News) is built offline and cached (minutes); later launches "
-        "reuse it."
+        "fine-tuned ShrunkBert per strategy, on BBC News) is built offline and cached (minutes; the page says so "
+        "meanwhile); later launches reuse it. A zoo whose entries are Hub ids (a published Space's zoo.json) loads "
+        "those models instead."
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
