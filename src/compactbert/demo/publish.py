@@ -300,9 +300,10 @@ def publish(
         _publish_target(api, plan, plan.space, token, notes, log)
     if private:
         notes.append(
-            "the Space is private: its build downloads the compactbert wheel from its own URL without a token, which a "
-            "private Space refuses, and it needs a read token (the Space secret HF_TOKEN) for private models; "
-            "publish the Space public for a Space that builds as is"
+            "the Space is private: its requirements.txt names the compactbert wheel by the Space's own URL, which a "
+            "private repository does not serve without a token (whether the Spaces build sends one was not checked), "
+            "and its app needs a read token (the Space secret HF_TOKEN) to load private models; a public Space "
+            "builds as it is"
         )
     return PublishResult(plan, f"{constants.ENDPOINT.rstrip('/')}/spaces/{plan.space.repo_id}", notes)
 
