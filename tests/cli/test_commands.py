@@ -71,6 +71,7 @@ def test_the_registry_is_the_parser():
         "demo",
         "build",
         "push",
+        "publish",
         "augment",
         "prune",
     ]

@@ -16,6 +16,7 @@ from .common import EXIT_BAD_INPUT, Command
 from .demo import DemoCommand
 from .info import InfoCommand
 from .prune import PruneCommand
+from .publish import PublishCommand
 from .push import PushCommand
 from .recipes import BUILD, DISTILL, FINETUNE, PRETRAIN
 from .shrink import ShrinkCommand
@@ -33,6 +34,7 @@ COMMANDS: list[Command] = [
     DemoCommand(),
     BUILD,
     PushCommand(),
+    PublishCommand(),
     AugmentCommand(),
     PruneCommand(),
 ]
