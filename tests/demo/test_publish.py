@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from compactbert.cli import main
-from compactbert.demo.space import build_wheel, sha256_file, source_checkout
+from compactbert.demo.space import build_wheel, requirements, sha256_file, source_checkout
 from compactbert.demo.zoo import load_zoo
 from compactbert.hub import validate_card
 
@@ -74,10 +74,7 @@ def test_publish_pushes_each_model_once_then_the_space_that_loads_them(zoo, whee
     requirements = files["requirements.txt"].decode().splitlines()
     url = f"{hub.endpoint}/spaces/{SPACE}/resolve/main/{wheel.name}"
     assert f"compactbert @ {url}#sha256={sha256_file(wheel)}" in requirements
-    assert (
-        "torch==2.13.0+cpu" in requirements
-        and "--extra-index-url https://download.pytorch.org/whl/cpu" in requirements
-    )
+    assert "torch==2.13.0" in requirements and not any(line.startswith("--") for line in requirements)
 
     card = files["README.md"].decode()
     meta = yaml.safe_load(card.split("---\n")[1])
@@ -216,3 +213,17 @@ def test_default_names_the_demos_default_zoo_once_built(zoo, hub, capfd, tmp_pat
     shutil.copytree(zoo, default_zoo_dir())
     assert main(["publish", "default", "--org", "org", "--dry-run"]) == 0
     assert f"would publish the zoo {default_zoo_dir()} (3 models)" in capfd.readouterr().out
+
+
+def test_the_space_requirements_name_the_torch_index_the_publisher_gives(tmp_path):
+    wheel = tmp_path / "compactbert-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"not really a wheel")
+    lines = requirements(wheel, "https://hub.test/w.whl", "https://index.test/whl/cpu").splitlines()
+    lines = [line for line in lines if line and not line.startswith("#")]
+    assert lines == [
+        "--extra-index-url https://index.test/whl/cpu",
+        "torch==2.13.0",
+        f"compactbert @ https://hub.test/w.whl#sha256={sha256_file(wheel)}",
+    ]
+    with pytest.raises(ValueError, match="must be an http"):
+        requirements(wheel, "https://hub.test/w.whl", "index.test/whl cpu")

@@ -54,8 +54,9 @@ def wheelhouse() -> Path:
 
 def install_space_requirements(python: str, build: Path, env: dict, pins: Path) -> None:
     """`pip install -r requirements.txt gradio==<sdk_version>` in `build` (which holds nothing but that file), from
-    the local wheelhouse only (`--no-index`: the PyTorch CPU index the file names is unreachable here, and pip would
-    retry it for every package; the compactbert wheel still comes from its URL on the stand-in Hub).
+    the local wheelhouse only (`--no-index`: the install then needs no index at all, and an index named by
+    `--torch-index-url` would be retried for every package; the compactbert wheel still comes from its URL on the
+    stand-in Hub).
 
     When the wheelhouse lacks a package, it is filled first with `pip download` of the same requirements (from the
     package indexes this machine reaches; the CPU torch wheel is among its local wheels), then the install runs again.

@@ -29,6 +29,11 @@ class PublishCommand(Command):
             "--wheel", help="a built wheel of compactbert for the Space (default: built from this checkout)"
         )
         p.add_argument(
+            "--torch-index-url",
+            help="the package index of torch's CPU build, for the Space's requirements (else the default index's "
+            "torch, which on Linux brings CUDA packages)",
+        )
+        p.add_argument(
             "--dry-run", action="store_true", help="check the zoo, print where everything goes, send nothing"
         )
 
@@ -39,13 +44,23 @@ class PublishCommand(Command):
         from ..demo.publish import plan_publish, publish, stage
 
         if args.dry_run:
-            plan = plan_publish(args.zoo, args.org, args.space, args.prefix, args.private, args.wheel)
+            plan = plan_publish(
+                args.zoo, args.org, args.space, args.prefix, args.private, args.wheel, args.torch_index_url
+            )
             with tempfile.TemporaryDirectory(prefix="compactbert-publish-") as tmp:
                 stage(plan, Path(tmp))  # the cards for the repositories render and every folder is checked
                 print(plan.describe())
             print("dry run: nothing was built or sent")
             return EXIT_OK
-        result = publish(args.zoo, args.org, args.space, args.prefix, args.private, args.wheel)
+        result = publish(
+            args.zoo,
+            args.org,
+            args.space,
+            args.prefix,
+            args.private,
+            args.wheel,
+            torch_index_url=args.torch_index_url,
+        )
         pushed = sum(t.status == "pushed" for t in result.plan.targets)
         print(f"published: {pushed} repositories pushed, {len(result.plan.targets) - pushed} already up to date")
         print(f"Space:     {result.space_url}")

@@ -70,6 +70,7 @@ class PublishPlan:
     private: bool = False
     wheel: Path | None = None
     space_given: bool = False
+    torch_index_url: str | None = None
 
     @property
     def targets(self) -> list[Target]:
@@ -86,6 +87,8 @@ class PublishPlan:
             args.append("--private")
         if self.wheel is not None:
             args += ["--wheel", str(self.wheel)]
+        if self.torch_index_url:
+            args += ["--torch-index-url", self.torch_index_url]
         return shlex.join(args)
 
     def describe(self) -> str:
@@ -118,6 +121,7 @@ def plan_publish(
     prefix: str = "",
     private: bool = False,
     wheel: str | os.PathLike | None = None,
+    torch_index_url: str | None = None,
 ) -> PublishPlan:
     """Check the zoo and the names, and say where everything goes. Raises `ValueError` (what is wrong, and how to
     fix it) before anything is staged or sent."""
@@ -161,6 +165,7 @@ def plan_publish(
         private=private,
         wheel=Path(wheel).resolve() if wheel is not None else None,
         space_given=space is not None,
+        torch_index_url=torch_index_url,
     )
 
 
@@ -250,6 +255,7 @@ def publish(
     private: bool = False,
     wheel: str | os.PathLike | None = None,
     token: str | None = None,
+    torch_index_url: str | None = None,
     log: Callable[[str], None] = print,
 ) -> PublishResult:
     """Publish every model of `zoo` to `org` and the Space that loads them (see the module's docstring).
@@ -263,6 +269,8 @@ def publish(
         private: create the repositories and the Space private (existing ones keep their visibility).
         wheel: a built wheel of compactbert for the Space; default: built from the source checkout.
         token: default: from the usual huggingface_hub places (`HF_TOKEN`, `hf auth login`).
+        torch_index_url: the package index of torch's CPU build, written into the Space's requirements as an
+            `--extra-index-url` (without it the Space installs the pinned torch from its default index).
 
     Raises:
         ValueError: the zoo or the names are not right, or no token was found; nothing was sent.
@@ -271,7 +279,7 @@ def publish(
     """
     from huggingface_hub import HfApi, constants, get_token
 
-    plan = plan_publish(zoo, org, space, prefix, private, wheel)
+    plan = plan_publish(zoo, org, space, prefix, private, wheel, torch_index_url)
     token = token or get_token()
     if not token:
         raise ValueError(
@@ -295,7 +303,7 @@ def publish(
 
         manifest = published_manifest(plan)
         plan.space.folder = write_space(
-            staging / "space", manifest, wheel_path, plan.space.repo_id, constants.ENDPOINT
+            staging / "space", manifest, wheel_path, plan.space.repo_id, constants.ENDPOINT, plan.torch_index_url
         )
         _publish_target(api, plan, plan.space, token, notes, log)
     if private:

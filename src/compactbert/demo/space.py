@@ -27,7 +27,6 @@ from typing import Any
 
 # what the Space folder holds besides the wheel
 APP_FILE, CARD_FILE, REQUIREMENTS_FILE, MANIFEST_FILE = "app.py", "README.md", "requirements.txt", "zoo.json"
-PYTORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 # zip timestamps of the wheel (1980-01-01, the earliest a zip can hold): the same sources give the same wheel
 SOURCE_DATE_EPOCH = "315532800"
 
@@ -100,9 +99,14 @@ def wheel_url(endpoint: str, space_id: str, wheel_name: str) -> str:
     return f"{endpoint.rstrip('/')}/spaces/{space_id}/resolve/main/{wheel_name}"
 
 
-def requirements(wheel: str | os.PathLike, url: str) -> str:
-    """The Space's `requirements.txt`: the template (torch's CPU build, pinned) plus compactbert by URL and sha256."""
+def requirements(wheel: str | os.PathLike, url: str, torch_index_url: str | None = None) -> str:
+    """The Space's `requirements.txt`: the template (torch, pinned) plus compactbert by URL and sha256; with
+    `torch_index_url` (the package index of torch's CPU build, given by the publisher) an `--extra-index-url` line."""
     template = (template_folder() / REQUIREMENTS_FILE).read_text(encoding="utf-8").rstrip("\n")
+    if torch_index_url:
+        if not torch_index_url.startswith(("https://", "http://")) or any(c.isspace() for c in torch_index_url):
+            raise ValueError(f"--torch-index-url must be an http(s) URL without spaces, got {torch_index_url!r}")
+        template = template.replace("\ntorch==", f"\n--extra-index-url {torch_index_url}\ntorch==", 1)
     return f"{template}\ncompactbert @ {url}#sha256={sha256_file(wheel)}\n"
 
 
@@ -125,6 +129,7 @@ def write_space(
     wheel: str | os.PathLike,
     space_id: str,
     endpoint: str,
+    torch_index_url: str | None = None,
 ) -> Path:
     """Write a Space folder: `app.py`, the card, `requirements.txt` (naming the wheel by its URL under `endpoint`),
     `zoo.json` (`manifest`, whose entries are Hub ids at pinned revisions) and the wheel itself. Returns the folder."""
@@ -134,7 +139,7 @@ def write_space(
     shutil.copy2(template_folder() / APP_FILE, folder / APP_FILE)
     shutil.copyfile(wheel, folder / wheel.name)
     url = wheel_url(endpoint, space_id, wheel.name)
-    (folder / REQUIREMENTS_FILE).write_text(requirements(wheel, url), encoding="utf-8")
+    (folder / REQUIREMENTS_FILE).write_text(requirements(wheel, url, torch_index_url), encoding="utf-8")
     entries = [manifest["teacher"], *manifest["entries"]]
     lines = [
         f"[{e['source']}]({endpoint.rstrip('/')}/{e['source']}): {e['description'] or e['name']}" for e in entries
