@@ -354,11 +354,11 @@ def table_headline(page: str) -> list[str]:
             "distillation.md#results-distilling-the-fine-tuned-minilm-l6",
         ),
         (
-            "TinyBert-4 shape (14.5M parameters) pruned from the fine-tuned MiniLM-L6, one epoch on the labels, "
-            "`rotten-tomatoes` / `bbc-news`",
-            f"{pct(pruning_mean(RT, 'pruned-labels'))}% / {pct(pruning_mean(BBC, 'pruned-labels'))}% against the "
+            "TinyBert-4 shape (14.5M parameters) pruned from the fine-tuned MiniLM-L6, then TinyBERT's two task "
+            "stages (one epoch each), `rotten-tomatoes` / `bbc-news`",
+            f"{pct(pruning_mean(RT, 'pruned-stages'))}% / {pct(pruning_mean(BBC, 'pruned-stages'))}% against the "
             f"teacher's {pct(pruning_mean(RT, 'teacher'))}% / {pct(pruning_mean(BBC, 'teacher'))}% "
-            f"({len(pruning_cells(RT)['pruned-labels'])} / {len(pruning_cells(BBC)['pruned-labels'])} seeds)",
+            f"({len(pruning_cells(RT)['pruned-stages'])} / {len(pruning_cells(BBC)['pruned-stages'])} seeds)",
             PRUNING,
             "pruning.md#results-the-pruning-study",
         ),
