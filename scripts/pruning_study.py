@@ -152,7 +152,9 @@ def summarize(results: dict, out: Path) -> None:
     lines = [
         "# Pruned students: TinyBERT-4 shapes cut out of the fine-tuned MiniLM-L6 teacher",
         "",
-        f"Reproduce: `{setup['command']}`. Seeds {', '.join(map(str, setup['seeds']))}; split seed 42; the full test "
+        f"Reproduce: `{setup['command']}` (this file was made by: "
+        + "; ".join(f"`{c}`" for c in setup.get("invocations", []))
+        + "). Seeds {', '.join(map(str, setup['seeds']))}; split seed 42; the full test "
         "split of each task. Machine: " + setup["machine"] + ".",
         f"Budget of every cell: 1 epoch per stage, batch 32, max_length 128, length-grouped batches, warm-up 10%, weight "
         f"decay 0.01, {precision}; learning rate: the teacher's (3e-4 bbc-news, 1e-4 rotten-tomatoes), 1e-3 for the "
@@ -314,7 +316,8 @@ def main(argv=None) -> int:
         "tasks": sorted(set(setup.get("tasks", [])) | set(args.tasks)),
         "seeds": sorted(set(setup.get("seeds", [])) | set(args.seeds)),
         "cells": CELLS,
-        "command": command,
+        "command": "python scripts/pruning_study.py",
+        "invocations": [*setup.get("invocations", []), command],  # the runs that made this file (it resumes)
         "limit": limit,
         "machine": _machine(),
         "bf16_autocast": native_bf16(),
