@@ -72,6 +72,21 @@ CELLS = {
 # Which 4 of the teacher's 6 layers the pruned student keeps (seed 0, pruned-labels): the default (even-alternate:
 # 0, 1, 2, 4), then these strategies of the layer-drop registry.
 LAYER_CHOICES = {"top": "top", "symmetric": "symmetric", "contribution": "contribution"}
+# The accuracy-vs-latency frontier (`--frontier`, seed 0): students of several shapes cut out of the teacher
+# (layers, hidden, FFN, heads), trained like `--frontier-cell`. Full width with fewer layers is layer dropping alone.
+FRONTIER = {
+    "depth 5x384": (5, 384, 1536, 12),
+    "depth 4x384": (4, 384, 1536, 12),
+    "depth 3x384": (3, 384, 1536, 12),
+    "depth 2x384": (2, 384, 1536, 12),
+    "depth 1x384": (1, 384, 1536, 12),
+    "width 6x192": (6, 192, 768, 12),
+    "width 4x312": (4, 312, 1200, 12),
+    "width 3x312": (3, 312, 1200, 12),
+    "width 4x192": (4, 192, 768, 12),
+    "width 2x312": (2, 312, 1200, 12),
+    "width 2x192": (2, 192, 768, 12),
+}
 
 
 def teacher_dir(workdir: Path, task: str) -> Path:
@@ -174,6 +189,18 @@ def summarize(results: dict, out: Path) -> None:
                 f"| {'1.00x' if cell == 'teacher' else ('-' if ratio is None else f'{ratio:.2f}x')} |"
             )
     lines += ["", "![test accuracy](accuracy.png)", ""]
+    if speed and any("@depth-" in c or "@width-" in c for _, c in rows):
+        lines += [
+            "## Accuracy against latency",
+            "",
+            "Every shape's student (seed 0) against the teacher's and its own median forward time in the run above. "
+            "`depth` rows keep the teacher's width and drop layers (layer dropping alone); `width` rows also prune "
+            "hidden channels, heads' dimensions and FFN neurons.",
+            "",
+            "![accuracy against latency](frontier.png)",
+            "",
+        ]
+        frontier_plot(rows, speed, out / "frontier.png")
     (out / "results.md").write_text("\n".join(lines))
     plot(rows, setup["tasks"], out / "accuracy.png")
 
@@ -207,6 +234,49 @@ def plot(rows: dict, tasks, path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
+def frontier_plot(rows: dict, speed: dict, path: Path) -> None:
+    """Test accuracy against the median forward time of each shape (one batch of 32, the timed run)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    task = speed["task"]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    series = {"depth": ("layer dropping (full width)", "#c55"), "width": ("width + depth pruning", "#3a7")}
+    points: dict[str, list[tuple[float, float, str]]] = {}
+    for (t, cell), group in rows.items():
+        r = group[0]
+        shape = f"{r['num_hidden_layers']} × {r['hidden_size']} × {r['intermediate_size']}"
+        if t != task or shape not in speed or "@" not in cell:
+            continue
+        kind = cell.split("@", 1)[1].split("-", 1)[0]
+        if kind in series:
+            points.setdefault(kind, []).append((speed[shape]["median_ms"], r["test_accuracy"], shape.split(" × 1")[0]))
+    for kind, (label, color) in series.items():
+        pts = sorted(points.get(kind, []))
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=color, label=label)
+            for x, y, name in pts:
+                ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    teacher = rows.get((task, "teacher"))
+    if teacher and "teacher" in speed:
+        ax.scatter([speed["teacher"]["median_ms"]], [teacher[0]["test_accuracy"]], color="#444", marker="*", s=120)
+        ax.annotate(
+            "teacher 6 × 384",
+            (speed["teacher"]["median_ms"], teacher[0]["test_accuracy"]),
+            fontsize=7,
+            textcoords="offset points",
+            xytext=(-40, 6),
+        )
+    ax.set_xlabel(f"median forward time, batch of 32 ({speed.get('batch', {}).get('dtype', '')}), ms")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"{task}: the best student at each latency")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
 def _machine() -> str:
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     model = next((line.split(":", 1)[1].strip() for line in flags.splitlines() if line.startswith("model name")), "")
@@ -225,6 +295,9 @@ def main(argv=None) -> int:
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--layer-choices", action="store_true", help="also pruned-labels with other kept layers")
+    parser.add_argument("--frontier", nargs="+", choices=list(FRONTIER), help="students of these shapes (seed 0)")
+    parser.add_argument("--frontier-cell", default="pruned-labels", choices=list(CELLS))
+    parser.add_argument("--frontier-tasks", nargs="+", default=["rotten-tomatoes"], choices=list(TASKS))
     parser.add_argument("--no-speed", action="store_true", help="skip the side-by-side timing")
     args = parser.parse_args(argv)
     out = Path(tempfile.mkdtemp()) if args.quick else Path(args.out)
@@ -275,6 +348,20 @@ def main(argv=None) -> int:
                     f"{task}/pruned-labels@{label}/s0",
                     lambda t=task, e=extra: run_cell(t, "pruned-labels", 0, workdir, limit, e),
                 )
+    for task in args.frontier_tasks if args.frontier else []:
+        for label in args.frontier:
+            layers, hidden, ffn, heads = FRONTIER[label]
+            extra = {
+                "label": label.replace(" ", "-"),
+                "tiny_bert_layers": layers,
+                "tiny_bert_hidden_size": hidden,
+                "tiny_bert_intermediate_size": ffn,
+                "tiny_bert_heads": heads,
+            }
+            once(
+                f"{task}/{args.frontier_cell}@{extra['label']}/s0",
+                lambda t=task, e=extra: run_cell(t, args.frontier_cell, 0, workdir, limit, e),
+            )
     setup["load_average"]["end"] = _load_average()
     if not args.no_speed:
         results["speed"] = time_shapes(results["runs"], args.tasks[-1])

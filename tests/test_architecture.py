@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "compactbert.inference": 2,
     "compactbert.shrinking": 2,
     "compactbert.pruning": 2,
+    "compactbert.conversion": 2,
     "compactbert.finetune": 3,
     "compactbert.distillation": 4,
     "compactbert.pretraining": 4,

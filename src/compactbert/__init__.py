@@ -27,6 +27,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 _LAZY: dict[str, str] = {
     "STRATEGIES": f"{__name__}.shrinking",
     "PruneTarget": f"{__name__}.pruning",
+    "albert_from_bert": f"{__name__}.conversion",
     "layer_contributions": f"{__name__}.shrinking",
     "prune": f"{__name__}.pruning",
     "save_model": f"{__name__}.io",

@@ -147,8 +147,8 @@ def read_config(folder: Path):
 
 
 def describe_model(source: str | os.PathLike, allow_pickle: bool = False) -> dict:
-    """What a model folder (or built-in name) holds: architecture, size and, for a ShrunkBert or a pruned TinyBert,
-    its provenance (`provenance` / `pruning`)."""
+    """What a model folder (or built-in name) holds: architecture, size and its provenance: a ShrunkBert's kept
+    layers, a pruned TinyBert's `pruning`, an Albert-SOP's E, sharing and, when converted from a BERT, how."""
     folder = resolve_model_folder(source, allow_pickle=allow_pickle)
     config = read_config(folder)
     info = {
@@ -170,6 +170,18 @@ def describe_model(source: str | os.PathLike, allow_pickle: bool = False) -> dic
                 "source_num_hidden_layers",
                 "kept_layers",
                 "layer_contributions",
+            )
+        }
+    if config.model_type == "albert_sop":  # the factorised embedding, the sharing and, when converted, the source
+        info["albert"] = {
+            key: getattr(config, key, None)
+            for key in (
+                "embedding_size",
+                "sharing",
+                "source_model",
+                "shared_init",
+                "embedding_factorization",
+                "embedding_reconstruction_error",
             )
         }
     return info

@@ -1,46 +1,7 @@
-"""A real headless browser (Debian chromium through Playwright, no browser download) drives the page."""
+"""A real headless browser (Debian chromium through Playwright, no browser download; the `page` fixture is in
+conftest.py) drives the page."""
 
 from __future__ import annotations
-
-import shutil
-import tempfile
-
-import pytest
-
-CHROMIUM = "/usr/bin/chromium"
-# the machine's closed network makes chromium's background services hang or crash without these
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    assert shutil.which(CHROMIUM), f"{CHROMIUM} is missing: apt-get install chromium (scripts/quickstart.sh test does)"
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    with sync_playwright() as playwright:
-        # a fresh profile (--user-data-dir) per run: Playwright takes it as launch_persistent_context's argument
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            viewport={"width": 1280, "height": 1400},
-        )
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_pick_a_strategy_type_click_and_see_both_predictions_and_the_latency_chart(app_url, page, tmp_path):

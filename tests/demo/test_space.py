@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import gradio
+import torch
 import yaml
 
 from compactbert.cli import main
@@ -30,7 +31,10 @@ def test_space_yaml_is_complete_and_pins_the_tested_gradio():
     assert 0 < len(meta["short_description"]) <= 60  # the Hub refuses longer ones
     lines = (ROOT / "space" / "requirements.txt").read_text().splitlines()
     requirements = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    assert any(line.startswith("compactbert") for line in requirements)
+    # torch's CPU build, pinned to the tested version; compactbert is added by `compactbert publish` (its wheel by URL,
+    # tested in test_publish.py): no package index has it
+    assert requirements == [f"torch=={torch.__version__.split('+')[0]}"]  # the publisher names a CPU index, if any
+    assert torch.__version__.endswith("+cpu")
     assert not any(line.startswith("gradio") for line in requirements)  # gradio comes from sdk_version
 
 
@@ -50,6 +54,14 @@ def test_space_runs_the_repository_app_and_app_py_is_thin():
     assert (ROOT / "space" / "app.py").read_text() == (ROOT / "app.py").read_text()
     code = [line for line in (ROOT / "app.py").read_text().splitlines() if line and not line.startswith(("#", '"'))]
     assert "from compactbert.cli.demo import main" in code and len(code) < 12
+    assert 'main(manifest=Path(__file__).with_name("zoo.json"))' in (ROOT / "app.py").read_text()
+
+
+def test_the_space_templates_ship_with_the_package():
+    from compactbert.demo.space import template_folder
+
+    for name in ("README.md", "app.py", "requirements.txt"):
+        assert (template_folder() / name).read_bytes() == (ROOT / "space" / name).read_bytes()
 
 
 def test_study_plots_ship_with_the_package_and_match_the_study():

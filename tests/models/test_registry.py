@@ -19,6 +19,7 @@ from support.helpers import VOCAB, make_tokenizer
 OWN_NAMES = {
     "STRATEGIES",
     "PruneTarget",
+    "albert_from_bert",
     "layer_contributions",
     "list_families",
     "prune",

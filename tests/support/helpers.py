@@ -94,13 +94,22 @@ def run_without_compactbert(body: str, tmp_path, *args: str, env: dict[str, str]
     `sys` and `args` (the strings passed here); `result` may hold tensors, strings and lists. Remote code is copied
     into a fresh `HF_MODULES_CACHE` under `tmp_path`; `env` adds to (or overrides) the environment.
     """
+    return run_without_compactbert_output(body, tmp_path, *args, env=env)[0]
+
+
+def run_without_compactbert_output(
+    body: str, tmp_path, *args: str, env: dict[str, str] | None = None
+) -> tuple[dict, str, str]:
+    """`run_without_compactbert`, also returning the process's stdout and stderr. Its stdin is closed, so a question
+    asked with `input()` (transformers' "Do you wish to run the custom code?") cannot be answered: it shows in stdout
+    and the question's caller gets an error."""
     script, out = tmp_path / "no_compactbert.py", tmp_path / "no_compactbert_result.pt"
     script.write_text(NO_COMPACTBERT + textwrap.dedent(body) + "\ntorch.save(result, sys.argv[1])\n")
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     environment |= {"HF_MODULES_CACHE": str(tmp_path / "modules")} | (env or {})
     done = subprocess.run(
         [sys.executable, str(script), str(out), *args], cwd=tmp_path, env=environment, capture_output=True, text=True,
-        timeout=300,
+        timeout=300, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    return torch.load(out)
+    return torch.load(out), done.stdout, done.stderr

@@ -23,8 +23,10 @@ branch was committed to) points at the latest commit. Starting a ``HubStandin`` 
 Standard library only. PyYAML (a dependency of ``huggingface_hub`` itself) is imported lazily, only to
 validate README front matter and to fill ``cardData``.
 
-Failure injection: ``fail(method, path_contains, status, server=..., times=...)`` answers matching requests
-with an error before any route runs (a 5xx mid-upload, a 403 on commit, a 409 on create ...). Extra README
+Failure injection: ``fail(method, path_contains, status, server=..., times=..., after=...)`` answers matching
+requests with an error before any route runs (a 5xx mid-upload, a 403 on commit, a 409 on create ...), after
+letting the first ``after`` of them through; ``refuse_commits_after(n)`` is the Hub failing half way through a
+series of pushes (``n`` commits succeed, every later one is refused). Extra README
 checks: ``card_validator = fn(content, repo_type) -> errors`` is applied by ``/api/validate-yaml`` and to
 README.md in commits, on top of the built-in checks (a project wires its own card validator here).
 
@@ -152,7 +154,8 @@ class CommitRecord:
 @dataclass
 class Fault:
     """An injected failure: requests to ``server`` with ``method`` whose path contains ``path_contains`` are
-    answered with ``status``, at most ``times`` times (``None``: always)."""
+    answered with ``status``, at most ``times`` times (``None``: always), once the first ``after`` matching requests
+    have been let through (``passed`` counts those)."""
 
     server: str
     method: str
@@ -161,6 +164,8 @@ class Fault:
     times: int | None
     message: str
     hits: int = 0
+    after: int = 0
+    passed: int = 0
 
 
 @dataclass
@@ -1674,13 +1679,22 @@ class HubStandin:
         server: str = "hub",
         times: int | None = None,
         message: str | None = None,
+        after: int = 0,
     ) -> Fault:
         """Answer matching requests with ``status`` (before any route runs: nothing is stored), ``times`` times
-        (``None``: until removed with ``clear_faults``). Returns the fault; its ``hits`` counts the answers."""
-        fault = Fault(server, method.upper(), path_contains, status, times, message or f"injected failure ({status})")
+        (``None``: until removed with ``clear_faults``), after letting the first ``after`` matching requests through.
+        Returns the fault; its ``hits`` counts the answers, ``passed`` the requests let through."""
+        message = message or f"injected failure ({status})"
+        fault = Fault(server, method.upper(), path_contains, status, times, message, after=after)
         with self._lock:
             self.faults.append(fault)
         return fault
+
+    def refuse_commits_after(self, commits: int, status: int = 403, message: str | None = None) -> Fault:
+        """The Hub failing half way: the next ``commits`` commit requests (any repo) go through, every later one is
+        answered with ``status`` (403 by default: the client does not retry it) until ``clear_faults``."""
+        message = message or f"injected failure: commits refused after {commits}"
+        return self.fail("POST", "/commit/", status, message=message, after=commits)
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -1690,6 +1704,9 @@ class HubStandin:
         with self._lock:
             for fault in self.faults:
                 if fault.server == server and fault.method == method and fault.path_contains in path:
+                    if fault.passed < fault.after:
+                        fault.passed += 1
+                        continue
                     if fault.times is not None and fault.hits >= fault.times:
                         continue
                     fault.hits += 1

@@ -326,6 +326,23 @@ def test_injected_failures_answer_before_any_route(hub):
     assert api.model_info("org/faults").id == "org/faults"
 
 
+def test_refusing_commits_after_n(hub):
+    api = hub.api
+    api.create_repo("org/half")
+    fault = hub.refuse_commits_after(2)
+    for name in ("a.txt", "b.txt"):
+        api.upload_file(path_or_fileobj=name.encode(), path_in_repo=name, repo_id="org/half")
+    head = hub.head("org/half")
+    with pytest.raises(HfHubHTTPError) as info:
+        api.upload_file(path_or_fileobj=b"c", path_in_repo="c.txt", repo_id="org/half")
+    assert info.value.response.status_code == 403 and "refused after 2" in str(info.value)
+    assert (fault.passed, fault.hits) == (2, 1) and hub.head("org/half") == head
+    assert set(hub.files("org/half")) == {".gitattributes", "a.txt", "b.txt"}
+    hub.clear_faults()
+    api.upload_file(path_or_fileobj=b"c", path_in_repo="c.txt", repo_id="org/half")
+    assert hub.files("org/half")["c.txt"] == b"c"
+
+
 def test_card_validator_hook(hub):
     seen = []
 

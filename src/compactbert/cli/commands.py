@@ -9,12 +9,14 @@ import sys
 import yaml
 
 from .. import __version__
+from .albert import AlbertCommand
 from .augment import AugmentCommand
 from .bench import BenchCommand
 from .common import EXIT_BAD_INPUT, Command
 from .demo import DemoCommand
 from .info import InfoCommand
 from .prune import PruneCommand
+from .publish import PublishCommand
 from .push import PushCommand
 from .recipes import BUILD, DISTILL, FINETUNE, PRETRAIN
 from .shrink import ShrinkCommand
@@ -23,6 +25,7 @@ from .shrink import ShrinkCommand
 # its own module of this package plus one line here.
 COMMANDS: list[Command] = [
     ShrinkCommand(),
+    AlbertCommand(),
     FINETUNE,
     PRETRAIN,
     DISTILL,
@@ -31,6 +34,7 @@ COMMANDS: list[Command] = [
     DemoCommand(),
     BUILD,
     PushCommand(),
+    PublishCommand(),
     AugmentCommand(),
     PruneCommand(),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..demo.zoo import ENV_CACHE, ENV_ZOO
 from .common import EXIT_OK, Command
@@ -13,8 +14,9 @@ class DemoCommand(Command):
     help = "the live demo: pick a drop strategy, compare predictions and latency with the teacher"
     description = (
         "Serve the Gradio demo. On first use the default zoo (a fine-tuned MiniLM teacher and one "
-        "fine-tuned ShrunkBert per strategy, on BBC News) is built offline and cached (minutes); later launches "
-        "reuse it."
+        "fine-tuned ShrunkBert per strategy, on BBC News) is built offline and cached (minutes; the page says so "
+        "meanwhile); later launches reuse it. A zoo whose entries are Hub ids (a published Space's zoo.json) loads "
+        "those models instead."
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
@@ -25,20 +27,23 @@ class DemoCommand(Command):
         p.add_argument("--dtype", default="auto", choices=["auto", "fp32", "bf16"], help="inference dtype")
         p.add_argument("--build-only", action="store_true", help="build (or find) the zoo, print where, and exit")
 
-    def run(self, args: argparse.Namespace) -> int:
-        from ..demo import create_demo, launch, resolve_zoo
+    def run(self, args: argparse.Namespace, manifest: str | os.PathLike | None = None) -> int:
+        from ..demo import resolve_zoo, serve
 
-        zoo = resolve_zoo(args.zoo, args.cache_dir)
         if args.build_only:
+            zoo = resolve_zoo(args.zoo, args.cache_dir, manifest=manifest)
             print(f"demo zoo: {zoo.root} ({1 + len(zoo.entries)} models)")
             return EXIT_OK
-        launch(create_demo(zoo, dtype=args.dtype), server_name=args.host, server_port=args.port)
+        serve(
+            args.zoo, args.cache_dir, dtype=args.dtype, manifest=manifest, server_name=args.host, server_port=args.port
+        )
         return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python app.py [--zoo ...]`: the same options as `compactbert demo`."""
+def main(argv: list[str] | None = None, manifest: str | os.PathLike | None = None) -> int:
+    """`python app.py [--zoo ...]`: the same options as `compactbert demo`. `manifest`: a zoo manifest used when it
+    exists and no `--zoo` is given (a published Space's `zoo.json`, next to its `app.py`)."""
     command = DemoCommand()
     parser = argparse.ArgumentParser(prog="app.py", description="compactbert's live demo")
     command.add_arguments(parser)
-    return command.run(parser.parse_args(argv))
+    return command.run(parser.parse_args(argv), manifest=manifest)

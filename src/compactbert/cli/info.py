@@ -81,4 +81,15 @@ class InfoCommand(Command):
                 status = "kept" if i in provenance["kept_layers"] else "dropped"
                 score = "" if scores is None or scores[i] is None else f"{scores[i]:.4f}"
                 print(f"{i:12}  {status:7}  {score}")
+        albert = info.get("albert")
+        if albert:
+            print(f"{'embedding_size':18} {albert['embedding_size']}")
+            print(f"{'sharing':18} {albert['sharing']}")
+            if albert["source_model"] is not None:  # converted from a BERT (compactbert albert)
+                print(f"{'source_model':18} {albert['source_model']}")
+                print(f"{'shared_init':18} {albert['shared_init'] or '- (nothing shared: layer i is source layer i)'}")
+                error = albert["embedding_reconstruction_error"]
+                print(
+                    f"{'embedding error':18} {error:.4f} ({albert['embedding_factorization']}: ||W - W_E||_F / ||W||_F)"
+                )
         return EXIT_OK

@@ -13,10 +13,24 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .zoo import ENV_ZOO, BuildSettings, Zoo, ZooEntry, build_default_zoo, ensure_default_zoo, load_zoo
+from .zoo import (
+    ENV_ZOO,
+    MANIFEST,
+    BuildSettings,
+    Zoo,
+    ZooEntry,
+    build_default_zoo,
+    build_time_note,
+    default_zoo_dir,
+    ensure_default_zoo,
+    fetch_hub_entries,
+    load_zoo,
+)
 
 if TYPE_CHECKING:
     from .compare import FINE_TUNED_CHOICE, NOT_RETRAINED, Comparer
@@ -38,25 +52,44 @@ def resolve_zoo(
     zoo: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
     log: Callable[[str], None] = print,
+    manifest: str | os.PathLike | None = None,
 ) -> Zoo:
-    """The zoo to serve: `zoo` (a folder or manifest), else `$COMPACTBERT_DEMO_ZOO`, else the cached default zoo."""
-    chosen = zoo or os.environ.get(ENV_ZOO)
+    """The zoo to serve: `zoo` (a folder or manifest), else `$COMPACTBERT_DEMO_ZOO`, else `manifest` when that file
+    exists (a published Space's `zoo.json`), else the cached default zoo (built on first use)."""
+    chosen = chosen_zoo(zoo, manifest)
     if chosen:
         return load_zoo(chosen)
     return load_zoo(ensure_default_zoo(cache_dir, log=log))
+
+
+def chosen_zoo(zoo: str | os.PathLike | None = None, manifest: str | os.PathLike | None = None) -> str | None:
+    """The zoo given by argument, environment or an existing `manifest` file; `None`: the default zoo."""
+    if zoo or os.environ.get(ENV_ZOO):
+        return os.fspath(zoo or os.environ[ENV_ZOO])
+    if manifest is not None and Path(manifest).is_file():
+        return os.fspath(manifest)
+    return None
 
 
 def create_demo(
     zoo: str | os.PathLike | Zoo | None = None,
     cache_dir: str | os.PathLike | None = None,
     dtype: str = "auto",
+    log: Callable[[str], None] = print,
 ):
-    """The demo's `gradio.Blocks`, over a zoo (see `resolve_zoo`); launch it with `compactbert.demo.launch`."""
-    from .compare import Comparer
-    from .ui import build_demo
+    """The demo's `gradio.Blocks`, over a zoo (see `resolve_zoo`); launch it with `compactbert.demo.launch`.
 
-    loaded = zoo if isinstance(zoo, Zoo) else resolve_zoo(zoo, cache_dir)
-    return build_demo(Comparer(loaded, dtype=dtype))
+    Entries that live on the Hub are downloaded first (at their pinned revisions); those that cannot be are left
+    out and named on the page. Without the teacher there is nothing to compare with: the page then only says why.
+    """
+    from .compare import Comparer
+    from .ui import build_demo, unavailable_page
+
+    loaded = zoo if isinstance(zoo, Zoo) else resolve_zoo(zoo, cache_dir, log=log)
+    loaded, problems = fetch_hub_entries(loaded, log=log)
+    if loaded.teacher.name in problems:
+        return unavailable_page(problems)
+    return build_demo(Comparer(loaded, dtype=dtype), problems=problems)
 
 
 def launch(demo, **launch_kwargs):
@@ -64,6 +97,38 @@ def launch(demo, **launch_kwargs):
     from .ui import launch_demo
 
     return launch_demo(demo, **launch_kwargs)
+
+
+def serve(
+    zoo: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    dtype: str = "auto",
+    manifest: str | os.PathLike | None = None,
+    log: Callable[[str], None] = print,
+    reload_seconds: int = 30,
+    **launch_kwargs,
+):
+    """Serve the demo (blocking unless `prevent_thread_lock=True`): what `compactbert demo` and `python app.py` run.
+
+    With a zoo given (`zoo`, `$COMPACTBERT_DEMO_ZOO`, or an existing `manifest` such as a published Space's
+    `zoo.json`) it is served at once. Otherwise the default zoo is used, and when it is not built yet, a page that
+    says the app is building, since when and how long that takes is served meanwhile on the same address; the demo
+    replaces it once the zoo is ready.
+    """
+    from .ui import building_page, reload_head
+
+    chosen = chosen_zoo(zoo, manifest)
+    if chosen is None and not (default_zoo_dir(cache_dir) / MANIFEST).is_file():
+        waiting = building_page(time.time(), build_time_note(), reload_seconds)
+        waiting.queue()
+        waiting.launch(**(launch_kwargs | {"prevent_thread_lock": True, "head": reload_head(reload_seconds)}))
+        log("no zoo manifest: building the default zoo; the page says so meanwhile")
+        try:  # the demo is made before the building page goes: the address is unanswered only for a moment
+            demo = create_demo(os.fspath(ensure_default_zoo(cache_dir, log=log)), cache_dir, dtype=dtype, log=log)
+        finally:
+            waiting.close()
+        return launch(demo, **launch_kwargs)
+    return launch(create_demo(chosen, cache_dir, dtype=dtype, log=log), **launch_kwargs)
 
 
 __all__ = [
@@ -76,7 +141,9 @@ __all__ = [
     "build_default_zoo",
     "create_demo",
     "ensure_default_zoo",
+    "fetch_hub_entries",
     "launch",
     "load_zoo",
     "resolve_zoo",
+    "serve",
 ]

@@ -6,6 +6,7 @@ plain data; a second, private step draws that data. So `gradio_client` users get
 
 from __future__ import annotations
 
+import time
 from importlib.resources import files
 from typing import Any
 
@@ -103,8 +104,17 @@ def render(result: dict[str, Any] | None):
     )
 
 
-def build_demo(comparer: Comparer) -> gr.Blocks:
-    """The demo's Blocks over one `Comparer`; call `.queue()` / `.launch()` on it (see `launch_demo`)."""
+def problems_markdown(problems: dict[str, str]) -> str:
+    """What the page says about zoo entries that could not be loaded (by name, with what went wrong)."""
+    lines = [f"- **{name}**: {what}" for name, what in problems.items()]
+    return "**Not every model of this zoo could be loaded**; these are left out:\n" + "\n".join(lines)
+
+
+def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr.Blocks:
+    """The demo's Blocks over one `Comparer`; call `.queue()` / `.launch()` on it (see `launch_demo`).
+
+    `problems` (`{entry name: what went wrong}`) are zoo entries that could not be loaded: the page names them.
+    """
     zoo = comparer.zoo
     strategies = list(STRATEGIES)
     default_drop = min(3, comparer.max_drop("top"))
@@ -162,6 +172,8 @@ def build_demo(comparer: Comparer) -> gr.Blocks:
                 else ""
             )
         )
+        if problems:
+            gr.Markdown(problems_markdown(problems), elem_id="zoo-problems")
         with gr.Row():
             with gr.Column(scale=3):
                 text = gr.Textbox(
@@ -212,6 +224,55 @@ def build_demo(comparer: Comparer) -> gr.Blocks:
             concurrency_id="models",
         ).success(render, result, [summary, teacher_label, compact_label, latency], api_visibility="private")
     return demo
+
+
+def unavailable_page(problems: dict[str, str]) -> gr.Blocks:
+    """The page when the zoo's teacher cannot be loaded: there is nothing to compare with, so it says why."""
+    with gr.Blocks(title="compactbert: the models could not be loaded") as demo:
+        gr.Markdown(
+            "# compactbert: the demo cannot start\n"
+            "The teacher of this zoo, which every comparison needs, could not be loaded.\n\n"
+            + problems_markdown(problems)
+            + "\n\nPublish the zoo again (`compactbert publish ZOO --org ORG --space OWNER/NAME`) or correct `zoo.json`.",
+            elem_id="zoo-problems",
+        )
+    return demo
+
+
+def building_page(started: float, expected: str, reload_seconds: int = 30) -> gr.Blocks:
+    """The page shown while the app builds its zoo: what it is doing, since when, and how long that takes.
+
+    Launch it with `head=reload_head(reload_seconds)`: the browser reloads the page until the demo is served instead.
+    """
+
+    def status() -> str:
+        minutes, seconds = divmod(int(time.time() - started), 60)
+        when = time.strftime("%H:%M UTC", time.gmtime(started))
+        return (
+            f"Building for **{minutes} min {seconds:02d} s** (since {when}). This page reloads itself every "
+            f"{reload_seconds} s and shows the demo as soon as the models are ready."
+        )
+
+    with gr.Blocks(title="compactbert: building the models") as demo:
+        gr.Markdown(
+            "# compactbert: building the model zoo\n"
+            "There is no manifest of published models (`zoo.json`) next to the app, so it trains its own models on "
+            f"this machine, once (later starts reuse them): {expected}",
+            elem_id="building",
+        )
+        progress = gr.Markdown(status(), elem_id="building-status")
+        gr.Timer(5).tick(status, outputs=progress, api_visibility="private", queue=False)
+    return demo
+
+
+def reload_head(seconds: int = 30) -> str:
+    """What `launch(head=...)` puts in the page's head so that the browser reloads it every `seconds`: only when the
+    server answers, so a reload never lands in the moment the demo takes the building page's place."""
+    return (
+        "<script>setInterval(function () { fetch(window.location.href, {cache: 'no-store'})"
+        ".then(function (r) { if (r.ok) { window.location.reload(); } }).catch(function () {}); }, "
+        f"{seconds * 1000});</script>"
+    )
 
 
 def launch_demo(demo: gr.Blocks, **launch_kwargs):

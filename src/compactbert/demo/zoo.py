@@ -25,7 +25,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ class ZooEntry:
         strategy, num_drop, kept_layers: for ShrunkBert entries, how layers were dropped (0-based kept indices).
         num_parameters, num_layers: the model's size.
         metrics: held-out scores, e.g. `{"test_accuracy": 0.95}`, with where they came from in `description`.
+        revision: for a Hub id, the commit to load (`compactbert publish` pins the commit it pushed or found).
     """
 
     name: str
@@ -66,6 +67,7 @@ class ZooEntry:
     num_parameters: int | None = None
     num_layers: int | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    revision: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ZooEntry:
@@ -101,6 +103,10 @@ class Zoo:
         raise FileNotFoundError(
             f"zoo entry {entry.name!r}: {entry.source} is neither a folder of the zoo nor a Hub id"
         )
+
+    def is_hub_entry(self, entry: ZooEntry) -> bool:
+        """Whether `entry` is loaded from the Hub (its source is a Hub id, not a folder)."""
+        return self.resolve(entry) == entry.source and not Path(entry.source).is_dir()
 
     def fine_tuned(self, strategy: str, num_drop: int) -> ZooEntry | None:
         """The fine-tuned ShrunkBert entry for `strategy` and `num_drop`, if the zoo has one."""
@@ -145,6 +151,36 @@ def load_zoo(path: str | os.PathLike) -> Zoo:
         examples=list(data.get("examples") or []),
         build=dict(data.get("build") or {}),
     )
+
+
+def fetch_hub_entries(zoo: Zoo, log: Callable[[str], None] = print) -> tuple[Zoo, dict[str, str]]:
+    """Download the zoo's Hub entries (at their pinned `revision`) once, before the demo starts.
+
+    Returns the zoo with those entries pointing at their downloaded folders, and the entries that could not be
+    fetched, `{entry name: what went wrong}` (a repository that does not exist, a revision that is gone, a Hub that
+    does not answer). Those entries are left out of the returned zoo, except the teacher, which the demo cannot do
+    without: a caller checks whether its name is among the problems.
+    """
+    from ..checkpoints import resolve_model_folder
+
+    problems: dict[str, str] = {}
+
+    def fetch(entry: ZooEntry) -> ZooEntry | None:
+        if not zoo.is_hub_entry(entry):
+            return entry
+        at = f" at revision {entry.revision[:12]}" if entry.revision else ""
+        try:
+            folder = resolve_model_folder(entry.source, revision=entry.revision)
+        except (OSError, ValueError) as err:
+            problems[entry.name] = f"{entry.source}{at} could not be loaded from the Hub: {err}"
+            log(f"zoo entry {entry.name}: {problems[entry.name]}")
+            return None
+        log(f"zoo entry {entry.name}: {entry.source}{at}")
+        return replace(entry, source=str(folder))
+
+    teacher = fetch(zoo.teacher) or zoo.teacher
+    entries = [fetched for fetched in map(fetch, zoo.entries) if fetched is not None]
+    return replace(zoo, teacher=teacher, entries=entries), problems
 
 
 def write_zoo(folder: Path, zoo: Zoo) -> None:
@@ -198,6 +234,16 @@ class BuildSettings:
         """A short hash naming the cache folder, so changed settings build a new zoo instead of reusing an old one."""
         text = json.dumps(asdict(self) | {"format": ZOO_FORMAT}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def build_time_note(settings: BuildSettings | None = None) -> str:
+    """What building the default zoo involves and how long it took, for the page shown while an app builds it."""
+    settings = settings or BuildSettings()
+    return (
+        f"a fine-tuned {settings.source} teacher and {len(settings.strategies)} compact students on {settings.task}. "
+        "The first build of the default zoo took 4 min 36 s on an idle 2-core machine with native bf16 units "
+        "(docs/demo.md); a CPU without them, such as a basic CPU Space, is slower (not measured there)."
+    )
 
 
 def default_cache_dir() -> Path:

@@ -17,6 +17,12 @@ teacher's width) and, with `general_epochs > 0`, first runs TinyBERT's general d
 bare TinyBert encoder its embeddings, hidden states and attention scores on unlabeled text (the paragraphs of the
 BBC News training articles, offline). The task stages then start from that encoder.
 
+`student_init: albert` makes an Albert-SOP student from the teacher (`compactbert.albert_from_bert`: word embeddings
+factorised to `albert_embedding_size` by truncated SVD, optionally weighted by token counts in the task's training
+texts, layers shared as `albert_sharing` says and started by `albert_init`), with the teacher's head. It applies its
+layer(s) as many times as the teacher has layers and is as wide, so hidden states and attention scores match one to
+one with no projection.
+
 The ready student (without any trainer-added projection), its tokenizer and `metrics.json` are written
 all-or-nothing into `output_dir/model`.
 """
@@ -51,7 +57,7 @@ from .layer_map import kept_teacher_layers
 from .student import LAYER_CHOICES, PRUNED, init_student
 from .trainer import DistillationTrainer, strip_projection
 
-STUDENT_CHOICES = (*LAYER_CHOICES, "tiny-bert", PRUNED)
+STUDENT_CHOICES = (*LAYER_CHOICES, "tiny-bert", PRUNED, "albert")  # albert: an Albert-SOP from the teacher
 
 
 @dataclass
@@ -102,6 +108,20 @@ class TeacherArguments:
     general_max_texts: int | None = field(
         default=None, metadata={"help": "tiny-bert: use at most this many unlabeled paragraphs."}
     )
+    albert_embedding_size: int = field(
+        default=128, metadata={"help": "albert: E, the factorised embedding size (2 to the teacher's hidden size)."}
+    )
+    albert_sharing: str = field(
+        default="all", metadata={"help": "albert: what the layers share (all, attention, ffn, none)."}
+    )
+    albert_init: str = field(
+        default="mean",
+        metadata={"help": "albert: how shared weights start: mean, first, middle, last, or a 0-based teacher layer."},
+    )
+    albert_frequency_weighting: bool = field(
+        default=False,
+        metadata={"help": "albert: weight the SVD's word rows by token counts in the task's training texts."},
+    )
 
     def __post_init__(self):
         if not self.teacher:
@@ -117,6 +137,8 @@ class TeacherArguments:
         if self.general_epochs and self.student_init != "tiny-bert":
             raise ValueError("general_epochs (general distillation) applies to student_init: tiny-bert only")
         self.prune_layers = _parse_prune_layers(self.prune_layers)
+        if self.student_init == "albert":
+            check_albert_fields(self)
         if self.student_init != PRUNED and (self.prune_layers is not None or self.prune_importance != "activation"):
             raise ValueError("prune_layers and prune_importance apply to student_init: pruned only")
         if self.prune_importance not in IMPORTANCE_MEASURES:
@@ -175,9 +197,11 @@ def build_student(
     label_names,
     calibration_texts: list[str] | None = None,
     tokenizer=None,
+    texts: list[str] | None = None,
 ):
     """The student: from the teacher (DistilBERT-style), a fresh TinyBert, a TinyBert pruned from the teacher (scored
-    on `calibration_texts` with the teacher's `tokenizer`), or `model_args` as fine-tuning builds it."""
+    on `calibration_texts` with the teacher's `tokenizer`), an Albert-SOP converted from the teacher (`tokenizer` and
+    the training `texts` weight its SVD when asked), or `model_args` as fine-tuning builds it."""
     if teacher_args.student_init == PRUNED:
         return init_student(
             teacher,
@@ -198,10 +222,43 @@ def build_student(
         from ..models.tiny_bert import TinyBertForSequenceClassification
 
         return TinyBertForSequenceClassification(tiny_bert_config(teacher_args, teacher.config, len(label_names)))
+    if teacher_args.student_init == "albert":
+        return albert_student(teacher_args, teacher, tokenizer, texts)
     if teacher_args.student_init is not None or teacher_args.student_init_layers is not None:
         return init_student(teacher, teacher_args.student_init_layers or teacher_args.student_init)
     student, _ = build_model(model_args, label_names)
     return student
+
+
+def check_albert_fields(teacher_args: TeacherArguments) -> None:
+    """Refuse an unknown `albert_sharing` or `albert_init` when the recipe is parsed, not after the data is loaded."""
+    from ..conversion import INIT_RULES
+    from ..models.albert_sop import SHARING_MODES
+
+    if teacher_args.albert_sharing not in SHARING_MODES:
+        raise ValueError(
+            f"unknown albert_sharing '{teacher_args.albert_sharing}'; choose one of: {', '.join(SHARING_MODES)}"
+        )
+    init = str(teacher_args.albert_init)
+    if init not in INIT_RULES and not init.isdigit():
+        raise ValueError(
+            f"unknown albert_init '{init}'; choose one of: {', '.join(INIT_RULES)}, or a 0-based teacher layer index"
+        )
+
+
+def albert_student(teacher_args: TeacherArguments, teacher, tokenizer=None, texts=None):
+    """`student_init: albert`: `albert_from_bert(teacher)` with the recipe's E, sharing, init and weighting."""
+    from ..conversion import albert_from_bert
+
+    weighted = teacher_args.albert_frequency_weighting
+    return albert_from_bert(
+        teacher,
+        embedding_size=teacher_args.albert_embedding_size,
+        sharing=teacher_args.albert_sharing,
+        init=str(teacher_args.albert_init),
+        frequency_texts=texts if weighted else None,
+        tokenizer=tokenizer if weighted else None,
+    ).train()
 
 
 def tiny_bert_config(teacher_args: TeacherArguments, teacher_config, num_labels: int):
@@ -276,7 +333,10 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
     calibration = None
     if teacher_args.student_init == PRUNED:  # the first training texts (the split is seeded and shuffled)
         calibration = dataset["train"][: teacher_args.prune_calibration_size]["text"]
-    student = build_student(model_args, teacher_args, teacher, label_names, calibration, tokenizer)
+    train_texts = None  # albert_frequency_weighting: the training texts the student will see
+    if teacher_args.albert_frequency_weighting:
+        train_texts = dataset["train"]["text"][: data_args.max_train_samples]
+    student = build_student(model_args, teacher_args, teacher, label_names, calibration, tokenizer, train_texts)
     student.config.id2label, student.config.label2id = dict(teacher.config.id2label), dict(teacher.config.label2id)
     encoded = tokenize_task(dataset, tokenizer, data_args)
     student_tokenizer = None

@@ -187,10 +187,22 @@ def card_context(
         "latency": comparison.get("latency"),
         "plot": comparison.get("plot"),
         "remote_code": bool(config.get("auto_map")),
+        "pipeline_tag": pipeline_tag,
+        "tokenizer_class": _tokenizer_class(folder),
         "compactbert_version": __version__,
         "gate_note": gate_note,
     }
     return card_data, context
+
+
+def _tokenizer_class(folder: Path) -> str | None:
+    """The tokenizer class a folder's `tokenizer_config.json` names (e.g. `BertTokenizer`), if any."""
+    path = folder / "tokenizer_config.json"
+    try:
+        name = json.loads(path.read_text()).get("tokenizer_class") if path.is_file() else None
+    except (ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) and name.isidentifier() else None
 
 
 def template_for(family: str) -> str:

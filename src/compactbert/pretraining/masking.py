@@ -12,6 +12,16 @@ from dataclasses import dataclass, field
 import torch
 
 MASKING_MODES = ("token", "whole_word", "ngram")
+EPOCH_SEED_STRIDE = 1_000_003  # epoch e of a run seeded s draws its pairs and masks with seed s + e * stride
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of epoch `epoch` (0-based) of a run seeded `seed`: `seed` itself for the first epoch.
+
+    >>> epoch_seed(42, 0), epoch_seed(42, 2)
+    (42, 2000048)
+    """
+    return seed + EPOCH_SEED_STRIDE * epoch
 
 
 @dataclass
@@ -76,6 +86,11 @@ class MaskingCollator:
         maskable = ~special.bool() & (batch["input_ids"] != pad)
         batch["input_ids"], batch["labels"] = self.mask(batch["input_ids"], maskable)
         return batch
+
+    def set_epoch(self, epoch: int) -> None:
+        """Restart the masks' generator at the seed of `epoch` (`epoch_seed(seed, epoch)`; epoch 0: `seed`), so each
+        epoch's masks are new and the same on every rerun of it."""
+        self.generator.manual_seed(epoch_seed(self.seed, epoch))
 
     def mask(self, input_ids: torch.Tensor, maskable: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return `(masked input_ids, labels)` for `input_ids` (batch, seq), choosing targets among `maskable`."""

@@ -1,4 +1,8 @@
-"""Pretraining recipes: an Albert-SOP model from scratch on documents, MLM + SOP (or NSP), on `transformers.Trainer`.
+"""Pretraining recipes: an Albert-SOP model on documents, MLM + SOP (or NSP), on `transformers.Trainer`: from scratch,
+or continued from an Albert-SOP folder (`model`, e.g. one `compactbert albert` converted from a trained BERT).
+
+Each epoch draws new sentence pairs and MLM masks, seeded by the epoch (`redraw_pairs_each_epoch`, on by default;
+see `compactbert.pretraining.epochs`).
 
 A recipe is YAML whose keys are fields of `PretrainModelArguments`, `PretrainDataArguments` and `PretrainArguments`
 (a `FinetuneArguments` subclass: `TrainingArguments` plus `bf16_auto` and `overwrite`), parsed with
@@ -20,10 +24,12 @@ from datasets import Dataset
 from transformers import AutoTokenizer, Trainer
 
 from ..assets import builtin_model_path
+from ..checkpoints import read_config, resolve_model_folder
 from ..finetune import MODEL_SUBDIR, FinetuneArguments, parse_recipe_into
 from ..io import save_model
 from ..loss_logging import LossComponentsLogging
 from ..models.albert_sop import SENTENCE_OBJECTIVES, SHARING_MODES, AlbertSopConfig, AlbertSopForPreTraining
+from .epochs import EpochPairs, RedrawEachEpoch
 from .masking import MASKING_MODES, MaskingCollator
 from .pairs import SEGMENT_UNITS, bbc_bodies, build_pairs
 
@@ -32,12 +38,21 @@ OBJECTIVE_LOSSES = ("mlm_loss", "sentence_loss")  # the parts of AlbertSopForPre
 
 @dataclass
 class PretrainModelArguments:
-    """The architecture to pretrain from random init, and its tokenizer."""
+    """The architecture to pretrain from random init (or the Albert-SOP folder to continue from), and its tokenizer."""
 
-    tokenizer: str = field(
-        default="minilm",
+    model: str | None = field(
+        default=None,
         metadata={
-            "help": "Tokenizer folder or built-in name; minilm = MiniLM's BERT WordPiece (no ALBERT one offline)."
+            "help": "An Albert-SOP folder or Hub id to continue pretraining from (e.g. `compactbert albert`'s output); "
+            "its config is the architecture (the size and sharing fields here are then unused) and the MLM and "
+            "sentence heads start fresh where it has none. Default: random init from the fields below."
+        },
+    )
+    tokenizer: str | None = field(
+        default=None,
+        metadata={
+            "help": "Tokenizer folder or built-in name; minilm = MiniLM's BERT WordPiece (no ALBERT one offline). "
+            "Default: the `model` folder's tokenizer, else minilm."
         },
     )
     sharing: str = field(default="all", metadata={"help": f"Cross-layer sharing: {', '.join(SHARING_MODES)}."})
@@ -81,6 +96,13 @@ class PretrainDataArguments:
     data_seed_offset: int = field(default=0, metadata={"help": "Added to `seed` for pairs and masks."})
     skip_short_documents: bool = field(default=True, metadata={"help": "Drop documents with fewer than 2 segments."})
     max_documents: int | None = field(default=None, metadata={"help": "Use only the first N documents (quick runs)."})
+    redraw_pairs_each_epoch: bool = field(
+        default=True,
+        metadata={
+            "help": "Draw new pairs (which are swapped or replaced, how they are trimmed) and new MLM masks each "
+            "epoch, seeded by the epoch; false: the first epoch's pairs every epoch."
+        },
+    )
 
     def __post_init__(self):
         if self.masking not in MASKING_MODES:
@@ -190,6 +212,31 @@ def evaluate_pretraining(
     }
 
 
+def _pretraining_config(model_args: PretrainModelArguments, start: Path | None, tokenizer) -> AlbertSopConfig:
+    """A fresh model's config from the recipe's fields, or the `model` folder's (with the recipe's objective)."""
+    if start is None:
+        return AlbertSopConfig(
+            vocab_size=len(tokenizer),
+            pad_token_id=tokenizer.pad_token_id,
+            bos_token_id=tokenizer.cls_token_id,
+            eos_token_id=tokenizer.sep_token_id,
+            **{k: v for k, v in asdict(model_args).items() if k not in ("tokenizer", "model")},
+        )
+    config = read_config(start)
+    if config.model_type != "albert_sop":
+        raise ValueError(
+            f"model {model_args.model} is a '{config.model_type}' model; pretraining continues from an Albert-SOP "
+            "folder: convert a BERT first with `compactbert albert SOURCE --output DIR`, then give model: DIR"
+        )
+    if len(tokenizer) > config.vocab_size:
+        raise ValueError(
+            f"the tokenizer has {len(tokenizer)} tokens but model {model_args.model} has a vocabulary of "
+            f"{config.vocab_size}; use the model's own tokenizer (leave tokenizer unset)"
+        )
+    config.sentence_objective = model_args.sentence_objective
+    return config
+
+
 def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArguments, training_args: PretrainArguments):
     """Run a pretraining recipe end to end; returns the metrics also written to `output_dir/model/metrics.json`.
 
@@ -199,13 +246,15 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
     final_dir = Path(training_args.output_dir) / MODEL_SUBDIR
     if final_dir.exists() and not training_args.overwrite:
         raise FileExistsError(f"{final_dir} already exists; choose another output_dir or set overwrite: true")
-    tokenizer_path = (
-        builtin_model_path(model_args.tokenizer) if model_args.tokenizer == "minilm" else model_args.tokenizer
+    start = None if model_args.model is None else resolve_model_folder(model_args.model)
+    tokenizer_name = model_args.tokenizer or (start if start is not None else "minilm")
+    tokenizer = AutoTokenizer.from_pretrained(
+        builtin_model_path(tokenizer_name) if tokenizer_name == "minilm" else tokenizer_name
     )
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
-    if data_args.max_length > model_args.max_position_embeddings:
+    config = _pretraining_config(model_args, start, tokenizer)
+    if data_args.max_length > config.max_position_embeddings:
         raise ValueError(
-            f"max_length ({data_args.max_length}) exceeds max_position_embeddings ({model_args.max_position_embeddings})"
+            f"max_length ({data_args.max_length}) exceeds max_position_embeddings ({config.max_position_embeddings})"
         )
     documents = read_documents(data_args.corpus, data_args.text_column)
     if data_args.max_documents is not None:
@@ -217,30 +266,36 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
         unit=data_args.segment_unit,
         skip_short_documents=data_args.skip_short_documents,
     )
-    train_pairs = build_pairs(train_docs, tokenizer, model_args.sentence_objective, seed=data_seed, **pair_args)
+    if data_args.redraw_pairs_each_epoch:
+        if training_args.dataloader_persistent_workers and training_args.dataloader_num_workers > 0:
+            raise ValueError(
+                "redraw_pairs_each_epoch draws each epoch's pairs in the main process, which persistent data loader "
+                "workers never see; set dataloader_persistent_workers: false or redraw_pairs_each_epoch: false"
+            )
+        train_pairs = EpochPairs(train_docs, tokenizer, model_args.sentence_objective, seed=data_seed, **pair_args)
+    else:
+        train_pairs = build_pairs(train_docs, tokenizer, model_args.sentence_objective, seed=data_seed, **pair_args)
     eval_pairs = {
         objective: build_pairs(eval_docs, tokenizer, objective, seed=data_seed + 1, **pair_args)
         for objective in SENTENCE_OBJECTIVES
     }
 
-    config = AlbertSopConfig(
-        vocab_size=len(tokenizer),
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.cls_token_id,
-        eos_token_id=tokenizer.sep_token_id,
-        **{k: v for k, v in asdict(model_args).items() if k != "tokenizer"},
-    )
-    model = AlbertSopForPreTraining(config)
+    if start is None:
+        model = AlbertSopForPreTraining(config)
+    else:  # the encoder (and heads, when it has them) from the folder; missing heads start from random init
+        model = AlbertSopForPreTraining.from_pretrained(start, config=config)
     collator = MaskingCollator(
         tokenizer, data_args.mlm_probability, data_args.masking, data_args.max_ngram, seed=data_seed
     )
+    redraw = isinstance(train_pairs, EpochPairs)
     trainer = PretrainingTrainer(
         model=model,
         args=training_args,
-        train_dataset=train_pairs.remove_columns(["document"]),
+        train_dataset=train_pairs if redraw else train_pairs.remove_columns(["document"]),
         eval_dataset=eval_pairs[model_args.sentence_objective].remove_columns(["document"]),
         data_collator=collator,
         processing_class=tokenizer,
+        callbacks=[RedrawEachEpoch(train_pairs, collator)] if redraw else None,
     )
     train_output = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     final = trainer.model

@@ -31,6 +31,21 @@ class AlbertSopConfig(AlbertConfig):
             were swapped) or `"nsp"` (BERT's next-sentence prediction: label 1 = the second segment comes from
             another document). Both use the same binary head; the objective is recorded so that data pipelines,
             cards and evaluation know what the head was trained for.
+        source_model (`str`, *optional*):
+            For a model converted from a trained BERT (`compactbert.albert_from_bert`): the Hub id or local path of
+            that BERT. `None` for a model pre-trained from scratch; so are the three fields below.
+        shared_init (`str`, *optional*):
+            How a converted model's shared weights were initialised from the source's layers: `"mean"` (their
+            elementwise mean), `"first"`, `"middle"`, `"last"` or a 0-based source layer index (as a string).
+            `None` when nothing is shared (`sharing="none"`: layer i is source layer i).
+        embedding_factorization (`str`, *optional*):
+            How a converted model's `vocab_size` x `embedding_size` word embeddings were made from the source's
+            `vocab_size` x `hidden_size` ones: `"svd"` (truncated SVD) or `"frequency_weighted_svd"` (truncated SVD
+            with each row weighted by how often its token occurs in given texts).
+        embedding_reconstruction_error (`float`, *optional*):
+            For a converted model, `||W - W_E||_F / ||W||_F`: how much of the source's word embeddings `W` (each row
+            less its mean, which the source's embedding LayerNorm removes anyway) the factorised ones `W_E` lose.
+            0 when `embedding_size` equals `hidden_size`.
 
     Example:
 
@@ -50,6 +65,11 @@ class AlbertSopConfig(AlbertConfig):
     intermediate_size: int = 3072
     sharing: str = "all"
     sentence_objective: str = "sop"
+    # provenance of a model converted from a BERT (compactbert.albert_from_bert); None for one trained from scratch
+    source_model: str | None = None
+    shared_init: str | None = None
+    embedding_factorization: str | None = None
+    embedding_reconstruction_error: float | None = None
 
     def __post_init__(self, **kwargs):
         # a transformers `albert` config.json read into this class (loading an ALBERT checkpoint, whose weights fit

@@ -1,0 +1,41 @@
+"""Converting a trained model into another family: `albert_from_bert()` starts an Albert-SOP from a BERT.
+
+The rule names load without torch (the command line's help lists them); `albert_from_bert` and the functions it is
+built from, which need torch, load the first time they are asked for (PEP 562).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# how the shared weights of a converted Albert-SOP start (besides a 0-based source layer index)
+INIT_RULES = ("mean", "first", "middle", "last")
+# how the factorised word embeddings are computed
+FACTORIZATIONS = ("svd", "frequency_weighted_svd")
+
+if TYPE_CHECKING:
+    from .albert import EmbeddingFactorization, albert_from_bert, factorize_embeddings, shared_weights
+
+_LAZY = {
+    name: ".albert"
+    for name in ("EmbeddingFactorization", "albert_from_bert", "factorize_embeddings", "shared_weights")
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "FACTORIZATIONS",
+    "INIT_RULES",
+    "EmbeddingFactorization",
+    "albert_from_bert",
+    "factorize_embeddings",
+    "shared_weights",
+]

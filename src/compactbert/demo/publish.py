@@ -1,0 +1,390 @@
+"""`compactbert publish ZOO --org ORG`: every model of a zoo to the Hub, then the Space that loads them.
+
+Each entry of the zoo (the teacher first) goes to `ORG/<prefix><entry name>` in one commit (weights, card, the
+card's plots, the remote code) through `compactbert.hub.push.push`, which checks the folder first and leaves no
+half-made repository behind. The card is rendered again for the repository (so it names `ORG/<name>`, not the
+folder it was built in). Then the Space gets its files (`compactbert.demo.space`): `zoo.json` naming those
+repositories at the commits just pushed or found, the app, a card, `requirements.txt` and a wheel of compactbert.
+
+Resumable: a repository that already holds every file as it is here (same git blob id, or same sha256 for files
+stored with LFS, as the Hub's file listing reports them) is skipped, and the run says so. A failure stops the run
+where it happened, keeps what was pushed, and says what is left and the command that finishes it (the same command:
+what is done is skipped). The token is never printed, logged or put in a message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..hub.push import PushError, push
+from ..hub.validate import check_folder, upload_files
+from .zoo import Zoo, ZooEntry, load_zoo
+
+DEFAULT_SPACE_NAME = "compactbert-demo"
+DEFAULT_ZOO = "default"  # ZOO naming the demo's default zoo (built by `compactbert demo --build-only`)
+PUSHED, UNCHANGED, FAILED, WAITING = "pushed", "unchanged", "failed", "waiting"
+
+
+class PublishError(PushError):
+    """Publishing stopped part way: the message says what was published, what is left, and how to finish."""
+
+
+@dataclass
+class Target:
+    """One repository of a publish run: a zoo entry's model repository, or the Space."""
+
+    name: str  # the zoo entry's name, or "Space"
+    repo_id: str
+    repo_type: str  # "model" or "space"
+    folder: Path | None = None  # what is uploaded (staged: the entry's files with its card for this repository)
+    status: str = WAITING
+    revision: str | None = None  # the commit the repository holds these files at
+    detail: str = ""
+
+    def describe(self) -> str:
+        what = f"{self.repo_id}" if self.repo_type == "model" else f"Space {self.repo_id}"
+        if self.status == PUSHED:
+            return f"{what}: pushed ({self.detail}, commit {self.revision[:12]})"
+        if self.status == UNCHANGED:
+            return f"{what}: unchanged, it already holds these {self.detail} (skipped, commit {self.revision[:12]})"
+        return f"{what}: {self.status}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass
+class PublishPlan:
+    """What a publish run does: where each model of the zoo goes, and the Space."""
+
+    zoo: Zoo
+    zoo_path: Path
+    org: str
+    space: Target
+    models: list[Target]
+    prefix: str = ""
+    private: bool = False
+    wheel: Path | None = None
+    space_given: bool = False
+    torch_index_url: str | None = None
+
+    @property
+    def targets(self) -> list[Target]:
+        return [*self.models, self.space]
+
+    def command(self) -> str:
+        """The `compactbert publish` command line of this plan (what finishes a run that stopped part way)."""
+        args = ["compactbert", "publish", str(self.zoo_path), "--org", self.org]
+        if self.space_given:
+            args += ["--space", self.space.repo_id]
+        if self.prefix:
+            args += ["--prefix", self.prefix]
+        if self.private:
+            args.append("--private")
+        if self.wheel is not None:
+            args += ["--wheel", str(self.wheel)]
+        if self.torch_index_url:
+            args += ["--torch-index-url", self.torch_index_url]
+        return shlex.join(args)
+
+    def describe(self) -> str:
+        lines = [f"would publish the zoo {self.zoo_path} ({len(self.models)} models) and its Space:"]
+        width = max(len(t.name) for t in self.targets)
+        for target in self.models:
+            files = upload_files(target.folder)
+            size = sum((target.folder / f).stat().st_size for f in files)
+            lines.append(f"  {target.name:{width}} -> {target.repo_id} ({len(files)} files, {size:,} bytes)")
+        wheel = self.wheel.name if self.wheel else "a wheel of compactbert built from this checkout"
+        lines.append(
+            f"  {'Space':{width}} -> {self.space.repo_id} (app.py, README.md, requirements.txt, zoo.json naming the "
+            f"repositories above, {wheel})"
+        )
+        lines.append("repositories that already hold these files are skipped" + (", private" if self.private else ""))
+        return "\n".join(lines)
+
+
+@dataclass
+class PublishResult:
+    plan: PublishPlan
+    space_url: str
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_publish(
+    zoo: str | os.PathLike,
+    org: str,
+    space: str | None = None,
+    prefix: str = "",
+    private: bool = False,
+    wheel: str | os.PathLike | None = None,
+    torch_index_url: str | None = None,
+) -> PublishPlan:
+    """Check the zoo and the names, and say where everything goes. Raises `ValueError` (what is wrong, and how to
+    fix it) before anything is staged or sent."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if os.fspath(zoo) == DEFAULT_ZOO:
+        from .zoo import MANIFEST, default_zoo_dir
+
+        zoo = default_zoo_dir()
+        if not (zoo / MANIFEST).is_file():
+            raise FileNotFoundError(
+                f"the default zoo is not built yet (no {zoo / MANIFEST}): build it once with "
+                "`compactbert demo --build-only` (minutes of fine-tuning), then publish it"
+            )
+    zoo_path = Path(zoo).resolve()
+    loaded = load_zoo(zoo_path)
+    if not org or "/" in org:
+        raise ValueError(f"--org must be a user or organization name such as my-org, got {org!r}")
+    space_id = space or f"{org}/{DEFAULT_SPACE_NAME}"
+    models = []
+    for entry in [loaded.teacher, *loaded.entries]:
+        folder = _entry_folder(loaded, entry)
+        models.append(Target(entry.name, f"{org}/{prefix}{entry.name}", "model", folder))
+    for repo_id in [t.repo_id for t in models] + [space_id]:
+        try:
+            validate_repo_id(repo_id)
+        except HFValidationError:
+            raise ValueError(f"'{repo_id}' is not a valid repo id; check --org, --prefix and --space") from None
+        if repo_id.count("/") != 1:
+            raise ValueError(f"'{repo_id}' is not namespace/name; check --org, --prefix and --space")
+    if wheel is not None and not Path(wheel).is_file():
+        raise FileNotFoundError(f"--wheel {wheel}: no such file; build one with `pip wheel --no-deps -w dist .`")
+    return PublishPlan(
+        zoo=loaded,
+        zoo_path=zoo_path,
+        org=org,
+        space=Target("Space", space_id, "space"),
+        models=models,
+        prefix=prefix,
+        private=private,
+        wheel=Path(wheel).resolve() if wheel is not None else None,
+        space_given=space is not None,
+        torch_index_url=torch_index_url,
+    )
+
+
+def _entry_folder(zoo: Zoo, entry: ZooEntry) -> Path:
+    try:
+        source = zoo.resolve(entry)
+    except FileNotFoundError as err:
+        raise ValueError(str(err)) from None
+    if not Path(source).is_dir():
+        raise ValueError(
+            f"zoo entry {entry.name!r} is the Hub id {entry.source}, not a folder: publish a zoo whose models were "
+            "built here (e.g. `compactbert demo --build-only` prints where the default zoo is)"
+        )
+    return Path(source)
+
+
+def stage(plan: PublishPlan, staging: Path) -> None:
+    """Give each model target a folder to upload: links to the entry's files, and its card rendered for the
+    repository it goes to. Raises `ValueError` when a folder is not ready to push."""
+    for target in plan.models:
+        source = target.folder
+        folder = staging / "models" / target.name
+        for rel in upload_files(source):
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.symlink((source / rel).resolve(), folder / rel)
+        (folder / "README.md").unlink(missing_ok=True)
+        (folder / "README.md").write_text(_card_for(source, target.repo_id), encoding="utf-8")
+        check_folder(folder)
+        target.folder = folder
+
+
+def _card_for(folder: Path, repo_id: str) -> str:
+    """The folder's card, rendered again to name `repo_id` (with the recipe's card fields and the build's comparison
+    when `compactbert build` made the folder)."""
+    from dataclasses import fields as dataclass_fields
+
+    from ..hub.card import CardFields, render_card
+
+    card_fields, comparison = CardFields(repo_id=repo_id), None
+    info_file = folder / "build.json"
+    if info_file.is_file():
+        info = json.loads(info_file.read_text())
+        recorded = ((info.get("recipe") or {}).get("card")) or {}
+        known = {f.name for f in dataclass_fields(CardFields)}
+        card_fields = CardFields(**({k: v for k, v in recorded.items() if k in known} | {"repo_id": repo_id}))
+        comparison = info.get("comparison")
+    return str(render_card(folder, card_fields, comparison, model_id=repo_id))
+
+
+def git_blob_id(path: Path) -> str:
+    """The git object id of a file's content (what the Hub lists as a regular file's `blob_id`)."""
+    data = path.read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def remote_copy(api, target: Target) -> tuple[str | None, list[str]]:
+    """(the repository's head commit or `None` when it does not exist, the files of the target's folder that the
+    repository does not hold as they are here). Compares hashes only: nothing is downloaded."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    from .space import sha256_file
+
+    try:
+        head = api.repo_info(target.repo_id, repo_type=target.repo_type).sha
+    except RepositoryNotFoundError:
+        return None, [rel.as_posix() for rel in upload_files(target.folder)]
+    tree = api.list_repo_tree(target.repo_id, repo_type=target.repo_type, revision=head, recursive=True)
+    remote = {item.path: item for item in tree if hasattr(item, "blob_id")}
+    differ = []
+    for rel in upload_files(target.folder):
+        there, here = remote.get(rel.as_posix()), target.folder / rel
+        if there is None:
+            differ.append(rel.as_posix())
+        elif there.lfs is not None:
+            if there.lfs.sha256 != sha256_file(here):
+                differ.append(rel.as_posix())
+        elif there.blob_id != git_blob_id(here):
+            differ.append(rel.as_posix())
+    return head, differ
+
+
+def publish(
+    zoo: str | os.PathLike,
+    org: str,
+    space: str | None = None,
+    prefix: str = "",
+    private: bool = False,
+    wheel: str | os.PathLike | None = None,
+    token: str | None = None,
+    torch_index_url: str | None = None,
+    log: Callable[[str], None] = print,
+) -> PublishResult:
+    """Publish every model of `zoo` to `org` and the Space that loads them (see the module's docstring).
+
+    Args:
+        zoo: a zoo folder (with `zoo.json`) or its manifest, whose entries are folders; `"default"`: the demo's
+            default zoo, once built (`compactbert demo --build-only`).
+        org: the user or organization the repositories go to: `org/<prefix><entry name>`.
+        space: the Space's `owner/name` (default `org/compactbert-demo`).
+        prefix: put before each entry's name in its repository name (e.g. `minilm-bbc-news-`).
+        private: create the repositories and the Space private (existing ones keep their visibility).
+        wheel: a built wheel of compactbert for the Space; default: built from the source checkout.
+        token: default: from the usual huggingface_hub places (`HF_TOKEN`, `hf auth login`).
+        torch_index_url: the package index of torch's CPU build, written into the Space's requirements as an
+            `--extra-index-url` (without it the Space installs the pinned torch from its default index).
+
+    Raises:
+        ValueError: the zoo or the names are not right, or no token was found; nothing was sent.
+        PublishError: the Hub refused or failed part way; the message lists what is done and what is left, and the
+            command that finishes the job.
+    """
+    from huggingface_hub import HfApi, constants, get_token
+
+    plan = plan_publish(zoo, org, space, prefix, private, wheel, torch_index_url)
+    token = token or get_token()
+    if not token:
+        raise ValueError(
+            "no Hugging Face token found: log in with `hf auth login` or set HF_TOKEN to a token with write access"
+        )
+    api = HfApi(token=token)
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="compactbert-publish-") as tmp:
+        staging = Path(tmp)
+        stage(plan, staging)
+        wheel_path = plan.wheel
+        if wheel_path is None:
+            from .space import build_wheel
+
+            wheel_path = build_wheel(staging / "wheel")  # before anything is sent: a failed build sends nothing
+            log(f"built {wheel_path.name} for the Space")
+        log(f"publishing {len(plan.models)} models to {org} and the Space {plan.space.repo_id}")
+        for target in plan.models:
+            _publish_target(api, plan, target, token, notes, log)
+        from .space import write_space
+
+        manifest = published_manifest(plan)
+        plan.space.folder = write_space(
+            staging / "space", manifest, wheel_path, plan.space.repo_id, constants.ENDPOINT, plan.torch_index_url
+        )
+        _publish_target(api, plan, plan.space, token, notes, log)
+    if private:
+        notes.append(
+            "the Space is private: its requirements.txt names the compactbert wheel by the Space's own URL, which a "
+            "private repository does not serve without a token (whether the Spaces build sends one was not checked), "
+            "and its app needs a read token (the Space secret HF_TOKEN) to load private models; a public Space "
+            "builds as it is"
+        )
+    return PublishResult(plan, f"{constants.ENDPOINT.rstrip('/')}/spaces/{plan.space.repo_id}", notes)
+
+
+def published_manifest(plan: PublishPlan) -> dict:
+    """The Space's `zoo.json`: the zoo with each entry's source the Hub id it was published to, at its commit."""
+    by_name = {t.name: t for t in plan.models}
+
+    def hub(entry: ZooEntry) -> ZooEntry:
+        target = by_name[entry.name]
+        return replace(entry, source=target.repo_id, revision=target.revision)
+
+    zoo = replace(plan.zoo, teacher=hub(plan.zoo.teacher), entries=[hub(e) for e in plan.zoo.entries])
+    return zoo.to_dict()
+
+
+def _publish_target(api, plan: PublishPlan, target: Target, token: str, notes: list[str], log) -> None:
+    from .. import __version__
+
+    try:
+        head, differ = remote_copy(api, target)
+        count = len(upload_files(target.folder))
+        if head is not None and not differ:
+            target.status, target.revision, target.detail = UNCHANGED, head, f"{count} files"
+        else:
+            what = "the Space" if target.repo_type == "space" else f"zoo entry {target.name}"
+            result = push(
+                target.folder,
+                target.repo_id,
+                repo_type=target.repo_type,
+                private=plan.private,
+                commit_message=f"Publish {what} with compactbert {__version__}",
+                token=token,
+            )
+            notes.extend(result.notes)
+            target.revision = api.repo_info(target.repo_id, repo_type=target.repo_type).sha
+            changed = f"{len(differ)} of {count} files new or changed" if head is not None else f"{count} files"
+            target.status, target.detail = PUSHED, changed
+    except Exception as err:  # the Hub refused or failed: stop here, keep what is done, say how to finish
+        target.status = FAILED
+        raise PublishError(_scrub(_stopped(plan, target, _reason(err)), token)) from None
+    log(f"  {target.describe()}")
+
+
+def _scrub(text: str, token: str) -> str:
+    """Never let a token through, whatever a server or library put in a message."""
+    return text.replace(token, "<token>") if token else text
+
+
+def _reason(err: Exception) -> str:
+    """What went wrong, in a line: push's own explanation, or the Hub's answer, or that it could not be reached."""
+    if isinstance(err, (PushError, ValueError)):
+        return str(err)
+    response = getattr(err, "response", None)
+    status = getattr(response, "status_code", None)
+    if status is not None:
+        return f"the Hub answered HTTP {status} ({str(err).splitlines()[0]})"
+    return f"the Hub could not be reached or did not answer ({type(err).__name__}: {err})"
+
+
+def _stopped(plan: PublishPlan, failed: Target, err: str) -> str:
+    done = [t.describe() for t in plan.targets if t.status in (PUSHED, UNCHANGED)]
+    left = [
+        t.repo_id if t.repo_type == "model" else f"the Space {t.repo_id}"
+        for t in plan.targets
+        if t.status not in (PUSHED, UNCHANGED)
+    ]
+    lines = [f"publishing stopped at {failed.repo_id} ({failed.repo_type} repository): {err}"]
+    lines.append("done: " + ("; ".join(done) if done else "nothing"))
+    lines.append("left: " + ", ".join(left))
+    lines.append(
+        "Each repository gets one commit, all or nothing, so none is half made. To finish, run the same command "
+        "again (repositories that already hold these files are skipped):"
+    )
+    lines.append(f"  {plan.command()}")
+    return "\n".join(lines)

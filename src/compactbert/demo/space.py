@@ -1,0 +1,149 @@
+"""The files of a published Space: the app, its card, its requirements, the zoo manifest and a wheel of compactbert.
+
+compactbert is on no package index, so the Space carries its own wheel. The Spaces build runs
+`pip install -r requirements.txt` on that one file, before the rest of the Space is copied in, so a path to the
+wheel would not be found: `requirements.txt` names the wheel by its URL on the Hub (the Space's own `resolve/main`
+address) with its sha256, which pip checks. torch is pinned to its CPU build (the template in `space/`); gradio comes
+from the card's `sdk_version`.
+
+The templates are the repository's `space/` folder, shipped inside the package (`compactbert/demo/space_files`), so a
+Space can be written wherever compactbert is installed. The wheel is built from the source checkout compactbert runs
+from (`pip wheel --no-deps --no-build-isolation`, reproducibly: the same sources give the same bytes, so an
+unchanged Space is recognised as unchanged), or given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+# what the Space folder holds besides the wheel
+APP_FILE, CARD_FILE, REQUIREMENTS_FILE, MANIFEST_FILE = "app.py", "README.md", "requirements.txt", "zoo.json"
+# zip timestamps of the wheel (1980-01-01, the earliest a zip can hold): the same sources give the same wheel
+SOURCE_DATE_EPOCH = "315532800"
+
+
+def template_folder() -> Path:
+    """The Space templates shipped with compactbert (the repository's `space/` folder)."""
+    return Path(str(files("compactbert.demo") / "space_files"))
+
+
+def source_checkout() -> Path | None:
+    """The source checkout compactbert runs from (the folder with its `pyproject.toml`), or `None` when installed."""
+    root = Path(__file__).resolve().parents[3]
+    if (root / "pyproject.toml").is_file() and (root / "src" / "compactbert" / "__init__.py").is_file():
+        return root
+    return None
+
+
+def build_wheel(output_dir: str | os.PathLike, source: str | os.PathLike | None = None) -> Path:
+    """Build a wheel of compactbert into `output_dir` from its source checkout; returns the wheel's path.
+
+    The sources are copied to a temporary folder first (the build writes `build/` and `*.egg-info` there, not into the
+    checkout), with the links inside the package (card templates, Space templates) resolved. Raises `RuntimeError`
+    with pip's message when the build fails, `FileNotFoundError` when there is no checkout to build from.
+    """
+    root = Path(source) if source is not None else source_checkout()
+    if root is None or not (root / "pyproject.toml").is_file():
+        raise FileNotFoundError(
+            "compactbert is not running from a source checkout, so there is no wheel to build: build one in a "
+            "checkout (`pip wheel --no-deps -w dist .`) and pass it with --wheel"
+        )
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="compactbert-wheel-") as tmp:
+        copy = Path(tmp) / "src-copy"
+        copy.mkdir()
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
+            if (root / name).is_file():
+                shutil.copy2(root / name, copy / name)
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+        shutil.copytree(root / "src", copy / "src", symlinks=False, ignore=ignore)
+        out = Path(tmp) / "dist"
+        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index"]
+        command += ["--disable-pip-version-check", "-q", "-w", str(out), str(copy)]
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=os.environ | {"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
+        )
+        wheels = sorted(out.glob("compactbert-*.whl"))
+        if done.returncode != 0 or len(wheels) != 1:
+            raise RuntimeError(
+                f"building a wheel of compactbert from {root} failed (pip wheel exit {done.returncode}):\n"
+                f"{(done.stderr or done.stdout).strip()[-2000:]}\n"
+                "It needs setuptools>=69 in this environment (the build runs without isolation); or pass a wheel "
+                "built elsewhere with --wheel"
+            )
+        target = output_dir / wheels[0].name
+        shutil.copy2(wheels[0], target)
+    return target
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def wheel_url(endpoint: str, space_id: str, wheel_name: str) -> str:
+    """Where the Hub serves a file of the Space (its `main` branch): what the Spaces build downloads."""
+    return f"{endpoint.rstrip('/')}/spaces/{space_id}/resolve/main/{wheel_name}"
+
+
+def requirements(wheel: str | os.PathLike, url: str, torch_index_url: str | None = None) -> str:
+    """The Space's `requirements.txt`: the template (torch, pinned) plus compactbert by URL and sha256; with
+    `torch_index_url` (the package index of torch's CPU build, given by the publisher) an `--extra-index-url` line."""
+    template = (template_folder() / REQUIREMENTS_FILE).read_text(encoding="utf-8").rstrip("\n")
+    if torch_index_url:
+        if not torch_index_url.startswith(("https://", "http://")) or any(c.isspace() for c in torch_index_url):
+            raise ValueError(f"--torch-index-url must be an http(s) URL without spaces, got {torch_index_url!r}")
+        template = template.replace("\ntorch==", f"\n--extra-index-url {torch_index_url}\ntorch==", 1)
+    return f"{template}\ncompactbert @ {url}#sha256={sha256_file(wheel)}\n"
+
+
+def space_card(model_ids: list[str], model_lines: list[str]) -> str:
+    """The Space's card: the template's, naming the published models (`models:` links them on the Hub), without
+    the long start-up allowance (the Space loads models instead of training them), and a section listing them."""
+    from huggingface_hub import SpaceCard
+
+    card = SpaceCard((template_folder() / CARD_FILE).read_text(encoding="utf-8"))
+    card.data["models"] = list(model_ids)
+    card.data.pop("startup_duration_timeout")
+    listing = "\n".join(f"- {line}" for line in model_lines)
+    card.text = card.text.rstrip("\n") + f"\n\n## The models of this Space\n\n{listing}\n"
+    return str(card)
+
+
+def write_space(
+    folder: str | os.PathLike,
+    manifest: dict[str, Any],
+    wheel: str | os.PathLike,
+    space_id: str,
+    endpoint: str,
+    torch_index_url: str | None = None,
+) -> Path:
+    """Write a Space folder: `app.py`, the card, `requirements.txt` (naming the wheel by its URL under `endpoint`),
+    `zoo.json` (`manifest`, whose entries are Hub ids at pinned revisions) and the wheel itself. Returns the folder."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = Path(wheel)
+    shutil.copy2(template_folder() / APP_FILE, folder / APP_FILE)
+    shutil.copyfile(wheel, folder / wheel.name)
+    url = wheel_url(endpoint, space_id, wheel.name)
+    (folder / REQUIREMENTS_FILE).write_text(requirements(wheel, url, torch_index_url), encoding="utf-8")
+    entries = [manifest["teacher"], *manifest["entries"]]
+    lines = [
+        f"[{e['source']}]({endpoint.rstrip('/')}/{e['source']}): {e['description'] or e['name']}" for e in entries
+    ]
+    (folder / CARD_FILE).write_text(space_card([e["source"] for e in entries], lines), encoding="utf-8")
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return folder

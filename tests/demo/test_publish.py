@@ -1,0 +1,229 @@
+"""`compactbert publish`: a tiny zoo and its Space to the local Hub stand-in, with the real huggingface_hub client.
+
+One commit per model repository and one for the Space; the Space's files (the manifest pinning the pushed commits,
+requirements naming the uploaded wheel by URL and sha256, a card naming the models); a second run skips everything;
+a changed model is the only one pushed again; a run that the Hub stops half way keeps what it pushed, leaves nothing
+half made, says what is left and the command that finishes it, and that command finishes it. The token never shows.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+
+import pytest
+import yaml
+
+from compactbert.cli import main
+from compactbert.demo.space import build_wheel, requirements, sha256_file, source_checkout
+from compactbert.demo.zoo import load_zoo
+from compactbert.hub import validate_card
+
+from support.zoo import folder_digest
+
+NAMES = ["teacher", "shrunk-top-2", "shrunk-bottom-2"]
+MODELS = [f"org/{name}" for name in NAMES]
+SPACE = "org/demo"
+
+
+@pytest.fixture
+def hub_checked(hub):
+    hub.card_validator = validate_card
+    return hub
+
+
+def publish(zoo, wheel, *extra) -> int:
+    return main(["publish", str(zoo), "--org", "org", "--space", SPACE, "--wheel", str(wheel), *map(str, extra)])
+
+
+def space_files(hub) -> dict[str, bytes]:
+    return hub.files(SPACE, repo_type="space")
+
+
+def test_publish_pushes_each_model_once_then_the_space_that_loads_them(zoo, wheel, hub_checked, capfd):
+    hub = hub_checked
+    before = {name: folder_digest(zoo / name) for name in NAMES}
+    assert publish(zoo, wheel) == 0
+    out, err = capfd.readouterr()
+    assert hub.token not in out + err
+    assert f"Space:     {hub.endpoint}/spaces/{SPACE}" in out and "3 models to org" in out
+
+    for name, repo in zip(NAMES, MODELS, strict=True):
+        assert len(hub.commits_for(repo)) == 1  # one commit: weights, card, code
+        files = hub.files(repo)
+        local = zoo / name
+        assert {p: files[p] for p in before[name] if p != "README.md"} == {
+            p: (local / p).read_bytes() for p in before[name] if p != "README.md"
+        }
+        card = files["README.md"].decode()
+        assert f'from_pretrained("{repo}"' in card and str(zoo) not in card  # the card names the repo, not the folder
+        assert validate_card(card) == []
+    assert {name: folder_digest(zoo / name) for name in NAMES} == before  # the zoo itself is left as it was
+
+    files = space_files(hub)
+    assert len(hub.commits_for(SPACE, repo_type="space")) == 1
+    assert files["app.py"] == (source_checkout() / "app.py").read_bytes()
+    assert files[wheel.name] == wheel.read_bytes()
+    manifest = json.loads(files["zoo.json"])
+    entries = [manifest["teacher"], *manifest["entries"]]
+    assert [e["source"] for e in entries] == MODELS
+    assert [e["revision"] for e in entries] == [hub.head(repo) for repo in MODELS]  # the commits just pushed
+    assert manifest["label_names"] == load_zoo(zoo).label_names and manifest["examples"]
+
+    requirements = files["requirements.txt"].decode().splitlines()
+    url = f"{hub.endpoint}/spaces/{SPACE}/resolve/main/{wheel.name}"
+    assert f"compactbert @ {url}#sha256={sha256_file(wheel)}" in requirements
+    assert "torch==2.13.0" in requirements and not any(line.startswith("--") for line in requirements)
+
+    card = files["README.md"].decode()
+    meta = yaml.safe_load(card.split("---\n")[1])
+    assert meta["models"] == MODELS and "startup_duration_timeout" not in meta and meta["sdk"] == "gradio"
+    assert all(f"[{repo}]({hub.endpoint}/{repo})" in card for repo in MODELS)
+    assert validate_card(card, "space") == []
+
+
+def test_second_run_skips_everything_and_a_changed_model_alone_is_pushed_again(zoo, wheel, hub, capfd):
+    assert publish(zoo, wheel) == 0
+    heads = {repo: hub.head(repo) for repo in MODELS}
+    space_head = hub.head(SPACE, repo_type="space")
+    capfd.readouterr()
+
+    assert publish(zoo, wheel) == 0
+    out, _ = capfd.readouterr()
+    assert out.count("unchanged, it already holds these") == 4 and "0 repositories pushed" in out
+    assert {repo: hub.head(repo) for repo in MODELS} == heads and hub.head(SPACE, repo_type="space") == space_head
+
+    # update one model: its weights change (as after a rebuild); only it and the Space's manifest go up again
+    from safetensors.torch import load_file, save_file
+
+    weights = zoo / "shrunk-top-2" / "model.safetensors"
+    tensors = load_file(weights)
+    first = sorted(tensors)[0]
+    tensors[first] = tensors[first] + 1
+    save_file(tensors, weights, metadata={"format": "pt"})
+    assert publish(zoo, wheel) == 0
+    out, _ = capfd.readouterr()
+    assert "org/shrunk-top-2: pushed (1 of 7 files new or changed" in out
+    assert "2 repositories pushed" in out
+    assert (
+        hub.head("org/teacher") == heads["org/teacher"] and hub.head("org/shrunk-top-2") != heads["org/shrunk-top-2"]
+    )
+    assert hub.files("org/shrunk-top-2")["model.safetensors"] == weights.read_bytes()
+    manifest = json.loads(space_files(hub)["zoo.json"])
+    assert manifest["entries"][0]["revision"] == hub.head("org/shrunk-top-2")
+
+
+def test_a_run_stopped_half_way_keeps_what_it_pushed_and_the_printed_command_finishes_it(zoo, wheel, hub, capfd):
+    fault = hub.refuse_commits_after(1)  # the teacher's commit goes through, the next is refused
+    assert publish(zoo, wheel) == 2
+    out, err = capfd.readouterr()
+    assert hub.token not in out + err
+    assert fault.hits == 1
+    assert "publishing stopped at org/shrunk-top-2 (model repository)" in err and "403 Forbidden" in err
+    assert "done: org/teacher: pushed" in err
+    assert "left: org/shrunk-top-2, org/shrunk-bottom-2, the Space org/demo" in err
+    assert hub.repo_exists("org/teacher") and len(hub.commits_for("org/teacher")) == 1
+    assert not hub.repo_exists("org/shrunk-top-2")  # the repository that push created was deleted again
+    assert not hub.repo_exists("org/shrunk-bottom-2") and not hub.repo_exists(SPACE, repo_type="space")
+
+    commands = [line.strip() for line in err.splitlines() if line.startswith("  compactbert publish ")]
+    assert len(commands) == 1
+    args = shlex.split(commands[0])
+    assert args[:2] == ["compactbert", "publish"] and "--wheel" in args
+    hub.clear_faults()
+    teacher_head = hub.head("org/teacher")
+    assert main(args[1:]) == 0
+    out, _ = capfd.readouterr()
+    assert "org/teacher: unchanged" in out and hub.head("org/teacher") == teacher_head
+    assert all(hub.repo_exists(repo) for repo in MODELS) and hub.repo_exists(SPACE, repo_type="space")
+    manifest = json.loads(space_files(hub)["zoo.json"])
+    assert [e["revision"] for e in [manifest["teacher"], *manifest["entries"]]] == [hub.head(r) for r in MODELS]
+
+
+def test_a_failed_space_push_leaves_the_models_and_says_so(zoo, wheel, hub, capfd):
+    hub.fail("POST", f"/api/spaces/{SPACE}/commit/", 403)
+    assert publish(zoo, wheel) == 2
+    err = capfd.readouterr().err
+    assert "publishing stopped at org/demo (space repository)" in err and "left: the Space org/demo" in err
+    assert all(len(hub.commits_for(repo)) == 1 for repo in MODELS)
+
+
+def test_dry_run_sends_nothing(zoo, wheel, hub, capfd):
+    hub.clear_requests()
+    assert main(["publish", str(zoo), "--org", "org", "--prefix", "tiny-", "--dry-run"]) == 0
+    out, _ = capfd.readouterr()
+    assert "-> org/tiny-teacher" in out and "-> org/tiny-shrunk-top-2" in out and "-> org/compactbert-demo" in out
+    assert "nothing was built or sent" in out and hub.requests == []
+
+
+def test_publish_with_a_prefix_and_the_default_space(zoo, wheel, hub, capfd):
+    assert main(["publish", str(zoo), "--org", "org", "--prefix", "tiny-", "--wheel", str(wheel)]) == 0
+    assert all(hub.repo_exists(f"org/tiny-{name}") for name in NAMES)
+    manifest = json.loads(hub.files("org/compactbert-demo", repo_type="space")["zoo.json"])
+    assert manifest["teacher"]["source"] == "org/tiny-teacher"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--org", "a/b"], "--org must be a user or organization name"),
+        (["--org", "org", "--prefix", "bad name "], "is not a valid repo id"),
+        (["--org", "org", "--wheel", "nowhere.whl"], "no such file"),
+    ],
+)
+def test_bad_arguments_are_refused_before_anything_is_sent(zoo, hub, capfd, args, message):
+    hub.clear_requests()
+    assert main(["publish", str(zoo), *args]) == 2
+    assert message in capfd.readouterr().err and hub.requests == []
+
+
+def test_a_zoo_of_hub_ids_is_not_a_zoo_to_publish(zoo, hub, capfd, tmp_path):
+    manifest = json.loads((zoo / "zoo.json").read_text())
+    manifest["entries"][0]["source"] = "someone/else"
+    shutil.rmtree(zoo / manifest["entries"][0]["name"])
+    (zoo / "zoo.json").write_text(json.dumps(manifest))
+    assert main(["publish", str(zoo), "--org", "org", "--dry-run"]) == 2
+    assert "is the Hub id someone/else, not a folder" in capfd.readouterr().err
+
+
+def test_no_token(zoo, wheel, hub, capfd, monkeypatch):
+    monkeypatch.delenv("HF_TOKEN")
+    assert publish(zoo, wheel) == 2
+    assert "no Hugging Face token found" in capfd.readouterr().err and not hub.repo_exists("org/teacher")
+
+
+def test_the_wheel_is_reproducible_and_holds_the_templates(wheel, tmp_path):
+    import zipfile
+
+    again = build_wheel(tmp_path)
+    assert sha256_file(again) == sha256_file(wheel)  # so an unchanged Space is recognised as unchanged
+    names = zipfile.ZipFile(wheel).namelist()
+    for path in ("compactbert/demo/space_files/app.py", "compactbert/demo/space_files/requirements.txt",
+                 "compactbert/hub/model_cards/_base.md", "compactbert/demo/assets/latency_vs_layers.png"):  # fmt: skip
+        assert path in names
+
+
+def test_default_names_the_demos_default_zoo_once_built(zoo, hub, capfd, tmp_path, monkeypatch):
+    from compactbert.demo.zoo import default_zoo_dir
+
+    monkeypatch.setenv("COMPACTBERT_DEMO_CACHE", str(tmp_path / "cache"))
+    assert main(["publish", "default", "--org", "org", "--dry-run"]) == 2
+    assert "the default zoo is not built yet" in capfd.readouterr().err
+    shutil.copytree(zoo, default_zoo_dir())
+    assert main(["publish", "default", "--org", "org", "--dry-run"]) == 0
+    assert f"would publish the zoo {default_zoo_dir()} (3 models)" in capfd.readouterr().out
+
+
+def test_the_space_requirements_name_the_torch_index_the_publisher_gives(tmp_path):
+    wheel = tmp_path / "compactbert-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"not really a wheel")
+    lines = requirements(wheel, "https://hub.test/w.whl", "https://index.test/whl/cpu").splitlines()
+    lines = [line for line in lines if line and not line.startswith("#")]
+    assert lines == [
+        "--extra-index-url https://index.test/whl/cpu",
+        "torch==2.13.0",
+        f"compactbert @ https://hub.test/w.whl#sha256={sha256_file(wheel)}",
+    ]
+    with pytest.raises(ValueError, match="must be an http"):
+        requirements(wheel, "https://hub.test/w.whl", "index.test/whl cpu")

@@ -1,0 +1,157 @@
+"""The app over a published zoo (its manifest names Hub repositories at pinned commits), in this process, against
+the local Hub stand-in: it loads the published models; a repository missing from the Hub is named on the page (seen
+in a real browser); a missing teacher gives a page that says why; with no manifest and no built zoo, the page says the
+app is building until the demo replaces it on the same address."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import httpx
+import pytest
+from gradio_client import Client
+
+from compactbert.cli import main
+from compactbert.demo import FINE_TUNED_CHOICE, create_demo, launch
+
+from support.demo import LABELS, free_port
+
+SPACE = "org/demo"
+
+
+@pytest.fixture
+def manifest(zoo, wheel, hub, tmp_path):
+    """The published Space's `zoo.json` (the tiny zoo published to `org/...`), downloaded next to nowhere else."""
+    assert main(["publish", str(zoo), "--org", "org", "--space", SPACE, "--wheel", str(wheel)]) == 0
+    path = tmp_path / "space" / "zoo.json"
+    path.parent.mkdir()
+    path.write_bytes(hub.files(SPACE, repo_type="space")["zoo.json"])
+    return path
+
+
+def serve(demo):
+    _, url, _ = launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    return url
+
+
+def page_text(url: str) -> str:
+    """Every text the page's components hold (gradio's /config), as one string."""
+    config = httpx.get(f"{url.rstrip('/')}/config", timeout=30).json()
+    return json.dumps([c.get("props", {}).get("value") for c in config["components"]])
+
+
+def test_the_app_loads_the_published_models_from_the_hub(manifest, hub, zoo):
+    hub.clear_requests()
+    demo = create_demo(str(manifest), dtype="fp32")
+    try:
+        url = serve(demo)
+        result = Client(url, verbose=False).predict(
+            "the team win the game",
+            strategy="top",
+            num_drop=2,
+            model=FINE_TUNED_CHOICE,
+            repeats=2,
+            api_name="/compare",
+        )
+        text = page_text(url)
+    finally:
+        demo.close()
+    assert "Not every model" not in text and "top K=2, bottom K=2" in text  # every model loaded; no notice
+    assert result["compact"]["name"] == "shrunk-top-2" and result["teacher"]["name"] == "teacher"
+    assert set(result["teacher"]["probabilities"]) == set(LABELS)
+    data = json.loads(manifest.read_text())
+    for entry in [data["teacher"], *data["entries"]]:  # each model came from the stand-in, at its pinned commit
+        assert hub.requests_matching("HEAD", f"/{entry['source']}/resolve/{entry['revision']}/model.safetensors")
+        assert hub.requests_matching("GET", f"/{entry['source']}/resolve/{entry['revision']}/config.json")
+    assert len(hub.requests_matching("GET", "/lfs/", server="cdn")) == 3  # the weights, through the CDN redirect
+
+
+def test_a_repository_missing_from_the_hub_is_named_on_the_page(manifest, hub, page):
+    hub.api.delete_repo("org/shrunk-top-2")
+    demo = create_demo(str(manifest), dtype="fp32")
+    try:
+        url = serve(demo)
+        page.goto(url)
+        notice = page.locator("#zoo-problems")
+        notice.wait_for(timeout=60_000)
+        text = notice.inner_text()
+        assert "shrunk-top-2" in text and "org/shrunk-top-2" in text and "could not be loaded" in text
+        assert "shrunk-bottom-2" not in text and "teacher" not in text
+        client = Client(url, verbose=False)  # the rest of the zoo still answers
+        result = client.predict("a boring film", "bottom", 2, FINE_TUNED_CHOICE, 2, api_name="/compare")
+        assert result["compact"]["name"] == "shrunk-bottom-2"
+        with pytest.raises(Exception, match="no fine-tuned model for top K=2"):
+            client.predict("a boring film", "top", 2, FINE_TUNED_CHOICE, 2, api_name="/compare")
+    finally:
+        demo.close()
+
+
+def test_a_missing_teacher_gives_a_page_that_says_why(manifest, hub):
+    data = json.loads(manifest.read_text())
+    data["teacher"]["revision"] = "0" * 40  # a commit the repository never had
+    manifest.write_text(json.dumps(data))
+    demo = create_demo(str(manifest), dtype="fp32")
+    try:
+        text = page_text(serve(demo))
+    finally:
+        demo.close()
+    assert "the demo cannot start" in text and "**teacher**: org/teacher at revision 000000000000" in text
+
+
+def test_without_a_manifest_the_page_says_it_is_building_until_the_demo_replaces_it(
+    tiny_zoo_dir, tmp_path, monkeypatch, page
+):
+    import gradio
+
+    import compactbert.demo as demo_module
+
+    release = threading.Event()
+
+    def slow_build(cache_dir=None, settings=None, log=print):  # stands in for minutes of fine-tuning
+        assert release.wait(120)
+        return tiny_zoo_dir
+
+    monkeypatch.setattr(demo_module, "ensure_default_zoo", slow_build)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    options = dict(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    thread = threading.Thread(
+        target=demo_module.serve,
+        kwargs=dict(
+            cache_dir=tmp_path / "empty-cache", dtype="fp32", manifest=tmp_path / "none.json", reload_seconds=2
+        )
+        | options,
+    )
+    thread.start()
+    try:
+        _wait_for(lambda: page_text(url))
+        page.goto(url)  # a visitor arrives while the zoo builds
+        building = page.locator("#building")
+        building.wait_for(timeout=60_000)
+        assert "building the model zoo" in building.inner_text() and "4 min 36 s" in building.inner_text()
+        assert "Building for" in page.locator("#building-status").inner_text()
+        release.set()
+        thread.join(120)
+        assert not thread.is_alive()
+        # the same page, never navigated by hand, turns into the demo (it reloads itself)
+        page.locator("#compare-button").wait_for(timeout=60_000)
+        assert page.locator("#building").count() == 0
+        result = Client(url, verbose=False).predict("the team win the game", api_name="/compare")
+        assert result["teacher"]["name"] == "teacher"
+    finally:
+        release.set()
+        thread.join(120)
+        gradio.close_all()
+
+
+def _wait_for(read, seconds: float = 60):
+    deadline = time.time() + seconds
+    while True:
+        try:
+            return read()
+        except (httpx.HTTPError, ValueError, KeyError):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
