@@ -238,3 +238,14 @@ def test_examples_cycle_through_the_labels():
     assert [e["label"] for e in picked] == ["a", "b", "c", "a"]
     long = example_texts({"text": ["First sentence here. " * 60], "label": [0]}, ["a"], 1, max_chars=100)[0]["text"]
     assert len(long) <= 100 and long.endswith(".")
+
+
+def test_the_building_page_note_names_the_other_families():
+    from compactbert.demo.zoo import build_time_note
+
+    note = build_time_note()
+    assert "6 compact students on bbc-news, then a TinyBert-4 pruned from the teacher, then a student" in note
+    assert "4 min 36 s" in note and "before the students of other families joined it" in note
+    assert "TinyBert" not in build_time_note(BuildSettings(families=())) and "before the" not in build_time_note(
+        BuildSettings(families=())
+    )

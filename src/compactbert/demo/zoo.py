@@ -239,10 +239,13 @@ class BuildSettings:
 def build_time_note(settings: BuildSettings | None = None) -> str:
     """What building the default zoo involves and how long it took, for the page shown while an app builds it."""
     settings = settings or BuildSettings()
+    others = "".join(f", then {STUDENT_FAMILIES[f].title}" for f in settings.families)
+    before = ", before the students of other families joined it; with them it is not timed yet" if others else ""
     return (
-        f"a fine-tuned {settings.source} teacher and {len(settings.strategies)} compact students on {settings.task}. "
-        "The first build of the default zoo took 4 min 36 s on an idle 2-core machine with native bf16 units "
-        "(docs/demo.md); a CPU without them, such as a basic CPU Space, is slower (not measured there)."
+        f"a fine-tuned {settings.source} teacher and {len(settings.strategies)} compact students on {settings.task}"
+        f"{others}. The first build of the default zoo took 4 min 36 s on an idle 2-core machine with native bf16 "
+        f"units (docs/demo.md){before}. A CPU without bf16 units, such as a basic CPU Space, is slower (not measured "
+        "there)."
     )
 
 
