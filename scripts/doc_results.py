@@ -90,6 +90,10 @@ BENCH_AVX2_PAIR = Source(
 )
 INFERENCE = Source("docs/results/bench/inference.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 TRAINING_COST = Source("docs/results/training_cost/results.json", lambda d: cpu_kind(d["setup"]["machine"]))
+PRUNING = Source(
+    "docs/results/pruning/results.json",
+    lambda d: d["setup"]["machine"].rsplit("(", 1)[1].rstrip(")"),  # "2-core AMD EPYC (AVX512-BF16)"
+)
 AUGMENT = Source("docs/results/augment_timing/results.json", lambda d: "CPU flags not recorded")
 
 
@@ -210,3 +214,17 @@ def cost_step(what: str) -> dict:
 
 def augment_row(task: str, mlm: str, dtype: str) -> dict:
     return next(r for r in AUGMENT.data["rows"] if (r["task"], r["mlm"], r["dtype"]) == (task, mlm, dtype))
+
+
+def pruning_cells(task: str) -> dict[str, list[dict]]:
+    """Pruning study: the runs of `task` grouped by cell (the teacher, then each cell's seeds)."""
+    cells: dict[str, list[dict]] = {}
+    for run in PRUNING.data["runs"].values():
+        if run["task"] == task:
+            cells.setdefault(run["cell"], []).append(run)
+    return cells
+
+
+def pruning_mean(task: str, cell: str) -> float:
+    """Pruning study: a cell's mean test accuracy over its seeds."""
+    return statistics.fmean(r["test_accuracy"] for r in pruning_cells(task)[cell])

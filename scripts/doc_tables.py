@@ -16,6 +16,7 @@ from doc_results import (
     DISTILL,
     INFERENCE,
     LAYER_DROP,
+    PRUNING,
     ROOT,
     RT,
     SOP,
@@ -33,6 +34,8 @@ from doc_results import (
     ld_relative,
     paired,
     pct,
+    pruning_cells,
+    pruning_mean,
     sop,
 )
 
@@ -266,6 +269,42 @@ def table_training_cost(page: str) -> list[str]:
     return lines
 
 
+PRUNING_CELLS = {
+    "teacher": ("MiniLM-L6 fine-tuned (the teacher)", "labels"),
+    "random-stages": ("TinyBERT-4 shape, random init", "intermediate → prediction (lr 1e-3)"),
+    "pruned-labels": ("TinyBERT-4 shape pruned from the teacher", "labels only"),
+    "pruned-kd": ("the same pruned start", "soft targets only (logit distillation)"),
+    "pruned-kd-labels": ("the same pruned start", "soft targets + labels"),
+    "pruned-stages": ("the same pruned start", "intermediate → prediction"),
+}
+
+
+def table_pruning(page: str) -> list[str]:
+    """The pruning study: every cell of both tasks, mean over its seeds, retention against the teacher."""
+    data = PRUNING.data
+    lines = [_source_line(page, PRUNING, f" ({data['setup']['machine']})"), ""]
+    lines += [
+        "| task | student | training | shape (layers × hidden × FFN) | parameters | test accuracy % (seeds) | "
+        "retention | minutes |",
+        "|---|---|---|---|---:|---:|---:|---:|",
+    ]
+    for task in data["setup"]["tasks"]:
+        cells = pruning_cells(task)
+        teacher = pruning_mean(task, "teacher")
+        for cell, (student, training) in PRUNING_CELLS.items():
+            if cell not in cells:
+                continue
+            runs, mean = cells[cell], pruning_mean(task, cell)
+            accs = ", ".join(pct(r["test_accuracy"]) for r in sorted(runs, key=lambda r: r["seed"]))
+            r = runs[0]
+            lines.append(
+                f"| {task} | {student} | {training} | {r['num_hidden_layers']} × {r['hidden_size']} × "
+                f"{r['intermediate_size']} | {r['num_parameters'] / 1e6:.1f}M | {pct(mean)} ({accs}) | "
+                f"{mean / teacher * 100:.1f}% | {statistics.fmean(x['wall_seconds'] for x in runs) / 60:.1f} |"
+            )
+    return lines
+
+
 def table_headline(page: str) -> list[str]:
     """The README's results: one row per headline figure, each with its machine and the guide it comes from."""
     teacher_ms = bench_row("teacher", "bf16", 32)
@@ -315,6 +354,15 @@ def table_headline(page: str) -> list[str]:
             "distillation.md#results-distilling-the-fine-tuned-minilm-l6",
         ),
         (
+            "TinyBert-4 shape (14.5M parameters) pruned from the fine-tuned MiniLM-L6, one epoch on the labels, "
+            "`rotten-tomatoes` / `bbc-news`",
+            f"{pct(pruning_mean(RT, 'pruned-labels'))}% / {pct(pruning_mean(BBC, 'pruned-labels'))}% against the "
+            f"teacher's {pct(pruning_mean(RT, 'teacher'))}% / {pct(pruning_mean(BBC, 'teacher'))}% "
+            f"({len(pruning_cells(RT)['pruned-labels'])} / {len(pruning_cells(BBC)['pruned-labels'])} seeds)",
+            PRUNING,
+            "pruning.md#results-the-pruning-study",
+        ),
+        (
             "Inference in bf16 weights against fp32: fine-tuned MiniLM-L6 on the `bbc-news` test split, batch 32",
             f"{pct(inference_variant('bf16')['agreement_with_fp32'])}% of predictions unchanged, "
             f"{inference_speedup('bf16', 32):.2f}x faster",
@@ -356,4 +404,5 @@ TABLES: dict[str, Callable[[str], list[str]]] = {
     "augment-timing": table_augment_timing,
     "layer-drop": table_layer_drop,
     "distillation": table_distillation,
+    "pruning": table_pruning,
 }
