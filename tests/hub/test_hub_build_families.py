@@ -206,14 +206,14 @@ def test_zoo_recipes_of_the_new_families_parse(tmp_path):
     }
     assert set(recipes) == set(METHODS)
     teacher, (_, teacher_args, _, training_args) = tiny_bert_arguments(recipes["tiny_bert"], tmp_path)
-    # cut out of the teacher the build fine-tunes, no general distillation, then one epoch on the task labels
+    # cut out of the teacher the build fine-tunes, no general distillation, then TinyBERT's two task stages
     assert teacher is None and teacher_args.student_init == "pruned" and teacher_args.general_epochs == 0
     assert (teacher_args.tiny_bert_layers, teacher_args.tiny_bert_hidden_size) == (4, 312)  # TinyBERT-4
     assert (teacher_args.tiny_bert_intermediate_size, teacher_args.tiny_bert_heads) == (1200, 12)
     assert (teacher_args.prune_layers, teacher_args.prune_importance) == ("even-alternate", "activation")
     assert teacher_args.prune_calibration_size == 1024
-    assert training_args.stages is None and training_args.stage == "prediction"
-    assert training_args.active_components == ("label",)  # alpha_ce 0: labels only, until the study says otherwise
+    assert training_args.stages == ["intermediate", "prediction"] and training_args.layer_map == "kept"
+    assert (training_args.alpha_hidden, training_args.alpha_attn, training_args.alpha_ce) == (1.0, 1.0, 1.0)
     assert training_args.num_train_epochs == 1 and training_args.learning_rate == 3.0e-4
     model_args, data_args, pretrain_args = albert_sop_arguments(recipes["albert_sop"], tmp_path)
     assert model_args.tokenizer == "minilm" and model_args.sharing == "all" and data_args.corpus == "bbc-news"

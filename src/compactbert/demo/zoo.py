@@ -489,7 +489,8 @@ class StudentFamily:
 # `BuildSettings.families`: the default zoo's students of other families, made after (and from) its teacher
 STUDENT_FAMILIES = {
     # TinyBERT-4's shape cut out of the teacher (compactbert.prune), then trained on the task labels alone: the
-    # zoo recipe configs/minilm-tinybert4-bbc-news.yaml (which training wins after pruning: docs/results/pruning)
+    # cheapest training after pruning, for the first-build budget (the zoo recipe configs/minilm-tinybert4-bbc-news.yaml
+    # uses TinyBERT's two stages, which won docs/results/pruning by about a point at twice the training)
     "tiny_bert": StudentFamily(
         title="a TinyBert-4 pruned from the teacher",
         family="tiny_bert",
