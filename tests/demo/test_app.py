@@ -10,7 +10,7 @@ from gradio_client import Client
 from compactbert.demo import FINE_TUNED_CHOICE, NOT_RETRAINED
 from compactbert.demo.compare import MAX_TEXT_CHARS
 
-from support.demo import LABELS
+from support.demo import LABELS, OTHER_ENTRIES
 
 
 def check_result(result: dict, strategy: str, num_drop: int, model: str) -> None:
@@ -45,6 +45,32 @@ def test_compare_endpoint_with_every_input(app_url):
     )
     check_result(result, "bottom", 2, FINE_TUNED_CHOICE)
     assert result["compact"]["name"] == "shrunk-bottom-2" and result["repeats"] == 3
+
+
+def test_compare_endpoint_runs_entries_of_other_families(app_url):
+    """A pruned TinyBert and a distilled student are choices of their own: no strategy or K, their own layers."""
+    client = Client(app_url, verbose=False)
+    for name, (_, _, kept, hidden) in OTHER_ENTRIES.items():
+        result = client.predict(text="the team win the game", model=name, repeats=2, api_name="/compare")
+        check_result(result, None, 6 - len(kept), name)
+        assert result["compact"]["name"] == name and result["compact"]["kept_layers"] == kept
+        assert result["compact"]["hidden_size"] == hidden and result["compact"]["num_drop"] is None
+
+
+def test_summary_names_an_entry_of_its_own_and_its_width(tiny_zoo_dir):
+    from compactbert.demo import Comparer, load_zoo
+    from compactbert.demo.ui import entry_line, summary_markdown
+
+    comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32")
+    pruned = comparer.compare("the team win the game", model="tinybert-2-pruned", repeats=1)
+    assert "· compact tinybert-2-pruned (2 layers, kept [0, 3], hidden 16, " in summary_markdown(pruned)
+    dropped = comparer.compare("the team win the game", "bottom", 2, repeats=1)
+    assert "· compact (4 layers, kept [2, 3, 4, 5], " in summary_markdown(dropped)  # as wide as the teacher
+    entry = comparer.other_entries()[0]
+    assert entry_line(entry) == (
+        f"**tinybert-2-pruned** (pruned, `tiny_bert`): a stand-in pruned student (2 layers, "
+        f"{entry.num_parameters:,} parameters, test accuracy 50.0%)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -24,3 +24,23 @@ def test_pick_a_strategy_type_click_and_see_both_predictions_and_the_latency_cha
     screenshot = tmp_path / "demo.png"
     page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 10_000
+
+
+def test_an_entry_of_its_own_greys_out_strategy_and_k_and_is_listed(app_url, page):
+    page.goto(app_url)
+    header = page.get_by_text("Other students in this zoo")
+    header.wait_for(timeout=30_000)
+    assert "tinybert-2-pruned" in page.content() and "a stand-in distilled student" in page.content()
+    strategy, slider = page.locator("#strategy input"), page.get_by_role("spinbutton").first
+    assert strategy.is_enabled() and slider.is_enabled()
+    page.get_by_label("tinybert-2-pruned").check()
+    page.wait_for_function("document.querySelector('#strategy input').disabled", timeout=30_000)
+    assert strategy.is_disabled() and slider.is_disabled()
+    page.locator("#text textarea").fill("the team win the game")
+    page.locator("#compare-button").click()
+    summary = page.locator("#summary")
+    summary.get_by_text("speedup").wait_for(timeout=60_000)
+    assert "compact tinybert-2-pruned (2 layers, kept [0, 3], hidden 16," in summary.inner_text()
+    page.get_by_label("dropped, not retrained").check()  # back to a drop strategy: both apply again
+    page.wait_for_function("!document.querySelector('#strategy input').disabled", timeout=30_000)
+    assert slider.is_enabled()

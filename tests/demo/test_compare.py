@@ -10,7 +10,7 @@ from compactbert import STRATEGIES, select_layers
 from compactbert.demo import FINE_TUNED_CHOICE, NOT_RETRAINED, Comparer, load_zoo
 from compactbert.demo.compare import MAX_REPEATS, MAX_TEXT_CHARS
 
-from support.demo import LABELS, TINY_SCORES
+from support.demo import LABELS, OTHER_ENTRIES, TINY_SCORES
 
 TEXT = "the team win the game"
 
@@ -35,8 +35,28 @@ def reference_proba(folder, text, keep=None):
 
 
 def test_choices_come_from_the_zoo(comparer):
-    assert comparer.model_choices == [NOT_RETRAINED, FINE_TUNED_CHOICE]
+    assert comparer.model_choices == [NOT_RETRAINED, FINE_TUNED_CHOICE, *OTHER_ENTRIES]
     assert [(e.strategy, e.num_drop) for e in comparer.fine_tuned_entries()] == [("top", 2), ("bottom", 2)]
+    assert [(e.name, e.strategy, e.num_drop) for e in comparer.other_entries()] == [
+        (name, None, None) for name in OTHER_ENTRIES
+    ]
+
+
+@pytest.mark.parametrize("name", list(OTHER_ENTRIES))
+def test_entries_of_other_families_run_as_themselves(comparer, tiny_zoo_dir, name):
+    """A pruned TinyBert and a distilled student: their own layers, width and predictions; no strategy or K."""
+    family, _, kept, hidden = OTHER_ENTRIES[name]
+    result = comparer.compare(TEXT, "bottom", 2, name, repeats=2)  # strategy and K are ignored for them
+    compact = result["compact"]
+    assert compact["name"] == name and compact["strategy"] is None and compact["num_drop"] is None
+    assert compact["kept_layers"] == kept and compact["num_layers"] == len(kept)  # the teacher layers it kept
+    assert compact["hidden_size"] == hidden and result["teacher"]["hidden_size"] == 32
+    assert compact["num_parameters"] < result["teacher"]["num_parameters"]
+    compact_p = [compact["probabilities"][label] for label in LABELS]
+    np.testing.assert_allclose(compact_p, reference_proba(tiny_zoo_dir / name, TEXT), atol=1e-5)
+    config = AutoModelForSequenceClassification.from_pretrained(tiny_zoo_dir / name).config
+    assert config.model_type == family  # a pruned TinyBert records its kept layers apart from a ShrunkBert
+    assert (config.pruning["kept_layers"] if family == "tiny_bert" else config.kept_layers) == kept
 
 
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
@@ -128,7 +148,7 @@ def test_entries_of_other_families_become_choices_of_their_own(tiny_zoo_dir, tmp
     manifest["entries"].append(student | {"kind": "distilled", "description": "a stand-in student"})
     (tmp_path / "zoo.json").write_text(json.dumps(manifest))
     comparer = Comparer(load_zoo(tmp_path), dtype="fp32")
-    assert comparer.model_choices == [NOT_RETRAINED, FINE_TUNED_CHOICE, "distilled-2-layer"]
+    assert comparer.model_choices == [NOT_RETRAINED, FINE_TUNED_CHOICE, *OTHER_ENTRIES, "distilled-2-layer"]
     result = comparer.compare(TEXT, model="distilled-2-layer", repeats=1)  # strategy and K do not apply
     assert result["compact"]["name"] == "distilled-2-layer" and result["compact"]["num_layers"] == 4
     assert result["compact"]["strategy"] is None and result["compact"]["num_drop"] is None

@@ -19,15 +19,26 @@ def test_default_zoo_builds_offline_from_minilm_and_bbc_news(tmp_path):
     zoo = load_zoo(folder)
     assert zoo.label_names == ["business", "entertainment", "politics", "sport", "tech"]
     assert zoo.teacher.num_layers == 6 and zoo.teacher.kind == "teacher"
-    assert [(e.strategy, e.num_drop, e.num_layers) for e in zoo.entries] == [("contribution", 3, 3)]
+    assert [(e.name, e.strategy, e.num_drop, e.num_layers) for e in zoo.entries] == [
+        ("shrunk-contribution-3", "contribution", 3, 3),
+        ("tinybert-4-pruned", None, None, 4),  # cut out of the fine-tuned teacher, then trained on the labels
+        ("distilled-3", None, None, 3),  # the teacher's layers 0, 2, 4, distilled from it
+    ]
+    tiny, distilled = zoo.entries[1:]
+    assert (tiny.family, tiny.kind, tiny.kept_layers) == ("tiny_bert", "pruned", [0, 1, 2, 4])  # even-alternate
+    assert (distilled.family, distilled.kind, distilled.kept_layers) == ("shrunk_bert", "distilled", [0, 2, 4])
+    assert 10_000_000 < tiny.num_parameters < distilled.num_parameters < 22_800_000  # 14.5M, 17.4M; MiniLM 22.7M
     assert len(zoo.contributions) == 6 and all(-1 <= s <= 1 for s in zoo.contributions)
     assert len(zoo.fine_tuned("contribution", 3).kept_layers) == 3
     assert [e["label"] for e in zoo.examples] == zoo.label_names  # one held-out text per topic
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["teacher", "shrunk-contribution-3", "zoo.json"]
+        ["teacher", "shrunk-contribution-3", "tinybert-4-pruned", "distilled-3", "zoo.json"]
     )  # the Trainer's run folders are gone
     assert ensure_default_zoo(tmp_path, settings, log=lines.append) == folder  # reused, not rebuilt
 
     result = Comparer(zoo).compare(zoo.examples[3]["text"], "contribution", 3, FINE_TUNED_CHOICE, repeats=2)
     assert result["compact"]["name"] == "shrunk-contribution-3"
     assert result["teacher"]["num_parameters"] > result["compact"]["num_parameters"] > 10_000_000
+    result = Comparer(zoo).compare(zoo.examples[3]["text"], model="tinybert-4-pruned", repeats=2)
+    assert result["compact"]["hidden_size"] == 312 and result["teacher"]["hidden_size"] == 384
+    assert result["compact"]["kept_layers"] == [0, 1, 2, 4] and result["compact"]["strategy"] is None

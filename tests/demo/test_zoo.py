@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -18,13 +19,14 @@ from compactbert.demo.zoo import (
     load_zoo,
 )
 
-from support.demo import LABELS, TINY_SCORES
+from support.demo import LABELS, OTHER_ENTRIES, TINY_SCORES
 
 
 def test_manifest_round_trips(tiny_zoo_dir):
     zoo = load_zoo(tiny_zoo_dir)
     assert zoo.label_names == LABELS and zoo.contributions == TINY_SCORES
-    assert [e.name for e in zoo.entries] == ["shrunk-top-2", "shrunk-bottom-2"]
+    assert [e.name for e in zoo.entries] == ["shrunk-top-2", "shrunk-bottom-2", *OTHER_ENTRIES]
+    assert [(e.family, e.kind, e.kept_layers) for e in zoo.entries[2:]] == [v[:3] for v in OTHER_ENTRIES.values()]
     assert zoo.fine_tuned("bottom", 2).kept_layers == [2, 3, 4, 5] and zoo.fine_tuned("top", 3) is None
     assert zoo.resolve(zoo.teacher) == str(tiny_zoo_dir / "teacher")
     assert load_zoo(tiny_zoo_dir / MANIFEST).to_dict() == zoo.to_dict()  # a manifest file works as well as its folder
@@ -60,6 +62,13 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "compactbert" / "demo"
     assert default_zoo_dir(tmp_path, BuildSettings()) != default_zoo_dir(tmp_path, BuildSettings(num_drop=2))
+    assert default_zoo_dir(tmp_path, BuildSettings()) != default_zoo_dir(tmp_path, BuildSettings(families=()))
+
+
+@pytest.mark.parametrize("families", [("albert_sop",), ("tiny_bert", "tiny_bert")])
+def test_unknown_or_repeated_families_are_refused(families):
+    with pytest.raises(ValueError, match=r"families must name each of tiny_bert, distilled at most once"):
+        BuildSettings(families=families)
 
 
 def test_a_cached_zoo_is_reused_without_building(monkeypatch, tmp_path, tiny_zoo_dir):
@@ -102,29 +111,125 @@ def fake_finetune(calls: list, fail_on: int | None = None):
     return finetune
 
 
-def test_a_killed_build_leaves_no_zoo_and_the_next_build_resumes(monkeypatch, tmp_path):
+def fake_distill(calls: list, recipes: list, fail_on: int | None = None):
+    """Stands in for compactbert.distillation.recipe.distill: records the recipe and saves a tiny random student of
+    the family it asks for (a TinyBert for `pruned`, a ShrunkBert of the teacher's layers 0, 2, 4 otherwise)."""
+    from transformers import BertForSequenceClassification
+
+    from compactbert import save_model, shrink
+    from compactbert.models.tiny_bert import TinyBertConfig, TinyBertForSequenceClassification
+
+    from support.helpers import make_bert, make_tokenizer
+
+    def distill(model_args, teacher_args, data_args, training_args):
+        calls.append(teacher_args.student_init)
+        assert (Path(teacher_args.teacher) / "metrics.json").is_file()  # the zoo's teacher, trained before
+        recipes.append((teacher_args, data_args, training_args))
+        if fail_on is not None and len(calls) == fail_on:
+            raise KeyboardInterrupt("killed mid-build")
+        if teacher_args.student_init == "pruned":
+            config = TinyBertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                                    intermediate_size=24, num_labels=5, fit_size=32,
+                                    pruned_from="teacher", pruning={"kept_layers": [0, 4]})  # fmt: skip
+            model = TinyBertForSequenceClassification(config)
+            kept = [0, 4]
+        else:
+            model = make_bert(BertForSequenceClassification, num_layers=6, num_labels=5, max_position_embeddings=128)
+            model, kept = shrink(model, keep=[0, 2, 4]), [0, 2, 4]
+        metrics = {
+            "test": {"accuracy": 0.25},
+            "kept_layers": kept,
+            "num_parameters": model.num_parameters(),
+            "num_hidden_layers": model.config.num_hidden_layers,
+        }
+
+        def write_metrics(folder):
+            (folder / "metrics.json").write_text(json.dumps(metrics))
+
+        save_model(model, f"{training_args.output_dir}/model", tokenizer=make_tokenizer(), extra=write_metrics)
+        return metrics
+
+    return distill
+
+
+def test_a_killed_build_leaves_no_zoo_and_the_next_build_resumes(monkeypatch, tmp_path, capsys):
+    import compactbert.distillation.recipe
     import compactbert.finetune
 
     settings = BuildSettings(strategies=("top", "bottom"), num_examples=2)
+    assert settings.families == ("tiny_bert", "distilled")  # on by default
     folder = default_zoo_dir(tmp_path, settings)
     stale = folder.parent / f".{folder.name}.partial-old"  # what a SIGKILLed build leaves behind
     stale.mkdir(parents=True)
     calls: list[str] = []
+    recipes: list = []
     monkeypatch.setattr(compactbert.finetune, "finetune", fake_finetune(calls, fail_on=2))
+    monkeypatch.setattr(compactbert.distillation.recipe, "distill", fake_distill(calls, recipes))
     with pytest.raises(KeyboardInterrupt):
         ensure_default_zoo(tmp_path, settings, log=lambda _: None)
     assert calls == ["teacher", "top"] and not folder.exists() and not stale.exists()
     assert not list(folder.parent.glob(f".{folder.name}.partial-*"))
 
-    calls.clear()
+    calls.clear()  # killed again, in the first student made from the teacher
     monkeypatch.setattr(compactbert.finetune, "finetune", fake_finetune(calls))
+    monkeypatch.setattr(compactbert.distillation.recipe, "distill", fake_distill(calls, recipes, fail_on=3))
+    with pytest.raises(KeyboardInterrupt):
+        ensure_default_zoo(tmp_path, settings, log=lambda _: None)
+    assert calls == ["top", "bottom", "pruned"] and not folder.exists()
+
+    calls.clear()
+    monkeypatch.setattr(compactbert.distillation.recipe, "distill", fake_distill(calls, recipes))
     lines: list[str] = []
+    capsys.readouterr()
     assert ensure_default_zoo(tmp_path, settings, log=lines.append) == folder
-    assert calls == ["top", "bottom"] and "  teacher: reused from the interrupted build" in lines
+    assert calls == ["pruned", "every-other"]  # the finished models are reused, the families' students resumed
+    assert "  teacher: reused from the interrupted build" in lines and "  shrunk-bottom-3: reused" in " ".join(lines)
+    assert "5/5" in capsys.readouterr().err  # the progress bar counts the teacher, 2 shrunk and 2 other students
     zoo = load_zoo(folder)
-    assert [e.name for e in zoo.entries] == ["shrunk-top-3", "shrunk-bottom-3"]
+    assert [e.name for e in zoo.entries] == ["shrunk-top-3", "shrunk-bottom-3", "tinybert-4-pruned", "distilled-3"]
     assert zoo.fine_tuned("bottom", 3).kept_layers == [3, 4, 5] and len(zoo.contributions) == 6
+    tiny, distilled = zoo.entries[2:]
+    assert (tiny.family, tiny.kind, tiny.kept_layers, tiny.num_layers) == ("tiny_bert", "pruned", [0, 4], 2)
+    assert (distilled.family, distilled.kind, distilled.kept_layers) == ("shrunk_bert", "distilled", [0, 2, 4])
+    assert tiny.strategy is tiny.num_drop is distilled.strategy is distilled.num_drop is None
+    assert tiny.metrics == distilled.metrics == {"test_accuracy": 0.25}
+    assert "cut out of the fine-tuned teacher (its layers [0, 4])" in tiny.description
+    assert "layers [0, 2, 4], distilled from it 1 epoch(s) on bbc-news" in distilled.description
+    assert (folder / "tinybert-4-pruned" / "config.json").is_file() and (folder / "distilled-3").is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, f".{folder.name}.lock"])
+
+    # both students were made with the zoo's own recipe, from its teacher
+    for teacher_args, data_args, training_args in recipes[-2:]:
+        assert teacher_args.teacher.endswith("/teacher") and data_args.task == "bbc-news"
+        assert (data_args.max_length, data_args.split_seed) == (settings.max_length, settings.split_seed)
+        assert (training_args.learning_rate, training_args.num_train_epochs) == (3e-4, 1.0)
+        assert (training_args.per_device_train_batch_size, training_args.seed) == (32, 0)
+        assert training_args.stage == "prediction" and training_args.stages is None
+
+
+def test_the_other_families_recipes(tmp_path):
+    """What each student of another family is made with: pruned + labels only, every other layer + soft targets."""
+    from compactbert.demo.zoo import STUDENT_FAMILIES, _student_recipe
+    from compactbert.distillation.recipe import parse_distill_recipe
+
+    settings = BuildSettings(max_train_samples=32, max_eval_samples=8)
+    parsed = {
+        family: parse_distill_recipe(None, _student_recipe(settings, tmp_path / family, student, tmp_path / "zoo"))
+        for family, student in STUDENT_FAMILIES.items()
+    }
+    _, teacher_args, data_args, training_args = parsed["tiny_bert"]
+    assert teacher_args.teacher == str(tmp_path / "zoo" / "teacher") and teacher_args.student_init == "pruned"
+    assert (teacher_args.tiny_bert_layers, teacher_args.tiny_bert_hidden_size) == (4, 312)
+    assert (teacher_args.tiny_bert_intermediate_size, teacher_args.tiny_bert_heads) == (1200, 12)
+    assert teacher_args.prune_layers == "even-alternate" and teacher_args.prune_importance == "activation"
+    assert teacher_args.prune_calibration_size == 32  # a quick build calibrates on the texts it trains on
+    assert training_args.active_components == ("label",) and data_args.max_train_samples == 32
+    _, teacher_args, data_args, training_args = parsed["distilled"]
+    assert teacher_args.student_init == "every-other" and teacher_args.teacher == str(tmp_path / "zoo" / "teacher")
+    assert training_args.active_components == ("ce", "label") and training_args.temperature == 2.0
+    assert (data_args.max_train_samples, data_args.max_eval_samples) == (32, 8)
+    full = _student_recipe(BuildSettings(), tmp_path / "t", STUDENT_FAMILIES["tiny_bert"], tmp_path / "zoo")
+    assert full["prune_calibration_size"] == 1024 and "max_train_samples" not in full
 
 
 def test_examples_cycle_through_the_labels():
@@ -133,3 +238,14 @@ def test_examples_cycle_through_the_labels():
     assert [e["label"] for e in picked] == ["a", "b", "c", "a"]
     long = example_texts({"text": ["First sentence here. " * 60], "label": [0]}, ["a"], 1, max_chars=100)[0]["text"]
     assert len(long) <= 100 and long.endswith(".")
+
+
+def test_the_building_page_note_names_the_other_families():
+    from compactbert.demo.zoo import build_time_note
+
+    note = build_time_note()
+    assert "6 compact students on bbc-news, then a TinyBert-4 pruned from the teacher, then a student" in note
+    assert "4 min 36 s" in note and "before the students of other families joined it" in note
+    assert "TinyBert" not in build_time_note(BuildSettings(families=())) and "before the" not in build_time_note(
+        BuildSettings(families=())
+    )

@@ -48,6 +48,22 @@ METHODS = {
 }
 
 
+# a tiny_bert student cut out of the teacher the build fine-tunes (2 of its 4 layers, half its width), then trained on
+# the task labels alone: the zoo recipe's path (configs/minilm-tinybert4-bbc-news.yaml) at test size
+PRUNED = {
+    "student_init": "pruned",
+    "tiny_bert_layers": 2,
+    "tiny_bert_hidden_size": 16,
+    "tiny_bert_intermediate_size": 24,
+    "tiny_bert_heads": 2,
+    "prune_layers": [0, 2],
+    "prune_calibration_size": 20,
+    "stage": "prediction",
+    "alpha_ce": 0.0,
+    "alpha_label": 1.0,
+}
+
+
 # the recipe's training for each family's build: enough to learn the tiny task, so the builds pass the quality gate
 # (the Albert-SOP from random init needs the larger learning rate; at 3e-3 it stays at the majority class)
 TRAINING = {"tiny_bert": LEARNS, "albert_sop": LEARNS | {"learning_rate": 1.0e-2}}
@@ -100,6 +116,10 @@ def test_built_folder_is_ready_and_its_card_says_how_it_was_made(family_build):
         # the layers the distillation trainer matched (uniform map, 2 of 4 layers), as the run recorded them
         assert [s["teacher_layers"] for s in metrics["train_stages"]] == [[1, 3], [1, 3], None]
         assert "Student layer i learns from teacher layer 1, 3" in card.text
+        # a student from random init: the card describes distillation, not pruning
+        assert config.get("pruned_from") is None and config.get("pruning") is None
+        assert "trained by transformer distillation (Jiao et al., 2020)" in card.text
+        assert "Cut out of" not in card.text and "muralidharan2024minitron" not in card.text
         # the teacher the build fine-tuned is the baseline: the source fine-tuned with the recipe, trained once
         teacher_metrics = json.loads((run / "train" / "teacher" / "model" / "metrics.json").read_text())
         assert source_accuracy == teacher_metrics["test"]["accuracy"] and not (run / "baseline").exists()
@@ -155,7 +175,11 @@ def test_push_and_load_back_with_and_without_compactbert(family_build, hub_check
     ("family", "method", "message"),
     [
         ("tiny_bert", {"teacher_folder": "t"}, "unknown tiny_bert method keys ['teacher_folder']; expected"),
-        ("tiny_bert", {"student_init": "every-other"}, "unknown tiny_bert method keys ['student_init']"),
+        ("tiny_bert", {"student_init_layers": [0, 2]}, "unknown tiny_bert method keys ['student_init_layers']"),
+        ("tiny_bert", {"student_init": "every-other"}, "method.student_init must be tiny-bert (a fresh student"),
+        ("tiny_bert", {"prune_layers": [0, 1]}, "prune_layers and prune_importance apply to student_init: pruned"),
+        ("tiny_bert", PRUNED | {"general_epochs": 1}, "general_epochs (general distillation) applies to student_init"),
+        ("tiny_bert", PRUNED | {"prune_importance": "gradient"}, "unknown prune_importance 'gradient'"),
         ("tiny_bert", {"alpha_ce": -1}, "alpha_ce must be >= 0"),
         ("tiny_bert", {"stages": ["warmup"]}, "unknown stage 'warmup'"),
         ("tiny_bert", {"training": {"max_length": 8}}, "method.training takes TrainingArguments fields only"),
@@ -182,9 +206,15 @@ def test_zoo_recipes_of_the_new_families_parse(tmp_path):
     }
     assert set(recipes) == set(METHODS)
     teacher, (_, teacher_args, _, training_args) = tiny_bert_arguments(recipes["tiny_bert"], tmp_path)
-    assert teacher is None and teacher_args.student_init == "tiny-bert" and teacher_args.general_teacher == "minilm"
+    # cut out of the teacher the build fine-tunes, no general distillation, then TinyBERT's two task stages
+    assert teacher is None and teacher_args.student_init == "pruned" and teacher_args.general_epochs == 0
     assert (teacher_args.tiny_bert_layers, teacher_args.tiny_bert_hidden_size) == (4, 312)  # TinyBERT-4
-    assert training_args.stages == ["intermediate", "prediction"] and training_args.alpha_label == 1.0
+    assert (teacher_args.tiny_bert_intermediate_size, teacher_args.tiny_bert_heads) == (1200, 12)
+    assert (teacher_args.prune_layers, teacher_args.prune_importance) == ("even-alternate", "activation")
+    assert teacher_args.prune_calibration_size == 1024
+    assert training_args.stages == ["intermediate", "prediction"] and training_args.layer_map == "kept"
+    assert (training_args.alpha_hidden, training_args.alpha_attn, training_args.alpha_ce) == (1.0, 1.0, 1.0)
+    assert training_args.num_train_epochs == 1 and training_args.learning_rate == 3.0e-4
     model_args, data_args, pretrain_args = albert_sop_arguments(recipes["albert_sop"], tmp_path)
     assert model_args.tokenizer == "minilm" and model_args.sharing == "all" and data_args.corpus == "bbc-news"
     assert pretrain_args.learning_rate == 1.0e-3 and pretrain_args.seed == 0  # method.training over training
@@ -227,3 +257,99 @@ def test_tiny_bert_card_shows_the_teacher_layers_the_distillation_recorded(tmp_p
         tiny_bert_record(teacher_args, training_args, {"train_stages": stages}, "the source", "tiny")["layer_map"]
         is None
     )
+
+
+@pytest.fixture(scope="module")
+def pruned_build(tmp_path_factory) -> Path:
+    """The built `model` folder of a test-sized tiny_bert recipe whose student is cut out of the fine-tuned teacher."""
+    tmp = tmp_path_factory.mktemp("pruned")
+    path = tiny_recipe(
+        tmp,
+        name="tiny-bert-pruned",
+        family="tiny_bert",
+        method=PRUNED,
+        repo_id="org/tiny-bert-pruned",
+        training=LEARNS,
+    )
+    return build(read_recipe(path))
+
+
+def test_pruned_tiny_bert_build_is_cut_out_of_the_teacher_it_fine_tuned(pruned_build):
+    folder = pruned_build
+    check_folder(folder)
+    run = folder.parent
+    config = json.loads((folder / "config.json").read_text())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    teacher = f"{run.parent / 'source'} fine-tuned on task by this build"  # the card's name, not this machine's folder
+    assert config["model_type"] == "tiny_bert" and config["pruned_from"] == config["teacher_model"] == teacher
+    pruning = config["pruning"]
+    assert pruning["kept_layers"] == [0, 2] and pruning["layer_strategy"] == "explicit"
+    assert (pruning["source_hidden_size"], pruning["hidden_size"]) == (32, 16)
+    assert (pruning["source_head_dim"], pruning["head_dim"]) == (16, 8)
+    assert (pruning["source_intermediate_size"], pruning["intermediate_size"]) == (37, 24)
+    assert pruning["importance"] == "activation" and pruning["calibration_size"] == 20
+    assert (config["num_hidden_layers"], config["hidden_size"], config["fit_size"]) == (2, 16, 32)
+    # no general distillation: one task stage, on the labels alone
+    assert [s["stage"] for s in metrics["train_stages"]] == ["prediction"] and metrics["losses"] == {"label": 1.0}
+    assert [s["name"] for s in metrics["method"]["stages"]] == [
+        "pruned from the teacher",
+        "fine-tuning on the task labels (prediction stage)",
+    ]
+    # it was cut out of the teacher this build fine-tuned (the baseline), which the gate compared it with
+    teacher_dir = run / "train" / "teacher" / "model"
+    info = json.loads((folder / "build.json").read_text())
+    teacher_metrics = json.loads((teacher_dir / "metrics.json").read_text())
+    assert info["comparison"]["source"]["accuracy"] == teacher_metrics["test"]["accuracy"]
+    assert metrics["quality_gate"]["passed"] and not (run / "baseline").exists()
+
+
+def test_pruned_tiny_bert_card_says_what_was_kept_of_the_teacher(pruned_build):
+    text = (pruned_build / "README.md").read_text()
+    assert validate_card(text) == [] and folder_problems(pruned_build) == []
+    assert ModelCard.load(pruned_build / "README.md").data.model_name == "tiny-bert-pruned"
+    teacher = f"{pruned_build.parent.parent / 'source'} fine-tuned on task by this build"
+    assert f"A **TinyBert** student cut out of {teacher}: a narrow, shallow BERT" in text
+    assert f"Cut out of `{teacher}` by `compactbert.prune` (width and depth pruning)" in text
+    for row in (
+        "| layers | 4 | 2: source layers 0, 2 (0-based; `explicit`) |",
+        "| hidden size | 32 | 16 |",
+        "| attention heads x head size | 2 x 16 | 2 x 8 |",
+        "| FFN size | 37 | 24 |",
+        "| task labels (prediction) | 1.0 |",
+    ):
+        assert row in text
+    assert "FFN neurons kept by activation importance, scored on 20 calibration texts" in text
+    assert "1. **pruned from the teacher** on 20 texts of the task training split (activation importance)" in text
+    assert "2. **fine-tuning on the task labels (prediction stage)** on the task training split, 10 epoch(s)" in text
+    assert "**general distillation**" not in text and "trained by transformer distillation" not in text
+    assert "- A pruned student keeps what the kept layers" in text and "muralidharan2024minitron" in text
+    assert "soft targets" not in text  # alpha_ce 0: no distillation loss is claimed
+
+
+def test_pruned_tiny_bert_loads_back_with_and_without_compactbert(pruned_build, tmp_path, hub_checked):
+    assert main(["push", str(pruned_build), "--repo-id", "org/tiny-bert-pruned"]) == 0
+    local = AutoModelForSequenceClassification.from_pretrained(pruned_build).eval()
+    batch = AutoTokenizer.from_pretrained(pruned_build)(TEXTS, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = local(**batch).logits
+    module, logits = logits_without_compactbert("org/tiny-bert-pruned", TEXTS, tmp_path)
+    assert module.startswith("transformers_modules.") and torch.equal(logits, expected)
+
+
+def test_tiny_bert_record_of_a_magnitude_pruned_student(tmp_path):
+    path = tiny_recipe(tmp_path, family="tiny_bert", method=PRUNED | {"prune_importance": "magnitude"})
+    _, (_, teacher_args, _, training_args) = tiny_bert_arguments(read_recipe(path), tmp_path)
+    stages = [{"stage": "prediction", "teacher_layers": None}]
+    pruning = {"importance": "magnitude", "calibration_size": 0}
+    record = tiny_bert_record(teacher_args, training_args, {"train_stages": stages}, "src", "tiny", pruning=pruning)
+    assert record["stages"][0] == {
+        "name": "pruned from the teacher",
+        "data": "its weights (magnitude importance)",
+        "epochs": None,
+    }
+    pruning["calibration_size"] = 8  # a layer strategy that scores contributions reads calibration texts
+    record = tiny_bert_record(teacher_args, training_args, {"train_stages": stages}, "src", "tiny", pruning=pruning)
+    data = "its weights (magnitude importance; layer contributions on 8 texts of the tiny training split)"
+    assert record["stages"][0]["data"] == data
+    assert record["stages"][1]["name"] == "fine-tuning on the task labels (prediction stage)"
+    assert record["losses"] == [{"name": "task labels (prediction)", "weight": 1.0}]

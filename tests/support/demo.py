@@ -6,18 +6,28 @@ import socket
 
 from transformers import BertForSequenceClassification
 
-from compactbert import save_model, shrink
-from compactbert.demo.zoo import FINE_TUNED, TEACHER, Zoo, ZooEntry, write_zoo
+from compactbert import prune, save_model, shrink
+from compactbert.demo.zoo import DISTILLED, FINE_TUNED, PRUNED, TEACHER, Zoo, ZooEntry, write_zoo
+from compactbert.distillation import init_student
 
-from support.helpers import make_bert, make_tokenizer
+from support.helpers import TEXTS, make_bert, make_tokenizer
 
 LABELS = ["sport", "music", "news"]
 TINY_SCORES = [0.91, 0.97, 0.95, 0.99, 0.93, 0.8]  # the "teacher's" contribution scores (made up: a random model)
 EXAMPLES = [{"text": "the team win the game", "label": "sport"}, {"text": "a boring film", "label": "music"}]
 
 
+# the tiny zoo's students of other families (untrained): name -> (family, kind, kept teacher layers, hidden size)
+OTHER_ENTRIES = {
+    "tinybert-2-pruned": ("tiny_bert", PRUNED, [0, 3], 16),
+    "distilled-3": ("shrunk_bert", DISTILLED, [0, 2, 4], 32),
+}
+
+
 def make_tiny_zoo(folder) -> Zoo:
-    """Teacher: a random 6-layer BERT classifier; fine-tuned entries: it shrunk by top / bottom K=2 (untrained)."""
+    """Teacher: a random 6-layer BERT classifier; fine-tuned entries: it shrunk by top / bottom K=2; entries of other
+    families: a TinyBert cut out of it (2 layers x 16) and its every other layer, as the default zoo makes them
+    (all untrained)."""
     id2label = dict(enumerate(LABELS))
     teacher = make_bert(
         BertForSequenceClassification,
@@ -43,6 +53,30 @@ def make_tiny_zoo(folder) -> Zoo:
                 kept_layers=small.config.kept_layers,
                 num_parameters=small.num_parameters(),
                 num_layers=4,
+            )
+        )
+    pruned = prune(
+        teacher,
+        {"num_hidden_layers": 2, "hidden_size": 16, "intermediate_size": 24, "num_attention_heads": 2},
+        TEXTS,
+        tokenizer,
+        layers=[0, 3],
+        progress=False,
+    )
+    for name, student in (("tinybert-2-pruned", pruned), ("distilled-3", init_student(teacher, "every-other"))):
+        family, kind, kept, _ = OTHER_ENTRIES[name]
+        save_model(student, folder / name, tokenizer=tokenizer)
+        entries.append(
+            ZooEntry(
+                name=name,
+                source=name,
+                family=family,
+                kind=kind,
+                description=f"a stand-in {kind} student",
+                kept_layers=kept,
+                num_parameters=student.num_parameters(),
+                num_layers=student.config.num_hidden_layers,
+                metrics={"test_accuracy": 0.5},
             )
         )
     zoo = Zoo(

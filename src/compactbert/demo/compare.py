@@ -48,6 +48,10 @@ class Comparer:
     def fine_tuned_entries(self) -> list[ZooEntry]:
         return [e for e in self.zoo.entries if e.kind == FINE_TUNED]
 
+    def other_entries(self) -> list[ZooEntry]:
+        """The zoo's other students (pruned, distilled, other families): chosen by name; no strategy or K applies."""
+        return [e for e in self.zoo.entries if e.kind != FINE_TUNED]
+
     def max_drop(self, strategy: str) -> int:
         """The most layers `strategy` can drop from the teacher (always keeping one layer)."""
         return min(STRATEGIES[strategy].max_drop(self.num_layers), self.num_layers - 1)
@@ -133,6 +137,7 @@ class Comparer:
         count, the kept layers and the latency (median / min / max ms over `repeats` interleaved runs after
         warm-up, one text, batch 1); plus `agree` and `speedup` (teacher median / compact median).
         """
+        from ..distillation.layer_map import kept_teacher_layers
         from ..inference import time_side_by_side
 
         text, num_drop, repeats = self.check(text, strategy, num_drop, model, repeats)
@@ -160,7 +165,9 @@ class Comparer:
                 "probabilities": dict(zip(labels, p, strict=True)),
                 "num_parameters": int(loaded.num_parameters),
                 "num_layers": int(config.num_hidden_layers),
-                "kept_layers": list(getattr(config, "kept_layers", None) or range(config.num_hidden_layers)),
+                "hidden_size": int(config.hidden_size),
+                # the teacher layers it kept: a ShrunkBert's `kept_layers`, a pruned TinyBert's `pruning` record
+                "kept_layers": kept_teacher_layers(config) or list(range(config.num_hidden_layers)),
                 "latency_ms": {
                     "median": timings[side].median_ms,
                     "min": timings[side].min_ms,

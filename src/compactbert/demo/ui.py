@@ -71,12 +71,25 @@ def _count(n: int) -> str:
 def summary_markdown(result: dict[str, Any]) -> str:
     t, c = result["teacher"], result["compact"]
     agree = "**agree**" if result["agree"] else "**disagree**"
+    compact = "compact" if c["strategy"] is not None else f"compact {c['name']}"  # a zoo entry of its own
+    width = f", hidden {c['hidden_size']}" if c["hidden_size"] != t["hidden_size"] else ""  # a narrower student
     return (
         f"Teacher ({t['num_layers']} layers, {_count(t['num_parameters'])} parameters): **{t['label']}** · "
-        f"compact ({c['num_layers']} layers, kept {c['kept_layers']}, {_count(c['num_parameters'])} parameters): "
+        f"{compact} ({c['num_layers']} layers, kept {c['kept_layers']}{width}, {_count(c['num_parameters'])} "
+        "parameters): "
         f"**{c['label']}** · they {agree}. Latency {t['latency_ms']['median']:.1f} ms vs "
         f"{c['latency_ms']['median']:.1f} ms (median of {result['repeats']}): **{result['speedup']:.2f}x** speedup."
     )
+
+
+def entry_line(entry) -> str:
+    """One zoo entry of its own (not a drop strategy's) as the page lists it: name, how it was made, size, accuracy."""
+    parts = [f"{entry.num_layers} layers"] if entry.num_layers else []
+    parts += [f"{_count(entry.num_parameters)} parameters"] if entry.num_parameters else []
+    if "test_accuracy" in entry.metrics:
+        parts.append(f"test accuracy {entry.metrics['test_accuracy']:.1%}")
+    about = f": {entry.description}" if entry.description else ""
+    return f"**{entry.name}** ({entry.kind}, `{entry.family}`){about}" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def render(result: dict[str, Any] | None):
@@ -132,16 +145,19 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
             raise gr.Error(str(err)) from None
 
     def on_choice(strategy: str, num_drop: float, model: str):
-        """Keep K within what the strategy can drop, and on a zoo K when a fine-tuned model is chosen."""
+        """Keep K within what the strategy can drop, and on a zoo K when a fine-tuned model is chosen; a zoo entry
+        of its own (pruned, distilled, ...) takes neither strategy nor K, so both are greyed out for it."""
         top = comparer.max_drop(strategy)
         value = min(int(num_drop), top)
         if model == FINE_TUNED_CHOICE:
             have = sorted(e.num_drop for e in comparer.fine_tuned_entries() if e.strategy == strategy)
             if have and value not in have:
                 value = min(have, key=lambda k: abs(k - value))
-        return gr.Slider(maximum=top, value=value)
+        dropped = model in (NOT_RETRAINED, FINE_TUNED_CHOICE)
+        return gr.Slider(maximum=top, value=value, interactive=dropped), gr.Dropdown(interactive=dropped)
 
     fine_tuned = ", ".join(f"{e.strategy} K={e.num_drop}" for e in comparer.fine_tuned_entries()) or "none"
+    others = "".join(f"\n- {entry_line(e)}" for e in comparer.other_entries())
     with gr.Blocks(title="compactbert: drop layers, compare") as demo:
         gr.Markdown(
             "# compactbert: drop layers of a BERT, compare with the teacher\n"
@@ -150,6 +166,11 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
             f"drop. *{NOT_RETRAINED}* removes the layers from the fine-tuned teacher as it is (what dropping costs); "
             f"*{FINE_TUNED_CHOICE}* uses a model shrunk from the pre-trained source and then fine-tuned (what "
             f"fine-tuning recovers; in this zoo: {fine_tuned})."
+            + (
+                f"\n\nOther students in this zoo (choose them by name; strategy and K do not apply to them):{others}"
+                if others
+                else ""
+            )
         )
         if problems:
             gr.Markdown(problems_markdown(problems), elem_id="zoo-problems")
@@ -191,7 +212,9 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
         gr.Image(study_plot_path(ACCURACY_PLOT), label=STUDY_PLOTS[ACCURACY_PLOT], interactive=False)
 
         for control in (strategy, model):
-            control.change(on_choice, [strategy, num_drop, model], num_drop, api_visibility="private", queue=False)
+            control.change(
+                on_choice, [strategy, num_drop, model], [num_drop, strategy], api_visibility="private", queue=False
+            )
         button.click(
             compare,
             [text, strategy, num_drop, model, repeats],

@@ -5,10 +5,11 @@ layer contribution scores, and a list of entries. Each entry is a model folder i
 lives on the Hub, a Hub id. The demo only ever loads what a zoo lists: nothing from the page names a path.
 
 The default zoo is built locally and offline from the embedded MiniLM-L6 and BBC News (`build_default_zoo`): a
-fine-tuned teacher, and for every drop strategy the pre-trained MiniLM with `num_drop` layers dropped and then
-fine-tuned with the same recipe (as in the layer-drop study). It is cached under the user's cache folder and
-written all or nothing, so a killed build leaves no half zoo behind; the next launch resumes from the models it
-had finished.
+fine-tuned teacher, for every drop strategy the pre-trained MiniLM with `num_drop` layers dropped and then
+fine-tuned with the same recipe (as in the layer-drop study), and students of other families made from the
+fine-tuned teacher (`BuildSettings.families`: a TinyBert-4 pruned out of it, a 3-layer student distilled from it).
+It is cached under the user's cache folder and written all or nothing, so a killed build leaves no half zoo behind;
+the next launch resumes from the models it had finished.
 
 Other families (TinyBert, Albert-SOP, distilled students) join a zoo as entries of their own `family` and `kind`;
 the demo lists whatever entries a zoo has.
@@ -35,6 +36,8 @@ ENV_ZOO = "COMPACTBERT_DEMO_ZOO"  # a zoo folder or manifest file to use instead
 
 FINE_TUNED = "fine-tuned"  # entry kinds
 TEACHER = "teacher"
+PRUNED = "pruned"  # a TinyBert cut out of the teacher, then trained
+DISTILLED = "distilled"  # a student made of the teacher's layers, distilled from it
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,11 @@ class BuildSettings:
 
     The recipe is the layer-drop study's `bbc-news` cell (lr 3e-4, batch 32, 1 epoch), at a shorter max length
     so that the teacher and six shrunk students train in the budget.
+
+    `families` adds students made from the fine-tuned teacher, after it, with the same task, length, learning rate,
+    batch, epochs and seed (by `compactbert.distillation.recipe.distill`): `tiny_bert`, a TinyBert-4 (4 x 312,
+    FFN 1200, 12 heads) cut out of the teacher (`compactbert.prune`) and trained on the task labels; `distilled`,
+    the teacher's every other layer (a ShrunkBert) distilled from it on its soft targets and the labels.
     """
 
     source: str = "minilm"
@@ -212,6 +220,15 @@ class BuildSettings:
     max_train_samples: int | None = None  # only for quick builds (tests)
     max_eval_samples: int | None = None
     num_examples: int = 12  # test-split texts offered as examples on the page
+    families: tuple[str, ...] = ("tiny_bert", "distilled")  # students of other families (see STUDENT_FAMILIES)
+
+    def __post_init__(self):
+        unknown = [f for f in self.families if f not in STUDENT_FAMILIES]
+        if unknown or len(set(self.families)) != len(self.families):
+            raise ValueError(
+                f"BuildSettings.families must name each of {', '.join(STUDENT_FAMILIES)} at most once, got "
+                f"{list(self.families)}"
+            )
 
     def key(self) -> str:
         """A short hash naming the cache folder, so changed settings build a new zoo instead of reusing an old one."""
@@ -222,10 +239,13 @@ class BuildSettings:
 def build_time_note(settings: BuildSettings | None = None) -> str:
     """What building the default zoo involves and how long it took, for the page shown while an app builds it."""
     settings = settings or BuildSettings()
+    others = "".join(f", then {STUDENT_FAMILIES[f].title}" for f in settings.families)
+    before = ", before the students of other families joined it; with them it is not timed yet" if others else ""
     return (
-        f"a fine-tuned {settings.source} teacher and {len(settings.strategies)} compact students on {settings.task}. "
-        "The first build of the default zoo took 4 min 36 s on an idle 2-core machine with native bf16 units "
-        "(docs/demo.md); a CPU without them, such as a basic CPU Space, is slower (not measured there)."
+        f"a fine-tuned {settings.source} teacher and {len(settings.strategies)} compact students on {settings.task}"
+        f"{others}. The first build of the default zoo took 4 min 36 s on an idle 2-core machine with native bf16 "
+        f"units (docs/demo.md){before}. A CPU without bf16 units, such as a basic CPU Space, is slower (not measured "
+        "there)."
     )
 
 
@@ -279,9 +299,11 @@ def build_default_zoo(
     overwrite: bool = False,
     log: Callable[[str], None] = print,
 ) -> Path:
-    """Fine-tune the teacher and one ShrunkBert per strategy on the task, offline, into the zoo folder `output`.
+    """Fine-tune the teacher and one ShrunkBert per strategy on the task, then make the students of
+    `settings.families` from the teacher, offline, into the zoo folder `output`.
 
-    Every model is trained by `compactbert.finetune` (Trainer, bf16 where native). The zoo folder appears only once
+    Every model is trained by `compactbert.finetune`, or from the teacher by `compactbert.distillation.recipe.distill`
+    (Trainer, bf16 where native). The zoo folder appears only once
     everything is in it. Finished models wait in a staging folder next to it (`.<name>.staging`), so a build that
     was killed resumes with the models it had finished instead of starting over. Returns the folder.
     """
@@ -311,15 +333,19 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
 
     from ..data import load_task
     from ..data.builtin import default_calibration_texts
+    from ..distillation.recipe import distill, parse_distill_recipe
     from ..finetune import MODEL_SUBDIR, finetune, parse_recipe
     from ..shrinking import layer_contributions
 
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
     plan = [(TEACHER, None)] + [(s, settings.num_drop) for s in settings.strategies]
+    plan += [(family, None) for family in settings.families]  # made from the teacher, so after it
+    others = "".join(f", {STUDENT_FAMILIES[f].title}" for f in settings.families)
     log(
         f"building the demo zoo into {folder.parent}: a fine-tuned {settings.source} teacher and "
-        f"{len(settings.strategies)} fine-tuned students ({settings.task}, one model at a time; once, then cached)"
+        f"{len(settings.strategies)} fine-tuned students{others} ({settings.task}, one model at a time; once, then "
+        "cached)"
     )
     entries: list[ZooEntry] = []
     teacher: ZooEntry | None = None
@@ -327,6 +353,9 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
     bar = tqdm(plan, desc="demo zoo", unit="model")
     for strategy, num_drop in bar:
         name = "teacher" if strategy == TEACHER else f"shrunk-{strategy}-{num_drop}"
+        student = STUDENT_FAMILIES.get(strategy) if strategy in settings.families else None  # another family
+        if student is not None:
+            name = student.entry_name(teacher.num_layers)
         bar.set_postfix_str(name)
         step_started = time.perf_counter()
         if (folder / name / "metrics.json").is_file():  # finished by an earlier, interrupted build
@@ -334,7 +363,10 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
             log(f"  {name}: reused from the interrupted build")
         else:
             run = folder / ".runs" / name
-            metrics = finetune(*parse_recipe(None, _recipe(settings, run, strategy, num_drop)))
+            if student is not None:  # from the zoo's fine-tuned teacher
+                metrics = distill(*parse_distill_recipe(None, _student_recipe(settings, run, student, folder)))
+            else:
+                metrics = finetune(*parse_recipe(None, _recipe(settings, run, strategy, num_drop)))
             os.replace(run / MODEL_SUBDIR, folder / name)
             shutil.rmtree(run, ignore_errors=True)
             seconds[name] = round(time.perf_counter() - step_started, 1)
@@ -357,6 +389,8 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
             num_layers=int(metrics["num_hidden_layers"]),
             metrics={"test_accuracy": test_accuracy},
         )
+        if student is not None:
+            entry = student.entry(name, settings, metrics, test_accuracy)
         if strategy == TEACHER:
             teacher = entry
         else:
@@ -408,6 +442,99 @@ def _recipe(settings: BuildSettings, output_dir: Path, strategy: str, num_drop: 
         fields["max_train_samples"] = settings.max_train_samples
     if settings.max_eval_samples:
         fields["max_eval_samples"] = settings.max_eval_samples
+    return fields
+
+
+@dataclass(frozen=True)
+class StudentFamily:
+    """A student of another family that the default zoo makes from its fine-tuned teacher, with `distill`.
+
+    Args:
+        title: what the build's log calls it.
+        family, kind: its zoo entry's (`ZooEntry.family`, `ZooEntry.kind`).
+        method: distill recipe fields over the zoo's recipe (`_recipe`: task, length, learning rate, batch, epochs,
+            seed, sample limits).
+        about: its entry's description, formatted with `source`, `task`, `epochs` and `kept` (the teacher layers).
+    """
+
+    title: str
+    family: str
+    kind: str
+    method: dict[str, Any]
+    about: str
+
+    def entry_name(self, teacher_layers: int) -> str:
+        if self.method["student_init"] == "pruned":
+            return f"tinybert-{self.method['tiny_bert_layers']}-pruned"
+        return f"distilled-{len(range(0, teacher_layers, 2))}"  # every other layer: 0, 2, 4, ...
+
+    def entry(self, name: str, settings: BuildSettings, metrics: dict[str, Any], test_accuracy: float) -> ZooEntry:
+        kept = metrics["kept_layers"]
+        about = self.about.format(
+            source=settings.source, task=settings.task, epochs=settings.num_train_epochs, kept=kept
+        )
+        return ZooEntry(
+            name=name,
+            source=name,
+            family=self.family,
+            kind=self.kind,
+            description=about,
+            kept_layers=kept,
+            num_parameters=int(metrics["num_parameters"]),
+            num_layers=int(metrics["num_hidden_layers"]),
+            metrics={"test_accuracy": test_accuracy},
+        )
+
+
+# `BuildSettings.families`: the default zoo's students of other families, made after (and from) its teacher
+STUDENT_FAMILIES = {
+    # TinyBERT-4's shape cut out of the teacher (compactbert.prune), then trained on the task labels alone: the
+    # cheapest training after pruning, for the first-build budget (the zoo recipe configs/minilm-tinybert4-bbc-news.yaml
+    # uses TinyBERT's two stages, which won docs/results/pruning by about a point at twice the training)
+    "tiny_bert": StudentFamily(
+        title="a TinyBert-4 pruned from the teacher",
+        family="tiny_bert",
+        kind=PRUNED,
+        method={
+            "student_init": "pruned",
+            "tiny_bert_layers": 4,
+            "tiny_bert_hidden_size": 312,
+            "tiny_bert_intermediate_size": 1200,
+            "tiny_bert_heads": 12,
+            "prune_layers": "even-alternate",
+            "prune_calibration_size": 1024,
+            "stage": "prediction",
+            "alpha_ce": 0.0,
+            "alpha_label": 1.0,
+        },
+        about="TinyBert-4 (4 layers x 312, FFN 1200) cut out of the fine-tuned teacher (its layers {kept}), then "
+        "trained {epochs:g} epoch(s) on the {task} labels",
+    ),
+    # DistilBERT-style: the teacher's layers 0, 2, 4 on its soft targets and the labels (the distillation study's
+    # bbc-news distil3-kd cell, configs/distill/bbc-news-minilm-3layer.yaml)
+    "distilled": StudentFamily(
+        title="a student distilled from the teacher's every other layer",
+        family="shrunk_bert",
+        kind=DISTILLED,
+        method={
+            "student_init": "every-other",
+            "stage": "prediction",
+            "alpha_ce": 1.0,
+            "alpha_label": 1.0,
+            "temperature": 2.0,
+        },
+        about="the fine-tuned teacher's layers {kept}, distilled from it {epochs:g} epoch(s) on {task} (soft targets "
+        "+ labels)",
+    ),
+}
+
+
+def _student_recipe(settings: BuildSettings, output_dir: Path, student: StudentFamily, zoo: Path) -> dict[str, Any]:
+    """The distill recipe of a student of another family: the zoo's recipe, its fine-tuned teacher, the method."""
+    fields = {k: v for k, v in _recipe(settings, output_dir, TEACHER, None).items() if k != "model"}
+    fields |= {"teacher": str(zoo / "teacher")} | student.method
+    if "prune_calibration_size" in fields and settings.max_train_samples:  # a quick build: its own training texts
+        fields["prune_calibration_size"] = min(fields["prune_calibration_size"], settings.max_train_samples)
     return fields
 
 

@@ -7,8 +7,9 @@ functions (`compactbert.finetune.finetune`, `compactbert.distillation.distill`, 
 1. the family's builder: make the compact model and fine-tune it on the task:
    - `shrunk_bert`: drop layers of the source, then fine-tune;
    - `tiny_bert`: fine-tune the source on the task as the teacher (or take a fine-tuned teacher folder from
-     `method.teacher`), then distil a fresh TinyBert student from it (optionally general distillation from the
-     pre-trained source first, then TinyBERT's task stages);
+     `method.teacher`), then train a TinyBert student from it: a fresh one (optionally general distillation from
+     the pre-trained source first, then TinyBERT's task stages), or one cut out of the teacher
+     (`student_init: pruned`, `compactbert.prune`), then the task stages;
    - `albert_sop`: pretrain a small Albert-SOP from random init (MLM + SOP) on an unlabeled corpus, then fine-tune;
 2. the baseline (`baseline: true`): the unchanged source fine-tuned with the same recipe, for the comparison (for
    `tiny_bert` the teacher the build fine-tuned is that run, and is not trained twice);
@@ -230,11 +231,16 @@ LOSS_NAMES = {
 }
 
 
+# how a tiny_bert recipe's student starts (`method.student_init`): a fresh TinyBert (random init, optionally general
+# distillation first), or one cut out of the fine-tuned teacher (`compactbert.prune`; no general distillation)
+TINY_BERT_INITS = ("tiny-bert", "pruned")
+
+
 def _tiny_bert_keys() -> set[str]:
     """`method` keys of a tiny_bert recipe: the distill recipe's teacher/student and distillation fields."""
     from ..distillation.recipe import DistillRecipeArguments, TeacherArguments
 
-    teacher = {f.name for f in fields(TeacherArguments)} - {"student_init", "student_init_layers"}
+    teacher = {f.name for f in fields(TeacherArguments)} - {"student_init_layers"}
     distillation = {f.name for f in fields(DistillRecipeArguments)} - _trainer_field_names()
     return teacher | distillation | {"training"}
 
@@ -247,25 +253,34 @@ def tiny_bert_arguments(recipe: ZooRecipe, run_dir: Path) -> tuple[str | None, t
     method = _method(recipe, _tiny_bert_keys(), "keys of a distill recipe's teacher, student and distillation")
     distill_training = _run_training(method, "tiny_bert")
     teacher = method.pop("teacher", None)
+    student_init = method.pop("student_init", "tiny-bert")
+    if student_init not in TINY_BERT_INITS:
+        raise ValueError(
+            f"tiny_bert method.student_init must be tiny-bert (a fresh student, random init) or pruned (cut out of "
+            f"the fine-tuned teacher), got {student_init!r}; a student made of the teacher's own layers is a "
+            "shrunk_bert (`compactbert distill` with student_init: every-other)"
+        )
     values = (
         recipe.training
         | distill_training
         | {"general_teacher": recipe.source}
         | method
-        | {"teacher": str(teacher or "fine-tuned by this build"), "student_init": "tiny-bert", "task": recipe.task}
+        | {"teacher": str(teacher or "fine-tuned by this build"), "student_init": student_init, "task": recipe.task}
         | {"output_dir": str(run_dir), "overwrite": True}
     )
     return (None if teacher is None else str(teacher)), parse_distill_recipe(None, values)
 
 
 def build_tiny_bert(recipe: ZooRecipe, run_dir: Path) -> Built:
-    """Distil a fresh TinyBert student from a teacher fine-tuned on the task, with `compactbert distill`.
+    """Train a TinyBert student from a teacher fine-tuned on the task, with `compactbert distill`.
 
     `method` takes the distill recipe's keys: `teacher` (a fine-tuned folder; without it the build fine-tunes
-    `source` on the task with the recipe's `training` into `teacher/`, and that run is also the baseline), the
-    student's sizes (`tiny_bert_layers`, `tiny_bert_hidden_size`, ...), general distillation (`general_epochs`,
-    `general_max_texts`; its teacher is the pre-trained `source` unless `general_teacher` says otherwise), the
-    stages and loss weights (`stages`, `alpha_*`, `temperature`, `layer_map`, ...), and `training`:
+    `source` on the task with the recipe's `training` into `teacher/`, and that run is also the baseline),
+    `student_init` (`tiny-bert`, the default: a fresh student from random init; `pruned`: cut out of the fine-tuned
+    teacher by `compactbert.prune`, with `prune_layers`, `prune_importance`, `prune_calibration_size`, and no general
+    distillation), the student's sizes (`tiny_bert_layers`, `tiny_bert_hidden_size`, ...), general distillation
+    (`general_epochs`, `general_max_texts`; its teacher is the pre-trained `source` unless `general_teacher` says
+    otherwise), the stages and loss weights (`stages`, `alpha_*`, `temperature`, `layer_map`, ...), and `training`:
     `TrainingArguments` fields for the distillation runs that differ from the recipe's `training`.
     """
     from ..distillation.recipe import distill
@@ -287,23 +302,32 @@ def build_tiny_bert(recipe: ZooRecipe, run_dir: Path) -> Built:
     # the student's config records the teacher it was distilled from; the build's teacher is a folder on this
     # machine, so the published config (and metrics) name it as the card does instead
     config["teacher_model"] = teacher_name
+    if config.get("pruned_from"):  # cut out of that same teacher
+        config["pruned_from"] = teacher_name
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     metrics["teacher"] = metrics["recipe"]["teacher"]["teacher"] = teacher_name
     general_teacher = teacher_args.general_teacher
     general_teacher = _source_name(recipe) if general_teacher == recipe.source else general_teacher
-    record = tiny_bert_record(teacher_args, training_args, metrics, general_teacher, _task_name(recipe))
+    record = tiny_bert_record(
+        teacher_args, training_args, metrics, general_teacher, _task_name(recipe), pruning=config.get("pruning")
+    )
     metrics["method"] = {"teacher": teacher_name, "fit_size": config.get("fit_size")} | record
     return Built(model_dir, metrics, baseline)
 
 
-def tiny_bert_record(teacher_args, training_args, metrics: dict, general_teacher: str, task: str) -> dict:
-    """How a TinyBert was distilled, as its card shows it: each stage (data, epochs), the weighted losses of each,
+def tiny_bert_record(
+    teacher_args, training_args, metrics: dict, general_teacher: str, task: str, pruning: dict | None = None
+) -> dict:
+    """How a TinyBert was made, as its card shows it: each stage (data, epochs), the weighted losses of each,
     and the teacher layer each student layer learned from in the task stages, as their trainers recorded it
     (`teacher_layers` of each stage in the distill run's `metrics["train_stages"]`; None when no task stage matched
-    hidden states or attention)."""
+    hidden states or attention). A student cut out of the teacher (`pruning`: its config's record) starts with the
+    pruning step; a task stage that trains on labels alone is named as the fine-tuning it is."""
     from ..distillation.arguments import STAGES
 
     stages, components = [], []
+    if pruning:
+        stages.append({"name": "pruned from the teacher", "data": _pruning_data(pruning, task), "epochs": None})
     if teacher_args.general_epochs:
         texts = metrics["train_stages"][0]["texts"]
         data = f"{texts} unlabeled BBC News training paragraphs (teacher: the pre-trained {general_teacher})"
@@ -311,7 +335,11 @@ def tiny_bert_record(teacher_args, training_args, metrics: dict, general_teacher
         components.append(("general", [c for c in STAGES["general"] if c not in ("ce", "mlm")]))  # as distill runs it
     for stage in training_args.stages or [training_args.stage]:
         data = f"the {task} training split"
-        stages.append({"name": f"task distillation: {stage}", "data": data, "epochs": training_args.num_train_epochs})
+        active = [c for c in STAGES[stage] if getattr(training_args, f"alpha_{c}") > 0]
+        name = (
+            f"fine-tuning on the task labels ({stage} stage)" if active == ["label"] else f"task distillation: {stage}"
+        )
+        stages.append({"name": name, "data": data, "epochs": training_args.num_train_epochs})
         components.append((stage, STAGES[stage]))
     losses = [
         {"name": f"{LOSS_NAMES[c]} ({stage})", "weight": getattr(training_args, f"alpha_{c}")}
@@ -323,6 +351,15 @@ def tiny_bert_record(teacher_args, training_args, metrics: dict, general_teacher
     matched = [s.get("teacher_layers") for s in metrics["train_stages"] if s["stage"] != "general"]
     layer_map = next((layers for layers in matched if layers), None)
     return {"losses": losses, "stages": stages, "layer_map": layer_map}
+
+
+def _pruning_data(pruning: dict, task: str) -> str:
+    """What the pruning step scored importance on, from the config's `pruning` record."""
+    texts = pruning.get("calibration_size") or 0
+    if pruning.get("importance") == "activation":
+        return f"{texts} texts of the {task} training split (activation importance)"
+    scored = f"; layer contributions on {texts} texts of the {task} training split" if texts else ""
+    return f"its weights ({pruning.get('importance')} importance{scored})"
 
 
 def _albert_sop_keys() -> set[str]:

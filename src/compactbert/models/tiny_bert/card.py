@@ -5,9 +5,28 @@ from __future__ import annotations
 
 from ..registry import recorded_or_config
 
+# what a pruned TinyBert's card shows of its config's `pruning` record (`compactbert.prune`)
+PRUNING_FIELDS = (
+    "kept_layers",
+    "layer_strategy",
+    "source_num_hidden_layers",
+    "source_hidden_size",
+    "hidden_size",
+    "source_num_attention_heads",
+    "num_attention_heads",
+    "source_head_dim",
+    "head_dim",
+    "source_intermediate_size",
+    "intermediate_size",
+    "importance",
+    "calibration_size",
+)
+
 
 def describe_method(config: dict, recorded: dict) -> dict:
-    """The teacher, the projection to its width, the weighted losses, the stages and the layer map."""
+    """The teacher, the projection to its width, the weighted losses, the stages and the layer map; for a student cut
+    out of a model (`pruned_from`), what was kept of it (`pruning`: kept layers, sizes before and after, importance,
+    calibration size); `None` for a student that started from random weights."""
     losses = recorded_or_config(config, recorded, "losses", "loss_weights") or []
     if isinstance(losses, dict):
         losses = [{"name": name, "weight": weight} for name, weight in losses.items()]
@@ -22,4 +41,13 @@ def describe_method(config: dict, recorded: dict) -> dict:
         "losses": [{"weight": None} | loss for loss in losses],
         "stages": stages,
         "layer_map": recorded_or_config(config, recorded, "layer_map", "layer_mapping"),
+        "pruned_from": config.get("pruned_from"),
+        "pruning": _pruning(config),
     }
+
+
+def _pruning(config: dict) -> dict | None:
+    record = config.get("pruning")
+    if not config.get("pruned_from") or not isinstance(record, dict):
+        return None
+    return {name: record.get(name) for name in PRUNING_FIELDS}
