@@ -33,30 +33,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from distillation_study import _load_average, inference_times
+from distillation_study import SOURCE, TASKS, _load_average, inference_times
+from distillation_study import TRAINING as DISTILLATION_TRAINING
 
 from compactbert.distillation.recipe import distill, parse_distill_recipe
 from compactbert.finetune import finetune, parse_recipe
 from compactbert.hardware import native_bf16
 
-SOURCE = "minilm"
 SEEDS = (0, 1, 2)
-TASKS = {"bbc-news": {"learning_rate": 3e-4}, "rotten-tomatoes": {"learning_rate": 1e-4}}
-TRAINING = {
-    "num_train_epochs": 1,
-    "per_device_train_batch_size": 32,
-    "per_device_eval_batch_size": 128,
-    "warmup_steps": 0.1,
-    "weight_decay": 0.01,
-    "max_length": 128,
-    "train_sampling_strategy": "group_by_length",
-    "eval_strategy": "no",
-    "save_strategy": "no",
-    "report_to": "none",
-    "disable_tqdm": True,
-    "logging_steps": 10,
-    "overwrite": True,  # a cell not in results.json is run again from the start
-}
+# the distillation study's teacher, tasks and budget (so its teacher folders are reused), every seed, resumable
+TRAINING = {k: v for k, v in DISTILLATION_TRAINING.items() if k != "seed"} | {"overwrite": True}
 TINYBERT4 = {"tiny_bert_layers": 4, "tiny_bert_hidden_size": 312, "tiny_bert_intermediate_size": 1200}
 PREDICTION = {"stage": "prediction", "alpha_ce": 1.0, "alpha_label": 1.0, "temperature": 2.0}
 INTERMEDIATE = {"stages": ["intermediate", "prediction"], "alpha_embed": 1.0, "alpha_hidden": 1.0, "alpha_attn": 1.0}
