@@ -1,0 +1,282 @@
+"""Albert-SOP students converted from the fine-tuned MiniLM-L6 teacher (issue 17), then distilled.
+
+`albert_from_bert` turns the teacher into an Albert-SOP: word embeddings factorised to E by truncated SVD (rows
+weighted by token counts in the task's training texts), the layers shared as the cell says (the shared blocks start
+as the mean of the teacher's six), applied six times so every layer loss maps one to one. Per task (bbc-news,
+rotten-tomatoes) and seed, every cell with the pruning study's budget (1 epoch per stage, batch 32, max_length 128,
+warm-up 10%, weight decay 0.01, the teacher's learning rate, bf16 autocast where the CPU has native bf16 units):
+
+- e64-none, e128-none, e256-none:          E in {64, 128, 256}, nothing shared (a BERT with a factorised embedding)
+- e128-attention, e128-ffn, e128-all:      E = 128, one attention block / one feed-forward block / one layer shared
+
+Every cell trains with `--method` (default `stages`: TinyBERT's intermediate stage, embeddings + hidden states +
+attention scores against the teacher's, then soft targets + labels). `--methods` adds seed-0 cells of E = 128 (none
+and all) trained another way: `labels` (fine-tuning alone), `kd` (soft targets + labels, one stage); `--inits` adds
+seed-0 cells of E = 128 all-shared with other shared-layer starts (first, middle, last). The teacher and one model of
+every cell are timed side by side at the end (interleaved, after warm-up, one process): sharing saves parameters,
+not time.
+
+    python scripts/albert_conversion_study.py                 # the committed study
+    python scripts/albert_conversion_study.py --quick         # a smoke run on 64 examples into /tmp
+
+Results go to docs/results/albert_conversion/: results.json (saved after every cell, so an interrupted study
+resumes), results.md and accuracy.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from distillation_study import TASKS, _load_average, inference_times
+from pruning_study import INTERMEDIATE, PREDICTION, TRAINING, _machine, teacher_dir, train_teacher
+
+from compactbert.distillation.recipe import distill, parse_distill_recipe
+from compactbert.hardware import native_bf16
+
+SEEDS = (0, 1, 2)
+ALBERT = {"student_init": "albert", "albert_frequency_weighting": True, "albert_init": "mean"}
+SHAPES = {
+    "e64-none": {"albert_embedding_size": 64, "albert_sharing": "none"},
+    "e128-none": {"albert_embedding_size": 128, "albert_sharing": "none"},
+    "e256-none": {"albert_embedding_size": 256, "albert_sharing": "none"},
+    "e128-attention": {"albert_embedding_size": 128, "albert_sharing": "attention"},
+    "e128-ffn": {"albert_embedding_size": 128, "albert_sharing": "ffn"},
+    "e128-all": {"albert_embedding_size": 128, "albert_sharing": "all"},
+}
+METHODS = {
+    "stages": PREDICTION | INTERMEDIATE,
+    "kd": PREDICTION,
+    "labels": PREDICTION | {"alpha_ce": 0.0},
+}
+INITS = ("first", "middle", "last")
+# what the targets of issue 17 name: retention of the teacher's test accuracy (mean of the seeds)
+TARGETS = {
+    ("rotten-tomatoes", "e128-none"): 0.975,
+    ("rotten-tomatoes", "e256-none"): 0.985,
+    ("rotten-tomatoes", "e128-all"): 0.965,
+    ("bbc-news", "e128-all"): 0.98,
+}
+
+
+def cell_fields(shape: str, method: str, init: str = "mean") -> dict:
+    return ALBERT | SHAPES[shape] | METHODS[method] | {"albert_init": init}
+
+
+def run_cell(task: str, name: str, fields: dict, seed: int, workdir: Path, limit: int | None) -> dict:
+    recipe = {"task": task, "output_dir": str(workdir / task / f"albert-{name}-s{seed}"), "seed": seed}
+    recipe |= {"teacher": str(teacher_dir(workdir, task))} | TRAINING | TASKS[task] | fields
+    if limit:
+        recipe |= {"max_train_samples": limit, "max_eval_samples": limit}
+    started = time.perf_counter()
+    metrics = distill(*parse_distill_recipe(None, recipe))
+    seconds = time.perf_counter() - started
+    config = json.loads((Path(recipe["output_dir"]) / "model" / "config.json").read_text())
+    return {
+        "task": task,
+        "cell": name,
+        "seed": seed,
+        "test_accuracy": metrics["test"]["accuracy"],
+        "test_macro_f1": metrics["test"]["macro_f1"],
+        "validation_accuracy": metrics["validation"]["accuracy"],
+        "num_parameters": metrics["num_parameters"],
+        "embedding_size": config["embedding_size"],
+        "sharing": config["sharing"],
+        "shared_init": config.get("shared_init"),
+        "embedding_factorization": config.get("embedding_factorization"),
+        "embedding_reconstruction_error": config.get("embedding_reconstruction_error"),
+        "losses": metrics.get("losses"),
+        "stages": [h["stage"] for h in metrics.get("train_stages") or []] or None,
+        "wall_seconds": seconds,
+        "model_dir": str(Path(recipe["output_dir"]) / "model"),
+    }
+
+
+def summarize(results: dict, out: Path) -> None:
+    runs, setup = results["runs"], results["setup"]
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for run in runs.values():
+        rows.setdefault((run["task"], run["cell"]), []).append(run)
+    speed = results.get("speed") or {}
+    precision = "bf16 autocast" if setup.get("bf16_autocast") else "fp32 (no native bf16 units here)"
+    lines = [
+        "# Albert-SOP converted from the fine-tuned MiniLM-L6 teacher, then distilled",
+        "",
+        f"Reproduce: `{setup['command']}` (this file was made by: "
+        + "; ".join(f"`{c}`" for c in setup.get("invocations", []))
+        + "). Split seed 42; the full test split of each task. Machine: "
+        + setup["machine"]
+        + ".",
+        f"Budget of every cell: 1 epoch per stage, batch 32, max_length 128, length-grouped batches, warm-up 10%, "
+        f"weight decay 0.01, {precision}; learning rate: the teacher's (3e-4 bbc-news, 1e-4 rotten-tomatoes). Cells "
+        "are named E-sharing[@method][@init]; the default method is `stages` (TinyBERT's intermediate stage, then soft "
+        "targets + labels) and the default shared-layer start is the mean of the teacher's layers. SVD error: the "
+        "relative Frobenius error of the factorised word embeddings (each row centred), frequency-weighted SVD.",
+        "Accuracy: mean ± standard deviation over the seeds (min–max). Retention = the mean / the teacher's test "
+        "accuracy (target of issue 17 in brackets). Minutes: mean wall time of a cell (conversion, every stage, "
+        "evaluation). Speed: the teacher's median forward time / the model's, one batch of 32 test texts, interleaved "
+        f"after warm-up in one process ({speed.get('batch', {}).get('dtype', '-')}). Load average at start "
+        f"{setup['load_average']['start']}, at end {setup['load_average'].get('end')}.",
+        "",
+        "| task | cell | E | sharing | parameters | SVD error | test accuracy | retention | seeds | minutes "
+        "| speed vs teacher |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for task in setup["tasks"]:
+        teacher = rows.get((task, "teacher"), [None])[0]
+        for (t, cell), group in sorted(rows.items(), key=lambda kv: _order(kv[0][1])):
+            if t != task:
+                continue
+            accs = [r["test_accuracy"] for r in group]
+            mean = statistics.fmean(accs)
+            spread = (
+                f" ± {statistics.stdev(accs) * 100:.1f} ({min(accs) * 100:.1f}–{max(accs) * 100:.1f})"
+                if len(accs) > 1
+                else ""
+            )
+            r = group[0]
+            target = TARGETS.get((task, cell))
+            retention = f"{mean / teacher['test_accuracy'] * 100:.1f}%" if teacher else "-"
+            if target and teacher:
+                retention += f" (≥ {target * 100:g}%)"
+            ratio = speed.get("speedup_vs_teacher", {}).get(cell)
+            error = r.get("embedding_reconstruction_error")
+            lines.append(
+                f"| {task} | {cell} | {r.get('embedding_size', '-')} | {r.get('sharing', '-')} "
+                f"| {r['num_parameters'] / 1e6:.2f}M | {'-' if error is None else f'{error:.2f}'} "
+                f"| {mean * 100:.1f}{spread} | {retention} | {len(accs)} "
+                f"| {statistics.fmean(x['wall_seconds'] for x in group) / 60:.1f} "
+                f"| {'1.00x' if cell == 'teacher' else ('-' if ratio is None else f'{ratio:.2f}x')} |"
+            )
+    lines += ["", "![test accuracy](accuracy.png)", ""]
+    (out / "results.md").write_text("\n".join(lines))
+    plot(rows, setup["tasks"], out / "accuracy.png")
+
+
+def _order(cell: str) -> tuple[int, str]:
+    names = ["teacher", *SHAPES]
+    base = cell.split("@")[0]
+    return (names.index(base) if base in names else len(names), cell)
+
+
+def plot(rows: dict, tasks, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4), squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        cells = sorted((c for t, c in rows if t == task), key=_order)
+        for i, cell in enumerate(cells):
+            accs = [r["test_accuracy"] for r in rows[(task, cell)]]
+            color = "#444" if cell == "teacher" else ("#3a7" if cell.endswith("-none") else "#57c")
+            ax.bar(i, statistics.fmean(accs), color=color)
+            ax.scatter([i] * len(accs), accs, color="black", s=8, zorder=3)
+            ax.text(i, statistics.fmean(accs) + 0.004, f"{statistics.fmean(accs) * 100:.1f}", ha="center", fontsize=7)
+        ax.set_xticks(range(len(cells)), cells, rotation=30, ha="right", fontsize=8)
+        if cells:
+            low = min(r["test_accuracy"] for c in cells for r in rows[(task, c)])
+            ax.set_ylim(max(0.0, low - 0.05), 1.0)
+        ax.set_title(f"{task}: test accuracy (bars: mean, dots: seeds)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="docs/results/albert_conversion")
+    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "compactbert-pruning-study"))
+    parser.add_argument("--quick", action="store_true", help="64 examples per split, into /tmp")
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    parser.add_argument("--cells", nargs="+", default=list(SHAPES), choices=list(SHAPES))
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    parser.add_argument("--method", default="stages", choices=list(METHODS))
+    parser.add_argument("--methods", nargs="*", choices=list(METHODS), help="E = 128 none / all other ways (seed 0)")
+    parser.add_argument("--inits", nargs="*", choices=INITS, help="E = 128 all-shared, other starts (seed 0)")
+    parser.add_argument("--no-speed", action="store_true", help="skip the side-by-side timing")
+    args = parser.parse_args(argv)
+    out = Path(tempfile.mkdtemp()) if args.quick else Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    workdir = Path(args.workdir + ("-quick" if args.quick else ""))
+    limit = 64 if args.quick else None
+    results_file = out / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    results.setdefault("runs", {})
+    command = "python " + " ".join(
+        ["scripts/albert_conversion_study.py", *(argv if argv is not None else sys.argv[1:])]
+    )
+    setup = results.setdefault("setup", {})
+    setup |= {
+        "training": TRAINING,
+        "tasks": sorted(set(setup.get("tasks", [])) | set(args.tasks)),
+        "shapes": SHAPES,
+        "methods": METHODS,
+        "albert": ALBERT,
+        "command": "python scripts/albert_conversion_study.py",
+        "invocations": [*setup.get("invocations", []), command],  # the runs that made this file (it resumes)
+        "limit": limit,
+        "machine": _machine(),
+        "bf16_autocast": native_bf16(),
+    }
+    setup.setdefault("load_average", {})["start"] = setup.get("load_average", {}).get("start") or _load_average()
+
+    def save():
+        tmp = results_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(results, indent=2))
+        tmp.replace(results_file)
+
+    def once(task: str, name: str, fields: dict, seed: int) -> None:
+        key = f"{task}/{name}/s{seed}"
+        if key in results["runs"] and Path(results["runs"][key]["model_dir"]).exists():
+            return
+        print(f"--- {key}", file=sys.stderr, flush=True)
+        results["runs"][key] = run_cell(task, name, fields, seed, workdir, limit)
+        print(json.dumps({key: results["runs"][key]["test_accuracy"], "s": results["runs"][key]["wall_seconds"]}))
+        save()
+
+    suffix = "" if args.method == "stages" else f"@{args.method}"
+    for task in args.tasks:
+        key = f"{task}/teacher/s0"
+        if key not in results["runs"]:
+            results["runs"][key] = train_teacher(task, workdir, limit)
+            save()
+    for seed in args.seeds:
+        for task in args.tasks:
+            for shape in args.cells:
+                once(task, shape + suffix, cell_fields(shape, args.method), seed)
+    for task in args.tasks:
+        for method in args.methods or []:
+            for shape in ("e128-none", "e128-all"):
+                name = shape if method == "stages" else f"{shape}@{method}"
+                once(task, name, cell_fields(shape, method), 0)
+        for init in args.inits or []:
+            once(task, f"e128-all@{init}", cell_fields("e128-all", args.method, init), 0)
+    setup["load_average"]["end"] = _load_average()
+    if not args.no_speed:
+        results["speed"] = time_cells(results["runs"], args.tasks[-1])
+    save()
+    summarize(results, out)
+    print(f"wrote {out}/results.json, results.md, accuracy.png")
+    return 0
+
+
+def time_cells(runs: dict, task: str) -> dict:
+    """The teacher and one model of every cell, side by side on 32 test texts of `task`."""
+    from compactbert.data import load_task
+
+    dirs = {}
+    for run in runs.values():
+        if run["task"] == task and "@" not in run["cell"] and Path(run["model_dir"]).exists():
+            dirs.setdefault(run["cell"], run["model_dir"])
+    texts = load_task(task, seed=42).dataset["test"]["text"][:32]
+    return inference_times(dirs, texts) | {"task": task}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
