@@ -90,6 +90,7 @@ def run_cell(task: str, name: str, fields: dict, seed: int, workdir: Path, limit
         "shared_init": config.get("shared_init"),
         "embedding_factorization": config.get("embedding_factorization"),
         "embedding_reconstruction_error": config.get("embedding_reconstruction_error"),
+        "learning_rate": recipe["learning_rate"],
         "losses": metrics.get("losses"),
         "stages": [h["stage"] for h in metrics.get("train_stages") or []] or None,
         "wall_seconds": seconds,
@@ -199,6 +200,7 @@ def main(argv=None) -> int:
     parser.add_argument("--method", default="stages", choices=list(METHODS))
     parser.add_argument("--methods", nargs="*", choices=list(METHODS), help="E = 128 none / all other ways (seed 0)")
     parser.add_argument("--inits", nargs="*", choices=INITS, help="E = 128 all-shared, other starts (seed 0)")
+    parser.add_argument("--lr", type=float, help="another learning rate than the teacher's (cells named @lr...)")
     parser.add_argument("--no-speed", action="store_true", help="skip the side-by-side timing")
     args = parser.parse_args(argv)
     out = Path(tempfile.mkdtemp()) if args.quick else Path(args.out)
@@ -241,6 +243,8 @@ def main(argv=None) -> int:
         save()
 
     suffix = "" if args.method == "stages" else f"@{args.method}"
+    extra = {} if args.lr is None else {"learning_rate": args.lr}
+    suffix += "" if args.lr is None else f"@lr{args.lr:g}"
     for task in args.tasks:
         key = f"{task}/teacher/s0"
         if key not in results["runs"]:
@@ -249,14 +253,14 @@ def main(argv=None) -> int:
     for seed in args.seeds:
         for task in args.tasks:
             for shape in args.cells:
-                once(task, shape + suffix, cell_fields(shape, args.method), seed)
+                once(task, shape + suffix, cell_fields(shape, args.method) | extra, seed)
     for task in args.tasks:
         for method in args.methods or []:
             for shape in ("e128-none", "e128-all"):
-                name = shape if method == "stages" else f"{shape}@{method}"
-                once(task, name, cell_fields(shape, method), 0)
+                name = (shape if method == "stages" else f"{shape}@{method}") + suffix.removeprefix(f"@{args.method}")
+                once(task, name, cell_fields(shape, method) | extra, 0)
         for init in args.inits or []:
-            once(task, f"e128-all@{init}", cell_fields("e128-all", args.method, init), 0)
+            once(task, f"e128-all@{init}" + suffix, cell_fields("e128-all", args.method, init) | extra, 0)
     setup["load_average"]["end"] = _load_average()
     if not args.no_speed:
         results["speed"] = time_cells(results["runs"], args.tasks[-1])
