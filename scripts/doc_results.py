@@ -94,6 +94,9 @@ PRUNING = Source(
     "docs/results/pruning/results.json",
     lambda d: d["setup"]["machine"].rsplit("(", 1)[1].rstrip(")"),  # "2-core AMD EPYC (AVX512-BF16)"
 )
+ALBERT_CONVERSION = Source(
+    "docs/results/albert_conversion/results.json", lambda d: d["setup"]["machine"].rsplit("(", 1)[1].rstrip(")")
+)
 AUGMENT = Source("docs/results/augment_timing/results.json", lambda d: "CPU flags not recorded")
 
 
@@ -216,15 +219,15 @@ def augment_row(task: str, mlm: str, dtype: str) -> dict:
     return next(r for r in AUGMENT.data["rows"] if (r["task"], r["mlm"], r["dtype"]) == (task, mlm, dtype))
 
 
-def pruning_cells(task: str) -> dict[str, list[dict]]:
-    """Pruning study: the runs of `task` grouped by cell (the teacher, then each cell's seeds)."""
+def study_cells(source: Source, task: str) -> dict[str, list[dict]]:
+    """A seeded study (pruning, Albert conversion): the runs of `task` grouped by cell (the teacher, each cell's seeds)."""
     cells: dict[str, list[dict]] = {}
-    for run in PRUNING.data["runs"].values():
+    for run in source.data["runs"].values():
         if run["task"] == task:
             cells.setdefault(run["cell"], []).append(run)
     return cells
 
 
-def pruning_mean(task: str, cell: str) -> float:
-    """Pruning study: a cell's mean test accuracy over its seeds."""
-    return statistics.fmean(r["test_accuracy"] for r in pruning_cells(task)[cell])
+def study_mean(source: Source, task: str, cell: str) -> float:
+    """A seeded study: a cell's mean test accuracy over its seeds."""
+    return statistics.fmean(r["test_accuracy"] for r in study_cells(source, task)[cell])

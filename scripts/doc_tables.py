@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from doc_results import (
+    ALBERT_CONVERSION,
     AUGMENT,
     BBC,
     BENCH,
@@ -34,9 +35,9 @@ from doc_results import (
     ld_relative,
     paired,
     pct,
-    pruning_cells,
-    pruning_mean,
     sop,
+    study_cells,
+    study_mean,
 )
 
 # ------------------------------------------------------------------------------------------------ generated tables
@@ -289,12 +290,12 @@ def table_pruning(page: str) -> list[str]:
         "|---|---|---|---|---:|---:|---:|---:|",
     ]
     for task in data["setup"]["tasks"]:
-        cells = pruning_cells(task)
-        teacher = pruning_mean(task, "teacher")
+        cells = study_cells(PRUNING, task)
+        teacher = study_mean(PRUNING, task, "teacher")
         for cell, (student, training) in PRUNING_CELLS.items():
             if cell not in cells:
                 continue
-            runs, mean = cells[cell], pruning_mean(task, cell)
+            runs, mean = cells[cell], study_mean(PRUNING, task, cell)
             accs = ", ".join(pct(r["test_accuracy"]) for r in sorted(runs, key=lambda r: r["seed"]))
             r = runs[0]
             lines.append(
@@ -302,6 +303,51 @@ def table_pruning(page: str) -> list[str]:
                 f"{r['intermediate_size']} | {r['num_parameters'] / 1e6:.1f}M | {pct(mean)} ({accs}) | "
                 f"{mean / teacher * 100:.1f}% | {statistics.fmean(x['wall_seconds'] for x in runs) / 60:.1f} |"
             )
+    return lines
+
+
+ALBERT_CELLS = {
+    "teacher": "MiniLM-L6 fine-tuned (the teacher)",
+    "e64-none": "E 64, nothing shared",
+    "e128-none": "E 128, nothing shared",
+    "e256-none": "E 256, nothing shared",
+    "e128-attention": "E 128, one attention block shared",
+    "e128-ffn": "E 128, one feed-forward block shared",
+    "e128-all": "E 128, one layer shared (ALBERT)",
+}
+
+
+def table_albert_conversion(page: str) -> list[str]:
+    """The Albert conversion study: the main cells of both tasks, mean over the seeds, retention; variants listed."""
+    data = ALBERT_CONVERSION.data
+    lines = [_source_line(page, ALBERT_CONVERSION, f" ({data['setup']['machine']})"), ""]
+    lines += [
+        "| task | student | parameters | SVD error | test accuracy % (seeds) | retention | minutes |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    variants = []
+    for task in data["setup"]["tasks"]:
+        cells = study_cells(ALBERT_CONVERSION, task)
+        teacher = study_mean(ALBERT_CONVERSION, task, "teacher")
+        for cell, student in ALBERT_CELLS.items():
+            if cell not in cells:
+                continue
+            runs, mean = cells[cell], study_mean(ALBERT_CONVERSION, task, cell)
+            accs = ", ".join(pct(r["test_accuracy"]) for r in sorted(runs, key=lambda r: r["seed"]))
+            error = runs[0].get("embedding_reconstruction_error")
+            lines.append(
+                f"| {task} | {student} | {runs[0]['num_parameters'] / 1e6:.1f}M | "
+                f"{'-' if error is None else f'{error:.2f}'} | {pct(mean)} ({accs}) | {mean / teacher * 100:.1f}% | "
+                f"{statistics.fmean(x['wall_seconds'] for x in runs) / 60:.1f} |"
+            )
+        variants += [
+            f"`{task}` {cell}: {pct(study_mean(ALBERT_CONVERSION, task, cell))}% "
+            f"({study_mean(ALBERT_CONVERSION, task, cell) / teacher * 100:.1f}%)"
+            for cell in sorted(cells)
+            if cell not in ALBERT_CELLS
+        ]
+    if variants:
+        lines += ["", "Variants (seed 0): " + "; ".join(variants) + "."]
     return lines
 
 
@@ -356,9 +402,10 @@ def table_headline(page: str) -> list[str]:
         (
             "TinyBert-4 shape (14.5M parameters) pruned from the fine-tuned MiniLM-L6, then TinyBERT's two task "
             "stages (one epoch each), `rotten-tomatoes` / `bbc-news`",
-            f"{pct(pruning_mean(RT, 'pruned-stages'))}% / {pct(pruning_mean(BBC, 'pruned-stages'))}% against the "
-            f"teacher's {pct(pruning_mean(RT, 'teacher'))}% / {pct(pruning_mean(BBC, 'teacher'))}% "
-            f"({len(pruning_cells(RT)['pruned-stages'])} / {len(pruning_cells(BBC)['pruned-stages'])} seeds)",
+            f"{pct(study_mean(PRUNING, RT, 'pruned-stages'))}% / {pct(study_mean(PRUNING, BBC, 'pruned-stages'))}% "
+            f"against the teacher's {pct(study_mean(PRUNING, RT, 'teacher'))}% / "
+            f"{pct(study_mean(PRUNING, BBC, 'teacher'))}% ({len(study_cells(PRUNING, RT)['pruned-stages'])} / "
+            f"{len(study_cells(PRUNING, BBC)['pruned-stages'])} seeds)",
             PRUNING,
             "pruning.md#results-the-pruning-study",
         ),
@@ -405,4 +452,5 @@ TABLES: dict[str, Callable[[str], list[str]]] = {
     "layer-drop": table_layer_drop,
     "distillation": table_distillation,
     "pruning": table_pruning,
+    "albert-conversion": table_albert_conversion,
 }
