@@ -230,6 +230,9 @@ def main(argv=None) -> int:
         "shapes": SHAPES,
         "methods": METHODS,
         "albert": ALBERT,
+        "learning_rate": LEARNING_RATE,
+        "init": args.init,
+        "targets": {f"{task}/{cell}": target for (task, cell), target in TARGETS.items()},
         "command": "python scripts/albert_conversion_study.py",
         "invocations": [*setup.get("invocations", []), command],  # the runs that made this file (it resumes)
         "limit": limit,

@@ -322,8 +322,8 @@ def table_albert_conversion(page: str) -> list[str]:
     data = ALBERT_CONVERSION.data
     lines = [_source_line(page, ALBERT_CONVERSION, f" ({data['setup']['machine']})"), ""]
     lines += [
-        "| task | student | parameters | SVD error | test accuracy % (seeds) | retention | minutes |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| task | student | parameters | SVD error | test accuracy % (seeds) | retention | target | minutes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     variants = []
     for task in data["setup"]["tasks"]:
@@ -335,10 +335,14 @@ def table_albert_conversion(page: str) -> list[str]:
             runs, mean = cells[cell], study_mean(ALBERT_CONVERSION, task, cell)
             accs = ", ".join(pct(r["test_accuracy"]) for r in sorted(runs, key=lambda r: r["seed"]))
             error = runs[0].get("embedding_reconstruction_error")
+            target = data["setup"].get("targets", {}).get(f"{task}/{cell}")
+            verdict = (
+                "-" if target is None else f"≥ {target * 100:g}%: {'met' if mean / teacher >= target else 'missed'}"
+            )
             lines.append(
                 f"| {task} | {student} | {runs[0]['num_parameters'] / 1e6:.1f}M | "
                 f"{'-' if error is None else f'{error:.2f}'} | {pct(mean)} ({accs}) | {mean / teacher * 100:.1f}% | "
-                f"{statistics.fmean(x['wall_seconds'] for x in runs) / 60:.1f} |"
+                f"{verdict} | {statistics.fmean(x['wall_seconds'] for x in runs) / 60:.1f} |"
             )
         variants += [
             f"`{task}` {cell}: {pct(study_mean(ALBERT_CONVERSION, task, cell))}% "
