@@ -153,14 +153,14 @@ def summarize(results: dict, out: Path) -> None:
             retention = f"{mean / teacher['test_accuracy'] * 100:.1f}%" if teacher else "-"
             if target and teacher:
                 retention += f" (≥ {target * 100:g}%)"
-            ratio = speed.get("speedup_vs_teacher", {}).get(cell)
+            ratio = speed.get("speedup_vs_teacher", {}).get(cell) if task == speed.get("task") else None
             error = r.get("embedding_reconstruction_error")
             lines.append(
                 f"| {task} | {cell} | {r.get('embedding_size', '-')} | {r.get('sharing', '-')} "
                 f"| {r['num_parameters'] / 1e6:.2f}M | {'-' if error is None else f'{error:.2f}'} "
                 f"| {mean * 100:.1f}{spread} | {retention} | {len(accs)} "
                 f"| {statistics.fmean(x['wall_seconds'] for x in group) / 60:.1f} "
-                f"| {'1.00x' if cell == 'teacher' else ('-' if ratio is None else f'{ratio:.2f}x')} |"
+                f"| {'-' if ratio is None and cell != 'teacher' else ('1.00x' if cell == 'teacher' else f'{ratio:.2f}x')} |"
             )
     lines += ["", "![test accuracy](accuracy.png)", ""]
     (out / "results.md").write_text("\n".join(lines))

@@ -355,6 +355,11 @@ def table_albert_conversion(page: str) -> list[str]:
     return lines
 
 
+def albert(cell: str, key: str, task: str = RT):
+    """The Albert conversion study: a field of a cell's first run."""
+    return study_cells(ALBERT_CONVERSION, task)[cell][0][key]
+
+
 def table_headline(page: str) -> list[str]:
     """The README's results: one row per headline figure, each with its machine and the guide it comes from."""
     teacher_ms = bench_row("teacher", "bf16", 32)
@@ -426,6 +431,18 @@ def table_headline(page: str) -> list[str]:
             "the time",
             TRAINING_COST,
             "speed.md#training-cost",
+        ),
+        (
+            "Albert-SOP converted from the fine-tuned MiniLM-L6 and distilled (two stages, one epoch each), "
+            "`rotten-tomatoes`: E 256 / E 128 nothing shared / E 128 one shared layer "
+            f"({albert('e128-all', 'num_parameters') / 1e6:.1f}M parameters)",
+            f"{pct(study_mean(ALBERT_CONVERSION, RT, 'e256-none'))}% / "
+            f"{pct(study_mean(ALBERT_CONVERSION, RT, 'e128-none'))}% / "
+            f"{pct(study_mean(ALBERT_CONVERSION, RT, 'e128-all'))}% against the teacher's "
+            f"{pct(study_mean(ALBERT_CONVERSION, RT, 'teacher'))}% ({len(study_cells(ALBERT_CONVERSION, RT)['e128-all'])} "
+            "seeds each)",
+            ALBERT_CONVERSION,
+            "albert-sop.md#the-conversion-study",
         ),
         (
             f"Albert-SOP ({sop('pretrain/sop', 'num_parameters') / 1e6:.1f}M parameters) pretrained with SOP / with "
