@@ -15,15 +15,15 @@ functions (`compactbert.finetune.finetune`, `compactbert.distillation.distill`, 
      distil it from that teacher; or (`student_init: random`, the default) pretrain a small Albert-SOP from random
      init (MLM + SOP) on an unlabeled corpus, then fine-tune;
 2. the baseline (`baseline: true`): the unchanged source fine-tuned with the same recipe, for the comparison (for
-   `tiny_bert` the teacher the build fine-tuned is that run, and is not trained twice);
+   `tiny_bert` and a converted `albert_sop` the teacher the build fine-tuned is that run, and is not trained twice);
 3. the latency of both, timed side by side in this process (`compactbert.inference.time_side_by_side`);
 4. the quality gate (`compactbert.hub.gate`, the recipe's `gate:` section): a model whose test accuracy is not
    clearly above the test split's majority class, or keeps less than `gate.min_retention` of the reference (the
    baseline by default), is refused before anything is written, unless `build(..., force=True)` (`--force`);
 5. a plot of accuracy and latency against the source, the card (rendered and validated, with what the builder
-   recorded under `method` in `metrics.json`: teacher, losses and stages; sharing and pretraining; and the gate's
-   verdict under `quality_gate`, a note on the card when it was overridden), and the folder `<output_dir>/model`,
-   written all or nothing and checked like `compactbert push` checks it.
+   recorded under `method` in `metrics.json`: teacher, losses and stages; sharing and pretraining, or the conversion;
+   and the gate's verdict under `quality_gate`, a note on the card when it was overridden), and the folder
+   `<output_dir>/model`, written all or nothing and checked like `compactbert push` checks it.
 
 Families plug in through `register_builder` (family -> function making the fine-tuned model folder, kept in
 `BUILDERS`). Only families whose training code exists have one; a recipe for another family is refused with the list
@@ -346,7 +346,8 @@ def _distil(
 def tiny_bert_record(
     teacher_args, training_args, metrics: dict, general_teacher: str, task: str, pruning: dict | None = None
 ) -> dict:
-    """How a TinyBert was made, as its card shows it: each stage (data, epochs), the weighted losses of each,
+    """How a distilled student was made, as its card shows it (a TinyBert; a converted Albert-SOP, whose builder adds
+    the conversion as the first stage): each stage (data, epochs), the weighted losses of each,
     and the teacher layer each student layer learned from in the task stages, as their trainers recorded it
     (`teacher_layers` of each stage in the distill run's `metrics["train_stages"]`; None when no task stage matched
     hidden states or attention). A student cut out of the teacher (`pruning`: its config's record) starts with the
