@@ -134,8 +134,9 @@ class Comparer:
         """Classify `text` with the teacher and the chosen compact model; time both side by side.
 
         Returns plain data: for `teacher` and `compact`, the label, the probabilities per label, the parameter
-        count, the kept layers, E and the sharing (of an Albert-SOP) and the latency (median / min / max ms over `repeats` interleaved runs after
-        warm-up, one text, batch 1); plus `agree` and `speedup` (teacher median / compact median).
+        count, the kept layers, E and the sharing (an Albert-SOP's; None for the other families) and the latency
+        (median / min / max ms over `repeats` interleaved runs after warm-up, one text, batch 1); plus `agree` and
+        `speedup` (teacher median / compact median).
         """
         from ..distillation.layer_map import kept_teacher_layers
         from ..inference import time_side_by_side
