@@ -48,7 +48,8 @@ def test_compare_endpoint_with_every_input(app_url):
 
 
 def test_compare_endpoint_runs_entries_of_other_families(app_url):
-    """A pruned TinyBert and a distilled student are choices of their own: no strategy or K, their own layers."""
+    """A pruned TinyBert, a distilled student and a converted Albert-SOP are choices of their own: no strategy or K,
+    their own layers."""
     client = Client(app_url, verbose=False)
     for name, (_, _, kept, hidden) in OTHER_ENTRIES.items():
         result = client.predict(text="the team win the game", model=name, repeats=2, api_name="/compare")
@@ -71,6 +72,10 @@ def test_summary_names_an_entry_of_its_own_and_its_width(tiny_zoo_dir):
         f"**tinybert-2-pruned** (pruned, `tiny_bert`): a stand-in pruned student (2 layers, "
         f"{entry.num_parameters:,} parameters, test accuracy 50.0%)"
     )
+    # a converted Albert-SOP: E and what its layers share instead of kept teacher layers, as wide as the teacher
+    albert = comparer.compare("the team win the game", model="albert-sop-e8-share-all", repeats=1)
+    assert "· compact albert-sop-e8-share-all (6 layers, sharing all, E 8, " in summary_markdown(albert)
+    assert "kept" not in summary_markdown(albert).split("·")[1]
 
 
 @pytest.mark.parametrize(

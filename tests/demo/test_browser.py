@@ -31,6 +31,7 @@ def test_an_entry_of_its_own_greys_out_strategy_and_k_and_is_listed(app_url, pag
     header = page.get_by_text("Other students in this zoo")
     header.wait_for(timeout=30_000)
     assert "tinybert-2-pruned" in page.content() and "a stand-in distilled student" in page.content()
+    assert "albert-sop-e8-share-all (converted, albert_sop): a stand-in converted student" in page.inner_text("body")
     strategy, slider = page.locator("#strategy input"), page.get_by_role("spinbutton").first
     assert strategy.is_enabled() and slider.is_enabled()
     page.get_by_label("tinybert-2-pruned").check()

@@ -10,7 +10,7 @@ from compactbert import STRATEGIES, select_layers
 from compactbert.demo import FINE_TUNED_CHOICE, NOT_RETRAINED, Comparer, load_zoo
 from compactbert.demo.compare import MAX_REPEATS, MAX_TEXT_CHARS
 
-from support.demo import LABELS, OTHER_ENTRIES, TINY_SCORES
+from support.demo import ALBERT_EMBEDDING_SIZE, LABELS, OTHER_ENTRIES, TINY_SCORES
 
 TEXT = "the team win the game"
 
@@ -44,7 +44,8 @@ def test_choices_come_from_the_zoo(comparer):
 
 @pytest.mark.parametrize("name", list(OTHER_ENTRIES))
 def test_entries_of_other_families_run_as_themselves(comparer, tiny_zoo_dir, name):
-    """A pruned TinyBert and a distilled student: their own layers, width and predictions; no strategy or K."""
+    """A pruned TinyBert, a distilled student and a converted Albert-SOP: their own layers, width and predictions; no
+    strategy or K."""
     family, _, kept, hidden = OTHER_ENTRIES[name]
     result = comparer.compare(TEXT, "bottom", 2, name, repeats=2)  # strategy and K are ignored for them
     compact = result["compact"]
@@ -56,7 +57,21 @@ def test_entries_of_other_families_run_as_themselves(comparer, tiny_zoo_dir, nam
     np.testing.assert_allclose(compact_p, reference_proba(tiny_zoo_dir / name, TEXT), atol=1e-5)
     config = AutoModelForSequenceClassification.from_pretrained(tiny_zoo_dir / name).config
     assert config.model_type == family  # a pruned TinyBert records its kept layers apart from a ShrunkBert
-    assert (config.pruning["kept_layers"] if family == "tiny_bert" else config.kept_layers) == kept
+    if (
+        family == "albert_sop"
+    ):  # converted: its shared layer runs once per teacher layer; E and the sharing say its size
+        assert (
+            (compact["embedding_size"], compact["sharing"])
+            == (ALBERT_EMBEDDING_SIZE, "all")
+            == (
+                config.embedding_size,
+                config.sharing,
+            )
+        )
+        assert result["teacher"]["embedding_size"] is result["teacher"]["sharing"] is None
+    else:
+        assert (config.pruning["kept_layers"] if family == "tiny_bert" else config.kept_layers) == kept
+        assert compact["embedding_size"] is compact["sharing"] is None
 
 
 @pytest.mark.parametrize("strategy", list(STRATEGIES))

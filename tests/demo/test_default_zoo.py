@@ -23,16 +23,27 @@ def test_default_zoo_builds_offline_from_minilm_and_bbc_news(tmp_path):
         ("shrunk-contribution-3", "contribution", 3, 3),
         ("tinybert-4-pruned", None, None, 4),  # cut out of the fine-tuned teacher, then trained on the labels
         ("distilled-3", None, None, 3),  # the teacher's layers 0, 2, 4, distilled from it
+        ("albert-sop-e128-share-all", None, None, 6),  # converted from it: one shared layer, applied 6 times
     ]
-    tiny, distilled = zoo.entries[1:]
+    tiny, distilled, albert = zoo.entries[1:]
     assert (tiny.family, tiny.kind, tiny.kept_layers) == ("tiny_bert", "pruned", [0, 1, 2, 4])  # even-alternate
     assert (distilled.family, distilled.kind, distilled.kept_layers) == ("shrunk_bert", "distilled", [0, 2, 4])
     assert 10_000_000 < tiny.num_parameters < distilled.num_parameters < 22_800_000  # 14.5M, 17.4M; MiniLM 22.7M
+    assert (albert.family, albert.kind, albert.kept_layers) == ("albert_sop", "converted", None)
+    assert 5_000_000 < albert.num_parameters < 7_000_000  # E 128, one layer: about 6M
+    assert "E = 128 by frequency-weighted SVD, layers sharing `all`" in albert.description
     assert len(zoo.contributions) == 6 and all(-1 <= s <= 1 for s in zoo.contributions)
     assert len(zoo.fine_tuned("contribution", 3).kept_layers) == 3
     assert [e["label"] for e in zoo.examples] == zoo.label_names  # one held-out text per topic
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["teacher", "shrunk-contribution-3", "tinybert-4-pruned", "distilled-3", "zoo.json"]
+        [
+            "teacher",
+            "shrunk-contribution-3",
+            "tinybert-4-pruned",
+            "distilled-3",
+            "albert-sop-e128-share-all",
+            "zoo.json",
+        ]
     )  # the Trainer's run folders are gone
     assert ensure_default_zoo(tmp_path, settings, log=lines.append) == folder  # reused, not rebuilt
 
@@ -42,3 +53,6 @@ def test_default_zoo_builds_offline_from_minilm_and_bbc_news(tmp_path):
     result = Comparer(zoo).compare(zoo.examples[3]["text"], model="tinybert-4-pruned", repeats=2)
     assert result["compact"]["hidden_size"] == 312 and result["teacher"]["hidden_size"] == 384
     assert result["compact"]["kept_layers"] == [0, 1, 2, 4] and result["compact"]["strategy"] is None
+    result = Comparer(zoo).compare(zoo.examples[3]["text"], model="albert-sop-e128-share-all", repeats=2)
+    assert (result["compact"]["embedding_size"], result["compact"]["sharing"]) == (128, "all")
+    assert result["compact"]["hidden_size"] == 384 and result["compact"]["num_layers"] == 6

@@ -23,7 +23,7 @@ from compactbert.hub import validate_card
 from support.demo import OTHER_ENTRIES
 from support.zoo import folder_digest
 
-NAMES = ["teacher", "shrunk-top-2", "shrunk-bottom-2", *OTHER_ENTRIES]  # a TinyBert among them
+NAMES = ["teacher", "shrunk-top-2", "shrunk-bottom-2", *OTHER_ENTRIES]  # a TinyBert and an Albert-SOP among them
 MODELS = [f"org/{name}" for name in NAMES]
 SPACE = "org/demo"
 
@@ -48,7 +48,7 @@ def test_publish_pushes_each_model_once_then_the_space_that_loads_them(zoo, whee
     assert publish(zoo, wheel) == 0
     out, err = capfd.readouterr()
     assert hub.token not in out + err
-    assert f"Space:     {hub.endpoint}/spaces/{SPACE}" in out and "5 models to org" in out
+    assert f"Space:     {hub.endpoint}/spaces/{SPACE}" in out and "6 models to org" in out
 
     for name, repo in zip(NAMES, MODELS, strict=True):
         assert len(hub.commits_for(repo)) == 1  # one commit: weights, card, code
@@ -92,7 +92,7 @@ def test_second_run_skips_everything_and_a_changed_model_alone_is_pushed_again(z
 
     assert publish(zoo, wheel) == 0
     out, _ = capfd.readouterr()
-    assert out.count("unchanged, it already holds these") == 6 and "0 repositories pushed" in out
+    assert out.count("unchanged, it already holds these") == 7 and "0 repositories pushed" in out  # 6 models, Space
     assert {repo: hub.head(repo) for repo in MODELS} == heads and hub.head(SPACE, repo_type="space") == space_head
 
     # update one model: its weights change (as after a rebuild); only it and the Space's manifest go up again
@@ -124,8 +124,8 @@ def test_a_run_stopped_half_way_keeps_what_it_pushed_and_the_printed_command_fin
     assert "publishing stopped at org/shrunk-top-2 (model repository)" in err and "403 Forbidden" in err
     assert "done: org/teacher: pushed" in err
     assert (
-        "left: org/shrunk-top-2, org/shrunk-bottom-2, org/tinybert-2-pruned, org/distilled-3, the Space org/demo"
-        in err
+        "left: org/shrunk-top-2, org/shrunk-bottom-2, org/tinybert-2-pruned, org/distilled-3, "
+        "org/albert-sop-e8-share-all, the Space org/demo" in err
     )
     assert hub.repo_exists("org/teacher") and len(hub.commits_for("org/teacher")) == 1
     assert not hub.repo_exists("org/shrunk-top-2")  # the repository that push created was deleted again
@@ -216,7 +216,7 @@ def test_default_names_the_demos_default_zoo_once_built(zoo, hub, capfd, tmp_pat
     assert "the default zoo is not built yet" in capfd.readouterr().err
     shutil.copytree(zoo, default_zoo_dir())
     assert main(["publish", "default", "--org", "org", "--dry-run"]) == 0
-    assert f"would publish the zoo {default_zoo_dir()} (5 models)" in capfd.readouterr().out
+    assert f"would publish the zoo {default_zoo_dir()} (6 models)" in capfd.readouterr().out
 
 
 def test_the_space_requirements_name_the_torch_index_the_publisher_gives(tmp_path):

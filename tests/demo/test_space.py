@@ -74,7 +74,7 @@ def test_study_plots_ship_with_the_package_and_match_the_study():
 
 def test_cli_demo_build_only_serves_the_given_zoo(tiny_zoo_dir, capsys):
     assert main(["demo", "--zoo", str(tiny_zoo_dir), "--build-only"]) == 0
-    assert f"demo zoo: {tiny_zoo_dir} (5 models)" in capsys.readouterr().out  # teacher, 2 shrunk, 2 other students
+    assert f"demo zoo: {tiny_zoo_dir} (6 models)" in capsys.readouterr().out  # teacher, 2 shrunk, 3 other students
     assert main(["demo", "--zoo", str(tiny_zoo_dir / "nowhere"), "--build-only"]) == 2
     assert "no zoo at" in capsys.readouterr().err
 

@@ -21,12 +21,16 @@ from compactbert.demo.zoo import (
 
 from support.demo import LABELS, OTHER_ENTRIES, TINY_SCORES
 
+CONVERTED_ENTRY = "albert-sop-e128-share-all"  # the default zoo's Albert-SOP: E 128, every layer shared
+
 
 def test_manifest_round_trips(tiny_zoo_dir):
     zoo = load_zoo(tiny_zoo_dir)
     assert zoo.label_names == LABELS and zoo.contributions == TINY_SCORES
     assert [e.name for e in zoo.entries] == ["shrunk-top-2", "shrunk-bottom-2", *OTHER_ENTRIES]
-    assert [(e.family, e.kind, e.kept_layers) for e in zoo.entries[2:]] == [v[:3] for v in OTHER_ENTRIES.values()]
+    assert [(e.family, e.kind, e.kept_layers) for e in zoo.entries[2:]] == [
+        (family, kind, None if kind == "converted" else kept) for family, kind, kept, _ in OTHER_ENTRIES.values()
+    ]  # a converted Albert-SOP kept no teacher layers: its shared layer started from all of them
     assert zoo.fine_tuned("bottom", 2).kept_layers == [2, 3, 4, 5] and zoo.fine_tuned("top", 3) is None
     assert zoo.resolve(zoo.teacher) == str(tiny_zoo_dir / "teacher")
     assert load_zoo(tiny_zoo_dir / MANIFEST).to_dict() == zoo.to_dict()  # a manifest file works as well as its folder
@@ -65,9 +69,11 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     assert default_zoo_dir(tmp_path, BuildSettings()) != default_zoo_dir(tmp_path, BuildSettings(families=()))
 
 
-@pytest.mark.parametrize("families", [("albert_sop",), ("tiny_bert", "tiny_bert")])
+@pytest.mark.parametrize(
+    "families", [("bert",), ("tiny_bert", "tiny_bert"), ("albert_sop", "distilled", "albert_sop")]
+)
 def test_unknown_or_repeated_families_are_refused(families):
-    with pytest.raises(ValueError, match=r"families must name each of tiny_bert, distilled at most once"):
+    with pytest.raises(ValueError, match=r"families must name each of tiny_bert, distilled, albert_sop at most once"):
         BuildSettings(families=families)
 
 
@@ -113,10 +119,11 @@ def fake_finetune(calls: list, fail_on: int | None = None):
 
 def fake_distill(calls: list, recipes: list, fail_on: int | None = None):
     """Stands in for compactbert.distillation.recipe.distill: records the recipe and saves a tiny random student of
-    the family it asks for (a TinyBert for `pruned`, a ShrunkBert of the teacher's layers 0, 2, 4 otherwise)."""
+    the family it asks for (a TinyBert for `pruned`, an all-shared Albert-SOP for `albert`, a ShrunkBert of the
+    teacher's layers 0, 2, 4 otherwise)."""
     from transformers import BertForSequenceClassification
 
-    from compactbert import save_model, shrink
+    from compactbert import albert_from_bert, save_model, shrink
     from compactbert.models.tiny_bert import TinyBertConfig, TinyBertForSequenceClassification
 
     from support.helpers import make_bert, make_tokenizer
@@ -133,6 +140,10 @@ def fake_distill(calls: list, recipes: list, fail_on: int | None = None):
                                     pruned_from="teacher", pruning={"kept_layers": [0, 4]})  # fmt: skip
             model = TinyBertForSequenceClassification(config)
             kept = [0, 4]
+        elif teacher_args.student_init == "albert":
+            model = make_bert(BertForSequenceClassification, num_layers=6, num_labels=5, max_position_embeddings=128)
+            model = albert_from_bert(model, embedding_size=8)  # a stand-in: the tiny BERT is 32 wide
+            kept = None
         else:
             model = make_bert(BertForSequenceClassification, num_layers=6, num_labels=5, max_position_embeddings=128)
             model, kept = shrink(model, keep=[0, 2, 4]), [0, 2, 4]
@@ -157,7 +168,7 @@ def test_a_killed_build_leaves_no_zoo_and_the_next_build_resumes(monkeypatch, tm
     import compactbert.finetune
 
     settings = BuildSettings(strategies=("top", "bottom"), num_examples=2)
-    assert settings.families == ("tiny_bert", "distilled")  # on by default
+    assert settings.families == ("tiny_bert", "distilled", "albert_sop")  # on by default
     folder = default_zoo_dir(tmp_path, settings)
     stale = folder.parent / f".{folder.name}.partial-old"  # what a SIGKILLed build leaves behind
     stale.mkdir(parents=True)
@@ -182,24 +193,39 @@ def test_a_killed_build_leaves_no_zoo_and_the_next_build_resumes(monkeypatch, tm
     lines: list[str] = []
     capsys.readouterr()
     assert ensure_default_zoo(tmp_path, settings, log=lines.append) == folder
-    assert calls == ["pruned", "every-other"]  # the finished models are reused, the families' students resumed
+    assert calls == ["pruned", "every-other", "albert"]  # the finished models are reused, the students resumed
     assert "  teacher: reused from the interrupted build" in lines and "  shrunk-bottom-3: reused" in " ".join(lines)
-    assert "5/5" in capsys.readouterr().err  # the progress bar counts the teacher, 2 shrunk and 2 other students
+    assert "6/6" in capsys.readouterr().err  # the progress bar counts the teacher, 2 shrunk and 3 other students
     zoo = load_zoo(folder)
-    assert [e.name for e in zoo.entries] == ["shrunk-top-3", "shrunk-bottom-3", "tinybert-4-pruned", "distilled-3"]
+    assert [e.name for e in zoo.entries] == [
+        "shrunk-top-3",
+        "shrunk-bottom-3",
+        "tinybert-4-pruned",
+        "distilled-3",
+        CONVERTED_ENTRY,
+    ]
     assert zoo.fine_tuned("bottom", 3).kept_layers == [3, 4, 5] and len(zoo.contributions) == 6
-    tiny, distilled = zoo.entries[2:]
+    tiny, distilled, albert = zoo.entries[2:]
     assert (tiny.family, tiny.kind, tiny.kept_layers, tiny.num_layers) == ("tiny_bert", "pruned", [0, 4], 2)
     assert (distilled.family, distilled.kind, distilled.kept_layers) == ("shrunk_bert", "distilled", [0, 2, 4])
     assert tiny.strategy is tiny.num_drop is distilled.strategy is distilled.num_drop is None
     assert tiny.metrics == distilled.metrics == {"test_accuracy": 0.25}
     assert "cut out of the fine-tuned teacher (its layers [0, 4])" in tiny.description
     assert "layers [0, 2, 4], distilled from it 1 epoch(s) on bbc-news" in distilled.description
+    assert (albert.family, albert.kind, albert.kept_layers, albert.num_layers) == ("albert_sop", "converted", None, 6)
+    assert albert.strategy is albert.num_drop is None and albert.metrics == {"test_accuracy": 0.25}
+    assert albert.description == (
+        "Albert-SOP converted from the fine-tuned teacher: word embeddings factorised to E = 128 by frequency-weighted "
+        "SVD, layers sharing `all` (shared weights started as the middle of the teacher's 6 layers), then trained 1 "
+        "epoch(s) on the bbc-news labels"
+    )
+    assert albert.num_parameters < distilled.num_parameters  # the stand-in: E 8 and one layer of the 6
     assert (folder / "tinybert-4-pruned" / "config.json").is_file() and (folder / "distilled-3").is_dir()
+    assert json.loads((folder / CONVERTED_ENTRY / "config.json").read_text())["model_type"] == "albert_sop"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, f".{folder.name}.lock"])
 
     # both students were made with the zoo's own recipe, from its teacher
-    for teacher_args, data_args, training_args in recipes[-2:]:
+    for teacher_args, data_args, training_args in recipes[-3:]:
         assert teacher_args.teacher.endswith("/teacher") and data_args.task == "bbc-news"
         assert (data_args.max_length, data_args.split_seed) == (settings.max_length, settings.split_seed)
         assert (training_args.learning_rate, training_args.num_train_epochs) == (3e-4, 1.0)
@@ -208,7 +234,8 @@ def test_a_killed_build_leaves_no_zoo_and_the_next_build_resumes(monkeypatch, tm
 
 
 def test_the_other_families_recipes(tmp_path):
-    """What each student of another family is made with: pruned + labels only, every other layer + soft targets."""
+    """What each student of another family is made with: pruned + labels only, every other layer + soft targets,
+    converted (E 128, all shared, mean init, frequency-weighted SVD) + labels only."""
     from compactbert.demo.zoo import STUDENT_FAMILIES, _student_recipe
     from compactbert.distillation.recipe import parse_distill_recipe
 
@@ -228,6 +255,17 @@ def test_the_other_families_recipes(tmp_path):
     assert teacher_args.student_init == "every-other" and teacher_args.teacher == str(tmp_path / "zoo" / "teacher")
     assert training_args.active_components == ("ce", "label") and training_args.temperature == 2.0
     assert (data_args.max_train_samples, data_args.max_eval_samples) == (32, 8)
+    _, teacher_args, data_args, training_args = parsed["albert_sop"]
+    assert teacher_args.student_init == "albert" and teacher_args.teacher == str(tmp_path / "zoo" / "teacher")
+    assert (teacher_args.albert_embedding_size, teacher_args.albert_sharing, teacher_args.albert_init) == (
+        128,
+        "all",
+        "middle",
+    )
+    assert teacher_args.albert_frequency_weighting  # on the texts it trains on (max_train_samples)
+    assert training_args.active_components == ("label",) and training_args.stages is None
+    assert (data_args.max_train_samples, training_args.learning_rate, training_args.num_train_epochs) == (32, 3e-4, 1)
+    assert STUDENT_FAMILIES["albert_sop"].entry_name(6) == CONVERTED_ENTRY
     full = _student_recipe(BuildSettings(), tmp_path / "t", STUDENT_FAMILIES["tiny_bert"], tmp_path / "zoo")
     assert full["prune_calibration_size"] == 1024 and "max_train_samples" not in full
 
@@ -245,6 +283,7 @@ def test_the_building_page_note_names_the_other_families():
 
     note = build_time_note()
     assert "6 compact students on bbc-news, then a TinyBert-4 pruned from the teacher, then a student" in note
+    assert note.count(", then ") == 3 and "then an Albert-SOP converted from the teacher. The first build" in note
     assert "4 min 36 s" in note and "before the students of other families joined it" in note
     assert "TinyBert" not in build_time_note(BuildSettings(families=())) and "before the" not in build_time_note(
         BuildSettings(families=())

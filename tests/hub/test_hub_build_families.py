@@ -14,7 +14,14 @@ from compactbert.cli import main
 from compactbert.data import load_task
 from compactbert.finetune import predict_labels
 from compactbert.hub import validate_card
-from compactbert.hub.build import albert_sop_arguments, build, read_recipe, tiny_bert_arguments, tiny_bert_record
+from compactbert.hub.build import (
+    albert_conversion_arguments,
+    albert_sop_arguments,
+    build,
+    read_recipe,
+    tiny_bert_arguments,
+    tiny_bert_record,
+)
 from compactbert.hub.validate import check_folder, folder_problems
 
 from support.helpers import TEXTS
@@ -60,6 +67,20 @@ PRUNED = {
     "prune_calibration_size": 20,
     "stage": "prediction",
     "alpha_ce": 0.0,
+    "alpha_label": 1.0,
+}
+
+
+# an albert_sop student converted from the teacher the build fine-tunes (E 8 of its hidden 32, one shared layer started
+# as the mean of its 4, SVD weighted by token counts in the training texts), then TinyBERT's two task stages, one to
+# one with the teacher's layers: the zoo recipe's path (configs/albert-sop-small-bbc-news.yaml) at test size
+CONVERTED = {
+    "student_init": "albert",
+    "albert_embedding_size": 8,
+    "albert_sharing": "all",
+    "albert_init": "mean",
+    "albert_frequency_weighting": True,
+    "stages": ["intermediate", "prediction"],
     "alpha_label": 1.0,
 }
 
@@ -186,6 +207,16 @@ def test_push_and_load_back_with_and_without_compactbert(family_build, hub_check
         ("albert_sop", {"layers": 2}, "unknown albert_sop method keys ['layers']; expected"),
         ("albert_sop", {"sharing": "most"}, "unknown sharing 'most'"),
         ("albert_sop", {"training": [1]}, "method.training must be a mapping"),
+        ("albert_sop", {"student_init": "pretrained"}, "albert_sop method.student_init must be albert (converted"),
+        (
+            "albert_sop",
+            CONVERTED | {"embedding_size": 8, "sharing": "all"},  # the pretraining path's keys
+            "unknown albert_sop method keys ['embedding_size', 'sharing']; expected (student_init: albert) keys",
+        ),
+        ("albert_sop", CONVERTED | {"general_epochs": 1}, "unknown albert_sop method keys ['general_epochs']"),
+        ("albert_sop", CONVERTED | {"albert_sharing": "most"}, "unknown albert_sharing 'most'"),
+        ("albert_sop", CONVERTED | {"albert_init": "best"}, "unknown albert_init 'best'"),
+        ("albert_sop", CONVERTED | {"training": {"max_length": 8}}, "method.training takes TrainingArguments fields"),
     ],
 )
 def test_bad_methods_are_clear_errors_before_anything_trains(tmp_path, capsys, family, method, message):
@@ -215,9 +246,25 @@ def test_zoo_recipes_of_the_new_families_parse(tmp_path):
     assert training_args.stages == ["intermediate", "prediction"] and training_args.layer_map == "kept"
     assert (training_args.alpha_hidden, training_args.alpha_attn, training_args.alpha_ce) == (1.0, 1.0, 1.0)
     assert training_args.num_train_epochs == 1 and training_args.learning_rate == 3.0e-4
-    model_args, data_args, pretrain_args = albert_sop_arguments(recipes["albert_sop"], tmp_path)
+    # converted from the teacher the build fine-tunes: E 128, all shared from the mean, frequency-weighted SVD, then
+    # TinyBERT's two task stages
+    teacher, (_, teacher_args, data_args, training_args) = albert_conversion_arguments(recipes["albert_sop"], tmp_path)
+    assert teacher is None and teacher_args.student_init == "albert" and data_args.task == "bbc-news"
+    assert (teacher_args.albert_embedding_size, teacher_args.albert_sharing, teacher_args.albert_init) == (
+        128,
+        "all",
+        "middle",
+    )
+    assert teacher_args.albert_frequency_weighting and training_args.stages == ["intermediate", "prediction"]
+    assert (training_args.alpha_hidden, training_args.alpha_attn, training_args.alpha_ce) == (1.0, 1.0, 1.0)
+    assert training_args.learning_rate == 3.0e-4 and training_args.seed == 0  # method.training over training
+    assert recipes["albert_sop"].gate.min_margin_over_majority == 0.10  # the quality gate is on
+    # the earlier recipe, pretrained from random init, is still a method: student_init: random and the pretraining keys
+    scratch = read_recipe(CONFIGS / "albert-sop-small-bbc-news.yaml")
+    scratch.method = {"student_init": "random", "sharing": "all", "corpus": "bbc-news", "training": {"seed": 1}}
+    model_args, data_args, pretrain_args = albert_sop_arguments(scratch, tmp_path)
     assert model_args.tokenizer == "minilm" and model_args.sharing == "all" and data_args.corpus == "bbc-news"
-    assert pretrain_args.learning_rate == 1.0e-3 and pretrain_args.seed == 0  # method.training over training
+    assert pretrain_args.seed == 1
 
 
 def test_tiny_bert_from_a_given_teacher_trains_no_teacher(tmp_path):
@@ -353,3 +400,101 @@ def test_tiny_bert_record_of_a_magnitude_pruned_student(tmp_path):
     assert record["stages"][0]["data"] == data
     assert record["stages"][1]["name"] == "fine-tuning on the task labels (prediction stage)"
     assert record["losses"] == [{"name": "task labels (prediction)", "weight": 1.0}]
+
+
+@pytest.fixture(scope="module")
+def converted_build(tmp_path_factory) -> Path:
+    """The built `model` folder of a test-sized albert_sop recipe that converts the teacher it fine-tunes."""
+    tmp = tmp_path_factory.mktemp("converted")
+    path = tiny_recipe(
+        tmp,
+        name="albert-sop-converted",
+        family="albert_sop",
+        method=CONVERTED,
+        repo_id="org/albert-sop-converted",
+        training=LEARNS,
+    )
+    return build(read_recipe(path))
+
+
+def test_converted_albert_sop_build_is_the_teacher_it_fine_tuned_converted_then_distilled(converted_build):
+    folder = converted_build
+    check_folder(folder)
+    run = folder.parent
+    config = json.loads((folder / "config.json").read_text())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    teacher = f"{run.parent / 'source'} fine-tuned on task by this build"  # the card's name, not this machine's folder
+    assert config["model_type"] == "albert_sop" and config["source_model"] == metrics["method"]["teacher"] == teacher
+    assert (config["embedding_size"], config["sharing"], config["shared_init"]) == (8, "all", "mean")
+    assert (config["hidden_size"], config["num_hidden_layers"]) == (32, 4)  # the teacher's width and depth
+    assert config["embedding_factorization"] == "frequency_weighted_svd"
+    assert 0 < config["embedding_reconstruction_error"] < 1
+    # TinyBERT's two task stages after the conversion, every layer matched one to one with the teacher's
+    assert [s["stage"] for s in metrics["train_stages"]] == ["intermediate", "prediction"]
+    assert [s["teacher_layers"] for s in metrics["train_stages"]] == [[0, 1, 2, 3], None]
+    assert [s["name"] for s in metrics["method"]["stages"]] == [
+        "converted from the teacher by `albert_from_bert` (the settings above)",
+        "task distillation: intermediate",
+        "task distillation: prediction",
+    ]
+    assert metrics["method"]["layer_map"] == [0, 1, 2, 3] and metrics["albert_frequency_texts"] == 48
+    assert metrics["method"]["frequency_texts"] == "48 texts of the task training split"  # 60 rows: 48 train
+    # the teacher this build fine-tuned is the baseline, and the quality gate compared the model with the task
+    teacher_dir = run / "train" / "teacher" / "model"
+    info = json.loads((folder / "build.json").read_text())
+    teacher_metrics = json.loads((teacher_dir / "metrics.json").read_text())
+    assert info["comparison"]["source"]["accuracy"] == teacher_metrics["test"]["accuracy"]
+    assert info["comparison"]["source"]["num_parameters"] == teacher_metrics["num_parameters"]
+    assert metrics["quality_gate"]["passed"] and not (run / "baseline").exists()
+    assert metrics["num_parameters"] < teacher_metrics["num_parameters"]
+
+
+def test_converted_albert_sop_card_shows_e_sharing_the_svd_error_and_the_saving(converted_build):
+    from compactbert.models.albert_sop.card import parameter_parts
+
+    text = (converted_build / "README.md").read_text()
+    assert validate_card(text) == [] and folder_problems(converted_build) == []
+    config = json.loads((converted_build / "config.json").read_text())
+    metrics = json.loads((converted_build / "metrics.json").read_text())
+    teacher = f"{converted_build.parent.parent / 'source'} fine-tuned on task by this build"
+    assert f"An **Albert-SOP** model converted from `{teacher}`, a trained BERT" in text
+    for row in (
+        f"| source | `{teacher}` (4 layers, hidden size 32) |",
+        "| embedding size E | 8 (the source's: 32) |",
+        "| word-embedding factorisation | frequency-weighted truncated SVD: word row i weighted by 1 + its token count "
+        "in 48 texts of the task training split |",
+        f"| reconstruction error of the word embeddings | {config['embedding_reconstruction_error']:.4f}: ",
+        "| parameter sharing | `all`: one layer, applied 4 times; the shared weights started as the elementwise mean "
+        "of the source's 4 layers |",
+        "| hidden-state MSE (intermediate) | 1.0 |",
+        "| task labels (prediction) | 1.0 |",
+    ):
+        assert row in text, row
+    # the source's parameters are the teacher's as the build counted them (the baseline), not an estimate
+    total, source = metrics["num_parameters"], json.loads((converted_build / "build.json").read_text())
+    source = source["comparison"]["source"]["num_parameters"]
+    parts = parameter_parts(config)
+    assert (
+        parts["source_embeddings"] + parts["source_layers"] + total - parts["embeddings"] - parts["layers"] == source
+    )
+    assert "Parameters against the source's:" in text  # no "computed from the config"
+    assert (
+        f"| total | {total:,} ({total / 1e6:.1f}M) | {source:,} ({source / 1e6:.1f}M): this model has "
+        f"{100 * total / source:.1f}% of them, {100 - 100 * total / source:.1f}% fewer |"
+    ) in text
+    assert f"({100 * parts['embeddings'] / total:.1f}% of the model)" in text
+    assert "1. **converted from the teacher by `albert_from_bert` (the settings above)**" in text
+    assert "2. **task distillation: intermediate** on the task training split, 10 epoch(s)" in text
+    assert "application i learned from teacher layer 0, 1, 2, 3 (in order), one to one" in text
+    assert "It was not pre-trained with a sentence objective." in text and "pre-training steps" not in text
+
+
+def test_converted_albert_sop_loads_back_with_and_without_compactbert(converted_build, tmp_path, hub_checked):
+    assert main(["push", str(converted_build), "--repo-id", "org/albert-sop-converted"]) == 0
+    local = AutoModelForSequenceClassification.from_pretrained(converted_build).eval()
+    assert type(local).__name__ == "AlbertSopForSequenceClassification"
+    batch = AutoTokenizer.from_pretrained(converted_build)(TEXTS, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = local(**batch).logits
+    module, logits = logits_without_compactbert("org/albert-sop-converted", TEXTS, tmp_path)
+    assert module.startswith("transformers_modules.") and torch.equal(logits, expected)

@@ -6,8 +6,8 @@ import socket
 
 from transformers import BertForSequenceClassification
 
-from compactbert import prune, save_model, shrink
-from compactbert.demo.zoo import DISTILLED, FINE_TUNED, PRUNED, TEACHER, Zoo, ZooEntry, write_zoo
+from compactbert import albert_from_bert, prune, save_model, shrink
+from compactbert.demo.zoo import CONVERTED, DISTILLED, FINE_TUNED, PRUNED, TEACHER, Zoo, ZooEntry, write_zoo
 from compactbert.distillation import init_student
 
 from support.helpers import TEXTS, make_bert, make_tokenizer
@@ -17,17 +17,20 @@ TINY_SCORES = [0.91, 0.97, 0.95, 0.99, 0.93, 0.8]  # the "teacher's" contributio
 EXAMPLES = [{"text": "the team win the game", "label": "sport"}, {"text": "a boring film", "label": "music"}]
 
 
-# the tiny zoo's students of other families (untrained): name -> (family, kind, kept teacher layers, hidden size)
+# the tiny zoo's students of other families (untrained): name -> (family, kind, kept teacher layers, hidden size); the
+# Albert-SOP converted from the teacher runs its one shared layer once per teacher layer, each in line with that layer
 OTHER_ENTRIES = {
     "tinybert-2-pruned": ("tiny_bert", PRUNED, [0, 3], 16),
     "distilled-3": ("shrunk_bert", DISTILLED, [0, 2, 4], 32),
+    "albert-sop-e8-share-all": ("albert_sop", CONVERTED, [0, 1, 2, 3, 4, 5], 32),
 }
+ALBERT_EMBEDDING_SIZE = 8
 
 
 def make_tiny_zoo(folder) -> Zoo:
     """Teacher: a random 6-layer BERT classifier; fine-tuned entries: it shrunk by top / bottom K=2; entries of other
-    families: a TinyBert cut out of it (2 layers x 16) and its every other layer, as the default zoo makes them
-    (all untrained)."""
+    families: a TinyBert cut out of it (2 layers x 16), its every other layer and an Albert-SOP converted from it (E 8,
+    all layers shared), as the default zoo makes them (all untrained)."""
     id2label = dict(enumerate(LABELS))
     teacher = make_bert(
         BertForSequenceClassification,
@@ -63,7 +66,9 @@ def make_tiny_zoo(folder) -> Zoo:
         layers=[0, 3],
         progress=False,
     )
-    for name, student in (("tinybert-2-pruned", pruned), ("distilled-3", init_student(teacher, "every-other"))):
+    albert = albert_from_bert(teacher, embedding_size=ALBERT_EMBEDDING_SIZE, sharing="all", init="mean")
+    students = {"tinybert-2-pruned": pruned, "distilled-3": init_student(teacher, "every-other")}
+    for name, student in (students | {"albert-sop-e8-share-all": albert}).items():
         family, kind, kept, _ = OTHER_ENTRIES[name]
         save_model(student, folder / name, tokenizer=tokenizer)
         entries.append(
@@ -73,7 +78,7 @@ def make_tiny_zoo(folder) -> Zoo:
                 family=family,
                 kind=kind,
                 description=f"a stand-in {kind} student",
-                kept_layers=kept,
+                kept_layers=None if kind == CONVERTED else kept,
                 num_parameters=student.num_parameters(),
                 num_layers=student.config.num_hidden_layers,
                 metrics={"test_accuracy": 0.5},

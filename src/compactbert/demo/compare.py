@@ -134,8 +134,9 @@ class Comparer:
         """Classify `text` with the teacher and the chosen compact model; time both side by side.
 
         Returns plain data: for `teacher` and `compact`, the label, the probabilities per label, the parameter
-        count, the kept layers and the latency (median / min / max ms over `repeats` interleaved runs after
-        warm-up, one text, batch 1); plus `agree` and `speedup` (teacher median / compact median).
+        count, the kept layers, E and the sharing (an Albert-SOP's; None for the other families) and the latency
+        (median / min / max ms over `repeats` interleaved runs after warm-up, one text, batch 1); plus `agree` and
+        `speedup` (teacher median / compact median).
         """
         from ..distillation.layer_map import kept_teacher_layers
         from ..inference import time_side_by_side
@@ -168,6 +169,9 @@ class Comparer:
                 "hidden_size": int(config.hidden_size),
                 # the teacher layers it kept: a ShrunkBert's `kept_layers`, a pruned TinyBert's `pruning` record
                 "kept_layers": kept_teacher_layers(config) or list(range(config.num_hidden_layers)),
+                # an Albert-SOP's factorised embedding size E and what its layers share; None for the other families
+                "embedding_size": config.embedding_size if config.model_type == "albert_sop" else None,
+                "sharing": config.sharing if config.model_type == "albert_sop" else None,
                 "latency_ms": {
                     "median": timings[side].median_ms,
                     "min": timings[side].min_ms,

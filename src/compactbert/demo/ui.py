@@ -73,9 +73,12 @@ def summary_markdown(result: dict[str, Any]) -> str:
     agree = "**agree**" if result["agree"] else "**disagree**"
     compact = "compact" if c["strategy"] is not None else f"compact {c['name']}"  # a zoo entry of its own
     width = f", hidden {c['hidden_size']}" if c["hidden_size"] != t["hidden_size"] else ""  # a narrower student
+    shape = f"kept {c['kept_layers']}{width}"
+    if c.get("sharing"):  # an Albert-SOP: its layers are not kept teacher layers; E and the sharing say its size
+        shape = f"sharing {c['sharing']}, E {c['embedding_size']}{width}"
     return (
         f"Teacher ({t['num_layers']} layers, {_count(t['num_parameters'])} parameters): **{t['label']}** · "
-        f"{compact} ({c['num_layers']} layers, kept {c['kept_layers']}{width}, {_count(c['num_parameters'])} "
+        f"{compact} ({c['num_layers']} layers, {shape}, {_count(c['num_parameters'])} "
         "parameters): "
         f"**{c['label']}** · they {agree}. Latency {t['latency_ms']['median']:.1f} ms vs "
         f"{c['latency_ms']['median']:.1f} ms (median of {result['repeats']}): **{result['speedup']:.2f}x** speedup."

@@ -7,7 +7,8 @@ lives on the Hub, a Hub id. The demo only ever loads what a zoo lists: nothing f
 The default zoo is built locally and offline from the embedded MiniLM-L6 and BBC News (`build_default_zoo`): a
 fine-tuned teacher, for every drop strategy the pre-trained MiniLM with `num_drop` layers dropped and then
 fine-tuned with the same recipe (as in the layer-drop study), and students of other families made from the
-fine-tuned teacher (`BuildSettings.families`: a TinyBert-4 pruned out of it, a 3-layer student distilled from it).
+fine-tuned teacher (`BuildSettings.families`: a TinyBert-4 pruned out of it, a 3-layer student distilled from it, an
+Albert-SOP converted from it).
 It is cached under the user's cache folder and written all or nothing, so a killed build leaves no half zoo behind;
 the next launch resumes from the models it had finished.
 
@@ -37,6 +38,7 @@ ENV_ZOO = "COMPACTBERT_DEMO_ZOO"  # a zoo folder or manifest file to use instead
 FINE_TUNED = "fine-tuned"  # entry kinds
 TEACHER = "teacher"
 PRUNED = "pruned"  # a TinyBert cut out of the teacher, then trained
+CONVERTED = "converted"  # an Albert-SOP converted from the teacher (albert_from_bert), then trained
 DISTILLED = "distilled"  # a student made of the teacher's layers, distilled from it
 
 
@@ -204,7 +206,9 @@ class BuildSettings:
     `families` adds students made from the fine-tuned teacher, after it, with the same task, length, learning rate,
     batch, epochs and seed (by `compactbert.distillation.recipe.distill`): `tiny_bert`, a TinyBert-4 (4 x 312,
     FFN 1200, 12 heads) cut out of the teacher (`compactbert.prune`) and trained on the task labels; `distilled`,
-    the teacher's every other layer (a ShrunkBert) distilled from it on its soft targets and the labels.
+    the teacher's every other layer (a ShrunkBert) distilled from it on its soft targets and the labels;
+    `albert_sop`, an Albert-SOP converted from the teacher (`compactbert.albert_from_bert`: E = 128, one shared
+    layer) and trained on the task labels.
     """
 
     source: str = "minilm"
@@ -220,7 +224,7 @@ class BuildSettings:
     max_train_samples: int | None = None  # only for quick builds (tests)
     max_eval_samples: int | None = None
     num_examples: int = 12  # test-split texts offered as examples on the page
-    families: tuple[str, ...] = ("tiny_bert", "distilled")  # students of other families (see STUDENT_FAMILIES)
+    families: tuple[str, ...] = ("tiny_bert", "distilled", "albert_sop")  # other families (see STUDENT_FAMILIES)
 
     def __post_init__(self):
         unknown = [f for f in self.families if f not in STUDENT_FAMILIES]
@@ -454,7 +458,8 @@ class StudentFamily:
         family, kind: its zoo entry's (`ZooEntry.family`, `ZooEntry.kind`).
         method: distill recipe fields over the zoo's recipe (`_recipe`: task, length, learning rate, batch, epochs,
             seed, sample limits).
-        about: its entry's description, formatted with `source`, `task`, `epochs` and `kept` (the teacher layers).
+        about: its entry's description, formatted with `source`, `task`, `epochs`, `kept` (the teacher layers),
+            `layers` (the teacher's) and the keys of `method`.
     """
 
     title: str
@@ -466,12 +471,19 @@ class StudentFamily:
     def entry_name(self, teacher_layers: int) -> str:
         if self.method["student_init"] == "pruned":
             return f"tinybert-{self.method['tiny_bert_layers']}-pruned"
+        if self.method["student_init"] == "albert":
+            return f"albert-sop-e{self.method['albert_embedding_size']}-share-{self.method['albert_sharing']}"
         return f"distilled-{len(range(0, teacher_layers, 2))}"  # every other layer: 0, 2, 4, ...
 
     def entry(self, name: str, settings: BuildSettings, metrics: dict[str, Any], test_accuracy: float) -> ZooEntry:
         kept = metrics["kept_layers"]
         about = self.about.format(
-            source=settings.source, task=settings.task, epochs=settings.num_train_epochs, kept=kept
+            **self.method,
+            source=settings.source,
+            task=settings.task,
+            epochs=settings.num_train_epochs,
+            kept=kept,
+            layers=int(metrics["num_hidden_layers"]),
         )
         return ZooEntry(
             name=name,
@@ -525,6 +537,29 @@ STUDENT_FAMILIES = {
         },
         about="the fine-tuned teacher's layers {kept}, distilled from it {epochs:g} epoch(s) on {task} (soft targets "
         "+ labels)",
+    ),
+    # an all-shared Albert-SOP converted from the teacher (compactbert.albert_from_bert: E = 128 by frequency-weighted
+    # SVD, one layer started as the teacher's middle layer and applied as often as it has layers), then trained on the
+    # task labels alone: the cheapest training after conversion, for the first-build budget (the zoo recipe
+    # configs/albert-sop-small-bbc-news.yaml distils with TinyBERT's two stages instead). Sharing saves parameters,
+    # not time: it runs as many layers as the teacher
+    "albert_sop": StudentFamily(
+        title="an Albert-SOP converted from the teacher",
+        family="albert_sop",
+        kind=CONVERTED,
+        method={
+            "student_init": "albert",
+            "albert_embedding_size": 128,
+            "albert_sharing": "all",
+            "albert_init": "middle",
+            "albert_frequency_weighting": True,
+            "stage": "prediction",
+            "alpha_ce": 0.0,
+            "alpha_label": 1.0,
+        },
+        about="Albert-SOP converted from the fine-tuned teacher: word embeddings factorised to E = "
+        "{albert_embedding_size} by frequency-weighted SVD, layers sharing `{albert_sharing}` (shared weights started "
+        "as the {albert_init} of the teacher's {layers} layers), then trained {epochs:g} epoch(s) on the {task} labels",
     ),
 }
 

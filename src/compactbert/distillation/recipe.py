@@ -392,6 +392,8 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
             "recipe": {"model": asdict(model_args), "teacher": asdict(teacher_args), "data": asdict(data_args)},
             "bf16": training_args.bf16,
         }
+        if train_texts is not None:  # albert_frequency_weighting: how many texts weighted the SVD's word rows
+            metrics["albert_frequency_texts"] = len(train_texts)
 
         def write_metrics(out: Path) -> None:
             (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))

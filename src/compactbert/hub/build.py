@@ -10,17 +10,20 @@ functions (`compactbert.finetune.finetune`, `compactbert.distillation.distill`, 
      `method.teacher`), then train a TinyBert student from it: a fresh one (optionally general distillation from
      the pre-trained source first, then TinyBERT's task stages), or one cut out of the teacher
      (`student_init: pruned`, `compactbert.prune`), then the task stages;
-   - `albert_sop`: pretrain a small Albert-SOP from random init (MLM + SOP) on an unlabeled corpus, then fine-tune;
+   - `albert_sop`: convert the fine-tuned teacher into an Albert-SOP (`method.student_init: albert`,
+     `compactbert.albert_from_bert`: SVD-factorised embeddings, shared layers started from the teacher's), then
+     distil it from that teacher; or (`student_init: random`, the default) pretrain a small Albert-SOP from random
+     init (MLM + SOP) on an unlabeled corpus, then fine-tune;
 2. the baseline (`baseline: true`): the unchanged source fine-tuned with the same recipe, for the comparison (for
-   `tiny_bert` the teacher the build fine-tuned is that run, and is not trained twice);
+   `tiny_bert` and a converted `albert_sop` the teacher the build fine-tuned is that run, and is not trained twice);
 3. the latency of both, timed side by side in this process (`compactbert.inference.time_side_by_side`);
 4. the quality gate (`compactbert.hub.gate`, the recipe's `gate:` section): a model whose test accuracy is not
    clearly above the test split's majority class, or keeps less than `gate.min_retention` of the reference (the
    baseline by default), is refused before anything is written, unless `build(..., force=True)` (`--force`);
 5. a plot of accuracy and latency against the source, the card (rendered and validated, with what the builder
-   recorded under `method` in `metrics.json`: teacher, losses and stages; sharing and pretraining; and the gate's
-   verdict under `quality_gate`, a note on the card when it was overridden), and the folder `<output_dir>/model`,
-   written all or nothing and checked like `compactbert push` checks it.
+   recorded under `method` in `metrics.json`: teacher, losses and stages; sharing and pretraining, or the conversion;
+   and the gate's verdict under `quality_gate`, a note on the card when it was overridden), and the folder
+   `<output_dir>/model`, written all or nothing and checked like `compactbert push` checks it.
 
 Families plug in through `register_builder` (family -> function making the fine-tuned model folder, kept in
 `BUILDERS`). Only families whose training code exists have one; a recipe for another family is refused with the list
@@ -248,11 +251,7 @@ def _tiny_bert_keys() -> set[str]:
 def tiny_bert_arguments(recipe: ZooRecipe, run_dir: Path) -> tuple[str | None, tuple]:
     """The teacher folder `method` names (None: the build fine-tunes one) and the distill run's parsed arguments
     `(ModelArguments, TeacherArguments, DataArguments, DistillRecipeArguments)`: checked before anything trains."""
-    from ..distillation.recipe import parse_distill_recipe
-
     method = _method(recipe, _tiny_bert_keys(), "keys of a distill recipe's teacher, student and distillation")
-    distill_training = _run_training(method, "tiny_bert")
-    teacher = method.pop("teacher", None)
     student_init = method.pop("student_init", "tiny-bert")
     if student_init not in TINY_BERT_INITS:
         raise ValueError(
@@ -260,10 +259,22 @@ def tiny_bert_arguments(recipe: ZooRecipe, run_dir: Path) -> tuple[str | None, t
             f"the fine-tuned teacher), got {student_init!r}; a student made of the teacher's own layers is a "
             "shrunk_bert (`compactbert distill` with student_init: every-other)"
         )
+    return _distill_arguments(recipe, run_dir, method, student_init, {"general_teacher": recipe.source})
+
+
+def _distill_arguments(
+    recipe: ZooRecipe, run_dir: Path, method: dict[str, Any], student_init: str, defaults: dict[str, Any]
+) -> tuple[str | None, tuple]:
+    """The teacher folder `method` names (None: the build fine-tunes one) and the parsed distill run: the recipe's
+    `training`, then `method.training`, `defaults`, the rest of `method`, the student init and the task."""
+    from ..distillation.recipe import parse_distill_recipe
+
+    distill_training = _run_training(method, recipe.family)
+    teacher = method.pop("teacher", None)
     values = (
         recipe.training
         | distill_training
-        | {"general_teacher": recipe.source}
+        | defaults
         | method
         | {"teacher": str(teacher or "fine-tuned by this build"), "student_init": student_init, "task": recipe.task}
         | {"output_dir": str(run_dir), "overwrite": True}
@@ -283,9 +294,34 @@ def build_tiny_bert(recipe: ZooRecipe, run_dir: Path) -> Built:
     otherwise), the stages and loss weights (`stages`, `alpha_*`, `temperature`, `layer_map`, ...), and `training`:
     `TrainingArguments` fields for the distillation runs that differ from the recipe's `training`.
     """
+    teacher, arguments = tiny_bert_arguments(recipe, run_dir)
+    _, teacher_args, _, training_args = arguments
+    # the student's config records the teacher it was distilled from (and a pruned one, the model it was cut from)
+    model_dir, metrics, baseline, teacher_name, config = _distil(
+        recipe, run_dir, teacher, arguments, {"teacher_model": True, "pruned_from": False}
+    )
+    general_teacher = teacher_args.general_teacher
+    general_teacher = _source_name(recipe) if general_teacher == recipe.source else general_teacher
+    record = tiny_bert_record(
+        teacher_args, training_args, metrics, general_teacher, _task_name(recipe), pruning=config.get("pruning")
+    )
+    metrics["method"] = {"teacher": teacher_name, "fit_size": config.get("fit_size")} | record
+    return Built(model_dir, metrics, baseline)
+
+
+def _distil(
+    recipe: ZooRecipe, run_dir: Path, teacher: str | None, arguments: tuple, names_teacher: dict[str, bool]
+) -> tuple[Path, dict, tuple[Path, dict] | None, str, dict]:
+    """Fine-tune `source` on the task as the teacher when `teacher` is None (that run is also the baseline), then run
+    `distill` with the parsed `arguments` into `run_dir/model`.
+
+    The build's teacher is a folder on this machine, so the student's config and metrics name it as the card does:
+    each config key of `names_teacher` is set to that name (`True`), or replaced only where it is set (`False`).
+    Returns the model folder, the metrics, the baseline (or None), the teacher's name and the student's config.
+    """
     from ..distillation.recipe import distill
 
-    teacher, (model_args, teacher_args, data_args, training_args) = tiny_bert_arguments(recipe, run_dir)
+    model_args, teacher_args, data_args, training_args = arguments
     baseline = None
     if teacher is None:
         teacher_dir, teacher_metrics = _finetune(recipe, run_dir / "teacher", {"model": recipe.source})
@@ -299,26 +335,19 @@ def build_tiny_bert(recipe: ZooRecipe, run_dir: Path) -> Built:
     model_dir = run_dir / "model"
     config_path = model_dir / "config.json"
     config = json.loads(config_path.read_text())
-    # the student's config records the teacher it was distilled from; the build's teacher is a folder on this
-    # machine, so the published config (and metrics) name it as the card does instead
-    config["teacher_model"] = teacher_name
-    if config.get("pruned_from"):  # cut out of that same teacher
-        config["pruned_from"] = teacher_name
+    for key, always in names_teacher.items():
+        if always or config.get(key):
+            config[key] = teacher_name
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     metrics["teacher"] = metrics["recipe"]["teacher"]["teacher"] = teacher_name
-    general_teacher = teacher_args.general_teacher
-    general_teacher = _source_name(recipe) if general_teacher == recipe.source else general_teacher
-    record = tiny_bert_record(
-        teacher_args, training_args, metrics, general_teacher, _task_name(recipe), pruning=config.get("pruning")
-    )
-    metrics["method"] = {"teacher": teacher_name, "fit_size": config.get("fit_size")} | record
-    return Built(model_dir, metrics, baseline)
+    return model_dir, metrics, baseline, teacher_name, config
 
 
 def tiny_bert_record(
     teacher_args, training_args, metrics: dict, general_teacher: str, task: str, pruning: dict | None = None
 ) -> dict:
-    """How a TinyBert was made, as its card shows it: each stage (data, epochs), the weighted losses of each,
+    """How a distilled student was made, as its card shows it (a TinyBert; a converted Albert-SOP, whose builder adds
+    the conversion as the first stage): each stage (data, epochs), the weighted losses of each,
     and the teacher layer each student layer learned from in the task stages, as their trainers recorded it
     (`teacher_layers` of each stage in the distill run's `metrics["train_stages"]`; None when no task stage matched
     hidden states or attention). A student cut out of the teacher (`pruning`: its config's record) starts with the
@@ -362,18 +391,40 @@ def _pruning_data(pruning: dict, task: str) -> str:
     return f"its weights ({pruning.get('importance')} importance{scored})"
 
 
+# how an albert_sop recipe's model starts (`method.student_init`): converted from the fine-tuned teacher
+# (`compactbert.albert_from_bert`), then distilled from it; or from random init, pretrained by the build (MLM + SOP),
+# then fine-tuned (the default, as before the conversion existed)
+ALBERT_SOP_INITS = ("albert", "random")
+
+
+def _albert_sop_init(recipe: ZooRecipe) -> str:
+    student_init = recipe.method.get("student_init", "random")
+    if student_init not in ALBERT_SOP_INITS:
+        raise ValueError(
+            "albert_sop method.student_init must be albert (converted from the fine-tuned teacher by "
+            "albert_from_bert, then distilled) or random (pretrained from random init by the build, then fine-tuned; "
+            f"the default), got {student_init!r}"
+        )
+    return student_init
+
+
 def _albert_sop_keys() -> set[str]:
     from ..pretraining.pretrain import PretrainDataArguments, PretrainModelArguments
 
-    return {f.name for cls in (PretrainModelArguments, PretrainDataArguments) for f in fields(cls)} | {"training"}
+    names = {f.name for cls in (PretrainModelArguments, PretrainDataArguments) for f in fields(cls)}
+    return names | {"training", "student_init"}
 
 
 def albert_sop_arguments(recipe: ZooRecipe, output_dir: Path) -> tuple:
-    """The pretrain run's parsed arguments `(PretrainModelArguments, PretrainDataArguments, PretrainArguments)`:
-    `method` over the recipe's `TrainingArguments` fields, the source's tokenizer by default."""
+    """The pretrain run's parsed arguments `(PretrainModelArguments, PretrainDataArguments, PretrainArguments)` of a
+    recipe that pretrains from random init: `method` over the recipe's `TrainingArguments` fields, the source's
+    tokenizer by default."""
     from ..pretraining.pretrain import parse_pretrain_recipe
 
-    method = _method(recipe, _albert_sop_keys(), "keys of a pretrain recipe's model and data")
+    if _albert_sop_init(recipe) != "random":
+        raise ValueError("albert_sop_arguments() reads a pretraining recipe; this one converts (student_init: albert)")
+    method = _method(recipe, _albert_sop_keys(), "(student_init: random) keys of a pretrain recipe's model and data")
+    method.pop("student_init", None)
     pretrain_training = _run_training(method, "albert_sop")
     values = (
         _trainer_fields(recipe.training)
@@ -385,16 +436,41 @@ def albert_sop_arguments(recipe: ZooRecipe, output_dir: Path) -> tuple:
     return parse_pretrain_recipe(None, values)
 
 
-def build_albert_sop(recipe: ZooRecipe, run_dir: Path) -> Built:
-    """Pretrain an Albert-SOP from random init with `compactbert pretrain`, then fine-tune it on the task.
+def _albert_conversion_keys() -> set[str]:
+    """`method` keys of an albert_sop recipe that converts: the distill recipe's teacher, albert_* and distillation."""
+    from ..distillation.recipe import DistillRecipeArguments, TeacherArguments
 
-    `method` takes the pretrain recipe's model and data keys (`sharing`, `embedding_size`, `hidden_size`,
-    `num_hidden_layers`, `sentence_objective`, `corpus`, `max_length`, `max_documents`, ...) and `training`:
-    `TrainingArguments` fields for the pretraining run that differ from the recipe's `training` (learning rate,
-    epochs, ...). The tokenizer is the source's (so the baseline reads the same tokens) unless `tokenizer` is given.
-    With the default corpus `bbc-news` and the task `bbc-news`, only the task's training articles are pretrained on,
-    so the test articles stay unseen, even unlabeled.
+    conversion = {f.name for f in fields(TeacherArguments) if f.name.startswith("albert_")}
+    distillation = {f.name for f in fields(DistillRecipeArguments)} - _trainer_field_names()
+    return conversion | distillation | {"teacher", "student_init", "training"}
+
+
+def albert_conversion_arguments(recipe: ZooRecipe, run_dir: Path) -> tuple[str | None, tuple]:
+    """The teacher folder `method` names (None: the build fine-tunes one) and the distill run's parsed arguments
+    `(ModelArguments, TeacherArguments, DataArguments, DistillRecipeArguments)` of a recipe that converts
+    (`student_init: albert`): checked before anything trains."""
+    if _albert_sop_init(recipe) != "albert":
+        raise ValueError("albert_conversion_arguments() reads a recipe with method.student_init: albert")
+    expected = "(student_init: albert) keys of a distill recipe's teacher, albert_* and distillation fields"
+    method = _method(recipe, _albert_conversion_keys(), expected)
+    method.pop("student_init")
+    return _distill_arguments(recipe, run_dir, method, "albert", {})
+
+
+def build_albert_sop(recipe: ZooRecipe, run_dir: Path) -> Built:
+    """Make an Albert-SOP for the task: converted from a fine-tuned BERT and distilled from it
+    (`method.student_init: albert`, see `build_converted_albert_sop`), or pretrained from random init with
+    `compactbert pretrain`, then fine-tuned on the task (`student_init: random`, the default).
+
+    Pretraining from random init: `method` takes the pretrain recipe's model and data keys (`sharing`,
+    `embedding_size`, `hidden_size`, `num_hidden_layers`, `sentence_objective`, `corpus`, `max_length`,
+    `max_documents`, ...) and `training`: `TrainingArguments` fields for the pretraining run that differ from the
+    recipe's `training` (learning rate, epochs, ...). The tokenizer is the source's (so the baseline reads the same
+    tokens) unless `tokenizer` is given. With the default corpus `bbc-news` and the task `bbc-news`, only the task's
+    training articles are pretrained on, so the test articles stay unseen, even unlabeled.
     """
+    if _albert_sop_init(recipe) == "albert":
+        return build_converted_albert_sop(recipe, run_dir)
     from ..pretraining.pretrain import pretrain
 
     model_args, data_args, training_args = albert_sop_arguments(recipe, run_dir / "pretrain")
@@ -422,6 +498,36 @@ def build_albert_sop(recipe: ZooRecipe, run_dir: Path) -> Built:
         },
     }
     return Built(model_dir, metrics)
+
+
+def build_converted_albert_sop(recipe: ZooRecipe, run_dir: Path) -> Built:
+    """Convert the teacher into an Albert-SOP with `compactbert.albert_from_bert`, then distil it with
+    `compactbert distill` (`student_init: albert`).
+
+    `method` takes the distill recipe's keys: `teacher` (a fine-tuned folder; without it the build fine-tunes `source`
+    on the task with the recipe's `training` into `teacher/`, and that run is also the baseline), the conversion
+    (`albert_embedding_size`, `albert_sharing`, `albert_init`, `albert_frequency_weighting`: weight the SVD's word rows
+    by token counts in the task's training texts), the stages and loss weights (`stages`, `alpha_*`, `temperature`,
+    ...; the student applies its layer(s) as many times as the teacher has layers, so hidden states and attention
+    scores match one to one), and `training`: `TrainingArguments` fields for the distillation runs that differ from
+    the recipe's `training`.
+    """
+    teacher, arguments = albert_conversion_arguments(recipe, run_dir)
+    _, teacher_args, _, training_args = arguments
+    # the converted student's config records its source (the teacher): named as the card names it
+    model_dir, metrics, baseline, teacher_name, _ = _distil(
+        recipe, run_dir, teacher, arguments, {"source_model": True}
+    )
+    record = tiny_bert_record(teacher_args, training_args, metrics, recipe.source, _task_name(recipe))
+    conversion = {"name": "converted from the teacher by `albert_from_bert` (the settings above)", "data": None}
+    record["stages"].insert(0, conversion | {"epochs": None})
+    texts = metrics.get("albert_frequency_texts")
+    metrics["method"] = {
+        "student_init": "albert",
+        "teacher": teacher_name,
+        "frequency_texts": None if texts is None else f"{texts} texts of the {_task_name(recipe)} training split",
+    } | record
+    return Built(model_dir, metrics, baseline)
 
 
 def _bbc_training_bodies(path: Path, split_seed: int) -> Path:

@@ -55,9 +55,10 @@ class Family:
             `(config, recorded) -> method`: what the card says about how a model was made, from its `config.json` (a
             dict) and what its trainer recorded under the `method` key of `metrics.json`. By default the recorded
             values as they are.
-        describe_source (`Callable[[dict, dict, int], dict]`, *optional*):
+        describe_source (`Callable[[dict, dict, int], dict | None]`, *optional*):
             `(config, method, num_parameters) -> source`: the model this one was made from, which the card compares
-            it with (a ShrunkBert's source, estimated from its config); `None` when the family has no source.
+            it with (a ShrunkBert's source, estimated from its config); `None` when the family has no source. It may
+            return `None` for a model that has none (an Albert-SOP pre-trained from random init).
 
     Example:
 
@@ -79,7 +80,7 @@ class Family:
     card_tags: tuple[str, ...] = ()
     card_template: str | None = None
     describe_method: Callable[[dict, dict], dict] = _recorded_as_is
-    describe_source: Callable[[dict, dict, int], dict] | None = None
+    describe_source: Callable[[dict, dict, int], dict | None] | None = None
 
     def __post_init__(self):
         if not self.model_type.isidentifier() or self.model_type != self.model_type.lower():

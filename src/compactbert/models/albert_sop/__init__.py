@@ -5,7 +5,7 @@ This file registers the family; its classes (listed in the `__all__` of `configu
 """
 
 from ..registry import Family, family_namespace, register_family
-from .card import describe_method
+from .card import describe_method, describe_source
 
 FAMILY = register_family(
     Family(
@@ -18,6 +18,7 @@ FAMILY = register_family(
         tokenizer="BertTokenizer",
         card_tags=("albert", "sentence-order-prediction"),
         describe_method=describe_method,
+        describe_source=describe_source,
     )
 )
 __all__, __getattr__, __dir__ = family_namespace(FAMILY)
