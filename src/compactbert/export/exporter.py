@@ -103,8 +103,8 @@ def load_for_export(source, task: str = "auto", revision: str | None = None, all
 
 
 def write_export(model, tokenizer, folder: str | os.PathLike, format: str, dtype: str, task: str, source: str) -> dict:
-    """Write the graph of `model` (fp32) as `task` in `format`, its config and tokenizer into `folder` (which must
-    exist), and export.json without a verification; returns the export.json record."""
+    """Write the graph of `model` (fp32) as `task` in `format`, its config and tokenizer (when given) into `folder`
+    (which must exist), and export.json without a verification; returns the export.json record."""
     fmt = get_format(format)
     check_dtype(fmt, dtype)
     folder = Path(folder)
@@ -112,7 +112,8 @@ def write_export(model, tokenizer, folder: str | os.PathLike, format: str, dtype
         raise ValueError(f"export an fp32 model (got {next(model.parameters()).dtype}): the graph stores its weights")
     graph = WRITERS[fmt.name](model, tokenizer, get_task(task).name, folder)
     model.config.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    if tokenizer is not None:  # None: a model without one (the bench's random-weight rows)
+        tokenizer.save_pretrained(folder)
     import transformers
 
     from .. import __version__

@@ -60,26 +60,35 @@ class NamedOutputs(nn.Module):
         return tuple(result[name] for name in self.outputs)
 
 
-def example_inputs(tokenizer, names: list[str], max_positions: int) -> dict[str, torch.Tensor]:
-    """A padded batch of two texts (the shorter one padded), holding the tensors `names`."""
+def example_inputs(tokenizer, names: list[str], max_positions: int, vocab_size: int) -> dict[str, torch.Tensor]:
+    """A padded batch of two texts (the first one padded), holding the tensors `names`. Without a tokenizer (the
+    bench's random-weight rows), random token ids with the same padding."""
     length = min(EXAMPLE_LENGTH, max_positions)
-    batch = tokenizer(
-        list(EXAMPLE_TEXTS), padding="max_length", truncation=True, max_length=length, return_tensors="pt"
-    )
+    if tokenizer is None:
+        generator = torch.Generator().manual_seed(0)
+        ids = torch.randint(1, vocab_size, (2, length), generator=generator)
+        mask = torch.ones_like(ids)
+        mask[0, length // 2 :] = 0
+        batch = {"input_ids": ids.masked_fill(mask == 0, 0), "attention_mask": mask}
+    else:
+        batch = tokenizer(
+            list(EXAMPLE_TEXTS), padding="max_length", truncation=True, max_length=length, return_tensors="pt"
+        )
     if not bool((batch["attention_mask"] == 0).any()):
         raise ValueError(f"the example batch of {length} tokens has no padding; the tokenizer pads nothing?")
     return {name: batch[name] if name in batch else torch.zeros_like(batch["input_ids"]) for name in names}
 
 
 def capture(model, tokenizer, task: str, attention: str = "sdpa"):
-    """Capture `model` (fp32, eval mode) as `task` with `torch.export`: dynamic batch and sequence axes.
+    """Capture `model` (fp32, eval mode) as `task` with `torch.export`: dynamic batch and sequence axes. `tokenizer`
+    may be None (random token ids make the example batch).
 
     The model's attention implementation is set to `attention` for the capture and restored afterwards (a family
     without it keeps its own). Returns `(exported program, input names, output names)`.
     """
     inputs, outputs = model_input_names(model, tokenizer), output_names(model, task)
     max_positions = int(getattr(model.config, "max_position_embeddings", 512))
-    example = example_inputs(tokenizer, inputs, max_positions)
+    example = example_inputs(tokenizer, inputs, max_positions, int(model.config.vocab_size))
     batch, sequence = torch.export.Dim("batch", min=1), torch.export.Dim("sequence", min=1, max=max_positions)
     previous = model.config._attn_implementation
     try:
