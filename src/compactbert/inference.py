@@ -272,8 +272,9 @@ def load_for_inference(
     model exported on the fly into `cache_dir`, by default `~/.cache/compactbert/exports`, and reused; OpenVINO runs
     at `dtype`, ONNX Runtime in fp32), or `"auto"`: the fastest installed one whose predictions match PyTorch's on
     sample texts, timed here by `measure` (see `compactbert.export.backends`); the model's `backend_choice` says what
-    was chosen and why. A folder written by `compactbert export` loads with `backend="auto"` or its runtime. The
-    returned model has this function's interface either way (`predict`, `predict_proba`, `runner`, ...).
+    was chosen and why. A folder written by `compactbert export` loads with `backend="auto"` or its runtime (at the
+    precision its export.json records, unless `dtype` names one). The returned model has this function's interface
+    either way (`predict`, `predict_proba`, `runner`, ...).
     """
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
 

@@ -393,7 +393,8 @@ def runtime_dtype(fmt: ExportFormat, dtype: str | torch.dtype, explicit: bool) -
 
 
 def load_exported(folder: Path, backend: str, task: str, dtype: str | torch.dtype, threads: int, tokenizer=None):
-    """Open a folder `compactbert export` wrote with its runtime (`backend` "auto" or that runtime)."""
+    """Open a folder `compactbert export` wrote with its runtime (`backend` "auto" or that runtime), at the precision
+    its export.json records unless `dtype` names one."""
     info = read_export_info(folder)
     fmt = FORMATS[info["format"]]
     if backend == "torch":
@@ -410,7 +411,9 @@ def load_exported(folder: Path, backend: str, task: str, dtype: str | torch.dtyp
     missing = missing_modules((fmt.runtime,))
     if missing:
         raise MissingRuntimeError(f"running {folder} needs {fmt.runtime}, which is not installed: {fmt.install_hint}")
-    loaded = RuntimeInferenceModel.open(folder, runtime_dtype(fmt, dtype, explicit=True), threads, tokenizer)
+    # "auto": the precision the export recorded (and was verified in); a named dtype overrides it
+    precision = info.get("dtype", "fp32") if dtype == "auto" else runtime_dtype(fmt, dtype, explicit=True)
+    loaded = RuntimeInferenceModel.open(folder, precision, threads, tokenizer)
     if backend == "auto":
         loaded.backend_choice = BackendChoice(
             fmt.runtime,
