@@ -121,6 +121,10 @@ def test_an_exported_folder_loads_with_its_runtime_and_no_pytorch_model(folder, 
         load_for_inference(exported, backend="openvino")
     with pytest.raises(ValueError, match="was exported as task 'sequence-classification'; load it with task="):
         load_for_inference(exported, task="base", backend="auto")
+    # an exported folder runs at the precision its export.json records, unless dtype names one
+    bf16 = export_model(folder, tmp_path / "ov", format="openvino", dtype="bf16", verify=False).folder
+    assert load_for_inference(bf16, backend="auto").dtype == torch.bfloat16
+    assert load_for_inference(bf16, backend="openvino", dtype="fp32").session.dtype == "fp32"
 
 
 def test_auto_chooses_the_fastest_backend_the_measurement_names(folder, cache):
@@ -228,3 +232,8 @@ def test_backend_errors_say_what_to_do(folder, cache):
         load_for_inference(folder, quantize="int8", backend="openvino", cache_dir=cache)
     with pytest.raises(ValueError, match="runs on the CPU; got device='meta'"):
         load_for_inference(folder, device="meta", backend="openvino", cache_dir=cache)
+    int8 = load_for_inference(folder, quantize="int8", backend="auto", cache_dir=cache, measure=fixed_measure({}))
+    assert int8.backend == "torch" and int8.backend_choice.rejected == {
+        "openvino": "not compared: quantize='int8' is a PyTorch setting",
+        "onnxruntime": "not compared: quantize='int8' is a PyTorch setting",
+    }

@@ -449,9 +449,11 @@ def load_with_backend(
         if device is not None and torch.device(device).type != "cpu":
             raise ValueError(f"backend={backend!r} runs on the CPU; got device={device!r}")
     runtimes = [backend] if backend in RUNTIMES else list(RUNTIME_ORDER)
-    if backend == "auto" and (quantize is not None or (device is not None and torch.device(device).type != "cpu")):
-        runtimes = []  # int8 weights or a GPU: a PyTorch setting, nothing to compare
     rejected: dict[str, str] = {}
+    if backend == "auto" and (quantize is not None or (device is not None and torch.device(device).type != "cpu")):
+        setting = f"quantize={quantize!r}" if quantize is not None else f"device={device!r}"
+        rejected = {runtime: f"not compared: {setting} is a PyTorch setting" for runtime in runtimes}
+        runtimes = []
     exports: dict[str, tuple[Path, Any]] = {}
     for runtime in runtimes:
         fmt = RUNTIMES[runtime]
