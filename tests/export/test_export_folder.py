@@ -209,7 +209,8 @@ def test_the_command_exports_verifies_and_prints(classifier_folder, tmp_path, ca
     printed = capsys.readouterr().out
     assert f"wrote {out.absolute()}: model.onnx, config.json, tokenizer, export.json" in printed
     assert "task sequence-classification (ShrunkBertForSequenceClassification), inputs input_ids" in printed
-    assert "verified on 4 built-in sample texts" in printed and "predictions unchanged 100.0% of 4" in printed
+    assert "verified in fp32 against PyTorch fp32 on 4 built-in sample texts (no metrics.json names a task)" in printed
+    assert "largest absolute output difference " in printed and ", predictions unchanged 100.0% of 4" in printed
     assert json.loads((out / "export.json").read_text())["verification"]["texts"] == 4
 
 

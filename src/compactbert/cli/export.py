@@ -80,10 +80,8 @@ class ExportCommand(Command):
             )
         else:
             agreement = f"lowest cosine similarity {check['min_cosine_similarity']:.6f}"
-        print(
-            f"verified on {check['on']} ({check['dtype']} against PyTorch fp32): largest absolute output difference "
-            f"{check['max_abs_logit_diff']:.2e}, {agreement}"
-        )
+        print(f"verified in {check['dtype']} against PyTorch fp32 on {check['on']}")
+        print(f"largest absolute output difference {check['max_abs_logit_diff']:.2e}, {agreement}")
         if not check["passed"]:
             print(f"verification failed: the rule is {check['rule']}", file=sys.stderr)
             return EXIT_FAILED

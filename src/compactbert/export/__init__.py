@@ -6,7 +6,8 @@
 - `exporter`: `export_model` (`compactbert export`): the folder (graph, config, tokenizer, export.json), written all
   or nothing and verified against PyTorch;
 - `runtime`: opening an exported folder with ONNX Runtime or OpenVINO (no torch);
-- `backends`: the runtime backends of `compactbert.inference.load_for_inference` and `backend="auto"`'s choice.
+- `backends`: the runtime backends of `compactbert.inference.load_for_inference` (`RuntimeInferenceModel`, the
+  export cache); `auto`: `backend="auto"`'s choice.
 
 The runtimes are optional: `pip install 'compactbert[openvino]'` or `'compactbert[onnx]'`. Importing this package
 loads no torch; the names that need it load it on first use.
@@ -29,7 +30,8 @@ from .formats import (
 )
 
 if TYPE_CHECKING:
-    from .backends import BackendChoice, RuntimeInferenceModel, choose_backend, default_cache_dir
+    from .auto import BackendChoice, choose_backend
+    from .backends import RuntimeInferenceModel, default_cache_dir
     from .exporter import (
         AGREEMENT_THRESHOLD,
         DEFAULT_VERIFY_SAMPLES,
@@ -52,7 +54,8 @@ _LAZY = {
         "verify_export",
     ),
     "runtime": ("EXPORT_INFO", "open_session", "read_export_info"),
-    "backends": ("BackendChoice", "RuntimeInferenceModel", "choose_backend", "default_cache_dir"),
+    "backends": ("RuntimeInferenceModel", "default_cache_dir"),
+    "auto": ("BackendChoice", "choose_backend"),
 }
 _LAZY_MODULE = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -77,7 +80,7 @@ __all__ = [
     "EXPORT_INFO",
     "open_session",
     "read_export_info",
-    # backends (loads torch)
+    # backends and auto (load torch)
     "BackendChoice",
     "RuntimeInferenceModel",
     "choose_backend",
