@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "compactbert.hub.gate": 1,  # the quality gate: pure functions over metrics
     "compactbert.data": 2,
     "compactbert.inference": 2,
+    "compactbert.export": 2,  # ONNX / OpenVINO export and the runtime backends of compactbert.inference
     "compactbert.shrinking": 2,
     "compactbert.pruning": 2,
     "compactbert.conversion": 2,

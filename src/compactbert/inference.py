@@ -24,6 +24,7 @@ from .hardware import native_bf16
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 TASKS = ("sequence-classification", "base")
 QUANTIZE = (None, "int8")
+BACKENDS = ("torch", "auto", "openvino", "onnxruntime")
 
 
 def resolve_dtype(dtype: str | torch.dtype = "auto") -> torch.dtype:
@@ -146,13 +147,29 @@ def time_side_by_side(
 
 
 class InferenceModel:
-    """A model and its tokenizer, ready for inference: eval mode, inference mode, a chosen dtype."""
+    """A model and its tokenizer, ready for inference: eval mode, inference mode, a chosen dtype.
+
+    `backend` says what runs it: `"torch"` here; `"openvino"` / `"onnxruntime"` for the exported models of
+    `compactbert.export.backends.RuntimeInferenceModel`, which has this class's interface. `backend_choice` is how
+    `load_for_inference(..., backend="auto")` chose (None when the backend was named).
+    """
+
+    backend = "torch"
 
     def __init__(self, model, tokenizer, dtype: torch.dtype, name: str):
         self.model = model
         self.tokenizer = tokenizer
         self.dtype = dtype
         self.name = name
+        self.backend_choice = None
+
+    @property
+    def config(self):
+        return self.model.config
+
+    @property
+    def has_classifier(self) -> bool:
+        return hasattr(self.model, "classifier")
 
     @property
     def num_parameters(self) -> int:
@@ -164,7 +181,7 @@ class InferenceModel:
 
     @property
     def label_names(self) -> list[str]:
-        id2label = getattr(self.model.config, "id2label", None) or {}
+        id2label = getattr(self.config, "id2label", None) or {}
         return [id2label.get(i, id2label.get(str(i), f"LABEL_{i}")) for i in range(len(id2label))]
 
     def encode(self, texts: Sequence[str], max_length: int = 128, text_pairs: Sequence[str] | None = None):
@@ -195,7 +212,7 @@ class InferenceModel:
         """
         if isinstance(texts, str):
             raise TypeError("texts must be a list of strings, not one string")
-        if not hasattr(self.model, "classifier"):
+        if not self.has_classifier:
             raise ValueError(f"{self.name} has no classification head; load it with task='sequence-classification'")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -239,6 +256,9 @@ def load_for_inference(
     allow_pickle: bool = False,
     device: str | torch.device | None = None,
     quantize: str | None = None,
+    backend: str = "torch",
+    cache_dir: str | os.PathLike | None = None,
+    measure: Callable[[dict[str, Callable[[], Any]]], dict[str, float]] | None = None,
 ) -> InferenceModel:
     """Load `source` (a model folder, a built-in name such as `minilm`, a Hub id, or a loaded model) for inference.
 
@@ -247,6 +267,14 @@ def load_for_inference(
     `quantize="int8"` (CPU, opt-in) stores the Linear layers' weights in int8 with fp32 activations (torch dynamic
     quantization): for CPUs without native bf16, where `"auto"` means fp32. It runs in fp32, so `dtype` must be
     `"auto"` or `"fp32"`. See docs/results/bench/inference.md for what it costs and gains against bf16.
+
+    `backend` picks what runs the model: `"torch"` (eager PyTorch, the default), `"openvino"` or `"onnxruntime"` (the
+    model exported on the fly into `cache_dir`, by default `~/.cache/compactbert/exports`, and reused; OpenVINO runs
+    at `dtype`, ONNX Runtime in fp32), or `"auto"`: the fastest installed one whose predictions match PyTorch's on
+    sample texts, timed here by `measure` (see `compactbert.export.backends`); the model's `backend_choice` says what
+    was chosen and why. A folder written by `compactbert export` loads with `backend="auto"` or its runtime (at the
+    precision its export.json records, unless `dtype` names one). The returned model has this function's interface
+    either way (`predict`, `predict_proba`, `runner`, ...).
     """
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
 
@@ -254,6 +282,27 @@ def load_for_inference(
 
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+    if backend != "torch" or (
+        isinstance(source, (str, os.PathLike)) and os.path.isfile(os.path.join(source, "export.json"))
+    ):
+        from .export.backends import load_with_backend
+
+        return load_with_backend(
+            source,
+            backend,
+            tokenizer,
+            task,
+            dtype,
+            threads,
+            revision,
+            allow_pickle,
+            device,
+            quantize,
+            cache_dir,
+            measure,
+        )
     if quantize not in QUANTIZE:
         raise ValueError(f"unknown quantize {quantize!r}; expected None or one of {QUANTIZE[1:]}")
     if quantize is not None:

@@ -1,11 +1,13 @@
 """compactbert bench: rows from the registry, FLOPs by hand, targets, reports, and the CLI (tiny sizes, no timing claims)."""
 
 import json
+import sys
 
 import pytest
 import torch
 from transformers import AlbertConfig, AlbertModel, DistilBertConfig, DistilBertModel
 
+from compactbert import bench
 from compactbert.bench import (
     BENCH_MODELS,
     PEAK,
@@ -23,6 +25,8 @@ from compactbert.bench import (
 )
 from compactbert.bench import run as bench_run
 from compactbert.cli import main
+from compactbert.cli.bench import bench_command
+from compactbert.cli.commands import build_parser
 from compactbert.inference import Timing
 
 from support.helpers import make_bert
@@ -336,3 +340,75 @@ def test_registry_and_bad_input_say_what_was_expected(capsys):
         assert main(["bench", "--quick", *bad]) == 2
         assert message in capsys.readouterr().err
     assert PEAK not in BENCH_MODELS
+
+
+def test_rows_run_on_each_backend_side_by_side_and_are_scored_within_it(monkeypatch, tmp_path, capsys):
+    """`--backend torch,openvino,onnxruntime`: every row exported and run by each runtime in the same rounds as on
+    torch (same outputs in fp32), rows and targets per backend, ONNX Runtime in fp32 only."""
+    seen = {}
+
+    def timer(fns, repeats, warmup, progress=False, min_sample_ms=0.0):
+        seen[progress] = {name: fn() for name, fn in fns.items()}  # every runner runs, the runtimes' on the same ids
+        return fake_timer({TEACHER: 100.0, f"{TEACHER} @ openvino": 40.0})(fns, repeats, warmup)
+
+    monkeypatch.setattr(bench_run, "native_bf16", lambda: True)
+    report = run_benchmark(
+        models=["shrunk-top6"], batches=[2], seq_len=8, dtypes=["fp32", "bf16"], repeats=1, warmup=0, quick=True,
+        timer=timer, progress=True, backends=["torch", "openvino", "onnxruntime"],
+    )  # fmt: skip
+    fp32 = seen["batch 2, fp32"]
+    assert set(fp32) == {PEAK} | {
+        f"{m}{s}" for m in (TEACHER, "shrunk-top6") for s in ("", " @ openvino", " @ onnxruntime")
+    }
+    for model in (TEACHER, "shrunk-top6"):
+        expected = fp32[model].last_hidden_state.numpy()
+        for backend in ("openvino", "onnxruntime"):
+            got = fp32[f"{model} @ {backend}"]["last_hidden_state"]
+            assert got.shape == expected.shape and abs(got - expected).max() < 1e-4, (model, backend)
+    assert not any("onnxruntime" in name for name in seen["batch 2, bf16"])
+    assert {"model": "every row on onnxruntime, bf16", "why": "onnxruntime runs fp32 only"} in report["missing"]
+    settings = {(r["dtype"], r["backend"]) for r in report["results"]}
+    assert settings == {
+        ("fp32", "torch"),
+        ("fp32", "openvino"),
+        ("fp32", "onnxruntime"),
+        ("bf16", "torch"),
+        ("bf16", "openvino"),
+    }
+    assert report["settings"]["backends"] == ["torch", "openvino", "onnxruntime"]
+    teacher_on = {r["backend"]: r for r in report["results"] if r["model"] == TEACHER and r["dtype"] == "fp32"}
+    assert teacher_on["openvino"]["median_ms"] == 40.0 and teacher_on["torch"]["median_ms"] == 100.0
+    # ratios are within a backend: each backend's teacher is its own reference
+    assert teacher_on["openvino"]["speedup_vs_teacher"] == 1.0 and teacher_on["torch"]["speedup_vs_teacher"] == 1.0
+    checks = [c for c in report["checks"] if c["target"] == "top-6 speedup (paper: 50% less time)"]
+    assert sorted((c["dtype"], c.get("backend", "torch")) for c in checks) == sorted(settings)
+    markdown = bench.markdown_report(report)
+    assert "## batch 2, fp32 on openvino" in markdown and "## batch 2, bf16 (matmul rate" in markdown
+    assert "| 2 | fp32 on onnxruntime |" in markdown
+
+    monkeypatch.setitem(sys.modules, "openvino", None)  # as if it were not installed
+    report = run_benchmark(
+        models=["bert-6"], batches=[1], seq_len=8, dtypes=["fp32"], repeats=1, warmup=0, quick=True,
+        timer=fake_timer({}), progress=False, backends=["torch", "openvino"],
+    )  # fmt: skip
+    assert report["missing"] == [
+        {"model": "every row on openvino", "why": "not installed: pip install 'compactbert[openvino]'"}
+    ]
+    assert {r["backend"] for r in report["results"]} == {"torch"}
+    assert main(["bench", "--quick", "--backend", "tensorrt"]) == 2
+    assert "unknown backend(s) ['tensorrt']; expected a list of ['torch', 'openvino', 'onnxruntime']" in (
+        capsys.readouterr().err
+    )
+
+
+def test_the_bench_command_records_its_backends(monkeypatch):
+    monkeypatch.setattr(bench_run, "time_side_by_side", fake_timer({}))
+    args = ["bench", "--quick", "--models", "bert-6", "--batch", "1", "--seq", "8", "--dtype", "fp32"]
+    parsed = build_parser().parse_args([*args, "--backend", "torch,onnxruntime"])
+    assert bench_command(parsed) == (
+        "compactbert bench --models bert-6 --batch 1 --seq 8 --dtype fp32 --backend torch,onnxruntime --repeats 5 "
+        "--warmup 1 --quick"
+    )
+    assert bench_command(build_parser().parse_args(args)).startswith(
+        "compactbert bench --models bert-6 --batch 1 --seq 8 --dtype fp32 --repeats 5"
+    )

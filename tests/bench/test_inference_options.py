@@ -181,3 +181,19 @@ def test_batching_threads_and_the_report(fp32_model, tmp_path, bf16_hardware):
     assert files[1].read_text(encoding="utf-8") == text
     assert files[2].read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f.name for f in files]  # no partial files left
+
+
+def test_the_runtime_variants_run_the_exported_model_and_keep_every_prediction(fp32_model, bf16_hardware):
+    """ONNX Runtime and OpenVINO go through compactbert.export: in fp32 they keep every prediction and the logits."""
+    variants = ["onnxruntime-fp32", "openvino-fp32", "openvino-bf16"]
+    kwargs = dict(batch_size=4, max_length=16, repeats=1, warmup=0, progress=False)
+    report = compare_variants(fp32_model, TEXTS_12, [0, 1, 2] * 4, variants=variants, **kwargs)
+    rows = {row["variant"]: row for row in report["variants"]}
+    assert report["missing"] == [] and list(rows) == ["fp32", *variants]
+    assert len(set(rows["fp32"]["predictions"])) == 3
+    for name in ("onnxruntime-fp32", "openvino-fp32"):
+        assert rows[name]["predictions"] == rows["fp32"]["predictions"], name
+        assert rows[name]["max_abs_logit_diff"] < 1e-4, name
+    assert rows["openvino-bf16"]["predictions"] == rows["fp32"]["predictions"]
+    assert rows["openvino-bf16"]["max_abs_logit_diff"] < LOGIT_TOLERANCE
+    assert inference_options.VARIANTS["openvino-bf16"].bf16 and inference_options.VARIANTS["openvino-fp32"].needs

@@ -2,7 +2,8 @@
 
 The inference path (`compactbert.inference`) runs bf16 weights where the CPU has native bf16 units. This module
 measures that choice against fp32 and the alternatives people reach for: bf16 autocast, `torch.compile`, dynamic
-int8 quantization, ONNX Runtime (when installed: the `onnx` extra), length-sorted batching and thread counts.
+int8 quantization, ONNX Runtime and OpenVINO (when installed: the `onnx` / `openvino` extras; exported by
+`compactbert.export`), length-sorted batching and thread counts.
 Every variant predicts the same test split (agreement with fp32, accuracy) and is timed side by side with the
 others, interleaved, after warm-up (`time_side_by_side`). This module measures; the tables and the plot are
 `compactbert.bench.reports` (`inference_markdown_report`, `write_inference_report`). `scripts/benchmark.py` runs it
@@ -15,7 +16,6 @@ import copy
 import os
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,51 +90,31 @@ def _compiled(dtype: torch.dtype) -> Callable[[InferenceModel], Logits]:
     return build
 
 
-def _onnxruntime(quantize: bool) -> Callable[[InferenceModel], Logits]:
-    def build(loaded: InferenceModel) -> Logits:
-        import onnxruntime as ort
+def _runtime(fmt: str, dtype: str = "fp32", quantize: bool = False) -> Callable[[InferenceModel], Logits]:
+    """The model exported by `compactbert.export` (the path `compactbert export` and the runtime backends take) and
+    run by its runtime; ONNX Runtime optionally with dynamic int8 weights."""
 
-        folder = tempfile.mkdtemp(prefix="compactbert-onnx-")
-        path = os.path.join(folder, "model.onnx")
-        # eager attention and a padded two-text example: the SDPA path traced on one unpadded text bakes its mask
-        # handling into the graph, and the exported model then mispredicts padded batches
+    def build(loaded: InferenceModel) -> Logits:
+        from ..export.exporter import write_export
+        from ..export.runtime import OnnxRuntimeSession, open_session
+
+        folder = tempfile.mkdtemp(prefix=f"compactbert-{fmt}-")
         model = copy.deepcopy(loaded.model).float()
-        model.set_attn_implementation("eager")
-        example = loaded.tokenizer(
-            ["an example text", "a second and longer example text"],
-            padding="max_length",
-            max_length=16,
-            return_tensors="pt",
-        )
-        names = list(example)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model,
-                (),
-                path,
-                kwargs=dict(example),
-                input_names=names,
-                output_names=["logits"],
-                dynamic_shapes={
-                    name: {0: torch.export.Dim("batch"), 1: torch.export.Dim("sequence")} for name in names
-                },
-                dynamo=True,
-                optimize=True,
-            )
+        write_export(model, loaded.tokenizer, folder, fmt, dtype, "sequence-classification", loaded.name)
+        threads = torch.get_num_threads()
         if quantize:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             quantized = os.path.join(folder, "model.int8.onnx")
-            quantize_dynamic(path, quantized, weight_type=QuantType.QInt8)
-            path = quantized
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = torch.get_num_threads()
-        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+            quantize_dynamic(os.path.join(folder, "model.onnx"), quantized, weight_type=QuantType.QInt8)
+            session = OnnxRuntimeSession(quantized, threads)
+        else:
+            session = open_session(folder, dtype=dtype, threads=threads)
 
         def run(batch):
-            feed = {name: batch[name].cpu().numpy() for name in names}
-            return torch.from_numpy(session.run(None, feed)[0]).float()
+            return torch.from_numpy(
+                session.run({name: value.cpu().numpy() for name, value in batch.items()})["logits"]
+            )
 
         return run
 
@@ -157,8 +137,21 @@ VARIANTS = {
             _compiled(torch.bfloat16),
             bf16=True,
         ),
-        Variant("onnxruntime-fp32", "ONNX export, ONNX Runtime CPU, fp32", _onnxruntime(False), needs="onnxruntime"),
-        Variant("onnxruntime-int8", "ONNX Runtime with dynamic int8 weights", _onnxruntime(True), needs="onnxruntime"),
+        Variant("onnxruntime-fp32", "ONNX export, ONNX Runtime CPU, fp32", _runtime("onnx"), needs="onnxruntime"),
+        Variant(
+            "onnxruntime-int8",
+            "ONNX Runtime with dynamic int8 weights",
+            _runtime("onnx", quantize=True),
+            needs="onnxruntime",
+        ),
+        Variant("openvino-fp32", "OpenVINO export, OpenVINO CPU, fp32", _runtime("openvino"), needs="openvino"),
+        Variant(
+            "openvino-bf16",
+            "OpenVINO export, OpenVINO CPU with the bf16 inference precision",
+            _runtime("openvino", "bf16"),
+            needs="openvino",
+            bf16=True,
+        ),
     )
 }
 

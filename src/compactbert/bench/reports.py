@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from ..io import write_file_atomically, write_json_atomically, write_text_atomically
-from .scoring import score_report
+from .scoring import score_report, setting_of
+
+
+def _on(dtype: str, backend: str) -> str:
+    """`bf16`, or `bf16 on openvino` for a row run by a runtime backend (a report's torch rows read as before)."""
+    return dtype if backend == "torch" else f"{dtype} on {backend}"
+
 
 # ------------------------------------------------------------------------------------------------ the model benchmark
 
@@ -61,13 +67,13 @@ def markdown_report(report: dict[str, Any], command: str | None = None) -> str:
     ]
     if settings["quick"]:
         lines += ["Quick run: tiny sizes, the times say nothing about the real models.", ""]
-    by_setting: dict[tuple[int, str], list[dict]] = {}
+    by_setting: dict[tuple[int, str, str], list[dict]] = {}
     for row in report["results"]:
-        by_setting.setdefault((row["batch"], row["dtype"]), []).append(row)
-    for (batch, dtype), rows in by_setting.items():
+        by_setting.setdefault(setting_of(row), []).append(row)
+    for (batch, dtype, backend), rows in by_setting.items():
         peak = report["peak"][f"{dtype}/batch{batch}"]
         lines += [
-            f"## batch {batch}, {dtype} (matmul rate {peak['gflops_median']:.0f} GFLOP/s median, "
+            f"## batch {batch}, {_on(dtype, backend)} (matmul rate {peak['gflops_median']:.0f} GFLOP/s median, "
             f"{peak['gflops_best']:.0f} best)",
             "",
             "| model | class | params | GFLOP/seq | median ms (min–max) | speedup vs teacher | time vs baseline "
@@ -87,7 +93,8 @@ def markdown_report(report: dict[str, Any], command: str | None = None) -> str:
     for c in report["checks"]:
         value = "" if c["value"] is None else f"{c['value']:.3f}"
         status = c["status"] + (f" ({c['why']})" if c.get("why") else "")
-        lines.append(f"| {c['target']} | {c['rule']} | {c['batch']} | {c['dtype']} | {value} | {status} |")
+        dtype = _on(c["dtype"], c.get("backend", "torch"))
+        lines.append(f"| {c['target']} | {c['rule']} | {c['batch']} | {dtype} | {value} | {status} |")
     lines.append("")
     if report["missing"]:
         lines += ["## Rows left out", ""]
@@ -103,9 +110,9 @@ def plot_report(report: dict[str, Any], path: str | os.PathLike) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    by_setting: dict[tuple[int, str], list[dict]] = {}
+    by_setting: dict[tuple[int, str, str], list[dict]] = {}
     for row in report["results"]:
-        by_setting.setdefault((row["batch"], row["dtype"]), []).append(row)
+        by_setting.setdefault(setting_of(row), []).append(row)
     fig, axes = plt.subplots(
         1,
         len(by_setting),
@@ -113,7 +120,7 @@ def plot_report(report: dict[str, Any], path: str | os.PathLike) -> None:
         squeeze=False,
         sharey=True,
     )
-    for ax, ((batch, dtype), rows) in zip(axes[0], by_setting.items(), strict=True):
+    for ax, ((batch, dtype, backend), rows) in zip(axes[0], by_setting.items(), strict=True):
         names = [r["model"] for r in rows][::-1]
         speedups = [r["speedup_vs_teacher"] for r in rows][::-1]
         colours = ["tab:blue" if r["ours"] else "tab:gray" for r in rows][::-1]
@@ -121,7 +128,7 @@ def plot_report(report: dict[str, Any], path: str | os.PathLike) -> None:
         for y, value in enumerate(speedups):
             ax.text(value, y, f" {value:.2f}x", va="center", fontsize=7)
         ax.axvline(1.0, color="black", linewidth=0.6)
-        ax.set_title(f"batch {batch}, {dtype}", fontsize=9)
+        ax.set_title(f"batch {batch}, {_on(dtype, backend)}", fontsize=9)
         ax.set_xlabel("speedup vs teacher (median)")
         ax.set_xlim(0, max(speedups) * 1.25)
     fig.suptitle(

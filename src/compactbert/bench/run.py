@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import shutil
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -123,8 +124,14 @@ def run_benchmark(
     min_sample_ms: float | None = None,
     timer: Callable[..., dict[str, Timing]] | None = None,
     progress: bool = True,
+    backends: Sequence[str] = ("torch",),
 ) -> dict[str, Any]:
     """Build the rows, time them side by side at every (batch, dtype) and return everything as a JSON-ready dict.
+
+    `backends` runs every row on each of them: `"torch"` (eager PyTorch), `"openvino"` and `"onnxruntime"` (each row
+    exported with `compactbert.export`, ONNX Runtime in fp32 only). A row's result records its `backend`; all
+    backends of one (batch, dtype) are timed interleaved in the same rounds, and ratios and targets are scored within
+    one backend. A runtime that is not installed is listed under the missing rows.
 
     `quick` builds every row at tiny sizes (hidden 32): the code path of the real benchmark in seconds, for tests;
     its times say nothing. `timer` defaults to `time_side_by_side` (tests inject timings through it).
@@ -145,6 +152,12 @@ def run_benchmark(
     if not 1 <= seq_len <= shapes.max_position_embeddings:
         raise ValueError(f"seq must be between 1 and {shapes.max_position_embeddings} tokens, got {seq_len}")
     timer = timer or time_side_by_side
+    backends = list(dict.fromkeys(backends))
+    unknown_backends = [b for b in backends if b not in BENCH_BACKENDS]
+    if not backends or unknown_backends:
+        raise ValueError(
+            f"unknown backend(s) {unknown_backends or backends}; expected a list of {list(BENCH_BACKENDS)}"
+        )
     if "bf16" in dtypes and not native_bf16():
         warnings.warn(
             "bf16 was asked for, but this machine has no native bf16 matrix units (AVX512-BF16 / AMX / a CUDA GPU): "
@@ -175,6 +188,7 @@ def run_benchmark(
             "flops_per_sequence": count_flops(model, seq_len),
         }
 
+    exported, backends = _export_rows(built, backends, missing, progress)  # from the fp32 weights
     vocab = min(m.config.vocab_size for m in built.values())
     generator = torch.Generator().manual_seed(0)
     results, peaks = [], {}
@@ -182,11 +196,15 @@ def run_benchmark(
     for dtype in sorted(dtypes, key=lambda d: d != "fp32"):
         for model in built.values():
             prepare_for_inference(model, dtype)
+        sessions = _open_sessions(exported, dtype, threads, missing)
         matmul, matmul_flops = _matmul_runner(shapes.matmul_size, DTYPES[dtype])
         for batch in batches:
             ids = torch.randint(1, vocab, (batch, seq_len), generator=generator)
             mask = torch.ones_like(ids)
-            fns = {name: _forward(model, ids, mask) for name, model in built.items()}
+            fns = {name: _forward(model, ids, mask) for name, model in built.items()} if "torch" in backends else {}
+            for (name, backend), session in sessions.items():
+                feed = {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}
+                fns[_timed_name(name, backend)] = lambda session=session, feed=feed: session.run(feed)
             fns[PEAK] = matmul
             label = f"batch {batch}, {dtype}"
             timings = timer(
@@ -202,16 +220,19 @@ def run_benchmark(
                 "gflops_best": matmul_flops / peak.min_ms / 1e6,
                 **peak.as_dict(),
             }
-            for name, timing in timings.items():
+            for timed, timing in timings.items():
+                name, _, backend = timed.partition(BACKEND_SEPARATOR)
                 row = rows_info[name]
                 gflops = row["flops_per_sequence"] * batch / timing.median_ms / 1e6
                 results.append(
                     row
-                    | {"batch": batch, "seq": seq_len, "dtype": dtype}
+                    | {"batch": batch, "seq": seq_len, "dtype": dtype, "backend": backend or "torch"}
                     | timing.as_dict()
                     | {"gflops": gflops, "peak_fraction": gflops / peak_gflops}
                 )
     info["load_average_at_end"] = load_average()
+    for folder in exported.values():
+        shutil.rmtree(folder, ignore_errors=True)
     return score_report(
         {
             "settings": {
@@ -219,6 +240,7 @@ def run_benchmark(
                 "batches": list(batches),
                 "seq": seq_len,
                 "dtypes": list(dtypes),
+                "backends": backends,
                 "repeats": repeats,
                 "warmup": warmup,
                 "min_sample_ms": min_sample_ms,
@@ -232,6 +254,63 @@ def run_benchmark(
             "missing": missing,
         }
     )
+
+
+BENCH_BACKENDS = ("torch", "openvino", "onnxruntime")
+BACKEND_SEPARATOR = " @ "  # a runtime row's name while it is timed: "tinybert-4 @ openvino"
+
+
+def _timed_name(name: str, backend: str) -> str:
+    return name if backend == "torch" else f"{name}{BACKEND_SEPARATOR}{backend}"
+
+
+def _export_rows(built: dict, backends: list[str], missing: list[dict], progress: bool) -> tuple[dict, list[str]]:
+    """Export every row (fp32, random token ids as the example) for each runtime backend into a temporary folder.
+
+    Returns `({(row, backend): folder}, the backends that can run)`; a runtime that is not installed, or a row that
+    does not export, is added to `missing` with why."""
+    import tempfile
+    from pathlib import Path
+
+    from ..export.exporter import write_export
+    from ..export.formats import RUNTIMES, missing_modules
+
+    exported, usable = {}, []
+    for backend in backends:
+        if backend == "torch":
+            usable.append(backend)
+            continue
+        fmt = RUNTIMES[backend]
+        absent = missing_modules(fmt.export_needs)
+        if absent:
+            missing.append({"model": f"every row on {backend}", "why": f"not installed: {fmt.install_hint}"})
+            continue
+        usable.append(backend)
+        for name, model in _bar(list(built.items()), f"exporting to {fmt.name}", progress):
+            folder = Path(tempfile.mkdtemp(prefix=f"compactbert-bench-{fmt.name}-"))
+            try:
+                write_export(model, None, folder, fmt.name, "fp32", "base", name)
+                exported[(name, backend)] = folder
+            except Exception as err:  # a row that does not export is reported, not fatal
+                why = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
+                missing.append({"model": f"{name} on {backend}", "why": f"export failed: {why}"})
+    return exported, usable
+
+
+def _open_sessions(exported: dict, dtype: str, threads: int, missing: list[dict]) -> dict:
+    """The exported rows' runtime sessions at `dtype` (OpenVINO's precision hint); ONNX Runtime runs fp32 only."""
+    from ..export.formats import RUNTIMES
+    from ..export.runtime import open_session
+
+    sessions, said = {}, set()
+    for (name, backend), folder in exported.items():
+        if dtype not in RUNTIMES[backend].dtypes:
+            if backend not in said:
+                missing.append({"model": f"every row on {backend}, {dtype}", "why": f"{backend} runs fp32 only"})
+                said.add(backend)
+            continue
+        sessions[(name, backend)] = open_session(folder, dtype=dtype, threads=threads)
+    return sessions
 
 
 def default_dtypes() -> list[str]:

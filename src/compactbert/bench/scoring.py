@@ -78,13 +78,13 @@ def _samples(row: dict[str, Any]) -> Sequence[float]:
 
 
 def evaluate_targets(results: Sequence[dict[str, Any]], targets: Sequence[Target] = TARGETS) -> list[dict[str, Any]]:
-    """Check every target at every (batch, dtype) setting of `results` (rows as `run_benchmark` returns them; a row
-    without `samples_ms` is taken as its `median_ms` alone)."""
-    settings: dict[tuple[int, str], dict[str, Sequence[float]]] = {}
+    """Check every target at every (batch, dtype, backend) setting of `results` (rows as `run_benchmark` returns them;
+    a row without `samples_ms` is taken as its `median_ms` alone). A check on a runtime backend names it."""
+    settings: dict[tuple[int, str, str], dict[str, Sequence[float]]] = {}
     for row in results:
-        settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = _samples(row)
+        settings.setdefault(setting_of(row), {})[row["model"]] = _samples(row)
     checks = []
-    for (batch, dtype), samples in settings.items():
+    for (batch, dtype, backend), samples in settings.items():
         for target in targets:
             checks.append(
                 {
@@ -94,9 +94,15 @@ def evaluate_targets(results: Sequence[dict[str, Any]], targets: Sequence[Target
                     "dtype": dtype,
                     "threshold": target.threshold,
                 }
+                | ({} if backend == "torch" else {"backend": backend})
                 | target.evaluate(samples)
             )
     return checks
+
+
+def setting_of(row: dict[str, Any]) -> tuple[int, str, str]:
+    """The (batch, dtype, backend) a row was timed at; a row saved before backends existed ran on torch."""
+    return row["batch"], row["dtype"], row.get("backend", "torch")
 
 
 def score_report(report: dict[str, Any]) -> dict[str, Any]:
@@ -106,9 +112,9 @@ def score_report(report: dict[str, Any]) -> dict[str, Any]:
     `run_benchmark` scores what it timed with it, and `compactbert bench --from-json` re-scores a saved report, so a
     report written before a change of statistic is read with the current one (its samples are what was measured).
     """
-    settings: dict[tuple[int, str], dict[str, dict[str, Any]]] = {}
+    settings: dict[tuple[int, str, str], dict[str, dict[str, Any]]] = {}
     for row in report["results"]:
-        settings.setdefault((row["batch"], row["dtype"]), {})[row["model"]] = row
+        settings.setdefault(setting_of(row), {})[row["model"]] = row
     for rows in settings.values():
         teacher = rows.get(TEACHER)
         for row in rows.values():

@@ -38,6 +38,13 @@ class BenchCommand(Command):
             type=comma_list(str, "precisions"),
             help="precisions (default: fp32,bf16 where the hardware has native bf16 units, else fp32)",
         )
+        p.add_argument(
+            "--backend",
+            type=comma_list(str, "backends"),
+            default=["torch"],
+            help="run every row on these: torch, openvino, onnxruntime (exported by compactbert.export; "
+            "ONNX Runtime fp32 only), timed side by side (default: torch)",
+        )
         p.add_argument("--repeats", type=int, default=5, help="timed interleaved rounds (default: 5)")
         p.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default: 1)")
         p.add_argument(
@@ -68,6 +75,7 @@ class BenchCommand(Command):
             timing_options = {
                 "--models": args.models,
                 "--dtype": args.dtype,
+                "--backend": None if args.backend == ["torch"] else args.backend,
                 "--threads": args.threads,
                 "--min-sample-ms": args.min_sample_ms,
                 "--quick": args.quick or None,
@@ -95,6 +103,7 @@ class BenchCommand(Command):
             threads=args.threads,
             quick=args.quick,
             min_sample_ms=args.min_sample_ms,
+            backends=args.backend,
         )
         if args.note:
             report["note"] = args.note
@@ -112,9 +121,10 @@ def bench_command(args: argparse.Namespace) -> str:
         "--batch " + ",".join(map(str, args.batch)),
         f"--seq {args.seq}",
         "--dtype " + ",".join(args.dtype or default_dtypes()),
-        f"--repeats {args.repeats}",
-        f"--warmup {args.warmup}",
     ]
+    if args.backend != ["torch"]:
+        parts.append("--backend " + ",".join(args.backend))
+    parts += [f"--repeats {args.repeats}", f"--warmup {args.warmup}"]
     if args.min_sample_ms is not None:
         parts.append(f"--min-sample-ms {args.min_sample_ms:g}")
     if args.threads:
@@ -154,7 +164,10 @@ def emit(report: dict[str, Any], command: str | None, args: argparse.Namespace) 
     if args.check and missed:
         print(
             f"{len(missed)} target(s) missed: "
-            + "; ".join(f"{c['target']} at batch {c['batch']} {c['dtype']}" for c in missed),
+            + "; ".join(
+                f"{c['target']} at batch {c['batch']} {c['dtype']}" + (f" on {c['backend']}" if "backend" in c else "")
+                for c in missed
+            ),
             file=sys.stderr,
         )
         return EXIT_FAILED

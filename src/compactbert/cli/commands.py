@@ -14,6 +14,7 @@ from .augment import AugmentCommand
 from .bench import BenchCommand
 from .common import EXIT_BAD_INPUT, Command
 from .demo import DemoCommand
+from .export import ExportCommand
 from .info import InfoCommand
 from .prune import PruneCommand
 from .publish import PublishCommand
@@ -37,6 +38,7 @@ COMMANDS: list[Command] = [
     PublishCommand(),
     AugmentCommand(),
     PruneCommand(),
+    ExportCommand(),
 ]
 
 # errors a command raises with a message for the user: printed as `compactbert <command>: error: ...`, exit 2

@@ -1,0 +1,101 @@
+"""Exporting compactbert models (every family, every head) to ONNX and OpenVINO, and running them.
+
+- `formats`: the formats (`FORMATS`: onnx, openvino) and the heads that can be exported (`EXPORT_TASKS`);
+- `graph`: the inputs and outputs of a head, the graph capture (`torch.export`) and the writers
+  (`torch.onnx.export`, `openvino.convert_model` + `openvino.save_model`);
+- `exporter`: `export_model` (`compactbert export`): the folder (graph, config, tokenizer, export.json), written all
+  or nothing and verified against PyTorch;
+- `runtime`: opening an exported folder with ONNX Runtime or OpenVINO (no torch);
+- `backends`: the runtime backends of `compactbert.inference.load_for_inference` (`RuntimeInferenceModel`, the
+  export cache); `auto`: `backend="auto"`'s choice.
+
+The runtimes are optional: `pip install 'compactbert[openvino]'` or `'compactbert[onnx]'`. Importing this package
+loads no torch; the names that need it load it on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .formats import (
+    EXPORT_TASKS,
+    FORMATS,
+    RUNTIMES,
+    ExportFormat,
+    ExportTask,
+    MissingRuntimeError,
+    get_format,
+    get_task,
+)
+
+if TYPE_CHECKING:
+    from .auto import BackendChoice, choose_backend
+    from .backends import RuntimeInferenceModel, default_cache_dir
+    from .exporter import (
+        AGREEMENT_THRESHOLD,
+        DEFAULT_VERIFY_SAMPLES,
+        SAMPLE_TEXTS,
+        ExportResult,
+        default_output,
+        export_model,
+        verify_export,
+    )
+    from .runtime import EXPORT_INFO, open_session, read_export_info
+
+_LAZY = {
+    "exporter": (
+        "AGREEMENT_THRESHOLD",
+        "DEFAULT_VERIFY_SAMPLES",
+        "SAMPLE_TEXTS",
+        "ExportResult",
+        "default_output",
+        "export_model",
+        "verify_export",
+    ),
+    "runtime": ("EXPORT_INFO", "open_session", "read_export_info"),
+    "backends": ("RuntimeInferenceModel", "default_cache_dir"),
+    "auto": ("BackendChoice", "choose_backend"),
+}
+_LAZY_MODULE = {name: module for module, names in _LAZY.items() for name in names}
+
+__all__ = [
+    "EXPORT_TASKS",
+    "FORMATS",
+    "RUNTIMES",
+    "ExportFormat",
+    "ExportTask",
+    "MissingRuntimeError",
+    "get_format",
+    "get_task",
+    # exporter (loads torch)
+    "AGREEMENT_THRESHOLD",
+    "DEFAULT_VERIFY_SAMPLES",
+    "SAMPLE_TEXTS",
+    "ExportResult",
+    "default_output",
+    "export_model",
+    "verify_export",
+    # runtime (loads the runtime)
+    "EXPORT_INFO",
+    "open_session",
+    "read_export_info",
+    # backends and auto (load torch)
+    "BackendChoice",
+    "RuntimeInferenceModel",
+    "choose_backend",
+    "default_cache_dir",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_MODULE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_MODULE))

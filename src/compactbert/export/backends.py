@@ -1,0 +1,355 @@
+"""The runtime backends of `compactbert.inference.load_for_inference`: an exported model behind `InferenceModel`'s
+interface, the export cache, and loading (`backend="auto"`'s choice is `compactbert.export.auto`).
+
+`load_for_inference(source, backend="openvino" | "onnxruntime")` exports the model on the fly into a cache folder
+(keyed by the source folder's files and the versions that made the graph, so it is exported once) or opens an already
+exported folder, and returns a `RuntimeInferenceModel`: `predict`, `predict_proba`, `forward`, `runner`, `label_names`
+work as they do on the PyTorch model, so the demo and the bench run it unchanged.
+
+`backend="auto"` exports to every installed runtime, checks each one's predictions against PyTorch's on the built-in
+sample texts, times them side by side with PyTorch on two sample batches (1 and 8 texts: a few interleaved forward
+passes) and keeps the fastest whose predictions are unchanged; `backend_choice` records what it measured and why it
+chose. No runtime installed, or none that works and keeps the predictions, means PyTorch, and the choice says so. The
+timing is a function argument (`measure`), so tests force an outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..inference import DTYPES, InferenceModel, load_for_inference, resolve_dtype
+from .auto import BackendChoice, Measure, choose_backend, dtype_name
+from .exporter import load_for_export, write_export
+from .formats import FORMATS, RUNTIMES, ExportFormat, MissingRuntimeError, missing_modules
+from .runtime import EXPORT_INFO, Session, open_session, read_export_info
+
+RUNTIME_ORDER = ("openvino", "onnxruntime")  # the runtimes `auto` tries, in this order (ties go to the earlier)
+
+
+def default_cache_dir() -> Path:
+    """Where on-the-fly exports are kept: `$COMPACTBERT_CACHE/exports`, else `~/.cache/compactbert/exports`."""
+    root = os.environ.get("COMPACTBERT_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "compactbert"
+    )
+    return Path(root) / "exports"
+
+
+def exported_folder(source) -> Path | None:
+    """`source` as a folder when it is one `compactbert export` wrote (it holds export.json), else None."""
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    path = Path(source).expanduser()
+    return path if (path / EXPORT_INFO).is_file() else None
+
+
+# ---------------------------------------------------------------------------------------------- the runtime model
+
+
+class RuntimeInferenceModel(InferenceModel):
+    """An exported model run by ONNX Runtime or OpenVINO, with `InferenceModel`'s interface.
+
+    `model` is the PyTorch model it was exported from when that was loaded (for what needs PyTorch: shrinking,
+    parameter lists), None when it was opened from an exported folder; `config` and `label_names` come from the
+    exported folder's config either way. `forward` returns the transformers output of the head (torch tensors over the
+    runtime's arrays), so code written for the PyTorch model reads it unchanged.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        tokenizer,
+        config,
+        task: str,
+        name: str,
+        folder: Path,
+        info: dict[str, Any],
+        model=None,
+    ):
+        super().__init__(model, tokenizer, DTYPES[session.dtype], name)
+        self.session = session
+        self.backend = session.runtime
+        self.task = task
+        self.folder = Path(folder)
+        self.export_info = info
+        self._config = config
+
+    @property
+    def config(self):
+        return self._config
+
+    @property
+    def has_classifier(self) -> bool:
+        return self.task == "sequence-classification"
+
+    @property
+    def num_parameters(self) -> int:
+        return self.export_info["parameters"] if self.model is None else super().num_parameters
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device("cpu")
+
+    def _numpy_feed(self, encoded) -> dict[str, np.ndarray]:
+        return {name: encoded[name].cpu().numpy() for name in self.session.input_names if name in encoded}
+
+    def forward(self, encoded):
+        from transformers.modeling_outputs import (
+            BaseModelOutputWithPooling,
+            QuestionAnsweringModelOutput,
+            SequenceClassifierOutput,
+            TokenClassifierOutput,
+        )
+
+        outputs = {
+            name: torch.from_numpy(value) for name, value in self.session.run(self._numpy_feed(encoded)).items()
+        }
+        kind = {
+            "sequence-classification": SequenceClassifierOutput,
+            "token-classification": TokenClassifierOutput,
+            "question-answering": QuestionAnsweringModelOutput,
+            "base": BaseModelOutputWithPooling,
+        }[self.task]
+        return kind(**outputs)
+
+    def runner(self, texts: Sequence[str], max_length: int = 128) -> Callable[[], Any]:
+        """A zero-argument callable running one forward pass on `texts`, tokenized (to numpy) once beforehand."""
+        feed = self._numpy_feed(self.encode(texts, max_length))
+        return lambda: self.session.run(feed)
+
+    @classmethod
+    def open(
+        cls,
+        folder: str | os.PathLike,
+        dtype: str | None = None,
+        threads: int | None = None,
+        tokenizer=None,
+        model=None,
+        name: str | None = None,
+    ) -> RuntimeInferenceModel:
+        """Open an exported folder with its runtime; `dtype` (OpenVINO) overrides the precision export.json records."""
+        from transformers import AutoConfig, AutoTokenizer
+
+        folder = Path(folder)
+        info = read_export_info(folder)
+        if info is None:
+            raise FileNotFoundError(f"{folder} has no {EXPORT_INFO}; export the model with `compactbert export` first")
+        session = open_session(folder, dtype=dtype, threads=threads)
+        config = model.config if model is not None else AutoConfig.from_pretrained(folder)
+        tokenizer = tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(folder)
+        return cls(session, tokenizer, config, info["task"], name or os.fspath(folder), folder, info, model)
+
+
+# ------------------------------------------------------------------------------------------------- the export cache
+
+
+def _runtime_version(fmt: ExportFormat) -> str:
+    try:
+        return importlib.metadata.version(fmt.runtime)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def cache_key(folder: Path, fmt: ExportFormat, task: str) -> str:
+    """What an on-the-fly export depends on: the source folder's files (path, size, time), the format and head, and
+    the versions that made the graph. A changed weight file or an upgrade gives a new key, so a stale graph is never
+    reused."""
+    from .. import __version__
+
+    parts = [str(folder.resolve()), fmt.name, task, __version__, torch.__version__, _runtime_version(fmt)]
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix in (".json", ".safetensors", ".bin", ".txt", ".model"):
+            stat = path.stat()
+            parts.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def export_to_cache(
+    source,
+    fmt: ExportFormat,
+    task: str,
+    cache_dir: str | os.PathLike | None = None,
+    tokenizer=None,
+    revision: str | None = None,
+    allow_pickle: bool = False,
+) -> tuple[Path, Any]:
+    """Export `source` (a model folder, name or Hub id, or a loaded fp32 model) for `fmt`'s runtime, unverified: the
+    caller checks what it needs. A folder's export lands in the cache and is reused; a loaded model's goes to a
+    temporary folder. Returns `(folder, owner)`: keep `owner` alive while the folder is used (it deletes a temporary
+    folder when collected; None for the cache)."""
+    from transformers import PreTrainedModel
+
+    from ..checkpoints import resolve_model_folder
+    from ..io import write_folder_atomically
+
+    if isinstance(source, PreTrainedModel):
+        model = source
+        if next(model.parameters()).dtype != torch.float32:
+            import copy
+
+            model = copy.deepcopy(model).float()
+        if tokenizer is None:
+            name = getattr(source.config, "name_or_path", "")
+            if not name or not os.path.isdir(name):
+                raise ValueError(
+                    "exporting a loaded model needs `tokenizer=`: its config names no folder to read one from"
+                )
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(name)
+        folder = Path(tempfile.mkdtemp(prefix=f"compactbert-{fmt.name}-"))
+        owner = _TemporaryFolder(folder)
+        write_export(model, tokenizer, folder, fmt.name, "fp32", task, type(source).__name__)
+        return folder, owner
+    source_folder = resolve_model_folder(source, revision=revision, allow_pickle=allow_pickle)
+    target = Path(cache_dir or default_cache_dir()) / f"{source_folder.name}-{task}-{fmt.name}-"
+    target = target.with_name(target.name + cache_key(source_folder, fmt, task))
+    if read_export_info(target) is None:
+        model, tokenizer, _, _ = load_for_export(source_folder, task, allow_pickle=allow_pickle)
+        write_folder_atomically(
+            target,
+            lambda tmp: write_export(model, tokenizer, tmp, fmt.name, "fp32", task, os.fspath(source)),
+            overwrite=True,  # a half-written or concurrent export of the same key is replaced by a whole one
+        )
+    return target, None
+
+
+class _TemporaryFolder:
+    def __init__(self, path: Path):
+        self.path = path
+        self._finalizer = weakref.finalize(self, shutil.rmtree, path, True)
+
+
+# --------------------------------------------------------------------------------------------------------- loading
+
+
+def runtime_dtype(fmt: ExportFormat, dtype: str | torch.dtype, explicit: bool) -> str:
+    """The precision a runtime runs in for `load_for_inference`'s `dtype`: OpenVINO follows it (`"auto"`: bf16 where
+    the CPU has native bf16 units); ONNX Runtime runs fp32, and refuses an explicit bf16."""
+    name = dtype_name(resolve_dtype(dtype))
+    if name in fmt.dtypes:
+        return name
+    if explicit and dtype not in ("auto",):
+        raise ValueError(
+            f"{fmt.runtime} runs fp32 only on the CPU; pass dtype='fp32' or 'auto' (or backend='openvino' for bf16)"
+        )
+    return "fp32"
+
+
+def load_exported(folder: Path, backend: str, task: str, dtype: str | torch.dtype, threads: int, tokenizer=None):
+    """Open a folder `compactbert export` wrote with its runtime (`backend` "auto" or that runtime), at the precision
+    its export.json records unless `dtype` names one."""
+    info = read_export_info(folder)
+    fmt = FORMATS[info["format"]]
+    if backend == "torch":
+        raise ValueError(
+            f"{folder} is an exported {fmt.name} model with no PyTorch weights; load it with backend='{fmt.runtime}' "
+            "or backend='auto', or load the PyTorch folder it was exported from"
+        )
+    if backend not in ("auto", fmt.runtime):
+        raise ValueError(
+            f"{folder} is an exported {fmt.name} model: it runs with backend='{fmt.runtime}', not {backend!r}"
+        )
+    if task != info["task"]:
+        raise ValueError(f"{folder} was exported as task {info['task']!r}; load it with task='{info['task']}'")
+    missing = missing_modules((fmt.runtime,))
+    if missing:
+        raise MissingRuntimeError(f"running {folder} needs {fmt.runtime}, which is not installed: {fmt.install_hint}")
+    # "auto": the precision the export recorded (and was verified in); a named dtype overrides it
+    precision = info.get("dtype", "fp32") if dtype == "auto" else runtime_dtype(fmt, dtype, explicit=True)
+    loaded = RuntimeInferenceModel.open(folder, precision, threads, tokenizer)
+    if backend == "auto":
+        loaded.backend_choice = BackendChoice(
+            fmt.runtime,
+            f"{fmt.runtime}: {folder} is an exported {fmt.name} model",
+            dtypes={fmt.runtime: dtype_name(loaded.dtype)},
+        )
+    return loaded
+
+
+def load_with_backend(
+    source,
+    backend: str,
+    tokenizer=None,
+    task: str = "sequence-classification",
+    dtype: str | torch.dtype = "auto",
+    threads: int | None = None,
+    revision: str | None = None,
+    allow_pickle: bool = False,
+    device=None,
+    quantize: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    measure: Measure | None = None,
+) -> InferenceModel:
+    """`load_for_inference` with `backend` "openvino", "onnxruntime" or "auto" (see this module's docstring)."""
+    from ..inference import configure_threads
+
+    folder = exported_folder(source)
+    if folder is not None:
+        return load_exported(folder, backend, task, dtype, configure_threads(threads), tokenizer)
+    if backend != "auto":
+        if quantize is not None:
+            raise ValueError(f"quantize={quantize!r} is a PyTorch path; backend={backend!r} runs the exported graph")
+        if device is not None and torch.device(device).type != "cpu":
+            raise ValueError(f"backend={backend!r} runs on the CPU; got device={device!r}")
+    runtimes = [backend] if backend in RUNTIMES else list(RUNTIME_ORDER)
+    rejected: dict[str, str] = {}
+    if backend == "auto" and (quantize is not None or (device is not None and torch.device(device).type != "cpu")):
+        setting = f"quantize={quantize!r}" if quantize is not None else f"device={device!r}"
+        rejected = {runtime: f"not compared: {setting} is a PyTorch setting" for runtime in runtimes}
+        runtimes = []
+    exports: dict[str, tuple[Path, Any]] = {}
+    for runtime in runtimes:
+        fmt = RUNTIMES[runtime]
+        if backend != "auto":
+            runtime_dtype(fmt, dtype, explicit=True)  # refuse an impossible precision before exporting
+        missing = missing_modules(fmt.export_needs)
+        if missing:
+            if backend == runtime:
+                raise MissingRuntimeError(
+                    f"backend={runtime!r} needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
+                    f"not installed: {fmt.install_hint}"
+                )
+            rejected[runtime] = f"not installed: {fmt.install_hint}"
+            continue
+        try:
+            exports[runtime] = export_to_cache(source, fmt, task, cache_dir, tokenizer, revision, allow_pickle)
+        except Exception as err:
+            if backend == runtime:
+                raise
+            rejected[runtime] = (
+                f"export failed: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
+            )
+    loaded = load_for_inference(
+        source, tokenizer, task, dtype, threads, revision, allow_pickle, device, quantize, backend="torch"
+    )
+    threads = torch.get_num_threads()
+    candidates: dict[str, RuntimeInferenceModel] = {}
+    for runtime, (folder, owner) in exports.items():
+        fmt = RUNTIMES[runtime]
+        try:
+            candidate = RuntimeInferenceModel.open(
+                folder, runtime_dtype(fmt, dtype, explicit=False), threads, loaded.tokenizer, loaded.model, loaded.name
+            )
+        except Exception as err:
+            if backend == runtime:
+                raise
+            rejected[runtime] = (
+                f"failed to load: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
+            )
+            continue
+        candidate._owner = owner  # keeps a temporary export folder alive as long as the model
+        candidates[runtime] = candidate
+    if backend != "auto":
+        return candidates[backend]
+    return choose_backend(loaded, candidates, rejected, measure)[0]

@@ -1,0 +1,375 @@
+"""`export_model`: a model folder -> a folder holding its ONNX or OpenVINO graph, config, tokenizer and export.json,
+checked against the PyTorch model on the same texts.
+
+The folder loads with no PyTorch: ONNX Runtime reads `model.onnx`, OpenVINO `openvino_model.xml` (+ `.bin`), and both
+names are the ones optimum's `ORTModelFor...` / optimum-intel's `OVModelFor...` look for next to `config.json`; the
+tokenizer files load with `tokenizers` or `AutoTokenizer`. `export.json` records the format, the precision, the
+source, the runtime's version (and the ONNX opset), the input and output names and the verification: the largest
+absolute difference of each output from PyTorch's, and the share of predictions left unchanged, on the test split of
+the task the folder's metrics.json names (else on built-in sample texts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .formats import EXPORT_TASKS, ExportFormat, get_format, get_task, require, task_of
+from .graph import WRITERS, output_names
+from .runtime import EXPORT_INFO, open_session, read_export_info
+
+DEFAULT_VERIFY_SAMPLES = 256
+AGREEMENT_THRESHOLD = 0.995  # share of predictions that must stay unchanged (the issue's bar on bbc-news)
+COSINE_THRESHOLD = 0.99  # a bare encoder has no predictions: each text's outputs must point the same way
+SAMPLE_TEXTS = (
+    "The central bank left interest rates unchanged on Thursday.",
+    "A late goal gave the home side a narrow win in the cup final.",
+    "The new phone has a faster chip, a brighter screen and a bigger battery.",
+    "Ministers will publish the draft bill after the summer recess.",
+    "The film is a slow, beautifully shot story about two brothers.",
+    "Shares fell sharply after the company cut its profit forecast for the year.",
+    "This was boring.",
+    "Great!",
+    "The band's third album mixes folk songs with electronic beats and was recorded in a single week.",
+    "Engineers say the software update fixes the security flaw that let attackers read stored passwords.",
+    "The opposition accused the government of ignoring the report's warnings about hospital waiting lists.",
+    "She won her first grand slam title without dropping a set.",
+    "not good, not bad",
+    "Oil prices rose for a third day as supply worries grew.",
+    "The sequel is louder, longer and less fun than the original.",
+    "Researchers trained the model on a single machine in two days.",
+)
+
+
+@dataclass
+class ExportResult:
+    """What `export_model` wrote: the folder and its export.json record."""
+
+    folder: Path
+    info: dict[str, Any]
+
+    @property
+    def verification(self) -> dict[str, Any] | None:
+        return self.info.get("verification")
+
+    @property
+    def passed(self) -> bool | None:
+        """Whether the exported model kept the predictions (None when it was not verified)."""
+        return None if self.verification is None else self.verification["passed"]
+
+
+def default_output(source: str | os.PathLike, format: str) -> Path:
+    """Where `compactbert export SOURCE` writes by default: next to a local folder (`runs/model-openvino`), else in the
+    current folder (`minilm-onnx` for a built-in name, `name-onnx` for a Hub id `owner/name`)."""
+    text = os.fspath(source).rstrip("/")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return path.with_name(f"{path.name}-{format}")
+    return Path(f"{text.rsplit('/', 1)[-1]}-{format}")
+
+
+def load_for_export(source, task: str = "auto", revision: str | None = None, allow_pickle: bool = False):
+    """The fp32 PyTorch model (eval mode) of `source` as `task`, its tokenizer and folder.
+
+    `task="auto"` exports the head the folder's config names (`architectures`), or the encoder for other heads.
+    Returns `(model, tokenizer, folder, task)`.
+    """
+    from transformers import AutoTokenizer
+
+    from ..checkpoints import read_config, resolve_model_folder, weight_files
+
+    folder = resolve_model_folder(source, revision=revision, allow_pickle=allow_pickle)
+    exported = read_export_info(folder)
+    if exported is not None:
+        raise ValueError(
+            f"{folder} is already an exported {exported['format']} model ({EXPORT_INFO}); export the PyTorch model "
+            "folder it was made from"
+        )
+    config = read_config(folder)
+    weight_files(folder, allow_pickle)  # a clear error for a folder without weights
+    task = task_of(config) if task == "auto" else get_task(task).name
+    import transformers
+
+    auto = getattr(transformers, EXPORT_TASKS[task].auto_class)
+    model = auto.from_pretrained(folder, dtype=torch.float32, use_safetensors=not allow_pickle or None).eval()
+    return model, AutoTokenizer.from_pretrained(folder), folder, task
+
+
+def write_export(model, tokenizer, folder: str | os.PathLike, format: str, dtype: str, task: str, source: str) -> dict:
+    """Write the graph of `model` (fp32) as `task` in `format`, its config and tokenizer (when given) into `folder`
+    (which must exist), and export.json without a verification; returns the export.json record."""
+    fmt = get_format(format)
+    check_dtype(fmt, dtype)
+    folder = Path(folder)
+    if next(model.parameters()).dtype != torch.float32:
+        raise ValueError(f"export an fp32 model (got {next(model.parameters()).dtype}): the graph stores its weights")
+    graph = WRITERS[fmt.name](model, tokenizer, get_task(task).name, folder)
+    model.config.save_pretrained(folder)
+    if tokenizer is not None:  # None: a model without one (the bench's random-weight rows)
+        tokenizer.save_pretrained(folder)
+    import transformers
+
+    from .. import __version__
+
+    info = {
+        "format": fmt.name,
+        "runtime": fmt.runtime,
+        "dtype": dtype,
+        "task": task,
+        "source": source,
+        "model_type": model.config.model_type,
+        "architecture": type(model).__name__,
+        "parameters": model.num_parameters(),
+        "files": list(fmt.files),
+        "inputs": graph.pop("inputs"),
+        "outputs": graph.pop("outputs"),
+        "dynamic_axes": {"batch": 0, "sequence": 1},
+        "max_sequence_length": getattr(model.config, "max_position_embeddings", None),
+        **graph,  # opset + onnx version, or the openvino version
+        "versions": {"compactbert": __version__, "torch": torch.__version__, "transformers": transformers.__version__},
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "verification": None,
+    }
+    write_info(folder, info)
+    return info
+
+
+def write_info(folder: Path, info: dict) -> None:
+    (Path(folder) / EXPORT_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+
+def check_dtype(fmt: ExportFormat, dtype: str) -> None:
+    if dtype not in fmt.dtypes:
+        raise ValueError(
+            f"{fmt.name} models run in {', '.join(fmt.dtypes)}, not {dtype!r}"
+            + ("; --dtype bf16 is an OpenVINO inference precision (--format openvino)" if fmt.name == "onnx" else "")
+        )
+
+
+# ----------------------------------------------------------------------------------------------------- verification
+
+
+def torch_outputs(model, task: str, batch: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    """The named outputs of the PyTorch model on one batch, as float32 numpy arrays."""
+    names = output_names(model, task)
+    with torch.inference_mode():
+        result = model(**batch, return_dict=True)
+    return {name: result[name].float().numpy() for name in names}
+
+
+def predictions(outputs: dict[str, np.ndarray], mask: np.ndarray, task: str) -> np.ndarray | None:
+    """What a head predicts, flattened: a label per text, a label per real token, or a start and an end position per
+    text; None for a bare encoder."""
+    if task == "sequence-classification":
+        return outputs["logits"].argmax(-1)
+    if task == "token-classification":
+        return outputs["logits"].argmax(-1)[mask.astype(bool)]
+    if task == "question-answering":
+        masked = [np.where(mask.astype(bool), outputs[n], -np.inf) for n in ("start_logits", "end_logits")]
+        return np.concatenate([m.argmax(-1) for m in masked])
+    return None
+
+
+def cosines(reference: np.ndarray, candidate: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per text, the cosine similarity of the two `(batch, seq, hidden)` outputs over its real tokens."""
+    keep = mask.astype(bool)[..., None]
+    a, b = (np.where(keep, x, 0.0).reshape(len(x), -1) for x in (reference, candidate))
+    return (a * b).sum(-1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-12)
+
+
+class Comparison:
+    """Running comparison of a candidate's outputs with the reference's, batch by batch."""
+
+    def __init__(self, task: str):
+        self.task = task
+        self.max_abs_diff: dict[str, float] = {}
+        self.same = self.total = 0
+        self.min_cosine: float | None = None
+
+    def add(self, reference: dict[str, np.ndarray], candidate: dict[str, np.ndarray], mask: np.ndarray) -> None:
+        for name, value in reference.items():
+            got = candidate[name]
+            if got.shape != value.shape:
+                raise ValueError(f"output {name} has shape {got.shape}, PyTorch's {value.shape}")
+            diff = float(np.abs(got.astype(np.float32) - value).max()) if value.size else 0.0
+            self.max_abs_diff[name] = max(self.max_abs_diff.get(name, 0.0), diff)
+        expected = predictions(reference, mask, self.task)
+        if expected is not None:
+            self.same += int((predictions(candidate, mask, self.task) == expected).sum())
+            self.total += int(expected.size)
+        elif "last_hidden_state" in reference:
+            low = float(cosines(reference["last_hidden_state"], candidate["last_hidden_state"], mask).min())
+            self.min_cosine = low if self.min_cosine is None else min(self.min_cosine, low)
+
+    @property
+    def agreement(self) -> float | None:
+        return self.same / self.total if self.total else None
+
+    def result(self) -> dict[str, Any]:
+        agreement = self.agreement
+        if agreement is not None:
+            passed = agreement >= AGREEMENT_THRESHOLD
+        else:
+            passed = self.min_cosine is not None and self.min_cosine >= COSINE_THRESHOLD
+        return {
+            "max_abs_diff": dict(self.max_abs_diff),
+            "max_abs_logit_diff": max(self.max_abs_diff.values()) if self.max_abs_diff else None,
+            "predictions_unchanged": agreement,
+            "predictions_compared": self.total,
+            "min_cosine_similarity": self.min_cosine,
+            "passed": bool(passed),
+            "rule": (
+                f"predictions unchanged on >= {AGREEMENT_THRESHOLD:.1%}"
+                if agreement is not None
+                else f"each text's encoder output has cosine similarity >= {COSINE_THRESHOLD} with PyTorch's"
+            ),
+        }
+
+
+def verification_texts(folder: Path, n: int) -> tuple[list[str], list[str] | None, str]:
+    """Up to `n` texts to verify on: the test split of the task the folder's metrics.json names (with its split seed
+    and columns), else the built-in sample texts. Returns `(texts, text pairs or None, where they came from)`."""
+    metrics_file = Path(folder) / "metrics.json"
+    task = None
+    if metrics_file.is_file():
+        try:
+            metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            metrics = {}
+        task = metrics.get("task") if isinstance(metrics, dict) else None
+    if task:
+        from ..data import load_task
+
+        data = (metrics.get("recipe") or {}).get("data") or {}
+        columns = {k: data[k] for k in ("text_column", "text_pair_column", "label_column") if data.get(k)}
+        seed = metrics.get("split_seed", 42)
+        try:
+            test = load_task(task, seed=seed, **columns).dataset["test"]
+        except Exception as err:  # a task this machine cannot load (a Hub set offline): say so, verify on samples
+            why = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
+            texts = list(SAMPLE_TEXTS[:n])
+            return texts, None, f"{len(texts)} built-in sample texts (the task {task!r} could not be loaded: {why})"
+        test = test.select(range(min(n, test.num_rows)))
+        pairs = list(test["text_pair"]) if "text_pair" in test.column_names else None
+        return list(test["text"]), pairs, f"the first {test.num_rows} texts of the test split of {task} (seed {seed})"
+    texts = list(SAMPLE_TEXTS[:n])
+    return texts, None, f"{len(texts)} built-in sample texts (no metrics.json names a task)"
+
+
+def verify_export(
+    model,
+    tokenizer,
+    folder: str | os.PathLike,
+    task: str,
+    texts: list[str],
+    text_pairs: list[str] | None = None,
+    dtype: str | None = None,
+    batch_size: int = 32,
+    max_length: int = 128,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """Run the PyTorch model and the exported one in `folder` on `texts` (padded batches of `batch_size`, so every
+    batch has its own shape) and compare them: the largest absolute difference of each output, the share of
+    predictions left unchanged (or, for a bare encoder, the lowest cosine similarity of a text's outputs)."""
+    if not texts:
+        raise ValueError("verification needs at least one text")
+    session = open_session(folder, dtype=dtype, threads=threads)
+    max_length = min(max_length, int(getattr(model.config, "max_position_embeddings", max_length)))
+    comparison = Comparison(task)
+    for start in range(0, len(texts), batch_size):
+        pairs = None if text_pairs is None else text_pairs[start : start + batch_size]
+        batch = tokenizer(
+            texts[start : start + batch_size],
+            pairs,
+            padding=True,
+            truncation=True,
+            max_length=max_length,
+            return_tensors="pt",
+        )
+        batch = {name: batch[name] for name in session.input_names if name in batch}
+        reference = torch_outputs(model, task, batch)
+        candidate = session.run({name: value.numpy() for name, value in batch.items()})
+        comparison.add(reference, candidate, batch["attention_mask"].numpy())
+    return {
+        "texts": len(texts),
+        "max_length": max_length,
+        "batch_size": batch_size,
+        "dtype": session.dtype,
+        "reference": "PyTorch fp32",
+    } | comparison.result()
+
+
+# ------------------------------------------------------------------------------------------------------- the export
+
+
+def export_model(
+    source: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    format: str = "openvino",
+    dtype: str = "fp32",
+    task: str = "auto",
+    verify: bool = True,
+    verify_samples: int = DEFAULT_VERIFY_SAMPLES,
+    overwrite: bool = False,
+    revision: str | None = None,
+    allow_pickle: bool = False,
+) -> ExportResult:
+    """Export a model folder (a built-in name or a Hub id) to ONNX or OpenVINO, verified against PyTorch.
+
+    Args:
+        source (`str` or `os.PathLike`):
+            A saved model folder, a built-in name (`"minilm"`) or a Hub id.
+        output (`str` or `os.PathLike`, *optional*):
+            The folder to write (all or nothing: a temporary sibling renamed at the end); by default
+            `default_output(source, format)`.
+        format (`str`, *optional*, defaults to `"openvino"`):
+            `"openvino"` (openvino_model.xml + .bin) or `"onnx"` (model.onnx).
+        dtype (`str`, *optional*, defaults to `"fp32"`):
+            The precision the exported model runs in: `"fp32"`, or `"bf16"` (OpenVINO only: an inference precision
+            hint, recorded in export.json; the weights are stored in fp32 either way).
+        task (`str`, *optional*, defaults to `"auto"`):
+            The head: `"sequence-classification"`, `"token-classification"`, `"question-answering"`, `"base"` (the
+            encoder), or `"auto"`: the one the folder's config names.
+        verify (`bool`, *optional*, defaults to `True`):
+            Run the PyTorch model and the exported one on the same texts and record how far apart they are.
+        verify_samples (`int`, *optional*, defaults to 256):
+            At most this many texts of the task's test split (or of the built-in sample texts).
+
+    Returns:
+        [`ExportResult`]: the folder and its export.json record (`result.passed`: whether the predictions held).
+
+    Raises:
+        `ValueError`: an unknown format, task or dtype, or a source that is already exported.
+        `ImportError`: the runtime the format needs is not installed (the message names the extra to install).
+        `FileNotFoundError`: the source is no model folder (no config.json or no weights).
+    """
+    from ..io import write_folder_atomically
+
+    fmt = get_format(format)
+    check_dtype(fmt, dtype)
+    require(fmt)
+    if verify_samples < 1:
+        raise ValueError(f"verify_samples must be >= 1, got {verify_samples}")
+    output = Path(output) if output is not None else default_output(source, fmt.name)
+    if output.exists() and not overwrite:
+        raise FileExistsError(f"output folder {output} already exists; choose another or pass overwrite=True")
+    model, tokenizer, folder, task = load_for_export(source, task, revision=revision, allow_pickle=allow_pickle)
+    result: dict[str, Any] = {}
+
+    def write(tmp: Path) -> None:
+        info = write_export(model, tokenizer, tmp, fmt.name, dtype, task, os.fspath(source))
+        if verify:
+            texts, pairs, where = verification_texts(folder, verify_samples)
+            info["verification"] = {"on": where} | verify_export(model, tokenizer, tmp, task, texts, pairs, dtype)
+            write_info(tmp, info)
+        result.update(info)
+
+    written = write_folder_atomically(output, write, overwrite=overwrite)
+    return ExportResult(written, result)

@@ -1,0 +1,121 @@
+"""The export formats and the heads that can be exported: plain records, importable without torch (the CLI lists them
+in `compactbert export --help`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class MissingRuntimeError(ImportError, RuntimeError):
+    """A package an export format or runtime needs is not installed; the message names the extra that installs it.
+
+    An `ImportError` (what it is) and a `RuntimeError` (so the command line prints it as a message, not a traceback).
+    """
+
+
+@dataclass(frozen=True)
+class ExportTask:
+    """A head that can be exported: the Auto class that loads it and the outputs its graph returns."""
+
+    name: str
+    auto_class: str
+    outputs: tuple[str, ...]
+    architecture_suffix: str  # a config's `architectures[0]` ending in this names this head
+
+
+EXPORT_TASKS = {
+    t.name: t
+    for t in (
+        ExportTask(
+            "sequence-classification", "AutoModelForSequenceClassification", ("logits",), "ForSequenceClassification"
+        ),
+        ExportTask("token-classification", "AutoModelForTokenClassification", ("logits",), "ForTokenClassification"),
+        ExportTask(
+            "question-answering",
+            "AutoModelForQuestionAnswering",
+            ("start_logits", "end_logits"),
+            "ForQuestionAnswering",
+        ),
+        ExportTask("base", "AutoModel", ("last_hidden_state", "pooler_output"), "Model"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """A format models are exported to, and the runtime that runs it."""
+
+    name: str
+    runtime: str  # the backend name in `compactbert.inference` (and the package that runs it)
+    extra: str  # the compactbert extra that installs what the format needs
+    export_needs: tuple[str, ...]  # importable modules that writing the format needs
+    files: tuple[str, ...]  # the files the exported graph is (in the folder's root)
+    attention: str  # the attention implementation the graph is captured with
+    dtypes: tuple[str, ...]  # the precisions the runtime can run the graph in
+
+    @property
+    def install_hint(self) -> str:
+        return f"pip install 'compactbert[{self.extra}]'"
+
+
+FORMATS = {
+    f.name: f
+    for f in (
+        # eager attention: the ONNX graph is plain matmuls and a softmax either way, and this path is the one the
+        # inference study validated (bench/inference_options)
+        ExportFormat(
+            "onnx", "onnxruntime", "onnx", ("onnx", "onnxscript", "onnxruntime"), ("model.onnx",), "eager", ("fp32",)
+        ),
+        # SDPA: OpenVINO converts torch's scaled_dot_product_attention into its own fused attention operation
+        ExportFormat(
+            "openvino",
+            "openvino",
+            "openvino",
+            ("openvino",),
+            ("openvino_model.xml", "openvino_model.bin"),
+            "sdpa",
+            ("fp32", "bf16"),
+        ),
+    )
+}
+RUNTIMES = {f.runtime: f for f in FORMATS.values()}  # backend name -> the format it runs
+
+
+def get_format(name: str) -> ExportFormat:
+    """The format named `name` (`"onnx"` or `"openvino"`); a `ValueError` names the formats otherwise."""
+    if name not in FORMATS:
+        raise ValueError(f"unknown export format {name!r}; choose one of: {', '.join(FORMATS)}")
+    return FORMATS[name]
+
+
+def missing_modules(names: tuple[str, ...]) -> list[str]:
+    """The modules of `names` that cannot be imported here (checked without importing them)."""
+    import importlib.util
+
+    return [name for name in names if importlib.util.find_spec(name) is None]
+
+
+def require(fmt: ExportFormat, modules: tuple[str, ...] | None = None, doing: str = "exporting to") -> None:
+    """Raise a `MissingRuntimeError` that names the extra to install when a module `fmt` needs is missing."""
+    missing = missing_modules(fmt.export_needs if modules is None else modules)
+    if missing:
+        raise MissingRuntimeError(
+            f"{doing} {fmt.name} needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not "
+            f"installed: {fmt.install_hint}"
+        )
+
+
+def task_of(config) -> str:
+    """The head a config's `architectures` names (`...ForSequenceClassification` -> `"sequence-classification"`);
+    `"base"` for a bare encoder or a head that is not exported (pre-training, masked LM)."""
+    architecture = (getattr(config, "architectures", None) or [""])[0]
+    for task in EXPORT_TASKS.values():
+        if task.name != "base" and architecture.endswith(task.architecture_suffix):
+            return task.name
+    return "base"
+
+
+def get_task(name: str) -> ExportTask:
+    if name not in EXPORT_TASKS:
+        raise ValueError(f"unknown task {name!r}; choose one of: auto, {', '.join(EXPORT_TASKS)}")
+    return EXPORT_TASKS[name]

@@ -1,0 +1,265 @@
+"""`compactbert export` / `export_model`: the folder it writes (runs with no PyTorch), its verification against
+PyTorch, writing all or nothing, and the command line's errors."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
+
+import compactbert
+from compactbert.cli import main
+from compactbert.data import load_task
+from compactbert.export import SAMPLE_TEXTS, default_output, export_model, open_session, verify_export
+from compactbert.export import exporter as exporter_module
+from compactbert.export import graph as graph_module
+
+from support.helpers import TEXTS, make_bert, make_tokenizer
+
+ATOL = 1e-4
+LABELS = {0: "sport", 1: "tech", 2: "politics"}
+
+# Runs an exported folder the way a deployment without PyTorch would: `tokenizers` and the runtime only
+NO_TORCH = r"""
+import json, sys
+sys.modules["torch"] = None  # `import torch` fails from here on, in this process and in what it imports
+import numpy as np
+from tokenizers import Tokenizer
+
+folder, runtime, texts = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+tokenizer = Tokenizer.from_file(f"{folder}/tokenizer.json")
+tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
+encodings = tokenizer.encode_batch(texts)
+feed = {
+    "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+    "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+    "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+}
+if runtime == "onnxruntime":
+    import onnxruntime
+    session = onnxruntime.InferenceSession(f"{folder}/model.onnx", providers=["CPUExecutionProvider"])
+    logits = session.run(["logits"], feed)[0]
+else:
+    import openvino
+    compiled = openvino.Core().compile_model(f"{folder}/openvino_model.xml", "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    logits = compiled(feed)["logits"]
+labels = json.load(open(f"{folder}/config.json"))["id2label"]
+print(json.dumps({"logits": logits.tolist(), "labels": [labels[str(i)] for i in logits.argmax(-1)],
+                  "torch": sys.modules["torch"] is None}))
+"""
+
+
+def spread_classifier(model):
+    """Set the classifier so that `TEXTS[i]` is label i for i < 3, by a margin of several logits (a random classifier
+    puts every text in one label, and a graph that lost its input would then still "agree"). In place."""
+    batch = make_tokenizer()(TEXTS, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        pooled = model.base_model(**batch).pooler_output  # (texts, hidden)
+        mean = pooled.mean(0)
+        directions = pooled[:3] - mean
+        weight = 5.0 * directions / directions.norm(dim=-1, keepdim=True)
+        model.classifier.weight.copy_(weight)
+        model.classifier.bias.copy_(-weight @ mean)
+    return model
+
+
+@pytest.fixture(scope="module")
+def classifier_folder(tmp_path_factory):
+    """A saved tiny ShrunkBert classifier that tells the texts apart."""
+    model = make_bert(
+        BertForSequenceClassification, num_layers=4, num_labels=3, id2label=LABELS, initializer_range=0.2
+    )
+    folder = tmp_path_factory.mktemp("source") / "model"
+    compactbert.save_model(spread_classifier(compactbert.shrink(model, "top", num_drop=2)), folder, make_tokenizer())
+    return folder
+
+
+def torch_logits(folder, texts) -> np.ndarray:
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    batch = make_tokenizer()(texts, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        return model(**batch).logits.numpy()
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "openvino"])
+def test_the_exported_folder_runs_without_torch_and_predicts_what_pytorch_does(fmt, classifier_folder, tmp_path):
+    result = export_model(classifier_folder, tmp_path / "out", format=fmt)
+    info = json.loads((tmp_path / "out" / "export.json").read_text())
+    assert result.folder == (tmp_path / "out").absolute() and info == result.info
+    assert info["format"] == fmt and info["dtype"] == "fp32" and info["task"] == "sequence-classification"
+    assert info["source"] == str(classifier_folder) and info["model_type"] == "shrunk_bert"
+    assert info["architecture"] == "ShrunkBertForSequenceClassification"
+    assert info["inputs"] == ["input_ids", "attention_mask", "token_type_ids"] and info["outputs"] == ["logits"]
+    assert info["dynamic_axes"] == {"batch": 0, "sequence": 1} and info["max_sequence_length"] == 64
+    if fmt == "onnx":
+        assert info["opset"] >= 18 and info["onnx"] and info["runtime"] == "onnxruntime"
+    else:
+        assert info["openvino"].startswith("20") and info["runtime"] == "openvino"
+    names = {p.name for p in result.folder.iterdir()}
+    assert {"config.json", "tokenizer.json", "tokenizer_config.json", "export.json", *info["files"]} <= names
+    assert "model.safetensors" not in names
+    check = result.verification
+    assert result.passed and check["passed"] and check["predictions_unchanged"] == 1.0
+    assert check["texts"] == check["predictions_compared"] == len(SAMPLE_TEXTS) and check["dtype"] == "fp32"
+    assert check["on"] == f"{len(SAMPLE_TEXTS)} built-in sample texts (no metrics.json names a task)"
+    assert 0 <= check["max_abs_logit_diff"] < ATOL and check["max_abs_diff"] == {"logits": check["max_abs_logit_diff"]}
+
+    texts = [*TEXTS, "the film"]
+    done = subprocess.run(
+        [sys.executable, "-c", NO_TORCH, str(result.folder), info["runtime"], json.dumps(texts)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    ran = json.loads(done.stdout.strip().splitlines()[-1])
+    assert ran["torch"] is True  # torch stayed blocked: nothing imported it
+    expected = torch_logits(classifier_folder, texts)
+    np.testing.assert_allclose(np.array(ran["logits"]), expected, rtol=0, atol=ATOL)
+    assert ran["labels"] == [LABELS[i] for i in expected.argmax(-1)]
+    assert len(set(expected.argmax(-1).tolist())) > 1  # the texts are not all one label: the check has teeth
+
+
+def test_verification_runs_on_the_test_split_of_the_task_metrics_json_names(classifier_folder, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(classifier_folder, folder)
+    (folder / "metrics.json").write_text(json.dumps({"task": "bbc-news", "split_seed": 7}))
+    result = export_model(folder, tmp_path / "out", format="openvino", verify_samples=6)
+    check = result.verification
+    assert check["on"] == "the first 6 texts of the test split of bbc-news (seed 7)"
+    assert check["texts"] == 6 and check["predictions_unchanged"] == 1.0 and check["passed"]
+    texts, pairs, _ = exporter_module.verification_texts(folder, 6)
+    assert texts == load_task("bbc-news", seed=7).dataset["test"]["text"][:6] and pairs is None
+
+    (folder / "metrics.json").write_text(json.dumps({"task": "no-such-owner/no-such-set-xyz"}))
+    texts, _, where = exporter_module.verification_texts(folder, 3)
+    assert texts == list(SAMPLE_TEXTS[:3])
+    assert where.startswith("3 built-in sample texts (the task 'no-such-owner/no-such-set-xyz' could not be loaded: ")
+
+
+def test_verification_reports_changed_predictions_and_outputs(tmp_path, tokenizer):
+    """Verifying an exported model against another model (another seed) fails, with the numbers; against its own
+    model it passes. For an encoder (no predictions) the rule is the cosine similarity of each text's outputs."""
+    for task, cls in (("sequence-classification", BertForSequenceClassification), ("base", None)):
+        own = make_bert(cls, num_layers=2, num_labels=3, initializer_range=0.2, seed=0)
+        other = make_bert(cls, num_layers=2, num_labels=3, initializer_range=0.2, seed=1)
+        folder = tmp_path / task
+        folder.mkdir()
+        exporter_module.write_export(own, tokenizer, folder, "openvino", "fp32", task, "tiny")
+        texts = list(SAMPLE_TEXTS)
+        same = verify_export(own, tokenizer, folder, task, texts, batch_size=5)
+        changed = verify_export(other, tokenizer, folder, task, texts, batch_size=5)
+        assert same["passed"] and not changed["passed"], task
+        assert same["max_abs_logit_diff"] < ATOL < 0.1 < changed["max_abs_logit_diff"], task
+        if task == "base":
+            assert same["predictions_unchanged"] is None and changed["predictions_unchanged"] is None
+            assert same["min_cosine_similarity"] > 0.9999 and changed["min_cosine_similarity"] < 0.99
+            assert set(same["max_abs_diff"]) == {"last_hidden_state", "pooler_output"}
+        else:
+            assert same["predictions_unchanged"] == 1.0 > changed["predictions_unchanged"]
+            assert (
+                changed["predictions_compared"] == len(texts)
+                and changed["rule"] == "predictions unchanged on >= 99.5%"
+            )
+
+
+def test_default_output_and_nothing_left_behind_by_a_failed_export(classifier_folder, tmp_path, monkeypatch):
+    assert default_output(classifier_folder, "onnx") == classifier_folder.with_name("model-onnx")
+    assert default_output("minilm", "openvino").as_posix() == "minilm-openvino"
+    assert default_output("owner/some-model", "onnx").as_posix() == "some-model-onnx"
+
+    def broken(model, tokenizer, task, folder):
+        (folder / "model.onnx").write_text("half a graph")
+        raise RuntimeError("the converter fell over")
+
+    monkeypatch.setitem(graph_module.WRITERS, "onnx", broken)
+    monkeypatch.setattr(exporter_module, "WRITERS", graph_module.WRITERS)
+    with pytest.raises(RuntimeError, match="the converter fell over"):
+        export_model(classifier_folder, tmp_path / "out", format="onnx")
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor a temporary one
+
+
+def test_openvino_precision_is_recorded_and_asked_for(classifier_folder, tmp_path):
+    """OpenVINO's CPU plugin computes in bf16 by default where the CPU has bf16 units: an fp32 export asks for f32."""
+    import openvino
+
+    result = export_model(classifier_folder, tmp_path / "bf16", format="openvino", dtype="bf16", verify=False)
+    assert result.info["dtype"] == "bf16" and result.verification is None and result.passed is None
+    fp32 = open_session(result.folder, dtype="fp32")
+    assert str(fp32.compiled.get_property("INFERENCE_PRECISION_HINT")) in ("f32", "<Type: 'float32'>")
+    bf16 = open_session(result.folder)  # export.json's precision
+    assert bf16.dtype == "bf16"
+    if "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        assert "bf" in str(bf16.compiled.get_property("INFERENCE_PRECISION_HINT"))
+    with pytest.raises(ValueError, match="onnxruntime runs onnx models in fp32, not bf16"):
+        export_model(classifier_folder, tmp_path / "onnx", format="onnx", verify=False)
+        open_session(tmp_path / "onnx", dtype="bf16")
+
+
+# --------------------------------------------------------------------------------------------------- the command
+
+
+def test_the_command_exports_verifies_and_prints(classifier_folder, tmp_path, capsys):
+    out = tmp_path / "exported"
+    assert main(["export", str(classifier_folder), "--format", "onnx", "-o", str(out), "--verify-samples", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out.absolute()}: model.onnx, config.json, tokenizer, export.json" in printed
+    assert "task sequence-classification (ShrunkBertForSequenceClassification), inputs input_ids" in printed
+    assert "verified in fp32 against PyTorch fp32 on 4 built-in sample texts (no metrics.json names a task)" in printed
+    assert "largest absolute output difference " in printed and ", predictions unchanged 100.0% of 4" in printed
+    assert json.loads((out / "export.json").read_text())["verification"]["texts"] == 4
+
+
+def test_the_command_exits_1_when_predictions_change(classifier_folder, tmp_path, monkeypatch, capsys):
+    real = exporter_module.torch_outputs
+
+    def reversed_logits(model, task, batch):  # a reference that predicts otherwise
+        return {name: -value for name, value in real(model, task, batch).items()}
+
+    monkeypatch.setattr(exporter_module, "torch_outputs", reversed_logits)
+    out = tmp_path / "exported"
+    assert main(["export", str(classifier_folder), "--format", "openvino", "-o", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "verification failed: the rule is predictions unchanged on >= 99.5%" in captured.err
+    assert json.loads((out / "export.json").read_text())["verification"]["passed"] is False
+
+
+def test_the_command_says_what_was_wrong(classifier_folder, tmp_path, monkeypatch, capsys):
+    def error_of(*argv: str) -> str:
+        assert main(["export", *argv]) == 2
+        return capsys.readouterr().err
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "has no config.json; expected a saved transformers model folder" in error_of(str(empty), "--format", "onnx")
+    no_weights = tmp_path / "config-only"
+    no_weights.mkdir()
+    (no_weights / "config.json").write_text((classifier_folder / "config.json").read_text())
+    assert "no weights in" in error_of(str(no_weights), "--format", "onnx")
+    assert "does not exist" in error_of(str(tmp_path / "missing"), "--format", "onnx")
+    assert "onnx models run in fp32, not 'bf16'" in error_of(
+        str(classifier_folder), "--format", "onnx", "--dtype", "bf16"
+    )
+    exported = tmp_path / "exported"
+    assert main(["export", str(classifier_folder), "--format", "onnx", "-o", str(exported), "--no-verify"]) == 0
+    assert "not verified (--no-verify)" in capsys.readouterr().out
+    assert "already exists; choose another or pass overwrite=True" in error_of(
+        str(classifier_folder), "--format", "onnx", "-o", str(exported)
+    )
+    assert "is already an exported onnx model (export.json)" in error_of(str(exported), "--format", "openvino")
+    assert "verify_samples must be >= 1, got 0" in error_of(
+        str(classifier_folder), "--format", "onnx", "--verify-samples", "0"
+    )
+    monkeypatch.setitem(sys.modules, "openvino", None)  # as if openvino were not installed
+    assert (
+        "exporting to openvino needs openvino, which is not installed: pip install 'compactbert[openvino]'"
+        in error_of(str(classifier_folder), "--format", "openvino", "-o", str(tmp_path / "ov"))
+    )
+    assert not (tmp_path / "ov").exists()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", str(classifier_folder), "--format", "tflite"])
+    assert exit_info.value.code == 2 and "invalid choice: 'tflite'" in capsys.readouterr().err
