@@ -16,7 +16,7 @@ the teacher's fine-tuning learning rate (3e-4 bbc-news, 1e-4 rotten-tomatoes): t
 timed side by side at the end (interleaved, after warm-up, one process).
 
     python scripts/pruning_study.py                       # the committed study
-    python scripts/pruning_study.py --quick               # a smoke run on 64 examples into /tmp
+    python scripts/pruning_study.py --quick               # a smoke run on 64 examples into /tmp (or --out)
 
 Results go to docs/results/pruning/: results.json (saved after every cell, so an interrupted study resumes),
 results.md and accuracy.png. Each run's `model_dir` is recorded relative to the workdir (`setup.workdir` says which
@@ -100,8 +100,8 @@ def run_cell(task: str, cell: str, seed: int, workdir: Path, limit: int | None, 
     fields |= {"teacher": str(teacher_dir(workdir, task))} | TRAINING | TASKS[task] | CELLS[cell]
     if extra is not None:
         fields |= {k: v for k, v in extra.items() if k != "label"}
-    if limit:
-        fields |= {"max_train_samples": limit, "max_eval_samples": limit}
+    if limit:  # --quick: pruning calibrates on as few training texts as it trains on
+        fields |= {"max_train_samples": limit, "max_eval_samples": limit, "prune_calibration_size": limit}
     started = time.perf_counter()
     metrics = distill(*parse_distill_recipe(None, fields))
     return _row(task, name, seed, metrics, fields["output_dir"], workdir, time.perf_counter() - started)
@@ -277,9 +277,13 @@ def _machine() -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="docs/results/pruning")
+    parser.add_argument(
+        "--out", help="where results go (default: docs/results/pruning; with --quick a new temp folder)"
+    )
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "compactbert-pruning-study"))
-    parser.add_argument("--quick", action="store_true", help="64 examples per split, into /tmp")
+    parser.add_argument(
+        "--quick", action="store_true", help="64 examples per split (and for calibration), into /tmp unless --out"
+    )
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
@@ -289,7 +293,7 @@ def main(argv=None) -> int:
     parser.add_argument("--frontier-tasks", nargs="+", default=["rotten-tomatoes"], choices=list(TASKS))
     parser.add_argument("--no-speed", action="store_true", help="skip the side-by-side timing")
     args = parser.parse_args(argv)
-    out = Path(tempfile.mkdtemp()) if args.quick else Path(args.out)
+    out = Path(args.out or (tempfile.mkdtemp() if args.quick else "docs/results/pruning"))
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(args.workdir + ("-quick" if args.quick else ""))
     limit = 64 if args.quick else None
