@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from distillation_study import TASKS, _load_average, inference_times
+from distillation_study import TASKS, _load_average, inference_times, model_folder, recorded_model_dir
 from pruning_study import INTERMEDIATE, PREDICTION, TRAINING, _machine, teacher_dir, train_teacher
 
 from compactbert.distillation.recipe import distill, parse_distill_recipe
@@ -101,7 +101,7 @@ def run_cell(task: str, name: str, fields: dict, seed: int, workdir: Path, limit
         "losses": metrics.get("losses"),
         "stages": [h["stage"] for h in metrics.get("train_stages") or []] or None,
         "wall_seconds": seconds,
-        "model_dir": str(Path(recipe["output_dir"]) / "model"),
+        "model_dir": recorded_model_dir(recipe["output_dir"], workdir),
     }
 
 
@@ -235,6 +235,7 @@ def main(argv=None) -> int:
         "targets": {f"{task}/{cell}": target for (task, cell), target in TARGETS.items()},
         "command": "python scripts/albert_conversion_study.py",
         "invocations": [*setup.get("invocations", []), command],  # the runs that made this file (it resumes)
+        "workdir": str(workdir),  # what the runs' model_dir are relative to
         "limit": limit,
         "machine": _machine(),
         "bf16_autocast": native_bf16(),
@@ -248,7 +249,7 @@ def main(argv=None) -> int:
 
     def once(task: str, name: str, fields: dict, seed: int) -> None:
         key = f"{task}/{name}/s{seed}"
-        if key in results["runs"] and Path(results["runs"][key]["model_dir"]).exists():
+        if key in results["runs"] and model_folder(results["runs"][key], workdir).exists():
             return
         print(f"--- {key}", file=sys.stderr, flush=True)
         results["runs"][key] = run_cell(task, name, fields, seed, workdir, limit)
@@ -279,21 +280,21 @@ def main(argv=None) -> int:
             once(task, f"e128-all@{init}" + suffix, cell_fields("e128-all", args.method, init) | extra, 0)
     setup["load_average"]["end"] = _load_average()
     if not args.no_speed:
-        results["speed"] = time_cells(results["runs"], args.tasks[-1])
+        results["speed"] = time_cells(results["runs"], args.tasks[-1], workdir)
     save()
     summarize(results, out)
     print(f"wrote {out}/results.json, results.md, accuracy.png")
     return 0
 
 
-def time_cells(runs: dict, task: str) -> dict:
-    """The teacher and one model of every cell, side by side on 32 test texts of `task`."""
+def time_cells(runs: dict, task: str, workdir: Path) -> dict:
+    """The teacher and one model of every cell (their folders under `workdir`), side by side on 32 test texts."""
     from compactbert.data import load_task
 
     dirs = {}
     for run in runs.values():
-        if run["task"] == task and "@" not in run["cell"] and Path(run["model_dir"]).exists():
-            dirs.setdefault(run["cell"], run["model_dir"])
+        if run["task"] == task and "@" not in run["cell"] and model_folder(run, workdir).exists():
+            dirs.setdefault(run["cell"], str(model_folder(run, workdir)))
     texts = load_task(task, seed=42).dataset["test"]["text"][:32]
     return inference_times(dirs, texts) | {"task": task}
 

@@ -21,6 +21,8 @@ Inference time of the teacher and a 3-layer student is measured side by side (in
 
 Results go to docs/results/distillation/: results.json (updated after every run, so an interrupted study resumes),
 results.md and accuracy.png. What distillation costs in training time (issue 8): scripts/training_cost.py.
+Each run's `model_dir` is recorded relative to the workdir (`setup.workdir` says which one it was), so the results
+name no machine's folders and a moved workdir resumes with `--workdir`.
 """
 
 from __future__ import annotations
@@ -86,6 +88,20 @@ CELLS = {
 }
 
 
+def recorded_model_dir(output_dir: str | Path, workdir: Path) -> str:
+    """A run's model folder (`output_dir/model`) as results.json records it: relative to the study's workdir."""
+    return (Path(output_dir) / "model").relative_to(workdir).as_posix()
+
+
+def model_folder(run: dict, workdir: str | Path) -> Path:
+    """Where a run's model is: its recorded `model_dir` resolved against `workdir` (the `--workdir` of this run).
+
+    An older results.json recorded absolute folders: those are taken as they are.
+    """
+    folder = Path(run["model_dir"])
+    return folder if folder.is_absolute() else Path(workdir) / folder
+
+
 def run_cell(task: str, cell: str, workdir: Path, limit: int | None, overrides: dict) -> dict:
     kind, extra = CELLS[cell]
     fields = {"task": task, "output_dir": str(workdir / task / cell)} | TRAINING | TASKS[task] | extra | overrides
@@ -115,7 +131,7 @@ def run_cell(task: str, cell: str, workdir: Path, limit: int | None, overrides: 
         "hidden_size": json.loads((Path(fields["output_dir"]) / "model" / "config.json").read_text())["hidden_size"],
         "train_seconds": train["train_runtime"],
         "wall_seconds": time.perf_counter() - started,
-        "model_dir": fields["output_dir"] + "/model",
+        "model_dir": recorded_model_dir(fields["output_dir"], workdir),
     }
 
 
@@ -176,7 +192,7 @@ def summarize(results: dict, out: Path) -> None:
             same_shape = {3: "distil3-kd", 4: "tinybert4"}.get(run["num_hidden_layers"])
             speedup = speedups.get(cell, speedups.get(same_shape))
             lines.append(
-                f"| {task} | {cell} | {run['num_hidden_layers']} × {_hidden_size(run)} "
+                f"| {task} | {cell} | {run['num_hidden_layers']} × {_hidden_size(run, setup.get('workdir', '.'))} "
                 f"| {run['num_parameters'] / 1e6:.1f}M | {losses} | {run['test_accuracy']:.4f} "
                 f"| {run['test_macro_f1']:.4f} | {retention} | {'-' if speedup is None else f'{speedup:.2f}x'} "
                 f"| {run['wall_seconds'] / 60:.1f} |"
@@ -198,10 +214,10 @@ def _load_average() -> list[float] | None:
         return None
 
 
-def _hidden_size(run: dict) -> int | str:
+def _hidden_size(run: dict, workdir: str | Path) -> int | str:
     if run.get("hidden_size"):
         return run["hidden_size"]
-    config = Path(run["model_dir"]) / "config.json"
+    config = model_folder(run, workdir) / "config.json"
     return json.loads(config.read_text())["hidden_size"] if config.exists() else "?"
 
 
@@ -255,6 +271,7 @@ def main(argv=None) -> int:
         "cells": CELLS,
         "seed": SEED,
         "command": command,
+        "workdir": str(workdir),  # what the runs' model_dir are relative to
         "load_average": {"start": _load_average(), "end": None},
         "bf16_autocast": native_bf16(),
     }
@@ -268,7 +285,7 @@ def main(argv=None) -> int:
     for task in args.tasks:
         for cell in args.cells:
             key = f"{task}/{cell}"
-            if key in results["runs"] and Path(results["runs"][key]["model_dir"]).exists():
+            if key in results["runs"] and model_folder(results["runs"][key], workdir).exists():
                 continue
             print(f"--- {key}", file=sys.stderr, flush=True)
             results["runs"][key] = run_cell(task, cell, workdir, limit, overrides)
@@ -278,8 +295,8 @@ def main(argv=None) -> int:
     task = args.tasks[-1]
     timed = {"teacher": "teacher", "3-layer student": "distil3-kd", "TinyBert-4": "tinybert4"}
     runs = results["runs"]
-    dirs = {name: runs[f"{task}/{c}"]["model_dir"] for name, c in timed.items() if f"{task}/{c}" in runs}
-    dirs = {name: d for name, d in dirs.items() if Path(d).exists()}
+    dirs = {name: model_folder(runs[f"{task}/{c}"], workdir) for name, c in timed.items() if f"{task}/{c}" in runs}
+    dirs = {name: str(d) for name, d in dirs.items() if d.exists()}
     if "teacher" in dirs and len(dirs) > 1:
         from compactbert.data import load_task
 

@@ -16,10 +16,11 @@ the teacher's fine-tuning learning rate (3e-4 bbc-news, 1e-4 rotten-tomatoes): t
 timed side by side at the end (interleaved, after warm-up, one process).
 
     python scripts/pruning_study.py                       # the committed study
-    python scripts/pruning_study.py --quick               # a smoke run on 64 examples into /tmp
+    python scripts/pruning_study.py --quick               # a smoke run on 64 examples into /tmp (or --out)
 
 Results go to docs/results/pruning/: results.json (saved after every cell, so an interrupted study resumes),
-results.md and accuracy.png.
+results.md and accuracy.png. Each run's `model_dir` is recorded relative to the workdir (`setup.workdir` says which
+one it was), so the results name no machine's folders and a moved workdir resumes with `--workdir`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from distillation_study import SOURCE, TASKS, _load_average, inference_times
+from distillation_study import SOURCE, TASKS, _load_average, inference_times, model_folder, recorded_model_dir
 from distillation_study import TRAINING as DISTILLATION_TRAINING
 
 from compactbert.distillation.recipe import distill, parse_distill_recipe
@@ -87,10 +88,10 @@ def train_teacher(task: str, workdir: Path, limit: int | None) -> dict:
     saved = teacher_dir(workdir, task) / "metrics.json"
     if saved.exists():  # the same recipe as the distillation study's teacher: reuse it when its workdir is shared
         metrics = json.loads(saved.read_text())
-        return _row(task, "teacher", 0, metrics, fields["output_dir"], metrics["train"]["train_runtime"])
+        return _row(task, "teacher", 0, metrics, fields["output_dir"], workdir, metrics["train"]["train_runtime"])
     started = time.perf_counter()
     metrics = finetune(*parse_recipe(None, fields))
-    return _row(task, "teacher", 0, metrics, fields["output_dir"], time.perf_counter() - started)
+    return _row(task, "teacher", 0, metrics, fields["output_dir"], workdir, time.perf_counter() - started)
 
 
 def run_cell(task: str, cell: str, seed: int, workdir: Path, limit: int | None, extra: dict | None = None) -> dict:
@@ -99,14 +100,14 @@ def run_cell(task: str, cell: str, seed: int, workdir: Path, limit: int | None, 
     fields |= {"teacher": str(teacher_dir(workdir, task))} | TRAINING | TASKS[task] | CELLS[cell]
     if extra is not None:
         fields |= {k: v for k, v in extra.items() if k != "label"}
-    if limit:
-        fields |= {"max_train_samples": limit, "max_eval_samples": limit}
+    if limit:  # --quick: pruning calibrates on as few training texts as it trains on
+        fields |= {"max_train_samples": limit, "max_eval_samples": limit, "prune_calibration_size": limit}
     started = time.perf_counter()
     metrics = distill(*parse_distill_recipe(None, fields))
-    return _row(task, name, seed, metrics, fields["output_dir"], time.perf_counter() - started)
+    return _row(task, name, seed, metrics, fields["output_dir"], workdir, time.perf_counter() - started)
 
 
-def _row(task: str, cell: str, seed: int, metrics: dict, output_dir: str, seconds: float) -> dict:
+def _row(task: str, cell: str, seed: int, metrics: dict, output_dir: str, workdir: Path, seconds: float) -> dict:
     config = json.loads((Path(output_dir) / "model" / "config.json").read_text())
     stages = metrics.get("train_stages")
     return {
@@ -124,7 +125,7 @@ def _row(task: str, cell: str, seed: int, metrics: dict, output_dir: str, second
         "losses": metrics.get("losses", {"label": 1.0}),
         "stages": [h["stage"] for h in stages] if stages else None,
         "wall_seconds": seconds,
-        "model_dir": output_dir + "/model",
+        "model_dir": recorded_model_dir(output_dir, workdir),
     }
 
 
@@ -276,9 +277,13 @@ def _machine() -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="docs/results/pruning")
+    parser.add_argument(
+        "--out", help="where results go (default: docs/results/pruning; with --quick a new temp folder)"
+    )
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "compactbert-pruning-study"))
-    parser.add_argument("--quick", action="store_true", help="64 examples per split, into /tmp")
+    parser.add_argument(
+        "--quick", action="store_true", help="64 examples per split (and for calibration), into /tmp unless --out"
+    )
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
@@ -288,7 +293,7 @@ def main(argv=None) -> int:
     parser.add_argument("--frontier-tasks", nargs="+", default=["rotten-tomatoes"], choices=list(TASKS))
     parser.add_argument("--no-speed", action="store_true", help="skip the side-by-side timing")
     args = parser.parse_args(argv)
-    out = Path(tempfile.mkdtemp()) if args.quick else Path(args.out)
+    out = Path(args.out or (tempfile.mkdtemp() if args.quick else "docs/results/pruning"))
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(args.workdir + ("-quick" if args.quick else ""))
     limit = 64 if args.quick else None
@@ -304,6 +309,7 @@ def main(argv=None) -> int:
         "cells": CELLS,
         "command": "python scripts/pruning_study.py",
         "invocations": [*setup.get("invocations", []), command],  # the runs that made this file (it resumes)
+        "workdir": str(workdir),  # what the runs' model_dir are relative to
         "limit": limit,
         "machine": _machine(),
         "bf16_autocast": native_bf16(),
@@ -316,7 +322,7 @@ def main(argv=None) -> int:
         tmp.replace(results_file)
 
     def once(key: str, make) -> None:
-        if key in results["runs"] and Path(results["runs"][key]["model_dir"]).exists():
+        if key in results["runs"] and model_folder(results["runs"][key], workdir).exists():
             return
         print(f"--- {key}", file=sys.stderr, flush=True)
         results["runs"][key] = make()
@@ -353,23 +359,24 @@ def main(argv=None) -> int:
             )
     setup["load_average"]["end"] = _load_average()
     if not args.no_speed:
-        results["speed"] = time_shapes(results["runs"], args.tasks[-1])
+        results["speed"] = time_shapes(results["runs"], args.tasks[-1], workdir)
     save()
     summarize(results, out)
     print(f"wrote {out}/results.json, results.md, accuracy.png")
     return 0
 
 
-def time_shapes(runs: dict, task: str) -> dict:
-    """The teacher and one model of every student shape, side by side on 32 test texts of `task`."""
+def time_shapes(runs: dict, task: str, workdir: Path) -> dict:
+    """The teacher and one model of every student shape (their folders under `workdir`), side by side on 32 test
+    texts of `task`."""
     from compactbert.data import load_task
 
     dirs = {}
     for run in runs.values():
         shape = f"{run['num_hidden_layers']} × {run['hidden_size']} × {run['intermediate_size']}"
         name = "teacher" if run["cell"] == "teacher" else shape
-        if run["task"] == task and Path(run["model_dir"]).exists():
-            dirs.setdefault(name, run["model_dir"])
+        if run["task"] == task and model_folder(run, workdir).exists():
+            dirs.setdefault(name, str(model_folder(run, workdir)))
     texts = load_task(task, seed=42).dataset["test"]["text"][:32]
     return inference_times(dirs, texts) | {"task": task}
 

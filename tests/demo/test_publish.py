@@ -105,7 +105,7 @@ def test_second_run_skips_everything_and_a_changed_model_alone_is_pushed_again(z
     save_file(tensors, weights, metadata={"format": "pt"})
     assert publish(zoo, wheel) == 0
     out, _ = capfd.readouterr()
-    assert "org/shrunk-top-2: pushed (1 of 7 files new or changed" in out
+    assert "org/shrunk-top-2: pushed (1 of 8 files new or changed" in out  # metrics.json is the 8th
     assert "2 repositories pushed" in out
     assert (
         hub.head("org/teacher") == heads["org/teacher"] and hub.head("org/shrunk-top-2") != heads["org/shrunk-top-2"]

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 from safetensors import safe_open
 from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
 
@@ -18,50 +17,22 @@ from compactbert.distillation import hidden_mse
 from compactbert.distillation.recipe import parse_distill_recipe
 from compactbert.finetune import build_model
 
+from support.distill_recipes import distill_recipe as recipe
+from support.distill_recipes import make_teacher, save_with_tokenizer
 from support.helpers import make_bert, make_tokenizer
-from support.tasks import write_sentiment_csv
 
 
 @pytest.fixture
 def teacher_folder(tmp_path):
-    folder = tmp_path / "teacher"
-    teacher = make_bert(BertForSequenceClassification, num_layers=4, hidden_size=48, num_attention_heads=2)
-    teacher.config.id2label, teacher.config.label2id = {0: "negative", 1: "positive"}, {"negative": 0, "positive": 1}
-    teacher.save_pretrained(folder)
-    make_tokenizer().save_pretrained(folder)
-    return folder
-
-
-def recipe(tmp_path, teacher_folder, **extra):
-    fields = {
-        "teacher": str(teacher_folder),
-        "student_init": "every-other",
-        "task": str(write_sentiment_csv(tmp_path / "reviews.csv", n=96)),
-        "text_column": "review",
-        "label_column": "sentiment",
-        "max_length": 16,
-        "output_dir": str(tmp_path / "run"),
-        "num_train_epochs": 1,
-        "per_device_train_batch_size": 16,
-        "learning_rate": 1e-3,
-        "report_to": "none",
-        "save_strategy": "no",
-        "disable_tqdm": True,
-        "bf16_auto": False,
-        "seed": 0,
-    } | extra
-    path = tmp_path / "recipe.yaml"
-    path.write_text(yaml.safe_dump(fields))
-    return path
+    return save_with_tokenizer(make_teacher(), tmp_path / "teacher")
 
 
 def test_distill_cli_two_stages_saves_a_plain_student_that_learned(tmp_path, teacher_folder, capsys):
     # the student: another random 4-layer BERT, shrunk to its layers 0 and 2 (so it starts far from the teacher)
-    source = tmp_path / "student-source"
-    make_bert(
-        BertForSequenceClassification, num_layers=4, hidden_size=48, num_attention_heads=2, seed=5
-    ).save_pretrained(source)
-    make_tokenizer().save_pretrained(source)
+    source = save_with_tokenizer(
+        make_bert(BertForSequenceClassification, num_layers=4, hidden_size=48, num_attention_heads=2, seed=5),
+        tmp_path / "student-source",
+    )
     fields = {"student_init": None, "model": str(source), "shrink_keep": [0, 2]}
     path = recipe(tmp_path, teacher_folder, stages=["intermediate", "prediction"], **fields)
     assert main(["distill", str(path), "--alpha_cos", "1.0"]) == 0

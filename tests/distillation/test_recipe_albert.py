@@ -6,9 +6,8 @@ import json
 
 import pytest
 import torch
-import yaml
 from safetensors import safe_open
-from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
+from transformers import AutoModelForSequenceClassification
 
 import compactbert
 from compactbert.cli import main
@@ -16,20 +15,25 @@ from compactbert.data import load_task
 from compactbert.distillation import hidden_mse
 from compactbert.distillation.recipe import parse_distill_recipe
 
-from support.helpers import make_bert, make_tokenizer
+from support.distill_recipes import distill_recipe, make_teacher, save_with_tokenizer
+from support.helpers import make_tokenizer
 from support.tasks import write_sentiment_csv
 
-TEACHER_LAYERS = 4
+# the student of these tests: the teacher converted to an Albert-SOP (E = 16, all layers shared), two epochs
+ALBERT = {
+    "student_init": "albert",
+    "albert_embedding_size": 16,
+    "albert_sharing": "all",
+    "albert_init": "mean",
+    "num_train_epochs": 2,
+}
 
 
 @pytest.fixture(scope="module")
 def teacher_folder(tmp_path_factory):
     """A tiny 4-layer teacher fitted to the keyword task (on texts of its own), so it has opinions to distil."""
     folder = tmp_path_factory.mktemp("teacher")
-    teacher = make_bert(
-        BertForSequenceClassification, num_layers=TEACHER_LAYERS, hidden_size=48, num_attention_heads=2
-    )
-    teacher.config.id2label, teacher.config.label2id = {0: "negative", 1: "positive"}, {"negative": 0, "positive": 1}
+    teacher = make_teacher()
     with (write_sentiment_csv(folder / "teacher-texts.csv", n=160, seed=1)).open() as f:
         rows = list(csv.reader(f))[1:]
     batch = make_tokenizer()([text for text, _ in rows], padding=True, return_tensors="pt")
@@ -40,35 +44,11 @@ def teacher_folder(tmp_path_factory):
         teacher(**batch, labels=labels).loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-    teacher.eval().save_pretrained(folder / "model")
-    make_tokenizer().save_pretrained(folder / "model")
-    return folder / "model"
+    return save_with_tokenizer(teacher.eval(), folder / "model")
 
 
 def recipe(tmp_path, teacher_folder, **extra):
-    fields = {
-        "teacher": str(teacher_folder),
-        "student_init": "albert",
-        "albert_embedding_size": 16,
-        "albert_sharing": "all",
-        "albert_init": "mean",
-        "task": str(write_sentiment_csv(tmp_path / "reviews.csv", n=96)),
-        "text_column": "review",
-        "label_column": "sentiment",
-        "max_length": 16,
-        "output_dir": str(tmp_path / "run"),
-        "num_train_epochs": 2,
-        "per_device_train_batch_size": 16,
-        "learning_rate": 1e-3,
-        "report_to": "none",
-        "save_strategy": "no",
-        "disable_tqdm": True,
-        "bf16_auto": False,
-        "seed": 0,
-    } | extra
-    path = tmp_path / "recipe.yaml"
-    path.write_text(yaml.safe_dump(fields))
-    return path
+    return distill_recipe(tmp_path, teacher_folder, **ALBERT | extra)
 
 
 def distance(model, teacher, tmp_path):

@@ -4,6 +4,7 @@ at the majority class, and `compactbert push` refusing to publish one (or publis
 import contextlib
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -113,11 +114,27 @@ def test_a_reference_from_a_teachers_metrics(tmp_path):
         read_reference(tmp_path)
 
 
-def test_metrics_that_cannot_be_checked():
-    with pytest.raises(QualityGateError, match="no test accuracy"):
-        check_metrics({"validation": {"accuracy": 0.9}})
-    with pytest.raises(QualityGateError, match="no majority class"):
-        check_metrics({"test": {"accuracy": 0.9}})
+@pytest.mark.parametrize(
+    ("metrics", "missing"),
+    [
+        (None, "it has no metrics.json, so no test accuracy: it was never evaluated on a test split"),
+        ({"validation": {"accuracy": 0.9}}, "its metrics.json records no test accuracy (test.accuracy)"),
+        ({"test": {"accuracy": float("nan"), "majority_accuracy": 0.5}}, "records test accuracy nan, which is no"),
+        ({"test": {"accuracy": 95.9, "majority_accuracy": 0.5}}, "records test accuracy 95.9, which is no accuracy"),
+        ({"test": {"accuracy": 0.9}}, "records no majority class of the test split (test.majority_accuracy)"),
+    ],
+)
+def test_metrics_that_cannot_be_checked_fail_the_gate(metrics, missing):
+    verdict = check_metrics(metrics, QualityGate(0.2))
+    (failure,) = verdict.failures
+    assert not verdict.passed and missing in failure and verdict.summary() == f"failed: {failure}"
+    message = verdict.refusal("publish", "some/folder")
+    assert message.startswith(f"the quality gate refuses to publish some/folder: {failure}. Evaluate it on its task")
+    assert "pass --force to publish it anyway" in message and "Improve the model" not in message
+    record = verdict.record(overridden=True)
+    assert record["passed"] is False and record["overridden"] is True and record["failures"] == [failure]
+    assert record["min_margin_over_majority"] == 0.2  # the thresholds still travel, for the next check
+    assert failure in override_note(record)
     assert check_metrics({"test": {"accuracy": 0.9, "majority_accuracy": 0.5, "majority_label": "x"}}).passed
 
 
@@ -216,6 +233,38 @@ def test_a_built_model_that_learned_passes(built):
     assert NOTE not in (built / "README.md").read_text()
 
 
+def test_build_refuses_a_model_its_builder_did_not_evaluate(tmp_path, monkeypatch, capsys):
+    """A builder (any registered one) whose metrics have no test accuracy: refused; --force writes it, with the note."""
+    from compactbert.hub import build as build_module
+
+    real = build_module.BUILDERS["shrunk_bert"]
+
+    def unevaluated(recipe, run_dir):
+        built = real(recipe, run_dir)
+        del built.metrics["test"]
+        return built
+
+    monkeypatch.setitem(build_module.BUILDERS, "shrunk_bert", unevaluated)
+    path = tiny_recipe(tmp_path, baseline=False)
+    folder = tmp_path / "build" / "model"
+    assert main(["build", str(path)]) == 2
+    (err,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("compactbert build: error:")]
+    assert err.startswith(
+        f"compactbert build: error: the quality gate refuses to write {folder}: its metrics.json records no test "
+        "accuracy (test.accuracy): it was not evaluated on a test split. Evaluate it on its task's test split first"
+    )
+    assert "pass --force to write it anyway" in err and not folder.exists()
+    assert main(["build", str(path), "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "test:       not evaluated" in out and "gate:       OVERRIDDEN with --force (the card says so)" in out
+    metrics = json.loads((folder / "metrics.json").read_text())
+    gate = metrics["quality_gate"]
+    assert "test" not in metrics and gate["overridden"] is True and gate["accuracy"] is None
+    card = (folder / "README.md").read_text()
+    assert card.count(NOTE) == 1 and gate["failures"][0] in card and validate_card(card) == []
+    assert "model-index" not in card  # the card claims no results
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -298,16 +347,66 @@ def test_push_of_a_forced_build_needs_force_again_and_adds_no_second_note(weak_b
     assert not verdict.passed and line.startswith("OVERRIDDEN") and replaced == {}  # card and record already say so
 
 
-def test_push_says_what_the_gate_found(built, tiny_folder, capfd):
+def test_push_says_what_the_gate_found(built, capfd):
     assert main(["push", str(built), "--repo-id", REPO_ID, "--dry-run"]) == 0
     assert "quality gate: passed: test accuracy 100.0% >= 67.1%" in capfd.readouterr().out
-    assert main(["push", str(tiny_folder), "--repo-id", REPO_ID, "--dry-run"]) == 0
-    assert "quality gate: not applied: no test accuracy in metrics.json" in capfd.readouterr().out
 
 
 @pytest.fixture
 def tiny_folder(tmp_path):
     return tiny_shrunk_folder(tmp_path / "shrunk")  # shrunk, never fine-tuned: no metrics.json
+
+
+def test_push_refuses_a_folder_never_evaluated_and_sends_nothing(tiny_folder, hub, capfd):
+    before = folder_digest(tiny_folder)
+    hub.clear_requests()
+    for extra in ([], ["--dry-run"]):
+        assert main(["push", str(tiny_folder), "--repo-id", REPO_ID, *extra]) == 2
+        err = capfd.readouterr().err
+        assert err.startswith(
+            f"compactbert push: error: the quality gate refuses to publish {tiny_folder}: it has no metrics.json, "
+            "so no test accuracy: it was never evaluated on a test split. Evaluate it on its task's test split first"
+        )
+        assert "pass --force to publish it anyway" in err and "Nothing was sent" in err and "Traceback" not in err
+    assert hub.requests == [] and not hub.repo_exists(REPO_ID) and folder_digest(tiny_folder) == before
+
+
+@pytest.mark.parametrize(
+    ("metrics", "missing"),
+    [
+        ({"validation": {"accuracy": 0.9, "majority_accuracy": 0.5}}, "records no test accuracy (test.accuracy)"),
+        ({"test": {"accuracy": float("nan"), "majority_accuracy": 0.5}}, "records test accuracy nan"),
+    ],
+)
+def test_push_refuses_metrics_without_a_test_accuracy(tmp_path, metrics, missing):
+    folder = tiny_shrunk_folder(tmp_path / "shrunk", metrics=metrics)
+    with pytest.raises(QualityGateError, match=r"refuses to publish .*: its metrics\.json " + re.escape(missing)):
+        gate_folder(folder)
+    verdict, line, replaced = gate_folder(folder, force=True)
+    assert not verdict.passed and line == f"OVERRIDDEN with --force: {verdict.failures[0]}"
+    assert sorted(replaced) == ["README.md", "metrics.json"]
+    assert set(json.loads(replaced["metrics.json"])) == {
+        *metrics,
+        "quality_gate",
+    }  # the metrics kept, the verdict added
+
+
+def test_push_force_publishes_a_folder_never_evaluated_with_the_note(tiny_folder, hub, capfd):
+    hub.card_validator = validate_card
+    before = folder_digest(tiny_folder)
+    assert main(["push", str(tiny_folder), "--repo-id", REPO_ID, "--dry-run", "--force"]) == 0
+    out = capfd.readouterr().out
+    assert "quality gate: OVERRIDDEN with --force: it has no metrics.json" in out
+    assert "README.md, metrics.json go up with the override recorded (the local files are unchanged)" in out
+    assert main(["push", str(tiny_folder), "--repo-id", REPO_ID, "--force"]) == 0
+    assert "published with --force although" in capfd.readouterr().out
+    files = hub.files(REPO_ID)
+    record = json.loads(files["metrics.json"])["quality_gate"]  # the only metrics there are: the verdict
+    assert json.loads(files["metrics.json"]) == {"quality_gate": record}
+    assert record["overridden"] is True and record["accuracy"] is None and "no metrics.json" in record["failures"][0]
+    card = files["README.md"].decode()
+    assert card.count(NOTE) == 1 and card == add_override_note((tiny_folder / "README.md").read_text(), record)
+    assert folder_digest(tiny_folder) == before and not (tiny_folder / "metrics.json").exists()
 
 
 def test_an_older_folder_gets_its_majority_class_from_its_task(built, tmp_path):
@@ -323,3 +422,6 @@ def test_an_older_folder_gets_its_majority_class_from_its_task(built, tmp_path):
     (folder / "metrics.json").write_text(json.dumps(metrics))
     with pytest.raises(QualityGateError, match="could not be loaded to compute it .* or pass --force"):
         gate_folder(folder)
+    verdict, line, replaced = gate_folder(folder, force=True)  # --force does override it, as the message says
+    assert line.startswith("OVERRIDDEN with --force: its metrics.json records no majority class of the test split")
+    assert verdict.accuracy == 0.5 and json.loads(replaced["metrics.json"])["quality_gate"]["overridden"] is True

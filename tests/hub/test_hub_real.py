@@ -46,7 +46,7 @@ def test_push_and_load_on_the_real_hub(tmp_path):
     repo_id = f"{api.whoami()['name']}/compactbert-smoke-{uuid.uuid4().hex[:8]}"
     folder = tiny_shrunk_folder(tmp_path / "m")
     try:
-        result = push(folder, repo_id, private=True)
+        result = push(folder, repo_id, private=True, force=True)  # never evaluated: the quality gate refuses it
         assert result.created_repo
         assert len(api.list_repo_commits(repo_id)) == 2  # the Hub's initial commit + ours
         model = AutoModelForSequenceClassification.from_pretrained(repo_id, trust_remote_code=True).eval()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 from ..conversion import INIT_RULES
-from .common import EXIT_OK, Command, millions
-from .shrink import read_calibration_file
+from .common import EXIT_OK, Command
+from .model_io import (
+    add_source_and_output,
+    add_texts_arguments,
+    output_folder,
+    print_saved,
+    source_tokenizer,
+    texts_from,
+)
 
 # as compactbert.models.albert_sop.SHARING_MODES, which cannot be imported here without torch (a test holds them equal)
 SHARING_CHOICES = ("all", "attention", "ffn", "none")
@@ -33,7 +38,6 @@ class AlbertCommand(Command):
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
-        p.add_argument("source", help="a local model folder, a Hub id, or a built-in name (minilm)")
         p.add_argument("--embedding-size", type=int, default=128, help="E, from 2 to the hidden size (default: 128)")
         p.add_argument(
             "--sharing", default="all", choices=SHARING_CHOICES, help="what the layers share (default: all)"
@@ -45,44 +49,23 @@ class AlbertCommand(Command):
             help=f"how shared weights start: {', '.join(INIT_RULES)} (of the source's layers) or a 0-based source "
             "layer index (default: mean)",
         )
-        weighting = p.add_mutually_exclusive_group()
-        weighting.add_argument(
-            "--frequency-task",
-            help="weight the SVD's rows by token counts in this task's training texts (e.g. rotten-tomatoes)",
+        add_texts_arguments(
+            p,
+            "frequency",
+            task_help="weight the SVD's rows by token counts in this task's training texts (e.g. rotten-tomatoes)",
+            file_help="weight the SVD's rows by token counts in these texts, one a line",
         )
-        weighting.add_argument(
-            "--frequency-file", help="weight the SVD's rows by token counts in these texts, one a line"
-        )
-        p.add_argument("--output", "-o", required=True, help="folder to write the model into")
-        p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
-        p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
-        p.add_argument("--revision", help="Hub revision when SOURCE is a Hub id")
+        add_source_and_output(p)
 
     def run(self, args: argparse.Namespace) -> int:
-        from transformers import AutoTokenizer
-
-        from ..checkpoints import parameter_count, resolve_model_folder
+        from ..checkpoints import resolve_model_folder
         from ..conversion import albert_from_bert
         from ..io import save_model
 
-        output = Path(args.output)
-        if output.exists() and not args.overwrite:
-            raise FileExistsError(f"output folder {output} already exists; choose another or pass --overwrite")
+        output = output_folder(args)
         folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
-        texts = None
-        if args.frequency_file:
-            texts = read_calibration_file(args.frequency_file)
-        elif args.frequency_task:
-            from ..data import texts as task_texts
-
-            texts = task_texts(args.frequency_task, sys.maxsize)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(folder)
-        except (OSError, ValueError) as err:
-            if texts is not None:
-                raise ValueError(f"--frequency-* needs the source's tokenizer; {folder} has none that loads") from err
-            print(f"warning: no tokenizer saved ({folder} has none that loads: {err})", file=sys.stderr)
-            tokenizer = None
+        texts = texts_from(args, "frequency")
+        tokenizer = source_tokenizer(folder, needed_by=None if texts is None else "--frequency-*")
         model = albert_from_bert(
             args.source,
             embedding_size=args.embedding_size,
@@ -96,12 +79,10 @@ class AlbertCommand(Command):
         save_model(model, output, tokenizer=tokenizer, overwrite=args.overwrite)
 
         config = model.config
-        before, after = parameter_count(folder, allow_pickle=args.allow_pickle), model.num_parameters()
         print(f"source:     {config.source_model} ({type(model).__name__}, {config.num_hidden_layers} layers)")
         print(f"embedding:  {config.vocab_size} x {config.embedding_size} + {config.embedding_size} x "
               f"{config.hidden_size} ({config.embedding_factorization})")  # fmt: skip
         print(f"sharing:    {config.sharing} (shared weights start from: {config.shared_init or 'no sharing'})")
         print(f"reconstruction error of the word embeddings: {config.embedding_reconstruction_error:.4f}")
-        print(f"parameters: {millions(before)} -> {millions(after)} ({100 * (after - before) / before:+.1f}%)")
-        print(f"saved to:   {output}  (load: AutoModel.from_pretrained('{output}') after `import compactbert`)")
+        print_saved(model, folder, output, args.allow_pickle)
         return EXIT_OK

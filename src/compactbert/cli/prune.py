@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 from ..pruning import IMPORTANCE_MEASURES
 from ..shrinking import STRATEGIES
-from .common import EXIT_OK, Command, comma_list, millions
-from .shrink import read_calibration_file
+from .common import EXIT_OK, Command, comma_list
+from .model_io import (
+    add_source_and_output,
+    add_texts_arguments,
+    output_folder,
+    print_saved,
+    source_tokenizer,
+    texts_from,
+)
 
 layer_indices = comma_list(int, "0-based layer indices")
 
@@ -24,7 +29,6 @@ class PruneCommand(Command):
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
-        p.add_argument("source", help="a local model folder, a Hub id, or a built-in name (minilm)")
         p.add_argument("--layers", type=int, help="layers to keep (TinyBERT-4: 4)")
         p.add_argument("--hidden", type=int, help="hidden size (TinyBERT-4: 312)")
         p.add_argument("--ffn", type=int, help="FFN size, intermediate_size (TinyBERT-4: 1200)")
@@ -45,9 +49,12 @@ class PruneCommand(Command):
             choices=list(IMPORTANCE_MEASURES),
             help="activation (on calibration texts; default) or magnitude (weight norms, no texts)",
         )
-        texts = p.add_mutually_exclusive_group()
-        texts.add_argument("--calibration-task", help="score on this task's training texts (a built-in name, file...)")
-        texts.add_argument("--calibration-file", help="score on these texts, one per line")
+        add_texts_arguments(
+            p,
+            "calibration",
+            task_help="score on this task's training texts (a built-in name, file...)",
+            file_help="score on these texts, one per line",
+        )
         p.add_argument(
             "--calibration-size",
             type=int,
@@ -56,34 +63,21 @@ class PruneCommand(Command):
         )
         p.add_argument("--batch-size", type=int, default=32, help="batch size of the calibration passes (default: 32)")
         p.add_argument("--max-length", type=int, default=128, help="tokens per calibration text (default: 128)")
-        p.add_argument("--output", "-o", required=True, help="folder to write the model into")
-        p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
-        p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
-        p.add_argument("--revision", help="Hub revision when SOURCE is a Hub id")
+        add_source_and_output(p)
 
     def run(self, args: argparse.Namespace) -> int:
-        from transformers import AutoTokenizer
-
-        from ..checkpoints import parameter_count, resolve_model_folder
+        from ..checkpoints import resolve_model_folder
         from ..io import save_model
         from ..pruning import PruneTarget, prune
 
-        output = Path(args.output)
-        if output.exists() and not args.overwrite:
-            raise FileExistsError(f"output folder {output} already exists; choose another or pass --overwrite")
+        output = output_folder(args)
         target = PruneTarget(
             num_hidden_layers=args.layers,
             hidden_size=args.hidden,
             intermediate_size=args.ffn,
             num_attention_heads=args.heads,
         )
-        texts = None
-        if args.calibration_file:
-            texts = read_calibration_file(args.calibration_file)
-        elif args.calibration_task:
-            from ..data import load_task
-
-            texts = load_task(args.calibration_task).dataset["train"][: args.calibration_size]["text"]
+        texts = texts_from(args, "calibration", args.calibration_size)
         layers = [i for part in args.keep_layers for i in part] if args.keep_layers else args.layer_strategy
         folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
         model = prune(
@@ -98,18 +92,11 @@ class PruneCommand(Command):
             allow_pickle=args.allow_pickle,
             revision=args.revision,
         )
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(folder)
-        except (OSError, ValueError) as err:
-            print(f"warning: no tokenizer saved ({folder} has none that loads: {err})", file=sys.stderr)
-            tokenizer = None
-        save_model(model, output, tokenizer=tokenizer, overwrite=args.overwrite)
+        save_model(model, output, tokenizer=source_tokenizer(folder), overwrite=args.overwrite)
 
         for what, how in describe_pruning(model.config.pruned_from, model.config.pruning):
             print(f"{what + ':':11} {how}")
-        before, after = parameter_count(folder, allow_pickle=args.allow_pickle), model.num_parameters()
-        print(f"parameters: {millions(before)} -> {millions(after)} ({100 * (after - before) / before:+.1f}%)")
-        print(f"saved to:   {output}  (load: AutoModel.from_pretrained('{output}') after `import compactbert`)")
+        print_saved(model, folder, output, args.allow_pickle)
         return EXIT_OK
 
 

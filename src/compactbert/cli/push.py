@@ -12,8 +12,8 @@ class PushCommand(Command):
     help = "validate a model folder (or the Space) and upload it to the Hub in one commit"
     description = (
         "Check FOLDER (safetensors, config with auto_map and its code, tokenizer, a valid card, and the quality "
-        "gate: test accuracy clearly above the majority class) and upload it to --repo-id in one commit. The token "
-        "comes from HF_TOKEN or `hf auth login`; it is never printed."
+        "gate: test accuracy clearly above the majority class; a model never evaluated is refused) and upload it to "
+        "--repo-id in one commit. The token comes from HF_TOKEN or `hf auth login`; it is never printed."
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:

@@ -116,6 +116,7 @@ def run_build(recipe: str, tokens: Sequence[str], args: argparse.Namespace) -> i
     from ..fields import parse_field_value
     from ..finetune import DataArguments, FinetuneArguments, ModelArguments
     from ..hub.build import build, read_recipe
+    from ..hub.gate import recorded_accuracy
 
     # a zoo recipe's `training` takes the fine-tuning recipe's fields; output_dir and overwrite are the build's own
     overrides = parse_overrides(tokens, (ModelArguments, DataArguments, FinetuneArguments))
@@ -128,9 +129,12 @@ def run_build(recipe: str, tokens: Sequence[str], args: argparse.Namespace) -> i
     zoo_recipe = read_recipe(recipe, overrides)
     folder = build(zoo_recipe, force=force)
     info = json.loads((Path(folder) / "build.json").read_text())
-    test, latency, source = info["metrics"]["test"], info["comparison"]["latency"], info["comparison"]["source"]
+    test, latency, source = info["metrics"].get("test"), info["comparison"]["latency"], info["comparison"]["source"]
     print(f"built:      {zoo_recipe.name} ({zoo_recipe.family}) -> {folder}")
-    line = f"test:       accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  ({zoo_recipe.task})"
+    if recorded_accuracy(info["metrics"]) is None:  # built with --force although nothing was evaluated
+        line = f"test:       not evaluated ({zoo_recipe.task})"
+    else:
+        line = f"test:       accuracy {test['accuracy']:.4f}  macro-F1 {test['macro_f1']:.4f}  ({zoo_recipe.task})"
     if source.get("accuracy") is not None:
         line += f"   source: accuracy {source['accuracy']:.4f}  macro-F1 {source['macro_f1']:.4f}"
     print(line)

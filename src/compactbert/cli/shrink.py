@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from ..shrinking import STRATEGIES
-from .common import EXIT_BAD_INPUT, EXIT_OK, Command, comma_list, millions
+from .common import EXIT_BAD_INPUT, EXIT_OK, Command, comma_list
+from .model_io import add_source_and_output, output_folder, print_saved, read_calibration_file, source_tokenizer
 
 layer_indices = comma_list(int, "0-based layer indices")
-
-
-def read_calibration_file(path: str) -> list[str]:
-    """The texts of a calibration file, one per non-empty line."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"calibration file {file} does not exist")
-    texts = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if not texts:
-        raise ValueError(f"calibration file {file} has no non-empty lines; expected one text per line")
-    return texts
 
 
 class ShrinkCommand(Command):
@@ -29,7 +18,6 @@ class ShrinkCommand(Command):
     description = "Drop whole layers of a pre-trained BERT and save a ready ShrunkBert model + tokenizer."
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
-        p.add_argument("source", help="a local model folder, a Hub id, or a built-in name (minilm)")
         p.add_argument(
             "--strategy", default="top", choices=list(STRATEGIES), help="which layers to drop (default: top)"
         )
@@ -40,10 +28,7 @@ class ShrinkCommand(Command):
         p.add_argument("--threshold", type=float, help="contribution strategy: drop layers whose score is above this")
         p.add_argument("--calibration-file", help="contribution strategy: texts to score layers on, one per line")
         p.add_argument("--batch-size", type=int, default=16, help="batch size for scoring layers (default: 16)")
-        p.add_argument("--output", "-o", required=True, help="folder to write the model into")
-        p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
-        p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
-        p.add_argument("--revision", help="Hub revision when SOURCE is a Hub id")
+        add_source_and_output(p)
 
     def run(self, args: argparse.Namespace) -> int:
         if args.drop is None and args.threshold is None and not (args.keep_layers or args.drop_layers):
@@ -52,15 +37,11 @@ class ShrinkCommand(Command):
                 file=sys.stderr,
             )
             return EXIT_BAD_INPUT
-        from transformers import AutoTokenizer
-
-        from ..checkpoints import parameter_count, resolve_model_folder
+        from ..checkpoints import resolve_model_folder
         from ..io import save_model
         from ..shrinking import shrink
 
-        output = Path(args.output)
-        if output.exists() and not args.overwrite:
-            raise FileExistsError(f"output folder {output} already exists; choose another or pass --overwrite")
+        output = output_folder(args)
         texts = read_calibration_file(args.calibration_file) if args.calibration_file else None
         folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
         model = shrink(
@@ -75,15 +56,9 @@ class ShrinkCommand(Command):
             revision=args.revision,
             batch_size=args.batch_size,
         )
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(folder)
-        except (OSError, ValueError) as err:
-            print(f"warning: no tokenizer saved ({folder} has none that loads: {err})", file=sys.stderr)
-            tokenizer = None
-        save_model(model, output, tokenizer=tokenizer, overwrite=args.overwrite)
+        save_model(model, output, tokenizer=source_tokenizer(folder), overwrite=args.overwrite)
 
         config = model.config
-        before, after = parameter_count(folder, allow_pickle=args.allow_pickle), model.num_parameters()
         print(f"source:     {config.source_model} ({config.source_num_hidden_layers} layers)")
         print(f"strategy:   {config.drop_strategy}")
         print(f"kept:       {config.kept_layers} (0-based source indices)")
@@ -91,6 +66,5 @@ class ShrinkCommand(Command):
         if config.layer_contributions is not None:
             scores = ", ".join("-" if s is None else f"{s:.4f}" for s in config.layer_contributions)
             print(f"[CLS] in/out cosine per source layer: {scores}")
-        print(f"parameters: {millions(before)} -> {millions(after)} ({100 * (after - before) / before:+.1f}%)")
-        print(f"saved to:   {output}  (load: AutoModel.from_pretrained('{output}') after `import compactbert`)")
+        print_saved(model, folder, output, args.allow_pickle)
         return EXIT_OK

@@ -19,7 +19,8 @@ functions (`compactbert.finetune.finetune`, `compactbert.distillation.distill`, 
 3. the latency of both, timed side by side in this process (`compactbert.inference.time_side_by_side`);
 4. the quality gate (`compactbert.hub.gate`, the recipe's `gate:` section): a model whose test accuracy is not
    clearly above the test split's majority class, or keeps less than `gate.min_retention` of the reference (the
-   baseline by default), is refused before anything is written, unless `build(..., force=True)` (`--force`);
+   baseline by default), or whose builder recorded no test accuracy, is refused before anything is written, unless
+   `build(..., force=True)` (`--force`);
 5. a plot of accuracy and latency against the source, the card (rendered and validated, with what the builder
    recorded under `method` in `metrics.json`: teacher, losses and stages; sharing and pretraining, or the conversion;
    and the gate's verdict under `quality_gate`, a note on the card when it was overridden), and the folder

@@ -29,7 +29,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ..models import FAMILIES
 from ..models.shrunk_bert.card import bert_layer_parameters as bert_layer_parameters  # re-exported (card tests)
-from .gate import override_note
+from .gate import override_note, recorded_accuracy
 from .validate import check_card
 
 TEMPLATES = Path(__file__).parent / "model_cards"
@@ -82,8 +82,8 @@ def _is_hub_id(name: str | None) -> bool:
 
 def _results(metrics: dict | None, fields: CardFields) -> dict | None:
     test = (metrics or {}).get("test")
-    if not isinstance(test, dict) or not isinstance(test.get("accuracy"), (int, float)):
-        return None  # nothing evaluated on a test split: the card claims no results
+    if recorded_accuracy(metrics) is None:
+        return None  # nothing evaluated on a test split (or no accuracy recorded): the card claims no results
     data = (metrics.get("recipe") or {}).get("data") or {}
     task = metrics.get("task") or data.get("task") or "unknown"
     name = Path(task).stem if os.path.exists(task) else task  # a local file: its name, not this machine's path
@@ -92,7 +92,7 @@ def _results(metrics: dict | None, fields: CardFields) -> dict | None:
         "dataset_type": fields.datasets[0] if fields.datasets else name,
         "dataset_name": fields.dataset_name or name,
         "split": "test",
-        "accuracy": float(test["accuracy"]),
+        "accuracy": recorded_accuracy(metrics),
         "macro_f1": float(test["macro_f1"]) if isinstance(test.get("macro_f1"), (int, float)) else None,
         "label_names": metrics.get("label_names") or [],
         "seed": metrics.get("seed"),

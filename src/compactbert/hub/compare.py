@@ -7,6 +7,8 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .gate import recorded_accuracy
+
 if TYPE_CHECKING:
     from .build import ZooRecipe
 
@@ -63,7 +65,7 @@ def plot_comparison(name: str, metrics: dict, source: dict, latency: dict, path:
 
     labels = [name, source["name"].rsplit("/", 1)[-1]]
     fig, (acc_ax, lat_ax) = plt.subplots(1, 2, figsize=(8, 3.2))
-    accuracy = [metrics["test"]["accuracy"], source.get("accuracy")]
+    accuracy = [recorded_accuracy(metrics), source.get("accuracy")]  # None: not evaluated (built with --force)
     acc_ax.bar([0, 1], [a or 0 for a in accuracy], color=["tab:blue", "tab:gray"])
     for x, a in enumerate(accuracy):
         acc_ax.text(x, (a or 0) + 0.01, "not measured" if a is None else f"{a:.3f}", ha="center", fontsize=8)

@@ -4,7 +4,9 @@ A model passes when its test accuracy is clearly above the majority class of the
 `min_margin_over_majority`, 10 points by default) and, when a recipe asks for it, keeps at least `min_retention` of a
 reference accuracy (the source fine-tuned by the same build, which for a TinyBert is its teacher, or a number or a
 teacher's `metrics.json` the recipe names). A model that fails is refused with the numbers; `--force` writes or
-publishes it anyway, and its card then says that the gate was overridden and why.
+publishes it anyway, and its card then says that the gate was overridden and why. A model the gate cannot check (no
+`metrics.json`, no test accuracy in it, no majority class to compare with) fails too, with what is missing: nothing
+unevaluated slips through without `--force`.
 
 Everything here is pure: numbers and `metrics.json` dictionaries in, a `GateVerdict` out. The majority class comes
 from the test split's labels; `finetune` and `distill` record it next to the test accuracy (`majority_accuracy`,
@@ -19,6 +21,7 @@ older folder's test split) is the caller's job (`compactbert.hub.push`).
 from __future__ import annotations
 
 import json
+import math
 import numbers
 from collections import Counter
 from collections.abc import Sequence
@@ -99,25 +102,32 @@ class QualityGate:
 
 @dataclass(frozen=True)
 class GateVerdict:
-    """What the gate found for one model: the numbers, the thresholds, and the failures (none: it passed)."""
+    """What the gate found for one model: the numbers, the thresholds, and the failures (none: it passed).
 
-    accuracy: float
-    majority_accuracy: float
+    A verdict with `unchecked` set (see `cannot_check`) is a refusal of a model the gate could not check: its `accuracy`
+    or `majority_accuracy` is None, and `unchecked` says what is missing.
+    """
+
+    accuracy: float | None
+    majority_accuracy: float | None
     majority_label: str | None = None
     min_margin_over_majority: float = DEFAULT_MIN_MARGIN
     min_retention: float | None = None
     reference_accuracy: float | None = None
     reference: str | None = None  # what the reference accuracy is, in words
+    unchecked: str | None = None  # why the gate could not check the model (what is missing), in words
 
     @property
-    def required_accuracy(self) -> float:
-        """The least test accuracy the majority-class check accepts."""
-        return self.majority_accuracy + self.min_margin_over_majority
+    def required_accuracy(self) -> float | None:
+        """The least test accuracy the majority-class check accepts (None when the majority class is unknown)."""
+        return None if self.majority_accuracy is None else self.majority_accuracy + self.min_margin_over_majority
 
     @property
     def retention(self) -> float | None:
-        """The test accuracy as a share of the reference accuracy (None without a reference)."""
-        return None if self.reference_accuracy is None else self.accuracy / self.reference_accuracy
+        """The test accuracy as a share of the reference accuracy (None without a reference or an accuracy)."""
+        if self.reference_accuracy is None or self.accuracy is None:
+            return None
+        return self.accuracy / self.reference_accuracy
 
     def _majority(self) -> str:
         named = f"{self.majority_label}, " if self.majority_label is not None else ""
@@ -125,7 +135,9 @@ class GateVerdict:
 
     @property
     def failures(self) -> tuple[str, ...]:
-        """One sentence per failed check, with the numbers."""
+        """One sentence per failed check, with the numbers (what is missing, when the gate could not check)."""
+        if self.unchecked is not None:
+            return (self.unchecked,)
         found = []
         if self.accuracy < self.required_accuracy - _TOLERANCE:
             found.append(
@@ -162,10 +174,16 @@ class GateVerdict:
 
     def refusal(self, verb: str, target: str) -> str:
         """The error message when the gate refuses to `verb` (write, publish) `target`."""
+        if self.unchecked is not None:
+            remedy = (
+                "Evaluate it on its task's test split first (`compactbert finetune`, `distill` and `build` do, and "
+                "write metrics.json with the test accuracy and the majority class)"
+            )
+        else:
+            remedy = "Improve the model (train longer, a better recipe)"
         return (
-            f"the quality gate refuses to {verb} {target}: {'; and '.join(self.failures)}. Improve the model (train "
-            f"longer, a better recipe), or pass --force to {verb} it anyway: its card then says that the quality "
-            "gate was overridden, and why"
+            f"the quality gate refuses to {verb} {target}: {'; and '.join(self.failures)}. {remedy}, or pass --force "
+            f"to {verb} it anyway: its card then says that the quality gate was overridden, and why"
         )
 
     def record(self, overridden: bool = False) -> dict:
@@ -237,10 +255,44 @@ def check_quality(
 
 
 def recorded_accuracy(metrics: dict | None) -> float | None:
-    """The test accuracy a `metrics.json` records (None: nothing was evaluated on a test split)."""
+    """The test accuracy a `metrics.json` records (None: nothing was evaluated on a test split, or what it records is
+    no accuracy, e.g. NaN)."""
     test = (metrics or {}).get("test")
     accuracy = test.get("accuracy") if isinstance(test, dict) else None
-    return float(accuracy) if _is_number(accuracy) else None
+    return float(accuracy) if _is_number(accuracy) and math.isfinite(accuracy) and 0 <= accuracy <= 1 else None
+
+
+def missing_accuracy(metrics: dict | None) -> str | None:
+    """What keeps the gate from reading a test accuracy in `metrics` (a `metrics.json`; None: there is none), in
+    words; None when it records one.
+
+    >>> missing_accuracy({"validation": {"accuracy": 0.9}})
+    'its metrics.json records no test accuracy (test.accuracy): it was not evaluated on a test split'
+    """
+    if metrics is None:
+        return "it has no metrics.json, so no test accuracy: it was never evaluated on a test split"
+    if recorded_accuracy(metrics) is not None:
+        return None
+    test = metrics.get("test")
+    if isinstance(test, dict) and test.get("accuracy") is not None:
+        return f"its metrics.json records test accuracy {test['accuracy']!r}, which is no accuracy in [0, 1]"
+    return "its metrics.json records no test accuracy (test.accuracy): it was not evaluated on a test split"
+
+
+def cannot_check(reason: str, gate: QualityGate | None = None, accuracy: float | None = None) -> GateVerdict:
+    """The failing verdict on a model the gate cannot check; `reason` says what is missing (e.g. `missing_accuracy`),
+    `accuracy` is the test accuracy when there is one (but no majority class to compare it with).
+
+    Like any failure it is refused unless `--force`, and `record()` / the card's note then say why.
+    """
+    gate = gate or QualityGate()
+    return GateVerdict(
+        accuracy,
+        None,
+        min_margin_over_majority=gate.min_margin_over_majority,
+        min_retention=gate.min_retention,
+        unchecked=reason,
+    )
 
 
 def recorded_majority(metrics: dict | None) -> tuple[str | None, float] | None:
@@ -269,27 +321,33 @@ def read_reference(value: float | str) -> tuple[float, str]:
 
 
 def check_metrics(
-    metrics: dict,
+    metrics: dict | None,
     gate: QualityGate | None = None,
     reference: tuple[float, str] | None = None,
     majority: tuple[str | int | None, float] | None = None,
 ) -> GateVerdict:
-    """The verdict on a model from its `metrics.json`: its test accuracy, the majority class it records (or
-    `majority`, `(label, share)`, when the caller computed it), the thresholds of `gate` (default: the defaults) and
-    `reference` `(accuracy, what it is)` for `gate.min_retention`.
+    """The verdict on a model from its `metrics.json` (None: it has none): its test accuracy, the majority class it
+    records (or `majority`, `(label, share)`, when the caller computed it), the thresholds of `gate` (default: the
+    defaults) and `reference` `(accuracy, what it is)` for `gate.min_retention`.
+
+    Metrics without a test accuracy, or without a majority class to compare it with, give a failing verdict that says
+    what is missing (`cannot_check`): an unevaluated model is refused like a weak one.
 
     Raises:
-        `QualityGateError`: the metrics give no test accuracy or no majority class, so the gate cannot check.
+        `QualityGateError`: `gate.min_retention` is set but there is no `reference`.
     """
     gate = gate or QualityGate()
+    missing = missing_accuracy(metrics)
+    if missing is not None:
+        return cannot_check(missing, gate)
     accuracy = recorded_accuracy(metrics)
-    if accuracy is None:
-        raise QualityGateError("the metrics record no test accuracy (test.accuracy): the quality gate cannot check")
     majority = majority or recorded_majority(metrics)
     if majority is None:
-        raise QualityGateError(
-            "the metrics record no majority class of the test split (test.majority_accuracy): the quality gate "
-            "cannot check"
+        return cannot_check(
+            "its metrics.json records no majority class of the test split (test.majority_accuracy) to compare the "
+            "test accuracy with",
+            gate,
+            accuracy,
         )
     if gate.min_retention is not None and reference is None:
         raise QualityGateError("gate.min_retention is set but there is no reference accuracy to compare with")
@@ -346,9 +404,11 @@ __all__ = [
     "QualityGate",
     "QualityGateError",
     "add_override_note",
+    "cannot_check",
     "check_metrics",
     "check_quality",
     "majority_class",
+    "missing_accuracy",
     "override_note",
     "read_reference",
     "recorded_accuracy",

@@ -3,8 +3,9 @@
 The folder is checked first (`validate.check_folder`: safetensors weights, a config whose `auto_map` names remote
 code that is there, a tokenizer, a card that passes the validator), so nothing incomplete reaches the Hub, and a
 model folder passes the quality gate (`compactbert.hub.gate`: its test accuracy clearly above the majority class of
-the test split, and the `min_retention` its build recorded), unless `force=True`; a forced push uploads the card with
-a note that the gate was overridden and why (the local files stay as they are). Then
+the test split, and the `min_retention` its build recorded; a folder with no test accuracy is refused too), unless
+`force=True`; a forced push uploads the card with a note that the gate was overridden and why, and `metrics.json` with
+the verdict (the local files stay as they are). Then
 the repository is created if needed, and every file goes up in **one** `HfApi.create_commit`: the Hub applies a
 commit all or nothing, so a failure mid-upload leaves an existing repository as it was. A repository this push
 created is deleted again when the commit fails, so no half-made repository is left behind.
@@ -24,6 +25,7 @@ from .gate import (
     GateVerdict,
     QualityGateError,
     add_override_note,
+    cannot_check,
     check_metrics,
     majority_class,
     recorded_accuracy,
@@ -51,7 +53,7 @@ class PushPlan:
     private: bool = False
     create_pr: bool = False
     space_sdk: str | None = None
-    gate: GateVerdict | None = None  # None: nothing to check (a Space, or a model without test results)
+    gate: GateVerdict | None = None  # None: nothing to check (a Space)
     gate_line: str | None = None  # the quality gate's verdict in one line
     replaced: dict[str, bytes] = field(default_factory=dict)  # files uploaded with other content than the local one
 
@@ -116,34 +118,33 @@ def plan_push(
     folder = Path(folder)
     check_folder(folder, repo_type)
     gate, gate_line, replaced = (None, None, {}) if repo_type == "space" else gate_folder(folder, force)
-    files = [
-        (
-            rel.as_posix(),
-            len(replaced[rel.as_posix()]) if rel.as_posix() in replaced else (folder / rel).stat().st_size,
-        )
-        for rel in upload_files(folder)
-    ]
+    paths = [rel.as_posix() for rel in upload_files(folder)]
+    paths += sorted(set(replaced) - set(paths))  # a forced push of a folder without metrics.json adds one
+    files = [(path, len(replaced[path]) if path in replaced else (folder / path).stat().st_size) for path in paths]
     sdk = None
     if repo_type == "space":
         sdk = card_metadata((folder / "README.md").read_text(encoding="utf-8"))["sdk"]
     return PushPlan(folder, repo_id, repo_type, files, revision, private, create_pr, sdk, gate, gate_line, replaced)
 
 
-def gate_folder(folder: Path, force: bool = False) -> tuple[GateVerdict | None, str, dict[str, bytes]]:
+def gate_folder(folder: Path, force: bool = False) -> tuple[GateVerdict, str, dict[str, bytes]]:
     """The quality gate on a model folder: `(verdict, one line saying it, files to upload with other content)`.
 
     The test accuracy and the majority class come from the folder's `metrics.json` (a folder written before
     `finetune` recorded the majority class has it computed from its task's test split); the thresholds are those its
-    build recorded (`quality_gate`), else the defaults. A folder without test results (a shrunk model before
-    fine-tuning) has nothing to check: verdict None. A failing model raises `QualityGateError` unless `force`; then
-    its card (with the override note) and `metrics.json` (with the verdict) are the files to upload changed.
+    build recorded (`quality_gate`), else the defaults. A folder the gate cannot check (no `metrics.json`, no test
+    accuracy in it: a shrunk model before fine-tuning) fails it, as does a model below the thresholds: that raises
+    `QualityGateError` unless `force`; then its card (with the override note) and `metrics.json` (with the verdict;
+    a new one when the folder has none) are the files to upload changed.
     """
     metrics_file = folder / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else None
-    if recorded_accuracy(metrics) is None:
-        return None, "not applied: no test accuracy in metrics.json (nothing was evaluated on a test split)", {}
     gate, reference = settings_from_record(metrics)
-    verdict = check_metrics(metrics, gate, reference, _test_majority(metrics, folder))
+    try:
+        majority = None if recorded_accuracy(metrics) is None else _test_majority(metrics, folder)
+        verdict = check_metrics(metrics, gate, reference, majority)
+    except QualityGateError as err:  # the majority class could not be computed: the gate cannot check
+        verdict = cannot_check(str(err), gate, recorded_accuracy(metrics))
     if verdict.passed:
         return verdict, verdict.summary(), {}
     if not force:
@@ -153,8 +154,10 @@ def gate_folder(folder: Path, force: bool = False) -> tuple[GateVerdict | None, 
     card = (folder / "README.md").read_text(encoding="utf-8")
     if add_override_note(card, record) != card:
         replaced["README.md"] = add_override_note(card, record).encode("utf-8")
-    if metrics.get("quality_gate") != record:
-        replaced["metrics.json"] = json.dumps(metrics | {"quality_gate": record}, indent=2, default=str).encode()
+    if (metrics or {}).get("quality_gate") != record:
+        replaced["metrics.json"] = json.dumps(
+            (metrics or {}) | {"quality_gate": record}, indent=2, default=str
+        ).encode()
     return verdict, "OVERRIDDEN with --force: " + "; ".join(verdict.failures), replaced
 
 
@@ -172,9 +175,9 @@ def _test_majority(metrics: dict, folder: Path) -> tuple[str | int | None, float
         dataset, label_names = load_task(task, seed=metrics.get("split_seed", data.get("split_seed", 42)), **columns)
     except Exception as err:  # a local file that moved, a Hub data set offline, ...: say what to do
         raise QualityGateError(
-            f"cannot check the quality gate for {folder}: its metrics.json records no majority class of the test "
-            f"split (test.majority_accuracy), and its task {task!r} could not be loaded to compute it ({err}). "
-            "Train it again with this compactbert (its metrics then record it), or pass --force"
+            "its metrics.json records no majority class of the test split (test.majority_accuracy), and its task "
+            f"{task!r} could not be loaded to compute it ({err}); trained again with this compactbert, its metrics "
+            "record it"
         ) from None
     labels = list(dataset["test"]["label"])
     if data.get("max_eval_samples"):

@@ -28,10 +28,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from ..shrinking.contributions import cls_similarity_sums
+from ..shrinking.contributions import calibration_batches, calibration_texts, cls_similarity_sums
 from .target import IMPORTANCE_MEASURES
 
 __all__ = [
@@ -210,11 +209,7 @@ def activation_scores(
         layer_contributions: also compute the per-layer [CLS] input/output cosine of the "contribution" strategy.
         progress: show a progress bar over the batches.
     """
-    texts = [t for t in texts if isinstance(t, str) and t.strip()]
-    if not texts:
-        raise ValueError("activation importance needs at least one non-empty calibration text")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    texts = calibration_texts(texts, batch_size, "activation importance")
     encoder = model.base_model
     num_heads = model.config.num_attention_heads
     layers = _layers(model)
@@ -273,14 +268,9 @@ def activation_scores(
     device = next(model.parameters()).device
     similarity = None
     try:
-        for start in tqdm(range(0, len(texts), batch_size), desc="pruning calibration", disable=not progress):
-            batch = tokenizer(
-                list(texts[start : start + batch_size]),
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            ).to(device)
+        for batch in calibration_batches(
+            tokenizer, texts, batch_size, max_length, device, "pruning calibration", progress
+        ):
             state["mask"] = batch["attention_mask"]
             out = encoder(**batch, output_hidden_states=layer_contributions)
             if layer_contributions:

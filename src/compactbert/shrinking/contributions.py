@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from tqdm.auto import tqdm
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
+
+
+def calibration_texts(texts: Sequence[str], batch_size: int, user: str) -> list[str]:
+    """The non-empty texts of `texts`, checked before a calibration pass (`user` names it in the error).
+
+    Raises:
+        `ValueError`: no non-empty text is left, or `batch_size` < 1.
+    """
+    texts = [t for t in texts if isinstance(t, str) and t.strip()]
+    if not texts:
+        raise ValueError(f"{user} needs at least one non-empty calibration text")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    return texts
+
+
+def calibration_batches(
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    batch_size: int,
+    max_length: int,
+    device: torch.device,
+    desc: str,
+    progress: bool = True,
+) -> Iterator[BatchEncoding]:
+    """`texts` tokenized `batch_size` at a time (padded to the batch's longest, truncated to `max_length`), on
+    `device`, with a progress bar named `desc` over the batches."""
+    for start in tqdm(range(0, len(texts), batch_size), desc=desc, disable=not progress):
+        yield tokenizer(
+            list(texts[start : start + batch_size]),
+            padding=True,
+            truncation=True,
+            max_length=max_length,
+            return_tensors="pt",
+        ).to(device)
 
 
 @torch.inference_mode()
@@ -34,25 +69,16 @@ def layer_contributions(
     Returns:
         One score per layer, bottom (index 0) to top.
     """
-    texts = [t for t in texts if isinstance(t, str) and t.strip()]
-    if not texts:
-        raise ValueError("layer_contributions needs at least one non-empty calibration text")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    texts = calibration_texts(texts, batch_size, "layer_contributions")
     encoder = model.base_model
     was_training = encoder.training
     encoder.eval()
     device = next(encoder.parameters()).device
     totals: torch.Tensor | None = None
     try:
-        for start in tqdm(range(0, len(texts), batch_size), desc="layer contributions", disable=not progress):
-            batch = tokenizer(
-                list(texts[start : start + batch_size]),
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            ).to(device)
+        for batch in calibration_batches(
+            tokenizer, texts, batch_size, max_length, device, "layer contributions", progress
+        ):
             hidden = encoder(**batch, output_hidden_states=True).hidden_states  # L+1 x (batch, seq, hidden)
             sims = cls_similarity_sums(hidden)
             totals = sims if totals is None else totals + sims

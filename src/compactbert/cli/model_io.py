@@ -1,0 +1,88 @@
+"""What the commands that read a source model and write a model folder share (`shrink`, `prune`, `albert`): the source
+and output arguments, texts from a task or a file, the output check, the tokenizer and the closing lines.
+
+Light like `common`: torch, transformers and datasets are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_source_and_output(p: argparse.ArgumentParser) -> None:
+    """`SOURCE` and the options of where it comes from and where the model goes: `--output/-o`, `--overwrite`,
+    `--allow-pickle`, `--revision` (last in the help, as the commands list them)."""
+    p.add_argument("source", help="a local model folder, a Hub id, or a built-in name (minilm)")
+    p.add_argument("--output", "-o", required=True, help="folder to write the model into")
+    p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
+    p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
+    p.add_argument("--revision", help="Hub revision when SOURCE is a Hub id")
+
+
+def add_texts_arguments(p: argparse.ArgumentParser, prefix: str, task_help: str, file_help: str) -> None:
+    """`--<prefix>-task` or `--<prefix>-file` (one of them): texts from a task's training split or from a file with
+    one text a line; `texts_from` reads them."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(f"--{prefix}-task", help=task_help)
+    group.add_argument(f"--{prefix}-file", help=file_help)
+
+
+def texts_from(args: argparse.Namespace, prefix: str, limit: int = sys.maxsize) -> list[str] | None:
+    """The texts `add_texts_arguments(..., prefix, ...)` asked for: the file's lines, or the first `limit` training
+    texts of the task; None when neither was given."""
+    file, task = getattr(args, f"{prefix}_file"), getattr(args, f"{prefix}_task")
+    if file:
+        return read_calibration_file(file)
+    if task:
+        from ..data import texts
+
+        return texts(task, max(limit, 0))  # a limit below 1 is the command's to refuse, with its own message
+    return None
+
+
+def read_calibration_file(path: str) -> list[str]:
+    """The texts of a calibration file, one per non-empty line."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"calibration file {file} does not exist")
+    texts = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not texts:
+        raise ValueError(f"calibration file {file} has no non-empty lines; expected one text per line")
+    return texts
+
+
+def output_folder(args: argparse.Namespace) -> Path:
+    """`--output`, refused when it exists and `--overwrite` is not given (before any work)."""
+    output = Path(args.output)
+    if output.exists() and not args.overwrite:
+        raise FileExistsError(f"output folder {output} already exists; choose another or pass --overwrite")
+    return output
+
+
+def source_tokenizer(folder: Path, needed_by: str | None = None):
+    """The tokenizer saved with the source `folder`, or None (with a warning: the model is saved without one).
+
+    Raises:
+        `ValueError`: there is none that loads and `needed_by` (an option, in words) needs it.
+    """
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(folder)
+    except (OSError, ValueError) as err:
+        if needed_by is not None:
+            raise ValueError(f"{needed_by} needs the source's tokenizer; {folder} has none that loads") from err
+        print(f"warning: no tokenizer saved ({folder} has none that loads: {err})", file=sys.stderr)
+        return None
+
+
+def print_saved(model, folder: Path, output: Path, allow_pickle: bool = False) -> None:
+    """The closing lines: the parameters of the source `folder` and of `model`, and where it was saved."""
+    from ..checkpoints import parameter_count
+    from .common import millions
+
+    before, after = parameter_count(folder, allow_pickle=allow_pickle), model.num_parameters()
+    print(f"parameters: {millions(before)} -> {millions(after)} ({100 * (after - before) / before:+.1f}%)")
+    print(f"saved to:   {output}  (load: AutoModel.from_pretrained('{output}') after `import compactbert`)")

@@ -1,0 +1,93 @@
+"""The study scripts end to end in their `--quick` mode: the real MiniLM teacher fine-tuned on 64 examples, one cell
+and one seed on `rotten-tomatoes`, no timing, into temporary folders; results.json and results.md hold the rows.
+
+Both studies share the workdir (`<workdir>-quick`), so the second reuses the teacher the first fine-tuned, as the
+committed studies do."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from support.scripts import load_script
+
+pytestmark = pytest.mark.slow
+
+COMMON = ["--quick", "--tasks", "rotten-tomatoes", "--seeds", "0", "--no-speed"]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("study")  # the scripts add "-quick"
+
+
+def check_runs(study, results: dict, workdir: Path, keys: set[str]) -> dict:
+    """The runs are the expected ones, each with a real accuracy and a model folder named relative to the workdir."""
+    runs, setup = results["runs"], results["setup"]
+    assert set(runs) == keys and setup["limit"] == 64 and setup["workdir"] == f"{workdir}-quick"
+    assert "speed" not in results  # --no-speed
+    for run in runs.values():
+        assert 0 <= run["test_accuracy"] <= 1 and run["wall_seconds"] > 0
+        assert not Path(run["model_dir"]).is_absolute()
+        assert (study.model_folder(run, setup["workdir"]) / "config.json").is_file()
+    return runs
+
+
+def table_row(out: Path, cell: str) -> str:
+    (row,) = [
+        line
+        for line in (out / "results.md").read_text().splitlines()
+        if line.startswith(f"| rotten-tomatoes | {cell} |")
+    ]
+    return row
+
+
+def test_pruning_study_quick(workdir, tmp_path):
+    study = load_script("pruning_study")
+    out = tmp_path / "out"
+    assert study.main([*COMMON, "--out", str(out), "--workdir", str(workdir), "--cells", "pruned-labels"]) == 0
+    runs = check_runs(
+        study,
+        json.loads((out / "results.json").read_text()),
+        workdir,
+        {"rotten-tomatoes/teacher", "rotten-tomatoes/pruned-labels/s0"},
+    )
+    teacher, pruned = runs["rotten-tomatoes/teacher"], runs["rotten-tomatoes/pruned-labels/s0"]
+    assert (teacher["num_hidden_layers"], teacher["hidden_size"]) == (6, 384)
+    assert (pruned["num_hidden_layers"], pruned["hidden_size"], pruned["intermediate_size"]) == (4, 312, 1200)
+    assert pruned["kept_layers"] == [0, 1, 2, 4] and pruned["losses"] == {"label": 1.0}  # even-alternate, labels
+    assert table_row(out, "teacher").endswith("| 100.0% | 1 | " + f"{teacher['wall_seconds'] / 60:.1f} | 1.00x |")
+    row = table_row(out, "pruned-labels")
+    assert row.startswith(
+        f"| rotten-tomatoes | pruned-labels | 4 × 312 × 1200 | [0, 1, 2, 4] | {pruned['num_parameters'] / 1e6:.1f}M | "
+    )
+    retention = pruned["test_accuracy"] / teacher["test_accuracy"] * 100
+    assert f"| {pruned['test_accuracy'] * 100:.1f} | {retention:.1f}% | 1 |" in row
+    assert (out / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_albert_conversion_study_quick(workdir, tmp_path, monkeypatch, capsys):
+    # --quick writes its results to a new temporary folder: make that one under tmp_path, and read where it went
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    study = load_script("albert_conversion_study")
+    assert study.main([*COMMON, "--workdir", str(workdir), "--cells", "e128-all"]) == 0
+    out = Path(re.search(r"^wrote (.+)/results\.json", capsys.readouterr().out, re.M).group(1))
+    assert out.parent == tmp_path
+    runs = check_runs(
+        study,
+        json.loads((out / "results.json").read_text()),
+        workdir,
+        {"rotten-tomatoes/teacher/s0", "rotten-tomatoes/e128-all/s0"},
+    )
+    albert = runs["rotten-tomatoes/e128-all/s0"]
+    assert (albert["embedding_size"], albert["sharing"], albert["shared_init"]) == (128, "all", "mean")
+    assert albert["stages"] == ["intermediate", "prediction"]
+    row = table_row(out, "e128-all")
+    assert row.startswith(f"| rotten-tomatoes | e128-all | 128 | all | {albert['num_parameters'] / 1e6:.2f}M | ")
+    assert f"| {albert['test_accuracy'] * 100:.1f} | " in row
+    assert table_row(out, "teacher")
+    assert (out / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
