@@ -138,7 +138,9 @@ NOT_MEASURED: dict[str, list[str]] = {
     RECIPES: ["checks test accuracy > 80% (chance: 20%)"],
     PUBLISHING: ["by default `0.10` (10 points)"],  # the quality gate's default margin: a setting
     # the export's verification thresholds: settings
-    "docs/export.md": ["fewer than 99.5% of the\npredictions are unchanged (for the encoder: a cosine similarity below 0.99)"],
+    "docs/export.md": [
+        "fewer than 99.5% of the\npredictions are unchanged (for the encoder: a cosine similarity below 0.99)"
+    ],
     SPEED: [
         "lasts about 100 ms",
         "a 5 ms batch-1 forward",
