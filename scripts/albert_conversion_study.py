@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from distillation_study import TASKS, _load_average, inference_times, model_folder, recorded_model_dir
-from pruning_study import INTERMEDIATE, PREDICTION, TRAINING, _machine, teacher_dir, train_teacher
+from pruning_study import INTERMEDIATE, PREDICTION, TRAINING, _machine, plot, teacher_dir, train_teacher
 
 from compactbert.distillation.recipe import distill, parse_distill_recipe
 from compactbert.hardware import native_bf16
@@ -164,7 +164,7 @@ def summarize(results: dict, out: Path) -> None:
             )
     lines += ["", "![test accuracy](accuracy.png)", ""]
     (out / "results.md").write_text("\n".join(lines))
-    plot(rows, setup["tasks"], out / "accuracy.png")
+    plot(rows, setup["tasks"], out / "accuracy.png", order=_order, color=_color)
 
 
 def _order(cell: str) -> tuple[int, str]:
@@ -173,28 +173,8 @@ def _order(cell: str) -> tuple[int, str]:
     return (names.index(base) if base in names else len(names), cell)
 
 
-def plot(rows: dict, tasks, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4), squeeze=False)
-    for ax, task in zip(axes[0], tasks, strict=True):
-        cells = sorted((c for t, c in rows if t == task), key=_order)
-        for i, cell in enumerate(cells):
-            accs = [r["test_accuracy"] for r in rows[(task, cell)]]
-            color = "#444" if cell == "teacher" else ("#3a7" if cell.endswith("-none") else "#57c")
-            ax.bar(i, statistics.fmean(accs), color=color)
-            ax.scatter([i] * len(accs), accs, color="black", s=8, zorder=3)
-            ax.text(i, statistics.fmean(accs) + 0.004, f"{statistics.fmean(accs) * 100:.1f}", ha="center", fontsize=7)
-        ax.set_xticks(range(len(cells)), cells, rotation=30, ha="right", fontsize=8)
-        if cells:
-            low = min(r["test_accuracy"] for c in cells for r in rows[(task, c)])
-            ax.set_ylim(max(0.0, low - 0.05), 1.0)
-        ax.set_title(f"{task}: test accuracy (bars: mean, dots: seeds)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+def _color(cell: str) -> str:
+    return "#444" if cell == "teacher" else ("#3a7" if cell.split("@")[0].endswith("-none") else "#57c")
 
 
 def main(argv=None) -> int:

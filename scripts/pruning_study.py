@@ -200,7 +200,12 @@ def _order(cell: str) -> tuple[int, str]:
     return (names.index(base) if base in names else len(names), cell)
 
 
-def plot(rows: dict, tasks, path: Path) -> None:
+def _color(cell: str) -> str:
+    return "#444" if cell == "teacher" else ("#c55" if cell.startswith("random") else "#3a7")
+
+
+def plot(rows: dict, tasks, path: Path, order=_order, color=_color) -> None:
+    """Bars of each cell's mean test accuracy with its seeds as dots, one panel per task (cells sorted by `order`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -208,16 +213,16 @@ def plot(rows: dict, tasks, path: Path) -> None:
 
     fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4), squeeze=False)
     for ax, task in zip(axes[0], tasks, strict=True):
-        cells = sorted((c for t, c in rows if t == task), key=_order)
+        cells = sorted((c for t, c in rows if t == task), key=order)
         for i, cell in enumerate(cells):
             accs = [r["test_accuracy"] for r in rows[(task, cell)]]
-            color = "#444" if cell == "teacher" else ("#c55" if cell.startswith("random") else "#3a7")
-            ax.bar(i, statistics.fmean(accs), color=color)
+            ax.bar(i, statistics.fmean(accs), color=color(cell))
             ax.scatter([i] * len(accs), accs, color="black", s=8, zorder=3)
             ax.text(i, statistics.fmean(accs) + 0.004, f"{statistics.fmean(accs) * 100:.1f}", ha="center", fontsize=7)
         ax.set_xticks(range(len(cells)), cells, rotation=30, ha="right", fontsize=8)
-        low = min(r["test_accuracy"] for c in cells for r in rows[(task, c)])
-        ax.set_ylim(max(0.0, low - 0.05), 1.0)
+        if cells:
+            low = min(r["test_accuracy"] for c in cells for r in rows[(task, c)])
+            ax.set_ylim(max(0.0, low - 0.05), 1.0)
         ax.set_title(f"{task}: test accuracy (bars: mean, dots: seeds)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
