@@ -84,7 +84,7 @@ def test_albert_conversion_study_quick(workdir, tmp_path, monkeypatch, capsys):
         {"rotten-tomatoes/teacher/s0", "rotten-tomatoes/e128-all/s0"},
     )
     albert = runs["rotten-tomatoes/e128-all/s0"]
-    assert (albert["embedding_size"], albert["sharing"], albert["shared_init"]) == (128, "all", "mean")
+    assert (albert["embedding_size"], albert["sharing"], albert["shared_init"]) == (128, "all", "middle")
     assert albert["stages"] == ["intermediate", "prediction"]
     row = table_row(out, "e128-all")
     assert row.startswith(f"| rotten-tomatoes | e128-all | 128 | all | {albert['num_parameters'] / 1e6:.2f}M | ")
