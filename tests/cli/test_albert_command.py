@@ -24,7 +24,7 @@ def source(tmp_path, tokenizer):
 
 def test_albert_saves_a_ready_model_and_tokenizer_and_info_shows_the_conversion(source, tmp_path, capsys):
     out = tmp_path / "albert"
-    args = ["albert", str(source), "--embedding-size", "8", "--sharing", "all", "--init", "middle", "-o", str(out)]
+    args = ["albert", str(source), "--embedding-size", "8", "--sharing", "all", "-o", str(out)]  # --init: middle
     assert main(args) == 0
     printed = capsys.readouterr().out
     config = json.loads((out / "config.json").read_text())

@@ -221,6 +221,14 @@ def source_tensors(source, name: str) -> list[torch.Tensor]:
     return [source.state_dict()[f"encoder.layer.{i}.{name}"] for i in range(NUM_LAYERS)]
 
 
+def test_shared_layers_start_from_the_middle_source_layer_unless_told_otherwise():
+    source = source_bert()
+    albert = compactbert.albert_from_bert(source, embedding_size=8, sharing="all")
+    assert albert.config.shared_init == "middle"
+    middle = source_tensors(source, "intermediate.dense.weight")[NUM_LAYERS // 2]
+    torch.testing.assert_close(group_tensor(albert, 0, "ffn.weight"), middle)
+
+
 @pytest.mark.parametrize("init", ["mean", "first", "middle", "last", 1])
 def test_sharing_all_starts_the_one_layer_by_the_rule_and_applies_it_once_per_source_layer(init):
     source = source_bert()

@@ -65,7 +65,7 @@ def distance(model, teacher, tmp_path):
 
 def start_and_final(tmp_path, teacher_folder, **conversion):
     teacher = AutoModelForSequenceClassification.from_pretrained(teacher_folder).eval()
-    start = compactbert.albert_from_bert(teacher, **conversion)
+    start = compactbert.albert_from_bert(teacher, **{"init": ALBERT["albert_init"]} | conversion)
     final = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run" / "model")
     return teacher, start, final
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..conversion import INIT_RULES
+from ..conversion import DEFAULT_INIT, INIT_RULES
 from .common import EXIT_OK, Command
 from .model_io import (
     add_source_and_output,
@@ -45,9 +45,9 @@ class AlbertCommand(Command):
         p.add_argument(
             "--init",
             type=init_rule,
-            default="mean",
+            default=DEFAULT_INIT,
             help=f"how shared weights start: {', '.join(INIT_RULES)} (of the source's layers) or a 0-based source "
-            "layer index (default: mean)",
+            f"layer index (default: {DEFAULT_INIT})",
         )
         add_texts_arguments(
             p,

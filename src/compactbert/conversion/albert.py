@@ -44,7 +44,7 @@ from ..models.albert_sop import (
     AlbertSopModel,
     AlbertSopPreTrainedModel,
 )
-from . import FACTORIZATIONS, INIT_RULES
+from . import DEFAULT_INIT, FACTORIZATIONS, INIT_RULES
 
 SUPPORTED_MODEL_TYPES = ("bert", "shrunk_bert", "tiny_bert")
 _FAMILY_PREFIXES = ("ShrunkBert", "TinyBert", "Bert")  # longest first
@@ -219,7 +219,7 @@ def albert_from_bert(
     source: PreTrainedModel | str | os.PathLike,
     embedding_size: int = 128,
     sharing: str = "all",
-    init: str | int = "mean",
+    init: str | int = DEFAULT_INIT,
     *,
     frequency_texts: Sequence[str] | None = None,
     tokenizer: PreTrainedTokenizerBase | None = None,
@@ -237,8 +237,9 @@ def albert_from_bert(
         sharing: what the layers share, one of `SHARING_MODES`: `"all"` (one layer applied as many times as the
             source has layers), `"attention"`, `"ffn"` (one shared block; the other block of layer i is source layer
             i's) or `"none"` (layer i is source layer i).
-        init: how a shared block starts: `"mean"` (the elementwise mean of the source's layers), `"first"`,
-            `"middle"` (layer `num_layers // 2`), `"last"`, or a 0-based source layer index.
+        init: how a shared block starts: `"middle"` (layer `num_layers // 2`; the default, the best start in the
+            conversion study), `"mean"` (the elementwise mean of the source's layers), `"first"`, `"last"`, or a
+            0-based source layer index.
         frequency_texts: texts whose token counts weight the word rows of the SVD (row i by 1 + its count), so that
             frequent tokens are reproduced better. Default: plain SVD.
         tokenizer: the source's tokenizer, for `frequency_texts` (default: the one saved with a folder source).

@@ -38,6 +38,7 @@ from typing import Any
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
 
 from ..checkpoints import resolve_model_folder
+from ..conversion import DEFAULT_INIT, INIT_RULES
 from ..data import load_task
 from ..finetune import (
     DataArguments,
@@ -115,8 +116,10 @@ class TeacherArguments:
         default="all", metadata={"help": "albert: what the layers share (all, attention, ffn, none)."}
     )
     albert_init: str = field(
-        default="mean",
-        metadata={"help": "albert: how shared weights start: mean, first, middle, last, or a 0-based teacher layer."},
+        default=DEFAULT_INIT,
+        metadata={
+            "help": "albert: how shared weights start: middle (default), mean, first, last, or a 0-based layer."
+        },
     )
     albert_frequency_weighting: bool = field(
         default=False,
@@ -232,7 +235,6 @@ def build_student(
 
 def check_albert_fields(teacher_args: TeacherArguments) -> None:
     """Refuse an unknown `albert_sharing` or `albert_init` when the recipe is parsed, not after the data is loaded."""
-    from ..conversion import INIT_RULES
     from ..models.albert_sop import SHARING_MODES
 
     if teacher_args.albert_sharing not in SHARING_MODES:
