@@ -22,6 +22,7 @@ from compactbert.bench import (
     register_bench_model,
     resolve_models,
     run_benchmark,
+    runtime_speedups,
 )
 from compactbert.bench import run as bench_run
 from compactbert.cli import main
@@ -207,6 +208,56 @@ def test_targets_at_their_boundaries():
     )
     statuses = {c["dtype"]: c["status"] for c in evaluate_targets(both) if c["target"] == top6}
     assert statuses == {"bf16": "met", "fp32": "missed"}
+
+
+def test_runtimes_are_scored_against_the_same_row_on_torch_by_the_machine_kind():
+    def row(model, backend, batch, dtype, samples):
+        median = sorted(samples)[len(samples) // 2]
+        return {"model": model, "backend": backend, "batch": batch, "dtype": dtype, "samples_ms": samples,
+                "median_ms": median}  # fmt: skip
+
+    results = [
+        row(TEACHER, "torch", 1, "bf16", [10.0, 20.0, 10.0]),
+        row(TEACHER, "openvino", 1, "bf16", [5.0, 10.0, 5.1]),  # 2x in every round but the last
+        row(TEACHER, "torch", 32, "bf16", [120.0, 120.0, 120.0]),
+        row(TEACHER, "openvino", 32, "bf16", [100.0, 100.0, 100.0]),
+        row(TEACHER, "torch", 1, "fp32", [20.0, 20.0, 20.0]),
+        row(TEACHER, "onnxruntime", 1, "fp32", [16.0, 16.0, 16.0]),
+        row("tinybert-4", "openvino", 1, "bf16", [1.0, 1.0, 1.0]),  # no torch row of its own: not compared
+    ]
+    bf16_machine = {(r["batch"], r["dtype"], r["backend"]): r for r in runtime_speedups(results, has_bf16_units=True)}
+    assert set(bf16_machine) == {(1, "bf16", "openvino"), (32, "bf16", "openvino"), (1, "fp32", "onnxruntime")}
+    batch1 = bf16_machine[(1, "bf16", "openvino")]
+    assert batch1["speedup"] == pytest.approx(2.0) and (batch1["threshold"], batch1["status"]) == (2.0, "met")
+    assert bf16_machine[(32, "bf16", "openvino")]["status"] == "met"  # 1.2x, the target at larger batches
+    # fp32 is not the path on a CPU with bf16 units: reported without a target; on an AVX2-only CPU it is judged
+    assert bf16_machine[(1, "fp32", "onnxruntime")]["status"] == "reported"
+    avx2 = {(r["batch"], r["dtype"]): r for r in runtime_speedups(results, has_bf16_units=False)}
+    assert (avx2[(1, "fp32")]["threshold"], avx2[(1, "fp32")]["status"]) == (1.4, "missed")  # 1.25x
+    assert avx2[(1, "bf16")]["status"] == "reported"
+    markdown = bench.markdown_report(
+        {
+            "machine": {
+                "cpu": "a CPU",
+                "threads": 2,
+                "cores_available": 2,
+                "bf16_units": ["avx512_bf16"],
+                "torch": "-",
+                "transformers": "-",
+                "load_average_at_start": 0,
+                "load_average_at_end": 0,
+            },
+            "date": "today",
+            "peak": {},
+            "results": [],
+            "checks": [],
+            "missing": [],
+            "settings": {"seq": 8, "warmup": 0, "repeats": 3, "quick": True},
+            "runtime_speedups": runtime_speedups(results, has_bf16_units=True),
+        }
+    )
+    assert "## Runtimes vs PyTorch" in markdown
+    assert f"| {TEACHER} | 1 | bf16 | openvino | 10.0 | 5.1 | 2.00x | >= 2x | met |" in markdown
 
 
 def test_ratios_pair_the_rounds_so_a_slow_round_for_both_cancels():

@@ -5,7 +5,8 @@ One module per concern:
 
 - `rows`: the registry of rows timed (`BENCH_MODELS`, `register_bench_model`, `list_bench_models`) and their sizes;
 - `run`: building the rows and timing them side by side (`run_benchmark`), FLOPs, the machine they ran on;
-- `scoring`: ratios paired per round and the speed targets (`paired_ratio`, `TARGETS`, `score_report`);
+- `scoring`: ratios paired per round and the speed targets (`paired_ratio`, `TARGETS`, `score_report`), and each
+  runtime backend against PyTorch (`runtime_speedups`, `RUNTIME_TARGETS`);
 - `reports`: the tables, plots and files of both reports, and reading a saved one back (`load_report`);
 - `inference_options`: the inference-path study (`compare_variants`, `compare_batching`, `compare_threads`);
 - `defaults`: the settings a run takes when none are given.
@@ -42,7 +43,16 @@ from .rows import (
     register_bench_model,
     resolve_models,
 )
-from .scoring import TARGETS, Target, evaluate_targets, paired_ratio, score_report
+from .scoring import (
+    RUNTIME_TARGETS,
+    TARGETS,
+    RuntimeTarget,
+    Target,
+    evaluate_targets,
+    paired_ratio,
+    runtime_speedups,
+    score_report,
+)
 
 if TYPE_CHECKING:
     from .inference_options import (
@@ -95,10 +105,13 @@ __all__ = [
     "machine_info",
     "run_benchmark",
     # scoring
+    "RUNTIME_TARGETS",
+    "RuntimeTarget",
     "TARGETS",
     "Target",
     "evaluate_targets",
     "paired_ratio",
+    "runtime_speedups",
     "score_report",
     # reports
     "inference_markdown_report",

@@ -96,11 +96,37 @@ def markdown_report(report: dict[str, Any], command: str | None = None) -> str:
         dtype = _on(c["dtype"], c.get("backend", "torch"))
         lines.append(f"| {c['target']} | {c['rule']} | {c['batch']} | {dtype} | {value} | {status} |")
     lines.append("")
+    lines += runtime_speedup_lines(report)
     if report["missing"]:
         lines += ["## Rows left out", ""]
         lines += [f"- `{m['model']}`: {m['why']}" for m in report["missing"]]
         lines.append("")
     return "\n".join(lines)
+
+
+def runtime_speedup_lines(report: dict[str, Any]) -> list[str]:
+    """The table of each runtime against PyTorch on the same row, batch and precision (none when only torch ran)."""
+    speedups = report.get("runtime_speedups") or []
+    if not speedups:
+        return []
+    units = ", ".join(report["machine"].get("bf16_units") or []) or "none (AVX2-only targets)"
+    lines = [
+        "## Runtimes vs PyTorch (same row, batch and precision, timed in the same rounds)",
+        "",
+        f"Speedup = PyTorch's time / the runtime's, paired per round. Targets for this machine (bf16 units: {units}): "
+        "batch 1 at least 2x in bf16 on CPUs with bf16 units, at least 1.4x in fp32 on AVX2-only CPUs; larger "
+        "batches at least 1.2x; other settings are reported.",
+        "",
+        "| model | batch | dtype | runtime | PyTorch ms | runtime ms | speedup | target | status |",
+        "|---|---:|---|---|---:|---:|---:|---:|---|",
+    ]
+    for r in speedups:
+        target = "" if r["threshold"] is None else f">= {r['threshold']:g}x"
+        lines.append(
+            f"| {r['model']} | {r['batch']} | {r['dtype']} | {r['backend']} | {r['torch_ms']:.1f} | "
+            f"{r['runtime_ms']:.1f} | {r['speedup']:.2f}x | {target} | {r['status']} |"
+        )
+    return [*lines, ""]
 
 
 def plot_report(report: dict[str, Any], path: str | os.PathLike) -> None:

@@ -105,6 +105,66 @@ def setting_of(row: dict[str, Any]) -> tuple[int, str, str]:
     return row["batch"], row["dtype"], row.get("backend", "torch")
 
 
+@dataclass(frozen=True)
+class RuntimeTarget:
+    """How much faster a runtime backend should run a row than PyTorch at the same batch and precision (issue 19).
+
+    `bf16_units`: the target applies on machines with native bf16 units (`True`), on AVX2-only machines (`False`), or
+    on both (`None`). `batch`: the batch sizes it applies to (`min_batch` and up when `batch` is None).
+    """
+
+    dtype: str
+    threshold: float
+    bf16_units: bool | None
+    batch: int | None = None
+    min_batch: int = 1
+
+    def applies(self, batch: int, dtype: str, has_bf16_units: bool) -> bool:
+        if dtype != self.dtype or (self.bf16_units is not None and self.bf16_units != has_bf16_units):
+            return False
+        return batch == self.batch if self.batch is not None else batch >= self.min_batch
+
+
+RUNTIME_TARGETS = [
+    RuntimeTarget("bf16", 2.0, True, batch=1),  # against today's bf16 path, on CPUs with bf16 units
+    RuntimeTarget("bf16", 1.2, True, min_batch=2),
+    RuntimeTarget("fp32", 1.4, False, batch=1),  # against today's fp32 path, on AVX2-only CPUs
+    RuntimeTarget("fp32", 1.2, False, min_batch=2),
+]
+
+
+def runtime_speedups(
+    results: Sequence[dict[str, Any]], has_bf16_units: bool, targets: Sequence[RuntimeTarget] = RUNTIME_TARGETS
+) -> list[dict[str, Any]]:
+    """Each row run by a runtime backend against the same row on torch at the same batch and precision (timed in the
+    same interleaved rounds): `speedup` is the paired ratio torch time / runtime time, with the target that applies
+    on this kind of machine (`None` where none does: e.g. fp32 on a CPU with bf16 units, where bf16 is the path).
+    """
+    torch_rows = {(r["model"], r["batch"], r["dtype"]): r for r in results if setting_of(r)[2] == "torch"}
+    out = []
+    for row in results:
+        batch, dtype, backend = setting_of(row)
+        reference = torch_rows.get((row["model"], batch, dtype))
+        if backend == "torch" or reference is None:
+            continue
+        speedup = paired_ratio(_samples(reference), _samples(row))
+        target = next((t for t in targets if t.applies(batch, dtype, has_bf16_units)), None)
+        out.append(
+            {
+                "model": row["model"],
+                "batch": batch,
+                "dtype": dtype,
+                "backend": backend,
+                "torch_ms": reference["median_ms"],
+                "runtime_ms": row["median_ms"],
+                "speedup": speedup,
+                "threshold": None if target is None else target.threshold,
+                "status": "reported" if target is None else ("met" if speedup >= target.threshold else "missed"),
+            }
+        )
+    return out
+
+
 def score_report(report: dict[str, Any]) -> dict[str, Any]:
     """Fill every row's `speedup_vs_teacher` and `time_vs_baseline` and the report's `checks` from the rows'
     per-round samples (`paired_ratio`), in place; returns `report`.
@@ -122,4 +182,6 @@ def score_report(report: dict[str, Any]) -> dict[str, Any]:
             baseline = rows.get(row.get("baseline") or "")
             row["time_vs_baseline"] = paired_ratio(_samples(row), _samples(baseline)) if baseline else None
     report["checks"] = evaluate_targets(report["results"])
+    has_bf16_units = bool(report.get("machine", {}).get("bf16_units"))
+    report["runtime_speedups"] = runtime_speedups(report["results"], has_bf16_units)
     return report
