@@ -8,6 +8,13 @@ fine-tuned on `bbc-news` and `rotten-tomatoes` with `compactbert.finetune`.
     python scripts/albert_sop_study.py               # the committed study -> docs/results/albert_sop/ (26 min, 2 cores)
     python scripts/albert_sop_study.py --quick       # a few-minute smoke run into a temporary folder
 
+From a trained start instead of random init (issue 17): convert MiniLM's bare encoder to an Albert-SOP, then continue
+it with each objective (pairs and masks drawn afresh each epoch, as in every run):
+
+    compactbert albert minilm --embedding-size 128 --sharing all --output runs/minilm-albert-e128
+    python scripts/albert_sop_study.py --start runs/minilm-albert-e128 --pretrain-epochs 3 --learning-rate 1e-4 \
+        --no-finetune --out docs/results/albert_sop_converted --workdir runs/albert_sop_converted
+
 Each cell (pretrain / fine-tune) runs in its own process; `--parallel 2` runs the SOP and NSP chains side by side
 (only useful with more cores than 2: on 2, the two chains fight over them).
 results.json is written after every cell, so an interrupted study resumes where it stopped.
@@ -61,6 +68,10 @@ def pretrain_cell(objective: str, workdir: Path, quick: bool, budget: dict) -> d
         overrides["num_train_epochs"] = budget["pretrain_epochs"]
     if budget.get("pretrain_steps"):
         overrides |= {"max_steps": budget["pretrain_steps"], "logging_steps": 5}
+    if budget.get("start"):  # continue a saved Albert-SOP: its config is the architecture
+        overrides["model"] = budget["start"]
+    if budget.get("learning_rate"):
+        overrides["learning_rate"] = budget["learning_rate"]
     started = time.perf_counter()
     metrics = pretrain(*parse_pretrain_recipe(RECIPES[objective], overrides))
     metrics["wall_s"] = time.perf_counter() - started
@@ -101,8 +112,10 @@ def run_cell(name: str, workdir: Path, quick: bool, budget: dict, out_file: Path
 
 
 def chain(objective: str, results: dict, save, workdir: Path, quick: bool, budget: dict) -> None:
-    """Pretrain with `objective`, then fine-tune on each task; cells already in `results` are skipped."""
-    for name in [f"pretrain/{objective}", *(f"finetune/{objective}/{task}" for task in FINETUNE)]:
+    """Pretrain with `objective`, then fine-tune on each task (unless the budget says `no_finetune`); cells already in
+    `results` are skipped."""
+    tasks = [] if budget.get("no_finetune") else list(FINETUNE)
+    for name in [f"pretrain/{objective}", *(f"finetune/{objective}/{task}" for task in tasks)]:
         if name in results:
             continue
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
@@ -126,7 +139,32 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}"
 
 
-def write_report(results: dict, out: Path, command: str, wall_s: float | None, machine: str | None = None) -> None:
+def model_description(budget: dict) -> tuple[str, str]:
+    """(the model both objectives train, its start) as the report states them."""
+    start = budget.get("start")
+    if not start:
+        return (
+            "E=128, H=256, 4 layers all shared, 4 heads, FFN 1024; MiniLM's WordPiece vocabulary of 30,522",
+            "random init",
+        )
+    config = json.loads((Path(start) / "config.json").read_text())
+    model = (
+        f"E={config['embedding_size']}, H={config['hidden_size']}, {config['num_hidden_layers']} layer applications, "
+        f"sharing {config.get('sharing', 'all')}, {config['num_attention_heads']} heads, FFN {config['intermediate_size']}"
+    )
+    source = config.get("source_model") or "a saved model"
+    how = f"converted from {Path(source).name} by `albert_from_bert` (shared layers from its {config.get('shared_init')})"
+    return model, f"{how}, MLM and sentence heads fresh"
+
+
+def write_report(
+    results: dict,
+    out: Path,
+    command: str,
+    wall_s: float | None,
+    machine: str | None = None,
+    budget: dict | None = None,
+) -> None:
     """results.md (tables) and pretraining_curves.png from the cells."""
     import matplotlib
 
@@ -168,13 +206,16 @@ def write_report(results: dict, out: Path, command: str, wall_s: float | None, m
     timing = f"cells took {cell_minutes:.0f} min in total" + (
         f", {wall_s / 60:.0f} min of wall time" if wall_s else ""
     )
+    budget = budget or {}
+    model, start = model_description(budget)
+    rate = budget.get("learning_rate") or 1e-3
     lines = [
         "# Albert-SOP: sentence-order vs next-sentence prediction at small scale",
         "",
         f"Command: `{command}` ({timing}; {machine or 'CPU'}; bf16 autocast where native).",
         "",
-        "Same model (E=128, H=256, 4 layers all shared, 4 heads, FFN 1024; MiniLM's WordPiece vocabulary of 30,522) "
-        f"and budget ({steps} steps of batch 32, 64-token paragraph pairs, learning rate 1e-3, 5% warmup then "
+        f"Same model ({model}; start: {start}) "
+        f"and budget ({steps} steps of batch 32, 64-token paragraph pairs, learning rate {rate:g}, 5% warmup then "
         f"linear decay) for both; pretrained on {documents['train']} BBC News article bodies ({pairs['train']} pairs), "
         f"evaluated on {documents['eval']} held-out articles ({pairs['eval_sop']} SOP pairs, {pairs['eval_nsp']} NSP "
         f"pairs; chance = 50%, 95% interval at chance ±{196 * (0.25 / pairs['eval_sop']) ** 0.5:.1f} points). MLM accuracy: top-1 on the 15% masked tokens of the held-out pairs of the model's own "
@@ -222,6 +263,9 @@ def main(argv=None) -> int:
     parser.add_argument("--finetune-train-samples", type=int, help="fine-tune on the first N training texts")
     parser.add_argument("--finetune-eval-samples", type=int, help="evaluate fine-tuning on the first N texts")
     parser.add_argument("--finetune-epochs", type=int, help="fine-tuning epochs (default 2)")
+    parser.add_argument("--start", help="a saved Albert-SOP folder to continue from (default: random init)")
+    parser.add_argument("--learning-rate", type=float, help="pretraining learning rate (default: the recipe's, 1e-3)")
+    parser.add_argument("--no-finetune", action="store_true", help="pretrain and evaluate only; no fine-tuning cells")
     parser.add_argument("--report-only", action="store_true", help="rewrite results.md and the plot from results.json")
     parser.add_argument("--budget", help=argparse.SUPPRESS)
     parser.add_argument("--cell", help=argparse.SUPPRESS)
@@ -236,6 +280,9 @@ def main(argv=None) -> int:
         "max_train_samples": args.finetune_train_samples,
         "max_eval_samples": args.finetune_eval_samples,
         "num_train_epochs": args.finetune_epochs,
+        "start": None if args.start is None else str(Path(args.start).resolve()),
+        "learning_rate": args.learning_rate,
+        "no_finetune": args.no_finetune,
     }
 
     if args.quick:
@@ -261,7 +308,14 @@ def main(argv=None) -> int:
 
     if args.report_only:
         saved = json.loads(results_file.read_text())
-        write_report(saved["cells"], out, saved["command"], wall_s=saved.get("wall_s"), machine=saved.get("machine"))
+        write_report(
+            saved["cells"],
+            out,
+            saved["command"],
+            wall_s=saved.get("wall_s"),
+            machine=saved.get("machine"),
+            budget=saved.get("budget"),
+        )
         return 0
     with ThreadPoolExecutor(args.parallel) as pool:
         for future in [
@@ -271,7 +325,7 @@ def main(argv=None) -> int:
     wall_s = time.perf_counter() - started
     saved = json.loads(results_file.read_text())
     results_file.write_text(json.dumps(saved | {"wall_s": wall_s}, indent=2, default=str))
-    write_report(results, out, command, wall_s=wall_s, machine=machine)
+    write_report(results, out, command, wall_s=wall_s, machine=machine, budget=budget)
     print(f"results: {out}/results.md")
     return 0
 

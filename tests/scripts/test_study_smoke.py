@@ -91,3 +91,27 @@ def test_albert_conversion_study_quick(workdir, tmp_path, monkeypatch, capsys):
     assert f"| {albert['test_accuracy'] * 100:.1f} | " in row
     assert table_row(out, "teacher")
     assert (out / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sop_nsp_study_continues_a_converted_start_without_fine_tuning(tmp_path, monkeypatch, capsys):
+    from transformers import AutoTokenizer
+
+    import compactbert
+    from compactbert.assets import builtin_model_path
+
+    start = tmp_path / "start"
+    compactbert.albert_from_bert("minilm", embedding_size=16, sharing="all").save_pretrained(start)
+    AutoTokenizer.from_pretrained(builtin_model_path("minilm")).save_pretrained(start)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    study = load_script("albert_sop_study")
+    assert study.main(["--quick", "--start", str(start), "--learning-rate", "1e-4", "--no-finetune"]) == 0
+    out = Path(re.search(r"^results: (.+)/results\.md", capsys.readouterr().out, re.M).group(1))
+    saved = json.loads((out / "results.json").read_text())
+    assert set(saved["cells"]) == {"pretrain/sop", "pretrain/nsp"}  # no fine-tuning cells
+    assert saved["budget"]["start"] == str(start.resolve()) and saved["budget"]["learning_rate"] == 1e-4
+    for cell in saved["cells"].values():
+        assert 0 <= cell["sop_accuracy"] <= 1 and 0 <= cell["nsp_accuracy"] <= 1
+        assert cell["num_parameters"] > compactbert.albert_from_bert("minilm", 16).num_parameters()  # + the heads
+    report = (out / "results.md").read_text()
+    assert "E=16, H=384, 6 layer applications, sharing all" in report and "converted from all-MiniLM-L6-v2" in report
+    assert "learning rate 0.0001" in report and "(shared layers from its middle)" in report
