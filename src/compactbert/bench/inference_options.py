@@ -82,10 +82,13 @@ def _int8_dynamic(loaded: InferenceModel) -> Logits:
     return _eager(quantize_int8(copy.deepcopy(loaded.model)))  # = load_for_inference(..., quantize="int8")
 
 
-def _compiled(dtype: torch.dtype) -> Callable[[InferenceModel], Logits]:
+def _compiled(dtype: torch.dtype, freezing: bool = False) -> Callable[[InferenceModel], Logits]:
+    """torch.compile with inductor, static shapes; `freezing` folds the weights into the graph as constants, which
+    lets inductor prepack them for oneDNN (inference only)."""
+
     def build(loaded: InferenceModel) -> Logits:
         model = copy.deepcopy(loaded.model).to(dtype)
-        return _eager(torch.compile(model, dynamic=False))
+        return _eager(torch.compile(model, dynamic=False, options={"freezing": True} if freezing else None))
 
     return build
 
@@ -135,6 +138,12 @@ VARIANTS = {
             "compile-bf16",
             "torch.compile (inductor, static shapes), bf16 weights",
             _compiled(torch.bfloat16),
+            bf16=True,
+        ),
+        Variant(
+            "compile-bf16-frozen",
+            "torch.compile (inductor, static shapes, weights frozen and prepacked), bf16 weights",
+            _compiled(torch.bfloat16, freezing=True),
             bf16=True,
         ),
         Variant("onnxruntime-fp32", "ONNX export, ONNX Runtime CPU, fp32", _runtime("onnx"), needs="onnxruntime"),
