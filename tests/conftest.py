@@ -1,6 +1,7 @@
 """Fixtures for every test: offline Hub, a tiny tokenizer and a batch of its texts."""
 
 import os
+import tempfile
 
 import pytest
 from transformers import BertTokenizer
@@ -11,6 +12,8 @@ pytest_plugins = ["support.hub_fixtures"]  # the `hub` fixture: a local stand-in
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# the runtime backends' on-the-fly exports (compactbert.export.backends.default_cache_dir): never the user's cache
+os.environ.setdefault("COMPACTBERT_CACHE", tempfile.mkdtemp(prefix="compactbert-tests-cache-"))
 
 
 @pytest.fixture

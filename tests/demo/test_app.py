@@ -30,7 +30,9 @@ def test_compare_endpoint_takes_just_a_text(app_url):
     assert parameters[0]["parameter_name"] == "text" and not parameters[0]["parameter_has_default"]
     assert all(p["parameter_has_default"] for p in parameters[1:])
     assert list(info["named_endpoints"]) == ["/compare"]  # the drawing step and the slider update are private
-    check_result(client.predict("the team win the game", api_name="/compare"), "top", 3, NOT_RETRAINED)
+    result = client.predict("the team win the game", api_name="/compare")
+    check_result(result, "top", 3, NOT_RETRAINED)
+    assert result["runtime"] == "torch"  # the demo's backend unless the request names another
 
 
 def test_compare_endpoint_with_every_input(app_url):
@@ -41,10 +43,12 @@ def test_compare_endpoint_with_every_input(app_url):
         num_drop=2,
         model=FINE_TUNED_CHOICE,
         repeats=3,
+        runtime="onnxruntime",
         api_name="/compare",
     )
     check_result(result, "bottom", 2, FINE_TUNED_CHOICE)
     assert result["compact"]["name"] == "shrunk-bottom-2" and result["repeats"] == 3
+    assert (result["runtime"], result["dtype"]) == ("onnxruntime", "float32")  # both models exported, then run
 
 
 def test_compare_endpoint_runs_entries_of_other_families(app_url):

@@ -167,3 +167,38 @@ def test_entries_of_other_families_become_choices_of_their_own(tiny_zoo_dir, tmp
     result = comparer.compare(TEXT, model="distilled-2-layer", repeats=1)  # strategy and K do not apply
     assert result["compact"]["name"] == "distilled-2-layer" and result["compact"]["num_layers"] == 4
     assert result["compact"]["strategy"] is None and result["compact"]["num_drop"] is None
+
+
+def test_both_models_run_on_the_chosen_runtime_and_a_comparison_can_switch(tiny_zoo_dir, tmp_path, monkeypatch):
+    """`backend="openvino"`: the teacher and every compact model (a zoo entry, a not-retrained drop) are exported
+    and run by OpenVINO, with PyTorch's probabilities; `runtime="torch"` runs the same comparison on PyTorch."""
+    monkeypatch.setenv("COMPACTBERT_CACHE", str(tmp_path / "cache"))  # the on-the-fly exports
+    comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32", backend="openvino")
+    assert comparer.backend == "openvino" and comparer.runtime_choices == ["torch", "openvino", "onnxruntime"]
+    on_openvino = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1)
+    assert (on_openvino["runtime"], on_openvino["dtype"]) == ("openvino", "float32")
+    assert type(comparer.compact_model("bottom", 2, FINE_TUNED_CHOICE)).__name__ == "RuntimeInferenceModel"
+    compact_p = [on_openvino["compact"]["probabilities"][label] for label in LABELS]
+    np.testing.assert_allclose(compact_p, reference_proba(tiny_zoo_dir / "shrunk-bottom-2", TEXT), atol=1e-4)
+    dropped = comparer.compare(TEXT, "top", 2, NOT_RETRAINED, repeats=1)  # shrunk from the teacher, then exported
+    assert dropped["runtime"] == "openvino" and dropped["compact"]["kept_layers"] == [0, 1, 2, 3]
+    dropped_p = [dropped["compact"]["probabilities"][label] for label in LABELS]
+    np.testing.assert_allclose(
+        dropped_p, reference_proba(tiny_zoo_dir / "teacher", TEXT, keep=[0, 1, 2, 3]), atol=1e-4
+    )
+    on_torch = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1, runtime="torch")
+    assert on_torch["runtime"] == "torch" and on_torch["compact"]["label"] == on_openvino["compact"]["label"]
+    with pytest.raises(ValueError, match=r"unknown runtime 'tensorrt'; choose one of: torch, openvino, onnxruntime"):
+        comparer.compare(TEXT, runtime="tensorrt")
+
+
+def test_a_runtime_that_is_not_installed_is_not_offered(tiny_zoo_dir, monkeypatch):
+    monkeypatch.setattr("compactbert.export.formats.missing_modules", lambda names: list(names))  # none installed
+    comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32")
+    assert comparer.runtime_choices == ["torch"] and comparer.backend == "torch"
+    with pytest.raises(
+        ValueError, match=r"backend 'openvino' is not installed here .*pip install 'compactbert\[openvino\]'"
+    ):
+        Comparer(load_zoo(tiny_zoo_dir), dtype="fp32", backend="openvino")
+    with pytest.raises(ValueError, match="unknown backend 'tpu'"):
+        Comparer(load_zoo(tiny_zoo_dir), dtype="fp32", backend="tpu")

@@ -25,6 +25,14 @@ class DemoCommand(Command):
         p.add_argument("--host", help="address to serve on (default: gradio's, 127.0.0.1 or $GRADIO_SERVER_NAME)")
         p.add_argument("--port", type=int, help="port (default: gradio's, 7860 or $GRADIO_SERVER_PORT)")
         p.add_argument("--dtype", default="auto", choices=["auto", "fp32", "bf16"], help="inference dtype")
+        p.add_argument(
+            "--backend",
+            default="torch",
+            choices=["torch", "auto", "openvino", "onnxruntime"],
+            help="what runs the models: PyTorch, an exported runtime (the compactbert[openvino] / [onnx] extras), or "
+            "auto: the fastest installed one on the teacher whose predictions match PyTorch's (default: torch); the "
+            "page can switch to any installed runtime",
+        )
         p.add_argument("--build-only", action="store_true", help="build (or find) the zoo, print where, and exit")
 
     def run(self, args: argparse.Namespace, manifest: str | os.PathLike | None = None) -> int:
@@ -35,7 +43,13 @@ class DemoCommand(Command):
             print(f"demo zoo: {zoo.root} ({1 + len(zoo.entries)} models)")
             return EXIT_OK
         serve(
-            args.zoo, args.cache_dir, dtype=args.dtype, manifest=manifest, server_name=args.host, server_port=args.port
+            args.zoo,
+            args.cache_dir,
+            dtype=args.dtype,
+            manifest=manifest,
+            server_name=args.host,
+            server_port=args.port,
+            backend=args.backend,
         )
         return EXIT_OK
 

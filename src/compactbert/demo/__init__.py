@@ -76,8 +76,12 @@ def create_demo(
     cache_dir: str | os.PathLike | None = None,
     dtype: str = "auto",
     log: Callable[[str], None] = print,
+    backend: str = "torch",
 ):
     """The demo's `gradio.Blocks`, over a zoo (see `resolve_zoo`); launch it with `compactbert.demo.launch`.
+
+    `backend` runs the models (`Comparer`'s): `"torch"`, `"openvino"`, `"onnxruntime"` or `"auto"`; the page can
+    switch to any other installed runtime for a comparison.
 
     Entries that live on the Hub are downloaded first (at their pinned revisions); those that cannot be are left
     out and named on the page. Without the teacher there is nothing to compare with: the page then only says why.
@@ -89,7 +93,7 @@ def create_demo(
     loaded, problems = fetch_hub_entries(loaded, log=log)
     if loaded.teacher.name in problems:
         return unavailable_page(problems)
-    return build_demo(Comparer(loaded, dtype=dtype), problems=problems)
+    return build_demo(Comparer(loaded, dtype=dtype, backend=backend), problems=problems)
 
 
 def launch(demo, **launch_kwargs):
@@ -106,6 +110,7 @@ def serve(
     manifest: str | os.PathLike | None = None,
     log: Callable[[str], None] = print,
     reload_seconds: int = 30,
+    backend: str = "torch",
     **launch_kwargs,
 ):
     """Serve the demo (blocking unless `prevent_thread_lock=True`): what `compactbert demo` and `python app.py` run.
@@ -124,11 +129,13 @@ def serve(
         waiting.launch(**(launch_kwargs | {"prevent_thread_lock": True, "head": reload_head(reload_seconds)}))
         log("no zoo manifest: building the default zoo; the page says so meanwhile")
         try:  # the demo is made before the building page goes: the address is unanswered only for a moment
-            demo = create_demo(os.fspath(ensure_default_zoo(cache_dir, log=log)), cache_dir, dtype=dtype, log=log)
+            demo = create_demo(
+                os.fspath(ensure_default_zoo(cache_dir, log=log)), cache_dir, dtype=dtype, log=log, backend=backend
+            )
         finally:
             waiting.close()
         return launch(demo, **launch_kwargs)
-    return launch(create_demo(chosen, cache_dir, dtype=dtype, log=log), **launch_kwargs)
+    return launch(create_demo(chosen, cache_dir, dtype=dtype, log=log, backend=backend), **launch_kwargs)
 
 
 __all__ = [

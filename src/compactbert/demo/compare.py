@@ -11,6 +11,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+import torch
+
 from ..shrinking import STRATEGIES, select_layers, shrink
 from .zoo import FINE_TUNED, Zoo, ZooEntry
 
@@ -21,6 +23,14 @@ MAX_REPEATS = 30
 MAX_LENGTH = 128
 
 
+def installed_runtimes() -> list[str]:
+    """What can run the demo's models here: `"torch"`, then each runtime backend whose packages are installed."""
+    from ..export.backends import RUNTIME_ORDER
+    from ..export.formats import RUNTIMES, missing_modules
+
+    return ["torch", *(r for r in RUNTIME_ORDER if not missing_modules(RUNTIMES[r].export_needs))]
+
+
 class Comparer:
     """Runs comparisons over one zoo. Thread-safe: the page and the API may call it from several workers.
 
@@ -28,19 +38,38 @@ class Comparer:
         zoo: the loaded zoo (see `compactbert.demo.zoo`).
         dtype: passed to `compactbert.inference.load_for_inference` (`"auto"`: bf16 where the CPU has it natively).
         max_cached: how many compact models stay loaded (not-retrained ones are made on demand and cached).
+        backend: what runs the models by default: `"torch"`, `"openvino"`, `"onnxruntime"` (exported on first use,
+            see `compactbert.export`), or `"auto"`: the fastest installed one on the teacher whose predictions match
+            PyTorch's (`load_for_inference(..., backend="auto")`; `backend_choice` says why). The teacher and the
+            compact model of a comparison always run on the same one; `compare(..., runtime=...)` picks another of
+            `runtime_choices` for one comparison.
     """
 
-    def __init__(self, zoo: Zoo, dtype: str = "auto", max_cached: int = 8):
-        from ..inference import load_for_inference
+    def __init__(self, zoo: Zoo, dtype: str = "auto", max_cached: int = 8, backend: str = "torch"):
+        from ..inference import BACKENDS, load_for_inference
 
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
         self.zoo = zoo
         self.dtype = dtype
         self.max_cached = max_cached
         self._load = load_for_inference
-        self.teacher = load_for_inference(zoo.resolve(zoo.teacher), dtype=dtype)
+        self.runtime_choices = installed_runtimes()
+        if backend not in ("auto", *self.runtime_choices):
+            from ..export.formats import RUNTIMES
+
+            raise ValueError(
+                f"backend {backend!r} is not installed here (the runtimes available are "
+                f"{', '.join(self.runtime_choices)}): {RUNTIMES[backend].install_hint}"
+            )
+        self.teacher = load_for_inference(zoo.resolve(zoo.teacher), dtype=dtype, backend=backend)
         self.teacher.name = zoo.teacher.name
-        self.num_layers = int(self.teacher.model.config.num_hidden_layers)
+        self.backend = self.teacher.backend  # what `auto` chose
+        self.backend_choice = self.teacher.backend_choice
+        self._teachers = {self.backend: self.teacher}
+        self.num_layers = int(self.teacher.config.num_hidden_layers)
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._teacher_fp32 = None
         self._lock = threading.Lock()
         others = [e.name for e in zoo.entries if e.kind != FINE_TUNED]  # other families: chosen by name
         self.model_choices = [NOT_RETRAINED, *([FINE_TUNED_CHOICE] if self.fine_tuned_entries() else []), *others]
@@ -90,14 +119,25 @@ class Comparer:
             )
         return text.strip(), num_drop, repeats
 
-    def compact_model(self, strategy: str, num_drop: int, model: str):
-        """The loaded compact model for a (checked) choice, loading or shrinking it on first use."""
+    def teacher_on(self, runtime: str):
+        """The teacher run by `runtime` (one of `runtime_choices`), loaded (and exported) on first use."""
+        with self._lock:
+            if runtime not in self._teachers:
+                loaded = self._load(self.zoo.resolve(self.zoo.teacher), dtype=self.dtype, backend=runtime)
+                loaded.name = self.zoo.teacher.name
+                self._teachers[runtime] = loaded
+            return self._teachers[runtime]
+
+    def compact_model(self, strategy: str, num_drop: int, model: str, runtime: str | None = None):
+        """The loaded compact model for a (checked) choice on `runtime` (default: `backend`), loading, shrinking or
+        exporting it on first use."""
+        runtime = runtime or self.backend
         if model == NOT_RETRAINED:
-            key: tuple = (NOT_RETRAINED, strategy, num_drop)
+            key: tuple = (NOT_RETRAINED, strategy, num_drop, runtime)
         elif model == FINE_TUNED_CHOICE:
-            key = (FINE_TUNED, self.zoo.fine_tuned(strategy, num_drop).name)
+            key = (FINE_TUNED, self.zoo.fine_tuned(strategy, num_drop).name, runtime)
         else:
-            key = ("entry", model)
+            key = ("entry", model, runtime)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
@@ -108,18 +148,30 @@ class Comparer:
                 self._cache.popitem(last=False)
             return loaded
 
+    def _fp32_teacher(self):
+        """The teacher's PyTorch model in fp32 (what a runtime's not-retrained models are shrunk from)."""
+        model = self.teacher.model
+        if model is None or next(model.parameters()).dtype != torch.float32:
+            if self._teacher_fp32 is None:
+                self._teacher_fp32 = self._load(self.zoo.resolve(self.zoo.teacher), dtype="fp32").model
+            model = self._teacher_fp32
+        return model
+
     def _make(self, key: tuple):
+        runtime = key[-1]
         if key[0] == NOT_RETRAINED:
-            _, strategy, num_drop = key
+            _, strategy, num_drop, _ = key
             scores = self.zoo.contributions if STRATEGIES[strategy].needs_scores else None
             kept = select_layers(self.num_layers, strategy, num_drop, scores)
-            small = shrink(self.teacher.model, keep=kept)
+            # a runtime exports the shrunk model from the teacher's fp32 weights, not from a bf16 copy
+            teacher = self.teacher.model if runtime == "torch" else self._fp32_teacher()
+            small = shrink(teacher, keep=kept)
             small.config.drop_strategy = strategy  # layers chosen by the strategy (with the zoo's teacher scores)
-            loaded = self._load(small, tokenizer=self.teacher.tokenizer, dtype=self.dtype)
+            loaded = self._load(small, tokenizer=self.teacher.tokenizer, dtype=self.dtype, backend=runtime)
             loaded.name = f"{self.zoo.teacher.name} minus {num_drop} layers ({strategy}), not retrained"
             return loaded
         entry = next(e for e in self.zoo.entries if e.name == key[1])
-        loaded = self._load(self.zoo.resolve(entry), dtype=self.dtype)
+        loaded = self._load(self.zoo.resolve(entry), dtype=self.dtype, backend=runtime)
         loaded.name = entry.name
         return loaded
 
@@ -130,36 +182,42 @@ class Comparer:
         num_drop: int = 3,
         model: str = NOT_RETRAINED,
         repeats: int = 10,
+        runtime: str | None = None,
     ) -> dict[str, Any]:
-        """Classify `text` with the teacher and the chosen compact model; time both side by side.
+        """Classify `text` with the teacher and the chosen compact model, both run by `runtime` (one of
+        `runtime_choices`; default: `backend`); time both side by side.
 
         Returns plain data: for `teacher` and `compact`, the label, the probabilities per label, the parameter
         count, the kept layers, E and the sharing (an Albert-SOP's; None for the other families) and the latency
-        (median / min / max ms over `repeats` interleaved runs after warm-up, one text, batch 1); plus `agree` and
-        `speedup` (teacher median / compact median).
+        (median / min / max ms over `repeats` interleaved runs after warm-up, one text, batch 1); plus `agree`,
+        `speedup` (teacher median / compact median), `runtime` and `dtype` (what ran both).
         """
         from ..distillation.layer_map import kept_teacher_layers
         from ..inference import time_side_by_side
 
         text, num_drop, repeats = self.check(text, strategy, num_drop, model, repeats)
-        compact = self.compact_model(strategy, num_drop, model)
+        runtime = runtime or self.backend
+        if runtime not in self.runtime_choices:
+            raise ValueError(f"unknown runtime {runtime!r}; choose one of: {', '.join(self.runtime_choices)}")
+        teacher = self.teacher_on(runtime)
+        compact = self.compact_model(strategy, num_drop, model, runtime)
         with self._lock:  # one timing at a time: concurrent runs would time each other
-            probs = {"teacher": self.teacher.predict_proba([text], MAX_LENGTH)[0]}
+            probs = {"teacher": teacher.predict_proba([text], MAX_LENGTH)[0]}
             probs["compact"] = compact.predict_proba([text], MAX_LENGTH)[0]
             timings = time_side_by_side(
                 {
-                    "teacher": self.teacher.runner([text], max_length=MAX_LENGTH),
+                    "teacher": teacher.runner([text], max_length=MAX_LENGTH),
                     "compact": compact.runner([text], max_length=MAX_LENGTH),
                 },
                 repeats=repeats,
                 warmup=2,
             )
         result: dict[str, Any] = {}
-        for side, loaded in (("teacher", self.teacher), ("compact", compact)):
+        for side, loaded in (("teacher", teacher), ("compact", compact)):
             labels = list(loaded.label_names)
             p = [float(x) for x in probs[side]]
             best = max(range(len(p)), key=p.__getitem__)
-            config = loaded.model.config
+            config = loaded.config
             result[side] = {
                 "name": loaded.name,
                 "label": labels[best],
@@ -188,7 +246,8 @@ class Comparer:
             "agree": result["teacher"]["label"] == result["compact"]["label"],
             "speedup": result["teacher"]["latency_ms"]["median"] / result["compact"]["latency_ms"]["median"],
             "repeats": repeats,
-            "dtype": str(self.teacher.dtype).removeprefix("torch."),
+            "runtime": teacher.backend,
+            "dtype": str(teacher.dtype).removeprefix("torch."),
             "max_length": MAX_LENGTH,
         }
         return result

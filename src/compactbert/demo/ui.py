@@ -46,7 +46,8 @@ def latency_figure(result: dict[str, Any]) -> Figure:
     axes.bar_label(bars, labels=[f"{m:.1f} ms" for m in medians], padding=3)
     axes.set_ylim(0, max(m + h for m, h in zip(medians, high, strict=True)) * 1.25)
     axes.set_ylabel("ms per text (median; bars: min-max)")
-    axes.set_title(f"{result['speedup']:.2f}x faster, {result['repeats']} interleaved runs, {result['dtype']}")
+    runtime = runtime_name(result)
+    axes.set_title(f"{result['speedup']:.2f}x faster, {result['repeats']} interleaved runs, {runtime}")
     return figure
 
 
@@ -68,6 +69,15 @@ def _count(n: int) -> str:
     return f"{n / 1e6:.1f}M" if n >= 100_000 else f"{n:,}"
 
 
+RUNTIME_NAMES = {"torch": "PyTorch", "openvino": "OpenVINO", "onnxruntime": "ONNX Runtime"}
+
+
+def runtime_name(result: dict[str, Any]) -> str:
+    """`OpenVINO, bfloat16`: what ran both models (a result saved before runtimes existed ran on PyTorch)."""
+    runtime = result.get("runtime", "torch")
+    return f"{RUNTIME_NAMES.get(runtime, runtime)}, {result['dtype']}"
+
+
 def summary_markdown(result: dict[str, Any]) -> str:
     t, c = result["teacher"], result["compact"]
     agree = "**agree**" if result["agree"] else "**disagree**"
@@ -81,7 +91,8 @@ def summary_markdown(result: dict[str, Any]) -> str:
         f"{compact} ({c['num_layers']} layers, {shape}, {_count(c['num_parameters'])} "
         "parameters): "
         f"**{c['label']}** · they {agree}. Latency {t['latency_ms']['median']:.1f} ms vs "
-        f"{c['latency_ms']['median']:.1f} ms (median of {result['repeats']}): **{result['speedup']:.2f}x** speedup."
+        f"{c['latency_ms']['median']:.1f} ms (median of {result['repeats']}, both on {runtime_name(result)}): "
+        f"**{result['speedup']:.2f}x** speedup."
     )
 
 
@@ -128,6 +139,7 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
         num_drop: float = default_drop,
         model: str = NOT_RETRAINED,
         repeats: float = 10,
+        runtime: str = comparer.backend,
     ) -> dict[str, Any]:
         """Classify a text with the teacher and a compact model; time both side by side.
 
@@ -137,13 +149,14 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
             num_drop: how many layers to drop (K).
             model: "dropped, not retrained", "fine-tuned (zoo)", or another entry of the zoo.
             repeats: timing runs (1-30); the median is reported.
+            runtime: what runs both models: "torch" or an installed runtime ("openvino", "onnxruntime").
 
         Returns:
             teacher and compact: label, probabilities, parameters, kept layers, latency (median/min/max ms);
-            agree, speedup, repeats, dtype.
+            agree, speedup, repeats, runtime, dtype.
         """
         try:
-            return comparer.compare(text, strategy, int(num_drop), model, int(repeats))
+            return comparer.compare(text, strategy, int(num_drop), model, int(repeats), runtime)
         except ValueError as err:
             raise gr.Error(str(err)) from None
 
@@ -177,6 +190,8 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
         )
         if problems:
             gr.Markdown(problems_markdown(problems), elem_id="zoo-problems")
+        if comparer.backend_choice is not None:  # backend="auto": which runtime it chose on the teacher, and why
+            gr.Markdown(f"**Runtime chosen** (`auto`): {comparer.backend_choice.reason}", elem_id="runtime-choice")
         with gr.Row():
             with gr.Column(scale=3):
                 text = gr.Textbox(
@@ -198,6 +213,13 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
                 )
                 model = gr.Radio(comparer.model_choices, value=NOT_RETRAINED, label="Compact model")
                 repeats = gr.Slider(1, MAX_REPEATS, value=10, step=1, label="Timing runs (median is shown)")
+                runtime = gr.Radio(
+                    comparer.runtime_choices,
+                    value=comparer.backend,
+                    label="Runtime (runs both models; a runtime exports a model on its first use)",
+                    visible=len(comparer.runtime_choices) > 1,
+                    elem_id="runtime",
+                )
                 button = gr.Button("Compare", variant="primary", elem_id="compare-button")
         summary = gr.Markdown(elem_id="summary")
         with gr.Row():
@@ -220,7 +242,7 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
             )
         button.click(
             compare,
-            [text, strategy, num_drop, model, repeats],
+            [text, strategy, num_drop, model, repeats, runtime],
             result,
             api_name="compare",
             concurrency_limit=1,
