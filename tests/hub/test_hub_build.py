@@ -54,6 +54,7 @@ def test_built_folder(built):
         assert len(latency[name]["samples_ms"]) == 3
         assert latency[name]["min_ms"] <= latency[name]["median_ms"] <= latency[name]["max_ms"]
     assert f"{latency['model']['median_ms']:.1f} ms" in card.text and latency["dtype"] == "float32"
+    assert latency["runtime"] == "torch" and "float32, run by PyTorch (both models)" in card.text
     assert (built / PLOT).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({PLOT})" in card.text
     config = json.loads((built / "config.json").read_text())
     assert config["kept_layers"] == [0, 1] and config["drop_strategy"] == "top"
@@ -90,6 +91,7 @@ def test_build_refuses_an_existing_folder_and_keeps_it(built, tmp_path):
         ({"method": {"strategy": "top"}}, "shrink_strategy and shrink_drop go together"),
         ({"method": {"layers": 2}}, "unknown shrunk_bert method keys"),
         ({"latency": {"repeats": 0}}, "repeats >= 1"),
+        ({"latency": {"backend": "tensorrt"}}, "unknown latency backend 'tensorrt'; choose one of: torch, auto, onnx"),
     ],
 )
 def test_bad_recipes_are_clear_errors(tmp_path, capsys, change, message):

@@ -299,4 +299,7 @@ def test_a_source_known_only_by_name(tmp_path):
     card = render_card(folder, comparison=comparison)
     rows = {r[0]: r[1:] for r in table_rows(card.text, "")}
     assert rows["parameters"][1] == "not recorded" and rows["transformer layers"] == ["4", "not recorded"]
+    assert "float32, run by PyTorch (both models)" in card.text  # timed before runtimes were recorded
+    comparison["latency"]["runtime"] = "openvino"
+    assert "float32, run by OpenVINO (both models)" in render_card(folder, comparison=comparison).text
     assert rows["test accuracy (bbc-news)"][1] == "not measured"

@@ -60,6 +60,9 @@ class LatencySettings:
     repeats: int = 10
     warmup: int = 2
     dtype: str = "auto"
+    # what runs both models: "torch", "openvino", "onnxruntime" (exported first), or "auto" (chosen on the model; the
+    # source then runs on the same runtime); the card names it
+    backend: str = "torch"
 
     def __post_init__(self):
         if self.batch_size < 1 or self.repeats < 1 or self.warmup < 0 or self.max_length < 8:
@@ -67,6 +70,11 @@ class LatencySettings:
                 "latency settings need batch_size >= 1, repeats >= 1, warmup >= 0 and max_length >= 8, got "
                 f"{asdict(self)}"
             )
+        from ..export.formats import RUNTIMES  # no torch: a recipe is read before anything runs
+
+        backends = ("torch", "auto", *RUNTIMES)
+        if self.backend not in backends:
+            raise ValueError(f"unknown latency backend {self.backend!r}; choose one of: {', '.join(backends)}")
 
 
 @dataclass

@@ -28,9 +28,11 @@ def measure_latency(model_dir: Path, source: str | os.PathLike, recipe: ZooRecip
 
     settings = recipe.latency
     task = "sequence-classification" if recipe.baseline else "base"
+    model = load_for_inference(model_dir, task=task, dtype=settings.dtype, backend=settings.backend)
+    # the source on the model's runtime (what `auto` chose for the model): the ratio compares models, not runtimes
     models = {
-        "model": load_for_inference(model_dir, task=task, dtype=settings.dtype),
-        "source": load_for_inference(source, task=task, dtype=settings.dtype),
+        "model": model,
+        "source": load_for_inference(source, task=task, dtype=settings.dtype, backend=model.backend),
     }
     columns = {k: v for k, v in recipe.training.items() if k in ("text_column", "label_column") and v is not None}
     split_seed = recipe.training.get("split_seed", 42)
@@ -50,6 +52,7 @@ def measure_latency(model_dir: Path, source: str | os.PathLike, recipe: ZooRecip
         "repeats": settings.repeats,
         "warmup": settings.warmup,
         "dtype": str(models["model"].dtype).removeprefix("torch."),
+        "runtime": models["model"].backend,
         "threads": torch.get_num_threads(),
         "device": where,
         "heads": task,
