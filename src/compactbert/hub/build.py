@@ -92,6 +92,9 @@ class ZooRecipe:
     latency: LatencySettings = field(default_factory=LatencySettings)
     card: CardFields = field(default_factory=CardFields)
     gate: QualityGate = field(default_factory=QualityGate)  # what the model must reach to be written
+    # runtimes the model is also exported for, each into a subfolder of the same name (`openvino/`, `onnx/`), verified
+    # against PyTorch on the task's test split; the card shows how to run them without PyTorch
+    exports: list[str] = field(default_factory=list)
     output_dir: str | None = None
     overwrite: bool = False
 
@@ -106,6 +109,16 @@ class ZooRecipe:
             self.card = _make(CardFields, {"repo_id": self.repo_id} | self.card, "card")
         if isinstance(self.gate, dict):
             self.gate = _make(QualityGate, self.gate, "gate")
+        from ..export.formats import FORMATS
+
+        if isinstance(self.exports, str):
+            self.exports = [self.exports]
+        unknown = [f for f in self.exports if f not in FORMATS]
+        if unknown or len(set(self.exports)) != len(self.exports):
+            raise ValueError(
+                f"exports: {self.exports} must name each format once, of: {', '.join(FORMATS)}"
+                + (f" (unknown: {unknown})" if unknown else "")
+            )
         if self.gate.min_retention is not None and self.gate.reference_accuracy is None and not self.baseline:
             raise ValueError(
                 "gate.min_retention needs a reference accuracy: keep baseline: true (the source fine-tuned with the "
@@ -633,6 +646,7 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
         # the builder's metrics, with `method` (how the model was made) for the card
         (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
         info = {"recipe": _jsonable(recipe), "metrics": metrics, "comparison": comparison}
+        comparison["exports"] = [_export_into(folder, fmt) for fmt in recipe.exports]
         (folder / BUILD_INFO).write_text(json.dumps(info, indent=2, default=str))
         plot_comparison(recipe.name, metrics, source, latency, folder / PLOT)
         write_card(folder, recipe.card, comparison, model_id=recipe.repo_id or str(final))
@@ -641,6 +655,23 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
     from ..io import write_folder_atomically
 
     return write_folder_atomically(final, write, overwrite=recipe.overwrite)
+
+
+def _export_into(folder: Path, fmt: str) -> dict[str, Any]:
+    """Export the model folder being written for `fmt`'s runtime into its subfolder `fmt/`, verified against PyTorch
+    on the test split its metrics.json names; a model whose predictions do not hold is not written (ValueError)."""
+    from ..export import export_model
+
+    result = export_model(folder, folder / fmt, format=fmt)
+    verification = result.info.get("verification") or {}
+    if not result.passed:
+        raise ValueError(
+            f"the {fmt} export of {folder.name} changed {1 - verification.get('predictions_unchanged', 0):.1%} of the "
+            f"test predictions (largest output difference {verification.get('max_abs_logit_diff')}); not written"
+        )
+    return {"format": fmt, "folder": fmt, "files": sorted(p.name for p in (folder / fmt).iterdir())} | {
+        "verification": verification
+    }
 
 
 def _jsonable(recipe: ZooRecipe) -> dict:

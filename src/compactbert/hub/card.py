@@ -186,6 +186,7 @@ def card_context(
         "results": results,
         "latency": comparison.get("latency"),
         "plot": comparison.get("plot"),
+        "exports": comparison.get("exports") or [],
         "remote_code": bool(config.get("auto_map")),
         "pipeline_tag": pipeline_tag,
         "tokenizer_class": _tokenizer_class(folder),

@@ -1,0 +1,63 @@
+"""`exports:` in a zoo recipe: the built folder also holds the model for OpenVINO and ONNX Runtime, verified, and its
+card's loading examples run from the Hub (the local stand-in) with no PyTorch in the process."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from huggingface_hub import ModelCard
+
+from compactbert.cli import main
+from compactbert.hub.build import build, read_recipe
+
+from support.zoo import LEARNS, REPO_ID, tiny_recipe
+
+NO_TORCH = "import sys\nsys.modules['torch'] = None  # any import of torch fails: the example must not need it\n"
+
+
+@pytest.fixture(scope="module")
+def built_with_exports(tmp_path_factory):
+    return build(
+        read_recipe(tiny_recipe(tmp_path_factory.mktemp("zoo"), training=LEARNS, exports=["openvino", "onnx"]))
+    )
+
+
+def test_exports_are_verified_subfolders_that_the_card_describes(built_with_exports):
+    folder = built_with_exports
+    assert (folder / "openvino" / "openvino_model.xml").is_file() and (folder / "onnx" / "model.onnx").is_file()
+    for fmt in ("openvino", "onnx"):
+        export = json.loads((folder / fmt / "export.json").read_text())
+        assert export["format"] == fmt and export["verification"]["predictions_unchanged"] == 1.0
+        assert (folder / fmt / "tokenizer.json").is_file() and (folder / fmt / "config.json").is_file()
+    exports = json.loads((folder / "build.json").read_text())["comparison"]["exports"]
+    assert [e["format"] for e in exports] == ["openvino", "onnx"]
+    card = ModelCard.load(folder / "README.md").text
+    assert "## Running it without PyTorch" in card
+    assert "| `openvino/` | OpenVINO | 100.0% |" in card and "| `onnx/` | ONNX Runtime | 100.0% |" in card
+    assert "not ready" not in card
+
+
+@pytest.mark.parametrize("runtime", ["OpenVINO", "ONNX Runtime"])
+def test_the_cards_examples_run_from_the_hub_without_pytorch(built_with_exports, hub, tmp_path, runtime):
+    hub.create_model_repo(REPO_ID, built_with_exports)
+    card = (built_with_exports / "README.md").read_text()
+    section = card[card.index(f"With {runtime} (") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    script = tmp_path / "example.py"
+    script.write_text(NO_TORCH + code)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() in {"negative", "positive"}
+    assert hub.requests_matching("GET", f"/api/models/{REPO_ID}")  # downloaded through the Hub client
+
+
+def test_an_unknown_export_format_is_refused_before_training(tmp_path, capsys):
+    assert main(["build", str(tiny_recipe(tmp_path, exports=["tflite"]))]) == 2
+    assert "exports: ['tflite'] must name each format once, of: onnx, openvino (unknown: ['tflite'])" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "build").exists()
