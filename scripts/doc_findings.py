@@ -125,6 +125,7 @@ NOT_MEASURED: dict[str, list[str]] = {
     ],
     README: [
         "Python 3.10+",
+        "TinyBert-4's 9.4x included",  # the paper's figure, a target
         "(chance: 50%)",  # in the generated headline table's text
     ],
     AUGMENTING: ["(p_t = 0.4)", "| 20, 0.4, 15 |", "p = 0.4, K = 15"],
@@ -139,7 +140,8 @@ NOT_MEASURED: dict[str, list[str]] = {
     PUBLISHING: ["by default `0.10` (10 points)"],  # the quality gate's default margin: a setting
     # the export's verification thresholds: settings
     "docs/export.md": [
-        "fewer than 99.5% of the\npredictions are unchanged (for the encoder: a cosine similarity below 0.99)"
+        "fewer than 99.5% of the\npredictions are unchanged (for the encoder: a cosine similarity below 0.99)",
+        "changes more than 0.5% of the test predictions",
     ],
     SPEED: [
         "lasts about 100 ms",
@@ -153,5 +155,10 @@ NOT_MEASURED: dict[str, list[str]] = {
         "under the target of 3x",
         "(target: at most 15% more)",
         "(target: at most 10% more)",
+        # issue 19's targets, and the figure it measured on an AMX machine
+        "TinyBert-4's 9.4x",
+        "not the 2x the issue measured on a CPU with AMX",
+        "(the 1.2x\n  target is met",
+        "(target: 50%)",
     ],
 }

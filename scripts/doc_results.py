@@ -88,6 +88,7 @@ BENCH_AVX2 = Source("docs/results/bench/avx2/bench.json", lambda d: cpu_kind(d["
 BENCH_AVX2_PAIR = Source(
     "docs/results/bench/avx2-top2-batch32/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", ""))
 )
+BENCH_BACKENDS = Source("docs/results/bench/backends/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 INFERENCE = Source("docs/results/bench/inference.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 TRAINING_COST = Source("docs/results/training_cost/results.json", lambda d: cpu_kind(d["setup"]["machine"]))
 PRUNING = Source(
@@ -190,6 +191,14 @@ def bench_row(model: str, dtype: str, batch: int, source: Source = BENCH) -> dic
         if (row["model"], row["dtype"], row["batch"]) == (model, dtype, batch):
             return row
     raise KeyError(f"{source.path} has no row {model} / {dtype} / batch {batch}")
+
+
+def runtime_speedup(model: str, dtype: str, batch: int, runtime: str, source: Source = BENCH_BACKENDS) -> dict:
+    """A runtime backend against PyTorch on the same bench row (`runtime_speedups` of a `--backend` report)."""
+    for row in source.data["runtime_speedups"]:
+        if (row["model"], row["dtype"], row["batch"], row["backend"]) == (model, dtype, batch, runtime):
+            return row
+    raise KeyError(f"{source.path} has no runtime row {model} / {dtype} / batch {batch} / {runtime}")
 
 
 def inference_speedup(variant: str, batch: int) -> float:

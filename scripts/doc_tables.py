@@ -14,6 +14,7 @@ from doc_results import (
     AUGMENT,
     BBC,
     BENCH,
+    BENCH_BACKENDS,
     DISTILL,
     INFERENCE,
     LAYER_DROP,
@@ -35,6 +36,7 @@ from doc_results import (
     ld_relative,
     paired,
     pct,
+    runtime_speedup,
     sop,
     study_cells,
     study_mean,
@@ -208,6 +210,65 @@ def table_bench(page: str) -> list[str]:
             f"{twin} | {row['peak_fraction'] * 100:.0f}% |"
         )
     return lines
+
+
+RUNTIME_ROWS = ["teacher", "shrunk-top6", "tinybert-4", "albert-sop-base"]
+
+
+def table_runtimes(page: str) -> list[str]:
+    """`compactbert bench --backend torch,openvino,onnxruntime`: each row's time on PyTorch and on each runtime (paired
+    speedup over PyTorch at the same batch and precision), and TinyBert-4's speedup over the teacher per backend."""
+    data = BENCH_BACKENDS.data
+    lines = [_source_line(page, BENCH_BACKENDS, f" ({data['machine']['cpu']}, {data['date']}); sequence 128"), ""]
+    lines += [
+        "| model | batch | PyTorch bf16 | OpenVINO bf16 | PyTorch fp32 | OpenVINO fp32 | ONNX Runtime fp32 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def runtime(model: str, dtype: str, batch: int, name: str) -> str:
+        row = runtime_speedup(model, dtype, batch, name)
+        return f"{row['runtime_ms']:.1f} ms ({row['speedup']:.2f}x)"
+
+    for model in RUNTIME_ROWS:
+        for batch in (1, 32):
+            lines.append(
+                f"| {model} | {batch} | {bench_row(model, 'bf16', batch, BENCH_BACKENDS)['median_ms']:.1f} ms | "
+                f"{runtime(model, 'bf16', batch, 'openvino')} | "
+                f"{bench_row(model, 'fp32', batch, BENCH_BACKENDS)['median_ms']:.1f} ms | "
+                f"{runtime(model, 'fp32', batch, 'openvino')} | {runtime(model, 'fp32', batch, 'onnxruntime')} |"
+            )
+    lines += [
+        "",
+        "| bf16, both models on | TinyBert-4 vs the teacher, batch 1 (target 9.4x) | batch 32 | the teacher at batch 1: "
+        "share of the bf16 matmul rate (target 50%) |",
+        "|---|---:|---:|---:|",
+    ]
+    for backend, name in (("torch", "PyTorch"), ("openvino", "OpenVINO")):
+        speedups = [_tinybert_speedup(backend, batch) for batch in (1, 32)]
+        teacher = next(
+            r
+            for r in data["results"]
+            if (r["model"], r["dtype"], r["batch"], r.get("backend", "torch")) == ("teacher", "bf16", 1, backend)
+        )
+        lines.append(f"| {name} | {speedups[0]:.2f}x | {speedups[1]:.2f}x | {teacher['peak_fraction'] * 100:.0f}% |")
+    return lines
+
+
+def _openvino_speedups(batch: int) -> list[float]:
+    return [runtime_speedup(model, "bf16", batch, "openvino")["speedup"] for model in RUNTIME_ROWS]
+
+
+def _span(values: list[float]) -> str:
+    return f"{min(values):.2f}–{max(values):.2f}x"
+
+
+def _tinybert_speedup(backend: str, batch: int = 1) -> float:
+    return next(
+        c["value"]
+        for c in BENCH_BACKENDS.data["checks"]
+        if c["target"].startswith("TinyBert-4")
+        and (c["batch"], c["dtype"], c.get("backend", "torch")) == (batch, "bf16", backend)
+    )
 
 
 def table_inference(page: str) -> list[str]:
@@ -426,6 +487,14 @@ def table_headline(page: str) -> list[str]:
             "speed.md#the-inference-path",
         ),
         (
+            "OpenVINO against PyTorch, the bench's rows (BERT-base teacher, top-6 ShrunkBert, TinyBert-4, Albert-SOP "
+            "base), bf16, batch 1 / batch 32; TinyBert-4 against the teacher at batch 1, both on OpenVINO",
+            f"{_span(_openvino_speedups(1))} / {_span(_openvino_speedups(32))} faster; "
+            f"{_tinybert_speedup('openvino'):.1f}x (on PyTorch: {_tinybert_speedup('torch'):.1f}x)",
+            BENCH_BACKENDS,
+            "speed.md#openvino-and-onnx-runtime",
+        ),
+        (
             "Training cost of distillation: an epoch with the teacher's outputs cached, against plain fine-tuning",
             f"{paired(TRAINING_COST.data['epoch']['seconds']['distillation, cached']['samples_s'], TRAINING_COST.data['epoch']['seconds']['plain']['samples_s']):.2f}x "
             "the time",
@@ -466,6 +535,7 @@ TABLES: dict[str, Callable[[str], list[str]]] = {
     "headline": table_headline,
     "bench": table_bench,
     "inference": table_inference,
+    "runtimes": table_runtimes,
     "training-cost": table_training_cost,
     "albert-parameters": table_albert_parameters,
     "sop-study": table_sop_study,
