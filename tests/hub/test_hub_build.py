@@ -128,6 +128,11 @@ def edit_json(path, **changes):
         (lambda f: (f / "configuration_shrunk_bert.py").unlink(), "configuration_shrunk_bert.py"),
         (lambda f: edit_json(f / "config.json", auto_map=None), "has no auto_map"),
         (lambda f: (f / "model.safetensors").rename(f / "pytorch_model.bin"), "pickle files"),
+        # a .bin that is no OpenVINO export's weight blob (no graph and export.json beside it) counts as a pickle
+        (
+            lambda f: (f / "openvino").mkdir() or (f / "openvino" / "openvino_model.bin").write_bytes(b"x"),
+            "pickle files",
+        ),
         (lambda f: (f / "model.safetensors").unlink(), "no safetensors weights"),
         (lambda f: (f / "tokenizer.json").unlink(), "no tokenizer"),
         (lambda f: (f / "README.md").unlink(), "README.md (the card) is missing"),

@@ -178,11 +178,23 @@ def folder_problems(folder: str | Path, repo_type: str = "model") -> list[str]:
     return problems + _model_problems(folder)
 
 
+def _openvino_weights(folder: Path, path: Path) -> bool:
+    """`openvino_model.bin` next to its `openvino_model.xml` in a folder `compactbert export` wrote: OpenVINO's raw
+    weight blob, read by offset from the graph, not a pickle."""
+    return (
+        path.name == "openvino_model.bin"
+        and (folder / path.parent / "openvino_model.xml").is_file()
+        and (folder / path.parent / "export.json").is_file()
+    )
+
+
 def _model_problems(folder: Path) -> list[str]:
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
 
     problems = []
-    pickles = [p.as_posix() for p in upload_files(folder) if p.suffix in PICKLE_SUFFIXES]
+    pickles = [
+        p.as_posix() for p in upload_files(folder) if p.suffix in PICKLE_SUFFIXES and not _openvino_weights(folder, p)
+    ]
     if pickles:
         problems.append(f"pickle files would be uploaded ({', '.join(pickles)}); publish safetensors only")
     if (folder / "model.safetensors.index.json").is_file():
