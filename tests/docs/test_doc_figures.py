@@ -55,10 +55,12 @@ def test_the_check_catches_a_wrong_figure_and_a_missing_machine(figures):
     """The checker itself: a quoted figure changed, a figure with no source, a section without its machine kind."""
     page = "docs/speed.md"
     text = read(page)
-    right = "are 2.96x faster than fp32 at batch 32"
+    measured = f"{doc_results.inference_speedup('bf16', 32):.2f}x"  # what the result file says
+    changed = f"{doc_results.inference_speedup('bf16', 32) + 0.11:.2f}x"
+    right = f"are {measured} faster than fp32 at batch 32"
     assert right in text
-    wrong = figures.check_page(page, text.replace(right, "are 3.05x faster than fp32 at batch 32"))
-    assert any("2.96x faster" in p for p in wrong) and any("'3.05x' has no source" in p for p in wrong)
+    wrong = figures.check_page(page, text.replace(right, f"are {changed} faster than fp32 at batch 32"))
+    assert any(f"{measured} faster" in p for p in wrong) and any(f"'{changed}' has no source" in p for p in wrong)
     unsourced = figures.check_page(page, text + "\nThe demo answers in 12.5 ms.\n")
     assert any("'12.5 ms' has no source" in p for p in unsourced)
     marked = figures.check_page(page, text + "\nThe demo answers in 12.5 ms [no result file: one try].\n")
