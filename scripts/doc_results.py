@@ -83,6 +83,9 @@ DISTILL = Source(
 )
 DISTILL_REDUCED = Source("docs/results/distillation/results.json", lambda d: "machine not recorded")
 SOP = Source("docs/results/albert_sop/results.json", lambda d: _bf16_flag(d["cells"]["pretrain/sop"]["bf16"]))
+# the SOP / NSP rerun from MiniLM converted to an Albert-SOP (scripts/albert_sop_study.py --start): its results file
+# names cores and load only; the run's machine, checked in /proc/cpuinfo, is in the study's note and the page
+SOP_CONVERTED = Source("docs/results/albert_sop_converted/results.json", lambda d: "AVX512-BF16 (AMD EPYC)")
 BENCH = Source("docs/results/bench/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 BENCH_AVX2 = Source("docs/results/bench/avx2/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 BENCH_AVX2_PAIR = Source(

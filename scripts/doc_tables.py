@@ -22,6 +22,7 @@ from doc_results import (
     ROOT,
     RT,
     SOP,
+    SOP_CONVERTED,
     TRAINING_COST,
     Source,
     bench_row,
@@ -162,6 +163,24 @@ def table_sop_study(page: str) -> list[str]:
     for objective, paper in PAPER_SOP.items():
         lines.append(
             f"| {objective} (paper, 125k steps) | {paper['sop']:.1f} | {paper['nsp']:.1f} | {paper['mlm']:.1f} | – | – |"
+        )
+    return lines
+
+
+def table_sop_converted(page: str) -> list[str]:
+    """The SOP / NSP rerun from a converted start: held-out accuracy on both sentence tasks and MLM, per objective."""
+    data = SOP_CONVERTED.data
+    lines = [_source_line(page, SOP_CONVERTED, f"; {data['machine']}; one seed"), ""]
+    lines += [
+        "| continued with | SOP acc % | NSP acc % | MLM acc % | steps | learning rate | minutes |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for objective in ("sop", "nsp"):
+        cell = data["cells"][f"pretrain/{objective}"]
+        lines.append(
+            f"| {objective.upper()} | {pct(cell['sop_accuracy'])} | {pct(cell['nsp_accuracy'])} | "
+            f"{pct(cell['mlm_accuracy'])} | {cell['train']['global_step']:,} | {data['budget']['learning_rate']:g} | "
+            f"{cell['wall_s'] / 60:.1f} |"
         )
     return lines
 
@@ -540,6 +559,7 @@ TABLES: dict[str, Callable[[str], list[str]]] = {
     "training-cost": table_training_cost,
     "albert-parameters": table_albert_parameters,
     "sop-study": table_sop_study,
+    "sop-converted": table_sop_converted,
     "augment-timing": table_augment_timing,
     "layer-drop": table_layer_drop,
     "distillation": table_distillation,
