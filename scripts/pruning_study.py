@@ -141,7 +141,7 @@ def summarize(results: dict, out: Path) -> None:
         "",
         f"Reproduce: `{setup['command']}` (this file was made by: "
         + "; ".join(f"`{c}`" for c in setup.get("invocations", []))
-        + "). Seeds {', '.join(map(str, setup['seeds']))}; split seed 42; the full test "
+        + f"). Seeds {', '.join(map(str, setup['seeds']))}; split seed 42; the full test "
         "split of each task. Machine: " + setup["machine"] + ".",
         f"Budget of every cell: 1 epoch per stage, batch 32, max_length 128, length-grouped batches, warm-up 10%, weight "
         f"decay 0.01, {precision}; learning rate: the teacher's (3e-4 bbc-news, 1e-4 rotten-tomatoes), 1e-3 for the "
