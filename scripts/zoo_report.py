@@ -13,10 +13,15 @@ import shutil
 from pathlib import Path
 
 
-def report(folder: Path, out: Path, command: str) -> Path:
+def report(folder: Path, out: Path, command: str, machine: str | None = None) -> Path:
+    """`machine`: the CPU the build ran on, for builds whose build.json names only the architecture (before
+    compactbert.hub.compare named the CPU model and its bf16 units); default: what build.json says."""
     info = json.loads((folder / "build.json").read_text())
     recipe, metrics, comparison = info["recipe"], info["metrics"], info["comparison"]
     source, latency = comparison["source"], comparison["latency"]
+    if machine:
+        latency = latency | {"device": machine}
+        comparison["latency"] = latency
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(info | {"command": command}, indent=2))
     shutil.copy2(folder / comparison["plot"], out / comparison["plot"])
@@ -59,8 +64,11 @@ def main() -> None:
     parser.add_argument("folder", type=Path, help="the build's model folder (<output_dir>/model)")
     parser.add_argument("out", type=Path, help="where to write the report, e.g. docs/results/zoo/<name>")
     parser.add_argument("--command", required=True, help="the command that produced the build")
+    parser.add_argument(
+        "--machine", help="the CPU the build ran on, e.g. 'a 2-core AMD EPYC (AVX512-BF16)' (default: from build.json)"
+    )
     args = parser.parse_args()
-    print(report(args.folder, args.out, args.command))
+    print(report(args.folder, args.out, args.command, args.machine))
 
 
 if __name__ == "__main__":

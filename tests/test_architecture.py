@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "compactbert": 1,  # the package root: lazy names and __version__
     "compactbert.assets": 1,
     "compactbert.hardware": 1,
+    "compactbert.lazy": 1,  # PEP 562 lazy names for packages that keep torch out of their import
     "compactbert.fields": 1,
     "compactbert.io": 1,
     "compactbert.checkpoints": 1,

@@ -20,31 +20,17 @@ from compactbert.bench import (
 )
 from compactbert.inference import load_for_inference
 
-from support.helpers import TEXTS, make_bert, make_tokenizer
+from support.helpers import TEXTS, make_bert, make_tokenizer, spread_classifier
 
 TEXTS_12 = TEXTS * 3
 LOGIT_TOLERANCE = 0.5  # bf16 and int8 rounding move this model's logits by about 0.07 and 0.14
 
 
 def confident_classifier() -> BertForSequenceClassification:
-    """A random 2-layer BERT classifier with large logits that tell the texts apart: `TEXTS[i]` is class i for
-    i < 3, by a margin of several units.
-
-    A random classifier at the default initialisation puts every text within 0.003 of uniform probabilities and in
-    the same class, so a variant that lost its weights would still "agree" with it. Here each class's weight is the
-    direction of one text's [CLS] vector from the texts' mean (scaled to logits of about 5), and a larger
-    initialisation range makes that vector depend on the text (at 0.02 it hardly does).
-    """
-    model = make_bert(BertForSequenceClassification, num_layers=2, num_labels=3, initializer_range=0.2)
-    batch = make_tokenizer()(TEXTS, padding=True, return_tensors="pt")
-    with torch.inference_mode():
-        pooled = model.bert(**batch).pooler_output  # (texts, hidden)
-        mean = pooled.mean(0)
-        directions = pooled[:3] - mean
-        weight = 5.0 * directions / directions.norm(dim=-1, keepdim=True)
-        model.classifier.weight.copy_(weight)
-        model.classifier.bias.copy_(-weight @ mean)
-    return model
+    """A random 2-layer BERT classifier with large logits that tell the texts apart (`spread_classifier`)."""
+    return spread_classifier(
+        make_bert(BertForSequenceClassification, num_layers=2, num_labels=3, initializer_range=0.2)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -16,23 +16,10 @@ from compactbert.export import backends as backends_module
 from compactbert.export.runtime import Session
 from compactbert.inference import InferenceModel, load_for_inference
 
-from support.helpers import TEXTS, make_bert, make_tokenizer
+from support.helpers import TEXTS, make_bert, make_tokenizer, spread_classifier
 
 RUNTIMES = ["openvino", "onnxruntime"]
 LABELS = {0: "sport", 1: "tech", 2: "politics"}
-
-
-def spread_classifier(model):
-    """`TEXTS[i]` is label i for i < 3 by several logits: a model that lost its input cannot agree by chance."""
-    batch = make_tokenizer()(TEXTS, padding=True, return_tensors="pt")
-    with torch.inference_mode():
-        pooled = model.base_model(**batch).pooler_output
-        mean = pooled.mean(0)
-        directions = pooled[:3] - mean
-        weight = 5.0 * directions / directions.norm(dim=-1, keepdim=True)
-        model.classifier.weight.copy_(weight)
-        model.classifier.bias.copy_(-weight @ mean)
-    return model
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from compactbert.export import SAMPLE_TEXTS, default_output, export_model, open_
 from compactbert.export import exporter as exporter_module
 from compactbert.export import graph as graph_module
 
-from support.helpers import TEXTS, make_bert, make_tokenizer
+from support.helpers import TEXTS, make_bert, make_tokenizer, spread_classifier
 
 ATOL = 1e-4
 LABELS = {0: "sport", 1: "tech", 2: "politics"}
@@ -51,20 +51,6 @@ labels = json.load(open(f"{folder}/config.json"))["id2label"]
 print(json.dumps({"logits": logits.tolist(), "labels": [labels[str(i)] for i in logits.argmax(-1)],
                   "torch": sys.modules["torch"] is None}))
 """
-
-
-def spread_classifier(model):
-    """Set the classifier so that `TEXTS[i]` is label i for i < 3, by a margin of several logits (a random classifier
-    puts every text in one label, and a graph that lost its input would then still "agree"). In place."""
-    batch = make_tokenizer()(TEXTS, padding=True, return_tensors="pt")
-    with torch.inference_mode():
-        pooled = model.base_model(**batch).pooler_output  # (texts, hidden)
-        mean = pooled.mean(0)
-        directions = pooled[:3] - mean
-        weight = 5.0 * directions / directions.norm(dim=-1, keepdim=True)
-        model.classifier.weight.copy_(weight)
-        model.classifier.bias.copy_(-weight @ mean)
-    return model
 
 
 @pytest.fixture(scope="module")

@@ -48,6 +48,26 @@ def make_tokenizer() -> BertTokenizer:
     return BertTokenizer(vocab=dict(VOCAB))
 
 
+def spread_classifier(model):
+    """Set a sequence classifier's head so that `TEXTS[i]` is label i for i < 3, by a margin of several logits. In
+    place; returns the model.
+
+    A random classifier at the default initialisation puts every text within 0.003 of uniform probabilities and in
+    the same class, so a variant (an export, a lower precision) that lost its input would still "agree" with it.
+    Here each class's weight is the direction of one text's pooled [CLS] vector from the texts' mean, scaled to
+    logits of about 5; build the model with a larger `initializer_range` (0.2) so that vector depends on the text.
+    """
+    batch = make_tokenizer()(TEXTS, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        pooled = model.base_model(**batch).pooler_output  # (texts, hidden)
+        mean = pooled.mean(0)
+        directions = pooled[:3] - mean
+        weight = 5.0 * directions / directions.norm(dim=-1, keepdim=True)
+        model.classifier.weight.copy_(weight)
+        model.classifier.bias.copy_(-weight @ mean)
+    return model
+
+
 def kept_from_paper_drops(num_layers, dropped_1_based):
     """The issue's table names dropped layers 1..L; kept indices are 0-based."""
     return [i for i in range(num_layers) if i + 1 not in dropped_1_based]

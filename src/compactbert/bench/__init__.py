@@ -17,10 +17,10 @@ names that measure (`run` and `inference_options`) are loaded, with torch, the f
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..io import write_file_atomically
+from ..lazy import lazy_names
 from .defaults import DEFAULT_BATCHES, DEFAULT_MIN_SAMPLE_MS, DEFAULT_REPEATS, DEFAULT_SEQ, DEFAULT_WARMUP
 from .reports import (
     inference_markdown_report,
@@ -77,7 +77,6 @@ _LAZY = {
         "compare_variants",
     ),
 }
-_LAZY_MODULE = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = [
     # rows
@@ -132,14 +131,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY_MODULE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # loaded once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_MODULE))
+__getattr__, __dir__ = lazy_names(__name__, {n: f".{m}" for m, names in _LAZY.items() for n in names})

@@ -15,9 +15,9 @@ loads no torch; the names that need it load it on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..lazy import lazy_names
 from .formats import (
     EXPORT_TASKS,
     FORMATS,
@@ -57,7 +57,6 @@ _LAZY = {
     "backends": ("RuntimeInferenceModel", "default_cache_dir"),
     "auto": ("BackendChoice", "choose_backend"),
 }
-_LAZY_MODULE = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = [
     "EXPORT_TASKS",
@@ -88,14 +87,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY_MODULE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_MODULE))
+__getattr__, __dir__ = lazy_names(__name__, {n: f".{m}" for m, names in _LAZY.items() for n in names})

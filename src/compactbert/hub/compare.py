@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +23,8 @@ def measure_latency(model_dir: Path, source: str | os.PathLike, recipe: ZooRecip
     import torch
 
     from ..data import load_task
-    from ..inference import load_for_inference, time_side_by_side
+    from ..hardware import cpu_description
+    from ..inference import available_cores, load_for_inference, time_side_by_side
 
     settings = recipe.latency
     task = "sequence-classification" if recipe.baseline else "base"
@@ -43,7 +43,7 @@ def measure_latency(model_dir: Path, source: str | os.PathLike, recipe: ZooRecip
     where = (
         torch.cuda.get_device_name(device)
         if device.type == "cuda"
-        else f"CPU ({platform.processor() or platform.machine()})"
+        else f"a {available_cores()}-core {cpu_description()}"
     )
     return {
         **{name: timing.as_dict() for name, timing in timings.items()},

@@ -6,11 +6,11 @@ need torch, load the first time they are asked for (PEP 562).
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
 
+from ..lazy import lazy_names
 from .strategies import STRATEGIES, Strategy, explicit_layers, get_strategy, register_strategy, select_layers
 
 if TYPE_CHECKING:
@@ -20,12 +20,7 @@ if TYPE_CHECKING:
 _LAZY = {"layer_contributions": ".contributions", "shrink": ".shrink"}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
 
 
 class _Package(types.ModuleType):
