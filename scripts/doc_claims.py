@@ -447,10 +447,6 @@ def _zoo_ranges(source: Source) -> str:
     return " vs ".join(f"{latency[w]['min_ms']:.1f}–{latency[w]['max_ms']:.1f} ms" for w in ("model", "source"))
 
 
-def _pretraining_eval(what: str) -> str:
-    return pct(ZOO_ALBERT.data["metrics"]["method"]["pretraining_eval"][what])
-
-
 CLAIMS += [
     *claims(
         PUBLISHING,
@@ -475,22 +471,30 @@ CLAIMS += [
     *claims(
         PUBLISHING,
         ZOO_ALBERT,
-        lambda: f"after {ZOO_ALBERT.data['metrics']['method']['pretraining_steps']} pretraining steps",
         lambda: (
-            f"(held-out masked-token accuracy {_pretraining_eval('mlm_accuracy')}%, SOP {_pretraining_eval('sop_accuracy')}%: chance)"
+            f"({ZOO_ALBERT.data['metrics']['num_parameters'] / 1e6:.1f}M parameters, "
+            f"{ZOO_ALBERT.data['metrics']['num_parameters'] / ZOO_ALBERT.data['comparison']['source']['num_parameters']:.0%} of the teacher's)"
         ),
         lambda: (
-            f"(test accuracy {ZOO_ALBERT.data['metrics']['test']['accuracy']:.4f}, the share of `sport`; macro-F1 "
-            f"{ZOO_ALBERT.data['metrics']['test']['macro_f1']:.4f}) against {ZOO_ALBERT.data['comparison']['source']['accuracy']:.4f} for"
+            f"reached test accuracy {_zoo_scores(ZOO_ALBERT)} for its teacher "
+            f"({ZOO_ALBERT.data['metrics']['test']['accuracy'] / ZOO_ALBERT.data['comparison']['source']['accuracy']:.1%} of it)"
         ),
-        lambda: f"the card ({ZOO_ALBERT.data['metrics']['num_parameters'] / 1e6:.1f}M\n  parameters)",
+        lambda: f"and ran at {zoo_speedup(ZOO_ALBERT):.2f}x its speed",
+        lambda: (
+            f"check_quality({ZOO_ALBERT.data['metrics']['test']['accuracy']:.4f}, "
+            f"{ZOO_ALBERT.data['metrics']['test']['majority_accuracy']:.4f}, min_retention=0.98, "
+            f"reference_accuracy={ZOO_ALBERT.data['comparison']['source']['accuracy']:.4f})"
+        ),
     ),
     *claims(
-        PUBLISHING,
-        SOP,
+        ALBERT_SOP,
+        ZOO_ALBERT,
         lambda: (
-            f"3,495 steps reached {pct(sop('pretrain/sop', 'mlm_accuracy'))}% masked-token accuracy and "
-            f"{pct(sop('finetune/sop/bbc-news', 'test_accuracy'))}% on `bbc-news`"
+            f"reached {pct(ZOO_ALBERT.data['metrics']['test']['accuracy'])}% test accuracy against its teacher's "
+            f"{pct(ZOO_ALBERT.data['comparison']['source']['accuracy'])}% "
+            f"({ZOO_ALBERT.data['metrics']['test']['accuracy'] / ZOO_ALBERT.data['comparison']['source']['accuracy']:.1%} of it) "
+            f"with {ZOO_ALBERT.data['metrics']['num_parameters'] / 1e6:.1f}M parameters, "
+            f"{ZOO_ALBERT.data['metrics']['num_parameters'] / ZOO_ALBERT.data['comparison']['source']['num_parameters']:.0%} of the teacher's"
         ),
     ),
 ]

@@ -37,6 +37,13 @@ def report(folder: Path, out: Path, command: str, machine: str | None = None) ->
         f"Command: `{command}` (recipe `configs/{recipe['name']}.yaml`).",
         f"Task `{recipe['task']}`, split seed {metrics['split_seed']}, training seed {metrics['seed']}, "
         f"{metrics['train'].get('epoch')} epoch(s); test split of the fixed seeded split.",
+        *(
+            [
+                f"Built on {info['build']['date']} on a {info['build']['machine']} in {info['build']['wall_seconds']:.0f} s."
+            ]
+            if "build" in info
+            else []
+        ),
         "",
         f"| | {recipe['name']} | source ({source['name']}) |",
         "|---|---|---|",

@@ -33,9 +33,11 @@ of those that do.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -599,6 +601,7 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
     Raises `QualityGateError` (a `ValueError`), and writes nothing, when the model fails the recipe's quality gate;
     `force=True` writes it anyway, and its card says that the gate was overridden and why.
     """
+    started = time.perf_counter()
     out = Path(recipe.output_dir)
     final = out / "model"
     if final.exists() and not recipe.overwrite:
@@ -645,8 +648,13 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
                 (shutil.copytree if item.is_dir() else shutil.copy2)(item, folder / item.name)
         # the builder's metrics, with `method` (how the model was made) for the card
         (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
-        info = {"recipe": _jsonable(recipe), "metrics": metrics, "comparison": comparison}
         comparison["exports"] = [_export_into(folder, fmt) for fmt in recipe.exports]
+        info = {
+            "recipe": _jsonable(recipe),
+            "metrics": metrics,
+            "comparison": comparison,
+            "build": _build_record(started),
+        }
         (folder / BUILD_INFO).write_text(json.dumps(info, indent=2, default=str))
         plot_comparison(recipe.name, metrics, source, latency, folder / PLOT)
         write_card(folder, recipe.card, comparison, model_id=recipe.repo_id or str(final))
@@ -671,6 +679,19 @@ def _export_into(folder: Path, fmt: str) -> dict[str, Any]:
         )
     return {"format": fmt, "folder": fmt, "files": sorted(p.name for p in (folder / fmt).iterdir())} | {
         "verification": verification
+    }
+
+
+def _build_record(started: float) -> dict[str, Any]:
+    """Where and how long the build ran: its wall time (training, evaluation, the latency comparison and the exports),
+    the date and the machine (cores, CPU model and its bf16 units)."""
+    from ..hardware import cpu_description
+    from ..inference import available_cores
+
+    return {
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{available_cores()}-core {cpu_description()}",
     }
 
 
