@@ -19,13 +19,15 @@ from compactbert.cli import main
 from compactbert.demo.space import build_wheel, requirements, sha256_file, source_checkout
 from compactbert.demo.zoo import load_zoo
 from compactbert.hub import validate_card
+from compactbert.hub.gate import NOTE_TITLE
 
-from support.demo import OTHER_ENTRIES
+from support.demo import OTHER_ENTRIES, STAND_IN_METRICS
 from support.zoo import folder_digest
 
 NAMES = ["teacher", "shrunk-top-2", "shrunk-bottom-2", *OTHER_ENTRIES]  # a TinyBert and an Albert-SOP among them
 MODELS = [f"org/{name}" for name in NAMES]
 SPACE = "org/demo"
+MAJORITY = {k: v for k, v in STAND_IN_METRICS["test"].items() if k.startswith("majority")}
 
 
 @pytest.fixture
@@ -151,6 +153,31 @@ def test_a_failed_space_push_leaves_the_models_and_says_so(zoo, wheel, hub, capf
     err = capfd.readouterr().err
     assert "publishing stopped at org/demo (space repository)" in err and "left: the Space org/demo" in err
     assert all(len(hub.commits_for(repo)) == 1 for repo in MODELS)
+
+
+def test_a_zoo_with_a_model_at_the_majority_class_is_refused_whole_unless_forced(zoo, wheel, hub, capfd):
+    metrics = zoo / "distilled-3" / "metrics.json"
+    metrics.write_text(json.dumps(json.loads(metrics.read_text()) | {"test": {"accuracy": 0.34} | MAJORITY}))
+    hub.clear_requests()
+    for extra in (["--dry-run"], []):
+        assert publish(zoo, wheel, *extra) == 2
+        err = capfd.readouterr().err
+        assert (
+            "the quality gate refuses to publish 1 of the zoo's 6 models:\n  distilled-3: test accuracy 34.0%" in err
+        )
+        assert "Nothing was sent" in err and "pass --force" in err
+    assert hub.requests == []
+
+    assert publish(zoo, wheel, "--force") == 0
+    out, _ = capfd.readouterr()
+    assert "7 repositories pushed" in out  # 6 models and the Space
+    card = hub.files("org/distilled-3")["README.md"].decode()
+    assert f"**{NOTE_TITLE}.**" in card and "test accuracy 34.0%" in card
+    assert json.loads(hub.files("org/distilled-3")["metrics.json"])["quality_gate"]["overridden"] is True
+    assert NOTE_TITLE not in hub.files("org/teacher")["README.md"].decode()
+    # the forced files are staged as they were uploaded: running the command again finds everything up to date
+    assert publish(zoo, wheel, "--force") == 0
+    assert "0 repositories pushed" in capfd.readouterr().out
 
 
 def test_dry_run_sends_nothing(zoo, wheel, hub, capfd):

@@ -34,6 +34,12 @@ class PublishCommand(Command):
             "torch, which on Linux brings CUDA packages)",
         )
         p.add_argument(
+            "--force",
+            action="store_true",
+            help="publish models the quality gate refuses (test accuracy not clearly above the majority class, or "
+            "below their recipe's min_retention); their cards then say that the gate was overridden, and why",
+        )
+        p.add_argument(
             "--dry-run", action="store_true", help="check the zoo, print where everything goes, send nothing"
         )
 
@@ -45,7 +51,7 @@ class PublishCommand(Command):
 
         if args.dry_run:
             plan = plan_publish(
-                args.zoo, args.org, args.space, args.prefix, args.private, args.wheel, args.torch_index_url
+                args.zoo, args.org, args.space, args.prefix, args.private, args.wheel, args.torch_index_url, args.force
             )
             with tempfile.TemporaryDirectory(prefix="compactbert-publish-") as tmp:
                 stage(plan, Path(tmp))  # the cards for the repositories render and every folder is checked
@@ -60,6 +66,7 @@ class PublishCommand(Command):
             args.private,
             args.wheel,
             torch_index_url=args.torch_index_url,
+            force=args.force,
         )
         pushed = sum(t.status == "pushed" for t in result.plan.targets)
         print(f"published: {pushed} repositories pushed, {len(result.plan.targets) - pushed} already up to date")

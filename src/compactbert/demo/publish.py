@@ -10,6 +10,10 @@ Resumable: a repository that already holds every file as it is here (same git bl
 stored with LFS, as the Hub's file listing reports them) is skipped, and the run says so. A failure stops the run
 where it happened, keeps what was pushed, and says what is left and the command that finishes it (the same command:
 what is done is skipped). The token is never printed, logged or put in a message.
+
+Every model passes the quality gate (`compactbert.hub.push.gate_folder`) before anything is built or sent: a zoo with a
+model that has not learned its task is refused whole, naming each such entry and why; `force=True` (`--force`)
+publishes it anyway, its card saying that the gate was overridden and why.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..hub.push import PushError, push
+from ..hub.gate import QualityGateError
+from ..hub.push import PushError, gate_folder, push
 from ..hub.validate import check_folder, upload_files
 from .zoo import Zoo, ZooEntry, load_zoo
 
@@ -71,6 +76,7 @@ class PublishPlan:
     wheel: Path | None = None
     space_given: bool = False
     torch_index_url: str | None = None
+    force: bool = False  # publish models the quality gate refuses (their cards say so)
 
     @property
     def targets(self) -> list[Target]:
@@ -89,6 +95,8 @@ class PublishPlan:
             args += ["--wheel", str(self.wheel)]
         if self.torch_index_url:
             args += ["--torch-index-url", self.torch_index_url]
+        if self.force:
+            args.append("--force")
         return shlex.join(args)
 
     def describe(self) -> str:
@@ -122,9 +130,11 @@ def plan_publish(
     private: bool = False,
     wheel: str | os.PathLike | None = None,
     torch_index_url: str | None = None,
+    force: bool = False,
 ) -> PublishPlan:
-    """Check the zoo and the names, and say where everything goes. Raises `ValueError` (what is wrong, and how to
-    fix it) before anything is staged or sent."""
+    """Check the zoo, the names and the models' quality, and say where everything goes. Raises `ValueError` (what is
+    wrong, and how to fix it; `QualityGateError` for models that have not learned their task, unless `force`)
+    before anything is staged or sent."""
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
@@ -155,6 +165,7 @@ def plan_publish(
             raise ValueError(f"'{repo_id}' is not namespace/name; check --org, --prefix and --space")
     if wheel is not None and not Path(wheel).is_file():
         raise FileNotFoundError(f"--wheel {wheel}: no such file; build one with `pip wheel --no-deps -w dist .`")
+    _check_quality(models, force)
     return PublishPlan(
         zoo=loaded,
         zoo_path=zoo_path,
@@ -166,7 +177,24 @@ def plan_publish(
         wheel=Path(wheel).resolve() if wheel is not None else None,
         space_given=space is not None,
         torch_index_url=torch_index_url,
+        force=force,
     )
+
+
+def _check_quality(models: list[Target], force: bool) -> None:
+    """The quality gate on every model of the zoo, before anything is sent: all refusals in one error."""
+    refused = []
+    for target in models:
+        verdict = gate_folder(target.folder, force=True)[0]  # the verdict, without raising
+        if not verdict.passed:
+            refused.append((target.name, "; and ".join(verdict.failures)))
+    if refused and not force:
+        lines = "\n".join(f"  {name}: {why}" for name, why in refused)
+        raise QualityGateError(
+            f"the quality gate refuses to publish {len(refused)} of the zoo's {len(models)} models:\n{lines}\n"
+            "Nothing was sent. Rebuild them with a better recipe, leave them out of the zoo, or pass --force to "
+            "publish them anyway: their cards then say that the quality gate was overridden, and why"
+        )
 
 
 def _entry_folder(zoo: Zoo, entry: ZooEntry) -> Path:
@@ -193,6 +221,10 @@ def stage(plan: PublishPlan, staging: Path) -> None:
             os.symlink((source / rel).resolve(), folder / rel)
         (folder / "README.md").unlink(missing_ok=True)
         (folder / "README.md").write_text(_card_for(source, target.repo_id), encoding="utf-8")
+        if plan.force:  # the card and metrics.json that say the gate was overridden, as push would upload them
+            for name, content in gate_folder(folder, force=True)[2].items():
+                (folder / name).unlink(missing_ok=True)
+                (folder / name).write_bytes(content)
         check_folder(folder)
         target.folder = folder
 
@@ -257,6 +289,7 @@ def publish(
     token: str | None = None,
     torch_index_url: str | None = None,
     log: Callable[[str], None] = print,
+    force: bool = False,
 ) -> PublishResult:
     """Publish every model of `zoo` to `org` and the Space that loads them (see the module's docstring).
 
@@ -271,15 +304,17 @@ def publish(
         token: default: from the usual huggingface_hub places (`HF_TOKEN`, `hf auth login`).
         torch_index_url: the package index of torch's CPU build, written into the Space's requirements as an
             `--extra-index-url` (without it the Space installs the pinned torch from its default index).
+        force: publish models that the quality gate refuses; their cards say that the gate was overridden, and why.
 
     Raises:
-        ValueError: the zoo or the names are not right, or no token was found; nothing was sent.
+        ValueError: the zoo or the names are not right, a model fails the quality gate (`QualityGateError`, unless
+            `force`), or no token was found; nothing was sent.
         PublishError: the Hub refused or failed part way; the message lists what is done and what is left, and the
             command that finishes the job.
     """
     from huggingface_hub import HfApi, constants, get_token
 
-    plan = plan_publish(zoo, org, space, prefix, private, wheel, torch_index_url)
+    plan = plan_publish(zoo, org, space, prefix, private, wheel, torch_index_url, force)
     token = token or get_token()
     if not token:
         raise ValueError(
@@ -345,6 +380,7 @@ def _publish_target(api, plan: PublishPlan, target: Target, token: str, notes: l
                 private=plan.private,
                 commit_message=f"Publish {what} with compactbert {__version__}",
                 token=token,
+                force=plan.force,
             )
             notes.extend(result.notes)
             target.revision = api.repo_info(target.repo_id, repo_type=target.repo_type).sha
