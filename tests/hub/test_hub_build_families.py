@@ -306,28 +306,32 @@ def test_tiny_bert_card_shows_the_teacher_layers_the_distillation_recorded(tmp_p
     )
 
 
-@pytest.fixture(scope="module")
-def pruned_build(tmp_path_factory) -> Path:
-    """The built `model` folder of a test-sized tiny_bert recipe whose student is cut out of the fine-tuned teacher."""
-    tmp = tmp_path_factory.mktemp("pruned")
-    path = tiny_recipe(
-        tmp,
-        name="tiny-bert-pruned",
-        family="tiny_bert",
-        method=PRUNED,
-        repo_id="org/tiny-bert-pruned",
-        training=LEARNS,
-    )
+def build_learning(tmp_path_factory, name: str, family: str, method: dict) -> Path:
+    """The built `model` folder of a test-sized recipe `name` of `family` with a training that learns the tiny task."""
+    tmp = tmp_path_factory.mktemp(name)
+    path = tiny_recipe(tmp, name=name, family=family, method=method, repo_id=f"org/{name}", training=LEARNS)
     return build(read_recipe(path))
 
 
-def test_pruned_tiny_bert_build_is_cut_out_of_the_teacher_it_fine_tuned(pruned_build):
-    folder = pruned_build
+def built_records(folder: Path) -> tuple[Path, dict, dict, str]:
+    """Check a built folder; return its run folder, config, metrics and the teacher's name on its card (the source
+    folder's name, not this machine's run folder)."""
     check_folder(folder)
     run = folder.parent
     config = json.loads((folder / "config.json").read_text())
     metrics = json.loads((folder / "metrics.json").read_text())
-    teacher = f"{run.parent / 'source'} fine-tuned on task by this build"  # the card's name, not this machine's folder
+    return run, config, metrics, f"{run.parent / 'source'} fine-tuned on task by this build"
+
+
+@pytest.fixture(scope="module")
+def pruned_build(tmp_path_factory) -> Path:
+    """A tiny_bert build whose student is cut out of the fine-tuned teacher."""
+    return build_learning(tmp_path_factory, "tiny-bert-pruned", "tiny_bert", PRUNED)
+
+
+def test_pruned_tiny_bert_build_is_cut_out_of_the_teacher_it_fine_tuned(pruned_build):
+    folder = pruned_build
+    run, config, metrics, teacher = built_records(folder)
     assert config["model_type"] == "tiny_bert" and config["pruned_from"] == config["teacher_model"] == teacher
     pruning = config["pruning"]
     assert pruning["kept_layers"] == [0, 2] and pruning["layer_strategy"] == "explicit"
@@ -404,26 +408,13 @@ def test_tiny_bert_record_of_a_magnitude_pruned_student(tmp_path):
 
 @pytest.fixture(scope="module")
 def converted_build(tmp_path_factory) -> Path:
-    """The built `model` folder of a test-sized albert_sop recipe that converts the teacher it fine-tunes."""
-    tmp = tmp_path_factory.mktemp("converted")
-    path = tiny_recipe(
-        tmp,
-        name="albert-sop-converted",
-        family="albert_sop",
-        method=CONVERTED,
-        repo_id="org/albert-sop-converted",
-        training=LEARNS,
-    )
-    return build(read_recipe(path))
+    """An albert_sop build that converts the teacher it fine-tunes."""
+    return build_learning(tmp_path_factory, "albert-sop-converted", "albert_sop", CONVERTED)
 
 
 def test_converted_albert_sop_build_is_the_teacher_it_fine_tuned_converted_then_distilled(converted_build):
     folder = converted_build
-    check_folder(folder)
-    run = folder.parent
-    config = json.loads((folder / "config.json").read_text())
-    metrics = json.loads((folder / "metrics.json").read_text())
-    teacher = f"{run.parent / 'source'} fine-tuned on task by this build"  # the card's name, not this machine's folder
+    run, config, metrics, teacher = built_records(folder)
     assert config["model_type"] == "albert_sop" and config["source_model"] == metrics["method"]["teacher"] == teacher
     assert (config["embedding_size"], config["sharing"], config["shared_init"]) == (8, "all", "mean")
     assert (config["hidden_size"], config["num_hidden_layers"]) == (32, 4)  # the teacher's width and depth
