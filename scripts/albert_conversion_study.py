@@ -34,7 +34,8 @@ import time
 from pathlib import Path
 
 from distillation_study import TASKS, _load_average, inference_times, model_folder, recorded_model_dir
-from pruning_study import INTERMEDIATE, PREDICTION, TRAINING, _machine, plot, teacher_dir, train_teacher
+from pruning_study import INTERMEDIATE, PREDICTION, TRAINING, _machine, ensure_teacher, plot, teacher_dir
+from study_report import study_cells
 
 from compactbert.distillation.recipe import distill, parse_distill_recipe
 from compactbert.hardware import native_bf16
@@ -136,32 +137,20 @@ def summarize(results: dict, out: Path) -> None:
         "| speed vs teacher |",
         "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for task in setup["tasks"]:
-        teacher = rows.get((task, "teacher"), [None])[0]
-        for (t, cell), group in sorted(rows.items(), key=lambda kv: _order(kv[0][1])):
-            if t != task:
-                continue
-            accs = [r["test_accuracy"] for r in group]
-            mean = statistics.fmean(accs)
-            spread = (
-                f" ± {statistics.stdev(accs) * 100:.1f} ({min(accs) * 100:.1f}–{max(accs) * 100:.1f})"
-                if len(accs) > 1
-                else ""
-            )
-            r = group[0]
-            target = TARGETS.get((task, cell))
-            retention = f"{mean / teacher['test_accuracy'] * 100:.1f}%" if teacher else "-"
-            if target and teacher:
-                retention += f" (≥ {target * 100:g}%)"
-            ratio = speed.get("speedup_vs_teacher", {}).get(cell) if task == speed.get("task") else None
-            error = r.get("embedding_reconstruction_error")
-            lines.append(
-                f"| {task} | {cell} | {r.get('embedding_size', '-')} | {r.get('sharing', '-')} "
-                f"| {r['num_parameters'] / 1e6:.2f}M | {'-' if error is None else f'{error:.2f}'} "
-                f"| {mean * 100:.1f}{spread} | {retention} | {len(accs)} "
-                f"| {statistics.fmean(x['wall_seconds'] for x in group) / 60:.1f} "
-                f"| {'-' if ratio is None and cell != 'teacher' else ('1.00x' if cell == 'teacher' else f'{ratio:.2f}x')} |"
-            )
+    for task, cell, group, mean, spread, retention, teacher in study_cells(rows, setup["tasks"], _order):
+        r = group[0]
+        target = TARGETS.get((task, cell))
+        if target and teacher:
+            retention += f" (≥ {target * 100:g}%)"
+        ratio = speed.get("speedup_vs_teacher", {}).get(cell) if task == speed.get("task") else None
+        error = r.get("embedding_reconstruction_error")
+        lines.append(
+            f"| {task} | {cell} | {r.get('embedding_size', '-')} | {r.get('sharing', '-')} "
+            f"| {r['num_parameters'] / 1e6:.2f}M | {'-' if error is None else f'{error:.2f}'} "
+            f"| {mean * 100:.1f}{spread} | {retention} | {len(group)} "
+            f"| {statistics.fmean(x['wall_seconds'] for x in group) / 60:.1f} "
+            f"| {'-' if ratio is None and cell != 'teacher' else ('1.00x' if cell == 'teacher' else f'{ratio:.2f}x')} |"
+        )
     lines += ["", "![test accuracy](accuracy.png)", ""]
     (out / "results.md").write_text("\n".join(lines))
     plot(rows, setup["tasks"], out / "accuracy.png", order=_order, color=_color)
@@ -243,9 +232,7 @@ def main(argv=None) -> int:
         extra["num_train_epochs"] = args.epochs
         suffix += f"@ep{args.epochs}"
     for task in args.tasks:
-        key = f"{task}/teacher/s0"
-        if key not in results["runs"]:
-            results["runs"][key] = train_teacher(task, workdir, limit)
+        if ensure_teacher(results["runs"], task, f"{task}/teacher/s0", workdir, limit):
             save()
     for seed in args.seeds:
         for task in args.tasks:

@@ -42,6 +42,7 @@ from doc_results import (
     study_cells,
     study_mean,
 )
+from study_report import spread as study_spread
 
 # ------------------------------------------------------------------------------------------------ generated tables
 
@@ -77,11 +78,7 @@ def table_layer_drop(page: str) -> list[str]:
         line = f"| {strategy} | {k or '–'} | {kept} | {some['num_parameters'] / 1e6:.1f}M | {ld_relative(6 - k)} |"
         for task in tasks:
             accs = ld_accuracies(task, strategy, k)
-            spread = (
-                f" ± {statistics.stdev(accs) * 100:.1f} ({min(accs) * 100:.1f}–{max(accs) * 100:.1f})"
-                if len(accs) > 1
-                else ""
-            )
+            spread = study_spread(accs)
             frozen = "–" if strategy == "full" else pct(ld_frozen(task, strategy, k))
             line += f" {pct(statistics.fmean(accs))}{spread} | {ld_delta(task, strategy, k)} | {frozen} |"
         lines.append(line)

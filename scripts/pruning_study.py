@@ -36,6 +36,7 @@ from pathlib import Path
 
 from distillation_study import SOURCE, TASKS, _load_average, inference_times, model_folder, recorded_model_dir
 from distillation_study import TRAINING as DISTILLATION_TRAINING
+from study_report import study_cells
 
 from compactbert.distillation.recipe import distill, parse_distill_recipe
 from compactbert.finetune import finetune, parse_recipe
@@ -92,6 +93,19 @@ def train_teacher(task: str, workdir: Path, limit: int | None) -> dict:
     started = time.perf_counter()
     metrics = finetune(*parse_recipe(None, fields))
     return _row(task, "teacher", 0, metrics, fields["output_dir"], workdir, time.perf_counter() - started)
+
+
+def ensure_teacher(runs: dict, task: str, key: str, workdir: Path, limit: int | None) -> bool:
+    """Train the task's teacher into `workdir` unless a recorded teacher run's folder is there. A teacher recorded
+    on another machine whose folder is gone is trained again with the same recipe and seed and kept as another run
+    (`<key>@run<n>`): the table's teacher accuracy is the mean of its runs, and the cells trained from each are kept.
+    Returns whether it trained one."""
+    recorded = [k for k, r in runs.items() if r["task"] == task and r["cell"] == "teacher"]
+    if any(model_folder(runs[k], workdir).exists() for k in recorded):
+        return False
+    print(f"--- {task}/teacher", file=sys.stderr, flush=True)
+    runs[key if not recorded else f"{key}@run{len(recorded) + 1}"] = train_teacher(task, workdir, limit)
+    return True
 
 
 def run_cell(task: str, cell: str, seed: int, workdir: Path, limit: int | None, extra: dict | None = None) -> dict:
@@ -155,28 +169,16 @@ def summarize(results: dict, out: Path) -> None:
         "| task | cell | shape | kept layers | parameters | test accuracy | retention | seeds | minutes | speed vs teacher |",
         "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for task in setup["tasks"]:
-        teacher = rows.get((task, "teacher"), [None])[0]
-        for (t, cell), group in sorted(rows.items(), key=lambda kv: _order(kv[0][1])):
-            if t != task:
-                continue
-            accs = [r["test_accuracy"] for r in group]
-            mean = statistics.fmean(accs)
-            spread = (
-                f" ± {statistics.stdev(accs) * 100:.1f} ({min(accs) * 100:.1f}–{max(accs) * 100:.1f})"
-                if len(accs) > 1
-                else ""
-            )
-            r = group[0]
-            retention = f"{mean / teacher['test_accuracy'] * 100:.1f}%" if teacher else "-"
-            shape = f"{r['num_hidden_layers']} × {r['hidden_size']} × {r['intermediate_size']}"
-            ratio = speed.get("speedup_vs_teacher", {}).get(shape)
-            lines.append(
-                f"| {task} | {cell} | {shape} | {r['kept_layers'] or '-'} | {r['num_parameters'] / 1e6:.1f}M "
-                f"| {mean * 100:.1f}{spread} | {retention} | {len(accs)} "
-                f"| {statistics.fmean(x['wall_seconds'] for x in group) / 60:.1f} "
-                f"| {'1.00x' if cell == 'teacher' else ('-' if ratio is None else f'{ratio:.2f}x')} |"
-            )
+    for task, cell, group, mean, spread, retention, _teacher in study_cells(rows, setup["tasks"], _order):
+        r = group[0]
+        shape = f"{r['num_hidden_layers']} × {r['hidden_size']} × {r['intermediate_size']}"
+        ratio = speed.get("speedup_vs_teacher", {}).get(shape)
+        lines.append(
+            f"| {task} | {cell} | {shape} | {r['kept_layers'] or '-'} | {r['num_parameters'] / 1e6:.1f}M "
+            f"| {mean * 100:.1f}{spread} | {retention} | {len(group)} "
+            f"| {statistics.fmean(x['wall_seconds'] for x in group) / 60:.1f} "
+            f"| {'1.00x' if cell == 'teacher' else ('-' if ratio is None else f'{ratio:.2f}x')} |"
+        )
     lines += ["", "![test accuracy](accuracy.png)", ""]
     if speed and any("@depth-" in c or "@width-" in c for _, c in rows):
         lines += [
@@ -335,7 +337,8 @@ def main(argv=None) -> int:
         save()
 
     for task in args.tasks:
-        once(f"{task}/teacher", lambda task=task: train_teacher(task, workdir, limit))
+        if ensure_teacher(results["runs"], task, f"{task}/teacher", workdir, limit):
+            save()
     for seed in args.seeds:
         for task in args.tasks:
             for cell in args.cells:

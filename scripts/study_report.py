@@ -30,9 +30,30 @@ def _mean(values):
 
 
 def _spread(values) -> str:
+    """ " ± standard deviation (min–max)" of accuracies in points, or "" for one value."""
     if len(values) < 2:
         return ""
     return f" ± {statistics.stdev(values) * 100:.1f} ({min(values) * 100:.1f}–{max(values) * 100:.1f})"
+
+
+spread = _spread
+
+
+def study_cells(rows: dict, tasks, order):
+    """The rows of a study's table: per task, per cell sorted by `order(cell)`, `(task, cell, runs, mean test
+    accuracy, its spread, retention text, teacher run or None)`; `rows` maps (task, cell) to the runs over seeds.
+    Retention is against the mean of the teacher's runs (one, unless it was trained again on another machine)."""
+    for task in tasks:
+        teachers = rows.get((task, "teacher"), [])
+        teacher = teachers[0] if teachers else None
+        reference = statistics.fmean(r["test_accuracy"] for r in teachers) if teachers else None
+        for (t, cell), group in sorted(rows.items(), key=lambda kv: order(kv[0][1])):
+            if t != task:
+                continue
+            accs = [r["test_accuracy"] for r in group]
+            mean = statistics.fmean(accs)
+            retention = f"{mean / reference * 100:.1f}%" if reference else "-"
+            yield task, cell, group, mean, _spread(accs), retention, teacher
 
 
 def max_drop_within(tuned: dict, task: str, strategy: str, ks, base: float, points: float) -> int:
