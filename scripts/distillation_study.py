@@ -35,26 +35,18 @@ import tempfile
 import time
 from pathlib import Path
 
+from layer_drop_study import TASKS as LAYER_DROP_TASKS
+from layer_drop_study import TRAINING as LAYER_DROP_TRAINING
+
 from compactbert.distillation.recipe import distill, parse_distill_recipe
 from compactbert.finetune import finetune, parse_recipe
 from compactbert.hardware import native_bf16
 
 SOURCE = "minilm"
 SEED = 0
-TASKS = {"bbc-news": {"learning_rate": 3e-4}, "rotten-tomatoes": {"learning_rate": 1e-4}}
-TRAINING = {
-    "num_train_epochs": 1,
-    "per_device_train_batch_size": 32,
-    "per_device_eval_batch_size": 128,
-    "warmup_steps": 0.1,
-    "weight_decay": 0.01,
-    "max_length": 128,
-    # batches of similar lengths, as in the layer-drop study (same examples per epoch, less padding)
-    "train_sampling_strategy": "group_by_length",
-    "eval_strategy": "no",
-    "save_strategy": "no",
-    "report_to": "none",
-    "disable_tqdm": True,
+# the layer-drop study's tasks and budget (one epoch, batch 32, length-grouped batches), with a log every 10 steps
+TASKS = LAYER_DROP_TASKS
+TRAINING = {k: v for k, v in LAYER_DROP_TRAINING.items() if k != "logging_strategy"} | {
     "logging_steps": 10,
     "seed": SEED,
 }
