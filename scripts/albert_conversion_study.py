@@ -34,11 +34,10 @@ import time
 from pathlib import Path
 
 from distillation_study import TASKS, _load_average, inference_times, model_folder, recorded_model_dir
-from pruning_study import INTERMEDIATE, PREDICTION, TRAINING, _machine, ensure_teacher, plot, teacher_dir
+from pruning_study import INTERMEDIATE, PREDICTION, TRAINING, StudyResults, ensure_teacher, plot, teacher_dir
 from study_report import study_cells
 
 from compactbert.distillation.recipe import distill, parse_distill_recipe
-from compactbert.hardware import native_bf16
 
 SEEDS = (0, 1, 2)
 # one learning rate on both tasks: the bbc-news teacher's. A converted student starts further from a good solution
@@ -168,7 +167,9 @@ def _color(cell: str) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="docs/results/albert_conversion")
+    parser.add_argument(
+        "--out", help="where results go (default: docs/results/albert_conversion; with --quick a new temp folder)"
+    )
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "compactbert-pruning-study"))
     parser.add_argument("--quick", action="store_true", help="64 examples per split, into /tmp")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
@@ -182,17 +183,12 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, help="epochs per stage other than 1 (cells named @ep...)")
     parser.add_argument("--no-speed", action="store_true", help="skip the side-by-side timing")
     args = parser.parse_args(argv)
-    out = Path(tempfile.mkdtemp()) if args.quick else Path(args.out)
+    out = Path(args.out or (tempfile.mkdtemp() if args.quick else "docs/results/albert_conversion"))
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(args.workdir + ("-quick" if args.quick else ""))
     limit = 64 if args.quick else None
-    results_file = out / "results.json"
-    results = json.loads(results_file.read_text()) if results_file.exists() else {}
-    results.setdefault("runs", {})
-    command = "python " + " ".join(
-        ["scripts/albert_conversion_study.py", *(argv if argv is not None else sys.argv[1:])]
-    )
-    setup = results.setdefault("setup", {})
+    study = StudyResults(out, "scripts/albert_conversion_study.py", argv, workdir, limit)
+    results, setup, save = study.data, study.setup, study.save
     setup |= {
         "training": TRAINING,
         "tasks": sorted(set(setup.get("tasks", [])) | set(args.tasks)),
@@ -202,28 +198,10 @@ def main(argv=None) -> int:
         "learning_rate": LEARNING_RATE,
         "init": args.init,
         "targets": {f"{task}/{cell}": target for (task, cell), target in TARGETS.items()},
-        "command": "python scripts/albert_conversion_study.py",
-        "invocations": [*setup.get("invocations", []), command],  # the runs that made this file (it resumes)
-        "workdir": str(workdir),  # what the runs' model_dir are relative to
-        "limit": limit,
-        "machine": _machine(),
-        "bf16_autocast": native_bf16(),
     }
-    setup.setdefault("load_average", {})["start"] = setup.get("load_average", {}).get("start") or _load_average()
-
-    def save():
-        tmp = results_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(results, indent=2))
-        tmp.replace(results_file)
 
     def once(task: str, name: str, fields: dict, seed: int) -> None:
-        key = f"{task}/{name}/s{seed}"
-        if key in results["runs"] and model_folder(results["runs"][key], workdir).exists():
-            return
-        print(f"--- {key}", file=sys.stderr, flush=True)
-        results["runs"][key] = run_cell(task, name, fields, seed, workdir, limit)
-        print(json.dumps({key: results["runs"][key]["test_accuracy"], "s": results["runs"][key]["wall_seconds"]}))
-        save()
+        study.once(f"{task}/{name}/s{seed}", lambda: run_cell(task, name, fields, seed, workdir, limit))
 
     suffix = "" if args.method == "stages" else f"@{args.method}"
     extra = {} if args.lr is None else {"learning_rate": args.lr}

@@ -47,7 +47,7 @@ from doc_results import (
     sop,
     zoo_speedup,
 )
-from doc_tables import bench_peak
+from doc_tables_speed import bench_peak
 
 # ------------------------------------------------------------------------------------------------------- claims
 

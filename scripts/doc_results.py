@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -243,3 +244,15 @@ def study_cells(source: Source, task: str) -> dict[str, list[dict]]:
 def study_mean(source: Source, task: str, cell: str) -> float:
     """A seeded study: a cell's mean test accuracy over its seeds."""
     return statistics.fmean(r["test_accuracy"] for r in study_cells(source, task)[cell])
+
+
+# ----------------------------------------------------------------------------------- what a generated table starts with
+
+
+def _link(page: str, target: str) -> str:
+    """`target` (a path from the repository root) relative to the folder of `page`."""
+    return os.path.relpath(ROOT / target, (ROOT / page).parent).replace(os.sep, "/")
+
+
+def _source_line(page: str, source: Source, extra: str = "") -> str:
+    return f"*Measured on: {source.kind}{extra}. Source: [{Path(source.path).name}]({_link(page, source.path)}).*"

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 from collections.abc import Callable
 from pathlib import Path
@@ -19,12 +18,12 @@ from doc_results import (
     INFERENCE,
     LAYER_DROP,
     PRUNING,
-    ROOT,
     RT,
     SOP,
     SOP_CONVERTED,
     TRAINING_COST,
-    Source,
+    _link,
+    _source_line,
     bench_row,
     dist,
     dist_speed,
@@ -37,23 +36,22 @@ from doc_results import (
     ld_relative,
     paired,
     pct,
-    runtime_speedup,
     sop,
     study_cells,
     study_mean,
 )
+from doc_tables_speed import (
+    openvino_speedups,
+    span,
+    table_bench,
+    table_inference,
+    table_runtimes,
+    table_training_cost,
+    tinybert_speedup,
+)
 from study_report import spread as study_spread
 
 # ------------------------------------------------------------------------------------------------ generated tables
-
-
-def _link(page: str, target: str) -> str:
-    """`target` (a path from the repository root) relative to the folder of `page`."""
-    return os.path.relpath(ROOT / target, (ROOT / page).parent).replace(os.sep, "/")
-
-
-def _source_line(page: str, source: Source, extra: str = "") -> str:
-    return f"*Measured on: {source.kind}{extra}. Source: [{Path(source.path).name}]({_link(page, source.path)}).*"
 
 
 def table_layer_drop(page: str) -> list[str]:
@@ -203,150 +201,6 @@ def table_albert_parameters(page: str) -> list[str]:
     return lines
 
 
-BENCH_ROWS = ["teacher", "shrunk-top2", "shrunk-top4", "shrunk-top6", "distil-6", "tinybert-4", "albert-sop-base"]
-
-
-def bench_peak(dtype: str, batch: int, source: Source = BENCH) -> float:
-    return source.data["peak"][f"{dtype}/batch{batch}"]["gflops_median"]
-
-
-def table_bench(page: str) -> list[str]:
-    lines = [_source_line(page, BENCH, f" ({BENCH.data['machine']['cpu']}, {BENCH.data['date']}); batch 32, bf16"), ""]
-    lines += [
-        "| model | class | params | GFLOP/seq | median ms (min–max) | speedup vs teacher | time vs its transformers twin "
-        "| % of matmul rate |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for model in BENCH_ROWS:
-        row = bench_row(model, "bf16", 32)
-        twin = f"{row['time_vs_baseline']:.3f} ({row['baseline']})" if row["baseline"] else ""
-        lines.append(
-            f"| {model} | {row['class']} | {row['parameters'] / 1e6:.3g}M | {row['flops_per_sequence'] / 1e9:.3g} | "
-            f"{row['median_ms']:.0f} ({row['min_ms']:.0f}–{row['max_ms']:.0f}) | {row['speedup_vs_teacher']:.2f}x | "
-            f"{twin} | {row['peak_fraction'] * 100:.0f}% |"
-        )
-    return lines
-
-
-RUNTIME_ROWS = ["teacher", "shrunk-top6", "tinybert-4", "albert-sop-base"]
-
-
-def table_runtimes(page: str) -> list[str]:
-    """`compactbert bench --backend torch,openvino,onnxruntime`: each row's time on PyTorch and on each runtime (paired
-    speedup over PyTorch at the same batch and precision), and TinyBert-4's speedup over the teacher per backend."""
-    data = BENCH_BACKENDS.data
-    lines = [_source_line(page, BENCH_BACKENDS, f" ({data['machine']['cpu']}, {data['date']}); sequence 128"), ""]
-    lines += [
-        "| model | batch | PyTorch bf16 | OpenVINO bf16 | PyTorch fp32 | OpenVINO fp32 | ONNX Runtime fp32 |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-
-    def runtime(model: str, dtype: str, batch: int, name: str) -> str:
-        row = runtime_speedup(model, dtype, batch, name)
-        return f"{row['runtime_ms']:.1f} ms ({row['speedup']:.2f}x)"
-
-    for model in RUNTIME_ROWS:
-        for batch in (1, 32):
-            lines.append(
-                f"| {model} | {batch} | {bench_row(model, 'bf16', batch, BENCH_BACKENDS)['median_ms']:.1f} ms | "
-                f"{runtime(model, 'bf16', batch, 'openvino')} | "
-                f"{bench_row(model, 'fp32', batch, BENCH_BACKENDS)['median_ms']:.1f} ms | "
-                f"{runtime(model, 'fp32', batch, 'openvino')} | {runtime(model, 'fp32', batch, 'onnxruntime')} |"
-            )
-    lines += [
-        "",
-        "| bf16, both models on | TinyBert-4 vs the teacher, batch 1 (target 9.4x) | batch 32 | the teacher at batch 1: "
-        "share of the bf16 matmul rate (target 50%) |",
-        "|---|---:|---:|---:|",
-    ]
-    for backend, name in (("torch", "PyTorch"), ("openvino", "OpenVINO")):
-        speedups = [_tinybert_speedup(backend, batch) for batch in (1, 32)]
-        teacher = next(
-            r
-            for r in data["results"]
-            if (r["model"], r["dtype"], r["batch"], r.get("backend", "torch")) == ("teacher", "bf16", 1, backend)
-        )
-        lines.append(f"| {name} | {speedups[0]:.2f}x | {speedups[1]:.2f}x | {teacher['peak_fraction'] * 100:.0f}% |")
-    return lines
-
-
-def _openvino_speedups(batch: int) -> list[float]:
-    return [runtime_speedup(model, "bf16", batch, "openvino")["speedup"] for model in RUNTIME_ROWS]
-
-
-def _span(values: list[float]) -> str:
-    return f"{min(values):.2f}–{max(values):.2f}x"
-
-
-def _tinybert_speedup(backend: str, batch: int = 1) -> float:
-    return next(
-        c["value"]
-        for c in BENCH_BACKENDS.data["checks"]
-        if c["target"].startswith("TinyBert-4")
-        and (c["batch"], c["dtype"], c.get("backend", "torch")) == (batch, "bf16", backend)
-    )
-
-
-def table_inference(page: str) -> list[str]:
-    lines = [_source_line(page, INFERENCE, f" ({INFERENCE.data['machine']['cpu']}, {INFERENCE.data['date']})"), ""]
-    lines += [
-        "| variant | predictions equal to fp32 | test accuracy | speedup vs fp32, batch 32 | batch 1 |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for variant in INFERENCE.data["variants"]:
-        name = variant["variant"]
-        label = f"**{name}** (the default here)" if name == "bf16" else name
-        lines.append(
-            f"| {label}: {variant['description']} | {pct(variant['agreement_with_fp32'])}% | {pct(variant['accuracy'])}% | "
-            f"{inference_speedup(name, 32):.2f}x | {inference_speedup(name, 1):.2f}x |"
-        )
-    return lines
-
-
-def cost_ratio(numerator: list[float], denominator: list[float]) -> str:
-    return f"{paired(numerator, denominator):.2f}x"
-
-
-def table_training_cost(page: str) -> list[str]:
-    step = TRAINING_COST.data["step"]
-    epoch = TRAINING_COST.data["epoch"]["seconds"]
-    targets = {t["what"]: t for t in TRAINING_COST.data["targets"]}
-    lines = [
-        _source_line(page, TRAINING_COST, f" ({TRAINING_COST.data['setup']['machine']['cpu']}), bf16 autocast"),
-        "",
-    ]
-    lines += ["| what | measured (paired) | medians | target |", "|---|---:|---:|---:|"]
-    for losses, what in (
-        ("soft targets + labels", "one distillation step / (plain step + teacher forward), soft targets + labels"),
-        (
-            "TinyBERT intermediate (embeddings + hidden + attention scores)",
-            "the same, TinyBERT intermediate losses (embeddings + hidden + attention scores)",
-        ),
-    ):
-        timings = step[losses]["timings_ms"]
-        target = targets[f"distillation step / (plain step + teacher forward), {losses}"]
-        limit = f"≤ {target['target']:.2f}" if target["checked"] else "(reported)"
-        lines.append(
-            f"| {what} | {cost_ratio(timings['distillation']['samples_ms'], timings['plain + teacher forward']['samples_ms'])} "
-            f"| {timings['distillation']['median_ms']:.0f} vs {timings['plain + teacher forward']['median_ms']:.0f} ms | {limit} |"
-        )
-    plain = epoch["plain"]
-    for run, what, target in (
-        (
-            "distillation, cached",
-            "one epoch with cached teacher outputs / one plain fine-tuning epoch",
-            "cached distillation epoch / plain epoch, soft targets + labels",
-        ),
-        ("distillation, uncached", "one epoch without the cache / plain", None),
-    ):
-        limit = f"≤ {targets[target]['target']:.2f}" if target else "–"
-        lines.append(
-            f"| {what} | {cost_ratio(epoch[run]['samples_s'], plain['samples_s'])} | "
-            f"{epoch[run]['median_s']:.1f} vs {plain['median_s']:.1f} s | {limit} |"
-        )
-    return lines
-
-
 PRUNING_CELLS = {
     "teacher": ("MiniLM-L6 fine-tuned (the teacher)", "labels"),
     "random-stages": ("TinyBERT-4 shape, random init", "intermediate → prediction (lr 1e-3)"),
@@ -381,6 +235,68 @@ def table_pruning(page: str) -> list[str]:
                 f"{mean / teacher * 100:.1f}% | {statistics.fmean(x['wall_seconds'] for x in runs) / 60:.1f} |"
             )
     return lines
+
+
+FRONTIER_KINDS = {"depth": "layer dropping alone (full width)", "width": "width + depth pruning"}
+
+
+def table_pruning_frontier(page: str) -> list[str]:
+    """The accuracy-vs-latency frontier: every `--frontier` shape (seed 0, labels after pruning) and the teacher, by
+    their median forward time in the study's side-by-side timing; the fastest student within each accuracy."""
+    data, speed = PRUNING.data, PRUNING.data["speed"]
+    task = speed["task"]
+    cells = study_cells(PRUNING, task)
+    teacher = study_mean(PRUNING, task, "teacher")
+    lines = [_source_line(page, PRUNING, f" ({data['setup']['machine']})"), ""]
+    lines += [
+        f"`{task}`, seed 0; latency: one batch of {speed['batch']['texts']} test texts, {speed['batch']['dtype']}"
+        ", all models interleaved in one process.",
+        "",
+        "| student (layers × hidden × FFN) | how | parameters | test accuracy % | retention | median ms | speed vs teacher |",
+        "|---|---|---:|---:|---:|---:|---:|",
+        f"| 6 × 384 × 1536 (the teacher) | - | {cells['teacher'][0]['num_parameters'] / 1e6:.1f}M | {pct(teacher)} | "
+        f"100.0% | {speed['teacher']['median_ms']:.0f} | 1.00x |",
+    ]
+    rows = []
+    for cell, runs in cells.items():
+        kind = cell.split("@", 1)[1].split("-", 1)[0] if "@" in cell else None
+        if kind not in FRONTIER_KINDS:
+            continue
+        r = runs[0]
+        shape = f"{r['num_hidden_layers']} × {r['hidden_size']} × {r['intermediate_size']}"
+        rows.append((speed[shape]["median_ms"], shape, kind, r))
+    for ms, shape, kind, r in sorted(rows, key=lambda row: -row[0]):
+        lines.append(
+            f"| {shape} | {FRONTIER_KINDS[kind]} | {r['num_parameters'] / 1e6:.1f}M | {pct(r['test_accuracy'])} | "
+            f"{r['test_accuracy'] / teacher * 100:.1f}% | {ms:.0f} | {speed['speedup_vs_teacher'][shape]:.2f}x |"
+        )
+    return lines
+
+
+def table_pruning_layers(page: str) -> list[str]:
+    """Which teacher layers the pruned TinyBERT-4 keeps: each `--layer-choices` strategy, seed 0, labels after
+    pruning, against the default's seed 0."""
+    data = PRUNING.data
+    lines = [_source_line(page, PRUNING, f" ({data['setup']['machine']})"), ""]
+    lines += ["| task | kept layers (strategy) | test accuracy %, seed 0 | retention |", "|---|---|---:|---:|"]
+    for task in data["setup"]["tasks"]:
+        cells = study_cells(PRUNING, task)
+        teacher = study_mean(PRUNING, task, "teacher")
+        for cell, runs in cells.items():
+            base, _, label = cell.partition("@")
+            if base != "pruned-labels" or (label and label.split("-", 1)[0] in FRONTIER_KINDS):
+                continue
+            if not any(c.startswith("pruned-labels@") and c.split("@")[1] in LAYER_CHOICES for c in cells):
+                continue
+            (r,) = [x for x in runs if x["seed"] == 0]
+            lines.append(
+                f"| {task} | {r['kept_layers']} ({label or 'even-alternate, the default'}) | "
+                f"{pct(r['test_accuracy'])} | {r['test_accuracy'] / teacher * 100:.1f}% |"
+            )
+    return lines
+
+
+LAYER_CHOICES = ("top", "symmetric", "contribution")
 
 
 ALBERT_CELLS = {
@@ -506,8 +422,8 @@ def table_headline(page: str) -> list[str]:
         (
             "OpenVINO against PyTorch, the bench's rows (BERT-base teacher, top-6 ShrunkBert, TinyBert-4, Albert-SOP "
             "base), bf16, batch 1 / batch 32; TinyBert-4 against the teacher at batch 1, both on OpenVINO",
-            f"{_span(_openvino_speedups(1))} / {_span(_openvino_speedups(32))} faster; "
-            f"{_tinybert_speedup('openvino'):.1f}x (on PyTorch: {_tinybert_speedup('torch'):.1f}x)",
+            f"{span(openvino_speedups(1))} / {span(openvino_speedups(32))} faster; "
+            f"{tinybert_speedup('openvino'):.1f}x (on PyTorch: {tinybert_speedup('torch'):.1f}x)",
             BENCH_BACKENDS,
             "speed.md#openvino-and-onnx-runtime",
         ),
@@ -561,5 +477,7 @@ TABLES: dict[str, Callable[[str], list[str]]] = {
     "layer-drop": table_layer_drop,
     "distillation": table_distillation,
     "pruning": table_pruning,
+    "pruning-frontier": table_pruning_frontier,
+    "pruning-layers": table_pruning_layers,
     "albert-conversion": table_albert_conversion,
 }

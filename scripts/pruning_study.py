@@ -257,10 +257,11 @@ def frontier_plot(rows: dict, speed: dict, path: Path) -> None:
                 ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
     teacher = rows.get((task, "teacher"))
     if teacher and "teacher" in speed:
-        ax.scatter([speed["teacher"]["median_ms"]], [teacher[0]["test_accuracy"]], color="#444", marker="*", s=120)
+        accuracy = statistics.fmean(r["test_accuracy"] for r in teacher)  # the mean of its training runs
+        ax.scatter([speed["teacher"]["median_ms"]], [accuracy], color="#444", marker="*", s=120)
         ax.annotate(
             "teacher 6 × 384",
-            (speed["teacher"]["median_ms"], teacher[0]["test_accuracy"]),
+            (speed["teacher"]["median_ms"], accuracy),
             fontsize=7,
             textcoords="offset points",
             xytext=(-40, 6),
@@ -280,6 +281,43 @@ def _machine() -> str:
     import os
 
     return f"{os.cpu_count()}-core {model or platform.processor()} ({units})"
+
+
+class StudyResults:
+    """A study's results.json, which resumes: the runs it holds are kept, and a run is made again only when its model
+    folder is not in the work folder. `setup` records the machine, the work folder, the training-set limit and every
+    command line that added to the file; written atomically after each run."""
+
+    def __init__(self, out: Path, script: str, argv, workdir: Path, limit: int | None):
+        self.file, self.workdir = out / "results.json", workdir
+        self.data = json.loads(self.file.read_text()) if self.file.exists() else {}
+        self.runs = self.data.setdefault("runs", {})
+        self.setup = self.data.setdefault("setup", {})
+        command = "python " + " ".join([script, *(argv if argv is not None else sys.argv[1:])])
+        self.setup |= {
+            "command": f"python {script}",
+            "invocations": [*self.setup.get("invocations", []), command],  # the runs that made this file
+            "workdir": str(workdir),  # what the runs' model_dir are relative to
+            "limit": limit,
+            "machine": _machine(),
+            "bf16_autocast": native_bf16(),
+        }
+        loads = self.setup.setdefault("load_average", {})
+        loads["start"] = loads.get("start") or _load_average()
+
+    def save(self) -> None:
+        tmp = self.file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=2))
+        tmp.replace(self.file)
+
+    def once(self, key: str, make) -> None:
+        """`make()` the run `key` unless it is recorded and its model folder is here; then save."""
+        if key in self.runs and model_folder(self.runs[key], self.workdir).exists():
+            return
+        print(f"--- {key}", file=sys.stderr, flush=True)
+        self.runs[key] = make()
+        print(json.dumps({key: self.runs[key]["test_accuracy"], "s": self.runs[key]["wall_seconds"]}))
+        self.save()
 
 
 def main(argv=None) -> int:
@@ -304,37 +342,15 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(args.workdir + ("-quick" if args.quick else ""))
     limit = 64 if args.quick else None
-    results_file = out / "results.json"
-    results = json.loads(results_file.read_text()) if results_file.exists() else {}
-    results.setdefault("runs", {})
-    command = "python " + " ".join(["scripts/pruning_study.py", *(argv if argv is not None else sys.argv[1:])])
-    setup = results.setdefault("setup", {})
+    study = StudyResults(out, "scripts/pruning_study.py", argv, workdir, limit)
+    results, setup = study.data, study.setup
     setup |= {
         "training": TRAINING,
         "tasks": sorted(set(setup.get("tasks", [])) | set(args.tasks)),
         "seeds": sorted(set(setup.get("seeds", [])) | set(args.seeds)),
         "cells": CELLS,
-        "command": "python scripts/pruning_study.py",
-        "invocations": [*setup.get("invocations", []), command],  # the runs that made this file (it resumes)
-        "workdir": str(workdir),  # what the runs' model_dir are relative to
-        "limit": limit,
-        "machine": _machine(),
-        "bf16_autocast": native_bf16(),
     }
-    setup.setdefault("load_average", {})["start"] = setup.get("load_average", {}).get("start") or _load_average()
-
-    def save():
-        tmp = results_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(results, indent=2))
-        tmp.replace(results_file)
-
-    def once(key: str, make) -> None:
-        if key in results["runs"] and model_folder(results["runs"][key], workdir).exists():
-            return
-        print(f"--- {key}", file=sys.stderr, flush=True)
-        results["runs"][key] = make()
-        print(json.dumps({key: results["runs"][key]["test_accuracy"], "s": results["runs"][key]["wall_seconds"]}))
-        save()
+    save, once = study.save, study.once
 
     for task in args.tasks:
         if ensure_teacher(results["runs"], task, f"{task}/teacher", workdir, limit):

@@ -39,6 +39,8 @@ LAYERS: dict[str, int] = {
     "compactbert.distillation": 4,
     "compactbert.pretraining": 4,
     "compactbert.hub.build": 5,
+    "compactbert.hub.builders": 5,
+    "compactbert.hub.recipe": 5,
     "compactbert.hub.push": 5,
     "compactbert.hub.compare": 5,
     "compactbert.bench": 5,

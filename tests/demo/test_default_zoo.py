@@ -6,6 +6,8 @@ import pytest
 
 from compactbert.demo import FINE_TUNED_CHOICE, Comparer, load_zoo
 from compactbert.demo.zoo import BuildSettings, ensure_default_zoo
+from compactbert.hardware import cpu_description
+from compactbert.inference import available_cores
 
 
 @pytest.mark.slow
@@ -35,6 +37,12 @@ def test_default_zoo_builds_offline_from_minilm_and_bbc_news(tmp_path):
     assert len(zoo.contributions) == 6 and all(-1 <= s <= 1 for s in zoo.contributions)
     assert len(zoo.fine_tuned("contribution", 3).kept_layers) == 3
     assert [e["label"] for e in zoo.examples] == zoo.label_names  # one held-out text per topic
+    # how long it took and where: what docs/demo.md quotes for the first build
+    assert zoo.build["seconds"] > 0 and set(zoo.build["trained_seconds"]) == {
+        "teacher",
+        *(e.name for e in zoo.entries),
+    }
+    assert zoo.build["machine"] == f"{available_cores()}-core {cpu_description()}" and zoo.build["date"]
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [
             "teacher",

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from compactbert.cli import main
+from compactbert.demo.manifest import load_zoo
 from compactbert.demo.space import build_wheel, requirements, sha256_file, source_checkout
-from compactbert.demo.zoo import load_zoo
 from compactbert.hub import validate_card
 from compactbert.hub.gate import NOTE_TITLE
 

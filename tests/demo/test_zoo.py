@@ -8,16 +8,8 @@ from pathlib import Path
 import pytest
 
 from compactbert.demo import zoo as zoo_module
-from compactbert.demo.zoo import (
-    MANIFEST,
-    BuildSettings,
-    ZooEntry,
-    default_cache_dir,
-    default_zoo_dir,
-    ensure_default_zoo,
-    example_texts,
-    load_zoo,
-)
+from compactbert.demo.manifest import MANIFEST, ZooEntry, load_zoo
+from compactbert.demo.zoo import BuildSettings, default_cache_dir, default_zoo_dir, ensure_default_zoo, example_texts
 
 from support.demo import LABELS, OTHER_ENTRIES, TINY_SCORES
 

@@ -22,7 +22,7 @@ SCRIPTS = ROOT / "scripts"
 
 sys.path.insert(
     0, str(SCRIPTS)
-)  # doc_figures.py and the modules it imports (doc_claims, doc_findings, doc_results, doc_tables)
+)  # doc_figures.py and the modules it imports (doc_claims, doc_findings, doc_results, doc_tables, doc_tables_speed)
 import doc_figures  # noqa: E402
 import doc_results  # noqa: E402
 

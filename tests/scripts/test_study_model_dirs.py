@@ -108,3 +108,34 @@ def test_pruning_study_times_the_folders_under_the_workdir(pruning, tmp_path, mo
         "teacher": str(tmp_path / "rotten-tomatoes/teacher/model"),
         "4 × 312 × 1200": str(tmp_path / "rotten-tomatoes/pruned-labels-s0/model"),
     }  # the 2-layer run's folder is not under the workdir: not timed
+
+
+def test_a_teacher_whose_folder_is_gone_is_trained_again_as_another_run(pruning, tmp_path, monkeypatch):
+    """A results.json made on another machine: its teacher's folder is not here, so the cells cannot distil from it.
+    The teacher is trained again and kept beside the recorded one; retention is then against their mean."""
+    trained = []
+
+    def train_teacher(task, workdir, limit):
+        folder = workdir / task / "teacher" / "model"
+        folder.mkdir(parents=True)
+        trained.append(task)
+        return {"task": task, "cell": "teacher", "test_accuracy": 0.9, "model_dir": f"{task}/teacher/model"}
+
+    monkeypatch.setattr(pruning, "train_teacher", train_teacher)
+    recorded = {"task": "bbc-news", "cell": "teacher", "test_accuracy": 0.8, "model_dir": "bbc-news/teacher/model"}
+    runs = {"bbc-news/teacher": recorded, "bbc-news/pruned-labels/s0": {"task": "bbc-news", "cell": "pruned-labels"}}
+    assert pruning.ensure_teacher(runs, "bbc-news", "bbc-news/teacher", tmp_path, None) is True
+    assert runs["bbc-news/teacher"] is recorded and runs["bbc-news/teacher@run2"]["test_accuracy"] == 0.9
+    # its folder is here now: nothing trains again, for this task; another task trains under the plain key
+    assert pruning.ensure_teacher(runs, "bbc-news", "bbc-news/teacher", tmp_path, None) is False
+    assert pruning.ensure_teacher(runs, "rotten-tomatoes", "rotten-tomatoes/teacher", tmp_path, None) is True
+    assert trained == ["bbc-news", "rotten-tomatoes"] and "rotten-tomatoes/teacher" in runs
+
+    report = load_script("study_report")
+    student = {"task": "bbc-news", "cell": "pruned-labels", "test_accuracy": 0.85}
+    rows = {
+        ("bbc-news", "teacher"): [recorded, runs["bbc-news/teacher@run2"]],
+        ("bbc-news", "pruned-labels"): [student],
+    }
+    cells = {cell: retention for _, cell, _, _, _, retention, _ in report.study_cells(rows, ["bbc-news"], str)}
+    assert cells == {"teacher": "100.0%", "pruned-labels": "100.0%"}  # 0.85 against the mean, 0.85

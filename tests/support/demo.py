@@ -8,7 +8,7 @@ import socket
 from transformers import BertForSequenceClassification
 
 from compactbert import albert_from_bert, prune, save_model, shrink
-from compactbert.demo.zoo import CONVERTED, DISTILLED, FINE_TUNED, PRUNED, TEACHER, Zoo, ZooEntry, write_zoo
+from compactbert.demo.manifest import CONVERTED, DISTILLED, FINE_TUNED, PRUNED, TEACHER, Zoo, ZooEntry, write_zoo
 from compactbert.distillation import init_student
 
 from support.helpers import TEXTS, make_bert, make_tokenizer

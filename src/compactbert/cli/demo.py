@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..demo.zoo import ENV_CACHE, ENV_ZOO
+from ..demo.manifest import ENV_ZOO
+from ..demo.zoo import ENV_CACHE
 from .common import EXIT_OK, Command
 
 

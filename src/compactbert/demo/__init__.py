@@ -11,26 +11,15 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .zoo import (
-    ENV_ZOO,
-    MANIFEST,
-    BuildSettings,
-    Zoo,
-    ZooEntry,
-    build_default_zoo,
-    build_time_note,
-    default_zoo_dir,
-    ensure_default_zoo,
-    fetch_hub_entries,
-    load_zoo,
-)
+from ..lazy import lazy_names
+from .manifest import ENV_ZOO, MANIFEST, Zoo, ZooEntry, fetch_hub_entries, load_zoo
+from .zoo import BuildSettings, build_default_zoo, build_time_note, default_zoo_dir, ensure_default_zoo
 
 if TYPE_CHECKING:
     from .compare import FINE_TUNED_CHOICE, NOT_RETRAINED, Comparer
@@ -40,12 +29,7 @@ if TYPE_CHECKING:
 _LAZY = {"FINE_TUNED_CHOICE": ".compare", "NOT_RETRAINED": ".compare", "Comparer": ".compare"}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
 
 
 def resolve_zoo(

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from ..shrinking import STRATEGIES, select_layers, shrink
-from .zoo import FINE_TUNED, Zoo, ZooEntry
+from .manifest import FINE_TUNED, Zoo, ZooEntry
 
 NOT_RETRAINED = "dropped, not retrained"
 FINE_TUNED_CHOICE = "fine-tuned (zoo)"

@@ -30,7 +30,7 @@ from pathlib import Path
 from ..hub.gate import QualityGateError
 from ..hub.push import PushError, gate_folder, push
 from ..hub.validate import check_folder, upload_files
-from .zoo import Zoo, ZooEntry, load_zoo
+from .manifest import Zoo, ZooEntry, load_zoo
 
 DEFAULT_SPACE_NAME = "compactbert-demo"
 DEFAULT_ZOO = "default"  # ZOO naming the demo's default zoo (built by `compactbert demo --build-only`)
@@ -139,7 +139,8 @@ def plan_publish(
     from huggingface_hub.utils import validate_repo_id
 
     if os.fspath(zoo) == DEFAULT_ZOO:
-        from .zoo import MANIFEST, default_zoo_dir
+        from .manifest import MANIFEST
+        from .zoo import default_zoo_dir
 
         zoo = default_zoo_dir()
         if not (zoo / MANIFEST).is_file():

@@ -6,7 +6,7 @@ is: write its folder, then add its name to the import line of `compactbert/model
 the folder reads the family from its record: the registration with transformers' Auto classes
 (`compactbert.models.auto_registration`), the public names of `compactbert`, the model card (tags, template, how the
 model was made), the bench and the CLI. `compactbert build` registers its builders by family name
-(`compactbert.hub.build.register_builder`): models never import the layers above them.
+(`compactbert.hub.builders.register_builder`): models never import the layers above them.
 
 This module imports neither torch nor transformers. Each family's public names are read from the `__all__` of its
 configuration and modeling files without importing them (so each class name is written once, in its own file), and
