@@ -22,6 +22,7 @@ from doc_results import (
     DISTILL_REDUCED,
     INFERENCE,
     LAYER_DROP,
+    PRUNING,
     RT,
     RT_TRAIN,
     SOP,
@@ -45,6 +46,7 @@ from doc_results import (
     paired,
     pct,
     sop,
+    study_cells,
     zoo_speedup,
 )
 from doc_tables_speed import bench_peak
@@ -66,6 +68,7 @@ def claims(page: str, source: Source, *texts: Callable[[], str]) -> list[Claim]:
 
 
 README, SHRINKING, RECIPES, TINYBERT = "README.md", "docs/shrinking.md", "docs/recipes.md", "docs/tinybert.md"
+PRUNING_PAGE = "docs/pruning.md"
 
 CLAIMS: list[Claim] = [
     *claims(
@@ -497,4 +500,29 @@ CLAIMS += [
             f"{ZOO_ALBERT.data['metrics']['num_parameters'] / ZOO_ALBERT.data['comparison']['source']['num_parameters']:.0%} of the teacher's"
         ),
     ),
+    *claims(
+        PRUNING_PAGE,
+        PRUNING,
+        lambda: (
+            f"({pct(PRUNING.data['runs']['rotten-tomatoes/teacher']['test_accuracy'])}%, then "
+            f"{pct(PRUNING.data['runs']['rotten-tomatoes/teacher@run2']['test_accuracy'])}% on 2026-12-04"
+        ),
+        lambda: (
+            "(the default's three seeds span "
+            f"{pct(min(r['test_accuracy'] for r in study_cells(PRUNING, RT)['pruned-labels']))}–"
+            f"{pct(max(r['test_accuracy'] for r in study_cells(PRUNING, RT)['pruned-labels']))})"
+        ),
+    ),
+    *claims(
+        PRUNING_PAGE,
+        AUGMENT,
+        lambda: (
+            f"training texts would take about {_augment_rt_hours():.0f} hours at the measured "
+            f"{augment_row(RT, 'minilm-shaped (6x384)', 'fp32')['seconds_per_example']:.2f} s per text"
+        ),
+    ),
 ]
+
+
+def _augment_rt_hours() -> float:
+    return augment_row(RT, "minilm-shaped (6x384)", "fp32")["seconds_per_example"] * RT_TRAIN / 3600

@@ -354,6 +354,18 @@ def albert(cell: str, key: str, task: str = RT):
     return study_cells(ALBERT_CONVERSION, task)[cell][0][key]
 
 
+def _frontier(shape: str) -> str:
+    """A `--frontier` student of the pruning study: its accuracy and speed against the teacher."""
+    (run,) = [
+        r
+        for r in PRUNING.data["runs"].values()
+        if "@" in r["cell"]
+        and r["cell"].split("@")[1].split("-")[0] in FRONTIER_KINDS
+        and f"{r['num_hidden_layers']} × {r['hidden_size']} × {r['intermediate_size']}" == shape
+    ]
+    return f"{pct(run['test_accuracy'])}% at {PRUNING.data['speed']['speedup_vs_teacher'][shape]:.2f}x"
+
+
 def table_headline(page: str) -> list[str]:
     """The README's results: one row per headline figure, each with its machine and the guide it comes from."""
     teacher_ms = bench_row("teacher", "bf16", 32)
@@ -411,6 +423,14 @@ def table_headline(page: str) -> list[str]:
             f"{len(study_cells(PRUNING, BBC)['pruned-stages'])} seeds)",
             PRUNING,
             "pruning.md#results-the-pruning-study",
+        ),
+        (
+            "Accuracy against latency, students cut out of the fine-tuned MiniLM-L6 (labels only, one epoch), "
+            "`rotten-tomatoes`: 3 layers at full width / 4 × 312 (TinyBERT-4's shape) / 2 × 192",
+            f"{_frontier('3 × 384 × 1536')} / {_frontier('4 × 312 × 1200')} / {_frontier('2 × 192 × 768')} "
+            f"against the teacher's {pct(study_mean(PRUNING, RT, 'teacher'))}%",
+            PRUNING,
+            "pruning.md#accuracy-against-latency-the-best-student-at-each-speed",
         ),
         (
             "Inference in bf16 weights against fp32: fine-tuned MiniLM-L6 on the `bbc-news` test split, batch 32",

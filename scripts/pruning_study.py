@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shlex
 import statistics
 import sys
 import tempfile
@@ -231,34 +232,43 @@ def plot(rows: dict, tasks, path: Path, order=_order, color=_color) -> None:
 
 
 def frontier_plot(rows: dict, speed: dict, path: Path) -> None:
-    """Test accuracy against the median forward time of each shape (one batch of 32, the timed run)."""
+    """Test accuracy against the median forward time of each shape (one batch of 32, the timed run), with the
+    frontier: the students no faster student beats."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     task = speed["task"]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    series = {"depth": ("layer dropping (full width)", "#c55"), "width": ("width + depth pruning", "#3a7")}
-    points: dict[str, list[tuple[float, float, str]]] = {}
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    series = {"depth": ("layer dropping (full width)", "#c55", "s"), "width": ("width + depth pruning", "#3a7", "o")}
+    points = []
     for (t, cell), group in rows.items():
         r = group[0]
         shape = f"{r['num_hidden_layers']} × {r['hidden_size']} × {r['intermediate_size']}"
-        if t != task or shape not in speed or "@" not in cell:
-            continue
-        kind = cell.split("@", 1)[1].split("-", 1)[0]
-        if kind in series:
-            points.setdefault(kind, []).append((speed[shape]["median_ms"], r["test_accuracy"], shape.split(" × 1")[0]))
-    for kind, (label, color) in series.items():
-        pts = sorted(points.get(kind, []))
-        if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=color, label=label)
-            for x, y, name in pts:
-                ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+        kind = cell.split("@", 1)[1].split("-", 1)[0] if "@" in cell else None
+        if t == task and shape in speed and kind in series:
+            label = f"{r['num_hidden_layers']} × {r['hidden_size']}"
+            points.append((speed[shape]["median_ms"], r["test_accuracy"], label, kind))
+    for kind, (label, color, marker) in series.items():
+        mine = [p for p in points if p[3] == kind]
+        ax.scatter([p[0] for p in mine], [p[1] for p in mine], color=color, marker=marker, label=label, zorder=3)
+        for x, y, name, _ in mine:
+            ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, -3), fontsize=7)
+    best, frontier = -1.0, []
+    for x, y, _, _ in sorted(points):  # faster first: a student is on the frontier if no faster one is as accurate
+        if y > best:
+            best = y
+            frontier.append((x, y))
+    if frontier:
+        ax.step(
+            [p[0] for p in frontier], [p[1] for p in frontier], where="post", color="#888", linestyle="--",
+            linewidth=1, label="the best student at each latency", zorder=2,
+        )  # fmt: skip
     teacher = rows.get((task, "teacher"))
     if teacher and "teacher" in speed:
         accuracy = statistics.fmean(r["test_accuracy"] for r in teacher)  # the mean of its training runs
-        ax.scatter([speed["teacher"]["median_ms"]], [accuracy], color="#444", marker="*", s=120)
+        ax.scatter([speed["teacher"]["median_ms"]], [accuracy], color="#444", marker="*", s=120, zorder=3)
         ax.annotate(
             "teacher 6 × 384",
             (speed["teacher"]["median_ms"], accuracy),
@@ -268,8 +278,8 @@ def frontier_plot(rows: dict, speed: dict, path: Path) -> None:
         )
     ax.set_xlabel(f"median forward time, batch of 32 ({speed.get('batch', {}).get('dtype', '')}), ms")
     ax.set_ylabel("test accuracy")
-    ax.set_title(f"{task}: the best student at each latency")
-    ax.legend(loc="lower right")
+    ax.set_title(f"{task}: students cut out of the fine-tuned teacher, labels only, seed 0")
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
@@ -293,7 +303,7 @@ class StudyResults:
         self.data = json.loads(self.file.read_text()) if self.file.exists() else {}
         self.runs = self.data.setdefault("runs", {})
         self.setup = self.data.setdefault("setup", {})
-        command = "python " + " ".join([script, *(argv if argv is not None else sys.argv[1:])])
+        command = "python " + shlex.join([script, *(argv if argv is not None else sys.argv[1:])])
         self.setup |= {
             "command": f"python {script}",
             "invocations": [*self.setup.get("invocations", []), command],  # the runs that made this file
