@@ -34,7 +34,16 @@ import time
 from pathlib import Path
 
 from distillation_study import TASKS, _load_average, inference_times, model_folder, recorded_model_dir
-from pruning_study import INTERMEDIATE, PREDICTION, TRAINING, StudyResults, ensure_teacher, plot, teacher_dir
+from pruning_study import (
+    INTERMEDIATE,
+    PREDICTION,
+    TRAINING,
+    StudyResults,
+    ensure_teacher,
+    plot,
+    teacher_accuracy,
+    teacher_dir,
+)
 from study_report import study_cells
 
 from compactbert.distillation.recipe import distill, parse_distill_recipe
@@ -102,6 +111,7 @@ def run_cell(task: str, name: str, fields: dict, seed: int, workdir: Path, limit
         "stages": [h["stage"] for h in metrics.get("train_stages") or []] or None,
         "wall_seconds": seconds,
         "model_dir": recorded_model_dir(recipe["output_dir"], workdir),
+        "teacher_accuracy": teacher_accuracy(workdir, task),
     }
 
 
@@ -126,8 +136,8 @@ def summarize(results: dict, out: Path) -> None:
         "targets + labels) and the shared blocks start as the teacher's middle layer (3 of 0-5; `@mean`: the mean of its six). "
         "SVD error: the "
         "relative Frobenius error of the factorised word embeddings (each row centred), frequency-weighted SVD.",
-        "Accuracy: mean ± standard deviation over the seeds (min–max). Retention = the mean / the teacher's test "
-        "accuracy (target of issue 17 in brackets). Minutes: mean wall time of a cell (conversion, every stage, "
+        "Accuracy: mean ± standard deviation over the seeds (min–max). Retention = the mean / the mean test "
+        "accuracy of the teachers its runs were trained from (target of issue 17 in brackets). Minutes: mean wall time of a cell (conversion, every stage, "
         "evaluation). Speed: the teacher's median forward time / the model's, one batch of 32 test texts, interleaved "
         f"after warm-up in one process ({speed.get('batch', {}).get('dtype', '-')}). Load average at start "
         f"{setup['load_average']['start']}, at end {setup['load_average'].get('end')}.",

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from study_report import teacher_reference
+
 ROOT = Path(__file__).resolve().parents[1]
 RT, BBC = "rotten-tomatoes", "bbc-news"
 # the splits' sizes (split seed 42) that some figures are computed with; the documentation tests check them
@@ -244,6 +246,23 @@ def study_cells(source: Source, task: str) -> dict[str, list[dict]]:
 def study_mean(source: Source, task: str, cell: str) -> float:
     """A seeded study: a cell's mean test accuracy over its seeds."""
     return statistics.fmean(r["test_accuracy"] for r in study_cells(source, task)[cell])
+
+
+def study_teacher(source: Source, task: str, cell: str) -> float:
+    """A seeded study: the mean accuracy of the teachers a cell's runs were trained from (their `teacher_accuracy`;
+    runs made before it was recorded: the task's first teacher run); for the teacher itself, the mean of its runs."""
+    cells = study_cells(source, task)
+    return teacher_reference(cells[cell], cells.get("teacher", []))
+
+
+def study_retention(source: Source, task: str, cell: str) -> float:
+    """A seeded study: a cell's mean test accuracy / the mean accuracy of the teachers its runs came from."""
+    return study_mean(source, task, cell) / study_teacher(source, task, cell)
+
+
+def run_retention(source: Source, run: dict) -> float:
+    """One run's test accuracy / its teacher's."""
+    return run["test_accuracy"] / teacher_reference([run], study_cells(source, run["task"]).get("teacher", []))
 
 
 # ----------------------------------------------------------------------------------- what a generated table starts with

@@ -36,9 +36,12 @@ from doc_results import (
     ld_relative,
     paired,
     pct,
+    run_retention,
     sop,
     study_cells,
     study_mean,
+    study_retention,
+    study_teacher,
 )
 from doc_tables_speed import (
     openvino_speedups,
@@ -222,7 +225,6 @@ def table_pruning(page: str) -> list[str]:
     ]
     for task in data["setup"]["tasks"]:
         cells = study_cells(PRUNING, task)
-        teacher = study_mean(PRUNING, task, "teacher")
         for cell, (student, training) in PRUNING_CELLS.items():
             if cell not in cells:
                 continue
@@ -232,7 +234,8 @@ def table_pruning(page: str) -> list[str]:
             lines.append(
                 f"| {task} | {student} | {training} | {r['num_hidden_layers']} × {r['hidden_size']} × "
                 f"{r['intermediate_size']} | {r['num_parameters'] / 1e6:.1f}M | {pct(mean)} ({accs}) | "
-                f"{mean / teacher * 100:.1f}% | {statistics.fmean(x['wall_seconds'] for x in runs) / 60:.1f} |"
+                f"{study_retention(PRUNING, task, cell) * 100:.1f}% | "
+                f"{statistics.fmean(x['wall_seconds'] for x in runs) / 60:.1f} |"
             )
     return lines
 
@@ -268,7 +271,7 @@ def table_pruning_frontier(page: str) -> list[str]:
     for ms, shape, kind, r in sorted(rows, key=lambda row: -row[0]):
         lines.append(
             f"| {shape} | {FRONTIER_KINDS[kind]} | {r['num_parameters'] / 1e6:.1f}M | {pct(r['test_accuracy'])} | "
-            f"{r['test_accuracy'] / teacher * 100:.1f}% | {ms:.0f} | {speed['speedup_vs_teacher'][shape]:.2f}x |"
+            f"{run_retention(PRUNING, r) * 100:.1f}% | {ms:.0f} | {speed['speedup_vs_teacher'][shape]:.2f}x |"
         )
     return lines
 
@@ -281,7 +284,6 @@ def table_pruning_layers(page: str) -> list[str]:
     lines += ["| task | kept layers (strategy) | test accuracy %, seed 0 | retention |", "|---|---|---:|---:|"]
     for task in data["setup"]["tasks"]:
         cells = study_cells(PRUNING, task)
-        teacher = study_mean(PRUNING, task, "teacher")
         for cell, runs in cells.items():
             base, _, label = cell.partition("@")
             if base != "pruned-labels" or (label and label.split("-", 1)[0] in FRONTIER_KINDS):
@@ -291,7 +293,7 @@ def table_pruning_layers(page: str) -> list[str]:
             (r,) = [x for x in runs if x["seed"] == 0]
             lines.append(
                 f"| {task} | {r['kept_layers']} ({label or 'even-alternate, the default'}) | "
-                f"{pct(r['test_accuracy'])} | {r['test_accuracy'] / teacher * 100:.1f}% |"
+                f"{pct(r['test_accuracy'])} | {run_retention(PRUNING, r) * 100:.1f}% |"
             )
     return lines
 
@@ -322,25 +324,23 @@ def table_albert_conversion(page: str) -> list[str]:
     variants = []
     for task in data["setup"]["tasks"]:
         cells = study_cells(ALBERT_CONVERSION, task)
-        teacher = study_mean(ALBERT_CONVERSION, task, "teacher")
         for cell, student in ALBERT_CELLS.items():
             if cell not in cells:
                 continue
             runs, mean = cells[cell], study_mean(ALBERT_CONVERSION, task, cell)
+            retention = study_retention(ALBERT_CONVERSION, task, cell)
             accs = ", ".join(pct(r["test_accuracy"]) for r in sorted(runs, key=lambda r: r["seed"]))
             error = runs[0].get("embedding_reconstruction_error")
             target = data["setup"].get("targets", {}).get(f"{task}/{cell.split('@')[0]}")  # a variant: its cell's
-            verdict = (
-                "-" if target is None else f"≥ {target * 100:g}%: {'met' if mean / teacher >= target else 'missed'}"
-            )
+            verdict = "-" if target is None else f"≥ {target * 100:g}%: {'met' if retention >= target else 'missed'}"
             lines.append(
                 f"| {task} | {student} | {runs[0]['num_parameters'] / 1e6:.1f}M | "
-                f"{'-' if error is None else f'{error:.2f}'} | {pct(mean)} ({accs}) | {mean / teacher * 100:.1f}% | "
+                f"{'-' if error is None else f'{error:.2f}'} | {pct(mean)} ({accs}) | {retention * 100:.1f}% | "
                 f"{verdict} | {statistics.fmean(x['wall_seconds'] for x in runs) / 60:.1f} |"
             )
         variants += [
             f"`{task}` {cell}: {pct(study_mean(ALBERT_CONVERSION, task, cell))}% "
-            f"({study_mean(ALBERT_CONVERSION, task, cell) / teacher * 100:.1f}%)"
+            f"({study_retention(ALBERT_CONVERSION, task, cell) * 100:.1f}%)"
             for cell in sorted(cells)
             if cell not in ALBERT_CELLS
         ]
@@ -418,8 +418,8 @@ def table_headline(page: str) -> list[str]:
             "TinyBert-4 shape (14.5M parameters) pruned from the fine-tuned MiniLM-L6, then TinyBERT's two task "
             "stages (one epoch each), `rotten-tomatoes` / `bbc-news`",
             f"{pct(study_mean(PRUNING, RT, 'pruned-stages'))}% / {pct(study_mean(PRUNING, BBC, 'pruned-stages'))}% "
-            f"against the teacher's {pct(study_mean(PRUNING, RT, 'teacher'))}% / "
-            f"{pct(study_mean(PRUNING, BBC, 'teacher'))}% ({len(study_cells(PRUNING, RT)['pruned-stages'])} / "
+            f"against the teacher's {pct(study_teacher(PRUNING, RT, 'pruned-stages'))}% / "
+            f"{pct(study_teacher(PRUNING, BBC, 'pruned-stages'))}% ({len(study_cells(PRUNING, RT)['pruned-stages'])} / "
             f"{len(study_cells(PRUNING, BBC)['pruned-stages'])} seeds)",
             PRUNING,
             "pruning.md#results-the-pruning-study",
@@ -428,7 +428,7 @@ def table_headline(page: str) -> list[str]:
             "Accuracy against latency, students cut out of the fine-tuned MiniLM-L6 (labels only, one epoch), "
             "`rotten-tomatoes`: 3 layers at full width / 4 × 312 (TinyBERT-4's shape) / 2 × 192",
             f"{_frontier('3 × 384 × 1536')} / {_frontier('4 × 312 × 1200')} / {_frontier('2 × 192 × 768')} "
-            f"against the teacher's {pct(study_mean(PRUNING, RT, 'teacher'))}%",
+            f"against the teacher's {pct(study_teacher(PRUNING, RT, 'pruned-labels@width-4x312'))}%",
             PRUNING,
             "pruning.md#accuracy-against-latency-the-best-student-at-each-speed",
         ),
@@ -461,7 +461,7 @@ def table_headline(page: str) -> list[str]:
             f"{pct(study_mean(ALBERT_CONVERSION, RT, 'e256-none'))}% / "
             f"{pct(study_mean(ALBERT_CONVERSION, RT, 'e128-none'))}% / "
             f"{pct(study_mean(ALBERT_CONVERSION, RT, 'e128-all@ep2'))}% against the teacher's "
-            f"{pct(study_mean(ALBERT_CONVERSION, RT, 'teacher'))}% ({len(study_cells(ALBERT_CONVERSION, RT)['e128-all'])} "
+            f"{pct(study_teacher(ALBERT_CONVERSION, RT, 'e128-all@ep2'))}% ({len(study_cells(ALBERT_CONVERSION, RT)['e128-all'])} "
             "seeds each)",
             ALBERT_CONVERSION,
             "albert-sop.md#the-conversion-study",

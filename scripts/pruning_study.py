@@ -119,7 +119,13 @@ def run_cell(task: str, cell: str, seed: int, workdir: Path, limit: int | None, 
         fields |= {"max_train_samples": limit, "max_eval_samples": limit, "prune_calibration_size": limit}
     started = time.perf_counter()
     metrics = distill(*parse_distill_recipe(None, fields))
-    return _row(task, name, seed, metrics, fields["output_dir"], workdir, time.perf_counter() - started)
+    row = _row(task, name, seed, metrics, fields["output_dir"], workdir, time.perf_counter() - started)
+    return row | {"teacher_accuracy": teacher_accuracy(workdir, task)}
+
+
+def teacher_accuracy(workdir: Path, task: str) -> float:
+    """The test accuracy of the teacher in `workdir` (the one a cell is trained from: retention is against it)."""
+    return json.loads((teacher_dir(workdir, task) / "metrics.json").read_text())["test"]["accuracy"]
 
 
 def _row(task: str, cell: str, seed: int, metrics: dict, output_dir: str, workdir: Path, seconds: float) -> dict:
@@ -161,7 +167,7 @@ def summarize(results: dict, out: Path) -> None:
         f"Budget of every cell: 1 epoch per stage, batch 32, max_length 128, length-grouped batches, warm-up 10%, weight "
         f"decay 0.01, {precision}; learning rate: the teacher's (3e-4 bbc-news, 1e-4 rotten-tomatoes), 1e-3 for the "
         f"randomly initialised student; training examples: {setup.get('limit') or 'all'}.",
-        "Accuracy: mean ± standard deviation over the seeds (min–max). Retention = the mean / the teacher's test accuracy. "
+        "Accuracy: mean ± standard deviation over the seeds (min–max). Retention = the mean / the mean test accuracy of the teachers its runs were trained from. "
         "Minutes: mean wall time of a cell (pruning, every stage, evaluation). Speed: the teacher's median forward time "
         "/ the model's, one batch of 32 test texts, interleaved after warm-up in one process "
         f"({speed.get('batch', {}).get('dtype', '-')}). Load average at start {setup['load_average']['start']}, at end "

@@ -42,16 +42,16 @@ spread = _spread
 def study_cells(rows: dict, tasks, order):
     """The rows of a study's table: per task, per cell sorted by `order(cell)`, `(task, cell, runs, mean test
     accuracy, its spread, retention text, teacher run or None)`; `rows` maps (task, cell) to the runs over seeds.
-    Retention is against the mean of the teacher's runs (one, unless it was trained again on another machine)."""
+    Retention is against the teacher each run was trained from (`teacher_reference`)."""
     for task in tasks:
         teachers = rows.get((task, "teacher"), [])
         teacher = teachers[0] if teachers else None
-        reference = statistics.fmean(r["test_accuracy"] for r in teachers) if teachers else None
         for (t, cell), group in sorted(rows.items(), key=lambda kv: order(kv[0][1])):
             if t != task:
                 continue
             accs = [r["test_accuracy"] for r in group]
             mean = statistics.fmean(accs)
+            reference = teacher_reference(group, teachers)
             retention = f"{mean / reference * 100:.1f}%" if reference else "-"
             yield task, cell, group, mean, _spread(accs), retention, teacher
 
@@ -211,3 +211,14 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def teacher_reference(runs: list[dict], teachers: list[dict]) -> float | None:
+    """The mean accuracy of the teachers `runs` were trained from: each run's `teacher_accuracy` (recorded since
+    2026-12-04, when a teacher was trained again), else the task's first teacher run; for the teacher's own row, the
+    mean of its runs. None without a teacher."""
+    if not teachers:
+        return None
+    if runs and runs[0]["cell"] == "teacher":
+        return statistics.fmean(r["test_accuracy"] for r in teachers)
+    return statistics.fmean(r.get("teacher_accuracy", teachers[0]["test_accuracy"]) for r in runs)
