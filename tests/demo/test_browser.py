@@ -45,3 +45,11 @@ def test_an_entry_of_its_own_greys_out_strategy_and_k_and_is_listed(app_url, pag
     page.get_by_label("dropped, not retrained").check()  # back to a drop strategy: both apply again
     page.wait_for_function("!document.querySelector('#strategy input').disabled", timeout=30_000)
     assert slider.is_enabled()
+
+
+def test_the_page_shows_which_student_for_which_speed(app_url, page):
+    page.goto(app_url)
+    page.get_by_text("Which student for which speed").wait_for(timeout=30_000)
+    plot = page.locator("#frontier-plot img")
+    plot.wait_for(timeout=30_000)
+    assert plot.bounding_box()["height"] > 100  # the pruning study's frontier, shipped with the package

@@ -12,7 +12,7 @@ import torch
 import yaml
 
 from compactbert.cli import main
-from compactbert.demo.ui import STUDY_PLOTS, study_plot_path
+from compactbert.demo.ui import STUDY_FOLDERS, STUDY_PLOTS, study_plot_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +66,7 @@ def test_the_space_templates_ship_with_the_package():
 
 def test_study_plots_ship_with_the_package_and_match_the_study():
     for name in STUDY_PLOTS:
-        packaged, study = Path(study_plot_path(name)), ROOT / "docs" / "results" / "layer_drop_study" / name
+        packaged, study = Path(study_plot_path(name)), ROOT / "docs" / "results" / STUDY_FOLDERS[name] / name
         # digests, not the bytes: pytest's diff of two large byte strings takes many minutes
         digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in (packaged, study)]
         assert digests[0] == digests[1], f"{packaged} is not a copy of {study}: copy the study's plot into the package"
