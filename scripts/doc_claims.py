@@ -18,6 +18,7 @@ from doc_results import (
     BENCH_AVX2,
     BENCH_AVX2_PAIR,
     BENCH_BACKENDS,
+    DEMO_BUILD,
     DISTILL,
     DISTILL_REDUCED,
     INFERENCE,
@@ -526,3 +527,44 @@ CLAIMS += [
 
 def _augment_rt_hours() -> float:
     return augment_row(RT, "minilm-shaped (6x384)", "fp32")["seconds_per_example"] * RT_TRAIN / 3600
+
+
+DEMO = "docs/demo.md"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {round(seconds % 60):.0f} s"
+
+
+def _family_seconds() -> float:
+    trained = DEMO_BUILD.data["build"]["trained_seconds"]
+    return sum(trained[name] for name in ("tinybert-4-pruned", "distilled-3", "albert-sop-e128-share-all"))
+
+
+def _demo_acc(name: str) -> str:
+    return f"{DEMO_BUILD.data['test_accuracy'][name] * 100:.1f}%"
+
+
+CLAIMS += claims(
+    DEMO,
+    DEMO_BUILD,
+    lambda: f"**The first build took {_minutes(DEMO_BUILD.data['build']['seconds'])}** of wall time",
+    lambda: (
+        f"({DEMO_BUILD.data['build']['seconds']:.0f} s, {len(DEMO_BUILD.data['test_accuracy'])} models, on a "
+        f"{DEMO_BUILD.data['build']['machine'].replace(' (', ' with ').rstrip(')')}, nothing"
+    ),
+    lambda: f"students of other families ({_family_seconds():.0f} s of it)",
+    lambda: f"teacher {_demo_acc('teacher')};",
+    lambda: (
+        "K = 3 students: "
+        + ", ".join(
+            f"{s} {_demo_acc(f'shrunk-{s}-3')}"
+            for s in ("top", "bottom", "even-alternate", "odd-alternate", "symmetric", "contribution")
+        )
+        + ";"
+    ),
+    lambda: (
+        f"TinyBert-4 pruned {_demo_acc('tinybert-4-pruned')}, distilled 3-layer {_demo_acc('distilled-3')}, "
+        f"Albert-SOP {_demo_acc('albert-sop-e128-share-all')}."
+    ),
+)

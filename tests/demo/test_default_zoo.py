@@ -9,6 +9,8 @@ from compactbert.demo.zoo import BuildSettings, ensure_default_zoo
 from compactbert.hardware import cpu_description
 from compactbert.inference import available_cores
 
+from support.scripts import load_script
+
 
 @pytest.mark.slow
 def test_default_zoo_builds_offline_from_minilm_and_bbc_news(tmp_path):
@@ -43,6 +45,9 @@ def test_default_zoo_builds_offline_from_minilm_and_bbc_news(tmp_path):
         *(e.name for e in zoo.entries),
     }
     assert zoo.build["machine"] == f"{available_cores()}-core {cpu_description()}" and zoo.build["date"]
+    report = load_script("demo_build_time").report(folder, tmp_path / "report", "the test's build")
+    assert report["build"] == zoo.build and report["test_accuracy"]["teacher"] == zoo.teacher.metrics["test_accuracy"]
+    assert "| shrunk-contribution-3 | " in (tmp_path / "report" / "README.md").read_text()
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [
             "teacher",

@@ -1,0 +1,64 @@
+"""The demo's first build: build the default zoo into an empty cache (or read a zoo built that way) and write its
+build record (settings, seconds per model and in all, machine, date) and each model's test accuracy to
+docs/results/demo_build/results.json, with a short README.md.
+
+    python scripts/demo_build_time.py                       # builds into a new temporary cache first (minutes)
+    python scripts/demo_build_time.py --zoo ~/.cache/compactbert/demo/zoo-minilm-bbc-news-...   # a finished build
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+
+def report(zoo_dir: Path, out: Path, command: str) -> dict:
+    from compactbert.demo.manifest import load_zoo
+
+    zoo = load_zoo(zoo_dir)
+    if "seconds" not in zoo.build or "machine" not in zoo.build:
+        raise SystemExit(f"{zoo_dir}: its zoo.json records no build time and machine (built by an older compactbert)")
+    models = {e.name: e.metrics.get("test_accuracy") for e in [zoo.teacher, *zoo.entries]}
+    result = {"command": command, "build": zoo.build, "test_accuracy": models}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(result, indent=2))
+    build = zoo.build
+    lines = [
+        "# The demo's first build",
+        "",
+        f"Command: `{command}`. Built on {build['date']} on a {build['machine']}, from an empty cache: "
+        f"{len(models)} models in {build['seconds']:.0f} s ({build['seconds'] / 60:.1f} min).",
+        "",
+        "| model | seconds | test accuracy |",
+        "|---|---:|---:|",
+        *(
+            f"| {name} | {build['trained_seconds'].get(name, 0):.0f} | {'-' if acc is None else f'{acc * 100:.1f}%'} |"
+            for name, acc in models.items()
+        ),
+        "",
+    ]
+    (out / "README.md").write_text("\n".join(lines))
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--zoo", type=Path, help="a default zoo already built from an empty cache (else: build one)")
+    parser.add_argument("--out", type=Path, default=Path("docs/results/demo_build"))
+    args = parser.parse_args(argv)
+    command = "python scripts/demo_build_time.py" + ("" if args.zoo is None else " --zoo <the built zoo>")
+    zoo_dir = args.zoo
+    if zoo_dir is None:
+        from compactbert.demo.zoo import ensure_default_zoo
+
+        zoo_dir = ensure_default_zoo(tempfile.mkdtemp(prefix="compactbert-demo-build-"))
+    result = report(zoo_dir, args.out, command)
+    print(f"wrote {args.out}/results.json: {result['build']['seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
