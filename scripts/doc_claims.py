@@ -568,3 +568,12 @@ CLAIMS += claims(
         f"Albert-SOP {_demo_acc('albert-sop-e128-share-all')}."
     ),
 )
+
+
+CLAIMS += claims(
+    PRUNING_PAGE,
+    PRUNING,
+    lambda: (
+        f"(seed 2, {pct(PRUNING.data['runs']['rotten-tomatoes/random-stages/s2']['test_accuracy'])}%: every review"
+    ),
+)
