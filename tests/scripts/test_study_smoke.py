@@ -99,8 +99,9 @@ def test_sop_nsp_study_continues_a_converted_start_without_fine_tuning(tmp_path,
     import compactbert
     from compactbert.assets import builtin_model_path
 
-    start = tmp_path / "start"
-    compactbert.albert_from_bert("minilm", embedding_size=16, sharing="all").save_pretrained(start)
+    start = tmp_path / "start"  # MiniLM's bottom two layers, converted: two applications of the shared layer
+    source = compactbert.shrink("minilm", "top", num_drop=4)
+    compactbert.albert_from_bert(source, embedding_size=16, sharing="all").save_pretrained(start)
     AutoTokenizer.from_pretrained(builtin_model_path("minilm")).save_pretrained(start)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     study = load_script("albert_sop_study")
@@ -111,7 +112,7 @@ def test_sop_nsp_study_continues_a_converted_start_without_fine_tuning(tmp_path,
     assert saved["budget"]["start"] == str(start.resolve()) and saved["budget"]["learning_rate"] == 1e-4
     for cell in saved["cells"].values():
         assert 0 <= cell["sop_accuracy"] <= 1 and 0 <= cell["nsp_accuracy"] <= 1
-        assert cell["num_parameters"] > compactbert.albert_from_bert("minilm", 16).num_parameters()  # + the heads
+        assert cell["num_parameters"] > compactbert.albert_from_bert(source, 16).num_parameters()  # + the heads
     report = (out / "results.md").read_text()
-    assert "E=16, H=384, 6 layer applications, sharing all" in report and "converted from all-MiniLM-L6-v2" in report
+    assert "E=16, H=384, 2 layer applications, sharing all" in report and "converted from all-MiniLM-L6-v2" in report
     assert "learning rate 0.0001" in report and "(shared layers from its middle)" in report
