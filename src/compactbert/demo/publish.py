@@ -193,7 +193,8 @@ def _check_quality(models: list[Target], force: bool) -> None:
         lines = "\n".join(f"  {name}: {why}" for name, why in refused)
         raise QualityGateError(
             f"the quality gate refuses to publish {len(refused)} of the zoo's {len(models)} models:\n{lines}\n"
-            "Nothing was sent. Rebuild them with a better recipe, leave them out of the zoo, or pass --force to "
+            "Nothing was sent. Evaluate them on their test split or rebuild them with a better recipe, leave them out "
+            "of the zoo, or pass --force to "
             "publish them anyway: their cards then say that the quality gate was overridden, and why"
         )
 
