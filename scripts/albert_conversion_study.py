@@ -191,6 +191,7 @@ def main(argv=None) -> int:
     parser.add_argument("--init", default=INIT, choices=INITS, help="the shared blocks' start in every cell")
     parser.add_argument("--lr", type=float, help=f"another learning rate than {LEARNING_RATE:g} (cells named @lr...)")
     parser.add_argument("--epochs", type=int, help="epochs per stage other than 1 (cells named @ep...)")
+    parser.add_argument("--fp32", action="store_true", help="train without bf16 autocast (cells named @fp32)")
     parser.add_argument("--no-speed", action="store_true", help="skip the side-by-side timing")
     args = parser.parse_args(argv)
     out = Path(args.out or (tempfile.mkdtemp() if args.quick else "docs/results/albert_conversion"))
@@ -219,6 +220,9 @@ def main(argv=None) -> int:
     if args.epochs is not None:
         extra["num_train_epochs"] = args.epochs
         suffix += f"@ep{args.epochs}"
+    if args.fp32:  # minutes on a CPU without bf16 units
+        extra |= {"bf16_auto": False, "bf16": False}
+        suffix += "@fp32"
     for task in args.tasks:
         if ensure_teacher(results["runs"], task, f"{task}/teacher/s0", workdir, limit):
             save()

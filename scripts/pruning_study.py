@@ -76,6 +76,8 @@ FRONTIER = {
     "width 2x312": (2, 312, 1200, 12),
     "width 2x192": (2, 192, 768, 12),
 }
+# `--fp32`: cells trained without bf16 autocast (seed 0), for their minutes on a CPU without bf16 units
+FP32 = {"label": "fp32", "bf16_auto": False, "bf16": False}
 
 
 def teacher_dir(workdir: Path, task: str) -> Path:
@@ -346,12 +348,13 @@ def main(argv=None) -> int:
         "--quick", action="store_true", help="64 examples per split (and for calibration), into /tmp unless --out"
     )
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
-    parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
+    parser.add_argument("--cells", nargs="*", default=list(CELLS), choices=list(CELLS))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--layer-choices", action="store_true", help="also pruned-labels with other kept layers")
     parser.add_argument("--frontier", nargs="+", choices=list(FRONTIER), help="students of these shapes (seed 0)")
     parser.add_argument("--frontier-cell", default="pruned-labels", choices=list(CELLS))
     parser.add_argument("--frontier-tasks", nargs="+", default=["rotten-tomatoes"], choices=list(TASKS))
+    parser.add_argument("--fp32", nargs="+", default=[], choices=list(CELLS), help="also these cells in fp32 (seed 0)")
     parser.add_argument("--no-speed", action="store_true", help="skip the side-by-side timing")
     args = parser.parse_args(argv)
     out = Path(args.out or (tempfile.mkdtemp() if args.quick else "docs/results/pruning"))
@@ -375,6 +378,9 @@ def main(argv=None) -> int:
         for task in args.tasks:
             for cell in args.cells:
                 once(f"{task}/{cell}/s{seed}", lambda t=task, c=cell, s=seed: run_cell(t, c, s, workdir, limit))
+    for task in args.tasks:
+        for cell in args.fp32:
+            once(f"{task}/{cell}@fp32/s0", lambda t=task, c=cell: run_cell(t, c, 0, workdir, limit, FP32))
     if args.layer_choices:
         for task in args.tasks:
             for label, layers in LAYER_CHOICES.items():
