@@ -374,3 +374,19 @@ def test_student_init_takes_the_chosen_teacher_layers():
     with pytest.raises(ValueError, match="unknown student layer choice 'odd'"):
         student_layers(6, "odd")
     copy.deepcopy(student)  # a plain ShrunkBert, nothing tied to the teacher
+
+
+def test_a_labels_only_stage_never_runs_the_teacher(tmp_path, dataset):
+    """A student trained on the task labels alone (e.g. right after pruning) needs nothing from its teacher: the
+    teacher's forward would only cost time."""
+    student = make_student()
+    before = weights(student)
+    args = arguments(tmp_path, stage="prediction", alpha_ce=0.0, alpha_label=1.0, alpha_cos=0.0)
+    t = trainer(student, make_teacher(), args, dataset)
+    t.train()
+    assert t.state.global_step == 4 and t.teacher_forwards == 0
+    assert any(not torch.equal(before[k], v) for k, v in student.state_dict().items())
+    # with soft targets the teacher runs once per step
+    t = trainer(make_student(), make_teacher(), arguments(tmp_path, "kd", stage="prediction"), dataset)
+    t.train()
+    assert t.teacher_forwards == 4

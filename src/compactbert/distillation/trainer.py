@@ -194,6 +194,8 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
 
     def _teacher_outputs(self, inputs, need_logits: bool, need_hidden: bool, need_attn: bool) -> dict:
         """The teacher's logits, its embeddings + mapped hidden states, and its mapped scores (from the cache when on)."""
+        if not (need_logits or need_hidden or need_attn):
+            return {}  # a labels-only stage (e.g. a pruned student trained on the task): the teacher is not needed
         t_inputs = {k: v for k, v in inputs.items() if k in self._teacher_keys}
 
         def run() -> dict:
