@@ -278,3 +278,12 @@ def _link(page: str, target: str) -> str:
 
 def _source_line(page: str, source: Source, extra: str = "") -> str:
     return f"*Measured on: {source.kind}{extra}. Source: [{Path(source.path).name}]({_link(page, source.path)}).*"
+
+
+def table_start(page: str, source: Source, extra: str, columns: list[str], align: str) -> list[str]:
+    """A generated table's first lines: where its figures were measured (`_source_line`), a blank line, the header,
+    and the alignment row (`align`: one letter per column, `l` left or `r` right)."""
+    if len(align) != len(columns) or set(align) - {"l", "r"}:
+        raise ValueError(f"align {align!r} needs one of l / r per column ({len(columns)} columns)")
+    rule = "|" + "".join("---:|" if a == "r" else "---|" for a in align)
+    return [_source_line(page, source, extra), "", "| " + " | ".join(columns) + " |", rule]

@@ -23,7 +23,6 @@ from doc_results import (
     SOP_CONVERTED,
     TRAINING_COST,
     _link,
-    _source_line,
     bench_row,
     dist,
     dist_speed,
@@ -36,13 +35,14 @@ from doc_results import (
     ld_relative,
     paired,
     pct,
-    run_retention,
     sop,
     study_cells,
     study_mean,
     study_retention,
     study_teacher,
+    table_start,
 )
+from doc_tables_pruning import FRONTIER_KINDS, table_pruning, table_pruning_frontier, table_pruning_layers
 from doc_tables_speed import (
     openvino_speedups,
     span,
@@ -60,12 +60,9 @@ from study_report import spread as study_spread
 def table_layer_drop(page: str) -> list[str]:
     data = LAYER_DROP.data
     tasks = list(data["setup"]["tasks"])
-    lines = [_source_line(page, LAYER_DROP, f" ({data['setup']['machine']})"), ""]
-    header, rule = "| strategy | K | kept (0-based) | params | rel. time |", "|---|---:|---|---:|---:|"
-    for task in tasks:
-        header += f" {task} acc % | Δ full | {task} no retraining % |"
-        rule += "---:|---:|---:|"
-    lines += [header, rule]
+    columns = ["strategy", "K", "kept (0-based)", "params", "rel. time"]
+    columns += [c for task in tasks for c in (f"{task} acc %", "Δ full", f"{task} no retraining %")]
+    lines = table_start(page, LAYER_DROP, f" ({data['setup']['machine']})", columns, "lrlrr" + "rrr" * len(tasks))
     order = ["full", "top", "bottom", "even-alternate", "odd-alternate", "symmetric", "contribution"]
     cells = sorted(
         {(r["strategy"], r["k"]) for r in data["runs"].values() if isinstance(r, dict)},
@@ -103,9 +100,14 @@ DISTILL_ROWS = {  # cell: (model, training, the speed row timed for it)
 
 def table_distillation(page: str) -> list[str]:
     tasks = list(DISTILL.data["setup"]["tasks"])
-    lines = [_source_line(page, DISTILL, ", fp32; one seed"), ""]
-    header = "| model | layers × width | params | training |" + "".join(f" {t} acc. | retention |" for t in tasks)
-    lines += [header + " speed |", "|---|---|---:|---|" + "---:|---:|" * len(tasks) + "---:|"]
+    columns = [
+        "model",
+        "layers × width",
+        "params",
+        "training",
+        *(c for t in tasks for c in (f"{t} acc.", "retention")),
+    ]
+    lines = table_start(page, DISTILL, ", fp32; one seed", [*columns, "speed"], "llrl" + "rr" * len(tasks) + "r")
     for cell, (model, training, speed_row) in DISTILL_ROWS.items():
         run = DISTILL.data["runs"][f"{tasks[0]}/{cell}"]
         line = f"| {model} | {run['num_hidden_layers']} × {run['hidden_size']} | {run['num_parameters'] / 1e6:.1f}M | {training} |"
@@ -120,11 +122,13 @@ def table_distillation(page: str) -> list[str]:
 def table_augment_timing(page: str) -> list[str]:
     meta = AUGMENT.data["meta"]
     extra = f", {meta['cpu_count']} cores, {meta['torch_threads']} threads, load average at the end {meta['load_average_at_end'][0]:.1f}"
-    lines = [_source_line(page, AUGMENT, extra), ""]
-    lines += [
-        "| data | MLM | dtype | masked sequences | seconds (median of 2, min–max) | per example |",
-        "|---|---|---|---:|---|---:|",
-    ]
+    lines = table_start(
+        page,
+        AUGMENT,
+        extra,
+        ["data", "MLM", "dtype", "masked sequences", "seconds (median of 2, min–max)", "per example"],
+        "lllrlr",
+    )
     for row in AUGMENT.data["rows"]:
         unit = "articles" if row["task"] == BBC else "examples"
         per = row["seconds_per_example"]
@@ -142,11 +146,20 @@ PAPER_SOP = {  # ALBERT (Lan et al. 2020), Table 5: base models after 125k steps
 
 
 def table_sop_study(page: str) -> list[str]:
-    lines = [_source_line(page, SOP, f"; {SOP.data['machine']}; one seed"), ""]
-    lines += [
-        "| pretrained with | SOP acc % | NSP acc % | MLM acc % | bbc-news test acc % | rotten-tomatoes test acc % |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
+    lines = table_start(
+        page,
+        SOP,
+        f"; {SOP.data['machine']}; one seed",
+        [
+            "pretrained with",
+            "SOP acc %",
+            "NSP acc %",
+            "MLM acc %",
+            "bbc-news test acc %",
+            "rotten-tomatoes test acc %",
+        ],
+        "lrrrrr",
+    )
     for objective in ("sop", "nsp"):
         cell = f"pretrain/{objective}"
         steps = SOP.data["cells"][cell]["train"]["global_step"]
@@ -168,11 +181,13 @@ def table_sop_study(page: str) -> list[str]:
 def table_sop_converted(page: str) -> list[str]:
     """The SOP / NSP rerun from a converted start: held-out accuracy on both sentence tasks and MLM, per objective."""
     data = SOP_CONVERTED.data
-    lines = [_source_line(page, SOP_CONVERTED, f"; {data['machine']}; one seed"), ""]
-    lines += [
-        "| continued with | SOP acc % | NSP acc % | MLM acc % | steps | learning rate | minutes |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    lines = table_start(
+        page,
+        SOP_CONVERTED,
+        f"; {data['machine']}; one seed",
+        ["continued with", "SOP acc %", "NSP acc %", "MLM acc %", "steps", "learning rate", "minutes"],
+        "lrrrrrr",
+    )
     for objective in ("sop", "nsp"):
         cell = data["cells"][f"pretrain/{objective}"]
         lines.append(
@@ -204,105 +219,6 @@ def table_albert_parameters(page: str) -> list[str]:
     return lines
 
 
-PRUNING_CELLS = {
-    "teacher": ("MiniLM-L6 fine-tuned (the teacher)", "labels"),
-    "random-stages": ("TinyBERT-4 shape, random init", "intermediate → prediction (lr 1e-3)"),
-    "pruned-labels": ("TinyBERT-4 shape pruned from the teacher", "labels only"),
-    "pruned-kd": ("the same pruned start", "soft targets only (logit distillation)"),
-    "pruned-kd-labels": ("the same pruned start", "soft targets + labels"),
-    "pruned-stages": ("the same pruned start", "intermediate → prediction"),
-}
-
-
-def table_pruning(page: str) -> list[str]:
-    """The pruning study: every cell of both tasks, mean over its seeds, retention against the teacher."""
-    data = PRUNING.data
-    lines = [_source_line(page, PRUNING, f" ({data['setup']['machine']})"), ""]
-    lines += [
-        "| task | student | training | shape (layers × hidden × FFN) | parameters | test accuracy % (seeds) | "
-        "retention | minutes |",
-        "|---|---|---|---|---:|---:|---:|---:|",
-    ]
-    for task in data["setup"]["tasks"]:
-        cells = study_cells(PRUNING, task)
-        for cell, (student, training) in PRUNING_CELLS.items():
-            if cell not in cells:
-                continue
-            runs, mean = cells[cell], study_mean(PRUNING, task, cell)
-            accs = ", ".join(pct(r["test_accuracy"]) for r in sorted(runs, key=lambda r: r["seed"]))
-            r = runs[0]
-            lines.append(
-                f"| {task} | {student} | {training} | {r['num_hidden_layers']} × {r['hidden_size']} × "
-                f"{r['intermediate_size']} | {r['num_parameters'] / 1e6:.1f}M | {pct(mean)} ({accs}) | "
-                f"{study_retention(PRUNING, task, cell) * 100:.1f}% | "
-                f"{statistics.fmean(x['wall_seconds'] for x in runs) / 60:.1f} |"
-            )
-    return lines
-
-
-FRONTIER_KINDS = {"depth": "layer dropping alone (full width)", "width": "width + depth pruning"}
-
-
-def table_pruning_frontier(page: str) -> list[str]:
-    """The accuracy-vs-latency frontier: every `--frontier` shape (seed 0, labels after pruning) and the teacher, by
-    their median forward time in the study's side-by-side timing; the fastest student within each accuracy."""
-    data, speed = PRUNING.data, PRUNING.data["speed"]
-    task = speed["task"]
-    cells = study_cells(PRUNING, task)
-    frontier = [runs[0] for cell, runs in cells.items() if cell.split("@")[-1].split("-")[0] in FRONTIER_KINDS]
-    teacher = study_teacher(PRUNING, task, f"pruned-labels@{frontier[0]['cell'].split('@')[1]}")  # they came from
-    lines = [_source_line(page, PRUNING, f" ({data['setup']['machine']})"), ""]
-    lines += [
-        f"`{task}`, seed 0; latency: one batch of {speed['batch']['texts']} test texts, {speed['batch']['dtype']}"
-        ", all models interleaved in one process.",
-        "",
-        "| student (layers × hidden × FFN) | how | parameters | test accuracy % | retention | median ms | speed vs teacher |",
-        "|---|---|---:|---:|---:|---:|---:|",
-        f"| 6 × 384 × 1536 (the teacher they were cut out of) | - | {cells['teacher'][0]['num_parameters'] / 1e6:.1f}M | "
-        f"{pct(teacher)} | "
-        f"100.0% | {speed['teacher']['median_ms']:.0f} | 1.00x |",
-    ]
-    rows = []
-    for cell, runs in cells.items():
-        kind = cell.split("@", 1)[1].split("-", 1)[0] if "@" in cell else None
-        if kind not in FRONTIER_KINDS:
-            continue
-        r = runs[0]
-        shape = f"{r['num_hidden_layers']} × {r['hidden_size']} × {r['intermediate_size']}"
-        rows.append((speed[shape]["median_ms"], shape, kind, r))
-    for ms, shape, kind, r in sorted(rows, key=lambda row: -row[0]):
-        lines.append(
-            f"| {shape} | {FRONTIER_KINDS[kind]} | {r['num_parameters'] / 1e6:.1f}M | {pct(r['test_accuracy'])} | "
-            f"{run_retention(PRUNING, r) * 100:.1f}% | {ms:.0f} | {speed['speedup_vs_teacher'][shape]:.2f}x |"
-        )
-    return lines
-
-
-def table_pruning_layers(page: str) -> list[str]:
-    """Which teacher layers the pruned TinyBERT-4 keeps: each `--layer-choices` strategy, seed 0, labels after
-    pruning, against the default's seed 0."""
-    data = PRUNING.data
-    lines = [_source_line(page, PRUNING, f" ({data['setup']['machine']})"), ""]
-    lines += ["| task | kept layers (strategy) | test accuracy %, seed 0 | retention |", "|---|---|---:|---:|"]
-    for task in data["setup"]["tasks"]:
-        cells = study_cells(PRUNING, task)
-        for cell, runs in cells.items():
-            base, _, label = cell.partition("@")
-            if base != "pruned-labels" or (label and label.split("-", 1)[0] in FRONTIER_KINDS):
-                continue
-            if not any(c.startswith("pruned-labels@") and c.split("@")[1] in LAYER_CHOICES for c in cells):
-                continue
-            (r,) = [x for x in runs if x["seed"] == 0]
-            lines.append(
-                f"| {task} | {r['kept_layers']} ({label or 'even-alternate, the default'}) | "
-                f"{pct(r['test_accuracy'])} | {run_retention(PRUNING, r) * 100:.1f}% |"
-            )
-    return lines
-
-
-LAYER_CHOICES = ("top", "symmetric", "contribution")
-
-
 ALBERT_CELLS = {
     "teacher": "MiniLM-L6 fine-tuned (the teacher)",
     "e64-none": "E 64, nothing shared",
@@ -318,11 +234,13 @@ ALBERT_CELLS = {
 def table_albert_conversion(page: str) -> list[str]:
     """The Albert conversion study: the main cells of both tasks, mean over the seeds, retention; variants listed."""
     data = ALBERT_CONVERSION.data
-    lines = [_source_line(page, ALBERT_CONVERSION, f" ({data['setup']['machine']})"), ""]
-    lines += [
-        "| task | student | parameters | SVD error | test accuracy % (seeds) | retention | target | minutes |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    lines = table_start(
+        page,
+        ALBERT_CONVERSION,
+        f" ({data['setup']['machine']})",
+        ["task", "student", "parameters", "SVD error", "test accuracy % (seeds)", "retention", "target", "minutes"],
+        "llrrrrrr",
+    )
     variants = []
     for task in data["setup"]["tasks"]:
         cells = study_cells(ALBERT_CONVERSION, task)

@@ -22,7 +22,7 @@ SCRIPTS = ROOT / "scripts"
 
 sys.path.insert(
     0, str(SCRIPTS)
-)  # doc_figures.py and the modules it imports (doc_claims, doc_findings, doc_results, doc_tables, doc_tables_speed)
+)  # doc_figures.py and the modules it imports (doc_claims, doc_claims_speed, doc_findings, doc_results, doc_tables, ...)
 import doc_figures  # noqa: E402
 import doc_results  # noqa: E402
 
@@ -142,3 +142,14 @@ def test_split_sizes_the_figures_are_computed_with(bbc, request):
     assert bbc.dataset["test"].num_rows == doc_results.BBC_TEST_ARTICLES
     assert bbc.dataset["train"].num_rows == doc_results.BBC_TRAIN
     assert request.getfixturevalue("rotten_tomatoes").dataset["train"].num_rows == doc_results.RT_TRAIN
+
+
+def test_a_generated_table_starts_with_its_source_header_and_alignment():
+    lines = doc_results.table_start("docs/pruning.md", doc_results.PRUNING, " (here)", ["task", "accuracy"], "lr")
+    assert (
+        lines[0].startswith("*Measured on: ")
+        and "(here). Source: [results.json](results/pruning/results.json)" in lines[0]
+    )
+    assert lines[1:] == ["", "| task | accuracy |", "|---|---:|"]
+    with pytest.raises(ValueError, match="one of l / r per column"):
+        doc_results.table_start("docs/pruning.md", doc_results.PRUNING, "", ["task", "accuracy"], "l")

@@ -1,0 +1,236 @@
+"""What docs/speed.md says in sentences, held to the bench, inference and training-cost result files (the claims of
+the other pages are in doc_claims.py; see doc_figures.py)."""
+
+from __future__ import annotations
+
+from doc_claims import Claim, claims
+from doc_results import (
+    BENCH,
+    BENCH_AVX2,
+    BENCH_AVX2_PAIR,
+    BENCH_BACKENDS,
+    INFERENCE,
+    TRAINING_COST,
+    Source,
+    bench_row,
+    cost_step,
+    inference_speedup,
+    inference_variant,
+    paired,
+    pct,
+)
+from doc_tables_speed import bench_peak
+
+SPEED = "docs/speed.md"
+OURS_BERT_BASE = ["teacher", "shrunk-top2", "shrunk-top4", "shrunk-top6", "distil-6"]
+
+
+def _speedup(model: str, dtype: str, batch: int, source: Source = BENCH) -> float:
+    return bench_row(model, dtype, batch, source)["speedup_vs_teacher"]
+
+
+def _range(values: list[float], fmt: str = ".2f", unit: str = "") -> str:
+    return f"{min(values):{fmt}}–{max(values):{fmt}}{unit}"
+
+
+def _runtime_speedups(batch: int) -> list[float]:
+    """OpenVINO's paired speedups over PyTorch in bf16 at `batch`, every bench row of the `--backend` report."""
+    return [
+        r["speedup"]
+        for r in BENCH_BACKENDS.data["runtime_speedups"]
+        if (r["backend"], r["dtype"], r["batch"]) == ("openvino", "bf16", batch)
+    ]
+
+
+def _teacher_peak(backend: str) -> str:
+    row = next(
+        r
+        for r in BENCH_BACKENDS.data["results"]
+        if (r["model"], r["dtype"], r["batch"], r.get("backend", "torch")) == ("teacher", "bf16", 1, backend)
+    )
+    return f"{row['peak_fraction'] * 100:.0f}"
+
+
+def _parity_checks(source: Source) -> list[dict]:
+    return [c for c in source.data["checks"] if " = " in c["target"]]  # "shrunk-top2 = bert-10": time parity
+
+
+def _parity_misses(source: Source) -> list[dict]:
+    return [c for c in _parity_checks(source) if c["status"] != "met"]
+
+
+def _per_round(model: str, baseline: str, dtype: str, batch: int, source: Source) -> list[float]:
+    mine, theirs = bench_row(model, dtype, batch, source), bench_row(baseline, dtype, batch, source)
+    return [a / b for a, b in zip(mine["samples_ms"], theirs["samples_ms"], strict=True)]
+
+
+def _peak_fractions(dtype: str, source: Source = BENCH) -> str:
+    return _range([bench_row(m, dtype, 32, source)["peak_fraction"] * 100 for m in OURS_BERT_BASE], ".0f", "%")
+
+
+def _step_seconds() -> str:
+    timings = cost_step("soft targets + labels")["timings_ms"]
+    samples = [v for t in timings.values() for v in t["samples_ms"]]
+    return f"{min(samples) / 1000:.1f}–{max(samples) / 1000:.1f} s"
+
+
+def _epoch_ratios(run: str) -> list[float]:
+    seconds = TRAINING_COST.data["epoch"]["seconds"]
+    return [a / b for a, b in zip(seconds[run]["samples_s"], seconds["plain"]["samples_s"], strict=True)]
+
+
+def _batching(texts: str) -> dict:
+    return INFERENCE.data["batching"][texts]
+
+
+def _threads() -> str:
+    threads = INFERENCE.data["threads"]
+    ratios = [
+        paired(threads[f"{dtype}, 1 thread(s)"]["samples_ms"], threads[f"{dtype}, 2 thread(s)"]["samples_ms"])
+        for dtype in ("fp32", "bf16")
+    ]
+    return _range(ratios, ".1f", "x")
+
+
+SPEED_CLAIMS: list[Claim] = [
+    *claims(
+        SPEED,
+        BENCH,
+        lambda: f"({bench_peak('bf16', 32):.0f} GFLOP/s matmul rate measured alongside)",
+        lambda: (
+            f"({_range([_speedup('shrunk-top6', d, b) for d in ('fp32', 'bf16') for b in (1, 32)], unit='x')} on the "
+            "AVX512-BF16 machine,"
+        ),
+        lambda: (
+            f"**TinyBert-4 is {_speedup('tinybert-4', 'bf16', 32):.1f}x faster at batch 32 in bf16**, "
+            f"{_speedup('tinybert-4', 'fp32', 32):.1f}x in fp32"
+        ),
+        lambda: f"but **{_speedup('tinybert-4', 'bf16', 1):.2f}x at batch 1 in bf16**",
+        lambda: (
+            f"({_speedup('bert-4-312', 'bf16', 1):.2f}x; TinyBert-4 / it: "
+            f"{bench_row('tinybert-4', 'bf16', 1)['time_vs_baseline']:.3f})"
+        ),
+        lambda: (
+            f"the bench times it at {bench_row('tinybert-4', 'fp32', 1)['median_ms']:.1f} ms on the AVX512-BF16 machine"
+        ),
+        lambda: (
+            f"{sum(c['status'] == 'met' for c in _parity_checks(BENCH))} of the\n  {len(_parity_checks(BENCH))} pairs"
+        ),
+        lambda: (
+            "the two misses are shrunk-top2 vs bert-10 at batch 1 ("
+            + ", ".join(f"{c['value']:.3f} {c['dtype']}" for c in _parity_misses(BENCH) if c["batch"] == 1)
+            + ")"
+        ),
+        lambda: (
+            f"despite {bench_row('teacher', 'bf16', 32)['parameters'] / bench_row('albert-sop-base', 'bf16', 32)['parameters']:.0f}x "
+            "fewer parameters"
+        ),
+        lambda: (
+            f"{_peak_fractions('bf16')} in bf16 and {_peak_fractions('fp32')} in\n  fp32 on the AVX512-BF16 machine"
+        ),
+    ),
+    *claims(
+        SPEED,
+        BENCH_AVX2,
+        lambda: (
+            f"{_speedup('shrunk-top6', 'fp32', 1, BENCH_AVX2):.2f}x / {_speedup('shrunk-top6', 'fp32', 32, BENCH_AVX2):.2f}x "
+            "at batch 1 / 32 on the AVX2 one"
+        ),
+        lambda: (
+            f"({_range([_speedup('tinybert-4', 'fp32', b, BENCH_AVX2) for b in (1, 32)], '.1f', 'x')} on the AVX2 machine)"
+        ),
+        lambda: (
+            f"{sum(c['status'] == 'met' for c in _parity_checks(BENCH_AVX2))} of {len(_parity_checks(BENCH_AVX2))} fp32 pairs "
+            f"(shrunk-top2 vs bert-10 at batch 32: {bench_row('shrunk-top2', 'fp32', 32, BENCH_AVX2)['time_vs_baseline']:.3f}, "
+            f"per-round ratios {_range(_per_round('shrunk-top2', 'bert-10', 'fp32', 32, BENCH_AVX2))})"
+        ),
+        lambda: f"{_peak_fractions('fp32', BENCH_AVX2)} in fp32 on the AVX2 machine",
+    ),
+    *claims(
+        SPEED,
+        BENCH_AVX2_PAIR,
+        lambda: (
+            f"it is {bench_row('shrunk-top2', 'fp32', 32, BENCH_AVX2_PAIR)['time_vs_baseline']:.3f}, per-round "
+            f"{_range(_per_round('shrunk-top2', 'bert-10', 'fp32', 32, BENCH_AVX2_PAIR), '.3f')}: met"
+        ),
+    ),
+    *claims(
+        SPEED,
+        BENCH_BACKENDS,
+        lambda: f"at batch 1 in bf16 OpenVINO runs {_range(_runtime_speedups(1), '.2f', 'x')} as fast as\n  PyTorch",
+        lambda: f"at batch 32 in bf16 it gains {_range(_runtime_speedups(32), '.2f', 'x')}",
+        lambda: (
+            f"reaches {_teacher_peak('openvino')}% of this machine's bf16 matmul rate on OpenVINO, "
+            f"{_teacher_peak('torch')}% on PyTorch"
+        ),
+    ),
+    *claims(
+        SPEED,
+        INFERENCE,
+        lambda: (
+            f"(`configs/bench-bbc-news-minilm.yaml`, one epoch: {pct(inference_variant('fp32')['accuracy'])}% test accuracy)"
+        ),
+        lambda: (
+            f"bf16 weights keep every prediction (the target: at least 99%) and are {inference_speedup('bf16', 32):.2f}x "
+            "faster than fp32 at batch 32"
+        ),
+        lambda: f"gives {INFERENCE.data['timings']['batch 32']['bf16']['speedup_vs_fp32']:.2f}x)",
+        lambda: (
+            f"`torch.compile` in bf16 gains {(inference_speedup('compile-bf16', 32) / inference_speedup('bf16', 32) - 1) * 100:.0f}% "
+            f"more at\nbatch 32 and at batch 1 ({inference_speedup('compile-bf16', 1):.2f}x against {inference_speedup('bf16', 1):.2f}x)"
+        ),
+        lambda: (
+            f"(`compile-bf16-frozen`: {inference_speedup('compile-bf16-frozen', 32):.2f}x at batch 32, "
+            f"{inference_speedup('compile-bf16-frozen', 1):.2f}x at batch 1)"
+        ),
+        lambda: (
+            f"OpenVINO in bf16 is the fastest variant at batch 32 ({inference_speedup('openvino-bf16', 32):.2f}x fp32's "
+            f"speed, against bf16's {inference_speedup('bf16', 32):.2f}x) with "
+            f"{pct(inference_variant('openvino-bf16')['agreement_with_fp32'])}% of predictions kept, and level with bf16 "
+            f"at batch 1 ({inference_speedup('openvino-bf16', 1):.2f}x against {inference_speedup('bf16', 1):.2f}x)"
+        ),
+        lambda: (
+            f"faster than bf16 at batch 32 ({inference_speedup('onnxruntime-int8', 32):.2f}x) but slower at batch 1 "
+            f"({inference_speedup('onnxruntime-int8', 1):.2f}x)"
+        ),
+        lambda: (
+            f'(`quantize="int8"`, {inference_speedup("int8-dynamic", 32):.1f}x, '
+            f"{pct(inference_variant('int8-dynamic')['agreement_with_fp32'])}% of predictions kept)"
+        ),
+        lambda: (
+            f"made {_batching('rotten-tomatoes test (first 512)')['texts']} Rotten Tomatoes reviews "
+            f"({_batching('rotten-tomatoes test (first 512)')['mean_tokens']:.0f} tokens\non average) "
+            f"{paired(_batching('rotten-tomatoes test (first 512)')['unsorted']['samples_ms'], _batching('rotten-tomatoes test (first 512)')['sorted']['samples_ms']):.2f}x faster"
+        ),
+        lambda: (
+            f"so it cannot help there ({paired(_batching('bbc-news test')['unsorted']['samples_ms'], _batching('bbc-news test')['sorted']['samples_ms']):.2f}x)"
+        ),
+        lambda: f"Two threads are {_threads()} faster than one",
+    ),
+    *claims(
+        SPEED,
+        TRAINING_COST,
+        lambda: (
+            f"({_range([cost_step('soft targets + labels')['ratio_vs_plain_plus_teacher'][k] for k in ('min', 'max')])} "
+            f"for the soft-target step: single {_step_seconds()} steps"
+        ),
+        lambda: (
+            f"the epoch ratios are tight ({_range(_epoch_ratios('distillation, cached'))} over "
+            f"{len(_epoch_ratios('distillation, cached'))} rounds)"
+        ),
+        lambda: f"past the first epoch ({TRAINING_COST.data['epoch']['cache_filling_epoch_seconds']:.1f} s here",
+        lambda: (
+            f"{TRAINING_COST.data['cache_size']['soft targets + labels']['bytes_per_example']:.0f} bytes per example for soft targets"
+        ),
+        lambda: f"{_intermediate_bytes():,} bytes ({_intermediate_bytes() / 2**20:.1f} MiB) for the intermediate",
+        lambda: f"(10,000 such examples: {_intermediate_bytes() * 10_000 / 2**30:.1f} GiB)",
+    ),
+]
+
+
+def _intermediate_bytes() -> int:
+    return int(
+        TRAINING_COST.data["cache_size"]["TinyBERT intermediate (embeddings + hidden + attention scores)"][
+            "bytes_per_example"
+        ]
+    )
