@@ -259,7 +259,7 @@ def test_the_other_families_recipes(tmp_path):
     assert (data_args.max_train_samples, training_args.learning_rate, training_args.num_train_epochs) == (32, 3e-4, 1)
     assert STUDENT_FAMILIES["albert_sop"].entry_name(6) == CONVERTED_ENTRY
     full = _student_recipe(BuildSettings(), tmp_path / "t", STUDENT_FAMILIES["tiny_bert"], tmp_path / "zoo")
-    assert full["prune_calibration_size"] == 1024 and "max_train_samples" not in full
+    assert full["prune_calibration_size"] == 512 and "max_train_samples" not in full
 
 
 def test_examples_cycle_through_the_labels():
