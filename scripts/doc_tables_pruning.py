@@ -24,6 +24,8 @@ PRUNING_CELLS = {
     "pruned-kd": ("the same pruned start", "soft targets only (logit distillation)"),
     "pruned-kd-labels": ("the same pruned start", "soft targets + labels"),
     "pruned-stages": ("the same pruned start", "intermediate → prediction"),
+    "pruned-stages@fp32": ("the same pruned start", "intermediate → prediction, fp32 (no bf16 autocast)"),
+    "pruned-stages@augmented": ("the same pruned start", "intermediate → prediction on augmented texts"),
 }
 
 

@@ -78,6 +78,10 @@ FRONTIER = {
 }
 # `--fp32`: cells trained without bf16 autocast (seed 0), for their minutes on a CPU without bf16 units
 FP32 = {"label": "fp32", "bf16_auto": False, "bf16": False}
+# `--augment-mlm`: TinyBERT's data augmentation (the paper's N, p, K) of the training split, then the two-stage cell
+# on it with the same budget as every cell: as many optimizer steps per stage as one epoch of the original split
+AUGMENT = {"n": 20, "p": 0.4, "k": 15, "seed": 42}
+AUGMENTED_CELL = "pruned-stages"
 
 
 def teacher_dir(workdir: Path, task: str) -> Path:
@@ -123,6 +127,25 @@ def run_cell(task: str, cell: str, seed: int, workdir: Path, limit: int | None, 
     metrics = distill(*parse_distill_recipe(None, fields))
     row = _row(task, name, seed, metrics, fields["output_dir"], workdir, time.perf_counter() - started)
     return row | {"teacher_accuracy": teacher_accuracy(workdir, task)}
+
+
+def augmented_task(task: str, mlm: str, workdir: Path, setup: dict, limit: int | None) -> tuple[Path, int]:
+    """The task with its training split (its first `limit` examples with --quick) augmented by `mlm` (made once into
+    `workdir`, its time kept in `setup`), and the optimizer steps of one epoch of the original split (the cell's
+    budget per stage)."""
+    from compactbert.data import load_task
+    from compactbert.distillation.augment import AugmentSettings, augment_task
+
+    folder = workdir / task / "augmented"
+    if not folder.exists():
+        print(f"--- {task}/augmenting", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        settings = AugmentSettings(**AUGMENT, bf16=native_bf16())
+        augment_task(task, mlm, folder, settings=settings, max_examples=limit, cache_dir=workdir / "augment-cache")
+        stats = json.loads((folder / "augment.json").read_text())
+        setup.setdefault("augmentation", {})[task] = stats | {"seconds": time.perf_counter() - started}
+    examples = limit or len(load_task(task, seed=42).dataset["train"])
+    return folder, -(-examples // TRAINING["per_device_train_batch_size"])
 
 
 def teacher_accuracy(workdir: Path, task: str) -> float:
@@ -355,6 +378,10 @@ def main(argv=None) -> int:
     parser.add_argument("--frontier-cell", default="pruned-labels", choices=list(CELLS))
     parser.add_argument("--frontier-tasks", nargs="+", default=["rotten-tomatoes"], choices=list(TASKS))
     parser.add_argument("--fp32", nargs="+", default=[], choices=list(CELLS), help="also these cells in fp32 (seed 0)")
+    parser.add_argument(
+        "--augment-mlm",
+        help=f"a masked LM folder: also {AUGMENTED_CELL} on the training split augmented with it (--seeds, --tasks)",
+    )
     parser.add_argument("--no-speed", action="store_true", help="skip the side-by-side timing")
     args = parser.parse_args(argv)
     out = Path(args.out or (tempfile.mkdtemp() if args.quick else "docs/results/pruning"))
@@ -381,6 +408,15 @@ def main(argv=None) -> int:
     for task in args.tasks:
         for cell in args.fp32:
             once(f"{task}/{cell}@fp32/s0", lambda t=task, c=cell: run_cell(t, c, 0, workdir, limit, FP32))
+    for task in args.tasks if args.augment_mlm else []:
+        folder, steps = augmented_task(task, args.augment_mlm, workdir, setup, limit)
+        save()
+        extra = {"label": "augmented", "task": str(folder), "max_steps": steps}
+        for seed in args.seeds:
+            once(
+                f"{task}/{AUGMENTED_CELL}@augmented/s{seed}",
+                lambda t=task, s=seed, e=extra: run_cell(t, AUGMENTED_CELL, s, workdir, limit, e),
+            )
     if args.layer_choices:
         for task in args.tasks:
             for label, layers in LAYER_CHOICES.items():

@@ -70,6 +70,45 @@ def test_pruning_study_quick(workdir, tmp_path):
     assert (out / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_pruning_study_fp32_and_augmented_cells(workdir, tmp_path):
+    """`--fp32` trains a cell without bf16 autocast; `--augment-mlm` augments the training split with the given
+    masked LM (TinyBERT's N, p, K) and trains the two-stage cell on it for one original epoch's steps per stage.
+    The MLM here is a tiny random one with MiniLM's vocabulary: the plumbing is under test, not its words."""
+    from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
+
+    from compactbert.assets import builtin_model_path
+
+    study = load_script("pruning_study")
+    mlm = tmp_path / "mlm"
+    tokenizer = AutoTokenizer.from_pretrained(builtin_model_path("minilm"))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    BertForMaskedLM(config).save_pretrained(mlm)
+    tokenizer.save_pretrained(mlm)
+    out = tmp_path / "out"
+    argv = [*COMMON, "--out", str(out), "--workdir", str(workdir), "--cells", "--fp32", "pruned-labels"]
+    assert study.main([*argv, "--augment-mlm", str(mlm)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    runs = results["runs"]
+    assert {"rotten-tomatoes/pruned-labels@fp32/s0", "rotten-tomatoes/pruned-stages@augmented/s0"} <= set(runs)
+    fp32 = runs["rotten-tomatoes/pruned-labels@fp32/s0"]
+    metrics = json.loads((study.model_folder(fp32, f"{workdir}-quick") / "metrics.json").read_text())
+    assert metrics["bf16"] is False
+    augmentation = results["setup"]["augmentation"]["rotten-tomatoes"]
+    assert augmentation["examples"] == 64 and augmentation["rows"] == 64 * 21 and augmentation["seconds"] > 0
+    augmented = runs["rotten-tomatoes/pruned-stages@augmented/s0"]
+    assert augmented["stages"] == ["intermediate", "prediction"]
+    metrics = json.loads((study.model_folder(augmented, f"{workdir}-quick") / "metrics.json").read_text())
+    assert [s["global_step"] for s in metrics["train_stages"]] == [2, 2]  # 64 examples / batch 32, per stage
+    assert metrics["recipe"]["data"]["task"].endswith("rotten-tomatoes/augmented")
+    assert "| rotten-tomatoes | pruned-stages@augmented |" in (out / "results.md").read_text()
+
+
 def test_albert_conversion_study_quick(workdir, tmp_path, monkeypatch, capsys):
     # --quick writes its results to a new temporary folder: make that one under tmp_path, and read where it went
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
