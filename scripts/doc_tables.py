@@ -228,6 +228,7 @@ ALBERT_CELLS = {
     "e128-ffn": "E 128, one feed-forward block shared",
     "e128-all": "E 128, one layer shared (ALBERT)",
     "e128-all@ep2": "E 128, one layer shared, two epochs per stage",
+    "e128-all@ep2@fp32": "E 128, one layer shared, two epochs per stage, fp32 (no bf16 autocast)",
 }
 
 

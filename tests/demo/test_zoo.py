@@ -260,6 +260,13 @@ def test_the_other_families_recipes(tmp_path):
     assert STUDENT_FAMILIES["albert_sop"].entry_name(6) == CONVERTED_ENTRY
     full = _student_recipe(BuildSettings(), tmp_path / "t", STUDENT_FAMILIES["tiny_bert"], tmp_path / "zoo")
     assert full["prune_calibration_size"] == 512 and "max_train_samples" not in full
+    # the Albert-SOP, the slowest to train (six full-width layers), trains on the first 1,024 texts of a full build
+    full = _student_recipe(BuildSettings(), tmp_path / "a", STUDENT_FAMILIES["albert_sop"], tmp_path / "zoo")
+    assert full["max_train_samples"] == 1024
+    entry = STUDENT_FAMILIES["albert_sop"].entry(
+        CONVERTED_ENTRY, BuildSettings(), {"kept_layers": None, "num_hidden_layers": 6, "num_parameters": 1}, 0.9
+    )
+    assert entry.description.endswith("on the bbc-news labels of the first 1,024 training texts")
 
 
 def test_examples_cycle_through_the_labels():
