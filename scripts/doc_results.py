@@ -105,6 +105,7 @@ ALBERT_CONVERSION = Source(
     "docs/results/albert_conversion/results.json", lambda d: d["setup"]["machine"].rsplit("(", 1)[1].rstrip(")")
 )
 AUGMENT = Source("docs/results/augment_timing/results.json", lambda d: "CPU flags not recorded")
+AUGMENT_MLM = Source("docs/results/augment_mlm/results.json", lambda d: d["machine"].rsplit("(", 1)[1].rstrip(")"))
 DEMO_BUILD = Source(
     "docs/results/demo_build/results.json", lambda d: d["build"]["machine"].rsplit("(", 1)[1].rstrip(")")
 )

@@ -342,8 +342,11 @@ class StudentFamily:
 
     def entry(self, name: str, settings: BuildSettings, metrics: dict[str, Any], test_accuracy: float) -> ZooEntry:
         kept = metrics["kept_layers"]
+        method = dict(self.method)
+        if "max_train_samples" in method and settings.max_train_samples:  # a quick build trains on fewer
+            method["max_train_samples"] = min(method["max_train_samples"], settings.max_train_samples)
         about = self.about.format(
-            **self.method,
+            **method,
             source=settings.source,
             task=settings.task,
             epochs=settings.num_train_epochs,
@@ -362,6 +365,11 @@ class StudentFamily:
             metrics={"test_accuracy": test_accuracy},
         )
 
+
+# The training texts of each student of another family: the first 1,024 (of bbc-news' 1,784), for the first build's
+# 10-minute budget (docs/results/demo_build; with all of them the build took over 10 minutes). They start from the
+# fine-tuned teacher, so they need fewer texts than the shrunk students, which start from the pre-trained MiniLM.
+FAMILY_TEXTS = 1024
 
 # `BuildSettings.families`: the default zoo's students of other families, made after (and from) its teacher
 STUDENT_FAMILIES = {
@@ -384,9 +392,10 @@ STUDENT_FAMILIES = {
             "stage": "prediction",
             "alpha_ce": 0.0,
             "alpha_label": 1.0,
+            "max_train_samples": FAMILY_TEXTS,
         },
         about="TinyBert-4 (4 layers x 312, FFN 1200) cut out of the fine-tuned teacher (its layers {kept}), then "
-        "trained {epochs:g} epoch(s) on the {task} labels",
+        "trained {epochs:g} epoch(s) on the {task} labels of the first {max_train_samples:,} training texts",
     ),
     # DistilBERT-style: the teacher's layers 0, 2, 4 on its soft targets and the labels (the distillation study's
     # bbc-news distil3-kd cell, configs/distill/bbc-news-minilm-3layer.yaml)
@@ -400,16 +409,16 @@ STUDENT_FAMILIES = {
             "alpha_ce": 1.0,
             "alpha_label": 1.0,
             "temperature": 2.0,
+            "max_train_samples": FAMILY_TEXTS,
         },
-        about="the fine-tuned teacher's layers {kept}, distilled from it {epochs:g} epoch(s) on {task} (soft targets "
-        "+ labels)",
+        about="the fine-tuned teacher's layers {kept}, distilled from it {epochs:g} epoch(s) on the first "
+        "{max_train_samples:,} {task} training texts (soft targets + labels)",
     ),
     # an all-shared Albert-SOP converted from the teacher (compactbert.albert_from_bert: E = 128 by frequency-weighted
     # SVD, one layer started as the teacher's middle layer and applied as often as it has layers), then trained on the
     # task labels alone: the cheapest training after conversion, for the first-build budget (the zoo recipe
     # configs/albert-sop-small-bbc-news.yaml distils with TinyBERT's two stages instead). Sharing saves parameters,
-    # not time: it runs as many layers as the teacher, so it is the slowest student to train, and it trains on the
-    # first 1,024 training texts (of bbc-news' 1,784) to keep the first build within 10 minutes
+    # not time: it runs as many layers as the teacher, so it is the slowest student to train
     "albert_sop": StudentFamily(
         title="an Albert-SOP converted from the teacher",
         family="albert_sop",
@@ -423,7 +432,7 @@ STUDENT_FAMILIES = {
             "stage": "prediction",
             "alpha_ce": 0.0,
             "alpha_label": 1.0,
-            "max_train_samples": 1024,
+            "max_train_samples": FAMILY_TEXTS,
         },
         about="Albert-SOP converted from the fine-tuned teacher: word embeddings factorised to E = "
         "{albert_embedding_size} by frequency-weighted SVD, layers sharing `{albert_sharing}` (shared weights started "
