@@ -36,6 +36,7 @@ from pathlib import Path
 from distillation_study import TASKS, _load_average, inference_times, model_folder, recorded_model_dir
 from pruning_study import (
     INTERMEDIATE,
+    NO_BF16,
     PREDICTION,
     TRAINING,
     StudyResults,
@@ -191,6 +192,11 @@ def main(argv=None) -> int:
     parser.add_argument("--init", default=INIT, choices=INITS, help="the shared blocks' start in every cell")
     parser.add_argument("--lr", type=float, help=f"another learning rate than {LEARNING_RATE:g} (cells named @lr...)")
     parser.add_argument("--epochs", type=int, help="epochs per stage other than 1 (cells named @ep...)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        help="another training batch than 32: more optimizer steps per epoch (cells named @bs...)",
+    )
     parser.add_argument("--fp32", action="store_true", help="train without bf16 autocast (cells named @fp32)")
     parser.add_argument("--no-speed", action="store_true", help="skip the side-by-side timing")
     args = parser.parse_args(argv)
@@ -220,8 +226,11 @@ def main(argv=None) -> int:
     if args.epochs is not None:
         extra["num_train_epochs"] = args.epochs
         suffix += f"@ep{args.epochs}"
+    if args.batch_size is not None:
+        extra["per_device_train_batch_size"] = args.batch_size
+        suffix += f"@bs{args.batch_size}"
     if args.fp32:  # minutes on a CPU without bf16 units
-        extra |= {"bf16_auto": False, "bf16": False}
+        extra |= NO_BF16
         suffix += "@fp32"
     for task in args.tasks:
         if ensure_teacher(results["runs"], task, f"{task}/teacher/s0", workdir, limit):

@@ -76,8 +76,10 @@ FRONTIER = {
     "width 2x312": (2, 312, 1200, 12),
     "width 2x192": (2, 192, 768, 12),
 }
+# recipe fields that train without bf16 autocast (both studies' `--fp32`)
+NO_BF16 = {"bf16_auto": False, "bf16": False}
 # `--fp32`: cells trained without bf16 autocast (seed 0), for their minutes on a CPU without bf16 units
-FP32 = {"label": "fp32", "bf16_auto": False, "bf16": False}
+FP32 = {"label": "fp32"} | NO_BF16
 # `--augment-mlm`: TinyBERT's data augmentation (the paper's N, p, K) of the training split, then the two-stage cell
 # on it with the same budget as every cell: as many optimizer steps per stage as one epoch of the original split
 AUGMENT = {"n": 20, "p": 0.4, "k": 15, "seed": 42}
@@ -133,7 +135,6 @@ def augmented_task(task: str, mlm: str, workdir: Path, setup: dict, limit: int |
     """The task with its training split (its first `limit` examples with --quick) augmented by `mlm` (made once into
     `workdir`, its time kept in `setup`), and the optimizer steps of one epoch of the original split (the cell's
     budget per stage)."""
-    from compactbert.data import load_task
     from compactbert.distillation.augment import AugmentSettings, augment_task
 
     folder = workdir / task / "augmented"
@@ -142,9 +143,11 @@ def augmented_task(task: str, mlm: str, workdir: Path, setup: dict, limit: int |
         started = time.perf_counter()
         settings = AugmentSettings(**AUGMENT, bf16=native_bf16())
         augment_task(task, mlm, folder, settings=settings, max_examples=limit, cache_dir=workdir / "augment-cache")
-        stats = json.loads((folder / "augment.json").read_text())
-        setup.setdefault("augmentation", {})[task] = stats | {"seconds": time.perf_counter() - started}
-    examples = limit or len(load_task(task, seed=42).dataset["train"])
+        seconds = time.perf_counter() - started
+        setup.setdefault("augmentation", {})[task] = json.loads((folder / "augment.json").read_text()) | {
+            "seconds": seconds
+        }
+    examples = json.loads((folder / "augment.json").read_text())["examples"]  # the original examples it augmented
     return folder, -(-examples // TRAINING["per_device_train_batch_size"])
 
 

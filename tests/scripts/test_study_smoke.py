@@ -131,6 +131,15 @@ def test_albert_conversion_study_quick(workdir, tmp_path, monkeypatch, capsys):
     assert table_row(out, "teacher")
     assert (out / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
 
+    # --batch-size and --fp32: cells named after them, trained with that batch and without bf16 autocast
+    argv = [*COMMON, "--workdir", str(workdir), "--cells", "e128-all", "--batch-size", "16", "--fp32", "--no-speed"]
+    assert study.main(argv) == 0
+    out = Path(re.search(r"^wrote (.+)/results\.json", capsys.readouterr().out, re.M).group(1))
+    run = json.loads((out / "results.json").read_text())["runs"]["rotten-tomatoes/e128-all@bs16@fp32/s0"]
+    metrics = json.loads((study.model_folder(run, f"{workdir}-quick") / "metrics.json").read_text())
+    assert [s["global_step"] for s in metrics["train_stages"]] == [4, 4]  # 64 examples / batch 16, per stage
+    assert metrics["bf16"] is False
+
 
 def test_sop_nsp_study_continues_a_converted_start_without_fine_tuning(tmp_path, monkeypatch, capsys):
     from transformers import AutoTokenizer

@@ -340,13 +340,18 @@ class StudentFamily:
             return f"albert-sop-e{self.method['albert_embedding_size']}-share-{self.method['albert_sharing']}"
         return f"distilled-{len(range(0, teacher_layers, 2))}"  # every other layer: 0, 2, 4, ...
 
+    def method_for(self, settings: BuildSettings) -> dict[str, Any]:
+        """`method` as a build with `settings` runs it: a quick build never uses more texts than it trains on."""
+        method = dict(self.method)
+        for name in ("prune_calibration_size", "max_train_samples"):
+            if name in method and settings.max_train_samples:
+                method[name] = min(method[name], settings.max_train_samples)
+        return method
+
     def entry(self, name: str, settings: BuildSettings, metrics: dict[str, Any], test_accuracy: float) -> ZooEntry:
         kept = metrics["kept_layers"]
-        method = dict(self.method)
-        if "max_train_samples" in method and settings.max_train_samples:  # a quick build trains on fewer
-            method["max_train_samples"] = min(method["max_train_samples"], settings.max_train_samples)
         about = self.about.format(
-            **method,
+            **self.method_for(settings),
             source=settings.source,
             task=settings.task,
             epochs=settings.num_train_epochs,
@@ -445,11 +450,7 @@ STUDENT_FAMILIES = {
 def _student_recipe(settings: BuildSettings, output_dir: Path, student: StudentFamily, zoo: Path) -> dict[str, Any]:
     """The distill recipe of a student of another family: the zoo's recipe, its fine-tuned teacher, the method."""
     fields = {k: v for k, v in _recipe(settings, output_dir, TEACHER, None).items() if k != "model"}
-    fields |= {"teacher": str(zoo / "teacher")} | student.method
-    for name in ("prune_calibration_size", "max_train_samples"):  # a quick build: never more texts than it trains on
-        if name in student.method and settings.max_train_samples:
-            fields[name] = min(student.method[name], settings.max_train_samples)
-    return fields
+    return fields | {"teacher": str(zoo / "teacher")} | student.method_for(settings)
 
 
 def example_texts(split, label_names: Sequence[str], count: int, max_chars: int = 700) -> list[dict[str, str]]:
