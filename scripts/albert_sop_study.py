@@ -32,6 +32,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from study_report import describe_machine
+
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = {"sop": ROOT / "configs/albert-sop-bbc-small.yaml", "nsp": ROOT / "configs/albert-nsp-bbc-small.yaml"}
 # 15 epochs of the 7,441 training pairs (3,495 steps of batch 32): about 12.5 min per model on 2 idle cores, so
@@ -295,7 +297,7 @@ def main(argv=None) -> int:
     command = " ".join(["python scripts/albert_sop_study.py", *(argv if argv is not None else sys.argv[1:])])
     started = time.perf_counter()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    machine = f"{os.cpu_count()} CPU cores, load average at start {load}"
+    machine = f"{describe_machine()}, load average at start {load}"
 
     def save() -> None:
         results_file.write_text(

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shlex
 import statistics
 import sys
@@ -37,7 +36,7 @@ from pathlib import Path
 
 from distillation_study import SOURCE, TASKS, _load_average, inference_times, model_folder, recorded_model_dir
 from distillation_study import TRAINING as DISTILLATION_TRAINING
-from study_report import study_cells
+from study_report import describe_machine, study_cells
 
 from compactbert.distillation.recipe import distill, parse_distill_recipe
 from compactbert.finetune import finetune, parse_recipe
@@ -318,15 +317,6 @@ def frontier_plot(rows: dict, speed: dict, path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
-def _machine() -> str:
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in flags.splitlines() if line.startswith("model name")), "")
-    units = "AMX" if "amx_bf16" in flags else ("AVX512-BF16" if "avx512_bf16" in flags else "AVX2 only")
-    import os
-
-    return f"{os.cpu_count()}-core {model or platform.processor()} ({units})"
-
-
 class StudyResults:
     """A study's results.json, which resumes: the runs it holds are kept, and a run is made again only when its model
     folder is not in the work folder. `setup` records the machine, the work folder, the training-set limit and every
@@ -343,7 +333,7 @@ class StudyResults:
             "invocations": [*self.setup.get("invocations", []), command],  # the runs that made this file
             "workdir": str(workdir),  # what the runs' model_dir are relative to
             "limit": limit,
-            "machine": _machine(),
+            "machine": describe_machine(),
             "bf16_autocast": native_bf16(),
         }
         loads = self.setup.setdefault("load_average", {})

@@ -157,6 +157,7 @@ def test_sop_nsp_study_continues_a_converted_start_without_fine_tuning(tmp_path,
     out = Path(re.search(r"^results: (.+)/results\.md", capsys.readouterr().out, re.M).group(1))
     saved = json.loads((out / "results.json").read_text())
     assert set(saved["cells"]) == {"pretrain/sop", "pretrain/nsp"}  # no fine-tuning cells
+    assert re.match(r"\d+-core .*\((AMX|AVX512-BF16|AVX2 only)\), load average at start ", saved["machine"])
     assert saved["budget"]["start"] == str(start.resolve()) and saved["budget"]["learning_rate"] == 1e-4
     for cell in saved["cells"].values():
         assert 0 <= cell["sop_accuracy"] <= 1 and 0 <= cell["nsp_accuracy"] <= 1
