@@ -246,7 +246,7 @@ def test_zoo_recipes_of_the_new_families_parse(tmp_path):
     assert training_args.stages == ["intermediate", "prediction"] and training_args.layer_map == "kept"
     assert (training_args.alpha_hidden, training_args.alpha_attn, training_args.alpha_ce) == (1.0, 1.0, 1.0)
     assert training_args.num_train_epochs == 1 and training_args.learning_rate == 3.0e-4
-    # converted from the teacher the build fine-tunes: E 128, all shared from the mean, frequency-weighted SVD, then
+    # converted from the teacher the build fine-tunes: E 128, all shared from its middle layer, frequency-weighted SVD, then
     # TinyBERT's two task stages
     teacher, (_, teacher_args, data_args, training_args) = albert_conversion_arguments(recipes["albert_sop"], tmp_path)
     assert teacher is None and teacher_args.student_init == "albert" and data_args.task == "bbc-news"
@@ -258,6 +258,7 @@ def test_zoo_recipes_of_the_new_families_parse(tmp_path):
     assert teacher_args.albert_frequency_weighting and training_args.stages == ["intermediate", "prediction"]
     assert (training_args.alpha_hidden, training_args.alpha_attn, training_args.alpha_ce) == (1.0, 1.0, 1.0)
     assert training_args.learning_rate == 3.0e-4 and training_args.seed == 0  # method.training over training
+    assert training_args.per_device_train_batch_size == 16  # method.training: twice the steps of batch 32
     assert recipes["albert_sop"].gate.min_margin_over_majority == 0.10  # the quality gate is on
     # the earlier recipe, pretrained from random init, is still a method: student_init: random and the pretraining keys
     scratch = read_recipe(CONFIGS / "albert-sop-small-bbc-news.yaml")
