@@ -229,6 +229,8 @@ ALBERT_CELLS = {
     "e128-all": "E 128, one layer shared (ALBERT)",
     "e128-all@ep2": "E 128, one layer shared, two epochs per stage",
     "e128-all@ep2@fp32": "E 128, one layer shared, two epochs per stage, fp32 (no bf16 autocast)",
+    "e128-all@ep2@bs16": "E 128, one layer shared, two epochs per stage, batch 16",
+    "e128-all@ep2@bs16@fp32": "E 128, one layer shared, two epochs per stage, batch 16, fp32 (no bf16 autocast)",
 }
 
 
@@ -385,6 +387,15 @@ def table_headline(page: str) -> list[str]:
             f"{pct(study_mean(ALBERT_CONVERSION, RT, 'e128-all@ep2'))}% against the teacher's "
             f"{pct(study_teacher(ALBERT_CONVERSION, RT, 'e128-all@ep2'))}% ({len(study_cells(ALBERT_CONVERSION, RT)['e128-all'])} "
             "seeds each)",
+            ALBERT_CONVERSION,
+            "albert-sop.md#the-conversion-study",
+        ),
+        (
+            "The same one-shared-layer Albert-SOP on `bbc-news` (two epochs per stage at batch 16, the zoo's recipe)",
+            f"{pct(study_mean(ALBERT_CONVERSION, BBC, 'e128-all@ep2@bs16'))}% against the teacher's "
+            f"{pct(study_teacher(ALBERT_CONVERSION, BBC, 'e128-all@ep2@bs16'))}%, "
+            f"{study_retention(ALBERT_CONVERSION, BBC, 'e128-all@ep2@bs16'):.1%} of it "
+            f"({len(study_cells(ALBERT_CONVERSION, BBC)['e128-all@ep2@bs16'])} seeds)",
             ALBERT_CONVERSION,
             "albert-sop.md#the-conversion-study",
         ),
