@@ -174,6 +174,26 @@ def test_pretraining_continues_from_a_converted_bert(recipe):
     assert AutoTokenizer.from_pretrained(final).get_vocab() == make_tokenizer().get_vocab()
 
 
+def test_pretraining_continues_from_a_distilled_classifier(recipe):
+    """A converted student distilled on a 5-class task: its encoder carries over, its classifier does not, and the
+    sentence head stays binary (it took the classifier's 5 outputs, and every batch failed, before)."""
+    path, tmp_path = recipe
+    converted = compactbert.albert_from_bert(make_bert(BertModel, num_layers=2), embedding_size=8, sharing="all")
+    classifier = compactbert.AlbertSopForSequenceClassification(
+        converted.config.__class__(**converted.config.to_dict() | {"num_labels": 5})
+    )
+    classifier.albert.load_state_dict(converted.state_dict())
+    compactbert.save_model(classifier, tmp_path / "student", tokenizer=make_tokenizer())
+    overrides = {"model": str(tmp_path / "student"), "tokenizer": None, "max_steps": 1}
+    assert pretrain(*parse_pretrain_recipe(path, overrides))["train"]["global_step"] == 1
+    model = AutoModelForPreTraining.from_pretrained(tmp_path / "run" / "model")
+    assert model.config.num_labels == 2 and model.sop_classifier.classifier.out_features == 2
+    with pytest.raises(
+        ValueError, match=r"the sentence head \(SOP or NSP\) is binary, but the config has num_labels=5"
+    ):
+        compactbert.AlbertSopForPreTraining.from_pretrained(tmp_path / "student")
+
+
 def test_pretraining_refuses_a_model_that_is_not_an_albert_sop(recipe):
     path, tmp_path = recipe
     make_bert(BertModel, num_layers=2).save_pretrained(tmp_path / "bert")

@@ -234,6 +234,10 @@ def _pretraining_config(model_args: PretrainModelArguments, start: Path | None, 
             f"{config.vocab_size}; use the model's own tokenizer (leave tokenizer unset)"
         )
     config.sentence_objective = model_args.sentence_objective
+    if (
+        config.num_labels != 2
+    ):  # e.g. a distilled classifier: the sentence head is binary, its labels do not carry over
+        config.num_labels = 2
     return config
 
 

@@ -173,6 +173,12 @@ class AlbertSopForPreTraining(AlbertSopPreTrainedModel, AlbertForPreTraining):
     """
 
     def __init__(self, config: AlbertSopConfig):
+        if config.num_labels != 2:  # transformers' sentence head has config.num_labels outputs; ours are binary
+            raise ValueError(
+                f"the sentence head (SOP or NSP) is binary, but the config has num_labels={config.num_labels} (a "
+                "classifier's config?); load it with num_labels=2, e.g. AlbertSopForPreTraining.from_pretrained(path, "
+                "num_labels=2)"
+            )
         super().__init__(config)
         self._use_sop_encoder()
 
