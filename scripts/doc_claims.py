@@ -259,6 +259,11 @@ CLAIMS += [
         ),
         lambda: f"and ran at {zoo_speedup(ZOO_ALBERT):.2f}x its speed",
         lambda: (
+            f"in {ZOO_ALBERT.data['build']['wall_seconds']:.0f} s ({int(ZOO_ALBERT.data['build']['wall_seconds'] // 60)} "
+            f"min {ZOO_ALBERT.data['build']['wall_seconds'] % 60:.0f} s) by the build's own clock"
+        ),
+        lambda: f"rebuilt on {ZOO_ALBERT.data['build']['date']}",
+        lambda: (
             f"check_quality({ZOO_ALBERT.data['metrics']['test']['accuracy']:.4f}, "
             f"{ZOO_ALBERT.data['metrics']['test']['majority_accuracy']:.4f}, min_retention=0.98, "
             f"reference_accuracy={ZOO_ALBERT.data['comparison']['source']['accuracy']:.4f})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,6 +90,11 @@ SOP = Source("docs/results/albert_sop/results.json", lambda d: _bf16_flag(d["cel
 # the SOP / NSP rerun from MiniLM converted to an Albert-SOP (scripts/albert_sop_study.py --start): its results file
 # names cores and load only; the run's machine, checked in /proc/cpuinfo, is in the study's note and the page
 SOP_CONVERTED = Source("docs/results/albert_sop_converted/results.json", lambda d: "AVX512-BF16 (AMD EPYC)")
+# the same comparison continued from a converted start that was distilled first: its file names the CPU's bf16 units
+SOP_DISTILLED = Source(
+    "docs/results/albert_sop_distilled/results.json",
+    lambda d: re.search(r"\((AMX|AVX512-BF16|AVX2 only)\)", d["machine"]).group(1),
+)
 BENCH = Source("docs/results/bench/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 BENCH_AVX2 = Source("docs/results/bench/avx2/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 BENCH_AVX2_PAIR = Source(
