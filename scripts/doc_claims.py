@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from doc_results import (
+    ALBERT_CONVERSION,
     AUGMENT,
     AUGMENT_MLM,
     BBC,
@@ -36,6 +37,7 @@ from doc_results import (
     ld_relative,
     ld_wall,
     pct,
+    run_retention,
     sop,
     study_cells,
     zoo_speedup,
@@ -210,6 +212,15 @@ CLAIMS += claims(
     lambda: f"({_sop_range(BBC)} on 5-topic `bbc-news`",
     lambda: f"{_sop_range(RT)} on `rotten-tomatoes`",
     lambda: f"a from-scratch {sop('pretrain/sop', 'num_parameters') / 1e6:.1f}M model",
+)
+
+CLAIMS += claims(
+    ALBERT_SOP,
+    ALBERT_CONVERSION,
+    lambda: (
+        "seed 1), which keeps "
+        f"{run_retention(ALBERT_CONVERSION, ALBERT_CONVERSION.data['runs']['bbc-news/e128-all@ep2/s1']):.1%} of\nits"
+    ),
 )
 
 PUBLISHING = "docs/publishing.md"
