@@ -165,3 +165,31 @@ def test_sop_nsp_study_continues_a_converted_start_without_fine_tuning(tmp_path,
     report = (out / "results.md").read_text()
     assert "E=16, H=384, 2 layer applications, sharing all" in report and "converted from all-MiniLM-L6-v2" in report
     assert "learning rate 0.0001" in report and "(shared layers from its middle)" in report
+
+
+def test_albert_pretrain_probe_records_accuracies_and_the_spread_per_layer(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    probe = load_script("albert_pretrain_probe")
+    with pytest.raises(ValueError, match=r"cell 'e128-every' is not of the form e<E>-<none\|attention\|ffn\|all>"):
+        probe.main(["--quick", "--cells", "e128-every"])
+    assert not list(tmp_path.glob("albert-probe-quick-*"))  # refused before any work
+    assert probe.main(["--quick", "--cells", "e384-none", "e32-all+general"]) == 0
+    out = Path(re.search(r"^wrote (.+)/results\.json", capsys.readouterr().out, re.M).group(1))
+    saved = json.loads((out / "results.json").read_text())
+    assert list(saved["cells"]) == ["e384-none", "e32-all+general"]
+    exact, general = saved["cells"]["e384-none"], saved["cells"]["e32-all+general"]
+    assert exact["embedding_reconstruction_error"] < 1e-6 < general["embedding_reconstruction_error"]
+    assert "general" not in exact and general["general"]["steps"] == probe.QUICK["general_steps"]
+    layers = 7  # the embedding output and MiniLM's six layers (six applications of the shared one)
+    for cell in (exact, general):
+        assert cell["steps"] == probe.QUICK["steps"] and 0 <= cell["mlm_accuracy"] <= 1
+        assert len(cell["spread_converted"]) == len(cell["spread_pretrained"]) == layers
+        assert all(s > 0 for s in cell["spread_converted"])
+    assert len(general["spread_general"]) == layers
+    assert 0 < saved["majority_token_share"] < 1
+    row = next(
+        line for line in (out / "results.md").read_text().splitlines() if line.startswith("| e32-all+general |")
+    )
+    assert row.startswith(f"| e32-all+general | 32 | all | {general['embedding_reconstruction_error']:.2f} | ")
+    assert f"| {general['spread_general'][-1]:.3f} | {general['spread_pretrained'][-1]:.3f} |" in row
+    assert (out / "spread.png").read_bytes()[:4] == b"\x89PNG"
