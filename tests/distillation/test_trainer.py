@@ -236,6 +236,24 @@ def test_bf16_autocast_trains(tmp_path, dataset):
     assert any(not torch.equal(before[k], v) for k, v in student.state_dict().items())
 
 
+def test_bf16_general_stage_with_bare_encoders_gets_the_teachers_hidden_states(tmp_path, dataset):
+    # TinyBERT's general stage distils a bare encoder (BertModel) into a bare student. Under mixed precision the
+    # teacher's accelerate wrapper was unwrapped past transformers' own forward decorators, which is where a bare
+    # BertModel collects `hidden_states`: the first step then failed on `None`.
+    from transformers import BertModel
+
+    teacher = make_bert(BertModel, num_layers=4, hidden_size=48, intermediate_size=64)
+    student = make_bert(BertModel, num_layers=2, seed=1)
+    before = weights(student)
+    args = arguments(tmp_path, stage="general", alpha_ce=0.0, alpha_cos=0.0, alpha_label=0.0, bf16=True, max_steps=2)
+    t = trainer(student, teacher, args, dataset.remove_columns(["label"]))
+    t.train()
+    assert "forward" not in teacher.__dict__  # the class's own (decorated) forward again
+    logs = [entry for entry in t.state.log_history if "loss" in entry]
+    assert logs and all(entry["loss_hidden"] > 0 and entry["loss_attn"] > 0 for entry in logs)
+    assert any(not torch.equal(before[k], v) for k, v in student.state_dict().items())
+
+
 def test_resume_ends_where_an_unbroken_run_ends(tmp_path, dataset):
     teacher = make_teacher()
     unbroken = make_student()

@@ -209,11 +209,19 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
         only while the accelerator holds none)."""
         if not self._teacher_prepared:
             # FSDP leaves placement to its own wrapping, which evaluation mode skips: place the teacher here
+            own_forward = self.teacher.__dict__.get("forward")  # an instance-level forward, if it had one
             teacher = self.accelerator.prepare_model(self.teacher.to(self.args.device), evaluation_mode=True)
             # under mixed precision, accelerate wraps the forward in autocast and upcasts every output to fp32;
             # `_run_teacher` applies the autocast itself, so the teacher's outputs (and the cache) keep the precision
             # they were computed in
-            self.teacher = self.accelerator.unwrap_model(teacher, keep_fp32_wrapper=False)
+            teacher = self.accelerator.unwrap_model(teacher, keep_fp32_wrapper=False)
+            # that unwrapping follows `__wrapped__` past transformers' own forward decorators too, and a bare encoder
+            # (BertModel) collects `hidden_states` in one of them: give the teacher back the forward it had
+            if own_forward is None:
+                teacher.__dict__.pop("forward", None)
+            else:
+                teacher.forward = own_forward
+            self.teacher = teacher
             self._teacher_prepared = True
         return self.teacher
 
