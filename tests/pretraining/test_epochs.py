@@ -19,6 +19,7 @@ from compactbert.pretraining import (
     read_documents,
     split_documents,
 )
+from compactbert.pretraining.pretrain import token_log_prior
 
 from support.helpers import make_bert, make_tokenizer
 
@@ -199,3 +200,33 @@ def test_pretraining_refuses_a_model_that_is_not_an_albert_sop(recipe):
     make_bert(BertModel, num_layers=2).save_pretrained(tmp_path / "bert")
     with pytest.raises(ValueError, match=r"is a 'bert' model; .* convert a BERT first with `compactbert albert"):
         pretrain(*parse_pretrain_recipe(path, {"model": str(tmp_path / "bert")}))
+
+
+def test_mlm_bias_prior_starts_a_fresh_head_at_the_token_log_prior_and_keeps_a_trained_one(recipe):
+    path, tmp_path = recipe
+    tokenizer = make_tokenizer()
+    documents = ["the movie was good", "the movie"]
+    prior = token_log_prior(documents, tokenizer, len(tokenizer))
+    counts = {"the": 3, "movie": 3, "was": 2, "good": 2}  # add-one: every token at least 1
+    total = len(tokenizer) + 6
+    for token, count in counts.items():
+        assert prior[tokenizer.convert_tokens_to_ids(token)].exp() == pytest.approx(count / total)
+    assert prior.exp().sum() == pytest.approx(1.0)
+
+    converted = compactbert.albert_from_bert(make_bert(BertModel, num_layers=2), embedding_size=8, sharing="all")
+    compactbert.save_model(converted, tmp_path / "albert", tokenizer=tokenizer)
+    # a learning rate so small that the saved bias is the one the run started from
+    overrides = {"tokenizer": None, "max_steps": 1, "learning_rate": 1e-9, "mlm_bias_prior": True}
+    metrics = pretrain(*parse_pretrain_recipe(path, overrides | {"model": str(tmp_path / "albert")}))
+    train_docs, _ = split_documents(read_documents(str(tmp_path / "corpus.txt")), 0.2, metrics["seed"])
+    started = AutoModelForPreTraining.from_pretrained(tmp_path / "run" / "model").predictions.bias
+    assert torch.allclose(started, token_log_prior(train_docs, tokenizer, len(tokenizer)), atol=1e-5)
+    assert "mlm_bias_prior" not in AutoModelForPreTraining.from_pretrained(tmp_path / "run" / "model").config.to_dict()
+    # a folder with a trained MLM head (that run's model, its bias marked) keeps its bias
+    trained = AutoModelForPreTraining.from_pretrained(tmp_path / "run" / "model")
+    with torch.no_grad():
+        trained.predictions.bias.add_(1.0)
+    compactbert.save_model(trained, tmp_path / "trained", tokenizer=tokenizer)
+    pretrain(*parse_pretrain_recipe(path, overrides | {"model": str(tmp_path / "trained"), "overwrite": True}))
+    kept = AutoModelForPreTraining.from_pretrained(tmp_path / "run" / "model").predictions.bias
+    assert torch.allclose(kept, trained.predictions.bias, atol=1e-5)

@@ -57,6 +57,14 @@ class PretrainModelArguments:
     )
     sharing: str = field(default="all", metadata={"help": f"Cross-layer sharing: {', '.join(SHARING_MODES)}."})
     sentence_objective: str = field(default="sop", metadata={"help": "Sentence task: sop or nsp."})
+    mlm_bias_prior: bool = field(
+        default=False,
+        metadata={
+            "help": "Start the masked-LM head's output bias at the log frequency of each token in the training "
+            "documents (add-one counts), so a fresh head need not learn the token prior through the encoder. Applied "
+            "only when the model has no trained MLM head (random init, or a folder saved without one)."
+        },
+    )
     embedding_size: int = field(default=128, metadata={"help": "Factorized embedding size E."})
     hidden_size: int = field(default=768, metadata={"help": "Hidden size H."})
     num_hidden_layers: int = field(default=12, metadata={"help": "Number of layers."})
@@ -212,6 +220,20 @@ def evaluate_pretraining(
     }
 
 
+def token_log_prior(documents: list[str], tokenizer, vocab_size: int) -> torch.Tensor:
+    """Log frequency of each token id in `documents` (special tokens not added), with add-one counts: `(vocab,)`."""
+    counts = torch.ones(vocab_size, dtype=torch.float64)
+    for ids in tokenizer(documents, add_special_tokens=False)["input_ids"]:
+        counts += torch.bincount(torch.tensor(ids, dtype=torch.long), minlength=vocab_size).double()[:vocab_size]
+    return (counts / counts.sum()).log().float()
+
+
+@torch.no_grad()
+def set_mlm_bias_prior(model: AlbertSopForPreTraining, documents: list[str], tokenizer) -> None:
+    """Set the masked-LM head's output bias to the documents' token log prior (`mlm_bias_prior`), in place."""
+    model.predictions.bias.copy_(token_log_prior(documents, tokenizer, model.config.vocab_size))
+
+
 def _pretraining_config(model_args: PretrainModelArguments, start: Path | None, tokenizer) -> AlbertSopConfig:
     """A fresh model's config from the recipe's fields, or the `model` folder's (with the recipe's objective)."""
     if start is None:
@@ -220,7 +242,7 @@ def _pretraining_config(model_args: PretrainModelArguments, start: Path | None, 
             pad_token_id=tokenizer.pad_token_id,
             bos_token_id=tokenizer.cls_token_id,
             eos_token_id=tokenizer.sep_token_id,
-            **{k: v for k, v in asdict(model_args).items() if k not in ("tokenizer", "model")},
+            **{k: v for k, v in asdict(model_args).items() if k not in ("tokenizer", "model", "mlm_bias_prior")},
         )
     config = read_config(start)
     if config.model_type != "albert_sop":
@@ -286,8 +308,12 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
 
     if start is None:
         model = AlbertSopForPreTraining(config)
+        fresh_mlm_head = True
     else:  # the encoder (and heads, when it has them) from the folder; missing heads start from random init
-        model = AlbertSopForPreTraining.from_pretrained(start, config=config)
+        model, loading = AlbertSopForPreTraining.from_pretrained(start, config=config, output_loading_info=True)
+        fresh_mlm_head = any(key.startswith("predictions.") for key in loading["missing_keys"])
+    if model_args.mlm_bias_prior and fresh_mlm_head:
+        set_mlm_bias_prior(model, train_docs, tokenizer)
     collator = MaskingCollator(
         tokenizer, data_args.mlm_probability, data_args.masking, data_args.max_ngram, seed=data_seed
     )
