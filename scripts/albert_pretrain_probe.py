@@ -5,15 +5,17 @@ predictions (docs/albert-sop.md). Each cell here converts MiniLM (the pre-traine
 with its own E and sharing, optionally runs TinyBERT's general distillation from MiniLM on unlabeled text first
 (`+general`: embeddings, hidden states and attention scores at every position, on the BBC News training
 paragraphs), then continues with MLM + SOP (configs/albert-sop-bbc-small.yaml with the start as `model`) for a few
-hundred steps. It records the held-out SOP / NSP / masked-token accuracy and how different the positions of a text
+hundred steps; `+prior` starts the MLM head's output bias at the corpus's token log prior (the recipe's
+`mlm_bias_prior`). It records the held-out SOP / NSP / masked-token accuracy and how different the positions of a text
 stay in each layer (the standard deviation across positions, averaged over hidden units and texts): a collapsed
 encoder gives every position the same vector.
 
     python scripts/albert_pretrain_probe.py --workdir runs/albert_pretrain_probe \
-        --cells e384-none e128-none e128-all e128-none+general e128-all+general
+        --cells e384-none e128-none e128-all e128-none+general e128-all+general e384-none+prior e128-none+prior \
+        e128-all+prior
     python scripts/albert_pretrain_probe.py --quick     # a smoke run into a temporary folder
 
-Cell names: `e<E>-<sharing>[+general]`. results.json is written after every cell, so a stopped run resumes.
+Cell names: `e<E>-<sharing>[+general][+prior]`. results.json is written after every cell, so a stopped run resumes.
 """
 
 from __future__ import annotations
@@ -33,19 +35,21 @@ from study_report import describe_machine
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "configs/albert-sop-bbc-small.yaml"
-CELL = re.compile(r"^e(\d+)-(none|attention|ffn|all)(\+general)?$")
+CELL = re.compile(r"^e(\d+)-(none|attention|ffn|all)(\+general)?(\+prior)?$")
 # the probe's budget: short, since the collapse shows within the first hundred steps
 DEFAULTS = {"steps": 150, "learning_rate": 1e-4, "general_steps": 200, "general_learning_rate": 3e-4}
 QUICK = {"steps": 3, "general_steps": 2, "max_documents": 40, "texts": 64}
 PROBE_TEXTS = 32  # held-out article bodies whose first 128 tokens measure the spread across positions
 
 
-def parse_cell(name: str) -> tuple[int, str, bool]:
-    """`e128-all+general` -> (128, "all", True); anything else is refused with the expected form."""
+def parse_cell(name: str) -> tuple[int, str, bool, bool]:
+    """`e128-all+general+prior` -> (128, "all", True, True); anything else is refused with the expected form."""
     match = CELL.match(name)
     if match is None:
-        raise ValueError(f"cell '{name}' is not of the form e<E>-<none|attention|ffn|all>[+general], e.g. e128-all")
-    return int(match.group(1)), match.group(2), bool(match.group(3))
+        raise ValueError(
+            f"cell '{name}' is not of the form e<E>-<none|attention|ffn|all>[+general][+prior], e.g. e128-all+prior"
+        )
+    return int(match.group(1)), match.group(2), bool(match.group(3)), bool(match.group(4))
 
 
 def position_spread(folder: Path, texts: list[str]) -> list[float]:
@@ -153,7 +157,7 @@ def run_cell(name: str, workdir: Path, budget: dict, texts: list[str]) -> dict:
     from compactbert.io import save_model
     from compactbert.pretraining import parse_pretrain_recipe, pretrain
 
-    embedding_size, sharing, general = parse_cell(name)
+    embedding_size, sharing, general, prior = parse_cell(name)
     started = time.perf_counter()
     start = workdir / name / "start"
     model = albert_from_bert("minilm", embedding_size=embedding_size, sharing=sharing, init="middle")
@@ -180,6 +184,7 @@ def run_cell(name: str, workdir: Path, budget: dict, texts: list[str]) -> dict:
         "logging_steps": max(1, budget["steps"] // 30),
         "save_strategy": "no",
         "disable_tqdm": True,
+        "mlm_bias_prior": prior,
     }
     if budget.get("max_documents"):
         overrides["max_documents"] = budget["max_documents"]

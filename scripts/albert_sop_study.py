@@ -74,6 +74,8 @@ def pretrain_cell(objective: str, workdir: Path, quick: bool, budget: dict) -> d
         overrides["model"] = budget["start"]
     if budget.get("learning_rate"):
         overrides["learning_rate"] = budget["learning_rate"]
+    if budget.get("mlm_bias_prior"):
+        overrides["mlm_bias_prior"] = True
     started = time.perf_counter()
     metrics = pretrain(*parse_pretrain_recipe(RECIPES[objective], overrides))
     metrics["wall_s"] = time.perf_counter() - started
@@ -211,6 +213,7 @@ def write_report(
     budget = budget or {}
     model, start = model_description(budget)
     rate = budget.get("learning_rate") or 1e-3
+    prior = "; MLM output bias started at the corpus's token log prior" if budget.get("mlm_bias_prior") else ""
     lines = [
         "# Albert-SOP: sentence-order vs next-sentence prediction at small scale",
         "",
@@ -218,7 +221,7 @@ def write_report(
         "",
         f"Same model ({model}; start: {start}) "
         f"and budget ({steps} steps of batch 32, 64-token paragraph pairs, learning rate {rate:g}, 5% warmup then "
-        f"linear decay) for both; pretrained on {documents['train']} BBC News article bodies ({pairs['train']} pairs), "
+        f"linear decay{prior}) for both; pretrained on {documents['train']} BBC News article bodies ({pairs['train']} pairs), "
         f"evaluated on {documents['eval']} held-out articles ({pairs['eval_sop']} SOP pairs, {pairs['eval_nsp']} NSP "
         f"pairs; chance = 50%, 95% interval at chance ±{196 * (0.25 / pairs['eval_sop']) ** 0.5:.1f} points). MLM accuracy: top-1 on the 15% masked tokens of the held-out pairs of the model's own "
         f"objective. Fine-tuning (test-split accuracy, learning rate 5e-4, split seed 42, seed 42): {described('bbc-news')}; "
@@ -268,6 +271,11 @@ def main(argv=None) -> int:
     parser.add_argument("--start", help="a saved Albert-SOP folder to continue from (default: random init)")
     parser.add_argument("--learning-rate", type=float, help="pretraining learning rate (default: the recipe's, 1e-3)")
     parser.add_argument("--no-finetune", action="store_true", help="pretrain and evaluate only; no fine-tuning cells")
+    parser.add_argument(
+        "--mlm-bias-prior",
+        action="store_true",
+        help="start a fresh MLM head's output bias at the corpus's token log prior (the recipe's mlm_bias_prior)",
+    )
     parser.add_argument("--report-only", action="store_true", help="rewrite results.md and the plot from results.json")
     parser.add_argument("--budget", help=argparse.SUPPRESS)
     parser.add_argument("--cell", help=argparse.SUPPRESS)
@@ -285,6 +293,7 @@ def main(argv=None) -> int:
         "start": None if args.start is None else str(Path(args.start).resolve()),
         "learning_rate": args.learning_rate,
         "no_finetune": args.no_finetune,
+        "mlm_bias_prior": args.mlm_bias_prior,
     }
 
     if args.quick:

@@ -95,6 +95,11 @@ SOP_DISTILLED = Source(
     "docs/results/albert_sop_distilled/results.json",
     lambda d: re.search(r"\((AMX|AVX512-BF16|AVX2 only)\)", d["machine"]).group(1),
 )
+# the probe of that collapse (scripts/albert_pretrain_probe.py): per start, a short MLM + SOP continuation
+SOP_PROBE = Source(
+    "docs/results/albert_pretrain_probe/results.json",
+    lambda d: re.search(r"\((AMX|AVX512-BF16|AVX2 only)\)", d["machine"]).group(1),
+)
 BENCH = Source("docs/results/bench/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 BENCH_AVX2 = Source("docs/results/bench/avx2/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 BENCH_AVX2_PAIR = Source(

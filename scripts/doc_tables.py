@@ -22,6 +22,7 @@ from doc_results import (
     SOP,
     SOP_CONVERTED,
     SOP_DISTILLED,
+    SOP_PROBE,
     TRAINING_COST,
     Source,
     _link,
@@ -206,6 +207,31 @@ def _table_sop_continued(page: str, source: Source) -> list[str]:
             f"{pct(cell['mlm_accuracy'])} | {cell['train']['global_step']:,} | {data['budget']['learning_rate']:g} | "
             f"{cell['wall_s'] / 60:.1f} |"
         )
+    return lines
+
+
+def table_sop_probe(page: str) -> list[str]:
+    """The collapse probe: per start, held-out accuracies after a short MLM + SOP run and the last layer's spread."""
+    data = SOP_PROBE.data
+    budget = data["budget"]
+    lines = table_start(
+        page,
+        SOP_PROBE,
+        f"; {data['machine']}; one seed; {budget['steps']} MLM + SOP steps at {budget['learning_rate']:g}",
+        ["start", "SVD error", "SOP acc %", "NSP acc %", "MLM acc %", "spread converted", "after general",
+         "after MLM + SOP", "minutes"],
+        "lrrrrrrrr",
+    )  # fmt: skip
+    for name, cell in data["cells"].items():
+        general = f"{cell['spread_general'][-1]:.3f}" if "spread_general" in cell else "–"
+        lines.append(
+            f"| {name} | {cell['embedding_reconstruction_error']:.2f} | {pct(cell['sop_accuracy'])} | "
+            f"{pct(cell['nsp_accuracy'])} | {pct(cell['mlm_accuracy'])} | {cell['spread_converted'][-1]:.3f} | "
+            f"{general} | {cell['spread_pretrained'][-1]:.3f} | {cell['minutes']:.1f} |"
+        )
+    lines.append(
+        f"| constant MLM head (most frequent token) | – | – | – | {pct(data['majority_token_share'])} | – | – | – | – |"
+    )
     return lines
 
 
@@ -438,6 +464,7 @@ TABLES: dict[str, Callable[[str], list[str]]] = {
     "sop-study": table_sop_study,
     "sop-converted": table_sop_converted,
     "sop-distilled": table_sop_distilled,
+    "sop-probe": table_sop_probe,
     "augment-timing": table_augment_timing,
     "layer-drop": table_layer_drop,
     "distillation": table_distillation,

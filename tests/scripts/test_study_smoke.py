@@ -170,14 +170,17 @@ def test_sop_nsp_study_continues_a_converted_start_without_fine_tuning(tmp_path,
 def test_albert_pretrain_probe_records_accuracies_and_the_spread_per_layer(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     probe = load_script("albert_pretrain_probe")
-    with pytest.raises(ValueError, match=r"cell 'e128-every' is not of the form e<E>-<none\|attention\|ffn\|all>"):
+    with pytest.raises(
+        ValueError,
+        match=r"cell 'e128-every' is not of the form e<E>-<none\|attention\|ffn\|all>\[\+general\]\[\+prior\]",
+    ):
         probe.main(["--quick", "--cells", "e128-every"])
     assert not list(tmp_path.glob("albert-probe-quick-*"))  # refused before any work
-    assert probe.main(["--quick", "--cells", "e384-none", "e32-all+general"]) == 0
+    assert probe.main(["--quick", "--cells", "e384-none", "e32-all+general+prior"]) == 0
     out = Path(re.search(r"^wrote (.+)/results\.json", capsys.readouterr().out, re.M).group(1))
     saved = json.loads((out / "results.json").read_text())
-    assert list(saved["cells"]) == ["e384-none", "e32-all+general"]
-    exact, general = saved["cells"]["e384-none"], saved["cells"]["e32-all+general"]
+    assert list(saved["cells"]) == ["e384-none", "e32-all+general+prior"]
+    exact, general = saved["cells"]["e384-none"], saved["cells"]["e32-all+general+prior"]
     assert exact["embedding_reconstruction_error"] < 1e-6 < general["embedding_reconstruction_error"]
     assert "general" not in exact and general["general"]["steps"] == probe.QUICK["general_steps"]
     layers = 7  # the embedding output and MiniLM's six layers (six applications of the shared one)
@@ -188,8 +191,8 @@ def test_albert_pretrain_probe_records_accuracies_and_the_spread_per_layer(tmp_p
     assert len(general["spread_general"]) == layers
     assert 0 < saved["majority_token_share"] < 1
     row = next(
-        line for line in (out / "results.md").read_text().splitlines() if line.startswith("| e32-all+general |")
+        line for line in (out / "results.md").read_text().splitlines() if line.startswith("| e32-all+general+prior |")
     )
-    assert row.startswith(f"| e32-all+general | 32 | all | {general['embedding_reconstruction_error']:.2f} | ")
+    assert row.startswith(f"| e32-all+general+prior | 32 | all | {general['embedding_reconstruction_error']:.2f} | ")
     assert f"| {general['spread_general'][-1]:.3f} | {general['spread_pretrained'][-1]:.3f} |" in row
     assert (out / "spread.png").read_bytes()[:4] == b"\x89PNG"
