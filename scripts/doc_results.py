@@ -95,6 +95,11 @@ SOP_DISTILLED = Source(
     "docs/results/albert_sop_distilled/results.json",
     lambda d: re.search(r"\((AMX|AVX512-BF16|AVX2 only)\)", d["machine"]).group(1),
 )
+# the SOP / NSP rerun from the converted start with the MLM head's bias at the token prior (--mlm-bias-prior)
+SOP_PRIOR = Source(
+    "docs/results/albert_sop_prior/results.json",
+    lambda d: re.search(r"\((AMX|AVX512-BF16|AVX2 only)\)", d["machine"]).group(1),
+)
 # the probe of that collapse (scripts/albert_pretrain_probe.py): per start, a short MLM + SOP continuation
 SOP_PROBE = Source(
     "docs/results/albert_pretrain_probe/results.json",

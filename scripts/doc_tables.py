@@ -22,6 +22,7 @@ from doc_results import (
     SOP,
     SOP_CONVERTED,
     SOP_DISTILLED,
+    SOP_PRIOR,
     SOP_PROBE,
     TRAINING_COST,
     Source,
@@ -189,6 +190,11 @@ def table_sop_converted(page: str) -> list[str]:
 def table_sop_distilled(page: str) -> list[str]:
     """The SOP / NSP rerun from a converted start distilled first (the conversion study's bbc-news student)."""
     return _table_sop_continued(page, SOP_DISTILLED)
+
+
+def table_sop_prior(page: str) -> list[str]:
+    """The SOP / NSP rerun from the converted start, its MLM head's output bias started at the token prior."""
+    return _table_sop_continued(page, SOP_PRIOR)
 
 
 def _table_sop_continued(page: str, source: Source) -> list[str]:
@@ -465,6 +471,7 @@ TABLES: dict[str, Callable[[str], list[str]]] = {
     "sop-converted": table_sop_converted,
     "sop-distilled": table_sop_distilled,
     "sop-probe": table_sop_probe,
+    "sop-prior": table_sop_prior,
     "augment-timing": table_augment_timing,
     "layer-drop": table_layer_drop,
     "distillation": table_distillation,
