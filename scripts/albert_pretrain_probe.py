@@ -70,30 +70,30 @@ def position_spread(folder: Path, texts: list[str]) -> list[float]:
     return [statistics.fmean(layer) for layer in zip(*spreads, strict=True)]
 
 
+def held_out_split(max_documents: int | None = None):
+    """The recipe's split (`pretraining_split`): the documents and masked pairs every cell is evaluated on."""
+    from transformers import AutoTokenizer
+
+    from compactbert.assets import builtin_model_path
+    from compactbert.pretraining import parse_pretrain_recipe, pretraining_split
+
+    _, data_args, training_args = parse_pretrain_recipe(RECIPE, {"max_documents": max_documents})
+    tokenizer = AutoTokenizer.from_pretrained(builtin_model_path("minilm"))
+    return pretraining_split(data_args, tokenizer, training_args.seed), data_args, tokenizer
+
+
 def probe_texts(count: int) -> list[str]:
     """Held-out texts of the pretraining split (its evaluation documents), the same for every cell."""
-    from compactbert.pretraining.pretrain import read_documents, split_documents
-
-    _, held_out = split_documents(read_documents("bbc-news"), 0.1, seed=42)
-    return held_out[:count]
+    split, _, _ = held_out_split()
+    return split.eval_documents[:count]
 
 
 def majority_token_share(max_documents: int | None) -> float:
     """Held-out masked-token accuracy of always predicting the most frequent target: what a constant MLM head gets."""
-    from transformers import AutoTokenizer
-
-    from compactbert.assets import builtin_model_path
-    from compactbert.pretraining.masking import MaskingCollator
-    from compactbert.pretraining.pairs import build_pairs
-    from compactbert.pretraining.pretrain import read_documents, split_documents
-
-    tokenizer = AutoTokenizer.from_pretrained(builtin_model_path("minilm"))
-    documents = read_documents("bbc-news")[:max_documents]
-    _, held_out = split_documents(documents, 0.1, seed=42)
-    pairs = build_pairs(held_out, tokenizer, "sop", seed=43, max_length=64, unit="paragraph")
-    collator = MaskingCollator(tokenizer, masking="token", seed=44)  # evaluate_pretraining's seed: data seed + 2
+    split, data_args, tokenizer = held_out_split(max_documents)
+    pairs, collator = split.eval_pairs["sop"], split.eval_collator(tokenizer, data_args.masking)
     counts = Counter()
-    for start in range(0, len(pairs), 64):
+    for start in range(0, len(pairs), 64):  # evaluate_pretraining's batches: the masks are drawn batch by batch
         labels = collator([pairs[i] for i in range(start, min(start + 64, len(pairs)))])["labels"]
         counts.update(labels[labels != -100].tolist())
     return counts.most_common(1)[0][1] / sum(counts.values())

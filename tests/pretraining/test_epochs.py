@@ -227,6 +227,7 @@ def test_mlm_bias_prior_starts_a_fresh_head_at_the_token_log_prior_and_keeps_a_t
     with torch.no_grad():
         trained.predictions.bias.add_(1.0)
     compactbert.save_model(trained, tmp_path / "trained", tokenizer=tokenizer)
-    pretrain(*parse_pretrain_recipe(path, overrides | {"model": str(tmp_path / "trained"), "overwrite": True}))
+    with pytest.warns(UserWarning, match=r"already has a trained masked-LM head; its output bias is kept"):
+        pretrain(*parse_pretrain_recipe(path, overrides | {"model": str(tmp_path / "trained"), "overwrite": True}))
     kept = AutoModelForPreTraining.from_pretrained(tmp_path / "run" / "model").predictions.bias
     assert torch.allclose(kept, trained.predictions.bias, atol=1e-5)

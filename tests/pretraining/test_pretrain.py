@@ -18,6 +18,7 @@ from compactbert.pretraining import (
     evaluate_pretraining,
     parse_pretrain_recipe,
     pretrain,
+    pretraining_split,
     read_documents,
     split_documents,
 )
@@ -84,6 +85,18 @@ def test_pretrain_writes_a_model_with_held_out_scores_and_per_objective_logs(rec
         pairs = build_pairs(eval_docs, make_tokenizer(), objective, max_length=24, seed=seed + 1)
         assert metrics["held_out"][objective] == evaluate_pretraining(model, make_tokenizer(), pairs, seed=seed + 2)
         assert metrics["held_out"][objective]["pairs"] == 8  # 4 held-out documents x 2 consecutive pairs
+    # pretraining_split hands scripts the same held-out documents, pairs and masks
+    _, data_args, _ = parse_pretrain_recipe(path, {"sentence_objective": "nsp"})
+    split = pretraining_split(data_args, make_tokenizer(), seed)
+    assert split.eval_documents == eval_docs
+    for objective in ("sop", "nsp"):
+        pairs = split.eval_pairs[objective]
+        assert metrics["held_out"][objective] == evaluate_pretraining(
+            model, make_tokenizer(), pairs, seed=split.eval_mask_seed
+        )
+    batch = split.eval_collator(make_tokenizer())([pairs[i] for i in range(len(pairs))])
+    expected = MaskingCollator(make_tokenizer(), seed=seed + 2)([pairs[i] for i in range(len(pairs))])
+    assert torch.equal(batch["labels"], expected["labels"])
     assert type(model).__name__ == "AlbertSopForPreTraining"
     assert (model.config.sentence_objective, model.config.sharing) == ("nsp", "attention")
     assert model.config.vocab_size == len(make_tokenizer())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,54 @@ def split_documents(documents: list[str], eval_share: float, seed: int) -> tuple
     return [documents[i] for i in sorted(order[num_eval:])], [documents[i] for i in sorted(order[:num_eval])]
 
 
+@dataclass
+class PretrainingSplit:
+    """A recipe's documents split for pretraining, with the held-out pairs and masks `pretrain` evaluates on.
+
+    Built by `pretraining_split`, so that scripts that score a pretrained folder again (or ask what a constant
+    head would score) see the very pairs and masks that the run's `metrics.json` reports.
+    """
+
+    train_documents: list[str]
+    eval_documents: list[str]
+    eval_pairs: dict[str, Dataset]  # objective -> held-out pairs of the eval documents, with their `document` column
+    data_seed: int  # seed + data_seed_offset: the split and the training pairs and masks
+
+    @property
+    def eval_mask_seed(self) -> int:
+        """The seed of the held-out masks (`evaluate_pretraining`'s `seed`)."""
+        return self.data_seed + 2
+
+    def eval_collator(self, tokenizer, masking: str = "token") -> MaskingCollator:
+        """The collator that draws the held-out masks (the same targets `evaluate_pretraining` scores)."""
+        return MaskingCollator(tokenizer, masking=masking, seed=self.eval_mask_seed)
+
+
+def pretraining_split(data_args: PretrainDataArguments, tokenizer, seed: int) -> PretrainingSplit:
+    """Read the recipe's documents, split them by document, and build the held-out SOP and NSP pairs.
+
+    `seed` is the training seed; the split uses `seed + data_seed_offset`, the held-out pairs one more.
+    """
+    documents = read_documents(data_args.corpus, data_args.text_column)
+    if data_args.max_documents is not None:
+        documents = documents[: data_args.max_documents]
+    data_seed = seed + data_args.data_seed_offset
+    train_docs, eval_docs = split_documents(documents, data_args.eval_documents, data_seed)
+    eval_pairs = {
+        objective: build_pairs(eval_docs, tokenizer, objective, seed=data_seed + 1, **_pair_args(data_args))
+        for objective in SENTENCE_OBJECTIVES
+    }
+    return PretrainingSplit(train_docs, eval_docs, eval_pairs, data_seed)
+
+
+def _pair_args(data_args: PretrainDataArguments) -> dict[str, Any]:
+    return dict(
+        max_length=data_args.max_length,
+        unit=data_args.segment_unit,
+        skip_short_documents=data_args.skip_short_documents,
+    )
+
+
 class PretrainingTrainer(LossComponentsLogging, Trainer):
     """A `Trainer` that also logs each objective's loss (`mlm_loss`, `sentence_loss`) next to the total, in training
     and evaluation logs (`eval_mlm_loss`, ...), through the `LossComponentsLogging` mixin."""
@@ -256,9 +305,8 @@ def _pretraining_config(model_args: PretrainModelArguments, start: Path | None, 
             f"{config.vocab_size}; use the model's own tokenizer (leave tokenizer unset)"
         )
     config.sentence_objective = model_args.sentence_objective
-    if (
-        config.num_labels != 2
-    ):  # e.g. a distilled classifier: the sentence head is binary, its labels do not carry over
+    # e.g. a distilled classifier's folder: the sentence head is binary, its labels do not carry over
+    if config.num_labels != 2:
         config.num_labels = 2
     return config
 
@@ -282,16 +330,9 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
         raise ValueError(
             f"max_length ({data_args.max_length}) exceeds max_position_embeddings ({config.max_position_embeddings})"
         )
-    documents = read_documents(data_args.corpus, data_args.text_column)
-    if data_args.max_documents is not None:
-        documents = documents[: data_args.max_documents]
-    data_seed = training_args.seed + data_args.data_seed_offset
-    train_docs, eval_docs = split_documents(documents, data_args.eval_documents, data_seed)
-    pair_args = dict(
-        max_length=data_args.max_length,
-        unit=data_args.segment_unit,
-        skip_short_documents=data_args.skip_short_documents,
-    )
+    split = pretraining_split(data_args, tokenizer, training_args.seed)
+    train_docs, eval_pairs, data_seed = split.train_documents, split.eval_pairs, split.data_seed
+    pair_args = _pair_args(data_args)
     if data_args.redraw_pairs_each_epoch:
         if training_args.dataloader_persistent_workers and training_args.dataloader_num_workers > 0:
             raise ValueError(
@@ -301,10 +342,6 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
         train_pairs = EpochPairs(train_docs, tokenizer, model_args.sentence_objective, seed=data_seed, **pair_args)
     else:
         train_pairs = build_pairs(train_docs, tokenizer, model_args.sentence_objective, seed=data_seed, **pair_args)
-    eval_pairs = {
-        objective: build_pairs(eval_docs, tokenizer, objective, seed=data_seed + 1, **pair_args)
-        for objective in SENTENCE_OBJECTIVES
-    }
 
     if start is None:
         model = AlbertSopForPreTraining(config)
@@ -314,6 +351,12 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
         fresh_mlm_head = any(key.startswith("predictions.") for key in loading["missing_keys"])
     if model_args.mlm_bias_prior and fresh_mlm_head:
         set_mlm_bias_prior(model, train_docs, tokenizer)
+    elif model_args.mlm_bias_prior:
+        warnings.warn(
+            f"mlm_bias_prior: {start} already has a trained masked-LM head; its output bias is kept, not set to the "
+            "token prior (the prior only starts a fresh head)",
+            stacklevel=2,
+        )
     collator = MaskingCollator(
         tokenizer, data_args.mlm_probability, data_args.masking, data_args.max_ngram, seed=data_seed
     )
@@ -330,7 +373,7 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
     train_output = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     final = trainer.model
     held_out = {
-        objective: evaluate_pretraining(final, tokenizer, pairs, seed=data_seed + 2, masking=data_args.masking)
+        objective: evaluate_pretraining(final, tokenizer, pairs, seed=split.eval_mask_seed, masking=data_args.masking)
         for objective, pairs in eval_pairs.items()
     }
     metrics = {
@@ -340,7 +383,7 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
         "nsp_accuracy": held_out["nsp"]["sentence_accuracy"],
         "mlm_accuracy": held_out[model_args.sentence_objective]["mlm_accuracy"],
         "log_history": trainer.state.log_history,
-        "documents": {"train": len(train_docs), "eval": len(eval_docs)},
+        "documents": {"train": len(train_docs), "eval": len(split.eval_documents)},
         "pairs": {"train": len(train_pairs)} | {f"eval_{k}": len(v) for k, v in eval_pairs.items()},
         "num_parameters": final.num_parameters(),
         "recipe": {"model": asdict(model_args), "data": asdict(data_args)},
