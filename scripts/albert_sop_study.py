@@ -143,6 +143,15 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}"
 
 
+def short_name(model: str) -> str:
+    """A model's name as a report shows it: a Hub id as is, a folder by its last two parts (a run's `model`
+    folder by its run's)."""
+    parts = Path(model).parts
+    if parts and parts[-1] == "model":
+        parts = parts[:-1]
+    return "/".join(parts[-2:])
+
+
 def model_description(budget: dict) -> tuple[str, str]:
     """(the model both objectives train, its start) as the report states them."""
     start = budget.get("start")
@@ -157,7 +166,12 @@ def model_description(budget: dict) -> tuple[str, str]:
         f"sharing {config.get('sharing', 'all')}, {config['num_attention_heads']} heads, FFN {config['intermediate_size']}"
     )
     source = config.get("source_model") or "a saved model"
-    how = f"converted from {Path(source).name} by `albert_from_bert` (shared layers from its {config.get('shared_init')})"
+    how = f"converted from {short_name(source)} by `albert_from_bert`"
+    if config.get("shared_init"):
+        how += f" (shared layers from its {config['shared_init']})"
+    metrics = Path(start) / "metrics.json"
+    if metrics.exists() and "teacher" in (trained := json.loads(metrics.read_text())):
+        how += f", then distilled from {short_name(trained['teacher'])} on `{trained.get('task')}`"
     return model, f"{how}, MLM and sentence heads fresh"
 
 
