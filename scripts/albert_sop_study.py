@@ -76,6 +76,8 @@ def pretrain_cell(objective: str, workdir: Path, quick: bool, budget: dict) -> d
         overrides["learning_rate"] = budget["learning_rate"]
     if budget.get("mlm_bias_prior"):
         overrides["mlm_bias_prior"] = True
+    if budget.get("mlm_weight") is not None:
+        overrides["mlm_weight"] = budget["mlm_weight"]
     started = time.perf_counter()
     metrics = pretrain(*parse_pretrain_recipe(RECIPES[objective], overrides))
     metrics["wall_s"] = time.perf_counter() - started
@@ -228,6 +230,8 @@ def write_report(
     model, start = model_description(budget)
     rate = budget.get("learning_rate") or 1e-3
     prior = "; MLM output bias started at the corpus's token log prior" if budget.get("mlm_bias_prior") else ""
+    if budget.get("mlm_weight") is not None:
+        prior += f"; loss = {budget['mlm_weight']:g} x MLM + sentence"
     lines = [
         "# Albert-SOP: sentence-order vs next-sentence prediction at small scale",
         "",
@@ -290,6 +294,11 @@ def main(argv=None) -> int:
         action="store_true",
         help="start a fresh MLM head's output bias at the corpus's token log prior (the recipe's mlm_bias_prior)",
     )
+    parser.add_argument(
+        "--mlm-weight",
+        type=float,
+        help="weight of the MLM loss against the sentence loss (the recipe's mlm_weight; default 1, ALBERT's sum)",
+    )
     parser.add_argument("--report-only", action="store_true", help="rewrite results.md and the plot from results.json")
     parser.add_argument("--budget", help=argparse.SUPPRESS)
     parser.add_argument("--cell", help=argparse.SUPPRESS)
@@ -308,6 +317,7 @@ def main(argv=None) -> int:
         "learning_rate": args.learning_rate,
         "no_finetune": args.no_finetune,
         "mlm_bias_prior": args.mlm_bias_prior,
+        "mlm_weight": args.mlm_weight,
     }
 
     if args.quick:

@@ -169,7 +169,22 @@ class RecordingPretrainingTrainer(RecordingMixin, PretrainingTrainer):
     """Keeps what `compute_loss` hands to the logging mixin (`support.trainers.RecordingMixin`)."""
 
 
-def test_objective_losses_logged_in_training_and_evaluation_are_the_means_of_what_compute_loss_gave(tmp_path):
+def test_a_recipes_mlm_weight_weighs_the_training_loss_and_stays_out_of_the_config(recipe):
+    path, tmp_path = recipe
+    metrics = pretrain(*parse_pretrain_recipe(path, {"mlm_weight": 0.1}))
+    logged = [h for h in metrics["log_history"] if "loss" in h]
+    assert len(logged) == 3
+    for h in logged:
+        assert h["loss"] == pytest.approx(0.1 * h["mlm_loss"] + h["sentence_loss"], abs=2e-3)
+    assert metrics["recipe"]["model"]["mlm_weight"] == 0.1
+    config = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
+    assert "mlm_weight" not in config and "mlm_bias_prior" not in config
+
+
+@pytest.mark.parametrize("mlm_weight", [1.0, 0.25])
+def test_objective_losses_logged_in_training_and_evaluation_are_the_means_of_what_compute_loss_gave(
+    tmp_path, mlm_weight
+):
     tokenizer = make_tokenizer()
     pairs = build_pairs(DOCUMENTS * 2, tokenizer, "sop", max_length=24, seed=0).remove_columns(["document"])
     args = TrainingArguments(
@@ -194,6 +209,7 @@ def test_objective_losses_logged_in_training_and_evaluation_are_the_means_of_wha
         train_dataset=pairs,
         eval_dataset=pairs.select(range(7)),
         data_collator=MaskingCollator(tokenizer, seed=0),
+        mlm_weight=mlm_weight,
     )
     t.train()
     names = ("mlm_loss", "sentence_loss")
@@ -203,7 +219,8 @@ def test_objective_losses_logged_in_training_and_evaluation_are_the_means_of_wha
     for entry, window in zip(train_logs, (train_calls[:4], train_calls[4:]), strict=True):  # 2 steps x 2 micro-batches
         for name in names:
             assert entry[name] == pytest.approx(sum(v[name] for v in window) / 4, rel=1e-5)
-        assert entry["loss"] == pytest.approx(entry["mlm_loss"] + entry["sentence_loss"], rel=1e-4)
+        # the total the optimizer followed: the MLM loss weighted by mlm_weight, the sentence loss by 1
+        assert entry["loss"] == pytest.approx(mlm_weight * entry["mlm_loss"] + entry["sentence_loss"], rel=1e-4)
     eval_calls = [(size, values) for training, size, values in t.recorded if not training]
     eval_logs = [entry for entry in t.state.log_history if "eval_loss" in entry]
     assert [size for size, _ in eval_calls] == [3, 3, 1] * 2 and len(eval_logs) == 2
@@ -211,7 +228,8 @@ def test_objective_losses_logged_in_training_and_evaluation_are_the_means_of_wha
         group = eval_calls[3 * i : 3 * i + 3]
         for name in names:  # each batch weighs as many examples as it holds, as in eval_loss
             assert entry[f"eval_{name}"] == pytest.approx(sum(n * v[name] for n, v in group) / 7, rel=1e-5)
-        assert entry["eval_loss"] == pytest.approx(entry["eval_mlm_loss"] + entry["eval_sentence_loss"], rel=1e-4)
+        expected = mlm_weight * entry["eval_mlm_loss"] + entry["eval_sentence_loss"]
+        assert entry["eval_loss"] == pytest.approx(expected, rel=1e-4)
 
 
 def test_recipe_errors_are_clear(recipe):
@@ -222,6 +240,8 @@ def test_recipe_errors_are_clear(recipe):
         parse_pretrain_recipe(path, {"sharring": "all"})
     with pytest.raises(ValueError, match="unknown masking 'spans'"):
         parse_pretrain_recipe(path, {"masking": "spans"})
+    with pytest.raises(ValueError, match=r"mlm_weight must be >= 0 \(0: the sentence task alone\), got -0.5"):
+        parse_pretrain_recipe(path, {"mlm_weight": -0.5})
     (tmp_path / "run" / "model").mkdir(parents=True)
     with pytest.raises(FileExistsError, match="already exists; choose another output_dir or set overwrite: true"):
         pretrain(*parse_pretrain_recipe(path, {"max_steps": 1}))

@@ -153,18 +153,27 @@ def test_sop_nsp_study_continues_a_converted_start_without_fine_tuning(tmp_path,
     AutoTokenizer.from_pretrained(builtin_model_path("minilm")).save_pretrained(start)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     study = load_script("albert_sop_study")
-    assert study.main(["--quick", "--start", str(start), "--learning-rate", "1e-4", "--no-finetune"]) == 0
+    argv = ["--quick", "--start", str(start), "--learning-rate", "1e-4", "--mlm-weight", "0.5", "--no-finetune"]
+    assert study.main(argv) == 0
     out = Path(re.search(r"^results: (.+)/results\.md", capsys.readouterr().out, re.M).group(1))
     saved = json.loads((out / "results.json").read_text())
     assert set(saved["cells"]) == {"pretrain/sop", "pretrain/nsp"}  # no fine-tuning cells
     assert re.match(r"\d+-core .*\((AMX|AVX512-BF16|AVX2 only)\), load average at start ", saved["machine"])
     assert saved["budget"]["start"] == str(start.resolve()) and saved["budget"]["learning_rate"] == 1e-4
+    assert saved["budget"]["mlm_weight"] == 0.5
     for cell in saved["cells"].values():
         assert 0 <= cell["sop_accuracy"] <= 1 and 0 <= cell["nsp_accuracy"] <= 1
         assert cell["num_parameters"] > compactbert.albert_from_bert(source, 16).num_parameters()  # + the heads
     report = (out / "results.md").read_text()
-    assert "E=16, H=384, 2 layer applications, sharing all" in report and "converted from all-MiniLM-L6-v2" in report
+    assert (
+        "E=16, H=384, 2 layer applications, sharing all" in report
+        and "converted from sentence-transformers/all-MiniLM-L6-v2" in report
+    )
     assert "learning rate 0.0001" in report and "(shared layers from its middle)" in report
+    assert "loss = 0.5 x MLM + sentence" in report
+    for cell in saved["cells"].values():  # the weight reached the trainer: the logged total is the weighted sum
+        for h in (h for h in cell["log_history"] if "mlm_loss" in h and "loss" in h):
+            assert h["loss"] == pytest.approx(0.5 * h["mlm_loss"] + h["sentence_loss"], abs=2e-3)
 
 
 def test_albert_pretrain_probe_records_accuracies_and_the_spread_per_layer(tmp_path, monkeypatch, capsys):

@@ -35,6 +35,8 @@ from .masking import MASKING_MODES, MaskingCollator
 from .pairs import SEGMENT_UNITS, bbc_bodies, build_pairs
 
 OBJECTIVE_LOSSES = ("mlm_loss", "sentence_loss")  # the parts of AlbertSopForPreTraining's loss, logged next to it
+# PretrainModelArguments fields that shape the run, not the model: never written to a fresh model's config
+RECIPE_ONLY_FIELDS = ("tokenizer", "model", "mlm_bias_prior", "mlm_weight")
 
 
 @dataclass
@@ -66,6 +68,15 @@ class PretrainModelArguments:
             "only when the model has no trained MLM head (random init, or a folder saved without one)."
         },
     )
+    mlm_weight: float = field(
+        default=1.0,
+        metadata={
+            "help": "Weight of the masked-LM loss in the training loss (the sentence loss has weight 1; ALBERT adds "
+            "them, weight 1). From a pre-trained start with a fresh MLM head, the MLM gradient can swamp the sentence "
+            "task's for hundreds of steps: a weight below 1 (e.g. 0.1) lets SOP be learned in a short run. 0 trains "
+            "the sentence task alone (on masked inputs)."
+        },
+    )
     embedding_size: int = field(default=128, metadata={"help": "Factorized embedding size E."})
     hidden_size: int = field(default=768, metadata={"help": "Hidden size H."})
     num_hidden_layers: int = field(default=12, metadata={"help": "Number of layers."})
@@ -78,6 +89,8 @@ class PretrainModelArguments:
             raise ValueError(
                 f"unknown sentence_objective '{self.sentence_objective}'; choose one of: {', '.join(SENTENCE_OBJECTIVES)}"
             )
+        if not self.mlm_weight >= 0:
+            raise ValueError(f"mlm_weight must be >= 0 (0: the sentence task alone), got {self.mlm_weight}")
         if self.sharing not in SHARING_MODES:
             raise ValueError(f"unknown sharing '{self.sharing}'; choose one of: {', '.join(SHARING_MODES)}")
 
@@ -220,10 +233,14 @@ def _pair_args(data_args: PretrainDataArguments) -> dict[str, Any]:
 
 class PretrainingTrainer(LossComponentsLogging, Trainer):
     """A `Trainer` that also logs each objective's loss (`mlm_loss`, `sentence_loss`) next to the total, in training
-    and evaluation logs (`eval_mlm_loss`, ...), through the `LossComponentsLogging` mixin."""
+    and evaluation logs (`eval_mlm_loss`, ...), through the `LossComponentsLogging` mixin.
 
-    def __init__(self, *args, **kwargs):
+    The total is `mlm_weight * mlm_loss + sentence_loss` (the model's own sum when `mlm_weight` is 1).
+    """
+
+    def __init__(self, *args, mlm_weight: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)
+        self.mlm_weight = mlm_weight
         # the model's losses are means over each micro-batch (it takes **kwargs, so the Trainer would take it for a
         # model that divides by `num_items_in_batch`): let the Trainer divide them by the accumulation steps
         self.model_accepts_loss_kwargs = False
@@ -237,6 +254,8 @@ class PretrainingTrainer(LossComponentsLogging, Trainer):
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
         objectives = {key: getattr(outputs, key, None) for key in OBJECTIVE_LOSSES}
         self.record_loss_components({k: v for k, v in objectives.items() if v is not None}, model, inputs)
+        if self.mlm_weight != 1.0 and objectives["mlm_loss"] is not None and objectives["sentence_loss"] is not None:
+            loss = self.mlm_weight * objectives["mlm_loss"] + objectives["sentence_loss"]
         return (loss, outputs) if return_outputs else loss
 
 
@@ -291,7 +310,7 @@ def _pretraining_config(model_args: PretrainModelArguments, start: Path | None, 
             pad_token_id=tokenizer.pad_token_id,
             bos_token_id=tokenizer.cls_token_id,
             eos_token_id=tokenizer.sep_token_id,
-            **{k: v for k, v in asdict(model_args).items() if k not in ("tokenizer", "model", "mlm_bias_prior")},
+            **{k: v for k, v in asdict(model_args).items() if k not in RECIPE_ONLY_FIELDS},
         )
     config = read_config(start)
     if config.model_type != "albert_sop":
@@ -369,6 +388,7 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
         data_collator=collator,
         processing_class=tokenizer,
         callbacks=[RedrawEachEpoch(train_pairs, collator)] if redraw else None,
+        mlm_weight=model_args.mlm_weight,
     )
     train_output = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     final = trainer.model
