@@ -143,9 +143,16 @@ def general_distill(start: Path, target: Path, steps: int, learning_rate: float,
         data_collator=DataCollatorWithPadding(tokenizer),
     )
     output = trainer.train()
-    save_model(trainer.model, target, tokenizer=tokenizer, overwrite=True)
     losses = [round(h["loss"], 4) for h in trainer.state.log_history if "loss" in h]
-    return {"steps": output.global_step, "texts": len(corpus), "loss_first": losses[0], "loss_last": losses[-1]}
+    stage = {"steps": output.global_step, "texts": len(corpus), "loss_first": losses[0], "loss_last": losses[-1]}
+    # what a later run from this folder reports as its start (albert_sop_study's model_description)
+    metrics = {"stage": "general", "teacher": "minilm", "learning_rate": learning_rate} | stage
+
+    def write_metrics(folder: Path) -> None:
+        (folder / "metrics.json").write_text(json.dumps(metrics, indent=2))
+
+    save_model(trainer.model, target, tokenizer=tokenizer, overwrite=True, extra=write_metrics)
+    return stage
 
 
 def run_cell(name: str, workdir: Path, budget: dict, texts: list[str]) -> dict:

@@ -172,7 +172,10 @@ def model_description(budget: dict) -> tuple[str, str]:
     if config.get("shared_init"):
         how += f" (shared layers from its {config['shared_init']})"
     metrics = Path(start) / "metrics.json"
-    if metrics.exists() and "teacher" in (trained := json.loads(metrics.read_text())):
+    trained = json.loads(metrics.read_text()) if metrics.exists() else {}
+    if trained.get("stage") == "general":  # albert_pretrain_probe's general distillation, on unlabeled text
+        how += f", then {trained['steps']} steps of general distillation from {short_name(trained['teacher'])}"
+    elif "teacher" in trained:
         how += f", then distilled from {short_name(trained['teacher'])} on `{trained.get('task')}`"
     return model, f"{how}, MLM and sentence heads fresh"
 

@@ -86,25 +86,28 @@ DISTILL = Source(
     "docs/results/distillation/full-budget/results.json", lambda d: _bf16_flag(d["setup"]["bf16_autocast"])
 )
 DISTILL_REDUCED = Source("docs/results/distillation/results.json", lambda d: "machine not recorded")
+
+
+def _named_cpu_kind(data: dict) -> str:
+    """The CPU kind a study script's `machine` line names in brackets (study_report.describe_machine)."""
+    return re.search(r"\((AMX|AVX512-BF16|AVX2 only)\)", data["machine"]).group(1)
+
+
 SOP = Source("docs/results/albert_sop/results.json", lambda d: _bf16_flag(d["cells"]["pretrain/sop"]["bf16"]))
 # the SOP / NSP rerun from MiniLM converted to an Albert-SOP (scripts/albert_sop_study.py --start): its results file
 # names cores and load only; the run's machine, checked in /proc/cpuinfo, is in the study's note and the page
 SOP_CONVERTED = Source("docs/results/albert_sop_converted/results.json", lambda d: "AVX512-BF16 (AMD EPYC)")
 # the same comparison continued from a converted start that was distilled first: its file names the CPU's bf16 units
-SOP_DISTILLED = Source(
-    "docs/results/albert_sop_distilled/results.json",
-    lambda d: re.search(r"\((AMX|AVX512-BF16|AVX2 only)\)", d["machine"]).group(1),
-)
+SOP_DISTILLED = Source("docs/results/albert_sop_distilled/results.json", _named_cpu_kind)
 # the SOP / NSP rerun from the converted start with the MLM head's bias at the token prior (--mlm-bias-prior)
-SOP_PRIOR = Source(
-    "docs/results/albert_sop_prior/results.json",
-    lambda d: re.search(r"\((AMX|AVX512-BF16|AVX2 only)\)", d["machine"]).group(1),
-)
+SOP_PRIOR = Source("docs/results/albert_sop_prior/results.json", _named_cpu_kind)
+# the same comparison from MiniLM converted exactly (E 384, nothing shared), and both starts with the MLM loss weighted
+# 0.1 against the sentence loss (--mlm-weight 0.1)
+SOP_MINILM = Source("docs/results/albert_sop_minilm/results.json", _named_cpu_kind)
+SOP_WEIGHTED = Source("docs/results/albert_sop_weighted/results.json", _named_cpu_kind)
+SOP_MINILM_WEIGHTED = Source("docs/results/albert_sop_minilm_weighted/results.json", _named_cpu_kind)
 # the probe of that collapse (scripts/albert_pretrain_probe.py): per start, a short MLM + SOP continuation
-SOP_PROBE = Source(
-    "docs/results/albert_pretrain_probe/results.json",
-    lambda d: re.search(r"\((AMX|AVX512-BF16|AVX2 only)\)", d["machine"]).group(1),
-)
+SOP_PROBE = Source("docs/results/albert_pretrain_probe/results.json", _named_cpu_kind)
 BENCH = Source("docs/results/bench/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 BENCH_AVX2 = Source("docs/results/bench/avx2/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 BENCH_AVX2_PAIR = Source(

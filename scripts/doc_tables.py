@@ -22,11 +22,15 @@ from doc_results import (
     SOP,
     SOP_CONVERTED,
     SOP_DISTILLED,
+    SOP_MINILM,
+    SOP_MINILM_WEIGHTED,
     SOP_PRIOR,
     SOP_PROBE,
+    SOP_WEIGHTED,
     TRAINING_COST,
     Source,
     _link,
+    _source_line,
     bench_row,
     dist,
     dist_speed,
@@ -195,6 +199,56 @@ def table_sop_distilled(page: str) -> list[str]:
 def table_sop_prior(page: str) -> list[str]:
     """The SOP / NSP rerun from the converted start, its MLM head's output bias started at the token prior."""
     return _table_sop_continued(page, SOP_PRIOR)
+
+
+def table_sop_weight(page: str) -> list[str]:
+    """SOP vs NSP from two converted starts (E 128 all-shared; E 384 nothing shared, i.e. MiniLM itself), the MLM
+    loss weighted 1 (ALBERT's sum) or 0.1 against the sentence loss; the paper's rows below."""
+    runs = [  # (start, MLM weight, source)
+        ("E 128, all shared", SOP_PRIOR),
+        ("E 128, all shared", SOP_WEIGHTED),
+        ("E 384, none shared (MiniLM)", SOP_MINILM),
+        ("E 384, none shared (MiniLM)", SOP_MINILM_WEIGHTED),
+    ]
+    lines = [_source_line(page, source, f"; {source.data['machine']}") for _, source in runs]
+    budgets = {
+        (
+            source.data["budget"]["pretrain_epochs"],
+            source.data["cells"][f"pretrain/{objective}"]["train"]["global_step"],
+            source.data["budget"]["learning_rate"],
+            source.data["budget"]["mlm_bias_prior"],
+        )
+        for _, source in runs
+        for objective in ("sop", "nsp")
+    }
+    if len(budgets) != 1:
+        raise ValueError(f"the sop-weight runs should share one budget, found {sorted(budgets)}")
+    ((epochs, steps, rate, prior),) = budgets
+    lines += [
+        "",
+        f"One seed each; {epochs:g} epochs ({steps} steps of batch 32) at {rate:g}"
+        + (", MLM output bias at the token prior." if prior else "."),
+        "",
+    ]
+    columns = ["start", "MLM weight", "trained with", "SOP acc %", "NSP acc %", "MLM acc %", "minutes"]
+    lines += ["| " + " | ".join(columns) + " |", "|---|---:|---|---:|---:|---:|---:|"]
+    for start, source in runs:
+        data = source.data
+        weight = data["budget"].get("mlm_weight")
+        for objective in ("sop", "nsp"):
+            cell = data["cells"][f"pretrain/{objective}"]
+            scores = {k: pct(cell[f"{k}_accuracy"]) for k in ("sop", "nsp")}
+            scores[objective] = f"**{scores[objective]}**"  # the task it was trained on
+            lines.append(
+                f"| {start} | {1 if weight is None else weight:g} | {objective.upper()} | {scores['sop']} | "
+                f"{scores['nsp']} | {pct(cell['mlm_accuracy'])} | {cell['wall_s'] / 60:.1f} |"
+            )
+    for objective, paper in PAPER_SOP.items():
+        lines.append(
+            f"| ALBERT base (paper, 125k steps from scratch) | 1 | {objective} | {paper['sop']:.1f} | "
+            f"{paper['nsp']:.1f} | {paper['mlm']:.1f} | – |"
+        )
+    return lines
 
 
 def _table_sop_continued(page: str, source: Source) -> list[str]:
@@ -472,6 +526,7 @@ TABLES: dict[str, Callable[[str], list[str]]] = {
     "sop-distilled": table_sop_distilled,
     "sop-probe": table_sop_probe,
     "sop-prior": table_sop_prior,
+    "sop-weight": table_sop_weight,
     "augment-timing": table_augment_timing,
     "layer-drop": table_layer_drop,
     "distillation": table_distillation,

@@ -43,3 +43,12 @@ def test_a_distilled_start_says_it_was_distilled_and_from_which_teacher(tmp_path
         "converted from bbc-news/teacher by `albert_from_bert` (shared layers from its middle), then distilled from "
         "bbc-news/teacher on `bbc-news`, MLM and sentence heads fresh"
     )
+
+
+def test_a_general_distilled_start_says_how_many_steps_and_from_which_teacher(tmp_path):
+    config = CONFIG | {"sharing": "all", "shared_init": "middle"}
+    _, start = describe(tmp_path, config, {"stage": "general", "teacher": "minilm", "steps": 200})
+    assert start == (
+        "converted from sentence-transformers/all-MiniLM-L6-v2 by `albert_from_bert` (shared layers from its middle), "
+        "then 200 steps of general distillation from minilm, MLM and sentence heads fresh"
+    )

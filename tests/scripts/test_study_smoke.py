@@ -198,6 +198,12 @@ def test_albert_pretrain_probe_records_accuracies_and_the_spread_per_layer(tmp_p
         assert len(cell["spread_converted"]) == len(cell["spread_pretrained"]) == layers
         assert all(s > 0 for s in cell["spread_converted"])
     assert len(general["spread_general"]) == layers
+    # the general-distilled folder says what it is, for a later albert_sop_study run that starts from it
+    (stage,) = tmp_path.glob("**/e32-all+general+prior/general/metrics.json")
+    assert json.loads(stage.read_text()) | {"loss_first": 0, "loss_last": 0} == {
+        "stage": "general", "teacher": "minilm", "learning_rate": probe.DEFAULTS["general_learning_rate"],
+        "steps": probe.QUICK["general_steps"], "texts": general["general"]["texts"], "loss_first": 0, "loss_last": 0,
+    }  # fmt: skip
     assert 0 < saved["majority_token_share"] < 1
     row = next(
         line for line in (out / "results.md").read_text().splitlines() if line.startswith("| e32-all+general+prior |")
