@@ -24,6 +24,10 @@ from doc_results import (
     RT,
     RT_TRAIN,
     SOP,
+    SOP_GENERAL_WEIGHTED,
+    SOP_MINILM,
+    SOP_MINILM_WEIGHTED,
+    SOP_WEIGHTED,
     ZOO_ALBERT,
     ZOO_TINYBERT,
     ZOO_TOP3,
@@ -222,6 +226,44 @@ CLAIMS += claims(
         f"{run_retention(ALBERT_CONVERSION, ALBERT_CONVERSION.data['runs']['bbc-news/e128-all@ep2/s1']):.1%} of\nits"
     ),
 )
+
+
+def _continued(source: Source, trained: str, scored: str) -> str:
+    """A continued-pretraining run's held-out accuracy (albert_sop_study --start): `scored` of the `trained` model."""
+    return pct(source.data["cells"][f"pretrain/{trained}"][f"{scored}_accuracy"])
+
+
+CLAIMS += [
+    *claims(
+        ALBERT_SOP,
+        SOP_MINILM,
+        lambda: f"NSP is learned from both ({_continued(SOP_MINILM, 'nsp', 'nsp')}% from MiniLM)",
+    ),
+    *claims(
+        ALBERT_SOP,
+        SOP_MINILM_WEIGHTED,
+        lambda: f"its SOP model reaches {_continued(SOP_MINILM_WEIGHTED, 'sop', 'sop')}% on held-out SOP pairs",
+        lambda: f"the SOP model is above chance on NSP ({_continued(SOP_MINILM_WEIGHTED, 'sop', 'nsp')}%",
+        lambda: f"the NSP model is at chance on SOP ({_continued(SOP_MINILM_WEIGHTED, 'nsp', 'sop')}%)",
+    ),
+    *claims(
+        ALBERT_SOP,
+        SOP_MINILM,
+        lambda: (
+            f"its MLM accuracy a few points lower ({_continued(SOP_MINILM_WEIGHTED, 'sop', 'mlm')}% against "
+            f"{_continued(SOP_MINILM, 'sop', 'mlm')}% at weight 1)"
+        ),
+    ),
+    *claims(ALBERT_SOP, SOP_WEIGHTED, lambda: f"SOP stays at chance ({_continued(SOP_WEIGHTED, 'sop', 'sop')}%)"),
+    *claims(
+        ALBERT_SOP,
+        SOP_GENERAL_WEIGHTED,
+        lambda: (
+            f"does no better on SOP ({_continued(SOP_GENERAL_WEIGHTED, 'sop', 'sop')}%), though its MLM accuracy is "
+            f"higher ({_continued(SOP_GENERAL_WEIGHTED, 'sop', 'mlm')}%)"
+        ),
+    ),
+]
 
 PUBLISHING = "docs/publishing.md"
 

@@ -101,11 +101,12 @@ SOP_CONVERTED = Source("docs/results/albert_sop_converted/results.json", lambda 
 SOP_DISTILLED = Source("docs/results/albert_sop_distilled/results.json", _named_cpu_kind)
 # the SOP / NSP rerun from the converted start with the MLM head's bias at the token prior (--mlm-bias-prior)
 SOP_PRIOR = Source("docs/results/albert_sop_prior/results.json", _named_cpu_kind)
-# the same comparison from MiniLM converted exactly (E 384, nothing shared), and both starts with the MLM loss weighted
-# 0.1 against the sentence loss (--mlm-weight 0.1)
+# the same comparison from MiniLM converted exactly (E 384, nothing shared), and from it and the E 128 starts (plain, and
+# general-distilled by albert_pretrain_probe) with the MLM loss weighted 0.1 against the sentence loss (--mlm-weight 0.1)
 SOP_MINILM = Source("docs/results/albert_sop_minilm/results.json", _named_cpu_kind)
 SOP_WEIGHTED = Source("docs/results/albert_sop_weighted/results.json", _named_cpu_kind)
 SOP_MINILM_WEIGHTED = Source("docs/results/albert_sop_minilm_weighted/results.json", _named_cpu_kind)
+SOP_GENERAL_WEIGHTED = Source("docs/results/albert_sop_general_weighted/results.json", _named_cpu_kind)
 # the probe of that collapse (scripts/albert_pretrain_probe.py): per start, a short MLM + SOP continuation
 SOP_PROBE = Source("docs/results/albert_pretrain_probe/results.json", _named_cpu_kind)
 BENCH = Source("docs/results/bench/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
