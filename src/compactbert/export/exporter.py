@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .formats import EXPORT_TASKS, ExportFormat, get_format, get_task, require, task_of
+from .formats import EXPORT_TASKS, FORMATS, ExportFormat, get_format, get_task, require, task_of
 from .graph import WRITERS, output_names
+from .quantize import DEFAULT_CALIBRATION_SAMPLES, encode_calibration, quantize_openvino, require_quantizer
 from .runtime import EXPORT_INFO, open_session, read_export_info
 
 DEFAULT_VERIFY_SAMPLES = 256
@@ -149,7 +150,11 @@ def check_dtype(fmt: ExportFormat, dtype: str) -> None:
     if dtype not in fmt.dtypes:
         raise ValueError(
             f"{fmt.name} models run in {', '.join(fmt.dtypes)}, not {dtype!r}"
-            + ("; --dtype bf16 is an OpenVINO inference precision (--format openvino)" if fmt.name == "onnx" else "")
+            + (
+                f"; --dtype {dtype} is an OpenVINO precision (--format openvino)"
+                if fmt.name == "onnx" and dtype in FORMATS["openvino"].dtypes
+                else ""
+            )
         )
 
 
@@ -236,6 +241,18 @@ class Comparison:
 def verification_texts(folder: Path, n: int) -> tuple[list[str], list[str] | None, str]:
     """Up to `n` texts to verify on: the test split of the task the folder's metrics.json names (with its split seed
     and columns), else the built-in sample texts. Returns `(texts, text pairs or None, where they came from)`."""
+    return task_texts(folder, n, "test")
+
+
+def calibration_texts(folder: Path, n: int) -> tuple[list[str], list[str] | None, str]:
+    """Up to `n` texts to calibrate an int8 quantization on: the train split of the task the folder's metrics.json
+    names (never the test split the verification uses), else a fixed built-in sample of BBC News articles."""
+    return task_texts(folder, n, "train")
+
+
+def task_texts(folder: Path, n: int, split: str) -> tuple[list[str], list[str] | None, str]:
+    """Up to `n` texts of `split` of the task the folder's metrics.json names (with its split seed and columns), else
+    built-in texts (the sample texts for "test", BBC News articles for "train")."""
     metrics_file = Path(folder) / "metrics.json"
     task = None
     if metrics_file.is_file():
@@ -244,6 +261,7 @@ def verification_texts(folder: Path, n: int) -> tuple[list[str], list[str] | Non
         except json.JSONDecodeError:
             metrics = {}
         task = metrics.get("task") if isinstance(metrics, dict) else None
+    why = "no metrics.json names a task"
     if task:
         from ..data import load_task
 
@@ -251,16 +269,31 @@ def verification_texts(folder: Path, n: int) -> tuple[list[str], list[str] | Non
         columns = {k: data[k] for k in ("text_column", "text_pair_column", "label_column") if data.get(k)}
         seed = metrics.get("split_seed", 42)
         try:
-            test = load_task(task, seed=seed, **columns).dataset["test"]
-        except Exception as err:  # a task this machine cannot load (a Hub set offline): say so, verify on samples
-            why = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
-            texts = list(SAMPLE_TEXTS[:n])
-            return texts, None, f"{len(texts)} built-in sample texts (the task {task!r} could not be loaded: {why})"
-        test = test.select(range(min(n, test.num_rows)))
-        pairs = list(test["text_pair"]) if "text_pair" in test.column_names else None
-        return list(test["text"]), pairs, f"the first {test.num_rows} texts of the test split of {task} (seed {seed})"
+            rows = load_task(task, seed=seed, **columns).dataset[split]
+        except Exception as err:  # a task this machine cannot load (a Hub set offline): say so, use built-in texts
+            why = f"the task {task!r} could not be loaded: {type(err).__name__}: "
+            why += str(err).splitlines()[0][:200] if str(err) else ""
+        else:
+            rows = rows.select(range(min(n, rows.num_rows)))
+            pairs = list(rows["text_pair"]) if "text_pair" in rows.column_names else None
+            return (
+                list(rows["text"]),
+                pairs,
+                f"the first {rows.num_rows} texts of the {split} split of {task} (seed {seed})",
+            )
+    if split == "train":
+        from ..data.builtin import default_calibration_texts
+
+        texts = default_calibration_texts(n)[:n]
+        return texts, None, f"{len(texts)} built-in BBC News articles ({why})"
     texts = list(SAMPLE_TEXTS[:n])
-    return texts, None, f"{len(texts)} built-in sample texts (no metrics.json names a task)"
+    return texts, None, f"{len(texts)} built-in sample texts ({why})"
+
+
+def text_length(model, max_length: int = 128) -> int:
+    """The tokens a text is cut to for verification and calibration: `max_length`, or fewer if the model has fewer
+    positions."""
+    return min(max_length, int(getattr(model.config, "max_position_embeddings", max_length)))
 
 
 def verify_export(
@@ -281,7 +314,7 @@ def verify_export(
     if not texts:
         raise ValueError("verification needs at least one text")
     session = open_session(folder, dtype=dtype, threads=threads)
-    max_length = min(max_length, int(getattr(model.config, "max_position_embeddings", max_length)))
+    max_length = text_length(model, max_length)
     comparison = Comparison(task)
     for start in range(0, len(texts), batch_size):
         pairs = None if text_pairs is None else text_pairs[start : start + batch_size]
@@ -320,6 +353,7 @@ def export_model(
     overwrite: bool = False,
     revision: str | None = None,
     allow_pickle: bool = False,
+    calibration_samples: int = DEFAULT_CALIBRATION_SAMPLES,
 ) -> ExportResult:
     """Export a model folder (a built-in name or a Hub id) to ONNX or OpenVINO, verified against PyTorch.
 
@@ -332,8 +366,10 @@ def export_model(
         format (`str`, *optional*, defaults to `"openvino"`):
             `"openvino"` (openvino_model.xml + .bin) or `"onnx"` (model.onnx).
         dtype (`str`, *optional*, defaults to `"fp32"`):
-            The precision the exported model runs in: `"fp32"`, or `"bf16"` (OpenVINO only: an inference precision
-            hint, recorded in export.json; the weights are stored in fp32 either way).
+            The precision the exported model runs in: `"fp32"`; `"bf16"` (OpenVINO only: an inference precision
+            hint, recorded in export.json; the weights are stored in fp32 either way); or `"int8"` (OpenVINO only,
+            needs NNCF: the graph is quantized after the export, calibrated on `calibration_samples` texts of the
+            task's train split, see `compactbert.export.quantize`).
         task (`str`, *optional*, defaults to `"auto"`):
             The head: `"sequence-classification"`, `"token-classification"`, `"question-answering"`, `"base"` (the
             encoder), or `"auto"`: the one the folder's config names.
@@ -341,6 +377,9 @@ def export_model(
             Run the PyTorch model and the exported one on the same texts and record how far apart they are.
         verify_samples (`int`, *optional*, defaults to 256):
             At most this many texts of the task's test split (or of the built-in sample texts).
+        calibration_samples (`int`, *optional*, defaults to 300):
+            With `dtype="int8"`: at most this many texts of the task's train split (or built-in BBC News articles)
+            to calibrate the quantization on.
 
     Returns:
         [`ExportResult`]: the folder and its export.json record (`result.passed`: whether the predictions held).
@@ -355,6 +394,10 @@ def export_model(
     fmt = get_format(format)
     check_dtype(fmt, dtype)
     require(fmt)
+    if dtype == "int8":
+        require_quantizer()
+        if calibration_samples < 1:
+            raise ValueError(f"calibration_samples must be >= 1, got {calibration_samples}")
     if verify_samples < 1:
         raise ValueError(f"verify_samples must be >= 1, got {verify_samples}")
     output = Path(output) if output is not None else default_output(source, fmt.name)
@@ -365,6 +408,11 @@ def export_model(
 
     def write(tmp: Path) -> None:
         info = write_export(model, tokenizer, tmp, fmt.name, dtype, task, os.fspath(source))
+        if dtype == "int8":
+            texts, pairs, where = calibration_texts(folder, calibration_samples)
+            feeds = encode_calibration(tokenizer, texts, pairs, info["inputs"], text_length(model))
+            info["quantization"] = quantize_openvino(tmp, feeds, where)
+            write_info(tmp, info)
         if verify:
             texts, pairs, where = verification_texts(folder, verify_samples)
             info["verification"] = {"on": where} | verify_export(model, tokenizer, tmp, task, texts, pairs, dtype)

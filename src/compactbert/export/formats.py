@@ -74,7 +74,7 @@ FORMATS = {
             ("openvino",),
             ("openvino_model.xml", "openvino_model.bin"),
             "sdpa",
-            ("fp32", "bf16"),
+            ("fp32", "bf16", "int8"),  # int8: a graph quantized at export (export/quantize.py)
         ),
     )
 }

@@ -81,23 +81,33 @@ class OnnxRuntimeSession(Session):
 
 
 class OpenVinoSession(Session):
-    """An OpenVINO model compiled for the CPU at `dtype` ("fp32" or "bf16": the inference precision hint).
+    """An OpenVINO model compiled for the CPU at `dtype`: "fp32" or "bf16" (the inference precision hint), or "int8"
+    for a quantized graph (`rest`: the precision of its other operations, by default OpenVINO's: bf16 where the CPU
+    has bf16 units).
 
     One infer request behind a lock: calls from several threads (the demo's workers) take turns.
     """
 
     runtime = "openvino"
 
-    def __init__(self, path: str | Path, dtype: str = "fp32", threads: int | None = None):
+    def __init__(self, path: str | Path, dtype: str = "fp32", threads: int | None = None, rest: str | None = None):
         require(FORMATS["openvino"], doing="running")
         import openvino
 
-        if dtype not in OPENVINO_PRECISION:
-            raise ValueError(f"unknown dtype {dtype!r} for OpenVINO; expected one of {sorted(OPENVINO_PRECISION)}")
-        config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": OPENVINO_PRECISION[dtype], "PERFORMANCE_HINT": "LATENCY"}
+        if dtype not in (*OPENVINO_PRECISION, "int8"):
+            raise ValueError(f"unknown dtype {dtype!r} for OpenVINO; expected one of {[*OPENVINO_PRECISION, 'int8']}")
+        if rest is not None and (dtype != "int8" or rest not in OPENVINO_PRECISION):
+            raise ValueError(f"rest={rest!r}: the precision of an int8 graph's other operations, fp32 or bf16")
+        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+        # an int8 graph: its quantized matmuls run in int8 whatever the hint; the hint (default: bf16 where the CPU
+        # has bf16 units) sets the precision of everything else
+        hint = OPENVINO_PRECISION.get(rest if dtype == "int8" else dtype)
+        if hint is not None:
+            config["INFERENCE_PRECISION_HINT"] = hint
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         core = openvino.Core()
+        self.config = config  # what it was compiled with
         self.compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
         self.dtype = dtype
         self.input_names = [port.get_any_name() for port in self.compiled.inputs]
@@ -119,7 +129,8 @@ class OpenVinoSession(Session):
 def open_session(folder: str | Path, dtype: str | None = None, threads: int | None = None) -> Session:
     """Open the exported model in `folder` with the runtime of its format (export.json says which).
 
-    `dtype` (OpenVINO only) overrides the precision export.json records; ONNX Runtime runs fp32.
+    `dtype` (OpenVINO only) overrides the precision export.json records; ONNX Runtime runs fp32. An int8 graph runs in
+    int8 whatever `dtype` says: "fp32" or "bf16" there is the precision of its other operations.
     """
     folder = Path(folder)
     info = read_export_info(folder)
@@ -128,13 +139,21 @@ def open_session(folder: str | Path, dtype: str | None = None, threads: int | No
             f"{folder} has no {EXPORT_INFO}: it is not a folder `compactbert export` wrote; export the model first"
         )
     fmt = FORMATS[info["format"]]
-    dtype = dtype or info.get("dtype", "fp32")
+    exported = info.get("dtype", "fp32")
+    dtype = dtype or exported
+    if dtype == "int8" and exported != "int8":
+        raise ValueError(
+            f"{folder} holds an {exported} graph; int8 needs a quantized one: "
+            "`compactbert export MODEL --format openvino --dtype int8`"
+        )
     if dtype not in fmt.dtypes:
         raise ValueError(f"{fmt.runtime} runs {fmt.name} models in {', '.join(fmt.dtypes)}, not {dtype}")
     path = folder / fmt.files[0]
     if not path.is_file():
         raise FileNotFoundError(f"{folder} has {EXPORT_INFO} but no {fmt.files[0]}; re-export the model")
     if fmt.runtime == "openvino":
+        if exported == "int8":
+            return OpenVinoSession(path, "int8", threads, rest=None if dtype == "int8" else dtype)
         return OpenVinoSession(path, dtype, threads)
     return OnnxRuntimeSession(path, threads)
 

@@ -1,0 +1,129 @@
+"""`compactbert export --format openvino --dtype int8`: NNCF's post-training quantization of the exported graph,
+calibrated on the task's train split, verified on its test split; opening an int8 graph; the errors."""
+
+import json
+import shutil
+
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
+
+import compactbert
+from compactbert.cli import main
+from compactbert.data import load_task
+from compactbert.data.builtin import default_calibration_texts
+from compactbert.export import MissingRuntimeError, export_model, open_session, verify_export
+from compactbert.export import exporter as exporter_module
+from compactbert.export import formats as formats_module
+
+from support.helpers import TEXTS, make_bert, make_tokenizer, spread_classifier
+
+pytest.importorskip("nncf", reason="int8 export needs nncf (the openvino extra)")
+
+
+@pytest.fixture(scope="module")
+def bbc_classifier(tmp_path_factory):
+    """A saved tiny classifier whose metrics.json names bbc-news (split seed 7), like a fine-tuned folder's."""
+    model = make_bert(BertForSequenceClassification, num_layers=2, num_labels=3, initializer_range=0.2)
+    folder = tmp_path_factory.mktemp("source") / "model"
+    compactbert.save_model(spread_classifier(model), folder, make_tokenizer())
+    (folder / "metrics.json").write_text(json.dumps({"task": "bbc-news", "split_seed": 7}))
+    return folder
+
+
+def test_int8_export_is_quantized_calibrated_on_train_and_verified_on_test(bbc_classifier, tmp_path):
+    result = export_model(
+        bbc_classifier, tmp_path / "int8", format="openvino", dtype="int8", calibration_samples=12, verify_samples=24
+    )
+    info = json.loads((result.folder / "export.json").read_text())
+    assert info == result.info and info["dtype"] == "int8"
+    quantization = info["quantization"]
+    assert quantization["calibration"] == {
+        "on": "the first 12 texts of the train split of bbc-news (seed 7)",
+        "texts": 12,
+    }
+    assert (
+        quantization["nncf"]
+        and quantization["seconds"] >= 0
+        and "int8 weights and activations" in quantization["method"]
+    )
+    graph = (result.folder / "openvino_model.xml").read_text()
+    assert "FakeQuantize" in graph or 'element_type="i8"' in graph  # quantized: the fp32 graph has neither
+    assert not (result.folder / "int8_model.xml").exists()  # the staged graph replaced the fp32 one
+    check = result.verification
+    assert check["dtype"] == "int8" and check["on"] == "the first 24 texts of the test split of bbc-news (seed 7)"
+    assert check["predictions_compared"] == 24 and check["passed"] == (check["predictions_unchanged"] >= 0.995)
+    assert check["max_abs_logit_diff"] > 0  # int8 is not fp32: the outputs moved
+    fp32 = export_model(bbc_classifier, tmp_path / "fp32", format="openvino", verify=False)
+    assert "FakeQuantize" not in (fp32.folder / "openvino_model.xml").read_text()
+
+
+def test_the_int8_graph_predicts_what_pytorch_does_where_the_head_separates(bbc_classifier, tmp_path, monkeypatch):
+    """The tiny model reads BBC articles as [UNK]s, and its logits there are near ties that int8 may flip: calibrated
+    and verified on the texts its head separates by several logits, the int8 graph must predict what PyTorch does."""
+    texts = list(TEXTS)
+    monkeypatch.setattr(exporter_module, "calibration_texts", lambda folder, n: (texts, None, "the texts"))
+    folder = export_model(bbc_classifier, tmp_path / "int8", format="openvino", dtype="int8", verify=False).folder
+    model = AutoModelForSequenceClassification.from_pretrained(bbc_classifier).eval()
+    held = verify_export(model, make_tokenizer(), folder, "sequence-classification", texts)
+    assert held["dtype"] == "int8" and held["predictions_unchanged"] == 1.0 and held["passed"]
+    assert held["max_abs_logit_diff"] > 1e-4  # int8, not the fp32 graph
+    assert len(set(torch_predictions(model, texts))) == 3  # the texts are not all one label: the check has teeth
+
+
+def torch_predictions(model, texts) -> list[int]:
+    with torch.inference_mode():
+        return model(**make_tokenizer()(list(texts), padding=True, return_tensors="pt")).logits.argmax(-1).tolist()
+
+
+def test_calibration_texts_come_from_train_never_test(bbc_classifier, tmp_path):
+    texts, pairs, where = exporter_module.calibration_texts(bbc_classifier, 5)
+    data = load_task("bbc-news", seed=7).dataset
+    assert texts == data["train"]["text"][:5] and pairs is None and "train split" in where
+    assert not set(texts) & set(data["test"]["text"])
+    bare = tmp_path / "bare"
+    shutil.copytree(bbc_classifier, bare)
+    (bare / "metrics.json").unlink()
+    texts, _, where = exporter_module.calibration_texts(bare, 7)
+    assert texts == default_calibration_texts(7)[:7]
+    assert where == "7 built-in BBC News articles (no metrics.json names a task)"
+
+
+def test_an_int8_graph_opens_as_int8_with_the_rest_at_the_asked_precision(bbc_classifier, tmp_path):
+    folder = export_model(bbc_classifier, tmp_path / "int8", format="openvino", dtype="int8",
+                          calibration_samples=4, verify=False).folder  # fmt: skip
+    own = open_session(folder)
+    assert own.dtype == "int8" and "INFERENCE_PRECISION_HINT" not in own.config  # OpenVINO's default for the rest
+    rest = open_session(folder, dtype="fp32")
+    assert rest.dtype == "int8" and rest.config["INFERENCE_PRECISION_HINT"] == "f32"
+    fp32 = export_model(bbc_classifier, tmp_path / "fp32", format="openvino", verify=False).folder
+    with pytest.raises(ValueError, match="holds an fp32 graph; int8 needs a quantized one"):
+        open_session(fp32, dtype="int8")
+
+
+def test_int8_errors_say_what_to_do(bbc_classifier, tmp_path, monkeypatch, capsys):
+    assert main(["export", str(bbc_classifier), "--format", "onnx", "--dtype", "int8"]) == 2
+    assert "onnx models run in fp32, not 'int8'; --dtype int8 is an OpenVINO precision" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="calibration_samples must be >= 1, got 0"):
+        export_model(bbc_classifier, tmp_path / "x", format="openvino", dtype="int8", calibration_samples=0)
+    monkeypatch.setattr(formats_module, "missing_modules", lambda names: [n for n in names if n == "nncf"])
+    with pytest.raises(
+        MissingRuntimeError, match=r"quantizing to int8 for openvino needs nncf.*compactbert\[openvino\]"
+    ):
+        export_model(bbc_classifier, tmp_path / "x", format="openvino", dtype="int8")
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_command_quantizes_and_says_on_what(bbc_classifier, tmp_path, monkeypatch, capsys):
+    # verified on the texts the tiny head separates (above), so that the command passes
+    for name in ("verification_texts", "calibration_texts"):
+        monkeypatch.setattr(exporter_module, name, lambda folder, n: (list(TEXTS)[:n], None, "the texts"))
+    out = tmp_path / "int8"
+    argv = ["export", str(bbc_classifier), "--format", "openvino", "--dtype", "int8", "-o", str(out)]
+    assert main([*argv, "--calibration-samples", "6", "--verify-samples", "8"]) == 0
+    printed = capsys.readouterr().out
+    assert "exporting " in printed and " to openvino (int8) ..." in printed
+    assert "quantized to int8 with NNCF " in printed
+    assert "calibrated on the texts" in printed
+    assert "verified in int8 against PyTorch fp32 on the texts" in printed
+    assert f"predictions unchanged 100.0% of {min(8, len(TEXTS))}" in printed
