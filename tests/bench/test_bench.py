@@ -28,6 +28,7 @@ from compactbert.bench import run as bench_run
 from compactbert.cli import main
 from compactbert.cli.bench import bench_command
 from compactbert.cli.commands import build_parser
+from compactbert.export import formats as formats_module
 from compactbert.inference import Timing
 
 from support.helpers import make_bert
@@ -447,9 +448,55 @@ def test_rows_run_on_each_backend_side_by_side_and_are_scored_within_it(monkeypa
     ]
     assert {r["backend"] for r in report["results"]} == {"torch"}
     assert main(["bench", "--quick", "--backend", "tensorrt"]) == 2
-    assert "unknown backend(s) ['tensorrt']; expected a list of ['torch', 'openvino', 'onnxruntime']" in (
-        capsys.readouterr().err
+    assert (
+        "unknown backend(s) ['tensorrt']; expected a list of ['torch', 'openvino', 'openvino-int8', 'onnxruntime']"
+        in (capsys.readouterr().err)
     )
+
+
+def test_int8_rows_are_quantized_and_compared_with_pytorch_at_the_settings_precision(monkeypatch):
+    """`--backend openvino-int8`: each row's OpenVINO graph quantized by NNCF (on random-token sequences), run with its
+    other operations at the setting's precision, and compared with PyTorch at that precision (the issue's 2x is
+    against today's bf16 path); without nncf the backend is left out with the extra to install."""
+    pytest.importorskip("nncf")
+    from compactbert.export import quantize as quantize_module
+
+    seen, quantized = {}, []
+    real_quantize = quantize_module.quantize_openvino
+
+    def spy(folder, feeds, on):
+        quantized.append((len(feeds), feeds[0]["input_ids"].shape, on))
+        return real_quantize(folder, feeds, on)
+
+    monkeypatch.setattr(quantize_module, "quantize_openvino", spy)
+
+    def timer(fns, repeats, warmup, progress=False, min_sample_ms=0.0):
+        seen[progress] = {name: fn() for name, fn in fns.items()}
+        return fake_timer({TEACHER: 100.0, f"{TEACHER} @ openvino-int8": 40.0})(fns, repeats, warmup)
+
+    monkeypatch.setattr(bench_run, "native_bf16", lambda: True)
+    report = run_benchmark(
+        models=["tinybert-4"], batches=[1], seq_len=8, dtypes=["bf16"], repeats=1, warmup=0, quick=True,
+        timer=timer, progress=False, backends=["torch", "openvino-int8"],
+    )  # fmt: skip
+    assert quantized == [(bench_run.CALIBRATION_SEQUENCES, (1, 8), bench_run.INT8_CALIBRATION)] * 2
+    ran = seen[False]
+    for model in (TEACHER, "tinybert-4"):
+        got, expected = ran[f"{model} @ openvino-int8"]["last_hidden_state"], ran[model].last_hidden_state
+        assert got.shape == tuple(expected.shape)
+    speedups = {(r["model"], r["backend"], r["dtype"]): r for r in report["runtime_speedups"]}
+    teacher = speedups[(TEACHER, "openvino-int8", "bf16")]
+    assert teacher["speedup"] == 2.5 and teacher["threshold"] == 2.0 and teacher["status"] == "met"
+
+    monkeypatch.setattr(formats_module, "missing_modules", lambda names: [n for n in names if n == "nncf"])
+    report = run_benchmark(
+        models=["bert-6"], batches=[1], seq_len=8, dtypes=["fp32"], repeats=1, warmup=0, quick=True,
+        timer=fake_timer({}), progress=False, backends=["torch", "openvino", "openvino-int8"],
+    )  # fmt: skip
+    assert report["missing"] == [
+        {"model": "every row on openvino-int8", "why": "not installed: pip install 'compactbert[openvino]'"}
+    ]
+    assert {r["backend"] for r in report["results"]} == {"torch", "openvino"}
 
 
 def test_the_bench_command_records_its_backends(monkeypatch):

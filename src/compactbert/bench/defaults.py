@@ -6,3 +6,8 @@ DEFAULT_SEQ = 128
 DEFAULT_REPEATS = 5
 DEFAULT_WARMUP = 1
 DEFAULT_MIN_SAMPLE_MS = 100.0  # a timed sample repeats a forward until it lasts about this long
+CALIBRATION_SEQUENCES = 16  # random-token sequences an int8 row is calibrated on: the bench times speed, not quality
+INT8_CALIBRATION = (
+    f"calibrated on {CALIBRATION_SEQUENCES} random-token sequences (the bench times speed; "
+    "`compactbert export --dtype int8` calibrates on real texts and verifies the predictions)"
+)

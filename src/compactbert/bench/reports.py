@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io import write_file_atomically, write_json_atomically, write_text_atomically
+from .defaults import INT8_CALIBRATION
 from .scoring import score_report, setting_of
 
 
@@ -115,7 +116,13 @@ def runtime_speedup_lines(report: dict[str, Any]) -> list[str]:
         "",
         f"Speedup = PyTorch's time / the runtime's, paired per round. Targets for this machine (bf16 units: {units}): "
         "batch 1 at least 2x in bf16 on CPUs with bf16 units, at least 1.4x in fp32 on AVX2-only CPUs; larger "
-        "batches at least 1.2x; other settings are reported.",
+        "batches at least 1.2x; other settings are reported."
+        + (
+            " openvino-int8: each row's OpenVINO graph with its matrix multiplications quantized to int8 by NNCF, "
+            f"{INT8_CALIBRATION}, its other operations at the setting's precision; against PyTorch at that precision."
+            if any(r["backend"] == "openvino-int8" for r in speedups)
+            else ""
+        ),
         "",
         "| model | batch | dtype | runtime | PyTorch ms | runtime ms | speedup | target | status |",
         "|---|---:|---|---|---:|---:|---:|---:|---|",

@@ -38,7 +38,15 @@ import torch
 
 from ..hardware import native_bf16
 from ..inference import DTYPES, Timing, available_cores, configure_threads, prepare_for_inference, time_side_by_side
-from .defaults import DEFAULT_BATCHES, DEFAULT_MIN_SAMPLE_MS, DEFAULT_REPEATS, DEFAULT_SEQ, DEFAULT_WARMUP
+from .defaults import (
+    CALIBRATION_SEQUENCES,
+    DEFAULT_BATCHES,
+    DEFAULT_MIN_SAMPLE_MS,
+    DEFAULT_REPEATS,
+    DEFAULT_SEQ,
+    DEFAULT_WARMUP,
+    INT8_CALIBRATION,
+)
 from .rows import BASE, QUICK, BuildContext, resolve_models
 from .scoring import score_report
 
@@ -188,7 +196,7 @@ def run_benchmark(
             "flops_per_sequence": count_flops(model, seq_len),
         }
 
-    exported, backends = _export_rows(built, backends, missing, progress)  # from the fp32 weights
+    exported, backends = _export_rows(built, backends, missing, progress, seq_len)  # from the fp32 weights
     vocab = min(m.config.vocab_size for m in built.values())
     generator = torch.Generator().manual_seed(0)
     results, peaks = [], {}
@@ -256,16 +264,26 @@ def run_benchmark(
     )
 
 
-BENCH_BACKENDS = ("torch", "openvino", "onnxruntime")
+BENCH_BACKENDS = ("torch", "openvino", "openvino-int8", "onnxruntime")
 BACKEND_SEPARATOR = " @ "  # a runtime row's name while it is timed: "tinybert-4 @ openvino"
+# each runtime backend: the export format it runs and the precision of the exported graph ("openvino-int8": the
+# graph quantized by NNCF, its other operations at the setting's precision)
+BACKEND_EXPORTS = {
+    "openvino": ("openvino", "fp32"),
+    "openvino-int8": ("openvino", "int8"),
+    "onnxruntime": ("onnx", "fp32"),
+}
 
 
 def _timed_name(name: str, backend: str) -> str:
     return name if backend == "torch" else f"{name}{BACKEND_SEPARATOR}{backend}"
 
 
-def _export_rows(built: dict, backends: list[str], missing: list[dict], progress: bool) -> tuple[dict, list[str]]:
-    """Export every row (fp32, random token ids as the example) for each runtime backend into a temporary folder.
+def _export_rows(
+    built: dict, backends: list[str], missing: list[dict], progress: bool, seq_len: int = 128
+) -> tuple[dict, list[str]]:
+    """Export every row (fp32, random token ids as the example) for each runtime backend into a temporary folder;
+    for "openvino-int8", quantize it with NNCF on random-token sequences of `seq_len` tokens.
 
     Returns `({(row, backend): folder}, the backends that can run)`; a runtime that is not installed, or a row that
     does not export, is added to `missing` with why."""
@@ -273,23 +291,39 @@ def _export_rows(built: dict, backends: list[str], missing: list[dict], progress
     from pathlib import Path
 
     from ..export.exporter import write_export
-    from ..export.formats import RUNTIMES, missing_modules
+    from ..export.formats import FORMATS, missing_modules
+    from ..export.quantize import QUANTIZE_NEEDS, quantize_openvino
 
     exported, usable = {}, []
     for backend in backends:
         if backend == "torch":
             usable.append(backend)
             continue
-        fmt = RUNTIMES[backend]
-        absent = missing_modules(fmt.export_needs)
+        fmt, graph_dtype = FORMATS[BACKEND_EXPORTS[backend][0]], BACKEND_EXPORTS[backend][1]
+        absent = missing_modules(
+            tuple(dict.fromkeys(fmt.export_needs + (QUANTIZE_NEEDS if graph_dtype == "int8" else ())))
+        )
         if absent:
             missing.append({"model": f"every row on {backend}", "why": f"not installed: {fmt.install_hint}"})
             continue
         usable.append(backend)
-        for name, model in _bar(list(built.items()), f"exporting to {fmt.name}", progress):
-            folder = Path(tempfile.mkdtemp(prefix=f"compactbert-bench-{fmt.name}-"))
+        for name, model in _bar(list(built.items()), f"exporting to {backend}", progress):
+            folder = Path(tempfile.mkdtemp(prefix=f"compactbert-bench-{backend}-"))
             try:
-                write_export(model, None, folder, fmt.name, "fp32", "base", name)
+                info = write_export(model, None, folder, fmt.name, graph_dtype, "base", name)
+                if graph_dtype == "int8":
+                    generator = torch.Generator().manual_seed(1)
+                    feeds = []
+                    for _ in range(CALIBRATION_SEQUENCES):
+                        ids = torch.randint(1, model.config.vocab_size, (1, seq_len), generator=generator).numpy()
+                        feeds.append(
+                            {
+                                n: ids if n == "input_ids" else (ids * 0 + (n == "attention_mask"))
+                                for n in info["inputs"]
+                            }
+                        )
+                    with _quiet_loading():
+                        quantize_openvino(folder, feeds, INT8_CALIBRATION)
                 exported[(name, backend)] = folder
             except Exception as err:  # a row that does not export is reported, not fatal
                 why = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
@@ -298,13 +332,14 @@ def _export_rows(built: dict, backends: list[str], missing: list[dict], progress
 
 
 def _open_sessions(exported: dict, dtype: str, threads: int, missing: list[dict]) -> dict:
-    """The exported rows' runtime sessions at `dtype` (OpenVINO's precision hint); ONNX Runtime runs fp32 only."""
-    from ..export.formats import RUNTIMES
+    """The exported rows' runtime sessions at `dtype` (OpenVINO's precision hint; an int8 graph's other operations);
+    ONNX Runtime runs fp32 only."""
+    from ..export.formats import FORMATS
     from ..export.runtime import open_session
 
     sessions, said = {}, set()
     for (name, backend), folder in exported.items():
-        if dtype not in RUNTIMES[backend].dtypes:
+        if dtype not in FORMATS[BACKEND_EXPORTS[backend][0]].dtypes:
             if backend not in said:
                 missing.append({"model": f"every row on {backend}, {dtype}", "why": f"{backend} runs fp32 only"})
                 said.add(backend)

@@ -42,8 +42,9 @@ class BenchCommand(Command):
             "--backend",
             type=comma_list(str, "backends"),
             default=["torch"],
-            help="run every row on these: torch, openvino, onnxruntime (exported by compactbert.export; "
-            "ONNX Runtime fp32 only), timed side by side (default: torch)",
+            help="run every row on these: torch, openvino, openvino-int8 (OpenVINO with the matmuls quantized to int8 "
+            "by NNCF, the rest at the setting's precision), onnxruntime (exported by compactbert.export; ONNX "
+            "Runtime fp32 only), timed side by side (default: torch)",
         )
         p.add_argument("--repeats", type=int, default=5, help="timed interleaved rounds (default: 5)")
         p.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default: 1)")
