@@ -322,6 +322,20 @@ def table_headline(page: str) -> list[str]:
             "speed.md#openvino-and-onnx-runtime",
         ),
         (
+            "OpenVINO int8 (`compactbert export --dtype int8`, NNCF) against PyTorch bf16, the same rows, batch 1 / "
+            "batch 32",
+            f"{span(openvino_speedups(1, 'openvino-int8'))} / {span(openvino_speedups(32, 'openvino-int8'))} faster",
+            BENCH_BACKENDS,
+            "speed.md#int8-on-openvino",
+        ),
+        (
+            "OpenVINO int8 against fp32: fine-tuned MiniLM-L6 on the `bbc-news` test split, batch 32",
+            f"{pct(inference_variant('openvino-int8')['agreement_with_fp32'])}% of predictions unchanged, "
+            f"{inference_speedup('openvino-int8', 32):.2f}x faster (bf16 weights: {inference_speedup('bf16', 32):.2f}x)",
+            INFERENCE,
+            "speed.md#the-inference-path",
+        ),
+        (
             "Training cost of distillation: an epoch with the teacher's outputs cached, against plain fine-tuning",
             f"{paired(TRAINING_COST.data['epoch']['seconds']['distillation, cached']['samples_s'], TRAINING_COST.data['epoch']['seconds']['plain']['samples_s']):.2f}x "
             "the time",

@@ -156,6 +156,8 @@ class InferenceModel:
 
     backend = "torch"
 
+    quantized: str | None = None  # "int8": int8 weights (torch's dynamic quantization, or OpenVINO's int8 graph)
+
     def __init__(self, model, tokenizer, dtype: torch.dtype, name: str):
         self.model = model
         self.tokenizer = tokenizer
@@ -270,7 +272,9 @@ def load_for_inference(
 
     `backend` picks what runs the model: `"torch"` (eager PyTorch, the default), `"openvino"` or `"onnxruntime"` (the
     model exported on the fly into `cache_dir`, by default `~/.cache/compactbert/exports`, and reused; OpenVINO runs
-    at `dtype`, ONNX Runtime in fp32), or `"auto"`: the fastest installed one whose predictions match PyTorch's on
+    at `dtype`, ONNX Runtime in fp32; `backend="openvino", quantize="int8"` quantizes the exported graph with NNCF,
+    calibrated on the train split of the task the folder's metrics.json names, its other operations at `dtype`), or
+    `"auto"`: the fastest installed one whose predictions match PyTorch's on
     sample texts, timed here by `measure` (see `compactbert.export.backends`); the model's `backend_choice` says what
     was chosen and why. A folder written by `compactbert export` loads with `backend="auto"` or its runtime (at the
     precision its export.json records, unless `dtype` names one). The returned model has this function's interface
@@ -336,7 +340,9 @@ def load_for_inference(
     prepare_for_inference(model, torch_dtype)
     if quantize == "int8":
         model = quantize_int8(model)
-    return InferenceModel(model, tokenizer, torch_dtype, name)
+    loaded = InferenceModel(model, tokenizer, torch_dtype, name)
+    loaded.quantized = quantize
+    return loaded
 
 
 def quantize_int8(model):

@@ -183,3 +183,24 @@ def test_the_runtime_variants_run_the_exported_model_and_keep_every_prediction(f
     assert rows["openvino-bf16"]["predictions"] == rows["fp32"]["predictions"]
     assert rows["openvino-bf16"]["max_abs_logit_diff"] < LOGIT_TOLERANCE
     assert inference_options.VARIANTS["openvino-bf16"].bf16 and inference_options.VARIANTS["openvino-fp32"].needs
+
+
+def test_the_openvino_int8_variant_runs_the_calibrated_int8_graph(fp32_model, monkeypatch):
+    """`openvino-int8` is `compactbert export --dtype int8`'s graph: calibrated (here on the texts the tiny head
+    separates, see tests/export/test_export_int8.py) it keeps every prediction, with int8's logit error."""
+    pytest.importorskip("nncf")
+    from compactbert.export import exporter
+
+    calibrated = []
+
+    def calibration(folder, n):
+        calibrated.append(n)
+        return list(TEXTS_12), None, "the texts"
+
+    monkeypatch.setattr(exporter, "calibration_texts", calibration)
+    kwargs = dict(batch_size=4, max_length=16, repeats=1, warmup=0, progress=False)
+    report = compare_variants(fp32_model, TEXTS_12, [0, 1, 2] * 4, variants=["openvino-int8"], **kwargs)
+    rows = {row["variant"]: row for row in report["variants"]}
+    assert calibrated == [300] and report["missing"] == []
+    assert rows["openvino-int8"]["predictions"] == rows["fp32"]["predictions"]
+    assert 1e-4 < rows["openvino-int8"]["max_abs_logit_diff"] < 1.0

@@ -215,8 +215,8 @@ def test_backend_errors_say_what_to_do(folder, cache):
         load_for_inference(folder, backend="tensorrt")
     with pytest.raises(ValueError, match="onnxruntime runs fp32 only on the CPU; pass dtype='fp32' or 'auto'"):
         load_for_inference(folder, dtype="bf16", backend="onnxruntime", cache_dir=cache)
-    with pytest.raises(ValueError, match="quantize='int8' is a PyTorch path"):
-        load_for_inference(folder, quantize="int8", backend="openvino", cache_dir=cache)
+    with pytest.raises(ValueError, match="quantize='int8' is a PyTorch path on backend='onnxruntime'; int8 runs on"):
+        load_for_inference(folder, quantize="int8", backend="onnxruntime", cache_dir=cache)
     with pytest.raises(ValueError, match="runs on the CPU; got device='meta'"):
         load_for_inference(folder, device="meta", backend="openvino", cache_dir=cache)
     int8 = load_for_inference(folder, quantize="int8", backend="auto", cache_dir=cache, measure=fixed_measure({}))

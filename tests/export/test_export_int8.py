@@ -101,6 +101,35 @@ def test_an_int8_graph_opens_as_int8_with_the_rest_at_the_asked_precision(bbc_cl
         open_session(fp32, dtype="int8")
 
 
+def test_load_for_inference_runs_openvino_int8_from_the_cache(bbc_classifier, tmp_path, monkeypatch):
+    """`load_for_inference(..., backend="openvino", quantize="int8")`: the graph quantized once into the cache (its own
+    entry beside the fp32 one), calibrated like `compactbert export --dtype int8`, run with its other operations at
+    `dtype`; the PyTorch model beside it is the unquantized one."""
+    from compactbert.inference import load_for_inference
+
+    texts = list(TEXTS)
+    monkeypatch.setattr(exporter_module, "calibration_texts", lambda folder, n: (texts, None, "the texts"))
+    cache = tmp_path / "cache"
+    loaded = load_for_inference(bbc_classifier, dtype="fp32", backend="openvino", quantize="int8", cache_dir=cache)
+    assert loaded.backend == "openvino" and loaded.quantized == "int8" and loaded.dtype == torch.float32
+    assert loaded.session.dtype == "int8" and loaded.session.config["INFERENCE_PRECISION_HINT"] == "f32"
+    assert loaded.export_info["quantization"]["calibration"] == {"on": "the texts", "texts": len(texts)}
+    assert loaded.model is not None and loaded.model.classifier.weight.dtype == torch.float32  # not torch's int8
+    reference = AutoModelForSequenceClassification.from_pretrained(bbc_classifier).eval()
+    assert [p["label"] for p in loaded.predict(texts)] == [
+        reference.config.id2label[i] for i in torch_predictions(reference, texts)
+    ]
+    fp32 = load_for_inference(bbc_classifier, dtype="fp32", backend="openvino", cache_dir=cache)
+    assert fp32.quantized is None and fp32.session.dtype == "fp32"
+    assert sorted(p.name.rsplit("-", 1)[0] for p in cache.iterdir()) == [
+        "model-sequence-classification-openvino",
+        "model-sequence-classification-openvino-int8",
+    ]
+    monkeypatch.setattr(exporter_module, "calibration_texts", None)  # a second load reuses the cached graph
+    again = load_for_inference(bbc_classifier, dtype="fp32", backend="openvino", quantize="int8", cache_dir=cache)
+    assert again.folder == loaded.folder and again.quantized == "int8"
+
+
 def test_int8_errors_say_what_to_do(bbc_classifier, tmp_path, monkeypatch, capsys):
     assert main(["export", str(bbc_classifier), "--format", "onnx", "--dtype", "int8"]) == 2
     assert "onnx models run in fp32, not 'int8'; --dtype int8 is an OpenVINO precision" in capsys.readouterr().err

@@ -30,7 +30,7 @@ import torch
 
 from ..inference import DTYPES, InferenceModel, load_for_inference, resolve_dtype
 from .auto import BackendChoice, Measure, choose_backend, dtype_name
-from .exporter import load_for_export, write_export
+from .exporter import load_for_export, quantize_export, write_export
 from .formats import FORMATS, RUNTIMES, ExportFormat, MissingRuntimeError, missing_modules
 from .runtime import EXPORT_INFO, Session, open_session, read_export_info
 
@@ -76,7 +76,9 @@ class RuntimeInferenceModel(InferenceModel):
         info: dict[str, Any],
         model=None,
     ):
-        super().__init__(model, tokenizer, DTYPES[session.dtype], name)
+        # an int8 graph (OpenVINO): `dtype` is what its other operations compute in, `quantized` says int8
+        super().__init__(model, tokenizer, DTYPES[getattr(session, "precision", session.dtype)], name)
+        self.quantized = "int8" if session.dtype == "int8" else None
         self.session = session
         self.backend = session.runtime
         self.task = task
@@ -160,13 +162,15 @@ def _runtime_version(fmt: ExportFormat) -> str:
         return "?"
 
 
-def cache_key(folder: Path, fmt: ExportFormat, task: str) -> str:
-    """What an on-the-fly export depends on: the source folder's files (path, size, time), the format and head, and
-    the versions that made the graph. A changed weight file or an upgrade gives a new key, so a stale graph is never
-    reused."""
+def cache_key(folder: Path, fmt: ExportFormat, task: str, quantize: str | None = None) -> str:
+    """What an on-the-fly export depends on: the source folder's files (path, size, time), the format and head, the
+    quantization, and the versions that made the graph. A changed weight file or an upgrade gives a new key, so a
+    stale graph is never reused."""
     from .. import __version__
 
     parts = [str(folder.resolve()), fmt.name, task, __version__, torch.__version__, _runtime_version(fmt)]
+    if quantize is not None:  # (an fp32 export's key is the one it always had)
+        parts += [quantize, importlib.metadata.version("nncf")]
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.suffix in (".json", ".safetensors", ".bin", ".txt", ".model"):
             stat = path.stat()
@@ -182,11 +186,13 @@ def export_to_cache(
     tokenizer=None,
     revision: str | None = None,
     allow_pickle: bool = False,
+    quantize: str | None = None,
 ) -> tuple[Path, Any]:
     """Export `source` (a model folder, name or Hub id, or a loaded fp32 model) for `fmt`'s runtime, unverified: the
     caller checks what it needs. A folder's export lands in the cache and is reused; a loaded model's goes to a
-    temporary folder. Returns `(folder, owner)`: keep `owner` alive while the folder is used (it deletes a temporary
-    folder when collected; None for the cache)."""
+    temporary folder. `quantize="int8"` (OpenVINO) quantizes the graph, calibrated on the train split of the task
+    the folder's metrics.json names, else on built-in BBC News articles. Returns `(folder, owner)`: keep `owner` alive
+    while the folder is used (it deletes a temporary folder when collected; None for the cache)."""
     from transformers import PreTrainedModel
 
     from ..checkpoints import resolve_model_folder
@@ -209,18 +215,25 @@ def export_to_cache(
             tokenizer = AutoTokenizer.from_pretrained(name)
         folder = Path(tempfile.mkdtemp(prefix=f"compactbert-{fmt.name}-"))
         owner = _TemporaryFolder(folder)
-        write_export(model, tokenizer, folder, fmt.name, "fp32", task, type(source).__name__)
+        info = write_export(model, tokenizer, folder, fmt.name, quantize or "fp32", task, type(source).__name__)
+        if quantize is not None:
+            name = getattr(source.config, "name_or_path", "")
+            quantize_export(folder, info, model, tokenizer, Path(name) if name and os.path.isdir(name) else None)
         return folder, owner
     source_folder = resolve_model_folder(source, revision=revision, allow_pickle=allow_pickle)
-    target = Path(cache_dir or default_cache_dir()) / f"{source_folder.name}-{task}-{fmt.name}-"
-    target = target.with_name(target.name + cache_key(source_folder, fmt, task))
+    kind = f"{fmt.name}-{quantize}" if quantize else fmt.name
+    target = Path(cache_dir or default_cache_dir()) / f"{source_folder.name}-{task}-{kind}-"
+    target = target.with_name(target.name + cache_key(source_folder, fmt, task, quantize))
     if read_export_info(target) is None:
         model, tokenizer, _, _ = load_for_export(source_folder, task, allow_pickle=allow_pickle)
-        write_folder_atomically(
-            target,
-            lambda tmp: write_export(model, tokenizer, tmp, fmt.name, "fp32", task, os.fspath(source)),
-            overwrite=True,  # a half-written or concurrent export of the same key is replaced by a whole one
-        )
+
+        def write(tmp: Path) -> None:
+            info = write_export(model, tokenizer, tmp, fmt.name, quantize or "fp32", task, os.fspath(source))
+            if quantize is not None:
+                quantize_export(tmp, info, model, tokenizer, source_folder)
+
+        # a half-written or concurrent export of the same key is replaced by a whole one
+        write_folder_atomically(target, write, overwrite=True)
     return target, None
 
 
@@ -298,8 +311,11 @@ def load_with_backend(
     if folder is not None:
         return load_exported(folder, backend, task, dtype, configure_threads(threads), tokenizer)
     if backend != "auto":
-        if quantize is not None:
-            raise ValueError(f"quantize={quantize!r} is a PyTorch path; backend={backend!r} runs the exported graph")
+        if quantize is not None and not (backend == "openvino" and quantize == "int8"):
+            raise ValueError(
+                f"quantize={quantize!r} is a PyTorch path on backend={backend!r}; int8 runs on backend='torch' "
+                "(dynamic) or backend='openvino' (static, calibrated by NNCF)"
+            )
         if device is not None and torch.device(device).type != "cpu":
             raise ValueError(f"backend={backend!r} runs on the CPU; got device={device!r}")
     runtimes = [backend] if backend in RUNTIMES else list(RUNTIME_ORDER)
@@ -313,7 +329,7 @@ def load_with_backend(
         fmt = RUNTIMES[runtime]
         if backend != "auto":
             runtime_dtype(fmt, dtype, explicit=True)  # refuse an impossible precision before exporting
-        missing = missing_modules(fmt.export_needs)
+        missing = missing_modules(fmt.export_needs + (("nncf",) if quantize is not None else ()))
         if missing:
             if backend == runtime:
                 raise MissingRuntimeError(
@@ -323,15 +339,26 @@ def load_with_backend(
             rejected[runtime] = f"not installed: {fmt.install_hint}"
             continue
         try:
-            exports[runtime] = export_to_cache(source, fmt, task, cache_dir, tokenizer, revision, allow_pickle)
+            exports[runtime] = export_to_cache(
+                source,
+                fmt,
+                task,
+                cache_dir,
+                tokenizer,
+                revision,
+                allow_pickle,
+                quantize if backend != "auto" else None,
+            )
         except Exception as err:
             if backend == runtime:
                 raise
             rejected[runtime] = (
                 f"export failed: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
             )
+    # the PyTorch model (the reference `auto` compares with, and what needs PyTorch): OpenVINO's int8 is its own graph
+    torch_quantize = None if backend == "openvino" else quantize
     loaded = load_for_inference(
-        source, tokenizer, task, dtype, threads, revision, allow_pickle, device, quantize, backend="torch"
+        source, tokenizer, task, dtype, threads, revision, allow_pickle, device, torch_quantize, backend="torch"
     )
     threads = torch.get_num_threads()
     candidates: dict[str, RuntimeInferenceModel] = {}

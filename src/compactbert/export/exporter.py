@@ -342,6 +342,18 @@ def verify_export(
 # ------------------------------------------------------------------------------------------------------- the export
 
 
+def quantize_export(
+    folder: Path, info: dict, model, tokenizer, source_folder: Path | None, samples: int = DEFAULT_CALIBRATION_SAMPLES
+) -> None:
+    """Quantize the OpenVINO graph `write_export` wrote into `folder` to int8, calibrated on up to `samples` texts of
+    the train split of the task `source_folder`'s metrics.json names (else built-in BBC News articles); records the
+    quantization in `info` and export.json."""
+    texts, pairs, where = calibration_texts(source_folder or Path(os.devnull), samples)
+    feeds = encode_calibration(tokenizer, texts, pairs, info["inputs"], text_length(model))
+    info["quantization"] = quantize_openvino(folder, feeds, where)
+    write_info(folder, info)
+
+
 def export_model(
     source: str | os.PathLike,
     output: str | os.PathLike | None = None,
@@ -409,10 +421,7 @@ def export_model(
     def write(tmp: Path) -> None:
         info = write_export(model, tokenizer, tmp, fmt.name, dtype, task, os.fspath(source))
         if dtype == "int8":
-            texts, pairs, where = calibration_texts(folder, calibration_samples)
-            feeds = encode_calibration(tokenizer, texts, pairs, info["inputs"], text_length(model))
-            info["quantization"] = quantize_openvino(tmp, feeds, where)
-            write_info(tmp, info)
+            quantize_export(tmp, info, model, tokenizer, folder, calibration_samples)
         if verify:
             texts, pairs, where = verification_texts(folder, verify_samples)
             info["verification"] = {"on": where} | verify_export(model, tokenizer, tmp, task, texts, pairs, dtype)

@@ -110,6 +110,9 @@ class OpenVinoSession(Session):
         self.config = config  # what it was compiled with
         self.compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
         self.dtype = dtype
+        # what the operations that are not quantized compute in (OpenVINO's choice where no hint was given)
+        compiled_hint = str(self.compiled.get_property("INFERENCE_PRECISION_HINT")).lower()
+        self.precision = "bf16" if "bf" in compiled_hint else "fp32"
         self.input_names = [port.get_any_name() for port in self.compiled.inputs]
         self.output_names = [port.get_any_name() for port in self.compiled.outputs]
         self._request = self.compiled.create_infer_request()
