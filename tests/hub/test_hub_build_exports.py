@@ -22,26 +22,40 @@ NO_TORCH = "import sys\nsys.modules['torch'] = None  # any import of torch fails
 @pytest.fixture(scope="module")
 def built_with_exports(tmp_path_factory):
     return build(
-        read_recipe(tiny_recipe(tmp_path_factory.mktemp("zoo"), training=LEARNS, exports=["openvino", "onnx"]))
+        read_recipe(
+            tiny_recipe(tmp_path_factory.mktemp("zoo"), training=LEARNS, exports=["openvino", "onnx", "openvino-int8"])
+        )
     )
 
 
 def test_exports_are_verified_subfolders_that_the_card_describes(built_with_exports):
     folder = built_with_exports
     assert (folder / "openvino" / "openvino_model.xml").is_file() and (folder / "onnx" / "model.onnx").is_file()
-    for fmt in ("openvino", "onnx"):
-        export = json.loads((folder / fmt / "export.json").read_text())
-        assert export["format"] == fmt and export["verification"]["predictions_unchanged"] == 1.0
-        assert (folder / fmt / "tokenizer.json").is_file() and (folder / fmt / "config.json").is_file()
+    for kind, fmt, dtype in (
+        ("openvino", "openvino", "fp32"),
+        ("onnx", "onnx", "fp32"),
+        ("openvino-int8", "openvino", "int8"),
+    ):
+        export = json.loads((folder / kind / "export.json").read_text())
+        assert export["format"] == fmt and export["dtype"] == dtype
+        assert export["verification"]["predictions_unchanged"] == 1.0
+        assert (folder / kind / "tokenizer.json").is_file() and (folder / kind / "config.json").is_file()
+    int8 = json.loads((folder / "openvino-int8" / "export.json").read_text())["quantization"]
+    assert "train split" in int8["calibration"]["on"]  # calibrated on the task's training texts
     exports = json.loads((folder / "build.json").read_text())["comparison"]["exports"]
-    assert [e["format"] for e in exports] == ["openvino", "onnx"]
+    assert [(e["folder"], e["format"], e["dtype"]) for e in exports] == [
+        ("openvino", "openvino", "fp32"),
+        ("onnx", "onnx", "fp32"),
+        ("openvino-int8", "openvino", "int8"),
+    ]
     card = ModelCard.load(folder / "README.md").text
     assert "## Running it without PyTorch" in card
     assert "| `openvino/` | OpenVINO | 100.0% |" in card and "| `onnx/` | ONNX Runtime | 100.0% |" in card
+    assert "| `openvino-int8/` | OpenVINO int8 | 100.0% |" in card
     assert "not ready" not in card
 
 
-@pytest.mark.parametrize("runtime", ["OpenVINO", "ONNX Runtime"])
+@pytest.mark.parametrize("runtime", ["OpenVINO", "ONNX Runtime", "OpenVINO int8"])
 def test_the_cards_examples_run_from_the_hub_without_pytorch(built_with_exports, hub, tmp_path, runtime):
     hub.create_model_repo(REPO_ID, built_with_exports)
     card = (built_with_exports / "README.md").read_text()
@@ -57,7 +71,8 @@ def test_the_cards_examples_run_from_the_hub_without_pytorch(built_with_exports,
 
 def test_an_unknown_export_format_is_refused_before_training(tmp_path, capsys):
     assert main(["build", str(tiny_recipe(tmp_path, exports=["tflite"]))]) == 2
-    assert "exports: ['tflite'] must name each format once, of: onnx, openvino (unknown: ['tflite'])" in (
-        capsys.readouterr().err
+    assert (
+        "exports: ['tflite'] must name each format once, of: openvino, onnx, openvino-int8 (unknown: ['tflite'])"
+        in (capsys.readouterr().err)
     )
     assert not (tmp_path / "build").exists()

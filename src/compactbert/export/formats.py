@@ -79,6 +79,9 @@ FORMATS = {
     )
 }
 RUNTIMES = {f.runtime: f for f in FORMATS.values()}  # backend name -> the format it runs
+# what a zoo recipe's `exports:` names: a subfolder of that name holding (format, precision) (`--dtype int8`: the
+# OpenVINO graph quantized by NNCF)
+EXPORT_KINDS = {"openvino": ("openvino", "fp32"), "onnx": ("onnx", "fp32"), "openvino-int8": ("openvino", "int8")}
 
 
 def get_format(name: str) -> ExportFormat:

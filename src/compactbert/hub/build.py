@@ -152,21 +152,23 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
     return write_folder_atomically(final, write, overwrite=recipe.overwrite)
 
 
-def _export_into(folder: Path, fmt: str) -> dict[str, Any]:
-    """Export the model folder being written for `fmt`'s runtime into its subfolder `fmt/`, verified against PyTorch
-    on the test split its metrics.json names; a model whose predictions do not hold is not written (ValueError)."""
+def _export_into(folder: Path, kind: str) -> dict[str, Any]:
+    """Export the model folder being written as `kind` (a format, or "openvino-int8") into its subfolder `kind/`,
+    verified against PyTorch on the test split its metrics.json names (an int8 graph calibrated on the train split);
+    a model whose predictions do not hold is not written (ValueError)."""
     from ..export import export_model
+    from ..export.formats import EXPORT_KINDS
 
-    result = export_model(folder, folder / fmt, format=fmt)
+    fmt, dtype = EXPORT_KINDS[kind]
+    result = export_model(folder, folder / kind, format=fmt, dtype=dtype)
     verification = result.info.get("verification") or {}
     if not result.passed:
         raise ValueError(
-            f"the {fmt} export of {folder.name} changed {1 - verification.get('predictions_unchanged', 0):.1%} of the "
+            f"the {kind} export of {folder.name} changed {1 - verification.get('predictions_unchanged', 0):.1%} of the "
             f"test predictions (largest output difference {verification.get('max_abs_logit_diff')}); not written"
         )
-    return {"format": fmt, "folder": fmt, "files": sorted(p.name for p in (folder / fmt).iterdir())} | {
-        "verification": verification
-    }
+    files = sorted(p.name for p in (folder / kind).iterdir())
+    return {"format": fmt, "dtype": dtype, "folder": kind, "files": files, "verification": verification}
 
 
 def _build_record(started: float) -> dict[str, Any]:

@@ -55,8 +55,9 @@ class ZooRecipe:
     latency: LatencySettings = field(default_factory=LatencySettings)
     card: CardFields = field(default_factory=CardFields)
     gate: QualityGate = field(default_factory=QualityGate)  # what the model must reach to be written
-    # runtimes the model is also exported for, each into a subfolder of the same name (`openvino/`, `onnx/`), verified
-    # against PyTorch on the task's test split; the card shows how to run them without PyTorch
+    # runtimes the model is also exported for, each into a subfolder of the same name (`openvino/`, `onnx/`,
+    # `openvino-int8/`: quantized by NNCF), verified against PyTorch on the task's test split; the card shows how to
+    # run them without PyTorch
     exports: list[str] = field(default_factory=list)
     output_dir: str | None = None
     overwrite: bool = False
@@ -72,14 +73,14 @@ class ZooRecipe:
             self.card = _make(CardFields, {"repo_id": self.repo_id} | self.card, "card")
         if isinstance(self.gate, dict):
             self.gate = _make(QualityGate, self.gate, "gate")
-        from ..export.formats import FORMATS
+        from ..export.formats import EXPORT_KINDS
 
         if isinstance(self.exports, str):
             self.exports = [self.exports]
-        unknown = [f for f in self.exports if f not in FORMATS]
+        unknown = [f for f in self.exports if f not in EXPORT_KINDS]
         if unknown or len(set(self.exports)) != len(self.exports):
             raise ValueError(
-                f"exports: {self.exports} must name each format once, of: {', '.join(FORMATS)}"
+                f"exports: {self.exports} must name each format once, of: {', '.join(EXPORT_KINDS)}"
                 + (f" (unknown: {unknown})" if unknown else "")
             )
         if self.gate.min_retention is not None and self.gate.reference_accuracy is None and not self.baseline:
