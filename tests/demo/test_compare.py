@@ -174,7 +174,8 @@ def test_both_models_run_on_the_chosen_runtime_and_a_comparison_can_switch(tiny_
     and run by OpenVINO, with PyTorch's probabilities; `runtime="torch"` runs the same comparison on PyTorch."""
     monkeypatch.setenv("COMPACTBERT_CACHE", str(tmp_path / "cache"))  # the on-the-fly exports
     comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32", backend="openvino")
-    assert comparer.backend == "openvino" and comparer.runtime_choices == ["torch", "openvino", "onnxruntime"]
+    assert comparer.backend == "openvino"
+    assert comparer.runtime_choices == ["torch", "openvino", "onnxruntime", "openvino-int8"]
     on_openvino = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1)
     assert (on_openvino["runtime"], on_openvino["dtype"]) == ("openvino", "float32")
     assert type(comparer.compact_model("bottom", 2, FINE_TUNED_CHOICE)).__name__ == "RuntimeInferenceModel"
@@ -190,6 +191,29 @@ def test_both_models_run_on_the_chosen_runtime_and_a_comparison_can_switch(tiny_
     assert on_torch["runtime"] == "torch" and on_torch["compact"]["label"] == on_openvino["compact"]["label"]
     with pytest.raises(ValueError, match=r"unknown runtime 'tensorrt'; choose one of: torch, openvino, onnxruntime"):
         comparer.compare(TEXT, runtime="tensorrt")
+
+
+def test_a_comparison_can_run_both_models_quantized_to_int8(tiny_zoo_dir, tmp_path, monkeypatch):
+    """`runtime="openvino-int8"`: the teacher and the compact model each exported, quantized by NNCF (calibrated on
+    their task's train split, else on built-in texts) and run by OpenVINO; the result names the runtime and the precisions."""
+    pytest.importorskip("nncf")
+    monkeypatch.setenv("COMPACTBERT_CACHE", str(tmp_path / "cache"))
+    comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32")
+    result = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1, runtime="openvino-int8")
+    assert (result["runtime"], result["dtype"]) == ("openvino-int8", "int8 + float32")
+    teacher, compact = (
+        comparer.teacher_on("openvino-int8"),
+        comparer.compact_model("bottom", 2, FINE_TUNED_CHOICE, "openvino-int8"),
+    )
+    for model in (teacher, compact):
+        assert model.backend == "openvino" and model.quantized == "int8" and model.session.dtype == "int8"
+        # the tiny zoo's task cannot be loaded here, so the calibration says so and falls back to built-in texts
+        assert (
+            "built-in BBC News articles (the task 'tiny' could not be loaded"
+            in (model.export_info["quantization"]["calibration"]["on"])
+        )
+    assert set(result["compact"]["probabilities"]) == set(LABELS)
+    assert comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1)["runtime"] == "torch"  # the default
 
 
 def test_a_runtime_that_is_not_installed_is_not_offered(tiny_zoo_dir, monkeypatch):

@@ -23,12 +23,18 @@ MAX_REPEATS = 30
 MAX_LENGTH = 128
 
 
+INT8_RUNTIME = "openvino-int8"  # OpenVINO with each model's graph quantized to int8 (NNCF), calibrated on its task
+
+
 def installed_runtimes() -> list[str]:
-    """What can run the demo's models here: `"torch"`, then each runtime backend whose packages are installed."""
+    """What can run the demo's models here: `"torch"`, then each runtime backend whose packages are installed, then
+    `"openvino-int8"` where NNCF is installed beside OpenVINO."""
     from ..export.backends import RUNTIME_ORDER
     from ..export.formats import RUNTIMES, missing_modules
+    from ..export.quantize import QUANTIZE_NEEDS
 
-    return ["torch", *(r for r in RUNTIME_ORDER if not missing_modules(RUNTIMES[r].export_needs))]
+    runtimes = ["torch", *(r for r in RUNTIME_ORDER if not missing_modules(RUNTIMES[r].export_needs))]
+    return runtimes + ([INT8_RUNTIME] if not missing_modules(QUANTIZE_NEEDS) else [])
 
 
 class Comparer:
@@ -42,7 +48,8 @@ class Comparer:
             see `compactbert.export`), or `"auto"`: the fastest installed one on the teacher whose predictions match
             PyTorch's (`load_for_inference(..., backend="auto")`; `backend_choice` says why). The teacher and the
             compact model of a comparison always run on the same one; `compare(..., runtime=...)` picks another of
-            `runtime_choices` for one comparison.
+            `runtime_choices` for one comparison, `"openvino-int8"` included (each model's graph quantized on first
+            use: `load_for_inference(..., backend="openvino", quantize="int8")`).
     """
 
     def __init__(self, zoo: Zoo, dtype: str = "auto", max_cached: int = 8, backend: str = "torch"):
@@ -123,7 +130,7 @@ class Comparer:
         """The teacher run by `runtime` (one of `runtime_choices`), loaded (and exported) on first use."""
         with self._lock:
             if runtime not in self._teachers:
-                loaded = self._load(self.zoo.resolve(self.zoo.teacher), dtype=self.dtype, backend=runtime)
+                loaded = self._load_on(runtime, self.zoo.resolve(self.zoo.teacher), dtype=self.dtype)
                 loaded.name = self.zoo.teacher.name
                 self._teachers[runtime] = loaded
             return self._teachers[runtime]
@@ -167,13 +174,19 @@ class Comparer:
             teacher = self.teacher.model if runtime == "torch" else self._fp32_teacher()
             small = shrink(teacher, keep=kept)
             small.config.drop_strategy = strategy  # layers chosen by the strategy (with the zoo's teacher scores)
-            loaded = self._load(small, tokenizer=self.teacher.tokenizer, dtype=self.dtype, backend=runtime)
+            loaded = self._load_on(runtime, small, tokenizer=self.teacher.tokenizer, dtype=self.dtype)
             loaded.name = f"{self.zoo.teacher.name} minus {num_drop} layers ({strategy}), not retrained"
             return loaded
         entry = next(e for e in self.zoo.entries if e.name == key[1])
-        loaded = self._load(self.zoo.resolve(entry), dtype=self.dtype, backend=runtime)
+        loaded = self._load_on(runtime, self.zoo.resolve(entry), dtype=self.dtype)
         loaded.name = entry.name
         return loaded
+
+    def _load_on(self, runtime: str, source, **kwargs):
+        """`load_for_inference` on one of `runtime_choices` ("openvino-int8": OpenVINO, quantized to int8)."""
+        if runtime == INT8_RUNTIME:
+            return self._load(source, backend="openvino", quantize="int8", **kwargs)
+        return self._load(source, backend=runtime, **kwargs)
 
     def compare(
         self,
@@ -246,8 +259,8 @@ class Comparer:
             "agree": result["teacher"]["label"] == result["compact"]["label"],
             "speedup": result["teacher"]["latency_ms"]["median"] / result["compact"]["latency_ms"]["median"],
             "repeats": repeats,
-            "runtime": teacher.backend,
-            "dtype": str(teacher.dtype).removeprefix("torch."),
+            "runtime": runtime,
+            "dtype": ("int8 + " if teacher.quantized == "int8" else "") + str(teacher.dtype).removeprefix("torch."),
             "max_length": MAX_LENGTH,
         }
         return result

@@ -75,7 +75,12 @@ def _count(n: int) -> str:
     return f"{n / 1e6:.1f}M" if n >= 100_000 else f"{n:,}"
 
 
-RUNTIME_NAMES = {"torch": "PyTorch", "openvino": "OpenVINO", "onnxruntime": "ONNX Runtime"}
+RUNTIME_NAMES = {
+    "torch": "PyTorch",
+    "openvino": "OpenVINO",
+    "onnxruntime": "ONNX Runtime",
+    "openvino-int8": "OpenVINO",
+}
 
 
 def runtime_name(result: dict[str, Any]) -> str:
@@ -222,7 +227,8 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
                 runtime = gr.Radio(
                     comparer.runtime_choices,
                     value=comparer.backend,
-                    label="Runtime (runs both models; a runtime exports a model on its first use)",
+                    label="Runtime (runs both models; a runtime exports a model on its first use, openvino-int8 also "
+                    "quantizes it)",
                     visible=len(comparer.runtime_choices) > 1,
                     elem_id="runtime",
                 )
