@@ -312,23 +312,25 @@ def _export_rows(
             try:
                 info = write_export(model, None, folder, fmt.name, graph_dtype, "base", name)
                 if graph_dtype == "int8":
-                    generator = torch.Generator().manual_seed(1)
-                    feeds = []
-                    for _ in range(CALIBRATION_SEQUENCES):
-                        ids = torch.randint(1, model.config.vocab_size, (1, seq_len), generator=generator).numpy()
-                        feeds.append(
-                            {
-                                n: ids if n == "input_ids" else (ids * 0 + (n == "attention_mask"))
-                                for n in info["inputs"]
-                            }
-                        )
-                    with _quiet_loading():
-                        quantize_openvino(folder, feeds, INT8_CALIBRATION)
+                    quantize_openvino(folder, _random_feeds(info["inputs"], model.config.vocab_size, seq_len),
+                                      INT8_CALIBRATION)  # fmt: skip
                 exported[(name, backend)] = folder
             except Exception as err:  # a row that does not export is reported, not fatal
                 why = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
                 missing.append({"model": f"{name} on {backend}", "why": f"export failed: {why}"})
     return exported, usable
+
+
+def _random_feeds(inputs: list[str], vocab_size: int, seq_len: int) -> list[dict]:
+    """`CALIBRATION_SEQUENCES` feeds of one random-token sequence each (no padding): what an int8 row is calibrated on
+    (its speed does not depend on the ranges)."""
+    generator = torch.Generator().manual_seed(1)
+    feeds = []
+    for _ in range(CALIBRATION_SEQUENCES):
+        ids = torch.randint(1, vocab_size, (1, seq_len), generator=generator)
+        fill = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+        feeds.append({name: fill.get(name, torch.zeros_like(ids)).numpy() for name in inputs})
+    return feeds
 
 
 def _open_sessions(exported: dict, dtype: str, threads: int, missing: list[dict]) -> dict:
