@@ -198,8 +198,11 @@ def test_a_comparison_can_run_both_models_quantized_to_int8(tiny_zoo_dir, tmp_pa
     their task's train split, else on built-in texts) and run by OpenVINO; the result names the runtime and the precisions."""
     pytest.importorskip("nncf")
     monkeypatch.setenv("COMPACTBERT_CACHE", str(tmp_path / "cache"))
-    comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32")
-    result = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1, runtime="openvino-int8")
+    with pytest.warns(UserWarning, match="int8 calibration on 300 built-in BBC News articles") as caught:
+        comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32", backend="openvino-int8")
+        result = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1)
+    assert len([w for w in caught if "int8 calibration" in str(w.message)]) == 2  # the teacher and the compact model
+    assert comparer.backend == "openvino-int8"
     assert (result["runtime"], result["dtype"]) == ("openvino-int8", "int8 + float32")
     teacher, compact = (
         comparer.teacher_on("openvino-int8"),
@@ -213,7 +216,8 @@ def test_a_comparison_can_run_both_models_quantized_to_int8(tiny_zoo_dir, tmp_pa
             in (model.export_info["quantization"]["calibration"]["on"])
         )
     assert set(result["compact"]["probabilities"]) == set(LABELS)
-    assert comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1)["runtime"] == "torch"  # the default
+    on_torch = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1, runtime="torch")
+    assert (on_torch["runtime"], on_torch["dtype"]) == ("torch", "float32")
 
 
 def test_a_runtime_that_is_not_installed_is_not_offered(tiny_zoo_dir, monkeypatch):

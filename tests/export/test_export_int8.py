@@ -52,6 +52,7 @@ def test_int8_export_is_quantized_calibrated_on_train_and_verified_on_test(bbc_c
     assert not (result.folder / "int8_model.xml").exists()  # the staged graph replaced the fp32 one
     check = result.verification
     assert check["dtype"] == "int8" and check["on"] == "the first 24 texts of the test split of bbc-news (seed 7)"
+    assert check["rest_precision"] in ("bf16", "fp32")  # what OpenVINO chose for the other operations on this CPU
     assert check["predictions_compared"] == 24 and check["passed"] == (check["predictions_unchanged"] >= 0.995)
     assert check["max_abs_logit_diff"] > 0  # int8 is not fp32: the outputs moved
     fp32 = export_model(bbc_classifier, tmp_path / "fp32", format="openvino", verify=False)
@@ -74,6 +75,14 @@ def test_the_int8_graph_predicts_what_pytorch_does_where_the_head_separates(bbc_
 def torch_predictions(model, texts) -> list[int]:
     with torch.inference_mode():
         return model(**make_tokenizer()(list(texts), padding=True, return_tensors="pt")).logits.argmax(-1).tolist()
+
+
+def test_an_int8_export_has_a_folder_of_its_own_by_default(bbc_classifier):
+    from compactbert.export import default_output
+
+    assert default_output(bbc_classifier, "openvino", "int8") == bbc_classifier.with_name("model-openvino-int8")
+    assert default_output("minilm", "openvino", "int8").as_posix() == "minilm-openvino-int8"
+    assert default_output("minilm", "openvino").as_posix() == "minilm-openvino"
 
 
 def test_calibration_texts_come_from_train_never_test(bbc_classifier, tmp_path):
@@ -130,6 +139,68 @@ def test_load_for_inference_runs_openvino_int8_from_the_cache(bbc_classifier, tm
     assert again.folder == loaded.folder and again.quantized == "int8"
 
 
+def test_an_exported_folder_loads_as_what_it_holds(bbc_classifier, tmp_path):
+    from compactbert.inference import load_for_inference
+
+    folder = export_model(bbc_classifier, tmp_path / "int8", format="openvino", dtype="int8",
+                          calibration_samples=4, verify=False).folder  # fmt: skip
+    int8 = load_for_inference(folder, backend="openvino", quantize="int8")
+    assert int8.quantized == "int8" and int8.model is None
+    assert load_for_inference(folder, backend="openvino").quantized == "int8"  # export.json says what it is
+    fp32 = export_model(bbc_classifier, tmp_path / "fp32", format="openvino", verify=False).folder
+    with pytest.raises(
+        ValueError, match=r"is an exported fp32 model; quantize='int8' needs an int8 export: `compactbert"
+    ):
+        load_for_inference(fp32, backend="openvino", quantize="int8")
+    with pytest.raises(ValueError, match=r"unknown quantize 'int4'; expected None or one of \('int8',\)"):
+        load_for_inference(bbc_classifier, backend="openvino", quantize="int4")
+
+
+def test_a_fallback_calibration_warns_and_a_failed_quantization_leaves_nothing(bbc_classifier, tmp_path, monkeypatch):
+    folder = tmp_path / "model"
+    shutil.copytree(bbc_classifier, folder)
+    (folder / "metrics.json").write_text(json.dumps({"task": "no-such-owner/no-such-set-xyz"}))
+    with pytest.warns(
+        UserWarning, match="int8 calibration on 3 built-in BBC News articles \\(the task 'no-such-owner"
+    ):
+        result = export_model(folder, tmp_path / "int8", format="openvino", dtype="int8", calibration_samples=3,
+                              verify=False)  # fmt: skip
+    assert result.info["quantization"]["calibration"]["texts"] == 3
+
+    def broken(folder, feeds, on):
+        (folder / "int8_model.xml").write_text("half a graph")
+        raise RuntimeError("the quantizer fell over")
+
+    monkeypatch.setattr(exporter_module, "quantize_openvino", broken)
+    with pytest.raises(RuntimeError, match="the quantizer fell over"):
+        export_model(bbc_classifier, tmp_path / "out" / "int8", format="openvino", dtype="int8")
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+    from compactbert.inference import load_for_inference
+
+    cache = tmp_path / "cache"
+    with pytest.raises(RuntimeError, match="the quantizer fell over"):
+        load_for_inference(bbc_classifier, backend="openvino", quantize="int8", cache_dir=cache)
+    assert not cache.exists() or list(cache.iterdir()) == []  # no half-quantized graph is cached
+
+
+def test_calibration_feeds_carry_every_input_the_graph_takes():
+    from compactbert.export.quantize import encode_calibration
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    feeds = encode_calibration(make_tokenizer(), ["the film", "a dull film"], ["good", "bad"], names, max_length=16)
+    assert [sorted(f) for f in feeds] == [sorted(names)] * 2
+    assert feeds[0]["token_type_ids"].tolist() == [[0, 0, 0, 0, 1, 1]]  # [CLS] the film [SEP] good [SEP]
+    assert all(v.dtype.name == "int64" and v.shape[0] == 1 for f in feeds for v in f.values())
+
+    class NoTypes:  # a tokenizer without token_type_ids (DistilBERT's): the graph's input is zeros
+        def __call__(self, text, pair=None, **kwargs):
+            encoded = make_tokenizer()(text, pair, **kwargs)
+            return {k: v for k, v in encoded.items() if k != "token_type_ids"}
+
+    feed = encode_calibration(NoTypes(), ["the film"], None, names)[0]
+    assert feed["token_type_ids"].tolist() == [[0, 0, 0, 0]] and feed["input_ids"].shape == (1, 4)
+
+
 def test_int8_errors_say_what_to_do(bbc_classifier, tmp_path, monkeypatch, capsys):
     assert main(["export", str(bbc_classifier), "--format", "onnx", "--dtype", "int8"]) == 2
     assert "onnx models run in fp32, not 'int8'; --dtype int8 is an OpenVINO precision" in capsys.readouterr().err
@@ -154,5 +225,5 @@ def test_the_command_quantizes_and_says_on_what(bbc_classifier, tmp_path, monkey
     assert "exporting " in printed and " to openvino (int8) ..." in printed
     assert "quantized to int8 with NNCF " in printed
     assert "calibrated on the texts" in printed
-    assert "verified in int8 against PyTorch fp32 on the texts" in printed
+    assert "verified in int8 (the other operations in " in printed and ") against PyTorch fp32 on the texts" in printed
     assert f"predictions unchanged 100.0% of {min(8, len(TEXTS))}" in printed

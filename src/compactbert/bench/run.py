@@ -316,6 +316,7 @@ def _export_rows(
                                       INT8_CALIBRATION)  # fmt: skip
                 exported[(name, backend)] = folder
             except Exception as err:  # a row that does not export is reported, not fatal
+                shutil.rmtree(folder, ignore_errors=True)
                 why = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
                 missing.append({"model": f"{name} on {backend}", "why": f"export failed: {why}"})
     return exported, usable

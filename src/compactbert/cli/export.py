@@ -46,7 +46,11 @@ class ExportCommand(Command):
             choices=["auto", *EXPORT_TASKS],
             help="the head to export (default: auto, the one the folder's config names; base = the encoder)",
         )
-        p.add_argument("--output", "-o", help="folder to write (default: MODEL-FORMAT next to a local folder)")
+        p.add_argument(
+            "--output",
+            "-o",
+            help="folder to write (default: MODEL-FORMAT, or MODEL-openvino-int8, next to a local folder)",
+        )
         p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
         p.add_argument(
             "--verify-samples",
@@ -95,7 +99,8 @@ class ExportCommand(Command):
             )
         else:
             agreement = f"lowest cosine similarity {check['min_cosine_similarity']:.6f}"
-        print(f"verified in {check['dtype']} against PyTorch fp32 on {check['on']}")
+        rest = f" (the other operations in {check['rest_precision']})" if check.get("rest_precision") else ""
+        print(f"verified in {check['dtype']}{rest} against PyTorch fp32 on {check['on']}")
         print(f"largest absolute output difference {check['max_abs_logit_diff']:.2e}, {agreement}")
         if not check["passed"]:
             print(f"verification failed: the rule is {check['rule']}", file=sys.stderr)

@@ -55,23 +55,24 @@ class Comparer:
     def __init__(self, zoo: Zoo, dtype: str = "auto", max_cached: int = 8, backend: str = "torch"):
         from ..inference import BACKENDS, load_for_inference
 
-        if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+        if backend not in (*BACKENDS, INT8_RUNTIME):
+            raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join([*BACKENDS, INT8_RUNTIME])}")
         self.zoo = zoo
         self.dtype = dtype
         self.max_cached = max_cached
         self._load = load_for_inference
         self.runtime_choices = installed_runtimes()
         if backend not in ("auto", *self.runtime_choices):
-            from ..export.formats import RUNTIMES
+            from ..export.formats import FORMATS, RUNTIMES
 
+            hint = RUNTIMES.get(backend, FORMATS["openvino"]).install_hint  # openvino-int8: the openvino extra
             raise ValueError(
                 f"backend {backend!r} is not installed here (the runtimes available are "
-                f"{', '.join(self.runtime_choices)}): {RUNTIMES[backend].install_hint}"
+                f"{', '.join(self.runtime_choices)}): {hint}"
             )
-        self.teacher = load_for_inference(zoo.resolve(zoo.teacher), dtype=dtype, backend=backend)
+        self.teacher = self._load_on(backend, zoo.resolve(zoo.teacher), dtype=dtype)
         self.teacher.name = zoo.teacher.name
-        self.backend = self.teacher.backend  # what `auto` chose
+        self.backend = backend if backend == INT8_RUNTIME else self.teacher.backend  # what `auto` chose
         self.backend_choice = self.teacher.backend_choice
         self._teachers = {self.backend: self.teacher}
         self.num_layers = int(self.teacher.config.num_hidden_layers)

@@ -305,10 +305,18 @@ def load_with_backend(
     measure: Measure | None = None,
 ) -> InferenceModel:
     """`load_for_inference` with `backend` "openvino", "onnxruntime" or "auto" (see this module's docstring)."""
-    from ..inference import configure_threads
+    from ..inference import QUANTIZE, configure_threads
 
+    if quantize not in QUANTIZE:
+        raise ValueError(f"unknown quantize {quantize!r}; expected None or one of {QUANTIZE[1:]}")
     folder = exported_folder(source)
     if folder is not None:
+        exported_dtype = (read_export_info(folder) or {}).get("dtype", "fp32")
+        if quantize is not None and exported_dtype != quantize:
+            raise ValueError(
+                f"{folder} is an exported {exported_dtype} model; quantize={quantize!r} needs an {quantize} export: "
+                f"`compactbert export SOURCE --format openvino --dtype {quantize}`, or load the PyTorch folder"
+            )
         return load_exported(folder, backend, task, dtype, configure_threads(threads), tokenizer)
     if backend != "auto":
         if quantize is not None and not (backend == "openvino" and quantize == "int8"):

@@ -66,14 +66,16 @@ class ExportResult:
         return None if self.verification is None else self.verification["passed"]
 
 
-def default_output(source: str | os.PathLike, format: str) -> Path:
+def default_output(source: str | os.PathLike, format: str, dtype: str = "fp32") -> Path:
     """Where `compactbert export SOURCE` writes by default: next to a local folder (`runs/model-openvino`), else in the
-    current folder (`minilm-onnx` for a built-in name, `name-onnx` for a Hub id `owner/name`)."""
+    current folder (`minilm-onnx` for a built-in name, `name-onnx` for a Hub id `owner/name`); an int8 export gets its
+    own folder (`runs/model-openvino-int8`), so it never replaces the fp32 one."""
     text = os.fspath(source).rstrip("/")
     path = Path(text).expanduser()
+    suffix = f"{format}-int8" if dtype == "int8" else format
     if path.is_dir():
-        return path.with_name(f"{path.name}-{format}")
-    return Path(f"{text.rsplit('/', 1)[-1]}-{format}")
+        return path.with_name(f"{path.name}-{suffix}")
+    return Path(f"{text.rsplit('/', 1)[-1]}-{suffix}")
 
 
 def load_for_export(source, task: str = "auto", revision: str | None = None, allow_pickle: bool = False):
@@ -335,6 +337,8 @@ def verify_export(
         "max_length": max_length,
         "batch_size": batch_size,
         "dtype": session.dtype,
+        # an int8 graph: what its other operations computed in (OpenVINO's choice for this CPU unless asked)
+        **({"rest_precision": session.precision} if session.dtype == "int8" else {}),
         "reference": "PyTorch fp32",
     } | comparison.result()
 
@@ -349,6 +353,15 @@ def quantize_export(
     the train split of the task `source_folder`'s metrics.json names (else built-in BBC News articles); records the
     quantization in `info` and export.json."""
     texts, pairs, where = calibration_texts(source_folder or Path(os.devnull), samples)
+    if "could not be loaded" in where:
+        import warnings
+
+        warnings.warn(
+            f"int8 calibration on {where}: the quantization ranges come from news articles, not from the task's "
+            "own texts; export again where the task loads (or pass a folder whose metrics.json names a loadable "
+            "task) if its predictions matter",
+            stacklevel=2,
+        )
     feeds = encode_calibration(tokenizer, texts, pairs, info["inputs"], text_length(model))
     info["quantization"] = quantize_openvino(folder, feeds, where)
     write_info(folder, info)
@@ -374,7 +387,7 @@ def export_model(
             A saved model folder, a built-in name (`"minilm"`) or a Hub id.
         output (`str` or `os.PathLike`, *optional*):
             The folder to write (all or nothing: a temporary sibling renamed at the end); by default
-            `default_output(source, format)`.
+            `default_output(source, format, dtype)`.
         format (`str`, *optional*, defaults to `"openvino"`):
             `"openvino"` (openvino_model.xml + .bin) or `"onnx"` (model.onnx).
         dtype (`str`, *optional*, defaults to `"fp32"`):
@@ -412,7 +425,7 @@ def export_model(
             raise ValueError(f"calibration_samples must be >= 1, got {calibration_samples}")
     if verify_samples < 1:
         raise ValueError(f"verify_samples must be >= 1, got {verify_samples}")
-    output = Path(output) if output is not None else default_output(source, fmt.name)
+    output = Path(output) if output is not None else default_output(source, fmt.name, dtype)
     if output.exists() and not overwrite:
         raise FileExistsError(f"output folder {output} already exists; choose another or pass overwrite=True")
     model, tokenizer, folder, task = load_for_export(source, task, revision=revision, allow_pickle=allow_pickle)
