@@ -29,10 +29,11 @@ class DemoCommand(Command):
         p.add_argument(
             "--backend",
             default="torch",
-            choices=["torch", "auto", "openvino", "onnxruntime"],
-            help="what runs the models: PyTorch, an exported runtime (the compactbert[openvino] / [onnx] extras), or "
-            "auto: the fastest installed one on the teacher whose predictions match PyTorch's (default: torch); the "
-            "page can switch to any installed runtime",
+            choices=["torch", "auto", "openvino", "onnxruntime", "openvino-int8"],
+            help="what runs the models: PyTorch, an exported runtime (the compactbert[openvino] / [onnx] extras; "
+            "openvino-int8: each model quantized to int8 by NNCF on first use), or auto: the fastest installed one on "
+            "the teacher whose predictions match PyTorch's (default: torch); the page can switch to any installed "
+            "runtime",
         )
         p.add_argument("--build-only", action="store_true", help="build (or find) the zoo, print where, and exit")
 
