@@ -31,7 +31,23 @@ def bbc_classifier(tmp_path_factory):
     return folder
 
 
-def test_int8_export_is_quantized_calibrated_on_train_and_verified_on_test(bbc_classifier, tmp_path):
+@pytest.fixture(scope="module")
+def separated_int8(bbc_classifier, tmp_path_factory):
+    """The int8 export calibrated on the texts the tiny head separates by several logits (the tiny model reads BBC
+    articles as [UNK]s, and its logits there are near ties that int8 may flip), unverified."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(exporter_module, "calibration_texts", lambda folder, n: (list(TEXTS), None, "the texts"))
+        out = tmp_path_factory.mktemp("int8") / "int8"
+        return export_model(bbc_classifier, out, format="openvino", dtype="int8", verify=False).folder
+
+
+@pytest.fixture(scope="module")
+def fp32_export(bbc_classifier, tmp_path_factory):
+    out = tmp_path_factory.mktemp("fp32") / "fp32"
+    return export_model(bbc_classifier, out, format="openvino", verify=False).folder
+
+
+def test_int8_export_is_quantized_calibrated_on_train_and_verified_on_test(bbc_classifier, fp32_export, tmp_path):
     result = export_model(
         bbc_classifier, tmp_path / "int8", format="openvino", dtype="int8", calibration_samples=12, verify_samples=24
     )
@@ -55,18 +71,15 @@ def test_int8_export_is_quantized_calibrated_on_train_and_verified_on_test(bbc_c
     assert check["rest_precision"] in ("bf16", "fp32")  # what OpenVINO chose for the other operations on this CPU
     assert check["predictions_compared"] == 24 and check["passed"] == (check["predictions_unchanged"] >= 0.995)
     assert check["max_abs_logit_diff"] > 0  # int8 is not fp32: the outputs moved
-    fp32 = export_model(bbc_classifier, tmp_path / "fp32", format="openvino", verify=False)
-    assert "FakeQuantize" not in (fp32.folder / "openvino_model.xml").read_text()
+    assert "FakeQuantize" not in (fp32_export / "openvino_model.xml").read_text()
 
 
-def test_the_int8_graph_predicts_what_pytorch_does_where_the_head_separates(bbc_classifier, tmp_path, monkeypatch):
-    """The tiny model reads BBC articles as [UNK]s, and its logits there are near ties that int8 may flip: calibrated
-    and verified on the texts its head separates by several logits, the int8 graph must predict what PyTorch does."""
+def test_the_int8_graph_predicts_what_pytorch_does_where_the_head_separates(bbc_classifier, separated_int8):
+    """Calibrated and verified on the texts its head separates by several logits, the int8 graph must predict what
+    PyTorch does."""
     texts = list(TEXTS)
-    monkeypatch.setattr(exporter_module, "calibration_texts", lambda folder, n: (texts, None, "the texts"))
-    folder = export_model(bbc_classifier, tmp_path / "int8", format="openvino", dtype="int8", verify=False).folder
     model = AutoModelForSequenceClassification.from_pretrained(bbc_classifier).eval()
-    held = verify_export(model, make_tokenizer(), folder, "sequence-classification", texts)
+    held = verify_export(model, make_tokenizer(), separated_int8, "sequence-classification", texts)
     assert held["dtype"] == "int8" and held["predictions_unchanged"] == 1.0 and held["passed"]
     assert held["max_abs_logit_diff"] > 1e-4  # int8, not the fp32 graph
     assert len(set(torch_predictions(model, texts))) == 3  # the texts are not all one label: the check has teeth
@@ -98,16 +111,14 @@ def test_calibration_texts_come_from_train_never_test(bbc_classifier, tmp_path):
     assert where == "7 built-in BBC News articles (no metrics.json names a task)"
 
 
-def test_an_int8_graph_opens_as_int8_with_the_rest_at_the_asked_precision(bbc_classifier, tmp_path):
-    folder = export_model(bbc_classifier, tmp_path / "int8", format="openvino", dtype="int8",
-                          calibration_samples=4, verify=False).folder  # fmt: skip
+def test_an_int8_graph_opens_as_int8_with_the_rest_at_the_asked_precision(separated_int8, fp32_export):
+    folder = separated_int8
     own = open_session(folder)
     assert own.dtype == "int8" and "INFERENCE_PRECISION_HINT" not in own.config  # OpenVINO's default for the rest
     rest = open_session(folder, dtype="fp32")
     assert rest.dtype == "int8" and rest.config["INFERENCE_PRECISION_HINT"] == "f32"
-    fp32 = export_model(bbc_classifier, tmp_path / "fp32", format="openvino", verify=False).folder
     with pytest.raises(ValueError, match="holds an fp32 graph; int8 needs a quantized one"):
-        open_session(fp32, dtype="int8")
+        open_session(fp32_export, dtype="int8")
 
 
 def test_load_for_inference_runs_openvino_int8_from_the_cache(bbc_classifier, tmp_path, monkeypatch):
@@ -139,19 +150,17 @@ def test_load_for_inference_runs_openvino_int8_from_the_cache(bbc_classifier, tm
     assert again.folder == loaded.folder and again.quantized == "int8"
 
 
-def test_an_exported_folder_loads_as_what_it_holds(bbc_classifier, tmp_path):
+def test_an_exported_folder_loads_as_what_it_holds(bbc_classifier, separated_int8, fp32_export):
     from compactbert.inference import load_for_inference
 
-    folder = export_model(bbc_classifier, tmp_path / "int8", format="openvino", dtype="int8",
-                          calibration_samples=4, verify=False).folder  # fmt: skip
+    folder = separated_int8
     int8 = load_for_inference(folder, backend="openvino", quantize="int8")
     assert int8.quantized == "int8" and int8.model is None
     assert load_for_inference(folder, backend="openvino").quantized == "int8"  # export.json says what it is
-    fp32 = export_model(bbc_classifier, tmp_path / "fp32", format="openvino", verify=False).folder
     with pytest.raises(
         ValueError, match=r"is an exported fp32 model; quantize='int8' needs an int8 export: `compactbert"
     ):
-        load_for_inference(fp32, backend="openvino", quantize="int8")
+        load_for_inference(fp32_export, backend="openvino", quantize="int8")
     with pytest.raises(ValueError, match=r"unknown quantize 'int4'; expected None or one of \('int8',\)"):
         load_for_inference(bbc_classifier, backend="openvino", quantize="int4")
 
