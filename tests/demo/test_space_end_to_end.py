@@ -14,6 +14,7 @@ a package to what the requirements name.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,11 +39,17 @@ MODELS = ["org/teacher", "org/shrunk-top-2", "org/shrunk-bottom-2"]
 
 
 def constraints(path):
-    """This environment's package versions as pip constraints (compactbert itself left out: the Space has its own)."""
-    pins = sorted(
-        {f"{d.metadata['Name']}=={d.version}" for d in distributions() if d.metadata["Name"].lower() != "compactbert"}
-    )
-    path.write_text("\n".join(pins) + "\n")
+    """This environment's package versions as pip constraints (compactbert itself left out: the Space has its own).
+
+    One pin per package, the first on `sys.path` (what `import` finds): once something has imported setuptools (NNCF
+    does, when it quantizes), `setuptools/_vendor` is on `sys.path` too, and its vendored copies (an older
+    `packaging`, ...) would pin a second version of the same package, which no install can satisfy."""
+    pins: dict[str, str] = {}
+    for dist in distributions():
+        name = dist.metadata["Name"]
+        if name and name.lower() != "compactbert":
+            pins.setdefault(re.sub(r"[-_.]+", "-", name).lower(), f"{name}=={dist.version}")
+    path.write_text("\n".join(sorted(pins.values())) + "\n")
     return path
 
 
