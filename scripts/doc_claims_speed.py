@@ -33,31 +33,23 @@ def _range(values: list[float], fmt: str = ".2f", unit: str = "") -> str:
     return f"{min(values):{fmt}}–{max(values):{fmt}}{unit}"
 
 
-def _runtime_speedups(batch: int, backend: str = "openvino") -> list[float]:
-    """A runtime's paired speedups over PyTorch in bf16 at `batch`, every bench row of the `--backend` report."""
+def _runtime_rows(batch: int, backend: str, dtype: str = "bf16") -> list[dict]:
+    """Every bench row of the `--backend` report run by `backend` against PyTorch at `dtype` and `batch`."""
     return [
-        r["speedup"]
+        r
         for r in BENCH_BACKENDS.data["runtime_speedups"]
-        if (r["backend"], r["dtype"], r["batch"]) == (backend, "bf16", batch)
+        if (r["backend"], r["dtype"], r["batch"]) == (backend, dtype, batch)
     ]
 
 
-def _fp32_int8_speedups() -> list[float]:
-    """OpenVINO int8 (the rest in fp32) against PyTorch fp32 at batch 1, every bench row."""
-    return [
-        r["speedup"]
-        for r in BENCH_BACKENDS.data["runtime_speedups"]
-        if (r["backend"], r["dtype"], r["batch"]) == ("openvino-int8", "fp32", 1)
-    ]
+def _runtime_speedups(batch: int, backend: str = "openvino", dtype: str = "bf16") -> list[float]:
+    """A runtime's paired speedups over PyTorch at `dtype` and `batch`, every bench row."""
+    return [r["speedup"] for r in _runtime_rows(batch, backend, dtype)]
 
 
 def _runtime_status(batch: int, backend: str) -> str:
-    """"met on every row" / "missed on N rows": the runtime targets of the bf16 rows at `batch`."""
-    rows = [
-        r
-        for r in BENCH_BACKENDS.data["runtime_speedups"]
-        if (r["backend"], r["dtype"], r["batch"]) == (backend, "bf16", batch)
-    ]
+    """ "met on every row" / "missed on N rows": the runtime targets of the bf16 rows at `batch`."""
+    rows = _runtime_rows(batch, backend)
     missed = sum(r["status"] == "missed" for r in rows)
     return "met on every row" if not missed else f"missed on {missed} of {len(rows)} rows"
 
@@ -203,7 +195,9 @@ SPEED_CLAIMS: list[Claim] = [
             f"{_range(_runtime_speedups(32, 'openvino-int8'), '.2f', 'x')} (target 1.2x: "
             f"{_runtime_status(32, 'openvino-int8').removesuffix(' on every row')})"
         ),
-        lambda: f"int8 with the rest in fp32 ran {_range(_fp32_int8_speedups(), '.2f', 'x')} PyTorch fp32 at batch 1",
+        lambda: (
+            f"int8 with the rest in fp32 ran {_range(_runtime_speedups(1, 'openvino-int8', 'fp32'), '.2f', 'x')} PyTorch fp32 at batch 1"
+        ),
         lambda: f"The teacher at batch 1 then computes at {_teacher_peak('openvino-int8')}% of the bf16 matmul rate",
         lambda: (
             f"TinyBert-4 against the teacher, both on int8, is {tinybert_speedup('openvino-int8'):.2f}x at batch 1"
