@@ -9,6 +9,8 @@ from doc_results import (
     BENCH_AVX2,
     BENCH_AVX2_PAIR,
     BENCH_BACKENDS,
+    BENCH_OPENVINO,
+    BENCH_OPENVINO_PARITY,
     INFERENCE,
     TRAINING_COST,
     Source,
@@ -205,6 +207,33 @@ SPEED_CLAIMS: list[Claim] = [
         lambda: (
             f"({_int8_against_bf16('tinybert-4'):.2f}x against PyTorch bf16, the teacher "
             f"{_int8_against_bf16('teacher'):.2f}x); OpenVINO bf16 keeps {tinybert_speedup('openvino'):.2f}x"
+        ),
+    ),
+    *claims(
+        SPEED,
+        BENCH_OPENVINO,
+        lambda: (
+            f"TinyBert-4\n  {_speedup('tinybert-4', 'bf16', 1, BENCH_OPENVINO):.2f}x the teacher at batch 1 in bf16 and "
+            f"{_speedup('tinybert-4', 'fp32', 1, BENCH_OPENVINO):.2f}x in fp32, top-6 ShrunkBert "
+            f"{_speedup('shrunk-top6', 'bf16', 1, BENCH_OPENVINO):.2f}x at batch 1 in bf16, "
+            f"{sum(c['status'] == 'met' for c in BENCH_OPENVINO.data['checks'])} of the\n  "
+            f"{len(BENCH_OPENVINO.data['checks'])} targets met"
+        ),
+        lambda: (
+            f"(shrunk-top2 vs bert-10: {bench_row('shrunk-top2', 'bf16', 1, BENCH_OPENVINO)['time_vs_baseline']:.3f}, "
+            f"shrunk-top6\n  vs bert-6: {bench_row('shrunk-top6', 'bf16', 1, BENCH_OPENVINO)['time_vs_baseline']:.3f}"
+        ),
+        lambda: (
+            "the fp32 pairs are at\n  "
+            + _range([c["value"] for c in _parity_checks(BENCH_OPENVINO) if c["dtype"] == "fp32"], ".3f")
+        ),
+    ),
+    *claims(
+        SPEED,
+        BENCH_OPENVINO_PARITY,
+        lambda: (
+            f"they are {bench_row('shrunk-top2', 'bf16', 1, BENCH_OPENVINO_PARITY)['time_vs_baseline']:.3f} and\n  "
+            f"{bench_row('shrunk-top6', 'bf16', 1, BENCH_OPENVINO_PARITY)['time_vs_baseline']:.3f}: met"
         ),
     ),
     *claims(

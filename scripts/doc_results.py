@@ -115,6 +115,11 @@ BENCH_AVX2_PAIR = Source(
     "docs/results/bench/avx2-top2-batch32/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", ""))
 )
 BENCH_BACKENDS = Source("docs/results/bench/backends/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
+# every row on OpenVINO (`compactbert bench --backend openvino --check`), and its two batch-1 bf16 parity pairs re-timed
+BENCH_OPENVINO = Source("docs/results/bench/openvino/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
+BENCH_OPENVINO_PARITY = Source(
+    "docs/results/bench/openvino-parity-bf16/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", ""))
+)
 INFERENCE = Source("docs/results/bench/inference.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 TRAINING_COST = Source("docs/results/training_cost/results.json", lambda d: cpu_kind(d["setup"]["machine"]))
 PRUNING = Source(
