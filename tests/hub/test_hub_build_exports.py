@@ -72,7 +72,7 @@ def test_the_cards_examples_run_from_the_hub_without_pytorch(built_with_exports,
 def test_an_unknown_export_format_is_refused_before_training(tmp_path, capsys):
     assert main(["build", str(tiny_recipe(tmp_path, exports=["tflite"]))]) == 2
     assert (
-        "exports: ['tflite'] must name each format once, of: openvino, onnx, openvino-int8 (unknown: ['tflite'])"
+        "exports: ['tflite'] must name each format once, of: openvino, openvino-int8, onnx (unknown: ['tflite'])"
         in (capsys.readouterr().err)
     )
     assert not (tmp_path / "build").exists()

@@ -36,6 +36,7 @@ from typing import Any
 
 import torch
 
+from ..export.formats import RUNTIME_EXPORTS
 from ..hardware import native_bf16
 from ..inference import DTYPES, Timing, available_cores, configure_threads, prepare_for_inference, time_side_by_side
 from .defaults import (
@@ -264,15 +265,8 @@ def run_benchmark(
     )
 
 
-BENCH_BACKENDS = ("torch", "openvino", "openvino-int8", "onnxruntime")
+BENCH_BACKENDS = ("torch", *RUNTIME_EXPORTS)  # a runtime's export format and graph precision: RUNTIME_EXPORTS
 BACKEND_SEPARATOR = " @ "  # a runtime row's name while it is timed: "tinybert-4 @ openvino"
-# each runtime backend: the export format it runs and the precision of the exported graph ("openvino-int8": the
-# graph quantized by NNCF, its other operations at the setting's precision)
-BACKEND_EXPORTS = {
-    "openvino": ("openvino", "fp32"),
-    "openvino-int8": ("openvino", "int8"),
-    "onnxruntime": ("onnx", "fp32"),
-}
 
 
 def _timed_name(name: str, backend: str) -> str:
@@ -291,18 +285,16 @@ def _export_rows(
     from pathlib import Path
 
     from ..export.exporter import write_export
-    from ..export.formats import FORMATS, missing_modules
-    from ..export.quantize import QUANTIZE_NEEDS, quantize_openvino
+    from ..export.formats import FORMATS, kind_needs, missing_modules
+    from ..export.quantize import quantize_openvino
 
     exported, usable = {}, []
     for backend in backends:
         if backend == "torch":
             usable.append(backend)
             continue
-        fmt, graph_dtype = FORMATS[BACKEND_EXPORTS[backend][0]], BACKEND_EXPORTS[backend][1]
-        absent = missing_modules(
-            tuple(dict.fromkeys(fmt.export_needs + (QUANTIZE_NEEDS if graph_dtype == "int8" else ())))
-        )
+        fmt, graph_dtype = FORMATS[RUNTIME_EXPORTS[backend][0]], RUNTIME_EXPORTS[backend][1]
+        absent = missing_modules(kind_needs(fmt.name, graph_dtype))
         if absent:
             missing.append({"model": f"every row on {backend}", "why": f"not installed: {fmt.install_hint}"})
             continue
@@ -342,7 +334,7 @@ def _open_sessions(exported: dict, dtype: str, threads: int, missing: list[dict]
 
     sessions, said = {}, set()
     for (name, backend), folder in exported.items():
-        if dtype not in FORMATS[BACKEND_EXPORTS[backend][0]].dtypes:
+        if dtype not in FORMATS[RUNTIME_EXPORTS[backend][0]].dtypes:
             if backend not in said:
                 missing.append({"model": f"every row on {backend}, {dtype}", "why": f"{backend} runs fp32 only"})
                 said.add(backend)

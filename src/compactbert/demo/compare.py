@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from ..export.formats import INT8_RUNTIME, RUNTIME_EXPORTS
 from ..shrinking import STRATEGIES, select_layers, shrink
 from .manifest import FINE_TUNED, Zoo, ZooEntry
 
@@ -23,18 +24,14 @@ MAX_REPEATS = 30
 MAX_LENGTH = 128
 
 
-INT8_RUNTIME = "openvino-int8"  # OpenVINO with each model's graph quantized to int8 (NNCF), calibrated on its task
-
-
 def installed_runtimes() -> list[str]:
     """What can run the demo's models here: `"torch"`, then each runtime backend whose packages are installed, then
     `"openvino-int8"` where NNCF is installed beside OpenVINO."""
     from ..export.backends import RUNTIME_ORDER
-    from ..export.formats import RUNTIMES, missing_modules
-    from ..export.quantize import QUANTIZE_NEEDS
+    from ..export.formats import RUNTIMES, kind_needs, missing_modules
 
     runtimes = ["torch", *(r for r in RUNTIME_ORDER if not missing_modules(RUNTIMES[r].export_needs))]
-    return runtimes + ([INT8_RUNTIME] if not missing_modules(QUANTIZE_NEEDS) else [])
+    return runtimes + ([INT8_RUNTIME] if not missing_modules(kind_needs(*RUNTIME_EXPORTS[INT8_RUNTIME])) else [])
 
 
 class Comparer:

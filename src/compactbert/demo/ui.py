@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 from matplotlib.figure import Figure
 
+from ..export.formats import INT8_RUNTIME
 from ..shrinking import STRATEGIES
 from .compare import FINE_TUNED_CHOICE, MAX_REPEATS, MAX_TEXT_CHARS, NOT_RETRAINED, Comparer
 
@@ -79,7 +80,7 @@ RUNTIME_NAMES = {
     "torch": "PyTorch",
     "openvino": "OpenVINO",
     "onnxruntime": "ONNX Runtime",
-    "openvino-int8": "OpenVINO",
+    INT8_RUNTIME: "OpenVINO",
 }
 
 

@@ -31,7 +31,7 @@ import torch
 from ..inference import DTYPES, InferenceModel, load_for_inference, resolve_dtype
 from .auto import BackendChoice, Measure, choose_backend, dtype_name
 from .exporter import load_for_export, quantize_export, write_export
-from .formats import FORMATS, RUNTIMES, ExportFormat, MissingRuntimeError, missing_modules
+from .formats import FORMATS, RUNTIMES, ExportFormat, MissingRuntimeError, kind_needs, missing_modules
 from .runtime import EXPORT_INFO, Session, open_session, read_export_info
 
 RUNTIME_ORDER = ("openvino", "onnxruntime")  # the runtimes `auto` tries, in this order (ties go to the earlier)
@@ -337,7 +337,7 @@ def load_with_backend(
         fmt = RUNTIMES[runtime]
         if backend != "auto":
             runtime_dtype(fmt, dtype, explicit=True)  # refuse an impossible precision before exporting
-        missing = missing_modules(fmt.export_needs + (("nncf",) if quantize is not None else ()))
+        missing = missing_modules(kind_needs(fmt.name, "fp32" if quantize is None else quantize))
         if missing:
             if backend == runtime:
                 raise MissingRuntimeError(

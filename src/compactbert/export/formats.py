@@ -79,9 +79,22 @@ FORMATS = {
     )
 }
 RUNTIMES = {f.runtime: f for f in FORMATS.values()}  # backend name -> the format it runs
-# what a zoo recipe's `exports:` names: a subfolder of that name holding (format, precision) (`--dtype int8`: the
-# OpenVINO graph quantized by NNCF)
-EXPORT_KINDS = {"openvino": ("openvino", "fp32"), "onnx": ("onnx", "fp32"), "openvino-int8": ("openvino", "int8")}
+QUANTIZE_NEEDS = ("openvino", "nncf")  # what quantizing a graph to int8 needs (export/quantize.py)
+INT8_RUNTIME = "openvino-int8"  # OpenVINO running a graph quantized to int8 by NNCF (`--dtype int8`)
+# every way a model runs outside PyTorch, by the name the bench's --backend and the demo's runtime use: (the export
+# format it runs, the precision of its graph; int8's other operations run at the setting's precision)
+RUNTIME_EXPORTS = {
+    "openvino": ("openvino", "fp32"),
+    INT8_RUNTIME: ("openvino", "int8"),
+    "onnxruntime": ("onnx", "fp32"),
+}
+# the same kinds as a zoo recipe's `exports:` names them, each a subfolder of that name: fp32 ones by their format
+EXPORT_KINDS = {(fmt if dtype == "fp32" else name): (fmt, dtype) for name, (fmt, dtype) in RUNTIME_EXPORTS.items()}
+
+
+def kind_needs(fmt: str, dtype: str) -> tuple[str, ...]:
+    """The modules that exporting to `fmt` at `dtype` needs (`"int8"`: NNCF too), checked with `missing_modules`."""
+    return tuple(dict.fromkeys(FORMATS[fmt].export_needs + (QUANTIZE_NEEDS if dtype == "int8" else ())))
 
 
 def get_format(name: str) -> ExportFormat:

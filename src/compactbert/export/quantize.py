@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from .formats import FORMATS, require
+from .formats import FORMATS, QUANTIZE_NEEDS, require
 
 DEFAULT_CALIBRATION_SAMPLES = 300
-QUANTIZE_NEEDS = ("openvino", "nncf")
 
 
 def require_quantizer() -> None:
