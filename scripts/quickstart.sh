@@ -2,7 +2,7 @@
 # Set up a virtual environment in .venv and run compactbert's main job or its tests.
 #
 #   bash scripts/quickstart.sh         # set up, then open the live demo (builds its model zoo on first use, cached)
-#   bash scripts/quickstart.sh test    # set up, then run the test suite
+#   bash scripts/quickstart.sh test    # set up, then run the test suite (in parallel: one worker per core, up to 4)
 #
 # The demo serves on http://127.0.0.1:7860 (DEMO_ARGS="--host 0.0.0.0 --port 8080" to change; see `compactbert demo
 # --help`). The tests drive the demo in a real browser: Debian's chromium, installed with apt-get when missing.
@@ -54,7 +54,12 @@ case "$MODE" in
             fi
         fi
         export GRADIO_ANALYTICS_ENABLED=False
-        "$PY" -m pytest "$@"
+        # in parallel (pytest-xdist): one worker per core, at most 4 (TEST_WORKERS to choose; 0 runs in this process),
+        # each with its share of the cores for torch (tests/conftest.py); later pytest arguments override these
+        WORKERS="${TEST_WORKERS:-$(nproc 2>/dev/null || echo 1)}"
+        if [ "$WORKERS" -gt 4 ]; then WORKERS=4; fi
+        if [ "$WORKERS" -le 1 ]; then WORKERS=0; fi
+        "$PY" -m pytest -n "$WORKERS" --dist worksteal "$@"
         ;;
     *)
         echo "usage: bash scripts/quickstart.sh [main|test [pytest args...]]" >&2

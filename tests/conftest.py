@@ -3,6 +3,12 @@
 import os
 import tempfile
 
+# pytest-xdist runs the suite in several worker processes (`-n`): each gets its share of the cores for torch's threads
+# (and the subprocesses the tests start), not all of them, so that workers do not fight over the same cores
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, _cores // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
+
 import pytest
 from transformers import BertTokenizer
 
