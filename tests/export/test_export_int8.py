@@ -65,6 +65,11 @@ def test_int8_export_is_quantized_calibrated_on_train_and_verified_on_test(bbc_c
     )
     graph = (result.folder / "openvino_model.xml").read_text()
     assert "FakeQuantize" in graph or 'element_type="i8"' in graph  # quantized: the fp32 graph has neither
+    assert quantization["not_quantized"] == ["ScaledDotProductAttention"]
+    attention_inputs = quantized_inputs(result.folder, "ScaledDotProductAttention", first=3)  # Q, K, V (then mask)
+    linear_inputs = quantized_inputs(result.folder, "MatMul", first=2)
+    assert attention_inputs == [False] * len(attention_inputs) and len(attention_inputs) == 2 * 3  # 2 layers: Q, K, V
+    assert sum(linear_inputs) >= 2 * 6  # the linear layers' activations and weights are quantized
     assert not (result.folder / "int8_model.xml").exists()  # the staged graph replaced the fp32 one
     check = result.verification
     assert check["dtype"] == "int8" and check["on"] == "the first 24 texts of the test split of bbc-news (seed 7)"
@@ -83,6 +88,29 @@ def test_the_int8_graph_predicts_what_pytorch_does_where_the_head_separates(bbc_
     assert held["dtype"] == "int8" and held["predictions_unchanged"] == 1.0 and held["passed"]
     assert held["max_abs_logit_diff"] > 1e-4  # int8, not the fp32 graph
     assert len(set(torch_predictions(model, texts))) == 3  # the texts are not all one label: the check has teeth
+
+
+def quantized_inputs(folder, op_type: str, first: int) -> list[bool]:
+    """For each of the `first` inputs of each `op_type` operation of the OpenVINO graph in `folder`: whether a
+    FakeQuantize (or an int8 weight's dequantization) feeds it."""
+    import openvino
+
+    model = openvino.Core().read_model(str(folder / "openvino_model.xml"))
+    seen = []
+    for op in model.get_ops():
+        if op.get_type_name() == op_type:
+            seen += [fed_by_quantizer(value.get_node()) for value in op.input_values()[:first]]
+    return seen
+
+
+def fed_by_quantizer(node, depth: int = 3) -> bool:
+    """Whether `node` is, or is reached through up to `depth` reshaping / converting operations from, a quantizer."""
+    if node.get_type_name() == "FakeQuantize" or any(o.get_element_type().get_type_name() == "i8" for o in node.outputs()):
+        return True
+    passthrough = ("Convert", "Reshape", "Transpose", "Multiply", "Subtract")
+    if depth == 0 or node.get_type_name() not in passthrough:
+        return False
+    return any(fed_by_quantizer(value.get_node(), depth - 1) for value in node.input_values())
 
 
 def torch_predictions(model, texts) -> list[int]:
