@@ -134,7 +134,7 @@ NOT_MEASURED: dict[str, list[str]] = {
     README: [
         "Python 3.10+",
         "TinyBert-4's 9.4x included",  # the paper's figure, a target
-        "under the paper's 9.4x (int8",
+        "(the bar is 99.5%)",  # the export's rule, a setting
         "the 1.4x over PyTorch fp32 that issue 19 asks for",  # a target
         "instead of 5 to resolve their 3%",  # the parity target's tolerance, a target
         "(chance: 50%)",  # in the generated headline table's text
@@ -177,7 +177,8 @@ NOT_MEASURED: dict[str, list[str]] = {
         "TinyBert-4's 9.4x",
         "not the 2x the issue measured on a CPU with AMX",
         "(target: 50%)",
-        "under the paper's 9.4x",
+        "the paper's 9.4x: met",
+        "under\nthe 99.5% bar, refused",  # the export's rule, a setting
         "(1.4x fp32 at batch 1)",
     ],
 }

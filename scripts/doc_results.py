@@ -120,6 +120,15 @@ BENCH_OPENVINO = Source("docs/results/bench/openvino/bench.json", lambda d: cpu_
 BENCH_OPENVINO_PARITY = Source(
     "docs/results/bench/openvino-parity-bf16/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", ""))
 )
+# int8 on rotten-tomatoes: each OpenVINO export's export.json, verified on the 1,276 test reviews
+INT8_RT = Source(
+    "docs/results/int8_rotten_tomatoes/results.json",
+    lambda d: re.search(r"\((AVX512-BF16|AMX|AVX2)", d["machine"]).group(1),
+)
+# int8 with the attention quantized or not, and bf16, on two fine-tuned classifiers (scripts/int8_attention_study.py)
+INT8_ATTENTION = Source(
+    "docs/results/int8_attention/results.json", lambda d: re.search(r"\((AVX512-BF16|AMX|AVX2)", d["machine"]).group(1)
+)
 INFERENCE = Source("docs/results/bench/inference.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 TRAINING_COST = Source("docs/results/training_cost/results.json", lambda d: cpu_kind(d["setup"]["machine"]))
 PRUNING = Source(
@@ -313,3 +322,20 @@ def table_start(page: str, source: Source, extra: str, columns: list[str], align
         raise ValueError(f"align {align!r} needs one of l / r per column ({len(columns)} columns)")
     rule = "|" + "".join("---:|" if a == "r" else "---|" for a in align)
     return [_source_line(page, source, extra), "", "| " + " | ".join(columns) + " |", rule]
+
+
+def int8_rt(export: str) -> dict:
+    """The verification record of one of the rotten-tomatoes exports (int8_rotten_tomatoes/results.json)."""
+    return INT8_RT.data["exports"][export]["export"]["verification"]
+
+
+def int8_attention(model: str, export: str) -> dict:
+    """The verification record of one export of `model` (a folder the study ran) in int8_attention/results.json."""
+    return INT8_ATTENTION.data["models"][model]["exports"][export]["verification"]
+
+
+def int8_attention_speedups() -> list[float]:
+    """How much faster the attention-quantized int8 graph ran than the export's own, every model and batch size."""
+    return [
+        t["attention_quantized_speedup"] for m in INT8_ATTENTION.data["models"].values() for t in m["timing"].values()
+    ]

@@ -105,7 +105,9 @@ def quantized_inputs(folder, op_type: str, first: int) -> list[bool]:
 
 def fed_by_quantizer(node, depth: int = 3) -> bool:
     """Whether `node` is, or is reached through up to `depth` reshaping / converting operations from, a quantizer."""
-    if node.get_type_name() == "FakeQuantize" or any(o.get_element_type().get_type_name() == "i8" for o in node.outputs()):
+    if node.get_type_name() == "FakeQuantize" or any(
+        o.get_element_type().get_type_name() == "i8" for o in node.outputs()
+    ):
         return True
     passthrough = ("Convert", "Reshape", "Transpose", "Multiply", "Subtract")
     if depth == 0 or node.get_type_name() not in passthrough:
@@ -204,7 +206,7 @@ def test_a_fallback_calibration_warns_and_a_failed_quantization_leaves_nothing(b
                               verify=False)  # fmt: skip
     assert result.info["quantization"]["calibration"]["texts"] == 3
 
-    def broken(folder, feeds, on):
+    def broken(folder, feeds, on, *rest):
         (folder / "int8_model.xml").write_text("half a graph")
         raise RuntimeError("the quantizer fell over")
 

@@ -23,7 +23,13 @@ import torch
 
 from .formats import EXPORT_TASKS, FORMATS, ExportFormat, get_format, get_task, require, task_of
 from .graph import WRITERS, output_names
-from .quantize import DEFAULT_CALIBRATION_SAMPLES, encode_calibration, quantize_openvino, require_quantizer
+from .quantize import (
+    DEFAULT_CALIBRATION_SAMPLES,
+    FLOAT_OPERATIONS,
+    encode_calibration,
+    quantize_openvino,
+    require_quantizer,
+)
 from .runtime import EXPORT_INFO, open_session, read_export_info
 
 DEFAULT_VERIFY_SAMPLES = 256
@@ -347,11 +353,17 @@ def verify_export(
 
 
 def quantize_export(
-    folder: Path, info: dict, model, tokenizer, source_folder: Path | None, samples: int = DEFAULT_CALIBRATION_SAMPLES
+    folder: Path,
+    info: dict,
+    model,
+    tokenizer,
+    source_folder: Path | None,
+    samples: int = DEFAULT_CALIBRATION_SAMPLES,
+    not_quantized: tuple[str, ...] = FLOAT_OPERATIONS,
 ) -> None:
-    """Quantize the OpenVINO graph `write_export` wrote into `folder` to int8, calibrated on up to `samples` texts of
-    the train split of the task `source_folder`'s metrics.json names (else built-in BBC News articles); records the
-    quantization in `info` and export.json."""
+    """Quantize the OpenVINO graph `write_export` wrote into `folder` to int8 (all but the operation types
+    `not_quantized`), calibrated on up to `samples` texts of the train split of the task `source_folder`'s
+    metrics.json names (else built-in BBC News articles); records the quantization in `info` and export.json."""
     texts, pairs, where = calibration_texts(source_folder or Path(os.devnull), samples)
     if "could not be loaded" in where:
         import warnings
@@ -363,7 +375,7 @@ def quantize_export(
             stacklevel=2,
         )
     feeds = encode_calibration(tokenizer, texts, pairs, info["inputs"], text_length(model))
-    info["quantization"] = quantize_openvino(folder, feeds, where)
+    info["quantization"] = quantize_openvino(folder, feeds, where, not_quantized)
     write_info(folder, info)
 
 
