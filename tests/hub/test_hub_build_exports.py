@@ -76,3 +76,30 @@ def test_an_unknown_export_format_is_refused_before_training(tmp_path, capsys):
         in (capsys.readouterr().err)
     )
     assert not (tmp_path / "build").exists()
+
+
+def test_an_export_that_does_not_hold_refuses_the_build_and_says_where_the_trained_model_is(
+    tmp_path, capsys, monkeypatch
+):
+    import compactbert.export as export_package
+    from compactbert.export import ExportResult
+
+    real_export = export_package.export_model
+
+    def int8_flips_predictions(source, output, format, dtype):
+        result = real_export(source, output, format=format, dtype=dtype)
+        if dtype == "int8":  # as the second rotten-tomatoes fine-tune did (docs/speed.md#int8-on-openvino)
+            verification = result.info["verification"] | {"predictions_unchanged": 0.989, "passed": False}
+            return ExportResult(result.folder, result.info | {"verification": verification})
+        return result
+
+    monkeypatch.setattr(export_package, "export_model", int8_flips_predictions)
+    recipe = tiny_recipe(tmp_path, training=LEARNS, exports=["openvino", "openvino-int8"])
+    assert main(["build", str(recipe)]) == 2
+    err = capsys.readouterr().err
+    assert "the openvino-int8 export of bert-top6 changed 1.1% of the test predictions" in err
+    assert f"Nothing was written to {tmp_path / 'build' / 'model'}" in err
+    assert f"the trained model is in {tmp_path / 'build' / 'train'}" in err
+    assert "take 'openvino-int8' out of the recipe's exports" in err and "Traceback" not in err
+    assert not (tmp_path / "build" / "model").exists()  # not the model, not its fp32 export either
+    assert (tmp_path / "build" / "train").is_dir()  # the training is kept

@@ -60,6 +60,11 @@ from .validate import check_folder
 
 BUILD_INFO = "build.json"
 
+
+class ExportRefusedError(ValueError):
+    """An export the recipe asks for changed more test predictions than an export may; nothing was written."""
+
+
 # the recipe (.recipe) and the builders (.builders) live in their own modules; their names are importable from here
 
 __all__ = [
@@ -135,7 +140,7 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
                 (shutil.copytree if item.is_dir() else shutil.copy2)(item, folder / item.name)
         # the builder's metrics, with `method` (how the model was made) for the card
         (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
-        comparison["exports"] = [_export_into(folder, fmt) for fmt in recipe.exports]
+        comparison["exports"] = [_export_into(folder, fmt, recipe.name, final, model_dir) for fmt in recipe.exports]
         info = {
             "recipe": _jsonable(recipe),
             "metrics": metrics,
@@ -152,20 +157,24 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
     return write_folder_atomically(final, write, overwrite=recipe.overwrite)
 
 
-def _export_into(folder: Path, kind: str) -> dict[str, Any]:
+def _export_into(folder: Path, kind: str, name: str, final: Path, model_dir: Path) -> dict[str, Any]:
     """Export the model folder being written as `kind` (a format, or "openvino-int8") into its subfolder `kind/`,
     verified against PyTorch on the test split its metrics.json names (an int8 graph calibrated on the train split);
-    a model whose predictions do not hold is not written (ValueError)."""
+    a model whose predictions do not hold is not written (`ExportRefusedError`, saying where the trained model is)."""
     from ..export import export_model
-    from ..export.formats import EXPORT_KINDS
+    from ..export.exporter import AGREEMENT_THRESHOLD
+    from ..export.formats import EXPORT_KINDS, INT8_RUNTIME
 
     fmt, dtype = EXPORT_KINDS[kind]
     result = export_model(folder, folder / kind, format=fmt, dtype=dtype)
     verification = result.info.get("verification") or {}
     if not result.passed:
-        raise ValueError(
-            f"the {kind} export of {folder.name} changed {1 - verification.get('predictions_unchanged', 0):.1%} of the "
-            f"test predictions (largest output difference {verification.get('max_abs_logit_diff')}); not written"
+        why = " int8 does not hold for every model (docs/speed.md#int8-on-openvino);" if kind == INT8_RUNTIME else ""
+        raise ExportRefusedError(
+            f"the {kind} export of {name} changed {1 - (verification.get('predictions_unchanged') or 0):.1%} of the "
+            f"test predictions (largest output difference {verification.get('max_abs_logit_diff') or 0:.3g}; an export "
+            f"keeps at least {AGREEMENT_THRESHOLD:.1%} of them). Nothing was written to {final}; the trained model is in {model_dir}.{why} take {kind!r} "
+            "out of the recipe's exports to build without it"
         )
     files = sorted(p.name for p in (folder / kind).iterdir())
     return {"format": fmt, "dtype": dtype, "folder": kind, "files": files, "verification": verification}
