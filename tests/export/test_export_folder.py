@@ -211,6 +211,8 @@ def test_the_command_exits_1_when_predictions_change(classifier_folder, tmp_path
     assert main(["export", str(classifier_folder), "--format", "openvino", "-o", str(out)]) == 1
     captured = capsys.readouterr()
     assert "verification failed: the rule is predictions unchanged on >= 99.5%" in captured.err
+    assert f"{out.absolute()} is kept to inspect (export.json says passed: false); do not deploy it" in captured.err
+    assert "int8 does not hold" not in captured.err  # an fp32 export that changes predictions is no int8 matter
     assert json.loads((out / "export.json").read_text())["verification"]["passed"] is False
 
 

@@ -266,3 +266,18 @@ def test_the_command_quantizes_and_says_on_what(bbc_classifier, tmp_path, monkey
     assert "calibrated on the texts" in printed
     assert "verified in int8 (the other operations in " in printed and ") against PyTorch fp32 on the texts" in printed
     assert f"predictions unchanged 100.0% of {min(8, len(TEXTS))}" in printed
+
+
+def test_the_command_says_what_to_do_when_int8_changes_predictions(bbc_classifier, tmp_path, monkeypatch, capsys):
+    real = exporter_module.torch_outputs
+
+    def reversed_logits(model, task, batch):  # a reference that predicts otherwise
+        return {name: -value for name, value in real(model, task, batch).items()}
+
+    monkeypatch.setattr(exporter_module, "torch_outputs", reversed_logits)
+    out = tmp_path / "int8"
+    argv = ["export", str(bbc_classifier), "--format", "openvino", "--dtype", "int8", "-o", str(out)]
+    assert main([*argv, "--calibration-samples", "4", "--verify-samples", "8"]) == 1
+    err = capsys.readouterr().err
+    assert "verification failed: the rule is predictions unchanged on >= 99.5%" in err
+    assert "int8 does not hold for every model (docs/speed.md#int8-on-openvino): export it with --dtype bf16" in err

@@ -104,5 +104,15 @@ class ExportCommand(Command):
         print(f"largest absolute output difference {check['max_abs_logit_diff']:.2e}, {agreement}")
         if not check["passed"]:
             print(f"verification failed: the rule is {check['rule']}", file=sys.stderr)
+            print(
+                f"{result.folder} is kept to inspect (export.json says passed: false); do not deploy it",
+                file=sys.stderr,
+            )
+            if check["dtype"] == "int8":
+                print(
+                    "int8 does not hold for every model (docs/speed.md#int8-on-openvino): export it with --dtype bf16 "
+                    "(on a CPU with bf16 units) or fp32 instead",
+                    file=sys.stderr,
+                )
             return EXIT_FAILED
         return EXIT_OK
