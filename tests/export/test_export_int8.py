@@ -3,6 +3,7 @@ calibrated on the task's train split, verified on its test split; opening an int
 
 import json
 import shutil
+import warnings
 
 import pytest
 import torch
@@ -13,6 +14,7 @@ from compactbert.cli import main
 from compactbert.data import load_task
 from compactbert.data.builtin import default_calibration_texts
 from compactbert.export import MissingRuntimeError, export_model, open_session, verify_export
+from compactbert.export import backends as backends_module
 from compactbert.export import exporter as exporter_module
 from compactbert.export import formats as formats_module
 
@@ -158,10 +160,16 @@ def test_load_for_inference_runs_openvino_int8_from_the_cache(bbc_classifier, tm
     from compactbert.inference import load_for_inference
 
     texts = list(TEXTS)
-    monkeypatch.setattr(exporter_module, "calibration_texts", lambda folder, n: (texts, None, "the texts"))
+    for name in ("calibration_texts", "verification_texts"):
+        monkeypatch.setattr(exporter_module, name, lambda folder, n: (texts, None, "the texts"))
+    monkeypatch.setattr(backends_module, "verification_texts", exporter_module.verification_texts)
     cache = tmp_path / "cache"
-    loaded = load_for_inference(bbc_classifier, dtype="fp32", backend="openvino", quantize="int8", cache_dir=cache)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the graph holds: no warning
+        loaded = load_for_inference(bbc_classifier, dtype="fp32", backend="openvino", quantize="int8", cache_dir=cache)
     assert loaded.backend == "openvino" and loaded.quantized == "int8" and loaded.dtype == torch.float32
+    check = loaded.export_info["verification"]
+    assert check["on"] == "the texts" and check["passed"] and check["predictions_compared"] == len(texts)
     assert loaded.session.dtype == "int8" and loaded.session.config["INFERENCE_PRECISION_HINT"] == "f32"
     assert loaded.export_info["quantization"]["calibration"] == {"on": "the texts", "texts": len(texts)}
     assert loaded.model is not None and loaded.model.classifier.weight.dtype == torch.float32  # not torch's int8
@@ -178,6 +186,27 @@ def test_load_for_inference_runs_openvino_int8_from_the_cache(bbc_classifier, tm
     monkeypatch.setattr(exporter_module, "calibration_texts", None)  # a second load reuses the cached graph
     again = load_for_inference(bbc_classifier, dtype="fp32", backend="openvino", quantize="int8", cache_dir=cache)
     assert again.folder == loaded.folder and again.quantized == "int8"
+
+
+def test_an_int8_graph_that_does_not_hold_warns_on_every_load(bbc_classifier, tmp_path, monkeypatch):
+    from compactbert.inference import load_for_inference
+
+    real = exporter_module.torch_outputs
+
+    def reversed_logits(model, task, batch):  # a reference that predicts otherwise
+        return {name: -value for name, value in real(model, task, batch).items()}
+
+    monkeypatch.setattr(exporter_module, "torch_outputs", reversed_logits)
+    texts = list(TEXTS)
+    monkeypatch.setattr(backends_module, "verification_texts", lambda folder, n: (texts, None, "the texts"))
+    monkeypatch.setattr(exporter_module, "calibration_texts", lambda folder, n: (texts, None, "the texts"))
+    cache = tmp_path / "cache"
+    expected = r"the int8 graph of .* changed 100\.0% of the predictions .* on the texts: int8 does not hold"
+    for _ in range(2):  # made, then read from the cache: the warning each time
+        with pytest.warns(UserWarning, match=expected):
+            loaded = load_for_inference(bbc_classifier, backend="openvino", quantize="int8", cache_dir=cache)
+        assert loaded.quantized == "int8" and loaded.export_info["verification"]["passed"] is False
+    assert len(list(cache.iterdir())) == 1
 
 
 def test_an_exported_folder_loads_as_what_it_holds(bbc_classifier, separated_int8, fp32_export):

@@ -30,7 +30,15 @@ import torch
 
 from ..inference import DTYPES, InferenceModel, load_for_inference, resolve_dtype
 from .auto import BackendChoice, Measure, choose_backend, dtype_name
-from .exporter import load_for_export, quantize_export, write_export
+from .exporter import (
+    DEFAULT_VERIFY_SAMPLES,
+    load_for_export,
+    quantize_export,
+    verification_texts,
+    verify_export,
+    write_export,
+    write_info,
+)
 from .formats import FORMATS, RUNTIMES, ExportFormat, MissingRuntimeError, kind_needs, missing_modules
 from .runtime import EXPORT_INFO, Session, open_session, read_export_info
 
@@ -170,7 +178,10 @@ def cache_key(folder: Path, fmt: ExportFormat, task: str, quantize: str | None =
 
     parts = [str(folder.resolve()), fmt.name, task, __version__, torch.__version__, _runtime_version(fmt)]
     if quantize is not None:  # (an fp32 export's key is the one it always had)
-        parts += [quantize, importlib.metadata.version("nncf")]
+        from .quantize import FLOAT_OPERATIONS
+
+        # the recipe: what stays float, and that the entry is verified (entries made otherwise are not reused)
+        parts += [quantize, importlib.metadata.version("nncf"), ",".join(FLOAT_OPERATIONS), "verified"]
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.suffix in (".json", ".safetensors", ".bin", ".txt", ".model"):
             stat = path.stat()
@@ -191,8 +202,10 @@ def export_to_cache(
     """Export `source` (a model folder, name or Hub id, or a loaded fp32 model) for `fmt`'s runtime, unverified: the
     caller checks what it needs. A folder's export lands in the cache and is reused; a loaded model's goes to a
     temporary folder. `quantize="int8"` (OpenVINO) quantizes the graph, calibrated on the train split of the task
-    the folder's metrics.json names, else on built-in BBC News articles. Returns `(folder, owner)`: keep `owner` alive
-    while the folder is used (it deletes a temporary folder when collected; None for the cache)."""
+    the folder's metrics.json names, else on built-in BBC News articles, and verifies it as `compactbert export`
+    does (the test split, else the built-in sample texts): a `UserWarning` says when its predictions did not hold,
+    on every load. Returns `(folder, owner)`: keep `owner` alive while the folder is used (it deletes a temporary
+    folder when collected; None for the cache)."""
     from transformers import PreTrainedModel
 
     from ..checkpoints import resolve_model_folder
@@ -218,7 +231,10 @@ def export_to_cache(
         info = write_export(model, tokenizer, folder, fmt.name, quantize or "fp32", task, type(source).__name__)
         if quantize is not None:
             name = getattr(source.config, "name_or_path", "")
-            quantize_export(folder, info, model, tokenizer, Path(name) if name and os.path.isdir(name) else None)
+            named = Path(name) if name and os.path.isdir(name) else None
+            quantize_export(folder, info, model, tokenizer, named)
+            _verify_quantized(folder, info, model, tokenizer, task, named)
+            _warn_unless_held(folder, "the loaded model")
         return folder, owner
     source_folder = resolve_model_folder(source, revision=revision, allow_pickle=allow_pickle)
     kind = f"{fmt.name}-{quantize}" if quantize else fmt.name
@@ -231,10 +247,40 @@ def export_to_cache(
             info = write_export(model, tokenizer, tmp, fmt.name, quantize or "fp32", task, os.fspath(source))
             if quantize is not None:
                 quantize_export(tmp, info, model, tokenizer, source_folder)
+                _verify_quantized(tmp, info, model, tokenizer, task, source_folder)
 
         # a half-written or concurrent export of the same key is replaced by a whole one
         write_folder_atomically(target, write, overwrite=True)
+    if quantize is not None:
+        _warn_unless_held(target, source)
     return target, None
+
+
+def _verify_quantized(folder: Path, info: dict, model, tokenizer, task: str, source_folder: Path | None) -> None:
+    """Verify a quantized cache entry against PyTorch as `compactbert export` does; export.json records it."""
+    texts, pairs, where = verification_texts(source_folder or Path(os.devnull), DEFAULT_VERIFY_SAMPLES)
+    info["verification"] = {"on": where} | verify_export(model, tokenizer, folder, task, texts, pairs, info["dtype"])
+    write_info(folder, info)
+
+
+def _warn_unless_held(folder: Path, source) -> None:
+    """A `UserWarning` when the verification export.json records in `folder` failed."""
+    check = (read_export_info(folder) or {}).get("verification") or {}
+    if check.get("passed") is False:
+        import warnings
+
+        if check.get("predictions_unchanged") is not None:
+            moved = (
+                f"changed {1 - check['predictions_unchanged']:.1%} of the predictions (an export keeps at most 0.5%)"
+            )
+        else:
+            moved = f"moved the token states to a cosine similarity of {check.get('min_cosine_similarity')}"
+        warnings.warn(
+            f"the {check.get('dtype')} graph of {source} {moved} on {check.get('on')}: int8 does not hold for this "
+            "model (docs/speed.md#int8-on-openvino); load it without quantize='int8' (bf16 or fp32)",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 class _TemporaryFolder:
