@@ -200,13 +200,9 @@ def test_the_command_exports_verifies_and_prints(classifier_folder, tmp_path, ca
     assert json.loads((out / "export.json").read_text())["verification"]["texts"] == 4
 
 
-def test_the_command_exits_1_when_predictions_change(classifier_folder, tmp_path, monkeypatch, capsys):
-    real = exporter_module.torch_outputs
-
-    def reversed_logits(model, task, batch):  # a reference that predicts otherwise
-        return {name: -value for name, value in real(model, task, batch).items()}
-
-    monkeypatch.setattr(exporter_module, "torch_outputs", reversed_logits)
+def test_the_command_exits_1_when_predictions_change(
+    classifier_folder, tmp_path, reference_predicts_otherwise, capsys
+):
     out = tmp_path / "exported"
     assert main(["export", str(classifier_folder), "--format", "openvino", "-o", str(out)]) == 1
     captured = capsys.readouterr()

@@ -188,15 +188,11 @@ def test_load_for_inference_runs_openvino_int8_from_the_cache(bbc_classifier, tm
     assert again.folder == loaded.folder and again.quantized == "int8"
 
 
-def test_an_int8_graph_that_does_not_hold_warns_on_every_load(bbc_classifier, tmp_path, monkeypatch):
+def test_an_int8_graph_that_does_not_hold_warns_on_every_load(
+    bbc_classifier, tmp_path, monkeypatch, reference_predicts_otherwise
+):
     from compactbert.inference import load_for_inference
 
-    real = exporter_module.torch_outputs
-
-    def reversed_logits(model, task, batch):  # a reference that predicts otherwise
-        return {name: -value for name, value in real(model, task, batch).items()}
-
-    monkeypatch.setattr(exporter_module, "torch_outputs", reversed_logits)
     texts = list(TEXTS)
     monkeypatch.setattr(backends_module, "verification_texts", lambda folder, n: (texts, None, "the texts"))
     monkeypatch.setattr(exporter_module, "calibration_texts", lambda folder, n: (texts, None, "the texts"))
@@ -297,13 +293,9 @@ def test_the_command_quantizes_and_says_on_what(bbc_classifier, tmp_path, monkey
     assert f"predictions unchanged 100.0% of {min(8, len(TEXTS))}" in printed
 
 
-def test_the_command_says_what_to_do_when_int8_changes_predictions(bbc_classifier, tmp_path, monkeypatch, capsys):
-    real = exporter_module.torch_outputs
-
-    def reversed_logits(model, task, batch):  # a reference that predicts otherwise
-        return {name: -value for name, value in real(model, task, batch).items()}
-
-    monkeypatch.setattr(exporter_module, "torch_outputs", reversed_logits)
+def test_the_command_says_what_to_do_when_int8_changes_predictions(
+    bbc_classifier, tmp_path, reference_predicts_otherwise, capsys
+):
     out = tmp_path / "int8"
     argv = ["export", str(bbc_classifier), "--format", "openvino", "--dtype", "int8", "-o", str(out)]
     assert main([*argv, "--calibration-samples", "4", "--verify-samples", "8"]) == 1
