@@ -247,3 +247,14 @@ def test_the_command_says_what_was_wrong(classifier_folder, tmp_path, monkeypatc
     with pytest.raises(SystemExit) as exit_info:
         main(["export", str(classifier_folder), "--format", "tflite"])
     assert exit_info.value.code == 2 and "invalid choice: 'tflite'" in capsys.readouterr().err
+
+
+def test_a_failed_verification_reads_as_what_moved_against_the_rule():
+    from compactbert.export.exporter import what_moved
+
+    classifier = {"predictions_unchanged": 0.989, "min_cosine_similarity": None, "passed": False}
+    assert what_moved(classifier) == "changed 1.1% of the predictions (an export keeps at least 99.5% of them)"
+    encoder = {"predictions_unchanged": None, "min_cosine_similarity": 0.924, "passed": False}
+    assert what_moved(encoder) == (
+        "moved the token states to a cosine similarity of 0.924 (an export keeps each text's at least 0.99)"
+    )

@@ -65,6 +65,7 @@ class ExportCommand(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         from ..export import export_model
+        from ..export.exporter import INT8_DOES_NOT_HOLD
 
         print(f"exporting {args.model} to {args.format} ({args.dtype}) ...")
         result = export_model(
@@ -110,8 +111,7 @@ class ExportCommand(Command):
             )
             if check["dtype"] == "int8":
                 print(
-                    "int8 does not hold for every model (docs/speed.md#int8-on-openvino): export it with --dtype bf16 "
-                    "(on a CPU with bf16 units) or fp32 instead",
+                    f"{INT8_DOES_NOT_HOLD}: export it with --dtype bf16 (on a CPU with bf16 units) or fp32 instead",
                     file=sys.stderr,
                 )
             return EXIT_FAILED

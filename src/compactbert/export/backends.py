@@ -32,10 +32,12 @@ from ..inference import DTYPES, InferenceModel, load_for_inference, resolve_dtyp
 from .auto import BackendChoice, Measure, choose_backend, dtype_name
 from .exporter import (
     DEFAULT_VERIFY_SAMPLES,
+    INT8_DOES_NOT_HOLD,
     load_for_export,
     quantize_export,
     verification_texts,
     verify_export,
+    what_moved,
     write_export,
     write_info,
 )
@@ -269,15 +271,9 @@ def _warn_unless_held(folder: Path, source) -> None:
     if check.get("passed") is False:
         import warnings
 
-        if check.get("predictions_unchanged") is not None:
-            moved = (
-                f"changed {1 - check['predictions_unchanged']:.1%} of the predictions (an export keeps at most 0.5%)"
-            )
-        else:
-            moved = f"moved the token states to a cosine similarity of {check.get('min_cosine_similarity')}"
         warnings.warn(
-            f"the {check.get('dtype')} graph of {source} {moved} on {check.get('on')}: int8 does not hold for this "
-            "model (docs/speed.md#int8-on-openvino); load it without quantize='int8' (bf16 or fp32)",
+            f"the {check.get('dtype')} graph of {source} {what_moved(check)} on {check.get('on')}: "
+            f"{INT8_DOES_NOT_HOLD}; load it without quantize='int8' (bf16 or fp32)",
             UserWarning,
             stacklevel=3,
         )

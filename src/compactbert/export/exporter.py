@@ -298,6 +298,24 @@ def task_texts(folder: Path, n: int, split: str) -> tuple[list[str], list[str] |
     return texts, None, f"{len(texts)} built-in sample texts ({why})"
 
 
+# what a failed int8 verification means for the user, wherever it is reported
+INT8_DOES_NOT_HOLD = "int8 does not hold for every model (docs/speed.md#int8-on-openvino)"
+
+
+def what_moved(check: dict[str, Any]) -> str:
+    """A failed verification record in words: "changed 1.1% of the predictions (an export keeps at least 99.5% of
+    them)", or for a bare encoder the lowest cosine similarity against the rule's."""
+    if check.get("predictions_unchanged") is not None:
+        return (
+            f"changed {1 - check['predictions_unchanged']:.1%} of the predictions (an export keeps at least "
+            f"{AGREEMENT_THRESHOLD:.1%} of them)"
+        )
+    return (
+        f"moved the token states to a cosine similarity of {check.get('min_cosine_similarity')} (an export keeps "
+        f"each text's at least {COSINE_THRESHOLD})"
+    )
+
+
 def text_length(model, max_length: int = 128) -> int:
     """The tokens a text is cut to for verification and calibration: `max_length`, or fewer if the model has fewer
     positions."""

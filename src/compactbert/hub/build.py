@@ -162,19 +162,18 @@ def _export_into(folder: Path, kind: str, name: str, final: Path, model_dir: Pat
     verified against PyTorch on the test split its metrics.json names (an int8 graph calibrated on the train split);
     a model whose predictions do not hold is not written (`ExportRefusedError`, saying where the trained model is)."""
     from ..export import export_model
-    from ..export.exporter import AGREEMENT_THRESHOLD
+    from ..export.exporter import INT8_DOES_NOT_HOLD, what_moved
     from ..export.formats import EXPORT_KINDS, INT8_RUNTIME
 
     fmt, dtype = EXPORT_KINDS[kind]
     result = export_model(folder, folder / kind, format=fmt, dtype=dtype)
     verification = result.info.get("verification") or {}
     if not result.passed:
-        why = " int8 does not hold for every model (docs/speed.md#int8-on-openvino);" if kind == INT8_RUNTIME else ""
+        why = f" {INT8_DOES_NOT_HOLD};" if kind == INT8_RUNTIME else ""
         raise ExportRefusedError(
-            f"the {kind} export of {name} changed {1 - (verification.get('predictions_unchanged') or 0):.1%} of the "
-            f"test predictions (largest output difference {verification.get('max_abs_logit_diff') or 0:.3g}; an export "
-            f"keeps at least {AGREEMENT_THRESHOLD:.1%} of them). Nothing was written to {final}; the trained model is in {model_dir}.{why} take {kind!r} "
-            "out of the recipe's exports to build without it"
+            f"the {kind} export of {name} {what_moved(verification)} on {verification.get('on')} (largest output "
+            f"difference {verification.get('max_abs_logit_diff') or 0:.3g}). Nothing was written to {final}; the "
+            f"trained model is in {model_dir}.{why} take {kind!r} out of the recipe's exports to build without it"
         )
     files = sorted(p.name for p in (folder / kind).iterdir())
     return {"format": fmt, "dtype": dtype, "folder": kind, "files": files, "verification": verification}
