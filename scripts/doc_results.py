@@ -89,8 +89,8 @@ DISTILL_REDUCED = Source("docs/results/distillation/results.json", lambda d: "ma
 
 
 def _named_cpu_kind(data: dict) -> str:
-    """The CPU kind a study script's `machine` line names in brackets (study_report.describe_machine)."""
-    return re.search(r"\((AMX|AVX512-BF16|AVX2 only)\)", data["machine"]).group(1)
+    """The CPU kind a study script's `machine` line names in brackets (study_report.describe_machine), first in them."""
+    return re.search(r"\((AMX|AVX512-BF16|AVX2 only)[,)]", data["machine"]).group(1)
 
 
 SOP = Source("docs/results/albert_sop/results.json", lambda d: _bf16_flag(d["cells"]["pretrain/sop"]["bf16"]))
@@ -121,14 +121,9 @@ BENCH_OPENVINO_PARITY = Source(
     "docs/results/bench/openvino-parity-bf16/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", ""))
 )
 # int8 on rotten-tomatoes: each OpenVINO export's export.json, verified on the 1,276 test reviews
-INT8_RT = Source(
-    "docs/results/int8_rotten_tomatoes/results.json",
-    lambda d: re.search(r"\((AVX512-BF16|AMX|AVX2)", d["machine"]).group(1),
-)
+INT8_RT = Source("docs/results/int8_rotten_tomatoes/results.json", _named_cpu_kind)
 # int8 with the attention quantized or not, and bf16, on two fine-tuned classifiers (scripts/int8_attention_study.py)
-INT8_ATTENTION = Source(
-    "docs/results/int8_attention/results.json", lambda d: re.search(r"\((AVX512-BF16|AMX|AVX2)", d["machine"]).group(1)
-)
+INT8_ATTENTION = Source("docs/results/int8_attention/results.json", _named_cpu_kind)
 INFERENCE = Source("docs/results/bench/inference.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 TRAINING_COST = Source("docs/results/training_cost/results.json", lambda d: cpu_kind(d["setup"]["machine"]))
 PRUNING = Source(
