@@ -23,11 +23,11 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from compactbert.bench.scoring import paired_ratio
 from compactbert.export.exporter import (
@@ -40,6 +40,7 @@ from compactbert.export.exporter import (
 )
 from compactbert.export.quantize import DEFAULT_CALIBRATION_SAMPLES, FLOAT_OPERATIONS
 from compactbert.export.runtime import open_session
+from compactbert.inference import time_side_by_side
 
 sys.path.insert(0, str(Path(__file__).parent))
 from study_report import describe_machine  # noqa: E402
@@ -77,31 +78,21 @@ def export_variants(
     return records, folders, texts, tokenizer, text_length(model, SEQUENCE)
 
 
-def time_variants(
-    folders: dict[str, Path], tokenizer, texts: list[str], batch: int, rounds: int, calls: int, tokens: int
-) -> dict:
-    """Each export timed on `batch` test texts padded to `tokens`, in `rounds` interleaved rounds (the order turned
-    every round) of `calls` runs each; the milliseconds per run, per round."""
-    sessions = {name: open_session(folder) for name, folder in folders.items()}
+def time_variants(folders: dict[str, Path], tokenizer, texts: list[str], batch: int, rounds: int, tokens: int) -> dict:
+    """Each export timed on `batch` test texts padded to `tokens`, in `rounds` interleaved rounds after warm-up
+    (`time_side_by_side`, each sample at least 100 ms of back-to-back runs); the milliseconds per run, per round."""
     encoded = tokenizer(texts[:batch], padding="max_length", truncation=True, max_length=tokens, return_tensors="np")
-    samples = {name: [] for name in sessions}
-    for session in sessions.values():
+    runs = {}
+    for name, folder in folders.items():
+        session = open_session(folder)
         feed = {n: encoded[n].astype(np.int64) for n in session.input_names if n in encoded}
-        for _ in range(3):
-            session.run(feed)
-    names = list(sessions)
-    for r in tqdm(range(rounds), desc=f"timing, batch {batch}", leave=False):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            session = sessions[name]
-            feed = {n: encoded[n].astype(np.int64) for n in session.input_names if n in encoded}
-            started = time.perf_counter()
-            for _ in range(calls):
-                session.run(feed)
-            samples[name].append((time.perf_counter() - started) * 1000 / calls)
+        runs[name] = partial(session.run, feed)
+    timings = time_side_by_side(runs, repeats=rounds, warmup=3, progress=f"timing, batch {batch}", min_sample_ms=100)
+    samples = {name: timing.samples_ms for name, timing in timings.items()}
     quantized, kept = SETTINGS
     return {
         "rounds": rounds,
-        "runs_per_sample": calls,
+        "runs_per_sample": {name: timing.calls_per_sample for name, timing in timings.items()},
         "ms": {name: [round(v, 3) for v in values] for name, values in samples.items()},
         "median_ms": {name: round(statistics.median(values), 3) for name, values in samples.items()},
         # paired by round: how much faster the attention-quantized graph ran than the export's own, and each than bf16
@@ -183,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                 Path(path), Path(tmp) / str(i), args.calibration_samples, args.verify_samples
             )
             timing = {
-                str(batch): time_variants(folders, tokenizer, texts, batch, args.rounds, calls, tokens)
-                for batch, calls in ((1, 20), (32, 1))
+                str(batch): time_variants(folders, tokenizer, texts, batch, args.rounds, tokens) for batch in (1, 32)
             }
             results["models"][path] = {"exports": records, "tokens": tokens, "timing": timing}
     out = Path(args.out)
