@@ -236,3 +236,26 @@ def test_steps_alone_are_enough_and_an_empty_training_split_is_refused(tmp_path,
     err = capsys.readouterr().err
     assert "compactbert finetune: error: " in err and "empty.csv has no rows" in err and "Traceback" not in err
     assert not (tmp_path / "run" / "model").exists()
+
+
+def saved_weights(folder: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(folder / "model.safetensors")
+
+
+def test_the_recipe_seed_alone_decides_the_fresh_head_and_so_the_trained_model(tmp_path):
+    """A bare encoder gets a fresh classification head; it must come from the recipe's seed, not from whatever state
+    the process's generator was left in (Trainer seeds only once the model exists)."""
+    source = tmp_path / "encoder"
+    make_bert(num_layers=2).save_pretrained(source)  # BertModel: no classifier to load
+    make_tokenizer().save_pretrained(source)
+    weights = []
+    for run, (seed, state) in enumerate([(0, 1), (0, 2), (1, 1)]):
+        torch.manual_seed(state)  # what earlier work in the process left behind
+        fields = recipe_fields(tmp_path, source, seed=seed, num_train_epochs=1, output_dir=str(tmp_path / f"r{run}"))
+        finetune(*parse_recipe(None, fields))
+        weights.append(saved_weights(tmp_path / f"r{run}" / "model"))
+    same_seed, other_seed = weights[1], weights[2]
+    assert all(torch.equal(weights[0][k], same_seed[k]) for k in weights[0])
+    assert not torch.equal(weights[0]["classifier.weight"], other_seed["classifier.weight"])

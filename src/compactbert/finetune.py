@@ -336,11 +336,27 @@ def finetune(model_args: ModelArguments, data_args: DataArguments, training_args
     return metrics
 
 
+def seed_run(training_args) -> None:
+    """Seed Python, numpy and torch with the recipe's `seed` before any weights are made (a fresh classification
+    head, a student cut out of or converted from its teacher, a model from random init).
+
+    `Trainer` seeds only when it is created, after the model exists; without this a run's starting weights came
+    from whatever state the process's generator was in, and two runs of one recipe and seed trained different
+    models. `full_determinism: true` also makes torch use deterministic kernels, as `Trainer` does with it.
+    """
+    from transformers import enable_full_determinism, set_seed
+
+    if training_args.full_determinism:
+        enable_full_determinism(training_args.seed)
+    else:
+        set_seed(training_args.seed)
+
+
 def prepare_task_run(data_args: DataArguments, training_args: FinetuneArguments) -> tuple[Path, Task]:
     """The start of every task recipe run (fine-tuning, distillation): where the ready model goes, and the task.
 
-    Refuses an existing `output_dir/model` unless `overwrite` is set, before any work; then loads the task with the
-    recipe's split seed and column names.
+    Refuses an existing `output_dir/model` unless `overwrite` is set, before any work; seeds the run (`seed_run`);
+    then loads the task with the recipe's split seed and column names.
 
     Returns:
         `tuple[Path, Task]`: `output_dir/model`, and the task (`dataset`, `label_names`) as `load_task` returns it.
@@ -348,6 +364,7 @@ def prepare_task_run(data_args: DataArguments, training_args: FinetuneArguments)
     final_dir = Path(training_args.output_dir) / MODEL_SUBDIR
     if final_dir.exists() and not training_args.overwrite:
         raise FileExistsError(f"{final_dir} already exists; choose another output_dir or set overwrite: true")
+    seed_run(training_args)
     columns = {
         name: getattr(data_args, name)
         for name in ("text_column", "text_pair_column", "label_column")

@@ -246,3 +246,17 @@ def test_distill_refuses_a_recipe_that_cannot_train(tmp_path, teacher_folder, ca
     err = capsys.readouterr().err
     assert f"compactbert distill: error: {message}" in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_random_init_student_follows_the_recipe_seed(tmp_path, teacher_folder):
+    """The student is made before any Trainer seeds the process: its random init must still come from `seed`."""
+    fields = {"student_init": "tiny-bert", "tiny_bert_layers": 2, "tiny_bert_hidden_size": 32,
+              "tiny_bert_intermediate_size": 37, "tiny_bert_heads": 2, "stages": ["prediction"]}  # fmt: skip
+    trained = []
+    for run, (seed, state) in enumerate([(0, 1), (0, 2), (1, 1)]):
+        torch.manual_seed(state)  # what earlier work in the process left behind
+        path = recipe(tmp_path, teacher_folder, seed=seed, output_dir=str(tmp_path / f"r{run}"), **fields)
+        assert main(["distill", str(path)]) == 0
+        trained.append(AutoModelForSequenceClassification.from_pretrained(tmp_path / f"r{run}" / "model").state_dict())
+    assert all(torch.equal(trained[0][k], trained[1][k]) for k in trained[0])
+    assert not all(torch.equal(trained[0][k], trained[2][k]) for k in trained[0])

@@ -274,3 +274,16 @@ def test_cli_pretrain_refuses_a_recipe_that_cannot_train(recipe, capsys):
     err = capsys.readouterr().err
     assert "compactbert pretrain: error: nothing to train: num_train_epochs is 0 and max_steps is 0" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_the_random_init_follows_the_recipe_seed(recipe):
+    """The model is made before Trainer seeds the process: its random init must still come from `seed`."""
+    path, tmp_path = recipe
+    trained = []
+    for run, (seed, state) in enumerate([(0, 1), (0, 2), (1, 1)]):
+        torch.manual_seed(state)  # what earlier work in the process left behind
+        out = tmp_path / f"r{run}"
+        pretrain(*parse_pretrain_recipe(path, {"seed": seed, "max_steps": 1, "output_dir": str(out)}))
+        trained.append(load_file(out / "model" / "model.safetensors"))
+    assert all(torch.equal(trained[0][k], trained[1][k]) for k in trained[0])
+    assert not all(torch.equal(trained[0][k], trained[2][k]) for k in trained[0])
