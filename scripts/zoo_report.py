@@ -61,9 +61,37 @@ def report(folder: Path, out: Path, command: str, machine: str | None = None) ->
         "",
         f"![accuracy and latency]({comparison['plot']})",
         "",
+        *_export_lines(comparison.get("exports") or []),
     ]
     (out / "results.md").write_text("\n".join(lines))
     return out
+
+
+def _export_lines(exports: list[dict]) -> list[str]:
+    """The build's exported runtimes and their verification against PyTorch fp32, as the card shows them."""
+    if not exports:
+        return []
+    runtime = {"openvino": "OpenVINO", "onnx": "ONNX Runtime"}
+
+    def share(v):
+        return "–" if v is None else f"{100 * v:.1f}%"
+
+    def diff(v):
+        return "–" if v is None else f"{v:.2g}"
+
+    lines = [
+        "Exported with the model (the recipe's `exports`), each verified against PyTorch fp32 on the texts named:",
+        "",
+        "| folder | runtime, dtype | verified on | predictions unchanged | largest logit difference |",
+        "|---|---|---|---:|---:|",
+    ]
+    for export in exports:
+        v = export["verification"]
+        lines.append(
+            f"| `{export['folder']}/` | {runtime[export['format']]}, {export['dtype']} | {v.get('on')} | "
+            f"{share(v.get('predictions_unchanged'))} | {diff(v.get('max_abs_logit_diff'))} |"
+        )
+    return [*lines, ""]
 
 
 def main() -> None:

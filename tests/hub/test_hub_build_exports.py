@@ -14,6 +14,7 @@ from huggingface_hub import ModelCard
 from compactbert.cli import main
 from compactbert.hub.build import build, read_recipe
 
+from support.scripts import load_script
 from support.zoo import LEARNS, REPO_ID, tiny_recipe
 
 NO_TORCH = "import sys\nsys.modules['torch'] = None  # any import of torch fails: the example must not need it\n"
@@ -107,3 +108,21 @@ def test_an_export_that_does_not_hold_refuses_the_build_and_says_where_the_train
     assert "take 'openvino-int8' out of the recipe's exports" in err and "Traceback" not in err
     assert not (tmp_path / "build" / "model").exists()  # not the model, not its fp32 export either
     assert (tmp_path / "build" / "train").is_dir()  # the training is kept
+
+
+def test_the_zoo_report_lists_each_export_with_its_verification(built_with_exports, tmp_path):
+    zoo_report = load_script("zoo_report")
+    out = zoo_report.report(built_with_exports, tmp_path / "report", command="compactbert build tiny.yaml")
+    text = (out / "results.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert [row.split(" | ")[:2] for row in rows] == [
+        ["| `openvino/`", "OpenVINO, fp32"],
+        ["| `onnx/`", "ONNX Runtime, fp32"],
+        ["| `openvino-int8/`", "OpenVINO, int8"],
+    ]
+    exports = json.loads((built_with_exports / "build.json").read_text())["comparison"]["exports"]
+    for row, export in zip(rows, exports, strict=True):
+        v = export["verification"]
+        assert f"| {v['on']} | {100 * v['predictions_unchanged']:.1f}% |" in row
+    assert json.loads((out / "results.json").read_text())["command"] == "compactbert build tiny.yaml"
+    assert (out / "model_card.md").read_text() == (built_with_exports / "README.md").read_text()
