@@ -135,6 +135,7 @@ NOT_MEASURED: dict[str, list[str]] = {
         "Python 3.10+",
         "TinyBert-4's 9.4x included",  # the paper's figure, a target
         "(the bar is 99.5%)",  # the export's rule, a setting
+        "must keep 95% of the teacher's test accuracy",  # compactbert publish's --min-retention default, a setting
         "the 1.4x over PyTorch fp32 that issue 19 asks for",  # a target
         "instead of 5 to resolve their 3%",  # the parity target's tolerance, a target
         "(chance: 50%)",  # in the generated headline table's text
@@ -154,7 +155,11 @@ NOT_MEASURED: dict[str, list[str]] = {
     TINYBERT: ['(the paper\'s "14.5M")'],
     RECIPES: ["checks test accuracy > 80% (chance: 20%)"],
     # the quality gate's default margin and the zoo recipes' retention floor: settings
-    PUBLISHING: ["by default `0.10` (10 points)", "ask for 95% of\nthe baseline's test accuracy"],
+    PUBLISHING: [
+        "by default `0.10` (10 points)",
+        "ask for 95% of\nthe baseline's test accuracy",
+        "(default `0.95`, 95% of it;",  # compactbert publish's --min-retention
+    ],
     # the export's verification thresholds: settings
     "docs/export.md": [
         "fewer than 99.5% of the\npredictions are unchanged (for the encoder: a cosine similarity below 0.99)",

@@ -180,6 +180,31 @@ def test_a_zoo_with_a_model_at_the_majority_class_is_refused_whole_unless_forced
     assert "0 repositories pushed" in capfd.readouterr().out
 
 
+def test_a_student_that_lost_too_much_of_its_teachers_accuracy_is_refused_unless_allowed(zoo, wheel, hub, capfd):
+    """Above the majority class is not enough to publish: a student must keep 95% of the zoo's teacher (0.5 here)."""
+    metrics = zoo / "shrunk-top-2" / "metrics.json"
+    metrics.write_text(json.dumps(json.loads(metrics.read_text()) | {"test": {"accuracy": 0.45} | MAJORITY}))
+    hub.clear_requests()
+    assert publish(zoo, wheel, "--dry-run") == 2
+    err = capfd.readouterr().err
+    assert "the quality gate refuses to publish 1 of the zoo's 6 models:\n  shrunk-top-2: " in err
+    assert "test accuracy 45.0% keeps 90.0% of the reference accuracy 50.0% (the zoo's teacher, teacher)" in err
+    assert "below min_retention 95.0%" in err and "lower --min-retention" in err
+    assert hub.requests == []
+
+    assert publish(zoo, wheel, "--min-retention", "0.9", "--dry-run") == 0  # exactly at the floor passes
+    capfd.readouterr()
+    assert publish(zoo, wheel, "--force") == 0
+    card = hub.files("org/shrunk-top-2")["README.md"].decode()
+    assert f"**{NOTE_TITLE}.**" in card and "the zoo's teacher, teacher" in card
+    record = json.loads(hub.files("org/shrunk-top-2")["metrics.json"])["quality_gate"]
+    assert (record["overridden"], record["min_retention"], record["reference_accuracy"]) == (True, 0.95, 0.5)
+    assert NOTE_TITLE not in hub.files("org/shrunk-bottom-2")["README.md"].decode()
+    # what finishes a forced run is the same command: everything is found up to date
+    assert publish(zoo, wheel, "--force") == 0
+    assert "0 repositories pushed" in capfd.readouterr().out
+
+
 def test_dry_run_sends_nothing(zoo, wheel, hub, capfd):
     hub.clear_requests()
     assert main(["publish", str(zoo), "--org", "org", "--prefix", "tiny-", "--dry-run"]) == 0
@@ -201,6 +226,7 @@ def test_publish_with_a_prefix_and_the_default_space(zoo, wheel, hub, capfd):
         (["--org", "a/b"], "--org must be a user or organization name"),
         (["--org", "org", "--prefix", "bad name "], "is not a valid repo id"),
         (["--org", "org", "--wheel", "nowhere.whl"], "no such file"),
+        (["--org", "org", "--min-retention", "95"], "--min-retention must be a share between 0 and 1"),
     ],
 )
 def test_bad_arguments_are_refused_before_anything_is_sent(zoo, hub, capfd, args, message):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..hub.gate import DEFAULT_MIN_RETENTION
 from .common import EXIT_OK, Command
 
 
@@ -36,8 +37,17 @@ class PublishCommand(Command):
         p.add_argument(
             "--force",
             action="store_true",
-            help="publish models the quality gate refuses (test accuracy not clearly above the majority class, or "
-            "below their recipe's min_retention); their cards then say that the gate was overridden, and why",
+            help="publish models the quality gate refuses (test accuracy not clearly above the majority class, "
+            "below --min-retention of the teacher's, or below their recipe's min_retention); their cards then say "
+            "that the gate was overridden, and why",
+        )
+        p.add_argument(
+            "--min-retention",
+            type=float,
+            default=DEFAULT_MIN_RETENTION,
+            metavar="SHARE",
+            help="the least share of the zoo's teacher's test accuracy every other model must keep to be published "
+            f"(default: {DEFAULT_MIN_RETENTION}, 95%%; 0: only the margin over the majority class)",
         )
         p.add_argument(
             "--dry-run", action="store_true", help="check the zoo, print where everything goes, send nothing"
@@ -51,7 +61,15 @@ class PublishCommand(Command):
 
         if args.dry_run:
             plan = plan_publish(
-                args.zoo, args.org, args.space, args.prefix, args.private, args.wheel, args.torch_index_url, args.force
+                args.zoo,
+                args.org,
+                args.space,
+                args.prefix,
+                args.private,
+                args.wheel,
+                args.torch_index_url,
+                args.force,
+                args.min_retention,
             )
             with tempfile.TemporaryDirectory(prefix="compactbert-publish-") as tmp:
                 stage(plan, Path(tmp))  # the cards for the repositories render and every folder is checked
@@ -67,6 +85,7 @@ class PublishCommand(Command):
             args.wheel,
             torch_index_url=args.torch_index_url,
             force=args.force,
+            min_retention=args.min_retention,
         )
         pushed = sum(t.status == "pushed" for t in result.plan.targets)
         print(f"published: {pushed} repositories pushed, {len(result.plan.targets) - pushed} already up to date")

@@ -11,9 +11,10 @@ stored with LFS, as the Hub's file listing reports them) is skipped, and the run
 where it happened, keeps what was pushed, and says what is left and the command that finishes it (the same command:
 what is done is skipped). The token is never printed, logged or put in a message.
 
-Every model passes the quality gate (`compactbert.hub.push.gate_folder`) before anything is built or sent: a zoo with a
-model that has not learned its task is refused whole, naming each such entry and why; `force=True` (`--force`)
-publishes it anyway, its card saying that the gate was overridden and why.
+Every model passes the quality gate (`compactbert.hub.push.gate_folder`) before anything is built or sent, and every
+student also keeps at least `min_retention` (default 95%) of the zoo's teacher's test accuracy: a zoo with a model that
+has not learned its task, or that lost too much of its teacher's accuracy, is refused whole, naming each such entry and
+why; `force=True` (`--force`) publishes it anyway, its card saying that the gate was overridden and why.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..hub.gate import QualityGateError
+from ..hub.gate import DEFAULT_MIN_RETENTION, QualityGateError
 from ..hub.push import PushError, gate_folder, push
 from ..hub.validate import check_folder, upload_files
 from .manifest import Zoo, ZooEntry, load_zoo
@@ -52,6 +53,8 @@ class Target:
     status: str = WAITING
     revision: str | None = None  # the commit the repository holds these files at
     detail: str = ""
+    # a student's retention floor and reference: (min_retention, (the teacher's test accuracy, what it is))
+    retention: tuple[float, tuple[float, str]] | None = None
 
     def describe(self) -> str:
         what = f"{self.repo_id}" if self.repo_type == "model" else f"Space {self.repo_id}"
@@ -77,6 +80,7 @@ class PublishPlan:
     space_given: bool = False
     torch_index_url: str | None = None
     force: bool = False  # publish models the quality gate refuses (their cards say so)
+    min_retention: float = DEFAULT_MIN_RETENTION
 
     @property
     def targets(self) -> list[Target]:
@@ -97,6 +101,8 @@ class PublishPlan:
             args += ["--torch-index-url", self.torch_index_url]
         if self.force:
             args.append("--force")
+        if self.min_retention != DEFAULT_MIN_RETENTION:
+            args += ["--min-retention", f"{self.min_retention:g}"]
         return shlex.join(args)
 
     def describe(self) -> str:
@@ -131,10 +137,11 @@ def plan_publish(
     wheel: str | os.PathLike | None = None,
     torch_index_url: str | None = None,
     force: bool = False,
+    min_retention: float = DEFAULT_MIN_RETENTION,
 ) -> PublishPlan:
     """Check the zoo, the names and the models' quality, and say where everything goes. Raises `ValueError` (what is
-    wrong, and how to fix it; `QualityGateError` for models that have not learned their task, unless `force`)
-    before anything is staged or sent."""
+    wrong, and how to fix it; `QualityGateError` for models that have not learned their task or keep less than
+    `min_retention` of the teacher's test accuracy, unless `force`) before anything is staged or sent."""
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
@@ -148,6 +155,10 @@ def plan_publish(
                 f"the default zoo is not built yet (no {zoo / MANIFEST}): build it once with "
                 "`compactbert demo --build-only` (minutes of fine-tuning), then publish it"
             )
+    if not 0 <= min_retention <= 1:
+        raise ValueError(
+            f"--min-retention must be a share between 0 and 1 (0.95: 95% of the teacher), got {min_retention}"
+        )
     zoo_path = Path(zoo).resolve()
     loaded = load_zoo(zoo_path)
     if not org or "/" in org:
@@ -166,6 +177,10 @@ def plan_publish(
             raise ValueError(f"'{repo_id}' is not namespace/name; check --org, --prefix and --space")
     if wheel is not None and not Path(wheel).is_file():
         raise FileNotFoundError(f"--wheel {wheel}: no such file; build one with `pip wheel --no-deps -w dist .`")
+    reference = _teacher_accuracy(models[0])
+    if reference is not None and min_retention > 0:
+        for target in models[1:]:
+            target.retention = (min_retention, reference)
     _check_quality(models, force)
     return PublishPlan(
         zoo=loaded,
@@ -179,14 +194,25 @@ def plan_publish(
         space_given=space is not None,
         torch_index_url=torch_index_url,
         force=force,
+        min_retention=min_retention,
     )
+
+
+def _teacher_accuracy(teacher: Target) -> tuple[float, str] | None:
+    """The zoo's teacher's test accuracy, as its `metrics.json` records it, and what it is (None when it has none:
+    the gate then refuses the teacher itself)."""
+    from ..hub.gate import recorded_accuracy
+
+    metrics = teacher.folder / "metrics.json"
+    accuracy = recorded_accuracy(json.loads(metrics.read_text(encoding="utf-8"))) if metrics.is_file() else None
+    return None if accuracy is None else (accuracy, f"the zoo's teacher, {teacher.name}")
 
 
 def _check_quality(models: list[Target], force: bool) -> None:
     """The quality gate on every model of the zoo, before anything is sent: all refusals in one error."""
     refused = []
     for target in models:
-        verdict = gate_folder(target.folder, force=True)[0]  # the verdict, without raising
+        verdict = gate_folder(target.folder, force=True, retention=target.retention)[0]  # the verdict, without raising
         if not verdict.passed:
             refused.append((target.name, "; and ".join(verdict.failures)))
     if refused and not force:
@@ -194,7 +220,8 @@ def _check_quality(models: list[Target], force: bool) -> None:
         raise QualityGateError(
             f"the quality gate refuses to publish {len(refused)} of the zoo's {len(models)} models:\n{lines}\n"
             "Nothing was sent. Evaluate them on their test split or rebuild them with a better recipe, leave them out "
-            "of the zoo, or pass --force to "
+            "of the zoo, lower --min-retention (the share of the teacher's test accuracy a student must keep), or "
+            "pass --force to "
             "publish them anyway: their cards then say that the quality gate was overridden, and why"
         )
 
@@ -224,7 +251,7 @@ def stage(plan: PublishPlan, staging: Path) -> None:
         (folder / "README.md").unlink(missing_ok=True)
         (folder / "README.md").write_text(_card_for(source, target.repo_id), encoding="utf-8")
         if plan.force:  # the card and metrics.json that say the gate was overridden, as push would upload them
-            for name, content in gate_folder(folder, force=True)[2].items():
+            for name, content in gate_folder(folder, force=True, retention=target.retention)[2].items():
                 (folder / name).unlink(missing_ok=True)
                 (folder / name).write_bytes(content)
         check_folder(folder)
@@ -292,6 +319,7 @@ def publish(
     torch_index_url: str | None = None,
     log: Callable[[str], None] = print,
     force: bool = False,
+    min_retention: float = DEFAULT_MIN_RETENTION,
 ) -> PublishResult:
     """Publish every model of `zoo` to `org` and the Space that loads them (see the module's docstring).
 
@@ -307,16 +335,20 @@ def publish(
         torch_index_url: the package index of torch's CPU build, written into the Space's requirements as an
             `--extra-index-url` (without it the Space installs the pinned torch from its default index).
         force: publish models that the quality gate refuses; their cards say that the gate was overridden, and why.
+        min_retention: the least share of the teacher's test accuracy each other model must keep (default 0.95;
+            0 checks only the margin over the majority class). A model whose build recorded a retention floor of its
+            own is held to that one.
 
     Raises:
-        ValueError: the zoo or the names are not right, a model fails the quality gate (`QualityGateError`, unless
-            `force`), or no token was found; nothing was sent.
+        ValueError: the zoo or the names are not right, a model fails the quality gate or keeps less than
+            `min_retention` of the teacher (`QualityGateError`, unless `force`), or no token was found; nothing was
+            sent.
         PublishError: the Hub refused or failed part way; the message lists what is done and what is left, and the
             command that finishes the job.
     """
     from huggingface_hub import HfApi, constants, get_token
 
-    plan = plan_publish(zoo, org, space, prefix, private, wheel, torch_index_url, force)
+    plan = plan_publish(zoo, org, space, prefix, private, wheel, torch_index_url, force, min_retention)
     token = token or get_token()
     if not token:
         raise ValueError(

@@ -32,6 +32,9 @@ DEFAULT_MIN_MARGIN = 0.10
 NOTE_TITLE = "Quality gate overridden"
 _TOLERANCE = 1e-9  # accuracies are ratios of counts: exactly at a threshold passes
 
+# `compactbert publish`: the least share of a zoo's teacher's test accuracy every other model must keep
+DEFAULT_MIN_RETENTION = 0.95
+
 
 class QualityGateError(ValueError):
     """The gate refused a model, or could not check it; the message names the numbers and how to override."""

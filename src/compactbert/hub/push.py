@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .gate import (
     GateVerdict,
+    QualityGate,
     QualityGateError,
     add_override_note,
     cannot_check,
@@ -127,12 +128,16 @@ def plan_push(
     return PushPlan(folder, repo_id, repo_type, files, revision, private, create_pr, sdk, gate, gate_line, replaced)
 
 
-def gate_folder(folder: Path, force: bool = False) -> tuple[GateVerdict, str, dict[str, bytes]]:
+def gate_folder(
+    folder: Path, force: bool = False, retention: tuple[float, tuple[float, str]] | None = None
+) -> tuple[GateVerdict, str, dict[str, bytes]]:
     """The quality gate on a model folder: `(verdict, one line saying it, files to upload with other content)`.
 
     The test accuracy and the majority class come from the folder's `metrics.json` (a folder written before
     `finetune` recorded the majority class has it computed from its task's test split); the thresholds are those its
-    build recorded (`quality_gate`), else the defaults. A folder the gate cannot check (no `metrics.json`, no test
+    build recorded (`quality_gate`), else the defaults. `retention` (`(min_retention, (reference accuracy, what it
+    is))`, e.g. a zoo's teacher for `publish`) is checked too when the build recorded no retention floor of its own.
+    A folder the gate cannot check (no `metrics.json`, no test
     accuracy in it: a shrunk model before fine-tuning) fails it, as does a model below the thresholds: that raises
     `QualityGateError` unless `force`; then its card (with the override note) and `metrics.json` (with the verdict;
     a new one when the folder has none) are the files to upload changed.
@@ -140,6 +145,9 @@ def gate_folder(folder: Path, force: bool = False) -> tuple[GateVerdict, str, di
     metrics_file = folder / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else None
     gate, reference = settings_from_record(metrics)
+    if retention is not None and gate.min_retention is None:
+        gate = QualityGate(gate.min_margin_over_majority, retention[0])
+        reference = retention[1]
     try:
         majority = None if recorded_accuracy(metrics) is None else _test_majority(metrics, folder)
         verdict = check_metrics(metrics, gate, reference, majority)
