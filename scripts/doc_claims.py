@@ -437,6 +437,17 @@ CLAIMS += claims(
 
 
 CLAIMS += claims(
+    README,
+    DEMO_BUILD,
+    lambda: (
+        "the Albert-SOP entry keeps "
+        f"{DEMO_BUILD.data['test_accuracy']['albert-sop-e128-share-all'] / DEMO_BUILD.data['test_accuracy']['teacher']:.1%}"
+        f" of the teacher ({_demo_acc('albert-sop-e128-share-all')} against\n{_demo_acc('teacher')})"
+    ),
+)
+
+
+CLAIMS += claims(
     PRUNING_PAGE,
     PRUNING,
     lambda: (
