@@ -59,34 +59,28 @@ class PublishCommand(Command):
 
         from ..demo.publish import plan_publish, publish, stage
 
-        if args.dry_run:
-            plan = plan_publish(
-                args.zoo,
-                args.org,
-                args.space,
-                args.prefix,
-                args.private,
-                args.wheel,
-                args.torch_index_url,
-                args.force,
-                args.min_retention,
+        options = {
+            name: getattr(args, name)
+            for name in (
+                "zoo",
+                "org",
+                "space",
+                "prefix",
+                "private",
+                "wheel",
+                "torch_index_url",
+                "force",
+                "min_retention",
             )
+        }
+        if args.dry_run:
+            plan = plan_publish(**options)
             with tempfile.TemporaryDirectory(prefix="compactbert-publish-") as tmp:
                 stage(plan, Path(tmp))  # the cards for the repositories render and every folder is checked
                 print(plan.describe())
             print("dry run: nothing was built or sent")
             return EXIT_OK
-        result = publish(
-            args.zoo,
-            args.org,
-            args.space,
-            args.prefix,
-            args.private,
-            args.wheel,
-            torch_index_url=args.torch_index_url,
-            force=args.force,
-            min_retention=args.min_retention,
-        )
+        result = publish(**options)
         pushed = sum(t.status == "pushed" for t in result.plan.targets)
         print(f"published: {pushed} repositories pushed, {len(result.plan.targets) - pushed} already up to date")
         print(f"Space:     {result.space_url}")
