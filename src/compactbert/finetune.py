@@ -352,19 +352,26 @@ def seed_run(training_args) -> None:
         set_seed(training_args.seed)
 
 
-def prepare_task_run(data_args: DataArguments, training_args: FinetuneArguments) -> tuple[Path, Task]:
-    """The start of every task recipe run (fine-tuning, distillation): where the ready model goes, and the task.
-
-    Refuses an existing `output_dir/model` unless `overwrite` is set, before any work; seeds the run (`seed_run`);
-    then loads the task with the recipe's split seed and column names.
-
-    Returns:
-        `tuple[Path, Task]`: `output_dir/model`, and the task (`dataset`, `label_names`) as `load_task` returns it.
-    """
+def start_run(training_args) -> Path:
+    """The start of every training command (fine-tuning, distillation, pretraining): `output_dir/model`, where the ready
+    model goes. Refuses an existing one unless `overwrite` is set, before any work; then seeds the run (`seed_run`)."""
     final_dir = Path(training_args.output_dir) / MODEL_SUBDIR
     if final_dir.exists() and not training_args.overwrite:
         raise FileExistsError(f"{final_dir} already exists; choose another output_dir or set overwrite: true")
     seed_run(training_args)
+    return final_dir
+
+
+def prepare_task_run(data_args: DataArguments, training_args: FinetuneArguments) -> tuple[Path, Task]:
+    """The start of every task recipe run (fine-tuning, distillation): where the ready model goes, and the task.
+
+    `start_run` (refuses an existing `output_dir/model` unless `overwrite` is set, before any work, and seeds the
+    run); then loads the task with the recipe's split seed and column names.
+
+    Returns:
+        `tuple[Path, Task]`: `output_dir/model`, and the task (`dataset`, `label_names`) as `load_task` returns it.
+    """
+    final_dir = start_run(training_args)
     columns = {
         name: getattr(data_args, name)
         for name in ("text_column", "text_pair_column", "label_column")

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..hub.gate import DEFAULT_MIN_RETENTION, QualityGateError
+from ..hub.gate import DEFAULT_MIN_RETENTION, QualityGateError, recorded_accuracy
 from ..hub.push import PushError, gate_folder, push
 from ..hub.validate import check_folder, upload_files
 from .manifest import Zoo, ZooEntry, load_zoo
@@ -201,8 +201,6 @@ def plan_publish(
 def _teacher_accuracy(teacher: Target) -> tuple[float, str] | None:
     """The zoo's teacher's test accuracy, as its `metrics.json` records it, and what it is (None when it has none:
     the gate then refuses the teacher itself)."""
-    from ..hub.gate import recorded_accuracy
-
     metrics = teacher.folder / "metrics.json"
     accuracy = recorded_accuracy(json.loads(metrics.read_text(encoding="utf-8"))) if metrics.is_file() else None
     return None if accuracy is None else (accuracy, f"the zoo's teacher, {teacher.name}")

@@ -26,7 +26,7 @@ from transformers import AutoTokenizer, Trainer
 
 from ..assets import builtin_model_path
 from ..checkpoints import read_config, resolve_model_folder
-from ..finetune import MODEL_SUBDIR, FinetuneArguments, parse_recipe_into, seed_run
+from ..finetune import FinetuneArguments, parse_recipe_into, start_run
 from ..io import save_model
 from ..loss_logging import LossComponentsLogging
 from ..models.albert_sop import SENTENCE_OBJECTIVES, SHARING_MODES, AlbertSopConfig, AlbertSopForPreTraining
@@ -336,10 +336,7 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
     Evaluation reports, on held-out documents, the sentence head's accuracy on *both* SOP and NSP pairs (whatever it
     was trained on, as in the paper's Table 5) and masked-LM accuracy.
     """
-    final_dir = Path(training_args.output_dir) / MODEL_SUBDIR
-    if final_dir.exists() and not training_args.overwrite:
-        raise FileExistsError(f"{final_dir} already exists; choose another output_dir or set overwrite: true")
-    seed_run(training_args)  # before the model is made: its random init follows the recipe's seed
+    final_dir = start_run(training_args)  # seeded before the model is made: its random init follows the recipe's seed
     start = None if model_args.model is None else resolve_model_folder(model_args.model)
     tokenizer_name = model_args.tokenizer or (start if start is not None else "minilm")
     tokenizer = AutoTokenizer.from_pretrained(
