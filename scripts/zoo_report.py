@@ -12,6 +12,8 @@ import json
 import shutil
 from pathlib import Path
 
+from compactbert.export.formats import runtime_title
+
 
 def report(folder: Path, out: Path, command: str, machine: str | None = None) -> Path:
     """`machine`: the CPU the build ran on, for builds whose build.json names only the architecture (before
@@ -71,7 +73,6 @@ def _export_lines(exports: list[dict]) -> list[str]:
     """The build's exported runtimes and their verification against PyTorch fp32, as the card shows them."""
     if not exports:
         return []
-    runtime = {"openvino": "OpenVINO", "onnx": "ONNX Runtime"}
 
     def share(v):
         return "–" if v is None else f"{100 * v:.1f}%"
@@ -88,7 +89,7 @@ def _export_lines(exports: list[dict]) -> list[str]:
     for export in exports:
         v = export["verification"]
         lines.append(
-            f"| `{export['folder']}/` | {runtime[export['format']]}, {export['dtype']} | {v.get('on')} | "
+            f"| `{export['folder']}/` | {runtime_title(export['format'])}, {export['dtype']} | {v.get('on')} | "
             f"{share(v.get('predictions_unchanged'))} | {diff(v.get('max_abs_logit_diff'))} |"
         )
     return [*lines, ""]

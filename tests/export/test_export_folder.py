@@ -258,3 +258,17 @@ def test_a_failed_verification_reads_as_what_moved_against_the_rule():
     assert what_moved(encoder) == (
         "moved the token states to a cosine similarity of 0.924 (an export keeps each text's at least 0.99)"
     )
+
+
+def test_runtimes_have_one_title_everywhere():
+    """Cards, the zoo report and the demo name runtimes from one table: the format, its backend and int8 alike."""
+    from compactbert.export.formats import INT8_RUNTIME, runtime_title
+
+    assert [runtime_title(n) for n in ("torch", "onnx", "onnxruntime", "openvino", INT8_RUNTIME)] == [
+        "PyTorch",
+        "ONNX Runtime",
+        "ONNX Runtime",
+        "OpenVINO",
+        "OpenVINO",
+    ]
+    assert runtime_title("tensorrt") == "tensorrt"  # a name it does not know is shown as it is

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 from matplotlib.figure import Figure
 
-from ..export.formats import INT8_RUNTIME
+from ..export.formats import runtime_title
 from ..shrinking import STRATEGIES
 from .compare import FINE_TUNED_CHOICE, MAX_REPEATS, MAX_TEXT_CHARS, NOT_RETRAINED, Comparer
 
@@ -76,18 +76,10 @@ def _count(n: int) -> str:
     return f"{n / 1e6:.1f}M" if n >= 100_000 else f"{n:,}"
 
 
-RUNTIME_NAMES = {
-    "torch": "PyTorch",
-    "openvino": "OpenVINO",
-    "onnxruntime": "ONNX Runtime",
-    INT8_RUNTIME: "OpenVINO",
-}
-
-
 def runtime_name(result: dict[str, Any]) -> str:
     """`OpenVINO, bfloat16`: what ran both models (a result saved before runtimes existed ran on PyTorch)."""
     runtime = result.get("runtime", "torch")
-    return f"{RUNTIME_NAMES.get(runtime, runtime)}, {result['dtype']}"
+    return f"{runtime_title(runtime)}, {result['dtype']}"
 
 
 def summary_markdown(result: dict[str, Any]) -> str:

@@ -47,6 +47,7 @@ class ExportFormat:
 
     name: str
     runtime: str  # the backend name in `compactbert.inference` (and the package that runs it)
+    title: str  # the runtime's name as cards, reports and the demo show it
     extra: str  # the compactbert extra that installs what the format needs
     export_needs: tuple[str, ...]  # importable modules that writing the format needs
     files: tuple[str, ...]  # the files the exported graph is (in the folder's root)
@@ -64,12 +65,20 @@ FORMATS = {
         # eager attention: the ONNX graph is plain matmuls and a softmax either way, and this path is the one the
         # inference study validated (bench/inference_options)
         ExportFormat(
-            "onnx", "onnxruntime", "onnx", ("onnx", "onnxscript", "onnxruntime"), ("model.onnx",), "eager", ("fp32",)
+            "onnx",
+            "onnxruntime",
+            "ONNX Runtime",
+            "onnx",
+            ("onnx", "onnxscript", "onnxruntime"),
+            ("model.onnx",),
+            "eager",
+            ("fp32",),
         ),
         # SDPA: OpenVINO converts torch's scaled_dot_product_attention into its own fused attention operation
         ExportFormat(
             "openvino",
             "openvino",
+            "OpenVINO",
             "openvino",
             ("openvino",),
             ("openvino_model.xml", "openvino_model.bin"),
@@ -90,6 +99,18 @@ RUNTIME_EXPORTS = {
 }
 # the same kinds as a zoo recipe's `exports:` names them, each a subfolder of that name: fp32 ones by their format
 EXPORT_KINDS = {(fmt if dtype == "fp32" else name): (fmt, dtype) for name, (fmt, dtype) in RUNTIME_EXPORTS.items()}
+
+
+def runtime_title(name: str) -> str:
+    """What runs a model, as people read it: `"torch"` -> `"PyTorch"`, `"onnxruntime"` -> `"ONNX Runtime"`, a format
+    (`"onnx"`) or a runtime of `RUNTIME_EXPORTS` (`"openvino-int8"` -> `"OpenVINO"`: the precision is said apart)."""
+    if name == "torch":
+        return "PyTorch"
+    if name in RUNTIME_EXPORTS:
+        return FORMATS[RUNTIME_EXPORTS[name][0]].title
+    if name in FORMATS:
+        return FORMATS[name].title
+    return name
 
 
 def kind_needs(fmt: str, dtype: str) -> tuple[str, ...]:

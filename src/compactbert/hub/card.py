@@ -27,6 +27,7 @@ from pathlib import Path
 import jinja2
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from ..export.formats import runtime_title
 from ..models import FAMILIES
 from ..models.shrunk_bert.card import bert_layer_parameters as bert_layer_parameters  # re-exported (card tests)
 from .gate import override_note, recorded_accuracy
@@ -220,6 +221,7 @@ def render(card_data: ModelCardData, context: dict, template: str | None = None)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined, keep_trailing_newline=True
     )
+    env.globals["runtime_title"] = runtime_title  # "onnxruntime" -> "ONNX Runtime", as everything else shows it
     name = template or template_for(context["family"])
     text = env.get_template(name).render(card_data=card_data.to_yaml(), **context)
     return ModelCard(re.sub(r"\n{3,}", "\n\n", text))
