@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -59,6 +60,18 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     assert default_cache_dir() == tmp_path / "xdg" / "compactbert" / "demo"
     assert default_zoo_dir(tmp_path, BuildSettings()) != default_zoo_dir(tmp_path, BuildSettings(num_drop=2))
     assert default_zoo_dir(tmp_path, BuildSettings()) != default_zoo_dir(tmp_path, BuildSettings(families=()))
+
+
+def test_a_changed_family_recipe_builds_a_new_zoo(monkeypatch, tmp_path):
+    """A cached zoo whose Albert-SOP was trained by an older recipe is not reused as if it were the new one; a zoo
+    without an Albert-SOP keeps its folder."""
+    without = BuildSettings(families=("tiny_bert",))
+    before, before_without = default_zoo_dir(tmp_path), default_zoo_dir(tmp_path, without)
+    albert = zoo_module.STUDENT_FAMILIES["albert_sop"]
+    changed = dataclasses.replace(albert, method=albert.method | {"per_device_train_batch_size": 4})
+    monkeypatch.setitem(zoo_module.STUDENT_FAMILIES, "albert_sop", changed)
+    assert default_zoo_dir(tmp_path) != before
+    assert default_zoo_dir(tmp_path, without) == before_without
 
 
 @pytest.mark.parametrize(

@@ -88,8 +88,10 @@ class BuildSettings:
             )
 
     def key(self) -> str:
-        """A short hash naming the cache folder, so changed settings build a new zoo instead of reusing an old one."""
-        text = json.dumps(asdict(self) | {"format": ZOO_FORMAT}, sort_keys=True)
+        """A short hash naming the cache folder, so changed settings build a new zoo instead of reusing an old one; so
+        does a changed recipe of a student family the settings name (`STUDENT_FAMILIES[...].method`)."""
+        methods = {family: STUDENT_FAMILIES[family].method for family in self.families}
+        text = json.dumps(asdict(self) | {"format": ZOO_FORMAT, "family_methods": methods}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
