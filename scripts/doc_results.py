@@ -138,6 +138,9 @@ AUGMENT_MLM = Source("docs/results/augment_mlm/results.json", lambda d: d["machi
 DEMO_BUILD = Source(
     "docs/results/demo_build/results.json", lambda d: d["build"]["machine"].rsplit("(", 1)[1].rstrip(")")
 )
+DEMO_ALBERT = Source(
+    "docs/results/demo_albert/results.json", lambda d: d["setup"]["machine"].rsplit("(", 1)[1].rstrip(")")
+)
 
 
 ZOO_NAMES = ("minilm-top3-bbc-news", "minilm-tinybert4-bbc-news", "albert-sop-small-bbc-news")

@@ -14,6 +14,7 @@ from doc_results import (
     BBC,
     BENCH,
     BENCH_BACKENDS,
+    DEMO_ALBERT,
     DISTILL,
     INFERENCE,
     LAYER_DROP,
@@ -389,6 +390,30 @@ def table_headline(page: str) -> list[str]:
     return lines
 
 
+def table_demo_albert(page: str) -> list[str]:
+    """The demo zoo's Albert-SOP trained other ways (scripts/demo_albert_study.py): per variant, the seeds' accuracy,
+    the mean and the lowest retention of the zoo's teacher, and the median training time."""
+    data = DEMO_ALBERT.data
+    lines = table_start(
+        page,
+        DEMO_ALBERT,
+        f" ({data['setup']['machine']}; the zoo's teacher: {pct(data['teacher_accuracy'])}%)",
+        ["training texts", "batch", "loss", "test accuracy % (seeds)", "retention", "lowest seed's", "seconds"],
+        "rrlrrrr",
+    )
+    cells = study_cells(DEMO_ALBERT, "bbc-news")
+    for runs in cells.values():
+        runs = sorted(runs, key=lambda r: r["seed"])
+        kept = [r["test_accuracy"] / r["teacher_accuracy"] for r in runs]
+        accs = [r["test_accuracy"] for r in runs]
+        lines.append(
+            f"| {runs[0]['training_texts']:,} | {runs[0]['batch_size']} | {runs[0]['loss']} | "
+            f"{pct(statistics.fmean(accs))} ({', '.join(pct(a) for a in accs)}) | {statistics.fmean(kept) * 100:.1f}% | "
+            f"{min(kept) * 100:.1f}% | {statistics.median(r['wall_seconds'] for r in runs):.0f} |"
+        )
+    return lines
+
+
 TABLES: dict[str, Callable[[str], list[str]]] = {
     "headline": table_headline,
     "bench": table_bench,
@@ -409,4 +434,5 @@ TABLES: dict[str, Callable[[str], list[str]]] = {
     "pruning-frontier": table_pruning_frontier,
     "pruning-layers": table_pruning_layers,
     "albert-conversion": table_albert_conversion,
+    "demo-albert": table_demo_albert,
 }

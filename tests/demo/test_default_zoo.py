@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from compactbert.demo import FINE_TUNED_CHOICE, Comparer, load_zoo
-from compactbert.demo.zoo import BuildSettings, ensure_default_zoo
+from compactbert.demo.zoo import STUDENT_FAMILIES, BuildSettings, _student_recipe, ensure_default_zoo
 from compactbert.hardware import cpu_description
 from compactbert.inference import available_cores
 
@@ -69,3 +71,19 @@ def test_default_zoo_builds_offline_from_minilm_and_bbc_news(tmp_path):
     result = Comparer(zoo).compare(zoo.examples[3]["text"], model="albert-sop-e128-share-all", repeats=2)
     assert (result["compact"]["embedding_size"], result["compact"]["sharing"]) == (128, "all")
     assert result["compact"]["hidden_size"] == 384 and result["compact"]["num_layers"] == 6
+
+    # the study of the Albert-SOP's recipe runs the build's own recipe from this zoo's teacher, per variant and seed
+    study, out = load_script("demo_albert_study"), tmp_path / "albert-study"
+    args = ["--zoo", str(folder), "--limit", "32", "--seeds", "0", "--out", str(out), "--workdir", str(tmp_path / "w")]
+    assert study.main([*args, "--variants", "1024-b16-labels", "all-b32-soft"]) == 0
+    runs = json.loads((out / "results.json").read_text())["runs"]
+    assert {k: (r["training_texts"], r["batch_size"], r["loss"]) for k, r in runs.items()} == {
+        "1024-b16-labels@0": (32, 16, "labels"),
+        "all-b32-soft@0": (32, 32, "soft targets + labels"),
+    }
+    assert all(r["teacher_accuracy"] == zoo.teacher.metrics["test_accuracy"] for r in runs.values())
+    table = (out / "results.md").read_text()
+    assert "| 1024-b16-labels | 32 | 16 | labels |" in table and (out / "accuracy.png").is_file()
+    build = _student_recipe(BuildSettings(), tmp_path / "r", STUDENT_FAMILIES["albert_sop"], folder)
+    same = [v for v in study.VARIANTS if study.recipe(folder, v, 0, tmp_path / "r") == build]
+    assert same == [load_script("doc_claims").DEMO_ALBERT_CHOSEN]  # the one docs/demo.md says the build runs

@@ -225,19 +225,19 @@ def test_a_killed_build_leaves_no_zoo_and_the_next_build_resumes(monkeypatch, tm
     assert albert.description == (
         "Albert-SOP converted from the fine-tuned teacher: word embeddings factorised to E = 128 by frequency-weighted "
         "SVD, layers sharing `all` (shared weights started as the middle of the teacher's 6 layers), then trained 1 "
-        "epoch(s) on the bbc-news labels of the first 1,024 training texts"
+        "epoch(s) on the bbc-news labels of the first 1,024 training texts at batch 16"
     )
     assert albert.num_parameters < distilled.num_parameters  # the stand-in: E 8 and one layer of the 6
     assert (folder / "tinybert-4-pruned" / "config.json").is_file() and (folder / "distilled-3").is_dir()
     assert json.loads((folder / CONVERTED_ENTRY / "config.json").read_text())["model_type"] == "albert_sop"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([folder.name, f".{folder.name}.lock"])
 
-    # both students were made with the zoo's own recipe, from its teacher
-    for teacher_args, data_args, training_args in recipes[-3:]:
+    # the three students were made with the zoo's own recipe, from its teacher (the Albert-SOP at batch 16)
+    for (teacher_args, data_args, training_args), batch in zip(recipes[-3:], (32, 32, 16), strict=True):
         assert teacher_args.teacher.endswith("/teacher") and data_args.task == "bbc-news"
         assert (data_args.max_length, data_args.split_seed) == (settings.max_length, settings.split_seed)
         assert (training_args.learning_rate, training_args.num_train_epochs) == (3e-4, 1.0)
-        assert (training_args.per_device_train_batch_size, training_args.seed) == (32, 0)
+        assert (training_args.per_device_train_batch_size, training_args.seed) == (batch, 0)
         assert training_args.stage == "prediction" and training_args.stages is None
 
 
@@ -284,7 +284,9 @@ def test_the_other_families_recipes(tmp_path):
     entry = STUDENT_FAMILIES["albert_sop"].entry(
         CONVERTED_ENTRY, BuildSettings(), {"kept_layers": None, "num_hidden_layers": 6, "num_parameters": 1}, 0.9
     )
-    assert entry.description.endswith("on the bbc-news labels of the first 1,024 training texts")
+    assert entry.description.endswith("on the bbc-news labels of the first 1,024 training texts at batch 16")
+    recipe = _student_recipe(BuildSettings(), tmp_path / "a", STUDENT_FAMILIES["albert_sop"], tmp_path / "zoo")
+    assert recipe["per_device_train_batch_size"] == 16  # twice the zoo's steps (docs/results/demo_albert)
 
 
 def test_examples_cycle_through_the_labels():
@@ -313,4 +315,5 @@ def test_the_building_page_quotes_the_recorded_first_build():
     seconds = record["build"]["seconds"]
     assert zoo_module.FIRST_BUILD == f"{int(seconds // 60)} min {round(seconds % 60):.0f} s"
     assert record["build"]["settings"]["families"] == list(BuildSettings().families)  # a build with every family
+    assert record["build"]["family_methods"] == BuildSettings().family_methods()  # and with today's recipes
     assert zoo_module.FIRST_BUILD in zoo_module.build_time_note()
