@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from distillation_study import recorded_model_dir
 from pruning_study import StudyResults, plot
+from study_report import seeds_summary
 
 SEEDS = (0, 1, 2)
 FEW, ALL = 1024, None  # training texts: the demo's other families' share of bbc-news' 1,784, or all of them
@@ -48,21 +48,31 @@ VARIANTS = {
 }
 
 
-def settings(seed: int, limit: int | None):
+def zoo_settings(zoo: Path, seed: int, limit: int | None = None):
+    """The build settings the zoo records (`build.settings` in its zoo.json), with this run's seed; `limit` caps the
+    texts per split further (a smoke run)."""
     from compactbert.demo.zoo import BuildSettings
 
-    return BuildSettings(seed=seed, max_train_samples=limit, max_eval_samples=limit)
+    recorded = json.loads((zoo / "zoo.json").read_text())["build"]["settings"]
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()} | {"seed": seed}
+    if limit:
+        fields |= {
+            "max_train_samples": min(limit, fields.get("max_train_samples") or limit),
+            "max_eval_samples": min(limit, fields.get("max_eval_samples") or limit),
+        }
+    return BuildSettings(**fields)
 
 
-def recipe(zoo: Path, variant: str, seed: int, output_dir: Path, limit: int | None = None) -> dict:
-    """The demo build's recipe for its Albert-SOP with the variant's texts, batch and loss (`limit`: at most that many
-    texts per split, for a smoke run)."""
+def recipe(zoo: Path, variant: str, output_dir: Path, settings) -> dict:
+    """The build's recipe for its Albert-SOP (`settings`: the zoo's, `zoo_settings`) with the variant's texts, batch
+    and loss; never more texts than the settings allow."""
     from compactbert.demo.zoo import STUDENT_FAMILIES, _student_recipe
 
     texts, batch, loss = VARIANTS[variant]
-    fields = _student_recipe(settings(seed, limit), output_dir, STUDENT_FAMILIES["albert_sop"], zoo)
+    fields = _student_recipe(settings, output_dir, STUDENT_FAMILIES["albert_sop"], zoo)
     fields.pop("max_train_samples", None)
-    texts = min(texts or limit, limit) if limit else texts
+    cap = settings.max_train_samples
+    texts = min(texts or cap, cap) if cap else texts
     return fields | {"per_device_train_batch_size": batch} | loss | ({"max_train_samples": texts} if texts else {})
 
 
@@ -71,12 +81,12 @@ def run(zoo: Path, variant: str, seed: int, workdir: Path, teacher_accuracy: flo
     from compactbert.distillation.recipe import distill, parse_distill_recipe
 
     output_dir = workdir / f"albert-{variant}-s{seed}"
-    fields = recipe(zoo, variant, seed, output_dir, limit)
-    train = load_task("bbc-news", seed=fields["split_seed"])[0]["train"]
+    fields = recipe(zoo, variant, output_dir, zoo_settings(zoo, seed, limit))
+    train = load_task(fields["task"], seed=fields["split_seed"])[0]["train"]
     started = time.perf_counter()
     metrics = distill(*parse_distill_recipe(None, fields))
     return {
-        "task": "bbc-news",
+        "task": fields["task"],
         "cell": variant,
         "seed": seed,
         "training_texts": min(fields.get("max_train_samples") or len(train), len(train)),
@@ -89,17 +99,13 @@ def run(zoo: Path, variant: str, seed: int, workdir: Path, teacher_accuracy: flo
     }
 
 
-def deviation(values: list[float]) -> str:
-    """ " ± the standard deviation" in points, or "" for one value."""
-    return f" ± {statistics.stdev(values) * 100:.1f}" if len(values) > 1 else ""
-
-
 def summarize(data: dict, out: Path) -> None:
     setup, runs = data["setup"], data["runs"]
     rows: dict[tuple[str, str], list[dict]] = {}
     for r in runs.values():
         rows.setdefault((r["task"], r["cell"]), []).append(r)
     order = list(VARIANTS).index
+    tasks = sorted({task for task, _ in rows})
     lines = [
         "# The demo zoo's Albert-SOP: how much training its first-build budget buys",
         "",
@@ -107,25 +113,23 @@ def summarize(data: dict, out: Path) -> None:
         + "; ".join(f"`{c}`" for c in setup["invocations"])
         + f"). Machine: {setup['machine']}. Every run: the default demo zoo's Albert-SOP (converted from the zoo's "
         f"fine-tuned MiniLM-L6 teacher, E = 128, one shared layer), one epoch at learning rate 3e-4, max_length 128, "
-        f"the zoo's teacher at {data['teacher_accuracy'] * 100:.1f}% test accuracy on bbc-news' 221 test articles.",
+        f"the zoo's teacher at {data['teacher_accuracy'] * 100:.1f}% test accuracy on {', '.join(tasks)}' test split.",
         "",
         "| variant | training texts | batch | loss | test accuracy % (seeds) | retention | lowest seed's retention | "
         "seconds (median) |",
         "|---|---:|---:|---|---:|---:|---:|---:|",
     ]
     for (_, cell), group in sorted(rows.items(), key=lambda kv: order(kv[0][1])):
-        first, accs = group[0], [r["test_accuracy"] for r in sorted(group, key=lambda r: r["seed"])]
-        retention = statistics.fmean(r["test_accuracy"] / r["teacher_accuracy"] for r in group)
-        lowest = min(r["test_accuracy"] / r["teacher_accuracy"] for r in group)
-        seconds = statistics.median(r["wall_seconds"] for r in group)
+        first, summary = group[0], seeds_summary(group)
+        deviation = "" if summary["stdev"] is None else f" ± {summary['stdev'] * 100:.1f}"
         lines.append(
             f"| {cell} | {first['training_texts']:,} | {first['batch_size']} | {first['loss']} | "
-            f"{statistics.fmean(accs) * 100:.1f}{deviation(accs)} ({', '.join(f'{a * 100:.1f}' for a in accs)}) | "
-            f"{retention:.1%} | {lowest:.1%} | {seconds:.0f} |"
+            f"{summary['mean'] * 100:.1f}{deviation} ({', '.join(f'{a * 100:.1f}' for a in summary['accuracies'])}) | "
+            f"{summary['retention']:.1%} | {summary['lowest_retention']:.1%} | {summary['median_seconds']:.0f} |"
         )
     lines += ["", "![test accuracy per variant](accuracy.png)", ""]
     (out / "results.md").write_text("\n".join(lines))
-    plot(rows, ["bbc-news"], out / "accuracy.png", order=lambda c: order(c), color=lambda c: "C0")
+    plot(rows, tasks, out / "accuracy.png", order=lambda c: order(c), color=lambda c: "C0")
     floor_plot(out / "accuracy.png", data["teacher_accuracy"])
 
 
@@ -168,7 +172,10 @@ def main(argv=None) -> int:
         parser.error(
             f"{args.zoo} holds no zoo.json: give a default demo zoo (built by `compactbert demo --build-only`)"
         )
-    teacher_accuracy = json.loads(zoo_json.read_text())["teacher"]["metrics"]["test_accuracy"]
+    zoo = json.loads(zoo_json.read_text())
+    if not any(e.get("family") == "albert_sop" for e in zoo["entries"]):
+        parser.error(f"{args.zoo} has no Albert-SOP entry: give a demo zoo built with its `albert_sop` family")
+    teacher_accuracy = zoo["teacher"]["metrics"]["test_accuracy"]
     args.out.mkdir(parents=True, exist_ok=True)
     results = StudyResults(args.out, "scripts/demo_albert_study.py", argv, args.workdir, args.limit)
     results.setup["command"] = "python scripts/demo_albert_study.py --zoo <a default demo zoo>"

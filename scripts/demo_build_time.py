@@ -19,7 +19,16 @@ import tempfile
 from pathlib import Path
 
 
-def report(zoo_dir: Path, out: Path, command: str, wall_clock: float | None = None, note: str | None = None) -> dict:
+def report(
+    zoo_dir: Path,
+    out: Path,
+    command: str,
+    wall_clock: float | None = None,
+    note: str | None = None,
+    how: str | None = None,
+) -> dict:
+    """Write the build record of the zoo in `zoo_dir` to `out`; `command` is this script's command line, `how` the
+    command that built the zoo when it was built apart."""
     from compactbert.demo.manifest import load_zoo
 
     zoo = load_zoo(zoo_dir)
@@ -27,6 +36,8 @@ def report(zoo_dir: Path, out: Path, command: str, wall_clock: float | None = No
         raise SystemExit(f"{zoo_dir}: its zoo.json records no build time and machine (built by an older compactbert)")
     models = {e.name: e.metrics.get("test_accuracy") for e in [zoo.teacher, *zoo.entries]}
     result = {"command": command, "build": zoo.build, "test_accuracy": models}
+    if how:
+        result["built_by"] = how
     if wall_clock is not None:
         result["wall_clock_with_startup_seconds"] = wall_clock
     if note:
@@ -37,7 +48,8 @@ def report(zoo_dir: Path, out: Path, command: str, wall_clock: float | None = No
     lines = [
         "# The demo's first build",
         "",
-        f"Command: `{command}`. Built on {build['date']} on a {build['machine']}, from an empty cache: "
+        (f"Built by `{how}`, then recorded by `{command}`. " if how else f"Command: `{command}`. ")
+        + f"Built on {build['date']} on a {build['machine']}, from an empty cache: "
         f"{len(models)} models in {build['seconds']:.0f} s ({build['seconds'] / 60:.1f} min)"
         + ("" if wall_clock is None else f"; {wall_clock:.1f} s of wall clock with Python's start-up and imports")
         + ".",
@@ -66,13 +78,12 @@ def main(argv=None) -> int:
     if (args.how or args.wall_clock is not None) and args.zoo is None:
         parser.error("--how and --wall-clock describe a build given with --zoo")
     command = "python scripts/demo_build_time.py" + ("" if args.zoo is None else " --zoo <the built zoo>")
-    command = f"{args.how}, then {command}" if args.how else command
     zoo_dir = args.zoo
     if zoo_dir is None:
         from compactbert.demo.zoo import ensure_default_zoo
 
         zoo_dir = ensure_default_zoo(tempfile.mkdtemp(prefix="compactbert-demo-build-"))
-    result = report(zoo_dir, args.out, command, args.wall_clock, args.note)
+    result = report(zoo_dir, args.out, command, args.wall_clock, args.note, args.how)
     print(f"wrote {args.out}/results.json: {result['build']['seconds']:.0f} s")
     return 0
 

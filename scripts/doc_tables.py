@@ -61,6 +61,7 @@ from doc_tables_speed import (
     table_training_cost,
     tinybert_speedup,
 )
+from study_report import seeds_summary
 from study_report import spread as study_spread
 
 # ------------------------------------------------------------------------------------------------ generated tables
@@ -410,15 +411,13 @@ def table_demo_albert(page: str) -> list[str]:
         ],
         "lrrlrrrr",
     )
-    cells = study_cells(DEMO_ALBERT, "bbc-news")
-    for variant, runs in cells.items():
-        runs = sorted(runs, key=lambda r: r["seed"])
-        kept = [r["test_accuracy"] / r["teacher_accuracy"] for r in runs]
-        accs = [r["test_accuracy"] for r in runs]
+    for variant, runs in study_cells(DEMO_ALBERT, "bbc-news").items():
+        summary = seeds_summary(runs)
+        accs = ", ".join(pct(a) for a in summary["accuracies"])
         lines.append(
             f"| `{variant}` | {runs[0]['training_texts']:,} | {runs[0]['batch_size']} | {runs[0]['loss']} | "
-            f"{pct(statistics.fmean(accs))} ({', '.join(pct(a) for a in accs)}) | {statistics.fmean(kept) * 100:.1f}% | "
-            f"{min(kept) * 100:.1f}% | {statistics.median(r['wall_seconds'] for r in runs):.0f} |"
+            f"{pct(summary['mean'])} ({accs}) | {summary['retention'] * 100:.1f}% | "
+            f"{summary['lowest_retention'] * 100:.1f}% | {summary['median_seconds']:.0f} |"
         )
     return lines
 

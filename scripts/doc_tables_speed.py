@@ -18,6 +18,8 @@ from doc_results import (
     runtime_speedup,
 )
 
+from compactbert.export.formats import INT8_RUNTIME, runtime_title
+
 BENCH_ROWS = ["teacher", "shrunk-top2", "shrunk-top4", "shrunk-top6", "distil-6", "tinybert-4", "albert-sop-base"]
 
 
@@ -77,7 +79,8 @@ def table_runtimes(page: str) -> list[str]:
         "share of the bf16 matmul rate (target 50%) |",
         "|---|---:|---:|---:|",
     ]
-    for backend, name in (("torch", "PyTorch"), ("openvino", "OpenVINO"), ("openvino-int8", "OpenVINO int8")):
+    for backend in ("torch", "openvino", INT8_RUNTIME):
+        name = runtime_title(backend) + (" int8" if backend == INT8_RUNTIME else "")
         speedups = [tinybert_speedup(backend, batch) for batch in (1, 32)]
         teacher = next(
             r

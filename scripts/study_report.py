@@ -233,3 +233,19 @@ def teacher_reference(runs: list[dict], teachers: list[dict]) -> float | None:
     if runs and runs[0]["cell"] == "teacher":
         return statistics.fmean(r["test_accuracy"] for r in teachers)
     return statistics.fmean(r.get("teacher_accuracy", teachers[0]["test_accuracy"]) for r in runs)
+
+
+def seeds_summary(runs: list[dict]) -> dict:
+    """One cell's runs over seeds, as the tables show them: accuracies in seed order, their mean and standard
+    deviation, the mean and the lowest share of each run's own teacher (`teacher_accuracy`), the median seconds."""
+    runs = sorted(runs, key=lambda r: r["seed"])
+    accuracies = [r["test_accuracy"] for r in runs]
+    kept = [r["test_accuracy"] / r["teacher_accuracy"] for r in runs]
+    return {
+        "accuracies": accuracies,
+        "mean": statistics.fmean(accuracies),
+        "stdev": statistics.stdev(accuracies) if len(accuracies) > 1 else None,
+        "retention": statistics.fmean(kept),
+        "lowest_retention": min(kept),
+        "median_seconds": statistics.median(r["wall_seconds"] for r in runs),
+    }

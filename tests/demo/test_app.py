@@ -122,6 +122,7 @@ def test_twenty_concurrent_clients_five_requests_each_all_answered(app_url):
 def test_the_page_names_the_runtime_that_timed_both_models():
     from compactbert.demo.ui import runtime_name
 
-    assert runtime_name({"runtime": "openvino-int8", "dtype": "int8"}) == "OpenVINO, int8"
+    assert runtime_name({"runtime": "openvino-int8", "dtype": "int8 + bfloat16"}) == "OpenVINO, int8 + bfloat16"
     assert runtime_name({"runtime": "onnxruntime", "dtype": "float32"}) == "ONNX Runtime, float32"
     assert runtime_name({"dtype": "bfloat16"}) == "PyTorch, bfloat16"  # saved before runtimes were recorded
+    assert runtime_name({"runtime": None, "dtype": "float32"}) == "PyTorch, float32"

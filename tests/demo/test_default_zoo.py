@@ -50,6 +50,14 @@ def test_default_zoo_builds_offline_from_minilm_and_bbc_news(tmp_path):
     report = load_script("demo_build_time").report(folder, tmp_path / "report", "the test's build")
     assert report["build"] == zoo.build and report["test_accuracy"]["teacher"] == zoo.teacher.metrics["test_accuracy"]
     assert "| shrunk-contribution-3 | " in (tmp_path / "report" / "README.md").read_text()
+    report = load_script("demo_build_time").report(folder, tmp_path / "r2", "record", 12.5, "idle", "build it")
+    assert (report["built_by"], report["wall_clock_with_startup_seconds"], report["note"]) == (
+        "build it",
+        12.5,
+        "idle",
+    )
+    text = (tmp_path / "r2" / "README.md").read_text()
+    assert "Built by `build it`, then recorded by `record`." in text and "12.5 s of wall clock" in text
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [
             "teacher",
@@ -84,6 +92,7 @@ def test_default_zoo_builds_offline_from_minilm_and_bbc_news(tmp_path):
     assert all(r["teacher_accuracy"] == zoo.teacher.metrics["test_accuracy"] for r in runs.values())
     table = (out / "results.md").read_text()
     assert "| 1024-b16-labels | 32 | 16 | labels |" in table and (out / "accuracy.png").is_file()
+    assert study.zoo_settings(folder, seed=0) == settings  # each run trains with the zoo's own settings
     build = _student_recipe(BuildSettings(), tmp_path / "r", STUDENT_FAMILIES["albert_sop"], folder)
-    same = [v for v in study.VARIANTS if study.recipe(folder, v, 0, tmp_path / "r") == build]
+    same = [v for v in study.VARIANTS if study.recipe(folder, v, tmp_path / "r", BuildSettings()) == build]
     assert same == [load_script("doc_claims").DEMO_ALBERT_CHOSEN]  # the one docs/demo.md says the build runs

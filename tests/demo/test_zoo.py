@@ -13,6 +13,7 @@ from compactbert.demo.manifest import MANIFEST, ZooEntry, load_zoo
 from compactbert.demo.zoo import BuildSettings, default_cache_dir, default_zoo_dir, ensure_default_zoo, example_texts
 
 from support.demo import LABELS, OTHER_ENTRIES, TINY_SCORES
+from support.scripts import load_script
 
 CONVERTED_ENTRY = "albert-sop-e128-share-all"  # the default zoo's Albert-SOP: E 128, every layer shared
 
@@ -306,6 +307,13 @@ def test_the_building_page_note_names_the_other_families():
     assert f"took {zoo_module.FIRST_BUILD} on an idle 2-core machine" in note  # the record: test below
     without = build_time_note(BuildSettings(families=()))
     assert "TinyBert" not in without and "took 4 min 36 s (without the students of other families)" in without
+
+
+@pytest.mark.parametrize("args", [["--how", "a build command"], ["--wall-clock", "500"]])
+def test_the_build_record_refuses_how_a_build_was_made_without_the_build(args, capsys):
+    with pytest.raises(SystemExit):
+        load_script("demo_build_time").main(args)  # it would build a zoo of its own and misname it
+    assert "--how and --wall-clock describe a build given with --zoo" in capsys.readouterr().err
 
 
 def test_the_building_page_quotes_the_recorded_first_build():

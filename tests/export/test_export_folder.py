@@ -272,3 +272,4 @@ def test_runtimes_have_one_title_everywhere():
         "OpenVINO",
     ]
     assert runtime_title("tensorrt") == "tensorrt"  # a name it does not know is shown as it is
+    assert runtime_title(None) == runtime_title("") == "PyTorch"  # recorded before runtimes were

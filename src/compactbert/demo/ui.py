@@ -78,7 +78,7 @@ def _count(n: int) -> str:
 
 def runtime_name(result: dict[str, Any]) -> str:
     """`OpenVINO, bfloat16`: what ran both models (a result saved before runtimes existed ran on PyTorch)."""
-    runtime = result.get("runtime", "torch")
+    runtime = result.get("runtime")
     return f"{runtime_title(runtime)}, {result['dtype']}"
 
 

@@ -57,7 +57,7 @@ class BuildSettings:
     so that the teacher and six shrunk students train in the budget.
 
     `families` adds students made from the fine-tuned teacher, after it, with the same task, length, learning rate,
-    batch, epochs and seed (by `compactbert.distillation.recipe.distill`): `tiny_bert`, a TinyBert-4 (4 x 312,
+    epochs and seed, and the same batch but for the Albert-SOP's 16 (by `compactbert.distillation.recipe.distill`): `tiny_bert`, a TinyBert-4 (4 x 312,
     FFN 1200, 12 heads) cut out of the teacher (`compactbert.prune`) and trained on the task labels; `distilled`,
     the teacher's every other layer (a ShrunkBert) distilled from it on its soft targets and the labels;
     `albert_sop`, an Albert-SOP converted from the teacher (`compactbert.albert_from_bert`: E = 128, one shared
@@ -89,7 +89,7 @@ class BuildSettings:
 
     def family_methods(self) -> dict[str, dict[str, Any]]:
         """The recipe of each student family the settings name (`StudentFamily.method`), as the build records it."""
-        return {family: STUDENT_FAMILIES[family].method for family in self.families}
+        return {family: dict(STUDENT_FAMILIES[family].method) for family in self.families}
 
     def key(self) -> str:
         """A short hash naming the cache folder, so changed settings build a new zoo instead of reusing an old one; so

@@ -101,10 +101,11 @@ RUNTIME_EXPORTS = {
 EXPORT_KINDS = {(fmt if dtype == "fp32" else name): (fmt, dtype) for name, (fmt, dtype) in RUNTIME_EXPORTS.items()}
 
 
-def runtime_title(name: str) -> str:
+def runtime_title(name: str | None) -> str:
     """What runs a model, as people read it: `"torch"` -> `"PyTorch"`, `"onnxruntime"` -> `"ONNX Runtime"`, a format
-    (`"onnx"`) or a runtime of `RUNTIME_EXPORTS` (`"openvino-int8"` -> `"OpenVINO"`: the precision is said apart)."""
-    if name == "torch":
+    (`"onnx"`) or a runtime of `RUNTIME_EXPORTS` (`"openvino-int8"` -> `"OpenVINO"`: the precision is said apart).
+    No name (a record from before runtimes were recorded) is PyTorch."""
+    if not name or name == "torch":
         return "PyTorch"
     if name in RUNTIME_EXPORTS:
         return FORMATS[RUNTIME_EXPORTS[name][0]].title
