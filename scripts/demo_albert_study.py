@@ -129,11 +129,11 @@ def summarize(data: dict, out: Path) -> None:
         )
     lines += ["", "![test accuracy per variant](accuracy.png)", ""]
     (out / "results.md").write_text("\n".join(lines))
-    plot(rows, tasks, out / "accuracy.png", order=lambda c: order(c), color=lambda c: "C0")
-    floor_plot(out / "accuracy.png", data["teacher_accuracy"])
+    figure = plot(rows, tasks, out / "accuracy.png", order=lambda c: order(c), color=lambda c: "C0")
+    floor_plot(figure, out / "accuracy.png", data["teacher_accuracy"])
 
 
-def floor_plot(path: Path, teacher: float) -> None:
+def floor_plot(figure, path: Path, teacher: float) -> None:
     """Add the teacher's accuracy and publish's 95% floor (`hub.gate.DEFAULT_MIN_RETENTION`) to the study's plot."""
     import matplotlib
 
@@ -142,7 +142,6 @@ def floor_plot(path: Path, teacher: float) -> None:
 
     from compactbert.hub.gate import DEFAULT_MIN_RETENTION
 
-    figure = plt.gcf()
     axes = figure.axes[0]
     axes.axhline(teacher, color="C2", linestyle="-", linewidth=1, label=f"the teacher ({teacher * 100:.1f}%)")
     floor = DEFAULT_MIN_RETENTION * teacher

@@ -16,8 +16,6 @@ from doc_results import (
     BBC,
     BBC_TEST_ARTICLES,
     BBC_TRAIN,
-    DEMO_ALBERT,
-    DEMO_BUILD,
     DISTILL,
     DISTILL_REDUCED,
     LAYER_DROP,
@@ -49,9 +47,6 @@ from doc_results import (
     study_cells,
     zoo_speedup,
 )
-from study_report import seeds_summary
-
-from compactbert.hub.gate import DEFAULT_MIN_RETENTION
 
 # ------------------------------------------------------------------------------------------------------- claims
 
@@ -397,121 +392,6 @@ def _augmenting_took(unit: str) -> str:
         f"took {done['seconds'] / 60:.0f} minutes ({done['seconds'] / done['examples']:.2f} s per {unit}; "
         f"{done['rows']:,} rows)"
     )
-
-
-DEMO = "docs/demo.md"
-
-
-def _minutes(seconds: float) -> str:
-    return f"{int(seconds // 60)} min {round(seconds % 60):.0f} s"
-
-
-def _family_seconds() -> float:
-    trained = DEMO_BUILD.data["build"]["trained_seconds"]
-    return sum(trained[name] for name in ("tinybert-4-pruned", "distilled-3", "albert-sop-e128-share-all"))
-
-
-def _demo_acc(name: str) -> str:
-    return f"{DEMO_BUILD.data['test_accuracy'][name] * 100:.1f}%"
-
-
-CLAIMS += claims(
-    DEMO,
-    DEMO_BUILD,
-    lambda: f"**The first build took {_minutes(DEMO_BUILD.data['build']['seconds'])}** of wall time",
-    lambda: (
-        f"({DEMO_BUILD.data['build']['seconds']:.0f} s, {len(DEMO_BUILD.data['test_accuracy'])} models, on a "
-        f"{DEMO_BUILD.data['build']['machine'].replace(' (', ' with ').rstrip(')')}, nothing"
-    ),
-    lambda: f"students of other families ({_family_seconds():.0f} s of it)",
-    lambda: f"teacher {_demo_acc('teacher')};",
-    lambda: (
-        "K = 3 students: "
-        + ", ".join(
-            f"{s} {_demo_acc(f'shrunk-{s}-3')}"
-            for s in ("top", "bottom", "even-alternate", "odd-alternate", "symmetric", "contribution")
-        )
-        + ";"
-    ),
-    lambda: (
-        f"TinyBert-4 pruned {_demo_acc('tinybert-4-pruned')}, distilled 3-layer {_demo_acc('distilled-3')}, "
-        f"Albert-SOP {_demo_acc('albert-sop-e128-share-all')}."
-    ),
-)
-
-
-CLAIMS += claims(
-    README,
-    DEMO_BUILD,
-    lambda: _demo_lowest_retention(),
-)
-
-
-def _demo_lowest_retention() -> str:
-    """The default zoo's student that keeps the least of its teacher, and whether publish's floor lets it through."""
-    accuracy = DEMO_BUILD.data["test_accuracy"]
-    name = min((n for n in accuracy if n != "teacher"), key=lambda n: accuracy[n])
-    kept = accuracy[name] / accuracy["teacher"]
-    if kept < DEFAULT_MIN_RETENTION:  # the README's sentence says they all pass: it must be rewritten
-        return f"({name} keeps {kept:.1%} of the teacher, under publish's floor: rewrite the README's sentence)"
-    return (
-        f"every student keeps at least {kept:.1%} of the teacher (the lowest, {name}: {_demo_acc(name)} against "
-        f"{_demo_acc('teacher')}), so `publish default` publishes them all"
-    )
-
-
-def _demo_albert(variant: str) -> dict:
-    """A variant of the demo's Albert-SOP study over its seeds (`study_report.seeds_summary`)."""
-    return seeds_summary(study_cells(DEMO_ALBERT, "bbc-news")[variant])
-
-
-DEMO_ALBERT_CHOSEN = "1024-b16-labels"  # the variant the default zoo trains (compactbert.demo.zoo.STUDENT_FAMILIES)
-
-
-def _demo_albert_verdict() -> str:
-    """What the page says of the other variants: true only while none beat the chosen one's mean."""
-    chosen = _demo_albert(DEMO_ALBERT_CHOSEN)["mean"]
-    others = set(study_cells(DEMO_ALBERT, "bbc-news")) - {DEMO_ALBERT_CHOSEN}
-    return (
-        "did no better" if all(_demo_albert(v)["mean"] <= chosen for v in others) else "did better (rewrite the page)"
-    )
-
-
-_WORDS = {1: "one", 2: "two", 3: "three"}
-
-
-def _demo_albert_below_floor(variant: str) -> str:
-    runs = study_cells(DEMO_ALBERT, "bbc-news")[variant]
-    below = sum(r["test_accuracy"] / r["teacher_accuracy"] < DEFAULT_MIN_RETENTION for r in runs)
-    seeds = f"{_WORDS.get(below, below)} seed{'' if below == 1 else 's'} of {_WORDS.get(len(runs), len(runs))}"
-    return f"kept less than {DEFAULT_MIN_RETENTION:.0%} of its teacher on {seeds}"
-
-
-CLAIMS += claims(
-    DEMO,
-    DEMO_BUILD,
-    lambda: (
-        "Every student keeps at least "
-        f"{DEFAULT_MIN_RETENTION:.0%} of the teacher, so `compactbert publish default` publishes them all"
-        if min(a / DEMO_BUILD.data["test_accuracy"]["teacher"] for a in DEMO_BUILD.data["test_accuracy"].values())
-        >= DEFAULT_MIN_RETENTION
-        else "(a student of the build keeps less than publish's floor: rewrite the page)"
-    ),
-)
-
-
-CLAIMS += claims(
-    DEMO,
-    DEMO_ALBERT,
-    lambda: f"At the zoo's batch 32 it {_demo_albert_below_floor('1024-b32-labels')}",
-    lambda: (
-        f"and kept at least {_demo_albert(DEMO_ALBERT_CHOSEN)['lowest_retention']:.1%} of the teacher on every seed"
-    ),
-    lambda: (
-        f"Training on every text ({_demo_albert('all-b16-labels')['median_seconds'] / _demo_albert(DEMO_ALBERT_CHOSEN)['median_seconds']:.1f}"
-        f" times as long) or on the teacher's soft targets as well as the labels {_demo_albert_verdict()}"
-    ),
-)
 
 
 CLAIMS += claims(

@@ -9,7 +9,7 @@ each to its source:
 - a **generated table**, between `<!-- figures: NAME -->` and `<!-- /figures -->`: written by `doc_tables.TABLES[NAME]`
   from the result file it cites, with a first line naming the machine it was measured on; `--write` regenerates
   it, the check fails when the page's copy differs;
-- a **claim** in a sentence: `doc_claims.CLAIMS` (and `doc_claims_speed.SPEED_CLAIMS`) hold, per page, the text the page must contain, rendered from the
+- a **claim** in a sentence: `doc_claims.CLAIMS` (and `doc_claims_speed.SPEED_CLAIMS`, `doc_claims_demo.DEMO_CLAIMS`) hold, per page, the text the page must contain, rendered from the
   result file (so a wrong or stale figure fails), and the page's section must name the machine kind the file
   records (its CPU's bf16 units: AVX512-BF16 or AMX, AVX2 for none, or what the file records instead);
 - a figure no committed file backs has, in the same sentence, the visible marker `[no result file` (with the
@@ -29,12 +29,13 @@ import re
 import sys
 
 from doc_claims import CLAIMS as PAGE_CLAIMS
+from doc_claims_demo import DEMO_CLAIMS
 from doc_claims_speed import SPEED_CLAIMS
 from doc_findings import CODE_FIGURES, FINDINGS, NOT_MEASURED
 from doc_results import ROOT
 from doc_tables import TABLES
 
-CLAIMS = PAGE_CLAIMS + SPEED_CLAIMS
+CLAIMS = PAGE_CLAIMS + SPEED_CLAIMS + DEMO_CLAIMS
 
 MARKER = "[no result file"
 PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]

@@ -240,8 +240,9 @@ def _color(cell: str) -> str:
     return "#444" if cell == "teacher" else ("#c55" if cell.startswith("random") else "#3a7")
 
 
-def plot(rows: dict, tasks, path: Path, order=_order, color=_color) -> None:
-    """Bars of each cell's mean test accuracy with its seeds as dots, one panel per task (cells sorted by `order`)."""
+def plot(rows: dict, tasks, path: Path, order=_order, color=_color):
+    """Bars of each cell's mean test accuracy with its seeds as dots, one panel per task (cells sorted by `order`);
+    returns the figure, saved to `path`."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -262,6 +263,7 @@ def plot(rows: dict, tasks, path: Path, order=_order, color=_color) -> None:
         ax.set_title(f"{task}: test accuracy (bars: mean, dots: seeds)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    return fig
 
 
 def frontier_plot(rows: dict, speed: dict, path: Path) -> None:

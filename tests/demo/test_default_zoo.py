@@ -95,4 +95,4 @@ def test_default_zoo_builds_offline_from_minilm_and_bbc_news(tmp_path):
     assert study.zoo_settings(folder, seed=0) == settings  # each run trains with the zoo's own settings
     build = _student_recipe(BuildSettings(), tmp_path / "r", STUDENT_FAMILIES["albert_sop"], folder)
     same = [v for v in study.VARIANTS if study.recipe(folder, v, tmp_path / "r", BuildSettings()) == build]
-    assert same == [load_script("doc_claims").DEMO_ALBERT_CHOSEN]  # the one docs/demo.md says the build runs
+    assert same == [load_script("doc_claims_demo").DEMO_ALBERT_CHOSEN]  # the one docs/demo.md says the build runs
