@@ -5,7 +5,7 @@ doc_figures.py)."""
 from __future__ import annotations
 
 from doc_claims import README, Claim, claims
-from doc_results import DEMO_ALBERT, DEMO_BUILD, study_cells
+from doc_results import DEMO_ALBERT, DEMO_BUILD, DEMO_SCREENSHOT, study_cells
 from study_report import seeds_summary
 
 from compactbert.hub.gate import DEFAULT_MIN_RETENTION
@@ -50,6 +50,23 @@ DEMO_CLAIMS += claims(
         f"TinyBert-4 pruned {_demo_acc('tinybert-4-pruned')}, distilled 3-layer {_demo_acc('distilled-3')}, "
         f"Albert-SOP {_demo_acc('albert-sop-e128-share-all')}."
     ),
+)
+
+
+def _shot() -> dict:
+    return DEMO_SCREENSHOT.data
+
+
+DEMO_CLAIMS += claims(
+    DEMO,
+    DEMO_SCREENSHOT,
+    lambda: (
+        f"in {_shot()['latency_ms']['teacher']:.1f} ms and {_shot()['latency_ms']['compact']:.1f} ms "
+        f"({_shot()['speedup']:.2f}x, median of {_shot()['repeats']} interleaved runs, "
+        f"{_shot()['runtime'].replace(', ', ' in ')}), on a"
+    ),
+    lambda: f"the app was **ready {_shot()['ready_seconds']:.1f} s**",
+    lambda: f"`{_shot()['command']}`",
 )
 
 

@@ -3,6 +3,13 @@ conftest.py) drives the page."""
 
 from __future__ import annotations
 
+import json
+import re
+
+import pytest
+
+from support.scripts import load_script
+
 
 def test_pick_a_strategy_type_click_and_see_both_predictions_and_the_latency_chart(app_url, page, tmp_path):
     page.goto(app_url)
@@ -24,6 +31,19 @@ def test_pick_a_strategy_type_click_and_see_both_predictions_and_the_latency_cha
     screenshot = tmp_path / "demo.png"
     page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 10_000
+
+    # scripts/demo_screenshot.py records the figures of this very line, as the browser shows it, for the docs' caption
+    shot = load_script("demo_screenshot")
+    choice = {"strategy": "bottom", "drop": 3, "model": "dropped, not retrained", "example": 0}
+    recorded = shot.record(tmp_path / "record", "a-zoo", 7.31, summary.inner_text(), choice, str(screenshot))
+    on_page = re.search(r"Latency ([\d.]+) ms vs ([\d.]+) ms", summary.inner_text())
+    assert recorded["latency_ms"] == {"teacher": float(on_page[1]), "compact": float(on_page[2])}
+    assert recorded["repeats"] >= 1 and recorded["speedup"] > 0 and recorded["runtime"].startswith("PyTorch")
+    assert recorded["ready_seconds"] == 7.3 and recorded["choice"] == choice and "(" in recorded["machine"]
+    assert json.loads((tmp_path / "record" / "results.json").read_text()) == recorded
+    assert summary.inner_text() in (tmp_path / "record" / "README.md").read_text()
+    with pytest.raises(ValueError, match="no latency figures"):
+        shot.summary_figures("Teacher (6 layers): sport")
 
 
 def test_an_entry_of_its_own_greys_out_strategy_and_k_and_is_listed(app_url, page):
