@@ -36,6 +36,8 @@ SUMMARY_LATENCY = re.compile(
     r"(?P<speedup>[\d.]+)x speedup"
 )
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's; the browser tests (tests/demo/conftest.py) launch it the same way
+# the machine's closed network makes chromium's background services hang or crash without these
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -79,7 +81,7 @@ def main() -> None:
         with sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
                 profile,
-                executable_path="/usr/bin/chromium",
+                executable_path=CHROMIUM,
                 args=CHROMIUM_ARGS,
                 headless=True,
                 viewport={"width": 1280, "height": 1400},

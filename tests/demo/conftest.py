@@ -10,6 +10,7 @@ import tempfile
 import pytest
 
 from support.demo import free_port, make_tiny_zoo
+from support.scripts import load_script
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -49,32 +50,20 @@ def app_url(tiny_zoo_dir):
     demo.close()
 
 
-CHROMIUM = "/usr/bin/chromium"
-# the machine's closed network makes chromium's background services hang or crash without these
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 @pytest.fixture
 def page():
     from playwright.sync_api import sync_playwright
 
-    assert shutil.which(CHROMIUM), f"{CHROMIUM} is missing: apt-get install chromium (scripts/quickstart.sh test does)"
+    shot = load_script("demo_screenshot")  # the README's screenshot launches chromium the same way
+    chromium = shot.CHROMIUM
+    assert shutil.which(chromium), f"{chromium} is missing: apt-get install chromium (scripts/quickstart.sh test does)"
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
     with sync_playwright() as playwright:
         # a fresh profile (--user-data-dir) per run: Playwright takes it as launch_persistent_context's argument
         context = playwright.chromium.launch_persistent_context(
             profile,
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
+            executable_path=chromium,
+            args=shot.CHROMIUM_ARGS,
             headless=True,
             viewport={"width": 1280, "height": 1400},
         )
