@@ -3,6 +3,7 @@
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,17 @@ def test_the_import_scan_resolves_relative_imports():
     assert "compactbert.distillation.arguments" in imported_modules(module, "from .arguments import STAGES\n")
     assert "compactbert.cli" in imported_modules(SRC / "hub" / "__init__.py", "from ..cli import main\n")
     assert "compactbert.finetune" in imported_modules(module)
+
+
+def test_every_file_a_help_names_exists():
+    """A help that points at configs/..., scripts/... or docs/... points at a file of this checkout (or, for a glob,
+    at least one)."""
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command")
+    root = SRC.parents[1]
+    named = {}
+    for name, parser in subparsers.choices.items():
+        for path in re.findall(r"\b(?:configs|scripts|docs)/[\w*./-]*\w", parser.format_help().replace("\n", " ")):
+            named.setdefault(path, name)
+    assert "configs/distill/bbc-news-minilm-3layer.yaml" in named  # distill's example recipe: the scan sees helps
+    missing = {path: command for path, command in named.items() if not list(root.glob(path))}
+    assert not missing, f"helps name files that do not exist: {missing}"

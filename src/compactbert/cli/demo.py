@@ -15,8 +15,9 @@ class DemoCommand(Command):
     name = "demo"
     help = "the live demo: pick a drop strategy, compare predictions and latency with the teacher"
     description = (
-        "Serve the Gradio demo. On first use the default zoo (a fine-tuned MiniLM teacher and one "
-        "fine-tuned ShrunkBert per strategy, on BBC News) is built offline and cached (minutes; the page says so "
+        "Serve the Gradio demo. On first use the default zoo (a fine-tuned MiniLM teacher, one fine-tuned "
+        "ShrunkBert per strategy, a TinyBert-4 pruned from the teacher, a 3-layer student distilled from it and an "
+        "Albert-SOP converted from it, on BBC News) is built offline and cached (minutes; the page says so "
         "meanwhile); later launches reuse it. A zoo whose entries are Hub ids (a published Space's zoo.json) loads "
         "those models instead."
     )

@@ -179,8 +179,8 @@ DISTILL = RecipeCommand(
     help="distil a fine-tuned teacher into a student (DistilBERT / TinyBERT losses) from a YAML recipe",
     description="Run a distillation recipe on the DistillationTrainer. Keys of the YAML recipe, and --field "
     "value overrides after it, are fields of ModelArguments, TeacherArguments, DataArguments and "
-    "DistillationTrainingArguments (see configs/distill-*.yaml).",
-    recipe_help="YAML recipe, e.g. configs/distill-bbc-news-minilm-3layer.yaml",
+    "DistillationTrainingArguments (see configs/distill/*.yaml).",
+    recipe_help="YAML recipe, e.g. configs/distill/bbc-news-minilm-3layer.yaml",
     runner=run_distill,
 )
 
