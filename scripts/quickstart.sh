@@ -7,7 +7,9 @@
 # The demo serves on http://127.0.0.1:7860 (DEMO_ARGS="--host 0.0.0.0 --port 8080" to change; see `compactbert demo
 # --help`). The tests drive the demo in a real browser: Debian's chromium, installed with apt-get when missing.
 # torch is installed first and pinned (TORCH_SPEC, default torch==2.13.0): an unpinned torch would pull the CUDA
-# build. A torch already in .venv is kept. Everything else comes from pyproject.toml.
+# build. Which build the pin gets is the package index's choice: TORCH_INDEX_URL, the index of torch's CPU build,
+# takes it from there (the default index's Linux wheel brings gigabytes of CUDA packages). A torch already in .venv is
+# kept. Everything else comes from pyproject.toml.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,8 +24,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PY="$VENV/bin/python"
 if ! "$PY" -c "import torch" 2>/dev/null; then
-    echo "==> installing $TORCH_SPEC (first, so nothing pulls an unpinned torch)"
-    "$PY" -m pip install --quiet "$TORCH_SPEC"
+    echo "==> installing $TORCH_SPEC (first, so nothing pulls an unpinned torch)${TORCH_INDEX_URL:+ from $TORCH_INDEX_URL}"
+    "$PY" -m pip install --quiet ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "$TORCH_SPEC"
 fi
 case "$MODE" in
     main) EXTRAS="demo" ;;
