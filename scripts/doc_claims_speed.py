@@ -26,7 +26,7 @@ from doc_results import (
     paired,
     pct,
 )
-from doc_tables_speed import bench_peak, runtime_speedup, tinybert_speedup
+from doc_tables_speed import bench_peak, runtime_rows, runtime_speedup, runtime_speedups, tinybert_speedup
 
 SPEED = "docs/speed.md"
 OURS_BERT_BASE = ["teacher", "shrunk-top2", "shrunk-top4", "shrunk-top6", "distil-6"]
@@ -40,23 +40,9 @@ def _range(values: list[float], fmt: str = ".2f", unit: str = "") -> str:
     return f"{min(values):{fmt}}–{max(values):{fmt}}{unit}"
 
 
-def _runtime_rows(batch: int, backend: str, dtype: str = "bf16") -> list[dict]:
-    """Every bench row of the `--backend` report run by `backend` against PyTorch at `dtype` and `batch`."""
-    return [
-        r
-        for r in BENCH_BACKENDS.data["runtime_speedups"]
-        if (r["backend"], r["dtype"], r["batch"]) == (backend, dtype, batch)
-    ]
-
-
-def _runtime_speedups(batch: int, backend: str = "openvino", dtype: str = "bf16") -> list[float]:
-    """A runtime's paired speedups over PyTorch at `dtype` and `batch`, every bench row."""
-    return [r["speedup"] for r in _runtime_rows(batch, backend, dtype)]
-
-
 def _runtime_status(batch: int, backend: str) -> str:
     """ "met on every row" / "missed on N rows": the runtime targets of the bf16 rows at `batch`."""
-    rows = _runtime_rows(batch, backend)
+    rows = runtime_rows(batch, backend)
     missed = sum(r["status"] == "missed" for r in rows)
     return "met on every row" if not missed else f"missed on {missed} of {len(rows)} rows"
 
@@ -181,10 +167,10 @@ SPEED_CLAIMS: list[Claim] = [
     *claims(
         "README.md",
         BENCH_BACKENDS,
-        lambda: f"runs\n{_range(_runtime_speedups(1), '.2f', 'x')} as fast as PyTorch bf16 at batch 1",
+        lambda: f"runs\n{_range(runtime_speedups(1), '.2f', 'x')} as fast as PyTorch bf16 at batch 1",
         lambda: (
-            f"it runs {_range(_runtime_speedups(1, 'openvino-int8'), '.2f', 'x')} as fast, issue\n19's 2x, and "
-            f"{_range(_runtime_speedups(32, 'openvino-int8'), '.2f', 'x')} at batch 32"
+            f"it runs {_range(runtime_speedups(1, 'openvino-int8'), '.2f', 'x')} as fast, issue\n19's 2x, and "
+            f"{_range(runtime_speedups(32, 'openvino-int8'), '.2f', 'x')} at batch 32"
         ),
         lambda: f"teacher with both in int8 is {tinybert_speedup('openvino-int8'):.2f}x at batch 1",
     ),
@@ -266,20 +252,20 @@ SPEED_CLAIMS: list[Claim] = [
     *claims(
         SPEED,
         BENCH_BACKENDS,
-        lambda: f"at batch 1 in bf16 OpenVINO runs {_range(_runtime_speedups(1), '.2f', 'x')} as fast as PyTorch",
-        lambda: f"at batch 32 in bf16 it gains {_range(_runtime_speedups(32), '.2f', 'x')}",
+        lambda: f"at batch 1 in bf16 OpenVINO runs {_range(runtime_speedups(1), '.2f', 'x')} as fast as PyTorch",
+        lambda: f"at batch 32 in bf16 it gains {_range(runtime_speedups(32), '.2f', 'x')}",
         lambda: (
             f"reaches {_teacher_peak('openvino')}% of this machine's bf16 matmul rate on OpenVINO, "
             f"{_teacher_peak('torch')}% on PyTorch"
         ),
         lambda: (
-            f"at batch 1 OpenVINO int8 runs {_range(_runtime_speedups(1, 'openvino-int8'), '.2f', 'x')} as fast "
+            f"at batch 1 OpenVINO int8 runs {_range(runtime_speedups(1, 'openvino-int8'), '.2f', 'x')} as fast "
             f"(target 2x: {_runtime_status(1, 'openvino-int8')}), at batch 32 "
-            f"{_range(_runtime_speedups(32, 'openvino-int8'), '.2f', 'x')} (target 1.2x: "
+            f"{_range(runtime_speedups(32, 'openvino-int8'), '.2f', 'x')} (target 1.2x: "
             f"{_runtime_status(32, 'openvino-int8').removesuffix(' on every row')})"
         ),
         lambda: (
-            f"int8 with the rest in fp32 ran {_range(_runtime_speedups(1, 'openvino-int8', 'fp32'), '.2f', 'x')} PyTorch fp32 at batch 1"
+            f"int8 with the rest in fp32 ran {_range(runtime_speedups(1, 'openvino-int8', 'fp32'), '.2f', 'x')} PyTorch fp32 at batch 1"
         ),
         lambda: f"The teacher at batch 1 then computes at {_teacher_peak('openvino-int8')}% of the bf16 matmul rate",
         lambda: (

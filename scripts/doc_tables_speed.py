@@ -91,8 +91,19 @@ def table_runtimes(page: str) -> list[str]:
     return lines
 
 
-def openvino_speedups(batch: int, backend: str = "openvino") -> list[float]:
-    return [runtime_speedup(model, "bf16", batch, backend)["speedup"] for model in RUNTIME_ROWS]
+def runtime_rows(batch: int, backend: str, dtype: str = "bf16") -> list[dict]:
+    """Every bench row of the `--backend` report run by `backend` against PyTorch at `dtype` and `batch` (the
+    tables show RUNTIME_ROWS of them; a range quoted in prose or the headline covers them all)."""
+    return [
+        r
+        for r in BENCH_BACKENDS.data["runtime_speedups"]
+        if (r["backend"], r["dtype"], r["batch"]) == (backend, dtype, batch)
+    ]
+
+
+def runtime_speedups(batch: int, backend: str = "openvino", dtype: str = "bf16") -> list[float]:
+    """A runtime's paired speedups over PyTorch at `dtype` and `batch`, every bench row."""
+    return [r["speedup"] for r in runtime_rows(batch, backend, dtype)]
 
 
 def span(values: list[float]) -> str:
