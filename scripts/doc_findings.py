@@ -136,7 +136,13 @@ NOT_MEASURED: dict[str, list[str]] = {
         "TinyBert-4's 9.4x included",  # the paper's figure, a target
         "(the bar is 99.5%)",  # the export's rule, a setting
         "must keep 95% of the teacher's test accuracy",  # compactbert publish's --min-retention default, a setting
-        "the 1.4x over PyTorch fp32 that issue 19 asks for",  # a target
+        "the 1.4x over PyTorch fp32 on CPUs",  # a target
+        # the bench's targets (compactbert.bench) and the runtime targets, defined before the figures that meet them
+        "within 3% of the time of transformers' `BertModel` of its depth",
+        "least 1.85x faster than the 12-layer teacher and TinyBert-4 at least 9.4x (the papers' figures)",
+        "at batch 1, 2x the speed of PyTorch in bf16",
+        "and 1.4x that of PyTorch in",
+        "1.2x at batch 32, with the teacher using at least half",
         "instead of 5 to resolve their 3%",  # the parity target's tolerance, a target
         "(chance: 50%)",  # in the generated headline table's text
     ],
@@ -179,9 +185,11 @@ NOT_MEASURED: dict[str, list[str]] = {
         "under the target of 3x",
         "(target: at most 15% more)",
         "(target: at most 10% more)",
-        # issue 19's targets, and the figure it measured on an AMX machine
+        # the runtime targets, and the figure measured on an AMX machine when they were set
         "TinyBert-4's 9.4x",
-        "not the 2x the issue measured on a CPU with AMX",
+        "not the 2x measured on a CPU with AMX when the targets were set",
+        "(at batch 1, 2x PyTorch's bf16 speed",
+        "on a CPU with bf16 units; 1.2x at batch 32)",
         "(target: 50%)",
         "the paper's 9.4x: met",
         "under\nthe 99.5% bar, refused",  # the export's rule, a setting
