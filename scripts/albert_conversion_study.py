@@ -138,7 +138,7 @@ def summarize(results: dict, out: Path) -> None:
         "SVD error: the "
         "relative Frobenius error of the factorised word embeddings (each row centred), frequency-weighted SVD.",
         "Accuracy: mean ± standard deviation over the seeds (min–max). Retention = the mean / the mean test "
-        "accuracy of the teachers its runs were trained from (target of issue 17 in brackets). Minutes: mean wall time of a cell (conversion, every stage, "
+        "accuracy of the teachers its runs were trained from (in brackets, the retention the study set out to reach). Minutes: mean wall time of a cell (conversion, every stage, "
         "evaluation). Speed: the teacher's median forward time / the model's, one batch of 32 test texts, interleaved "
         f"after warm-up in one process ({speed.get('batch', {}).get('dtype', '-')}). Load average at start "
         f"{setup['load_average']['start']}, at end {setup['load_average'].get('end')}.",

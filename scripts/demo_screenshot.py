@@ -2,7 +2,7 @@
 
     python scripts/demo_screenshot.py                         # -> docs/images/demo.png, docs/results/demo_screenshot
     python scripts/demo_screenshot.py --zoo PATH --output /tmp/demo.png --record /tmp/shot --strategy bottom \
-        --model "fine-tuned (zoo)"
+        --model "fine-tuned (zoo)"                            # another picture needs a --record folder of its own
 
 Also records what the picture shows in figures, in `--record`'s results.json (and a short README.md): how long the
 app took to be ready in this process (imports, loading the cached zoo's teacher, launch), the comparison's summary
@@ -30,6 +30,7 @@ from pathlib import Path  # noqa: E402
 from study_report import describe_machine  # noqa: E402
 
 LOAD_AT_START = os.getloadavg()[0]
+DEFAULT_OUTPUT, DEFAULT_RECORD = "docs/images/demo.png", Path("docs/results/demo_screenshot")
 # the figures of the page's summary line (compactbert.demo.ui.summary_markdown), as the browser shows its text
 SUMMARY_LATENCY = re.compile(
     r"Latency (?P<teacher>[\d.]+) ms vs (?P<compact>[\d.]+) ms \(median of (?P<repeats>\d+), both on (?P<runtime>.+?)\): "
@@ -53,15 +54,21 @@ CHROMIUM_ARGS = [
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--zoo", help="zoo folder or manifest (default: the cached default zoo, built if missing)")
-    parser.add_argument("--output", default="docs/images/demo.png")
+    parser.add_argument("--output", default=DEFAULT_OUTPUT)
     parser.add_argument(
-        "--record", type=Path, default=Path("docs/results/demo_screenshot"), help="folder for results.json"
+        "--record",
+        type=Path,
+        help=f"folder for results.json (default {DEFAULT_RECORD}, the docs' record, only with the default --output)",
     )
     parser.add_argument("--strategy", default="symmetric")
     parser.add_argument("--drop", type=int, default=3, help="layers to drop (K)")
     parser.add_argument("--model", default="dropped, not retrained")
     parser.add_argument("--example", type=int, default=0, help="which of the zoo's example texts to type")
     args = parser.parse_args()
+    if args.record is None:
+        if args.output != DEFAULT_OUTPUT:  # the committed record describes the committed picture, not another one
+            parser.error(f"--output {args.output} needs a --record folder of its own (not {DEFAULT_RECORD})")
+        args.record = DEFAULT_RECORD
 
     from PIL import Image
     from playwright.sync_api import sync_playwright

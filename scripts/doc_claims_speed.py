@@ -172,7 +172,10 @@ SPEED_CLAIMS: list[Claim] = [
     *claims(
         "README.md",
         BENCH_BACKENDS,
-        lambda: f"runs\n{_range(runtime_speedups(1), '.2f', 'x')} as fast as PyTorch bf16 at batch 1",
+        lambda: (  # a run that meets the 2x renders another sentence, so the README's "short of" must be rewritten
+            f"runs\nonly {_range(runtime_speedups(1), '.2f', 'x')} as fast as PyTorch bf16 at batch 1, "
+            + ("short of" if min(runtime_speedups(1)) < 2 else "(which now meets the target: rewrite this)")
+        ),
         lambda: (
             f"it runs {_range(runtime_speedups(1, 'openvino-int8'), '.2f', 'x')} as fast, the 2x asked for, and "
             f"{_range(runtime_speedups(32, 'openvino-int8'), '.2f', 'x')} at batch 32"

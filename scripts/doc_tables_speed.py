@@ -45,7 +45,7 @@ def table_bench(page: str) -> list[str]:
     return lines
 
 
-RUNTIME_ROWS = ["teacher", "shrunk-top6", "tinybert-4", "albert-sop-base"]
+RUNTIME_ROWS = ["teacher", "shrunk-top6", "bert-6", "tinybert-4", "albert-sop-base"]  # every row the command timed
 
 
 def table_runtimes(page: str) -> list[str]:
@@ -92,8 +92,8 @@ def table_runtimes(page: str) -> list[str]:
 
 
 def runtime_rows(batch: int, backend: str, dtype: str = "bf16") -> list[dict]:
-    """Every bench row of the `--backend` report run by `backend` against PyTorch at `dtype` and `batch` (the
-    tables show RUNTIME_ROWS of them; a range quoted in prose or the headline covers them all)."""
+    """Every bench row of the `--backend` report run by `backend` against PyTorch at `dtype` and `batch` (the rows
+    the tables show, RUNTIME_ROWS, and the ranges quoted in prose and in the headline)."""
     return [
         r
         for r in BENCH_BACKENDS.data["runtime_speedups"]

@@ -6,10 +6,10 @@
 #
 # The demo serves on http://127.0.0.1:7860 (DEMO_ARGS="--host 0.0.0.0 --port 8080" to change; see `compactbert demo
 # --help`). The tests drive the demo in a real browser: Debian's chromium, installed with apt-get when missing.
-# torch is installed first and pinned (TORCH_SPEC, default torch==2.13.0): an unpinned torch would pull the CUDA
-# build. Which build the pin gets is the package index's choice: TORCH_INDEX_URL, the index of torch's CPU build,
-# takes it from there (the default index's Linux wheel brings gigabytes of CUDA packages). A torch already in .venv is
-# kept. Everything else comes from pyproject.toml.
+# torch is installed first, pinned to the version the tests run against (TORCH_SPEC, default torch==2.13.0), so that
+# no later package pulls another. Which build the pin gets is the package index's choice: the default index's Linux
+# wheel brings gigabytes of CUDA packages; TORCH_INDEX_URL, the index of torch's CPU build, takes torch alone from
+# there. A torch already in .venv is kept. Everything else comes from pyproject.toml.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

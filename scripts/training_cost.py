@@ -271,7 +271,7 @@ def markdown(results: dict) -> str:
     setup, epoch = results["setup"], results["epoch"]
     machine = setup["machine"]
     lines = [
-        "# Training cost of distillation (issue 8)",
+        "# Training cost of distillation",
         "",
         f"Reproduce: `{setup['command']}`. {machine['cpu']}, {machine['threads']} threads, torch {machine['torch']}, "
         f"bf16 autocast: {setup['bf16']}; load average at start {machine['load_average_at_start']}.",

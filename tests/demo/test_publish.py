@@ -284,3 +284,11 @@ def test_the_space_requirements_name_the_torch_index_the_publisher_gives(tmp_pat
     ]
     with pytest.raises(ValueError, match="must be an http"):
         requirements(wheel, "https://hub.test/w.whl", "index.test/whl cpu")
+    with pytest.raises(ValueError, match="must be an http.*got ''"):  # an unset shell variable: refused, not ignored
+        requirements(wheel, "https://hub.test/w.whl", "")
+
+
+def test_publish_refuses_an_empty_torch_index_before_anything_is_built(zoo, capfd):
+    """`--torch-index-url "$UNSET"` would leave the Space on the default index's torch: the dry run refuses it."""
+    assert main(["publish", str(zoo), "--org", "org", "--torch-index-url", "", "--dry-run"]) == 2
+    assert "--torch-index-url must be an http(s) URL" in capfd.readouterr().err

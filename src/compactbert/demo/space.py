@@ -99,13 +99,22 @@ def wheel_url(endpoint: str, space_id: str, wheel_name: str) -> str:
     return f"{endpoint.rstrip('/')}/spaces/{space_id}/resolve/main/{wheel_name}"
 
 
+def check_torch_index_url(url: str) -> None:
+    """Refuse a `--torch-index-url` that pip could not use: not http(s), holding spaces, or empty (an unset shell
+    variable), which would otherwise leave the Space on the default index's torch without a word."""
+    if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
+        raise ValueError(
+            f"--torch-index-url must be an http(s) URL without spaces (the package index of torch's CPU build), "
+            f"got {url!r}"
+        )
+
+
 def requirements(wheel: str | os.PathLike, url: str, torch_index_url: str | None = None) -> str:
     """The Space's `requirements.txt`: the template (torch, pinned) plus compactbert by URL and sha256; with
     `torch_index_url` (the package index of torch's CPU build, given by the publisher) an `--extra-index-url` line."""
     template = (template_folder() / REQUIREMENTS_FILE).read_text(encoding="utf-8").rstrip("\n")
-    if torch_index_url:
-        if not torch_index_url.startswith(("https://", "http://")) or any(c.isspace() for c in torch_index_url):
-            raise ValueError(f"--torch-index-url must be an http(s) URL without spaces, got {torch_index_url!r}")
+    if torch_index_url is not None:
+        check_torch_index_url(torch_index_url)
         template = template.replace("\ntorch==", f"\n--extra-index-url {torch_index_url}\ntorch==", 1)
     return f"{template}\ncompactbert @ {url}#sha256={sha256_file(wheel)}\n"
 
