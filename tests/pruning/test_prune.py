@@ -147,6 +147,20 @@ def test_the_layer_choice(layers, kept, strategy):
     assert (pruned.config.pruning["kept_layers"], pruned.config.pruning["layer_strategy"]) == (kept, strategy)
 
 
+def test_the_layers_named_set_the_depth_when_the_target_leaves_it_out():
+    """`layers=[0, 2, 4]` with no `num_hidden_layers` means three layers, not the source's six (a generator too)."""
+    pruned = prune(
+        _classifier(num_layers=6),
+        {"hidden_size": 16},
+        TEXTS,
+        make_tokenizer(),
+        layers=(i for i in (4, 0, 2)),
+        progress=False,
+    )
+    assert pruned.config.num_hidden_layers == 3 and pruned.config.pruning["kept_layers"] == [0, 2, 4]
+    assert pruned.config.pruning["layer_strategy"] == "explicit"
+
+
 def test_the_default_layer_choice_falls_back_to_top_when_more_than_half_go():
     pruned = prune(_classifier(num_layers=6), {"num_hidden_layers": 2}, TEXTS, make_tokenizer(), progress=False)
     assert pruned.config.pruning["kept_layers"] == [0, 1] and pruned.config.pruning["layer_strategy"] == "top"

@@ -35,7 +35,10 @@ class PruneCommand(Command):
         p.add_argument("--heads", type=int, help="attention heads (TinyBERT-4: 12)")
         which = p.add_mutually_exclusive_group()
         which.add_argument(
-            "--keep-layers", type=layer_indices, nargs="+", help="explicit 0-based source layers, e.g. 0 1 2 4"
+            "--keep-layers",
+            type=layer_indices,
+            nargs="+",
+            help="explicit 0-based source layers, e.g. 0 1 2 4 (as many as --layers, which they set when left out)",
         )
         which.add_argument(
             "--layer-strategy",

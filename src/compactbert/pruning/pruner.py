@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -100,7 +101,8 @@ def prune(
         calibration_texts: texts to score activations (and layer contributions) on; the first `calibration_size` are
             used. Default: a fixed, topic-balanced sample of `calibration_size` BBC News texts (offline).
         tokenizer: the source's tokenizer (default: the one saved with a folder source).
-        layers: which source layers to keep: a list of `num_hidden_layers` 0-based indices, or a layer-dropping
+        layers: which source layers to keep: a list of 0-based indices (as many as the target's `num_hidden_layers`,
+            which they set when the target leaves it out), or a layer-dropping
             strategy from `compactbert.STRATEGIES` (`"contribution"` scores layers on the calibration texts). Default:
             `"even-alternate"` (6 -> 4 layers keeps 0, 1, 2, 4), or `"top"` when more than half the layers go.
         importance: `"activation"` (Minitron, on the calibration texts) or `"magnitude"` (weight norms; no
@@ -125,6 +127,10 @@ def prune(
     config = model.config
     tiny_class = _tiny_class(type(model).__name__, source_name)
     wanted = PruneTarget.from_any(target)
+    if layers is not None and not isinstance(layers, str):
+        layers = list(layers)
+        if wanted.num_hidden_layers is None and layers:  # the layers named say how many
+            wanted = dataclasses.replace(wanted, num_hidden_layers=len(layers))
     sizes = wanted.resolve(config)
     fit_projection = getattr(target, "fit_projection", "shared") if isinstance(target, TinyBertConfig) else "shared"
     layer_strategy, kept_layers = _layer_request(config.num_hidden_layers, sizes.num_hidden_layers, layers)
