@@ -1,4 +1,4 @@
-"""Albert-SOP students converted from the fine-tuned MiniLM-L6 teacher (issue 17), then distilled.
+"""Albert-SOP students converted from the fine-tuned MiniLM-L6 teacher, then distilled.
 
 `albert_from_bert` turns the teacher into an Albert-SOP: word embeddings factorised to E by truncated SVD (rows
 weighted by token counts in the task's training texts), the layers shared as the cell says (the shared blocks start
@@ -72,7 +72,7 @@ INITS = ("mean", "first", "middle", "last")
 # the shared blocks' start (sharing attention / ffn / all): on rotten-tomatoes (seed 0, E = 128, all shared) the
 # middle layer kept 95.6%, the mean of the six 94.1% (the @mean cell); the @first / @last cells are the other rules
 INIT = "middle"
-# what the targets of issue 17 name: retention of the teacher's test accuracy (mean of the seeds)
+# the targets: retention of the teacher's test accuracy (mean of the seeds)
 TARGETS = {
     ("rotten-tomatoes", "e128-none"): 0.975,
     ("rotten-tomatoes", "e256-none"): 0.985,

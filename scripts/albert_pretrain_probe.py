@@ -1,4 +1,4 @@
-"""Why continued SOP + MLM pretraining collapses a converted Albert-SOP: a short probe per start (issue 17).
+"""Why continued SOP + MLM pretraining collapses a converted Albert-SOP: a short probe per start.
 
 Continued pretraining from MiniLM converted with `albert_from_bert` (E = 128, all-shared) ended with constant
 predictions (docs/albert-sop.md). Each cell here converts MiniLM (the pre-trained encoder, not a fine-tuned one)

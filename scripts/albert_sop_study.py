@@ -8,7 +8,7 @@ fine-tuned on `bbc-news` and `rotten-tomatoes` with `compactbert.finetune`.
     python scripts/albert_sop_study.py               # the committed study -> docs/results/albert_sop/ (26 min, 2 cores)
     python scripts/albert_sop_study.py --quick       # a few-minute smoke run into a temporary folder
 
-From a trained start instead of random init (issue 17): convert MiniLM's bare encoder to an Albert-SOP, then continue
+From a trained start instead of random init: convert MiniLM's bare encoder to an Albert-SOP, then continue
 it with each objective (pairs and masks drawn afresh each epoch, as in every run):
 
     compactbert albert minilm --embedding-size 128 --sharing all --output runs/minilm-albert-e128

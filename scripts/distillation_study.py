@@ -20,7 +20,7 @@ Inference time of the teacher and a 3-layer student is measured side by side (in
     python scripts/distillation_study.py --quick           # a smoke run on 64 examples into /tmp
 
 Results go to docs/results/distillation/: results.json (updated after every run, so an interrupted study resumes),
-results.md and accuracy.png. What distillation costs in training time (issue 8): scripts/training_cost.py.
+results.md and accuracy.png. What distillation costs in training time: scripts/training_cost.py.
 Each run's `model_dir` is recorded relative to the workdir (`setup.workdir` says which one it was), so the results
 name no machine's folders and a moved workdir resumes with `--workdir`.
 """

@@ -1,4 +1,4 @@
-"""Pruned students (issue 16): TinyBERT-4-shaped students cut out of the fine-tuned MiniLM-L6 teacher, then trained.
+"""Pruned students: TinyBERT-4-shaped students cut out of the fine-tuned MiniLM-L6 teacher, then trained.
 
 Per task (bbc-news, rotten-tomatoes) and seed (0, 1, 2), every cell with the same budget (1 epoch per stage,
 batch 32, max_length 128, warm-up 10%, weight decay 0.01, bf16 autocast where the CPU has native bf16 units):

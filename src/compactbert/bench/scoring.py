@@ -107,7 +107,7 @@ def setting_of(row: dict[str, Any]) -> tuple[int, str, str]:
 
 @dataclass(frozen=True)
 class RuntimeTarget:
-    """How much faster a runtime backend should run a row than PyTorch at the same batch and precision (issue 19).
+    """How much faster a runtime backend should run a row than PyTorch at the same batch and precision.
 
     `bf16_units`: the target applies on machines with native bf16 units (`True`), on AVX2-only machines (`False`), or
     on both (`None`). `batch`: the batch sizes it applies to (`min_batch` and up when `batch` is None).
