@@ -2,7 +2,7 @@
 
 Python blocks run as scripts; a `print(...)  # -> TEXT` line must print TEXT. Shell blocks marked `run` run command
 by command; a following `output` block's lines must be in their output, in order. These are the slow documentation
-tests (real MiniLM weights, quick training runs): each block is one test, in a fresh folder with `configs/`.
+tests (real MiniLM weights, quick training runs): each block is one test, in a fresh folder with `configs/` and `space/`.
 """
 
 import json
@@ -46,7 +46,8 @@ def test_python_example_runs_and_prints_what_the_page_shows(block, tmp_path):
 
 @pytest.mark.parametrize("block", COMMANDS, ids=lambda b: b.where)
 def test_command_example_runs_and_prints_what_the_page_shows(block, tmp_path):
-    shutil.copytree(ROOT / "configs", tmp_path / "configs")  # examples name recipes by relative path
+    for folder in ("configs", "space"):  # examples name recipes and the Space folder by relative path
+        shutil.copytree(ROOT / folder, tmp_path / folder)
     bin_dir = Path(sys.executable).parent
     stdout = []
     for command in block.commands():
