@@ -2,8 +2,10 @@
 calibrated on the task's train split, verified on its test split; opening an int8 graph; the errors."""
 
 import json
+import logging
 import shutil
 import warnings
+from logging.handlers import BufferingHandler
 
 import pytest
 import torch
@@ -263,6 +265,44 @@ def test_calibration_feeds_carry_every_input_the_graph_takes():
 
     feed = encode_calibration(NoTypes(), ["the film"], None, names)[0]
     assert feed["token_type_ids"].tolist() == [[0, 0, 0, 0]] and feed["input_ids"].shape == (1, 4)
+
+
+def test_nncf_quantizes_quietly_and_leaves_its_log_level_as_it_was(fp32_export, tmp_path, monkeypatch, capsys):
+    """NNCF's progress bars and INFO lines are hidden while it quantizes, its warnings are not, and its log level is
+    what it was afterwards; with NNCF's logger set below INFO (DEBUG, as docs/export.md says), NNCF shows them."""
+    from compactbert.export.quantize import encode_calibration, graph_inputs, quantize_openvino, quiet_nncf
+
+    nncf_logger = logging.getLogger("nncf")
+    records = BufferingHandler(capacity=10_000)  # what NNCF logs, whichever stream its own handler writes to
+    monkeypatch.setattr(nncf_logger, "handlers", [*nncf_logger.handlers, records])
+    feeds = encode_calibration(make_tokenizer(), list(TEXTS), None, graph_inputs(fp32_export))
+
+    def quantize(name):
+        records.buffer.clear()
+        folder = shutil.copytree(fp32_export, tmp_path / name)
+        capsys.readouterr()
+        quantize_openvino(folder, feeds, "the texts")
+        printed = capsys.readouterr()
+        return printed.out + printed.err, [r.levelname for r in records.buffer]
+
+    level = nncf_logger.level
+    printed, levels = quantize("quiet")
+    assert "Statistics collection" not in printed and "Applying" not in printed and "nncf" not in printed
+    assert "INFO" not in levels
+    assert nncf_logger.level == level and nncf_logger.getEffectiveLevel() == logging.INFO  # NNCF's default
+    with quiet_nncf():
+        nncf_logger.warning("kept")
+        nncf_logger.info("hidden")
+    assert [r.getMessage() for r in records.buffer] == ["kept"]
+
+    monkeypatch.chdir(tmp_path)  # at DEBUG, NNCF writes graphs to ./nncf_debug
+    nncf_logger.setLevel(logging.DEBUG)  # a user asking for NNCF's detail
+    try:
+        printed, levels = quantize("detailed")
+        assert nncf_logger.level == logging.DEBUG
+    finally:
+        nncf_logger.setLevel(level)
+    assert "Statistics collection" in printed and "Applying Fast Bias correction" in printed and "INFO" in levels
 
 
 def test_int8_errors_say_what_to_do(bbc_classifier, tmp_path, monkeypatch, capsys):

@@ -15,6 +15,8 @@ is where int8 wins on a CPU whose bf16 path already runs near its matmul peak (d
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import time
 from pathlib import Path
@@ -55,6 +57,35 @@ def graph_inputs(folder: str | os.PathLike) -> list[str]:
     return [port.get_any_name() for port in model.inputs]
 
 
+@contextlib.contextmanager
+def quiet_nncf():
+    """Without NNCF's INFO lines ("INFO:nncf:...") and progress bars ("Statistics collection", "Applying Smooth
+    Quant", ...) while NNCF runs; its warnings still show, and its log level is restored afterwards. Left as they are
+    where NNCF's logger (`logging.getLogger("nncf")`) is set below INFO: the way to see them (at DEBUG, NNCF also
+    writes graphs of its quantizer placement to ./nncf_debug).
+
+    NNCF (3.4 here) logs to the "nncf" logger (its own stdout handler, not propagated) and draws its bars with
+    `nncf.common.logging.track_progress.track`, a rich `Progress` on rich's global console, with no option or
+    environment variable to turn them off; the console's public `quiet` switch does. While a bar is live on a
+    terminal, rich routes sys.stdout/sys.stderr through that console, so a Python warning or print issued inside
+    NNCF's loops is hidden with it (NNCF's own warnings go to the logger's handler, and still show)."""
+    nncf_logger = logging.getLogger("nncf")
+    if nncf_logger.getEffectiveLevel() < logging.INFO:
+        yield
+        return
+    import rich
+
+    console = rich.get_console()
+    level, was_quiet = nncf_logger.level, console.quiet
+    nncf_logger.setLevel(max(level, logging.WARNING))
+    console.quiet = True
+    try:
+        yield
+    finally:
+        console.quiet = was_quiet
+        nncf_logger.setLevel(level)
+
+
 def quantize_openvino(
     folder: str | os.PathLike,
     feeds: list[dict[str, np.ndarray]],
@@ -75,15 +106,16 @@ def quantize_openvino(
     xml = folder / FORMATS["openvino"].files[0]
     started = time.perf_counter()
     model = openvino.Core().read_model(str(xml))
-    quantized = nncf.quantize(
-        model,
-        nncf.Dataset(feeds),
-        preset=nncf.QuantizationPreset.MIXED,
-        model_type=nncf.ModelType.TRANSFORMER,
-        subset_size=len(feeds),
-        # the attention itself (scores and their weighted sum) stays in the rest's precision (see FLOAT_OPERATIONS)
-        ignored_scope=nncf.IgnoredScope(types=list(not_quantized), validate=False),
-    )
+    with quiet_nncf():
+        quantized = nncf.quantize(
+            model,
+            nncf.Dataset(feeds),
+            preset=nncf.QuantizationPreset.MIXED,
+            model_type=nncf.ModelType.TRANSFORMER,
+            subset_size=len(feeds),
+            # the attention itself (scores and their weighted sum) stays in the rest's precision (FLOAT_OPERATIONS)
+            ignored_scope=nncf.IgnoredScope(types=list(not_quantized), validate=False),
+        )
     staged = folder / "int8_model.xml"
     openvino.save_model(quantized, str(staged), compress_to_fp16=False)
     del model, quantized
