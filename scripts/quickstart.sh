@@ -9,7 +9,9 @@
 # torch is installed first, pinned to the version the tests run against (TORCH_SPEC, default torch==2.13.0), so that
 # no later package pulls another. Which build the pin gets is the package index's choice: the default index's Linux
 # wheel brings gigabytes of CUDA packages; TORCH_INDEX_URL, the index of torch's CPU build, takes torch alone from
-# there. A torch already in .venv is kept. Everything else comes from pyproject.toml.
+# there. A torch already in .venv is kept. Everything else comes from pyproject.toml. compactbert is installed (in
+# editable mode) once per set of extras: a later start skips pip unless pyproject.toml, TORCH_SPEC or the checkout's
+# folder changed (a stamp file in the venv holds what it was installed from; delete it to force a re-install).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -17,6 +19,11 @@ MODE="${1:-main}"
 VENV="${VENV:-.venv}"
 TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
 PYTHON="${PYTHON:-python3}"
+# the README's line left as it is
+if [ "${TORCH_INDEX_URL:-}" = "..." ]; then
+    echo "TORCH_INDEX_URL is '...': put torch's CPU index in its place (README, Quick start), or unset it" >&2
+    exit 2
+fi
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "==> creating $VENV"
@@ -31,8 +38,16 @@ case "$MODE" in
     main) EXTRAS="demo" ;;
     *) EXTRAS="dev,test-demo" ;;
 esac
-echo "==> installing compactbert and its dependencies (.[$EXTRAS])"
-"$PY" -m pip install --quiet -e ".[$EXTRAS]"
+# what the editable install depends on: where the checkout is, the torch pin and pyproject.toml (its checksum)
+STAMP="$VENV/.compactbert-installed-${EXTRAS//,/-}"
+INSTALLED_FROM="$(pwd) $TORCH_SPEC $(cksum < pyproject.toml)"
+if [ -x "$VENV/bin/compactbert" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$INSTALLED_FROM" ]; then
+    echo "==> compactbert (.[$EXTRAS]) is installed from this checkout and pyproject.toml is unchanged: no pip"
+else
+    echo "==> installing compactbert and its dependencies (.[$EXTRAS])"
+    "$PY" -m pip install --quiet -e ".[$EXTRAS]"
+    echo "$INSTALLED_FROM" > "$STAMP"
+fi
 export HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-1}"
 export TOKENIZERS_PARALLELISM=false
 

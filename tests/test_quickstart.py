@@ -4,6 +4,7 @@ only write down how they were called (nothing is installed)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 STAND_IN = """#!/usr/bin/env bash
 echo "$(basename "$0") $*" >> "{log}"
-if [ "$1" = "-c" ]; then exit 1; fi   # `python -c "import torch"`: no torch yet
+case "$*" in
+    "-c import torch") [ -e "{venv}/torch-installed" ] || exit 1 ;;   # no torch until pip has installed it
+    "-m pip install "*torch==*) touch "{venv}/torch-installed" ;;
+esac
 """
 
 
@@ -22,16 +26,26 @@ def stand_in_venv(tmp_path):
     venv, log = tmp_path / "venv", tmp_path / "calls.log"
     (venv / "bin").mkdir(parents=True)
     for name in ("python", "compactbert"):
-        (venv / "bin" / name).write_text(STAND_IN.format(log=log))
+        (venv / "bin" / name).write_text(STAND_IN.format(log=log, venv=venv))
         (venv / "bin" / name).chmod(0o755)
     return venv, log
 
 
-def run_quickstart(venv: Path, **env: str) -> subprocess.CompletedProcess:
+@pytest.fixture
+def checkout(tmp_path):
+    """A copy of the script and of pyproject.toml, for the tests that change pyproject.toml."""
+    root = tmp_path / "checkout"
+    (root / "scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "quickstart.sh", root / "scripts")
+    shutil.copy(ROOT / "pyproject.toml", root)
+    return root
+
+
+def run_quickstart(venv: Path, root: Path = ROOT, **env: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if k not in ("TORCH_INDEX_URL", "TORCH_SPEC", "DEMO_ARGS")}
     return subprocess.run(
         ["bash", "scripts/quickstart.sh"],
-        cwd=ROOT,
+        cwd=root,
         env={**environ, "VENV": str(venv), **env},
         capture_output=True,
         text=True,
@@ -60,3 +74,51 @@ def test_torch_index_url_takes_torch_alone_from_that_index(stand_in_venv):
     assert calls[1] == "python -m pip install --quiet --index-url http://cpu-wheels.invalid/simple torch==2.13.0"
     assert calls[2] == "python -m pip install --quiet -e .[demo]"  # compactbert's own dependencies: the default index
     assert "from http://cpu-wheels.invalid/simple" in done.stdout
+
+
+def test_the_readmes_placeholder_index_is_refused_before_anything_runs(stand_in_venv):
+    venv, log = stand_in_venv
+    done = run_quickstart(venv, TORCH_INDEX_URL="...")
+    assert done.returncode == 2
+    assert "TORCH_INDEX_URL is '...'" in done.stderr
+    assert not log.exists()
+
+
+def test_a_second_start_skips_pip_until_pyproject_changes(stand_in_venv, checkout):
+    venv, log = stand_in_venv
+    assert run_quickstart(venv, checkout).returncode == 0
+    log.write_text("")
+    done = run_quickstart(venv, checkout)
+    assert done.returncode == 0, done.stderr
+    assert log.read_text().splitlines() == ["python -c import torch", "compactbert demo"]  # no pip at all
+    assert "no pip" in done.stdout
+
+    with (checkout / "pyproject.toml").open("a") as pyproject:
+        pyproject.write("# a changed dependency\n")
+    log.write_text("")
+    done = run_quickstart(venv, checkout)
+    assert done.returncode == 0, done.stderr
+    assert log.read_text().splitlines() == [
+        "python -c import torch",  # torch is there: kept
+        "python -m pip install --quiet -e .[demo]",
+        "compactbert demo",
+    ]
+
+
+def test_another_torch_pin_installs_compactbert_again(stand_in_venv, checkout):
+    venv, log = stand_in_venv
+    assert run_quickstart(venv, checkout).returncode == 0
+    log.write_text("")
+    done = run_quickstart(venv, checkout, TORCH_SPEC="torch==2.14.0")
+    assert done.returncode == 0, done.stderr
+    assert "python -m pip install --quiet -e .[demo]" in log.read_text().splitlines()
+
+
+def test_a_failed_install_leaves_no_stamp(stand_in_venv, checkout):
+    venv, log = stand_in_venv
+    python = venv / "bin" / "python"
+    python.write_text(python.read_text() + 'if [ "$*" = "-m pip install --quiet -e .[demo]" ]; then exit 1; fi\n')
+    assert run_quickstart(venv, checkout).returncode != 0
+    log.write_text("")
+    run_quickstart(venv, checkout)
+    assert "python -m pip install --quiet -e .[demo]" in log.read_text().splitlines()  # tried again
