@@ -259,3 +259,43 @@ def test_the_recipe_seed_alone_decides_the_fresh_head_and_so_the_trained_model(t
     same_seed, other_seed = weights[1], weights[2]
     assert all(torch.equal(weights[0][k], same_seed[k]) for k in weights[0])
     assert not torch.equal(weights[0]["classifier.weight"], other_seed["classifier.weight"])
+
+
+def test_a_fresh_head_is_said_in_one_line_and_any_other_weight_that_does_not_fit_loudly(tmp_path, capfd, caplog):
+    """A bare encoder gets a fresh classification head, as fine-tuning expects: one line of ours says so instead of
+    transformers' load report (once per model the demo's first build trains). A weight other than the head's that the
+    source lacks, or holds in excess, is still reported loudly."""
+    from safetensors.torch import load_file, save_file
+    from transformers.utils import logging as transformers_logging
+
+    from compactbert.finetune import ModelArguments, build_model
+
+    source = tmp_path / "encoder"
+    make_bert(num_layers=2).save_pretrained(source)  # BertModel: no classifier to load
+    make_tokenizer().save_pretrained(source)
+    verbosity = transformers_logging.get_verbosity()
+    build_model(ModelArguments(model=str(source)), ["negative", "positive"])
+    err = capfd.readouterr().err
+    assert (
+        f"{source}: the classification head (classifier.bias, classifier.weight) starts from random weights (it has "
+        "none); fine-tuning trains it for 2 labels"
+    ) in err
+    assert "LOAD REPORT" not in err + caplog.text and "MISSING" not in err + caplog.text
+    assert transformers_logging.get_verbosity() == verbosity  # as it was
+
+    tensors = load_file(source / "model.safetensors")
+    missing = next(k for k in tensors if k.endswith("layer.1.output.dense.bias"))
+    del tensors[missing]  # an encoder weight the source lacks
+    tensors[missing.replace("output.dense.bias", "extra.weight")] = torch.zeros(2)  # one the encoder has no place for
+    tensors["cls.extra.weight"] = torch.zeros(2)  # and a head of the source's own: said unused, not warned about
+    save_file(tensors, source / "model.safetensors", metadata={"format": "pt"})
+    with pytest.warns(UserWarning) as caught:
+        build_model(ModelArguments(model=str(source)), ["negative", "positive"])
+    message = " ".join(str(w.message) for w in caught)
+    assert f"{source} does not fit BertForSequenceClassification beyond its classification head: weights " in message
+    assert "missing from the source (random weights): bert.encoder.layer.1.output.dense.bias" in message
+    assert "in the source but not in the model (ignored): encoder.layer.1.extra.weight" in message
+    assert "classifier" not in message and "cls." not in message  # the heads are the one-liners'
+    err = capfd.readouterr().err
+    assert "starts from random weights (it has none)" in err
+    assert f"{source}: its other heads' weights are not used (1: cls.extra.weight)" in err

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import numpy as np
 import yaml
 from sklearn.metrics import accuracy_score, f1_score
 from transformers import (
+    AutoConfig,
     AutoModelForSequenceClassification,
     AutoTokenizer,
     DataCollatorWithPadding,
@@ -242,11 +245,13 @@ def build_model(model_args: ModelArguments, label_names: list[str], calibration_
     weights = weight_files(folder, allow_pickle=model_args.allow_pickle)  # refuses pickle unless allowed
     tokenizer = AutoTokenizer.from_pretrained(folder)
     id2label = dict(enumerate(label_names))
-    model = AutoModelForSequenceClassification.from_pretrained(
+    config = AutoConfig.from_pretrained(  # outside `load_classifier`'s quiet load: what it says about the config shows
+        folder, num_labels=len(label_names), id2label=id2label, label2id={name: i for i, name in id2label.items()}
+    )
+    model = load_classifier(
         folder,
-        num_labels=len(label_names),
-        id2label=id2label,
-        label2id={name: i for i, name in id2label.items()},
+        model_args.model,
+        config=config,
         use_safetensors=weights[0].suffix == ".safetensors",
         ignore_mismatched_sizes=model_args.ignore_mismatched_sizes,
     )
@@ -275,6 +280,64 @@ def build_model(model_args: ModelArguments, label_names: list[str], calibration_
         )
         model = get_peft_model(model, lora)
     return model, tokenizer
+
+
+def load_classifier(folder: str | os.PathLike, source: str, **kwargs):
+    """`AutoModelForSequenceClassification.from_pretrained(folder, **kwargs)`, with one line of ours instead of
+    transformers' load report when the only weights the source lacks are the classification head's (a bare encoder,
+    or with `ignore_mismatched_sizes` a head for another number of labels): that head starts from random weights, as
+    fine-tuning expects; the source's own heads (outside the base model, e.g. a pretraining checkpoint's `cls.*`) are
+    said unused in one line too. Any weight of the base model the source lacks, holds in excess or holds in another
+    shape is reported loudly (a warning naming each). `source` names the source in those lines."""
+    from transformers.utils import logging as transformers_logging
+
+    verbosity = transformers_logging.get_verbosity()
+    try:
+        transformers_logging.set_verbosity_error()  # its load report: said below, the head in one line
+        try:
+            model, info = AutoModelForSequenceClassification.from_pretrained(
+                folder, output_loading_info=True, **kwargs
+            )
+        finally:
+            transformers_logging.set_verbosity(verbosity)
+    except RuntimeError:
+        # e.g. a head of another shape without ignore_mismatched_sizes: its error points to the report, so load again
+        # with the report on, for the report and then that error
+        AutoModelForSequenceClassification.from_pretrained(folder, **kwargs)
+        raise
+    base = f"{model.base_model_prefix}."
+    # a bare encoder's checkpoint names its weights without the prefix (`encoder.layer.0...`, not `bert.encoder...`)
+    parts = {name for name, _ in model.base_model.named_children()}
+    in_base = lambda key: key.startswith(base) or key.split(".")[0] in parts  # noqa: E731
+    mismatched = {key: (saved, wanted) for key, saved, wanted in info["mismatched_keys"]}
+    head = sorted(k for k in {*info["missing_keys"], *mismatched} if not k.startswith(base))
+    others = {
+        "missing from the source (random weights)": sorted(k for k in info["missing_keys"] if k.startswith(base)),
+        "in the source but not in the model (ignored)": sorted(k for k in info["unexpected_keys"] if in_base(k)),
+        "of another shape in the source (random weights)": sorted(
+            f"{k} {tuple(mismatched[k][0])} vs {tuple(mismatched[k][1])}" for k in mismatched if k.startswith(base)
+        ),
+    }
+    if head:
+        why = "its head has another shape" if any(k in mismatched for k in head) else "it has none"
+        print(
+            f"{source}: the classification head ({', '.join(head)}) starts from random weights ({why}); fine-tuning "
+            f"trains it for {model.config.num_labels} labels",
+            file=sys.stderr,
+        )
+    # the source's own heads (a pretraining checkpoint's `cls.*`, say) are not used: normal when fine-tuning
+    unused = sorted(k for k in info["unexpected_keys"] if not in_base(k))
+    if unused:
+        print(f"{source}: its other heads' weights are not used ({len(unused)}: {', '.join(unused[:3])}"
+              f"{', ...' if len(unused) > 3 else ''})", file=sys.stderr)  # fmt: skip
+    found = "; ".join(f"{what}: {', '.join(keys)}" for what, keys in others.items() if keys)
+    if found:
+        warnings.warn(
+            f"{source} does not fit {type(model).__name__} beyond its classification head: weights {found}. Check "
+            "that it is the model you meant (a checkpoint of this architecture)",
+            stacklevel=2,
+        )
+    return model
 
 
 def tokenize_task(dataset, tokenizer, data_args: DataArguments):

@@ -444,7 +444,10 @@ def test_rows_run_on_each_backend_side_by_side_and_are_scored_within_it(monkeypa
         timer=fake_timer({}), progress=False, backends=["torch", "openvino"],
     )  # fmt: skip
     assert report["missing"] == [
-        {"model": "every row on openvino", "why": "not installed: pip install 'compactbert[openvino]'"}
+        {
+            "model": "every row on openvino",
+            "why": "not installed: pip install 'compactbert[openvino]' (from a checkout: pip install -e '.[openvino]')",
+        }
     ]
     assert {r["backend"] for r in report["results"]} == {"torch"}
     assert main(["bench", "--quick", "--backend", "tensorrt"]) == 2
@@ -494,7 +497,10 @@ def test_int8_rows_are_quantized_and_compared_with_pytorch_at_the_settings_preci
         timer=fake_timer({}), progress=False, backends=["torch", "openvino", "openvino-int8"],
     )  # fmt: skip
     assert report["missing"] == [
-        {"model": "every row on openvino-int8", "why": "not installed: pip install 'compactbert[openvino]'"}
+        {
+            "model": "every row on openvino-int8",
+            "why": "not installed: pip install 'compactbert[openvino]' (from a checkout: pip install -e '.[openvino]')",
+        }
     ]
     assert {r["backend"] for r in report["results"]} == {"torch", "openvino"}
 

@@ -48,6 +48,7 @@ def test_prune_saves_a_ready_tiny_bert_and_prints_what_it_kept(source, tmp_path,
     [
         (["--keep-layers", "0", "1", "3", "5"], [0, 1, 3, 5], "explicit"),
         (["--keep-layers", "0,2,4,5"], [0, 2, 4, 5], "explicit"),
+        (["--keep-layers", "0,2", "4", "5"], [0, 2, 4, 5], "explicit"),
         (["--layer-strategy", "top"], [0, 1, 2, 3], "top"),
     ],
 )
@@ -80,6 +81,8 @@ def test_prune_refuses_bad_input_with_the_reason(source, tmp_path, capsys):
     assert not out.exists()
     assert main(["prune", str(source), "--layers", "4", "--keep-layers", "0", "1", "-o", str(out)]) == 2
     assert "layers lists 2 source layers but the target has num_hidden_layers=4" in capsys.readouterr().err
+    assert main(["prune", str(source), "--keep-layers", "0,1", "1", "2", "-o", str(out)]) == 2
+    assert "layers must be unique, got [0, 1, 1, 2]" in capsys.readouterr().err
     out.mkdir()
     assert main(["prune", str(source), "--layers", "4", "-o", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err

@@ -48,10 +48,48 @@ def test_shrink_explicit_and_contribution(source, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
+    ("choice", "kept"),
+    [
+        (["--keep-layers", "0", "4", "8"], [0, 4, 8]),  # as `prune --keep-layers` takes them
+        (["--keep-layers", "0,4,8"], [0, 4, 8]),
+        (["--keep-layers", "8,0", "4"], [0, 4, 8]),
+        (["--drop-layers", "1", "3", "5", "7", "9", "11"], [0, 2, 4, 6, 8, 10]),
+        (["--drop-layers", "1,3,5,7,9,11"], [0, 2, 4, 6, 8, 10]),
+    ],
+)
+def test_shrink_takes_layer_indices_spaced_or_comma_separated(source, tmp_path, capsys, choice, kept):
+    assert main(["shrink", str(source), *choice, "-o", str(tmp_path / "out")]) == 0
+    assert f"kept:       {kept}" in capsys.readouterr().out
+    assert AutoModel.from_pretrained(tmp_path / "out").config.kept_layers == kept
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--keep-layers", "0", "x"], "expected comma-separated 0-based layer indices like 0,2,4; got 'x'"),
+        (["--drop-layers", "1.5"], "expected comma-separated 0-based layer indices like 0,2,4; got '1.5'"),
+        (["--keep-layers", ","], "expected at least one of the 0-based layer indices"),
+        (["--keep-layers", "0", "2"], "not allowed with argument --keep-layers"),  # with --drop-layers below
+    ],
+)
+def test_shrink_layer_indices_that_are_not_indices_are_refused_by_the_parser(source, tmp_path, capsys, extra, message):
+    if message.startswith("not allowed"):
+        extra = [*extra, "--drop-layers", "1"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["shrink", str(source), "-o", str(tmp_path / "out"), *extra])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--drop", "12"], r"must be in \[1, 11\]"),
         (["--keep-layers", "0,99"], r"in \[0, 11\]"),
+        (["--keep-layers", "0", "99"], r"keep indices must be ints in \[0, 11\], got \[99\]"),
+        (["--keep-layers", "0", "2", "2"], r"keep indices must be unique, got \[0, 2, 2\]"),
+        (["--drop-layers", "1,3", "3"], r"drop indices must be unique, got \[1, 3, 3\]"),
+        (["--drop-layers", *map(str, range(12))], "keeps 0 of 12 layers; keep at least one"),
         (["--strategy", "contribution", "--drop", "2", "--calibration-file", "/nonexistent.txt"], "does not exist"),
         ([], "give --drop K"),
     ],

@@ -29,7 +29,8 @@ def test_compare_endpoint_takes_just_a_text(app_url):
     parameters = info["named_endpoints"]["/compare"]["parameters"]
     assert parameters[0]["parameter_name"] == "text" and not parameters[0]["parameter_has_default"]
     assert all(p["parameter_has_default"] for p in parameters[1:])
-    assert list(info["named_endpoints"]) == ["/compare"]  # the drawing step and the slider update are private
+    assert list(info["named_endpoints"]) == ["/compare", "/status"]  # drawing and the slider update are private
+    assert client.predict(api_name="/status")["ready"] is True  # what the building app's `status` turns into
     result = client.predict("the team win the game", api_name="/compare")
     check_result(result, "top", 3, NOT_RETRAINED)
     assert result["runtime"] == "torch"  # the demo's backend unless the request names another

@@ -51,6 +51,8 @@ def test_publish_pushes_each_model_once_then_the_space_that_loads_them(zoo, whee
     out, err = capfd.readouterr()
     assert hub.token not in out + err
     assert f"Space:     {hub.endpoint}/spaces/{SPACE}" in out and "6 models to org" in out
+    assert TORCH_WARNING in out  # the real run warns too, before it pushes
+    assert out.index(TORCH_WARNING) < out.index("org/teacher: pushed")
 
     for name, repo in zip(NAMES, MODELS, strict=True):
         assert len(hub.commits_for(repo)) == 1  # one commit: weights, card, code
@@ -171,6 +173,12 @@ def test_a_zoo_with_a_model_at_the_majority_class_is_refused_whole_unless_forced
     assert publish(zoo, wheel, "--force") == 0
     out, _ = capfd.readouterr()
     assert "7 repositories pushed" in out  # 6 models and the Space
+    assert (  # the real run says the gate's verdict too, before it sends anything
+        "quality gate: 5 of 6 models pass (lowest retention: albert-sop-e8-share-all keeps 100.0% of 50.0%, the zoo's "
+        "teacher, teacher; min_retention 95.0%); --force publishes the 1 it refuses, their cards saying so, and "
+        "why:\n  distilled-3: test accuracy 34.0% is not clearly above the majority class"
+    ) in out
+    assert out.index("quality gate:") < out.index("org/teacher: pushed")
     card = hub.files("org/distilled-3")["README.md"].decode()
     assert f"**{NOTE_TITLE}.**" in card and "test accuracy 34.0%" in card
     assert json.loads(hub.files("org/distilled-3")["metrics.json"])["quality_gate"]["overridden"] is True
@@ -211,6 +219,34 @@ def test_dry_run_sends_nothing(zoo, wheel, hub, capfd):
     out, _ = capfd.readouterr()
     assert "-> org/tiny-teacher" in out and "-> org/tiny-shrunk-top-2" in out and "-> org/compactbert-demo" in out
     assert "nothing was built or sent" in out and hub.requests == []
+
+
+TORCH_WARNING = "warning: no --torch-index-url: the Space will install torch from the default package index"
+
+
+def test_the_plan_says_the_quality_gates_verdict_when_every_model_passes(zoo, hub, capfd):
+    """As `push --dry-run` prints its gate verdict, `publish`'s plan says how many pass and the lowest retention."""
+    metrics = zoo / "shrunk-bottom-2" / "metrics.json"
+    metrics.write_text(json.dumps(json.loads(metrics.read_text()) | {"test": {"accuracy": 0.49} | MAJORITY}))
+    assert main(["publish", str(zoo), "--org", "org", "--dry-run"]) == 0
+    lines = capfd.readouterr().out.splitlines()
+    assert (
+        "quality gate: 6 of 6 models pass (lowest retention: shrunk-bottom-2 keeps 98.0% of 50.0%, the zoo's "
+        "teacher, teacher; min_retention 95.0%)"
+    ) in lines
+    assert main(["publish", str(zoo), "--org", "org", "--min-retention", "0", "--dry-run"]) == 0
+    out = capfd.readouterr().out
+    assert "quality gate: 6 of 6 models pass (--min-retention 0: only the margin over the majority class" in out
+
+
+def test_the_plan_warns_when_the_space_would_get_the_default_indexs_torch(zoo, hub, capfd):
+    assert main(["publish", str(zoo), "--org", "org", "--dry-run"]) == 0
+    out = capfd.readouterr().out
+    assert TORCH_WARNING in out and "on Linux is the CUDA build" in out and "pass --torch-index-url URL" in out
+    given = ["--torch-index-url", "https://index.test/whl/cpu"]
+    assert main(["publish", str(zoo), "--org", "org", *given, "--dry-run"]) == 0
+    out = capfd.readouterr().out
+    assert "warning" not in out and "quality gate: 6 of 6 models pass" in out
 
 
 def test_publish_with_a_prefix_and_the_default_space(zoo, wheel, hub, capfd):

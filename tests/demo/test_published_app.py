@@ -111,7 +111,8 @@ def test_without_a_manifest_the_page_says_it_is_building_until_the_demo_replaces
 
     release = threading.Event()
 
-    def slow_build(cache_dir=None, settings=None, log=print):  # stands in for minutes of fine-tuning
+    def slow_build(cache_dir=None, settings=None, log=print, progress=None):  # stands in for minutes of training
+        progress.done, progress.total = 3, 10
         assert release.wait(120)
         return tiny_zoo_dir
 
@@ -134,6 +135,7 @@ def test_without_a_manifest_the_page_says_it_is_building_until_the_demo_replaces
         building.wait_for(timeout=60_000)
         assert "building the model zoo" in building.inner_text() and FIRST_BUILD in building.inner_text()
         assert "Building for" in page.locator("#building-status").inner_text()
+        page.get_by_text("3 of 10 models done").wait_for(timeout=30_000)  # how far the build is, as it goes
         release.set()
         thread.join(120)
         assert not thread.is_alive()
@@ -148,12 +150,60 @@ def test_without_a_manifest_the_page_says_it_is_building_until_the_demo_replaces
         gradio.close_all()
 
 
+def test_while_the_zoo_builds_the_api_says_so_instead_of_not_knowing_compare(tiny_zoo_dir, tmp_path, monkeypatch):
+    """A `gradio_client` user calling `/compare` during the first build is told the models are still building, how
+    far and since when (not "Cannot find a function with api_name"); `/status` says the same as data, and says ready
+    once the demo has replaced the building app (a new `Client`: one keeps the endpoints of the app it met)."""
+    import gradio
+
+    import compactbert.demo as demo_module
+
+    release = threading.Event()
+    seen: list = []
+
+    def slow_build(cache_dir=None, settings=None, log=print, progress=None):  # 2 of 10 models trained so far
+        progress.done, progress.total, progress.current = 2, 10, "shrunk-bottom-3"
+        seen.append(progress)
+        assert release.wait(120)
+        return tiny_zoo_dir
+
+    monkeypatch.setattr(demo_module, "ensure_default_zoo", slow_build)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    options = dict(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    thread = threading.Thread(
+        target=demo_module.serve,
+        kwargs=dict(cache_dir=tmp_path / "empty-cache", dtype="fp32", manifest=tmp_path / "none.json") | options,
+    )
+    thread.start()
+    try:
+        client = _wait_for(lambda: Client(url, verbose=False))
+        _wait_for(lambda: seen[0])
+        with pytest.raises(Exception, match=r"models are still building \(2 of 10 models done; since \d\d:\d\d UTC"):
+            client.predict("the team win the game", api_name="/compare")
+        with pytest.raises(Exception, match="still building"):  # the demo's parameters, by name
+            client.predict("a film", strategy="bottom", num_drop=2, model=FINE_TUNED_CHOICE, api_name="/compare")
+        status = client.predict(api_name="/status")
+        assert status["ready"] is False and (status["models_done"], status["models_total"]) == (2, 10)
+        assert status["building"] == "shrunk-bottom-3" and status["since"].endswith("Z") and status["seconds"] >= 0
+        release.set()
+        thread.join(120)
+        assert not thread.is_alive()
+        ready = Client(url, verbose=False)
+        assert ready.predict(api_name="/status")["ready"] is True
+        assert ready.predict("the team win the game", api_name="/compare")["teacher"]["name"] == "teacher"
+    finally:
+        release.set()
+        thread.join(120)
+        gradio.close_all()
+
+
 def _wait_for(read, seconds: float = 60):
     deadline = time.time() + seconds
     while True:
         try:
             return read()
-        except (httpx.HTTPError, ValueError, KeyError):
+        except (httpx.HTTPError, ValueError, KeyError, IndexError):
             if time.time() > deadline:
                 raise
             time.sleep(0.2)

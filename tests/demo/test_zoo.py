@@ -10,7 +10,14 @@ import pytest
 
 from compactbert.demo import zoo as zoo_module
 from compactbert.demo.manifest import MANIFEST, ZooEntry, load_zoo
-from compactbert.demo.zoo import BuildSettings, default_cache_dir, default_zoo_dir, ensure_default_zoo, example_texts
+from compactbert.demo.zoo import (
+    BuildProgress,
+    BuildSettings,
+    default_cache_dir,
+    default_zoo_dir,
+    ensure_default_zoo,
+    example_texts,
+)
 
 from support.demo import LABELS, OTHER_ENTRIES, TINY_SCORES
 from support.scripts import load_script
@@ -182,9 +189,11 @@ def test_a_killed_build_leaves_no_zoo_and_the_next_build_resumes(monkeypatch, tm
     recipes: list = []
     monkeypatch.setattr(compactbert.finetune, "finetune", fake_finetune(calls, fail_on=2))
     monkeypatch.setattr(compactbert.distillation.recipe, "distill", fake_distill(calls, recipes))
+    progress = BuildProgress()  # what the building app's page and `status` endpoint read
     with pytest.raises(KeyboardInterrupt):
-        ensure_default_zoo(tmp_path, settings, log=lambda _: None)
+        ensure_default_zoo(tmp_path, settings, log=lambda _: None, progress=progress)
     assert calls == ["teacher", "top"] and not folder.exists() and not stale.exists()
+    assert (progress.done, progress.total, progress.current) == (1, 6, "shrunk-top-3")  # killed in the second
     assert not list(folder.parent.glob(f".{folder.name}.partial-*"))
 
     calls.clear()  # killed again, in the first student made from the teacher
@@ -198,7 +207,8 @@ def test_a_killed_build_leaves_no_zoo_and_the_next_build_resumes(monkeypatch, tm
     monkeypatch.setattr(compactbert.distillation.recipe, "distill", fake_distill(calls, recipes))
     lines: list[str] = []
     capsys.readouterr()
-    assert ensure_default_zoo(tmp_path, settings, log=lines.append) == folder
+    assert ensure_default_zoo(tmp_path, settings, log=lines.append, progress=progress) == folder
+    assert (progress.done, progress.total) == (6, 6)  # the reused models count as done
     assert calls == ["pruned", "every-other", "albert"]  # the finished models are reused, the students resumed
     assert "  teacher: reused from the interrupted build" in lines and "  shrunk-bottom-3: reused" in " ".join(lines)
     assert "6/6" in capsys.readouterr().err  # the progress bar counts the teacher, 2 shrunk and 3 other students

@@ -148,12 +148,14 @@ def test_auto_falls_back_to_pytorch_when_no_runtime_is_installed(folder, cache, 
     loaded = load_for_inference(folder, dtype="fp32", backend="auto", cache_dir=cache, measure=measure)
     assert loaded.backend == "torch" and type(loaded) is InferenceModel
     assert loaded.backend_choice.rejected == {
-        "openvino": "not installed: pip install 'compactbert[openvino]'",
-        "onnxruntime": "not installed: pip install 'compactbert[onnx]'",
+        "openvino": "not installed: pip install 'compactbert[openvino]' (from a checkout: pip install -e "
+        "'.[openvino]')",
+        "onnxruntime": "not installed: pip install 'compactbert[onnx]' (from a checkout: pip install -e '.[onnx]')",
     }
     assert loaded.backend_choice.reason == (
-        "torch: no runtime to compare with (openvino: not installed: pip install 'compactbert[openvino]'; "
-        "onnxruntime: not installed: pip install 'compactbert[onnx]')"
+        "torch: no runtime to compare with (openvino: not installed: pip install 'compactbert[openvino]' (from a "
+        "checkout: pip install -e '.[openvino]'); onnxruntime: not installed: pip install 'compactbert[onnx]' (from a "
+        "checkout: pip install -e '.[onnx]'))"
     )
     with pytest.raises(
         ImportError, match=r"backend='openvino' needs openvino, .*pip install 'compactbert\[openvino\]'"

@@ -240,13 +240,35 @@ def test_the_command_says_what_was_wrong(classifier_folder, tmp_path, monkeypatc
     )
     monkeypatch.setitem(sys.modules, "openvino", None)  # as if openvino were not installed
     assert (
-        "exporting to openvino needs openvino, which is not installed: pip install 'compactbert[openvino]'"
+        "exporting to openvino needs openvino, which is not installed: pip install 'compactbert[openvino]' (from a "
+        "checkout: pip install -e '.[openvino]')"
         in error_of(str(classifier_folder), "--format", "openvino", "-o", str(tmp_path / "ov"))
     )
     assert not (tmp_path / "ov").exists()
     with pytest.raises(SystemExit) as exit_info:
         main(["export", str(classifier_folder), "--format", "tflite"])
     assert exit_info.value.code == 2 and "invalid choice: 'tflite'" in capsys.readouterr().err
+
+
+def test_a_missing_runtime_is_named_with_the_extra_and_the_checkouts_form(monkeypatch):
+    """compactbert is on no package index: the hint says how to install the extra from a checkout too."""
+    from compactbert.export.formats import FORMATS, MissingRuntimeError, require
+    from compactbert.export.quantize import require_quantizer
+
+    for name in ("onnx", "onnxscript", "onnxruntime", "openvino", "nncf"):
+        monkeypatch.setitem(sys.modules, name, None)  # as if it were not installed
+    with pytest.raises(MissingRuntimeError) as missing:
+        require(FORMATS["onnx"])
+    assert str(missing.value) == (
+        "exporting to onnx needs onnx, onnxscript, onnxruntime, which are not installed: pip install "
+        "'compactbert[onnx]' (from a checkout: pip install -e '.[onnx]')"
+    )
+    with pytest.raises(MissingRuntimeError) as missing:
+        require_quantizer()
+    assert str(missing.value) == (
+        "quantizing to int8 for openvino needs openvino, nncf, which are not installed: pip install "
+        "'compactbert[openvino]' (from a checkout: pip install -e '.[openvino]')"
+    )
 
 
 def test_a_failed_verification_reads_as_what_moved_against_the_rule():

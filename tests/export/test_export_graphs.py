@@ -2,6 +2,7 @@
 lengths other than the ones the graph was captured with."""
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -11,7 +12,12 @@ from transformers import AutoConfig, AutoTokenizer
 
 from compactbert.export import EXPORT_TASKS, FORMATS, open_session
 from compactbert.export.exporter import torch_outputs, write_export
-from compactbert.export.graph import EXAMPLE_LENGTH, model_input_names
+from compactbert.export.graph import (
+    EXAMPLE_LENGTH,
+    ONNX_REGISTRY_LOGGER,
+    model_input_names,
+    quiet_torchvision_notices,
+)
 from compactbert.models import FAMILIES
 
 from support.helpers import TEXTS, VOCAB, WORDS
@@ -100,6 +106,34 @@ def test_exported_graph_equals_pytorch_at_new_shapes(family, task, fmt, tmp_path
     assert AutoTokenizer.from_pretrained(tmp_path)(TEXTS[0])["input_ids"] == tokenizer(TEXTS[0])["input_ids"]
     assert json.loads((tmp_path / "export.json").read_text())["verification"] is None
     assert sorted(info["files"]) == sorted(p.name for p in tmp_path.iterdir() if p.name in FORMATS[fmt].files)
+
+
+def test_onnx_export_drops_torchs_torchvision_notices_and_nothing_else(tmp_path, tokenizer):
+    """torch.onnx logs "torchvision is not installed. Skipping torchvision::nms" (roi_align, roi_pool, deform_conv2d)
+    on every export where torchvision is missing, as compactbert's installs are: our export drops exactly those, and
+    only while it runs."""
+    logger = logging.getLogger(ONNX_REGISTRY_LOGGER)
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        model = build("bert", "sequence-classification")
+        write_export(model, tokenizer, tmp_path, "onnx", "fp32", "sequence-classification", "tiny")
+        assert not any("torchvision" in message for message in seen)
+        with quiet_torchvision_notices():
+            logger.warning("torchvision is not installed. Skipping %s", "torchvision::nms")  # dropped
+            logger.warning("'%s' does not have a 'default' overload. Ignoring.", "x::y")  # kept: another message
+            logger.error("torchvision is not installed. Skipping torchvision::nms")  # kept: not a warning
+        logger.warning("torchvision is not installed. Skipping %s", "torchvision::nms")  # kept: outside the export
+    finally:
+        logger.removeHandler(handler)
+    assert seen == [
+        "'x::y' does not have a 'default' overload. Ignoring.",
+        "torchvision is not installed. Skipping torchvision::nms",
+        "torchvision is not installed. Skipping torchvision::nms",
+    ]
+    assert not logger.filters
 
 
 def test_a_model_without_token_type_ids_is_exported_with_the_inputs_it_takes(tmp_path, tokenizer):

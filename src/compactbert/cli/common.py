@@ -64,6 +64,23 @@ def comma_list(kind: Callable[[str], Any], what: str = "values") -> Callable[[st
     return parse
 
 
+layer_indices = comma_list(int, "0-based layer indices")
+
+
+class _FlatIndices(argparse.Action):
+    """Joins the comma lists of an `nargs="+"` option into one list: `0,2 5` is `[0, 2, 5]`."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, [i for part in values for i in part])
+
+
+def add_layer_indices(parser, flag: str, help: str) -> None:
+    """Add an option of 0-based layer indices that takes both forms, `0 2 5` and `0,2,5` (or a mix, `0,2 5`), as one
+    flat list (`shrink --keep-layers/--drop-layers`, `prune --keep-layers`). A part that is not an integer is an
+    argparse error naming it; the range and repeats are checked by the library against the source's depth."""
+    parser.add_argument(flag, type=layer_indices, nargs="+", action=_FlatIndices, metavar="I", help=help)
+
+
 def split_overrides(tokens: Sequence[str]) -> dict[str, str | None]:
     """The `--field value` / `--field=value` / bare `--field` tokens after a recipe, as `{field: text or None}`.
 
@@ -132,7 +149,9 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_OK",
     "Command",
+    "add_layer_indices",
     "comma_list",
+    "layer_indices",
     "millions",
     "parse_overrides",
     "print_scores",

@@ -6,7 +6,7 @@ import argparse
 
 from ..pruning import IMPORTANCE_MEASURES
 from ..shrinking import STRATEGIES
-from .common import EXIT_OK, Command, comma_list
+from .common import EXIT_OK, Command, add_layer_indices
 from .model_io import (
     add_source_and_output,
     add_texts_arguments,
@@ -15,8 +15,6 @@ from .model_io import (
     source_tokenizer,
     texts_from,
 )
-
-layer_indices = comma_list(int, "0-based layer indices")
 
 
 class PruneCommand(Command):
@@ -34,11 +32,11 @@ class PruneCommand(Command):
         p.add_argument("--ffn", type=int, help="FFN size, intermediate_size (TinyBERT-4: 1200)")
         p.add_argument("--heads", type=int, help="attention heads (TinyBERT-4: 12)")
         which = p.add_mutually_exclusive_group()
-        which.add_argument(
+        add_layer_indices(
+            which,
             "--keep-layers",
-            type=layer_indices,
-            nargs="+",
-            help="explicit 0-based source layers, e.g. 0 1 2 4 (as many as --layers, which they set when left out)",
+            "explicit 0-based source layers, e.g. 0 1 2 4 or 0,1,2,4 (as many as --layers, which they set when left "
+            "out)",
         )
         which.add_argument(
             "--layer-strategy",
@@ -81,7 +79,7 @@ class PruneCommand(Command):
             num_attention_heads=args.heads,
         )
         texts = texts_from(args, "calibration", args.calibration_size)
-        layers = [i for part in args.keep_layers for i in part] if args.keep_layers else args.layer_strategy
+        layers = args.keep_layers or args.layer_strategy
         folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
         model = prune(
             args.source,

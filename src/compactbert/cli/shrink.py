@@ -6,10 +6,8 @@ import argparse
 import sys
 
 from ..shrinking import STRATEGIES
-from .common import EXIT_BAD_INPUT, EXIT_OK, Command, comma_list
+from .common import EXIT_BAD_INPUT, EXIT_OK, Command, add_layer_indices
 from .model_io import add_source_and_output, output_folder, print_saved, read_calibration_file, source_tokenizer
-
-layer_indices = comma_list(int, "0-based layer indices")
 
 
 class ShrinkCommand(Command):
@@ -23,8 +21,8 @@ class ShrinkCommand(Command):
         )
         p.add_argument("--drop", type=int, help="how many layers to drop (K)")
         which = p.add_mutually_exclusive_group()
-        which.add_argument("--keep-layers", type=layer_indices, help="explicit 0-based indices to keep, e.g. 0,2,4")
-        which.add_argument("--drop-layers", type=layer_indices, help="explicit 0-based indices to drop, e.g. 1,3,5")
+        add_layer_indices(which, "--keep-layers", "explicit 0-based indices to keep, e.g. 0 2 4 (or 0,2,4)")
+        add_layer_indices(which, "--drop-layers", "explicit 0-based indices to drop, e.g. 1 3 5 (or 1,3,5)")
         p.add_argument("--threshold", type=float, help="contribution strategy: drop layers whose score is above this")
         p.add_argument("--calibration-file", help="contribution strategy: texts to score layers on, one per line")
         p.add_argument("--batch-size", type=int, default=16, help="batch size for scoring layers (default: 16)")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..lazy import lazy_names
 from .manifest import ENV_ZOO, MANIFEST, Zoo, ZooEntry, fetch_hub_entries, load_zoo
-from .zoo import BuildSettings, build_default_zoo, build_time_note, default_zoo_dir, ensure_default_zoo
+from .zoo import BuildProgress, BuildSettings, build_default_zoo, build_time_note, default_zoo_dir, ensure_default_zoo
 
 if TYPE_CHECKING:
     from .compare import FINE_TUNED_CHOICE, NOT_RETRAINED, Comparer
@@ -101,20 +101,26 @@ def serve(
 
     With a zoo given (`zoo`, `$COMPACTBERT_DEMO_ZOO`, or an existing `manifest` such as a published Space's
     `zoo.json`) it is served at once. Otherwise the default zoo is used, and when it is not built yet, a page that
-    says the app is building, since when and how long that takes is served meanwhile on the same address; the demo
-    replaces it once the zoo is ready.
+    says the app is building, since when, how many models are done and how long that takes is served meanwhile on the
+    same address (its API's `compare` refuses with the same, and `status` says it as data); the demo replaces it once
+    the zoo is ready.
     """
     from .ui import building_page, reload_head
 
     chosen = chosen_zoo(zoo, manifest)
     if chosen is None and not (default_zoo_dir(cache_dir) / MANIFEST).is_file():
-        waiting = building_page(time.time(), build_time_note(), reload_seconds)
+        progress = BuildProgress()  # the build keeps it up to date; the page and its API say how far it is
+        waiting = building_page(time.time(), build_time_note(), reload_seconds, progress=progress, backend=backend)
         waiting.queue()
         waiting.launch(**(launch_kwargs | {"prevent_thread_lock": True, "head": reload_head(reload_seconds)}))
         log("no zoo manifest: building the default zoo; the page says so meanwhile")
         try:  # the demo is made before the building page goes: the address is unanswered only for a moment
             demo = create_demo(
-                os.fspath(ensure_default_zoo(cache_dir, log=log)), cache_dir, dtype=dtype, log=log, backend=backend
+                os.fspath(ensure_default_zoo(cache_dir, log=log, progress=progress)),
+                cache_dir,
+                dtype=dtype,
+                log=log,
+                backend=backend,
             )
         finally:
             waiting.close()
@@ -125,6 +131,7 @@ def serve(
 __all__ = [
     "FINE_TUNED_CHOICE",
     "NOT_RETRAINED",
+    "BuildProgress",
     "BuildSettings",
     "Comparer",
     "Zoo",

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..hub.gate import DEFAULT_MIN_RETENTION, QualityGateError, recorded_accuracy
+from ..hub.gate import DEFAULT_MIN_RETENTION, GateVerdict, QualityGateError, recorded_accuracy
 from ..hub.push import PushError, gate_folder, push
 from ..hub.validate import check_folder, upload_files
 from .manifest import Zoo, ZooEntry, load_zoo
@@ -55,6 +55,7 @@ class Target:
     detail: str = ""
     # a student's retention floor and reference: (min_retention, (the teacher's test accuracy, what it is))
     retention: tuple[float, tuple[float, str]] | None = None
+    verdict: GateVerdict | None = None  # the quality gate's, on a model (set by `plan_publish`)
 
     def describe(self) -> str:
         what = f"{self.repo_id}" if self.repo_type == "model" else f"Space {self.repo_id}"
@@ -118,7 +119,45 @@ class PublishPlan:
             f"repositories above, {wheel})"
         )
         lines.append("repositories that already hold these files are skipped" + (", private" if self.private else ""))
+        lines += self.gate_lines()
+        lines += [f"warning: {w}" for w in self.warnings()]
         return "\n".join(lines)
+
+    def gate_lines(self) -> list[str]:
+        """The quality gate's verdict on the zoo: how many models pass and the lowest retention of a teacher's
+        accuracy; with `--force`, each refused model and why (their cards say so too)."""
+        judged = [t for t in self.models if t.verdict is not None]
+        if not judged:
+            return []
+        passed = [t for t in judged if t.verdict.passed]
+        line = f"quality gate: {len(passed)} of {len(judged)} models pass"
+        kept = [t for t in passed if t.verdict.retention is not None and t.verdict.min_retention is not None]
+        if kept:
+            low = min(kept, key=lambda t: (t.verdict.retention, t.name))
+            v = low.verdict
+            line += (
+                f" (lowest retention: {low.name} keeps {100 * v.retention:.1f}% of {100 * v.reference_accuracy:.1f}%, "
+                f"{v.reference}; min_retention {100 * v.min_retention:.1f}%)"
+            )
+        elif passed and self.min_retention == 0:
+            line += " (--min-retention 0: only the margin over the majority class is checked)"
+        refused = [t for t in judged if not t.verdict.passed]
+        if not refused:
+            return [line]
+        return [
+            f"{line}; --force publishes the {len(refused)} it refuses, their cards saying so, and why:",
+            *(f"  {t.name}: {'; and '.join(t.verdict.failures)}" for t in refused),
+        ]
+
+    def warnings(self) -> list[str]:
+        """What the publisher should know before the Space builds: without `--torch-index-url`, the torch it gets."""
+        if self.torch_index_url:
+            return []
+        return [
+            "no --torch-index-url: the Space will install torch from the default package index, which on Linux is "
+            "the CUDA build (gigabytes of CUDA packages, slow to build); pass --torch-index-url URL, the package "
+            "index of torch's CPU build, to install that one instead"
+        ]
 
 
 @dataclass
@@ -211,10 +250,12 @@ def _teacher_accuracy(teacher: Target) -> tuple[float, str] | None:
 
 
 def _check_quality(models: list[Target], force: bool) -> None:
-    """The quality gate on every model of the zoo, before anything is sent: all refusals in one error."""
+    """The quality gate on every model of the zoo, before anything is sent: each target's `verdict`, and all
+    refusals in one error."""
     refused = []
     for target in models:
         verdict = gate_folder(target.folder, force=True, retention=target.retention)[0]  # the verdict, without raising
+        target.verdict = verdict
         if not verdict.passed:
             refused.append((target.name, "; and ".join(verdict.failures)))
     if refused and not force:
@@ -368,6 +409,8 @@ def publish(
             wheel_path = build_wheel(staging / "wheel")  # before anything is sent: a failed build sends nothing
             log(f"built {wheel_path.name} for the Space")
         log(f"publishing {len(plan.models)} models to {org} and the Space {plan.space.repo_id}")
+        for line in plan.gate_lines() + [f"warning: {w}" for w in plan.warnings()]:
+            log(line)
         for target in plan.models:
             _publish_target(api, plan, target, token, notes, log)
         from .space import write_space

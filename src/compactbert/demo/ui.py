@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from ..export.formats import runtime_title
 from ..shrinking import STRATEGIES
 from .compare import FINE_TUNED_CHOICE, MAX_REPEATS, MAX_TEXT_CHARS, NOT_RETRAINED, Comparer
+from .zoo import BuildProgress
 
 QUEUE_SIZE = 64  # requests waiting beyond this are refused with "queue full" instead of piling up
 ACCURACY_PLOT, LATENCY_PLOT, FRONTIER_PLOT = "accuracy_vs_layers.png", "latency_vs_layers.png", "frontier.png"
@@ -265,6 +266,7 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
             concurrency_limit=1,
             concurrency_id="models",
         ).success(render, result, [summary, teacher_label, compact_label, latency], api_visibility="private")
+        gr.api(ready_status, api_name="status", queue=False)  # what the building app's `status` turns into
     return demo
 
 
@@ -281,19 +283,88 @@ def unavailable_page(problems: dict[str, str]) -> gr.Blocks:
     return demo
 
 
-def building_page(started: float, expected: str, reload_seconds: int = 30) -> gr.Blocks:
-    """The page shown while the app builds its zoo: what it is doing, since when, and how long that takes.
+def ready_status() -> dict[str, Any]:
+    """What the demo's `status` endpoint returns once its models are loaded (the building app's says how far it is)."""
+    return {"ready": True, "message": "the models are ready: call /compare"}
 
-    Launch it with `head=reload_head(reload_seconds)`: the browser reloads the page until the demo is served instead.
+
+def building_status(started: float, progress: BuildProgress | None = None) -> dict[str, Any]:
+    """What the building app's `status` endpoint returns: not ready, models finished of how many (0 of 0 until the
+    build has planned them), since when (UTC) and for how long, and a message saying what to do meanwhile."""
+    seconds = int(time.time() - started)
+    minutes, rest = divmod(seconds, 60)
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))
+    progress = progress or BuildProgress()
+    done = f"{progress.done} of {progress.total} models done; " if progress.total else ""
+    message = (
+        f"The demo's models are still building ({done}since {since[11:16]} UTC, {minutes} min {rest:02d} s so far). "
+        "Retry in a few minutes with a new Client (one keeps the endpoints of the app it connected to: this "
+        "building one); /status says when the models are ready."
+    )
+    return {
+        "ready": False,
+        "models_done": progress.done,
+        "models_total": progress.total,
+        "building": progress.current,
+        "since": since,
+        "seconds": seconds,
+        "message": message,
+    }
+
+
+def building_page(
+    started: float,
+    expected: str,
+    reload_seconds: int = 30,
+    progress: BuildProgress | None = None,
+    backend: str = "torch",
+) -> gr.Blocks:
+    """The page shown while the app builds its zoo: what it is doing, since when, how far it is (`progress`, kept up
+    to date by the build) and how long that takes.
+
+    Its API answers too: `status` (see `building_status`), and `compare`, with the demo's parameters (`backend`: the
+    runtime's default), which refuses with a `gradio.Error` saying that the models are still building instead of
+    being an unknown endpoint. Launch it with `head=reload_head(reload_seconds)`: the browser reloads the page until
+    the demo is served instead.
     """
 
-    def status() -> str:
-        minutes, seconds = divmod(int(time.time() - started), 60)
-        when = time.strftime("%H:%M UTC", time.gmtime(started))
+    def page_status() -> str:
+        now = building_status(started, progress)
+        minutes, seconds = divmod(now["seconds"], 60)
+        done = f": {now['models_done']} of {now['models_total']} models done" if now["models_total"] else ""
         return (
-            f"Building for **{minutes} min {seconds:02d} s** (since {when}). This page reloads itself every "
-            f"{reload_seconds} s and shows the demo as soon as the models are ready."
+            f"Building for **{minutes} min {seconds:02d} s** (since {now['since'][11:16]} UTC){done}. This page "
+            f"reloads itself every {reload_seconds} s and shows the demo as soon as the models are ready."
         )
+
+    def status() -> dict[str, Any]:
+        """Whether the demo's models are ready; while they build: how many are done of how many, since when.
+
+        Returns:
+            ready (false while building), models_done, models_total, building (the model in training), since
+            (UTC), seconds, message.
+        """
+        return building_status(started, progress)
+
+    def compare(
+        text: str,
+        strategy: str = "top",
+        num_drop: float = 3,
+        model: str = NOT_RETRAINED,
+        repeats: float = 10,
+        runtime: str = backend,
+    ) -> dict[str, Any]:
+        """The demo's comparison; refused while its models are still building (the error says how far they are).
+
+        Args:
+            text: the text to classify (at most 5,000 characters).
+            strategy: a drop strategy of compactbert.STRATEGIES.
+            num_drop: how many layers to drop (K).
+            model: "dropped, not retrained", "fine-tuned (zoo)", or another entry of the zoo.
+            repeats: timing runs (1-30); the median is reported.
+            runtime: what runs both models: "torch" or an installed runtime ("openvino", "onnxruntime").
+        """
+        raise gr.Error(building_status(started, progress)["message"], print_exception=False)
 
     with gr.Blocks(title="compactbert: building the models") as demo:
         gr.Markdown(
@@ -302,8 +373,11 @@ def building_page(started: float, expected: str, reload_seconds: int = 30) -> gr
             f"this machine, once (later starts reuse them): {expected}",
             elem_id="building",
         )
-        progress = gr.Markdown(status(), elem_id="building-status")
-        gr.Timer(5).tick(status, outputs=progress, api_visibility="private", queue=False)
+        shown = gr.Markdown(page_status(), elem_id="building-status")
+        demo.load(page_status, outputs=shown, api_visibility="private", queue=False)  # each reload: how far now
+        gr.Timer(5).tick(page_status, outputs=shown, api_visibility="private", queue=False)
+        gr.api(compare, api_name="compare", queue=False)
+        gr.api(status, api_name="status", queue=False)
     return demo
 
 

@@ -100,6 +100,17 @@ class BuildSettings:
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
+@dataclass
+class BuildProgress:
+    """How far a build of the default zoo has come, for the page and the API that answer while an app builds it:
+    models finished of all the build makes (`total` is 0 until the build has planned them, and stays 0 while it
+    waits for another process's build) and the one it is on."""
+
+    done: int = 0
+    total: int = 0
+    current: str = ""
+
+
 # the default zoo's first build from an empty cache, idle 2-core AMD EPYC with AVX512-BF16 (docs/demo.md): with the
 # students of other families (docs/results/demo_build/results.json, 2026-12-05), and without them (2026-11-23)
 FIRST_BUILD, FIRST_BUILD_WITHOUT_FAMILIES = "8 min 52 s", "4 min 36 s"
@@ -146,8 +157,10 @@ def ensure_default_zoo(
     cache_dir: str | os.PathLike | None = None,
     settings: BuildSettings | None = None,
     log: Callable[[str], None] = print,
+    progress: BuildProgress | None = None,
 ) -> Path:
-    """The default zoo's folder: reused when cached, built (once, all or nothing) when not."""
+    """The default zoo's folder: reused when cached, built (once, all or nothing) when not; a build keeps `progress`
+    up to date."""
     settings = settings or BuildSettings()
     folder = default_zoo_dir(cache_dir, settings)
     if (folder / MANIFEST).is_file():
@@ -157,7 +170,7 @@ def ensure_default_zoo(
             return folder
         for stale in folder.parent.glob(f".{folder.name}.partial-*"):  # left by a killed build; we hold the lock
             shutil.rmtree(stale, ignore_errors=True)  # (its finished models wait in the staging folder)
-        build_default_zoo(folder, settings, log=log)
+        build_default_zoo(folder, settings, log=log, progress=progress)
     return folder
 
 
@@ -166,6 +179,7 @@ def build_default_zoo(
     settings: BuildSettings | None = None,
     overwrite: bool = False,
     log: Callable[[str], None] = print,
+    progress: BuildProgress | None = None,
 ) -> Path:
     """Fine-tune the teacher and one ShrunkBert per strategy on the task, then make the students of
     `settings.families` from the teacher, offline, into the zoo folder `output`.
@@ -173,7 +187,8 @@ def build_default_zoo(
     Every model is trained by `compactbert.finetune`, or from the teacher by `compactbert.distillation.recipe.distill`
     (Trainer, bf16 where native). The zoo folder appears only once
     everything is in it. Finished models wait in a staging folder next to it (`.<name>.staging`), so a build that
-    was killed resumes with the models it had finished instead of starting over. Returns the folder.
+    was killed resumes with the models it had finished instead of starting over. `progress`, when given, says how
+    many models are finished of how many, as they finish. Returns the folder.
     """
     from ..io import write_folder_atomically
 
@@ -182,7 +197,7 @@ def build_default_zoo(
     staging = output.parent / f".{output.name}.staging"
 
     def write(tmp: Path) -> None:
-        zoo = _train_into(staging, settings, log)
+        zoo = _train_into(staging, settings, log, progress or BuildProgress())
         for item in staging.iterdir():
             os.replace(item, tmp / item.name)
         write_zoo(tmp, zoo)
@@ -194,7 +209,7 @@ def build_default_zoo(
     return folder
 
 
-def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None]) -> Zoo:
+def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None], progress: BuildProgress) -> Zoo:
     """Train (or find, from an interrupted build) every model of the zoo in `folder`; returns the zoo to write."""
     from tqdm.auto import tqdm
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -211,6 +226,7 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
     folder.mkdir(parents=True, exist_ok=True)
     plan = [(TEACHER, None)] + [(s, settings.num_drop) for s in settings.strategies]
     plan += [(family, None) for family in settings.families]  # made from the teacher, so after it
+    progress.done, progress.total = 0, len(plan)
     others = "".join(f", {STUDENT_FAMILIES[f].title}" for f in settings.families)
     log(
         f"building the demo zoo into {folder.parent}: a fine-tuned {settings.source} teacher and "
@@ -227,6 +243,7 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
         if student is not None:
             name = student.entry_name(teacher.num_layers)
         bar.set_postfix_str(name)
+        progress.current = name
         step_started = time.perf_counter()
         if (folder / name / "metrics.json").is_file():  # finished by an earlier, interrupted build
             metrics = json.loads((folder / name / "metrics.json").read_text())
@@ -265,6 +282,7 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
             teacher = entry
         else:
             entries.append(entry)
+        progress.done += 1
     shutil.rmtree(folder / ".runs", ignore_errors=True)
 
     log("  scoring the teacher's layers ([CLS] input/output cosine on 64 BBC News texts)")

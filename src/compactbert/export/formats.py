@@ -56,7 +56,8 @@ class ExportFormat:
 
     @property
     def install_hint(self) -> str:
-        return f"pip install 'compactbert[{self.extra}]'"
+        """How to install the extra: compactbert is on no package index, so the checkout's form too."""
+        return f"pip install 'compactbert[{self.extra}]' (from a checkout: pip install -e '.[{self.extra}]')"
 
 
 FORMATS = {

@@ -14,8 +14,11 @@ takes it, `token_type_ids`) to named outputs, the names transformers' outputs (a
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import logging
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -26,6 +29,27 @@ from .formats import FORMATS, get_task, require
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 EXAMPLE_TEXTS = ("an example text", "a second and a longer example text")
 EXAMPLE_LENGTH = 16  # tokens the example batch is padded to (the graph takes any length up to the model's maximum)
+# torch.onnx's exporter, building its operator registry on every export, logs one warning per torchvision operator it
+# skips when torchvision is not installed (compactbert does not need it): dropped, by this logger and text only
+ONNX_REGISTRY_LOGGER = "torch.onnx._internal.exporter._registration"
+TORCHVISION_SKIPPED = "torchvision is not installed. Skipping torchvision::"
+
+
+class _NoTorchvisionNotices(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.WARNING and record.getMessage().startswith(TORCHVISION_SKIPPED))
+
+
+@contextlib.contextmanager
+def quiet_torchvision_notices() -> Iterator[None]:
+    """Within: torch.onnx's "torchvision is not installed. Skipping torchvision::roi_pool"-style warnings are dropped
+    (nothing else of its logger, or of any other, is)."""
+    logger, dropped = logging.getLogger(ONNX_REGISTRY_LOGGER), _NoTorchvisionNotices()
+    logger.addFilter(dropped)
+    try:
+        yield
+    finally:
+        logger.removeFilter(dropped)
 
 
 def model_input_names(model, tokenizer=None) -> list[str]:
@@ -117,7 +141,7 @@ def write_onnx(model, tokenizer, task: str, folder: Path) -> dict:
     require(fmt, ("onnx", "onnxscript"))
     program, inputs, outputs = capture(model, tokenizer, task, fmt.attention)
     path = folder / fmt.files[0]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), quiet_torchvision_notices():
         warnings.simplefilter("ignore")
         onnx_program = torch.onnx.export(program, (), output_names=outputs, dynamo=True, optimize=True, verbose=False)
     onnx_program.save(str(path))
