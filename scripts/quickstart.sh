@@ -10,8 +10,9 @@
 # no later package pulls another. Which build the pin gets is the package index's choice: the default index's Linux
 # wheel brings gigabytes of CUDA packages; TORCH_INDEX_URL, the index of torch's CPU build, takes torch alone from
 # there. A torch already in .venv is kept. Everything else comes from pyproject.toml. compactbert is installed (in
-# editable mode) once per set of extras: a later start skips pip unless pyproject.toml, TORCH_SPEC or the checkout's
-# folder changed (a stamp file in the venv holds what it was installed from; delete it to force a re-install).
+# editable mode) once per set of extras: a later start skips pip unless pyproject.toml or the checkout's folder
+# changed (a stamp file in the venv holds what it was installed from; delete it to force a re-install) or a package it
+# needs is missing or at a version it does not accept.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -38,11 +39,32 @@ case "$MODE" in
     main) EXTRAS="demo" ;;
     *) EXTRAS="dev,test-demo" ;;
 esac
-# what the editable install depends on: where the checkout is, the torch pin and pyproject.toml (its checksum)
+# what the editable install depends on: where the checkout is and pyproject.toml (its checksum)
 STAMP="$VENV/.compactbert-installed-${EXTRAS//,/-}"
-INSTALLED_FROM="$(pwd) $TORCH_SPEC $(cksum < pyproject.toml)"
-if [ -x "$VENV/bin/compactbert" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$INSTALLED_FROM" ]; then
-    echo "==> compactbert (.[$EXTRAS]) is installed from this checkout and pyproject.toml is unchanged: no pip"
+INSTALLED_FROM="$(pwd) $(cksum < pyproject.toml)"
+# whether every requirement of compactbert and of these extras is installed at a version it accepts (a package
+# uninstalled or replaced since the stamp was written makes pip run again)
+requirements_met() {
+    "$PY" - "$EXTRAS" <<'PYTHON' 2>/dev/null
+import sys
+from importlib.metadata import PackageNotFoundError, requires, version
+
+from packaging.requirements import Requirement
+
+extras = sys.argv[1].split(",")
+for line in requires("compactbert") or []:
+    needed = Requirement(line)
+    if needed.marker and not any(needed.marker.evaluate({"extra": extra}) for extra in extras):
+        continue
+    try:
+        if not needed.specifier.contains(version(needed.name), prereleases=True):
+            sys.exit(f"{needed.name} {version(needed.name)} does not meet {needed}")
+    except PackageNotFoundError:
+        sys.exit(f"{needed.name} is not installed")
+PYTHON
+}
+if [ -x "$VENV/bin/compactbert" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$INSTALLED_FROM" ] && requirements_met; then
+    echo "==> compactbert (.[$EXTRAS]) is installed from this checkout with what it needs: no pip"
 else
     echo "==> installing compactbert and its dependencies (.[$EXTRAS])"
     "$PY" -m pip install --quiet -e ".[$EXTRAS]"

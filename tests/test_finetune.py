@@ -261,6 +261,29 @@ def test_the_recipe_seed_alone_decides_the_fresh_head_and_so_the_trained_model(t
     assert not torch.equal(weights[0]["classifier.weight"], other_seed["classifier.weight"])
 
 
+def test_a_masked_lm_source_gets_a_fresh_pooler_with_its_head_and_no_warning(tmp_path, capfd):
+    """A masked-LM checkpoint has no pooler at all (shrink and prune of one save none either): the pooler starts fresh
+    with the head it feeds, said in the one line, not warned about; its MLM head is said unused."""
+    import warnings
+
+    from transformers import BertForMaskedLM
+
+    from compactbert.finetune import ModelArguments, build_model
+
+    source = tmp_path / "mlm"
+    make_bert(BertForMaskedLM, num_layers=2).save_pretrained(source)
+    make_tokenizer().save_pretrained(source)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no "does not fit" warning
+        build_model(ModelArguments(model=str(source)), ["negative", "positive"])
+    err = capfd.readouterr().err
+    assert (
+        f"{source}: the classification head (bert.pooler.dense.bias, bert.pooler.dense.weight, classifier.bias, "
+        "classifier.weight) starts from random weights (it has none)"
+    ) in err
+    assert f"{source}: its other heads' weights are not used" in err and "cls.predictions" in err
+
+
 def test_a_fresh_head_is_said_in_one_line_and_any_other_weight_that_does_not_fit_loudly(tmp_path, capfd, caplog):
     """A bare encoder gets a fresh classification head, as fine-tuning expects: one line of ours says so instead of
     transformers' load report (once per model the demo's first build trains). A weight other than the head's that the

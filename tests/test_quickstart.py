@@ -17,6 +17,7 @@ echo "$(basename "$0") $*" >> "{log}"
 case "$*" in
     "-c import torch") [ -e "{venv}/torch-installed" ] || exit 1 ;;   # no torch until pip has installed it
     "-m pip install "*torch==*) touch "{venv}/torch-installed" ;;
+    "- "*) [ ! -e "{venv}/requirement-missing" ] || exit 1 ;;  # are compactbert's requirements met
 esac
 """
 
@@ -90,7 +91,7 @@ def test_a_second_start_skips_pip_until_pyproject_changes(stand_in_venv, checkou
     log.write_text("")
     done = run_quickstart(venv, checkout)
     assert done.returncode == 0, done.stderr
-    assert log.read_text().splitlines() == ["python -c import torch", "compactbert demo"]  # no pip at all
+    assert log.read_text().splitlines() == ["python -c import torch", "python - demo", "compactbert demo"]  # no pip
     assert "no pip" in done.stdout
 
     with (checkout / "pyproject.toml").open("a") as pyproject:
@@ -105,13 +106,35 @@ def test_a_second_start_skips_pip_until_pyproject_changes(stand_in_venv, checkou
     ]
 
 
-def test_another_torch_pin_installs_compactbert_again(stand_in_venv, checkout):
+def test_a_requirement_missing_since_the_install_installs_compactbert_again(stand_in_venv, checkout):
+    """A package uninstalled or replaced since the stamp was written (the venv changed under it): pip runs again."""
     venv, log = stand_in_venv
     assert run_quickstart(venv, checkout).returncode == 0
+    (venv / "requirement-missing").touch()
     log.write_text("")
-    done = run_quickstart(venv, checkout, TORCH_SPEC="torch==2.14.0")
+    done = run_quickstart(venv, checkout)
     assert done.returncode == 0, done.stderr
-    assert "python -m pip install --quiet -e .[demo]" in log.read_text().splitlines()
+    assert log.read_text().splitlines() == [
+        "python -c import torch",
+        "python - demo",  # the check fails
+        "python -m pip install --quiet -e .[demo]",
+        "compactbert demo",
+    ]
+
+
+def test_the_requirements_check_reads_this_venvs_compactbert(tmp_path):
+    """The check quickstart.sh runs before skipping pip, run for real by this test environment's python (where
+    compactbert and its test extras are installed): met; and a requirement this environment lacks is found."""
+    import re
+    import sys
+
+    script = (ROOT / "scripts" / "quickstart.sh").read_text()
+    check = re.search(r"<<'PYTHON' 2>/dev/null\n(.*?)\nPYTHON\n", script, re.S).group(1)
+    done = subprocess.run([sys.executable, "-", "dev,test-demo"], input=check, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lacking = check.replace('requires("compactbert") or []', '["no-such-package-xyz>=1"]')
+    done = subprocess.run([sys.executable, "-", "demo"], input=lacking, capture_output=True, text=True)
+    assert done.returncode == 1 and "no-such-package-xyz is not installed" in done.stderr
 
 
 def test_a_failed_install_leaves_no_stamp(stand_in_venv, checkout):

@@ -285,7 +285,8 @@ def build_model(model_args: ModelArguments, label_names: list[str], calibration_
 def load_classifier(folder: str | os.PathLike, source: str, **kwargs):
     """`AutoModelForSequenceClassification.from_pretrained(folder, **kwargs)`, with one line of ours instead of
     transformers' load report when the only weights the source lacks are the classification head's (a bare encoder,
-    or with `ignore_mismatched_sizes` a head for another number of labels): that head starts from random weights, as
+    or with `ignore_mismatched_sizes` a head for another number of labels), with the pooler when the source has none
+    at all (a masked-LM checkpoint): that head starts from random weights, as
     fine-tuning expects; the source's own heads (outside the base model, e.g. a pretraining checkpoint's `cls.*`) are
     said unused in one line too. Any weight of the base model the source lacks, holds in excess or holds in another
     shape is reported loudly (a warning naming each). `source` names the source in those lines."""
@@ -310,9 +311,15 @@ def load_classifier(folder: str | os.PathLike, source: str, **kwargs):
     parts = {name for name, _ in model.base_model.named_children()}
     in_base = lambda key: key.startswith(base) or key.split(".")[0] in parts  # noqa: E731
     mismatched = {key: (saved, wanted) for key, saved, wanted in info["mismatched_keys"]}
-    head = sorted(k for k in {*info["missing_keys"], *mismatched} if not k.startswith(base))
+    # a source without any pooler (a masked-LM checkpoint, a folder saved without one): the pooler starts fresh with
+    # the head it feeds, as fine-tuning expects
+    pooler = {k for k in model.state_dict() if k.startswith(f"{base}pooler.")}
+    fresh = pooler if pooler and pooler <= set(info["missing_keys"]) else set()
+    head = sorted(k for k in {*info["missing_keys"], *mismatched} if not k.startswith(base) or k in fresh)
     others = {
-        "missing from the source (random weights)": sorted(k for k in info["missing_keys"] if k.startswith(base)),
+        "missing from the source (random weights)": sorted(
+            k for k in info["missing_keys"] if k.startswith(base) and k not in fresh
+        ),
         "in the source but not in the model (ignored)": sorted(k for k in info["unexpected_keys"] if in_base(k)),
         "of another shape in the source (random weights)": sorted(
             f"{k} {tuple(mismatched[k][0])} vs {tuple(mismatched[k][1])}" for k in mismatched if k.startswith(base)

@@ -66,8 +66,8 @@ def test_shrink_takes_layer_indices_spaced_or_comma_separated(source, tmp_path, 
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--keep-layers", "0", "x"], "expected comma-separated 0-based layer indices like 0,2,4; got 'x'"),
-        (["--drop-layers", "1.5"], "expected comma-separated 0-based layer indices like 0,2,4; got '1.5'"),
+        (["--keep-layers", "0", "x"], "expected 0-based layer indices like 0 2 4 or 0,2,4; got 'x'"),
+        (["--drop-layers", "1.5"], "expected 0-based layer indices like 0 2 4 or 0,2,4; got '1.5'"),
         (["--keep-layers", ","], "expected at least one of the 0-based layer indices"),
         (["--keep-layers", "0", "2"], "not allowed with argument --keep-layers"),  # with --drop-layers below
     ],
@@ -79,6 +79,16 @@ def test_shrink_layer_indices_that_are_not_indices_are_refused_by_the_parser(sou
         main(["shrink", str(source), "-o", str(tmp_path / "out"), *extra])
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_source_after_the_layer_list_is_refused_with_where_to_put_it(source, tmp_path, capsys):
+    """The list takes every word up to the next option, so the source given after it is read as an index: the error
+    says so (it was accepted when the option took one comma list)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["shrink", "--keep-layers", "0,2,4", str(source), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and f"got '{source}'" in err and "give the source before it" in err
+    assert main(["shrink", str(source), "--keep-layers", "0,2,4", "-o", str(tmp_path / "out")]) == 0
 
 
 @pytest.mark.parametrize(

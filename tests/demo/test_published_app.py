@@ -96,10 +96,14 @@ def test_a_missing_teacher_gives_a_page_that_says_why(manifest, hub):
     manifest.write_text(json.dumps(data))
     demo = create_demo(str(manifest), dtype="fp32")
     try:
-        text = page_text(serve(demo))
+        url = serve(demo)
+        text = page_text(url)
+        status = Client(url, verbose=False).predict(api_name="/status")  # a client polling it learns why
     finally:
         demo.close()
     assert "the demo cannot start" in text and "**teacher**: org/teacher at revision 000000000000" in text
+    assert status["ready"] is False and list(status["problems"]) == ["teacher"]
+    assert status["message"].startswith("the demo cannot start: teacher: org/teacher at revision 000000000000")
 
 
 def test_without_a_manifest_the_page_says_it_is_building_until_the_demo_replaces_it(

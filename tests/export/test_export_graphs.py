@@ -108,18 +108,29 @@ def test_exported_graph_equals_pytorch_at_new_shapes(family, task, fmt, tmp_path
     assert sorted(info["files"]) == sorted(p.name for p in tmp_path.iterdir() if p.name in FORMATS[fmt].files)
 
 
-def test_onnx_export_drops_torchs_torchvision_notices_and_nothing_else(tmp_path, tokenizer):
+def test_onnx_export_drops_torchs_torchvision_notices_and_nothing_else(tmp_path, tokenizer, monkeypatch):
     """torch.onnx logs "torchvision is not installed. Skipping torchvision::nms" (roi_align, roi_pool, deform_conv2d)
     on every export where torchvision is missing, as compactbert's installs are: our export drops exactly those, and
     only while it runs."""
+    import contextlib
+
+    from compactbert.export import graph
+
     logger = logging.getLogger(ONNX_REGISTRY_LOGGER)
     seen: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda record: seen.append(record.getMessage())
-    logger.addHandler(handler)
+    logging.getLogger("torch.onnx").addHandler(handler)  # above the filtered logger: sees whatever passes it
     try:
         model = build("bert", "sequence-classification")
-        write_export(model, tokenizer, tmp_path, "onnx", "fp32", "sequence-classification", "tiny")
+        with monkeypatch.context() as unfiltered:  # without the filter, the export does log them (to that logger)
+            unfiltered.setattr(graph, "quiet_torchvision_notices", contextlib.nullcontext)
+            (tmp_path / "noisy").mkdir()
+            write_export(model, tokenizer, tmp_path / "noisy", "onnx", "fp32", "sequence-classification", "tiny")
+        assert any(message.startswith("torchvision is not installed. Skipping torchvision::") for message in seen)
+        seen.clear()
+        (tmp_path / "quiet").mkdir()
+        write_export(model, tokenizer, tmp_path / "quiet", "onnx", "fp32", "sequence-classification", "tiny")
         assert not any("torchvision" in message for message in seen)
         with quiet_torchvision_notices():
             logger.warning("torchvision is not installed. Skipping %s", "torchvision::nms")  # dropped
@@ -127,7 +138,7 @@ def test_onnx_export_drops_torchs_torchvision_notices_and_nothing_else(tmp_path,
             logger.error("torchvision is not installed. Skipping torchvision::nms")  # kept: not a warning
         logger.warning("torchvision is not installed. Skipping %s", "torchvision::nms")  # kept: outside the export
     finally:
-        logger.removeHandler(handler)
+        logging.getLogger("torch.onnx").removeHandler(handler)
     assert seen == [
         "'x::y' does not have a 'default' overload. Ignoring.",
         "torchvision is not installed. Skipping torchvision::nms",

@@ -294,6 +294,11 @@ def test_nncf_quantizes_quietly_and_leaves_its_log_level_as_it_was(fp32_export, 
         nncf_logger.warning("kept")
         nncf_logger.info("hidden")
     assert [r.getMessage() for r in records.buffer] == ["kept"]
+    import rich
+
+    with pytest.raises(RuntimeError, match="NNCF failed"), quiet_nncf():  # a quantization that fails midway
+        raise RuntimeError("NNCF failed")
+    assert nncf_logger.level == level and rich.get_console().quiet is False  # both put back all the same
 
     monkeypatch.chdir(tmp_path)  # at DEBUG, NNCF writes graphs to ./nncf_debug
     nncf_logger.setLevel(logging.DEBUG)  # a user asking for NNCF's detail

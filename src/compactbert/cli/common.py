@@ -74,11 +74,25 @@ class _FlatIndices(argparse.Action):
         setattr(namespace, self.dest, [i for part in values for i in part])
 
 
+def _listed_layers(text: str) -> list[int]:
+    """One word of a layer list (`0`, `0,2,5`); a word that is not one says what may have happened: the option takes
+    every word up to the next option, so a SOURCE given after it lands here."""
+    try:
+        return layer_indices(text)
+    except argparse.ArgumentTypeError as error:
+        if "at least one" in str(error):  # `,` alone: no index at all
+            raise
+        raise argparse.ArgumentTypeError(
+            f"expected 0-based layer indices like 0 2 4 or 0,2,4; got '{text}' (the list takes every word up to the "
+            "next option: give the source before it)"
+        ) from None
+
+
 def add_layer_indices(parser, flag: str, help: str) -> None:
     """Add an option of 0-based layer indices that takes both forms, `0 2 5` and `0,2,5` (or a mix, `0,2 5`), as one
     flat list (`shrink --keep-layers/--drop-layers`, `prune --keep-layers`). A part that is not an integer is an
     argparse error naming it; the range and repeats are checked by the library against the source's depth."""
-    parser.add_argument(flag, type=layer_indices, nargs="+", action=_FlatIndices, metavar="I", help=help)
+    parser.add_argument(flag, type=_listed_layers, nargs="+", action=_FlatIndices, metavar="I", help=help)
 
 
 def split_overrides(tokens: Sequence[str]) -> dict[str, str | None]:

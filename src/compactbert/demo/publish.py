@@ -246,7 +246,11 @@ def _teacher_accuracy(teacher: Target) -> tuple[float, str] | None:
     the gate then refuses the teacher itself)."""
     metrics = teacher.folder / "metrics.json"
     accuracy = recorded_accuracy(json.loads(metrics.read_text(encoding="utf-8"))) if metrics.is_file() else None
-    return None if accuracy is None else (accuracy, f"the zoo's teacher, {teacher.name}")
+    return (
+        None
+        if accuracy is None
+        else (accuracy, "the zoo's teacher" if teacher.name == "teacher" else f"the zoo's teacher, {teacher.name}")
+    )
 
 
 def _check_quality(models: list[Target], force: bool) -> None:

@@ -271,7 +271,8 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
 
 
 def unavailable_page(problems: dict[str, str]) -> gr.Blocks:
-    """The page when the zoo's teacher cannot be loaded: there is nothing to compare with, so it says why."""
+    """The page when the zoo's teacher cannot be loaded: there is nothing to compare with, so it says why (and its
+    `status` endpoint, not ready, says the same as data)."""
     with gr.Blocks(title="compactbert: the models could not be loaded") as demo:
         gr.Markdown(
             "# compactbert: the demo cannot start\n"
@@ -280,6 +281,15 @@ def unavailable_page(problems: dict[str, str]) -> gr.Blocks:
             + "\n\nPublish the zoo again (`compactbert publish ZOO --org ORG --space OWNER/NAME`) or correct `zoo.json`.",
             elem_id="zoo-problems",
         )
+
+        def status() -> dict[str, Any]:
+            """Not ready, and never will be as it is: the models that could not be loaded, and why."""
+            return {"ready": False, "problems": dict(problems), "message": "the demo cannot start: " + "; ".join(
+                f"{name}: {why}" for name, why in problems.items())}  # fmt: skip
+
+        gr.api(
+            status, api_name="status", queue=False
+        )  # so that a client polling /status learns why, not "no endpoint"
     return demo
 
 

@@ -285,6 +285,7 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
         progress.done += 1
     shutil.rmtree(folder / ".runs", ignore_errors=True)
 
+    progress.current = "scoring the teacher's layers"
     log("  scoring the teacher's layers ([CLS] input/output cosine on 64 BBC News texts)")
     model = AutoModelForSequenceClassification.from_pretrained(folder / "teacher")
     tokenizer = AutoTokenizer.from_pretrained(folder / "teacher")
@@ -292,6 +293,7 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
     dataset, label_names = load_task(settings.task, seed=settings.split_seed)
     assert teacher is not None
     total = round(time.perf_counter() - started, 1)
+    progress.current = "loading the models"
     log(f"demo zoo ready in {total:.0f} s")
     return Zoo(
         root=folder,
