@@ -5,6 +5,7 @@ app is building until the demo replaces it on the same address."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -106,33 +107,51 @@ def test_a_missing_teacher_gives_a_page_that_says_why(manifest, hub):
     assert status["message"].startswith("the demo cannot start: teacher: org/teacher at revision 000000000000")
 
 
-def test_without_a_manifest_the_page_says_it_is_building_until_the_demo_replaces_it(
-    tiny_zoo_dir, tmp_path, monkeypatch, page
-):
+@contextlib.contextmanager
+def building_app(monkeypatch, tmp_path, zoo_dir, state: dict, **serve_options):
+    """`serve` with no manifest and an empty cache, whose build of the default zoo stands in for minutes of training:
+    it sets its progress to `state` (done, total, current) and waits for `release`; yields (url, release, thread, the
+    progress objects the build was handed, once it runs). Everything is stopped afterwards."""
     import gradio
 
     import compactbert.demo as demo_module
 
-    release = threading.Event()
+    release, seen = threading.Event(), []
 
-    def slow_build(cache_dir=None, settings=None, log=print, progress=None):  # stands in for minutes of training
-        progress.done, progress.total = 3, 10
+    def slow_build(cache_dir=None, settings=None, log=print, progress=None):
+        for name, value in state.items():
+            setattr(progress, name, value)
+        seen.append(progress)
         assert release.wait(120)
-        return tiny_zoo_dir
+        return zoo_dir
 
     monkeypatch.setattr(demo_module, "ensure_default_zoo", slow_build)
     port = free_port()
-    url = f"http://127.0.0.1:{port}/"
     options = dict(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     thread = threading.Thread(
         target=demo_module.serve,
-        kwargs=dict(
-            cache_dir=tmp_path / "empty-cache", dtype="fp32", manifest=tmp_path / "none.json", reload_seconds=2
-        )
+        kwargs=dict(cache_dir=tmp_path / "empty-cache", dtype="fp32", manifest=tmp_path / "none.json")
+        | serve_options
         | options,
     )
     thread.start()
     try:
+        yield f"http://127.0.0.1:{port}/", release, thread, seen
+    finally:
+        release.set()
+        thread.join(120)
+        gradio.close_all()
+
+
+def test_without_a_manifest_the_page_says_it_is_building_until_the_demo_replaces_it(
+    tiny_zoo_dir, tmp_path, monkeypatch, page
+):
+    with building_app(monkeypatch, tmp_path, tiny_zoo_dir, {"done": 3, "total": 10}, reload_seconds=2) as (
+        url,
+        release,
+        thread,
+        _,
+    ):
         _wait_for(lambda: page_text(url))
         page.goto(url)  # a visitor arrives while the zoo builds
         building = page.locator("#building")
@@ -148,39 +167,14 @@ def test_without_a_manifest_the_page_says_it_is_building_until_the_demo_replaces
         assert page.locator("#building").count() == 0
         result = Client(url, verbose=False).predict("the team win the game", api_name="/compare")
         assert result["teacher"]["name"] == "teacher"
-    finally:
-        release.set()
-        thread.join(120)
-        gradio.close_all()
 
 
 def test_while_the_zoo_builds_the_api_says_so_instead_of_not_knowing_compare(tiny_zoo_dir, tmp_path, monkeypatch):
     """A `gradio_client` user calling `/compare` during the first build is told the models are still building, how
     far and since when (not "Cannot find a function with api_name"); `/status` says the same as data, and says ready
     once the demo has replaced the building app (a new `Client`: one keeps the endpoints of the app it met)."""
-    import gradio
-
-    import compactbert.demo as demo_module
-
-    release = threading.Event()
-    seen: list = []
-
-    def slow_build(cache_dir=None, settings=None, log=print, progress=None):  # 2 of 10 models trained so far
-        progress.done, progress.total, progress.current = 2, 10, "shrunk-bottom-3"
-        seen.append(progress)
-        assert release.wait(120)
-        return tiny_zoo_dir
-
-    monkeypatch.setattr(demo_module, "ensure_default_zoo", slow_build)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    options = dict(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    thread = threading.Thread(
-        target=demo_module.serve,
-        kwargs=dict(cache_dir=tmp_path / "empty-cache", dtype="fp32", manifest=tmp_path / "none.json") | options,
-    )
-    thread.start()
-    try:
+    progress = {"done": 2, "total": 10, "current": "shrunk-bottom-3"}  # 2 of 10 models trained so far
+    with building_app(monkeypatch, tmp_path, tiny_zoo_dir, progress) as (url, release, thread, seen):
         client = _wait_for(lambda: Client(url, verbose=False))
         _wait_for(lambda: seen[0])
         with pytest.raises(Exception, match=r"models are still building \(2 of 10 models done; since \d\d:\d\d UTC"):
@@ -196,10 +190,6 @@ def test_while_the_zoo_builds_the_api_says_so_instead_of_not_knowing_compare(tin
         ready = Client(url, verbose=False)
         assert ready.predict(api_name="/status")["ready"] is True
         assert ready.predict("the team win the game", api_name="/compare")["teacher"]["name"] == "teacher"
-    finally:
-        release.set()
-        thread.join(120)
-        gradio.close_all()
 
 
 def _wait_for(read, seconds: float = 60):

@@ -31,6 +31,16 @@ STUDY_PLOTS = {
 }
 STUDY_FOLDERS = {ACCURACY_PLOT: "layer_drop_study", LATENCY_PLOT: "layer_drop_study", FRONTIER_PLOT: "pruning"}
 CSS = "#summary {min-height: 3em}"
+# the parameters of the API's `compare`, the demo's and the building app's (which refuses it): one description
+COMPARE_ARGS = """
+Args:
+    text: the text to classify (at most 5,000 characters).
+    strategy: a drop strategy of compactbert.STRATEGIES.
+    num_drop: how many layers to drop (K).
+    model: "dropped, not retrained", "fine-tuned (zoo)", or another entry of the zoo.
+    repeats: timing runs (1-30); the median is reported.
+    runtime: what runs both models: "torch" or an installed runtime ("openvino", "onnxruntime").
+"""
 
 
 def study_plot_path(name: str) -> str:
@@ -146,24 +156,17 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
         repeats: float = 10,
         runtime: str = comparer.backend,
     ) -> dict[str, Any]:
-        """Classify a text with the teacher and a compact model; time both side by side.
-
-        Args:
-            text: the text to classify (at most 5,000 characters).
-            strategy: a drop strategy of compactbert.STRATEGIES.
-            num_drop: how many layers to drop (K).
-            model: "dropped, not retrained", "fine-tuned (zoo)", or another entry of the zoo.
-            repeats: timing runs (1-30); the median is reported.
-            runtime: what runs both models: "torch" or an installed runtime ("openvino", "onnxruntime").
-
-        Returns:
-            teacher and compact: label, probabilities, parameters, kept layers, latency (median/min/max ms);
-            agree, speedup, repeats, runtime, dtype.
-        """
         try:
             return comparer.compare(text, strategy, int(num_drop), model, int(repeats), runtime)
         except ValueError as err:
             raise gr.Error(str(err)) from None
+
+    compare.__doc__ = (  # what the API page and gradio_client show for the endpoint
+        "Classify a text with the teacher and a compact model; time both side by side.\n"
+        + COMPARE_ARGS
+        + "\nReturns:\n    teacher and compact: label, probabilities, parameters, kept layers, latency (median/min/max "
+        "ms);\n    agree, speedup, repeats, runtime, dtype.\n"
+    )
 
     def on_choice(strategy: str, num_drop: float, model: str):
         """Keep K within what the strategy can drop, and on a zoo K when a fine-tuned model is chosen; a zoo entry
@@ -364,17 +367,12 @@ def building_page(
         repeats: float = 10,
         runtime: str = backend,
     ) -> dict[str, Any]:
-        """The demo's comparison; refused while its models are still building (the error says how far they are).
-
-        Args:
-            text: the text to classify (at most 5,000 characters).
-            strategy: a drop strategy of compactbert.STRATEGIES.
-            num_drop: how many layers to drop (K).
-            model: "dropped, not retrained", "fine-tuned (zoo)", or another entry of the zoo.
-            repeats: timing runs (1-30); the median is reported.
-            runtime: what runs both models: "torch" or an installed runtime ("openvino", "onnxruntime").
-        """
         raise gr.Error(building_status(started, progress)["message"], print_exception=False)
+
+    compare.__doc__ = (
+        "The demo's comparison; refused while its models are still building (the error says how far they are).\n"
+        + COMPARE_ARGS
+    )
 
     with gr.Blocks(title="compactbert: building the models") as demo:
         gr.Markdown(
