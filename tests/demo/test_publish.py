@@ -271,6 +271,32 @@ def test_bad_arguments_are_refused_before_anything_is_sent(zoo, hub, capfd, args
     assert message in capfd.readouterr().err and hub.requests == []
 
 
+def test_a_wheel_that_is_not_compactberts_is_refused_before_anything_is_sent(zoo, hub, capfd, tmp_path):
+    """The Space would install it and then fail to import compactbert: a file that is no wheel, and a wheel of another
+    package, are refused with what to build instead."""
+    import zipfile
+
+    not_a_zip = tmp_path / "compactbert-0.1.0-py3-none-any.whl"
+    not_a_zip.write_text("not a wheel")
+    other = tmp_path / "other-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("other-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: other\nVersion: 1.0\n")
+    hub.clear_requests()
+    for wheel, message in [(not_a_zip, "not a wheel"), (other, "a wheel of other, not of compactbert")]:
+        assert main(["publish", str(zoo), "--org", "org", "--wheel", str(wheel), "--dry-run"]) == 2
+        err = capfd.readouterr().err
+        assert f"--wheel {wheel}: {message}" in err and "pip wheel --no-deps -w dist ." in err
+    assert hub.requests == []
+
+
+def test_the_plan_of_a_private_zoo_says_what_a_private_space_needs(zoo, wheel, hub, capfd):
+    """What the real run says when it ends, a dry run says too: before anything is sent."""
+    assert main(["publish", str(zoo), "--org", "org", "--wheel", str(wheel), "--private", "--dry-run"]) == 0
+    out = capfd.readouterr().out
+    assert "warning: the Space is private: its requirements.txt names the compactbert wheel" in out
+    assert "the Space secret HF_TOKEN" in out
+
+
 def test_a_zoo_of_hub_ids_is_not_a_zoo_to_publish(zoo, hub, capfd, tmp_path):
     manifest = json.loads((zoo / "zoo.json").read_text())
     manifest["entries"][0]["source"] = "someone/else"

@@ -150,14 +150,25 @@ class PublishPlan:
         ]
 
     def warnings(self) -> list[str]:
-        """What the publisher should know before the Space builds: without `--torch-index-url`, the torch it gets."""
-        if self.torch_index_url:
-            return []
-        return [
-            "no --torch-index-url: the Space will install torch from the default package index, which on Linux is "
-            "the CUDA build (gigabytes of CUDA packages, slow to build); pass --torch-index-url URL, the package "
-            "index of torch's CPU build, to install that one instead"
-        ]
+        """What the publisher should know before the Space builds: without `--torch-index-url`, the torch it gets;
+        with `--private`, what a private Space needs."""
+        found = []
+        if not self.torch_index_url:
+            found.append(
+                "no --torch-index-url: the Space will install torch from the default package index, which on Linux is "
+                "the CUDA build (gigabytes of CUDA packages, slow to build); pass --torch-index-url URL, the package "
+                "index of torch's CPU build, to install that one instead"
+            )
+        if self.private:
+            found.append(PRIVATE_SPACE)
+        return found
+
+
+PRIVATE_SPACE = (
+    "the Space is private: its requirements.txt names the compactbert wheel by the Space's own URL, which a private "
+    "repository does not serve without a token (whether the Spaces build sends one was not checked), and its app "
+    "needs a read token (the Space secret HF_TOKEN) to load private models; a public Space builds as it is"
+)
 
 
 @dataclass
@@ -218,8 +229,8 @@ def plan_publish(
         from .space import check_torch_index_url
 
         check_torch_index_url(torch_index_url)
-    if wheel is not None and not Path(wheel).is_file():
-        raise FileNotFoundError(f"--wheel {wheel}: no such file; build one with `pip wheel --no-deps -w dist .`")
+    if wheel is not None:
+        check_wheel(wheel)
     reference = _teacher_accuracy(models[0])
     if reference is not None and min_retention > 0:
         for target in models[1:]:
@@ -239,6 +250,28 @@ def plan_publish(
         force=force,
         min_retention=min_retention,
     )
+
+
+def check_wheel(wheel: str | os.PathLike) -> None:
+    """Refuse a `--wheel` that is not a file, not a wheel, or a wheel of another package than compactbert (the Space
+    would install it and fail to import compactbert)."""
+    import zipfile
+
+    build = "build one from the checkout with `pip wheel --no-deps -w dist .`"
+    path = Path(wheel)
+    if not path.is_file():
+        raise FileNotFoundError(f"--wheel {wheel}: no such file; {build}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            metadata = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            text = archive.read(metadata[0]).decode("utf-8", "replace") if len(metadata) == 1 else ""
+    except zipfile.BadZipFile:
+        text = None
+    if text is None or not path.name.endswith(".whl") or not text:
+        raise ValueError(f"--wheel {wheel}: not a wheel (a .whl archive with one *.dist-info/METADATA); {build}")
+    name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Name:")), "")
+    if name.lower().replace("_", "-") != "compactbert":
+        raise ValueError(f"--wheel {wheel}: a wheel of {name or 'an unnamed package'}, not of compactbert; {build}")
 
 
 def _teacher_accuracy(teacher: Target) -> tuple[float, str] | None:
@@ -425,12 +458,7 @@ def publish(
         )
         _publish_target(api, plan, plan.space, token, notes, log)
     if private:
-        notes.append(
-            "the Space is private: its requirements.txt names the compactbert wheel by the Space's own URL, which a "
-            "private repository does not serve without a token (whether the Spaces build sends one was not checked), "
-            "and its app needs a read token (the Space secret HF_TOKEN) to load private models; a public Space "
-            "builds as it is"
-        )
+        notes.append(PRIVATE_SPACE)  # said before sending too (a warning of the plan); again where the run ends
     return PublishResult(plan, f"{constants.ENDPOINT.rstrip('/')}/spaces/{plan.space.repo_id}", notes)
 
 
