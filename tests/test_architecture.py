@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "compactbert.hub.builders": 5,
     "compactbert.hub.recipe": 5,
     "compactbert.hub.push": 5,
+    "compactbert.hub.remote": 5,  # what a Hub repository already holds of a folder (publish skips the rest)
     "compactbert.hub.compare": 5,
     "compactbert.bench": 5,
     "compactbert.demo": 6,

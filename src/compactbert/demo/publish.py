@@ -19,7 +19,6 @@ why; `force=True` (`--force`) publishes it anyway, its card saying that the gate
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shlex
@@ -29,7 +28,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..hub.gate import DEFAULT_MIN_RETENTION, GateVerdict, QualityGateError, recorded_accuracy
-from ..hub.push import PushError, gate_folder, push
+from ..hub.push import PushError, gate_folder, push, scrub_token
+from ..hub.remote import remote_differences
 from ..hub.validate import check_folder, upload_files
 from .manifest import Zoo, ZooEntry, load_zoo
 
@@ -230,6 +230,8 @@ def plan_publish(
 
         check_torch_index_url(torch_index_url)
     if wheel is not None:
+        from .space import check_wheel
+
         check_wheel(wheel)
     reference = _teacher_accuracy(models[0])
     if reference is not None and min_retention > 0:
@@ -250,28 +252,6 @@ def plan_publish(
         force=force,
         min_retention=min_retention,
     )
-
-
-def check_wheel(wheel: str | os.PathLike) -> None:
-    """Refuse a `--wheel` that is not a file, not a wheel, or a wheel of another package than compactbert (the Space
-    would install it and fail to import compactbert)."""
-    import zipfile
-
-    build = "build one from the checkout with `pip wheel --no-deps -w dist .`"
-    path = Path(wheel)
-    if not path.is_file():
-        raise FileNotFoundError(f"--wheel {wheel}: no such file; {build}")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            metadata = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-            text = archive.read(metadata[0]).decode("utf-8", "replace") if len(metadata) == 1 else ""
-    except zipfile.BadZipFile:
-        text = None
-    if text is None or not path.name.endswith(".whl") or not text:
-        raise ValueError(f"--wheel {wheel}: not a wheel (a .whl archive with one *.dist-info/METADATA); {build}")
-    name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Name:")), "")
-    if name.lower().replace("_", "-") != "compactbert":
-        raise ValueError(f"--wheel {wheel}: a wheel of {name or 'an unnamed package'}, not of compactbert; {build}")
 
 
 def _teacher_accuracy(teacher: Target) -> tuple[float, str] | None:
@@ -354,38 +334,6 @@ def _card_for(folder: Path, repo_id: str) -> str:
         card_fields = CardFields(**({k: v for k, v in recorded.items() if k in known} | {"repo_id": repo_id}))
         comparison = info.get("comparison")
     return str(render_card(folder, card_fields, comparison, model_id=repo_id))
-
-
-def git_blob_id(path: Path) -> str:
-    """The git object id of a file's content (what the Hub lists as a regular file's `blob_id`)."""
-    data = path.read_bytes()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def remote_copy(api, target: Target) -> tuple[str | None, list[str]]:
-    """(the repository's head commit or `None` when it does not exist, the files of the target's folder that the
-    repository does not hold as they are here). Compares hashes only: nothing is downloaded."""
-    from huggingface_hub.errors import RepositoryNotFoundError
-
-    from .space import sha256_file
-
-    try:
-        head = api.repo_info(target.repo_id, repo_type=target.repo_type).sha
-    except RepositoryNotFoundError:
-        return None, [rel.as_posix() for rel in upload_files(target.folder)]
-    tree = api.list_repo_tree(target.repo_id, repo_type=target.repo_type, revision=head, recursive=True)
-    remote = {item.path: item for item in tree if hasattr(item, "blob_id")}
-    differ = []
-    for rel in upload_files(target.folder):
-        there, here = remote.get(rel.as_posix()), target.folder / rel
-        if there is None:
-            differ.append(rel.as_posix())
-        elif there.lfs is not None:
-            if there.lfs.sha256 != sha256_file(here):
-                differ.append(rel.as_posix())
-        elif there.blob_id != git_blob_id(here):
-            differ.append(rel.as_posix())
-    return head, differ
 
 
 def publish(
@@ -478,7 +426,7 @@ def _publish_target(api, plan: PublishPlan, target: Target, token: str, notes: l
     from .. import __version__
 
     try:
-        head, differ = remote_copy(api, target)
+        head, differ = remote_differences(api, target.repo_id, target.repo_type, target.folder)
         count = len(upload_files(target.folder))
         if head is not None and not differ:
             target.status, target.revision, target.detail = UNCHANGED, head, f"{count} files"
@@ -499,13 +447,8 @@ def _publish_target(api, plan: PublishPlan, target: Target, token: str, notes: l
             target.status, target.detail = PUSHED, changed
     except Exception as err:  # the Hub refused or failed: stop here, keep what is done, say how to finish
         target.status = FAILED
-        raise PublishError(_scrub(_stopped(plan, target, _reason(err)), token)) from None
+        raise PublishError(scrub_token(_stopped(plan, target, _reason(err)), token)) from None
     log(f"  {target.describe()}")
-
-
-def _scrub(text: str, token: str) -> str:
-    """Never let a token through, whatever a server or library put in a message."""
-    return text.replace(token, "<token>") if token else text
 
 
 def _reason(err: Exception) -> str:

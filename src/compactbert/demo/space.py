@@ -14,7 +14,6 @@ unchanged Space is recognised as unchanged), or given.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,8 @@ import tempfile
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+
+from ..hub.remote import sha256_file
 
 # what the Space folder holds besides the wheel
 APP_FILE, CARD_FILE, REQUIREMENTS_FILE, MANIFEST_FILE = "app.py", "README.md", "requirements.txt", "zoo.json"
@@ -86,12 +87,26 @@ def build_wheel(output_dir: str | os.PathLike, source: str | os.PathLike | None 
     return target
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def check_wheel(wheel: str | os.PathLike) -> None:
+    """Refuse a `--wheel` that is not a file, not a wheel, or a wheel of another package than compactbert (the Space
+    would install it and fail to import compactbert)."""
+    import zipfile
+
+    build = "build one from the checkout with `pip wheel --no-deps -w dist .`"
+    path = Path(wheel)
+    if not path.is_file():
+        raise FileNotFoundError(f"--wheel {wheel}: no such file; {build}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            metadata = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            text = archive.read(metadata[0]).decode("utf-8", "replace") if len(metadata) == 1 else ""
+    except zipfile.BadZipFile:
+        text = None
+    if text is None or not path.name.endswith(".whl") or not text:
+        raise ValueError(f"--wheel {wheel}: not a wheel (a .whl archive with one *.dist-info/METADATA); {build}")
+    name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Name:")), "")
+    if name.lower().replace("_", "-") != "compactbert":
+        raise ValueError(f"--wheel {wheel}: a wheel of {name or 'an unnamed package'}, not of compactbert; {build}")
 
 
 def wheel_url(endpoint: str, space_id: str, wheel_name: str) -> str:

@@ -239,7 +239,7 @@ def push(
     try:
         created_repo = _create_repo(api, plan, notes)
     except PushError as err:
-        raise PushError(_scrub(str(err), token)) from None
+        raise PushError(scrub_token(str(err), token)) from None
     created_branch = False
     try:
         if plan.revision and not plan.create_pr and not _branch_exists(api, plan):
@@ -262,7 +262,7 @@ def push(
         if not isinstance(err, Exception):
             raise
         message = f"{_explain(err, 'uploading the files', plan)} Nothing was committed; {cleanup}"
-        raise PushError(_scrub(message, token)) from None
+        raise PushError(scrub_token(message, token)) from None
     return PushResult(plan, info.commit_url, created_repo, info.pr_url, notes)
 
 
@@ -344,6 +344,6 @@ def _explain(err: BaseException, action: str, plan: PushPlan) -> str:
     return f"{action} failed, the Hub could not be reached or did not answer ({type(err).__name__}: {err})."
 
 
-def _scrub(text: str, token: str | None) -> str:
+def scrub_token(text: str, token: str | None) -> str:
     """Never let a token through, whatever a server or library put in a message."""
     return text.replace(token, "<token>") if token else text
