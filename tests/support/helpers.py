@@ -1,5 +1,5 @@
 """Test helpers shared across folders: tiny random BERTs (hidden 32), a tiny tokenizer, the paper's table, and a
-Python process that cannot import compactbert (for the remote-code path)."""
+Python process that cannot import compactbert (for the remote-code path), and a bench timer that takes no time."""
 
 from __future__ import annotations
 
@@ -133,3 +133,19 @@ def run_without_compactbert_output(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     return torch.load(out), done.stdout, done.stderr
+
+
+def fake_timer(medians: dict[str, float], default: float = 100.0):
+    """A stand-in for the bench's `time_side_by_side`: every callable 'takes' its given median (3 samples around it)."""
+
+    from compactbert.inference import Timing
+
+    def timer(fns, repeats, warmup, progress=False, min_sample_ms=0.0):
+        return {
+            name: Timing(
+                [0.9 * medians.get(name, default), medians.get(name, default), 1.2 * medians.get(name, default)]
+            )
+            for name in fns
+        }
+
+    return timer
