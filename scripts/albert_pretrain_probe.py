@@ -1,7 +1,7 @@
 """Why continued SOP + MLM pretraining collapses a converted Albert-SOP: a short probe per start.
 
 Continued pretraining from MiniLM converted with `albert_from_bert` (E = 128, all-shared) ended with constant
-predictions (docs/albert-sop.md). Each cell here converts MiniLM (the pre-trained encoder, not a fine-tuned one)
+predictions (docs/albert-sop-study.md). Each cell here converts MiniLM (the pre-trained encoder, not a fine-tuned one)
 with its own E and sharing, optionally runs TinyBERT's general distillation from MiniLM on unlabeled text first
 (`+general`: embeddings, hidden states and attention scores at every position, on the BBC News training
 paragraphs), then continues with MLM + SOP (configs/albert-sop-bbc-small.yaml with the start as `model`) for a few

@@ -17,6 +17,7 @@ from doc_claims import (
     README,
     RECIPES,
     SHRINKING,
+    SOP_STUDY,
     TINYBERT,
 )
 from doc_claims_speed import SPEED
@@ -104,7 +105,7 @@ FINDINGS: list[tuple[str, str, Callable[[], bool]]] = [
 CODE_FIGURES: dict[str, list[tuple[str, str]]] = {
     SHRINKING: [("rotten-tomatoes test majority %", "whose majority class is 57.8%")],
     DISTILLATION: [("bbc-news test majority %", "the majority class, business, is 23.5% of")],
-    ALBERT_SOP: [
+    SOP_STUDY: [
         ("bbc-news test majority %", "where the majority class is 23.5%"),
         ("rotten-tomatoes test majority %", "where it is 57.8%"),
     ],
@@ -149,6 +150,8 @@ NOT_MEASURED: dict[str, list[str]] = {
     "docs/pruning.md": ["p = 0.4, K = 15"],  # the paper's augmentation settings, the study's too
     ALBERT_SOP: [
         "picks 15% of the non-special tokens as MLM targets (80% `[MASK]`, 10% a random token, 10% unchanged)",
+    ],
+    SOP_STUDY: [
         "(881 pairs per task; chance 50% ± 3.3 points)",  # the 95% interval of a coin on 881 pairs
         "(51.1%, chance; the paper: 78.9%)",
         "the paper's 125k steps",

@@ -370,7 +370,7 @@ def table_headline(page: str) -> list[str]:
             "NSP, held-out sentence-order accuracy",
             f"{pct(sop_acc['sop'])}% / {pct(sop_acc['nsp'])}% (chance: 50%): small-scale, not a usable ALBERT",
             SOP,
-            "albert-sop.md#the-sop-vs-nsp-study",
+            "albert-sop-study.md#from-scratch",
         ),
         (
             "Albert-SOP converted exactly from MiniLM-L6 (E 384), 3 epochs of MLM + SOP with the MLM loss weighted 0.1: "
@@ -378,7 +378,7 @@ def table_headline(page: str) -> list[str]:
             f"{pct(sop_weighted['sop']['sop_accuracy'])}% / {pct(sop_weighted['sop']['nsp_accuracy'])}%, and "
             f"{pct(sop_weighted['nsp']['sop_accuracy'])}% (chance: 50%): the paper's asymmetry, weakly",
             SOP_MINILM_WEIGHTED,
-            "albert-sop.md#weighting-the-mlm-loss-sentence-order-is-learned",
+            "albert-sop-study.md#weighting-the-mlm-loss-sentence-order-is-learned",
         ),
     ]
     lines = ["| result | figure | measured on | source |", "|---|---|---|---|"]

@@ -1,4 +1,4 @@
-"""The SOP vs NSP studies' generated tables (docs/albert-sop.md): the from-scratch study, the continued-pretraining
+"""The SOP vs NSP studies' generated tables (docs/albert-sop-study.md): the from-scratch study, the continued-pretraining
 reruns from converted starts and the collapse probe (see doc_figures.py; the other tables are in doc_tables.py)."""
 
 from __future__ import annotations
