@@ -118,13 +118,14 @@ def test_verification_runs_on_the_test_split_of_the_task_metrics_json_names(clas
     check = result.verification
     assert check["on"] == "the first 6 texts of the test split of bbc-news (seed 7)"
     assert check["texts"] == 6 and check["predictions_unchanged"] == 1.0 and check["passed"]
-    texts, pairs, _ = exporter_module.verification_texts(folder, 6)
-    assert texts == load_task("bbc-news", seed=7).dataset["test"]["text"][:6] and pairs is None
+    found = exporter_module.verification_texts(folder, 6)
+    assert found.texts == load_task("bbc-news", seed=7).dataset["test"]["text"][:6] and found.pairs is None
 
     (folder / "metrics.json").write_text(json.dumps({"task": "no-such-owner/no-such-set-xyz"}))
-    texts, _, where = exporter_module.verification_texts(folder, 3)
-    assert texts == list(SAMPLE_TEXTS[:3])
-    assert where.startswith("3 built-in sample texts (the task 'no-such-owner/no-such-set-xyz' could not be loaded: ")
+    found = exporter_module.verification_texts(folder, 3)
+    assert found.texts == list(SAMPLE_TEXTS[:3])
+    assert found.where.startswith("3 built-in sample texts (the task 'no-such-owner/no-such-set-xyz' could not be ")
+    assert found.not_loaded.startswith("the task 'no-such-owner/no-such-set-xyz' could not be loaded: ")
 
 
 def test_verification_reports_changed_predictions_and_outputs(tmp_path, tokenizer):
@@ -207,9 +208,15 @@ def test_the_command_exits_1_when_predictions_change(
     assert main(["export", str(classifier_folder), "--format", "openvino", "-o", str(out)]) == 1
     captured = capsys.readouterr()
     assert "verification failed: the rule is predictions unchanged on >= 99.5%" in captured.err
-    assert f"{out.absolute()} is kept to inspect (export.json says passed: false); do not deploy it" in captured.err
+    assert (
+        f"{out} is kept to inspect (export.json says passed: false); do not deploy it: load_for_inference warns "
+        "when it loads it, and backend='auto' does not choose it" in captured.err
+    )
     assert "int8 does not hold" not in captured.err  # an fp32 export that changes predictions is no int8 matter
-    assert json.loads((out / "export.json").read_text())["verification"]["passed"] is False
+    info = json.loads((out / "export.json").read_text())
+    assert info["verification"]["passed"] is False and info["passed"] is False
+    assert info["note"].startswith("kept to inspect, not to deploy: the verification failed")
+    assert info["source_folder"] == str(classifier_folder.resolve())
 
 
 def test_the_command_says_what_was_wrong(classifier_folder, tmp_path, monkeypatch, capsys):
@@ -231,13 +238,19 @@ def test_the_command_says_what_was_wrong(classifier_folder, tmp_path, monkeypatc
     exported = tmp_path / "exported"
     assert main(["export", str(classifier_folder), "--format", "onnx", "-o", str(exported), "--no-verify"]) == 0
     assert "not verified (--no-verify)" in capsys.readouterr().out
-    assert "already exists; choose another or pass overwrite=True" in error_of(
+    # the command line's form of what to do, not the Python API's (overwrite=True, dtype=...)
+    assert f"output folder {exported} already exists; choose another (--output) or pass --overwrite" in error_of(
         str(classifier_folder), "--format", "onnx", "-o", str(exported)
     )
+    with pytest.raises(FileExistsError, match="already exists; choose another or pass overwrite=True"):
+        export_model(classifier_folder, exported, format="onnx")
+    with pytest.raises(ValueError, match=r"dtype='bf16' is an OpenVINO precision \(format='openvino'\)"):
+        export_model(classifier_folder, tmp_path / "x", format="onnx", dtype="bf16")
     assert "is already an exported onnx model (export.json)" in error_of(str(exported), "--format", "openvino")
-    assert "verify_samples must be >= 1, got 0" in error_of(
-        str(classifier_folder), "--format", "onnx", "--verify-samples", "0"
-    )
+    for option in ("--verify-samples", "--calibration-samples"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["export", str(classifier_folder), "--format", "onnx", option, "0"])
+        assert exit_info.value.code == 2 and f"argument {option}: must be >= 1, got 0" in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "openvino", None)  # as if openvino were not installed
     assert (
         "exporting to openvino needs openvino, which is not installed: pip install 'compactbert[openvino]' (from a "

@@ -19,6 +19,7 @@ from compactbert.export import MissingRuntimeError, export_model, open_session, 
 from compactbert.export import backends as backends_module
 from compactbert.export import exporter as exporter_module
 from compactbert.export import formats as formats_module
+from compactbert.export.texts import TaskTexts
 
 from support.helpers import TEXTS, make_bert, make_tokenizer, spread_classifier
 
@@ -35,12 +36,17 @@ def bbc_classifier(tmp_path_factory):
     return folder
 
 
+def fixed_texts(texts, where="the texts"):
+    """A stand-in for `calibration_texts` / `verification_texts`: up to `n` of `texts`, said to be `where`."""
+    return lambda folder, n, data=None: TaskTexts(list(texts)[:n], None, where)
+
+
 @pytest.fixture(scope="module")
 def separated_int8(bbc_classifier, tmp_path_factory):
     """The int8 export calibrated on the texts the tiny head separates by several logits (the tiny model reads BBC
     articles as [UNK]s, and its logits there are near ties that int8 may flip), unverified."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(exporter_module, "calibration_texts", lambda folder, n: (list(TEXTS), None, "the texts"))
+        patch.setattr(exporter_module, "calibration_texts", fixed_texts(TEXTS))
         out = tmp_path_factory.mktemp("int8") / "int8"
         return export_model(bbc_classifier, out, format="openvino", dtype="int8", verify=False).folder
 
@@ -133,16 +139,16 @@ def test_an_int8_export_has_a_folder_of_its_own_by_default(bbc_classifier):
 
 
 def test_calibration_texts_come_from_train_never_test(bbc_classifier, tmp_path):
-    texts, pairs, where = exporter_module.calibration_texts(bbc_classifier, 5)
+    texts, pairs, where, _ = exporter_module.calibration_texts(bbc_classifier, 5)
     data = load_task("bbc-news", seed=7).dataset
     assert texts == data["train"]["text"][:5] and pairs is None and "train split" in where
     assert not set(texts) & set(data["test"]["text"])
     bare = tmp_path / "bare"
     shutil.copytree(bbc_classifier, bare)
     (bare / "metrics.json").unlink()
-    texts, _, where = exporter_module.calibration_texts(bare, 7)
+    texts, _, where, not_loaded = exporter_module.calibration_texts(bare, 7)
     assert texts == default_calibration_texts(7)[:7]
-    assert where == "7 built-in BBC News articles (no metrics.json names a task)"
+    assert where == "7 built-in BBC News articles (no metrics.json names a task)" and not_loaded is None
 
 
 def test_an_int8_graph_opens_as_int8_with_the_rest_at_the_asked_precision(separated_int8, fp32_export):
@@ -163,7 +169,7 @@ def test_load_for_inference_runs_openvino_int8_from_the_cache(bbc_classifier, tm
 
     texts = list(TEXTS)
     for name in ("calibration_texts", "verification_texts"):
-        monkeypatch.setattr(exporter_module, name, lambda folder, n: (texts, None, "the texts"))
+        monkeypatch.setattr(exporter_module, name, fixed_texts(texts))
     monkeypatch.setattr(backends_module, "verification_texts", exporter_module.verification_texts)
     cache = tmp_path / "cache"
     with warnings.catch_warnings():
@@ -196,8 +202,8 @@ def test_an_int8_graph_that_does_not_hold_warns_on_every_load(
     from compactbert.inference import load_for_inference
 
     texts = list(TEXTS)
-    monkeypatch.setattr(backends_module, "verification_texts", lambda folder, n: (texts, None, "the texts"))
-    monkeypatch.setattr(exporter_module, "calibration_texts", lambda folder, n: (texts, None, "the texts"))
+    monkeypatch.setattr(backends_module, "verification_texts", fixed_texts(texts))
+    monkeypatch.setattr(exporter_module, "calibration_texts", fixed_texts(texts))
     cache = tmp_path / "cache"
     expected = r"the int8 graph of .* changed 100\.0% of the predictions .* on the texts: int8 does not hold"
     for _ in range(2):  # made, then read from the cache: the warning each time
@@ -326,7 +332,7 @@ def test_int8_errors_say_what_to_do(bbc_classifier, tmp_path, monkeypatch, capsy
 def test_the_command_quantizes_and_says_on_what(bbc_classifier, tmp_path, monkeypatch, capsys):
     # verified on the texts the tiny head separates (above), so that the command passes
     for name in ("verification_texts", "calibration_texts"):
-        monkeypatch.setattr(exporter_module, name, lambda folder, n: (list(TEXTS)[:n], None, "the texts"))
+        monkeypatch.setattr(exporter_module, name, fixed_texts(TEXTS))
     out = tmp_path / "int8"
     argv = ["export", str(bbc_classifier), "--format", "openvino", "--dtype", "int8", "-o", str(out)]
     assert main([*argv, "--calibration-samples", "6", "--verify-samples", "8"]) == 0

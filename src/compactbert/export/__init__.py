@@ -5,6 +5,8 @@
   (`torch.onnx.export`, `openvino.convert_model` + `openvino.save_model`);
 - `exporter`: `export_model` (`compactbert export`): the folder (graph, config, tokenizer, export.json), written all
   or nothing and verified against PyTorch;
+- `texts`: the texts an export is verified and calibrated on (the model's task, else built-in texts);
+- `verdict`: what a failed verification means when an exported folder is loaded (`FailedExportWarning`);
 - `runtime`: opening an exported folder with ONNX Runtime or OpenVINO (no torch);
 - `backends`: the runtime backends of `compactbert.inference.load_for_inference` (`RuntimeInferenceModel`, the
   export cache); `auto`: `backend="auto"`'s choice.
@@ -35,25 +37,27 @@ if TYPE_CHECKING:
     from .exporter import (
         AGREEMENT_THRESHOLD,
         DEFAULT_VERIFY_SAMPLES,
-        SAMPLE_TEXTS,
         ExportResult,
         default_output,
         export_model,
         verify_export,
     )
     from .runtime import EXPORT_INFO, open_session, read_export_info
+    from .texts import SAMPLE_TEXTS, DataNotLoadedWarning
+    from .verdict import FailedExportWarning
 
 _LAZY = {
     "exporter": (
         "AGREEMENT_THRESHOLD",
         "DEFAULT_VERIFY_SAMPLES",
-        "SAMPLE_TEXTS",
         "ExportResult",
         "default_output",
         "export_model",
         "verify_export",
     ),
     "runtime": ("EXPORT_INFO", "open_session", "read_export_info"),
+    "texts": ("SAMPLE_TEXTS", "DataNotLoadedWarning"),
+    "verdict": ("FailedExportWarning",),
     "backends": ("RuntimeInferenceModel", "default_cache_dir"),
     "auto": ("BackendChoice", "choose_backend"),
 }
@@ -75,6 +79,8 @@ __all__ = [
     "default_output",
     "export_model",
     "verify_export",
+    "DataNotLoadedWarning",
+    "FailedExportWarning",
     # runtime (loads the runtime)
     "EXPORT_INFO",
     "open_session",

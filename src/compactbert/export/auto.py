@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..inference import DTYPES, InferenceModel, time_side_by_side
-from .exporter import SAMPLE_TEXTS, Comparison
+from .exporter import Comparison
+from .texts import SAMPLE_TEXTS
 
 if TYPE_CHECKING:
     from .backends import RuntimeInferenceModel

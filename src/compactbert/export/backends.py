@@ -43,6 +43,7 @@ from .exporter import (
 )
 from .formats import FORMATS, RUNTIMES, ExportFormat, MissingRuntimeError, kind_needs, missing_modules
 from .runtime import EXPORT_INFO, Session, open_session, read_export_info
+from .verdict import failed, load_instead_of_failed, warn_failed
 
 RUNTIME_ORDER = ("openvino", "onnxruntime")  # the runtimes `auto` tries, in this order (ties go to the earlier)
 
@@ -260,8 +261,9 @@ def export_to_cache(
 
 def _verify_quantized(folder: Path, info: dict, model, tokenizer, task: str, source_folder: Path | None) -> None:
     """Verify a quantized cache entry against PyTorch as `compactbert export` does; export.json records it."""
-    texts, pairs, where = verification_texts(source_folder or Path(os.devnull), DEFAULT_VERIFY_SAMPLES)
-    info["verification"] = {"on": where} | verify_export(model, tokenizer, folder, task, texts, pairs, info["dtype"])
+    found = verification_texts(source_folder or Path(os.devnull), DEFAULT_VERIFY_SAMPLES)
+    check = verify_export(model, tokenizer, folder, task, found.texts, found.pairs, info["dtype"])
+    info["verification"] = {"on": found.where} | check
     write_info(folder, info)
 
 
@@ -353,13 +355,20 @@ def load_with_backend(
         raise ValueError(f"unknown quantize {quantize!r}; expected None or one of {QUANTIZE[1:]}")
     folder = exported_folder(source)
     if folder is not None:
-        exported_dtype = (read_export_info(folder) or {}).get("dtype", "fp32")
+        info = read_export_info(folder) or {}
+        exported_dtype = info.get("dtype", "fp32")
         if quantize is not None and exported_dtype != quantize:
             raise ValueError(
                 f"{folder} is an exported {exported_dtype} model; quantize={quantize!r} needs an {quantize} export: "
                 f"`compactbert export SOURCE --format openvino --dtype {quantize}`, or load the PyTorch folder"
             )
-        return load_exported(folder, backend, task, dtype, configure_threads(threads), tokenizer)
+        if failed(info) and backend == "auto" and task == info.get("task"):
+            options = (tokenizer, task, dtype, threads, revision, allow_pickle, device, quantize, cache_dir, measure)
+            return load_instead_of_failed(folder, info, options)
+        loaded = load_exported(folder, backend, task, dtype, configure_threads(threads), tokenizer)
+        if failed(info):
+            warn_failed(folder, info, backend)
+        return loaded
     if backend != "auto":
         if quantize is not None and not (backend == "openvino" and quantize == "int8"):
             raise ValueError(

@@ -31,28 +31,11 @@ from .quantize import (
     require_quantizer,
 )
 from .runtime import EXPORT_INFO, open_session, read_export_info
+from .texts import DataNotLoadedWarning, TaskTexts, task_texts
 
 DEFAULT_VERIFY_SAMPLES = 256
 AGREEMENT_THRESHOLD = 0.995  # share of predictions that must stay unchanged (the issue's bar on bbc-news)
 COSINE_THRESHOLD = 0.99  # a bare encoder has no predictions: each text's outputs must point the same way
-SAMPLE_TEXTS = (
-    "The central bank left interest rates unchanged on Thursday.",
-    "A late goal gave the home side a narrow win in the cup final.",
-    "The new phone has a faster chip, a brighter screen and a bigger battery.",
-    "Ministers will publish the draft bill after the summer recess.",
-    "The film is a slow, beautifully shot story about two brothers.",
-    "Shares fell sharply after the company cut its profit forecast for the year.",
-    "This was boring.",
-    "Great!",
-    "The band's third album mixes folk songs with electronic beats and was recorded in a single week.",
-    "Engineers say the software update fixes the security flaw that let attackers read stored passwords.",
-    "The opposition accused the government of ignoring the report's warnings about hospital waiting lists.",
-    "She won her first grand slam title without dropping a set.",
-    "not good, not bad",
-    "Oil prices rose for a third day as supply worries grew.",
-    "The sequel is louder, longer and less fun than the original.",
-    "Researchers trained the model on a single machine in two days.",
-)
 
 
 @dataclass
@@ -159,7 +142,7 @@ def check_dtype(fmt: ExportFormat, dtype: str) -> None:
         raise ValueError(
             f"{fmt.name} models run in {', '.join(fmt.dtypes)}, not {dtype!r}"
             + (
-                f"; --dtype {dtype} is an OpenVINO precision (--format openvino)"
+                f"; dtype={dtype!r} is an OpenVINO precision (format='openvino')"
                 if fmt.name == "onnx" and dtype in FORMATS["openvino"].dtypes
                 else ""
             )
@@ -246,56 +229,16 @@ class Comparison:
         }
 
 
-def verification_texts(folder: Path, n: int) -> tuple[list[str], list[str] | None, str]:
-    """Up to `n` texts to verify on: the test split of the task the folder's metrics.json names (with its split seed
-    and columns), else the built-in sample texts. Returns `(texts, text pairs or None, where they came from)`."""
-    return task_texts(folder, n, "test")
+def verification_texts(folder: Path, n: int, data: str | os.PathLike | None = None) -> TaskTexts:
+    """Up to `n` texts to verify on: the test split of the task `data` names, else of the one the folder's
+    metrics.json records (with its split seed and columns), else the built-in sample texts (`texts.task_texts`)."""
+    return task_texts(folder, n, "test", data)
 
 
-def calibration_texts(folder: Path, n: int) -> tuple[list[str], list[str] | None, str]:
-    """Up to `n` texts to calibrate an int8 quantization on: the train split of the task the folder's metrics.json
-    names (never the test split the verification uses), else a fixed built-in sample of BBC News articles."""
-    return task_texts(folder, n, "train")
-
-
-def task_texts(folder: Path, n: int, split: str) -> tuple[list[str], list[str] | None, str]:
-    """Up to `n` texts of `split` of the task the folder's metrics.json names (with its split seed and columns), else
-    built-in texts (the sample texts for "test", BBC News articles for "train")."""
-    metrics_file = Path(folder) / "metrics.json"
-    task = None
-    if metrics_file.is_file():
-        try:
-            metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            metrics = {}
-        task = metrics.get("task") if isinstance(metrics, dict) else None
-    why = "no metrics.json names a task"
-    if task:
-        from ..data import load_task
-
-        data = (metrics.get("recipe") or {}).get("data") or {}
-        columns = {k: data[k] for k in ("text_column", "text_pair_column", "label_column") if data.get(k)}
-        seed = metrics.get("split_seed", 42)
-        try:
-            rows = load_task(task, seed=seed, **columns).dataset[split]
-        except Exception as err:  # a task this machine cannot load (a Hub set offline): say so, use built-in texts
-            why = f"the task {task!r} could not be loaded: {type(err).__name__}: "
-            why += str(err).splitlines()[0][:200] if str(err) else ""
-        else:
-            rows = rows.select(range(min(n, rows.num_rows)))
-            pairs = list(rows["text_pair"]) if "text_pair" in rows.column_names else None
-            return (
-                list(rows["text"]),
-                pairs,
-                f"the first {rows.num_rows} texts of the {split} split of {task} (seed {seed})",
-            )
-    if split == "train":
-        from ..data.builtin import default_calibration_texts
-
-        texts = default_calibration_texts(n)[:n]
-        return texts, None, f"{len(texts)} built-in BBC News articles ({why})"
-    texts = list(SAMPLE_TEXTS[:n])
-    return texts, None, f"{len(texts)} built-in sample texts ({why})"
+def calibration_texts(folder: Path, n: int, data: str | os.PathLike | None = None) -> TaskTexts:
+    """Up to `n` texts to calibrate an int8 quantization on: the train split of that task (never the test split the
+    verification uses), else a fixed built-in sample of BBC News articles."""
+    return task_texts(folder, n, "train", data)
 
 
 # what a failed int8 verification means for the user, wherever it is reported
@@ -370,6 +313,19 @@ def verify_export(
 # ------------------------------------------------------------------------------------------------------- the export
 
 
+# what export.json says of an export that failed its verification (the folder is kept, to inspect)
+FAILED_NOTE = (
+    "kept to inspect, not to deploy: the verification failed (see verification); load_for_inference warns when it "
+    "loads this folder, and backend='auto' does not choose it"
+)
+
+# how to name the data, in the Python API's form (the command line gives its own, `--data`)
+DATA_ADVICE = (
+    "to use them, name the data: export_model(..., data='PATH'), the task or data file (its column names and split "
+    "seed still come from metrics.json)"
+)
+
+
 def quantize_export(
     folder: Path,
     info: dict,
@@ -378,23 +334,28 @@ def quantize_export(
     source_folder: Path | None,
     samples: int = DEFAULT_CALIBRATION_SAMPLES,
     not_quantized: tuple[str, ...] = FLOAT_OPERATIONS,
+    data: str | os.PathLike | None = None,
 ) -> None:
     """Quantize the OpenVINO graph `write_export` wrote into `folder` to int8 (all but the operation types
-    `not_quantized`), calibrated on up to `samples` texts of the train split of the task `source_folder`'s
-    metrics.json names (else built-in BBC News articles); records the quantization in `info` and export.json."""
-    texts, pairs, where = calibration_texts(source_folder or Path(os.devnull), samples)
-    if "could not be loaded" in where:
-        import warnings
-
-        warnings.warn(
-            f"int8 calibration on {where}: the quantization ranges come from news articles, not from the task's "
-            "own texts; export again where the task loads (or pass a folder whose metrics.json names a loadable "
-            "task) if its predictions matter",
-            stacklevel=2,
-        )
-    feeds = encode_calibration(tokenizer, texts, pairs, info["inputs"], text_length(model))
-    info["quantization"] = quantize_openvino(folder, feeds, where, not_quantized)
+    `not_quantized`), calibrated on up to `samples` texts of the train split of the task `data` names, else of the one
+    `source_folder`'s metrics.json records (else built-in BBC News articles, with a `DataNotLoadedWarning` when that
+    task could not be loaded); records the quantization in `info` and export.json."""
+    found = calibration_texts(source_folder or Path(os.devnull), samples, data)
+    feeds = encode_calibration(tokenizer, found.texts, found.pairs, info["inputs"], text_length(model))
+    info["quantization"] = quantize_openvino(folder, feeds, found.where, not_quantized)
+    if found.not_loaded:
+        info["quantization"]["calibration"]["task_not_loaded"] = found.not_loaded
+        warn_not_loaded("int8 calibration", found)
     write_info(folder, info)
+
+
+def warn_not_loaded(what: str, found: TaskTexts) -> None:
+    """A `DataNotLoadedWarning`: `what` ran on built-in texts because the model's task could not be loaded (the
+    command line prints its own line instead, naming `--data`)."""
+    import warnings
+
+    message = f"{what} on {found.where}: not the model's own texts; {DATA_ADVICE}"
+    warnings.warn(message, DataNotLoadedWarning, stacklevel=3)
 
 
 def export_model(
@@ -409,6 +370,7 @@ def export_model(
     revision: str | None = None,
     allow_pickle: bool = False,
     calibration_samples: int = DEFAULT_CALIBRATION_SAMPLES,
+    data: str | os.PathLike | None = None,
 ) -> ExportResult:
     """Export a model folder (a built-in name or a Hub id) to ONNX or OpenVINO, verified against PyTorch.
 
@@ -435,9 +397,16 @@ def export_model(
         calibration_samples (`int`, *optional*, defaults to 300):
             With `dtype="int8"`: at most this many texts of the task's train split (or built-in BBC News articles)
             to calibrate the quantization on.
+        data (`str` or `os.PathLike`, *optional*):
+            The task or data file to verify (and calibrate) on, instead of the one the folder's metrics.json records;
+            its column names and split seed still come from metrics.json. For a recorded task that cannot be loaded
+            from here (a relative path, a Hub set offline), which otherwise falls back to built-in texts with a
+            `DataNotLoadedWarning`. A `data` that cannot be loaded raises.
 
     Returns:
-        [`ExportResult`]: the folder and its export.json record (`result.passed`: whether the predictions held).
+        [`ExportResult`]: the folder and its export.json record (`result.passed`: whether the predictions held). A
+        folder whose verification failed is written all the same, to inspect: its export.json says `passed: false`
+        and why (`note`), `load_for_inference` warns when it loads it and `backend="auto"` does not choose it.
 
     Raises:
         `ValueError`: an unknown format, task or dtype, or a source that is already exported.
@@ -463,12 +432,23 @@ def export_model(
 
     def write(tmp: Path) -> None:
         info = write_export(model, tokenizer, tmp, fmt.name, dtype, task, os.fspath(source))
+        if (
+            folder.is_dir()
+        ):  # where the source is, whatever the folder it was named from (a failed export points at it)
+            info["source_folder"] = os.fspath(folder.resolve())
         if dtype == "int8":
-            quantize_export(tmp, info, model, tokenizer, folder, calibration_samples)
+            quantize_export(tmp, info, model, tokenizer, folder, calibration_samples, data=data)
         if verify:
-            texts, pairs, where = verification_texts(folder, verify_samples)
-            info["verification"] = {"on": where} | verify_export(model, tokenizer, tmp, task, texts, pairs, dtype)
-            write_info(tmp, info)
+            found = verification_texts(folder, verify_samples, data)
+            check = verify_export(model, tokenizer, tmp, task, found.texts, found.pairs, dtype)
+            info["verification"] = {"on": found.where} | check
+            if found.not_loaded:
+                info["verification"]["task_not_loaded"] = found.not_loaded
+                warn_not_loaded("verification", found)
+            info["passed"] = check["passed"]
+            if not check["passed"]:
+                info["note"] = FAILED_NOTE
+        write_info(tmp, info)
         result.update(info)
 
     written = write_folder_atomically(output, write, overwrite=overwrite)
