@@ -127,7 +127,13 @@ def test_finetune_cli_with_overrides(tmp_path, tiny_source, capsys):
     assert main(["finetune", str(recipe), "--num_train_epochs", "1", "--output_dir", str(tmp_path / "cli")]) == 0
     printed = capsys.readouterr().out
     assert "test        accuracy" in printed and "cli/model" in printed
-    assert json.loads((tmp_path / "cli" / "model" / "metrics.json").read_text())["train"]["epoch"] == 1.0
+    metrics = json.loads((tmp_path / "cli" / "model" / "metrics.json").read_text())
+    assert metrics["train"]["epoch"] == 1.0
+    # the shrink step says which layers it kept and dropped, as `compactbert shrink` does
+    layers = json.loads((tiny_source / "config.json").read_text())["num_hidden_layers"]
+    kept, dropped = list(range(layers - 2)), list(range(layers - 2, layers))
+    assert f"shrunk:     kept {kept}, dropped {dropped} (0-based source layers; strategy top)" in printed
+    assert f"majority    accuracy {metrics['test']['majority_accuracy']:.4f}" in printed
     assert main(["finetune", str(recipe), "--bogus", "1"]) == 2
     assert "unknown recipe keys ['bogus']" in capsys.readouterr().err
 

@@ -51,6 +51,8 @@ def resolve_model_folder(source: str | os.PathLike, revision: str | None = None,
     try:
         validate_repo_id(text)
     except HFValidationError:
+        if path.parent.is_dir():
+            raise FileNotFoundError(_missing_folder(path, f"('{text}' is not a Hub repo id either.)")) from None
         raise FileNotFoundError(f"model folder {path} does not exist (and '{text}' is not a Hub repo id)") from None
 
     patterns = HUB_PATTERNS + (["*.bin"] if allow_pickle else [])
@@ -68,10 +70,26 @@ def resolve_model_folder(source: str | os.PathLike, revision: str | None = None,
     except RepositoryNotFoundError as err:
         raise FileNotFoundError(f"'{text}' is neither a local folder nor a model repo on the Hub") from err
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:
+        if path.parent != Path(".") and path.parent.is_dir():  # a local path with a typo, not a Hub id
+            raise FileNotFoundError(
+                _missing_folder(path, f"(As a Hub repo id it could not be fetched either: {type(err).__name__}.)")
+            ) from err
         raise FileNotFoundError(
             f"'{text}' is not a local folder, and fetching it from the Hub failed ({type(err).__name__}: {err}). "
             "Offline, give a local folder or a built-in name: " + ", ".join(BUILTIN_MODELS)
         ) from err
+
+
+def _missing_folder(path: Path, hub: str) -> str:
+    """What to say of `path`, a folder that does not exist in a folder that does: the folders beside it (the closest
+    name first), then `hub`, why it is not a Hub repo either."""
+    import difflib
+
+    folders = sorted(p.name for p in path.parent.iterdir() if p.is_dir() and not p.name.startswith("."))
+    close = difflib.get_close_matches(path.name, folders, n=1)
+    beside = ", ".join((close + [f for f in folders if f not in close])[:8]) if folders else "no folders"
+    hint = f" (did you mean {path.parent / close[0]}?)" if close else ""
+    return f"model folder {path} does not exist{hint}; {path.parent} holds: {beside}. {hub}"
 
 
 def weight_files(folder: Path, allow_pickle: bool = False) -> list[Path]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from compactbert.cli import COMMANDS, Command, build_parser
+from compactbert.cli.common import print_scores
 from compactbert.cli.recipes import RecipeCommand
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "compactbert"
@@ -152,3 +153,36 @@ def test_every_file_a_help_names_exists(monkeypatch):
     assert "configs/distill/bbc-news-minilm-3layer.yaml" in named  # distill's example recipe: the scan sees helps
     missing = {path: command for path, command in named.items() if not list(root.glob(path))}
     assert not missing, f"helps name files that do not exist: {missing}"
+
+
+def scores(accuracy: float, majority: float = 0.5) -> dict:
+    """A run's metrics as `finetune` returns them, with the test split's majority class."""
+    split = {"accuracy": accuracy, "macro_f1": accuracy, "majority_label": "fresh", "majority_accuracy": majority}
+    return {"validation": dict(split), "test": dict(split)}
+
+
+@pytest.mark.parametrize(
+    "accuracy, warning",
+    [
+        (0.9, None),
+        (0.55, "warning: the model is barely better than always predicting 'fresh' (0.5500 against 0.5000"),
+        (0.5, "warning: the model has not learned the task: it does no better than always predicting 'fresh'"),
+    ],
+)
+def test_scores_name_the_majority_class_and_warn_where_the_gate_would_refuse(accuracy, warning, capsys):
+    print_scores(scores(accuracy), "reviews.csv")
+    out, err = capsys.readouterr()
+    assert "majority    accuracy 0.5000  (always 'fresh': the test split's most common label)" in out
+    if warning is None:
+        assert err == ""
+    else:
+        assert warning in err and "refuses a model under 0.6000 here (the majority class + 10 points)" in err
+
+
+def test_scores_after_a_distillation_say_what_the_student_keeps_of_its_teacher(capsys):
+    metrics = scores(0.76) | {"teacher_scores": {"test": {"accuracy": 0.8, "macro_f1": 0.79}}}
+    print_scores(metrics, "reviews.csv")
+    assert (
+        "teacher     accuracy 0.8000  macro-F1 0.7900  (the same test texts: the student keeps 95.0% of it)"
+        in capsys.readouterr().out
+    )

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,9 +37,15 @@ def test_distill_cli_two_stages_saves_a_plain_student_that_learned(tmp_path, tea
     fields = {"student_init": None, "model": str(source), "shrink_keep": [0, 2]}
     path = recipe(tmp_path, teacher_folder, stages=["intermediate", "prediction"], **fields)
     assert main(["distill", str(path), "--alpha_cos", "1.0"]) == 0
-    assert "test        accuracy" in capsys.readouterr().out
+    out = capsys.readouterr().out
     final = tmp_path / "run" / "model"
     metrics = json.loads((final / "metrics.json").read_text())
+    # the student's scores, the majority class and the teacher on the same test texts, with the share kept
+    test, teacher_test = metrics["test"], metrics["teacher_scores"]["test"]
+    assert f"test        accuracy {test['accuracy']:.4f}" in out
+    assert f"majority    accuracy {test['majority_accuracy']:.4f}  (always '{test['majority_label']}'" in out
+    assert f"teacher     accuracy {teacher_test['accuracy']:.4f}" in out
+    assert f"the student keeps {test['accuracy'] / teacher_test['accuracy']:.1%} of it" in out
     assert [h["stage"] for h in metrics["train_stages"]] == ["intermediate", "prediction"]
     assert [h["teacher_layers"] for h in metrics["train_stages"]] == [[1, 3], None]  # only intermediate matches layers
     assert metrics["kept_layers"] == [0, 2] and metrics["teacher"] == str(teacher_folder)
@@ -260,3 +267,36 @@ def test_a_random_init_student_follows_the_recipe_seed(tmp_path, teacher_folder)
         trained.append(AutoModelForSequenceClassification.from_pretrained(tmp_path / f"r{run}" / "model").state_dict())
     assert all(torch.equal(trained[0][k], trained[1][k]) for k in trained[0])
     assert not all(torch.equal(trained[0][k], trained[2][k]) for k in trained[0])
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        ({0: "fresh", 1: "rotten"}, r"the teacher's labels \['fresh', 'rotten'\] are not those of task"),
+        ({0: "positive", 1: "negative"}, r"the teacher's labels are in another order \(\['positive', 'negative'\]\)"),
+        ({0: "negative", 1: "positive", 2: "mixed"}, r"the teacher predicts 3 labels .* but task .* has 2"),
+    ],
+)
+def test_a_teacher_of_other_labels_is_refused_before_training(tmp_path, labels, message, capsys):
+    teacher = make_teacher()
+    if len(labels) != teacher.config.num_labels:
+        teacher.config.num_labels = len(labels)
+        teacher = BertForSequenceClassification(teacher.config)
+    teacher.config.id2label, teacher.config.label2id = labels, {v: k for k, v in labels.items()}
+    folder = save_with_tokenizer(teacher, tmp_path / "teacher")
+    # what the teacher was fine-tuned on, as finetune records it: the refusal says how to distil on that
+    recipe_data = {"text_column": "text", "label_column": "verdict"}
+    (folder / "metrics.json").write_text(json.dumps({"task": "my-reviews.csv", "recipe": {"data": recipe_data}}))
+    path = recipe(tmp_path, folder)
+    assert main(["distill", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert "(--task my-reviews.csv --text_column text --label_column verdict)" in err
+    assert not (tmp_path / "run" / "model").exists()
+
+
+def test_a_teacher_whose_labels_have_no_names_is_taken_by_their_number(tmp_path):
+    teacher = make_teacher()
+    teacher.config.id2label, teacher.config.label2id = {0: "LABEL_0", 1: "LABEL_1"}, {"LABEL_0": 0, "LABEL_1": 1}
+    folder = save_with_tokenizer(teacher, tmp_path / "teacher")
+    assert main(["distill", str(recipe(tmp_path, folder))]) == 0

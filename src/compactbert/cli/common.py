@@ -6,6 +6,7 @@ Light on purpose: `compactbert --help` imports this module, so nothing here impo
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -147,10 +148,46 @@ def parse_overrides(tokens: Sequence[str], dataclass_types: Iterable[type] = ())
 
 
 def print_scores(metrics: dict[str, Any], task: str, splits: Sequence[str] = ("validation", "test")) -> None:
-    """One line per split: `validation  accuracy 0.9120  macro-F1 0.9087  (bbc-news)`."""
+    """What a training run reached, and what to compare it with.
+
+    One line per split (`validation  accuracy 0.9120  macro-F1 0.9087  (bbc-news)`); then the test split's majority
+    class (the accuracy of always predicting it); then, after a distillation, the teacher on the same test texts and
+    the share of its accuracy the student keeps. A test accuracy that the quality gate of `build` and `push` would
+    refuse (not clearly above the majority class) is warned about on stderr, with what to try.
+    """
     for split in splits:
         m = metrics[split]
         print(f"{split:10}  accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}  ({task})")
+    test = metrics.get("test") or {}
+    if test.get("majority_accuracy") is None:
+        return
+    label = test.get("majority_label")
+    print(
+        f"{'majority':10}  accuracy {test['majority_accuracy']:.4f}  (always {label!r}: the test split's most common label)"
+    )
+    teacher = (metrics.get("teacher_scores") or {}).get("test")
+    if teacher and teacher.get("accuracy"):
+        kept = test["accuracy"] / teacher["accuracy"]
+        print(
+            f"{'teacher':10}  accuracy {teacher['accuracy']:.4f}  macro-F1 {teacher['macro_f1']:.4f}  (the same test "
+            f"texts: the student keeps {kept:.1%} of it)"
+        )
+    from ..hub.gate import check_quality
+
+    verdict = check_quality(test["accuracy"], test["majority_accuracy"], majority_label=label)
+    if verdict.passed:
+        return
+    if test["accuracy"] <= test["majority_accuracy"]:
+        what = f"the model has not learned the task: it does no better than always predicting {label!r}"
+    else:
+        what = f"the model is barely better than always predicting {label!r}"
+    print(
+        f"warning: {what} ({test['accuracy']:.4f} against {test['majority_accuracy']:.4f} on the test split). Train "
+        "longer (num_train_epochs), on more texts (max_train_samples), or with another learning_rate. The quality "
+        f"gate of `build` and `push` refuses a model under {verdict.required_accuracy:.4f} here (the majority class + "
+        f"{100 * verdict.min_margin_over_majority:g} points).",
+        file=sys.stderr,
+    )
 
 
 def millions(n: int) -> str:

@@ -74,6 +74,12 @@ def run_finetune(recipe: str, tokens: Sequence[str], args: argparse.Namespace) -
     model_args, data_args, training_args = parse_recipe(recipe, overrides)
     metrics = finetune(model_args, data_args, training_args)
     print_scores(metrics, data_args.task)
+    if metrics.get("kept_layers") is not None:  # a shrink step ran: say which layers, as `compactbert shrink` does
+        config = json.loads((Path(training_args.output_dir) / MODEL_SUBDIR / "config.json").read_text())
+        kept = metrics["kept_layers"]
+        dropped = [i for i in range(config.get("source_num_hidden_layers") or 0) if i not in kept]
+        how = f"strategy {metrics['drop_strategy']}" if metrics.get("drop_strategy") else "shrink_keep"
+        print(f"shrunk:     kept {kept}, dropped {dropped} (0-based source layers; {how})")
     print(f"model:      {training_args.output_dir}/{MODEL_SUBDIR}  (metrics.json inside)")
     return EXIT_OK
 

@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer
 
 from ..checkpoints import resolve_model_folder
 from ..conversion import DEFAULT_INIT, INIT_RULES
@@ -321,17 +322,56 @@ def general_distillation(student_base, teacher_args, data_args, training_args, t
     return {"stage": "general", "texts": len(texts)} | output.metrics | {"global_step": output.global_step}
 
 
+def _named(names) -> bool:
+    """Whether labels carry names of their own, not transformers' placeholders (`LABEL_0`, `LABEL_1`, ...)."""
+    return not all(re.fullmatch(r"LABEL_\d+", str(name)) for name in names)
+
+
+def check_teacher_labels(teacher_config, label_names, task: str, folder: Path) -> None:
+    """Refuse a teacher that was not fine-tuned on the task's labels, before any training.
+
+    Its number of labels must be the task's, and when its labels have names, they must be the task's names in the
+    task's order: the student learns the task's label ids from the teacher's logits, so a teacher of other labels
+    (or of the same names in another order) would teach it wrong answers. The message names the task the teacher's
+    `metrics.json` records, when it has one.
+    """
+    teacher_names = [teacher_config.id2label[i] for i in sorted(teacher_config.id2label)]
+    names = list(label_names)
+    if len(teacher_names) == len(names) and (not _named(teacher_names) or teacher_names == names):
+        return
+    recorded, columns = None, ""
+    if (folder / "metrics.json").is_file():
+        try:
+            record = json.loads((folder / "metrics.json").read_text())
+            recorded = record.get("task")
+            data = (record.get("recipe") or {}).get("data") or {}
+            columns = "".join(
+                f" --{key} {data[key]}" for key in ("text_column", "text_pair_column", "label_column") if data.get(key)
+            )
+        except (ValueError, AttributeError):
+            recorded = None
+    hint = (
+        f"its metrics.json says it was fine-tuned on {recorded!r}: distil on that task (--task {recorded}{columns}) "
+        "or "
+        if recorded and recorded != task
+        else ""
+    )
+    if len(teacher_names) != len(names):
+        what = f"the teacher predicts {len(teacher_names)} labels {teacher_names} but task {task!r} has {len(names)} {names}"
+    elif sorted(teacher_names) == sorted(names):
+        what = f"the teacher's labels are in another order ({teacher_names}) than task {task!r}'s ({names})"
+    else:
+        what = f"the teacher's labels {teacher_names} are not those of task {task!r} ({names})"
+    raise ValueError(f"{what}; {hint}give a teacher fine-tuned on this task")
+
+
 def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArguments) -> dict:
     """Run a distillation recipe end to end; returns the metrics also written to `output_dir/model/metrics.json`."""
     final_dir, (dataset, label_names) = prepare_task_run(data_args, training_args)
     folder = resolve_model_folder(teacher_args.teacher)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     teacher = AutoModelForSequenceClassification.from_pretrained(folder)
-    if teacher.config.num_labels != len(label_names):
-        raise ValueError(
-            f"the teacher predicts {teacher.config.num_labels} labels but task {data_args.task} has "
-            f"{len(label_names)}; give a teacher fine-tuned on this task"
-        )
+    check_teacher_labels(teacher.config, label_names, data_args.task, folder)
     calibration = None
     if teacher_args.student_init == PRUNED:  # the first training texts (the split is seeded and shuffled)
         calibration = dataset["train"][: teacher_args.prune_calibration_size]["text"]
@@ -374,6 +414,14 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
         "train_stages": history,
     }
     metrics |= evaluate_splits(trainer, encoded)
+    # the teacher on the same test texts: what the student keeps of it, with no second command
+    teacher_trainer = Trainer(
+        model=teacher,
+        args=training_args,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=classification_metrics,
+    )
+    metrics["teacher_scores"] = evaluate_splits(teacher_trainer, encoded, splits=("test",))
     if trainer.is_world_process_zero():
         final = trainer.model
         if model_args.lora_rank:
