@@ -73,7 +73,10 @@ def test_empty_data(tmp_path, cache):
     ("labels", "message"),
     [
         ([0.5, 1.5] * 10, r"labels are float \(e\.g\. 0\.5\)"),
-        ([1, None] * 10, r"10 rows have no label \(None\), the first at row 1"),
+        (
+            [1, None] * 10,
+            r"10 rows have no label \(None\), the first at row 1 \(counting from 0; line 2 of the file\)",
+        ),
         ([1, "pos"] * 10, r"labels mix types \['int', 'str'\]"),
     ],
 )
@@ -82,6 +85,22 @@ def test_labels_that_are_neither_ids_nor_names(tmp_path, cache, labels, message)
     with pytest.raises(ValueError, match=message) as info:
         load_task(path, cache_dir=cache)
     assert "Expected integer class ids or class names" in str(info.value)
+
+
+def test_a_missing_label_in_a_csv_file_is_found_by_its_data_row_and_the_fix_is_named_for_every_caller(tmp_path, cache):
+    path = tmp_path / "reviews.csv"
+    path.write_text(
+        "review,verdict\n" + "".join(f"text {i},{'' if i == 5 else 'pos' if i % 2 else 'neg'}\n" for i in range(20))
+    )
+    with pytest.raises(ValueError) as info:
+        load_task(path, text_column="review", label_column="verdict", cache_dir=cache)
+    message = str(info.value)
+    # the whole file is one table: no split is named, and the row is found in the file
+    assert message.startswith(f"label column 'verdict' in {path}: 1 row has no label (None), the first at row 5 ")
+    assert "(counting from 0; data row 6 of the file, after its header)" in message
+    assert "label_column=NAME in Python, `label_column: NAME` in a recipe or `--label_column NAME` after it" in message
+    with pytest.raises(ValueError, match="Name the right one: text_column=NAME in Python, `text_column: NAME` in a"):
+        load_task(path, text_column="text", label_column="verdict", cache_dir=cache)
 
 
 def test_negative_labels_in_part_of_a_split():
@@ -110,7 +129,9 @@ def test_int_labels_beyond_label_names():
 
 def test_text_that_is_not_text():
     pool = datasets.Dataset.from_dict({"text": ["a", None, "c", "d"], "label": [0, 1, 0, 1]})
-    with pytest.raises(ValueError, match=r"1 of 4 values of column 'text'.*row 1, is missing \(None\)"):
+    with pytest.raises(
+        ValueError, match=r"1 of 4 values of column 'text'.*row 1 \(counting from 0\), is missing \(None\)"
+    ):
         load_task(pool)
 
 

@@ -37,9 +37,24 @@ class Columns:
     label: str
 
 
+def name_it(option: str) -> str:
+    """How to name a column, from Python and from a recipe (`option` is `text_column`, `label_column`, ...)."""
+    return f"{option}=NAME in Python, `{option}: NAME` in a recipe or `--{option} NAME` after it"
+
+
+def row_number(i: int, where: str, whole_file: bool) -> str:
+    """Row `i` (0-based) of a table, with its line in the file when the table is a whole CSV / TSV / JSON Lines file."""
+    line = ""
+    if whole_file and where.lower().endswith((".csv", ".tsv", ".csv.bz2", ".csv.gz")):
+        line = f"; data row {i + 1} of the file, after its header"
+    elif whole_file and where.lower().endswith(".jsonl"):
+        line = f"; line {i + 1} of the file"
+    return f"row {i} (counting from 0{line})"
+
+
 def _missing(what: str, name: str, found: Sequence[str], option: str, where: str) -> ValueError:
     return ValueError(
-        f"{where} has no {what} column '{name}'; columns found: {list(found)}. Name the right one with {option}=..."
+        f"{where} has no {what} column '{name}'; columns found: {list(found)}. Name the right one: {name_it(option)}"
     )
 
 
@@ -78,7 +93,7 @@ def resolve_columns(
             if text is None:
                 raise ValueError(
                     f"{where} has no text column: looked for {list(TEXT_COLUMNS)}; columns found: {list(found)}. "
-                    "Name it with text_column=..."
+                    f"Name it: {name_it('text_column')}"
                 )
     elif text_pair is None and "text_pair" in found and text != "text_pair":
         text_pair = "text_pair"
@@ -87,7 +102,7 @@ def resolve_columns(
         if label is None:
             raise ValueError(
                 f"{where} has no label column: looked for {list(LABEL_COLUMNS)}; columns found: {list(found)}. "
-                "Name it with label_column=..."
+                f"Name it: {name_it('label_column')}"
             )
     if len({text, text_pair, label} - {None}) < 2 + (text_pair is not None):
         raise ValueError(
@@ -96,16 +111,18 @@ def resolve_columns(
     return Columns(text, text_pair, label)
 
 
-def check_texts(values: Sequence[object], column: str, where: str) -> list[str]:
-    """Return `values` as a list of strings, or raise a `ValueError` naming the first missing or non-text value."""
+def check_texts(values: Sequence[object], column: str, where: str, whole_file: bool = False) -> list[str]:
+    """Return `values` as a list of strings, or raise a `ValueError` naming the first missing or non-text value
+    (`whole_file`: the values are a whole file's rows, so the message gives the row's line in it too)."""
     values = list(values)
     bad = [i for i, value in enumerate(values) if not isinstance(value, str)]
     if bad:
         example = values[bad[0]]
         kind = "missing (None)" if example is None else f"not text ({type(example).__name__} {example!r})"
         raise ValueError(
-            f"{len(bad)} of {len(values)} values of column '{column}' in {where} are not strings; the first, row "
-            f"{bad[0]}, is {kind}. Expected one text per row: fix the data or name the text column with text_column=..."
+            f"{len(bad)} of {len(values)} values of column '{column}' in {where} are not strings; the first, "
+            f"{row_number(bad[0], where, whole_file)}, is {kind}. Expected one text per row: fix the data or name "
+            f"the text column: {name_it('text_column')}"
         )
     return values
 
@@ -155,17 +172,20 @@ def encode_labels(
         if len(kinds) > 1 or kinds - {"int", "str", "bool"}:
             missing = [i for i, v in enumerate(labels) if v is None]
             example = next((v for v in labels if _kind(v) not in ("int", "str", "bool")), labels[0])
+            whole_file = len(values) == 1  # a local file without a split column: its rows are the file's
             problem = (
-                f"{len(missing)} rows have no label (None), the first at row {missing[0]}"
+                f"{len(missing)} {'row has' if len(missing) == 1 else 'rows have'} no label (None), the first at "
+                f"{row_number(missing[0], where, whole_file)}"
                 if missing
                 else f"labels mix types {sorted(kinds)}"
                 if len(kinds) > 1
                 else f"labels are {type(example).__name__} (e.g. {example!r})"
             )
+            part = "" if whole_file else f" of split '{split}'"
             raise ValueError(
-                f"label column '{column}' of split '{split}' in {where}: {problem}. Expected integer class ids or "
-                "class names (strings) in every row; regression targets are not supported. Fix the data or name "
-                "another column with label_column=..."
+                f"label column '{column}'{part} in {where}: {problem}. Expected integer class ids or class names "
+                "(strings) in every row; regression targets are not supported. Fix the data or name another column: "
+                f"{name_it('label_column')}"
             )
         if "int" in kinds and any(v < 0 for v in labels):
             count = sum(v < 0 for v in labels)

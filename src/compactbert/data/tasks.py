@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import datasets
 
 from .builtin import BUILTIN_TASKS, get_builtin_task, list_builtin_tasks, suggest_builtin
-from .columns import Columns, check_texts, encode_labels, resolve_columns
+from .columns import Columns, check_texts, encode_labels, name_it, resolve_columns
 from .sources import SPLIT_ALIASES, by_split_column, file_builder, read_files, read_hub, read_local
 from .splits import carve_splits, check_fractions, dedup_key
 
@@ -226,7 +226,11 @@ def _assemble(raw, where, *, columns, label_names, split_names, seed, fractions)
     if chosen["train"].num_rows == 0:
         raise ValueError(f"{where} has no rows in its training split; expected labeled examples")
     cols = resolve_columns(chosen["train"].column_names, **columns, where=where)
-    tables = {split: _columns_of(table, cols, f"split '{split}' of {where}") for split, table in chosen.items()}
+    whole_file = len(chosen) == 1  # one table, e.g. a local file without a split column: its rows are the file's
+    tables = {
+        split: _columns_of(table, cols, where if whole_file else f"split '{split}' of {where}", whole_file)
+        for split, table in chosen.items()
+    }
     feature = chosen["train"].features.get(cols.label)
     class_names = feature.names if isinstance(feature, datasets.ClassLabel) else None
     encoded, names = encode_labels(
@@ -254,13 +258,13 @@ def _assemble(raw, where, *, columns, label_names, split_names, seed, fractions)
     return _build(parts, names)
 
 
-def _columns_of(table: datasets.Dataset, cols: Columns, where: str) -> dict[str, list]:
+def _columns_of(table: datasets.Dataset, cols: Columns, where: str, whole_file: bool = False) -> dict[str, list]:
     for column in (cols.text, cols.text_pair):
         if column is not None and column not in table.column_names:
             raise ValueError(f"{where} has no column '{column}'; columns found: {table.column_names}")
-    out = {"text": check_texts(table[cols.text], cols.text, where)}
+    out = {"text": check_texts(table[cols.text], cols.text, where, whole_file)}
     if cols.text_pair is not None:
-        out["text_pair"] = check_texts(table[cols.text_pair], cols.text_pair, where)
+        out["text_pair"] = check_texts(table[cols.text_pair], cols.text_pair, where, whole_file)
     out["label"] = list(table[cols.label]) if cols.label in table.column_names else None
     return out
 
@@ -270,7 +274,7 @@ def _split_pool(pool, names, seed, fractions, order=("train", "test", "validatio
         only = names[pool["label"][0]] if pool["label"] else None
         raise ValueError(
             f"the labels have a single class ({only!r}) in {len(pool['label'])} examples; a classification task needs "
-            "at least two classes. Check the label column (label_column=...)"
+            f"at least two classes. Check the label column ({name_it('label_column')})"
         )
     keys = [
         dedup_key(t, p) for t, p in zip(pool["text"], pool.get("text_pair") or [None] * len(pool["text"]), strict=True)
