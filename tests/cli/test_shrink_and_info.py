@@ -137,7 +137,28 @@ def test_info_lists_the_registry_and_describes_a_folder(source, tmp_path, capsys
     assert main(["info", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
     assert "shrunk_bert" in printed and "drop_strategy      bottom" in printed
-    assert "           0  dropped" in printed and "          11  kept" in printed
+    assert "           0  dropped\n" in printed and "          11  kept\n" in printed
+    # no layer was scored (a bottom drop): no empty score column, and no scores without a metrics.json
+    assert "source layer  status\n" in printed and "cosine" not in printed and "test accuracy" not in printed
+
+
+def test_info_says_what_a_trained_folder_scored_and_kept_of_its_teacher(source, tmp_path, capsys):
+    assert main(["shrink", str(source), "--strategy", "top", "--drop", "9", "-o", str(tmp_path / "out")]) == 0
+    test = {"accuracy": 0.76, "macro_f1": 0.75, "majority_label": "fresh", "majority_accuracy": 0.55}
+    metrics = {"task": "reviews.csv", "test": test, "teacher": "runs/teacher/model"}
+    metrics["teacher_scores"] = {"test": {"accuracy": 0.8, "macro_f1": 0.79}}
+    (tmp_path / "out" / "metrics.json").write_text(json.dumps(metrics))
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-3:] == [
+        "task               reviews.csv",
+        "test accuracy      0.7600 (macro-F1 0.7500); always 'fresh', the majority class: 0.5500",
+        "teacher            runs/teacher/model (test accuracy 0.8000 on the same texts; the model keeps 95.0% of it)",
+    ]
+    assert main(["info", str(tmp_path / "out"), "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)["scores"]
+    assert scores["test"] == test and scores["teacher_test_accuracy"] == 0.8
 
 
 def test_console_script_is_installed(source, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from .common import EXIT_OK, Command, millions
 
@@ -59,6 +60,9 @@ class InfoCommand(Command):
         from ..checkpoints import describe_model
 
         info = describe_model(model, allow_pickle=allow_pickle)
+        scores = recorded_scores(Path(info["path"]))
+        if scores:
+            info["scores"] = scores
         if as_json:
             print(json.dumps(info, indent=2))
             return EXIT_OK
@@ -75,12 +79,13 @@ class InfoCommand(Command):
         if provenance:
             print(f"{'source_model':18} {provenance['source_model']}")
             print(f"{'drop_strategy':18} {provenance['drop_strategy']}")
-            scores = provenance["layer_contributions"]
-            print("source layer  status   [CLS] in/out cosine")
+            contributions = provenance["layer_contributions"]
+            scored = contributions is not None and any(c is not None for c in contributions)
+            print("source layer  status" + ("   [CLS] in/out cosine" if scored else ""))
             for i in range(provenance["source_num_hidden_layers"]):
                 status = "kept" if i in provenance["kept_layers"] else "dropped"
-                score = "" if scores is None or scores[i] is None else f"{scores[i]:.4f}"
-                print(f"{i:12}  {status:7}  {score}")
+                score = f"  {contributions[i]:.4f}" if scored and contributions[i] is not None else ""
+                print(f"{i:12}  {status:7}{score}".rstrip())
         albert = info.get("albert")
         if albert:
             print(f"{'embedding_size':18} {albert['embedding_size']}")
@@ -92,4 +97,38 @@ class InfoCommand(Command):
                 print(
                     f"{'embedding error':18} {error:.4f} ({albert['embedding_factorization']}: ||W - W_E||_F / ||W||_F)"
                 )
+        if scores:
+            test = scores["test"]
+            print(f"{'task':18} {scores['task']}")
+            line = f"{test['accuracy']:.4f} (macro-F1 {test['macro_f1']:.4f})"
+            if test.get("majority_accuracy") is not None:
+                line += f"; always {test['majority_label']!r}, the majority class: {test['majority_accuracy']:.4f}"
+            print(f"{'test accuracy':18} {line}")
+            if scores.get("teacher"):
+                line, teacher = scores["teacher"], scores.get("teacher_test_accuracy")
+                if teacher:
+                    kept = test["accuracy"] / teacher
+                    line += f" (test accuracy {teacher:.4f} on the same texts; the model keeps {kept:.1%} of it)"
+                print(f"{'teacher':18} {line}")
         return EXIT_OK
+
+
+def recorded_scores(folder: Path) -> dict | None:
+    """What a model folder's `metrics.json` (written by finetune, distill and build) says it scored: its task, its
+    test accuracy and macro-F1 with the test split's majority class, and after a distillation its teacher and the
+    teacher's test accuracy on the same texts. None without a readable `metrics.json` or a test accuracy in it."""
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text())
+        test = metrics["test"]
+        scores = {
+            "task": metrics.get("task"),
+            "test": {k: test.get(k) for k in ("accuracy", "macro_f1", "majority_label", "majority_accuracy")},
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all(isinstance(scores["test"][k], (int, float)) for k in ("accuracy", "macro_f1")):
+        return None
+    if metrics.get("teacher"):
+        scores["teacher"] = metrics["teacher"]
+        scores["teacher_test_accuracy"] = ((metrics.get("teacher_scores") or {}).get("test") or {}).get("accuracy")
+    return scores
