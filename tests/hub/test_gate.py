@@ -14,6 +14,7 @@ import yaml
 from compactbert.cli import main
 from compactbert.hub import validate_card
 from compactbert.hub.build import read_recipe
+from compactbert.hub.card import render_card_for_repo
 from compactbert.hub.gate import (
     NOTE_TITLE,
     QualityGate,
@@ -337,8 +338,9 @@ def test_push_force_publishes_with_the_note_and_leaves_the_folder(built, hub, tm
     files = hub.files(REPO_ID)
     card = files["README.md"].decode()
     assert card.count(NOTE) == 1 and "test accuracy 50.0% is not clearly above" in card
+    # the card rendered for the repository (from the metrics.json it goes up with), with the note
     assert card == add_override_note(
-        (folder / "README.md").read_text(), json.loads(files["metrics.json"])["quality_gate"]
+        render_card_for_repo(folder, REPO_ID), json.loads(files["metrics.json"])["quality_gate"]
     )
     assert json.loads(files["metrics.json"])["quality_gate"]["overridden"] is True
     assert files["model.safetensors"] == (folder / "model.safetensors").read_bytes()
@@ -412,7 +414,7 @@ def test_push_force_publishes_a_folder_never_evaluated_with_the_note(tiny_folder
     assert json.loads(files["metrics.json"]) == {"quality_gate": record}
     assert record["overridden"] is True and record["accuracy"] is None and "no metrics.json" in record["failures"][0]
     card = files["README.md"].decode()
-    assert card.count(NOTE) == 1 and card == add_override_note((tiny_folder / "README.md").read_text(), record)
+    assert card.count(NOTE) == 1 and card == add_override_note(render_card_for_repo(tiny_folder, REPO_ID), record)
     assert folder_digest(tiny_folder) == before and not (tiny_folder / "metrics.json").exists()
 
 

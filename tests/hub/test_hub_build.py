@@ -47,8 +47,10 @@ def test_built_folder(built):
     # the source column comes from the baseline: the unshrunk source fine-tuned with the same recipe
     assert comparison["source"]["num_hidden_layers"] == 4 and comparison["source"]["parameters_estimated"] is False
     source_acc = f"{comparison['source']['accuracy']:.4f}"
+    share = f"{100 * metrics['test']['accuracy'] / comparison['source']['accuracy']:.1f}%"
     assert any(
-        line.startswith("| test accuracy") and line.rstrip(" |").endswith(source_acc)
+        line.startswith("| test accuracy")
+        and line.rstrip(" |").endswith(f"| {source_acc}: this model keeps {share} of it")
         for line in card.text.splitlines()
     )
     latency = comparison["latency"]

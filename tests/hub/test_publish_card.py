@@ -1,14 +1,14 @@
 """`compactbert publish` renders each card again for the repository it goes to: a built entry keeps everything its
 build put in the card (recipe fields, the comparison with its source, the plot); only the repository changes."""
 
-from compactbert.demo.publish import _card_for
+from compactbert.hub.card import render_card_for_repo
 
 from support.zoo import REPO_ID
 
 
 def test_a_built_entry_keeps_its_card_and_names_the_repository_it_is_published_to(built):
     original = (built / "README.md").read_text()
-    card = _card_for(built, "my-org/renamed")
+    card = render_card_for_repo(built, "my-org/renamed")
     assert 'from_pretrained("my-org/renamed"' in card and "my-org/renamed" not in original
     assert "## Latency" in card and "accuracy_latency.png" in card and "tiny sentiment" in card
     assert card.replace("my-org/renamed", REPO_ID).replace("renamed", REPO_ID.split("/")[1]) == original

@@ -302,6 +302,8 @@ def _entry_folder(zoo: Zoo, entry: ZooEntry) -> Path:
 def stage(plan: PublishPlan, staging: Path) -> None:
     """Give each model target a folder to upload: links to the entry's files, and its card rendered for the
     repository it goes to. Raises `ValueError` when a folder is not ready to push."""
+    from ..hub.card import render_card_for_repo
+
     for target in plan.models:
         source = target.folder
         folder = staging / "models" / target.name
@@ -309,31 +311,13 @@ def stage(plan: PublishPlan, staging: Path) -> None:
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             os.symlink((source / rel).resolve(), folder / rel)
         (folder / "README.md").unlink(missing_ok=True)
-        (folder / "README.md").write_text(_card_for(source, target.repo_id), encoding="utf-8")
+        (folder / "README.md").write_text(render_card_for_repo(source, target.repo_id), encoding="utf-8")
         if plan.force:  # the card and metrics.json that say the gate was overridden, as push would upload them
             for name, content in gate_folder(folder, force=True, retention=target.retention)[2].items():
                 (folder / name).unlink(missing_ok=True)
                 (folder / name).write_bytes(content)
         check_folder(folder)
         target.folder = folder
-
-
-def _card_for(folder: Path, repo_id: str) -> str:
-    """The folder's card, rendered again to name `repo_id` (with the recipe's card fields and the build's comparison
-    when `compactbert build` made the folder)."""
-    from dataclasses import fields as dataclass_fields
-
-    from ..hub.card import CardFields, render_card
-
-    card_fields, comparison = CardFields(repo_id=repo_id), None
-    info_file = folder / "build.json"
-    if info_file.is_file():
-        info = json.loads(info_file.read_text())
-        recorded = ((info.get("recipe") or {}).get("card")) or {}
-        known = {f.name for f in dataclass_fields(CardFields)}
-        card_fields = CardFields(**({k: v for k, v in recorded.items() if k in known} | {"repo_id": repo_id}))
-        comparison = info.get("comparison")
-    return str(render_card(folder, card_fields, comparison, model_id=repo_id))
 
 
 def publish(

@@ -37,7 +37,7 @@ import datetime
 import json
 import shutil
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +52,11 @@ from .builders import (
     tiny_bert_arguments,
     tiny_bert_record,
 )
-from .card import write_card
+from .card import BUILD_INFO, evaluated_on, local_name, write_card
 from .compare import PLOT, measure_latency, plot_comparison
 from .gate import QualityGateError, check_metrics, read_reference
 from .recipe import LatencySettings, ZooRecipe, read_recipe
 from .validate import check_folder
-
-BUILD_INFO = "build.json"
 
 
 class ExportRefusedError(ValueError):
@@ -132,6 +130,8 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
             "accuracy": baseline_metrics["test"]["accuracy"],
             "macro_f1": baseline_metrics["test"]["macro_f1"],
         }
+    else:
+        source |= _source_fine_tuned(recipe, metrics)
     comparison = {"source": source, "latency": latency, "plot": PLOT}
 
     def write(folder: Path) -> None:
@@ -149,12 +149,49 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
         }
         (folder / BUILD_INFO).write_text(json.dumps(info, indent=2, default=str))
         plot_comparison(recipe.name, metrics, source, latency, folder / PLOT)
-        write_card(folder, recipe.card, comparison, model_id=recipe.repo_id or str(final))
+        # titled by the repository it is for, else by the recipe's name (not `model`, the folder it is written to)
+        fields = (
+            recipe.card if recipe.repo_id or recipe.card.model_name else replace(recipe.card, model_name=recipe.name)
+        )
+        write_card(folder, fields, comparison, model_id=recipe.repo_id or str(final))
         check_folder(folder)
 
     from ..io import write_folder_atomically
 
     return write_folder_atomically(final, write, overwrite=recipe.overwrite)
+
+
+def _source_fine_tuned(recipe: ZooRecipe, metrics: dict) -> dict[str, Any]:
+    """Without a baseline: the source's test accuracy from a folder the recipe names (the quality gate's reference,
+    else `method.teacher`) whose `metrics.json` records the source itself fine-tuned on the same task and test split;
+    `{}` when none does."""
+    from ..assets import BUILTIN_MODELS
+
+    hub_id = lambda name: BUILTIN_MODELS[name].hub_id if name in BUILTIN_MODELS else name  # noqa: E731
+    named = {
+        "the quality gate's reference": recipe.gate.reference_accuracy,
+        "the teacher": recipe.method.get("teacher"),
+    }
+    for role, value in named.items():
+        if not isinstance(value, (str, Path)) or not Path(value).exists():
+            continue
+        path = Path(value) / "metrics.json" if Path(value).is_dir() else Path(value)
+        try:
+            theirs = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        model = (theirs.get("recipe") or {}).get("model") or {}
+        shrunk = any(model.get(k) for k in ("shrink_strategy", "shrink_drop", "shrink_keep"))
+        same_model = model.get("model") is not None and hub_id(model["model"]) == hub_id(recipe.source) and not shrunk
+        if same_model and evaluated_on(metrics) is not None and evaluated_on(theirs) == evaluated_on(metrics):
+            test = theirs["test"]
+            return {
+                "accuracy": test["accuracy"],
+                "macro_f1": test.get("macro_f1"),
+                "accuracy_of": f"The source, fine-tuned on the same task by another run (`{local_name(str(path.parent))}`, "
+                f"{role}),",
+            }
+    return {}
 
 
 def _export_into(folder: Path, kind: str, name: str, final: Path, model_dir: Path) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .card import LOSS_NAMES, local_name, task_stage_name
+
 if TYPE_CHECKING:
     from .recipe import ZooRecipe
 
@@ -95,18 +97,6 @@ def build_shrunk_bert(recipe: ZooRecipe, run_dir: Path) -> Built:
     return Built(*finetune_run(recipe, run_dir, {"model": recipe.source, **shrink}))
 
 
-# readable names of the distillation loss components (`DistillationTrainingArguments.alpha_<name>`), for the card
-LOSS_NAMES = {
-    "ce": "soft targets (teacher logits)",
-    "label": "task labels",
-    "mlm": "masked LM",
-    "cos": "cosine of last hidden states",
-    "embed": "embedding output MSE",
-    "hidden": "hidden-state MSE",
-    "attn": "attention-score MSE (pre-softmax)",
-}
-
-
 # how a tiny_bert recipe's student starts (`method.student_init`): a fresh TinyBert (random init, optionally general
 # distillation first), or one cut out of the fine-tuned teacher (`compactbert.prune`; no general distillation)
 TINY_BERT_INITS = ("tiny-bert", "pruned")
@@ -174,7 +164,7 @@ def build_tiny_bert(recipe: ZooRecipe, run_dir: Path) -> Built:
         recipe, run_dir, teacher, arguments, {"teacher_model": True, "pruned_from": False}
     )
     general_teacher = teacher_args.general_teacher
-    general_teacher = source_name(recipe) if general_teacher == recipe.source else general_teacher
+    general_teacher = local_name(source_name(recipe) if general_teacher == recipe.source else general_teacher)
     record = tiny_bert_record(
         teacher_args, training_args, metrics, general_teacher, _task_name(recipe), pruning=config.get("pruning")
     )
@@ -200,9 +190,9 @@ def _distil(
         teacher_dir, teacher_metrics = finetune_run(recipe, run_dir / "teacher", {"model": recipe.source})
         baseline = (teacher_dir, teacher_metrics)
         teacher_args.teacher = str(teacher_dir)
-        teacher_name = f"{source_name(recipe)} fine-tuned on {_task_name(recipe)} by this build"
+        teacher_name = f"{local_name(source_name(recipe))} fine-tuned on {_task_name(recipe)} by this build"
     else:
-        teacher_name = str(teacher)
+        teacher_name = local_name(str(teacher))
     metrics = distill(model_args, teacher_args, data_args, training_args)
 
     model_dir = run_dir / "model"
@@ -238,9 +228,7 @@ def tiny_bert_record(
     for stage in training_args.stages or [training_args.stage]:
         data = f"the {task} training split"
         active = [c for c in STAGES[stage] if getattr(training_args, f"alpha_{c}") > 0]
-        name = (
-            f"fine-tuning on the task labels ({stage} stage)" if active == ["label"] else f"task distillation: {stage}"
-        )
+        name = task_stage_name(stage, active)
         stages.append({"name": name, "data": data, "epochs": training_args.num_train_epochs})
         components.append((stage, STAGES[stage]))
     losses = [

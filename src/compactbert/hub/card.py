@@ -13,7 +13,13 @@ Every folder compactbert writes through `save_model` gets a card, rendered from 
 Templates live in `model_cards/` (`<model_type>.md`, else `default.md`), extend `_base.md` and only render; the
 values are computed here, and the YAML metadata is a `huggingface_hub.ModelCardData` (never joined strings).
 A family's trainer can add what its config does not hold (a teacher, the losses, the stages) under the `method`
-key of `metrics.json`; it is merged over what the config gives.
+key of `metrics.json`; it is merged over what the config gives. A folder written by `compactbert distill` has no
+`method`: its teacher, loss weights and stages are read from the top-level keys that run records.
+
+A card names a local folder by its folder (a run's `output_dir/model` by the run's folder) and a local file by its
+name, never by this machine's path; it compares the model with its source or teacher when that folder is here and
+its `metrics.json` holds a test accuracy on the same task and split. Rendered for a Hub repository (`model_id`, as
+`compactbert push` and `publish` do), the title and the usage examples name that repository.
 """
 
 from __future__ import annotations
@@ -35,6 +41,18 @@ from .validate import check_card
 
 TEMPLATES = Path(__file__).parent / "model_cards"
 LIBRARY_NAME = "transformers"
+BUILD_INFO = "build.json"  # what `compactbert build` writes beside the model: its recipe (card fields), comparison
+RUN_MODEL_FOLDER = "model"  # where finetune and distill save the model in their output_dir (`finetune.MODEL_SUBDIR`)
+# readable names of the distillation loss components (`DistillationTrainingArguments.alpha_<name>`), for the card
+LOSS_NAMES = {
+    "ce": "soft targets (teacher logits)",
+    "label": "task labels",
+    "mlm": "masked LM",
+    "cos": "cosine of last hidden states",
+    "embed": "embedding output MSE",
+    "hidden": "hidden-state MSE",
+    "attn": "attention-score MSE (pre-softmax)",
+}
 # the head of an architecture name -> (Hub pipeline tag, Auto class that loads it)
 HEADS = {
     "ForSequenceClassification": ("text-classification", "AutoModelForSequenceClassification"),
@@ -78,6 +96,142 @@ def _is_hub_id(name: str | None) -> bool:
     return re.fullmatch(r"[\w.-]+/[\w.-]+", name) is not None
 
 
+def local_name(name):
+    """How a card names a model or a data file: a Hub id or a plain name as it is; a local path by its folder (a run's
+    `output_dir/model` by the run's folder), a local file by its name without suffix: never this machine's path.
+
+    >>> local_name("out/runs/teacher2/model"), local_name("google-bert/bert-base-uncased"), local_name("minilm")
+    ('teacher2', 'google-bert/bert-base-uncased', 'minilm')
+    """
+    if not isinstance(name, str) or _is_hub_id(name) or not _is_local_path(name):
+        return name
+    path = Path(name)
+    if path.is_file() or (not path.exists() and path.suffix):
+        return path.stem
+    path = Path(os.path.normpath(name))
+    return path.parent.name if path.name == RUN_MODEL_FOLDER and path.parent.name else path.name
+
+
+def _is_local_path(name: str) -> bool:
+    """A path on this machine (it exists, or is written as one), not a name in prose ("X fine-tuned on Y ...")."""
+    if os.path.exists(name):
+        return True
+    return (os.path.isabs(name) or "/" in name or os.sep in name) and not any(c.isspace() for c in name)
+
+
+def task_stage_name(stage: str, components) -> str:
+    """A task stage as the card names it: one that trained on the labels alone is the fine-tuning it is."""
+    if list(components) == ["label"]:
+        return f"fine-tuning on the task labels ({stage} stage)"
+    return f"task distillation: {stage}"
+
+
+def distill_record(metrics: dict | None) -> dict:
+    """How `compactbert distill` made a folder, from what it records in `metrics.json` (`teacher`, the weights of
+    the `losses` it used, its `stages`, the `train_stages` history, the recipe's general distillation): the
+    `method` a card shows; `{}` for a folder no distillation wrote."""
+    metrics = metrics or {}
+    if not metrics.get("teacher"):
+        return {}
+    weights = metrics.get("losses") or {}
+    weights = {c: w for c, w in weights.items() if isinstance(w, (int, float)) and w > 0}
+    history = [s for s in metrics.get("train_stages") or [] if isinstance(s, dict)]
+    recipe = metrics.get("recipe") or {}
+    task = local_name(metrics.get("task") or (recipe.get("data") or {}).get("task") or "the task")
+    teacher_args = recipe.get("teacher") or {}
+    stages = []
+    general = next((s for s in history if s.get("stage") == "general"), None)
+    if general is not None:
+        data = f"{general.get('texts')} unlabeled BBC News training paragraphs (teacher: the pre-trained "
+        data += f"{local_name(teacher_args.get('general_teacher') or 'source')})"
+        stages.append({"name": "general distillation", "data": data, "epochs": general.get("epoch")})
+    task_history = [s for s in history if s.get("stage") != "general"]
+    for i, stage in enumerate(metrics.get("stages") or []):
+        epochs = task_history[i].get("epoch") if i < len(task_history) else None
+        name = task_stage_name(stage, weights)
+        stages.append({"name": name, "data": f"the {task} training split", "epochs": epochs})
+    layer_map = next((s.get("teacher_layers") for s in task_history if s.get("teacher_layers")), None)
+    return {
+        "teacher": metrics["teacher"],
+        "losses": [{"name": LOSS_NAMES.get(c, c), "weight": w} for c, w in weights.items()],
+        "stages": stages,
+        "layer_map": layer_map,
+    }
+
+
+def evaluated_on(metrics: dict | None) -> tuple | None:
+    """The test split a `metrics.json` records an accuracy on: `(task, split seed, evaluated examples)`; None when it
+    records no test accuracy. Two models' accuracies compare only where this is the same."""
+    if recorded_accuracy(metrics) is None:
+        return None
+    data = (metrics.get("recipe") or {}).get("data") or {}
+    task = metrics.get("task") or data.get("task")
+    split_seed = metrics.get("split_seed", data.get("split_seed", 42))
+    return (task, split_seed, data.get("max_eval_samples"))
+
+
+def _model_folder(name, folder: Path) -> Path | None:
+    """The local model folder a recorded name points to (as run from here, or from a folder above `folder`, where
+    the run that recorded it may have been started); None for a Hub id, a plain name or a folder not here."""
+    if not isinstance(name, str) or _is_hub_id(name) or not _is_local_path(name):
+        return None
+    if not (os.path.isabs(name) or "/" in name or os.sep in name):
+        return None  # a bare name: a folder of that name here may be another model
+    bases = [Path("/")] if os.path.isabs(name) else [Path.cwd(), *folder.resolve().parents]
+    for base in bases:
+        candidate = base / name
+        if (candidate / "config.json").is_file() and candidate.resolve() != folder.resolve():
+            return candidate
+    return None
+
+
+def _read_metrics(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _with_local_folder(source: dict | None, source_path, teacher, folder: Path, metrics: dict | None) -> dict | None:
+    """The source the card compares with, completed from the folder the model was made from (its source), or else
+    the teacher it learned from, when that folder is on this machine (see `_compared_model`)."""
+    if source is not None and _model_folder(source_path, folder):
+        role = "teacher" if source_path == teacher else "source"  # a student started from its teacher's layers
+        return source | _compared_model(_model_folder(source_path, folder), role, source_path, metrics)
+    if source is None and _model_folder(teacher, folder):
+        return _compared_model(_model_folder(teacher, folder), "teacher", teacher, metrics)
+    return source
+
+
+def _compared_model(folder: Path, role: str, name: str, metrics: dict | None) -> dict:
+    """What a card shows of the local source or teacher folder: its shape and parameters, read from it, and its test
+    accuracy where it was evaluated on the same test split as this model (`metrics`)."""
+    from ..checkpoints import parameter_count
+
+    found = {"name": local_name(name), "role": role}
+    try:
+        config = json.loads((folder / "config.json").read_text())
+        found |= {
+            "architecture": (config.get("architectures") or [None])[0],
+            "num_hidden_layers": config.get("num_hidden_layers"),
+            "hidden_size": config.get("hidden_size"),
+            "num_parameters": parameter_count(folder),
+            "parameters_estimated": False,
+        }
+    except (OSError, ValueError, KeyError):
+        pass
+    theirs = _read_metrics(folder)
+    here = evaluated_on(metrics)
+    if here is not None and evaluated_on(theirs) == here:
+        test = theirs["test"]
+        found |= {
+            "accuracy": recorded_accuracy(theirs),
+            "macro_f1": float(test["macro_f1"]) if isinstance(test.get("macro_f1"), (int, float)) else None,
+            "accuracy_of": f"The {role} (`{found['name']}`)",
+        }
+    return found
+
+
 # -- card data and rendering -------------------------------------------------------------------------------------
 
 
@@ -87,9 +241,10 @@ def _results(metrics: dict | None, fields: CardFields) -> dict | None:
         return None  # nothing evaluated on a test split (or no accuracy recorded): the card claims no results
     data = (metrics.get("recipe") or {}).get("data") or {}
     task = metrics.get("task") or data.get("task") or "unknown"
-    name = Path(task).stem if os.path.exists(task) else task  # a local file: its name, not this machine's path
+    local = not _is_hub_id(task) and _is_local_path(task)  # a local file: its name, not this machine's path
+    name = local_name(task)
     return {
-        "task": task,
+        "task": Path(task).name if local else task,
         "dataset_type": fields.datasets[0] if fields.datasets else name,
         "dataset_name": fields.dataset_name or name,
         "split": "test",
@@ -128,23 +283,38 @@ def card_context(
     num_parameters = parameter_count(folder)
 
     record = FAMILIES.get(family)  # None: not a compactbert family (a plain BERT folder, say)
-    recorded = (metrics or {}).get("method") or {}
+    recorded = (metrics or {}).get("method") or distill_record(metrics)
+    # the teacher and the source as recorded (paths on the machine that made the model), then as the card names them
+    teacher = recorded.get("teacher")
+    source_path = next((config.get(k) for k in ("source_model", "pruned_from") if config.get(k)), None)
+    config = config | {
+        k: local_name(config[k]) for k in ("source_model", "pruned_from", "teacher_model") if k in config
+    }
+    recorded = recorded | {k: local_name(recorded[k]) for k in ("teacher", "source_model") if k in recorded}
     method = record.describe_method(config, recorded) if record else dict(recorded)
     source = record.describe_source(config, method, num_parameters) if record and record.describe_source else None
-    if comparison.get("source"):
-        source = (source or {}) | comparison["source"]
+    if comparison.get("source"):  # a build compares with the source it timed: its comparison says what that is
+        source = (source or {}) | comparison["source"] | {"name": local_name(comparison["source"].get("name"))}
         source.setdefault("parameters_estimated", False)
+    else:
+        source = _with_local_folder(source, source_path, teacher, folder, metrics)
     if source is not None:
         unknown = ("architecture", "num_hidden_layers", "hidden_size", "num_parameters", "accuracy", "macro_f1")
-        source = dict.fromkeys(unknown) | {"parameters_estimated": False} | source
+        source = dict.fromkeys(unknown) | {"parameters_estimated": False, "role": "source"} | source
+        # a source the build fine-tuned as its baseline (its comparison, also in an older build.json)
+        source.setdefault("accuracy_of", "The source, fine-tuned with the same recipe,")
     results = _results(metrics, fields)
     gate = (metrics or {}).get("quality_gate")  # written by `compactbert build`: the note when --force overrode it
     gate_note = override_note(gate) if isinstance(gate, dict) and gate.get("overridden") else None
 
     base_model = fields.base_model or method.get("source_model") or method.get("teacher")
     base_model = base_model if _is_hub_id(base_model) else None
+    where = fields.repo_id or model_id or os.fspath(folder)
     model_id = fields.repo_id or model_id or folder.name
-    model_name = fields.model_name or model_id.rsplit("/", 1)[-1]
+    # the title: the repository the card is rendered for, else the run's name (not `model`, the folder runs save to)
+    pushed = _is_hub_id(where)
+    title = fields.model_name or (where if pushed else local_name(os.path.abspath(where)))
+    model_name = fields.model_name or (where.rsplit("/", 1)[-1] if pushed else title)
     eval_results = None
     if results is not None:
         eval_results = [
@@ -174,6 +344,7 @@ def card_context(
     )
     context = {
         "model_name": model_name,
+        "title": title,
         "model_id": model_id,
         "family": family,
         "architecture": architecture,
@@ -251,3 +422,21 @@ def write_card(
     path = Path(folder) / "README.md"
     path.write_text(str(card), encoding="utf-8")
     return path
+
+
+def render_card_for_repo(folder: str | os.PathLike, repo_id: str) -> str:
+    """The folder's card rendered again for the Hub repository `repo_id` (its title and usage examples name it), with
+    the recipe's card fields and the build's comparison when `compactbert build` made the folder (its `build.json`):
+    what `compactbert push` and `publish` upload."""
+    from dataclasses import fields as dataclass_fields
+
+    folder = Path(folder)
+    card_fields, comparison = CardFields(repo_id=repo_id), None
+    info_file = folder / BUILD_INFO
+    if info_file.is_file():
+        info = json.loads(info_file.read_text())
+        recorded = ((info.get("recipe") or {}).get("card")) or {}
+        known = {f.name for f in dataclass_fields(CardFields)}
+        card_fields = CardFields(**({k: v for k, v in recorded.items() if k in known} | {"repo_id": repo_id}))
+        comparison = info.get("comparison")
+    return str(render_card(folder, card_fields, comparison, model_id=repo_id))

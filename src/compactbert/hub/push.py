@@ -5,7 +5,8 @@ code that is there, a tokenizer, a card that passes the validator), so nothing i
 model folder passes the quality gate (`compactbert.hub.gate`: its test accuracy clearly above the majority class of
 the test split, and the `min_retention` its build recorded; a folder with no test accuracy is refused too), unless
 `force=True`; a forced push uploads the card with a note that the gate was overridden and why, and `metrics.json` with
-the verdict (the local files stay as they are). Then
+the verdict (the local files stay as they are). A model's card goes up rendered for the repository
+(`card.render_card_for_repo`: its title and usage examples name `repo_id`, not the local folder). Then
 the repository is created if needed, and every file goes up in **one** `HfApi.create_commit`: the Hub applies a
 commit all or nothing, so a failure mid-upload leaves an existing repository as it was. A repository this push
 created is deleted again when the commit fails, so no half-made repository is left behind.
@@ -57,6 +58,7 @@ class PushPlan:
     gate: GateVerdict | None = None  # None: nothing to check (a Space)
     gate_line: str | None = None  # the quality gate's verdict in one line
     replaced: dict[str, bytes] = field(default_factory=dict)  # files uploaded with other content than the local one
+    card_for_repo: bool = False  # README.md goes up rendered for `repo_id` (its title and usage examples)
 
     def describe(self) -> str:
         where = f"{self.repo_type} repository {self.repo_id}" + (f" (branch {self.revision})" if self.revision else "")
@@ -66,10 +68,14 @@ class PushPlan:
         lines.append(f"total {_size(sum(size for _, size in self.files))}" + (", private" if self.private else ""))
         if self.gate_line:
             lines.append(f"quality gate: {self.gate_line}")
-        if self.replaced:
+        if self.card_for_repo:
             lines.append(
-                f"  {', '.join(sorted(self.replaced))} go up with the override recorded (the local files are unchanged)"
+                f"  README.md (the card) goes up rendered for {self.repo_id}: its title and usage examples name the "
+                "repository (the local file is unchanged)"
             )
+        overridden = sorted(self.replaced) if self.gate is not None and not self.gate.passed else []
+        if overridden:
+            lines.append(f"  {', '.join(overridden)} go up with the override recorded (the local files are unchanged)")
         return "\n".join(lines)
 
 
@@ -118,18 +124,31 @@ def plan_push(
         raise ValueError(f"repo id '{repo_id}' has no namespace; expected namespace/name, e.g. my-org/bert-top6")
     folder = Path(folder)
     check_folder(folder, repo_type)
-    gate, gate_line, replaced = (None, None, {}) if repo_type == "space" else gate_folder(folder, force)
+    card = None
+    if repo_type == "model":  # the card names the repository it goes to, not this machine's folder
+        from .card import render_card_for_repo
+
+        card = render_card_for_repo(folder, repo_id)
+    gate, gate_line, replaced = (None, None, {}) if repo_type == "space" else gate_folder(folder, force, card=card)
+    card_for_repo = card is not None and card != (folder / "README.md").read_text(encoding="utf-8")
+    if card_for_repo:
+        replaced.setdefault("README.md", card.encode("utf-8"))
     paths = [rel.as_posix() for rel in upload_files(folder)]
     paths += sorted(set(replaced) - set(paths))  # a forced push of a folder without metrics.json adds one
     files = [(path, len(replaced[path]) if path in replaced else (folder / path).stat().st_size) for path in paths]
     sdk = None
     if repo_type == "space":
         sdk = card_metadata((folder / "README.md").read_text(encoding="utf-8"))["sdk"]
-    return PushPlan(folder, repo_id, repo_type, files, revision, private, create_pr, sdk, gate, gate_line, replaced)
+    return PushPlan(
+        folder, repo_id, repo_type, files, revision, private, create_pr, sdk, gate, gate_line, replaced, card_for_repo
+    )
 
 
 def gate_folder(
-    folder: Path, force: bool = False, retention: tuple[float, tuple[float, str]] | None = None
+    folder: Path,
+    force: bool = False,
+    retention: tuple[float, tuple[float, str]] | None = None,
+    card: str | None = None,
 ) -> tuple[GateVerdict, str, dict[str, bytes]]:
     """The quality gate on a model folder: `(verdict, one line saying it, files to upload with other content)`.
 
@@ -140,7 +159,8 @@ def gate_folder(
     A folder the gate cannot check (no `metrics.json`, no test
     accuracy in it: a shrunk model before fine-tuning) fails it, as does a model below the thresholds: that raises
     `QualityGateError` unless `force`; then its card (with the override note) and `metrics.json` (with the verdict;
-    a new one when the folder has none) are the files to upload changed.
+    a new one when the folder has none) are the files to upload changed. `card`: the card to upload, when it is not
+    the folder's `README.md` (rendered for the repository).
     """
     metrics_file = folder / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else None
@@ -159,8 +179,9 @@ def gate_folder(
         raise QualityGateError(f"{verdict.refusal('publish', str(folder))}. Nothing was sent")
     record = verdict.record(overridden=True)
     replaced = {}
-    card = (folder / "README.md").read_text(encoding="utf-8")
-    if add_override_note(card, record) != card:
+    local = (folder / "README.md").read_text(encoding="utf-8")
+    card = local if card is None else card
+    if add_override_note(card, record) != local:
         replaced["README.md"] = add_override_note(card, record).encode("utf-8")
     if (metrics or {}).get("quality_gate") != record:
         replaced["metrics.json"] = json.dumps(

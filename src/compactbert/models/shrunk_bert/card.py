@@ -9,14 +9,27 @@ def bert_layer_parameters(hidden_size: int, intermediate_size: int) -> int:
     return 4 * h * h + 2 * h * i + 9 * h + i
 
 
+# how `compactbert distill` marks a student made of its teacher's layers: `drop_strategy: distil-init:<choice>`
+DISTIL_INIT = "distil-init:"
+
+
 def describe_method(config: dict, recorded: dict) -> dict:
-    """The source, the drop strategy, and per source layer whether it was kept and its contribution score."""
+    """The source, the drop strategy, and per source layer whether it was kept and its contribution score; for a
+    student started from its teacher's layers (`distilled`), the teacher, losses and stages its distillation recorded
+    (`compactbert distill`)."""
     total = config.get("source_num_hidden_layers") or config["num_hidden_layers"]
     kept = config.get("kept_layers") or list(range(config["num_hidden_layers"]))
     scores = config.get("layer_contributions")
+    strategy = config.get("drop_strategy") or "explicit"
+    distilled = strategy.startswith(DISTIL_INIT) or bool(recorded.get("teacher"))
     return {
         "source_model": config.get("source_model"),
-        "drop_strategy": config.get("drop_strategy") or "explicit",
+        "drop_strategy": strategy.removeprefix(DISTIL_INIT),
+        "distilled": distilled,
+        "teacher": config.get("source_model") if distilled else None,
+        "losses": [],
+        "stages": [],
+        "layer_map": None,
         "source_num_hidden_layers": total,
         "kept": kept,
         "dropped": [i for i in range(total) if i not in kept],

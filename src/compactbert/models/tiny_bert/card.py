@@ -23,8 +23,21 @@ PRUNING_FIELDS = (
 )
 
 
+# the losses that compare hidden states, and so need the student's states projected to the teacher's width (their
+# `alpha_<name>` codes, which also begin the words of their names on a card: "hidden-state MSE", "embedding ...")
+PROJECTED_LOSSES = ("cos", "embed", "hidden")
+
+
+def uses_projection(losses: list[dict]) -> bool | None:
+    """Whether a loss compared hidden states (so the student was projected to the teacher's width); None when no
+    losses are recorded."""
+    if not losses:
+        return None
+    return any(str(loss["name"]).lower().startswith(PROJECTED_LOSSES) for loss in losses)
+
+
 def describe_method(config: dict, recorded: dict) -> dict:
-    """The teacher, the projection to its width, the weighted losses, the stages and the layer map; for a student cut
+    """The teacher, the projection to its width (`projected`: whether a loss used it), the weighted losses, the stages and the layer map; for a student cut
     out of a model (`pruned_from`), what was kept of it (`pruning`: kept layers, sizes before and after, importance,
     calibration size); `None` for a student that started from random weights."""
     losses = recorded_or_config(config, recorded, "losses", "loss_weights") or []
@@ -34,11 +47,13 @@ def describe_method(config: dict, recorded: dict) -> dict:
     stages = recorded_or_config(config, recorded, "stages") or []
     stages = [stage if isinstance(stage, dict) else {"name": str(stage)} for stage in stages]
     stages = [{"data": None, "epochs": None, "augmented": False} | stage for stage in stages]
+    losses = [{"weight": None} | loss for loss in losses]
     return {
         "teacher": recorded_or_config(config, recorded, "teacher", "teacher_model", "teacher_name_or_path"),
         "fit_size": recorded_or_config(config, recorded, "fit_size", "teacher_hidden_size"),
         "fit_projection": recorded_or_config(config, recorded, "fit_projection"),
-        "losses": [{"weight": None} | loss for loss in losses],
+        "losses": losses,
+        "projected": uses_projection(losses),
         "stages": stages,
         "layer_map": recorded_or_config(config, recorded, "layer_map", "layer_mapping"),
         "pruned_from": config.get("pruned_from"),
