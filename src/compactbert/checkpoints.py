@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -90,6 +91,20 @@ def _missing_folder(path: Path, hub: str) -> str:
     beside = ", ".join((close + [f for f in folders if f not in close])[:8]) if folders else "no folders"
     hint = f" (did you mean {path.parent / close[0]}?)" if close else ""
     return f"model folder {path} does not exist{hint}; {path.parent} holds: {beside}. {hub}"
+
+
+@contextmanager
+def load_report_off() -> Iterator[None]:
+    """Transformers' log at errors only while a model loads whose load report the caller says itself (or has no use
+    for: a classifier timed as its bare encoder); its verbosity is restored afterwards, also on failure."""
+    from transformers.utils import logging as transformers_logging
+
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(verbosity)
 
 
 def weight_files(folder: Path, allow_pickle: bool = False) -> list[Path]:

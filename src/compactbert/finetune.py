@@ -33,7 +33,7 @@ from transformers import (
 )
 
 from .assets import BUILTIN_MODELS
-from .checkpoints import resolve_model_folder, weight_files
+from .checkpoints import load_report_off, resolve_model_folder, weight_files
 from .data import Task, load_task
 from .hardware import native_bf16
 from .hub.gate import majority_class
@@ -290,17 +290,11 @@ def load_classifier(folder: str | os.PathLike, source: str, **kwargs):
     fine-tuning expects; the source's own heads (outside the base model, e.g. a pretraining checkpoint's `cls.*`) are
     said unused in one line too. Any weight of the base model the source lacks, holds in excess or holds in another
     shape is reported loudly (a warning naming each). `source` names the source in those lines."""
-    from transformers.utils import logging as transformers_logging
-
-    verbosity = transformers_logging.get_verbosity()
     try:
-        transformers_logging.set_verbosity_error()  # its load report: said below, the head in one line
-        try:
+        with load_report_off():  # its load report: said below, the head in one line
             model, info = AutoModelForSequenceClassification.from_pretrained(
                 folder, output_loading_info=True, **kwargs
             )
-        finally:
-            transformers_logging.set_verbosity(verbosity)
     except RuntimeError:
         # e.g. a head of another shape without ignore_mismatched_sizes: its error points to the report, so load again
         # with the report on, for the report and then that error

@@ -313,21 +313,17 @@ def load_mlm(source: str | os.PathLike, allow_pickle: bool = False):
     with a *randomly initialised* MLM head, whose predictions are noise: that is refused with a clear error.
     """
     from transformers import AutoModelForMaskedLM, AutoTokenizer
-    from transformers.utils import logging as transformers_logging
 
-    from ..checkpoints import resolve_model_folder
+    from ..checkpoints import load_report_off, resolve_model_folder
 
     folder = resolve_model_folder(source, allow_pickle=allow_pickle)
-    verbosity = transformers_logging.get_verbosity()
-    transformers_logging.set_verbosity_error()  # a missing head is reported below, in one clear message
     try:
-        model, info = AutoModelForMaskedLM.from_pretrained(
-            folder, output_loading_info=True, use_safetensors=None if allow_pickle else True
-        )
+        with load_report_off():  # a missing head is reported below, in one clear message
+            model, info = AutoModelForMaskedLM.from_pretrained(
+                folder, output_loading_info=True, use_safetensors=None if allow_pickle else True
+            )
     except ValueError as err:
         raise ValueError(f"{source} cannot be loaded as a masked language model: {err}") from err
-    finally:
-        transformers_logging.set_verbosity(verbosity)
     base = model.base_model_prefix
     head_missing = sorted(k for k in info["missing_keys"] if not k.startswith(f"{base}."))
     if head_missing:

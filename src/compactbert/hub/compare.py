@@ -68,14 +68,10 @@ def _encoder_load_report_off(encoder: bool):
     if not encoder:
         yield
         return
-    from transformers.utils import logging as transformers_logging
+    from ..checkpoints import load_report_off
 
-    verbosity = transformers_logging.get_verbosity()
-    transformers_logging.set_verbosity_error()
-    try:
+    with load_report_off():
         yield
-    finally:
-        transformers_logging.set_verbosity(verbosity)
 
 
 def plot_comparison(name: str, metrics: dict, source: dict, latency: dict, path: Path) -> None:
