@@ -100,7 +100,7 @@ def test_intermediate_then_prediction_matches_every_teacher_layer_without_a_proj
     metrics = json.loads((final / "metrics.json").read_text())
     assert [h["stage"] for h in metrics["train_stages"]] == ["intermediate", "prediction"]
     assert [h["teacher_layers"] for h in metrics["train_stages"]] == [[0, 1, 2, 3], None]  # one to one
-    assert set(metrics["losses"]) == {"ce"}  # the last stage's; the first used embed, hidden and attention
+    assert set(metrics["losses"]) == {"ce", "embed", "hidden", "attn"}  # every stage's: intermediate, then prediction
     with safe_open(final / "model.safetensors", "pt") as f:
         assert not [k for k in f.keys() if "projection" in k]  # as wide as the teacher: nothing added
     train = load_task(str(tmp_path / "reviews.csv"), text_column="review", label_column="sentiment").dataset["train"]

@@ -5,6 +5,7 @@ test accuracy on the same split, is titled by the run (or the recipe, or the rep
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,26 @@ def test_the_card_shows_the_teachers_test_accuracy_on_the_same_split_and_the_sha
     metrics = journey[name] / "metrics.json"
     metrics.write_text(json.dumps(json.loads(metrics.read_text()) | {"split_seed": 7}))
     assert "0.8000" not in render_card(journey[name]).text
+
+
+@pytest.mark.parametrize("name", ["pruned4", "distil3"])
+def test_the_teachers_score_the_distillation_recorded_is_shown_where_its_folder_is_not(
+    journey, tmp_path, monkeypatch, name
+):
+    """A distill run scores its teacher on the student's own test texts (`teacher_scores`): the card shows that score
+    from a folder moved away from the teacher (or from another working folder), and prefers it where both exist."""
+    metrics = journey[name] / "metrics.json"
+    scored = {"teacher_scores": {"test": {"accuracy": 0.78, "macro_f1": 0.77}}}
+    metrics.write_text(json.dumps(json.loads(metrics.read_text()) | scored))
+    expected = ["0.7500", "0.7800: this model keeps 96.2% of it"]
+    assert rows(render_card(journey[name]).text)["test accuracy (reviews)"] == expected  # the teacher is here
+    moved = tmp_path / "elsewhere" / name / "model"
+    journey[name].rename(moved.parent.mkdir(parents=True) or moved)
+    shutil.rmtree(tmp_path / "out" / "runs" / "teacher2")  # the teacher is gone, and the CSV is not found from here
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    text = render_card(moved).text
+    assert rows(text)["test accuracy (reviews)"] == expected  # the task file is named as a file, not as a Hub id
+    assert "The teacher (`teacher2`), scored by the distillation run, reached accuracy 0.7800" in text
 
 
 @pytest.mark.parametrize("name", ["pruned4", "distil3"])

@@ -438,7 +438,13 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
             "hidden_size": final.config.hidden_size,
             "kept_layers": kept_teacher_layers(final.config),
             "stages": stages,
-            "losses": {c: getattr(training_args, f"alpha_{c}") for c in training_args.active_components},
+            # every stage's weighted components (intermediate's layer losses, then prediction's soft targets)
+            "losses": {
+                c: getattr(training_args, f"alpha_{c}")
+                for s in stages
+                for c in STAGES[s]
+                if getattr(training_args, f"alpha_{c}") > 0
+            },
             "recipe": {"model": asdict(model_args), "teacher": asdict(teacher_args), "data": asdict(data_args)},
             "bf16": training_args.bf16,
         }

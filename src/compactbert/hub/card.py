@@ -89,9 +89,15 @@ class CardFields:
                 raise ValueError(f"card field '{name}' must be a string or a list of strings, got {value!r}")
 
 
+# what a local data file's name ends with (a task recorded as a relative path looks like an `org/name` id otherwise)
+DATA_FILE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".txt", ".csv.bz2", ".csv.gz")
+
+
 def _is_hub_id(name: str | None) -> bool:
     """A Hub repo id (`org/name`), not a local path: only those belong in `base_model`."""
     if not name or os.path.isabs(name) or os.path.exists(name) or name.count("/") != 1:
+        return False
+    if name.lower().endswith(DATA_FILE_SUFFIXES):  # `out/reviews.csv`, run from another folder: a file, not a repo
         return False
     return re.fullmatch(r"[\w.-]+/[\w.-]+", name) is not None
 
@@ -200,7 +206,26 @@ def _with_local_folder(source: dict | None, source_path, teacher, folder: Path, 
         return source | _compared_model(_model_folder(source_path, folder), role, source_path, metrics)
     if source is None and _model_folder(teacher, folder):
         return _compared_model(_model_folder(teacher, folder), "teacher", teacher, metrics)
+    scored = _teacher_scored(metrics)  # the teacher's folder is not here, but the run scored it on the same texts
+    if scored and teacher and source is None:
+        return {"name": local_name(teacher), "role": "teacher"} | scored
+    if scored and teacher and source_path == teacher:  # a student started from its teacher's layers
+        return source | {"role": "teacher"} | scored
     return source
+
+
+def _teacher_scored(metrics: dict | None) -> dict | None:
+    """The teacher's test accuracy and macro-F1 that `compactbert distill` measured on the student's own test texts
+    (`teacher_scores` in its `metrics.json`), as the card shows a compared model's; None when not recorded."""
+    test = ((metrics or {}).get("teacher_scores") or {}).get("test") or {}
+    if not isinstance(test.get("accuracy"), (int, float)):
+        return None
+    f1 = test.get("macro_f1")
+    return {
+        "accuracy": float(test["accuracy"]),
+        "macro_f1": float(f1) if isinstance(f1, (int, float)) else None,
+        "accuracy_of": f"The teacher (`{local_name((metrics or {}).get('teacher'))}`), scored by the distillation run,",
+    }
 
 
 def _compared_model(folder: Path, role: str, name: str, metrics: dict | None) -> dict:
@@ -222,7 +247,9 @@ def _compared_model(folder: Path, role: str, name: str, metrics: dict | None) ->
         pass
     theirs = _read_metrics(folder)
     here = evaluated_on(metrics)
-    if here is not None and evaluated_on(theirs) == here:
+    if role == "teacher" and here is not None and _teacher_scored(metrics):  # scored on this model's test texts
+        found |= _teacher_scored(metrics)
+    elif here is not None and evaluated_on(theirs) == here:
         test = theirs["test"]
         found |= {
             "accuracy": recorded_accuracy(theirs),
