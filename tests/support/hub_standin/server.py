@@ -39,24 +39,6 @@ class _Handler(ReadRoutes, WriteRoutes, BaseHTTPRequestHandler):
 
     # -- plumbing ---------------------------------------------------------------------------------
 
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             chunks = []
@@ -104,6 +86,9 @@ class _Handler(ReadRoutes, WriteRoutes, BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in the stand-in: fail loudly (501 is not retried by the client)
             standin.errors.append(f"{self.command} {self.path}: {traceback.format_exc()}")
             self._error(501, f"hub stand-in internal error: {exc!r}")
+
+    # every method goes through one dispatcher (http.server looks up `do_<METHOD>`)
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
 
     def _send(
         self,
