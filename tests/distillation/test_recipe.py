@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -15,7 +16,7 @@ from transformers import AutoModelForSequenceClassification, BertForSequenceClas
 from compactbert.cli import main
 from compactbert.data import load_task
 from compactbert.distillation import hidden_mse
-from compactbert.distillation.recipe import parse_distill_recipe
+from compactbert.distillation.recipe import parse_distill_recipe, ran_losses
 from compactbert.finetune import build_model
 
 from support.distill_recipes import distill_recipe as recipe
@@ -149,12 +150,25 @@ def test_tiny_bert_student_with_general_then_task_distillation(tmp_path, teacher
     assert [h["stage"] for h in metrics["train_stages"]] == ["general", "intermediate", "prediction"]
     assert [h["teacher_layers"] for h in metrics["train_stages"]] == [[1, 3], [1, 3], None]
     assert metrics["train_stages"][0]["texts"] == 16 and metrics["train_stages"][0]["global_step"] == 1
+    # every stage's losses: general's and intermediate's layer losses, then prediction's soft targets
+    assert list(metrics["losses"]) == ["embed", "hidden", "attn", "ce"], metrics["losses"]
     student = AutoModelForSequenceClassification.from_pretrained(final)
     assert type(student).__name__ == "TinyBertForSequenceClassification"
     assert student.config.hidden_size == 32 and student.config.fit_size == 48
     with safe_open(final / "model.safetensors", "pt") as f:
         assert [k for k in f.keys() if "fit_dense" in k]  # TinyBert's own projection, trained and saved
         assert not [k for k in f.keys() if "distillation_projection" in k]
+
+
+def test_the_losses_recorded_are_those_of_every_stage_that_ran():
+    weights = {"ce": 1.0, "label": 0.5, "mlm": 0.3, "cos": 0.0, "embed": 1.0, "hidden": 2.0, "attn": 1.0}
+    args = SimpleNamespace(**{f"alpha_{c}": w for c, w in weights.items()})
+    assert ran_losses(args, ["prediction"]) == {"ce": 1.0, "label": 0.5}
+    # general distillation trains the layers (its ce and mlm are not used there), before the task stages
+    layers = {"embed": 1.0, "hidden": 2.0, "attn": 1.0}
+    assert ran_losses(args, ["prediction"], general=True) == layers | {"ce": 1.0, "label": 0.5}
+    assert ran_losses(args, ["intermediate", "prediction"]) == layers | {"ce": 1.0, "label": 0.5}
+    assert ran_losses(args, ["intermediate"]) == layers
 
 
 def pruned_recipe(tmp_path, teacher_folder, **extra):
@@ -295,8 +309,14 @@ def test_a_teacher_of_other_labels_is_refused_before_training(tmp_path, labels, 
     assert not (tmp_path / "run" / "model").exists()
 
 
-def test_a_teacher_whose_labels_have_no_names_is_taken_by_their_number(tmp_path):
+@pytest.mark.parametrize("names", [["LABEL_0", "LABEL_1"], ["NEGATIVE", "Positive"]])
+def test_a_teacher_of_unnamed_or_differently_cased_labels_is_taken_and_the_student_gets_the_tasks_names(
+    tmp_path, names
+):
     teacher = make_teacher()
-    teacher.config.id2label, teacher.config.label2id = {0: "LABEL_0", 1: "LABEL_1"}, {"LABEL_0": 0, "LABEL_1": 1}
+    teacher.config.id2label, teacher.config.label2id = dict(enumerate(names)), {n: i for i, n in enumerate(names)}
     folder = save_with_tokenizer(teacher, tmp_path / "teacher")
     assert main(["distill", str(recipe(tmp_path, folder))]) == 0
+    final = tmp_path / "run" / "model"
+    assert AutoModelForSequenceClassification.from_pretrained(final).config.id2label == {0: "negative", 1: "positive"}
+    assert json.loads((final / "metrics.json").read_text())["label_names"] == ["negative", "positive"]

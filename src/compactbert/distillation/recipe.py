@@ -36,7 +36,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer
+import numpy as np
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
 
 from ..checkpoints import resolve_model_folder
 from ..conversion import DEFAULT_INIT, INIT_RULES
@@ -49,6 +50,7 @@ from ..finetune import (
     classification_metrics,
     evaluate_splits,
     parse_recipe_into,
+    predict_labels,
     prepare_task_run,
     tokenize_task,
 )
@@ -330,14 +332,15 @@ def _named(names) -> bool:
 def check_teacher_labels(teacher_config, label_names, task: str, folder: Path) -> None:
     """Refuse a teacher that was not fine-tuned on the task's labels, before any training.
 
-    Its number of labels must be the task's, and when its labels have names, they must be the task's names in the
-    task's order: the student learns the task's label ids from the teacher's logits, so a teacher of other labels
-    (or of the same names in another order) would teach it wrong answers. The message names the task the teacher's
+    Its number of labels must be the task's, and when its labels have names, they must be the task's names (in any
+    case) in the task's order: the student learns the task's label ids from the teacher's logits, so a teacher of
+    other labels (or of the same names in another order) would teach it wrong answers. The message names the task the teacher's
     `metrics.json` records, when it has one.
     """
     teacher_names = [teacher_config.id2label[i] for i in sorted(teacher_config.id2label)]
     names = list(label_names)
-    if len(teacher_names) == len(names) and (not _named(teacher_names) or teacher_names == names):
+    same = [str(n).casefold() for n in teacher_names] == [str(n).casefold() for n in names]
+    if len(teacher_names) == len(names) and (not _named(teacher_names) or same):
         return
     recorded, columns = None, ""
     if (folder / "metrics.json").is_file():
@@ -365,6 +368,28 @@ def check_teacher_labels(teacher_config, label_names, task: str, folder: Path) -
     raise ValueError(f"{what}; {hint}give a teacher fine-tuned on this task")
 
 
+def ran_losses(training_args, stages, general: bool = False) -> dict[str, float]:
+    """The weighted loss components of every stage the run ran, in order: general distillation's layer losses (its
+    `ce` and `mlm` are not used there), then each task stage's (intermediate's layer losses, prediction's soft
+    targets)."""
+    ran = ([c for c in STAGES["general"] if c not in ("ce", "mlm")] if general else []) + [
+        c for stage in stages for c in STAGES[stage]
+    ]
+    weights = {c: getattr(training_args, f"alpha_{c}") for c in dict.fromkeys(ran)}
+    return {c: w for c, w in weights.items() if w > 0}
+
+
+def score_teacher(teacher, tokenizer, test, data_args) -> dict[str, float]:
+    """The teacher's accuracy and macro-F1 on the student's test texts (the first `max_eval_samples`, as the student
+    is evaluated): what the student keeps of it, with no second command. A plain inference loop, not a `Trainer`, so
+    that no DeepSpeed / FSDP set-up or logger of the run sees it."""
+    if data_args.max_eval_samples is not None:
+        test = test.select(range(min(data_args.max_eval_samples, test.num_rows)))
+    pairs = test["text_pair"] if "text_pair" in test.column_names else None
+    predicted = predict_labels(teacher, tokenizer, test["text"], pairs, max_length=data_args.max_length)
+    return classification_metrics((np.eye(teacher.config.num_labels)[predicted], np.asarray(test["label"])))
+
+
 def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArguments) -> dict:
     """Run a distillation recipe end to end; returns the metrics also written to `output_dir/model/metrics.json`."""
     final_dir, (dataset, label_names) = prepare_task_run(data_args, training_args)
@@ -379,7 +404,9 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
     if teacher_args.albert_frequency_weighting:
         train_texts = dataset["train"]["text"][: data_args.max_train_samples]
     student = build_student(model_args, teacher_args, teacher, label_names, calibration, tokenizer, train_texts)
-    student.config.id2label, student.config.label2id = dict(teacher.config.id2label), dict(teacher.config.label2id)
+    # the task's names (the teacher's may be placeholders, or the same names in another case)
+    student.config.id2label = dict(enumerate(label_names))
+    student.config.label2id = {name: i for i, name in enumerate(label_names)}
     encoded = tokenize_task(dataset, tokenizer, data_args)
     student_tokenizer = None
     if teacher_args.student_init is None and teacher_args.student_init_layers is None:
@@ -414,14 +441,7 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
         "train_stages": history,
     }
     metrics |= evaluate_splits(trainer, encoded)
-    # the teacher on the same test texts: what the student keeps of it, with no second command
-    teacher_trainer = Trainer(
-        model=teacher,
-        args=training_args,
-        data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=classification_metrics,
-    )
-    metrics["teacher_scores"] = evaluate_splits(teacher_trainer, encoded, splits=("test",))
+    metrics["teacher_scores"] = {"test": score_teacher(teacher, tokenizer, dataset["test"], data_args)}
     if trainer.is_world_process_zero():
         final = trainer.model
         if model_args.lora_rank:
@@ -438,13 +458,7 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
             "hidden_size": final.config.hidden_size,
             "kept_layers": kept_teacher_layers(final.config),
             "stages": stages,
-            # every stage's weighted components (intermediate's layer losses, then prediction's soft targets)
-            "losses": {
-                c: getattr(training_args, f"alpha_{c}")
-                for s in stages
-                for c in STAGES[s]
-                if getattr(training_args, f"alpha_{c}") > 0
-            },
+            "losses": ran_losses(training_args, stages, general=bool(teacher_args.general_epochs)),
             "recipe": {"model": asdict(model_args), "teacher": asdict(teacher_args), "data": asdict(data_args)},
             "bf16": training_args.bf16,
         }
