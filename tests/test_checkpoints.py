@@ -28,5 +28,15 @@ def test_a_typo_in_a_local_folder_names_the_folders_beside_it(runs, monkeypatch)
 
 def test_a_hub_id_whose_namespace_is_no_local_folder_is_still_a_hub_question(runs, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(FileNotFoundError, match="'some-org/model' is not a local folder, and fetching it from the Hub"):
+    with pytest.raises(
+        FileNotFoundError, match="'some-org/model' is not a local folder, and fetching it from the Hub"
+    ):
         resolve_model_folder("some-org/model")
+
+
+def test_online_a_typo_in_a_local_folder_is_named_as_such_not_as_a_missing_hub_repo(runs, hub):
+    with pytest.raises(FileNotFoundError) as err:
+        resolve_model_folder("runs/teachr")
+    assert str(err.value).startswith("model folder runs/teachr does not exist (did you mean runs/teacher?)")
+    assert str(err.value).endswith("(Nor is it a model repo on the Hub.)")
+    assert hub.requests_matching(None, "runs/teachr")  # it was looked up on the (stand-in) Hub first

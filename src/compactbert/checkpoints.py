@@ -69,6 +69,8 @@ def resolve_model_folder(source: str | os.PathLike, revision: str | None = None,
                 )
         return folder
     except RepositoryNotFoundError as err:
+        if path.parent != Path(".") and path.parent.is_dir():  # a local path with a typo, not a Hub id
+            raise FileNotFoundError(_missing_folder(path, "(Nor is it a model repo on the Hub.)")) from err
         raise FileNotFoundError(f"'{text}' is neither a local folder nor a model repo on the Hub") from err
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:
         if path.parent != Path(".") and path.parent.is_dir():  # a local path with a typo, not a Hub id

@@ -159,6 +159,12 @@ def test_info_says_what_a_trained_folder_scored_and_kept_of_its_teacher(source, 
     assert main(["info", str(tmp_path / "out"), "--json"]) == 0
     scores = json.loads(capsys.readouterr().out)["scores"]
     assert scores["test"] == test and scores["teacher_test_accuracy"] == 0.8
+    # a metrics.json that holds no scores of this shape: the folder is described without them
+    for broken in ({"test": None}, {"test": 0.7}, {"test": test, "teacher": 3}, []):
+        (tmp_path / "out" / "metrics.json").write_text(json.dumps(broken))
+        assert main(["info", str(tmp_path / "out")]) == 0
+        printed = capsys.readouterr().out
+        assert "teacher " not in printed and ("test accuracy" in printed) == (broken == {"test": test, "teacher": 3})
 
 
 def test_console_script_is_installed(source, tmp_path):

@@ -101,7 +101,7 @@ class InfoCommand(Command):
             test = scores["test"]
             print(f"{'task':18} {scores['task']}")
             line = f"{test['accuracy']:.4f} (macro-F1 {test['macro_f1']:.4f})"
-            if test.get("majority_accuracy") is not None:
+            if isinstance(test.get("majority_accuracy"), (int, float)):
                 line += f"; always {test['majority_label']!r}, the majority class: {test['majority_accuracy']:.4f}"
             print(f"{'test accuracy':18} {line}")
             if scores.get("teacher"):
@@ -120,6 +120,8 @@ def recorded_scores(folder: Path) -> dict | None:
     try:
         metrics = json.loads((folder / "metrics.json").read_text())
         test = metrics["test"]
+        if not isinstance(test, dict):
+            return None
         scores = {
             "task": metrics.get("task"),
             "test": {k: test.get(k) for k in ("accuracy", "macro_f1", "majority_label", "majority_accuracy")},
@@ -128,7 +130,9 @@ def recorded_scores(folder: Path) -> dict | None:
         return None
     if not all(isinstance(scores["test"][k], (int, float)) for k in ("accuracy", "macro_f1")):
         return None
-    if metrics.get("teacher"):
+    if isinstance(metrics.get("teacher"), str) and metrics["teacher"]:
         scores["teacher"] = metrics["teacher"]
-        scores["teacher_test_accuracy"] = ((metrics.get("teacher_scores") or {}).get("test") or {}).get("accuracy")
+        teacher = (metrics.get("teacher_scores") or {}).get("test")
+        accuracy = teacher.get("accuracy") if isinstance(teacher, dict) else None
+        scores["teacher_test_accuracy"] = accuracy if isinstance(accuracy, (int, float)) else None
     return scores

@@ -74,7 +74,8 @@ def run_finetune(recipe: str, tokens: Sequence[str], args: argparse.Namespace) -
     model_args, data_args, training_args = parse_recipe(recipe, overrides)
     metrics = finetune(model_args, data_args, training_args)
     print_scores(metrics, data_args.task)
-    if metrics.get("kept_layers") is not None:  # a shrink step ran: say which layers, as `compactbert shrink` does
+    shrunk_here = model_args.shrink_strategy is not None or model_args.shrink_keep is not None
+    if shrunk_here and metrics.get("kept_layers") is not None:  # which layers, as `compactbert shrink` says
         config = json.loads((Path(training_args.output_dir) / MODEL_SUBDIR / "config.json").read_text())
         kept = metrics["kept_layers"]
         dropped = [i for i in range(config.get("source_num_hidden_layers") or 0) if i not in kept]
