@@ -89,6 +89,9 @@ def test_auto_refuses_a_failed_export_whose_source_is_not_found(failed_export, t
 def test_the_source_is_found_as_given_beside_the_export_or_not_at_all(failed_export, source, tmp_path, monkeypatch):
     info = json.loads((failed_export / "export.json").read_text())
     assert find_source(failed_export, info) == source.resolve()  # the folder it recorded
+    moved = tmp_path / "moved"
+    shutil.copytree(source.parent, moved)  # the source and its export moved together: still found, relative
+    assert find_source(moved / failed_export.name, info) == (moved / source.name).resolve()
     del info["source_folder"]  # an export.json written before it was recorded; the source was named "runs/model"
     info["source"] = "runs/model"
     monkeypatch.chdir(tmp_path)

@@ -432,10 +432,10 @@ def export_model(
 
     def write(tmp: Path) -> None:
         info = write_export(model, tokenizer, tmp, fmt.name, dtype, task, os.fspath(source))
-        if (
-            folder.is_dir()
-        ):  # where the source is, whatever the folder it was named from (a failed export points at it)
-            info["source_folder"] = os.fspath(folder.resolve())
+        # where the source is, whatever it was named as (a failed export points at it): relative to the export,
+        # so that no path of this machine is recorded and a folder moved with its export is still found
+        if folder.is_dir():
+            info["source_folder"] = os.path.relpath(folder.resolve(), output.resolve())
         if dtype == "int8":
             quantize_export(tmp, info, model, tokenizer, folder, calibration_samples, data=data)
         if verify:

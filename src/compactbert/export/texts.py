@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from ..data_files import file_builder
+
 SAMPLE_TEXTS = (
     "The central bank left interest rates unchanged on Thursday.",
     "A late goal gave the home side a narrow win in the cup final.",
@@ -33,7 +35,6 @@ SAMPLE_TEXTS = (
     "The sequel is louder, longer and less fun than the original.",
     "Researchers trained the model on a single machine in two days.",
 )
-DATA_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet")  # what `load_task` reads as a local data file
 
 
 class DataNotLoadedWarning(UserWarning):
@@ -69,7 +70,7 @@ def locate_recorded_task(task: str, folder: Path) -> tuple[str, list[Path]]:
     was found: none, or several that it would be a guess to choose between). Anything else is returned as it is.
     """
     path = Path(task)
-    if path.is_absolute() or path.suffix.lower() not in DATA_SUFFIXES or path.exists():
+    if path.is_absolute() or file_builder(path) is None or path.exists():  # not a data file `load_task` reads
         return task, []
     matches = [parent / path for parent in Path(folder).resolve().parents if (parent / path).is_file()]
     return (os.fspath(matches[0]) if len(matches) == 1 else task), matches

@@ -48,7 +48,7 @@ def what_failed(folder: Path, info: dict[str, Any]) -> str:
 
 def export_again(info: dict[str, Any]) -> str:
     """How to get an export that holds: another precision for int8 or bf16, else the same export again."""
-    source = info.get("source_folder") or info.get("source") or "SOURCE"
+    source = info.get("source") or "SOURCE"  # as it was named when it was exported
     command = f"compactbert export {source} --format {info['format']}"
     if info.get("dtype") in ("int8", "bf16"):
         return f"export it in fp32 or bf16 instead (`{command}`, with `--dtype bf16` on a CPU with bf16 units)"
@@ -82,10 +82,11 @@ def is_source_of(path: Path, info: dict[str, Any]) -> bool:
 
 
 def find_source(folder: Path, info: dict[str, Any]) -> Path | None:
-    """The PyTorch folder an exported `folder` was made from, when one can be found without guessing: the absolute
-    folder export.json records, the source as it was given (from the current folder), or the sibling
-    `compactbert export`'s default output sits next to (`model` beside `model-openvino-int8`); None otherwise."""
-    candidates = [Path(info["source_folder"])] if info.get("source_folder") else []
+    """The PyTorch folder an exported `folder` was made from, when one can be found without guessing: the folder
+    export.json records (relative to the export; absolute in older exports), the source as it was given (from the
+    current folder), or the sibling `compactbert export`'s default output sits next to (`model` beside
+    `model-openvino-int8`); None otherwise."""
+    candidates = [folder / info["source_folder"]] if info.get("source_folder") else []
     if info.get("source"):
         given = Path(os.path.expanduser(info["source"]))
         candidates.append(given)
@@ -105,7 +106,7 @@ def load_instead_of_failed(folder: Path, info: dict, options: tuple) -> Any:
     if source is None:
         raise ValueError(
             f"{why}: backend='auto' does not choose an export that failed, and the PyTorch folder it was exported "
-            f"from ({info.get('source_folder') or info.get('source')}) is not found from here. Load that folder with "
+            f"from ({info.get('source')}) is not found from here. Load that folder with "
             f"backend='auto', {export_again(info)}, or load this one with backend='{runtime}' to use it anyway (it "
             "warns)"
         )
