@@ -7,7 +7,13 @@ import importlib
 
 import pytest
 
-MODULES = ["compactbert.data", "compactbert.data.tasks", "compactbert.data.splits", "compactbert.data.sources"]
+MODULES = [
+    "compactbert.data",
+    "compactbert.data.tasks",
+    "compactbert.data.splits",
+    "compactbert.data.sources",
+    "compactbert.data_files",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import datasets
 
+from ..data_files import FILE_BUILDERS, data_suffix, file_builder
 from .builtin import list_builtin_tasks
 
 # file suffix -> `datasets` builder (a trailing compression suffix is ignored)
-FILE_BUILDERS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
-_COMPRESSION = {".gz", ".bz2", ".xz", ".zst", ".zip"}
 # Hub datasets whose configs may be written `name/config`, as in the literature (`glue/sst2`)
 CONFIG_SHORTHANDS = ("glue", "super_glue", "tweet_eval")
 # The Hub moved its namespace-less ("canonical") datasets under their owners, and huggingface_hub >= 1.16 (whose
@@ -34,22 +33,6 @@ LEGACY_HUB_IDS = {
 # our split name -> the source split names that play it, in order of preference
 SPLIT_ALIASES = {"train": ("train",), "validation": ("validation", "valid", "val", "dev"), "test": ("test",)}
 _TRUE = {"1", "ON", "YES", "TRUE"}
-
-
-def _data_suffix(path: str | os.PathLike) -> str:
-    suffixes = [s.lower() for s in Path(path).suffixes]
-    if suffixes and suffixes[-1] in _COMPRESSION:
-        suffixes.pop()
-    return suffixes[-1] if suffixes else ""
-
-
-def file_builder(path: str | os.PathLike) -> str | None:
-    """The `datasets` builder for a data file name (`"csv"`, `"json"`, `"parquet"`), or `None` if not a data file.
-
-    >>> file_builder("reviews.v2.tsv.gz"), file_builder("train.jsonl"), file_builder("notes.txt")
-    ('csv', 'json', None)
-    """
-    return FILE_BUILDERS.get(_data_suffix(path))
 
 
 def _load_error(what: str, err: Exception) -> ValueError:
@@ -83,7 +66,7 @@ def read_files(
             )
         if not Path(file).is_file():
             raise FileNotFoundError(f"data file {file} (split '{split}') does not exist")
-        builders.add((builder, _data_suffix(file) == ".tsv"))
+        builders.add((builder, data_suffix(file) == ".tsv"))
     if len(builders) > 1:
         raise ValueError(f"data files must all be of one type; got {[str(f) for f in named.values()]}")
     builder, tsv = builders.pop()

@@ -33,6 +33,7 @@ from pathlib import Path
 import jinja2
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from ..data_files import file_builder
 from ..export.formats import runtime_title
 from ..models import FAMILIES
 from ..models.shrunk_bert.card import bert_layer_parameters as bert_layer_parameters  # re-exported (card tests)
@@ -89,15 +90,11 @@ class CardFields:
                 raise ValueError(f"card field '{name}' must be a string or a list of strings, got {value!r}")
 
 
-# what a local data file's name ends with (a task recorded as a relative path looks like an `org/name` id otherwise)
-DATA_FILE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".txt", ".csv.bz2", ".csv.gz")
-
-
 def _is_hub_id(name: str | None) -> bool:
     """A Hub repo id (`org/name`), not a local path: only those belong in `base_model`."""
     if not name or os.path.isabs(name) or os.path.exists(name) or name.count("/") != 1:
         return False
-    if name.lower().endswith(DATA_FILE_SUFFIXES):  # `out/reviews.csv`, run from another folder: a file, not a repo
+    if file_builder(name) is not None:  # `out/reviews.csv`, run from another folder: a data file, not a repo
         return False
     return re.fullmatch(r"[\w.-]+/[\w.-]+", name) is not None
 
