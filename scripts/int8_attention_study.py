@@ -57,7 +57,8 @@ def export_variants(
     """The three exports of the model in `path` under `work`, each verified; returns (records, folders, test texts,
     tokenizer, the tokens to time at: 128 or the model's positions if fewer)."""
     model, tokenizer, folder, task = load_for_export(path)
-    texts, pairs, where = verification_texts(folder, verify)
+    found = verification_texts(folder, verify)
+    texts, pairs, where = found.texts, found.pairs, found.where
     records, folders = {}, {}
     for name in [*SETTINGS, REFERENCE]:
         out = work / name.replace(" ", "-").replace(",", "").replace("'", "")

@@ -193,9 +193,9 @@ def test_the_openvino_int8_variant_runs_the_calibrated_int8_graph(fp32_model, mo
 
     calibrated = []
 
-    def calibration(folder, n):
+    def calibration(folder, n, data=None):
         calibrated.append(n)
-        return list(TEXTS_12), None, "the texts"
+        return exporter.TaskTexts(list(TEXTS_12), None, "the texts", None)
 
     monkeypatch.setattr(exporter, "calibration_texts", calibration)
     kwargs = dict(batch_size=4, max_length=16, repeats=1, warmup=0, progress=False)
