@@ -185,6 +185,17 @@ def test_a_pushed_card_is_rendered_for_the_repository(tmp_path, capfd):
     assert (folder / "README.md").read_text() == local  # the local card is left as it is
 
 
+def test_a_card_edited_by_hand_goes_up_as_it_is(tmp_path, capfd):
+    metrics = {"test": TEST | {"accuracy": 0.9}, "task": "bbc-news", "split_seed": 42, "label_names": ["a", "b"]}
+    folder = tiny_shrunk_folder(tmp_path / "runs" / "shrunk3" / "model", metrics=metrics)
+    edited = (folder / "README.md").read_text().replace("# shrunk3\n", "# shrunk3\n\nOur support-ticket router.\n", 1)
+    (folder / "README.md").write_text(edited)
+    plan = plan_push(folder, "my-user/shrunk3")
+    assert "README.md" not in plan.replaced and plan.card_edited  # the user's words are not rendered away
+    assert main(["push", str(folder), "--repo-id", "my-user/shrunk3", "--dry-run"]) == 0
+    assert "README.md (the card) goes up as it is: it was edited since compactbert wrote it" in capfd.readouterr().out
+
+
 def test_a_build_is_titled_by_its_recipe_and_shows_the_gates_reference_as_the_fine_tuned_source(built, tmp_path):
     """No repository and no baseline: the title is the recipe's name, and the gate's reference (the source
     fine-tuned on the same task and split by another run) gives the source's test accuracy. Timing the model as a

@@ -24,6 +24,7 @@ its `metrics.json` holds a test accuracy on the same task and split. Rendered fo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -441,11 +442,30 @@ def write_card(
     comparison: dict | None = None,
     model_id: str | None = None,
 ) -> Path:
-    """Render the folder's card and write it as `README.md`; returns its path."""
+    """Render the folder's card and write it as `README.md`, marked as compactbert's (`mark_written`); returns its
+    path."""
     card = render_card(folder, fields, comparison, model_id)
     path = Path(folder) / "README.md"
-    path.write_text(str(card), encoding="utf-8")
+    path.write_text(mark_written(str(card)), encoding="utf-8")
     return path
+
+
+_WRITTEN = re.compile(r"\n<!-- written by compactbert; sha256 ([0-9a-f]{64}) -->\n\Z")
+
+
+def mark_written(card: str) -> str:
+    """`card` with a last line saying compactbert wrote it and the hash of what it wrote: an HTML comment, not shown
+    on the Hub. `written_unedited` reads it back."""
+    return f"{card}\n<!-- written by compactbert; sha256 {hashlib.sha256(card.encode('utf-8')).hexdigest()} -->\n"
+
+
+def written_unedited(text: str) -> bool:
+    """Whether a `README.md` is a card as compactbert wrote it (`mark_written`), not edited since: then `push` may
+    render it again for the repository; a card edited by hand (or one without the mark) goes up as it is."""
+    found = _WRITTEN.search(text)
+    if found is None:
+        return False
+    return hashlib.sha256(text[: found.start()].encode("utf-8")).hexdigest() == found.group(1)
 
 
 def render_card_for_repo(folder: str | os.PathLike, repo_id: str) -> str:
@@ -463,4 +483,4 @@ def render_card_for_repo(folder: str | os.PathLike, repo_id: str) -> str:
         known = {f.name for f in dataclass_fields(CardFields)}
         card_fields = CardFields(**({k: v for k, v in recorded.items() if k in known} | {"repo_id": repo_id}))
         comparison = info.get("comparison")
-    return str(render_card(folder, card_fields, comparison, model_id=repo_id))
+    return mark_written(str(render_card(folder, card_fields, comparison, model_id=repo_id)))

@@ -6,7 +6,8 @@ model folder passes the quality gate (`compactbert.hub.gate`: its test accuracy 
 the test split, and the `min_retention` its build recorded; a folder with no test accuracy is refused too), unless
 `force=True`; a forced push uploads the card with a note that the gate was overridden and why, and `metrics.json` with
 the verdict (the local files stay as they are). A model's card goes up rendered for the repository
-(`card.render_card_for_repo`: its title and usage examples name `repo_id`, not the local folder). Then
+(`card.render_card_for_repo`: its title and usage examples name `repo_id`, not the local folder), unless it was
+edited since compactbert wrote it: a card of the user's own goes up as it is. Then
 the repository is created if needed, and every file goes up in **one** `HfApi.create_commit`: the Hub applies a
 commit all or nothing, so a failure mid-upload leaves an existing repository as it was. A repository this push
 created is deleted again when the commit fails, so no half-made repository is left behind.
@@ -59,6 +60,7 @@ class PushPlan:
     gate_line: str | None = None  # the quality gate's verdict in one line
     replaced: dict[str, bytes] = field(default_factory=dict)  # files uploaded with other content than the local one
     card_for_repo: bool = False  # README.md goes up rendered for `repo_id` (its title and usage examples)
+    card_edited: bool = False  # README.md was edited since compactbert wrote it (or not written by it): as it is
 
     def describe(self) -> str:
         where = f"{self.repo_type} repository {self.repo_id}" + (f" (branch {self.revision})" if self.revision else "")
@@ -72,6 +74,11 @@ class PushPlan:
             lines.append(
                 f"  README.md (the card) goes up rendered for {self.repo_id}: its title and usage examples name the "
                 "repository (the local file is unchanged)"
+            )
+        if self.card_edited:
+            lines.append(
+                "  README.md (the card) goes up as it is: it was edited since compactbert wrote it, so it is not "
+                f"rendered again for {self.repo_id} (check that its title and usage examples name the repository)"
             )
         overridden = sorted(self.replaced) if self.gate is not None and not self.gate.passed else []
         if overridden:
@@ -124,11 +131,14 @@ def plan_push(
         raise ValueError(f"repo id '{repo_id}' has no namespace; expected namespace/name, e.g. my-org/bert-top6")
     folder = Path(folder)
     check_folder(folder, repo_type)
-    card = None
+    card, hand_edited = None, False
     if repo_type == "model":  # the card names the repository it goes to, not this machine's folder
-        from .card import render_card_for_repo
+        from .card import render_card_for_repo, written_unedited
 
-        card = render_card_for_repo(folder, repo_id)
+        if written_unedited((folder / "README.md").read_text(encoding="utf-8")):
+            card = render_card_for_repo(folder, repo_id)
+        else:  # edited since compactbert wrote it (or not written by it): the user's card goes up as it is
+            hand_edited = True
     gate, gate_line, replaced = (None, None, {}) if repo_type == "space" else gate_folder(folder, force, card=card)
     card_for_repo = card is not None and card != (folder / "README.md").read_text(encoding="utf-8")
     if card_for_repo:
@@ -140,7 +150,19 @@ def plan_push(
     if repo_type == "space":
         sdk = card_metadata((folder / "README.md").read_text(encoding="utf-8"))["sdk"]
     return PushPlan(
-        folder, repo_id, repo_type, files, revision, private, create_pr, sdk, gate, gate_line, replaced, card_for_repo
+        folder,
+        repo_id,
+        repo_type,
+        files,
+        revision,
+        private,
+        create_pr,
+        sdk,
+        gate,
+        gate_line,
+        replaced,
+        card_for_repo,
+        hand_edited,
     )
 
 
