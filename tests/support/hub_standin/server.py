@@ -17,6 +17,16 @@ if TYPE_CHECKING:
     from .standin import HubStandin
 
 
+# the repo routes that take a revision and nothing after it: (action, method) -> the handler's method
+_REVISION_ROUTES = {
+    ("revision", "GET"): "_repo_info",
+    ("paths-info", "POST"): "_paths_info",
+    ("preupload", "POST"): "_preupload",
+    ("commit", "POST"): "_commit",
+    ("commits", "GET"): "_list_commits",
+}
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -229,24 +239,12 @@ class _Handler(ReadRoutes, WriteRoutes, BaseHTTPRequestHandler):
 
         if action is None and method == "GET":
             return self._repo_info(repo_type, repo_id, "main")
-        if action == "revision" and method == "GET" and tail:
+        if (action, method) in _REVISION_ROUTES and tail:
             revision, _ = self._split_revision(tail)
-            return self._repo_info(repo_type, repo_id, revision)
+            return getattr(self, _REVISION_ROUTES[action, method])(repo_type, repo_id, revision)
         if action == "tree" and method == "GET" and tail:
             revision, rest_path = self._split_revision(tail)
             return self._tree(repo_type, repo_id, revision, unquote("/".join(rest_path)))
-        if action == "paths-info" and method == "POST" and tail:
-            revision, _ = self._split_revision(tail)
-            return self._paths_info(repo_type, repo_id, revision)
-        if action == "preupload" and method == "POST" and tail:
-            revision, _ = self._split_revision(tail)
-            return self._preupload(repo_type, repo_id, revision)
-        if action == "commit" and method == "POST" and tail:
-            revision, _ = self._split_revision(tail)
-            return self._commit(repo_type, repo_id, revision)
-        if action == "commits" and method == "GET" and tail:
-            revision, _ = self._split_revision(tail)
-            return self._list_commits(repo_type, repo_id, revision)
         if action == "refs" and method == "GET":
             return self._refs(repo_type, repo_id)
         if action in ("branch", "tag") and tail and method in ("POST", "DELETE"):
