@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "compactbert.hub.card": 1,
     "compactbert.hub.validate": 1,
     "compactbert.hub.gate": 1,  # the quality gate: pure functions over metrics
+    "compactbert.hub.public": 1,  # how uploaded files name this machine's paths (by their run)
     "compactbert.export.formats": 1,  # the export formats and runtimes as plain records (cards name runtimes)
     "compactbert.data": 2,
     "compactbert.inference": 2,

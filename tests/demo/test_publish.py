@@ -354,3 +354,21 @@ def test_publish_refuses_an_empty_torch_index_before_anything_is_built(zoo, capf
     """`--torch-index-url "$UNSET"` would leave the Space on the default index's torch: the dry run refuses it."""
     assert main(["publish", str(zoo), "--org", "org", "--torch-index-url", "", "--dry-run"]) == 2
     assert "--torch-index-url must be an http(s) URL" in capfd.readouterr().err
+
+
+def test_records_go_up_without_this_machines_paths_and_a_second_run_finds_them_unchanged(zoo, wheel, hub, capfd):
+    config_file = zoo / "shrunk-top-2" / "config.json"
+    config = json.loads(config_file.read_text())
+    config["source_model"] = str(zoo / "teacher")  # as `shrink /home/me/zoo/teacher` records it
+    config_file.write_text(json.dumps(config, indent=2))
+    assert publish(zoo, wheel) == 0
+    out, _ = capfd.readouterr()
+    assert "note:" in out and "config.json went up with this machine's paths named by their run" in out
+    uploaded = hub.files("org/shrunk-top-2")["config.json"].decode()
+    assert str(zoo) not in uploaded and json.loads(uploaded)["source_model"] == "teacher"
+    assert json.loads(config_file.read_text())["source_model"] == str(zoo / "teacher")  # the local file as it was
+
+    head = hub.head("org/shrunk-top-2")
+    assert publish(zoo, wheel) == 0  # compared as it went up, not as it is here: nothing to push
+    out, _ = capfd.readouterr()
+    assert "org/shrunk-top-2: unchanged" in out and hub.head("org/shrunk-top-2") == head

@@ -27,6 +27,7 @@ from compactbert.hub.gate import (
     read_reference,
     settings_from_record,
 )
+from compactbert.hub.public import public_text
 from compactbert.hub.push import gate_folder
 
 from support.zoo import REPO_ID, folder_digest, tiny_recipe, tiny_shrunk_folder
@@ -219,7 +220,8 @@ def test_build_force_writes_the_model_and_the_card_says_why(weak_build):
     assert gate["passed"] is False and gate["overridden"] is True and len(gate["failures"]) == 2
     assert json.loads((folder / "build.json").read_text())["metrics"]["quality_gate"] == gate
     card = (folder / "README.md").read_text()
-    assert card.count(NOTE) == 1 and all(failure in card for failure in gate["failures"])
+    assert card.count(NOTE) == 1 and all(public_text(failure) in card for failure in gate["failures"])
+    assert str(folder.parent) not in card and "(the test accuracy in teacher/metrics.json)" in card  # not the path
     assert card.index(NOTE) < card.index("## How it was made")  # right under the title
     assert validate_card(card) == []
 

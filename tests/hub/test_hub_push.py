@@ -6,6 +6,7 @@ compactbert imported, and in a subprocess that cannot import compactbert (`trust
 repository behind. The token never appears in any output.
 """
 
+import json
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from compactbert.cli import main
 from compactbert.hub import validate_card
+from compactbert.hub.public import public_record
 
 from support.helpers import TEXTS
 from support.zoo import REPO_ID, folder_digest, logits_without_compactbert
@@ -53,7 +55,15 @@ def test_push_a_built_entry_and_load_it_back(built, hub_checked, tmp_path, capfd
     commits = hub.commits_for(REPO_ID)
     assert len(commits) == 1  # one commit, every file in it
     files = hub.files(REPO_ID)
-    assert {p: files[p] for p in before} == {p: (built / p).read_bytes() for p in before}
+    records = {"config.json", "metrics.json"}  # they name the tiny source and the task by this machine's paths
+    assert {p: files[p] for p in before if p not in records} == {
+        p: (built / p).read_bytes() for p in before if p not in records
+    }
+    for record in records:  # which go up named by their run: nothing of this machine's folders
+        local = json.loads((built / record).read_text())
+        assert str(built.parent.parent) in json.dumps(local) and str(built.parent.parent) not in files[record].decode()
+        assert json.loads(files[record]) == public_record(local)
+    assert "note:       config.json, metrics.json went up with this machine's paths named by their run" in out
     assert "model.safetensors" in commits[0].lfs and "accuracy_latency.png" in commits[0].lfs
     assert hub.requests_matching("POST", "/api/validate-yaml")  # the client asked the server to check the card
     assert folder_digest(built) == before
@@ -79,6 +89,7 @@ def test_dry_run_lists_files_and_sends_nothing(built, hub, capfd):
     for path in ("model.safetensors", "config.json", "modeling_shrunk_bert.py", "README.md", "tokenizer.json"):
         assert path in out
     assert "nothing was uploaded" in out
+    assert "config.json, metrics.json go up with this machine's paths named by their run (" in out
     assert hub.requests == [] and not hub.repo_exists(REPO_ID)
     assert_no_token(hub, out, err)
 

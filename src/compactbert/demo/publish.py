@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..hub.gate import DEFAULT_MIN_RETENTION, GateVerdict, QualityGateError, recorded_accuracy
-from ..hub.push import PushError, gate_folder, push, scrub_token
+from ..hub.push import PushError, gate_folder, plan_push, push, scrub_token
 from ..hub.remote import remote_differences
 from ..hub.validate import check_folder, upload_files
 from .manifest import Zoo, ZooEntry, load_zoo
@@ -410,7 +410,9 @@ def _publish_target(api, plan: PublishPlan, target: Target, token: str, notes: l
     from .. import __version__
 
     try:
-        head, differ = remote_differences(api, target.repo_id, target.repo_type, target.folder)
+        # compared as it would go up: the card rendered for the repository, the records without this machine's paths
+        replaced = plan_push(target.folder, target.repo_id, target.repo_type, force=plan.force).replaced
+        head, differ = remote_differences(api, target.repo_id, target.repo_type, target.folder, replaced)
         count = len(upload_files(target.folder))
         if head is not None and not differ:
             target.status, target.revision, target.detail = UNCHANGED, head, f"{count} files"

@@ -52,9 +52,10 @@ from .builders import (
     tiny_bert_arguments,
     tiny_bert_record,
 )
-from .card import BUILD_INFO, evaluated_on, local_name, write_card
+from .card import BUILD_INFO, evaluated_on, write_card
 from .compare import PLOT, measure_latency, plot_comparison
 from .gate import QualityGateError, check_metrics, read_reference
+from .public import local_name
 from .recipe import LatencySettings, ZooRecipe, read_recipe
 from .validate import check_folder
 

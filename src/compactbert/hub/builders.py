@@ -12,7 +12,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .card import LOSS_NAMES, local_name, task_stage_name
+from .card import LOSS_NAMES, task_stage_name
+from .public import local_name
 
 if TYPE_CHECKING:
     from .recipe import ZooRecipe

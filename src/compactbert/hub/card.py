@@ -34,17 +34,16 @@ from pathlib import Path
 import jinja2
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from ..data_files import file_builder
 from ..export.formats import runtime_title
 from ..models import FAMILIES
 from ..models.shrunk_bert.card import bert_layer_parameters as bert_layer_parameters  # re-exported (card tests)
 from .gate import override_note, recorded_accuracy
+from .public import is_hub_id, is_local_path, local_name, public_record
 from .validate import check_card
 
 TEMPLATES = Path(__file__).parent / "model_cards"
 LIBRARY_NAME = "transformers"
 BUILD_INFO = "build.json"  # what `compactbert build` writes beside the model: its recipe (card fields), comparison
-RUN_MODEL_FOLDER = "model"  # where finetune and distill save the model in their output_dir (`finetune.MODEL_SUBDIR`)
 # readable names of the distillation loss components (`DistillationTrainingArguments.alpha_<name>`), for the card
 LOSS_NAMES = {
     "ce": "soft targets (teacher logits)",
@@ -89,38 +88,6 @@ class CardFields:
                 setattr(self, name, [value])
             elif not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"card field '{name}' must be a string or a list of strings, got {value!r}")
-
-
-def _is_hub_id(name: str | None) -> bool:
-    """A Hub repo id (`org/name`), not a local path: only those belong in `base_model`."""
-    if not name or os.path.isabs(name) or os.path.exists(name) or name.count("/") != 1:
-        return False
-    if file_builder(name) is not None:  # `out/reviews.csv`, run from another folder: a data file, not a repo
-        return False
-    return re.fullmatch(r"[\w.-]+/[\w.-]+", name) is not None
-
-
-def local_name(name):
-    """How a card names a model or a data file: a Hub id or a plain name as it is; a local path by its folder (a run's
-    `output_dir/model` by the run's folder), a local file by its name without suffix: never this machine's path.
-
-    >>> local_name("out/runs/teacher2/model"), local_name("google-bert/bert-base-uncased"), local_name("minilm")
-    ('teacher2', 'google-bert/bert-base-uncased', 'minilm')
-    """
-    if not isinstance(name, str) or _is_hub_id(name) or not _is_local_path(name):
-        return name
-    path = Path(name)
-    if path.is_file() or (not path.exists() and path.suffix):
-        return path.stem
-    path = Path(os.path.normpath(name))
-    return path.parent.name if path.name == RUN_MODEL_FOLDER and path.parent.name else path.name
-
-
-def _is_local_path(name: str) -> bool:
-    """A path on this machine (it exists, or is written as one), not a name in prose ("X fine-tuned on Y ...")."""
-    if os.path.exists(name):
-        return True
-    return (os.path.isabs(name) or "/" in name or os.sep in name) and not any(c.isspace() for c in name)
 
 
 def task_stage_name(stage: str, components) -> str:
@@ -177,7 +144,7 @@ def evaluated_on(metrics: dict | None) -> tuple | None:
 def _model_folder(name, folder: Path) -> Path | None:
     """The local model folder a recorded name points to (as run from here, or from a folder above `folder`, where
     the run that recorded it may have been started); None for a Hub id, a plain name or a folder not here."""
-    if not isinstance(name, str) or _is_hub_id(name) or not _is_local_path(name):
+    if not isinstance(name, str) or is_hub_id(name) or not is_local_path(name):
         return None
     if not (os.path.isabs(name) or "/" in name or os.sep in name):
         return None  # a bare name: a folder of that name here may be another model
@@ -266,7 +233,7 @@ def _results(metrics: dict | None, fields: CardFields) -> dict | None:
         return None  # nothing evaluated on a test split (or no accuracy recorded): the card claims no results
     data = (metrics.get("recipe") or {}).get("data") or {}
     task = metrics.get("task") or data.get("task") or "unknown"
-    local = not _is_hub_id(task) and _is_local_path(task)  # a local file: its name, not this machine's path
+    local = not is_hub_id(task) and is_local_path(task)  # a local file: its name, not this machine's path
     name = local_name(task)
     return {
         "task": Path(task).name if local else task,
@@ -330,14 +297,14 @@ def card_context(
         source.setdefault("accuracy_of", "The source, fine-tuned with the same recipe,")
     results = _results(metrics, fields)
     gate = (metrics or {}).get("quality_gate")  # written by `compactbert build`: the note when --force overrode it
-    gate_note = override_note(gate) if isinstance(gate, dict) and gate.get("overridden") else None
+    gate_note = override_note(public_record(gate)) if isinstance(gate, dict) and gate.get("overridden") else None
 
     base_model = fields.base_model or method.get("source_model") or method.get("teacher")
-    base_model = base_model if _is_hub_id(base_model) else None
+    base_model = base_model if is_hub_id(base_model) else None
     where = fields.repo_id or model_id or os.fspath(folder)
     model_id = fields.repo_id or model_id or folder.name
     # the title: the repository the card is rendered for, else the run's name (not `model`, the folder runs save to)
-    pushed = _is_hub_id(where)
+    pushed = is_hub_id(where)
     title = fields.model_name or (where if pushed else local_name(os.path.abspath(where)))
     model_name = fields.model_name or (where.rsplit("/", 1)[-1] if pushed else title)
     eval_results = None

@@ -5,7 +5,8 @@ code that is there, a tokenizer, a card that passes the validator), so nothing i
 model folder passes the quality gate (`compactbert.hub.gate`: its test accuracy clearly above the majority class of
 the test split, and the `min_retention` its build recorded; a folder with no test accuracy is refused too), unless
 `force=True`; a forced push uploads the card with a note that the gate was overridden and why, and `metrics.json` with
-the verdict (the local files stay as they are). A model's card goes up rendered for the repository
+the verdict (the local files stay as they are). The records (`config.json`, `metrics.json`, an export's
+`export.json`) go up with this machine's paths named by their run (`compactbert.hub.public`). A model's card goes up rendered for the repository
 (`card.render_card_for_repo`: its title and usage examples name `repo_id`, not the local folder), unless it was
 edited since compactbert wrote it: a card of the user's own goes up as it is. Then
 the repository is created if needed, and every file goes up in **one** `HfApi.create_commit`: the Hub applies a
@@ -35,6 +36,7 @@ from .gate import (
     recorded_majority,
     settings_from_record,
 )
+from .public import public_files, public_record
 from .validate import card_metadata, check_folder, upload_files
 
 REPO_TYPES = ("model", "space")
@@ -61,6 +63,8 @@ class PushPlan:
     replaced: dict[str, bytes] = field(default_factory=dict)  # files uploaded with other content than the local one
     card_for_repo: bool = False  # README.md goes up rendered for `repo_id` (its title and usage examples)
     card_edited: bool = False  # README.md was edited since compactbert wrote it (or not written by it): as it is
+    renamed: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # record -> (local path, Hub name)
+    overridden: list[str] = field(default_factory=list)  # files that go up with the gate's override recorded
 
     def describe(self) -> str:
         where = f"{self.repo_type} repository {self.repo_id}" + (f" (branch {self.revision})" if self.revision else "")
@@ -80,9 +84,18 @@ class PushPlan:
                 "  README.md (the card) goes up as it is: it was edited since compactbert wrote it, so it is not "
                 f"rendered again for {self.repo_id} (check that its title and usage examples name the repository)"
             )
-        overridden = sorted(self.replaced) if self.gate is not None and not self.gate.passed else []
-        if overridden:
-            lines.append(f"  {', '.join(overridden)} go up with the override recorded (the local files are unchanged)")
+        if self.renamed:
+            pairs = sorted({pair for renamed in self.renamed.values() for pair in renamed})
+            examples = ", ".join(f"{local} -> {public}" for local, public in pairs[:3])
+            more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+            lines.append(
+                f"  {', '.join(sorted(self.renamed))} go up with this machine's paths named by their run "
+                f"({examples}{more}; the local files are unchanged)"
+            )
+        if self.overridden:
+            lines.append(
+                f"  {', '.join(self.overridden)} go up with the override recorded (the local files are unchanged)"
+            )
         return "\n".join(lines)
 
 
@@ -140,11 +153,13 @@ def plan_push(
         else:  # edited since compactbert wrote it (or not written by it): the user's card goes up as it is
             hand_edited = True
     gate, gate_line, replaced = (None, None, {}) if repo_type == "space" else gate_folder(folder, force, card=card)
+    overridden = sorted(replaced)
     card_for_repo = card is not None and card != (folder / "README.md").read_text(encoding="utf-8")
     if card_for_repo:
         replaced.setdefault("README.md", card.encode("utf-8"))
     paths = [rel.as_posix() for rel in upload_files(folder)]
     paths += sorted(set(replaced) - set(paths))  # a forced push of a folder without metrics.json adds one
+    renamed = public_files(folder, paths, replaced) if repo_type == "model" else {}
     files = [(path, len(replaced[path]) if path in replaced else (folder / path).stat().st_size) for path in paths]
     sdk = None
     if repo_type == "space":
@@ -163,6 +178,8 @@ def plan_push(
         replaced,
         card_for_repo,
         hand_edited,
+        renamed,
+        overridden,
     )
 
 
@@ -199,13 +216,13 @@ def gate_folder(
         return verdict, verdict.summary(), {}
     if not force:
         raise QualityGateError(f"{verdict.refusal('publish', str(folder))}. Nothing was sent")
-    record = verdict.record(overridden=True)
+    record = public_record(verdict.record(overridden=True))  # its reference may be a local metrics.json
     replaced = {}
     local = (folder / "README.md").read_text(encoding="utf-8")
     card = local if card is None else card
     if add_override_note(card, record) != local:
         replaced["README.md"] = add_override_note(card, record).encode("utf-8")
-    if (metrics or {}).get("quality_gate") != record:
+    if public_record((metrics or {}).get("quality_gate")) != record:
         replaced["metrics.json"] = json.dumps(
             (metrics or {}) | {"quality_gate": record}, indent=2, default=str
         ).encode()
@@ -279,6 +296,11 @@ def push(
     notes: list[str] = []
     if plan.gate is not None and not plan.gate.passed:
         notes.append("published with --force although the quality gate refused it; the card says so, and why")
+    if plan.renamed:
+        notes.append(
+            f"{', '.join(sorted(plan.renamed))} went up with this machine's paths named by their run (the local "
+            "files are unchanged)"
+        )
     try:
         created_repo = _create_repo(api, plan, notes)
     except PushError as err:
