@@ -1,6 +1,7 @@
-"""An export whose verification failed: kept to inspect, marked so in export.json; loading it by its runtime warns
-with the figures and what to do, and `backend="auto"` never chooses it (it loads the PyTorch folder it was made from,
-and says why, or refuses when there is none)."""
+"""An export whose verification failed: kept to inspect, marked so in export.json, with a warning when it is written;
+loading it by its runtime warns with the figures and what to do, and `backend="auto"` never chooses it (it loads the
+PyTorch folder it was made from, and says why, or refuses when there is none). An export never verified
+(`--no-verify`) warns when it is loaded, by either backend."""
 
 import json
 import shutil
@@ -12,7 +13,7 @@ import pytest
 from transformers import BertForSequenceClassification
 
 import compactbert
-from compactbert.export import FailedExportWarning, export_model
+from compactbert.export import FailedExportWarning, UnverifiedExportWarning, export_model
 from compactbert.export.verdict import find_source
 from compactbert.inference import InferenceModel, load_for_inference
 
@@ -39,8 +40,13 @@ def source(tmp_path):
 @pytest.fixture
 def failed_export(source, reference_predicts_otherwise):
     """`runs/model-openvino`: exported next to the source, its verification failed."""
-    result = export_model(source, format="openvino", verify_samples=4)
+    with pytest.warns(
+        FailedExportWarning, match="it is kept to inspect .*: do not deploy it; export it again"
+    ) as caught:
+        result = export_model(source, format="openvino", verify_samples=4)
     assert result.passed is False
+    assert str(caught[0].message).startswith(f"{result.folder} failed its verification when it was exported: its fp32")
+    assert caught[0].filename == __file__  # the warning points at the caller's line
     return result.folder
 
 
@@ -109,3 +115,15 @@ def test_a_passing_export_loads_without_a_warning(source, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", FailedExportWarning)
         assert load_for_inference(passed.folder, backend="auto").backend == "openvino"
+
+
+def test_an_unverified_export_warns_when_loaded_by_either_backend(source, tmp_path):
+    exported = export_model(source, tmp_path / "quick", format="onnx", verify=False).folder
+    for backend in ("onnxruntime", "auto"):
+        with pytest.warns(UnverifiedExportWarning, match=r"exported without verification \(--no-verify\)") as caught:
+            loaded = load_for_inference(exported, backend=backend)
+        message = str(caught[0].message)
+        assert "its predictions were never compared with PyTorch's" in message
+        assert f"(`compactbert export {source} --format onnx`)" in message and caught[0].filename == __file__
+        assert loaded.backend == "onnxruntime" and len(loaded.predict(TEXTS)) == len(TEXTS)
+    assert loaded.backend_choice.reason.endswith("(never verified against PyTorch: exported with --no-verify)")

@@ -15,7 +15,7 @@ import compactbert
 from compactbert.cli import main
 from compactbert.data import load_task
 from compactbert.data.builtin import default_calibration_texts
-from compactbert.export import MissingRuntimeError, export_model, open_session, verify_export
+from compactbert.export import FailedExportWarning, MissingRuntimeError, export_model, open_session, verify_export
 from compactbert.export import backends as backends_module
 from compactbert.export import exporter as exporter_module
 from compactbert.export import formats as formats_module
@@ -207,7 +207,7 @@ def test_an_int8_graph_that_does_not_hold_warns_on_every_load(
     cache = tmp_path / "cache"
     expected = r"the int8 graph of .* changed 100\.0% of the predictions .* on the texts: int8 does not hold"
     for _ in range(2):  # made, then read from the cache: the warning each time
-        with pytest.warns(UserWarning, match=expected):
+        with pytest.warns(FailedExportWarning, match=expected):
             loaded = load_for_inference(bbc_classifier, backend="openvino", quantize="int8", cache_dir=cache)
         assert loaded.quantized == "int8" and loaded.export_info["verification"]["passed"] is False
     assert len(list(cache.iterdir())) == 1

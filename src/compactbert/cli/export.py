@@ -78,6 +78,7 @@ class ExportCommand(Command):
         from ..export import default_output, export_model
         from ..export.exporter import INT8_DOES_NOT_HOLD
         from ..export.texts import DataNotLoadedWarning
+        from ..export.verdict import FailedExportWarning
 
         # what export_model would refuse in its Python form (dtype=..., overwrite=True), said in this command's
         if args.dtype not in FORMATS[args.format].dtypes:
@@ -93,6 +94,7 @@ class ExportCommand(Command):
         print(f"exporting {args.model} to {args.format} ({args.dtype}) ...")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataNotLoadedWarning)  # said below, naming --data
+            warnings.simplefilter("ignore", FailedExportWarning)  # said below, in this command's words
             result = export_model(
                 args.model,
                 output,
@@ -119,7 +121,9 @@ class ExportCommand(Command):
             say_data_not_loaded("int8 calibration", calibration)
         check = result.verification
         if check is None:
-            print("not verified (--no-verify)")
+            print(
+                "not verified (--no-verify): loading it warns that its predictions were never compared with PyTorch's"
+            )
             return EXIT_OK
         if check["predictions_unchanged"] is not None:
             agreement = (

@@ -6,7 +6,8 @@
 - `exporter`: `export_model` (`compactbert export`): the folder (graph, config, tokenizer, export.json), written all
   or nothing and verified against PyTorch;
 - `texts`: the texts an export is verified and calibrated on (the model's task, else built-in texts);
-- `verdict`: what a failed verification means when an exported folder is loaded (`FailedExportWarning`);
+- `verdict`: what a failed or missing verification means when an exported folder is written or loaded
+  (`FailedExportWarning`, `UnverifiedExportWarning`);
 - `runtime`: opening an exported folder with ONNX Runtime or OpenVINO (no torch);
 - `backends`: the runtime backends of `compactbert.inference.load_for_inference` (`RuntimeInferenceModel`, the
   export cache); `auto`: `backend="auto"`'s choice.
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     )
     from .runtime import EXPORT_INFO, open_session, read_export_info
     from .texts import SAMPLE_TEXTS, DataNotLoadedWarning
-    from .verdict import FailedExportWarning
+    from .verdict import FailedExportWarning, UnverifiedExportWarning
 
 _LAZY = {
     "exporter": (
@@ -57,7 +58,7 @@ _LAZY = {
     ),
     "runtime": ("EXPORT_INFO", "open_session", "read_export_info"),
     "texts": ("SAMPLE_TEXTS", "DataNotLoadedWarning"),
-    "verdict": ("FailedExportWarning",),
+    "verdict": ("FailedExportWarning", "UnverifiedExportWarning"),
     "backends": ("RuntimeInferenceModel", "default_cache_dir"),
     "auto": ("BackendChoice", "choose_backend"),
 }
@@ -81,6 +82,7 @@ __all__ = [
     "verify_export",
     "DataNotLoadedWarning",
     "FailedExportWarning",
+    "UnverifiedExportWarning",
     # runtime (loads the runtime)
     "EXPORT_INFO",
     "open_session",

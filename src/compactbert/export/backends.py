@@ -43,7 +43,7 @@ from .exporter import (
 )
 from .formats import FORMATS, RUNTIMES, ExportFormat, MissingRuntimeError, kind_needs, missing_modules
 from .runtime import EXPORT_INFO, Session, open_session, read_export_info
-from .verdict import failed, load_instead_of_failed, warn_failed
+from .verdict import FailedExportWarning, failed, load_instead_of_failed, unverified, warn_failed, warn_unverified
 
 RUNTIME_ORDER = ("openvino", "onnxruntime")  # the runtimes `auto` tries, in this order (ties go to the earlier)
 
@@ -268,7 +268,7 @@ def _verify_quantized(folder: Path, info: dict, model, tokenizer, task: str, sou
 
 
 def _warn_unless_held(folder: Path, source) -> None:
-    """A `UserWarning` when the verification export.json records in `folder` failed."""
+    """A `FailedExportWarning` when the verification export.json records in `folder` failed."""
     check = (read_export_info(folder) or {}).get("verification") or {}
     if check.get("passed") is False:
         import warnings
@@ -276,7 +276,7 @@ def _warn_unless_held(folder: Path, source) -> None:
         warnings.warn(
             f"the {check.get('dtype')} graph of {source} {what_moved(check)} on {check.get('on')}: "
             f"{INT8_DOES_NOT_HOLD}; load it without quantize='int8' (bf16 or fp32)",
-            UserWarning,
+            FailedExportWarning,
             stacklevel=3,
         )
 
@@ -368,6 +368,10 @@ def load_with_backend(
         loaded = load_exported(folder, backend, task, dtype, configure_threads(threads), tokenizer)
         if failed(info):
             warn_failed(folder, info, backend)
+        elif unverified(info):
+            warn_unverified(folder, info)
+            if loaded.backend_choice is not None:
+                loaded.backend_choice.reason += " (never verified against PyTorch: exported with --no-verify)"
         return loaded
     if backend != "auto":
         if quantize is not None and not (backend == "openvino" and quantize == "int8"):

@@ -405,8 +405,10 @@ def export_model(
 
     Returns:
         [`ExportResult`]: the folder and its export.json record (`result.passed`: whether the predictions held). A
-        folder whose verification failed is written all the same, to inspect: its export.json says `passed: false`
-        and why (`note`), `load_for_inference` warns when it loads it and `backend="auto"` does not choose it.
+        folder whose verification failed is written all the same, to inspect, with a `FailedExportWarning`: its
+        export.json says `passed: false` and why (`note`), `load_for_inference` warns when it loads it and
+        `backend="auto"` does not choose it. One written with `verify=False` warns when it is loaded
+        (`UnverifiedExportWarning`).
 
     Raises:
         `ValueError`: an unknown format, task or dtype, or a source that is already exported.
@@ -452,4 +454,8 @@ def export_model(
         result.update(info)
 
     written = write_folder_atomically(output, write, overwrite=overwrite)
+    if result.get("passed") is False:
+        from .verdict import warn_written  # (it imports this module)
+
+        warn_written(written, result)
     return ExportResult(written, result)

@@ -10,6 +10,10 @@ Loading it then:
   from export.json, and only when that folder holds the same model) and chooses among PyTorch and the runtimes
   there, saying in `backend_choice` that it skipped the export and why; with no such folder to be found, it refuses
   and says what to do.
+
+`export_model` warns the same way when the export it writes fails (the CLI says it in its own words and exits 1).
+An export written with `verify=False` (`--no-verify`) has no verdict: it loads, with either backend, with an
+`UnverifiedExportWarning` saying its predictions were never compared with PyTorch's and how to verify it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,11 @@ from .runtime import EXPORT_INFO
 
 
 class FailedExportWarning(UserWarning):
-    """An exported folder whose verification against PyTorch failed was loaded."""
+    """An exported folder whose verification against PyTorch failed was written or loaded."""
+
+
+class UnverifiedExportWarning(UserWarning):
+    """An exported folder that was never verified against PyTorch (`--no-verify`) was loaded."""
 
 
 def failed(info: dict[str, Any] | None) -> bool:
@@ -61,6 +69,33 @@ def warn_failed(folder: Path, info: dict[str, Any], backend: str) -> None:
         f"{what_failed(folder, info)}; loaded all the same because backend={backend!r} asked for it, but its "
         f"predictions are not the model's: do not deploy it; {export_again(info)}, or load the PyTorch folder",
         FailedExportWarning,
+        stacklevel=4,
+    )
+
+
+def warn_written(folder: Path, info: dict[str, Any]) -> None:
+    """The `FailedExportWarning` of `export_model` when the export it wrote failed its verification."""
+    warnings.warn(
+        f"{what_failed(folder, info)}; it is kept to inspect (export.json says passed: false): do not deploy it; "
+        f"{export_again(info)}",
+        FailedExportWarning,
+        stacklevel=3,
+    )
+
+
+def unverified(info: dict[str, Any] | None) -> bool:
+    """Whether export.json `info` records no verification (`verify=False`, `--no-verify`)."""
+    return (info or {}).get("verification") is None
+
+
+def warn_unverified(folder: Path, info: dict[str, Any]) -> None:
+    """The `UnverifiedExportWarning` of loading an export that was never compared with PyTorch."""
+    source = info.get("source") or "SOURCE"
+    warnings.warn(
+        f"{folder} was exported without verification (--no-verify): its predictions were never compared with "
+        f"PyTorch's. Export it again without --no-verify (`compactbert export {source} --format {info['format']}"
+        f"{' --dtype ' + info['dtype'] if info.get('dtype', 'fp32') != 'fp32' else ''}`) to have them checked",
+        UnverifiedExportWarning,
         stacklevel=4,
     )
 
