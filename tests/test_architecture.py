@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "compactbert.pruning": 2,
     "compactbert.conversion": 2,
     "compactbert.finetune": 3,
+    "compactbert.evaluation": 3,  # a classifier scored on a task split, against the majority, its teacher, the gate
     "compactbert.distillation": 4,
     "compactbert.pretraining": 4,
     "compactbert.hub.build": 5,

@@ -95,6 +95,19 @@ def test_fp32_probabilities_match_a_plain_forward(classifier_folder, tokenizer):
     assert sum(predictions[0]["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
 
 
+def test_text_pairs_are_read_with_their_texts(classifier_folder, tokenizer):
+    loaded = load_for_inference(classifier_folder, dtype="fp32")
+    pairs = list(reversed(TEXTS))
+    reference = compactbert.ShrunkBertForSequenceClassification.from_pretrained(classifier_folder).eval()
+    with torch.no_grad():
+        batch = tokenizer(TEXTS, pairs, padding=True, truncation=True, max_length=128, return_tensors="pt")
+        expected = reference(**batch).logits.softmax(-1).numpy()
+    assert loaded.predict_proba(TEXTS, text_pairs=pairs) == pytest.approx(expected, abs=1e-5)
+    assert not loaded.predict_proba(TEXTS) == pytest.approx(expected, abs=1e-5)  # the pairs changed the answer
+    with pytest.raises(ValueError, match=r"text_pairs has 1 texts; expected one per text \(4\)"):
+        loaded.predict_proba(TEXTS, text_pairs=pairs[:1])
+
+
 def test_bf16_casts_the_weights_and_stays_close(classifier_folder):
     fp32 = load_for_inference(classifier_folder, dtype="fp32")
     bf16 = load_for_inference(classifier_folder, dtype="bf16")

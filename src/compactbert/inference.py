@@ -203,9 +203,15 @@ class InferenceModel:
             return self.model(**encoded)
 
     def predict_proba(
-        self, texts: Sequence[str], max_length: int = 128, batch_size: int = 64, sort_by_length: bool = True
+        self,
+        texts: Sequence[str],
+        max_length: int = 128,
+        batch_size: int = 64,
+        sort_by_length: bool = True,
+        text_pairs: Sequence[str] | None = None,
     ) -> np.ndarray:
-        """Label probabilities, shape [len(texts), num_labels], float32, in the order of `texts`.
+        """Label probabilities, shape [len(texts), num_labels], float32, in the order of `texts` (with `text_pairs`,
+        each text read with its pair, as a pair task was trained).
 
         With `sort_by_length` (the default) texts are batched by token count, so a batch pads to about its own
         length rather than to the longest text that happens to share it: on short, varied texts most of the work
@@ -221,7 +227,10 @@ class InferenceModel:
         probabilities = np.zeros((len(texts), len(self.label_names)), dtype=np.float32)
         if not len(texts):
             return probabilities
-        encoded = self.tokenizer(list(texts), truncation=True, max_length=max_length)
+        if text_pairs is not None and len(text_pairs) != len(texts):
+            raise ValueError(f"text_pairs has {len(text_pairs)} texts; expected one per text ({len(texts)})")
+        pairs = None if text_pairs is None else list(text_pairs)
+        encoded = self.tokenizer(list(texts), pairs, truncation=True, max_length=max_length)
         order = list(range(len(texts)))
         if sort_by_length:
             order.sort(key=lambda i: len(encoded["input_ids"][i]))

@@ -68,6 +68,7 @@ def test_the_registry_is_the_parser():
         "finetune",
         "pretrain",
         "distill",
+        "evaluate",
         "info",
         "bench",
         "demo",

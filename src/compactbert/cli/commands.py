@@ -14,6 +14,7 @@ from .augment import AugmentCommand
 from .bench import BenchCommand
 from .common import EXIT_BAD_INPUT, Command
 from .demo import DemoCommand
+from .evaluate import EvaluateCommand
 from .export import ExportCommand
 from .info import InfoCommand
 from .prune import PruneCommand
@@ -30,6 +31,7 @@ COMMANDS: list[Command] = [
     FINETUNE,
     PRETRAIN,
     DISTILL,
+    EvaluateCommand(),
     InfoCommand(),
     BenchCommand(),
     DemoCommand(),

@@ -190,6 +190,17 @@ def print_scores(metrics: dict[str, Any], task: str, splits: Sequence[str] = ("v
     )
 
 
+def at_least_one(text: str) -> int:
+    """An argparse `type`: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def millions(n: int) -> str:
     """`14_500_000` -> `14.5M`."""
     return f"{n / 1e6:.1f}M"
@@ -201,6 +212,7 @@ __all__ = [
     "EXIT_OK",
     "Command",
     "add_layer_indices",
+    "at_least_one",
     "comma_list",
     "layer_indices",
     "millions",

@@ -8,7 +8,7 @@ import os
 import sys
 
 from ..export.formats import EXPORT_TASKS, FORMATS
-from .common import EXIT_FAILED, EXIT_OK, Command
+from .common import EXIT_FAILED, EXIT_OK, Command, at_least_one
 
 
 class ExportCommand(Command):
@@ -149,17 +149,6 @@ class ExportCommand(Command):
                 )
             return EXIT_FAILED
         return EXIT_OK
-
-
-def at_least_one(text: str) -> int:
-    """An argparse `type`: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def say_data_not_loaded(what: str, record: dict) -> None:

@@ -38,7 +38,7 @@ from ..export.formats import runtime_title
 from ..models import FAMILIES
 from ..models.shrunk_bert.card import bert_layer_parameters as bert_layer_parameters  # re-exported (card tests)
 from .gate import override_note, recorded_accuracy
-from .public import is_hub_id, is_local_path, local_name, public_record
+from .public import is_hub_id, is_local_path, local_name, public_record, recorded_model_folder
 from .validate import check_card
 
 TEMPLATES = Path(__file__).parent / "model_cards"
@@ -141,21 +141,6 @@ def evaluated_on(metrics: dict | None) -> tuple | None:
     return (task, split_seed, data.get("max_eval_samples"))
 
 
-def _model_folder(name, folder: Path) -> Path | None:
-    """The local model folder a recorded name points to (as run from here, or from a folder above `folder`, where
-    the run that recorded it may have been started); None for a Hub id, a plain name or a folder not here."""
-    if not isinstance(name, str) or is_hub_id(name) or not is_local_path(name):
-        return None
-    if not (os.path.isabs(name) or "/" in name or os.sep in name):
-        return None  # a bare name: a folder of that name here may be another model
-    bases = [Path("/")] if os.path.isabs(name) else [Path.cwd(), *folder.resolve().parents]
-    for base in bases:
-        candidate = base / name
-        if (candidate / "config.json").is_file() and candidate.resolve() != folder.resolve():
-            return candidate
-    return None
-
-
 def _read_metrics(folder: Path) -> dict | None:
     try:
         return json.loads((folder / "metrics.json").read_text())
@@ -166,11 +151,11 @@ def _read_metrics(folder: Path) -> dict | None:
 def _with_local_folder(source: dict | None, source_path, teacher, folder: Path, metrics: dict | None) -> dict | None:
     """The source the card compares with, completed from the folder the model was made from (its source), or else
     the teacher it learned from, when that folder is on this machine (see `_compared_model`)."""
-    if source is not None and _model_folder(source_path, folder):
+    if source is not None and recorded_model_folder(source_path, folder):
         role = "teacher" if source_path == teacher else "source"  # a student started from its teacher's layers
-        return source | _compared_model(_model_folder(source_path, folder), role, source_path, metrics)
-    if source is None and _model_folder(teacher, folder):
-        return _compared_model(_model_folder(teacher, folder), "teacher", teacher, metrics)
+        return source | _compared_model(recorded_model_folder(source_path, folder), role, source_path, metrics)
+    if source is None and recorded_model_folder(teacher, folder):
+        return _compared_model(recorded_model_folder(teacher, folder), "teacher", teacher, metrics)
     scored = _teacher_scored(metrics)  # the teacher's folder is not here, but the run scored it on the same texts
     if scored and teacher and source is None:
         return {"name": local_name(teacher), "role": "teacher"} | scored

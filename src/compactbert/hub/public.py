@@ -60,6 +60,21 @@ def _folder_name(path: Path) -> str:
     return path.parent.name if path.name == RUN_MODEL_FOLDER and path.parent.name else path.name
 
 
+def recorded_model_folder(name, folder: Path) -> Path | None:
+    """The local model folder a recorded name points to (as run from here, or from a folder above `folder`, where
+    the run that recorded it may have been started); None for a Hub id, a plain name or a folder not here."""
+    if not isinstance(name, str) or is_hub_id(name) or not is_local_path(name):
+        return None
+    if not (os.path.isabs(name) or "/" in name or os.sep in name):
+        return None  # a bare name: a folder of that name here may be another model
+    bases = [Path("/")] if os.path.isabs(name) else [Path.cwd(), *folder.resolve().parents]
+    for base in bases:
+        candidate = base / name
+        if (candidate / "config.json").is_file() and candidate.resolve() != folder.resolve():
+            return candidate
+    return None
+
+
 def names_machine_path(value: str) -> bool:
     """`value` is a path of this machine with a folder in it: absolute, from the home or this folder (`~/`, `./`,
     `../`), or one that exists here (`runs/teacher/model`). Not a URL, a Hub id, a plain name, or a relative path
@@ -150,4 +165,5 @@ __all__ = [
     "public_path",
     "public_record",
     "public_text",
+    "recorded_model_folder",
 ]

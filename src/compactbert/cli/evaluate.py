@@ -1,0 +1,104 @@
+"""`compactbert evaluate MODEL`: a classifier's accuracy on a task's split, next to the majority class, its teacher on
+the same texts and the quality gate; for a model folder, an exported one, a built-in name or a Hub id."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .common import EXIT_FAILED, EXIT_OK, Command, at_least_one
+
+BACKEND_CHOICES = ("torch", "auto", "openvino", "onnxruntime")
+
+
+class EvaluateCommand(Command):
+    name = "evaluate"
+    help = "score a classifier (or its export) on a task's test split, against the majority class and its teacher"
+    description = (
+        "Score a sequence classifier on a split of a task: accuracy and macro-F1, the accuracy of always predicting "
+        "the most common label, and the teacher on the same texts with the share the model keeps. The task, its "
+        "columns, split seed, max_length and max_eval_samples come from the model's metrics.json (an exported "
+        "folder reads the one of the PyTorch folder it was made from), so the figures compare with those its run "
+        "recorded; each can be given instead. The teacher is --teacher, else the one a distillation recorded when "
+        "its folder is here. Exits 1 when the quality gate of build and push would refuse the model on these "
+        "figures."
+    )
+
+    def add_arguments(self, p: argparse.ArgumentParser) -> None:
+        p.add_argument("model", help="a model folder, an exported folder, a built-in name (minilm) or a Hub id")
+        p.add_argument(
+            "--task",
+            help="the data: a built-in set (bbc-news, rotten-tomatoes), a CSV / TSV / JSON Lines / Parquet file or a "
+            "Hub dataset id (default: the task the model's metrics.json records)",
+        )
+        p.add_argument("--text_column", help="the column of the texts (default: as recorded, else 'text')")
+        p.add_argument("--text_pair_column", help="the column of the second texts of a pair task")
+        p.add_argument("--label_column", help="the column of the labels (default: as recorded, else 'label')")
+        p.add_argument("--split", default="test", help="the split to score (default: test)")
+        p.add_argument("--split_seed", type=int, help="the seed of the splits (default: as recorded, else 42)")
+        p.add_argument(
+            "--max-samples",
+            type=at_least_one,
+            help="score the first N texts of the split (default: as many as the model's run evaluated, else all)",
+        )
+        p.add_argument("--max_length", type=at_least_one, help="tokens per text (default: as recorded, else 128)")
+        p.add_argument("--teacher", help="a teacher to score on the same texts (default: the recorded one, if here)")
+        p.add_argument(
+            "--backend",
+            choices=BACKEND_CHOICES,
+            help="what runs the model (default: torch; an exported folder: its runtime); auto times them and picks",
+        )
+        p.add_argument("--dtype", default="auto", choices=("auto", "fp32", "bf16"), help="precision (default: auto)")
+        p.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from ..evaluation import evaluate_model
+
+        result = evaluate_model(
+            args.model,
+            args.task,
+            split=args.split,
+            text_column=args.text_column,
+            text_pair_column=args.text_pair_column,
+            label_column=args.label_column,
+            split_seed=args.split_seed,
+            max_samples=args.max_samples,
+            max_length=args.max_length,
+            teacher=args.teacher,
+            backend=args.backend,
+            dtype=args.dtype,
+            progress=not args.json,
+        )
+        if args.json:
+            print(json.dumps(result.as_dict(), indent=2, default=str))
+        else:
+            print_evaluation(result)
+        return EXIT_OK if result.gate["passed"] else EXIT_FAILED
+
+
+def print_evaluation(result) -> None:
+    """The figures, one line each, in the form `finetune` and `distill` print theirs."""
+    s = result.scores
+    print(f"{result.model} ({result.backend}, {result.dtype}) on {result.where}")
+    print(f"{result.split:10}  accuracy {s.accuracy:.4f}  macro-F1 {s.macro_f1:.4f}")
+    print(
+        f"{'majority':10}  accuracy {result.majority_accuracy:.4f}  (always {result.majority_label!r}: the split's "
+        "most common label)"
+    )
+    if result.teacher_scores is not None:
+        t = result.teacher_scores
+        kept = f": the model keeps {result.kept:.1%} of it" if result.kept is not None else ""
+        print(
+            f"{'teacher':10}  accuracy {t.accuracy:.4f}  macro-F1 {t.macro_f1:.4f}  ({result.teacher}, the same "
+            f"texts{kept})"
+        )
+    if result.recorded is not None:
+        print(
+            f"{'recorded':10}  accuracy {result.recorded:.4f}  (what the model's metrics.json records for these texts)"
+        )
+    gate = result.gate
+    if gate["passed"]:
+        print(f"quality gate: {gate['summary']}")
+        return
+    print(f"quality gate: {gate['summary']}: `build` and `push` would not publish this model", file=sys.stderr)

@@ -1,0 +1,258 @@
+"""`evaluate_model` (`compactbert evaluate`): a classifier's accuracy on a task's split, against the majority class,
+its teacher on the same texts and the quality gate, for any model `load_for_inference` opens (a model folder, an
+exported ONNX / OpenVINO folder, a built-in name or a Hub id) with any backend.
+
+What to score it on comes from the model's own `metrics.json` when it has one (an exported folder reads the one of
+the PyTorch folder it was made from): its task (a relative data file is looked for as the export does), its columns,
+split seed, `max_length` and `max_eval_samples`, so the figures are comparable with those its run recorded; every one
+can be given instead. The teacher is the one given, else the one a distillation recorded when its folder is here;
+it is scored on the same texts, so the share the model keeps is measured, not looked up.
+
+The model's labels are matched to the task's by name (in any order and case); unnamed labels (`LABEL_0`, ...) are
+taken in the task's order when there are as many. A model of other labels is refused with what differs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EVAL_CHUNK = 512  # texts scored per step of the progress bar
+
+
+@dataclass
+class Scores:
+    """Accuracy and macro-F1 of a model on the evaluated texts."""
+
+    accuracy: float
+    macro_f1: float
+
+
+@dataclass
+class Evaluation:
+    """What `evaluate_model` measured.
+
+    Attributes:
+        model (`str`): the model as it was named. `backend` / `dtype`: what it ran with.
+        task, split, seed (`str`, `str`, `int`): the data; `where` says it in words, `texts` how many.
+        scores ([`Scores`]): the model's accuracy and macro-F1 on those texts.
+        majority_label, majority_accuracy: the split's most common label and the accuracy of always predicting it.
+        teacher (`str`, *optional*), teacher_scores ([`Scores`], *optional*), kept (`float`, *optional*): the teacher
+            scored on the same texts, and the model's accuracy as a share of the teacher's.
+        recorded (`float`, *optional*): the test accuracy the model's metrics.json records for the same texts.
+        gate (`dict`): the quality gate's verdict on these figures (`passed`, `required_accuracy`, `failures`, and
+            `summary`, in words).
+    """
+
+    model: str
+    backend: str
+    dtype: str
+    task: str
+    split: str
+    seed: int
+    where: str
+    texts: int
+    scores: Scores
+    majority_label: Any
+    majority_accuracy: float
+    gate: dict[str, Any]
+    teacher: str | None = None
+    teacher_scores: Scores | None = None
+    kept: float | None = None
+    recorded: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _recorded_metrics(model) -> tuple[dict, Path | None]:
+    """The metrics.json of `model` (of the PyTorch folder an export was made from) and the folder holding it."""
+    from .export.backends import exported_folder
+    from .export.runtime import read_export_info
+    from .export.texts import read_metrics
+    from .export.verdict import find_source
+
+    path = Path(os.path.expanduser(os.fspath(model)))
+    if not path.is_dir():
+        return {}, None
+    export = exported_folder(path)
+    if export is not None:
+        source = find_source(export, read_export_info(export) or {})
+        return (read_metrics(source), source) if source is not None else ({}, None)
+    return read_metrics(path), path
+
+
+def _require_classifier(loaded, name) -> None:
+    """Refuse a model whose folder holds no trained classification head (an encoder gets a random one on load)."""
+    architectures = getattr(loaded.config, "architectures", None) or []
+    if not any(a.endswith("ForSequenceClassification") for a in architectures):
+        raise ValueError(
+            f"{name} holds no trained classification head (its config names {', '.join(architectures) or 'none'}): "
+            "fine-tune it on the task first (`compactbert finetune`), then evaluate the folder that run writes"
+        )
+
+
+def label_order(model_labels: Sequence[str], task_labels: Sequence[str], task: str) -> np.ndarray:
+    """For each of the model's label ids, the task's label id it means: by name (any order, any case), or in order
+    for unnamed labels (`LABEL_0`, ...) when there are as many. Raises `ValueError` for a model of other labels."""
+    model_labels, task_labels = [str(n) for n in model_labels], [str(n) for n in task_labels]
+    folded = {name.casefold(): i for i, name in enumerate(task_labels)}
+    if sorted(folded) == sorted(n.casefold() for n in model_labels) and len(model_labels) == len(task_labels):
+        return np.array([folded[name.casefold()] for name in model_labels])
+    unnamed = all(name == f"LABEL_{i}" for i, name in enumerate(model_labels))
+    if unnamed and len(model_labels) == len(task_labels):
+        return np.arange(len(task_labels))
+    if len(model_labels) != len(task_labels):
+        what = f"the model predicts {len(model_labels)} labels {model_labels} but task {task!r} has {len(task_labels)}"
+    else:
+        what = f"the model's labels {model_labels} are not those of task {task!r}"
+    raise ValueError(
+        f"{what} {task_labels}; evaluate it on the task it was fine-tuned on (--task, with --label_column when the "
+        "labels are in another column)"
+    )
+
+
+def evaluate_model(
+    model: str | os.PathLike,
+    task: str | os.PathLike | None = None,
+    *,
+    split: str = "test",
+    text_column: str | None = None,
+    text_pair_column: str | None = None,
+    label_column: str | None = None,
+    split_seed: int | None = None,
+    max_samples: int | None = None,
+    max_length: int | None = None,
+    teacher: str | os.PathLike | None = None,
+    backend: str | None = None,
+    dtype: str = "auto",
+    batch_size: int = 64,
+    progress: bool = True,
+) -> Evaluation:
+    """Score a classifier on `split` of `task` (default: the task its metrics.json records), against the majority
+    class, its teacher on the same texts (`teacher`, default: the one its distillation recorded, when that folder is
+    here) and the quality gate. See the module docstring for where each setting comes from.
+
+    Raises:
+        `ValueError`: no task given or recorded, an unknown split, a model of other labels, bad sizes.
+    """
+    from tqdm.auto import tqdm
+
+    from .checkpoints import resolve_model_folder
+    from .data import load_task
+    from .export.auto import dtype_name
+    from .export.backends import exported_folder
+    from .export.texts import locate_recorded_task
+    from .finetune import classification_metrics
+    from .hub.gate import check_quality, majority_class
+    from .hub.public import recorded_model_folder
+    from .inference import load_for_inference
+
+    for name, value in (("max_samples", max_samples), ("max_length", max_length), ("batch_size", batch_size)):
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    metrics, metrics_folder = _recorded_metrics(resolve_model_folder(model))  # a mistyped folder is said as such
+    recipe = (metrics.get("recipe") or {}).get("data") or {}
+    recorded_task = metrics.get("task")
+    if task is None and not recorded_task:
+        raise ValueError(
+            f"{model} records no task (no metrics.json with one): name the data to evaluate on with --task (a "
+            "built-in set such as bbc-news, a CSV / JSON Lines / Parquet file, or a Hub dataset id)"
+        )
+    task = os.fspath(task) if task is not None else recorded_task
+    same_task = task == recorded_task
+    spec = locate_recorded_task(task, metrics_folder)[0] if same_task and metrics_folder is not None else task
+    given = {"text_column": text_column, "text_pair_column": text_pair_column, "label_column": label_column}
+    columns = {k: v for k, v in given.items() if v is not None}
+    if same_task:
+        columns = {k: recipe[k] for k in given if recipe.get(k)} | columns
+    seed = split_seed if split_seed is not None else (metrics.get("split_seed", 42) if same_task else 42)
+    max_length = max_length or recipe.get("max_length") or 128
+    recorded_limit = recipe.get("max_eval_samples") if same_task else None
+    limit = max_samples or recorded_limit
+
+    loaded_task = load_task(spec, seed=seed, **columns)
+    if split not in loaded_task.dataset:
+        raise ValueError(f"task {task!r} has no {split!r} split; it has {', '.join(loaded_task.dataset)}")
+    rows = loaded_task.dataset[split]
+    if limit is not None:
+        rows = rows.select(range(min(limit, rows.num_rows)))
+    texts = list(rows["text"])
+    pairs = list(rows["text_pair"]) if "text_pair" in rows.column_names else None
+    labels = np.asarray(rows["label"])
+    names = loaded_task.label_names
+
+    def score(loaded, what: str) -> Scores:
+        order = label_order(loaded.label_names, names, task)
+        probabilities = []
+        bar = tqdm(total=len(texts), desc=f"scoring {what}", unit="text", disable=not progress)
+        for start in range(0, len(texts), EVAL_CHUNK):
+            chunk = slice(start, start + EVAL_CHUNK)
+            probabilities.append(
+                loaded.predict_proba(
+                    texts[chunk], max_length, batch_size, text_pairs=None if pairs is None else pairs[chunk]
+                )
+            )
+            bar.update(len(texts[chunk]))
+        bar.close()
+        by_task_label = np.zeros((len(texts), len(names)), dtype=np.float32)
+        by_task_label[:, order] = np.concatenate(probabilities)
+        return Scores(**classification_metrics((by_task_label, labels)))
+
+    if backend is None:  # an exported folder runs with its runtime, a PyTorch one with PyTorch
+        backend = "auto" if exported_folder(model) is not None else "torch"
+    loaded = load_for_inference(model, backend=backend, dtype=dtype)
+    _require_classifier(loaded, model)
+    scores = score(loaded, "the model")
+    majority_label, majority_accuracy = majority_class(labels.tolist(), names)
+
+    teacher_name = os.fspath(teacher) if teacher is not None else None
+    if teacher_name is None and metrics.get("teacher") and metrics_folder is not None:
+        found = recorded_model_folder(metrics["teacher"], metrics_folder)  # here, never fetched
+        if found is not None:  # named from here when it is below the current folder
+            relative = os.path.relpath(found)
+            teacher_name = os.fspath(found) if relative.startswith("..") else relative
+    teacher_scores = kept = None
+    if teacher_name is not None:
+        teacher_backend = "auto" if exported_folder(teacher_name) is not None else "torch"
+        teacher_model = load_for_inference(teacher_name, backend=teacher_backend, dtype=dtype)
+        _require_classifier(teacher_model, teacher_name)
+        teacher_scores = score(teacher_model, "the teacher")
+        kept = scores.accuracy / teacher_scores.accuracy if teacher_scores.accuracy else None
+
+    recorded = None
+    test = metrics.get("test") or {}
+    if same_task and split == "test" and seed == metrics.get("split_seed", 42) and limit == recorded_limit:
+        recorded = test.get("accuracy")
+    verdict = check_quality(scores.accuracy, majority_accuracy, majority_label=majority_label)
+    return Evaluation(
+        model=os.fspath(model),
+        backend=loaded.backend,
+        dtype=dtype_name(loaded.dtype),
+        task=task,
+        split=split,
+        seed=seed,
+        where=f"{len(texts)} texts of the {split} split of {task} (seed {seed})",
+        texts=len(texts),
+        scores=scores,
+        majority_label=majority_label,
+        majority_accuracy=majority_accuracy,
+        gate={
+            "passed": verdict.passed,
+            "required_accuracy": verdict.required_accuracy,
+            "failures": list(verdict.failures),
+            "summary": verdict.summary(),
+        },
+        teacher=teacher_name,
+        teacher_scores=teacher_scores,
+        kept=kept,
+        recorded=recorded,
+    )
+
+
+__all__ = ["Evaluation", "Scores", "evaluate_model", "label_order"]

@@ -1,0 +1,157 @@
+"""`compactbert evaluate` / `evaluate_model`: a classifier scored on its task's test split, compared with a computation
+made here by hand (the task's test rows, the model's logits), with the majority class, its teacher on the same texts,
+what its run recorded and the quality gate; an export scored like its PyTorch folder; wrong input refused with what
+to do."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from compactbert.cli import main
+from compactbert.data import load_task
+from compactbert.distillation.recipe import distill, parse_distill_recipe
+from compactbert.evaluation import evaluate_model, label_order
+from compactbert.finetune import finetune, parse_recipe
+from compactbert.hub.gate import majority_class
+
+from support.distill_recipes import make_teacher, save_with_tokenizer
+from support.tasks import write_sentiment_csv
+from support.zoo import LEARNS
+
+DATA = {"text_column": "review", "label_column": "sentiment", "max_length": 16, "split_seed": 3}
+RUN = {"report_to": "none", "save_strategy": "no", "disable_tqdm": True, "bf16_auto": False, "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A teacher fine-tuned on a sentiment CSV of 120 reviews, and a 2-layer student distilled from it, with 20 of the
+    test rows evaluated (`max_eval_samples`): `(folder, teacher folder, task file)`."""
+    tmp = tmp_path_factory.mktemp("runs")
+    task = write_sentiment_csv(tmp / "reviews.csv", n=240)
+    source = save_with_tokenizer(make_teacher(), tmp / "source")
+    data = DATA | {"task": str(task), "max_eval_samples": 20}
+    finetune(*parse_recipe(None, data | RUN | LEARNS | {"model": str(source), "output_dir": str(tmp / "teacher")}))
+    teacher = tmp / "teacher" / "model"
+    student = {"teacher": str(teacher), "student_init": "every-other", "output_dir": str(tmp / "student")}
+    distill(*parse_distill_recipe(None, data | RUN | LEARNS | student))
+    return tmp / "student" / "model", teacher, task
+
+
+def by_hand(folder, task_file, n=None, teacher_order=None):
+    """Accuracy of the folder's model on the test split, computed here from its logits, and the labels."""
+    rows = load_task(str(task_file), seed=DATA["split_seed"], text_column="review", label_column="sentiment")
+    test = rows.dataset["test"]
+    test = test.select(range(n)) if n else test
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    with torch.no_grad():
+        batch = tokenizer(list(test["text"]), truncation=True, max_length=16, padding=True, return_tensors="pt")
+        predicted = model(**batch).logits.argmax(-1).numpy()
+    names = [model.config.id2label[int(i)] for i in predicted]
+    labels = [rows.label_names[i] for i in test["label"]]
+    return float(np.mean([a == b for a, b in zip(names, labels, strict=True)])), test["label"]
+
+
+def test_the_figures_are_those_computed_by_hand_on_the_recorded_task(runs):
+    folder, teacher, task = runs
+    result = evaluate_model(folder, dtype="fp32", progress=False)
+    accuracy, labels = by_hand(folder, task, n=20)
+    teacher_accuracy, _ = by_hand(teacher, task, n=20)
+    assert (result.task, result.split, result.seed, result.texts) == (str(task), "test", 3, 20)  # as recorded
+    assert result.scores.accuracy == pytest.approx(accuracy)
+    assert (result.majority_label, result.majority_accuracy) == majority_class(list(labels), ["negative", "positive"])
+    assert result.teacher == str(teacher) and result.teacher_scores.accuracy == pytest.approx(teacher_accuracy)
+    assert result.kept == pytest.approx(accuracy / teacher_accuracy)
+    recorded = json.loads((folder / "metrics.json").read_text())
+    assert result.recorded == recorded["test"]["accuracy"] == pytest.approx(result.scores.accuracy)
+    assert result.teacher_scores.accuracy == pytest.approx(recorded["teacher_scores"]["test"]["accuracy"])
+    assert result.gate["passed"] is (accuracy >= result.majority_accuracy + 0.1)
+
+    whole = evaluate_model(folder, dtype="fp32", max_samples=1000, progress=False)  # the whole split: not recorded
+    assert whole.texts == len(
+        load_task(str(task), seed=3, text_column="review", label_column="sentiment").dataset["test"]
+    )
+    assert whole.recorded is None and whole.scores.accuracy == pytest.approx(by_hand(folder, task)[0])
+
+
+def test_an_export_is_scored_on_its_sources_task_like_the_pytorch_folder(runs, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from compactbert.export import export_model
+
+    folder, teacher, _ = runs
+    exported = export_model(folder, tmp_path / "onnx", format="onnx", verify_samples=4).folder
+    result = evaluate_model(exported, progress=False)
+    reference = evaluate_model(folder, dtype="fp32", progress=False)
+    assert result.backend == "onnxruntime" and result.task == reference.task and result.texts == reference.texts
+    assert result.scores == reference.scores and result.teacher == str(teacher)
+
+
+def test_labels_are_matched_by_name_in_any_order_and_case(runs, tmp_path):
+    folder, _, task = runs
+    model = AutoModelForSequenceClassification.from_pretrained(folder)
+    with torch.no_grad():  # the same model with its two labels swapped, and named in capitals
+        model.classifier.weight.copy_(model.classifier.weight.flip(0))
+        model.classifier.bias.copy_(model.classifier.bias.flip(0))
+    model.config.id2label, model.config.label2id = {0: "POSITIVE", 1: "NEGATIVE"}, {"POSITIVE": 0, "NEGATIVE": 1}
+    swapped = tmp_path / "swapped"
+    model.save_pretrained(swapped)
+    AutoTokenizer.from_pretrained(folder).save_pretrained(swapped)
+    result = evaluate_model(swapped, task, **{k: DATA[k] for k in ("text_column", "label_column")}, split_seed=3,
+                            max_length=16, max_samples=20, dtype="fp32", progress=False)  # fmt: skip
+    assert result.scores == evaluate_model(folder, dtype="fp32", progress=False).scores
+    assert list(label_order(["LABEL_0", "LABEL_1"], ["a", "b"], "t")) == [0, 1]
+    with pytest.raises(ValueError, match=r"the model's labels \['x', 'y'\] are not those of task 't' \['a', 'b'\]"):
+        label_order(["x", "y"], ["a", "b"], "t")
+
+
+def test_wrong_input_is_refused_with_what_to_do(runs, tmp_path):
+    folder, _, task = runs
+    with pytest.raises(ValueError, match="records no task .*name the data to evaluate on with --task"):
+        evaluate_model("minilm", progress=False)
+    with pytest.raises(
+        ValueError, match=r"minilm holds no trained classification head \(its config names BertModel\)"
+    ):
+        evaluate_model("minilm", "bbc-news", progress=False)
+    with pytest.raises(ValueError, match=r"the model predicts 2 labels .* but task 'bbc-news' has 5"):
+        evaluate_model(folder, "bbc-news", progress=False)
+    with pytest.raises(ValueError, match=r"has no 'dev' split; it has train, validation, test"):
+        evaluate_model(folder, split="dev", progress=False)
+    with pytest.raises(ValueError, match=r"max_samples must be >= 1, got 0"):
+        evaluate_model(folder, max_samples=0, progress=False)
+    with pytest.raises(OSError, match="does not exist"):
+        evaluate_model(tmp_path / "nowhere", progress=False)
+
+
+def test_the_command_prints_the_comparison_and_exits_1_when_the_gate_would_refuse(runs, tmp_path, capsys):
+    folder, teacher, task = runs
+    result = evaluate_model(folder, dtype="fp32", progress=False)
+    assert result.gate["passed"]  # the student learned the task
+    assert main(["evaluate", str(folder), "--dtype", "fp32"]) == 0
+    out = capsys.readouterr().out
+    assert f"{folder} (torch, fp32) on 20 texts of the test split of " in out
+    assert f"test        accuracy {result.scores.accuracy:.4f}  macro-F1 {result.scores.macro_f1:.4f}" in out
+    assert f"majority    accuracy {result.majority_accuracy:.4f}  (always '{result.majority_label}'" in out
+    assert f"({teacher}, the same texts: the model keeps {result.kept:.1%} of it)" in out
+    assert f"recorded    accuracy {result.recorded:.4f}" in out and f"quality gate: {result.gate['summary']}" in out
+
+    always = tmp_path / "always-negative"  # the student, made to answer "negative" whatever the text
+    shutil.copytree(folder, always)
+    model = AutoModelForSequenceClassification.from_pretrained(always)
+    with torch.no_grad():
+        model.classifier.weight.zero_()
+        model.classifier.bias.copy_(torch.tensor([5.0, -5.0]))
+    model.save_pretrained(always)
+    assert main(["evaluate", str(always), "--json"]) == 1
+    record = json.loads(capsys.readouterr().out)
+    negative = 1 - float(np.mean(list(by_hand(folder, task, n=20)[1])))  # the share of "negative" (0) test rows
+    assert record["scores"]["accuracy"] == pytest.approx(negative) and record["gate"]["passed"] is False
+    assert record["gate"]["summary"].startswith("failed: test accuracy")
+    assert main(["evaluate", str(always)]) == 1
+    err = capsys.readouterr().err
+    assert "quality gate: failed: test accuracy" in err and "`build` and `push` would not publish this model" in err
