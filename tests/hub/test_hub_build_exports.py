@@ -40,6 +40,7 @@ def test_exports_are_verified_subfolders_that_the_card_describes(built_with_expo
         export = json.loads((folder / kind / "export.json").read_text())
         assert export["format"] == fmt and export["dtype"] == dtype
         assert export["verification"]["predictions_unchanged"] == 1.0
+        assert export["source"] == str(folder)  # the built folder, not the partial one it was exported from
         assert (folder / kind / "tokenizer.json").is_file() and (folder / kind / "config.json").is_file()
     int8 = json.loads((folder / "openvino-int8" / "export.json").read_text())["quantization"]
     assert "train split" in int8["calibration"]["on"]  # calibrated on the task's training texts
@@ -80,10 +81,11 @@ def test_an_unknown_export_format_is_refused_before_training(tmp_path, capsys):
 
 
 def test_an_export_that_does_not_hold_refuses_the_build_and_says_where_the_trained_model_is(
-    tmp_path, capsys, monkeypatch
+    tmp_path, capsys, monkeypatch, recwarn
 ):
     import compactbert.export as export_package
-    from compactbert.export import ExportResult
+    from compactbert.export import ExportResult, FailedExportWarning
+    from compactbert.export.verdict import warn_written
 
     real_export = export_package.export_model
 
@@ -91,7 +93,9 @@ def test_an_export_that_does_not_hold_refuses_the_build_and_says_where_the_train
         result = real_export(source, output, format=format, dtype=dtype)
         if dtype == "int8":  # as the second rotten-tomatoes fine-tune did (docs/speed.md#int8-on-openvino)
             verification = result.info["verification"] | {"predictions_unchanged": 0.989, "passed": False}
-            return ExportResult(result.folder, result.info | {"verification": verification})
+            info = result.info | {"verification": verification, "passed": False}
+            warn_written(result.folder, info)  # as export_model warns: the build says it in its own words instead
+            return ExportResult(result.folder, info)
         return result
 
     monkeypatch.setattr(export_package, "export_model", int8_flips_predictions)
@@ -108,6 +112,7 @@ def test_an_export_that_does_not_hold_refuses_the_build_and_says_where_the_train
     assert "take 'openvino-int8' out of the recipe's exports" in err and "Traceback" not in err
     assert not (tmp_path / "build" / "model").exists()  # not the model, not its fp32 export either
     assert (tmp_path / "build" / "train").is_dir()  # the training is kept
+    assert not [w for w in recwarn if w.category is FailedExportWarning]  # no "kept to inspect": nothing is kept
 
 
 def test_the_zoo_report_lists_each_export_with_its_verification(built_with_exports, tmp_path):

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import shutil
 import time
 from dataclasses import asdict, replace
@@ -199,12 +200,18 @@ def _export_into(folder: Path, kind: str, name: str, final: Path, model_dir: Pat
     """Export the model folder being written as `kind` (a format, or "openvino-int8") into its subfolder `kind/`,
     verified against PyTorch on the test split its metrics.json names (an int8 graph calibrated on the train split);
     a model whose predictions do not hold is not written (`ExportRefusedError`, saying where the trained model is)."""
-    from ..export import export_model
-    from ..export.exporter import INT8_DOES_NOT_HOLD, what_moved
+    import warnings
+
+    from ..export import FailedExportWarning, export_model
+    from ..export.exporter import INT8_DOES_NOT_HOLD, what_moved, write_info
     from ..export.formats import EXPORT_KINDS, INT8_RUNTIME
 
     fmt, dtype = EXPORT_KINDS[kind]
-    result = export_model(folder, folder / kind, format=fmt, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FailedExportWarning)  # a failed export is refused below, in the build's words
+        result = export_model(folder, folder / kind, format=fmt, dtype=dtype)
+    if result.passed:  # the source as it will be named once the build is written, not the folder being written
+        write_info(result.folder, result.info | {"source": os.fspath(final)})
     verification = result.info.get("verification") or {}
     if not result.passed:
         why = f" {INT8_DOES_NOT_HOLD};" if kind == INT8_RUNTIME else ""
