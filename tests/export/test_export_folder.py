@@ -201,6 +201,25 @@ def test_the_command_exports_verifies_and_prints(classifier_folder, tmp_path, ca
     assert "largest absolute output difference " in printed and ", predictions unchanged 100.0% of 4" in printed
     assert json.loads((out / "export.json").read_text())["verification"]["texts"] == 4
 
+    # `info` describes what it wrote: no weights to count, the export's record and the folder it was made from
+    assert main(["info", str(out)]) == 0
+    info = capsys.readouterr().out
+    assert "exported           onnx (runs on onnxruntime), fp32" in info
+    assert "architecture       ShrunkBertForSequenceClassification" in info
+    assert (
+        f"files              model.onnx ({(out / 'model.onnx').stat().st_size / 2**20:.1f} MiB), config.json" in info
+    )
+    assert "verification       passed: predictions unchanged 100.0% of 4, largest output difference " in info
+    assert f"source             {classifier_folder} (found at {classifier_folder.resolve()})" in info
+    assert main(["info", str(out), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["format"] == "onnx" and record["source_found"] == str(classifier_folder.resolve())
+    unverified = tmp_path / "unverified"
+    assert main(["export", str(classifier_folder), "--format", "onnx", "-o", str(unverified), "--no-verify"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(unverified)]) == 0
+    assert "verification       none: exported with --no-verify (loading it warns)" in capsys.readouterr().out
+
 
 def test_the_command_exits_1_when_predictions_change(
     classifier_folder, tmp_path, reference_predicts_otherwise, capsys

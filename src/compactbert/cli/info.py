@@ -1,4 +1,5 @@
-"""`compactbert info [MODEL]`: what compactbert offers (families, strategies, built-in models), or what a folder holds."""
+"""`compactbert info [MODEL]`: what compactbert offers (families, strategies, built-in models), or what a folder holds
+(a model folder, or one `compactbert export` wrote)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ class InfoCommand(Command):
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "model", nargs="?", help="a model folder or built-in name; omit to list strategies and families"
+            "model",
+            nargs="?",
+            help="a model folder, an exported folder or a built-in name; omit to list strategies and families",
         )
         p.add_argument("--json", action="store_true", help="print JSON")
         p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
@@ -58,6 +61,10 @@ class InfoCommand(Command):
     @staticmethod
     def describe(model: str, as_json: bool, allow_pickle: bool) -> int:
         from ..checkpoints import describe_model
+        from ..export.runtime import EXPORT_INFO
+
+        if (Path(model).expanduser() / EXPORT_INFO).is_file():  # a folder `compactbert export` wrote: no weights
+            return describe_export(Path(model).expanduser(), as_json)
 
         info = describe_model(model, allow_pickle=allow_pickle)
         scores = recorded_scores(Path(info["path"]))
@@ -111,6 +118,59 @@ class InfoCommand(Command):
                     line += f" (test accuracy {teacher:.4f} on the same texts; the model keeps {kept:.1%} of it)"
                 print(f"{'teacher':18} {line}")
         return EXIT_OK
+
+
+def describe_export(folder: Path, as_json: bool) -> int:
+    """What an exported folder holds: its format, runtime and precision, the model, its files, how its verification
+    against PyTorch went, and the PyTorch folder it was made from (with the scores that folder records)."""
+    from ..export.runtime import read_export_info
+    from ..export.verdict import find_source
+
+    info = read_export_info(folder) or {}
+    source = find_source(folder, info)
+    sizes = {name: (folder / name).stat().st_size for name in info.get("files", []) if (folder / name).is_file()}
+    scores = recorded_scores(source) if source is not None else None
+    if as_json:
+        record = info | {"path": str(folder), "source_found": None if source is None else str(source)}
+        print(json.dumps(record | ({"scores": scores} if scores else {}), indent=2, default=str))
+        return EXIT_OK
+    print(f"{'path':18} {folder}")
+    print(f"{'exported':18} {info.get('format')} (runs on {info.get('runtime')}), {info.get('dtype')}")
+    for key in ("model_type", "architecture", "task"):
+        print(f"{key:18} {info.get(key)}")
+    if isinstance(info.get("parameters"), int):
+        print(f"{'parameters':18} {info['parameters']:,} ({millions(info['parameters'])})")
+    files = [f"{name} ({size / 2**20:.1f} MiB)" for name, size in sizes.items()]
+    print(f"{'files':18} {', '.join(files + ['config.json', 'tokenizer', 'export.json'])}")
+    quantization = info.get("quantization")
+    if isinstance(quantization, dict):
+        calibration = (quantization.get("calibration") or {}).get("on")
+        print(f"{'quantized':18} int8 with NNCF {quantization.get('nncf')}, calibrated on {calibration}")
+    print(f"{'verification':18} {_verification_line(info.get('verification'))}")
+    where = "not found from here" if source is None else f"found at {source}"
+    print(f"{'source':18} {info.get('source')} ({where})")
+    if scores:
+        test = scores["test"]
+        print(
+            f"{'source accuracy':18} {test['accuracy']:.4f} on the test split of {scores['task']} (its metrics.json)"
+        )
+    return EXIT_OK
+
+
+def _verification_line(check: dict | None) -> str:
+    if not check:
+        return "none: exported with --no-verify (loading it warns)"
+    verdict = "passed" if check.get("passed") else "FAILED (kept to inspect; do not deploy it)"
+    if check.get("predictions_unchanged") is not None:
+        agreement = (
+            f"predictions unchanged {check['predictions_unchanged']:.1%} of {check.get('predictions_compared')}"
+        )
+    else:
+        cosine = check.get("min_cosine_similarity")
+        agreement = f"lowest cosine similarity {cosine:.6f}" if isinstance(cosine, (int, float)) else "not compared"
+    difference = check.get("max_abs_logit_diff")
+    difference = f", largest output difference {difference:.2e}" if isinstance(difference, (int, float)) else ""
+    return f"{verdict}: {agreement}{difference}, in {check.get('dtype')} on {check.get('on')}"
 
 
 def recorded_scores(folder: Path) -> dict | None:
