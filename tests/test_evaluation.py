@@ -73,7 +73,9 @@ def test_the_figures_are_those_computed_by_hand_on_the_recorded_task(runs):
     assert result.teacher_scores.accuracy == pytest.approx(recorded["teacher_scores"]["test"]["accuracy"])
     assert result.gate["passed"] is (accuracy >= result.majority_accuracy + 0.1)
 
-    whole = evaluate_model(folder, dtype="fp32", max_samples=1000, progress=False)  # the whole split: not recorded
+    whole = evaluate_model(
+        folder, dtype="fp32", max_eval_samples=1000, progress=False
+    )  # the whole split: not recorded
     assert whole.texts == len(
         load_task(str(task), seed=3, text_column="review", label_column="sentiment").dataset["test"]
     )
@@ -103,7 +105,7 @@ def test_labels_are_matched_by_name_in_any_order_and_case(runs, tmp_path):
     model.save_pretrained(swapped)
     AutoTokenizer.from_pretrained(folder).save_pretrained(swapped)
     result = evaluate_model(swapped, task, **{k: DATA[k] for k in ("text_column", "label_column")}, split_seed=3,
-                            max_length=16, max_samples=20, dtype="fp32", progress=False)  # fmt: skip
+                            max_length=16, max_eval_samples=20, dtype="fp32", progress=False)  # fmt: skip
     assert result.scores == evaluate_model(folder, dtype="fp32", progress=False).scores
     assert list(label_order(["LABEL_0", "LABEL_1"], ["a", "b"], "t")) == [0, 1]
     with pytest.raises(ValueError, match=r"the model's labels \['x', 'y'\] are not those of task 't' \['a', 'b'\]"):
@@ -112,8 +114,10 @@ def test_labels_are_matched_by_name_in_any_order_and_case(runs, tmp_path):
 
 def test_wrong_input_is_refused_with_what_to_do(runs, tmp_path):
     folder, _, task = runs
-    with pytest.raises(ValueError, match="records no task .*name the data to evaluate on with --task"):
-        evaluate_model("minilm", progress=False)
+    unrecorded = tmp_path / "no-metrics"  # the student without its metrics.json
+    shutil.copytree(folder, unrecorded, ignore=shutil.ignore_patterns("metrics.json"))
+    with pytest.raises(ValueError, match=r"records no task \(it has no metrics.json with a task\): name the data"):
+        evaluate_model(unrecorded, progress=False)
     with pytest.raises(
         ValueError, match=r"minilm holds no trained classification head \(its config names BertModel\)"
     ):
@@ -122,8 +126,8 @@ def test_wrong_input_is_refused_with_what_to_do(runs, tmp_path):
         evaluate_model(folder, "bbc-news", progress=False)
     with pytest.raises(ValueError, match=r"has no 'dev' split; it has train, validation, test"):
         evaluate_model(folder, split="dev", progress=False)
-    with pytest.raises(ValueError, match=r"max_samples must be >= 1, got 0"):
-        evaluate_model(folder, max_samples=0, progress=False)
+    with pytest.raises(ValueError, match=r"max_eval_samples must be >= 1, got 0"):
+        evaluate_model(folder, max_eval_samples=0, progress=False)
     with pytest.raises(OSError, match="does not exist"):
         evaluate_model(tmp_path / "nowhere", progress=False)
 
@@ -155,3 +159,70 @@ def test_the_command_prints_the_comparison_and_exits_1_when_the_gate_would_refus
     assert main(["evaluate", str(always)]) == 1
     err = capsys.readouterr().err
     assert "quality gate: failed: test accuracy" in err and "`build` and `push` would not publish this model" in err
+
+
+def test_the_recorded_task_named_another_way_keeps_its_recorded_settings(runs, monkeypatch):
+    folder, _, task = runs
+    monkeypatch.chdir(task.parent)
+    result = evaluate_model(folder, "./reviews.csv", dtype="fp32", progress=False)  # recorded as an absolute path
+    assert result.texts == 20 and result.seed == 3 and result.recorded is not None
+
+
+def test_another_split_is_scored_without_the_gate_and_a_recorded_gate_is_applied(runs, tmp_path, capsys):
+    folder, _, _ = runs
+    validation = evaluate_model(folder, split="validation", dtype="fp32", progress=False)
+    recorded = json.loads((folder / "metrics.json").read_text())["validation"]["accuracy"]
+    assert validation.recorded == recorded and validation.gate["passed"] is None
+    assert main(["evaluate", str(folder), "--split", "validation"]) == 0
+    assert "quality gate: not applied: it judges the test split, not 'validation'" in capsys.readouterr().out
+
+    strict = tmp_path / "strict"  # a build recorded a margin of 0.9 over the majority class: no model passes it
+    shutil.copytree(folder, strict)
+    metrics = json.loads((strict / "metrics.json").read_text())
+    metrics["quality_gate"] = {"min_margin_over_majority": 0.9, "min_retention": None}
+    (strict / "metrics.json").write_text(json.dumps(metrics))
+    result = evaluate_model(strict, dtype="fp32", progress=False)
+    assert result.gate["passed"] is False and "min_margin_over_majority of 90 points" in result.gate["failures"][0]
+
+
+def test_text_pairs_are_read_as_pairs(runs, tmp_path):
+    import csv
+
+    folder, _, task = runs
+    rows = list(csv.DictReader(task.open()))
+    pairs = tmp_path / "pairs.csv"
+    with pairs.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["first", "second", "sentiment"])
+        writer.writerows((r["review"][:12], r["review"][12:], r["sentiment"]) for r in rows)
+    result = evaluate_model(folder, pairs, text_column="first", text_pair_column="second", label_column="sentiment",
+                            split_seed=3, max_length=16, dtype="fp32", progress=False)  # fmt: skip
+    split = load_task(str(pairs), seed=3, text_column="first", text_pair_column="second", label_column="sentiment")
+    test = split.dataset["test"]
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    with torch.no_grad():
+        batch = tokenizer(list(test["text"]), list(test["text_pair"]), truncation=True, max_length=16, padding=True,
+                          return_tensors="pt")  # fmt: skip
+        predicted = model(**batch).logits.argmax(-1).numpy()
+    assert result.texts == test.num_rows and result.scores.accuracy == pytest.approx(
+        np.mean(predicted == test["label"])
+    )
+
+
+def test_an_export_runs_with_its_own_runtime_and_one_without_its_source_asks_for_the_task(runs, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from compactbert.export import FailedExportWarning, export_model
+
+    folder, _, _ = runs
+    exported = export_model(folder, tmp_path / "onnx", format="onnx", verify_samples=4).folder
+    info = json.loads((exported / "export.json").read_text())
+    (exported / "export.json").write_text(json.dumps(info | {"passed": False, "verification": info["verification"]
+                                                             | {"passed": False}}))  # fmt: skip
+    with pytest.warns(FailedExportWarning):  # scored as it is (not its PyTorch folder), with the warning
+        assert evaluate_model(exported, progress=False).backend == "onnxruntime"
+    alone = tmp_path / "shipped" / "model-onnx"
+    shutil.copytree(exported, alone)
+    (alone / "export.json").write_text(json.dumps(info | {"source_folder": "../gone", "source": "runs/gone"}))
+    with pytest.raises(ValueError, match=r"the PyTorch folder it was exported from \(runs/gone, named in its "):
+        evaluate_model(alone, progress=False)

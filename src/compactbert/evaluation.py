@@ -44,9 +44,10 @@ class Evaluation:
         majority_label, majority_accuracy: the split's most common label and the accuracy of always predicting it.
         teacher (`str`, *optional*), teacher_scores ([`Scores`], *optional*), kept (`float`, *optional*): the teacher
             scored on the same texts, and the model's accuracy as a share of the teacher's.
-        recorded (`float`, *optional*): the test accuracy the model's metrics.json records for the same texts.
+        recorded (`float`, *optional*): the accuracy the model's metrics.json records for the same texts.
         gate (`dict`): the quality gate's verdict on these figures (`passed`, `required_accuracy`, `failures`, and
-            `summary`, in words).
+            `summary`, in words), with the thresholds the model's build recorded; off the test split, `passed` is
+            None (the gate judges the test split).
     """
 
     model: str
@@ -70,8 +71,9 @@ class Evaluation:
         return asdict(self)
 
 
-def _recorded_metrics(model) -> tuple[dict, Path | None]:
-    """The metrics.json of `model` (of the PyTorch folder an export was made from) and the folder holding it."""
+def _recorded_metrics(model) -> tuple[dict, Path | None, str]:
+    """The metrics.json of `model` (of the PyTorch folder an export was made from), the folder holding it, and, when
+    there is none, why (for the message that asks for `--task`)."""
     from .export.backends import exported_folder
     from .export.runtime import read_export_info
     from .export.texts import read_metrics
@@ -79,22 +81,49 @@ def _recorded_metrics(model) -> tuple[dict, Path | None]:
 
     path = Path(os.path.expanduser(os.fspath(model)))
     if not path.is_dir():
-        return {}, None
+        return {}, None, "it has no metrics.json"
     export = exported_folder(path)
     if export is not None:
-        source = find_source(export, read_export_info(export) or {})
-        return (read_metrics(source), source) if source is not None else ({}, None)
-    return read_metrics(path), path
+        info = read_export_info(export) or {}
+        source = find_source(export, info)
+        if source is None:
+            return (
+                {},
+                None,
+                (
+                    f"the PyTorch folder it was exported from ({info.get('source')}, named in its export.json), whose "
+                    "metrics.json records the task, is not found from here"
+                ),
+            )
+        return read_metrics(source), source, "the PyTorch folder it was exported from has no metrics.json"
+    return read_metrics(path), path, "it has no metrics.json with a task"
 
 
-def _require_classifier(loaded, name) -> None:
-    """Refuse a model whose folder holds no trained classification head (an encoder gets a random one on load)."""
-    architectures = getattr(loaded.config, "architectures", None) or []
-    if not any(a.endswith("ForSequenceClassification") for a in architectures):
+def _require_classifier(folder: Path, name) -> None:
+    """Refuse a folder that holds no trained classification head (an encoder would get a random one on load); read
+    from its config.json, before anything is loaded."""
+    import json
+
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # loading it says what is wrong
+    architectures = config.get("architectures") or []
+    if not any(str(a).endswith("ForSequenceClassification") for a in architectures):
         raise ValueError(
             f"{name} holds no trained classification head (its config names {', '.join(architectures) or 'none'}): "
             "fine-tune it on the task first (`compactbert finetune`), then evaluate the folder that run writes"
         )
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Two names of one task: the same string, or two paths of the same file."""
+    if a == b:
+        return True
+    try:
+        return os.path.samefile(os.path.expanduser(a), os.path.expanduser(b))
+    except OSError:
+        return False
 
 
 def label_order(model_labels: Sequence[str], task_labels: Sequence[str], task: str) -> np.ndarray:
@@ -126,7 +155,7 @@ def evaluate_model(
     text_pair_column: str | None = None,
     label_column: str | None = None,
     split_seed: int | None = None,
-    max_samples: int | None = None,
+    max_eval_samples: int | None = None,
     max_length: int | None = None,
     teacher: str | os.PathLike | None = None,
     backend: str | None = None,
@@ -146,27 +175,32 @@ def evaluate_model(
     from .checkpoints import resolve_model_folder
     from .data import load_task
     from .export.auto import dtype_name
-    from .export.backends import exported_folder
     from .export.texts import locate_recorded_task
     from .finetune import classification_metrics
-    from .hub.gate import check_quality, majority_class
+    from .hub.gate import majority_class
     from .hub.public import recorded_model_folder
     from .inference import load_for_inference
 
-    for name, value in (("max_samples", max_samples), ("max_length", max_length), ("batch_size", batch_size)):
+    sizes = (("max_eval_samples", max_eval_samples), ("max_length", max_length), ("batch_size", batch_size))
+    for name, value in sizes:
         if value is not None and value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
-    metrics, metrics_folder = _recorded_metrics(resolve_model_folder(model))  # a mistyped folder is said as such
+    folder = resolve_model_folder(model)  # a mistyped folder is said as such
+    _require_classifier(folder, model)
+    metrics, metrics_folder, why = _recorded_metrics(folder)
     recipe = (metrics.get("recipe") or {}).get("data") or {}
     recorded_task = metrics.get("task")
     if task is None and not recorded_task:
         raise ValueError(
-            f"{model} records no task (no metrics.json with one): name the data to evaluate on with --task (a "
-            "built-in set such as bbc-news, a CSV / JSON Lines / Parquet file, or a Hub dataset id)"
+            f"{model} records no task ({why}): name the data to evaluate on with --task (a built-in set such as "
+            "bbc-news, a CSV / JSON Lines / Parquet file, or a Hub dataset id)"
         )
+    recorded_spec = None
+    if recorded_task:
+        recorded_spec = locate_recorded_task(recorded_task, metrics_folder)[0] if metrics_folder else recorded_task
     task = os.fspath(task) if task is not None else recorded_task
-    same_task = task == recorded_task
-    spec = locate_recorded_task(task, metrics_folder)[0] if same_task and metrics_folder is not None else task
+    same_task = bool(recorded_task) and (_same_file(task, recorded_task) or _same_file(task, recorded_spec))
+    spec = recorded_spec if same_task else task
     given = {"text_column": text_column, "text_pair_column": text_pair_column, "label_column": label_column}
     columns = {k: v for k, v in given.items() if v is not None}
     if same_task:
@@ -174,9 +208,17 @@ def evaluate_model(
     seed = split_seed if split_seed is not None else (metrics.get("split_seed", 42) if same_task else 42)
     max_length = max_length or recipe.get("max_length") or 128
     recorded_limit = recipe.get("max_eval_samples") if same_task else None
-    limit = max_samples or recorded_limit
+    limit = max_eval_samples or recorded_limit
 
-    loaded_task = load_task(spec, seed=seed, **columns)
+    try:
+        loaded_task = load_task(spec, seed=seed, **columns)
+    except (OSError, ValueError) as err:
+        if task != recorded_task or task is None:
+            raise
+        raise ValueError(
+            f"the task {task!r} that {model}'s metrics.json records could not be loaded from here ({err}); name the "
+            "data to evaluate on with --task"
+        ) from err
     if split not in loaded_task.dataset:
         raise ValueError(f"task {task!r} has no {split!r} split; it has {', '.join(loaded_task.dataset)}")
     rows = loaded_task.dataset[split]
@@ -204,10 +246,9 @@ def evaluate_model(
         by_task_label[:, order] = np.concatenate(probabilities)
         return Scores(**classification_metrics((by_task_label, labels)))
 
-    if backend is None:  # an exported folder runs with its runtime, a PyTorch one with PyTorch
-        backend = "auto" if exported_folder(model) is not None else "torch"
+    if backend is None:  # an exported folder runs with its runtime (a failed one too: it warns), a PyTorch one
+        backend = _runtime_of(folder) or "torch"
     loaded = load_for_inference(model, backend=backend, dtype=dtype)
-    _require_classifier(loaded, model)
     scores = score(loaded, "the model")
     majority_label, majority_accuracy = majority_class(labels.tolist(), names)
 
@@ -219,17 +260,19 @@ def evaluate_model(
             teacher_name = os.fspath(found) if relative.startswith("..") else relative
     teacher_scores = kept = None
     if teacher_name is not None:
-        teacher_backend = "auto" if exported_folder(teacher_name) is not None else "torch"
-        teacher_model = load_for_inference(teacher_name, backend=teacher_backend, dtype=dtype)
-        _require_classifier(teacher_model, teacher_name)
+        teacher_folder = resolve_model_folder(teacher_name)
+        _require_classifier(teacher_folder, teacher_name)
+        teacher_model = load_for_inference(teacher_name, backend=_runtime_of(teacher_folder) or "torch", dtype=dtype)
         teacher_scores = score(teacher_model, "the teacher")
         kept = scores.accuracy / teacher_scores.accuracy if teacher_scores.accuracy else None
 
     recorded = None
-    test = metrics.get("test") or {}
-    if same_task and split == "test" and seed == metrics.get("split_seed", 42) and limit == recorded_limit:
-        recorded = test.get("accuracy")
-    verdict = check_quality(scores.accuracy, majority_accuracy, majority_label=majority_label)
+    full = rows.num_rows == min(
+        recorded_limit or loaded_task.dataset[split].num_rows, loaded_task.dataset[split].num_rows
+    )
+    if same_task and seed == metrics.get("split_seed", 42) and full:  # the texts its run scored
+        recorded = (metrics.get(split) or {}).get("accuracy")
+    gate = _gate(scores, majority_label, majority_accuracy, metrics if same_task else {}, split)
     return Evaluation(
         model=os.fspath(model),
         backend=loaded.backend,
@@ -242,17 +285,44 @@ def evaluate_model(
         scores=scores,
         majority_label=majority_label,
         majority_accuracy=majority_accuracy,
-        gate={
-            "passed": verdict.passed,
-            "required_accuracy": verdict.required_accuracy,
-            "failures": list(verdict.failures),
-            "summary": verdict.summary(),
-        },
+        gate=gate,
         teacher=teacher_name,
         teacher_scores=teacher_scores,
         kept=kept,
         recorded=recorded,
     )
+
+
+def _runtime_of(folder: Path) -> str | None:
+    """The runtime an exported folder runs with (from its export.json); None for a PyTorch folder."""
+    from .export.runtime import read_export_info
+
+    return (read_export_info(folder) or {}).get("runtime") if (folder / "export.json").is_file() else None
+
+
+def _gate(scores: Scores, majority_label, majority_accuracy: float, metrics: dict, split: str) -> dict[str, Any]:
+    """The quality gate of `build` and `push` on these figures, with the thresholds (and the reference accuracy of a
+    `min_retention`) the model's build recorded, else the defaults. It judges the test split only."""
+    from .hub.gate import check_quality, settings_from_record
+
+    if split != "test":
+        return {"passed": None, "summary": f"not applied: it judges the test split, not {split!r}"}
+    settings, reference = settings_from_record(metrics)
+    verdict = check_quality(
+        scores.accuracy,
+        majority_accuracy,
+        majority_label=majority_label,
+        min_margin_over_majority=settings.min_margin_over_majority,
+        min_retention=settings.min_retention,
+        reference_accuracy=None if reference is None else reference[0],
+        reference=None if reference is None else reference[1],
+    )
+    return {
+        "passed": verdict.passed,
+        "required_accuracy": verdict.required_accuracy,
+        "failures": list(verdict.failures),
+        "summary": verdict.summary(),
+    }
 
 
 __all__ = ["Evaluation", "Scores", "evaluate_model", "label_order"]

@@ -55,15 +55,21 @@ def test_push_a_built_entry_and_load_it_back(built, hub_checked, tmp_path, capfd
     commits = hub.commits_for(REPO_ID)
     assert len(commits) == 1  # one commit, every file in it
     files = hub.files(REPO_ID)
-    records = {"config.json", "metrics.json"}  # they name the tiny source and the task by this machine's paths
+    records = {"config.json", "metrics.json", "build.json"}  # they name the source and task by this machine's paths
     assert {p: files[p] for p in before if p not in records} == {
         p: (built / p).read_bytes() for p in before if p not in records
     }
     for record in records:  # which go up named by their run: nothing of this machine's folders
         local = json.loads((built / record).read_text())
-        assert str(built.parent.parent) in json.dumps(local) and str(built.parent.parent) not in files[record].decode()
+        assert str(built.parent.parent) in json.dumps(local)
         assert json.loads(files[record]) == public_record(local)
-    assert "note:       config.json, metrics.json went up with this machine's paths named by their run" in out
+    here = str(built.parent.parent)
+    for path, content in files.items():  # no file that went up names the folder it was built in
+        if path.endswith((".json", ".md", ".py", ".txt")):
+            assert here not in content.decode(), path
+    assert (
+        "note:       build.json, config.json, metrics.json went up with this machine's paths named by their run" in out
+    )
     assert "model.safetensors" in commits[0].lfs and "accuracy_latency.png" in commits[0].lfs
     assert hub.requests_matching("POST", "/api/validate-yaml")  # the client asked the server to check the card
     assert folder_digest(built) == before
@@ -89,7 +95,7 @@ def test_dry_run_lists_files_and_sends_nothing(built, hub, capfd):
     for path in ("model.safetensors", "config.json", "modeling_shrunk_bert.py", "README.md", "tokenizer.json"):
         assert path in out
     assert "nothing was uploaded" in out
-    assert "config.json, metrics.json go up with this machine's paths named by their run (" in out
+    assert "build.json, config.json, metrics.json go up with this machine's paths named by their run (" in out
     assert hub.requests == [] and not hub.repo_exists(REPO_ID)
     assert_no_token(hub, out, err)
 

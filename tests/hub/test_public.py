@@ -25,6 +25,11 @@ from compactbert.hub.public import names_machine_path, public_files, public_path
         ("2026.4.1-22982-e213a147257-releases/2026/4", "2026.4.1-22982-e213a147257-releases/2026/4"),  # a version
         ("https://example.org/a/b", "https://example.org/a/b"),
         ("/", "/"),
+        ("/home/alice/reviews.csv", "reviews.csv"),  # never the home folder's name
+        ("/home/alice/model", "model"),
+        ("/Users/alice/runs/model", "runs"),
+        ("/root/x.csv", "x.csv"),
+        ("/data.csv", "data.csv"),
     ],
 )
 def test_a_path_is_named_by_its_run_and_anything_else_is_kept(value, public):
@@ -41,6 +46,14 @@ def test_a_relative_path_that_exists_here_is_a_machine_path(tmp_path, monkeypatc
 def test_prose_keeps_its_words_and_punctuation():
     text = "reference 90.0% (the test accuracy in /home/me/runs/t/model/metrics.json). See /srv/x/data.csv."
     assert public_text(text) == "reference 90.0% (the test accuracy in t/metrics.json). See x/data.csv."
+    assert public_text("teacher=/home/me/runs/t/model, file:/home/me/x/y.csv: 1/2") == "teacher=t, file:x/y.csv: 1/2"
+
+
+def test_a_whole_value_is_a_path_spaces_and_all_and_label_names_are_kept():
+    assert public_record({"source_model": "/Users/John Smith/runs/t/model"}) == {"source_model": "t"}
+    assert public_record("~/runs/t2/model") == "t2"
+    labels = {"id2label": {"0": "/r/news"}, "label2id": {"/r/news": 0}}  # the model's labels, whatever they look like
+    assert public_record(labels) == labels
 
 
 def test_a_record_is_renamed_at_every_depth_and_keeps_its_other_values():

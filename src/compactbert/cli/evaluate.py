@@ -21,8 +21,8 @@ class EvaluateCommand(Command):
         "columns, split seed, max_length and max_eval_samples come from the model's metrics.json (an exported "
         "folder reads the one of the PyTorch folder it was made from), so the figures compare with those its run "
         "recorded; each can be given instead. The teacher is --teacher, else the one a distillation recorded when "
-        "its folder is here. Exits 1 when the quality gate of build and push would refuse the model on these "
-        "figures."
+        "its folder is here. Exits 1 when the quality gate of build and push (with the thresholds the model's build "
+        "recorded) would refuse the model on these test figures."
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ class EvaluateCommand(Command):
         p.add_argument("--split", default="test", help="the split to score (default: test)")
         p.add_argument("--split_seed", type=int, help="the seed of the splits (default: as recorded, else 42)")
         p.add_argument(
-            "--max-samples",
+            "--max_eval_samples",
             type=at_least_one,
             help="score the first N texts of the split (default: as many as the model's run evaluated, else all)",
         )
@@ -47,7 +47,7 @@ class EvaluateCommand(Command):
         p.add_argument(
             "--backend",
             choices=BACKEND_CHOICES,
-            help="what runs the model (default: torch; an exported folder: its runtime); auto times them and picks",
+            help="what runs the model (default: torch; an exported folder: its own runtime); auto times them and picks",
         )
         p.add_argument("--dtype", default="auto", choices=("auto", "fp32", "bf16"), help="precision (default: auto)")
         p.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -63,7 +63,7 @@ class EvaluateCommand(Command):
             text_pair_column=args.text_pair_column,
             label_column=args.label_column,
             split_seed=args.split_seed,
-            max_samples=args.max_samples,
+            max_eval_samples=args.max_eval_samples,
             max_length=args.max_length,
             teacher=args.teacher,
             backend=args.backend,
@@ -74,7 +74,7 @@ class EvaluateCommand(Command):
             print(json.dumps(result.as_dict(), indent=2, default=str))
         else:
             print_evaluation(result)
-        return EXIT_OK if result.gate["passed"] else EXIT_FAILED
+        return EXIT_FAILED if result.gate["passed"] is False else EXIT_OK
 
 
 def print_evaluation(result) -> None:
@@ -98,7 +98,7 @@ def print_evaluation(result) -> None:
             f"{'recorded':10}  accuracy {result.recorded:.4f}  (what the model's metrics.json records for these texts)"
         )
     gate = result.gate
-    if gate["passed"]:
+    if gate["passed"] is not False:
         print(f"quality gate: {gate['summary']}")
         return
     print(f"quality gate: {gate['summary']}: `build` and `push` would not publish this model", file=sys.stderr)

@@ -411,8 +411,8 @@ def _publish_target(api, plan: PublishPlan, target: Target, token: str, notes: l
 
     try:
         # compared as it would go up: the card rendered for the repository, the records without this machine's paths
-        replaced = plan_push(target.folder, target.repo_id, target.repo_type, force=plan.force).replaced
-        head, differ = remote_differences(api, target.repo_id, target.repo_type, target.folder, replaced)
+        planned = plan_push(target.folder, target.repo_id, target.repo_type, private=plan.private, force=plan.force)
+        head, differ = remote_differences(api, target.repo_id, target.repo_type, target.folder, planned.replaced)
         count = len(upload_files(target.folder))
         if head is not None and not differ:
             target.status, target.revision, target.detail = UNCHANGED, head, f"{count} files"
@@ -426,6 +426,7 @@ def _publish_target(api, plan: PublishPlan, target: Target, token: str, notes: l
                 commit_message=f"Publish {what} with compactbert {__version__}",
                 token=token,
                 force=plan.force,
+                plan=planned,
             )
             notes.extend(result.notes)
             target.revision = api.repo_info(target.repo_id, repo_type=target.repo_type).sha

@@ -21,7 +21,8 @@ from pathlib import Path
 from ..data_files import file_builder
 
 RUN_MODEL_FOLDER = "model"  # where finetune and distill save the model in their output_dir (`finetune.MODEL_SUBDIR`)
-RECORD_FILES = ("config.json", "metrics.json", "export.json")  # the records a run writes into an uploaded folder
+# the records a run writes into an uploaded folder (`build.json`: a build's recipe, with its source and task)
+RECORD_FILES = ("config.json", "metrics.json", "export.json", "build.json")
 _TOKEN = re.compile(r"[^\s'\"`()\[\]{},;]+")  # a word of prose that may be a path
 
 
@@ -38,7 +39,9 @@ def is_local_path(name: str) -> bool:
     """A path on this machine (it exists, or is written as one), not a name in prose ("X fine-tuned on Y ...")."""
     if os.path.exists(name):
         return True
-    return (os.path.isabs(name) or "/" in name or os.sep in name) and not any(c.isspace() for c in name)
+    if os.path.isabs(name) and "\n" not in name:  # `/Users/John Smith/runs/t/model`: spaces and all
+        return True
+    return ("/" in name or os.sep in name) and not any(c.isspace() for c in name)
 
 
 def local_name(name):
@@ -57,7 +60,9 @@ def local_name(name):
 
 
 def _folder_name(path: Path) -> str:
-    return path.parent.name if path.name == RUN_MODEL_FOLDER and path.parent.name else path.name
+    """A folder by its run (`runs/t/model` -> `t`), never by a home folder (`/home/me/model` -> `model`)."""
+    parent = path.parent
+    return parent.name if path.name == RUN_MODEL_FOLDER and parent.name and not _says_who(parent) else path.name
 
 
 def recorded_model_folder(name, folder: Path) -> Path | None:
@@ -75,51 +80,82 @@ def recorded_model_folder(name, folder: Path) -> Path | None:
     return None
 
 
-def names_machine_path(value: str) -> bool:
+def names_machine_path(value: str, spaces: bool = False) -> bool:
     """`value` is a path of this machine with a folder in it: absolute, from the home or this folder (`~/`, `./`,
     `../`), or one that exists here (`runs/teacher/model`). Not a URL, a Hub id, a plain name, or a relative path
-    that is not here (`2026.4/releases/4` is a version)."""
-    if len(value) < 2 or "://" in value or any(c.isspace() for c in value) or "/" not in value.replace(os.sep, "/"):
+    that is not here (`2026.4/releases/4` is a version). `spaces`: a whole value, which may hold spaces."""
+    if len(value) < 2 or "://" in value or "/" not in value.replace(os.sep, "/") or "\n" in value:
+        return False
+    if not spaces and any(c.isspace() for c in value):
         return False
     if os.path.isabs(value) or value.startswith(("~/", "./", "../")):
         return True
     return os.path.exists(value) and not is_hub_id(value)
 
 
-def public_path(value: str) -> str:
+def _says_who(path: Path) -> bool:
+    """A folder whose name says whose machine it is, or nothing: the root, a home folder (`/home/alice`,
+    `/Users/alice`, this user's), `/root`, or the home folder's own parent."""
+    home = Path(os.path.expanduser("~"))
+    return (
+        path == Path(path.anchor)
+        or path in (home, home.parent, Path("/root"))
+        or (len(path.parts) == 3 and path.parts[1] in ("home", "Users"))
+        or path.name in ("home", "Users", "~")
+    )
+
+
+def public_path(value: str, spaces: bool = False) -> str:
     """A path as the Hub copy names it: a folder by its run (`runs/teacher/model` -> `teacher`), a file by its
-    folder and name (`/home/me/runs/teacher/model/metrics.json` -> `teacher/metrics.json`); anything else as it is.
+    folder and name (`/home/me/runs/teacher/model/metrics.json` -> `teacher/metrics.json`), never by a home folder
+    (`/home/me/reviews.csv` -> `reviews.csv`); anything else as it is.
 
     >>> public_path("/home/me/runs/teacher/model"), public_path("/home/me/data/reviews.csv"), public_path("minilm")
     ('teacher', 'data/reviews.csv', 'minilm')
     """
-    if not names_machine_path(value):
+    if not names_machine_path(value, spaces):
         return value
-    path = Path(os.path.normpath(value))
+    path = Path(os.path.normpath(os.path.expanduser(value)))
     if path.suffix and (path.is_file() or not path.exists()):  # a file: its folder says whose it is
-        folder = _folder_name(path.parent)
-        return f"{folder}/{path.name}" if folder and folder not in (".", "..") else path.name
+        folder = path.parent
+        if folder.name == RUN_MODEL_FOLDER and not _says_who(folder.parent):
+            folder = folder.parent
+        return path.name if _says_who(folder) or folder.name in ("", ".", "..") else f"{folder.name}/{path.name}"
     return _folder_name(path) or value
 
 
 def public_text(text: str) -> str:
-    """`text` with every word that is a path of this machine named by `public_path` (a sentence's full stop kept)."""
+    """`text` with every word that is a path of this machine, or ends in one (`teacher=/home/me/t`,
+    `file:/home/me/t`), named by `public_path`; a sentence's full stop or colon after it kept."""
 
     def name(match: re.Match) -> str:
         word = match.group(0)
-        end = len(word.rstrip(".:"))
-        return public_path(word[:end]) + word[end:]
+        tail = word[-1] if len(word) > 2 and word[-1] in ".:" and word[-2].isalnum() else ""
+        word = word[: len(word) - len(tail)]
+        starts = [0] + [i + 1 for i, c in enumerate(word) if c in "=:"]
+        for start in starts:
+            if names_machine_path(word[start:]):
+                return word[:start] + public_path(word[start:]) + tail
+        return word + tail
 
     return _TOKEN.sub(name, text)
 
 
+LABEL_KEYS = ("id2label", "label2id")  # a config's label names are the model's, whatever they look like
+
+
 def public_record(value):
-    """A JSON value (a config, metrics) with every string naming this machine's paths by `public_text`."""
+    """A JSON value (a config, metrics) with every string naming this machine's paths by their run: a whole value
+    that is a path (spaces and all) by `public_path`, prose by `public_text`; the label names kept as they are."""
     if isinstance(value, dict):
-        return {key: public_record(item) for key, item in value.items()}
+        return {key: item if key in LABEL_KEYS else public_record(item) for key, item in value.items()}
     if isinstance(value, list):
         return [public_record(item) for item in value]
-    return public_text(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    if names_machine_path(value, spaces=True) and value.lstrip().startswith(("/", "~/", "./", "../")):
+        return public_path(value, spaces=True)
+    return public_text(value)
 
 
 def public_files(folder: Path, paths: list[str], replaced: dict[str, bytes]) -> dict[str, list[tuple[str, str]]]:
@@ -150,6 +186,8 @@ def _renamed(local, public) -> set[tuple[str, str]]:
     if isinstance(local, list):
         return set().union(*(_renamed(a, b) for a, b in zip(local, public, strict=True))) if local else set()
     if isinstance(local, str) and local != public:
+        if public == public_path(local, spaces=True):  # a whole value that is a path
+            return {(local, public)}
         return {(a, b) for a, b in zip(_TOKEN.findall(local), _TOKEN.findall(public), strict=True) if a != b}
     return set()
 

@@ -263,6 +263,7 @@ def push(
     commit_message: str | None = None,
     token: str | None = None,
     force: bool = False,
+    plan: PushPlan | None = None,
 ) -> PushResult:
     """Upload `folder` to `repo_id` in one commit (creating the repository if it does not exist).
 
@@ -276,6 +277,8 @@ def push(
         commit_message: default `"Upload <folder> with compactbert <version>"`.
         token: default: from the usual huggingface_hub places (`HF_TOKEN`, `hf auth login`).
         force: publish a model the quality gate refuses; its card goes up with a note saying so, and why.
+        plan: the `plan_push` of these arguments, when the caller made it already (`publish` compares it with what
+            the repository holds first).
 
     Raises:
         ValueError: the folder is not ready (every problem listed), the quality gate refuses the model
@@ -286,7 +289,7 @@ def push(
 
     from .. import __version__
 
-    plan = plan_push(folder, repo_id, repo_type, revision, private, create_pr, force)
+    plan = plan or plan_push(folder, repo_id, repo_type, revision, private, create_pr, force)
     token = token or get_token()
     if not token:
         raise ValueError(
