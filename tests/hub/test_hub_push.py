@@ -82,6 +82,13 @@ def test_push_a_built_entry_and_load_it_back(built, hub_checked, tmp_path, capfd
         assert torch.equal(model(**tokenizer(TEXTS, padding=True, return_tensors="pt")).logits, expected)
     assert type(model).__module__.startswith("compactbert.")
 
+    # (c) scored from its Hub id as from its folder (its metrics.json, downloaded with it, says how it was tested)
+    from compactbert.evaluation import evaluate_model
+
+    task = built.parent.parent / "task.csv"
+    settings = {"split_seed": 42, "max_eval_samples": 1000, "dtype": "fp32", "progress": False}
+    assert evaluate_model(REPO_ID, task, **settings).scores == evaluate_model(built, task, **settings).scores
+
     # (b) a process that cannot import compactbert loads it through the remote code pushed with it
     module, logits = logits_without_compactbert(REPO_ID, TEXTS, tmp_path)
     assert module.startswith("transformers_modules.")
