@@ -16,7 +16,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from compactbert.cli import main
 from compactbert.data import load_task
 from compactbert.distillation.recipe import distill, parse_distill_recipe
-from compactbert.evaluation import evaluate_model, label_order
+from compactbert.evaluation import evaluate_model, label_order, record_evaluation
 from compactbert.finetune import finetune, parse_recipe
 from compactbert.hub.gate import majority_class
 
@@ -114,8 +114,7 @@ def test_labels_are_matched_by_name_in_any_order_and_case(runs, tmp_path):
 
 def test_wrong_input_is_refused_with_what_to_do(runs, tmp_path):
     folder, _, task = runs
-    unrecorded = tmp_path / "no-metrics"  # the student without its metrics.json
-    shutil.copytree(folder, unrecorded, ignore=shutil.ignore_patterns("metrics.json"))
+    unrecorded = save_with_tokenizer(make_teacher(), tmp_path / "no-metrics")  # a classifier of no recorded task
     with pytest.raises(ValueError, match=r"records no task \(it has no metrics.json with a task\): name the data"):
         evaluate_model(unrecorded, progress=False)
     with pytest.raises(
@@ -224,5 +223,38 @@ def test_an_export_runs_with_its_own_runtime_and_one_without_its_source_asks_for
     alone = tmp_path / "shipped" / "model-onnx"
     shutil.copytree(exported, alone)
     (alone / "export.json").write_text(json.dumps(info | {"source_folder": "../gone", "source": "runs/gone"}))
+    config = json.loads((alone / "config.json").read_text())  # and the teacher it was distilled from is gone too
+    (alone / "config.json").write_text(json.dumps(config | {"source_model": "runs/gone-teacher/model"}))
     with pytest.raises(ValueError, match=r"the PyTorch folder it was exported from \(runs/gone, named in its "):
         evaluate_model(alone, progress=False)
+
+
+def test_a_shrunk_classifier_is_scored_on_its_sources_task_against_it_and_write_records_it(runs, tmp_path, capsys):
+    from compactbert.hub.push import gate_folder
+
+    _, teacher, task = runs
+    shrunk = tmp_path / "shrunk"  # the fine-tuned teacher minus its top 2 layers, not trained since
+    assert main(["shrink", str(teacher), "--strategy", "top", "--drop", "2", "--output", str(shrunk)]) == 0
+    capsys.readouterr()
+    result = evaluate_model(shrunk, dtype="fp32", progress=False)
+    source = evaluate_model(teacher, dtype="fp32", progress=False)
+    assert (result.task, result.seed, result.texts) == (str(task), 3, 20)  # its source's task and settings
+    assert result.teacher == str(teacher) and result.teacher_role == "source" and result.recorded is None
+    assert result.teacher_scores == source.scores and result.kept == pytest.approx(
+        result.scores.accuracy / source.scores.accuracy
+    )
+    assert main(["evaluate", str(shrunk), "--dtype", "fp32"]) == (0 if result.gate["passed"] else 1)
+    assert f"source      accuracy {source.scores.accuracy:.4f}" in capsys.readouterr().out
+
+    assert main(["evaluate", str(shrunk), "--dtype", "fp32", "--write"]) == (0 if result.gate["passed"] else 1)
+    assert f"wrote {shrunk / 'metrics.json'}" in capsys.readouterr().out
+    metrics = json.loads((shrunk / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] == result.scores.accuracy and metrics["task"] == str(task)
+    assert metrics["test"]["majority_accuracy"] == result.majority_accuracy and metrics["split_seed"] == 3
+    assert gate_folder(shrunk, force=True)[0].passed is result.gate["passed"]  # push's gate reads it
+    again = evaluate_model(shrunk, dtype="fp32", progress=False)  # now its own record, read back
+    assert again.recorded == result.scores.accuracy and again.texts == 20
+    with pytest.raises(ValueError, match="already has a metrics.json, the record of the run that trained it"):
+        record_evaluation(shrunk, again)
+    assert main(["evaluate", str(shrunk), "--write", "--split", "validation"]) == 2
+    assert "--write records the test split" in capsys.readouterr().err

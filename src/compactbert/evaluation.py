@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,11 @@ class Evaluation:
         scores ([`Scores`]): the model's accuracy and macro-F1 on those texts.
         majority_label, majority_accuracy: the split's most common label and the accuracy of always predicting it.
         teacher (`str`, *optional*), teacher_scores ([`Scores`], *optional*), kept (`float`, *optional*): the teacher
-            scored on the same texts, and the model's accuracy as a share of the teacher's.
+            scored on the same texts, and the model's accuracy as a share of the teacher's; `teacher_role` says what
+            it is: `"teacher"` (given, or recorded by a distillation) or `"source"` (the fine-tuned classifier the
+            model was shrunk, pruned or converted from).
         recorded (`float`, *optional*): the accuracy the model's metrics.json records for the same texts.
+        settings (`dict`): the columns, `max_length` and `max_eval_samples` it was scored with.
         gate (`dict`): the quality gate's verdict on these figures (`passed`, `required_accuracy`, `failures`, and
             `summary`, in words), with the thresholds the model's build recorded; off the test split, `passed` is
             None (the gate judges the test split).
@@ -62,7 +65,9 @@ class Evaluation:
     majority_label: Any
     majority_accuracy: float
     gate: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)
     teacher: str | None = None
+    teacher_role: str | None = None
     teacher_scores: Scores | None = None
     kept: float | None = None
     recorded: float | None = None
@@ -99,17 +104,40 @@ def _recorded_metrics(model) -> tuple[dict, Path | None, str]:
     return read_metrics(path), path, "it has no metrics.json with a task"
 
 
-def _require_classifier(folder: Path, name) -> None:
-    """Refuse a folder that holds no trained classification head (an encoder would get a random one on load); read
-    from its config.json, before anything is loaded."""
+def _config(folder: Path) -> dict:
     import json
 
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def _is_classifier(folder: Path) -> bool:
+    return any(str(a).endswith("ForSequenceClassification") for a in _config(folder).get("architectures") or [])
+
+
+def source_folder(folder: Path) -> Path | None:
+    """The local folder a shrunk, pruned or converted model was made from (its config's `source_model` or
+    `pruned_from`), when it is on this machine and is not the folder itself."""
+    from .hub.public import recorded_model_folder
+
+    config = _config(folder)
+    for key in ("source_model", "pruned_from"):
+        found = recorded_model_folder(config.get(key), folder)
+        if found is not None:
+            return found
+    return None
+
+
+def _require_classifier(folder: Path, name) -> None:
+    """Refuse a folder that holds no trained classification head (an encoder would get a random one on load); read
+    from its config.json, before anything is loaded."""
+    if not (folder / "config.json").is_file():
         return  # loading it says what is wrong
-    architectures = config.get("architectures") or []
-    if not any(str(a).endswith("ForSequenceClassification") for a in architectures):
+    architectures = _config(folder).get("architectures") or []
+    if not _is_classifier(folder):
         raise ValueError(
             f"{name} holds no trained classification head (its config names {', '.join(architectures) or 'none'}): "
             "fine-tune it on the task first (`compactbert finetune`), then evaluate the folder that run writes"
@@ -175,7 +203,7 @@ def evaluate_model(
     from .checkpoints import resolve_model_folder
     from .data import load_task
     from .export.auto import dtype_name
-    from .export.texts import locate_recorded_task
+    from .export.texts import locate_recorded_task, read_metrics
     from .finetune import classification_metrics
     from .hub.gate import majority_class
     from .hub.public import recorded_model_folder
@@ -187,9 +215,17 @@ def evaluate_model(
             raise ValueError(f"{name} must be >= 1, got {value}")
     folder = resolve_model_folder(model)  # a mistyped folder is said as such
     _require_classifier(folder, model)
+    teacher_folder = None
+    if teacher is not None:  # refused before anything is scored
+        teacher_folder = resolve_model_folder(teacher)
+        _require_classifier(teacher_folder, teacher)
     metrics, metrics_folder, why = _recorded_metrics(folder)
-    recipe = (metrics.get("recipe") or {}).get("data") or {}
-    recorded_task = metrics.get("task")
+    source = source_folder(metrics_folder or folder)  # what it was shrunk / pruned / converted from, when here
+    record, record_folder = metrics, metrics_folder  # where the task and its settings are read
+    if not metrics.get("task") and source is not None and read_metrics(source).get("task"):
+        record, record_folder = read_metrics(source), source  # a shrunk classifier: the task of its source
+    recipe = (record.get("recipe") or {}).get("data") or {}
+    recorded_task = record.get("task")
     if task is None and not recorded_task:
         raise ValueError(
             f"{model} records no task ({why}): name the data to evaluate on with --task (a built-in set such as "
@@ -197,7 +233,7 @@ def evaluate_model(
         )
     recorded_spec = None
     if recorded_task:
-        recorded_spec = locate_recorded_task(recorded_task, metrics_folder)[0] if metrics_folder else recorded_task
+        recorded_spec = locate_recorded_task(recorded_task, record_folder)[0] if record_folder else recorded_task
     task = os.fspath(task) if task is not None else recorded_task
     same_task = bool(recorded_task) and (_same_file(task, recorded_task) or _same_file(task, recorded_spec))
     spec = recorded_spec if same_task else task
@@ -205,7 +241,7 @@ def evaluate_model(
     columns = {k: v for k, v in given.items() if v is not None}
     if same_task:
         columns = {k: recipe[k] for k in given if recipe.get(k)} | columns
-    seed = split_seed if split_seed is not None else (metrics.get("split_seed", 42) if same_task else 42)
+    seed = split_seed if split_seed is not None else (record.get("split_seed", 42) if same_task else 42)
     max_length = max_length or recipe.get("max_length") or 128
     recorded_limit = recipe.get("max_eval_samples") if same_task else None
     limit = max_eval_samples or recorded_limit
@@ -252,27 +288,33 @@ def evaluate_model(
     scores = score(loaded, "the model")
     majority_label, majority_accuracy = majority_class(labels.tolist(), names)
 
-    teacher_name = os.fspath(teacher) if teacher is not None else None
+    teacher_name, role = (os.fspath(teacher), "teacher") if teacher is not None else (None, None)
     if teacher_name is None and metrics.get("teacher") and metrics_folder is not None:
         found = recorded_model_folder(metrics["teacher"], metrics_folder)  # here, never fetched
-        if found is not None:  # named from here when it is below the current folder
-            relative = os.path.relpath(found)
-            teacher_name = os.fspath(found) if relative.startswith("..") else relative
+        if found is not None:
+            teacher_folder, teacher_name, role = found, _shown(found), "teacher"
+    if teacher_folder is None and source is not None and _is_classifier(source):
+        teacher_folder, teacher_name, role = source, _shown(source), "source"  # shrunk from a fine-tuned classifier
     teacher_scores = kept = None
-    if teacher_name is not None:
-        teacher_folder = resolve_model_folder(teacher_name)
-        _require_classifier(teacher_folder, teacher_name)
-        teacher_model = load_for_inference(teacher_name, backend=_runtime_of(teacher_folder) or "torch", dtype=dtype)
-        teacher_scores = score(teacher_model, "the teacher")
-        kept = scores.accuracy / teacher_scores.accuracy if teacher_scores.accuracy else None
+    if teacher_folder is not None:
+        teacher_model = load_for_inference(teacher_folder, backend=_runtime_of(teacher_folder) or "torch", dtype=dtype)
+        try:
+            teacher_scores = score(teacher_model, f"the {role}")
+        except ValueError:
+            if teacher is not None:
+                raise
+            teacher_name = role = None  # a source of other labels: not the model's reference
+        if teacher_scores is not None and teacher_scores.accuracy:
+            kept = scores.accuracy / teacher_scores.accuracy
 
     recorded = None
     full = rows.num_rows == min(
         recorded_limit or loaded_task.dataset[split].num_rows, loaded_task.dataset[split].num_rows
     )
-    if same_task and seed == metrics.get("split_seed", 42) and full:  # the texts its run scored
+    own = record is metrics  # the model's own record, not its source's
+    if own and same_task and seed == metrics.get("split_seed", 42) and full:  # the texts its run scored
         recorded = (metrics.get(split) or {}).get("accuracy")
-    gate = _gate(scores, majority_label, majority_accuracy, metrics if same_task else {}, split)
+    gate = _gate(scores, majority_label, majority_accuracy, metrics if own and same_task else {}, split)
     return Evaluation(
         model=os.fspath(model),
         backend=loaded.backend,
@@ -286,11 +328,54 @@ def evaluate_model(
         majority_label=majority_label,
         majority_accuracy=majority_accuracy,
         gate=gate,
+        settings={**columns, "max_length": max_length, "max_eval_samples": limit},
         teacher=teacher_name,
+        teacher_role=role,
         teacher_scores=teacher_scores,
         kept=kept,
         recorded=recorded,
     )
+
+
+def record_evaluation(folder: str | os.PathLike, result: Evaluation) -> Path:
+    """Write `result` as the `metrics.json` of a model folder that has none (a model shrunk, pruned or converted from
+    a fine-tuned classifier and not trained since), so that `push` and `build`'s gate can judge it and its card
+    shows it. Returns the file. Raises `ValueError` for a folder that records its own run (its figures stay), an
+    exported folder (its PyTorch folder is the one published), or a split other than test."""
+    from .io import write_json_atomically
+
+    path = Path(os.path.expanduser(os.fspath(folder)))
+    if (path / "metrics.json").is_file():
+        raise ValueError(
+            f"{path} already has a metrics.json, the record of the run that trained it; it is kept as it is "
+            "(evaluate without --write prints the figures again)"
+        )
+    if (path / "export.json").is_file():
+        raise ValueError(f"{path} is an exported folder: record the evaluation of the PyTorch folder it was made from")
+    if result.split != "test":
+        raise ValueError(f"only the test split is recorded (the quality gate judges it), not {result.split!r}")
+    test = asdict(result.scores) | {
+        "majority_label": result.majority_label,
+        "majority_accuracy": result.majority_accuracy,
+    }
+    record = {
+        "test": test,
+        "task": result.task,
+        "split_seed": result.seed,
+        "recipe": {"data": {"task": result.task, "split_seed": result.seed, **result.settings}},
+        "evaluated_by": "compactbert evaluate",
+    }
+    if result.teacher_scores is not None and result.teacher_role == "source":
+        record["source_scores"] = {"test": asdict(result.teacher_scores)}
+    return write_json_atomically(path / "metrics.json", record)
+
+
+def _shown(folder: Path | None) -> str | None:
+    """A folder as the output names it: from here when it is below the current folder."""
+    if folder is None:
+        return None
+    relative = os.path.relpath(folder)
+    return os.fspath(folder) if relative.startswith("..") else relative
 
 
 def _runtime_of(folder: Path) -> str | None:
@@ -325,4 +410,4 @@ def _gate(scores: Scores, majority_label, majority_accuracy: float, metrics: dic
     }
 
 
-__all__ = ["Evaluation", "Scores", "evaluate_model", "label_order"]
+__all__ = ["Evaluation", "Scores", "evaluate_model", "label_order", "record_evaluation", "source_folder"]

@@ -29,6 +29,7 @@ def test_shrink_saves_a_ready_model_and_prints_the_summary(source, tmp_path, cap
     assert "kept:       [0, 1, 2, 3, 4, 5]" in printed
     assert "dropped:    [6, 7, 8, 9, 10, 11]" in printed
     assert "parameters:" in printed and "->" in printed
+    assert f"(load: AutoModelForSequenceClassification.from_pretrained('{out}') after" in printed  # with its head
     model = AutoModel.from_pretrained(out)
     assert model.config.kept_layers == [0, 1, 2, 3, 4, 5]
     tokenizer = AutoTokenizer.from_pretrained(out)

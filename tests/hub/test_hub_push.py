@@ -246,6 +246,14 @@ def test_bad_folder_is_refused_before_any_request(built, hub, capfd, tmp_path):
     assert "modeling_shrunk_bert.py" in capfd.readouterr().err
     assert hub.requests == []
 
+    exported = tmp_path / "exported"  # an export alone: the message says which folder to push instead
+    exported.mkdir()
+    (exported / "export.json").write_text("{}")
+    assert push(exported, "--repo-id", REPO_ID) == 2
+    err = capfd.readouterr().err
+    assert "is an exported folder (export.json), not a model folder: push the PyTorch folder it was" in err
+    assert "README.md" not in err and hub.requests == []
+
 
 @pytest.mark.parametrize("repo_id", ["no-namespace", "org/bad name", "a/b/c"])
 def test_bad_repo_ids(built, capfd, repo_id):

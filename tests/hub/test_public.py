@@ -17,7 +17,8 @@ from compactbert.hub.public import names_machine_path, public_files, public_path
         ("/home/me/models/bert-base", "bert-base"),
         ("/home/me/data/reviews.csv", "data/reviews.csv"),  # a file: its folder and name
         ("/home/me/runs/teacher/model/metrics.json", "teacher/metrics.json"),
-        ("../runs/teacher/model", "teacher"),
+        ("../runs/teacher/model", "../runs/teacher/model"),  # relative to the record: nothing of the machine
+        ("../model", "../model"),  # an export's source_folder
         ("~/runs/t2/model", "t2"),
         ("google-bert/bert-base-uncased", "google-bert/bert-base-uncased"),  # a Hub id
         ("minilm", "minilm"),

@@ -20,9 +20,11 @@ class EvaluateCommand(Command):
         "the most common label, and the teacher on the same texts with the share the model keeps. The task, its "
         "columns, split seed, max_length and max_eval_samples come from the model's metrics.json (an exported "
         "folder reads the one of the PyTorch folder it was made from), so the figures compare with those its run "
-        "recorded; each can be given instead. The teacher is --teacher, else the one a distillation recorded when "
-        "its folder is here. Exits 1 when the quality gate of build and push (with the thresholds the model's build "
-        "recorded) would refuse the model on these test figures."
+        "recorded (a model shrunk or pruned from a fine-tuned classifier and not trained since: that classifier's); "
+        "each can be given instead. The teacher is --teacher, else the one a distillation recorded, else the "
+        "classifier the model was made from, when that folder is here. --write records the figures as the "
+        "metrics.json of a folder that has none. Exits 1 when the quality gate of build and push (with the "
+        "thresholds the model's build recorded) would refuse the model on these test figures."
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
@@ -51,9 +53,18 @@ class EvaluateCommand(Command):
         )
         p.add_argument("--dtype", default="auto", choices=("auto", "fp32", "bf16"), help="precision (default: auto)")
         p.add_argument("--json", action="store_true", help="print the figures as JSON")
+        p.add_argument(
+            "--write",
+            action="store_true",
+            help="record the test figures as the folder's metrics.json, for a model folder that has none (shrunk, "
+            "pruned or converted, not trained since), so that push can judge it and its card shows them",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
-        from ..evaluation import evaluate_model
+        from ..evaluation import evaluate_model, record_evaluation
+
+        if args.write and args.split != "test":
+            raise ValueError(f"--write records the test split (the quality gate judges it), not --split {args.split}")
 
         result = evaluate_model(
             args.model,
@@ -74,6 +85,10 @@ class EvaluateCommand(Command):
             print(json.dumps(result.as_dict(), indent=2, default=str))
         else:
             print_evaluation(result)
+        if args.write:
+            written = record_evaluation(args.model, result)
+            print(f"wrote {written}: push and build's gate read it, and the card shows it once rendered again",
+                  file=sys.stderr if args.json else sys.stdout)  # fmt: skip
         return EXIT_FAILED if result.gate["passed"] is False else EXIT_OK
 
 
@@ -81,7 +96,8 @@ def print_evaluation(result) -> None:
     """The figures, one line each, in the form `finetune` and `distill` print theirs."""
     s = result.scores
     print(f"{result.model} ({result.backend}, {result.dtype}) on {result.where}")
-    print(f"{result.split:10}  accuracy {s.accuracy:.4f}  macro-F1 {s.macro_f1:.4f}")
+    trained = "  (texts it was trained on)" if result.split == "train" else ""
+    print(f"{result.split:10}  accuracy {s.accuracy:.4f}  macro-F1 {s.macro_f1:.4f}{trained}")
     print(
         f"{'majority':10}  accuracy {result.majority_accuracy:.4f}  (always {result.majority_label!r}: the split's "
         "most common label)"
@@ -89,9 +105,10 @@ def print_evaluation(result) -> None:
     if result.teacher_scores is not None:
         t = result.teacher_scores
         kept = f": the model keeps {result.kept:.1%} of it" if result.kept is not None else ""
+        what = "" if result.teacher_role == "teacher" else ", the classifier it was made from"
         print(
-            f"{'teacher':10}  accuracy {t.accuracy:.4f}  macro-F1 {t.macro_f1:.4f}  ({result.teacher}, the same "
-            f"texts{kept})"
+            f"{result.teacher_role:10}  accuracy {t.accuracy:.4f}  macro-F1 {t.macro_f1:.4f}  ({result.teacher}"
+            f"{what}, the same texts{kept})"
         )
     if result.recorded is not None:
         print(

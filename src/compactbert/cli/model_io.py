@@ -85,4 +85,8 @@ def print_saved(model, folder: Path, output: Path, allow_pickle: bool = False) -
 
     before, after = parameter_count(folder, allow_pickle=allow_pickle), model.num_parameters()
     print(f"parameters: {millions(before)} -> {millions(after)} ({100 * (after - before) / before:+.1f}%)")
-    print(f"saved to:   {output}  (load: AutoModel.from_pretrained('{output}') after `import compactbert`)")
+    from ..hub.card import HEADS
+
+    name = type(model).__name__  # a classifier loads with its head: AutoModelForSequenceClassification
+    auto = next((auto for suffix, (_, auto) in HEADS.items() if name.endswith(suffix)), "AutoModel")
+    print(f"saved to:   {output}  (load: {auto}.from_pretrained('{output}') after `import compactbert`)")

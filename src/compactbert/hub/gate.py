@@ -180,7 +180,8 @@ class GateVerdict:
         if self.unchecked is not None:
             remedy = (
                 "Evaluate it on its task's test split first (`compactbert finetune`, `distill` and `build` do, and "
-                "write metrics.json with the test accuracy and the majority class)"
+                "write metrics.json with the test accuracy and the majority class; for a model shrunk or pruned "
+                "and not trained since, `compactbert evaluate FOLDER --write` records it)"
             )
         else:
             remedy = "Improve the model (train longer, a better recipe)"

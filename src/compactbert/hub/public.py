@@ -81,15 +81,18 @@ def recorded_model_folder(name, folder: Path) -> Path | None:
 
 
 def names_machine_path(value: str, spaces: bool = False) -> bool:
-    """`value` is a path of this machine with a folder in it: absolute, from the home or this folder (`~/`, `./`,
-    `../`), or one that exists here (`runs/teacher/model`). Not a URL, a Hub id, a plain name, or a relative path
-    that is not here (`2026.4/releases/4` is a version). `spaces`: a whole value, which may hold spaces."""
+    """`value` is a path of this machine with a folder in it: absolute, from the home folder (`~/`), or one that
+    exists here (`runs/teacher/model`). Not a URL, a Hub id, a plain name, a relative path that is not here
+    (`2026.4/releases/4` is a version), nor one relative to the record's own folder (`../model`, an export's
+    `source_folder`), which names nothing of the machine. `spaces`: a whole value, which may hold spaces."""
     if len(value) < 2 or "://" in value or "/" not in value.replace(os.sep, "/") or "\n" in value:
         return False
     if not spaces and any(c.isspace() for c in value):
         return False
-    if os.path.isabs(value) or value.startswith(("~/", "./", "../")):
+    if os.path.isabs(value) or value.startswith("~/"):
         return True
+    if value.startswith(("./", "../")):
+        return False
     return os.path.exists(value) and not is_hub_id(value)
 
 
@@ -153,7 +156,7 @@ def public_record(value):
         return [public_record(item) for item in value]
     if not isinstance(value, str):
         return value
-    if names_machine_path(value, spaces=True) and value.lstrip().startswith(("/", "~/", "./", "../")):
+    if names_machine_path(value, spaces=True) and value.lstrip().startswith(("/", "~/")):
         return public_path(value, spaces=True)
     return public_text(value)
 

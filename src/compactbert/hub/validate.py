@@ -165,6 +165,12 @@ def folder_problems(folder: str | Path, repo_type: str = "model") -> list[str]:
     folder = Path(folder)
     if not folder.is_dir():
         return [f"{folder} is not a folder"]
+    if repo_type == "model" and (folder / "export.json").is_file():
+        return [
+            f"{folder} is an exported folder (export.json), not a model folder: push the PyTorch folder it was "
+            "exported from; an export written inside that folder (`compactbert export MODEL --output MODEL/openvino`, "
+            "or a build's exports) goes up with it"
+        ]
     problems: list[str] = []
     readme = folder / "README.md"
     if not readme.is_file():
