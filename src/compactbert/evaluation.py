@@ -3,10 +3,12 @@ its teacher on the same texts and the quality gate, for any model `load_for_infe
 exported ONNX / OpenVINO folder, a built-in name or a Hub id) with any backend.
 
 What to score it on comes from the model's own `metrics.json` when it has one (an exported folder reads the one of
-the PyTorch folder it was made from): its task (a relative data file is looked for as the export does), its columns,
-split seed, `max_length` and `max_eval_samples`, so the figures are comparable with those its run recorded; every one
-can be given instead. The teacher is the one given, else the one a distillation recorded when its folder is here;
-it is scored on the same texts, so the share the model keeps is measured, not looked up.
+the PyTorch folder it was made from; a model shrunk, pruned or converted from a fine-tuned classifier and not trained
+since, that classifier's): its task (a relative data file is looked for as the export does), its columns, split seed,
+`max_length` and `max_eval_samples`, so the figures are comparable with those its run recorded; every one can be
+given instead. The teacher is the one given, else the one a distillation recorded, else the classifier the model was
+made from, when its folder is here; it is scored on the same texts, so the share the model keeps is measured, not
+looked up. `record_evaluation` writes the figures as the `metrics.json` of a folder that has none.
 
 The model's labels are matched to the task's by name (in any order and case); unnamed labels (`LABEL_0`, ...) are
 taken in the task's order when there are as many. A model of other labels is refused with what differs.
@@ -191,9 +193,10 @@ def evaluate_model(
     batch_size: int = 64,
     progress: bool = True,
 ) -> Evaluation:
-    """Score a classifier on `split` of `task` (default: the task its metrics.json records), against the majority
-    class, its teacher on the same texts (`teacher`, default: the one its distillation recorded, when that folder is
-    here) and the quality gate. See the module docstring for where each setting comes from.
+    """Score a classifier on `split` of `task` (default: the task its metrics.json records, or that of the classifier
+    it was shrunk from), against the majority class, its teacher on the same texts (`teacher`, default: the one its
+    distillation recorded, else the classifier it was shrunk, pruned or converted from, when that folder is here) and
+    the quality gate. See the module docstring for where each setting comes from.
 
     Raises:
         `ValueError`: no task given or recorded, an unknown split, a model of other labels, bad sizes.

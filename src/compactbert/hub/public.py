@@ -4,11 +4,15 @@ A run records the paths it was given: `distill --teacher /home/me/runs/teacher/m
 student's `config.json` (`source_model`) and `metrics.json` (`teacher`, the recipe), and the quality gate's record
 can name the teacher's `metrics.json`. Those paths mean nothing on the Hub and can say who made the model and where
 (`/home/<user>/...`). A card names them with `local_name` when it is rendered; `push` uploads the records through
-`public_files`, which names every local path in them by its run (`runs/teacher/model` -> `teacher`) and a file by
-its folder and name (`/home/me/data/reviews.csv` -> `data/reviews.csv`). The local files are not changed.
+`public_files`, which names every local path in them (`config.json`, `metrics.json`, `build.json`, an export's
+`export.json`) by its run (`runs/teacher/model` -> `teacher`) and a file by its folder and name
+(`/home/me/data/reviews.csv` -> `data/reviews.csv`), never by a home folder (`/home/me/reviews.csv` ->
+`reviews.csv`). The local files are not changed.
 
-A Hub id (`org/name`) and a plain name (`minilm`, `articles.csv`) are kept as they are; so is a relative `dir/name`
-that is not on this machine, which cannot be told from a Hub id or a version and names nothing of the machine.
+A Hub id (`org/name`), a plain name (`minilm`, `articles.csv`), a URL and the model's label names are kept as they
+are; so is a relative `dir/name` that is not on this machine, which cannot be told from a Hub id or a version, and a
+path relative to the record's own folder (`../model`): neither names anything of the machine. Whether a relative
+path is on this machine depends on the folder the command runs in.
 """
 
 from __future__ import annotations
