@@ -258,3 +258,6 @@ def test_a_shrunk_classifier_is_scored_on_its_sources_task_against_it_and_write_
         record_evaluation(shrunk, again)
     assert main(["evaluate", str(shrunk), "--write", "--split", "validation"]) == 2
     assert "--write records the test split" in capsys.readouterr().err
+    assert main(["evaluate", str(shrunk), "--write"]) == 2  # refused before anything is scored
+    err = capsys.readouterr().err
+    assert "already has a metrics.json, the record of the run that trained it" in err and "scoring" not in err

@@ -340,14 +340,12 @@ def evaluate_model(
     )
 
 
-def record_evaluation(folder: str | os.PathLike, result: Evaluation) -> Path:
-    """Write `result` as the `metrics.json` of a model folder that has none (a model shrunk, pruned or converted from
-    a fine-tuned classifier and not trained since), so that `push` and `build`'s gate can judge it and its card
-    shows it. Returns the file. Raises `ValueError` for a folder that records its own run (its figures stay), an
-    exported folder (its PyTorch folder is the one published), or a split other than test."""
-    from .io import write_json_atomically
-
+def check_writable(folder: str | os.PathLike) -> Path:
+    """The folder `record_evaluation` would write into, or a `ValueError` saying why it would not: a folder that
+    records its own run (its figures stay), an exported folder (its PyTorch folder is the one published), no folder."""
     path = Path(os.path.expanduser(os.fspath(folder)))
+    if not path.is_dir():
+        raise ValueError(f"{path} is not a model folder on this machine: the evaluation is recorded in a local folder")
     if (path / "metrics.json").is_file():
         raise ValueError(
             f"{path} already has a metrics.json, the record of the run that trained it; it is kept as it is "
@@ -355,6 +353,17 @@ def record_evaluation(folder: str | os.PathLike, result: Evaluation) -> Path:
         )
     if (path / "export.json").is_file():
         raise ValueError(f"{path} is an exported folder: record the evaluation of the PyTorch folder it was made from")
+    return path
+
+
+def record_evaluation(folder: str | os.PathLike, result: Evaluation) -> Path:
+    """Write `result` as the `metrics.json` of a model folder that has none (a model shrunk, pruned or converted from
+    a fine-tuned classifier and not trained since), so that `push` and `build`'s gate can judge it and its card
+    shows it. Returns the file. Raises `ValueError` for a folder that records its own run (its figures stay), an
+    exported folder (its PyTorch folder is the one published), or a split other than test."""
+    from .io import write_json_atomically
+
+    path = check_writable(folder)
     if result.split != "test":
         raise ValueError(f"only the test split is recorded (the quality gate judges it), not {result.split!r}")
     test = asdict(result.scores) | {
@@ -413,4 +422,12 @@ def _gate(scores: Scores, majority_label, majority_accuracy: float, metrics: dic
     }
 
 
-__all__ = ["Evaluation", "Scores", "evaluate_model", "label_order", "record_evaluation", "source_folder"]
+__all__ = [
+    "Evaluation",
+    "Scores",
+    "check_writable",
+    "evaluate_model",
+    "label_order",
+    "record_evaluation",
+    "source_folder",
+]

@@ -61,10 +61,12 @@ class EvaluateCommand(Command):
         )
 
     def run(self, args: argparse.Namespace) -> int:
-        from ..evaluation import evaluate_model, record_evaluation
+        from ..evaluation import check_writable, evaluate_model, record_evaluation
 
         if args.write and args.split != "test":
             raise ValueError(f"--write records the test split (the quality gate judges it), not --split {args.split}")
+        if args.write:  # what `record_evaluation` refuses, said before anything is scored
+            check_writable(args.model)
 
         result = evaluate_model(
             args.model,
