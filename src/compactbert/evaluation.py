@@ -211,6 +211,7 @@ def evaluate_model(
     from .hub.gate import majority_class
     from .hub.public import recorded_model_folder
     from .inference import load_for_inference
+    from .io import relative_path
 
     sizes = (("max_eval_samples", max_eval_samples), ("max_length", max_length), ("batch_size", batch_size))
     for name, value in sizes:
@@ -295,9 +296,13 @@ def evaluate_model(
     if teacher_name is None and metrics.get("teacher") and metrics_folder is not None:
         found = recorded_model_folder(metrics["teacher"], metrics_folder)  # here, never fetched
         if found is not None:
-            teacher_folder, teacher_name, role = found, _shown(found), "teacher"
+            teacher_folder, teacher_name, role = found, relative_path(found, Path.cwd()), "teacher"
     if teacher_folder is None and source is not None and _is_classifier(source):
-        teacher_folder, teacher_name, role = source, _shown(source), "source"  # shrunk from a fine-tuned classifier
+        teacher_folder, teacher_name, role = (
+            source,
+            relative_path(source, Path.cwd()),
+            "source",
+        )  # shrunk from a fine-tuned classifier
     teacher_scores = kept = None
     if teacher_folder is not None:
         teacher_model = load_for_inference(teacher_folder, backend=_runtime_of(teacher_folder) or "torch", dtype=dtype)
@@ -380,14 +385,6 @@ def record_evaluation(folder: str | os.PathLike, result: Evaluation) -> Path:
     if result.teacher_scores is not None and result.teacher_role == "source":
         record["source_scores"] = {"test": asdict(result.teacher_scores)}
     return write_json_atomically(path / "metrics.json", record)
-
-
-def _shown(folder: Path | None) -> str | None:
-    """A folder as the output names it: from here when it is below the current folder."""
-    if folder is None:
-        return None
-    relative = os.path.relpath(folder)
-    return os.fspath(folder) if relative.startswith("..") else relative
 
 
 def _runtime_of(folder: Path) -> str | None:

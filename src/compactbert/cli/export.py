@@ -125,15 +125,9 @@ class ExportCommand(Command):
                 "not verified (--no-verify): loading it warns that its predictions were never compared with PyTorch's"
             )
             return EXIT_OK
-        if check["predictions_unchanged"] is not None:
-            agreement = (
-                f"predictions unchanged {check['predictions_unchanged']:.1%} of {check['predictions_compared']}"
-            )
-        else:
-            agreement = f"lowest cosine similarity {check['min_cosine_similarity']:.6f}"
         rest = f" (the other operations in {check['rest_precision']})" if check.get("rest_precision") else ""
         print(f"verified in {check['dtype']}{rest} against PyTorch fp32 on {check['on']}")
-        print(f"largest absolute output difference {check['max_abs_logit_diff']:.2e}, {agreement}")
+        print(f"largest absolute output difference {check['max_abs_logit_diff']:.2e}, {agreement(check)}")
         say_data_not_loaded("the verification", check)
         if not check["passed"]:
             print(f"verification failed: the rule is {check['rule']}", file=sys.stderr)
@@ -160,3 +154,12 @@ def say_data_not_loaded(what: str, record: dict) -> None:
             "the data with --data TASK_OR_FILE (its column names and split seed still come from metrics.json)",
             file=sys.stderr,
         )
+
+
+def agreement(check: dict) -> str:
+    """How far an export's outputs agree with PyTorch's, from its recorded verification: the share of unchanged
+    predictions, or for the encoder the lowest cosine similarity."""
+    if check.get("predictions_unchanged") is not None:
+        return f"predictions unchanged {check['predictions_unchanged']:.1%} of {check.get('predictions_compared')}"
+    cosine = check.get("min_cosine_similarity")
+    return f"lowest cosine similarity {cosine:.6f}" if isinstance(cosine, (int, float)) else "not compared"

@@ -158,19 +158,14 @@ def describe_export(folder: Path, as_json: bool) -> int:
 
 
 def _verification_line(check: dict | None) -> str:
+    from .export import agreement
+
     if not check:
         return "none: exported with --no-verify (loading it warns)"
     verdict = "passed" if check.get("passed") else "FAILED (kept to inspect; do not deploy it)"
-    if check.get("predictions_unchanged") is not None:
-        agreement = (
-            f"predictions unchanged {check['predictions_unchanged']:.1%} of {check.get('predictions_compared')}"
-        )
-    else:
-        cosine = check.get("min_cosine_similarity")
-        agreement = f"lowest cosine similarity {cosine:.6f}" if isinstance(cosine, (int, float)) else "not compared"
     difference = check.get("max_abs_logit_diff")
     difference = f", largest output difference {difference:.2e}" if isinstance(difference, (int, float)) else ""
-    return f"{verdict}: {agreement}{difference}, in {check.get('dtype')} on {check.get('on')}"
+    return f"{verdict}: {agreement(check)}{difference}, in {check.get('dtype')} on {check.get('on')}"
 
 
 def recorded_scores(folder: Path) -> dict | None:
