@@ -106,7 +106,8 @@ def _recorded_metrics(model) -> tuple[dict, Path | None, str]:
     return read_metrics(path), path, "it has no metrics.json with a task"
 
 
-def _config(folder: Path) -> dict:
+def read_config_json(folder: Path) -> dict:
+    """A model folder's config.json as a dict, read without loading anything ({} when it has none)."""
     import json
 
     try:
@@ -117,7 +118,9 @@ def _config(folder: Path) -> dict:
 
 
 def _is_classifier(folder: Path) -> bool:
-    return any(str(a).endswith("ForSequenceClassification") for a in _config(folder).get("architectures") or [])
+    return any(
+        str(a).endswith("ForSequenceClassification") for a in read_config_json(folder).get("architectures") or []
+    )
 
 
 def source_folder(folder: Path) -> Path | None:
@@ -125,7 +128,7 @@ def source_folder(folder: Path) -> Path | None:
     `pruned_from`), when it is on this machine and is not the folder itself."""
     from .hub.public import recorded_model_folder
 
-    config = _config(folder)
+    config = read_config_json(folder)
     for key in ("source_model", "pruned_from"):
         found = recorded_model_folder(config.get(key), folder)
         if found is not None:
@@ -133,12 +136,12 @@ def source_folder(folder: Path) -> Path | None:
     return None
 
 
-def _require_classifier(folder: Path, name) -> None:
+def require_classifier(folder: Path, name) -> None:
     """Refuse a folder that holds no trained classification head (an encoder would get a random one on load); read
     from its config.json, before anything is loaded."""
     if not (folder / "config.json").is_file():
         return  # loading it says what is wrong
-    architectures = _config(folder).get("architectures") or []
+    architectures = read_config_json(folder).get("architectures") or []
     if not _is_classifier(folder):
         raise ValueError(
             f"{name} holds no trained classification head (its config names {', '.join(architectures) or 'none'}): "
@@ -218,11 +221,11 @@ def evaluate_model(
         if value is not None and value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
     folder = resolve_model_folder(model)  # a mistyped folder is said as such
-    _require_classifier(folder, model)
+    require_classifier(folder, model)
     teacher_folder = None
     if teacher is not None:  # refused before anything is scored
         teacher_folder = resolve_model_folder(teacher)
-        _require_classifier(teacher_folder, teacher)
+        require_classifier(teacher_folder, teacher)
     metrics, metrics_folder, why = _recorded_metrics(folder)
     source = source_folder(metrics_folder or folder)  # what it was shrunk / pruned / converted from, when here
     record, record_folder = metrics, metrics_folder  # where the task and its settings are read

@@ -19,7 +19,8 @@ class DemoCommand(Command):
         "ShrunkBert per strategy, a TinyBert-4 pruned from the teacher, a 3-layer student distilled from it and an "
         "Albert-SOP converted from it, on BBC News) is built offline and cached (minutes; the page says so "
         "meanwhile); later launches reuse it. A zoo whose entries are Hub ids (a published Space's zoo.json) loads "
-        "those models instead."
+        "those models instead. --teacher DIR --model DIR serves one's own fine-tuned teacher and compact models "
+        "(read from their folders; nothing is built)."
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
@@ -37,11 +38,38 @@ class DemoCommand(Command):
             "the teacher whose predictions match PyTorch's (default: torch); the page can switch to any installed "
             "runtime",
         )
+        p.add_argument(
+            "--teacher",
+            help="your own fine-tuned classifier (a folder or a Hub id) to compare your --model folders with, instead "
+            "of a zoo",
+        )
+        p.add_argument(
+            "--model",
+            action="append",
+            default=[],
+            metavar="MODEL",
+            help="a compact classifier of the teacher's labels (a folder or a Hub id); repeat for several",
+        )
+        p.add_argument(
+            "--task",
+            help="with --teacher: the data whose test texts the page offers as examples and whose training texts score "
+            "the teacher's layers (default: the task the teacher's metrics.json records)",
+        )
+        p.add_argument(
+            "--save-zoo",
+            metavar="DIR",
+            help="with --teacher: also write the zoo as DIR/zoo.json, for --zoo DIR or `compactbert publish DIR`",
+        )
         p.add_argument("--build-only", action="store_true", help="build (or find) the zoo, print where, and exit")
 
     def run(self, args: argparse.Namespace, manifest: str | os.PathLike | None = None) -> int:
         from ..demo import resolve_zoo, serve
 
+        own = own_zoo(args)
+        if own is not None:
+            if not args.build_only:
+                serve(own, dtype=args.dtype, server_name=args.host, server_port=args.port, backend=args.backend)
+            return EXIT_OK
         if args.build_only:
             zoo = resolve_zoo(args.zoo, args.cache_dir, manifest=manifest)
             print(f"demo zoo: {zoo.root} ({1 + len(zoo.entries)} models)")
@@ -56,6 +84,30 @@ class DemoCommand(Command):
             backend=args.backend,
         )
         return EXIT_OK
+
+
+def own_zoo(args: argparse.Namespace):
+    """The zoo of `--teacher` and `--model` (printed, and written with `--save-zoo`); None without them. Raises
+    `ValueError` for options that do not go together."""
+    from ..demo.own import save_zoo, zoo_from_models
+
+    if args.teacher is None:
+        given = [name for name in ("model", "task", "save_zoo") if getattr(args, name)]
+        if given:
+            names = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise ValueError(f"{names} go with --teacher DIR (your own teacher and the models to compare with it)")
+        return None
+    if args.zoo or args.cache_dir:
+        raise ValueError("--teacher serves your own models: leave out --zoo and --cache-dir (they name a zoo)")
+    zoo = zoo_from_models(args.teacher, args.model, task=args.task)
+    print(f"demo zoo: teacher {zoo.teacher.name} and {len(zoo.entries)} model(s), {zoo.task or 'no task'}")
+    for entry in zoo.entries:
+        accuracy = entry.metrics.get("test_accuracy")
+        shown = f", test accuracy {accuracy:.4f}" if accuracy is not None else ""
+        print(f"  {entry.name} ({entry.kind}, {entry.family}): {entry.description}{shown}")
+    if args.save_zoo:
+        print(f"wrote {save_zoo(zoo, args.save_zoo)}")
+    return zoo
 
 
 def main(argv: list[str] | None = None, manifest: str | os.PathLike | None = None) -> int:

@@ -88,7 +88,7 @@ def launch(demo, **launch_kwargs):
 
 
 def serve(
-    zoo: str | os.PathLike | None = None,
+    zoo: str | os.PathLike | Zoo | None = None,
     cache_dir: str | os.PathLike | None = None,
     dtype: str = "auto",
     manifest: str | os.PathLike | None = None,
@@ -99,7 +99,7 @@ def serve(
 ):
     """Serve the demo (blocking unless `prevent_thread_lock=True`): what `compactbert demo` and `python app.py` run.
 
-    With a zoo given (`zoo`, `$COMPACTBERT_DEMO_ZOO`, or an existing `manifest` such as a published Space's
+    With a zoo given (`zoo`, a loaded `Zoo` such as `compactbert.demo.own.zoo_from_models`'s, `$COMPACTBERT_DEMO_ZOO`, or an existing `manifest` such as a published Space's
     `zoo.json`) it is served at once. Otherwise the default zoo is used, and when it is not built yet, a page that
     says the app is building, since when, how many models are done and how long that takes is served meanwhile on the
     same address (its API's `compare` refuses with the same, and `status` says it as data); the demo replaces it once
@@ -107,6 +107,8 @@ def serve(
     """
     from .ui import building_page, reload_head
 
+    if isinstance(zoo, Zoo):
+        return launch(create_demo(zoo, dtype=dtype, log=log, backend=backend), **launch_kwargs)
     chosen = chosen_zoo(zoo, manifest)
     if chosen is None and not (default_zoo_dir(cache_dir) / MANIFEST).is_file():
         progress = BuildProgress()  # the build keeps it up to date; the page and its API say how far it is

@@ -15,6 +15,7 @@ import torch
 
 from ..export.formats import INT8_RUNTIME, RUNTIME_EXPORTS
 from ..shrinking import STRATEGIES, select_layers, shrink
+from ..shrinking.shrink import SUPPORTED_MODEL_TYPES
 from .manifest import FINE_TUNED, Zoo, ZooEntry
 
 NOT_RETRAINED = "dropped, not retrained"
@@ -76,8 +77,27 @@ class Comparer:
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._teacher_fp32 = None
         self._lock = threading.Lock()
+        # the teacher with layers dropped on demand: for a teacher `shrink` takes (a BERT or a ShrunkBert)
+        self.can_drop = self.teacher.config.model_type in SUPPORTED_MODEL_TYPES and self.num_layers > 1
+        # the strategies a choice may name: `contribution` needs the teacher's scores, which a zoo may not have
+        self.strategies = [s for s in STRATEGIES if zoo.contributions or not STRATEGIES[s].needs_scores]
         others = [e.name for e in zoo.entries if e.kind != FINE_TUNED]  # other families: chosen by name
-        self.model_choices = [NOT_RETRAINED, *([FINE_TUNED_CHOICE] if self.fine_tuned_entries() else []), *others]
+        fine_tuned = [FINE_TUNED_CHOICE] if self.fine_tuned_entries() else []
+        self.model_choices = [*([NOT_RETRAINED] if self.can_drop else []), *fine_tuned, *others]
+        if not self.model_choices:
+            raise ValueError(
+                f"the zoo has no compact model, and its teacher {zoo.teacher.name} (a {self.teacher.config.model_type}) "
+                "is not a model whose layers the demo can drop: add entries to compare with it"
+            )
+        # what the page shows first: a zoo's first fine-tuned strategy and K; a zoo of its own students (no
+        # fine-tuned ones), its first student; else the teacher with the layers of that strategy dropped
+        first = self.fine_tuned_entries()[0] if self.fine_tuned_entries() else None
+        self.default_strategy = first.strategy if first else "top"
+        self.default_drop = first.num_drop if first else min(3, self.max_drop("top"))
+        own_first = others and not fine_tuned
+        self.default_model = others[0] if own_first or not self.can_drop else NOT_RETRAINED
+        if not self.can_drop and fine_tuned:
+            self.default_model = FINE_TUNED_CHOICE
 
     def fine_tuned_entries(self) -> list[ZooEntry]:
         return [e for e in self.zoo.entries if e.kind == FINE_TUNED]
@@ -100,7 +120,13 @@ class Comparer:
                 f"(the models read only the first {MAX_LENGTH} tokens, about 600 characters)"
             )
         if strategy not in STRATEGIES:
-            raise ValueError(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
+            raise ValueError(f"unknown strategy {strategy!r}; choose one of: {', '.join(self.strategies)}")
+        if model == NOT_RETRAINED and strategy not in self.strategies:
+            raise ValueError(
+                f"the {strategy!r} strategy drops layers by the teacher's layer contribution scores, and this zoo has "
+                f"none (`compactbert demo --teacher ... --task ...` scores them on the task's texts); choose one of: "
+                f"{', '.join(self.strategies)}"
+            )
         if model not in self.model_choices:
             raise ValueError(f"unknown model choice {model!r}; choose one of: {', '.join(self.model_choices)}")
         try:
@@ -189,14 +215,15 @@ class Comparer:
     def compare(
         self,
         text: str,
-        strategy: str = "top",
-        num_drop: int = 3,
-        model: str = NOT_RETRAINED,
+        strategy: str | None = None,
+        num_drop: int | None = None,
+        model: str | None = None,
         repeats: int = 10,
         runtime: str | None = None,
     ) -> dict[str, Any]:
         """Classify `text` with the teacher and the chosen compact model, both run by `runtime` (one of
-        `runtime_choices`; default: `backend`); time both side by side.
+        `runtime_choices`; default: `backend`); time both side by side. `strategy`, `num_drop` and `model` default to
+        `default_strategy`, `default_drop` and `default_model` (what the page shows first).
 
         Returns plain data: for `teacher` and `compact`, the label, the probabilities per label, the parameter
         count, the kept layers, E and the sharing (an Albert-SOP's; None for the other families) and the latency
@@ -206,6 +233,9 @@ class Comparer:
         from ..distillation.layer_map import kept_teacher_layers
         from ..inference import time_side_by_side
 
+        strategy = self.default_strategy if strategy is None else strategy
+        num_drop = self.default_drop if num_drop is None else num_drop
+        model = self.default_model if model is None else model
         text, num_drop, repeats = self.check(text, strategy, num_drop, model, repeats)
         runtime = runtime or self.backend
         if runtime not in self.runtime_choices:

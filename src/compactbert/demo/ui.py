@@ -14,7 +14,6 @@ import gradio as gr
 from matplotlib.figure import Figure
 
 from ..export.formats import runtime_title
-from ..shrinking import STRATEGIES
 from .compare import FINE_TUNED_CHOICE, MAX_REPEATS, MAX_TEXT_CHARS, NOT_RETRAINED, Comparer
 from .zoo import BuildProgress
 
@@ -111,14 +110,35 @@ def summary_markdown(result: dict[str, Any]) -> str:
     )
 
 
-def entry_line(entry) -> str:
-    """One zoo entry of its own (not a drop strategy's) as the page lists it: name, how it was made, size, accuracy."""
+def entry_line(entry, teacher_accuracy: float | None = None) -> str:
+    """One zoo entry of its own (not a drop strategy's) as the page lists it: name, how it was made, size, accuracy
+    (with the share of `teacher_accuracy`, the teacher's on the same texts, that it keeps)."""
     parts = [f"{entry.num_layers} layers"] if entry.num_layers else []
     parts += [f"{_count(entry.num_parameters)} parameters"] if entry.num_parameters else []
     if "test_accuracy" in entry.metrics:
-        parts.append(f"test accuracy {entry.metrics['test_accuracy']:.1%}")
+        accuracy = entry.metrics["test_accuracy"]
+        kept = f", {accuracy / teacher_accuracy:.1%} of the teacher's" if teacher_accuracy else ""
+        parts.append(f"test accuracy {accuracy:.1%}{kept}")
     about = f": {entry.description}" if entry.description else ""
     return f"**{entry.name}** ({entry.kind}, `{entry.family}`){about}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def how_to_choose(comparer: Comparer) -> str:
+    """What the page's choices do, for this zoo: a drop strategy and K on the teacher (when its layers can be dropped),
+    the zoo's fine-tuned models for a strategy and K (when it has some)."""
+    fine_tuned = ", ".join(f"{e.strategy} K={e.num_drop}" for e in comparer.fine_tuned_entries())
+    how = []
+    if comparer.can_drop:
+        how.append(
+            "Pick a drop strategy (Poor Man's BERT) and how many layers to drop. "
+            f"*{NOT_RETRAINED}* removes the layers from the fine-tuned teacher as it is (what dropping costs)"
+        )
+    if fine_tuned:
+        how.append(
+            f"*{FINE_TUNED_CHOICE}* uses the zoo's model for that strategy and K, which had those layers dropped and "
+            f"was then fine-tuned (what fine-tuning recovers; in this zoo: {fine_tuned})"
+        )
+    return "; ".join(how) + "." if how else ""
 
 
 def render(result: dict[str, Any] | None):
@@ -145,14 +165,13 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
     `problems` (`{entry name: what went wrong}`) are zoo entries that could not be loaded: the page names them.
     """
     zoo = comparer.zoo
-    strategies = list(STRATEGIES)
-    default_drop = min(3, comparer.max_drop("top"))
+    strategies = comparer.strategies  # `contribution` only with the teacher's scores
 
     def compare(
         text: str,
-        strategy: str = "top",
-        num_drop: float = default_drop,
-        model: str = NOT_RETRAINED,
+        strategy: str = comparer.default_strategy,
+        num_drop: float = comparer.default_drop,
+        model: str = comparer.default_model,
         repeats: float = 10,
         runtime: str = comparer.backend,
     ) -> dict[str, Any]:
@@ -180,18 +199,17 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
         dropped = model in (NOT_RETRAINED, FINE_TUNED_CHOICE)
         return gr.Slider(maximum=top, value=value, interactive=dropped), gr.Dropdown(interactive=dropped)
 
-    fine_tuned = ", ".join(f"{e.strategy} K={e.num_drop}" for e in comparer.fine_tuned_entries()) or "none"
-    others = "".join(f"\n- {entry_line(e)}" for e in comparer.other_entries())
+    teacher_accuracy = zoo.teacher.metrics.get("test_accuracy")
+    others = "".join(f"\n- {entry_line(e, teacher_accuracy)}" for e in comparer.other_entries())
     with gr.Blocks(title="compactbert: drop layers, compare") as demo:
         gr.Markdown(
             "# compactbert: drop layers of a BERT, compare with the teacher\n"
             f"Teacher: **{zoo.teacher.description or zoo.teacher.name}** ({comparer.num_layers} layers, "
-            f"labels: {', '.join(zoo.label_names)}). Pick a drop strategy (Poor Man's BERT) and how many layers to "
-            f"drop. *{NOT_RETRAINED}* removes the layers from the fine-tuned teacher as it is (what dropping costs); "
-            f"*{FINE_TUNED_CHOICE}* uses a model shrunk from the pre-trained source and then fine-tuned (what "
-            f"fine-tuning recovers; in this zoo: {fine_tuned})."
+            + (f"test accuracy {teacher_accuracy:.1%}, " if teacher_accuracy else "")
+            + f"labels: {', '.join(zoo.label_names)}). {how_to_choose(comparer)}"
             + (
-                f"\n\nOther students in this zoo (choose them by name; strategy and K do not apply to them):{others}"
+                f"\n\n{'Other students' if comparer.can_drop else 'Students'} in this zoo (choose them by name; "
+                f"strategy and K do not apply to them):{others}"
                 if others
                 else ""
             )
@@ -215,11 +233,23 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
                         label=f"Held-out {zoo.task} test texts (never trained on), with their true labels",
                     )
             with gr.Column(scale=2):
-                strategy = gr.Dropdown(strategies, value="top", label="Drop strategy", elem_id="strategy")
-                num_drop = gr.Slider(
-                    1, comparer.max_drop("top"), value=default_drop, step=1, label="Layers to drop (K)"
+                dropped = comparer.default_model in (NOT_RETRAINED, FINE_TUNED_CHOICE)  # strategy and K apply
+                strategy = gr.Dropdown(
+                    strategies,
+                    value=comparer.default_strategy,
+                    label="Drop strategy",
+                    elem_id="strategy",
+                    interactive=dropped,
                 )
-                model = gr.Radio(comparer.model_choices, value=NOT_RETRAINED, label="Compact model")
+                num_drop = gr.Slider(
+                    1,
+                    max(1, comparer.max_drop(comparer.default_strategy)),
+                    value=comparer.default_drop,
+                    step=1,
+                    label="Layers to drop (K)",
+                    interactive=dropped,
+                )
+                model = gr.Radio(comparer.model_choices, value=comparer.default_model, label="Compact model")
                 repeats = gr.Slider(1, MAX_REPEATS, value=10, step=1, label="Timing runs (median is shown)")
                 runtime = gr.Radio(
                     comparer.runtime_choices,
@@ -241,7 +271,15 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
         with gr.Row():
             with gr.Column():
                 gr.Markdown("**Teacher layer contributions** (the `contribution` strategy drops the highest first)")
-                gr.Plot(contribution_figure(zoo.contributions), show_label=False)
+                if zoo.contributions:
+                    gr.Plot(contribution_figure(zoo.contributions), show_label=False)
+                else:
+                    gr.Markdown(
+                        "This zoo has no contribution scores for its teacher, so the `contribution` strategy is not "
+                        "offered (`compactbert demo --teacher DIR --model DIR --task TASK` scores the layers on the "
+                        "task's texts).",
+                        elem_id="no-contributions",
+                    )
             gr.Image(study_plot_path(LATENCY_PLOT), label=STUDY_PLOTS[LATENCY_PLOT], interactive=False)
         gr.Image(study_plot_path(ACCURACY_PLOT), label=STUDY_PLOTS[ACCURACY_PLOT], interactive=False)
         gr.Markdown(

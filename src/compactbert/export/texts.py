@@ -76,6 +76,34 @@ def locate_recorded_task(task: str, folder: Path) -> tuple[str, list[Path]]:
     return (os.fspath(matches[0]) if len(matches) == 1 else task), matches
 
 
+class RecordedTask(NamedTuple):
+    """The task a folder's metrics.json records, as `load_task` reads it from here."""
+
+    task: str  # as recorded
+    spec: str  # where it is read from here (a relative data file found above the folder: `locate_recorded_task`)
+    columns: dict[str, str]  # the recipe's text / text pair / label columns
+    seed: int  # the split seed
+    matches: list[Path]  # the data files found above the folder (several: `spec` is left as recorded)
+
+    def load(self):
+        """The task (`compactbert.data.load_task`) with the recorded columns and split seed."""
+        from ..data import load_task
+
+        return load_task(self.spec, seed=self.seed, **self.columns)
+
+
+def recorded_task(folder: Path, metrics: dict | None = None) -> RecordedTask | None:
+    """The task the folder's metrics.json (or `metrics`) records, with its columns and split seed; None when none."""
+    metrics = read_metrics(folder) if metrics is None else metrics
+    task = metrics.get("task")
+    if not task or not isinstance(task, str):
+        return None
+    spec, matches = locate_recorded_task(task, folder)
+    recipe = (metrics.get("recipe") or {}).get("data") or {}
+    columns = {k: recipe[k] for k in ("text_column", "text_pair_column", "label_column") if recipe.get(k)}
+    return RecordedTask(task, spec, columns, int(metrics.get("split_seed", 42)), matches)
+
+
 def task_texts(folder: Path, n: int, split: str, data: str | os.PathLike | None = None) -> TaskTexts:
     """Up to `n` texts of `split` of the task `data` names, else of the one the folder's metrics.json records (with
     its recipe's columns and split seed); else built-in texts (the sample texts for "test", BBC News articles for
@@ -83,18 +111,17 @@ def task_texts(folder: Path, n: int, split: str, data: str | os.PathLike | None 
     from ..data import load_task
 
     metrics = read_metrics(folder)
-    recorded = metrics.get("task")
-    task = os.fspath(data) if data is not None else recorded
+    recorded = recorded_task(folder, metrics | ({"task": os.fspath(data)} if data is not None else {}))
+    if data is not None:  # named on purpose: read as given (with the recorded columns and split seed)
+        recorded = recorded._replace(spec=os.fspath(data), matches=[])
+    task = recorded.task if recorded else None
     why, found = "no metrics.json names a task", ""
-    if task:
-        spec, matches = (task, []) if data is not None else locate_recorded_task(task, folder)
+    if recorded:
+        spec, matches, seed = recorded.spec, recorded.matches, recorded.seed
         if spec != task:
             found = f", found at {spec}"
-        recipe = (metrics.get("recipe") or {}).get("data") or {}
-        columns = {k: recipe[k] for k in ("text_column", "text_pair_column", "label_column") if recipe.get(k)}
-        seed = metrics.get("split_seed", 42)
         try:
-            rows = load_task(spec, seed=seed, **columns).dataset[split]
+            rows = load_task(spec, seed=seed, **recorded.columns).dataset[split]
         except Exception as err:
             if data is not None:
                 raise ValueError(f"the data {task!r} could not be loaded: {type(err).__name__}: {err}") from err

@@ -1,0 +1,265 @@
+"""A zoo of one's own models (`compactbert demo --teacher DIR --model DIR ...`): a fine-tuned teacher and the compact
+classifiers made from it, read from their folders, without building anything.
+
+Each model is described from its records (config.json, metrics.json): how it was made (shrunk by a strategy, pruned,
+distilled, converted to an Albert-SOP, or trained), its size and its test accuracy, shown with the share of the
+teacher's it keeps when both were scored on the same texts. The page's example texts and the teacher's layer
+contribution scores (what the `contribution` strategy drops by) come from the task the teacher's metrics.json records,
+or from `task`; without one, the page has no examples and no `contribution` strategy.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .manifest import CONVERTED, DISTILLED, MANIFEST, PRUNED, TEACHER, Zoo, ZooEntry
+
+SHRUNK = "shrunk"  # entry kinds of one's own models, beside the default zoo's (a ShrunkBert dropped by a strategy)
+TRAINED = "trained"  # a classifier fine-tuned on its task, with no other provenance recorded
+CONTRIBUTION_TEXTS = 64  # training texts the teacher's layer contributions are scored on (as the default zoo's)
+NUM_EXAMPLES = 12
+
+
+def zoo_from_models(
+    teacher: str | os.PathLike,
+    models: Sequence[str | os.PathLike],
+    task: str | os.PathLike | None = None,
+    num_examples: int = NUM_EXAMPLES,
+    log: Callable[[str], None] = print,
+) -> Zoo:
+    """The zoo of `teacher` (a fine-tuned classifier: a folder or a Hub id) and `models` (classifiers of the same
+    labels), for `create_demo` or `save_zoo`.
+
+    `task` (a built-in set, a data file or a Hub dataset id) gives the example texts and the texts the teacher's layer
+    contributions are scored on; default: the task the teacher's metrics.json records (with its columns and split
+    seed). A recorded task that cannot be loaded from here is left out with a note; a given one raises.
+
+    Raises:
+        `ValueError`: no model, a folder that is not a classifier (or is an exported folder), models whose labels
+            are not the teacher's, a `task` that cannot be loaded.
+    """
+    from ..checkpoints import parameter_count, resolve_model_folder
+    from ..data import load_task
+    from ..export.texts import read_metrics, recorded_task
+    from ..hub.public import local_name, public_path
+
+    if not models:
+        raise ValueError("give at least one model to compare with the teacher (--model DIR, as often as needed)")
+    teacher_folder = _classifier(teacher, resolve_model_folder(teacher))
+    teacher_config = _config(teacher_folder)
+    labels = _label_names(teacher_config)
+    teacher_metrics = read_metrics(teacher_folder)
+    names: list[str] = []
+
+    def name_of(source) -> str:
+        base = str(local_name(os.fspath(source))).replace("/", "-") or "model"
+        name, n = base, 2
+        while name in names:
+            name, n = f"{base}-{n}", n + 1
+        names.append(name)
+        return name
+
+    teacher_name = name_of(teacher)
+    entries = []
+    for model in models:
+        folder = _classifier(model, resolve_model_folder(model))
+        config = _config(folder)
+        theirs = _label_names(config)
+        if sorted(n.casefold() for n in theirs) != sorted(n.casefold() for n in labels):
+            raise ValueError(
+                f"{model} predicts the labels {theirs}, the teacher {teacher} predicts {labels}: compare models of "
+                "the teacher's task"
+            )
+        entry = _entry(name_of(model), _source(model, folder), config, read_metrics(folder), teacher_metrics, log)
+        entries.append(replace(entry, num_parameters=parameter_count(folder)))
+
+    loaded = None
+    if task is not None:
+        spec = os.fspath(task)
+        try:
+            loaded = load_task(spec, seed=42)
+        except Exception as err:
+            raise ValueError(f"the task {spec!r} could not be loaded: {type(err).__name__}: {err}") from err
+        task_name = spec
+    else:
+        recorded = recorded_task(teacher_folder, teacher_metrics)
+        task_name = recorded.task if recorded else ""
+        if recorded is None:
+            log(f"{teacher} records no task: the page has no example texts and no `contribution` strategy (--task)")
+        else:
+            try:
+                loaded = recorded.load()
+            except Exception as err:
+                log(
+                    f"the task {recorded.task!r} that {teacher} records could not be loaded from here ({err}): the "
+                    "page has no example texts and no `contribution` strategy (--task names the data)"
+                )
+    examples, contributions = [], None
+    if loaded is not None:
+        examples, contributions = _from_task(loaded, labels, teacher_folder, teacher_config, num_examples, log)
+    teacher_entry = ZooEntry(
+        name=teacher_name,
+        source=_source(teacher, teacher_folder),
+        family=str(teacher_config.get("model_type", "bert")),
+        kind=TEACHER,
+        description=f"{teacher_name}, fine-tuned on {public_path(teacher_metrics['task'])}"
+        if teacher_metrics.get("task")
+        else "",
+        num_layers=teacher_config.get("num_hidden_layers"),
+        num_parameters=parameter_count(teacher_folder),
+        metrics=_test_accuracy(teacher_metrics),
+    )
+    return Zoo(
+        root=Path.cwd(),
+        task=public_path(task_name),  # shown on the page: a data file by its name, not this machine's path
+        label_names=labels,
+        teacher=teacher_entry,
+        entries=entries,
+        contributions=contributions,
+        examples=examples,
+        build={"made_by": "compactbert demo --teacher ... --model ..."},
+    )
+
+
+def save_zoo(zoo: Zoo, folder: str | os.PathLike) -> Path:
+    """Write `zoo` as `folder/zoo.json` (`compactbert demo --zoo FOLDER` serves it again, `compactbert publish FOLDER`
+    publishes it), naming the model folders relative to it; written whole or not at all. Returns the file."""
+    from ..io import write_json_atomically
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is a file: give the folder to write {MANIFEST} into")
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def relative(entry: ZooEntry) -> ZooEntry:
+        if not Path(entry.source).is_dir():
+            return entry  # a Hub id
+        return replace(entry, source=os.path.relpath(Path(entry.source).resolve(), folder.resolve()))
+
+    moved = replace(zoo, root=folder, teacher=relative(zoo.teacher), entries=[relative(e) for e in zoo.entries])
+    return write_json_atomically(folder / MANIFEST, moved.to_dict())
+
+
+def _classifier(name, folder: Path) -> Path:
+    """`folder`, refused unless it holds a trained classification head and is a PyTorch folder (not an export)."""
+    from ..evaluation import require_classifier
+
+    if (folder / "export.json").is_file():
+        raise ValueError(
+            f"{name} is an exported folder: give the PyTorch folder it was made from (the page's runtime choice runs "
+            "it on OpenVINO or ONNX Runtime)"
+        )
+    require_classifier(folder, name)
+    return folder
+
+
+def _source(name, folder: Path) -> str:
+    """What the entry loads: a local folder as an absolute path, a Hub id as it is."""
+    local = Path(os.path.expanduser(os.fspath(name)))
+    return str(local.resolve()) if local.is_dir() else os.fspath(name)
+
+
+def _config(folder: Path) -> dict[str, Any]:
+    from ..evaluation import read_config_json
+
+    return read_config_json(folder)
+
+
+def _label_names(config: dict[str, Any]) -> list[str]:
+    id2label = config.get("id2label") or {}
+    return [str(id2label[k]) for k in sorted(id2label, key=int)]
+
+
+def _test_accuracy(metrics: dict[str, Any]) -> dict[str, float]:
+    accuracy = (metrics.get("test") or {}).get("accuracy")
+    return {"test_accuracy": round(float(accuracy), 4)} if isinstance(accuracy, int | float) else {}
+
+
+def _same_test_texts(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two runs' test accuracies were measured on the same texts: same task, split seed and eval limit."""
+
+    def limit(m):
+        return ((m.get("recipe") or {}).get("data") or {}).get("max_eval_samples")
+
+    same = a.get("task") == b.get("task") and a.get("split_seed", 42) == b.get("split_seed", 42)
+    return bool(a.get("task")) and same and limit(a) == limit(b)
+
+
+def _entry(name, source, config, metrics, teacher_metrics, log) -> ZooEntry:
+    """One's own model as a zoo entry: how it was made (from its config and metrics.json), its size and accuracy."""
+    from ..hub.public import local_name, public_path
+    from ..shrinking import STRATEGIES
+
+    family = str(config.get("model_type", "bert"))
+    task = public_path(metrics["task"]) if metrics.get("task") else None  # a data file by its name, not its path
+    trained = f", then trained on {task}" if task else ", not trained since"
+    kept = config.get("kept_layers") or (config.get("pruning") or {}).get("kept_layers")
+    strategy = config.get("drop_strategy")
+    if config.get("pruning"):
+        kind = PRUNED
+        about = f"cut out of {local_name(config.get('pruned_from'))} (its layers {kept}){trained}"
+    elif family == "albert_sop" and config.get("source_model"):
+        kind = CONVERTED
+        about = (
+            f"Albert-SOP converted from {local_name(config['source_model'])} (E = {config.get('embedding_size')}, "
+            f"sharing `{config.get('sharing')}`){trained}"
+        )
+    elif metrics.get("teacher"):
+        kind = DISTILLED
+        about = f"distilled from {local_name(metrics['teacher'])} on {task}" + (
+            f" (started from its layers {kept})" if kept else ""
+        )
+    elif family == "shrunk_bert" and strategy in STRATEGIES:
+        kind = SHRUNK
+        dropped = int(config.get("source_num_hidden_layers") or 0) - len(kept or [])
+        about = f"{local_name(config.get('source_model'))} minus {dropped} layers ({strategy}, kept {kept}){trained}"
+    else:
+        kind = TRAINED
+        about = f"fine-tuned on {task}" if task else ""
+    scores = _test_accuracy(metrics)
+    if scores and not _same_test_texts(metrics, teacher_metrics):
+        log(
+            f"{name}: its recorded test accuracy is not on the texts the teacher's is, so the page leaves it out "
+            "(`compactbert evaluate MODEL --teacher TEACHER` scores both on the same texts)"
+        )
+        scores = {}
+    return ZooEntry(
+        name=name,
+        source=source,
+        family=family,
+        kind=kind,
+        description=about,
+        kept_layers=kept,
+        num_layers=config.get("num_hidden_layers"),
+        metrics=scores,
+    )
+
+
+def _from_task(loaded, labels, teacher_folder: Path, teacher_config, num_examples: int, log):
+    """The page's example texts (the test split's, cycling through the labels) and the teacher's layer contributions
+    (on the first training texts; for a teacher `shrink` can drop layers of)."""
+    from ..shrinking.shrink import SUPPORTED_MODEL_TYPES
+    from .zoo import example_texts
+
+    test = loaded.dataset["test"]
+    examples = []
+    if "text_pair" in test.column_names:
+        log("the task's texts are pairs: the page classifies one text, so it offers no example texts")
+    elif num_examples:
+        examples = example_texts(test, loaded.label_names, num_examples)
+    if teacher_config.get("model_type") not in SUPPORTED_MODEL_TYPES:
+        return examples, None
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from ..shrinking import layer_contributions
+
+    texts = list(loaded.dataset["train"]["text"][:CONTRIBUTION_TEXTS])
+    log(f"scoring the teacher's layers ([CLS] input/output cosine on {len(texts)} training texts)")
+    model = AutoModelForSequenceClassification.from_pretrained(teacher_folder)
+    tokenizer = AutoTokenizer.from_pretrained(teacher_folder)
+    scores = layer_contributions(model, tokenizer, texts, progress=False)
+    return examples, [round(float(s), 6) for s in scores]

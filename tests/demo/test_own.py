@@ -1,0 +1,234 @@
+"""The demo over one's own models (`compactbert demo --teacher DIR --model DIR`): each model read and described from
+its folder, accuracies shown only when comparable, the task's examples and the teacher's layer scores, the zoo
+saved for `--zoo` and `publish`, and a page that offers only what the zoo can do."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertForSequenceClassification
+
+from compactbert import albert_from_bert, prune, save_model, shrink
+from compactbert.cli import main as cli_main
+from compactbert.data import load_task
+from compactbert.demo import NOT_RETRAINED, Comparer, load_zoo
+from compactbert.demo.manifest import CONVERTED, DISTILLED, PRUNED, TEACHER
+from compactbert.demo.own import SHRUNK, TRAINED, save_zoo, zoo_from_models
+from compactbert.distillation import init_student
+from compactbert.shrinking import layer_contributions
+
+from support.helpers import TEXTS, make_bert, make_tokenizer
+from support.zoo import tiny_task_csv
+
+LABELS = {0: "negative", 1: "positive"}
+
+
+def _save(model, folder, metrics=None):
+    extra = None if metrics is None else lambda f: (f / "metrics.json").write_text(json.dumps(metrics))
+    save_model(model, folder, tokenizer=make_tokenizer(), extra=extra)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A teacher fine-tuned (as its metrics.json says) on a CSV task, and students made from it as users make them:
+    shrunk and fine-tuned on the same test texts, distilled on fewer of them, pruned and converted and not trained."""
+    root = tmp_path_factory.mktemp("own")
+    task = str(tiny_task_csv(root / "task.csv", rows=80))
+    record = {"task": task, "split_seed": 42}
+    teacher = make_bert(
+        BertForSequenceClassification,
+        num_layers=4,
+        num_labels=2,
+        id2label=LABELS,
+        label2id={v: k for k, v in LABELS.items()},
+    )
+    folders = {"teacher": _save(teacher, root / "runs" / "teacher" / "model", record | {"test": {"accuracy": 0.8}})}
+    source = str(folders["teacher"])
+    folders["small"] = _save(
+        shrink(source, "top", 2), root / "runs" / "small" / "model", record | {"test": {"accuracy": 0.76}}
+    )
+    distilled = record | {"teacher": source, "test": {"accuracy": 0.9}, "recipe": {"data": {"max_eval_samples": 4}}}
+    folders["distilled"] = _save(init_student(source, "every-other"), root / "runs" / "distilled" / "model", distilled)
+    target = {"num_hidden_layers": 2, "hidden_size": 16, "intermediate_size": 24, "num_attention_heads": 2}
+    pruned = prune(source, target, TEXTS, make_tokenizer(), layers=[0, 3], progress=False)
+    folders["pruned"] = _save(pruned, root / "pruned")
+    folders["albert"] = _save(albert_from_bert(source, embedding_size=8, sharing="all", init="mean"), root / "albert")
+    folders["plain"] = _save(make_bert(BertForSequenceClassification, num_layers=2, id2label=LABELS), root / "plain")
+    return root, task, folders
+
+
+def test_each_model_is_described_from_its_records(runs):
+    root, task, f = runs
+    notes = []
+    zoo = zoo_from_models(
+        f["teacher"], [f[n] for n in ("small", "distilled", "pruned", "albert", "plain")], log=notes.append
+    )
+    assert zoo.teacher.kind == TEACHER and zoo.teacher.name == "teacher"  # a run's `model` folder, by its run
+    assert zoo.teacher.metrics == {"test_accuracy": 0.8} and zoo.teacher.num_layers == 4
+    shown = f"{root.name}/task.csv"  # a data file by its folder and name, not this machine's path
+    assert zoo.task == shown and zoo.label_names == ["negative", "positive"]
+    kinds = {e.name: (e.kind, e.family, e.kept_layers, e.num_layers) for e in zoo.entries}
+    assert kinds == {
+        "small": (SHRUNK, "shrunk_bert", [0, 1], 2),
+        "distilled": (DISTILLED, "shrunk_bert", [0, 2], 2),
+        "pruned": (PRUNED, "tiny_bert", [0, 3], 2),
+        "albert": (CONVERTED, "albert_sop", None, 4),
+        "plain": (TRAINED, "bert", None, 2),
+    }
+    about = {e.name: e.description for e in zoo.entries}
+    assert about["small"] == f"teacher minus 2 layers (top, kept [0, 1]), then trained on {shown}"
+    assert about["distilled"] == f"distilled from teacher on {shown} (started from its layers [0, 2])"
+    assert about["pruned"] == "cut out of teacher (its layers [0, 3]), not trained since"
+    assert about["albert"].startswith("Albert-SOP converted from teacher (E = 8, sharing `all`)")
+    assert str(root) not in json.dumps(about)  # no path of this machine on the page
+    # a test accuracy is shown only when scored on the teacher's texts: the distilled run scored 4 of them
+    assert {e.name: e.metrics for e in zoo.entries if e.metrics} == {"small": {"test_accuracy": 0.76}}
+    assert any(n.startswith("distilled: its recorded test accuracy is not on the texts") for n in notes)
+    small = next(e for e in zoo.entries if e.name == "small")
+    assert small.num_parameters == AutoModelForSequenceClassification.from_pretrained(f["small"]).num_parameters()
+
+
+def test_examples_and_layer_scores_come_from_the_teachers_task(runs):
+    _, task, f = runs
+    zoo = zoo_from_models(f["teacher"], [f["small"]], log=lambda _: None)
+    loaded = load_task(task, seed=42)
+    test = dict(zip(loaded.dataset["test"]["text"], loaded.dataset["test"]["label"], strict=True))
+    assert zoo.examples and all(LABELS[test[e["text"]]] == e["label"] for e in zoo.examples)  # held-out, labelled
+    model = AutoModelForSequenceClassification.from_pretrained(f["teacher"])
+    texts = loaded.dataset["train"]["text"][:64]
+    expected = layer_contributions(model, AutoTokenizer.from_pretrained(f["teacher"]), texts, progress=False)
+    assert zoo.contributions == pytest.approx(expected, abs=1e-5)
+
+
+def test_without_a_task_the_page_offers_no_contribution_strategy(runs, tmp_path):
+    _, _, f = runs
+    teacher = _save(AutoModelForSequenceClassification.from_pretrained(f["teacher"]), tmp_path / "untracked")
+    notes = []
+    zoo = zoo_from_models(teacher, [f["small"]], log=notes.append)
+    assert zoo.examples == [] and zoo.contributions is None and zoo.task == ""
+    assert any("records no task" in n and "--task" in n for n in notes)
+    comparer = Comparer(zoo, dtype="fp32")
+    assert "contribution" not in comparer.strategies and "top" in comparer.strategies
+    with pytest.raises(ValueError, match="layer contribution scores, and this zoo has none"):
+        comparer.compare("good film", "contribution", 1, NOT_RETRAINED, repeats=1)
+    # --task gives them
+    given = zoo_from_models(teacher, [f["small"]], task=runs[1], log=lambda _: None)
+    assert given.contributions is not None and given.examples and given.task.endswith("/task.csv")
+
+
+def test_the_page_starts_on_your_first_model(runs):
+    _, _, f = runs
+    comparer = Comparer(zoo_from_models(f["teacher"], [f["small"], f["pruned"]], log=lambda _: None), dtype="fp32")
+    assert comparer.model_choices == [NOT_RETRAINED, "small", "pruned"]
+    assert comparer.default_model == "small"
+    result = comparer.compare("good film", repeats=1)  # the defaults: your first model
+    assert result["compact"]["name"] == "small" and result["compact"]["kept_layers"] == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("which", "message"),
+    [
+        ("encoder", "holds no trained classification head"),
+        ("export", "is an exported folder: give the PyTorch folder"),
+        ("labels", "predicts the labels"),
+    ],
+)
+def test_models_that_cannot_be_compared_are_refused(runs, tmp_path, which, message):
+    _, _, f = runs
+    if which == "encoder":
+        bad = tmp_path / "encoder"
+        make_bert(num_layers=2).save_pretrained(bad)
+    elif which == "export":
+        bad = _save(AutoModelForSequenceClassification.from_pretrained(f["small"]), tmp_path / "exported")
+        (bad / "export.json").write_text("{}")
+    else:
+        bad = _save(make_bert(BertForSequenceClassification, num_layers=2, num_labels=3), tmp_path / "three")
+    with pytest.raises(ValueError, match=message):
+        zoo_from_models(f["teacher"], [bad], log=lambda _: None)
+    with pytest.raises(ValueError, match="at least one model"):
+        zoo_from_models(f["teacher"], [], log=lambda _: None)
+
+
+def test_a_saved_zoo_names_its_models_relative_to_it_and_serves_again(runs, tmp_path):
+    root, _, f = runs
+    zoo = zoo_from_models(f["teacher"], [f["small"], f["small"]], log=lambda _: None)
+    assert [e.name for e in zoo.entries] == ["small", "small-2"]  # names stay unique
+    written = save_zoo(zoo, tmp_path / "my-zoo")
+    data = json.loads(written.read_text())
+    assert data["teacher"]["source"] == "../../" + str(f["teacher"].relative_to(root.parent))
+    assert str(root) not in written.read_text()
+    again = load_zoo(tmp_path / "my-zoo")
+    assert again.resolve(again.teacher) == str(tmp_path / "my-zoo" / data["teacher"]["source"])
+    assert Comparer(again, dtype="fp32").compare("good film", repeats=1)["compact"]["name"] == "small"
+
+
+def test_the_cli_prints_and_saves_the_zoo_of_your_models(runs, tmp_path, capsys):
+    root, _, f = runs
+    argv = ["demo", "--teacher", str(f["teacher"]), "--model", str(f["small"]), "--model", str(f["plain"])]
+    assert cli_main([*argv, "--build-only", "--save-zoo", str(tmp_path / "z")]) == 0
+    out = capsys.readouterr().out
+    assert f"demo zoo: teacher teacher and 2 model(s), {root.name}/task.csv" in out
+    assert (
+        f"  small (shrunk, shrunk_bert): teacher minus 2 layers (top, kept [0, 1]), then trained on {root.name}/"
+        in out
+    )
+    assert f"wrote {tmp_path / 'z' / 'zoo.json'}" in out
+    assert [e.name for e in load_zoo(tmp_path / "z").entries] == ["small", "plain"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--model", "x"], "--model go with --teacher"),
+        (["--teacher", "t", "--model", "x", "--zoo", "z"], "leave out --zoo"),
+    ],
+)
+def test_the_cli_refuses_options_that_do_not_go_together(argv, message, capsys):
+    assert cli_main(["demo", *argv, "--build-only"]) != 0
+    assert message in capsys.readouterr().err
+
+
+def _components(demo):
+    return {getattr(b, "elem_id", None) or getattr(b, "label", None): b for b in demo.blocks.values()}
+
+
+def test_the_page_offers_only_what_the_zoo_can_do(runs, tmp_path, tiny_zoo_dir):
+    from compactbert.demo.ui import build_demo
+
+    _, _, f = runs
+    teacher = _save(AutoModelForSequenceClassification.from_pretrained(f["teacher"]), tmp_path / "untracked")
+    demo = build_demo(Comparer(zoo_from_models(teacher, [f["small"]], log=lambda _: None), dtype="fp32"))
+    page = _components(demo)
+    assert page["Compact model"].value == "small"  # your model first, strategy and K greyed out for it
+    assert not page["strategy"].interactive and not page["Layers to drop (K)"].interactive
+    assert [c[0] for c in page["strategy"].choices] == [
+        "top",
+        "bottom",
+        "even-alternate",
+        "odd-alternate",
+        "symmetric",
+    ]
+    assert "no contribution scores" in page["no-contributions"].value  # a sentence, not an empty plot
+    intro = next(b.value for b in demo.blocks.values() if "Teacher: **" in str(getattr(b, "value", "")))
+    assert "fine-tuned (zoo)" not in intro and "**small** (shrunk, `shrunk_bert`)" in intro
+    # the default zoo's page: its fine-tuned strategy and K first, every strategy, the scores drawn
+    tiny = _components(build_demo(Comparer(load_zoo(tiny_zoo_dir), dtype="fp32")))
+    assert tiny["Compact model"].value == NOT_RETRAINED and tiny["Layers to drop (K)"].value == 2
+    assert "no-contributions" not in tiny and [c[0] for c in tiny["strategy"].choices][-1] == "contribution"
+
+
+def test_a_saved_zoo_of_your_models_publishes_with_its_space(runs, tmp_path, hub, wheel, capfd):
+    _, _, f = runs
+    save_zoo(zoo_from_models(f["teacher"], [f["small"]], log=lambda _: None), tmp_path / "mine")
+    argv = ["publish", str(tmp_path / "mine"), "--org", "org", "--space", "org/mine", "--wheel", str(wheel)]
+    code = cli_main([*argv, "--dry-run"])
+    out, err = capfd.readouterr()
+    assert code == 0, out + err
+    assert "teacher -> org/teacher" in out and "small   -> org/small" in out
+    assert "small keeps 95.0% of 80.0%, the zoo's teacher" in out  # its test accuracy against the teacher's
+    assert cli_main(argv) == 0
+    space = json.loads(hub.files("org/mine", repo_type="space")["zoo.json"])
+    assert [space["teacher"]["source"], *(e["source"] for e in space["entries"])] == ["org/teacher", "org/small"]
+    assert space["entries"][0]["kind"] == SHRUNK and space["entries"][0]["metrics"] == {"test_accuracy": 0.76}
