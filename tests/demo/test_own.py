@@ -232,3 +232,18 @@ def test_a_saved_zoo_of_your_models_publishes_with_its_space(runs, tmp_path, hub
     space = json.loads(hub.files("org/mine", repo_type="space")["zoo.json"])
     assert [space["teacher"]["source"], *(e["source"] for e in space["entries"])] == ["org/teacher", "org/small"]
     assert space["entries"][0]["kind"] == SHRUNK and space["entries"][0]["metrics"] == {"test_accuracy": 0.76}
+
+
+def test_models_on_the_hub_are_named_by_their_ids_and_run(runs, hub):
+    _, _, f = runs
+    hub.create_model_repo("org/small", f["small"])
+    zoo = zoo_from_models(f["teacher"], ["org/small"], log=lambda _: None)
+    entry = zoo.entries[0]
+    assert (entry.name, entry.source, entry.kind, entry.metrics) == (
+        "org-small",
+        "org/small",
+        SHRUNK,
+        {"test_accuracy": 0.76},
+    )
+    result = Comparer(zoo, dtype="fp32").compare("good film", repeats=1)
+    assert result["compact"]["name"] == "org-small" and hub.requests_matching("GET", "/org/small/")
