@@ -209,7 +209,7 @@ def test_text_pairs_are_read_as_pairs(runs, tmp_path):
     )
 
 
-def test_an_export_runs_with_its_own_runtime_and_one_without_its_source_asks_for_the_task(runs, tmp_path):
+def test_an_export_runs_with_its_own_runtime_and_one_copied_away_is_scored_by_what_it_kept(runs, tmp_path):
     pytest.importorskip("onnxruntime")
     from compactbert.export import FailedExportWarning, export_model
 
@@ -222,9 +222,18 @@ def test_an_export_runs_with_its_own_runtime_and_one_without_its_source_asks_for
         assert evaluate_model(exported, progress=False).backend == "onnxruntime"
     alone = tmp_path / "shipped" / "model-onnx"
     shutil.copytree(exported, alone)
-    (alone / "export.json").write_text(json.dumps(info | {"source_folder": "../gone", "source": "runs/gone"}))
+    shipped = info | {"source_folder": "../gone", "source": "runs/gone"}
+    (alone / "export.json").write_text(json.dumps(shipped))
     config = json.loads((alone / "config.json").read_text())  # and the teacher it was distilled from is gone too
     (alone / "config.json").write_text(json.dumps(config | {"source_model": "runs/gone-teacher/model"}))
+    # export.json kept its PyTorch folder's task, data settings, test scores: scored on the same texts, the same gate
+    assert shipped["source_record"]["recipe"]["data"]["max_eval_samples"] == 20
+    result, reference = evaluate_model(alone, progress=False), evaluate_model(folder, dtype="fp32", progress=False)
+    assert (result.task, result.seed, result.texts) == (reference.task, reference.seed, reference.texts)
+    assert result.recorded == reference.recorded and result.scores.accuracy == pytest.approx(reference.scores.accuracy)
+    assert result.teacher is None  # the teacher is not here
+    older = {key: value for key, value in shipped.items() if key != "source_record"}  # exported before it was kept
+    (alone / "export.json").write_text(json.dumps(older))
     with pytest.raises(ValueError, match=r"the PyTorch folder it was exported from \(runs/gone, named in its "):
         evaluate_model(alone, progress=False)
 

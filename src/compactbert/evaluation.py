@@ -93,6 +93,8 @@ def _recorded_metrics(model) -> tuple[dict, Path | None, str]:
     if export is not None:
         info = read_export_info(export) or {}
         source = find_source(export, info)
+        if source is None and info.get("source_record"):  # copied away from it: what export.json kept of its record
+            return dict(info["source_record"]), export, "its export.json records no task"
         if source is None:
             return (
                 {},

@@ -31,7 +31,7 @@ from .quantize import (
     require_quantizer,
 )
 from .runtime import EXPORT_INFO, open_session, read_export_info
-from .texts import DataNotLoadedWarning, TaskTexts, task_texts
+from .texts import DataNotLoadedWarning, TaskTexts, read_metrics, task_record, task_texts
 
 DEFAULT_VERIFY_SAMPLES = 256
 AGREEMENT_THRESHOLD = 0.995  # share of predictions that must stay unchanged (the bar on bbc-news)
@@ -438,6 +438,9 @@ def export_model(
         # so that no path of this machine is recorded and a folder moved with its export is still found
         if folder.is_dir():
             info["source_folder"] = os.path.relpath(folder.resolve(), output.resolve())
+            recorded = task_record(read_metrics(folder))  # what it was scored on: evaluate reads it from a copy
+            if recorded:
+                info["source_record"] = recorded
         if dtype == "int8":
             quantize_export(tmp, info, model, tokenizer, folder, calibration_samples, data=data)
         if verify:

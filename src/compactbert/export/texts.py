@@ -76,6 +76,21 @@ def locate_recorded_task(task: str, folder: Path) -> tuple[str, list[Path]]:
     return (os.fspath(matches[0]) if len(matches) == 1 else task), matches
 
 
+# what an export keeps of its PyTorch folder's metrics.json (`source_record` in export.json), so that it can be
+# evaluated on the same texts with the same gate when it is copied away from that folder
+TASK_RECORD_KEYS = ("task", "split_seed", "test", "quality_gate")
+
+
+def task_record(metrics: dict) -> dict:
+    """The part of a run's metrics.json that says what it was scored on and how: its task, split seed, data settings
+    (columns, `max_length`, `max_eval_samples`), test scores and quality-gate thresholds; {} without a task."""
+    if not metrics.get("task"):
+        return {}
+    record = {key: metrics[key] for key in TASK_RECORD_KEYS if key in metrics}
+    data = (metrics.get("recipe") or {}).get("data")
+    return record | ({"recipe": {"data": data}} if isinstance(data, dict) else {})
+
+
 class RecordedTask(NamedTuple):
     """The task a folder's metrics.json records, as `load_task` reads it from here."""
 
