@@ -51,8 +51,7 @@ def test_publish_pushes_each_model_once_then_the_space_that_loads_them(zoo, whee
     out, err = capfd.readouterr()
     assert hub.token not in out + err
     assert f"Space:     {hub.endpoint}/spaces/{SPACE}" in out and "6 models to org" in out
-    assert TORCH_WARNING in out  # the real run warns too, before it pushes
-    assert out.index(TORCH_WARNING) < out.index("org/teacher: pushed")
+    assert TORCH_WARNING in err and TORCH_WARNING not in out  # the real run warns too, on stderr
 
     for name, repo in zip(NAMES, MODELS, strict=True):
         assert len(hub.commits_for(repo)) == 1  # one commit: weights, card, code
@@ -241,12 +240,13 @@ def test_the_plan_says_the_quality_gates_verdict_when_every_model_passes(zoo, hu
 
 def test_the_plan_warns_when_the_space_would_get_the_default_indexs_torch(zoo, hub, capfd):
     assert main(["publish", str(zoo), "--org", "org", "--dry-run"]) == 0
-    out = capfd.readouterr().out
-    assert TORCH_WARNING in out and "on Linux is the CUDA build" in out and "pass --torch-index-url URL" in out
+    out, err = capfd.readouterr()
+    assert TORCH_WARNING in err and "on Linux is the CUDA build" in err and "pass --torch-index-url URL" in err
+    assert "warning" not in out  # the plan is on stdout, what to look out for on stderr
     given = ["--torch-index-url", "https://index.test/whl/cpu"]
     assert main(["publish", str(zoo), "--org", "org", *given, "--dry-run"]) == 0
-    out = capfd.readouterr().out
-    assert "warning" not in out and "quality gate: 6 of 6 models pass" in out
+    out, err = capfd.readouterr()
+    assert "warning" not in err and "quality gate: 6 of 6 models pass" in out
 
 
 def test_publish_with_a_prefix_and_the_default_space(zoo, wheel, hub, capfd):
@@ -292,9 +292,9 @@ def test_a_wheel_that_is_not_compactberts_is_refused_before_anything_is_sent(zoo
 def test_the_plan_of_a_private_zoo_says_what_a_private_space_needs(zoo, wheel, hub, capfd):
     """What the real run says when it ends, a dry run says too: before anything is sent."""
     assert main(["publish", str(zoo), "--org", "org", "--wheel", str(wheel), "--private", "--dry-run"]) == 0
-    out = capfd.readouterr().out
-    assert "warning: the Space is private: its requirements.txt names the compactbert wheel" in out
-    assert "the Space secret HF_TOKEN" in out
+    err = capfd.readouterr().err
+    assert "warning: the Space is private: its requirements.txt names the compactbert wheel" in err
+    assert "the Space secret HF_TOKEN" in err
 
 
 def test_a_zoo_of_hub_ids_is_not_a_zoo_to_publish(zoo, hub, capfd, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..hub.gate import DEFAULT_MIN_RETENTION
 from .common import EXIT_OK, Command
@@ -78,6 +79,8 @@ class PublishCommand(Command):
             with tempfile.TemporaryDirectory(prefix="compactbert-publish-") as tmp:
                 stage(plan, Path(tmp))  # the cards for the repositories render and every folder is checked
                 print(plan.describe())
+            for warning in plan.warnings():
+                print(f"warning: {warning}", file=sys.stderr)
             print("dry run: nothing was built or sent")
             return EXIT_OK
         result = publish(**options)

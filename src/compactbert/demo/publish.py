@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -120,8 +121,7 @@ class PublishPlan:
         )
         lines.append("repositories that already hold these files are skipped" + (", private" if self.private else ""))
         lines += self.gate_lines()
-        lines += [f"warning: {w}" for w in self.warnings()]
-        return "\n".join(lines)
+        return "\n".join(lines)  # the warnings are said apart, on stderr (`warnings`)
 
     def gate_lines(self) -> list[str]:
         """The quality gate's verdict on the zoo: how many models pass and the lowest retention of a teacher's
@@ -332,6 +332,7 @@ def publish(
     log: Callable[[str], None] = print,
     force: bool = False,
     min_retention: float = DEFAULT_MIN_RETENTION,
+    warn: Callable[[str], None] | None = None,
 ) -> PublishResult:
     """Publish every model of `zoo` to `org` and the Space that loads them (see the module's docstring).
 
@@ -350,6 +351,8 @@ def publish(
         min_retention: the least share of the teacher's test accuracy each other model must keep (default 0.95;
             0 checks only the margin over the majority class). A model whose build recorded a retention floor of its
             own is held to that one.
+        warn: says the plan's warnings (`PublishPlan.warnings`, each as `warning: ...`) before anything is sent;
+            default: printed to stderr.
 
     Raises:
         ValueError: the zoo or the names are not right, a model fails the quality gate or keeps less than
@@ -378,8 +381,10 @@ def publish(
             wheel_path = build_wheel(staging / "wheel")  # before anything is sent: a failed build sends nothing
             log(f"built {wheel_path.name} for the Space")
         log(f"publishing {len(plan.models)} models to {org} and the Space {plan.space.repo_id}")
-        for line in plan.gate_lines() + [f"warning: {w}" for w in plan.warnings()]:
+        for line in plan.gate_lines():
             log(line)
+        for warning in plan.warnings():
+            (warn or _to_stderr)(f"warning: {warning}")
         for target in plan.models:
             _publish_target(api, plan, target, token, notes, log)
         from .space import write_space
@@ -465,3 +470,7 @@ def _stopped(plan: PublishPlan, failed: Target, err: str) -> str:
     )
     lines.append(f"  {plan.command()}")
     return "\n".join(lines)
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
