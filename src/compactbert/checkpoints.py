@@ -172,6 +172,28 @@ def parameter_count(folder: Path, allow_pickle: bool = False) -> int:
     return total
 
 
+def read_config_json(folder: Path) -> dict:
+    """A model folder's config.json as a dict, read without loading anything ({} when it has none or it is no JSON
+    object)."""
+    try:
+        config = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def label_names_of(config: dict) -> list[str]:
+    """A config's label names (`id2label`, read from config.json), in label-id order."""
+    id2label = config.get("id2label") or {}
+    return [str(id2label[key]) for key in sorted(id2label, key=int)]
+
+
+def placeholder_labels(names) -> bool:
+    """Whether label names are transformers' placeholders (`LABEL_0`, `LABEL_1`, ... in order): a config saved
+    without names of its own."""
+    return all(str(name) == f"LABEL_{i}" for i, name in enumerate(names))
+
+
 def read_config(folder: Path):
     """The folder's config through `AutoConfig`; a folder without config.json is a clear `FileNotFoundError`."""
     from transformers import AutoConfig

@@ -108,18 +108,9 @@ def _recorded_metrics(model) -> tuple[dict, Path | None, str]:
     return read_metrics(path), path, "it has no metrics.json with a task"
 
 
-def read_config_json(folder: Path) -> dict:
-    """A model folder's config.json as a dict, read without loading anything ({} when it has none)."""
-    import json
-
-    try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return config if isinstance(config, dict) else {}
-
-
 def _is_classifier(folder: Path) -> bool:
+    from .checkpoints import read_config_json
+
     return any(
         str(a).endswith("ForSequenceClassification") for a in read_config_json(folder).get("architectures") or []
     )
@@ -128,6 +119,7 @@ def _is_classifier(folder: Path) -> bool:
 def source_folder(folder: Path) -> Path | None:
     """The local folder a shrunk, pruned or converted model was made from (its config's `source_model` or
     `pruned_from`), when it is on this machine and is not the folder itself."""
+    from .checkpoints import read_config_json
     from .hub.public import recorded_model_folder
 
     config = read_config_json(folder)
@@ -141,6 +133,8 @@ def source_folder(folder: Path) -> Path | None:
 def require_classifier(folder: Path, name) -> None:
     """Refuse a folder that holds no trained classification head (an encoder would get a random one on load); read
     from its config.json, before anything is loaded."""
+    from .checkpoints import read_config_json
+
     if not (folder / "config.json").is_file():
         return  # loading it says what is wrong
     architectures = read_config_json(folder).get("architectures") or []
@@ -164,11 +158,13 @@ def _same_file(a: str, b: str) -> bool:
 def label_order(model_labels: Sequence[str], task_labels: Sequence[str], task: str) -> np.ndarray:
     """For each of the model's label ids, the task's label id it means: by name (any order, any case), or in order
     for unnamed labels (`LABEL_0`, ...) when there are as many. Raises `ValueError` for a model of other labels."""
+    from .checkpoints import placeholder_labels
+
     model_labels, task_labels = [str(n) for n in model_labels], [str(n) for n in task_labels]
     folded = {name.casefold(): i for i, name in enumerate(task_labels)}
     if sorted(folded) == sorted(n.casefold() for n in model_labels) and len(model_labels) == len(task_labels):
         return np.array([folded[name.casefold()] for name in model_labels])
-    unnamed = all(name == f"LABEL_{i}" for i, name in enumerate(model_labels))
+    unnamed = placeholder_labels(model_labels)
     if unnamed and len(model_labels) == len(task_labels):
         return np.arange(len(task_labels))
     if len(model_labels) != len(task_labels):

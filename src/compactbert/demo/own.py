@@ -42,7 +42,7 @@ def zoo_from_models(
         `ValueError`: no model, a folder that is not a classifier (or is an exported folder), models whose labels
             are not the teacher's, a `task` that cannot be loaded.
     """
-    from ..checkpoints import parameter_count, resolve_model_folder
+    from ..checkpoints import label_names_of, parameter_count, read_config_json, resolve_model_folder
     from ..data import load_task
     from ..export.texts import read_metrics, recorded_task
     from ..hub.public import local_name, public_path
@@ -50,8 +50,8 @@ def zoo_from_models(
     if not models:
         raise ValueError("give at least one model to compare with the teacher (--model DIR, as often as needed)")
     teacher_folder = _classifier(teacher, resolve_model_folder(teacher))
-    teacher_config = _config(teacher_folder)
-    labels = _label_names(teacher_config)
+    teacher_config = read_config_json(teacher_folder)
+    labels = label_names_of(teacher_config)
     teacher_metrics = read_metrics(teacher_folder)
     names: list[str] = []
 
@@ -67,8 +67,8 @@ def zoo_from_models(
     entries = []
     for model in models:
         folder = _classifier(model, resolve_model_folder(model))
-        config = _config(folder)
-        theirs = _label_names(config)
+        config = read_config_json(folder)
+        theirs = label_names_of(config)
         if sorted(n.casefold() for n in theirs) != sorted(n.casefold() for n in labels):
             raise ValueError(
                 f"{model} predicts the labels {theirs}, the teacher {teacher} predicts {labels}: compare models of "
@@ -161,17 +161,6 @@ def _source(name, folder: Path) -> str:
     """What the entry loads: a local folder as an absolute path, a Hub id as it is."""
     local = Path(os.path.expanduser(os.fspath(name)))
     return str(local.resolve()) if local.is_dir() else os.fspath(name)
-
-
-def _config(folder: Path) -> dict[str, Any]:
-    from ..evaluation import read_config_json
-
-    return read_config_json(folder)
-
-
-def _label_names(config: dict[str, Any]) -> list[str]:
-    id2label = config.get("id2label") or {}
-    return [str(id2label[k]) for k in sorted(id2label, key=int)]
 
 
 def _test_accuracy(metrics: dict[str, Any]) -> dict[str, float]:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from typing import Any
 import numpy as np
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
 
-from ..checkpoints import resolve_model_folder
+from ..checkpoints import placeholder_labels, resolve_model_folder
 from ..conversion import DEFAULT_INIT, INIT_RULES
 from ..data import load_task
 from ..finetune import (
@@ -324,11 +323,6 @@ def general_distillation(student_base, teacher_args, data_args, training_args, t
     return {"stage": "general", "texts": len(texts)} | output.metrics | {"global_step": output.global_step}
 
 
-def _named(names) -> bool:
-    """Whether labels carry names of their own, not transformers' placeholders (`LABEL_0`, `LABEL_1`, ...)."""
-    return not all(re.fullmatch(r"LABEL_\d+", str(name)) for name in names)
-
-
 def check_teacher_labels(teacher_config, label_names, task: str, folder: Path) -> None:
     """Refuse a teacher that was not fine-tuned on the task's labels, before any training.
 
@@ -340,7 +334,7 @@ def check_teacher_labels(teacher_config, label_names, task: str, folder: Path) -
     teacher_names = [teacher_config.id2label[i] for i in sorted(teacher_config.id2label)]
     names = list(label_names)
     same = [str(n).casefold() for n in teacher_names] == [str(n).casefold() for n in names]
-    if len(teacher_names) == len(names) and (not _named(teacher_names) or same):
+    if len(teacher_names) == len(names) and (placeholder_labels(teacher_names) or same):
         return
     recorded, columns = None, ""
     if (folder / "metrics.json").is_file():

@@ -18,12 +18,12 @@ An export written with `verify=False` (`--no-verify`) has no verdict: it loads, 
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from pathlib import Path
 from typing import Any
 
+from ..checkpoints import read_config_json
 from .exporter import what_moved
 from .formats import FORMATS
 from .runtime import EXPORT_INFO
@@ -107,11 +107,8 @@ def is_source_of(path: Path, info: dict[str, Any]) -> bool:
         return False
     if not any(path.glob("*.safetensors")) and not (path / "pytorch_model.bin").is_file():
         return False
-    try:
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, OSError):
-        return False
-    if config.get("model_type") != info.get("model_type"):
+    config = read_config_json(path)  # {} when it does not read
+    if not config or config.get("model_type") != info.get("model_type"):
         return False
     return info.get("task") == "base" or info.get("architecture") in (config.get("architectures") or [])
 
