@@ -33,3 +33,14 @@ def test_relative_path_names_no_local_folder(tmp_path):
     assert relative_path(str(root / "runs" / ".." / "runs" / "model"), root) == "runs/model"
     assert relative_path(tmp_path / "elsewhere", root) == os.fspath(tmp_path / "elsewhere")  # outside: as given
     assert relative_path("sentence-transformers/all-MiniLM-L6-v2", root) == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_same_path_names_one_file_however_written(tmp_path, monkeypatch):
+    from compactbert.io import same_path
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "reviews.csv").write_text("text,label\n")
+    monkeypatch.chdir(tmp_path)
+    assert same_path("data/reviews.csv", str(tmp_path / "data" / "reviews.csv"))
+    assert same_path("bbc-news", "bbc-news") and not same_path("bbc-news", "rotten-tomatoes")
+    assert not same_path("data/reviews.csv", "data/missing.csv")  # a name that is no file is only itself

@@ -134,25 +134,20 @@ def require_classifier(folder: Path, name) -> None:
     """Refuse a folder that holds no trained classification head (an encoder would get a random one on load); read
     from its config.json, before anything is loaded."""
     from .checkpoints import read_config_json
+    from .hub.public import RUN_MODEL_FOLDER
 
     if not (folder / "config.json").is_file():
+        if (folder / RUN_MODEL_FOLDER / "config.json").is_file():  # a run's output_dir, not its model
+            raise ValueError(
+                f"{name} is the folder of a run, not a model folder: its model is {folder / RUN_MODEL_FOLDER}"
+            )
         return  # loading it says what is wrong
     architectures = read_config_json(folder).get("architectures") or []
     if not _is_classifier(folder):
         raise ValueError(
             f"{name} holds no trained classification head (its config names {', '.join(architectures) or 'none'}): "
-            "fine-tune it on the task first (`compactbert finetune`), then evaluate the folder that run writes"
+            "fine-tune it on the task first (`compactbert finetune`) and give the model folder that run writes"
         )
-
-
-def _same_file(a: str, b: str) -> bool:
-    """Two names of one task: the same string, or two paths of the same file."""
-    if a == b:
-        return True
-    try:
-        return os.path.samefile(os.path.expanduser(a), os.path.expanduser(b))
-    except OSError:
-        return False
 
 
 def label_order(model_labels: Sequence[str], task_labels: Sequence[str], task: str) -> np.ndarray:
@@ -212,7 +207,7 @@ def evaluate_model(
     from .hub.gate import majority_class
     from .hub.public import recorded_model_folder
     from .inference import load_for_inference
-    from .io import relative_path
+    from .io import relative_path, same_path
 
     sizes = (("max_eval_samples", max_eval_samples), ("max_length", max_length), ("batch_size", batch_size))
     for name, value in sizes:
@@ -240,7 +235,7 @@ def evaluate_model(
     if recorded_task:
         recorded_spec = locate_recorded_task(recorded_task, record_folder)[0] if record_folder else recorded_task
     task = os.fspath(task) if task is not None else recorded_task
-    same_task = bool(recorded_task) and (_same_file(task, recorded_task) or _same_file(task, recorded_spec))
+    same_task = bool(recorded_task) and (same_path(task, recorded_task) or same_path(task, recorded_spec))
     spec = recorded_spec if same_task else task
     given = {"text_column": text_column, "text_pair_column": text_pair_column, "label_column": label_column}
     columns = {k: v for k, v in given.items() if v is not None}
@@ -257,7 +252,7 @@ def evaluate_model(
         if task != recorded_task or task is None:
             raise
         raise ValueError(
-            f"the task {task!r} that {model}'s metrics.json records could not be loaded from here ({err}); name the "
+            f"the task {task!r} that {model}'s run records could not be loaded from here ({err}); name the "
             "data to evaluate on with --task"
         ) from err
     if split not in loaded_task.dataset:

@@ -43,6 +43,16 @@ def write_json_atomically(path: str | os.PathLike, data: object) -> Path:
     return write_text_atomically(path, json.dumps(data, indent=2) + "\n")
 
 
+def same_path(a: str, b: str) -> bool:
+    """Two names of one thing: the same string, or two paths of the same file or folder (`~` expanded)."""
+    if a == b:
+        return True
+    try:
+        return os.path.samefile(os.path.expanduser(a), os.path.expanduser(b))
+    except OSError:
+        return False
+
+
 def relative_path(path: str | os.PathLike, root: str | os.PathLike) -> str:
     """`path` relative to `root` when it lies inside it, else `path` as given: what a committed result records,
     so it names no one's home folder.

@@ -54,6 +54,8 @@ def runs(tmp_path_factory):
     target = {"num_hidden_layers": 2, "hidden_size": 16, "intermediate_size": 24, "num_attention_heads": 2}
     pruned = prune(source, target, TEXTS, make_tokenizer(), layers=[0, 3], progress=False)
     folders["pruned"] = _save(pruned, root / "pruned")
+    scored = record | {"test": {"accuracy": 0.7}, "evaluated_by": "compactbert evaluate"}  # `evaluate --write`'s
+    folders["dropped"] = _save(shrink(source, "bottom", 1), root / "dropped", scored)
     folders["albert"] = _save(albert_from_bert(source, embedding_size=8, sharing="all", init="mean"), root / "albert")
     folders["plain"] = _save(make_bert(BertForSequenceClassification, num_layers=2, id2label=LABELS), root / "plain")
     return root, task, folders
@@ -63,7 +65,7 @@ def test_each_model_is_described_from_its_records(runs):
     root, task, f = runs
     notes = []
     zoo = zoo_from_models(
-        f["teacher"], [f[n] for n in ("small", "distilled", "pruned", "albert", "plain")], log=notes.append
+        f["teacher"], [f[n] for n in ("small", "distilled", "pruned", "albert", "plain", "dropped")], log=notes.append
     )
     assert zoo.teacher.kind == TEACHER and zoo.teacher.name == "teacher"  # a run's `model` folder, by its run
     assert zoo.teacher.metrics == {"test_accuracy": 0.8} and zoo.teacher.num_layers == 4
@@ -76,16 +78,21 @@ def test_each_model_is_described_from_its_records(runs):
         "pruned": (PRUNED, "tiny_bert", [0, 3], 2),
         "albert": (CONVERTED, "albert_sop", None, 4),
         "plain": (TRAINED, "bert", None, 2),
+        "dropped": (SHRUNK, "shrunk_bert", [1, 2, 3], 3),
     }
     about = {e.name: e.description for e in zoo.entries}
     assert about["small"] == f"teacher minus 2 layers (top, kept [0, 1]), then trained on {shown}"
     assert about["distilled"] == f"distilled from teacher on {shown} (started from its layers [0, 2])"
     assert about["pruned"] == "cut out of teacher (its layers [0, 3]), not trained since"
+    assert about["dropped"] == "teacher minus 1 layer (bottom, kept [1, 2, 3]), not trained since"  # only scored
     assert about["albert"].startswith("Albert-SOP converted from teacher (E = 8, sharing `all`)")
     assert str(root) not in json.dumps(about)  # no path of this machine on the page
     # a test accuracy is shown only when scored on the teacher's texts: the distilled run scored 4 of them
-    assert {e.name: e.metrics for e in zoo.entries if e.metrics} == {"small": {"test_accuracy": 0.76}}
-    assert any(n.startswith("distilled: its recorded test accuracy is not on the texts") for n in notes)
+    assert {e.name: e.metrics for e in zoo.entries if e.metrics} == {
+        "small": {"test_accuracy": 0.76},
+        "dropped": {"test_accuracy": 0.7},
+    }
+    assert "distilled: its test accuracy is on 4 test texts, the teacher's on all, so the page leaves it" in notes[0]
     small = next(e for e in zoo.entries if e.name == "small")
     assert small.num_parameters == AutoModelForSequenceClassification.from_pretrained(f["small"]).num_parameters()
 
@@ -103,6 +110,8 @@ def test_examples_and_layer_scores_come_from_the_teachers_task(runs):
 
 
 def test_without_a_task_the_page_offers_no_contribution_strategy(runs, tmp_path):
+    from compactbert.demo.ui import build_demo
+
     _, _, f = runs
     teacher = _save(AutoModelForSequenceClassification.from_pretrained(f["teacher"]), tmp_path / "untracked")
     notes = []
@@ -113,9 +122,36 @@ def test_without_a_task_the_page_offers_no_contribution_strategy(runs, tmp_path)
     assert "contribution" not in comparer.strategies and "top" in comparer.strategies
     with pytest.raises(ValueError, match="layer contribution scores, and this zoo has none"):
         comparer.compare("good film", "contribution", 1, NOT_RETRAINED, repeats=1)
-    # --task gives them
+    # --task gives them, on a split not known to be held out from the models' training: the page says so
     given = zoo_from_models(teacher, [f["small"]], task=runs[1], log=lambda _: None)
     assert given.contributions is not None and given.examples and given.task.endswith("/task.csv")
+    assert "not known to be held out" in given.build["examples"]
+    page = _components(build_demo(Comparer(given, dtype="fp32")))
+    assert any("not known to be held out" in str(getattr(b, "label", "")) for b in page.values())
+
+
+def test_the_recorded_task_given_again_is_read_as_the_teacher_read_it(runs, tmp_path):
+    """Its split seed and columns: the examples are the teacher's held-out texts, whatever --task spells it."""
+    root, task, f = runs
+    renamed = tmp_path / "reviews.csv"  # the same texts under other column names, recorded by the teacher's run
+    renamed.write_text((root / "task.csv").read_text().replace("text,label", "review,sentiment", 1))
+    record = {"task": str(renamed), "split_seed": 7, "test": {"accuracy": 0.8}}
+    record["recipe"] = {"data": {"text_column": "review", "label_column": "sentiment"}}
+    model = AutoModelForSequenceClassification.from_pretrained(f["teacher"])
+    teacher = _save(model, tmp_path / "runs" / "teacher" / "model", record)
+    zoo = zoo_from_models(teacher, [f["small"]], task=str(renamed), log=lambda _: None)
+    test = load_task(str(renamed), seed=7, text_column="review", label_column="sentiment").dataset["test"]["text"]
+    assert "examples" not in zoo.build and {e["text"] for e in zoo.examples} <= set(test)
+    seed_42 = set(load_task(task, seed=42).dataset["test"]["text"])
+    assert not {e["text"] for e in zoo.examples} <= seed_42  # the teacher's split (seed 7), not --task's default
+
+
+def test_a_task_of_other_labels_is_refused(runs, tmp_path):
+    _, _, f = runs
+    other = tmp_path / "topics.csv"
+    other.write_text("text,label\n" + "".join(f"good film {i},{'sport' if i % 2 else 'news'}\n" for i in range(40)))
+    with pytest.raises(ValueError, match=r"has the labels \['news', 'sport'\], the teacher predicts"):
+        zoo_from_models(f["teacher"], [f["small"]], task=str(other), log=lambda _: None)
 
 
 def test_the_page_starts_on_your_first_model(runs):
@@ -133,6 +169,10 @@ def test_the_page_starts_on_your_first_model(runs):
         ("encoder", "holds no trained classification head"),
         ("export", "is an exported folder: give the PyTorch folder"),
         ("labels", "predicts the labels"),
+        ("case", "with its label names"),  # the page compares the names: Positive is not positive
+        ("run", "is the folder of a run, not a model folder: its model is"),
+        ("twice", "is given as"),
+        ("teacher", "is the teacher"),
     ],
 )
 def test_models_that_cannot_be_compared_are_refused(runs, tmp_path, which, message):
@@ -143,17 +183,28 @@ def test_models_that_cannot_be_compared_are_refused(runs, tmp_path, which, messa
     elif which == "export":
         bad = _save(AutoModelForSequenceClassification.from_pretrained(f["small"]), tmp_path / "exported")
         (bad / "export.json").write_text("{}")
-    else:
+    elif which == "labels":
         bad = _save(make_bert(BertForSequenceClassification, num_layers=2, num_labels=3), tmp_path / "three")
+    elif which == "case":
+        bad = _save(
+            make_bert(BertForSequenceClassification, num_layers=2, id2label={0: "Negative", 1: "Positive"}),
+            tmp_path / "cased",
+        )
+    elif which == "run":
+        bad = f["small"].parent  # runs/small, not runs/small/model
+    else:
+        bad = f["small"] if which == "twice" else f["teacher"]
     with pytest.raises(ValueError, match=message):
-        zoo_from_models(f["teacher"], [bad], log=lambda _: None)
+        zoo_from_models(f["teacher"], [f["small"], bad] if which == "twice" else [bad], log=lambda _: None)
     with pytest.raises(ValueError, match="at least one model"):
         zoo_from_models(f["teacher"], [], log=lambda _: None)
 
 
 def test_a_saved_zoo_names_its_models_relative_to_it_and_serves_again(runs, tmp_path):
     root, _, f = runs
-    zoo = zoo_from_models(f["teacher"], [f["small"], f["small"]], log=lambda _: None)
+    elsewhere = tmp_path / "elsewhere" / "runs" / "small" / "model"  # another run of the same name
+    _save(AutoModelForSequenceClassification.from_pretrained(f["small"]), elsewhere)
+    zoo = zoo_from_models(f["teacher"], [f["small"], elsewhere], log=lambda _: None)
     assert [e.name for e in zoo.entries] == ["small", "small-2"]  # names stay unique
     written = save_zoo(zoo, tmp_path / "my-zoo")
     data = json.loads(written.read_text())
@@ -181,13 +232,22 @@ def test_the_cli_prints_and_saves_the_zoo_of_your_models(runs, tmp_path, capsys)
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--model", "x"], "--model go with --teacher"),
+        (["--model", "x"], "--model needs --teacher DIR"),
+        (["--model", "x", "--task", "t"], "--model, --task need --teacher DIR"),
         (["--teacher", "t", "--model", "x", "--zoo", "z"], "leave out --zoo"),
     ],
 )
 def test_the_cli_refuses_options_that_do_not_go_together(argv, message, capsys):
     assert cli_main(["demo", *argv, "--build-only"]) != 0
     assert message in capsys.readouterr().err
+
+
+def test_a_save_zoo_path_that_cannot_be_a_folder_is_refused_before_anything_loads(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("a file")
+    argv = ["demo", "--teacher", str(tmp_path / "missing"), "--model", "x", "--build-only"]
+    assert cli_main([*argv, "--save-zoo", str(tmp_path / "notes.txt" / "zoo")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'notes.txt' / 'zoo'} is inside {tmp_path / 'notes.txt'}, which is a file" in err
 
 
 def _components(demo):
@@ -232,6 +292,13 @@ def test_a_saved_zoo_of_your_models_publishes_with_its_space(runs, tmp_path, hub
     space = json.loads(hub.files("org/mine", repo_type="space")["zoo.json"])
     assert [space["teacher"]["source"], *(e["source"] for e in space["entries"])] == ["org/teacher", "org/small"]
     assert space["entries"][0]["kind"] == SHRUNK and space["entries"][0]["metrics"] == {"test_accuracy": 0.76}
+    # a model scored on other test texts than the teacher: the share it keeps is unknown, so it is refused
+    save_zoo(zoo_from_models(f["teacher"], [f["distilled"]], log=lambda _: None), tmp_path / "elsewhere")
+    assert cli_main(["publish", str(tmp_path / "elsewhere"), "--org", "org", "--dry-run"]) == 2
+    assert (
+        "distilled: the share of the zoo's teacher's test accuracy it keeps is unknown: its test accuracy is on 4 test "
+        "texts, the teacher's on all"
+    ) in capfd.readouterr().err
 
 
 def test_models_on_the_hub_are_named_by_their_ids_and_run(runs, hub):
@@ -247,3 +314,25 @@ def test_models_on_the_hub_are_named_by_their_ids_and_run(runs, hub):
     )
     result = Comparer(zoo, dtype="fp32").compare("good film", repeats=1)
     assert result["compact"]["name"] == "org-small" and hub.requests_matching("GET", "/org/small/")
+
+
+@pytest.mark.parametrize("teacher_kind", ["two-layer", "albert"])
+def test_a_small_or_non_bert_teacher_gets_a_page_that_works(runs, tmp_path, teacher_kind):
+    """A 2-layer teacher (K can only be 1) and an Albert-SOP teacher (no layers to drop: no strategy, no K)."""
+    from compactbert.demo.ui import build_demo
+
+    _, _, f = runs
+    if teacher_kind == "two-layer":
+        teacher = _save(make_bert(BertForSequenceClassification, num_layers=2, id2label=LABELS), tmp_path / "two")
+        comparer = Comparer(zoo_from_models(teacher, [f["plain"]], log=lambda _: None), dtype="fp32")
+        assert comparer.max_drop("top") == 1 and comparer.default_drop == 1
+        with pytest.raises(ValueError, match="can drop 1 to 1 of the teacher's 2 layers, got 2"):
+            comparer.compare("good film", "top", 2, NOT_RETRAINED, repeats=1)
+        assert comparer.compare("good film", "top", 1, NOT_RETRAINED, repeats=1)["compact"]["num_layers"] == 1
+    else:
+        comparer = Comparer(zoo_from_models(f["albert"], [f["plain"]], log=lambda _: None), dtype="fp32")
+        assert not comparer.can_drop and comparer.model_choices == ["plain"]
+    page = _components(build_demo(comparer))  # builds (a K slider from 1 to 1 would not)
+    assert page["strategy"].visible is (teacher_kind == "two-layer")
+    if teacher_kind == "albert":
+        assert "not a BERT whose layers the demo drops" in page["no-contributions"].value

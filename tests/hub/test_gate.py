@@ -23,6 +23,7 @@ from compactbert.hub.gate import (
     check_metrics,
     check_quality,
     majority_class,
+    other_test_texts,
     override_note,
     read_reference,
     settings_from_record,
@@ -436,3 +437,22 @@ def test_an_older_folder_gets_its_majority_class_from_its_task(built, tmp_path):
     verdict, line, replaced = gate_folder(folder, force=True)  # --force does override it, as the message says
     assert line.startswith("OVERRIDDEN with --force: its metrics.json records no majority class of the test split")
     assert verdict.accuracy == 0.5 and json.loads(replaced["metrics.json"])["quality_gate"]["overridden"] is True
+
+
+@pytest.mark.parametrize(
+    ("metrics", "reference", "said"),
+    [
+        ({"task": "bbc-news"}, {"task": "bbc-news"}, None),
+        ({"task": "bbc-news"}, {}, None),  # nothing to compare with: not said to differ
+        ({"task": "a.csv"}, {"task": "bbc-news"}, "its test accuracy is on a.csv, the reference's on bbc-news"),
+        ({"task": "t", "split_seed": 7}, {"task": "t"}, "split seed 7, the reference's of split seed 42"),
+        (
+            {"task": "t", "recipe": {"data": {"max_eval_samples": 64}}},
+            {"task": "t"},
+            "its test accuracy is on 64 test texts, the reference's on all",
+        ),
+    ],
+)
+def test_test_accuracies_on_other_texts_are_said_to_be(metrics, reference, said):
+    found = other_test_texts(metrics, reference)
+    assert found is None if said is None else said in found

@@ -55,6 +55,8 @@ class DemoCommand(Command):
             help="with --teacher: the data whose test texts the page offers as examples and whose training texts score "
             "the teacher's layers (default: the task the teacher's metrics.json records)",
         )
+        p.add_argument("--text_column", help="with --task: the column of the texts (default: found by name)")
+        p.add_argument("--label_column", help="with --task: the column of the labels (default: found by name)")
         p.add_argument(
             "--save-zoo",
             metavar="DIR",
@@ -89,17 +91,32 @@ class DemoCommand(Command):
 def own_zoo(args: argparse.Namespace):
     """The zoo of `--teacher` and `--model` (printed, and written with `--save-zoo`); None without them. Raises
     `ValueError` for options that do not go together."""
-    from ..demo.own import save_zoo, zoo_from_models
+    import sys
 
+    from ..demo.own import check_zoo_folder, save_zoo, zoo_from_models
+
+    own = {"model": "--model", "task": "--task", "save_zoo": "--save-zoo"}
+    own |= {"text_column": "--text_column", "label_column": "--label_column"}
     if args.teacher is None:
-        given = [name for name in ("model", "task", "save_zoo") if getattr(args, name)]
+        given = [option for name, option in own.items() if getattr(args, name)]
         if given:
-            names = ", ".join("--" + name.replace("_", "-") for name in given)
-            raise ValueError(f"{names} go with --teacher DIR (your own teacher and the models to compare with it)")
+            need = "needs" if len(given) == 1 else "need"
+            raise ValueError(
+                f"{', '.join(given)} {need} --teacher DIR (your own teacher, to compare the --model folders with)"
+            )
         return None
     if args.zoo or args.cache_dir:
         raise ValueError("--teacher serves your own models: leave out --zoo and --cache-dir (they name a zoo)")
-    zoo = zoo_from_models(args.teacher, args.model, task=args.task)
+    if args.save_zoo:
+        check_zoo_folder(args.save_zoo)  # before anything is loaded
+    zoo = zoo_from_models(
+        args.teacher,
+        args.model,
+        task=args.task,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        log=lambda line: print(line, file=sys.stderr),  # what is left out, and why
+    )
     print(f"demo zoo: teacher {zoo.teacher.name} and {len(zoo.entries)} model(s), {zoo.task or 'no task'}")
     for entry in zoo.entries:
         accuracy = entry.metrics.get("test_accuracy")

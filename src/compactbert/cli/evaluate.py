@@ -113,9 +113,7 @@ def print_evaluation(result) -> None:
             f"{what}, the same texts{kept})"
         )
     if result.recorded is not None:
-        print(
-            f"{'recorded':10}  accuracy {result.recorded:.4f}  (what the model's metrics.json records for these texts)"
-        )
+        print(f"{'recorded':10}  accuracy {result.recorded:.4f}  (what the model's run recorded for these texts)")
     gate = result.gate
     if gate["passed"] is not False:
         print(f"quality gate: {gate['summary']}")

@@ -30,21 +30,24 @@ def zoo_from_models(
     task: str | os.PathLike | None = None,
     num_examples: int = NUM_EXAMPLES,
     log: Callable[[str], None] = print,
+    text_column: str | None = None,
+    label_column: str | None = None,
 ) -> Zoo:
-    """The zoo of `teacher` (a fine-tuned classifier: a folder or a Hub id) and `models` (classifiers of the same
-    labels), for `create_demo` or `save_zoo`.
+    """The zoo of `teacher` (a fine-tuned classifier: a folder or a Hub id) and `models` (classifiers of its labels),
+    for `create_demo` or `save_zoo`.
 
-    `task` (a built-in set, a data file or a Hub dataset id) gives the example texts and the texts the teacher's layer
-    contributions are scored on; default: the task the teacher's metrics.json records (with its columns and split
-    seed). A recorded task that cannot be loaded from here is left out with a note; a given one raises.
+    `task` (a built-in set, a data file or a Hub dataset id; `text_column` / `label_column` name its columns) gives
+    the example texts and the texts the teacher's layer contributions are scored on; default: the task the teacher's
+    metrics.json records, with its columns and split seed (also when `task` names that one). A recorded task that
+    cannot be loaded from here is left out with a note; a given one raises. `log` says what is left out and why.
 
     Raises:
-        `ValueError`: no model, a folder that is not a classifier (or is an exported folder), models whose labels
-            are not the teacher's, a `task` that cannot be loaded.
+        `ValueError`: no model, a folder that is not a classifier (or is an exported folder), a model given twice or
+            as the teacher too, models whose labels are not the teacher's, a `task` that cannot be loaded or whose
+            labels are not the teacher's.
     """
     from ..checkpoints import label_names_of, parameter_count, read_config_json, resolve_model_folder
-    from ..data import load_task
-    from ..export.texts import read_metrics, recorded_task
+    from ..export.texts import read_metrics
     from ..hub.public import local_name, public_path
 
     if not models:
@@ -54,11 +57,12 @@ def zoo_from_models(
     labels = label_names_of(teacher_config)
     teacher_metrics = read_metrics(teacher_folder)
     names: list[str] = []
+    seen = {teacher_folder.resolve(): f"the teacher {teacher}"}
 
     def name_of(source) -> str:
         base = str(local_name(os.fspath(source))).replace("/", "-") or "model"
         name, n = base, 2
-        while name in names:
+        while name in names:  # two runs of the same name in other folders
             name, n = f"{base}-{n}", n + 1
         names.append(name)
         return name
@@ -67,40 +71,29 @@ def zoo_from_models(
     entries = []
     for model in models:
         folder = _classifier(model, resolve_model_folder(model))
+        if folder.resolve() in seen:
+            raise ValueError(f"{model} is {seen[folder.resolve()]} already: give each model once")
+        seen[folder.resolve()] = f"given as {model}"
         config = read_config_json(folder)
         theirs = label_names_of(config)
-        if sorted(n.casefold() for n in theirs) != sorted(n.casefold() for n in labels):
+        if sorted(theirs) != sorted(labels):  # the page says whether both predict the same label, by its name
             raise ValueError(
                 f"{model} predicts the labels {theirs}, the teacher {teacher} predicts {labels}: compare models of "
-                "the teacher's task"
+                "the teacher's task, with its label names"
             )
         entry = _entry(name_of(model), _source(model, folder), config, read_metrics(folder), teacher_metrics, log)
         entries.append(replace(entry, num_parameters=parameter_count(folder)))
 
-    loaded = None
-    if task is not None:
-        spec = os.fspath(task)
-        try:
-            loaded = load_task(spec, seed=42)
-        except Exception as err:
-            raise ValueError(f"the task {spec!r} could not be loaded: {type(err).__name__}: {err}") from err
-        task_name = spec
-    else:
-        recorded = recorded_task(teacher_folder, teacher_metrics)
-        task_name = recorded.task if recorded else ""
-        if recorded is None:
-            log(f"{teacher} records no task: the page has no example texts and no `contribution` strategy (--task)")
-        else:
-            try:
-                loaded = recorded.load()
-            except Exception as err:
-                log(
-                    f"the task {recorded.task!r} that {teacher} records could not be loaded from here ({err}): the "
-                    "page has no example texts and no `contribution` strategy (--task names the data)"
-                )
+    columns = {k: v for k, v in (("text_column", text_column), ("label_column", label_column)) if v is not None}
+    loaded, task_name, held_out = _task(task, columns, teacher, teacher_folder, teacher_metrics, log)
     examples, contributions = [], None
     if loaded is not None:
-        examples, contributions = _from_task(loaded, labels, teacher_folder, teacher_config, num_examples, log)
+        if sorted(n.casefold() for n in loaded.label_names) != sorted(n.casefold() for n in labels):
+            raise ValueError(
+                f"the task {task_name} has the labels {list(loaded.label_names)}, the teacher predicts {labels}: name "
+                "the data the teacher was fine-tuned on (--task, with --text_column / --label_column)"
+            )
+        examples, contributions = _from_task(loaded, teacher_folder, teacher_config, num_examples, log)
     teacher_entry = ZooEntry(
         name=teacher_name,
         source=_source(teacher, teacher_folder),
@@ -113,16 +106,57 @@ def zoo_from_models(
         num_parameters=parameter_count(teacher_folder),
         metrics=_test_accuracy(teacher_metrics),
     )
+    shown = public_path(task_name)  # shown on the page: a data file by its name, not this machine's path
+    build = {"made_by": "compactbert demo --teacher ... --model ..."}
+    if examples and not held_out:
+        build["examples"] = (
+            f"Test texts of {shown} (split seed 42; not known to be held out from these models' training)"
+        )
     return Zoo(
         root=Path.cwd(),
-        task=public_path(task_name),  # shown on the page: a data file by its name, not this machine's path
+        task=shown,
         label_names=labels,
         teacher=teacher_entry,
         entries=entries,
         contributions=contributions,
         examples=examples,
-        build={"made_by": "compactbert demo --teacher ... --model ..."},
+        build=build,
     )
+
+
+def _task(task, columns: dict, teacher, teacher_folder: Path, teacher_metrics: dict, log):
+    """`(the loaded task or None, its name, whether its test split is the one the teacher's run held out)`: the task
+    given (read with the recorded columns and split seed when it is the recorded one), else the recorded one."""
+    from ..data import load_task
+    from ..export.texts import recorded_task
+    from ..io import same_path
+
+    recorded = recorded_task(teacher_folder, teacher_metrics)
+    if task is not None:
+        spec = os.fspath(task)
+        if recorded is not None and (same_path(spec, recorded.task) or same_path(spec, recorded.spec)):
+            recorded = recorded._replace(columns=recorded.columns | columns)  # the teacher's own data, as it read it
+            try:
+                return recorded.load(), recorded.task, True
+            except Exception as err:
+                raise ValueError(f"the task {spec!r} could not be loaded: {type(err).__name__}: {err}") from err
+        try:
+            return load_task(spec, seed=42, **columns), spec, False
+        except Exception as err:
+            raise ValueError(f"the task {spec!r} could not be loaded: {type(err).__name__}: {err}") from err
+    if recorded is not None:
+        recorded = recorded._replace(columns=recorded.columns | columns)
+    if recorded is None:
+        log(f"{teacher} records no task: the page has no example texts and no `contribution` strategy (--task)")
+        return None, "", False
+    try:
+        return recorded.load(), recorded.task, True
+    except Exception as err:
+        log(
+            f"the task {recorded.task!r} that {teacher} records could not be loaded from here ({err}): the page has no "
+            "example texts and no `contribution` strategy (--task names the data)"
+        )
+        return None, recorded.task, False
 
 
 def save_zoo(zoo: Zoo, folder: str | os.PathLike) -> Path:
@@ -130,9 +164,7 @@ def save_zoo(zoo: Zoo, folder: str | os.PathLike) -> Path:
     publishes it), naming the model folders relative to it; written whole or not at all. Returns the file."""
     from ..io import write_json_atomically
 
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{folder} is a file: give the folder to write {MANIFEST} into")
+    folder = check_zoo_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)
 
     def relative(entry: ZooEntry) -> ZooEntry:
@@ -142,6 +174,17 @@ def save_zoo(zoo: Zoo, folder: str | os.PathLike) -> Path:
 
     moved = replace(zoo, root=folder, teacher=relative(zoo.teacher), entries=[relative(e) for e in zoo.entries])
     return write_json_atomically(folder / MANIFEST, moved.to_dict())
+
+
+def check_zoo_folder(folder: str | os.PathLike) -> Path:
+    """`folder` as a place `save_zoo` can write `zoo.json` into (checked before anything is loaded): a folder, or a
+    path whose nearest existing part is a folder; a `ValueError` otherwise."""
+    folder = Path(folder)
+    existing = next(p for p in (folder, *folder.parents) if p.exists() or p == Path(p.anchor or "."))
+    if existing.exists() and not existing.is_dir():
+        what = "is a file" if existing == folder else f"is inside {existing}, which is a file"
+        raise ValueError(f"{folder} {what}: give a folder to write {MANIFEST} into")
+    return folder
 
 
 def _classifier(name, folder: Path) -> Path:
@@ -154,6 +197,8 @@ def _classifier(name, folder: Path) -> Path:
             "it on OpenVINO or ONNX Runtime)"
         )
     require_classifier(folder, name)
+    if not (folder / "config.json").is_file():
+        raise ValueError(f"{name} holds no config.json: give a saved model folder (what a run writes in its model/)")
     return folder
 
 
@@ -168,24 +213,16 @@ def _test_accuracy(metrics: dict[str, Any]) -> dict[str, float]:
     return {"test_accuracy": round(float(accuracy), 4)} if isinstance(accuracy, int | float) else {}
 
 
-def _same_test_texts(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two runs' test accuracies were measured on the same texts: same task, split seed and eval limit."""
-
-    def limit(m):
-        return ((m.get("recipe") or {}).get("data") or {}).get("max_eval_samples")
-
-    same = a.get("task") == b.get("task") and a.get("split_seed", 42) == b.get("split_seed", 42)
-    return bool(a.get("task")) and same and limit(a) == limit(b)
-
-
 def _entry(name, source, config, metrics, teacher_metrics, log) -> ZooEntry:
     """One's own model as a zoo entry: how it was made (from its config and metrics.json), its size and accuracy."""
+    from ..hub.gate import other_test_texts
     from ..hub.public import local_name, public_path
     from ..shrinking import STRATEGIES
 
     family = str(config.get("model_type", "bert"))
     task = public_path(metrics["task"]) if metrics.get("task") else None  # a data file by its name, not its path
-    trained = f", then trained on {task}" if task else ", not trained since"
+    scored_only = bool(metrics.get("evaluated_by"))  # `compactbert evaluate --write` recorded it: no training run
+    trained = f", then trained on {task}" if task and not scored_only else ", not trained since"
     kept = config.get("kept_layers") or (config.get("pruning") or {}).get("kept_layers")
     strategy = config.get("drop_strategy")
     if config.get("pruning"):
@@ -205,14 +242,15 @@ def _entry(name, source, config, metrics, teacher_metrics, log) -> ZooEntry:
     elif family == "shrunk_bert" and strategy in STRATEGIES:
         kind = SHRUNK
         dropped = int(config.get("source_num_hidden_layers") or 0) - len(kept or [])
-        about = f"{local_name(config.get('source_model'))} minus {dropped} layers ({strategy}, kept {kept}){trained}"
+        about = f"{local_name(config.get('source_model'))} minus {dropped} layer{'s' * (dropped != 1)} ({strategy}, kept {kept}){trained}"
     else:
         kind = TRAINED
-        about = f"fine-tuned on {task}" if task else ""
+        about = f"{'scored' if scored_only else 'fine-tuned'} on {task}" if task else ""
     scores = _test_accuracy(metrics)
-    if scores and not _same_test_texts(metrics, teacher_metrics):
+    elsewhere = other_test_texts(metrics, teacher_metrics) if scores else None
+    if elsewhere:
         log(
-            f"{name}: its recorded test accuracy is not on the texts the teacher's is, so the page leaves it out "
+            f"{name}: {elsewhere.replace('reference', 'teacher')}, so the page leaves its accuracy out "
             "(`compactbert evaluate MODEL --teacher TEACHER` scores both on the same texts)"
         )
         scores = {}
@@ -228,7 +266,7 @@ def _entry(name, source, config, metrics, teacher_metrics, log) -> ZooEntry:
     )
 
 
-def _from_task(loaded, labels, teacher_folder: Path, teacher_config, num_examples: int, log):
+def _from_task(loaded, teacher_folder: Path, teacher_config, num_examples: int, log):
     """The page's example texts (the test split's, cycling through the labels) and the teacher's layer contributions
     (on the first training texts; for a teacher `shrink` can drop layers of)."""
     from ..shrinking.shrink import SUPPORTED_MODEL_TYPES

@@ -56,6 +56,7 @@ class Target:
     detail: str = ""
     # a student's retention floor and reference: (min_retention, (the teacher's test accuracy, what it is))
     retention: tuple[float, tuple[float, str]] | None = None
+    reference_metrics: dict | None = None  # the teacher's metrics.json: a retention is judged on the same texts
     verdict: GateVerdict | None = None  # the quality gate's, on a model (set by `plan_publish`)
 
     def describe(self) -> str:
@@ -235,8 +236,9 @@ def plan_publish(
         check_wheel(wheel)
     reference = _teacher_accuracy(models[0])
     if reference is not None and min_retention > 0:
+        teacher_metrics = json.loads((models[0].folder / "metrics.json").read_text(encoding="utf-8"))
         for target in models[1:]:
-            target.retention = (min_retention, reference)
+            target.retention, target.reference_metrics = (min_retention, reference), teacher_metrics
     _check_quality(models, force)
     return PublishPlan(
         zoo=loaded,
@@ -271,7 +273,10 @@ def _check_quality(models: list[Target], force: bool) -> None:
     refusals in one error."""
     refused = []
     for target in models:
-        verdict = gate_folder(target.folder, force=True, retention=target.retention)[0]  # the verdict, without raising
+        # the verdict, without raising
+        verdict = gate_folder(
+            target.folder, force=True, retention=target.retention, reference_metrics=target.reference_metrics
+        )[0]
         target.verdict = verdict
         if not verdict.passed:
             refused.append((target.name, "; and ".join(verdict.failures)))
@@ -313,7 +318,10 @@ def stage(plan: PublishPlan, staging: Path) -> None:
         (folder / "README.md").unlink(missing_ok=True)
         (folder / "README.md").write_text(render_card_for_repo(source, target.repo_id), encoding="utf-8")
         if plan.force:  # the card and metrics.json that say the gate was overridden, as push would upload them
-            for name, content in gate_folder(folder, force=True, retention=target.retention)[2].items():
+            gated = gate_folder(
+                folder, force=True, retention=target.retention, reference_metrics=target.reference_metrics
+            )
+            for name, content in gated[2].items():
                 (folder / name).unlink(missing_ok=True)
                 (folder / name).write_bytes(content)
         check_folder(folder)

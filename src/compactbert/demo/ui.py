@@ -123,6 +123,12 @@ def entry_line(entry, teacher_accuracy: float | None = None) -> str:
     return f"**{entry.name}** ({entry.kind}, `{entry.family}`){about}" + (f" ({', '.join(parts)})" if parts else "")
 
 
+def slider_top(max_drop: int) -> int:
+    """The K slider's end: the most layers a strategy drops, but at least 2 (a slider needs its end above its start;
+    a K the teacher cannot lose is refused with why)."""
+    return max(2, max_drop)
+
+
 def how_to_choose(comparer: Comparer) -> str:
     """What the page's choices do, for this zoo: a drop strategy and K on the teacher (when its layers can be dropped),
     the zoo's fine-tuned models for a strategy and K (when it has some)."""
@@ -191,20 +197,24 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
         """Keep K within what the strategy can drop, and on a zoo K when a fine-tuned model is chosen; a zoo entry
         of its own (pruned, distilled, ...) takes neither strategy nor K, so both are greyed out for it."""
         top = comparer.max_drop(strategy)
-        value = min(int(num_drop), top)
+        value = max(1, min(int(num_drop), top))
         if model == FINE_TUNED_CHOICE:
             have = sorted(e.num_drop for e in comparer.fine_tuned_entries() if e.strategy == strategy)
             if have and value not in have:
                 value = min(have, key=lambda k: abs(k - value))
         dropped = model in (NOT_RETRAINED, FINE_TUNED_CHOICE)
-        return gr.Slider(maximum=top, value=value, interactive=dropped), gr.Dropdown(interactive=dropped)
+        return gr.Slider(maximum=slider_top(top), value=value, interactive=dropped), gr.Dropdown(interactive=dropped)
 
     teacher_accuracy = zoo.teacher.metrics.get("test_accuracy")
     others = "".join(f"\n- {entry_line(e, teacher_accuracy)}" for e in comparer.other_entries())
     with gr.Blocks(title="compactbert: drop layers, compare") as demo:
         gr.Markdown(
-            "# compactbert: drop layers of a BERT, compare with the teacher\n"
-            f"Teacher: **{zoo.teacher.description or zoo.teacher.name}** ({comparer.num_layers} layers, "
+            (
+                "# compactbert: drop layers of a BERT, compare with the teacher\n"
+                if comparer.can_drop
+                else "# compactbert: compact models compared with their teacher\n"
+            )
+            + f"Teacher: **{zoo.teacher.description or zoo.teacher.name}** ({comparer.num_layers} layers, "
             + (f"test accuracy {teacher_accuracy:.1%}, " if teacher_accuracy else "")
             + f"labels: {', '.join(zoo.label_names)}). {how_to_choose(comparer)}"
             + (
@@ -230,24 +240,28 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
                         [[e["text"]] for e in zoo.examples],
                         inputs=[text],
                         example_labels=[f"[{e['label']}] {e['text'][:70]}..." for e in zoo.examples],
-                        label=f"Held-out {zoo.task} test texts (never trained on), with their true labels",
+                        label=zoo.build.get("examples")  # a zoo of one's own models, on data not known to be held out
+                        or f"Held-out {zoo.task} test texts (never trained on), with their true labels",
                     )
             with gr.Column(scale=2):
                 dropped = comparer.default_model in (NOT_RETRAINED, FINE_TUNED_CHOICE)  # strategy and K apply
+                droppable = comparer.can_drop or bool(comparer.fine_tuned_entries())  # else neither is shown
                 strategy = gr.Dropdown(
                     strategies,
                     value=comparer.default_strategy,
                     label="Drop strategy",
                     elem_id="strategy",
                     interactive=dropped,
+                    visible=droppable,
                 )
                 num_drop = gr.Slider(
                     1,
-                    max(1, comparer.max_drop(comparer.default_strategy)),
-                    value=comparer.default_drop,
+                    slider_top(comparer.max_drop(comparer.default_strategy)),
+                    value=max(1, comparer.default_drop),
                     step=1,
                     label="Layers to drop (K)",
                     interactive=dropped,
+                    visible=droppable,
                 )
                 model = gr.Radio(comparer.model_choices, value=comparer.default_model, label="Compact model")
                 repeats = gr.Slider(1, MAX_REPEATS, value=10, step=1, label="Timing runs (median is shown)")
@@ -273,6 +287,12 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
                 gr.Markdown("**Teacher layer contributions** (the `contribution` strategy drops the highest first)")
                 if zoo.contributions:
                     gr.Plot(contribution_figure(zoo.contributions), show_label=False)
+                elif not comparer.can_drop:
+                    gr.Markdown(
+                        f"The teacher is a `{comparer.teacher.config.model_type}`, not a BERT whose layers the demo "
+                        "drops: compare it with the zoo's models.",
+                        elem_id="no-contributions",
+                    )
                 else:
                     gr.Markdown(
                         "This zoo has no contribution scores for its teacher, so the `contribution` strategy is not "

@@ -258,6 +258,34 @@ def check_quality(
     )
 
 
+def other_test_texts(metrics: dict | None, reference: dict | None) -> str | None:
+    """Why two runs' test accuracies (their `metrics.json`) were not measured on the same texts, in words: another
+    task, split seed or number of test texts (`max_eval_samples`); None when they were, or when either records no
+    task (nothing to compare).
+
+    >>> other_test_texts({"task": "a.csv"}, {"task": "bbc-news"})
+    'its test accuracy is on a.csv, the reference's on bbc-news'
+    """
+    metrics, reference = metrics or {}, reference or {}
+    if not metrics.get("task") or not reference.get("task"):
+        return None
+
+    def limit(record: dict):
+        return ((record.get("recipe") or {}).get("data") or {}).get("max_eval_samples")
+
+    if metrics["task"] != reference["task"]:
+        return f"its test accuracy is on {metrics['task']}, the reference's on {reference['task']}"
+    seeds = metrics.get("split_seed", 42), reference.get("split_seed", 42)
+    if seeds[0] != seeds[1]:
+        return f"its test split is that of split seed {seeds[0]}, the reference's of split seed {seeds[1]}"
+    if limit(metrics) != limit(reference):
+        return (
+            f"its test accuracy is on {limit(metrics) or 'all'} test texts, the reference's on "
+            f"{limit(reference) or 'all'}"
+        )
+    return None
+
+
 def recorded_accuracy(metrics: dict | None) -> float | None:
     """The test accuracy a `metrics.json` records (None: nothing was evaluated on a test split, or what it records is
     no accuracy, e.g. NaN)."""

@@ -32,6 +32,7 @@ from .gate import (
     cannot_check,
     check_metrics,
     majority_class,
+    other_test_texts,
     recorded_accuracy,
     recorded_majority,
     settings_from_record,
@@ -188,6 +189,7 @@ def gate_folder(
     force: bool = False,
     retention: tuple[float, tuple[float, str]] | None = None,
     card: str | None = None,
+    reference_metrics: dict | None = None,
 ) -> tuple[GateVerdict, str, dict[str, bytes]]:
     """The quality gate on a model folder: `(verdict, one line saying it, files to upload with other content)`.
 
@@ -199,7 +201,9 @@ def gate_folder(
     accuracy in it: a shrunk model before fine-tuning) fails it, as does a model below the thresholds: that raises
     `QualityGateError` unless `force`; then its card (with the override note) and `metrics.json` (with the verdict;
     a new one when the folder has none) are the files to upload changed. `card`: the card to upload, when it is not
-    the folder's `README.md` (rendered for the repository).
+    the folder's `README.md` (rendered for the repository). `reference_metrics`: the `metrics.json` of `retention`'s
+    reference; a model whose test accuracy was measured on other texts than it cannot be checked against it (the
+    share it keeps is unknown), and fails.
     """
     metrics_file = folder / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else None
@@ -207,11 +211,20 @@ def gate_folder(
     if retention is not None and gate.min_retention is None:
         gate = QualityGate(gate.min_margin_over_majority, retention[0])
         reference = retention[1]
+    elsewhere = other_test_texts(metrics, reference_metrics) if retention is not None and reference else None
     try:
         majority = None if recorded_accuracy(metrics) is None else _test_majority(metrics, folder)
         verdict = check_metrics(metrics, gate, reference, majority)
     except QualityGateError as err:  # the majority class could not be computed: the gate cannot check
         verdict = cannot_check(str(err), gate, recorded_accuracy(metrics))
+    if elsewhere and retention is not None and reference == retention[1] and verdict.unchecked is None:
+        verdict = cannot_check(
+            f"the share of {reference[1]}'s test accuracy it keeps is unknown: {elsewhere.replace('reference', 'teacher')}"
+            " (`compactbert evaluate MODEL --teacher TEACHER` measures it; training the model with the teacher's task "
+            "settings records it)",
+            gate,
+            recorded_accuracy(metrics),
+        )
     if verdict.passed:
         return verdict, verdict.summary(), {}
     if not force:
