@@ -99,9 +99,9 @@ def serve(
 ):
     """Serve the demo (blocking unless `prevent_thread_lock=True`): what `compactbert demo` and `python app.py` run.
 
-    With a zoo given (`zoo`, a loaded `Zoo` such as `compactbert.demo.own.zoo_from_models`'s, `$COMPACTBERT_DEMO_ZOO`, or an existing `manifest` such as a published Space's
-    `zoo.json`) it is served at once. Otherwise the default zoo is used, and when it is not built yet, a page that
-    says the app is building, since when, how many models are done and how long that takes is served meanwhile on the
+    With a zoo given (`zoo`, a loaded `Zoo` such as `compactbert.demo.own.zoo_from_models`'s,
+    `$COMPACTBERT_DEMO_ZOO`, or an existing `manifest` such as a published Space's `zoo.json`) it is served at once.
+    Otherwise the default zoo is used, and when it is not built yet, a page that says the app is building, since when, how many models are done and how long that takes is served meanwhile on the
     same address (its API's `compare` refuses with the same, and `status` says it as data); the demo replaces it once
     the zoo is ready.
     """

@@ -86,8 +86,9 @@ class Comparer:
         self.model_choices = [*([NOT_RETRAINED] if self.can_drop else []), *fine_tuned, *others]
         if not self.model_choices:
             raise ValueError(
-                f"the zoo has no compact model, and its teacher {zoo.teacher.name} (a {self.teacher.config.model_type}) "
-                "is not a model whose layers the demo can drop: add entries to compare with it"
+                f"the zoo has no compact model, and its teacher {zoo.teacher.name} (a "
+                f"{self.teacher.config.model_type}) is not a model whose layers the demo can drop: add entries to "
+                "compare with it"
             )
         # what the page shows first: a zoo's first fine-tuned strategy and K; a zoo of its own students (no
         # fine-tuned ones), its first student; else the teacher with the layers of that strategy dropped

@@ -242,7 +242,8 @@ def _entry(name, source, config, metrics, teacher_metrics, log) -> ZooEntry:
     elif family == "shrunk_bert" and strategy in STRATEGIES:
         kind = SHRUNK
         dropped = int(config.get("source_num_hidden_layers") or 0) - len(kept or [])
-        about = f"{local_name(config.get('source_model'))} minus {dropped} layer{'s' * (dropped != 1)} ({strategy}, kept {kept}){trained}"
+        layers = f"{dropped} layer{'s' * (dropped != 1)}"
+        about = f"{local_name(config.get('source_model'))} minus {layers} ({strategy}, kept {kept}){trained}"
     else:
         kind = TRAINED
         about = f"{'scored' if scored_only else 'fine-tuned'} on {task}" if task else ""

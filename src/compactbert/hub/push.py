@@ -219,9 +219,9 @@ def gate_folder(
         verdict = cannot_check(str(err), gate, recorded_accuracy(metrics))
     if elsewhere and retention is not None and reference == retention[1] and verdict.unchecked is None:
         verdict = cannot_check(
-            f"the share of {reference[1]}'s test accuracy it keeps is unknown: {elsewhere.replace('reference', 'teacher')}"
-            " (`compactbert evaluate MODEL --teacher TEACHER` measures it; training the model with the teacher's task "
-            "settings records it)",
+            f"the share of {reference[1]}'s test accuracy it keeps is unknown: "
+            f"{elsewhere.replace('reference', 'teacher')} (`compactbert evaluate MODEL --teacher TEACHER` measures "
+            "it; training the model with the teacher's task settings records it)",
             gate,
             recorded_accuracy(metrics),
         )
