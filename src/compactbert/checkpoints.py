@@ -183,8 +183,11 @@ def read_config_json(folder: Path) -> dict:
 
 
 def label_names_of(config: dict) -> list[str]:
-    """A config's label names (`id2label`, read from config.json), in label-id order."""
+    """A config's label names (`id2label`, read from config.json), in label-id order; transformers' placeholders
+    (`LABEL_0`, ...) for a config saved without them (`num_labels`, 2 by default)."""
     id2label = config.get("id2label") or {}
+    if not id2label:
+        return [f"LABEL_{i}" for i in range(int(config.get("num_labels") or 2))]
     return [str(id2label[key]) for key in sorted(id2label, key=int)]
 
 

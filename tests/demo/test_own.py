@@ -336,3 +336,37 @@ def test_a_small_or_non_bert_teacher_gets_a_page_that_works(runs, tmp_path, teac
     assert page["strategy"].visible is (teacher_kind == "two-layer")
     if teacher_kind == "albert":
         assert "not a BERT whose layers the demo drops" in page["no-contributions"].value
+
+
+def test_a_task_written_another_way_is_the_same_task(runs, tmp_path, hub, wheel, capfd):
+    """A student whose run recorded the teacher's data file by a path relative to where it ran (found above its
+    folder), or a built-in set as `builtin:NAME`: the same test texts, so its accuracy is shown and publish checks the
+    share it keeps."""
+    from compactbert.export.texts import same_recorded_task
+
+    root, task, f = runs
+    assert same_recorded_task("builtin:bbc-news", tmp_path, "bbc-news", root)
+    assert not same_recorded_task("bbc-news", tmp_path, "rotten-tomatoes", root)
+    relative = {"task": "task.csv", "split_seed": 42, "test": {"accuracy": 0.78}}  # run from `root`, found from it
+    student = _save(AutoModelForSequenceClassification.from_pretrained(f["small"]), root / "rel" / "model", relative)
+    notes = []
+    zoo = zoo_from_models(f["teacher"], [student], log=notes.append)
+    assert zoo.entries[0].metrics == {"test_accuracy": 0.78} and not any("leaves its accuracy out" in n for n in notes)
+    save_zoo(zoo, tmp_path / "z")
+    assert cli_main(["publish", str(tmp_path / "z"), "--org", "org", "--dry-run"]) == 0
+    assert "rel keeps 97.5% of 80.0%, the zoo's teacher" in capfd.readouterr().out
+
+
+def test_a_teacher_of_unnamed_labels_takes_the_tasks_and_one_without_a_task_shows_no_share(runs, tmp_path):
+    _, task, f = runs
+    unnamed = _save(make_bert(BertForSequenceClassification, num_layers=2), tmp_path / "unnamed")  # LABEL_0, LABEL_1
+    student = _save(make_bert(BertForSequenceClassification, num_layers=1, seed=1), tmp_path / "student")
+    zoo = zoo_from_models(unnamed, [student], task=task, log=lambda _: None)
+    assert zoo.label_names == ["LABEL_0", "LABEL_1"] and zoo.examples and zoo.contributions is not None
+    # a teacher whose metrics.json names no task: the students' accuracies cannot be set beside its own
+    scored = _save(
+        AutoModelForSequenceClassification.from_pretrained(f["teacher"]), tmp_path / "t", {"test": {"accuracy": 0.8}}
+    )
+    notes = []
+    zoo = zoo_from_models(scored, [f["small"]], log=notes.append)
+    assert zoo.entries[0].metrics == {} and any("the teacher's metrics.json records no task" in n for n in notes)

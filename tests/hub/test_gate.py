@@ -443,7 +443,8 @@ def test_an_older_folder_gets_its_majority_class_from_its_task(built, tmp_path):
     ("metrics", "reference", "said"),
     [
         ({"task": "bbc-news"}, {"task": "bbc-news"}, None),
-        ({"task": "bbc-news"}, {}, None),  # nothing to compare with: not said to differ
+        ({"task": "bbc-news"}, {}, "the reference's metrics.json records no task"),  # cannot be compared
+        ({}, {"task": "bbc-news"}, "its metrics.json records no task"),
         ({"task": "a.csv"}, {"task": "bbc-news"}, "its test accuracy is on a.csv, the reference's on bbc-news"),
         ({"task": "t", "split_seed": 7}, {"task": "t"}, "split seed 7, the reference's of split seed 42"),
         (

@@ -46,8 +46,15 @@ def zoo_from_models(
             as the teacher too, models whose labels are not the teacher's, a `task` that cannot be loaded or whose
             labels are not the teacher's.
     """
-    from ..checkpoints import label_names_of, parameter_count, read_config_json, resolve_model_folder
-    from ..export.texts import read_metrics
+    from ..checkpoints import (
+        label_names_of,
+        parameter_count,
+        placeholder_labels,
+        read_config_json,
+        resolve_model_folder,
+    )
+    from ..export.texts import read_metrics, same_recorded_task
+    from ..hub.gate import other_test_texts
     from ..hub.public import local_name, public_path
 
     if not models:
@@ -81,14 +88,21 @@ def zoo_from_models(
                 f"{model} predicts the labels {theirs}, the teacher {teacher} predicts {labels}: compare models of "
                 "the teacher's task, with its label names"
             )
-        entry = _entry(name_of(model), _source(model, folder), config, read_metrics(folder), teacher_metrics, log)
+        metrics = read_metrics(folder)
+
+        def same_task(task, teacher_task, folder=folder):
+            return same_recorded_task(task, folder, teacher_task, teacher_folder)
+
+        elsewhere = other_test_texts(metrics, teacher_metrics, same_task)
+        entry = _entry(name_of(model), _source(model, folder), config, metrics, elsewhere, log)
         entries.append(replace(entry, num_parameters=parameter_count(folder)))
 
     columns = {k: v for k, v in (("text_column", text_column), ("label_column", label_column)) if v is not None}
     loaded, task_name, held_out = _task(task, columns, teacher, teacher_folder, teacher_metrics, log)
     examples, contributions = [], None
     if loaded is not None:
-        if sorted(n.casefold() for n in loaded.label_names) != sorted(n.casefold() for n in labels):
+        unnamed = placeholder_labels(labels) and len(labels) == len(loaded.label_names)  # taken in the task's order
+        if not unnamed and sorted(n.casefold() for n in loaded.label_names) != sorted(n.casefold() for n in labels):
             raise ValueError(
                 f"the task {task_name} has the labels {list(loaded.label_names)}, the teacher predicts {labels}: name "
                 "the data the teacher was fine-tuned on (--task, with --text_column / --label_column)"
@@ -213,9 +227,9 @@ def _test_accuracy(metrics: dict[str, Any]) -> dict[str, float]:
     return {"test_accuracy": round(float(accuracy), 4)} if isinstance(accuracy, int | float) else {}
 
 
-def _entry(name, source, config, metrics, teacher_metrics, log) -> ZooEntry:
-    """One's own model as a zoo entry: how it was made (from its config and metrics.json), its size and accuracy."""
-    from ..hub.gate import other_test_texts
+def _entry(name, source, config, metrics, elsewhere: str | None, log) -> ZooEntry:
+    """One's own model as a zoo entry: how it was made (from its config and metrics.json), its size and its accuracy
+    (left out when `elsewhere` says why it is not on the teacher's test texts)."""
     from ..hub.public import local_name, public_path
     from ..shrinking import STRATEGIES
 
@@ -248,8 +262,7 @@ def _entry(name, source, config, metrics, teacher_metrics, log) -> ZooEntry:
         kind = TRAINED
         about = f"{'scored' if scored_only else 'fine-tuned'} on {task}" if task else ""
     scores = _test_accuracy(metrics)
-    elsewhere = other_test_texts(metrics, teacher_metrics) if scores else None
-    if elsewhere:
+    if scores and elsewhere:
         log(
             f"{name}: {elsewhere.replace('reference', 'teacher')}, so the page leaves its accuracy out "
             "(`compactbert evaluate MODEL --teacher TEACHER` scores both on the same texts)"

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..hub.gate import DEFAULT_MIN_RETENTION, GateVerdict, QualityGateError, recorded_accuracy
+from ..export.texts import read_metrics, same_recorded_task
+from ..hub.gate import DEFAULT_MIN_RETENTION, GateVerdict, QualityGateError, other_test_texts, recorded_accuracy
 from ..hub.push import PushError, gate_folder, plan_push, push, scrub_token
 from ..hub.remote import remote_differences
 from ..hub.validate import check_folder, upload_files
@@ -56,7 +57,7 @@ class Target:
     detail: str = ""
     # a student's retention floor and reference: (min_retention, (the teacher's test accuracy, what it is))
     retention: tuple[float, tuple[float, str]] | None = None
-    reference_metrics: dict | None = None  # the teacher's metrics.json: a retention is judged on the same texts
+    other_texts: str | None = None  # why its test accuracy is not on the teacher's texts (its retention is unknown)
     verdict: GateVerdict | None = None  # the quality gate's, on a model (set by `plan_publish`)
 
     def describe(self) -> str:
@@ -236,9 +237,14 @@ def plan_publish(
         check_wheel(wheel)
     reference = _teacher_accuracy(models[0])
     if reference is not None and min_retention > 0:
-        teacher_metrics = json.loads((models[0].folder / "metrics.json").read_text(encoding="utf-8"))
+        teacher = models[0].folder
         for target in models[1:]:
-            target.retention, target.reference_metrics = (min_retention, reference), teacher_metrics
+            target.retention = (min_retention, reference)
+            target.other_texts = other_test_texts(
+                read_metrics(target.folder),
+                read_metrics(teacher),
+                lambda task, teacher_task, model=target.folder: same_recorded_task(task, model, teacher_task, teacher),
+            )
     _check_quality(models, force)
     return PublishPlan(
         zoo=loaded,
@@ -274,9 +280,7 @@ def _check_quality(models: list[Target], force: bool) -> None:
     refused = []
     for target in models:
         # the verdict, without raising
-        verdict = gate_folder(
-            target.folder, force=True, retention=target.retention, reference_metrics=target.reference_metrics
-        )[0]
+        verdict = gate_folder(target.folder, force=True, retention=target.retention, other_texts=target.other_texts)[0]
         target.verdict = verdict
         if not verdict.passed:
             refused.append((target.name, "; and ".join(verdict.failures)))
@@ -318,9 +322,7 @@ def stage(plan: PublishPlan, staging: Path) -> None:
         (folder / "README.md").unlink(missing_ok=True)
         (folder / "README.md").write_text(render_card_for_repo(source, target.repo_id), encoding="utf-8")
         if plan.force:  # the card and metrics.json that say the gate was overridden, as push would upload them
-            gated = gate_folder(
-                folder, force=True, retention=target.retention, reference_metrics=target.reference_metrics
-            )
+            gated = gate_folder(folder, force=True, retention=target.retention, other_texts=target.other_texts)
             for name, content in gated[2].items():
                 (folder / name).unlink(missing_ok=True)
                 (folder / name).write_bytes(content)

@@ -284,16 +284,19 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
         gr.Markdown("## The teacher's layers, and the layer-drop study")
         with gr.Row():
             with gr.Column():
-                gr.Markdown("**Teacher layer contributions** (the `contribution` strategy drops the highest first)")
-                if zoo.contributions:
-                    gr.Plot(contribution_figure(zoo.contributions), show_label=False)
-                elif not comparer.can_drop:
+                if not comparer.can_drop:
                     gr.Markdown(
-                        f"The teacher is a `{comparer.teacher.config.model_type}`, not a BERT whose layers the demo "
-                        "drops: compare it with the zoo's models.",
+                        f"**The teacher's layers.** The teacher (`{comparer.teacher.config.model_type}`) is not a BERT "
+                        "whose layers the demo drops: compare it with the zoo's models.",
                         elem_id="no-contributions",
                     )
                 else:
+                    gr.Markdown(
+                        "**Teacher layer contributions** (the `contribution` strategy drops the highest first)"
+                    )
+                if zoo.contributions and comparer.can_drop:
+                    gr.Plot(contribution_figure(zoo.contributions), show_label=False)
+                elif comparer.can_drop:
                     gr.Markdown(
                         "This zoo has no contribution scores for its teacher, so the `contribution` strategy is not "
                         "offered (`compactbert demo --teacher DIR --model DIR --task TASK` scores the layers on the "

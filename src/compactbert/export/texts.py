@@ -91,6 +91,19 @@ def task_record(metrics: dict) -> dict:
     return record | ({"recipe": {"data": data}} if isinstance(data, dict) else {})
 
 
+def same_recorded_task(a: str, a_folder: Path, b: str, b_folder: Path) -> bool:
+    """Whether two runs' recorded tasks name the same data: the same string, a built-in set however it is written
+    (`bbc-news`, `builtin:bbc-news`), or the same data file, each found from its run's folder (`locate_recorded_task`)."""
+    from ..io import same_path
+
+    def plain(task: str) -> str:
+        return task.removeprefix("builtin:")
+
+    if plain(a) == plain(b):
+        return True
+    return same_path(locate_recorded_task(a, a_folder)[0], locate_recorded_task(b, b_folder)[0])
+
+
 class RecordedTask(NamedTuple):
     """The task a folder's metrics.json records, as `load_task` reads it from here."""
 

@@ -258,22 +258,24 @@ def check_quality(
     )
 
 
-def other_test_texts(metrics: dict | None, reference: dict | None) -> str | None:
+def other_test_texts(metrics: dict | None, reference: dict | None, same_task=None) -> str | None:
     """Why two runs' test accuracies (their `metrics.json`) were not measured on the same texts, in words: another
-    task, split seed or number of test texts (`max_eval_samples`); None when they were, or when either records no
-    task (nothing to compare).
+    task, split seed or number of test texts (`max_eval_samples`), or one of them records no task (they cannot be
+    compared); None when they were. `same_task(task, reference_task)` says whether two recorded tasks name the same
+    data (default: the same string; `compactbert.export.texts.same_recorded_task` finds data files from their runs).
 
     >>> other_test_texts({"task": "a.csv"}, {"task": "bbc-news"})
     'its test accuracy is on a.csv, the reference's on bbc-news'
     """
     metrics, reference = metrics or {}, reference or {}
-    if not metrics.get("task") or not reference.get("task"):
-        return None
+    for record, whose in ((metrics, "its"), (reference, "the reference's")):
+        if not record.get("task"):
+            return f"{whose} metrics.json records no task, so no test texts to compare"
 
     def limit(record: dict):
         return ((record.get("recipe") or {}).get("data") or {}).get("max_eval_samples")
 
-    if metrics["task"] != reference["task"]:
+    if not (same_task or str.__eq__)(metrics["task"], reference["task"]):
         return f"its test accuracy is on {metrics['task']}, the reference's on {reference['task']}"
     seeds = metrics.get("split_seed", 42), reference.get("split_seed", 42)
     if seeds[0] != seeds[1]:

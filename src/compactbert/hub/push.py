@@ -32,7 +32,6 @@ from .gate import (
     cannot_check,
     check_metrics,
     majority_class,
-    other_test_texts,
     recorded_accuracy,
     recorded_majority,
     settings_from_record,
@@ -189,7 +188,7 @@ def gate_folder(
     force: bool = False,
     retention: tuple[float, tuple[float, str]] | None = None,
     card: str | None = None,
-    reference_metrics: dict | None = None,
+    other_texts: str | None = None,
 ) -> tuple[GateVerdict, str, dict[str, bytes]]:
     """The quality gate on a model folder: `(verdict, one line saying it, files to upload with other content)`.
 
@@ -201,9 +200,9 @@ def gate_folder(
     accuracy in it: a shrunk model before fine-tuning) fails it, as does a model below the thresholds: that raises
     `QualityGateError` unless `force`; then its card (with the override note) and `metrics.json` (with the verdict;
     a new one when the folder has none) are the files to upload changed. `card`: the card to upload, when it is not
-    the folder's `README.md` (rendered for the repository). `reference_metrics`: the `metrics.json` of `retention`'s
-    reference; a model whose test accuracy was measured on other texts than it cannot be checked against it (the
-    share it keeps is unknown), and fails.
+    the folder's `README.md` (rendered for the repository). `other_texts`: why the model's test accuracy was measured on
+    other texts than `retention`'s reference's (`gate.other_test_texts`): it cannot be checked against it (the share
+    it keeps is unknown), and fails.
     """
     metrics_file = folder / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else None
@@ -211,17 +210,17 @@ def gate_folder(
     if retention is not None and gate.min_retention is None:
         gate = QualityGate(gate.min_margin_over_majority, retention[0])
         reference = retention[1]
-    elsewhere = other_test_texts(metrics, reference_metrics) if retention is not None and reference else None
     try:
         majority = None if recorded_accuracy(metrics) is None else _test_majority(metrics, folder)
         verdict = check_metrics(metrics, gate, reference, majority)
     except QualityGateError as err:  # the majority class could not be computed: the gate cannot check
         verdict = cannot_check(str(err), gate, recorded_accuracy(metrics))
-    if elsewhere and retention is not None and reference == retention[1] and verdict.unchecked is None:
+    if other_texts and retention is not None and reference == retention[1] and verdict.unchecked is None:
         verdict = cannot_check(
             f"the share of {reference[1]}'s test accuracy it keeps is unknown: "
-            f"{elsewhere.replace('reference', 'teacher')} (`compactbert evaluate MODEL --teacher TEACHER` measures "
-            "it; training the model with the teacher's task settings records it)",
+            f"{other_texts.replace('reference', 'teacher')} (`compactbert evaluate MODEL --teacher TEACHER` measures "
+            "it; train the model on the teacher's task, split seed and test texts to record it, or leave it out of the "
+            "zoo)",
             gate,
             recorded_accuracy(metrics),
         )
@@ -252,6 +251,10 @@ def _test_majority(metrics: dict, folder: Path) -> tuple[str | int | None, float
     data = (metrics.get("recipe") or {}).get("data") or {}
     task = metrics.get("task") or data.get("task")
     columns = {name: data[name] for name in ("text_column", "text_pair_column", "label_column") if data.get(name)}
+    if isinstance(task, str):  # a data file recorded relative to where the run ran: looked for above the folder
+        from ..export.texts import locate_recorded_task
+
+        task = locate_recorded_task(task, (folder / "metrics.json").resolve().parent)[0]  # staged: the real folder
     try:
         dataset, label_names = load_task(task, seed=metrics.get("split_seed", data.get("split_seed", 42)), **columns)
     except Exception as err:  # a local file that moved, a Hub data set offline, ...: say what to do
