@@ -130,16 +130,17 @@ def test_without_a_task_the_page_offers_no_contribution_strategy(runs, tmp_path)
     assert any("not known to be held out" in str(getattr(b, "label", "")) for b in page.values())
 
 
-def test_the_recorded_task_given_again_is_read_as_the_teacher_read_it(runs, tmp_path):
+def test_the_recorded_task_given_again_is_read_as_the_teacher_read_it(runs, tmp_path, monkeypatch):
     """Its split seed and columns: the examples are the teacher's held-out texts, whatever --task spells it."""
     root, task, f = runs
+    monkeypatch.chdir(tmp_path)
     renamed = tmp_path / "reviews.csv"  # the same texts under other column names, recorded by the teacher's run
     renamed.write_text((root / "task.csv").read_text().replace("text,label", "review,sentiment", 1))
     record = {"task": str(renamed), "split_seed": 7, "test": {"accuracy": 0.8}}
     record["recipe"] = {"data": {"text_column": "review", "label_column": "sentiment"}}
     model = AutoModelForSequenceClassification.from_pretrained(f["teacher"])
     teacher = _save(model, tmp_path / "runs" / "teacher" / "model", record)
-    zoo = zoo_from_models(teacher, [f["small"]], task=str(renamed), log=lambda _: None)
+    zoo = zoo_from_models(teacher, [f["small"]], task="reviews.csv", log=lambda _: None)  # relative, from here
     test = load_task(str(renamed), seed=7, text_column="review", label_column="sentiment").dataset["test"]["text"]
     assert "examples" not in zoo.build and {e["text"] for e in zoo.examples} <= set(test)
     seed_42 = set(load_task(task, seed=42).dataset["test"]["text"])

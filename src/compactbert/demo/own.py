@@ -142,13 +142,12 @@ def _task(task, columns: dict, teacher, teacher_folder: Path, teacher_metrics: d
     """`(the loaded task or None, its name, whether its test split is the one the teacher's run held out)`: the task
     given (read with the recorded columns and split seed when it is the recorded one), else the recorded one."""
     from ..data import load_task
-    from ..export.texts import recorded_task
-    from ..io import same_path
+    from ..export.texts import recorded_task, same_recorded_task
 
     recorded = recorded_task(teacher_folder, teacher_metrics)
     if task is not None:
         spec = os.fspath(task)
-        if recorded is not None and (same_path(spec, recorded.task) or same_path(spec, recorded.spec)):
+        if recorded is not None and same_recorded_task(spec, Path.cwd(), recorded.task, teacher_folder):
             recorded = recorded._replace(columns=recorded.columns | columns)  # the teacher's own data, as it read it
             try:
                 return recorded.load(), recorded.task, True
@@ -158,11 +157,10 @@ def _task(task, columns: dict, teacher, teacher_folder: Path, teacher_metrics: d
             return load_task(spec, seed=42, **columns), spec, False
         except Exception as err:
             raise ValueError(f"the task {spec!r} could not be loaded: {type(err).__name__}: {err}") from err
-    if recorded is not None:
-        recorded = recorded._replace(columns=recorded.columns | columns)
     if recorded is None:
         log(f"{teacher} records no task: the page has no example texts and no `contribution` strategy (--task)")
         return None, "", False
+    recorded = recorded._replace(columns=recorded.columns | columns)
     try:
         return recorded.load(), recorded.task, True
     except Exception as err:
