@@ -147,13 +147,10 @@ def _task(task, columns: dict, teacher, teacher_folder: Path, teacher_metrics: d
     recorded = recorded_task(teacher_folder, teacher_metrics)
     if task is not None:
         spec = os.fspath(task)
-        if recorded is not None and same_recorded_task(spec, Path.cwd(), recorded.task, teacher_folder):
-            recorded = recorded._replace(columns=recorded.columns | columns)  # the teacher's own data, as it read it
-            try:
-                return recorded.load(), recorded.task, True
-            except Exception as err:
-                raise ValueError(f"the task {spec!r} could not be loaded: {type(err).__name__}: {err}") from err
+        ours = recorded is not None and same_recorded_task(spec, Path.cwd(), recorded.task, teacher_folder)
         try:
+            if ours:  # the teacher's own data, read as it read it
+                return recorded._replace(columns=recorded.columns | columns).load(), recorded.task, True
             return load_task(spec, seed=42, **columns), spec, False
         except Exception as err:
             raise ValueError(f"the task {spec!r} could not be loaded: {type(err).__name__}: {err}") from err
@@ -191,8 +188,9 @@ def save_zoo(zoo: Zoo, folder: str | os.PathLike) -> Path:
 def check_zoo_folder(folder: str | os.PathLike) -> Path:
     """`folder` as a place `save_zoo` can write `zoo.json` into (checked before anything is loaded): a folder, or a
     path whose nearest existing part is a folder; a `ValueError` otherwise."""
-    folder = Path(folder)
-    existing = next(p for p in (folder, *folder.parents) if p.exists() or p == Path(p.anchor or "."))
+    folder = existing = Path(folder)
+    while not existing.exists() and existing != existing.parent:  # the nearest part of the path that exists
+        existing = existing.parent
     if existing.exists() and not existing.is_dir():
         what = "is a file" if existing == folder else f"is inside {existing}, which is a file"
         raise ValueError(f"{folder} {what}: give a folder to write {MANIFEST} into")
@@ -221,8 +219,11 @@ def _source(name, folder: Path) -> str:
 
 
 def _test_accuracy(metrics: dict[str, Any]) -> dict[str, float]:
-    accuracy = (metrics.get("test") or {}).get("accuracy")
-    return {"test_accuracy": round(float(accuracy), 4)} if isinstance(accuracy, int | float) else {}
+    """The test accuracy a run recorded, as a zoo entry's `metrics` ({} when none: `gate.recorded_accuracy`)."""
+    from ..hub.gate import recorded_accuracy
+
+    accuracy = recorded_accuracy(metrics)
+    return {} if accuracy is None else {"test_accuracy": round(accuracy, 4)}
 
 
 def _entry(name, source, config, metrics, elsewhere: str | None, log) -> ZooEntry:
@@ -282,7 +283,7 @@ def _from_task(loaded, teacher_folder: Path, teacher_config, num_examples: int, 
     """The page's example texts (the test split's, cycling through the labels) and the teacher's layer contributions
     (on the first training texts; for a teacher `shrink` can drop layers of)."""
     from ..shrinking.shrink import SUPPORTED_MODEL_TYPES
-    from .zoo import example_texts
+    from .zoo import example_texts, teacher_contributions
 
     test = loaded.dataset["test"]
     examples = []
@@ -292,13 +293,6 @@ def _from_task(loaded, teacher_folder: Path, teacher_config, num_examples: int, 
         examples = example_texts(test, loaded.label_names, num_examples)
     if teacher_config.get("model_type") not in SUPPORTED_MODEL_TYPES:
         return examples, None
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from ..shrinking import layer_contributions
-
     texts = list(loaded.dataset["train"]["text"][:CONTRIBUTION_TEXTS])
     log(f"scoring the teacher's layers ([CLS] input/output cosine on {len(texts)} training texts)")
-    model = AutoModelForSequenceClassification.from_pretrained(teacher_folder)
-    tokenizer = AutoTokenizer.from_pretrained(teacher_folder)
-    scores = layer_contributions(model, tokenizer, texts, progress=False)
-    return examples, [round(float(s), 6) for s in scores]
+    return examples, teacher_contributions(teacher_folder, texts)

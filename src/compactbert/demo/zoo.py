@@ -210,7 +210,6 @@ def build_default_zoo(
 def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None], progress: BuildProgress) -> Zoo:
     """Train (or find, from an interrupted build) every model of the zoo in `folder`; returns the zoo to write."""
     from tqdm.auto import tqdm
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from ..data import load_task
     from ..data.builtin import default_calibration_texts
@@ -218,7 +217,6 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
     from ..finetune import MODEL_SUBDIR, finetune, parse_recipe
     from ..hardware import cpu_description
     from ..inference import available_cores
-    from ..shrinking import layer_contributions
 
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
@@ -285,9 +283,7 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
 
     progress.current = "scoring the teacher's layers"
     log("  scoring the teacher's layers ([CLS] input/output cosine on 64 BBC News texts)")
-    model = AutoModelForSequenceClassification.from_pretrained(folder / "teacher")
-    tokenizer = AutoTokenizer.from_pretrained(folder / "teacher")
-    contributions = layer_contributions(model, tokenizer, default_calibration_texts(), progress=False)
+    contributions = teacher_contributions(folder / "teacher", default_calibration_texts())
     dataset, label_names = load_task(settings.task, seed=settings.split_seed)
     assert teacher is not None
     total = round(time.perf_counter() - started, 1)
@@ -299,7 +295,7 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
         label_names=list(label_names),
         teacher=teacher,
         entries=entries,
-        contributions=[round(float(s), 6) for s in contributions],
+        contributions=contributions,
         examples=example_texts(dataset["test"], label_names, settings.num_examples),
         build={
             "settings": asdict(settings),
@@ -344,6 +340,18 @@ def _student_recipe(settings: BuildSettings, output_dir: Path, student: StudentF
     """The distill recipe of a student of another family: the zoo's recipe, its fine-tuned teacher, the method."""
     fields = {k: v for k, v in _recipe(settings, output_dir, TEACHER, None).items() if k != "model"}
     return fields | {"teacher": str(zoo / "teacher")} | student.method_for(settings)
+
+
+def teacher_contributions(folder: Path, texts: Sequence[str]) -> list[float]:
+    """A zoo teacher's layer contribution scores ([CLS] input/output cosine per layer, bottom to top) on `texts`, as a
+    zoo records them (6 decimals)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from ..shrinking import layer_contributions
+
+    model = AutoModelForSequenceClassification.from_pretrained(folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    return [round(float(s), 6) for s in layer_contributions(model, tokenizer, texts, progress=False)]
 
 
 def example_texts(split, label_names: Sequence[str], count: int, max_chars: int = 700) -> list[dict[str, str]]:
