@@ -65,7 +65,8 @@ def test_compare_endpoint_runs_entries_of_other_families(app_url):
 
 def test_summary_names_an_entry_of_its_own_and_its_width(tiny_zoo_dir):
     from compactbert.demo import Comparer, load_zoo
-    from compactbert.demo.ui import entry_line, summary_markdown
+    from compactbert.demo.describe import entry_line
+    from compactbert.demo.ui import summary_markdown
 
     comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32")
     pruned = comparer.compare("the team win the game", model="tinybert-2-pruned", repeats=1)

@@ -293,6 +293,9 @@ def test_a_saved_zoo_of_your_models_publishes_with_its_space(runs, tmp_path, hub
     space = json.loads(hub.files("org/mine", repo_type="space")["zoo.json"])
     assert [space["teacher"]["source"], *(e["source"] for e in space["entries"])] == ["org/teacher", "org/small"]
     assert space["entries"][0]["kind"] == SHRUNK and space["entries"][0]["metrics"] == {"test_accuracy": 0.76}
+    card = hub.files("org/mine", repo_type="space")["README.md"].decode()  # about these models, not the default zoo
+    assert "(4 layers, " in card and "test accuracy 76.0%, 95.0% of the teacher's)" in card
+    assert "test accuracy 80.0%" in card and "BBC" not in card and 'Client("org/mine")' in card
     # a model scored on other test texts than the teacher: the share it keeps is unknown, so it is refused
     save_zoo(zoo_from_models(f["teacher"], [f["distilled"]], log=lambda _: None), tmp_path / "elsewhere")
     assert cli_main(["publish", str(tmp_path / "elsewhere"), "--org", "org", "--dry-run"]) == 2

@@ -85,6 +85,15 @@ def test_publish_pushes_each_model_once_then_the_space_that_loads_them(zoo, whee
     assert meta["models"] == MODELS and "startup_duration_timeout" not in meta and meta["sdk"] == "gradio"
     assert all(f"[{repo}]({hub.endpoint}/{repo})" in card for repo in MODELS)
     assert validate_card(card, "space") == []
+    # its text describes this zoo, as the page does: what to choose, the teacher, each model and what it keeps
+    assert "# compactbert: drop layers of a BERT, compare with the teacher" in card
+    assert "pick a drop strategy" in card and "held-out tiny test texts" in card
+    assert "Teacher: **teacher** (6 layers, labels: sport, music, news)." in card
+    assert f"[org/distilled-3]({hub.endpoint}/org/distilled-3) (distilled, `shrunk_bert`): a stand-in " in card
+    assert "test accuracy 50.0%)" in card
+    assert f'Client("{SPACE}").predict("{manifest["examples"][0]["text"]}", api_name="/compare")' in card
+    # nothing about the default zoo or a Space without zoo.json, which a published Space is not
+    assert "MiniLM" not in card and "BBC" not in card and "manifest" not in card and "OWNER" not in card
 
 
 def test_second_run_skips_everything_and_a_changed_model_alone_is_pushed_again(zoo, wheel, hub, capfd):

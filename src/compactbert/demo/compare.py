@@ -15,7 +15,7 @@ import torch
 
 from ..export.formats import INT8_RUNTIME, RUNTIME_EXPORTS
 from ..shrinking import STRATEGIES, select_layers, shrink
-from ..shrinking.shrink import SUPPORTED_MODEL_TYPES
+from .describe import droppable
 from .manifest import FINE_TUNED, Zoo, ZooEntry
 
 NOT_RETRAINED = "dropped, not retrained"
@@ -78,7 +78,7 @@ class Comparer:
         self._teacher_fp32 = None
         self._lock = threading.Lock()
         # the teacher with layers dropped on demand: for a teacher `shrink` takes (a BERT or a ShrunkBert)
-        self.can_drop = self.teacher.config.model_type in SUPPORTED_MODEL_TYPES and self.num_layers > 1
+        self.can_drop = droppable(self.teacher.config.model_type, self.num_layers)
         # the strategies a choice may name: `contribution` needs the teacher's scores, which a zoo may not have
         self.strategies = [s for s in STRATEGIES if zoo.contributions or not STRATEGIES[s].needs_scores]
         others = [e.name for e in zoo.entries if e.kind != FINE_TUNED]  # other families: chosen by name

@@ -116,15 +116,20 @@ def load_zoo(path: str | os.PathLike) -> Zoo:
     manifest = path / MANIFEST if path.is_dir() else path
     if not manifest.is_file():
         raise FileNotFoundError(f"no zoo at {path}: expected a folder with {MANIFEST} or a manifest .json file")
-    data = json.loads(manifest.read_text(encoding="utf-8"))
+    return zoo_from_dict(json.loads(manifest.read_text(encoding="utf-8")), manifest.parent, where=str(manifest))
+
+
+def zoo_from_dict(data: dict[str, Any], root: Path, where: str = "zoo manifest") -> Zoo:
+    """A zoo from a manifest's data (what `Zoo.to_dict` gives), its entry folders relative to `root`; checked: the
+    format, the entries' fields, unique names (`where` names the manifest in the error)."""
     if data.get("format") != ZOO_FORMAT:
-        raise ValueError(f"{manifest}: zoo format {data.get('format')!r} is not supported (expected {ZOO_FORMAT})")
+        raise ValueError(f"{where}: zoo format {data.get('format')!r} is not supported (expected {ZOO_FORMAT})")
     entries = [ZooEntry.from_dict(e) for e in data["entries"]]
     names = [e.name for e in entries]
     if len(set(names)) != len(names):
-        raise ValueError(f"{manifest}: entry names must be unique, got {names}")
+        raise ValueError(f"{where}: entry names must be unique, got {names}")
     return Zoo(
-        root=manifest.parent,
+        root=root,
         task=data["task"],
         label_names=list(data["label_names"]),
         teacher=ZooEntry.from_dict(data["teacher"]),

@@ -134,16 +134,60 @@ def requirements(wheel: str | os.PathLike, url: str, torch_index_url: str | None
     return f"{template}\ncompactbert @ {url}#sha256={sha256_file(wheel)}\n"
 
 
-def space_card(model_ids: list[str], model_lines: list[str]) -> str:
-    """The Space's card: the template's, naming the published models (`models:` links them on the Hub), without
-    the long start-up allowance (the Space loads models instead of training them), and a section listing them."""
+def space_card(manifest: dict[str, Any], space_id: str, endpoint: str, torch_index_url: str | None = None) -> str:
+    """The published Space's card: the template's metadata, naming the published models (`models:` links them on the
+    Hub), without the long start-up allowance (the Space loads models instead of training them); its text describes
+    this zoo (its teacher, what a visitor can choose, each model with its size and the accuracy it keeps, as the page
+    does), the `compare` endpoint called with this Space's id and how the Space installs compactbert."""
     from huggingface_hub import SpaceCard
 
+    from .describe import droppable, entry_line, teacher_sentence, title
+    from .manifest import zoo_from_dict
+
+    zoo = zoo_from_dict(manifest, Path("."))
     card = SpaceCard((template_folder() / CARD_FILE).read_text(encoding="utf-8"))
-    card.data["models"] = list(model_ids)
+    card.data["models"] = [e.source for e in (zoo.teacher, *zoo.entries)]
     card.data.pop("startup_duration_timeout")
-    listing = "\n".join(f"- {line}" for line in model_lines)
-    card.text = card.text.rstrip("\n") + f"\n\n## The models of this Space\n\n{listing}\n"
+    can_drop = droppable(zoo.teacher.family, zoo.teacher.num_layers)
+    accuracy = zoo.teacher.metrics.get("test_accuracy")
+    link = f"{endpoint.rstrip('/')}/{{}}"
+    models = [entry_line(zoo.teacher, label=f"[{zoo.teacher.source}]({link.format(zoo.teacher.source)})")]
+    models += [entry_line(e, accuracy, label=f"[{e.source}]({link.format(e.source)})") for e in zoo.entries]
+    choose = ["pick a drop strategy (Poor Man's BERT, Sajjad et al. 2020) and how many layers the teacher loses"]
+    choose = (choose if can_drop else []) + (["choose one of its students below"] if zoo.entries else [])
+    examples = zoo.build.get("examples") or f"held-out {zoo.task} test texts, with their true labels"
+    example = " ".join(zoo.examples[0]["text"].split()[:12]) if zoo.examples else "A text to classify."
+    intro = (
+        f"Type a text{f' (or take one of the {examples[0].lower()}{examples[1:]})' if zoo.examples else ''}, "
+        f"{', or '.join(choose)}, and see the teacher's and the compact model's predictions side by side, whether "
+        "they agree, their latency (median of interleaved runs) and the speedup."
+    )
+    torch_from = " from the index of its CPU build" if torch_index_url else ""
+    card.text = f"""
+# {title(can_drop)}
+
+{intro} {teacher_sentence(zoo, zoo.teacher.num_layers or 0)}
+
+## The models of this Space
+
+{chr(10).join(f"- {line}" for line in models)}
+
+**Where the models come from.** `zoo.json` names each model by its Hub id and the commit that `compactbert publish`
+pushed or found: the app downloads them when it starts and is ready in seconds. A model that cannot be downloaded is
+left out, and the page says which one.
+
+**From code.** The named API endpoint `compare` returns the same data as the page:
+
+```text
+from gradio_client import Client
+print(Client({json.dumps(space_id)}).predict({json.dumps(example, ensure_ascii=False)}, api_name="/compare"))
+```
+
+**Installing.** `requirements.txt` pins torch{torch_from} and installs compactbert from the wheel that
+`compactbert publish` uploaded next to it, named by its URL and sha256 (the Spaces build runs pip on
+`requirements.txt` alone). gradio comes from `sdk_version`, the gradio version the demo's tests run against. `app.py`
+serves `compactbert demo` on `zoo.json`.
+"""
     return str(card)
 
 
@@ -164,10 +208,7 @@ def write_space(
     shutil.copyfile(wheel, folder / wheel.name)
     url = wheel_url(endpoint, space_id, wheel.name)
     (folder / REQUIREMENTS_FILE).write_text(requirements(wheel, url, torch_index_url), encoding="utf-8")
-    entries = [manifest["teacher"], *manifest["entries"]]
-    lines = [
-        f"[{e['source']}]({endpoint.rstrip('/')}/{e['source']}): {e['description'] or e['name']}" for e in entries
-    ]
-    (folder / CARD_FILE).write_text(space_card([e["source"] for e in entries], lines), encoding="utf-8")
+    card = space_card(manifest, space_id, endpoint, torch_index_url)
+    (folder / CARD_FILE).write_text(card, encoding="utf-8")
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return folder

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from ..export.formats import runtime_title
 from .compare import FINE_TUNED_CHOICE, MAX_REPEATS, MAX_TEXT_CHARS, NOT_RETRAINED, Comparer
+from .describe import count, entry_line, teacher_sentence, title
 from .zoo import BuildProgress
 
 QUEUE_SIZE = 64  # requests waiting beyond this are refused with "queue full" instead of piling up
@@ -82,10 +83,6 @@ def contribution_figure(scores: list[float] | None) -> Figure | None:
     return figure
 
 
-def _count(n: int) -> str:
-    return f"{n / 1e6:.1f}M" if n >= 100_000 else f"{n:,}"
-
-
 def runtime_name(result: dict[str, Any]) -> str:
     """`OpenVINO, bfloat16`: what ran both models (a result saved before runtimes existed ran on PyTorch)."""
     runtime = result.get("runtime")
@@ -101,26 +98,13 @@ def summary_markdown(result: dict[str, Any]) -> str:
     if c.get("sharing"):  # an Albert-SOP: its layers are not kept teacher layers; E and the sharing say its size
         shape = f"sharing {c['sharing']}, E {c['embedding_size']}{width}"
     return (
-        f"Teacher ({t['num_layers']} layers, {_count(t['num_parameters'])} parameters): **{t['label']}** · "
-        f"{compact} ({c['num_layers']} layers, {shape}, {_count(c['num_parameters'])} "
+        f"Teacher ({t['num_layers']} layers, {count(t['num_parameters'])} parameters): **{t['label']}** · "
+        f"{compact} ({c['num_layers']} layers, {shape}, {count(c['num_parameters'])} "
         "parameters): "
         f"**{c['label']}** · they {agree}. Latency {t['latency_ms']['median']:.1f} ms vs "
         f"{c['latency_ms']['median']:.1f} ms (median of {result['repeats']}, both on {runtime_name(result)}): "
         f"**{result['speedup']:.2f}x** speedup."
     )
-
-
-def entry_line(entry, teacher_accuracy: float | None = None) -> str:
-    """One zoo entry of its own (not a drop strategy's) as the page lists it: name, how it was made, size, accuracy
-    (with the share of `teacher_accuracy`, the teacher's on the same texts, that it keeps)."""
-    parts = [f"{entry.num_layers} layers"] if entry.num_layers else []
-    parts += [f"{_count(entry.num_parameters)} parameters"] if entry.num_parameters else []
-    if "test_accuracy" in entry.metrics:
-        accuracy = entry.metrics["test_accuracy"]
-        kept = f", {accuracy / teacher_accuracy:.1%} of the teacher's" if teacher_accuracy else ""
-        parts.append(f"test accuracy {accuracy:.1%}{kept}")
-    about = f": {entry.description}" if entry.description else ""
-    return f"**{entry.name}** ({entry.kind}, `{entry.family}`){about}" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def slider_top(max_drop: int) -> int:
@@ -209,14 +193,7 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
     others = "".join(f"\n- {entry_line(e, teacher_accuracy)}" for e in comparer.other_entries())
     with gr.Blocks(title="compactbert: drop layers, compare") as demo:
         gr.Markdown(
-            (
-                "# compactbert: drop layers of a BERT, compare with the teacher\n"
-                if comparer.can_drop
-                else "# compactbert: compact models compared with their teacher\n"
-            )
-            + f"Teacher: **{zoo.teacher.description or zoo.teacher.name}** ({comparer.num_layers} layers, "
-            + (f"test accuracy {teacher_accuracy:.1%}, " if teacher_accuracy else "")
-            + f"labels: {', '.join(zoo.label_names)}). {how_to_choose(comparer)}"
+            f"# {title(comparer.can_drop)}\n{teacher_sentence(zoo, comparer.num_layers)} {how_to_choose(comparer)}"
             + (
                 f"\n\n{'Other students' if comparer.can_drop else 'Students'} in this zoo (choose them by name; "
                 f"strategy and K do not apply to them):{others}"
