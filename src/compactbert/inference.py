@@ -267,7 +267,7 @@ def load_for_inference(
     allow_pickle: bool = False,
     device: str | torch.device | None = None,
     quantize: str | None = None,
-    backend: str = "torch",
+    backend: str | None = None,
     cache_dir: str | os.PathLike | None = None,
     measure: Callable[[dict[str, Callable[[], Any]]], dict[str, float]] | None = None,
 ) -> InferenceModel:
@@ -279,14 +279,16 @@ def load_for_inference(
     quantization): for CPUs without native bf16, where `"auto"` means fp32. It runs in fp32, so `dtype` must be
     `"auto"` or `"fp32"`. See docs/results/bench/inference.md for what it costs and gains against bf16.
 
-    `backend` picks what runs the model: `"torch"` (eager PyTorch, the default), `"openvino"` or `"onnxruntime"` (the
+    `backend` picks what runs the model: `"torch"` (eager PyTorch; the default, None, is torch for a model and the
+    folder's own runtime for a folder `compactbert export` wrote), `"openvino"` or `"onnxruntime"` (the
     model exported on the fly into `cache_dir`, by default `~/.cache/compactbert/exports`, and reused; OpenVINO runs
     at `dtype`, ONNX Runtime in fp32; `backend="openvino", quantize="int8"` quantizes the exported graph with NNCF,
     calibrated on the train split of the task the folder's metrics.json names, its other operations at `dtype`), or
     `"auto"`: the fastest installed one whose predictions match PyTorch's on
     sample texts, timed here by `measure` (see `compactbert.export.backends`); the model's `backend_choice` says what
-    was chosen and why. A folder written by `compactbert export` loads with `backend="auto"` or its runtime (at the
-    precision its export.json records, unless `dtype` names one). The returned model has this function's interface
+    was chosen and why. A folder written by `compactbert export` loads with its runtime (the default), or
+    `backend="auto"` (which loads its PyTorch source instead when its verification failed), at the precision its
+    export.json records unless `dtype` names one. The returned model has this function's interface
     either way (`predict`, `predict_proba`, `runner`, ...).
     """
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
@@ -295,11 +297,11 @@ def load_for_inference(
 
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
-    if backend != "torch" or (
-        isinstance(source, (str, os.PathLike)) and os.path.isfile(os.path.join(source, "export.json"))
-    ):
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS} (or None: see above)")
+    from .export.backends import exported_folder
+
+    if backend not in (None, "torch") or exported_folder(source) is not None:
         from .export.backends import load_with_backend
 
         return load_with_backend(

@@ -102,8 +102,10 @@ def test_an_exported_folder_loads_with_its_runtime_and_no_pytorch_model(folder, 
     assert loaded.num_parameters == torch_model.num_parameters and loaded.label_names == list(LABELS.values())
     np.testing.assert_allclose(loaded.predict_proba(TEXTS), torch_model.predict_proba(TEXTS), rtol=0, atol=1e-5)
     assert load_for_inference(exported, backend="onnxruntime").backend == "onnxruntime"
+    plain = load_for_inference(exported)  # the default: the folder's own runtime
+    assert plain.backend == "onnxruntime" and plain.model is None and plain.backend_choice is None
     with pytest.raises(ValueError, match="is an exported onnx model with no PyTorch weights; load it with"):
-        load_for_inference(exported)
+        load_for_inference(exported, backend="torch")
     with pytest.raises(ValueError, match="runs with backend='onnxruntime', not 'openvino'"):
         load_for_inference(exported, backend="openvino")
     with pytest.raises(ValueError, match="was exported as task 'sequence-classification'; load it with task="):
@@ -111,6 +113,7 @@ def test_an_exported_folder_loads_with_its_runtime_and_no_pytorch_model(folder, 
     # an exported folder runs at the precision its export.json records, unless dtype names one
     bf16 = export_model(folder, tmp_path / "ov", format="openvino", dtype="bf16", verify=False).folder
     assert load_for_inference(bf16, backend="auto").dtype == torch.bfloat16
+    assert load_for_inference(bf16).backend == "openvino" and load_for_inference(bf16).dtype == torch.bfloat16
     assert load_for_inference(bf16, backend="openvino", dtype="fp32").session.dtype == "fp32"
 
 

@@ -336,7 +336,7 @@ def load_exported(folder: Path, backend: str, task: str, dtype: str | torch.dtyp
 
 def load_with_backend(
     source,
-    backend: str,
+    backend: str | None,
     tokenizer=None,
     task: str = "sequence-classification",
     dtype: str | torch.dtype = "auto",
@@ -356,6 +356,8 @@ def load_with_backend(
     folder = exported_folder(source)
     if folder is not None:
         info = read_export_info(folder) or {}
+        if backend is None:  # load_for_inference's default: the folder's own runtime
+            backend = FORMATS[info["format"]].runtime if info.get("format") in FORMATS else "auto"
         exported_dtype = info.get("dtype", "fp32")
         if quantize is not None and exported_dtype != quantize:
             raise ValueError(
