@@ -94,6 +94,22 @@ def test_an_export_is_scored_on_its_sources_task_like_the_pytorch_folder(runs, t
     assert result.scores == reference.scores and result.teacher == str(teacher)
 
 
+def test_an_int8_export_says_int8_and_what_its_other_operations_run_in(runs, tmp_path, capsys):
+    pytest.importorskip("nncf")
+    from compactbert.export import export_model
+
+    folder, _, _ = runs
+    exported = export_model(folder, tmp_path / "int8", format="openvino", dtype="int8", calibration_samples=8,
+                            verify=False).folder  # fmt: skip
+    result = evaluate_model(exported, progress=False)
+    assert result.backend == "openvino" and result.quantized == "int8" and result.dtype in ("bf16", "fp32")
+    main(["evaluate", str(exported)])
+    assert (
+        f"{exported} (openvino, int8, the other operations in {result.dtype}) on 20 texts" in capsys.readouterr().out
+    )
+    assert evaluate_model(folder, dtype="fp32", progress=False).quantized is None
+
+
 def test_labels_are_matched_by_name_in_any_order_and_case(runs, tmp_path):
     folder, _, task = runs
     model = AutoModelForSequenceClassification.from_pretrained(folder)

@@ -40,7 +40,8 @@ class Evaluation:
     """What `evaluate_model` measured.
 
     Attributes:
-        model (`str`): the model as it was named. `backend` / `dtype`: what it ran with.
+        model (`str`): the model as it was named. `backend` / `dtype`: what it ran with; `quantized`: `"int8"` for an
+            int8 model (`dtype` is then what its other operations compute in).
         task, split, seed (`str`, `str`, `int`): the data; `where` says it in words, `texts` how many.
         scores ([`Scores`]): the model's accuracy and macro-F1 on those texts.
         majority_label, majority_accuracy: the split's most common label and the accuracy of always predicting it.
@@ -67,6 +68,7 @@ class Evaluation:
     majority_label: Any
     majority_accuracy: float
     gate: dict[str, Any]
+    quantized: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     teacher: str | None = None
     teacher_role: str | None = None
@@ -282,8 +284,7 @@ def evaluate_model(
         by_task_label[:, order] = np.concatenate(probabilities)
         return Scores(**classification_metrics((by_task_label, labels)))
 
-    if backend is None:  # an exported folder runs with its runtime (a failed one too: it warns), a PyTorch one
-        backend = _runtime_of(folder) or "torch"
+    # backend None: an exported folder runs with its runtime (a failed one too: it warns), a PyTorch one on torch
     loaded = load_for_inference(model, backend=backend, dtype=dtype)
     scores = score(loaded, "the model")
     majority_label, majority_accuracy = majority_class(labels.tolist(), names)
@@ -301,7 +302,7 @@ def evaluate_model(
         )  # shrunk from a fine-tuned classifier
     teacher_scores = kept = None
     if teacher_folder is not None:
-        teacher_model = load_for_inference(teacher_folder, backend=_runtime_of(teacher_folder) or "torch", dtype=dtype)
+        teacher_model = load_for_inference(teacher_folder, dtype=dtype)  # an export: its own runtime
         try:
             teacher_scores = score(teacher_model, f"the {role}")
         except ValueError:
@@ -323,6 +324,7 @@ def evaluate_model(
         model=os.fspath(model),
         backend=loaded.backend,
         dtype=dtype_name(loaded.dtype),
+        quantized=loaded.quantized,
         task=task,
         split=split,
         seed=seed,
@@ -381,13 +383,6 @@ def record_evaluation(folder: str | os.PathLike, result: Evaluation) -> Path:
     if result.teacher_scores is not None and result.teacher_role == "source":
         record["source_scores"] = {"test": asdict(result.teacher_scores)}
     return write_json_atomically(path / "metrics.json", record)
-
-
-def _runtime_of(folder: Path) -> str | None:
-    """The runtime an exported folder runs with (from its export.json); None for a PyTorch folder."""
-    from .export.runtime import read_export_info
-
-    return (read_export_info(folder) or {}).get("runtime") if (folder / "export.json").is_file() else None
 
 
 def _gate(scores: Scores, majority_label, majority_accuracy: float, metrics: dict, split: str) -> dict[str, Any]:

@@ -97,7 +97,8 @@ class EvaluateCommand(Command):
 def print_evaluation(result) -> None:
     """The figures, one line each, in the form `finetune` and `distill` print theirs."""
     s = result.scores
-    print(f"{result.model} ({result.backend}, {result.dtype}) on {result.where}")
+    precision = f"{result.quantized}, the other operations in {result.dtype}" if result.quantized else result.dtype
+    print(f"{result.model} ({result.backend}, {precision}) on {result.where}")
     trained = "  (texts it was trained on)" if result.split == "train" else ""
     print(f"{result.split:10}  accuracy {s.accuracy:.4f}  macro-F1 {s.macro_f1:.4f}{trained}")
     print(
