@@ -226,6 +226,8 @@ def test_the_cli_prints_and_saves_the_zoo_of_your_models(runs, tmp_path, capsys)
         f"  small (shrunk, shrunk_bert): teacher minus 2 layers (top, kept [0, 1]), then trained on {root.name}/"
         in out
     )
+    assert "teacher (teacher, bert): " in out and "test accuracy 80.0%)" in out  # the teacher's, then each share
+    assert "(4 layers, " in out and "test accuracy 76.0%, 95.0% of the teacher's)" in out
     assert f"wrote {tmp_path / 'z' / 'zoo.json'}" in out
     assert [e.name for e in load_zoo(tmp_path / "z").entries] == ["small", "plain"]
 

@@ -93,6 +93,7 @@ def own_zoo(args: argparse.Namespace):
     `ValueError` for options that do not go together."""
     import sys
 
+    from ..demo.describe import entry_line
     from ..demo.own import check_zoo_folder, save_zoo, zoo_from_models
 
     own = {"model": "--model", "task": "--task", "save_zoo": "--save-zoo"}
@@ -118,10 +119,9 @@ def own_zoo(args: argparse.Namespace):
         log=lambda line: print(line, file=sys.stderr),  # what is left out, and why
     )
     print(f"demo zoo: teacher {zoo.teacher.name} and {len(zoo.entries)} model(s), {zoo.task or 'no task'}")
-    for entry in zoo.entries:
-        accuracy = entry.metrics.get("test_accuracy")
-        shown = f", test accuracy {accuracy:.4f}" if accuracy is not None else ""
-        print(f"  {entry.name} ({entry.kind}, {entry.family}): {entry.description}{shown}")
+    teacher_accuracy = zoo.teacher.metrics.get("test_accuracy")
+    for entry in (zoo.teacher, *zoo.entries):  # sizes, test accuracies and the share of the teacher's each keeps
+        print(f"  {entry_line(entry, None if entry is zoo.teacher else teacher_accuracy, plain=True)}")
     if args.save_zoo:
         print(f"wrote {save_zoo(zoo, args.save_zoo)}")
     return zoo

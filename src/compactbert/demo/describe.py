@@ -38,14 +38,16 @@ def entry_facts(entry: ZooEntry, teacher_accuracy: float | None = None) -> list[
     return facts
 
 
-def entry_line(entry: ZooEntry, teacher_accuracy: float | None = None, label: str | None = None) -> str:
+def entry_line(
+    entry: ZooEntry, teacher_accuracy: float | None = None, label: str | None = None, plain: bool = False
+) -> str:
     """One zoo entry as a Markdown line: `label` (its name in bold unless given, e.g. a link to its repository),
-    its kind and family, how it was made and its facts."""
+    its kind and family, how it was made and its facts; `plain`: as text (for a terminal), without Markdown."""
     about = f": {entry.description}" if entry.description else ""
     facts = entry_facts(entry, teacher_accuracy)
-    return f"{label or f'**{entry.name}**'} ({entry.kind}, `{entry.family}`){about}" + (
-        f" ({', '.join(facts)})" if facts else ""
-    )
+    family = entry.family if plain else f"`{entry.family}`"
+    name = entry.name if plain else f"**{entry.name}**"
+    return f"{label or name} ({entry.kind}, {family}){about}" + (f" ({', '.join(facts)})" if facts else "")
 
 
 def teacher_sentence(zoo: Zoo, num_layers: int) -> str:
