@@ -75,12 +75,16 @@ class ModelArguments:
             raise ValueError(f"calibration_texts must be >= 1, got {self.calibration_texts}")
         if self.shrink_strategy is not None and self.shrink_strategy not in STRATEGIES:
             raise ValueError(
-                f"unknown shrink_strategy '{self.shrink_strategy}'; choose one of: {', '.join(STRATEGIES)}"
+                f"unknown shrink_strategy '{self.shrink_strategy}'; choose one of: {', '.join(STRATEGIES)} (or "
+                "null, with shrink_drop null, to fine-tune every layer: --shrink_strategy null --shrink_drop null)"
             )
         if self.shrink_strategy is not None and self.shrink_keep is not None:
             raise ValueError("give shrink_strategy + shrink_drop, or shrink_keep, not both")
         if (self.shrink_strategy is None) != (self.shrink_drop is None) and self.shrink_keep is None:
-            raise ValueError("shrink_strategy and shrink_drop go together (which layers, and how many)")
+            raise ValueError(
+                "shrink_strategy and shrink_drop go together (which layers, and how many); to fine-tune every layer, "
+                "set both to null (--shrink_strategy null --shrink_drop null)"
+            )
         if self.lora_rank < 0:
             raise ValueError(f"lora_rank must be >= 0 (0 = full fine-tuning), got {self.lora_rank}")
         if self.lora_rank and not self.lora_target_modules:

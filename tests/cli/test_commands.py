@@ -12,7 +12,9 @@ import pytest
 
 from compactbert.cli import COMMANDS, Command, build_parser
 from compactbert.cli.common import print_scores
-from compactbert.cli.recipes import RecipeCommand
+from compactbert.cli.recipes import FINETUNE, RecipeCommand
+
+FINETUNE_MISUSE = FINETUNE.misuse
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "compactbert"
 
@@ -96,6 +98,21 @@ def test_recipe_commands_keep_what_follows_the_recipe_for_the_overrides():
     assert args.overrides == ["--max_steps", "2", "--overwrite"]
     args = build_parser().parse_args(["finetune", "r.yaml", "--eval_strategy", "no"])
     assert (args.recipe, args.overrides) == ("r.yaml", ["--eval_strategy", "no"])
+
+
+def test_field_pairs_without_a_recipe_are_refused_with_where_the_recipe_goes(capsys):
+    from compactbert.cli import main
+
+    assert main(["finetune", "--model", "minilm", "--task", "t.csv"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("compactbert finetune: error: the recipe comes first") and "unrecognized" not in err
+    assert "compactbert finetune configs/bbc-news-minilm-top3.yaml --model minilm ..." in err
+    assert "got --model where the recipe goes" in err
+    # build's own options come before the recipe: skipped (with their values) before looking for it
+    assert main(["build", "--output-dir", "d", "--overwrite", "--max_steps", "2"]) == 2
+    assert "got --max_steps where the recipe goes" in capsys.readouterr().err
+    assert COMMANDS[0].misuse(["--model", "x"]) is None  # other commands: argparse says what is wrong
+    assert FINETUNE_MISUSE(["r.yaml", "--model", "x"]) is None and FINETUNE_MISUSE(["--help"]) is None
 
 
 def test_python_dash_m_runs_the_command_line():

@@ -66,7 +66,13 @@ def build_parser(commands: list[Command] | None = None) -> argparse.ArgumentPars
 
 def main(argv: list[str] | None = None) -> int:
     """Run `compactbert ARGV...`; returns the exit status (2 with a message for bad input)."""
-    args = build_parser().parse_args(argv)
+    tokens = sys.argv[1:] if argv is None else list(argv)
+    command = next((c for c in COMMANDS if tokens and c.name == tokens[0]), None)
+    problem = command.misuse(tokens[1:]) if command is not None else None
+    if problem is not None:
+        print(f"compactbert {command.name}: error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    args = build_parser().parse_args(tokens)
     try:
         return args.run(args)
     except USER_ERRORS as err:

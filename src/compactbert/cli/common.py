@@ -35,6 +35,11 @@ class Command:
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add the command's positional arguments and options to its parser."""
 
+    def misuse(self, tokens: list[str]) -> str | None:
+        """What is wrong with the tokens after the command's name that argparse would only call unrecognized (e.g. a
+        recipe command's `--field value` pairs with no recipe before them), said before parsing; None if nothing."""
+        return None
+
     def run(self, args: argparse.Namespace) -> int:
         """Run the command with its parsed arguments; returns the exit status (`EXIT_OK`, ...).
 

@@ -63,6 +63,21 @@ class RecipeCommand(Command):
             parser.add_argument(*option.flags, **option.settings)
         parser.add_argument("overrides", nargs=argparse.REMAINDER, help=self.overrides_help)
 
+    def misuse(self, tokens: list[str]) -> str | None:
+        """`--field value` pairs with no recipe before them: argparse would call the first field unrecognized."""
+        takes_value = {flag: option.settings.get("action") is None for option in self.options for flag in option.flags}
+        rest = list(tokens)
+        while rest and rest[0].split("=")[0] in takes_value:  # the command's own options come before the recipe
+            rest = rest[2 if takes_value[rest[0]] and "=" not in rest[0] else 1 :]
+        if not rest or not rest[0].startswith("--") or rest[0] == "--help":
+            return None
+        example = self.recipe_help.split("e.g. ")[-1]
+        return (
+            f"the recipe comes first, then the --field value pairs that change it: compactbert {self.name} "
+            f"{example} {' '.join(rest[:2])} ... (the checkout's configs/ holds the recipes; a recipe is a YAML file "
+            f"of field: value lines, whose fields docs/recipes.md lists), got {rest[0]} where the recipe goes"
+        )
+
     def run(self, args: argparse.Namespace) -> int:
         return self.runner(args.recipe, args.overrides, args)
 
