@@ -170,6 +170,8 @@ def print_scores(metrics: dict[str, Any], task: str, splits: Sequence[str] = ("v
     print(
         f"{'majority':10}  accuracy {test['majority_accuracy']:.4f}  (always {label!r}: the test split's most common label)"
     )
+    from ..hub.gate import DEFAULT_MIN_RETENTION, check_quality
+
     teacher = (metrics.get("teacher_scores") or {}).get("test")
     if teacher and teacher.get("accuracy"):
         kept = test["accuracy"] / teacher["accuracy"]
@@ -177,7 +179,14 @@ def print_scores(metrics: dict[str, Any], task: str, splits: Sequence[str] = ("v
             f"{'teacher':10}  accuracy {teacher['accuracy']:.4f}  macro-F1 {teacher['macro_f1']:.4f}  (the same test "
             f"texts: the student keeps {kept:.1%} of it)"
         )
-    from ..hub.gate import check_quality
+        if kept < DEFAULT_MIN_RETENTION:
+            print(
+                f"warning: the student keeps {kept:.1%} of its teacher's test accuracy, under the "
+                f"{DEFAULT_MIN_RETENTION:.0%} that `compactbert publish` requires of a zoo's students (--min-retention). "
+                "Distil longer (num_train_epochs), on more texts (max_train_samples, or augmented ones), or start the "
+                "student from more of the teacher's layers.",
+                file=sys.stderr,
+            )
 
     verdict = check_quality(test["accuracy"], test["majority_accuracy"], majority_label=label)
     if verdict.passed:
