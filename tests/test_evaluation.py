@@ -110,6 +110,54 @@ def test_an_int8_export_says_int8_and_what_its_other_operations_run_in(runs, tmp
     assert evaluate_model(folder, dtype="fp32", progress=False).quantized is None
 
 
+def test_time_models_times_each_batch_of_real_texts_side_by_side():
+    from compactbert.inference import time_models
+
+    class Model:
+        def __init__(self):
+            self.batches = []
+
+        def runner(self, texts, max_length, text_pairs):
+            self.batches.append((list(texts), text_pairs, max_length))
+            return lambda: None
+
+    a, b = Model(), Model()
+    timed = time_models({"a": a, "b": b}, ["x", "y", "z"], [1, 5], 16, ["p", "q", "r"], repeats=3, min_sample_ms=0)
+    assert [sorted(t) for t in timed] == [["a", "b"], ["a", "b"]] and len(timed[1]["a"].samples_ms) == 3
+    assert a.batches == [(["x"], ["p"], 16), (["x", "y", "z", "x", "y"], ["p", "q", "r", "p", "q"], 16)]
+    with pytest.raises(ValueError, match="batch sizes >= 1"):
+        time_models({"a": a}, ["x"], [0])
+
+
+def test_time_puts_the_model_beside_its_teacher_with_the_paired_speedup(runs, monkeypatch, capsys):
+    from compactbert.inference import Timing
+
+    folder, teacher, _ = runs
+    seen = []
+
+    def timer(fns, repeats, warmup, progress, min_sample_ms):  # the teacher 3x then 2x slower in its two rounds
+        seen.append(sorted(fns))
+        return {"model": Timing([2.0, 4.0]), "teacher": Timing([6.0, 8.0])}
+
+    monkeypatch.setattr("compactbert.inference.time_side_by_side", timer)
+    result = evaluate_model(folder, dtype="fp32", progress=False, time_batches=[1, 4], time_repeats=2)
+    speed = result.speed
+    assert seen == [["model", "teacher"]] * 2 and [row["batch"] for row in speed["batches"]] == [1, 4]
+    row = speed["batches"][0]
+    assert row["speedup"] == pytest.approx(2.5)  # paired per round: median(6/2, 8/4), not 7/3
+    assert row["model"] == {"median_ms": 3.0, "min_ms": 2.0, "max_ms": 4.0} and row["teacher"]["median_ms"] == 7.0
+    assert speed["model_runs_on"] == speed["teacher_runs_on"] == "torch (fp32)" and speed["repeats"] == 2
+    assert main(["evaluate", str(folder), "--dtype", "fp32", "--time", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "speed       batch 1: the model 3.00 ms (2.00-4.00), teacher 7.00 ms (6.00-8.00): 2.50x faster" in out
+    assert (
+        "interleaved rounds on the split's first texts; the model on torch (fp32), the teacher on torch (fp32);" in out
+    )
+    assert evaluate_model(folder, progress=False).speed is None  # only when asked
+    with pytest.raises(ValueError, match="a time batch must be >= 1"):
+        evaluate_model(folder, progress=False, time_batches=[0])
+
+
 def test_labels_are_matched_by_name_in_any_order_and_case(runs, tmp_path):
     folder, _, task = runs
     model = AutoModelForSequenceClassification.from_pretrained(folder)

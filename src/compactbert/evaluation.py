@@ -50,6 +50,8 @@ class Evaluation:
             it is: `"teacher"` (given, or recorded by a distillation) or `"source"` (the fine-tuned classifier the
             model was shrunk, pruned or converted from).
         recorded (`float`, *optional*): the accuracy the model's metrics.json records for the same texts.
+        speed (`dict`, *optional*): with `time_batches`, the model and its teacher timed side by side on these texts
+            (`timed_against_teacher`: per batch size, each one's median / min / max ms and the paired speedup).
         settings (`dict`): the columns, `max_length` and `max_eval_samples` it was scored with.
         gate (`dict`): the quality gate's verdict on these figures (`passed`, `required_accuracy`, `failures`, and
             `summary`, in words), with the thresholds the model's build recorded; off the test split, `passed` is
@@ -75,6 +77,7 @@ class Evaluation:
     teacher_scores: Scores | None = None
     kept: float | None = None
     recorded: float | None = None
+    speed: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -190,11 +193,15 @@ def evaluate_model(
     dtype: str = "auto",
     batch_size: int = 64,
     progress: bool = True,
+    time_batches: Sequence[int] | None = None,
+    time_repeats: int = 7,
 ) -> Evaluation:
     """Score a classifier on `split` of `task` (default: the task its metrics.json records, or that of the classifier
     it was shrunk from), against the majority class, its teacher on the same texts (`teacher`, default: the one its
     distillation recorded, else the classifier it was shrunk, pruned or converted from, when that folder is here) and
-    the quality gate. See the module docstring for where each setting comes from.
+    the quality gate. See the module docstring for where each setting comes from. With `time_batches` (e.g.
+    `[1, 32]`), the model and its teacher are also timed side by side on the split's first texts at each batch size
+    (`Evaluation.speed`).
 
     Raises:
         `ValueError`: no task given or recorded, an unknown split, a model of other labels, bad sizes.
@@ -212,6 +219,7 @@ def evaluate_model(
     from .io import relative_path, same_path
 
     sizes = (("max_eval_samples", max_eval_samples), ("max_length", max_length), ("batch_size", batch_size))
+    sizes += (("time_repeats", time_repeats), *(("a time batch", b) for b in time_batches or ()))
     for name, value in sizes:
         if value is not None and value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
@@ -311,6 +319,10 @@ def evaluate_model(
             teacher_name = role = None  # a source of other labels: not the model's reference
         if teacher_scores is not None and teacher_scores.accuracy:
             kept = scores.accuracy / teacher_scores.accuracy
+    speed = None
+    if time_batches:
+        against = teacher_model if teacher_scores is not None else None
+        speed = timed_against_teacher(loaded, against, texts, pairs, time_batches, max_length, time_repeats, progress)
 
     recorded = None
     full = rows.num_rows == min(
@@ -340,7 +352,45 @@ def evaluate_model(
         teacher_scores=teacher_scores,
         kept=kept,
         recorded=recorded,
+        speed=speed,
     )
+
+
+def timed_against_teacher(
+    loaded, teacher, texts, pairs, batches: Sequence[int], max_length: int, repeats: int, progress: bool = False
+) -> dict[str, Any]:
+    """The model (and its teacher, when there is one) timed side by side on `texts` at each batch size: medians,
+    min-max and the speedup paired per round (`paired_ratio`), with what ran them and on which CPU."""
+    import torch
+
+    from .export.auto import dtype_name
+    from .hardware import cpu_description
+    from .inference import available_cores, paired_ratio, time_models
+
+    models = {"model": loaded} | ({"teacher": teacher} if teacher is not None else {})
+    rows = []
+    for batch, timings in zip(batches, time_models(models, texts, batches, max_length, pairs, repeats, progress=progress),
+                              strict=True):  # fmt: skip
+        row = {"batch": batch} | {name: _spread(t) for name, t in timings.items()}
+        if teacher is not None:
+            row["speedup"] = paired_ratio(timings["teacher"].samples_ms, timings["model"].samples_ms)
+        rows.append(row)
+
+    def ran(m) -> str:
+        return f"{m.backend} ({m.quantized + ', the rest ' if m.quantized else ''}{dtype_name(m.dtype)})"
+
+    return {
+        "batches": rows,
+        "repeats": repeats,
+        "model_runs_on": ran(loaded),
+        "teacher_runs_on": ran(teacher) if teacher is not None else None,
+        "threads": torch.get_num_threads(),
+        "machine": f"{available_cores()}-core {cpu_description()}",
+    }
+
+
+def _spread(timing) -> dict[str, float]:
+    return {"median_ms": timing.median_ms, "min_ms": timing.min_ms, "max_ms": timing.max_ms}
 
 
 def check_writable(folder: str | os.PathLike) -> Path:

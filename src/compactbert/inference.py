@@ -146,6 +146,51 @@ def time_side_by_side(
     return timings
 
 
+def paired_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> float:
+    """The median over rounds of `numerator[i] / denominator[i]`, for two rows timed in the same interleaved rounds.
+
+    Two rows timed one right after the other in a round share the machine's state then (clock, caches, other work),
+    so a round that ran slow for both cancels out of their ratio; the ratio of the two medians does not pair them,
+    and one slow sample on either side moves it. Lists of different lengths (not from the same rounds) fall back to
+    the ratio of the medians.
+    """
+    if not numerator or not denominator:
+        raise ValueError("paired_ratio needs at least one sample on each side")
+    if len(numerator) != len(denominator):
+        return statistics.median(numerator) / statistics.median(denominator)
+    return statistics.median(a / b for a, b in zip(numerator, denominator, strict=True))
+
+
+def time_models(
+    models: dict[str, Any],
+    texts: Sequence[str],
+    batches: Sequence[int],
+    max_length: int = 128,
+    text_pairs: Sequence[str] | None = None,
+    repeats: int = 7,
+    warmup: int = 1,
+    min_sample_ms: float = 100.0,
+    progress: bool = False,
+) -> list[dict[str, Timing]]:
+    """Time loaded models (`InferenceModel`s, by name) side by side on real texts: for each batch size, one forward
+    pass each on the first `batch` of `texts` (taken again from the start when there are fewer), tokenized once,
+    interleaved over `repeats` rounds (`time_side_by_side`). One `{name: Timing}` per batch size, in order."""
+    if not texts or any(b < 1 for b in batches) or not batches:
+        raise ValueError(
+            f"timing needs texts and batch sizes >= 1, got {len(texts)} texts and batches {list(batches)}"
+        )
+    timed = []
+    for batch in batches:
+        chosen = [i % len(texts) for i in range(batch)]
+        pairs = None if text_pairs is None else [text_pairs[i] for i in chosen]
+        fns = {name: m.runner([texts[i] for i in chosen], max_length, pairs) for name, m in models.items()}
+        label = f"timing batch {batch}" if progress else False
+        timed.append(
+            time_side_by_side(fns, repeats=repeats, warmup=warmup, progress=label, min_sample_ms=min_sample_ms)
+        )
+    return timed
+
+
 class InferenceModel:
     """A model and its tokenizer, ready for inference: eval mode, inference mode, a chosen dtype.
 
@@ -251,9 +296,11 @@ class InferenceModel:
             for row in self.predict_proba(texts, max_length)
         ]
 
-    def runner(self, texts: Sequence[str], max_length: int = 128) -> Callable[[], Any]:
+    def runner(
+        self, texts: Sequence[str], max_length: int = 128, text_pairs: Sequence[str] | None = None
+    ) -> Callable[[], Any]:
         """A zero-argument callable running one forward pass on `texts`, tokenized once beforehand (for timing)."""
-        encoded = self.encode(texts, max_length)
+        encoded = self.encode(texts, max_length, text_pairs)
         return lambda: self.forward(encoded)
 
 

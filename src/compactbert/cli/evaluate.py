@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from .common import EXIT_FAILED, EXIT_OK, Command, at_least_one
+from .common import EXIT_FAILED, EXIT_OK, Command, at_least_one, comma_list
 
 BACKEND_CHOICES = ("torch", "auto", "openvino", "onnxruntime")
 
@@ -52,6 +52,15 @@ class EvaluateCommand(Command):
             help="what runs the model (default: torch; an exported folder: its own runtime); auto times them and picks",
         )
         p.add_argument("--dtype", default="auto", choices=("auto", "fp32", "bf16"), help="precision (default: auto)")
+        p.add_argument(
+            "--time",
+            nargs="?",
+            const=[1, 32],
+            type=comma_list(at_least_one, "batch sizes"),
+            metavar="BATCHES",
+            help="also time the model and its teacher side by side on the split's texts, interleaved, at these batch "
+            "sizes (default: 1,32), and print the speedup",
+        )
         p.add_argument("--json", action="store_true", help="print the figures as JSON")
         p.add_argument(
             "--write",
@@ -82,6 +91,7 @@ class EvaluateCommand(Command):
             backend=args.backend,
             dtype=args.dtype,
             progress=not args.json,
+            time_batches=args.time,
         )
         if args.json:
             print(json.dumps(result.as_dict(), indent=2, default=str))
@@ -115,8 +125,29 @@ def print_evaluation(result) -> None:
         )
     if result.recorded is not None:
         print(f"{'recorded':10}  accuracy {result.recorded:.4f}  (what the model's run recorded for these texts)")
+    if result.speed is not None:
+        print_speed(result.speed, result.teacher_role)
     gate = result.gate
     if gate["passed"] is not False:
         print(f"quality gate: {gate['summary']}")
         return
     print(f"quality gate: {gate['summary']}: `build` and `push` would not publish this model", file=sys.stderr)
+
+
+def print_speed(speed: dict, role: str | None) -> None:
+    """One line per batch size: the model's median (min-max), the teacher's, and the speedup paired per round."""
+
+    def ms(t: dict) -> str:
+        return f"{t['median_ms']:.2f} ms ({t['min_ms']:.2f}-{t['max_ms']:.2f})"
+
+    for row in speed["batches"]:
+        teacher = f", {role} {ms(row['teacher'])}: {row['speedup']:.2f}x faster" if "speedup" in row else ""
+        print(f"{'speed':10}  batch {row['batch']}: the model {ms(row['model'])}{teacher}")
+    ran = f"the model on {speed['model_runs_on']}"
+    if speed["teacher_runs_on"]:
+        same = speed["teacher_runs_on"] == speed["model_runs_on"]
+        ran += f", the {role} on {speed['teacher_runs_on']}" + ("" if same else ": the ratio includes the runtime")
+    print(
+        f"{'':10}  (medians, min-max, of {speed['repeats']} interleaved rounds on the split's first texts; {ran}; "
+        f"{speed['threads']} threads on a {speed['machine']}; measured once, here)"
+    )

@@ -135,9 +135,11 @@ class RuntimeInferenceModel(InferenceModel):
         }[self.task]
         return kind(**outputs)
 
-    def runner(self, texts: Sequence[str], max_length: int = 128) -> Callable[[], Any]:
+    def runner(
+        self, texts: Sequence[str], max_length: int = 128, text_pairs: Sequence[str] | None = None
+    ) -> Callable[[], Any]:
         """A zero-argument callable running one forward pass on `texts`, tokenized (to numpy) once beforehand."""
-        feed = self._numpy_feed(self.encode(texts, max_length))
+        feed = self._numpy_feed(self.encode(texts, max_length, text_pairs))
         return lambda: self.session.run(feed)
 
     @classmethod
