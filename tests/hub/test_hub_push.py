@@ -7,6 +7,7 @@ repository behind. The token never appears in any output.
 """
 
 import json
+import shutil
 import time
 
 import pytest
@@ -236,8 +237,6 @@ def test_5xx_on_a_new_branch_removes_the_branch(built, hub, capfd, no_retry_wait
 
 
 def test_bad_folder_is_refused_before_any_request(built, hub, capfd, tmp_path):
-    import shutil
-
     folder = tmp_path / "m"
     shutil.copytree(built, folder)
     (folder / "modeling_shrunk_bert.py").unlink()
@@ -253,6 +252,29 @@ def test_bad_folder_is_refused_before_any_request(built, hub, capfd, tmp_path):
     err = capfd.readouterr().err
     assert "is an exported folder (export.json), not a model folder: push the PyTorch folder it was" in err
     assert "README.md" not in err and hub.requests == []
+
+
+def test_an_export_written_into_the_model_folder_goes_up_and_the_card_describes_it(built, hub, capfd, tmp_path):
+    """`compactbert export MODEL --output MODEL/onnx` on a model the build did not export: push uploads the subfolder
+    and the card it renders lists it with its verification; an export that was never verified is refused."""
+    pytest.importorskip("onnxruntime")
+    from compactbert.export import export_model
+
+    folder = tmp_path / "m"
+    shutil.copytree(built, folder)
+    export_model(folder, folder / "onnx", format="onnx", verify_samples=4)
+    assert push(folder, "--repo-id", REPO_ID) == 0
+    files = hub.files(REPO_ID)
+    assert "onnx/model.onnx" in files and "onnx/export.json" in files
+    card = files["README.md"].decode()
+    assert "## Running it without PyTorch" in card and "| `onnx/` | ONNX Runtime | 100.0% |" in card
+    assert 'allow_patterns=["onnx/*"]' in card
+    capfd.readouterr()
+    export_model(folder, folder / "unchecked", format="onnx", verify=False)
+    assert push(folder, "--repo-id", REPO_ID, "--dry-run") == 2
+    assert (
+        "unchecked/ is an export that was never verified: export it again with verification" in capfd.readouterr().err
+    )
 
 
 @pytest.mark.parametrize("repo_id", ["no-namespace", "org/bad name", "a/b/c"])

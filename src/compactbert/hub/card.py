@@ -43,6 +43,7 @@ from .validate import check_card
 
 TEMPLATES = Path(__file__).parent / "model_cards"
 LIBRARY_NAME = "transformers"
+EXPORT_INFO = "export.json"  # what `compactbert export` writes beside an exported model (compactbert.export.runtime)
 BUILD_INFO = "build.json"  # what `compactbert build` writes beside the model: its recipe (card fields), comparison
 # readable names of the distillation loss components (`DistillationTrainingArguments.alpha_<name>`), for the card
 LOSS_NAMES = {
@@ -335,7 +336,7 @@ def card_context(
         "results": results,
         "latency": comparison.get("latency"),
         "plot": comparison.get("plot"),
-        "exports": comparison.get("exports") or [],
+        "exports": comparison.get("exports") or exports_in(folder),
         "remote_code": bool(config.get("auto_map")),
         "pipeline_tag": pipeline_tag,
         "tokenizer_class": _tokenizer_class(folder),
@@ -343,6 +344,30 @@ def card_context(
         "gate_note": gate_note,
     }
     return card_data, context
+
+
+def exports_in(folder: Path) -> list[dict]:
+    """The verified exports in subfolders of a model folder (`compactbert export MODEL --format openvino --output
+    MODEL/openvino`), described as a build's `exports` are: the card lists them under "Running it without PyTorch".
+    An export that failed or skipped its verification is not listed (push refuses the folder: `hub.validate`)."""
+    found = []
+    for info_file in sorted(folder.glob(f"*/{EXPORT_INFO}")):
+        try:
+            info = json.loads(info_file.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if (info.get("verification") or {}).get("passed") is True and info.get("format"):
+            files = sorted(p.name for p in info_file.parent.iterdir() if p.is_file())
+            found.append(
+                {
+                    "format": info["format"],
+                    "dtype": info.get("dtype", "fp32"),
+                    "folder": info_file.parent.name,
+                    "files": files,
+                    "verification": info["verification"],
+                }
+            )
+    return found
 
 
 def _tokenizer_class(folder: Path) -> str | None:

@@ -194,10 +194,28 @@ def _openvino_weights(folder: Path, path: Path) -> bool:
     )
 
 
+def _export_problem(info_file: Path) -> str | None:
+    """Why an export in a subfolder of a model folder must not go up with it: its verification failed or was skipped
+    (`--no-verify`), so its predictions are not known to be the model's; None for a verified one."""
+    try:
+        info = json.loads(info_file.read_text(encoding="utf-8"))
+    except ValueError:
+        return f"{info_file.parent.name}/export.json is not JSON"
+    passed = (info.get("verification") or {}).get("passed")
+    if passed is True:
+        return None
+    what = "failed its verification (its predictions did not hold)" if passed is False else "was never verified"
+    return (
+        f"{info_file.parent.name}/ is an export that {what}: export it again with verification (another precision if "
+        "it failed) or remove the folder; the card lists verified exports only"
+    )
+
+
 def _model_problems(folder: Path) -> list[str]:
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
 
-    problems = []
+    problems = [_export_problem(info) for info in sorted(folder.glob("*/export.json"))]
+    problems = [problem for problem in problems if problem]
     pickles = [
         p.as_posix() for p in upload_files(folder) if p.suffix in PICKLE_SUFFIXES and not _openvino_weights(folder, p)
     ]
