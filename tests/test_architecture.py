@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "compactbert.lazy": 1,  # PEP 562 lazy names for packages that keep torch out of their import
     "compactbert.fields": 1,
     "compactbert.io": 1,
+    "compactbert.timing": 1,  # ratios of timings paired per round (no torch: bench reports re-score anywhere)
     "compactbert.data_files": 1,  # which file names are data files (standard library only)
     "compactbert.checkpoints": 1,
     "compactbert.loss_logging": 1,

@@ -365,7 +365,8 @@ def timed_against_teacher(
 
     from .export.auto import dtype_name
     from .hardware import cpu_description
-    from .inference import available_cores, paired_ratio, time_models
+    from .inference import available_cores, time_models
+    from .timing import paired_ratio
 
     models = {"model": loaded} | ({"teacher": teacher} if teacher is not None else {})
     rows = []

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..inference import paired_ratio
+from ..timing import paired_ratio
 from .rows import TEACHER
 
 
