@@ -115,6 +115,23 @@ def test_field_pairs_without_a_recipe_are_refused_with_where_the_recipe_goes(cap
     assert FINETUNE_MISUSE(["r.yaml", "--model", "x"]) is None and FINETUNE_MISUSE(["--help"]) is None
 
 
+def test_commands_hide_transformers_bars_over_local_weights_and_keep_the_others(tmp_path, capfd):
+    from transformers.utils import logging as hf_logging
+
+    from compactbert.cli import main
+
+    assert main(["shrink", "minilm", "--strategy", "top", "--drop", "3", "--output", str(tmp_path / "s")]) == 0
+    err = capfd.readouterr().err
+    assert "Loading weights" not in err and "Writing model shards" not in err
+    hook = hf_logging.set_tqdm_hook(None)  # what the command set, taken out again here
+
+    def factory(*args, **kwargs):
+        return kwargs
+
+    assert hook(factory, (), {"desc": "Loading weights"})["disable"] is True
+    assert "disable" not in hook(factory, (), {"desc": "Downloading", "total": 3})  # downloads keep their bar
+
+
 def test_python_dash_m_runs_the_command_line():
     done = subprocess.run([sys.executable, "-m", "compactbert.cli", "--version"], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("compactbert "), done.stderr

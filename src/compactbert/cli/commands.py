@@ -12,7 +12,7 @@ from .. import __version__
 from .albert import AlbertCommand
 from .augment import AugmentCommand
 from .bench import BenchCommand
-from .common import EXIT_BAD_INPUT, Command
+from .common import EXIT_BAD_INPUT, Command, hide_instant_bars
 from .demo import DemoCommand
 from .evaluate import EvaluateCommand
 from .export import ExportCommand
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     args = build_parser().parse_args(tokens)
     try:
+        hide_instant_bars()
         return args.run(args)
     except USER_ERRORS as err:
         if os.environ.get("COMPACTBERT_DEBUG"):

@@ -152,6 +152,23 @@ def parse_overrides(tokens: Sequence[str], dataclass_types: Iterable[type] = ())
     return values
 
 
+# transformers' bars over a local read or write of weights, each over in a moment: hidden from the command line's
+# output (downloads, training and scoring keep theirs)
+INSTANT_BARS = ("Loading weights", "Writing model shards")
+
+
+def hide_instant_bars() -> None:
+    """Hide transformers' `INSTANT_BARS` for the rest of the process (through its tqdm hook)."""
+    from transformers.utils import logging as hf_logging
+
+    def hook(factory, args, kwargs):
+        if kwargs.get("desc") in INSTANT_BARS:
+            kwargs = {**kwargs, "disable": True}
+        return factory(*args, **kwargs)
+
+    hf_logging.set_tqdm_hook(hook)
+
+
 def print_scores(metrics: dict[str, Any], task: str, splits: Sequence[str] = ("validation", "test")) -> None:
     """What a training run reached, and what to compare it with.
 
