@@ -108,6 +108,27 @@ def test_dry_run_lists_files_and_sends_nothing(built, hub, capfd):
     assert_no_token(hub, out, err)
 
 
+def test_save_to_writes_exactly_what_the_push_then_uploads(built, hub, capfd, tmp_path):
+    saved = tmp_path / "would-go-up"
+    assert push(built, "--repo-id", REPO_ID, "--dry-run", "--save-to", saved) == 0
+    assert f"wrote those files, as they would go up, to {saved}" in capfd.readouterr().out
+    assert hub.requests == [] and not hub.repo_exists(REPO_ID)
+    assert push(built, "--repo-id", REPO_ID) == 0
+    uploaded = hub.files(REPO_ID)
+    written = {p.relative_to(saved).as_posix(): p.read_bytes() for p in saved.rglob("*") if p.is_file()}
+    assert written == {path: data for path, data in uploaded.items() if path != ".gitattributes"}
+    assert f"# {REPO_ID}" in written["README.md"].decode() and str(built) not in written["config.json"].decode()
+    capfd.readouterr()
+    for args, message in (
+        ([saved], "already exists"),  # never over a folder
+        ([built / "preview"], "is inside the folder to push"),
+    ):
+        assert push(built, "--repo-id", REPO_ID, "--dry-run", "--save-to", *args) == 2
+        assert message in capfd.readouterr().err
+    assert push(built, "--repo-id", REPO_ID, "--save-to", tmp_path / "x") == 2
+    assert "add --dry-run" in capfd.readouterr().err and not (tmp_path / "x").exists()
+
+
 def test_the_stand_in_checks_cards_with_our_validator(hub_checked):
     hub_checked.create_model_repo("org/cards")
     bad = b"---\nlicense: not-a-license\nlibrary_name: transformers\npipeline_tag: text-classification\n---\n# x\n"

@@ -26,6 +26,12 @@ class PushCommand(Command):
         p.add_argument("--message", help="commit message")
         p.add_argument("--dry-run", action="store_true", help="check the folder and print what would be uploaded")
         p.add_argument(
+            "--save-to",
+            metavar="DIR",
+            help="with --dry-run: also write the files as they would go up (the card rendered for the repository, the "
+            "records without this machine's paths) into the new folder DIR, to read before publishing",
+        )
+        p.add_argument(
             "--force",
             action="store_true",
             help="publish even if the quality gate refuses the model; the uploaded card then says so, and why",
@@ -34,11 +40,15 @@ class PushCommand(Command):
     def run(self, args: argparse.Namespace) -> int:
         from ..hub.push import plan_push, push
 
+        if args.save_to and not args.dry_run:
+            raise ValueError("--save-to writes what a push would upload instead of uploading it: add --dry-run")
         if args.dry_run:
             plan = plan_push(
                 args.folder, args.repo_id, args.repo_type, args.revision, args.private, args.create_pr, args.force
             )
             print(plan.describe())
+            if args.save_to:
+                print(f"wrote those files, as they would go up, to {plan.save(args.save_to)}")
             print("dry run: nothing was uploaded")
             return EXIT_OK
         result = push(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,24 @@ class PushPlan:
     card_edited: bool = False  # README.md was edited since compactbert wrote it (or not written by it): as it is
     renamed: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # record -> (local path, Hub name)
     overridden: list[str] = field(default_factory=list)  # files that go up with the gate's override recorded
+
+    def save(self, output: str | os.PathLike) -> Path:
+        """Write the files as they would go up into a new folder `output` (the card rendered for the repository, the
+        records without this machine's paths), to read before publishing; all or nothing."""
+        from ..io import same_path, write_folder_atomically
+
+        if same_path(output, self.folder) or Path(output).absolute().is_relative_to(Path(self.folder).absolute()):
+            raise ValueError(f"--save-to {output} is inside the folder to push, {self.folder}: name another folder")
+
+        def write(tmp: Path) -> None:
+            for path, _ in self.files:
+                (tmp / path).parent.mkdir(parents=True, exist_ok=True)
+                if path in self.replaced:
+                    (tmp / path).write_bytes(self.replaced[path])
+                else:
+                    shutil.copyfile(self.folder / path, tmp / path)
+
+        return write_folder_atomically(output, write)
 
     def describe(self) -> str:
         where = f"{self.repo_type} repository {self.repo_id}" + (f" (branch {self.revision})" if self.revision else "")
