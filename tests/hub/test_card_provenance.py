@@ -127,6 +127,23 @@ def test_a_student_made_of_its_teachers_layers_says_it_was_distilled(journey):
     assert "Strategy: `every-other`" in text and "sanh2019distilbert" in text
 
 
+def test_a_student_made_of_its_teachers_layers_without_a_distillation_record_claims_no_training(journey):
+    """`init_student` saved as it is, or trained by a DistillationTrainer of one's own: the card says what the config
+    records (made of the teacher's layers) and that the training since is not recorded, not that it was distilled."""
+    folder = journey["distil3"].parent.parent / "untrained" / "model"
+    shutil.copytree(journey["distil3"], folder)
+    (folder / "metrics.json").unlink()
+    text = render_card(folder).text
+    assert "3 of the 6 transformer layers of its teacher `teacher2` (source layers 0, 2, 4)" in text  # its run
+    assert "How it was trained since is not recorded here" in text
+    assert "distilled from that teacher on the task" not in text and "Then distilled from" not in text
+    assert "started as the teacher's weights" in text and "sanh2019distilbert" in text
+    # a distillation that recorded its teacher but no losses or stages: no sentence ends on a colon
+    (folder / "metrics.json").write_text(json.dumps({"teacher": "out/runs/teacher2/model"}))
+    text = render_card(folder).text
+    assert "not fine-tuned on the labels alone." in text and "labels alone:" not in text
+
+
 @pytest.mark.parametrize("name", ["pruned4", "distil3"])
 def test_the_card_shows_the_teachers_test_accuracy_on_the_same_split_and_the_share_kept(journey, name):
     text = render_card(journey[name]).text

@@ -15,18 +15,20 @@ DISTIL_INIT = "distil-init:"
 
 def describe_method(config: dict, recorded: dict) -> dict:
     """The source, the drop strategy, and per source layer whether it was kept and its contribution score; for a
-    student started from its teacher's layers (`distilled`), the teacher, losses and stages its distillation recorded
-    (`compactbert distill`)."""
+    student started from its teacher's layers (`distil_init`), the teacher, and when a distillation recorded it
+    (`distilled`: `compactbert distill`'s metrics.json), its losses and stages."""
     total = config.get("source_num_hidden_layers") or config["num_hidden_layers"]
     kept = config.get("kept_layers") or list(range(config["num_hidden_layers"]))
     scores = config.get("layer_contributions")
     strategy = config.get("drop_strategy") or "explicit"
-    distilled = strategy.startswith(DISTIL_INIT) or bool(recorded.get("teacher"))
+    distilled = bool(recorded.get("teacher"))  # a distillation's record (compactbert distill's metrics.json)
+    started = strategy.startswith(DISTIL_INIT)  # made of its teacher's layers to be distilled (init_student)
     return {
         "source_model": config.get("source_model"),
         "drop_strategy": strategy.removeprefix(DISTIL_INIT),
         "distilled": distilled,
-        "teacher": config.get("source_model") if distilled else None,
+        "distil_init": started,  # without `distilled`: how it was trained since is not recorded
+        "teacher": config.get("source_model") if distilled or started else None,
         "losses": [],
         "stages": [],
         "layer_map": None,
