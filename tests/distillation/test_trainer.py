@@ -3,6 +3,7 @@
 import copy
 import itertools
 import random
+import warnings
 
 import pytest
 import torch
@@ -345,8 +346,22 @@ def test_vocabulary_mismatch_and_bad_setups_fail_clearly(tmp_path, dataset):
     next(partitioned.parameters()).ds_id = 0  # what DeepSpeed ZeRO-3's zero.Init sets on the parameters it shards
     with pytest.raises(ValueError, match="partitioned by DeepSpeed ZeRO-3"):
         trainer(make_student(), partitioned, arguments(tmp_path), dataset)
-    with pytest.raises(TypeError, match="DistillationTrainingArguments"):
-        trainer(make_student(), teacher, TrainingArguments(output_dir=str(tmp_path), use_cpu=True), dataset)
+    plain = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, learning_rate=3e-4)
+    with pytest.raises(TypeError, match=r"DistillationTrainingArguments\(\*\*args.to_dict\(\), alpha_ce"):
+        trainer(make_student(), teacher, plain, dataset)
+    converted = DistillationTrainingArguments(**plain.to_dict(), alpha_label=1.0)  # what the message proposes
+    assert converted.learning_rate == 3e-4 and converted.alpha_label == 1.0
+
+
+def test_a_student_cut_from_other_layers_than_the_uniform_map_names_is_warned_of(tmp_path, dataset):
+    teacher = make_teacher()
+    student = init_student(teacher)  # teacher layers [0, 2]; `uniform` maps 2 of 4 layers to [1, 3]
+    with pytest.warns(UserWarning, match=r"cut from teacher layers \[0, 2\], but layer_map 'uniform' .* \[1, 3\]"):
+        trainer(student, teacher, arguments(tmp_path), dataset)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert trainer(student, teacher, arguments(tmp_path, layer_map="kept"), dataset).teacher_layers == [0, 2]
+        trainer(student, teacher, arguments(tmp_path, stage="prediction"), dataset)  # no layer is matched: no word
 
 
 def test_arguments_validate():

@@ -19,6 +19,7 @@ and checkpoints hold it (a resumed run continues it). Remove it before saving th
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import torch
 from torch import nn
@@ -61,16 +62,26 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
 
     def __init__(self, model=None, args=None, *, teacher: PreTrainedModel, teacher_tokenizer=None, **kwargs):
         if not isinstance(args, DistillationTrainingArguments):
-            raise TypeError(f"args must be DistillationTrainingArguments, got {type(args).__name__}")
+            raise TypeError(
+                f"args must be DistillationTrainingArguments, got {type(args).__name__}; from TrainingArguments of "
+                "your own: DistillationTrainingArguments(**args.to_dict(), alpha_ce=1.0, alpha_label=1.0, ...)"
+            )
         if model is None or teacher is None:
             raise ValueError("DistillationTrainer needs both model= (the student) and teacher=")
         student_base = _base_model(model)
         _check_vocabularies(student_base, teacher, kwargs.get("processing_class"), teacher_tokenizer)
         s_config, t_config = student_base.config, teacher.config
-        self.layer_mapping = map_layers(
-            s_config.num_hidden_layers, t_config.num_hidden_layers, args.layer_map, kept_teacher_layers(s_config)
-        )
+        kept = kept_teacher_layers(s_config)
+        self.layer_mapping = map_layers(s_config.num_hidden_layers, t_config.num_hidden_layers, args.layer_map, kept)
         active = args.active_components
+        layered = any(c in active for c in _LAYERED_COMPONENTS)
+        if layered and args.layer_map == "uniform" and kept is not None and list(kept) != list(self.layer_mapping):
+            warnings.warn(
+                f"the student was cut from teacher layers {list(kept)}, but layer_map 'uniform' has its layers learn "
+                f"from teacher layers {list(self.layer_mapping)}: layer_map='kept' pairs each student layer with the "
+                "layer it started as (when it was cut from this teacher)",
+                stacklevel=2,
+            )
         if "attn" in active and s_config.num_attention_heads != t_config.num_attention_heads:
             raise ValueError(
                 f"alpha_attn compares attention heads one to one, but the student has {s_config.num_attention_heads} "
