@@ -9,7 +9,6 @@ import json
 import shutil
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -179,25 +178,6 @@ def test_labels_are_matched_by_name_in_any_order_and_case(runs, tmp_path):
         label_order(["x", "y"], ["0", "1"], "t")
 
 
-def test_split_all_scores_a_held_out_file_of_ones_own_whole(runs, tmp_path):
-    folder, _, task = runs
-    rows = pd.read_csv(task)
-    held_out = tmp_path / "held-out.csv"
-    rows.iloc[:30].to_csv(held_out, index=False)  # 30 rows of one's own, not to be split again
-    result = evaluate_model(folder, held_out, split="all", text_column="review", label_column="sentiment",
-                            dtype="fp32", progress=False)  # fmt: skip
-    assert result.texts == 30 and result.where == f"30 texts of {held_out}, every split"
-    assert result.gate["passed"] is None and result.recorded is None  # not the test split: no gate, no record
-    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    with torch.no_grad():  # by hand, on the 30 rows in the order the file has them (accuracy ignores the order)
-        batch = tokenizer(list(rows["review"][:30]), truncation=True, max_length=16, padding=True, return_tensors="pt")
-        names = [model.config.id2label[int(i)] for i in model(**batch).logits.argmax(-1)]
-    assert result.scores.accuracy == pytest.approx(
-        np.mean([a == b for a, b in zip(names, rows["sentiment"][:30], strict=True)])
-    )
-
-
 def test_wrong_input_is_refused_with_what_to_do(runs, tmp_path):
     folder, _, task = runs
     unrecorded = save_with_tokenizer(make_teacher(), tmp_path / "no-metrics")  # a classifier of no recorded task
@@ -211,7 +191,7 @@ def test_wrong_input_is_refused_with_what_to_do(runs, tmp_path):
         evaluate_model(folder, "bbc-news", progress=False)
     with pytest.raises(ValueError, match=r"has no 'dev' split; it has train, validation, test"):
         evaluate_model(folder, split="dev", progress=False)
-    with pytest.raises(ValueError, match=r"name the data to evaluate on with task= \(--task: a built-in set"):
+    with pytest.raises(ValueError, match=r"name the data to evaluate on with --task \(task= from Python: a built-in"):
         evaluate_model(unrecorded, progress=False)
     with pytest.raises(ValueError, match=r"max_eval_samples must be >= 1, got 0"):
         evaluate_model(folder, max_eval_samples=0, progress=False)

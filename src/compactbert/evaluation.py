@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 EVAL_CHUNK = 512  # texts scored per step of the progress bar
-ALL_SPLITS = "all"  # split="all": every row of the task (a held-out file of one's own, scored whole)
 
 
 @dataclass
@@ -244,7 +243,7 @@ def evaluate_model(
     recorded_task = record.get("task")
     if task is None and not recorded_task:
         raise ValueError(
-            f"{model} records no task ({why}): name the data to evaluate on with task= (--task: a built-in set such as "
+            f"{model} records no task ({why}): name the data to evaluate on with --task (task= from Python: a built-in set such as "
             "bbc-news, a CSV / JSON Lines / Parquet file, or a Hub dataset id)"
         )
     recorded_spec = None
@@ -271,20 +270,9 @@ def evaluate_model(
             f"the task {task!r} that {model}'s run records could not be loaded from here ({err}); name the "
             "data to evaluate on with --task"
         ) from err
-    if split == ALL_SPLITS:  # every row: a held-out file of one's own, whole
-        from datasets import concatenate_datasets
-
-        rows, limit = (
-            concatenate_datasets([loaded_task.dataset[name] for name in loaded_task.dataset]),
-            max_eval_samples,
-        )
-    elif split not in loaded_task.dataset:
-        raise ValueError(
-            f"task {task!r} has no {split!r} split; it has {', '.join(loaded_task.dataset)} (or {ALL_SPLITS!r}: "
-            "every row)"
-        )
-    else:
-        rows = loaded_task.dataset[split]
+    if split not in loaded_task.dataset:
+        raise ValueError(f"task {task!r} has no {split!r} split; it has {', '.join(loaded_task.dataset)}")
+    rows = loaded_task.dataset[split]
     if limit is not None:
         rows = rows.select(range(min(limit, rows.num_rows)))
     texts = list(rows["text"])
@@ -342,8 +330,9 @@ def evaluate_model(
         speed = timed_against_teacher(loaded, against, texts, pairs, time_batches, max_length, time_repeats, progress)
 
     recorded = None
-    whole = loaded_task.dataset[split].num_rows if split != ALL_SPLITS else None
-    full = whole is not None and rows.num_rows == min(recorded_limit or whole, whole)
+    full = rows.num_rows == min(
+        recorded_limit or loaded_task.dataset[split].num_rows, loaded_task.dataset[split].num_rows
+    )
     own = record is metrics  # the model's own record, not its source's
     if own and same_task and seed == metrics.get("split_seed", 42) and full:  # the texts its run scored
         recorded = (metrics.get(split) or {}).get("accuracy")
@@ -356,9 +345,7 @@ def evaluate_model(
         task=task,
         split=split,
         seed=seed,
-        where=f"{len(texts)} texts of the {split} split of {task} (seed {seed})"
-        if split != ALL_SPLITS
-        else f"{len(texts)} texts of {task}, every split",
+        where=f"{len(texts)} texts of the {split} split of {task} (seed {seed})",
         texts=len(texts),
         scores=scores,
         majority_label=majority_label,
