@@ -12,7 +12,7 @@ import pytest
 
 from compactbert.cli import COMMANDS, Command, build_parser
 from compactbert.cli.common import print_scores
-from compactbert.cli.recipes import FINETUNE, RecipeCommand
+from compactbert.cli.recipes import BUILD, FINETUNE, RecipeCommand
 
 FINETUNE_MISUSE = FINETUNE.misuse
 
@@ -111,6 +111,8 @@ def test_field_pairs_without_a_recipe_are_refused_with_where_the_recipe_goes(cap
     # build's own options come before the recipe: skipped (with their values) before looking for it
     assert main(["build", "--output-dir", "d", "--overwrite", "--max_steps", "2"]) == 2
     assert "got --max_steps where the recipe goes" in capsys.readouterr().err
+    for own in (["--output-dir=d"], ["--output", "d"], ["--force=true"], ["--overwrite"]):  # forms argparse takes
+        assert BUILD.misuse([*own, "zoo.yaml", "--max_steps", "2"]) is None, own
     assert COMMANDS[0].misuse(["--model", "x"]) is None  # other commands: argparse says what is wrong
     assert FINETUNE_MISUSE(["r.yaml", "--model", "x"]) is None and FINETUNE_MISUSE(["--help"]) is None
 

@@ -67,9 +67,14 @@ class RecipeCommand(Command):
         """`--field value` pairs with no recipe before them: argparse would call the first field unrecognized."""
         takes_value = {flag: option.settings.get("action") is None for option in self.options for flag in option.flags}
         rest = list(tokens)
-        while rest and rest[0].split("=")[0] in takes_value:  # the command's own options come before the recipe
-            rest = rest[2 if takes_value[rest[0]] and "=" not in rest[0] else 1 :]
-        if not rest or not rest[0].startswith("--") or rest[0] == "--help":
+        while rest:  # the command's own options (`--output-dir D`, `--output-dir=D`, a prefix argparse takes) go first
+            name, equals, _ = rest[0].partition("=")
+            own = [flag for flag in takes_value if flag.startswith(name)] if name.startswith("--") else []
+            if len(own) != 1 and name not in takes_value:
+                break
+            flag = name if name in takes_value else own[0]
+            rest = rest[2 if takes_value[flag] and not equals else 1 :]
+        if not rest or not rest[0].startswith("--") or "--help".startswith(rest[0]):  # argparse takes a prefix
             return None
         example = self.recipe_help.split("e.g. ")[-1]
         return (
