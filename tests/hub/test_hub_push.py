@@ -16,6 +16,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from compactbert.cli import main
 from compactbert.hub import validate_card
+from compactbert.hub.card import render_card_for_repo
 from compactbert.hub.public import public_record
 
 from support.helpers import TEXTS
@@ -290,7 +291,21 @@ def test_an_export_written_into_the_model_folder_goes_up_and_the_card_describes_
     card = files["README.md"].decode()
     assert "## Running it without PyTorch" in card and "| `onnx/` | ONNX Runtime | 100.0% |" in card
     assert 'allow_patterns=["onnx/*"]' in card
+    hidden = folder / ".partial-onnx"  # a hidden folder is not uploaded, so the card does not list it
+    shutil.copytree(folder / "onnx", hidden)
+    assert "`.partial-onnx/`" not in render_card_for_repo(folder, REPO_ID)
+    shutil.rmtree(hidden)
+    # a build's recorded exports are listed while their folders are there, with those found beside them
+    from compactbert.hub.card import exports_in
+
+    recorded = [{"format": "openvino", "dtype": "fp32", "folder": "gone", "files": [], "verification": {}}]
+    assert [e["folder"] for e in exports_in(folder, recorded)] == ["onnx"]
     capfd.readouterr()
+    (folder / "odd").mkdir()
+    (folder / "odd" / "export.json").write_text("[1, 2]")
+    assert push(folder, "--repo-id", REPO_ID, "--dry-run") == 2
+    assert "odd/export.json is not a JSON object" in capfd.readouterr().err
+    shutil.rmtree(folder / "odd")
     export_model(folder, folder / "unchecked", format="onnx", verify=False)
     assert push(folder, "--repo-id", REPO_ID, "--dry-run") == 2
     assert (

@@ -43,7 +43,6 @@ from .validate import check_card
 
 TEMPLATES = Path(__file__).parent / "model_cards"
 LIBRARY_NAME = "transformers"
-EXPORT_INFO = "export.json"  # what `compactbert export` writes beside an exported model (compactbert.export.runtime)
 BUILD_INFO = "build.json"  # what `compactbert build` writes beside the model: its recipe (card fields), comparison
 # readable names of the distillation loss components (`DistillationTrainingArguments.alpha_<name>`), for the card
 LOSS_NAMES = {
@@ -336,7 +335,7 @@ def card_context(
         "results": results,
         "latency": comparison.get("latency"),
         "plot": comparison.get("plot"),
-        "exports": comparison.get("exports") or exports_in(folder),
+        "exports": exports_in(folder, comparison.get("exports")),
         "remote_code": bool(config.get("auto_map")),
         "pipeline_tag": pipeline_tag,
         "tokenizer_class": _tokenizer_class(folder),
@@ -346,28 +345,28 @@ def card_context(
     return card_data, context
 
 
-def exports_in(folder: Path) -> list[dict]:
-    """The verified exports in subfolders of a model folder (`compactbert export MODEL --format openvino --output
-    MODEL/openvino`), described as a build's `exports` are: the card lists them under "Running it without PyTorch".
-    An export that failed or skipped its verification is not listed (push refuses the folder: `hub.validate`)."""
-    found = []
-    for info_file in sorted(folder.glob(f"*/{EXPORT_INFO}")):
-        try:
-            info = json.loads(info_file.read_text(encoding="utf-8"))
-        except ValueError:
+def exports_in(folder: Path, recorded: list[dict] | None = None) -> list[dict]:
+    """The exports a card lists under "Running it without PyTorch": those a build recorded (`recorded`) whose folders
+    are still there, then the verified ones found in the other uploaded subfolders (`compactbert export MODEL --format
+    openvino --output MODEL/openvino`). An export that failed or skipped its verification is not listed (push refuses
+    the folder: `hub.validate`)."""
+    from .validate import subfolder_exports
+
+    listed = [e for e in recorded or [] if (folder / e["folder"]).is_dir()]
+    for sub, info in subfolder_exports(folder):
+        if sub.name in {e["folder"] for e in listed} or not info or not info.get("format"):
             continue
-        if (info.get("verification") or {}).get("passed") is True and info.get("format"):
-            files = sorted(p.name for p in info_file.parent.iterdir() if p.is_file())
-            found.append(
+        if (info.get("verification") or {}).get("passed") is True:
+            listed.append(
                 {
                     "format": info["format"],
                     "dtype": info.get("dtype", "fp32"),
-                    "folder": info_file.parent.name,
-                    "files": files,
+                    "folder": sub.name,
+                    "files": sorted(p.name for p in sub.iterdir() if p.is_file()),
                     "verification": info["verification"],
                 }
             )
-    return found
+    return listed
 
 
 def _tokenizer_class(folder: Path) -> str | None:

@@ -194,19 +194,33 @@ def _openvino_weights(folder: Path, path: Path) -> bool:
     )
 
 
-def _export_problem(info_file: Path) -> str | None:
+def subfolder_exports(folder: Path) -> list[tuple[Path, dict | None]]:
+    """The subfolders of a model folder that a push uploads and that hold an `export.json` (`compactbert export MODEL
+    --output MODEL/openvino`, a build's exports), each with that record, or None when it is not a JSON object."""
+    found = []
+    for info_file in sorted(folder.glob("*/export.json")):
+        sub = info_file.parent
+        if sub.name.startswith(".") or sub.name in SKIPPED_PARTS:  # not uploaded (upload_files)
+            continue
+        try:
+            info = json.loads(info_file.read_text(encoding="utf-8"))
+        except ValueError:
+            info = None
+        found.append((sub, info if isinstance(info, dict) else None))
+    return found
+
+
+def _export_problem(sub: Path, info: dict | None) -> str | None:
     """Why an export in a subfolder of a model folder must not go up with it: its verification failed or was skipped
     (`--no-verify`), so its predictions are not known to be the model's; None for a verified one."""
-    try:
-        info = json.loads(info_file.read_text(encoding="utf-8"))
-    except ValueError:
-        return f"{info_file.parent.name}/export.json is not JSON"
+    if info is None:
+        return f"{sub.name}/export.json is not a JSON object: export the model again into {sub.name}/ or remove it"
     passed = (info.get("verification") or {}).get("passed")
     if passed is True:
         return None
     what = "failed its verification (its predictions did not hold)" if passed is False else "was never verified"
     return (
-        f"{info_file.parent.name}/ is an export that {what}: export it again with verification (another precision if "
+        f"{sub.name}/ is an export that {what}: export it again with verification (another precision if "
         "it failed) or remove the folder; the card lists verified exports only"
     )
 
@@ -214,7 +228,7 @@ def _export_problem(info_file: Path) -> str | None:
 def _model_problems(folder: Path) -> list[str]:
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
 
-    problems = [_export_problem(info) for info in sorted(folder.glob("*/export.json"))]
+    problems = [_export_problem(sub, info) for sub, info in subfolder_exports(folder)]
     problems = [problem for problem in problems if problem]
     pickles = [
         p.as_posix() for p in upload_files(folder) if p.suffix in PICKLE_SUFFIXES and not _openvino_weights(folder, p)
