@@ -138,6 +138,8 @@ def test_a_student_made_of_its_teachers_layers_without_a_distillation_record_cla
     assert "How it was trained since is not recorded here" in text
     assert "distilled from that teacher on the task" not in text and "Then distilled from" not in text
     assert "started as the teacher's weights" in text and "sanh2019distilbert" in text
+    (folder / "metrics.json").write_text(json.dumps({"test": TEST, "task": DATA["task"]}))  # evaluate --write's
+    assert "was fine-tuned on the task" not in render_card(folder).text  # scored since, not trained
     # a distillation that recorded its teacher but no losses or stages: no sentence ends on a colon
     (folder / "metrics.json").write_text(json.dumps({"teacher": "out/runs/teacher2/model"}))
     text = render_card(folder).text
