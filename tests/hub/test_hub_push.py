@@ -121,11 +121,13 @@ def test_save_to_writes_exactly_what_the_push_then_uploads(built, hub, capfd, tm
     assert f"# {REPO_ID}" in written["README.md"].decode() and str(built) not in written["config.json"].decode()
     capfd.readouterr()
     for args, message in (
-        ([saved], "already exists"),  # never over a folder
+        ([saved], "already exists: name a new folder"),  # never over a folder
         ([built / "preview"], "is inside the folder to push"),
+        ([""], "needs a folder name"),
     ):
         assert push(built, "--repo-id", REPO_ID, "--dry-run", "--save-to", *args) == 2
-        assert message in capfd.readouterr().err
+        out, err = capfd.readouterr()
+        assert message in err and "would upload" not in out  # refused before the plan is printed
     assert push(built, "--repo-id", REPO_ID, "--save-to", tmp_path / "x") == 2
     assert "add --dry-run" in capfd.readouterr().err and not (tmp_path / "x").exists()
 

@@ -38,16 +38,18 @@ class PushCommand(Command):
         )
 
     def run(self, args: argparse.Namespace) -> int:
-        from ..hub.push import plan_push, push
+        from ..hub.push import check_save_to, plan_push, push
 
-        if args.save_to and not args.dry_run:
+        if args.save_to is not None and not args.dry_run:
             raise ValueError("--save-to writes what a push would upload instead of uploading it: add --dry-run")
+        if args.save_to is not None:
+            check_save_to(args.save_to, args.folder)  # before the plan is made and printed
         if args.dry_run:
             plan = plan_push(
                 args.folder, args.repo_id, args.repo_type, args.revision, args.private, args.create_pr, args.force
             )
             print(plan.describe())
-            if args.save_to:
+            if args.save_to is not None:
                 print(f"wrote those files, as they would go up, to {plan.save(args.save_to)}")
             print("dry run: nothing was uploaded")
             return EXIT_OK

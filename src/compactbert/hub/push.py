@@ -47,6 +47,18 @@ class PushError(RuntimeError):
     """The Hub refused or failed a push; the message says what happened and what state things are left in."""
 
 
+def check_save_to(output: str | os.PathLike, folder: str | os.PathLike) -> None:
+    """Refuse a `--save-to` folder that is empty, already exists or lies inside the folder to push, before anything
+    is planned."""
+    if not os.fspath(output).strip():
+        raise ValueError("--save-to needs a folder name")
+    where = Path(output).expanduser().resolve()
+    if where == Path(folder).resolve() or where.is_relative_to(Path(folder).resolve()):
+        raise ValueError(f"--save-to {output} is inside the folder to push, {folder}: name another folder")
+    if where.exists():
+        raise ValueError(f"--save-to {output} already exists: name a new folder (nothing is written over)")
+
+
 @dataclass
 class PushPlan:
     """What a push uploads, and where."""
@@ -70,10 +82,9 @@ class PushPlan:
     def save(self, output: str | os.PathLike) -> Path:
         """Write the files as they would go up into a new folder `output` (the card rendered for the repository, the
         records without this machine's paths), to read before publishing; all or nothing."""
-        from ..io import same_path, write_folder_atomically
+        from ..io import write_folder_atomically
 
-        if same_path(output, self.folder) or Path(output).absolute().is_relative_to(Path(self.folder).absolute()):
-            raise ValueError(f"--save-to {output} is inside the folder to push, {self.folder}: name another folder")
+        check_save_to(output, self.folder)
 
         def write(tmp: Path) -> None:
             for path, _ in self.files:
