@@ -132,6 +132,11 @@ class GateVerdict:
             return None
         return self.accuracy / self.reference_accuracy
 
+    @property
+    def keeps_too_little(self) -> bool:
+        """Whether the retention check fails (False without `min_retention`): a share of the reference under it."""
+        return self.min_retention is not None and self.retention < self.min_retention - _TOLERANCE
+
     def _majority(self) -> str:
         named = f"{self.majority_label}, " if self.majority_label is not None else ""
         return f"{named}{_pct(self.majority_accuracy)} of the test split"
@@ -148,7 +153,7 @@ class GateVerdict:
                 f"it must be at least {_pct(self.required_accuracy)} (the majority class + min_margin_over_majority "
                 f"of {100 * self.min_margin_over_majority:g} points)"
             )
-        if self.min_retention is not None and self.retention < self.min_retention - _TOLERANCE:
+        if self.keeps_too_little:
             found.append(
                 f"test accuracy {_pct(self.accuracy)} keeps {_pct(self.retention)} of the reference accuracy "
                 f"{_pct(self.reference_accuracy)} ({self.reference}), below min_retention {_pct(self.min_retention)} "
