@@ -147,12 +147,19 @@ def test_time_puts_the_model_beside_its_teacher_with_the_paired_speedup(runs, mo
     assert row["speedup"] == pytest.approx(2.5)  # paired per round: median(6/2, 8/4), not 7/3
     assert row["model"] == {"median_ms": 3.0, "min_ms": 2.0, "max_ms": 4.0} and row["teacher"]["median_ms"] == 7.0
     assert speed["model_runs_on"] == speed["teacher_runs_on"] == "torch (fp32)" and speed["repeats"] == 2
-    assert main(["evaluate", str(folder), "--dtype", "fp32", "--time", "1"]) == 0
+    assert main(["evaluate", str(folder), "--dtype", "fp32", "--time", "--time-batches", "1"]) == 0
     out = capsys.readouterr().out
     assert "speed       batch 1: the model 3.00 ms (2.00-4.00), teacher 7.00 ms (6.00-8.00): 2.50x faster" in out
     assert (
         "interleaved rounds on the split's first texts; the model on torch (fp32), the teacher on torch (fp32);" in out
     )
+    from compactbert.cli.evaluate import print_speed
+
+    spread = {"median_ms": 2.0, "min_ms": 2.0, "max_ms": 2.0}
+    slow = {"batch": 1, "model": spread, "teacher": spread, "speedup": 0.5}
+    print_speed(speed | {"batches": [slow], "model_runs_on": "openvino (fp32)"}, "teacher")
+    out = capsys.readouterr().out
+    assert "2.00x slower" in out and "the teacher on torch (fp32): the ratio includes the runtime" in out
     assert evaluate_model(folder, progress=False).speed is None  # only when asked
     with pytest.raises(ValueError, match="a time batch must be >= 1"):
         evaluate_model(folder, progress=False, time_batches=[0])

@@ -54,12 +54,16 @@ class EvaluateCommand(Command):
         p.add_argument("--dtype", default="auto", choices=("auto", "fp32", "bf16"), help="precision (default: auto)")
         p.add_argument(
             "--time",
-            nargs="?",
-            const=[1, 32],
+            action="store_true",
+            help="also time the model and its teacher side by side on the split's texts, interleaved, and print the "
+            "speedup",
+        )
+        p.add_argument(
+            "--time-batches",
             type=comma_list(at_least_one, "batch sizes"),
-            metavar="BATCHES",
-            help="also time the model and its teacher side by side on the split's texts, interleaved, at these batch "
-            "sizes (default: 1,32), and print the speedup",
+            default=[1, 32],
+            metavar="B,B",
+            help="the batch sizes --time times (default: 1,32)",
         )
         p.add_argument("--json", action="store_true", help="print the figures as JSON")
         p.add_argument(
@@ -91,7 +95,7 @@ class EvaluateCommand(Command):
             backend=args.backend,
             dtype=args.dtype,
             progress=not args.json,
-            time_batches=args.time,
+            time_batches=args.time_batches if args.time else None,
         )
         if args.json:
             print(json.dumps(result.as_dict(), indent=2, default=str))
@@ -141,7 +145,11 @@ def print_speed(speed: dict, role: str | None) -> None:
         return f"{t['median_ms']:.2f} ms ({t['min_ms']:.2f}-{t['max_ms']:.2f})"
 
     for row in speed["batches"]:
-        teacher = f", {role} {ms(row['teacher'])}: {row['speedup']:.2f}x faster" if "speedup" in row else ""
+        teacher = ""
+        if "speedup" in row:
+            ratio = row["speedup"]
+            how = f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
+            teacher = f", {role} {ms(row['teacher'])}: {how}"
         print(f"{'speed':10}  batch {row['batch']}: the model {ms(row['model'])}{teacher}")
     ran = f"the model on {speed['model_runs_on']}"
     if speed["teacher_runs_on"]:
