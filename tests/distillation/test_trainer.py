@@ -362,6 +362,9 @@ def test_a_student_cut_from_other_layers_than_the_uniform_map_names_is_warned_of
         warnings.simplefilter("error")
         assert trainer(student, teacher, arguments(tmp_path, layer_map="kept"), dataset).teacher_layers == [0, 2]
         trainer(student, teacher, arguments(tmp_path, stage="prediction"), dataset)  # no layer is matched: no word
+        other = init_student(teacher)
+        other.config.source_num_hidden_layers = 12  # cut from another, deeper model: its layers are not this one's
+        trainer(other, teacher, arguments(tmp_path), dataset)
 
 
 def test_arguments_validate():

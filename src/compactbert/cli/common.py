@@ -161,6 +161,9 @@ def hide_instant_bars() -> None:
     """Hide transformers' `INSTANT_BARS` for the rest of the process (through its tqdm hook)."""
     from transformers.utils import logging as hf_logging
 
+    if not hasattr(hf_logging, "set_tqdm_hook"):  # a transformers without the hook: its bars stay
+        return
+
     def hook(factory, args, kwargs):
         if kwargs.get("desc") in INSTANT_BARS:
             kwargs = {**kwargs, "disable": True}

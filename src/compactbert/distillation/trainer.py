@@ -64,7 +64,8 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
         if not isinstance(args, DistillationTrainingArguments):
             raise TypeError(
                 f"args must be DistillationTrainingArguments, got {type(args).__name__}; from TrainingArguments of "
-                "your own: DistillationTrainingArguments(**args.to_dict(), alpha_ce=1.0, alpha_label=1.0, ...)"
+                "your own: DistillationTrainingArguments(**args.to_dict(), alpha_ce=1.0, alpha_label=1.0, ...) (to_dict "
+                "masks hub_token: give it again if you push)"
             )
         if model is None or teacher is None:
             raise ValueError("DistillationTrainer needs both model= (the student) and teacher=")
@@ -75,7 +76,8 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
         self.layer_mapping = map_layers(s_config.num_hidden_layers, t_config.num_hidden_layers, args.layer_map, kept)
         active = args.active_components
         layered = any(c in active for c in _LAYERED_COMPONENTS)
-        if layered and args.layer_map == "uniform" and kept is not None and list(kept) != list(self.layer_mapping):
+        same_depth = getattr(s_config, "source_num_hidden_layers", None) == t_config.num_hidden_layers  # cut from it
+        if layered and args.layer_map == "uniform" and same_depth and kept and list(kept) != list(self.layer_mapping):
             warnings.warn(
                 f"the student was cut from teacher layers {list(kept)}, but layer_map 'uniform' has its layers learn "
                 f"from teacher layers {list(self.layer_mapping)}: layer_map='kept' pairs each student layer with the "
