@@ -84,3 +84,20 @@ def test_app_py_help_lists_the_demo_options():
         [sys.executable, str(ROOT / "app.py"), "--help"], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0 and "--zoo" in done.stdout and "--cache-dir" in done.stdout
+
+
+def test_the_published_card_of_a_zoo_whose_teacher_is_not_a_bert_says_what_its_page_does(tiny_zoo_dir):
+    """No strategy to pick, no layer dropping in the Hub's summary or tags, no layer count it does not know."""
+    from compactbert.demo.manifest import load_zoo
+    from compactbert.demo.space import space_card
+
+    manifest = load_zoo(tiny_zoo_dir).to_dict()
+    manifest["teacher"] |= {"family": "albert_sop", "num_layers": None, "source": "org/teacher"}
+    for entry in manifest["entries"]:
+        entry["source"] = f"org/{entry['name']}"
+    card = space_card(manifest, "org/space", "https://hub.test")
+    meta = yaml.safe_load(card.split("---\n")[1])
+    assert "BERT" not in meta["short_description"] and "layer-dropping" not in meta["tags"]
+    assert "# compactbert: compact models compared with their teacher" in card and "pick a drop strategy" not in card
+    assert "Teacher: **teacher** (labels: sport, music, news)." in card and "0 layers" not in card
+    assert "Type a text or take one of the held-out tiny test texts, with their true labels; choose one" in card

@@ -50,11 +50,12 @@ def entry_line(
     return f"{label or name} ({entry.kind}, {family}){about}" + (f" ({', '.join(facts)})" if facts else "")
 
 
-def teacher_sentence(zoo: Zoo, num_layers: int) -> str:
-    """`Teacher: **its description** (6 layers, test accuracy 97.7%, labels: a, b).`"""
+def teacher_sentence(zoo: Zoo, num_layers: int | None) -> str:
+    """`Teacher: **its description** (6 layers, test accuracy 97.7%, labels: a, b).` (what is not known left out)"""
     accuracy = zoo.teacher.metrics.get("test_accuracy")
     return (
-        f"Teacher: **{zoo.teacher.description or zoo.teacher.name}** ({num_layers} layers, "
+        f"Teacher: **{zoo.teacher.description or zoo.teacher.name}** ("
+        + (f"{num_layers} layers, " if num_layers else "")
         + (f"test accuracy {accuracy:.1%}, " if accuracy else "")
         + f"labels: {', '.join(zoo.label_names)})."
     )

@@ -157,16 +157,19 @@ def space_card(manifest: dict[str, Any], space_id: str, endpoint: str, torch_ind
     choose = (choose if can_drop else []) + (["choose one of its students below"] if zoo.entries else [])
     examples = zoo.build.get("examples") or f"held-out {zoo.task} test texts, with their true labels"
     example = " ".join(zoo.examples[0]["text"].split()[:12]) if zoo.examples else "A text to classify."
+    text = f"Type a text or take one of the {examples[0].lower()}{examples[1:]}" if zoo.examples else "Type a text"
     intro = (
-        f"Type a text{f' (or take one of the {examples[0].lower()}{examples[1:]})' if zoo.examples else ''}, "
-        f"{', or '.join(choose)}, and see the teacher's and the compact model's predictions side by side, whether "
-        "they agree, their latency (median of interleaved runs) and the speedup."
+        f"{text}; {', or '.join(choose or ['compare'])}, and see the teacher's and the compact model's predictions "
+        "side by side, whether they agree, their latency (median of interleaved runs) and the speedup."
     )
+    if not can_drop:  # nothing is dropped on this page: the Hub's summary and tags say what it does
+        card.data["short_description"] = "Compact models beside their teacher: predictions, latency"
+        card.data["tags"] = [tag for tag in card.data.get("tags") or [] if tag != "layer-dropping"]
     torch_from = " from the index of its CPU build" if torch_index_url else ""
     card.text = f"""
 # {title(can_drop)}
 
-{intro} {teacher_sentence(zoo, zoo.teacher.num_layers or 0)}
+{intro} {teacher_sentence(zoo, zoo.teacher.num_layers)}
 
 ## The models of this Space
 
