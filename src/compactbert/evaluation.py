@@ -243,8 +243,8 @@ def evaluate_model(
     recorded_task = record.get("task")
     if task is None and not recorded_task:
         raise ValueError(
-            f"{model} records no task ({why}): name the data to evaluate on with --task (task= from Python: a built-in set such as "
-            "bbc-news, a CSV / JSON Lines / Parquet file, or a Hub dataset id)"
+            f"{model} records no task ({why}): name the data to evaluate on with --task (task= from Python: a "
+            "built-in set such as bbc-news, a CSV / JSON Lines / Parquet file, or a Hub dataset id)"
         )
     recorded_spec = None
     if recorded_task:

@@ -330,7 +330,9 @@ def load_for_inference(
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
     if backend is not None and backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS} (or None: see above)")
+        raise ValueError(
+            f"unknown backend {backend!r}; expected one of {BACKENDS} (or None: torch, or an export's own runtime)"
+        )
     from .export.backends import exported_folder
 
     if backend not in (None, "torch") or exported_folder(source) is not None:
