@@ -98,7 +98,17 @@ case "$MODE" in
         WORKERS="${TEST_WORKERS:-$(nproc 2>/dev/null || echo 1)}"
         if [ "$WORKERS" -gt 4 ]; then WORKERS=4; fi
         if [ "$WORKERS" -le 1 ]; then WORKERS=0; fi
-        "$PY" -m pytest -n "$WORKERS" --dist worksteal "$@"
+        # the run's temporary files (pytest's folders, exports, virtual environments: gigabytes) in a folder of its
+        # own, removed when every test passed, kept for a look when one failed
+        RUN_TMP="$(mktemp -d "${TMPDIR:-/tmp}/compactbert-test-run.XXXXXX")"
+        STATUS=0
+        TMPDIR="$RUN_TMP" "$PY" -m pytest -n "$WORKERS" --dist worksteal "$@" || STATUS=$?
+        if [ "$STATUS" = 0 ]; then
+            rm -rf "$RUN_TMP"
+        else
+            echo "==> the run's temporary files are kept in $RUN_TMP (remove it when done)" >&2
+        fi
+        exit "$STATUS"
         ;;
     *)
         echo "usage: bash scripts/quickstart.sh [main|test [pytest args...]]" >&2

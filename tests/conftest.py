@@ -1,6 +1,8 @@
 """Fixtures for every test: offline Hub, a tiny tokenizer and a batch of its texts."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 # pytest-xdist runs the suite in several worker processes (`-n`): each gets its share of the cores for torch's threads
@@ -18,8 +20,11 @@ pytest_plugins = ["support.hub_fixtures"]  # the `hub` fixture: a local stand-in
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# the runtime backends' on-the-fly exports (compactbert.export.backends.default_cache_dir): never the user's cache
-os.environ.setdefault("COMPACTBERT_CACHE", tempfile.mkdtemp(prefix="compactbert-tests-cache-"))
+# the runtime backends' on-the-fly exports (compactbert.export.backends.default_cache_dir): never the user's cache;
+# made by the first process of the run (xdist's workers inherit it) and removed when that process exits
+if "COMPACTBERT_CACHE" not in os.environ:
+    os.environ["COMPACTBERT_CACHE"] = tempfile.mkdtemp(prefix="compactbert-tests-cache-")
+    atexit.register(shutil.rmtree, os.environ["COMPACTBERT_CACHE"], True)
 
 
 @pytest.fixture

@@ -146,7 +146,7 @@ def test_same_recipe_under_torchrun_two_processes(tmp_path, tiny_source):
     torchrun = Path(sys.executable).parent / "torchrun"  # installed with torch
     assert torchrun.exists(), f"torchrun not found next to {sys.executable}"
     command = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "compactbert.cli", "finetune", str(recipe)]
-    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    env = os.environ | {"OMP_NUM_THREADS": "1", "TMPDIR": str(tmp_path)}  # torchrun leaves a folder there
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "model" / "metrics.json").read_text())

@@ -18,6 +18,7 @@ case "$*" in
     "-c import torch") [ -e "{venv}/torch-installed" ] || exit 1 ;;   # no torch until pip has installed it
     "-m pip install "*torch==*) touch "{venv}/torch-installed" ;;
     "- "*) [ ! -e "{venv}/requirement-missing" ] || exit 1 ;;  # are compactbert's requirements met
+    "-m pytest "*) touch "$TMPDIR/left-by-a-test"; echo "TMPDIR=$TMPDIR" >> "{log}"; [ ! -e "{venv}/tests-fail" ] || exit 3 ;;
 esac
 """
 
@@ -42,10 +43,10 @@ def checkout(tmp_path):
     return root
 
 
-def run_quickstart(venv: Path, root: Path = ROOT, **env: str) -> subprocess.CompletedProcess:
+def run_quickstart(venv: Path, root: Path = ROOT, *args: str, **env: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if k not in ("TORCH_INDEX_URL", "TORCH_SPEC", "DEMO_ARGS")}
     return subprocess.run(
-        ["bash", "scripts/quickstart.sh"],
+        ["bash", "scripts/quickstart.sh", *args],
         cwd=root,
         env={**environ, "VENV": str(venv), **env},
         capture_output=True,
@@ -145,3 +146,33 @@ def test_a_failed_install_leaves_no_stamp(stand_in_venv, checkout):
     log.write_text("")
     run_quickstart(venv, checkout)
     assert "python -m pip install --quiet -e .[demo]" in log.read_text().splitlines()  # tried again
+
+
+def test_the_test_runs_temporary_files_are_removed_when_it_passes_and_kept_when_it_fails(stand_in_venv, checkout):
+    """`quickstart.sh test` gives the suite a temporary folder of its own (exports, virtual environments: gigabytes
+    that would otherwise pile up in /tmp run after run): removed after a passing run, kept and named after a failing
+    one, whose exit status it keeps."""
+    venv, log = stand_in_venv
+    scratch = checkout / "tmp"
+    scratch.mkdir()
+    bin_dir = checkout / "bin"  # no chromium install from this test: an apt-get that does nothing
+    bin_dir.mkdir()
+    (bin_dir / "apt-get").write_text("#!/bin/sh\nexit 1\n")
+    (bin_dir / "apt-get").chmod(0o755)
+    env = {"TMPDIR": str(scratch), "PATH": f"{bin_dir}:{os.environ['PATH']}", "TEST_WORKERS": "0"}
+
+    done = run_quickstart(venv, checkout, "test", "-k", "something", **env)
+    assert done.returncode == 0, done.stderr
+    calls = log.read_text().splitlines()
+    assert "python -m pytest -n 0 --dist worksteal -k something" in calls
+    run_tmp = Path(next(line for line in calls if line.startswith("TMPDIR="))[len("TMPDIR=") :])
+    assert run_tmp.parent == scratch and run_tmp.name.startswith("compactbert-test-run.")
+    assert list(scratch.iterdir()) == []
+
+    (venv / "tests-fail").touch()
+    log.write_text("")
+    done = run_quickstart(venv, checkout, "test", **env)
+    assert done.returncode == 3
+    (kept,) = scratch.iterdir()
+    assert (kept / "left-by-a-test").exists()
+    assert f"the run's temporary files are kept in {kept}" in done.stderr

@@ -2,6 +2,7 @@
 machine kind, int8 rows, and the backends a run records (tiny sizes, injected timings, no timing claims)."""
 
 import sys
+import tempfile
 
 import pytest
 
@@ -73,8 +74,10 @@ def test_runtimes_are_scored_against_the_same_row_on_torch_by_the_machine_kind()
 
 def test_rows_run_on_each_backend_side_by_side_and_are_scored_within_it(monkeypatch, tmp_path, capsys):
     """`--backend torch,openvino,onnxruntime`: every row exported and run by each runtime in the same rounds as on
-    torch (same outputs in fp32), rows and targets per backend, ONNX Runtime in fp32 only."""
+    torch (same outputs in fp32), rows and targets per backend, ONNX Runtime in fp32 only; the exports removed after."""
     seen = {}
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "scratch"))
+    (tmp_path / "scratch").mkdir()
 
     def timer(fns, repeats, warmup, progress=False, min_sample_ms=0.0):
         seen[progress] = {name: fn() for name, fn in fns.items()}  # every runner runs, the runtimes' on the same ids
@@ -105,6 +108,7 @@ def test_rows_run_on_each_backend_side_by_side_and_are_scored_within_it(monkeypa
         ("bf16", "openvino"),
     }
     assert report["settings"]["backends"] == ["torch", "openvino", "onnxruntime"]
+    assert list((tmp_path / "scratch").iterdir()) == []  # the exports were scratch
     teacher_on = {r["backend"]: r for r in report["results"] if r["model"] == TEACHER and r["dtype"] == "fp32"}
     assert teacher_on["openvino"]["median_ms"] == 40.0 and teacher_on["torch"]["median_ms"] == 100.0
     # ratios are within a backend: each backend's teacher is its own reference
@@ -132,6 +136,20 @@ def test_rows_run_on_each_backend_side_by_side_and_are_scored_within_it(monkeypa
         "unknown backend(s) ['tensorrt']; expected a list of ['torch', 'openvino', 'openvino-int8', 'onnxruntime']"
         in (capsys.readouterr().err)
     )
+
+
+def test_a_run_that_fails_while_timing_leaves_no_export_behind(monkeypatch, tmp_path):
+    """The rows' exports are scratch: removed when the run ends, and when timing raises (Ctrl-C included)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def timer(fns, repeats, warmup, progress=False, min_sample_ms=0.0):
+        assert [p.name for p in tmp_path.iterdir()][0].startswith("compactbert-bench-openvino-")  # exported
+        raise KeyboardInterrupt
+
+    kwargs = dict(models=["bert-6"], batches=[1], seq_len=8, dtypes=["fp32"], repeats=1, warmup=0, quick=True)
+    with pytest.raises(KeyboardInterrupt):
+        run_benchmark(**kwargs, timer=timer, progress=False, backends=["torch", "openvino"])
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_int8_rows_are_quantized_and_compared_with_pytorch_at_the_settings_precision(monkeypatch):

@@ -1,6 +1,8 @@
 """compactbert.bench.inference_options: every way to run a classifier, compared on quality and (interleaved) speed."""
 
+import gc
 import json
+import tempfile
 
 import pytest
 import torch
@@ -169,8 +171,12 @@ def test_batching_threads_and_the_report(fp32_model, tmp_path, bf16_hardware):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f.name for f in files]  # no partial files left
 
 
-def test_the_runtime_variants_run_the_exported_model_and_keep_every_prediction(fp32_model, bf16_hardware):
-    """ONNX Runtime and OpenVINO go through compactbert.export: in fp32 they keep every prediction and the logits."""
+def test_the_runtime_variants_run_the_exported_model_and_keep_every_prediction(
+    fp32_model, bf16_hardware, monkeypatch, tmp_path
+):
+    """ONNX Runtime and OpenVINO go through compactbert.export: in fp32 they keep every prediction and the logits;
+    their exports are scratch, gone once compared (or when one fails to export)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     variants = ["onnxruntime-fp32", "openvino-fp32", "openvino-bf16"]
     kwargs = dict(batch_size=4, max_length=16, repeats=1, warmup=0, progress=False)
     report = compare_variants(fp32_model, TEXTS_12, [0, 1, 2] * 4, variants=variants, **kwargs)
@@ -183,6 +189,14 @@ def test_the_runtime_variants_run_the_exported_model_and_keep_every_prediction(f
     assert rows["openvino-bf16"]["predictions"] == rows["fp32"]["predictions"]
     assert rows["openvino-bf16"]["max_abs_logit_diff"] < LOGIT_TOLERANCE
     assert inference_options.VARIANTS["openvino-bf16"].bf16 and inference_options.VARIANTS["openvino-fp32"].needs
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []
+
+    from compactbert.export import exporter
+
+    monkeypatch.setattr(exporter, "write_export", lambda *args: 1 / 0)
+    report = compare_variants(fp32_model, TEXTS_12, [0, 1, 2] * 4, variants=["openvino-fp32"], **kwargs)
+    assert report["missing"][0]["variant"] == "openvino-fp32" and list(tmp_path.iterdir()) == []
 
 
 def test_the_openvino_int8_variant_runs_the_calibrated_int8_graph(fp32_model, monkeypatch):

@@ -112,7 +112,7 @@ def test_distill_under_torchrun_two_processes(tmp_path, teacher_folder):
     torchrun = Path(sys.executable).parent / "torchrun"
     assert torchrun.exists(), f"torchrun not found next to {sys.executable}"
     command = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "compactbert.cli", "distill", str(path)]
-    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    env = os.environ | {"OMP_NUM_THREADS": "1", "TMPDIR": str(tmp_path)}  # torchrun leaves a folder there
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "model" / "metrics.json").read_text())

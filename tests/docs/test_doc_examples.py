@@ -26,7 +26,12 @@ RUNNER = Path(__file__).with_name("run_example.py")
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """`command` in `cwd`, offline; what it puts in the temporary folder (an example's `tempfile.mkdtemp()`, a
+    library's scratch) lands under `cwd`, which pytest removes, not in the machine's /tmp."""
+    scratch = cwd / ".tmp"
+    scratch.mkdir(exist_ok=True)
     env = os.environ | {"HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "ignore", "TOKENIZERS_PARALLELISM": "false"}
+    env |= {"TMPDIR": str(scratch)}
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 

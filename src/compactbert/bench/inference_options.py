@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -106,26 +108,32 @@ def _runtime(fmt: str, dtype: str = "fp32", quantize: bool = False) -> Callable[
         from ..export.runtime import OnnxRuntimeSession, open_session
 
         folder = tempfile.mkdtemp(prefix=f"compactbert-{fmt}-")
-        model = copy.deepcopy(loaded.model).float()
-        info = write_export(model, loaded.tokenizer, folder, fmt, dtype, "sequence-classification", loaded.name)
-        if dtype == "int8":
-            source = Path(loaded.name) if os.path.isdir(loaded.name) else None
-            quantize_export(Path(folder), info, model, loaded.tokenizer, source)
-        threads = torch.get_num_threads()
-        if quantize:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
+        try:
+            model = copy.deepcopy(loaded.model).float()
+            info = write_export(model, loaded.tokenizer, folder, fmt, dtype, "sequence-classification", loaded.name)
+            if dtype == "int8":
+                source = Path(loaded.name) if os.path.isdir(loaded.name) else None
+                quantize_export(Path(folder), info, model, loaded.tokenizer, source)
+            threads = torch.get_num_threads()
+            if quantize:
+                from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantized = os.path.join(folder, "model.int8.onnx")
-            quantize_dynamic(os.path.join(folder, "model.onnx"), quantized, weight_type=QuantType.QInt8)
-            session = OnnxRuntimeSession(quantized, threads)
-        else:
-            session = open_session(folder, dtype=dtype, threads=threads)
+                quantized = os.path.join(folder, "model.int8.onnx")
+                quantize_dynamic(os.path.join(folder, "model.onnx"), quantized, weight_type=QuantType.QInt8)
+                session = OnnxRuntimeSession(quantized, threads)
+            else:
+                session = open_session(folder, dtype=dtype, threads=threads)
+
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
 
         def run(batch):
             return torch.from_numpy(
                 session.run({name: value.cpu().numpy() for name, value in batch.items()})["logits"]
             )
 
+        weakref.finalize(run, shutil.rmtree, folder, True)  # the export goes when the variant's runner does
         return run
 
     return build

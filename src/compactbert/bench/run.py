@@ -198,50 +198,58 @@ def run_benchmark(
         }
 
     exported, backends = _export_rows(built, backends, missing, progress, seq_len)  # from the fp32 weights
-    vocab = min(m.config.vocab_size for m in built.values())
-    generator = torch.Generator().manual_seed(0)
-    results, peaks = [], {}
-    # fp32 first: the bf16 cast is in place and not undone
-    for dtype in sorted(dtypes, key=lambda d: d != "fp32"):
-        for model in built.values():
-            prepare_for_inference(model, dtype)
-        sessions = _open_sessions(exported, dtype, threads, missing)
-        matmul, matmul_flops = _matmul_runner(shapes.matmul_size, DTYPES[dtype])
-        for batch in batches:
-            ids = torch.randint(1, vocab, (batch, seq_len), generator=generator)
-            mask = torch.ones_like(ids)
-            fns = {name: _forward(model, ids, mask) for name, model in built.items()} if "torch" in backends else {}
-            for (name, backend), session in sessions.items():
-                feed = {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}
-                fns[_timed_name(name, backend)] = lambda session=session, feed=feed: session.run(feed)
-            fns[PEAK] = matmul
-            label = f"batch {batch}, {dtype}"
-            timings = timer(
-                fns, repeats=repeats, warmup=warmup, progress=label if progress else False, min_sample_ms=min_sample_ms
-            )
-            peak = timings.pop(PEAK)
-            peak_gflops = matmul_flops / peak.median_ms / 1e6
-            peaks[f"{dtype}/batch{batch}"] = {
-                "dtype": dtype,
-                "batch": batch,
-                "matmul_size": shapes.matmul_size,
-                "gflops_median": peak_gflops,
-                "gflops_best": matmul_flops / peak.min_ms / 1e6,
-                **peak.as_dict(),
-            }
-            for timed, timing in timings.items():
-                name, _, backend = timed.partition(BACKEND_SEPARATOR)
-                row = rows_info[name]
-                gflops = row["flops_per_sequence"] * batch / timing.median_ms / 1e6
-                results.append(
-                    row
-                    | {"batch": batch, "seq": seq_len, "dtype": dtype, "backend": backend or "torch"}
-                    | timing.as_dict()
-                    | {"gflops": gflops, "peak_fraction": gflops / peak_gflops}
+    try:
+        vocab = min(m.config.vocab_size for m in built.values())
+        generator = torch.Generator().manual_seed(0)
+        results, peaks = [], {}
+        # fp32 first: the bf16 cast is in place and not undone
+        for dtype in sorted(dtypes, key=lambda d: d != "fp32"):
+            for model in built.values():
+                prepare_for_inference(model, dtype)
+            sessions = _open_sessions(exported, dtype, threads, missing)
+            matmul, matmul_flops = _matmul_runner(shapes.matmul_size, DTYPES[dtype])
+            for batch in batches:
+                ids = torch.randint(1, vocab, (batch, seq_len), generator=generator)
+                mask = torch.ones_like(ids)
+                fns = (
+                    {name: _forward(model, ids, mask) for name, model in built.items()} if "torch" in backends else {}
                 )
+                for (name, backend), session in sessions.items():
+                    feed = {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}
+                    fns[_timed_name(name, backend)] = lambda session=session, feed=feed: session.run(feed)
+                fns[PEAK] = matmul
+                label = f"batch {batch}, {dtype}"
+                timings = timer(
+                    fns,
+                    repeats=repeats,
+                    warmup=warmup,
+                    progress=label if progress else False,
+                    min_sample_ms=min_sample_ms,
+                )
+                peak = timings.pop(PEAK)
+                peak_gflops = matmul_flops / peak.median_ms / 1e6
+                peaks[f"{dtype}/batch{batch}"] = {
+                    "dtype": dtype,
+                    "batch": batch,
+                    "matmul_size": shapes.matmul_size,
+                    "gflops_median": peak_gflops,
+                    "gflops_best": matmul_flops / peak.min_ms / 1e6,
+                    **peak.as_dict(),
+                }
+                for timed, timing in timings.items():
+                    name, _, backend = timed.partition(BACKEND_SEPARATOR)
+                    row = rows_info[name]
+                    gflops = row["flops_per_sequence"] * batch / timing.median_ms / 1e6
+                    results.append(
+                        row
+                        | {"batch": batch, "seq": seq_len, "dtype": dtype, "backend": backend or "torch"}
+                        | timing.as_dict()
+                        | {"gflops": gflops, "peak_fraction": gflops / peak_gflops}
+                    )
+    finally:  # the exports are scratch, whatever happened while timing
+        for folder in exported.values():
+            shutil.rmtree(folder, ignore_errors=True)
     info["load_average_at_end"] = load_average()
-    for folder in exported.values():
-        shutil.rmtree(folder, ignore_errors=True)
     return score_report(
         {
             "settings": {
