@@ -5,6 +5,7 @@ to do."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 
@@ -183,6 +184,63 @@ def test_labels_are_matched_by_name_in_any_order_and_case(runs, tmp_path):
         label_order(["x", "y"], ["a", "b"], "t")
     with pytest.raises(ValueError, match=r"labels are numbers, .* write the names \(x, y\) in the label column"):
         label_order(["x", "y"], ["0", "1"], "t")
+
+
+def predicted_names(folder, texts):
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    with torch.no_grad():
+        batch = tokenizer(list(texts), truncation=True, max_length=16, padding=True, return_tensors="pt")
+        return [model.config.id2label[int(i)] for i in model(**batch).logits.argmax(-1)]
+
+
+def test_split_all_scores_every_row_of_a_held_out_file_with_some_of_the_labels(runs, tmp_path, capsys):
+    """`--split all`: a file held out from training, scored whole (no rows carved out), in the model's label space
+    even when it holds one of its labels, against the teacher on the same rows; the task it was trained on refused."""
+    folder, teacher, task = runs
+    held = write_sentiment_csv(tmp_path / "held.csv", n=30, seed=7)
+    columns = {k: DATA[k] for k in ("text_column", "label_column")}
+    result = evaluate_model(folder, held, split="all", **columns, dtype="fp32", progress=False)
+    rows = list(csv.DictReader(held.open()))
+    truth = [row["sentiment"] for row in rows]
+    predicted = predicted_names(folder, [row["review"] for row in rows])
+    assert result.texts == 30 and result.where == f"all 30 texts of {held}"
+    assert result.scores.accuracy == pytest.approx(np.mean([a == b for a, b in zip(predicted, truth, strict=True)]))
+    taught = predicted_names(teacher, [row["review"] for row in rows])
+    assert result.teacher_scores.accuracy == pytest.approx(
+        np.mean([a == b for a, b in zip(taught, truth, strict=True)])
+    )
+    assert result.gate["passed"] is None and result.recorded is None
+
+    positives = tmp_path / "positives.csv"  # one of the model's two labels, in capitals
+    with positives.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["review", "sentiment"])
+        writer.writerows([row["review"], "POSITIVE"] for row in rows if row["sentiment"] == "positive")
+    one = evaluate_model(folder, positives, split="all", **columns, max_eval_samples=10, dtype="fp32", progress=False)
+    first = [row["review"] for row in rows if row["sentiment"] == "positive"][:10]
+    assert one.texts == 10 and one.where == f"the first 10 texts of {positives}"
+    assert one.scores.accuracy == pytest.approx(predicted_names(folder, first).count("positive") / 10)
+    assert (one.majority_label, one.majority_accuracy) == ("positive", 1.0)
+
+    command = ["evaluate", str(folder), "--task", str(held), "--split", "all", "--dtype", "fp32"]
+    assert main([*command, "--text_column", "review", "--label_column", "sentiment"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"on all 30 texts of {held}" in out and "quality gate: not applied: it judges the test split, not 'all'" in out
+    )
+
+    with pytest.raises(
+        ValueError, match=r"was trained on part of .*reviews.csv.*score its test split \(--split test\)"
+    ):
+        evaluate_model(folder, split="all", progress=False)
+    other = tmp_path / "other.csv"
+    other.write_text("review,sentiment\ngood film,positive\nso so,neutral\n")
+    with pytest.raises(ValueError, match=r"has labels the model does not predict: \['neutral'\]; the model's labels"):
+        evaluate_model(folder, other, split="all", **columns, progress=False)
+    other.write_text("review,sentiment\ngood film,1\nbad film,0\n")
+    with pytest.raises(ValueError, match=r"labels its rows with numbers \['0', '1'\], and which number is which"):
+        evaluate_model(folder, other, split="all", **columns, progress=False)
 
 
 def test_wrong_input_is_refused_with_what_to_do(runs, tmp_path):

@@ -11,7 +11,9 @@ made from, when its folder is here; it is scored on the same texts, so the share
 looked up. `record_evaluation` writes the figures as the `metrics.json` of a folder that has none.
 
 The model's labels are matched to the task's by name (in any order and case); unnamed labels (`LABEL_0`, ...) are
-taken in the task's order when there are as many. A model of other labels is refused with what differs.
+taken in the task's order when there are as many. A model of other labels is refused with what differs. `split="all"`
+scores every row of data held out from training (`load_task(..., whole=True)`: nothing carved out), which may hold
+some of the model's labels, not all; it refuses the task the model was trained on.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .data.labels import label_order, onto_model_labels
+from .data.tasks import WHOLE
 
 EVAL_CHUNK = 512  # texts scored per step of the progress bar
 
@@ -155,33 +160,6 @@ def require_classifier(folder: Path, name) -> None:
         )
 
 
-def label_order(model_labels: Sequence[str], task_labels: Sequence[str], task: str) -> np.ndarray:
-    """For each of the model's label ids, the task's label id it means: by name (any order, any case), or in order
-    for unnamed labels (`LABEL_0`, ...) when there are as many. Raises `ValueError` for a model of other labels."""
-    from .checkpoints import placeholder_labels
-
-    model_labels, task_labels = [str(n) for n in model_labels], [str(n) for n in task_labels]
-    folded = {name.casefold(): i for i, name in enumerate(task_labels)}
-    if sorted(folded) == sorted(n.casefold() for n in model_labels) and len(model_labels) == len(task_labels):
-        return np.array([folded[name.casefold()] for name in model_labels])
-    unnamed = placeholder_labels(model_labels)
-    if unnamed and len(model_labels) == len(task_labels):
-        return np.arange(len(task_labels))
-    if len(model_labels) != len(task_labels):
-        what = f"the model predicts {len(model_labels)} labels {model_labels} but task {task!r} has {len(task_labels)}"
-    else:
-        what = f"the model's labels {model_labels} are not those of task {task!r}"
-    if all(name.isdigit() for name in task_labels) and len(model_labels) == len(task_labels):
-        raise ValueError(
-            f"{what} {task_labels}: the task's labels are numbers, and which number is which of the model's names is "
-            f"not known; write the names ({', '.join(model_labels)}) in the label column instead"
-        )
-    raise ValueError(
-        f"{what} {task_labels}; evaluate it on the task it was fine-tuned on (--task, with --label_column when the "
-        "labels are in another column)"
-    )
-
-
 def evaluate_model(
     model: str | os.PathLike,
     task: str | os.PathLike | None = None,
@@ -260,9 +238,15 @@ def evaluate_model(
     max_length = max_length or recipe.get("max_length") or 128
     recorded_limit = recipe.get("max_eval_samples") if same_task else None
     limit = max_eval_samples or recorded_limit
+    whole = split == WHOLE
+    if whole and same_task:
+        raise ValueError(
+            f"{model} was trained on part of {task!r}, so scoring all of it mixes in texts it learned from; score its "
+            "test split (--split test), or give data held out from training (--task FILE) to score all of"
+        )
 
     try:
-        loaded_task = load_task(spec, seed=seed, **columns)
+        loaded_task = load_task(spec, seed=seed, whole=whole, **columns)
     except (OSError, ValueError) as err:
         if task != recorded_task or task is None:
             raise
@@ -271,7 +255,10 @@ def evaluate_model(
             "data to evaluate on with --task"
         ) from err
     if split not in loaded_task.dataset:
-        raise ValueError(f"task {task!r} has no {split!r} split; it has {', '.join(loaded_task.dataset)}")
+        raise ValueError(
+            f"task {task!r} has no {split!r} split; it has {', '.join(loaded_task.dataset)} (or '{WHOLE}': every row "
+            "of data held out from training)"
+        )
     rows = loaded_task.dataset[split]
     if limit is not None:
         rows = rows.select(range(min(limit, rows.num_rows)))
@@ -299,6 +286,8 @@ def evaluate_model(
 
     # backend None: an exported folder runs with its runtime (a failed one too: it warns), a PyTorch one on torch
     loaded = load_for_inference(model, backend=backend, dtype=dtype)
+    if whole:  # held-out rows may hold some of the model's labels: they are scored in the model's label space
+        labels, names = onto_model_labels(labels, names, loaded.label_names, task), list(loaded.label_names)
     scores = score(loaded, "the model")
     majority_label, majority_accuracy = majority_class(labels.tolist(), names)
 
@@ -345,7 +334,11 @@ def evaluate_model(
         task=task,
         split=split,
         seed=seed,
-        where=f"{len(texts)} texts of the {split} split of {task} (seed {seed})",
+        where=(
+            f"{'all' if full else 'the first'} {len(texts)} texts of {task}"
+            if whole
+            else f"{len(texts)} texts of the {split} split of {task} (seed {seed})"
+        ),
         texts=len(texts),
         scores=scores,
         majority_label=majority_label,

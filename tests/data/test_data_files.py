@@ -193,3 +193,24 @@ def test_in_memory_dataset_with_bool_labels():
     task = load_task(pool)
     assert task.label_names == ["false", "true"]
     assert _pairs(task)["t4"] == "true"
+
+
+def test_whole_keeps_every_labeled_row_in_order_as_one_split(tmp_path, cache):
+    """`whole=True`: nothing carved out, the rows in the file's order, one class enough; a DatasetDict's labeled splits
+    one after the other (an unlabeled test split left out); a built-in set whole."""
+    rows = _rows(10, labels=("pos",))
+    pd.DataFrame(rows).to_csv(tmp_path / "held.csv", index=False)
+    task = load_task(tmp_path / "held.csv", whole=True, cache_dir=cache)
+    assert list(task.dataset) == ["all"] and task.label_names == ["pos"]
+    assert task.dataset["all"]["text"] == [r["text"] for r in rows] and set(task.dataset["all"]["label"]) == {0}
+    with pytest.raises(ValueError, match="a single class"):  # a task to train on needs two
+        load_task(tmp_path / "held.csv", cache_dir=cache)
+
+    given = datasets.DatasetDict(
+        train=datasets.Dataset.from_dict({"text": ["a", "b"], "label": [0, 1]}),
+        test=datasets.Dataset.from_dict({"text": ["c", "d"], "label": [-1, -1]}),  # unlabeled
+        validation=datasets.Dataset.from_dict({"text": ["e"], "label": [1]}),
+    )
+    whole = load_task(given, whole=True).dataset["all"]
+    assert whole["text"] == ["a", "b", "e"] and whole["label"] == [0, 1, 1]
+    assert load_task("bbc-news", whole=True).dataset["all"].num_rows == 2225

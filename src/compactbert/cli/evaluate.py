@@ -37,7 +37,12 @@ class EvaluateCommand(Command):
         p.add_argument("--text_column", help="the column of the texts (default: as recorded, else 'text')")
         p.add_argument("--text_pair_column", help="the column of the second texts of a pair task")
         p.add_argument("--label_column", help="the column of the labels (default: as recorded, else 'label')")
-        p.add_argument("--split", default="test", help="the split to score (default: test)")
+        p.add_argument(
+            "--split",
+            default="test",
+            help="the split to score: test, validation or train, or all: every row of data held out from training "
+            "(--task FILE; nothing carved out, some of the model's labels or all) (default: test)",
+        )
         p.add_argument("--split_seed", type=int, help="the seed of the splits (default: as recorded, else 42)")
         p.add_argument(
             "--max_eval_samples",

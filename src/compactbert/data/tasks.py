@@ -12,6 +12,9 @@ How the three splits are made:
 
 Carving is stratified by label, seeded, and duplicate-aware (texts equal up to whitespace and case stay in one split);
 see `splits.carve_splits`. Splits that the source provides are never re-mixed.
+
+`whole=True` carves nothing: every labeled row of the source, in its order, is one split named `all` (a file held out
+from training, to score a model on; one class is enough).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .sources import SPLIT_ALIASES, by_split_column, file_builder, read_files, r
 from .splits import carve_splits, check_fractions, dedup_key
 
 SPLITS = ("train", "validation", "test")
+WHOLE = "all"  # the one split of `load_task(..., whole=True)`
 Spec = str | os.PathLike | datasets.Dataset | datasets.DatasetDict | Mapping[str, str | os.PathLike]
 
 
@@ -73,8 +77,10 @@ def load_task(
     revision: str | None = None,
     data_path: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
+    whole: bool = False,
 ) -> Task:
-    """Load a text-classification task as fixed, seeded, stratified train / validation / test splits.
+    """Load a text-classification task as fixed, seeded, stratified train / validation / test splits (or, `whole`,
+    every labeled row as one split, `all`).
 
     Args:
         spec (`str`, `os.PathLike`, `datasets.Dataset`, `datasets.DatasetDict` or `Mapping[str, path]`):
@@ -103,9 +109,13 @@ def load_task(
             Where a built-in set's data lives (same as `"name:/path"`).
         cache_dir (`str` or `os.PathLike`, *optional*):
             The `datasets` cache folder for files and Hub sets.
+        whole (`bool`, *optional*, defaults to `False`):
+            Carve nothing: the `DatasetDict` holds one split, `all`, with every labeled row of every split the
+            source has, in its order (a file held out from training, to score a model on). One class is enough;
+            `seed` and the fractions play no part.
 
     Returns:
-        `Task`: the `DatasetDict` and the class names.
+        `Task`: the `DatasetDict` and the class names (with `whole`, those the rows hold).
 
     Raises:
         `ValueError`: an unknown built-in name, missing columns, no rows, bad labels, a single class, bad fractions.
@@ -137,7 +147,7 @@ def load_task(
             )
         if path and data_path is not None:
             raise ValueError(f"got two paths for '{name}': {path!r} in the spec and data_path={data_path!r}; give one")
-        return _load_builtin(name, path or data_path, seed, validation_size, test_size)
+        return _load_builtin(name, path or data_path, seed, validation_size, test_size, whole)
     if data_path is not None:
         raise ValueError("data_path is only for built-in sets; give a local file as the spec itself")
     if isinstance(spec, (str, os.PathLike)):
@@ -171,6 +181,7 @@ def load_task(
         split_names=split_names or {},
         seed=seed,
         fractions=(validation_size, test_size),
+        whole=whole,
     )
 
 
@@ -201,15 +212,17 @@ def _builtin_spec(spec: Spec) -> tuple[str, str] | None:
 
 
 def _load_builtin(
-    name: str, path: str | os.PathLike | None, seed: int, validation_size: float, test_size: float
+    name: str, path: str | os.PathLike | None, seed: int, validation_size: float, test_size: float, whole: bool
 ) -> Task:
     task = get_builtin_task(name)
     text, labels = task.read(Path(path) if path else None)
     pool = {"text": text, "label": labels}
+    if whole:
+        return _build({WHOLE: pool}, task.label_names)
     return _build(_split_pool(pool, list(task.label_names), seed, (test_size, validation_size)), task.label_names)
 
 
-def _assemble(raw, where, *, columns, label_names, split_names, seed, fractions) -> Task:
+def _assemble(raw, where, *, columns, label_names, split_names, seed, fractions, whole=False) -> Task:
     if set(split_names) - set(SPLITS):
         raise ValueError(f"split_names keys must be among {list(SPLITS)}; got {sorted(split_names)}")
     chosen = {}
@@ -219,6 +232,8 @@ def _assemble(raw, where, *, columns, label_names, split_names, seed, fractions)
             if source not in raw:
                 raise ValueError(f"{where} has no split '{source}' (split_names); splits found: {sorted(raw)}")
             chosen[split] = raw[source]
+    if whole:
+        return _whole(raw, where, columns, label_names)
     if "train" not in chosen:
         raise ValueError(
             f"{where} has no training split; splits found: {sorted(raw)}. Map one with split_names={{'train': ...}}"
@@ -258,6 +273,33 @@ def _assemble(raw, where, *, columns, label_names, split_names, seed, fractions)
     return _build(parts, names)
 
 
+def _whole(raw: Mapping[str, datasets.Dataset], where: str, columns: dict, label_names) -> Task:
+    """Every labeled row of every split of `raw`, in order, as the one split `all`."""
+    tables = {split: table for split, table in raw.items() if table.num_rows}
+    if not tables:
+        raise ValueError(f"{where} has no rows; expected labeled examples")
+    first = next(iter(tables.values()))
+    cols = resolve_columns(first.column_names, **columns, where=where)
+    whole_file = len(tables) == 1
+    parts = {
+        split: _columns_of(table, cols, where if whole_file else f"split '{split}' of {where}", whole_file)
+        for split, table in tables.items()
+    }
+    feature = first.features.get(cols.label)
+    class_names = feature.names if isinstance(feature, datasets.ClassLabel) else None
+    encoded, names = encode_labels(
+        {split: part.pop("label") for split, part in parts.items()},
+        column=cols.label,
+        class_names=class_names,
+        label_names=label_names,
+        where=where,
+    )
+    labeled = [split for split, labels in encoded.items() if labels is not None]
+    pool = {column: [v for split in labeled for v in parts[split][column]] for column in parts[labeled[0]]}
+    pool["label"] = [v for split in labeled for v in encoded[split]]
+    return _build({WHOLE: pool}, names)
+
+
 def _columns_of(table: datasets.Dataset, cols: Columns, where: str, whole_file: bool = False) -> dict[str, list]:
     for column in (cols.text, cols.text_pair):
         if column is not None and column not in table.column_names:
@@ -287,7 +329,7 @@ def _split_pool(pool, names, seed, fractions, order=("train", "test", "validatio
 
 def _build(parts: Mapping[str, Mapping[str, list]], names: Sequence[str]) -> Task:
     features = {"text": datasets.Value("string")}
-    if "text_pair" in parts["train"]:
+    if "text_pair" in next(iter(parts.values())):
         features["text_pair"] = datasets.Value("string")
     features["label"] = datasets.ClassLabel(names=list(names))
     dataset = datasets.DatasetDict(
@@ -295,9 +337,9 @@ def _build(parts: Mapping[str, Mapping[str, list]], names: Sequence[str]) -> Tas
             split: datasets.Dataset.from_dict(
                 {c: parts[split][c] for c in features}, features=datasets.Features(features)
             )
-            for split in SPLITS
+            for split in [s for s in SPLITS if s in parts] or list(parts)
         }
     )
-    if len(set(dataset["train"]["label"])) < 2:
+    if "train" in dataset and len(set(dataset["train"]["label"])) < 2:
         raise ValueError("the training split has a single class; a classification task needs at least two classes")
     return Task(dataset, list(names))

@@ -1,0 +1,73 @@
+"""How a classifier's labels meet the labels of the data it is scored on (`compactbert.evaluation`).
+
+`label_order`: a task's labels, all of them, matched to the model's by name (any order, any case), or in order for
+unnamed labels (`LABEL_0`, ...). `onto_model_labels`: the rows of a held-out file (`load_task(..., whole=True)`), which
+may hold some of the model's labels, not all, as the model's label ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..checkpoints import placeholder_labels
+
+
+def _numbers_hint(model_labels: Sequence[str]) -> str:
+    return (
+        "which number is which of the model's names is not known; write the names "
+        f"({', '.join(model_labels)}) in the label column instead"
+    )
+
+
+def label_order(model_labels: Sequence[str], task_labels: Sequence[str], task: str) -> np.ndarray:
+    """For each of the model's label ids, the task's label id it means: by name (any order, any case), or in order
+    for unnamed labels (`LABEL_0`, ...) when there are as many. Raises `ValueError` for a model of other labels."""
+    model_labels, task_labels = [str(n) for n in model_labels], [str(n) for n in task_labels]
+    folded = {name.casefold(): i for i, name in enumerate(task_labels)}
+    if sorted(folded) == sorted(n.casefold() for n in model_labels) and len(model_labels) == len(task_labels):
+        return np.array([folded[name.casefold()] for name in model_labels])
+    unnamed = placeholder_labels(model_labels)
+    if unnamed and len(model_labels) == len(task_labels):
+        return np.arange(len(task_labels))
+    if len(model_labels) != len(task_labels):
+        what = f"the model predicts {len(model_labels)} labels {model_labels} but task {task!r} has {len(task_labels)}"
+    else:
+        what = f"the model's labels {model_labels} are not those of task {task!r}"
+    if all(name.isdigit() for name in task_labels) and len(model_labels) == len(task_labels):
+        raise ValueError(f"{what} {task_labels}: the task's labels are numbers, and {_numbers_hint(model_labels)}")
+    raise ValueError(
+        f"{what} {task_labels}; evaluate it on the task it was fine-tuned on (--task, with --label_column when the "
+        "labels are in another column)"
+    )
+
+
+def onto_model_labels(
+    labels: Sequence[int], names: Sequence[str], model_labels: Sequence[str], where: str
+) -> np.ndarray:
+    """`labels` (ids of `names`, the labels a held-out file holds) as ids of `model_labels`: by name, any case; the file
+    may hold some of the model's labels, not all. Numbers are ids only for a model of unnamed labels (`LABEL_0`, ...).
+
+    Raises:
+        `ValueError`: a label the model does not predict, or numbers for a model whose labels have names.
+    """
+    model_labels, names = [str(n) for n in model_labels], [str(n) for n in names]
+    if placeholder_labels(model_labels) and all(name.isdigit() for name in names):
+        ids = [int(name) for name in names]
+        if max(ids) >= len(model_labels):
+            raise ValueError(
+                f"{where} has label {max(ids)}, but the model predicts {len(model_labels)} unnamed labels "
+                f"(ids 0 to {len(model_labels) - 1})"
+            )
+        return np.asarray(ids)[np.asarray(labels, dtype=int)]
+    folded = {name.casefold(): i for i, name in enumerate(model_labels)}
+    unknown = [name for name in names if name.casefold() not in folded]
+    if unknown and all(name.isdigit() for name in names):
+        raise ValueError(f"{where} labels its rows with numbers {names}, and {_numbers_hint(model_labels)}")
+    if unknown:
+        raise ValueError(
+            f"{where} has labels the model does not predict: {unknown}; the model's labels are {model_labels} (name "
+            "the label column with --label_column if these are in another one)"
+        )
+    return np.asarray([folded[name.casefold()] for name in names])[np.asarray(labels, dtype=int)]
