@@ -346,21 +346,26 @@ def load_classifier(folder: str | os.PathLike, source: str, **kwargs):
 
 
 def tokenize_task(dataset, tokenizer, data_args: DataArguments):
-    """Tokenize every split (truncated, not padded: the collator pads each batch to its longest text)."""
+    """Tokenize every split (truncated, not padded: the collator pads each batch to its longest text); only the first
+    `max_train_samples` / `max_eval_samples` rows, the ones used."""
+    from datasets import DatasetDict
+
     has_pair = "text_pair" in dataset["train"].column_names
 
     def encode(batch):
         pair = batch["text_pair"] if has_pair else None
         return tokenizer(batch["text"], pair, truncation=True, max_length=data_args.max_length)
 
+    limits = {"train": data_args.max_train_samples, "validation": data_args.max_eval_samples}
+    limits["test"] = data_args.max_eval_samples
+    used = DatasetDict(
+        {
+            split: rows if limits.get(split) is None else rows.select(range(min(limits[split], len(rows))))
+            for split, rows in dataset.items()
+        }
+    )
     removed = [c for c in dataset["train"].column_names if c != "label"]
-    encoded = dataset.map(encode, batched=True, remove_columns=removed, desc="tokenizing")
-    if data_args.max_train_samples is not None:
-        encoded["train"] = encoded["train"].select(range(min(data_args.max_train_samples, len(encoded["train"]))))
-    if data_args.max_eval_samples is not None:
-        for split in ("validation", "test"):
-            encoded[split] = encoded[split].select(range(min(data_args.max_eval_samples, len(encoded[split]))))
-    return encoded
+    return used.map(encode, batched=True, remove_columns=removed, desc="tokenizing")
 
 
 def finetune(model_args: ModelArguments, data_args: DataArguments, training_args: FinetuneArguments) -> dict:

@@ -78,6 +78,22 @@ def test_an_unknown_export_format_is_refused_before_training(tmp_path, capsys):
         in (capsys.readouterr().err)
     )
     assert not (tmp_path / "build").exists()
+    recipe = tiny_recipe(tmp_path, exports=["openvino"])
+    assert main(["build", "--exports", "onnx,onnx", str(recipe)]) == 2  # the recipe's check, on what --exports names
+    assert "exports: ['onnx', 'onnx'] must name each format once" in capsys.readouterr().err
+    assert not (tmp_path / "build").exists()
+
+
+def test_exports_none_builds_without_the_recipes_exports(tmp_path, capsys):
+    """`build --exports none` skips the exports a recipe asks for (a quick build), `--exports onnx` writes that one."""
+    recipe = tiny_recipe(tmp_path, training=LEARNS, exports=["openvino", "onnx"])
+    assert main(["build", str(recipe), "--exports", "none", "--output-dir", str(tmp_path / "none")]) == 0
+    folder = tmp_path / "none" / "model"
+    assert (folder / "README.md").is_file() and not (folder / "openvino").exists() and not (folder / "onnx").exists()
+    assert json.loads((folder / "build.json").read_text())["comparison"].get("exports", []) == []
+    assert "Running it without PyTorch" not in (folder / "README.md").read_text()
+    assert read_recipe(recipe, {"exports": ["onnx"]}).exports == ["onnx"]
+    assert read_recipe(recipe, {"exports": ["onnx"]}).training.get("exports") is None  # not a training argument
 
 
 def test_an_export_that_does_not_hold_refuses_the_build_and_says_where_the_trained_model_is(

@@ -151,6 +151,10 @@ def run_build(recipe: str, tokens: Sequence[str], args: argparse.Namespace) -> i
         overrides["output_dir"] = args.output_dir
     if args.overwrite:
         overrides["overwrite"] = True
+    exports = overrides.pop("exports", None) if args.exports is None else args.exports  # also after the recipe
+    if exports is not None:  # the recipe's `exports:` replaced; `none` writes none
+        names = [name.strip() for name in str(exports).split(",") if name.strip()]
+        overrides["exports"] = [] if names == ["none"] else names
     force = overrides.pop("force", False)  # `--force` after the recipe arrives with the overrides
     force = args.force or (force if isinstance(force, bool) else parse_field_value(force, bool, "force"))
     zoo_recipe = read_recipe(recipe, overrides)
@@ -225,6 +229,14 @@ BUILD = RecipeCommand(
             {"help": "where to build (default: the recipe's output_dir, else runs/zoo/<name>)"},
         ),
         Option(("--overwrite",), {"action": "store_true", "help": "replace an existing build"}),
+        Option(
+            ("--exports",),
+            {
+                "metavar": "LIST",
+                "help": "the exports to write into the model folder instead of the recipe's exports: (comma-separated: "
+                "openvino, onnx, openvino-int8), or none to skip them (compactbert export adds one later)",
+            },
+        ),
         Option(
             ("--force",),
             {

@@ -108,7 +108,7 @@ def _make(cls, values: dict, where: str):
 
 def read_recipe(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> ZooRecipe:
     """Read a zoo recipe. `overrides` (e.g. `{"max_train_samples": 64}`) go into its training arguments, except
-    `output_dir` and `overwrite`, which are the recipe's own."""
+    `output_dir`, `overwrite` and `exports`, which are the recipe's own."""
     recipe = Path(path)
     if not recipe.is_file():
         raise FileNotFoundError(f"recipe {recipe} does not exist")
@@ -119,7 +119,7 @@ def read_recipe(path: str | os.PathLike, overrides: dict[str, Any] | None = None
             "recipe runs with `compactbert finetune`)"
         )
     overrides = dict(overrides or {})
-    for key in ("output_dir", "overwrite"):
+    for key in ("output_dir", "overwrite", "exports"):
         if key in overrides:
             values[key] = overrides.pop(key)
     values["training"] = (values.get("training") or {}) | overrides
