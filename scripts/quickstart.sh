@@ -99,11 +99,13 @@ case "$MODE" in
         if [ "$WORKERS" -gt 4 ]; then WORKERS=4; fi
         if [ "$WORKERS" -le 1 ]; then WORKERS=0; fi
         # the run's temporary files (pytest's folders, exports, virtual environments: gigabytes) in a folder of its
-        # own, removed when every test passed, kept for a look when one failed
+        # own, removed when every test passed (and on CI, or when the run is terminated), kept for a look when one
+        # failed
         RUN_TMP="$(mktemp -d "${TMPDIR:-/tmp}/compactbert-test-run.XXXXXX")"
+        trap 'rm -rf "$RUN_TMP"; exit 143' TERM
         STATUS=0
         TMPDIR="$RUN_TMP" "$PY" -m pytest -n "$WORKERS" --dist worksteal "$@" || STATUS=$?
-        if [ "$STATUS" = 0 ]; then
+        if [ "$STATUS" = 0 ] || [ -n "${CI:-}" ]; then
             rm -rf "$RUN_TMP"
         else
             echo "==> the run's temporary files are kept in $RUN_TMP (remove it when done)" >&2

@@ -16,8 +16,9 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from compactbert.cli import main
 from compactbert.data import load_task
+from compactbert.data.labels import label_order, onto_model_labels
 from compactbert.distillation.recipe import distill, parse_distill_recipe
-from compactbert.evaluation import evaluate_model, label_order, record_evaluation
+from compactbert.evaluation import evaluate_model, record_evaluation
 from compactbert.finetune import finetune, parse_recipe
 from compactbert.hub.gate import majority_class
 
@@ -184,6 +185,23 @@ def test_labels_are_matched_by_name_in_any_order_and_case(runs, tmp_path):
         label_order(["x", "y"], ["a", "b"], "t")
     with pytest.raises(ValueError, match=r"labels are numbers, .* write the names \(x, y\) in the label column"):
         label_order(["x", "y"], ["0", "1"], "t")
+
+
+def test_held_out_rows_are_put_in_the_models_label_space_by_the_labels_they_hold():
+    model = ["negative", "positive"]
+    assert list(onto_model_labels([0, 1, 0], ["POSITIVE", "negative"], model, "f")) == [1, 0, 1]  # any case
+    # a label the data declares (a ClassLabel's) but no scored row holds is not asked of the model
+    assert list(onto_model_labels([0, 2], ["negative", "neutral", "positive"], model, "f")) == [0, 1]
+    with pytest.raises(ValueError, match=r"f has labels the model does not predict: \['neutral'\]"):
+        onto_model_labels([1], ["negative", "neutral"], model, "f")
+    unnamed = ["LABEL_0", "LABEL_1", "LABEL_2"]
+    assert list(onto_model_labels([0, 1, 1], ["0", "2"], unnamed, "f")) == [0, 2, 2]  # numbers are its ids
+    with pytest.raises(ValueError, match=r"f has label 2, but the model predicts 2 unnamed labels \(ids 0 to 1\)"):
+        onto_model_labels([1], ["0", "2"], unnamed[:2], "f")
+    with pytest.raises(ValueError, match=r"f labels its rows with names \['a'\], but the model's labels have none"):
+        onto_model_labels([0], ["a"], unnamed, "f")
+    with pytest.raises(ValueError, match=r"f labels its rows with numbers \['1'\], and which number is which"):
+        onto_model_labels([0], ["1"], model, "f")
 
 
 def predicted_names(folder, texts):

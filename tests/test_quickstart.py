@@ -151,15 +151,16 @@ def test_a_failed_install_leaves_no_stamp(stand_in_venv, checkout):
 def test_the_test_runs_temporary_files_are_removed_when_it_passes_and_kept_when_it_fails(stand_in_venv, checkout):
     """`quickstart.sh test` gives the suite a temporary folder of its own (exports, virtual environments: gigabytes
     that would otherwise pile up in /tmp run after run): removed after a passing run, kept and named after a failing
-    one, whose exit status it keeps."""
+    one (not on CI), whose exit status it keeps."""
     venv, log = stand_in_venv
     scratch = checkout / "tmp"
     scratch.mkdir()
-    bin_dir = checkout / "bin"  # no chromium install from this test: an apt-get that does nothing
+    bin_dir = checkout / "bin"  # no chromium install from this test: an apt-get (and a sudo) that do nothing
     bin_dir.mkdir()
-    (bin_dir / "apt-get").write_text("#!/bin/sh\nexit 1\n")
-    (bin_dir / "apt-get").chmod(0o755)
-    env = {"TMPDIR": str(scratch), "PATH": f"{bin_dir}:{os.environ['PATH']}", "TEST_WORKERS": "0"}
+    for name in ("apt-get", "sudo"):
+        (bin_dir / name).write_text("#!/bin/sh\nexit 1\n")
+        (bin_dir / name).chmod(0o755)
+    env = {"TMPDIR": str(scratch), "PATH": f"{bin_dir}:{os.environ['PATH']}", "TEST_WORKERS": "0", "CI": ""}
 
     done = run_quickstart(venv, checkout, "test", "-k", "something", **env)
     assert done.returncode == 0, done.stderr
@@ -176,3 +177,6 @@ def test_the_test_runs_temporary_files_are_removed_when_it_passes_and_kept_when_
     (kept,) = scratch.iterdir()
     assert (kept / "left-by-a-test").exists()
     assert f"the run's temporary files are kept in {kept}" in done.stderr
+
+    assert run_quickstart(venv, checkout, "test", **env | {"CI": "true"}).returncode == 3
+    assert list(scratch.iterdir()) == [kept]  # on CI a failed run's folder goes too

@@ -26,9 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from .data.labels import label_order, onto_model_labels
-from .data.tasks import WHOLE
-
 EVAL_CHUNK = 512  # texts scored per step of the progress bar
 
 
@@ -193,6 +190,8 @@ def evaluate_model(
 
     from .checkpoints import resolve_model_folder
     from .data import load_task
+    from .data.labels import label_order, onto_model_labels
+    from .data.tasks import WHOLE
     from .export.auto import dtype_name
     from .export.texts import locate_recorded_task, read_metrics
     from .finetune import classification_metrics
@@ -464,7 +463,6 @@ __all__ = [
     "Scores",
     "check_writable",
     "evaluate_model",
-    "label_order",
     "record_evaluation",
     "source_folder",
 ]

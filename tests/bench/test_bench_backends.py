@@ -139,7 +139,8 @@ def test_rows_run_on_each_backend_side_by_side_and_are_scored_within_it(monkeypa
 
 
 def test_a_run_that_fails_while_timing_leaves_no_export_behind(monkeypatch, tmp_path):
-    """The rows' exports are scratch: removed when the run ends, and when timing raises (Ctrl-C included)."""
+    """The rows' exports are scratch: removed when timing raises (Ctrl-C included), and when exporting is
+    interrupted."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
     def timer(fns, repeats, warmup, progress=False, min_sample_ms=0.0):
@@ -150,6 +151,22 @@ def test_a_run_that_fails_while_timing_leaves_no_export_behind(monkeypatch, tmp_
     with pytest.raises(KeyboardInterrupt):
         run_benchmark(**kwargs, timer=timer, progress=False, backends=["torch", "openvino"])
     assert list(tmp_path.iterdir()) == []
+
+    exports = []
+
+    def interrupted(*args, **kwargs):  # the second row's export is interrupted
+        exports.append(args[2])
+        if len(exports) == 2:
+            raise KeyboardInterrupt
+        return real_write_export(*args, **kwargs)
+
+    from compactbert.export import exporter
+
+    real_write_export = exporter.write_export
+    monkeypatch.setattr(exporter, "write_export", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_benchmark(**kwargs, timer=timer, progress=False, backends=["torch", "openvino"])
+    assert len(exports) == 2 and list(tmp_path.iterdir()) == []
 
 
 def test_int8_rows_are_quantized_and_compared_with_pytorch_at_the_settings_precision(monkeypatch):

@@ -213,4 +213,16 @@ def test_whole_keeps_every_labeled_row_in_order_as_one_split(tmp_path, cache):
     )
     whole = load_task(given, whole=True).dataset["all"]
     assert whole["text"] == ["a", "b", "e"] and whole["label"] == [0, 1, 1]
+    assert load_task(given, whole=True, split_names={"test": "validation"}).dataset["all"]["text"] == ["e"]
+    unlabeled_first = datasets.DatasetDict(  # the columns are read from a table that has labels
+        test=datasets.Dataset.from_dict({"text": ["c"]}),
+        train=datasets.Dataset.from_dict(
+            {"text": ["a", "b"], "label": [1, 1]},
+            features=datasets.Features(
+                {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["neg", "pos"])}
+            ),
+        ),
+    )
+    task = load_task(unlabeled_first, whole=True)
+    assert task.dataset["all"]["text"] == ["a", "b"] and task.label_names == ["neg", "pos"]  # the ClassLabel's
     assert load_task("bbc-news", whole=True).dataset["all"].num_rows == 2225

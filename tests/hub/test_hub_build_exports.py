@@ -92,6 +92,8 @@ def test_exports_none_builds_without_the_recipes_exports(tmp_path, capsys):
     assert (folder / "README.md").is_file() and not (folder / "openvino").exists() and not (folder / "onnx").exists()
     assert json.loads((folder / "build.json").read_text())["comparison"].get("exports", []) == []
     assert "Running it without PyTorch" not in (folder / "README.md").read_text()
+    assert main(["build", str(recipe), "--exports"]) == 2
+    assert "--exports needs a value: the formats to export, comma-separated, or none" in capsys.readouterr().err
     assert read_recipe(recipe, {"exports": ["onnx"]}).exports == ["onnx"]
     assert read_recipe(recipe, {"exports": ["onnx"]}).training.get("exports") is None  # not a training argument
 

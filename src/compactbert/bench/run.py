@@ -319,6 +319,10 @@ def _export_rows(
                 shutil.rmtree(folder, ignore_errors=True)
                 why = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
                 missing.append({"model": f"{name} on {backend}", "why": f"export failed: {why}"})
+            except BaseException:  # Ctrl-C while exporting: this export and those before it are scratch too
+                for scratch in (folder, *exported.values()):
+                    shutil.rmtree(scratch, ignore_errors=True)
+                raise
     return exported, usable
 
 

@@ -153,8 +153,10 @@ def run_build(recipe: str, tokens: Sequence[str], args: argparse.Namespace) -> i
         overrides["overwrite"] = True
     exports = overrides.pop("exports", None) if args.exports is None else args.exports  # also after the recipe
     if exports is not None:  # the recipe's `exports:` replaced; `none` writes none
-        names = [name.strip() for name in str(exports).split(",") if name.strip()]
-        overrides["exports"] = [] if names == ["none"] else names
+        names = [name.strip() for name in exports.split(",") if name.strip()] if isinstance(exports, str) else []
+        if not names:
+            raise ValueError("--exports needs a value: the formats to export, comma-separated, or none")
+        overrides["exports"] = [] if [name.lower() for name in names] == ["none"] else names
     force = overrides.pop("force", False)  # `--force` after the recipe arrives with the overrides
     force = args.force or (force if isinstance(force, bool) else parse_field_value(force, bool, "force"))
     zoo_recipe = read_recipe(recipe, overrides)

@@ -46,28 +46,41 @@ def label_order(model_labels: Sequence[str], task_labels: Sequence[str], task: s
 def onto_model_labels(
     labels: Sequence[int], names: Sequence[str], model_labels: Sequence[str], where: str
 ) -> np.ndarray:
-    """`labels` (ids of `names`, the labels a held-out file holds) as ids of `model_labels`: by name, any case; the file
-    may hold some of the model's labels, not all. Numbers are ids only for a model of unnamed labels (`LABEL_0`, ...).
+    """`labels` (ids of `names`, the labels of held-out rows) as ids of `model_labels`: by name, any case; the rows
+    may hold some of the model's labels, not all (only the labels they hold are matched). Numbers are ids only for a
+    model of unnamed labels (`LABEL_0`, ...).
 
     Raises:
-        `ValueError`: a label the model does not predict, or numbers for a model whose labels have names.
+        `ValueError`: a label the model does not predict, numbers for a model whose labels have names, or names for a
+        model whose labels have none.
     """
+    labels = np.asarray(labels, dtype=int)
     model_labels, names = [str(n) for n in model_labels], [str(n) for n in names]
-    if placeholder_labels(model_labels) and all(name.isdigit() for name in names):
-        ids = [int(name) for name in names]
-        if max(ids) >= len(model_labels):
+    held = [names[i] for i in np.unique(labels)]
+    unnamed = placeholder_labels(model_labels)
+    mapping = np.zeros(len(names), dtype=int)
+    if unnamed and all(name.isdigit() for name in held):
+        if max(int(name) for name in held) >= len(model_labels):
             raise ValueError(
-                f"{where} has label {max(ids)}, but the model predicts {len(model_labels)} unnamed labels "
-                f"(ids 0 to {len(model_labels) - 1})"
+                f"{where} has label {max(int(name) for name in held)}, but the model predicts {len(model_labels)} "
+                f"unnamed labels (ids 0 to {len(model_labels) - 1})"
             )
-        return np.asarray(ids)[np.asarray(labels, dtype=int)]
+        mapping[np.unique(labels)] = [int(name) for name in held]
+        return mapping[labels]
     folded = {name.casefold(): i for i, name in enumerate(model_labels)}
-    unknown = [name for name in names if name.casefold() not in folded]
-    if unknown and all(name.isdigit() for name in names):
-        raise ValueError(f"{where} labels its rows with numbers {names}, and {_numbers_hint(model_labels)}")
+    unknown = [name for name in held if name.casefold() not in folded]
+    if unknown and unnamed:
+        raise ValueError(
+            f"{where} labels its rows with names {held}, but the model's labels have none ({', '.join(model_labels)}): "
+            "which name is which is not known; give the rows its label ids (0, 1, ...) instead, or score it on its "
+            "own task's test split (--split test), where the labels are taken in the task's order"
+        )
+    if unknown and all(name.isdigit() for name in held):
+        raise ValueError(f"{where} labels its rows with numbers {held}, and {_numbers_hint(model_labels)}")
     if unknown:
         raise ValueError(
             f"{where} has labels the model does not predict: {unknown}; the model's labels are {model_labels} (name "
             "the label column with --label_column if these are in another one)"
         )
-    return np.asarray([folded[name.casefold()] for name in names])[np.asarray(labels, dtype=int)]
+    mapping[np.unique(labels)] = [folded[name.casefold()] for name in held]
+    return mapping[labels]

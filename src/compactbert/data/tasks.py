@@ -13,8 +13,9 @@ How the three splits are made:
 Carving is stratified by label, seeded, and duplicate-aware (texts equal up to whitespace and case stay in one split);
 see `splits.carve_splits`. Splits that the source provides are never re-mixed.
 
-`whole=True` carves nothing: every labeled row of the source, in its order, is one split named `all` (a file held out
-from training, to score a model on; one class is enough).
+`whole=True` carves nothing: every labeled row of the source is one split named `all`, a file's in its order, a
+source of several splits one split after the other (those `split_names` names, else all of them, `train` included):
+data held out from training, to score a model on; one class is enough.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any, NamedTuple
 import datasets
 
 from .builtin import BUILTIN_TASKS, get_builtin_task, list_builtin_tasks, suggest_builtin
-from .columns import Columns, check_texts, encode_labels, name_it, resolve_columns
+from .columns import LABEL_COLUMNS, Columns, check_texts, encode_labels, name_it, resolve_columns
 from .sources import SPLIT_ALIASES, by_split_column, file_builder, read_files, read_hub, read_local
 from .splits import carve_splits, check_fractions, dedup_key
 
@@ -41,8 +42,8 @@ class Task(NamedTuple):
 
     Attributes:
         dataset (`datasets.DatasetDict`):
-            Splits `train`, `validation`, `test` with columns `text`, `text_pair` (pair tasks only) and `label`
-            (a `datasets.ClassLabel`: integer ids with names).
+            Splits `train`, `validation`, `test` (with `whole=True`: `all` alone) with columns `text`, `text_pair`
+            (pair tasks only) and `label` (a `datasets.ClassLabel`: integer ids with names).
         label_names (`list[str]`):
             The class names; `label_names[i]` is the name of label id `i`.
     """
@@ -110,12 +111,12 @@ def load_task(
         cache_dir (`str` or `os.PathLike`, *optional*):
             The `datasets` cache folder for files and Hub sets.
         whole (`bool`, *optional*, defaults to `False`):
-            Carve nothing: the `DatasetDict` holds one split, `all`, with every labeled row of every split the
-            source has, in its order (a file held out from training, to score a model on). One class is enough;
-            `seed` and the fractions play no part.
+            Carve nothing: the `DatasetDict` holds one split, `all`, with every labeled row (see the module
+            docstring for the order and which splits), to score a model on. One class is enough; `seed` and the
+            fractions play no part.
 
     Returns:
-        `Task`: the `DatasetDict` and the class names (with `whole`, those the rows hold).
+        `Task`: the `DatasetDict` and the class names (with `whole`, those the rows hold, or a `ClassLabel`'s).
 
     Raises:
         `ValueError`: an unknown built-in name, missing columns, no rows, bad labels, a single class, bad fractions.
@@ -232,34 +233,15 @@ def _assemble(raw, where, *, columns, label_names, split_names, seed, fractions,
             if source not in raw:
                 raise ValueError(f"{where} has no split '{source}' (split_names); splits found: {sorted(raw)}")
             chosen[split] = raw[source]
-    if whole:
-        return _whole(raw, where, columns, label_names)
+    if whole:  # the splits split_names names, else every one the source has
+        return _whole({split_names[k]: raw[split_names[k]] for k in split_names} or raw, where, columns, label_names)
     if "train" not in chosen:
         raise ValueError(
             f"{where} has no training split; splits found: {sorted(raw)}. Map one with split_names={{'train': ...}}"
         )
     if chosen["train"].num_rows == 0:
         raise ValueError(f"{where} has no rows in its training split; expected labeled examples")
-    cols = resolve_columns(chosen["train"].column_names, **columns, where=where)
-    whole_file = len(chosen) == 1  # one table, e.g. a local file without a split column: its rows are the file's
-    tables = {
-        split: _columns_of(table, cols, where if whole_file else f"split '{split}' of {where}", whole_file)
-        for split, table in chosen.items()
-    }
-    feature = chosen["train"].features.get(cols.label)
-    class_names = feature.names if isinstance(feature, datasets.ClassLabel) else None
-    encoded, names = encode_labels(
-        {split: t.pop("label") for split, t in tables.items()},
-        column=cols.label,
-        class_names=class_names,
-        label_names=label_names,
-        where=where,
-    )
-    for split, labels in encoded.items():
-        if labels is None:
-            del tables[split]
-        else:
-            tables[split]["label"] = labels
+    tables, names, cols = _labeled_tables(chosen, chosen["train"], where, columns, label_names)
     if "train" not in tables:
         raise ValueError(f"the training split of {where} has no labels; expected class ids or names in '{cols.label}'")
     validation_size, test_size = fractions
@@ -273,30 +255,44 @@ def _assemble(raw, where, *, columns, label_names, split_names, seed, fractions,
     return _build(parts, names)
 
 
-def _whole(raw: Mapping[str, datasets.Dataset], where: str, columns: dict, label_names) -> Task:
-    """Every labeled row of every split of `raw`, in order, as the one split `all`."""
-    tables = {split: table for split, table in raw.items() if table.num_rows}
-    if not tables:
-        raise ValueError(f"{where} has no rows; expected labeled examples")
-    first = next(iter(tables.values()))
-    cols = resolve_columns(first.column_names, **columns, where=where)
-    whole_file = len(tables) == 1
-    parts = {
+def _labeled_tables(chosen: Mapping[str, datasets.Dataset], reference: datasets.Dataset, where: str, columns: dict,
+                    label_names) -> tuple[dict[str, dict[str, list]], list[str], Columns]:  # fmt: skip
+    """Each table of `chosen` as lists of its text, pair and label columns, the labels as class ids (a table without
+    labels left out), with the class names and the columns; the columns and a `ClassLabel`'s names are `reference`'s."""
+    cols = resolve_columns(reference.column_names, **columns, where=where)
+    whole_file = len(chosen) == 1  # one table, e.g. a local file without a split column: its rows are the file's
+    tables = {
         split: _columns_of(table, cols, where if whole_file else f"split '{split}' of {where}", whole_file)
-        for split, table in tables.items()
+        for split, table in chosen.items()
     }
-    feature = first.features.get(cols.label)
+    feature = reference.features.get(cols.label)
     class_names = feature.names if isinstance(feature, datasets.ClassLabel) else None
     encoded, names = encode_labels(
-        {split: part.pop("label") for split, part in parts.items()},
+        {split: t.pop("label") for split, t in tables.items()},
         column=cols.label,
         class_names=class_names,
         label_names=label_names,
         where=where,
     )
-    labeled = [split for split, labels in encoded.items() if labels is not None]
-    pool = {column: [v for split in labeled for v in parts[split][column]] for column in parts[labeled[0]]}
-    pool["label"] = [v for split in labeled for v in encoded[split]]
+    for split, labels in encoded.items():
+        if labels is None:
+            del tables[split]
+        else:
+            tables[split]["label"] = labels
+    return tables, names, cols
+
+
+def _whole(raw: Mapping[str, datasets.Dataset], where: str, columns: dict, label_names) -> Task:
+    """Every labeled row of the splits of `raw`, split after split, as the one split `all`."""
+    tables = {split: table for split, table in raw.items() if table.num_rows}
+    if not tables:
+        raise ValueError(f"{where} has no rows; expected labeled examples")
+    label_column = [columns["label"]] if columns.get("label") else LABEL_COLUMNS
+    reference = next(
+        (t for t in tables.values() if any(c in t.column_names for c in label_column)), next(iter(tables.values()))
+    )
+    parts, names, _ = _labeled_tables(tables, reference, where, columns, label_names)
+    pool = {column: [v for part in parts.values() for v in part[column]] for column in next(iter(parts.values()))}
     return _build({WHOLE: pool}, names)
 
 

@@ -218,7 +218,7 @@ def _export_into(folder: Path, kind: str, name: str, final: Path, model_dir: Pat
         raise ExportRefusedError(
             f"the {kind} export of {name} {what_moved(verification)} on {verification.get('on')} (largest output "
             f"difference {verification.get('max_abs_logit_diff') or 0:.3g}). Nothing was written to {final}; the "
-            f"trained model is in {model_dir}.{why} take {kind!r} out of the recipe's exports to build without it"
+            f"trained model is in {model_dir}.{why} take {kind!r} out of the recipe's exports (or name the others with `build --exports`) to build without it"
         )
     files = sorted(p.name for p in (folder / kind).iterdir())
     return {"format": fmt, "dtype": dtype, "folder": kind, "files": files, "verification": verification}
