@@ -82,9 +82,9 @@ def held_out_split(max_documents: int | None = None):
     return pretraining_split(data_args, tokenizer, training_args.seed), data_args, tokenizer
 
 
-def probe_texts(count: int) -> list[str]:
+def probe_texts(count: int, max_documents: int | None = None) -> list[str]:
     """Held-out texts of the pretraining split (its evaluation documents), the same for every cell."""
-    split, _, _ = held_out_split()
+    split, _, _ = held_out_split(max_documents)
     return split.eval_documents[:count]
 
 
@@ -281,7 +281,7 @@ def main(argv=None) -> int:
     previous = json.loads(results_file.read_text()) if results_file.exists() else {}
     cells = previous.get("cells", {}) if previous.get("budget") == budget else {}
     count = 2 if args.quick else PROBE_TEXTS
-    texts = probe_texts(count)
+    texts = probe_texts(count, budget.get("max_documents"))  # --quick: of its 40 documents
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     results = {
         "command": " ".join(
