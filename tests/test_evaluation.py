@@ -245,7 +245,9 @@ def test_split_all_scores_every_row_of_a_held_out_file_with_some_of_the_labels(r
     assert main([*command, "--text_column", "review", "--label_column", "sentiment"]) == 0
     out = capsys.readouterr().out
     assert (
-        f"on all 30 texts of {held}" in out and "quality gate: not applied: it judges the test split, not 'all'" in out
+        f"on all 30 texts of {held}" in out
+        and "quality gate: not applied: it judges the test split, not 'all'" in out
+        and ": the rows' most common label)" in out
     )
 
     with pytest.raises(

@@ -329,3 +329,28 @@ def test_a_fresh_head_is_said_in_one_line_and_any_other_weight_that_does_not_fit
     err = capfd.readouterr().err
     assert "starts from random weights (it has none)" in err
     assert f"{source}: its other heads' weights are not used (1: cls.extra.weight)" in err
+
+
+def test_only_the_rows_a_run_uses_are_tokenized():
+    """`max_train_samples` / `max_eval_samples` select the first rows before tokenizing: the others are never read."""
+    import datasets
+
+    from compactbert.finetune import DataArguments, tokenize_task
+
+    seen = []
+    tokenizer = make_tokenizer()
+
+    def counting(texts, *args, **kwargs):
+        seen.extend(texts)
+        return tokenizer(texts, *args, **kwargs)
+
+    split = {name: datasets.Dataset.from_dict({"text": [f"{name} {i}" for i in range(10)], "label": [0, 1] * 5})
+             for name in ("train", "validation", "test")}  # fmt: skip
+    encoded = tokenize_task(
+        datasets.DatasetDict(split), counting, DataArguments(max_train_samples=3, max_eval_samples=2)
+    )
+    assert {name: rows.num_rows for name, rows in encoded.items()} == {"train": 3, "validation": 2, "test": 2}
+    assert sorted(seen) == sorted(
+        ["train 0", "train 1", "train 2", "validation 0", "validation 1", "test 0", "test 1"]
+    )
+    assert set(encoded["train"].column_names) >= {"input_ids", "label"} and "text" not in encoded["train"].column_names

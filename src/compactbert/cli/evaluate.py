@@ -120,9 +120,10 @@ def print_evaluation(result) -> None:
     print(f"{result.model} ({result.backend}, {precision}) on {result.where}")
     trained = "  (texts it was trained on)" if result.split == "train" else ""
     print(f"{result.split:10}  accuracy {s.accuracy:.4f}  macro-F1 {s.macro_f1:.4f}{trained}")
+    rows = "the rows'" if result.split == "all" else "the split's"
     print(
-        f"{'majority':10}  accuracy {result.majority_accuracy:.4f}  (always {result.majority_label!r}: the split's "
-        "most common label)"
+        f"{'majority':10}  accuracy {result.majority_accuracy:.4f}  (always {result.majority_label!r}: {rows} most "
+        "common label)"
     )
     if result.teacher_scores is not None:
         t = result.teacher_scores
