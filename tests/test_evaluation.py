@@ -254,6 +254,13 @@ def test_split_all_scores_every_row_of_a_held_out_file_with_some_of_the_labels(r
         ValueError, match=r"was trained on part of .*reviews.csv.*score its test split \(--split test\)"
     ):
         evaluate_model(folder, split="all", progress=False)
+    on_bbc = tmp_path / "on-bbc"  # a run recorded on the built-in set, named another way
+    shutil.copytree(folder, on_bbc)
+    metrics = json.loads((on_bbc / "metrics.json").read_text())
+    (on_bbc / "metrics.json").write_text(json.dumps(metrics | {"task": "bbc-news", "recipe": {}}))
+    for name in ("builtin:bbc-news", "bbc-news:/elsewhere/bbc-text.csv"):
+        with pytest.raises(ValueError, match=r"was trained on part of '(builtin:)?bbc-news.*', so scoring all of it"):
+            evaluate_model(on_bbc, name, split="all", progress=False)
     other = tmp_path / "other.csv"
     other.write_text("review,sentiment\ngood film,positive\nso so,neutral\n")
     with pytest.raises(ValueError, match=r"has labels the model does not predict: \['neutral'\]; the model's labels"):

@@ -191,7 +191,7 @@ def evaluate_model(
     from .checkpoints import resolve_model_folder
     from .data import load_task
     from .data.labels import label_order, onto_model_labels
-    from .data.tasks import WHOLE
+    from .data.tasks import WHOLE, builtin_name
     from .export.auto import dtype_name
     from .export.texts import locate_recorded_task, read_metrics
     from .finetune import classification_metrics
@@ -227,8 +227,11 @@ def evaluate_model(
     if recorded_task:
         recorded_spec = locate_recorded_task(recorded_task, record_folder)[0] if record_folder else recorded_task
     task = os.fspath(task) if task is not None else recorded_task
-    same_task = bool(recorded_task) and (same_path(task, recorded_task) or same_path(task, recorded_spec))
-    spec = recorded_spec if same_task else task
+    named = bool(recorded_task) and (same_path(task, recorded_task) or same_path(task, recorded_spec))
+    # one built-in set however written (`builtin:bbc-news`, `bbc-news:/path`): the same task, read from where given
+    builtin = builtin_name(task) if recorded_task else None
+    same_task = named or (builtin is not None and builtin == builtin_name(recorded_task))
+    spec = recorded_spec if named else task
     given = {"text_column": text_column, "text_pair_column": text_pair_column, "label_column": label_column}
     columns = {k: v for k, v in given.items() if v is not None}
     if same_task:

@@ -201,6 +201,13 @@ def texts(spec: Spec, n: int, split: str = "train", **kwargs: Any) -> list[str]:
     return dataset.select(range(min(n, dataset.num_rows)))["text"][:]
 
 
+def builtin_name(spec: Spec) -> str | None:
+    """The built-in set a spec names, however it is written (`bbc-news`, `builtin:bbc-news`, `bbc-news:/path`), or
+    None."""
+    found = _builtin_spec(spec)
+    return found[0] if found else None
+
+
 def _builtin_spec(spec: Spec) -> tuple[str, str] | None:
     """`(name, path)` when `spec` names a built-in set (`name`, `name:path`, `builtin:name[:path]`), else `None`."""
     if not isinstance(spec, (str, os.PathLike)):
