@@ -72,7 +72,7 @@ def onto_model_labels(
     if unknown and unnamed:
         raise ValueError(
             f"{where} labels its rows with names {held}, but the model's labels have none ({', '.join(model_labels)}): "
-            "which name is which is not known; give the rows its label ids (0, 1, ...) instead, or score it on its "
+            "which name is which is not known; give the rows their label ids (0, 1, ...) instead, or score it on its "
             "own task's test split (--split test), where the labels are taken in the task's order"
         )
     if unknown and all(name.isdigit() for name in held):
