@@ -189,7 +189,7 @@ def evaluate_model(
     from tqdm.auto import tqdm
 
     from .checkpoints import resolve_model_folder
-    from .data import load_task
+    from .data import first_rows, load_task
     from .data.labels import label_order, onto_model_labels
     from .data.tasks import WHOLE, builtin_name
     from .export.auto import dtype_name
@@ -261,9 +261,7 @@ def evaluate_model(
             f"task {task!r} has no {split!r} split; it has {', '.join(loaded_task.dataset)} (or '{WHOLE}': every row "
             "of data held out from training)"
         )
-    rows = loaded_task.dataset[split]
-    if limit is not None:
-        rows = rows.select(range(min(limit, rows.num_rows)))
+    rows = first_rows(loaded_task.dataset[split], limit)
     texts = list(rows["text"])
     pairs = list(rows["text_pair"]) if "text_pair" in rows.column_names else None
     labels = np.asarray(rows["label"])

@@ -34,7 +34,7 @@ from transformers import (
 
 from .assets import BUILTIN_MODELS
 from .checkpoints import load_report_off, resolve_model_folder, weight_files
-from .data import Task, load_task
+from .data import Task, first_rows, load_task
 from .hardware import native_bf16
 from .hub.gate import majority_class
 from .io import save_model
@@ -358,12 +358,7 @@ def tokenize_task(dataset, tokenizer, data_args: DataArguments):
 
     limits = {"train": data_args.max_train_samples, "validation": data_args.max_eval_samples}
     limits["test"] = data_args.max_eval_samples
-    used = DatasetDict(
-        {
-            split: rows if limits.get(split) is None else rows.select(range(min(limits[split], len(rows))))
-            for split, rows in dataset.items()
-        }
-    )
+    used = DatasetDict({split: first_rows(rows, limits.get(split)) for split, rows in dataset.items()})
     removed = [c for c in dataset["train"].column_names if c != "label"]
     return used.map(encode, batched=True, remove_columns=removed, desc="tokenizing")
 

@@ -26,7 +26,7 @@ See `tasks` for how splits are made from what a source provides, `columns` for c
 
 from .builtin import BUILTIN_TASKS, BuiltinTask, list_builtin_tasks, register_builtin_task
 from .splits import carve_splits, dedup_key
-from .tasks import Task, load_task, texts
+from .tasks import Task, first_rows, load_task, texts
 
 __all__ = [
     "BUILTIN_TASKS",
@@ -34,6 +34,7 @@ __all__ = [
     "Task",
     "carve_splits",
     "dedup_key",
+    "first_rows",
     "list_builtin_tasks",
     "load_task",
     "register_builtin_task",

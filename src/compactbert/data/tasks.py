@@ -186,6 +186,12 @@ def load_task(
     )
 
 
+def first_rows(rows: datasets.Dataset, n: int | None) -> datasets.Dataset:
+    """The first `n` rows (all of them when `n` is None or more than there are): what `max_eval_samples` and the
+    like keep."""
+    return rows if n is None else rows.select(range(min(n, rows.num_rows)))
+
+
 def texts(spec: Spec, n: int, split: str = "train", **kwargs: Any) -> list[str]:
     """The first `n` texts of a split of `load_task(spec, **kwargs)` (the splits are in seeded shuffled order, so
     these are a fixed sample across classes); fewer if the split is smaller.
@@ -198,7 +204,7 @@ def texts(spec: Spec, n: int, split: str = "train", **kwargs: Any) -> list[str]:
     if n < 0:
         raise ValueError(f"n must be >= 0; got {n}")
     dataset = load_task(spec, **kwargs).dataset[split]
-    return dataset.select(range(min(n, dataset.num_rows)))["text"][:]
+    return first_rows(dataset, n)["text"][:]
 
 
 def builtin_name(spec: Spec) -> str | None:

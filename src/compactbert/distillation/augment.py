@@ -356,7 +356,7 @@ def augment_task(
     `train.parquet`, `validation.parquet` and `test.parquet` (only `split` augmented; the others as they were) and
     `augment.json` (settings and counts), all at once or not at all; `load_task(output)` reads it back.
     """
-    from ..data import load_task
+    from ..data import first_rows, load_task
     from ..io import write_folder_atomically
 
     settings = settings or AugmentSettings()
@@ -370,9 +370,7 @@ def augment_task(
     dataset, label_names = load_task(task)
     if split not in dataset:
         raise ValueError(f"unknown split '{split}'; the task has: {', '.join(dataset)}")
-    part = dataset[split]
-    if max_examples is not None:
-        part = part.select(range(min(max_examples, len(part))))
+    part = first_rows(dataset[split], max_examples)
     augmenter = Augmenter(model, tokenizer, vectors, settings)
     columns = [c for c in ("text", "text_pair") if c in part.column_names]
     augmented = augmenter.augment(part, columns, batch_size=batch_size, cache_dir=cache_dir)

@@ -40,7 +40,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, Data
 
 from ..checkpoints import placeholder_labels, resolve_model_folder
 from ..conversion import DEFAULT_INIT, INIT_RULES
-from ..data import load_task
+from ..data import first_rows, load_task
 from ..finetune import (
     DataArguments,
     FinetuneArguments,
@@ -377,8 +377,7 @@ def score_teacher(teacher, tokenizer, test, data_args) -> dict[str, float]:
     """The teacher's accuracy and macro-F1 on the student's test texts (the first `max_eval_samples`, as the student
     is evaluated): what the student keeps of it, with no second command. A plain inference loop, not a `Trainer`, so
     that no DeepSpeed / FSDP set-up or logger of the run sees it."""
-    if data_args.max_eval_samples is not None:
-        test = test.select(range(min(data_args.max_eval_samples, test.num_rows)))
+    test = first_rows(test, data_args.max_eval_samples)
     pairs = test["text_pair"] if "text_pair" in test.column_names else None
     predicted = predict_labels(teacher, tokenizer, test["text"], pairs, max_length=data_args.max_length)
     return classification_metrics((np.eye(teacher.config.num_labels)[predicted], np.asarray(test["label"])))

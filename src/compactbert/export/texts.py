@@ -136,7 +136,7 @@ def task_texts(folder: Path, n: int, split: str, data: str | os.PathLike | None 
     """Up to `n` texts of `split` of the task `data` names, else of the one the folder's metrics.json records (with
     its recipe's columns and split seed); else built-in texts (the sample texts for "test", BBC News articles for
     "train"). A `data` that cannot be loaded raises: it was named on purpose."""
-    from ..data import load_task
+    from ..data import first_rows, load_task
 
     metrics = read_metrics(folder)
     recorded = recorded_task(folder, metrics | ({"task": os.fspath(data)} if data is not None else {}))
@@ -158,7 +158,7 @@ def task_texts(folder: Path, n: int, split: str, data: str | os.PathLike | None 
             if len(matches) > 1:
                 why += f" (and {len(matches)} ancestors of the model folder have it: {', '.join(map(str, matches))})"
         else:
-            rows = rows.select(range(min(n, rows.num_rows)))
+            rows = first_rows(rows, n)
             pairs = list(rows["text_pair"]) if "text_pair" in rows.column_names else None
             where = f"the first {rows.num_rows} texts of the {split} split of {task}{found} (seed {seed})"
             return TaskTexts(list(rows["text"]), pairs, where)
