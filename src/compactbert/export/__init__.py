@@ -9,8 +9,8 @@
 - `verdict`: what a failed or missing verification means when an exported folder is written or loaded
   (`FailedExportWarning`, `UnverifiedExportWarning`);
 - `runtime`: opening an exported folder with ONNX Runtime or OpenVINO (no torch);
-- `backends`: the runtime backends of `compactbert.inference.load_for_inference` (`RuntimeInferenceModel`, the
-  export cache); `auto`: `backend="auto"`'s choice.
+- `backends`: the runtime backends of `compactbert.inference.load_for_inference` (`RuntimeInferenceModel`);
+  `cache`: where they keep their on-the-fly exports, and how stale ones go; `auto`: `backend="auto"`'s choice.
 
 The runtimes are optional: `pip install 'compactbert[openvino]'` or `'compactbert[onnx]'`. Importing this package
 loads no torch; the names that need it load it on first use.
@@ -34,7 +34,8 @@ from .formats import (
 
 if TYPE_CHECKING:
     from .auto import BackendChoice, choose_backend
-    from .backends import RuntimeInferenceModel, default_cache_dir
+    from .backends import RuntimeInferenceModel
+    from .cache import default_cache_dir
     from .exporter import (
         AGREEMENT_THRESHOLD,
         DEFAULT_VERIFY_SAMPLES,
@@ -59,7 +60,8 @@ _LAZY = {
     "runtime": ("EXPORT_INFO", "open_session", "read_export_info"),
     "texts": ("SAMPLE_TEXTS", "DataNotLoadedWarning"),
     "verdict": ("FailedExportWarning", "UnverifiedExportWarning"),
-    "backends": ("RuntimeInferenceModel", "default_cache_dir"),
+    "backends": ("RuntimeInferenceModel",),
+    "cache": ("default_cache_dir",),
     "auto": ("BackendChoice", "choose_backend"),
 }
 

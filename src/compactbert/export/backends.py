@@ -1,5 +1,6 @@
 """The runtime backends of `compactbert.inference.load_for_inference`: an exported model behind `InferenceModel`'s
-interface, the export cache, and loading (`backend="auto"`'s choice is `compactbert.export.auto`).
+interface, and loading (the export cache is `compactbert.export.cache`; `backend="auto"`'s choice is
+`compactbert.export.auto`).
 
 `load_for_inference(source, backend="openvino" | "onnxruntime")` exports the model on the fly into a cache folder
 (keyed by the source folder's files and the versions that made the graph, so it is exported once) or opens an already
@@ -15,8 +16,6 @@ timing is a function argument (`measure`), so tests force an outcome.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import os
 import shutil
 import tempfile
@@ -30,6 +29,7 @@ import torch
 
 from ..inference import DTYPES, InferenceModel, load_for_inference, resolve_dtype
 from .auto import BackendChoice, Measure, choose_backend, dtype_name
+from .cache import cache_entry, prune, record_source
 from .exporter import (
     DEFAULT_VERIFY_SAMPLES,
     INT8_DOES_NOT_HOLD,
@@ -46,14 +46,6 @@ from .runtime import EXPORT_INFO, Session, open_session, read_export_info
 from .verdict import FailedExportWarning, failed, load_instead_of_failed, unverified, warn_failed, warn_unverified
 
 RUNTIME_ORDER = ("openvino", "onnxruntime")  # the runtimes `auto` tries, in this order (ties go to the earlier)
-
-
-def default_cache_dir() -> Path:
-    """Where on-the-fly exports are kept: `$COMPACTBERT_CACHE/exports`, else `~/.cache/compactbert/exports`."""
-    root = os.environ.get("COMPACTBERT_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "compactbert"
-    )
-    return Path(root) / "exports"
 
 
 def exported_folder(source) -> Path | None:
@@ -168,32 +160,6 @@ class RuntimeInferenceModel(InferenceModel):
 # ------------------------------------------------------------------------------------------------- the export cache
 
 
-def _runtime_version(fmt: ExportFormat) -> str:
-    try:
-        return importlib.metadata.version(fmt.runtime)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
-
-
-def cache_key(folder: Path, fmt: ExportFormat, task: str, quantize: str | None = None) -> str:
-    """What an on-the-fly export depends on: the source folder's files (path, size, time), the format and head, the
-    quantization, and the versions that made the graph. A changed weight file or an upgrade gives a new key, so a
-    stale graph is never reused."""
-    from .. import __version__
-
-    parts = [str(folder.resolve()), fmt.name, task, __version__, torch.__version__, _runtime_version(fmt)]
-    if quantize is not None:  # (an fp32 export's key is the one it always had)
-        from .quantize import FLOAT_OPERATIONS
-
-        # the recipe: what stays float, and that the entry is verified (entries made otherwise are not reused)
-        parts += [quantize, importlib.metadata.version("nncf"), ",".join(FLOAT_OPERATIONS), "verified"]
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.suffix in (".json", ".safetensors", ".bin", ".txt", ".model"):
-            stat = path.stat()
-            parts.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-
-
 def export_to_cache(
     source,
     fmt: ExportFormat,
@@ -242,9 +208,7 @@ def export_to_cache(
             _warn_unless_held(folder, "the loaded model")
         return folder, owner
     source_folder = resolve_model_folder(source, revision=revision, allow_pickle=allow_pickle)
-    kind = f"{fmt.name}-{quantize}" if quantize else fmt.name
-    target = Path(cache_dir or default_cache_dir()) / f"{source_folder.name}-{task}-{kind}-"
-    target = target.with_name(target.name + cache_key(source_folder, fmt, task, quantize))
+    target = cache_entry(cache_dir, source_folder, fmt, task, quantize)
     if read_export_info(target) is None:
         model, tokenizer, _, _ = load_for_export(source_folder, task, allow_pickle=allow_pickle)
 
@@ -253,9 +217,11 @@ def export_to_cache(
             if quantize is not None:
                 quantize_export(tmp, info, model, tokenizer, source_folder)
                 _verify_quantized(tmp, info, model, tokenizer, task, source_folder)
+            record_source(tmp, source_folder)
 
         # a half-written or concurrent export of the same key is replaced by a whole one
         write_folder_atomically(target, write, overwrite=True)
+        prune(target.parent, keep=target)  # the entries no load can reach again: a gone or changed source's
     if quantize is not None:
         _warn_unless_held(target, source)
     return target, None

@@ -1,0 +1,133 @@
+"""The export cache of the runtime backends: where `load_for_inference(..., backend="openvino" | "onnxruntime")`
+keeps the graphs it exports on the fly, how an entry is named, and how the cache stays small.
+
+An entry is named after its source folder, head and runtime, plus a key over what the graph depends on (the source's
+files, the format, the quantization and the versions that made it), so a changed model or an upgrade gives a new
+entry and a stale graph is never reused. Each entry records the folder it was exported from (`cache.json`); when a
+new entry lands, the entries that can never be used again go: those whose source folder is gone or whose files have
+changed since. Entries made by other versions of the packages stay (another environment may share the cache), and
+so does whatever the cache holds that it did not write. Leftovers of an export that was killed halfway go after a day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from .formats import ExportFormat
+
+CACHE_RECORD = "cache.json"  # in each entry: the source folder and its files' fingerprint when it was exported
+PARTIAL_AGE_S = 24 * 3600  # a half-written entry older than this is a killed export's leftover, not one being written
+
+
+def default_cache_dir() -> Path:
+    """Where on-the-fly exports are kept: `$COMPACTBERT_CACHE/exports`, else `~/.cache/compactbert/exports`."""
+    root = os.environ.get("COMPACTBERT_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "compactbert"
+    )
+    return Path(root) / "exports"
+
+
+def _runtime_version(fmt: ExportFormat) -> str:
+    try:
+        return importlib.metadata.version(fmt.runtime)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def _file_parts(folder: Path) -> list[str]:
+    """The source folder's model files as they are now: name, size and modification time of each."""
+    parts = []
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix in (".json", ".safetensors", ".bin", ".txt", ".model"):
+            stat = path.stat()
+            parts.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return parts
+
+
+def source_fingerprint(folder: Path) -> str:
+    """`_file_parts(folder)` hashed: it changes when a model file of the folder does."""
+    return hashlib.sha256("\n".join(_file_parts(folder)).encode()).hexdigest()[:16]
+
+
+def cache_key(folder: Path, fmt: ExportFormat, task: str, quantize: str | None = None) -> str:
+    """What an on-the-fly export depends on: the source folder's files (path, size, time), the format and head, the
+    quantization, and the versions that made the graph. A changed weight file or an upgrade gives a new key, so a
+    stale graph is never reused."""
+    from .. import __version__
+
+    parts = [str(folder.resolve()), fmt.name, task, __version__, _torch_version(), _runtime_version(fmt)]
+    if quantize is not None:  # (an fp32 export's key is the one it always had)
+        from .quantize import FLOAT_OPERATIONS
+
+        # the recipe: what stays float, and that the entry is verified (entries made otherwise are not reused)
+        parts += [quantize, importlib.metadata.version("nncf"), ",".join(FLOAT_OPERATIONS), "verified"]
+    parts += _file_parts(folder)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _torch_version() -> str:
+    import torch
+
+    return torch.__version__
+
+
+def cache_entry(
+    cache_dir: str | os.PathLike | None, folder: Path, fmt: ExportFormat, task: str, quantize: str | None
+) -> Path:
+    """The cache folder of `folder`'s export for `fmt`'s runtime and the head `task` (`quantize`: int8 or None)."""
+    kind = f"{fmt.name}-{quantize}" if quantize else fmt.name
+    name = f"{folder.name}-{task}-{kind}-{cache_key(folder, fmt, task, quantize)}"
+    return Path(cache_dir or default_cache_dir()) / name
+
+
+def record_source(entry: Path, folder: Path) -> None:
+    """Write into `entry` (while it is being written) the folder it is exported from and that folder's fingerprint."""
+    record = {"source_folder": str(folder.resolve()), "fingerprint": source_fingerprint(folder)}
+    (entry / CACHE_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def stale(entry: Path) -> bool:
+    """Whether a cache entry can never be used again: its source folder is gone, or its files changed since it was
+    exported. An entry with no record (not ours, or from before records) is never called stale."""
+    try:
+        record = json.loads((entry / CACHE_RECORD).read_text())
+        source = Path(record["source_folder"])
+        fingerprint = record["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if not source.is_dir():
+        return True
+    try:
+        return source_fingerprint(source) != fingerprint
+    except OSError:
+        return False
+
+
+def prune(cache_dir: str | os.PathLike | None, keep: Path | None = None) -> list[Path]:
+    """Remove the entries of the cache that can never be used again (`stale`) and killed exports' leftovers older
+    than a day; `keep` is never removed. Returns what was removed."""
+    root = Path(cache_dir or default_cache_dir())
+    removed = []
+    if not root.is_dir():
+        return removed
+    now = time.time()
+    for path in sorted(root.iterdir()):
+        if not path.is_dir() or path == keep:
+            continue
+        if path.name.startswith("."):  # `write_folder_atomically`'s `.NAME.partial-*` / `.NAME.old-*`
+            try:
+                leftover = now - path.stat().st_mtime > PARTIAL_AGE_S
+            except OSError:
+                continue
+        else:
+            leftover = stale(path)
+        if leftover:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed

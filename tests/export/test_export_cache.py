@@ -1,0 +1,75 @@
+"""The export cache of the runtime backends stays small: when a new entry lands, the entries no load can reach again
+(a source folder that is gone, or whose files changed) go, and nothing else does."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+from transformers import BertForSequenceClassification
+
+import compactbert
+from compactbert.export.cache import CACHE_RECORD, PARTIAL_AGE_S, prune, stale
+from compactbert.inference import load_for_inference
+
+from support.helpers import TEXTS, make_bert, make_tokenizer, spread_classifier
+
+
+def _save(path, seed):
+    model = make_bert(BertForSequenceClassification, num_layers=1, num_labels=3, seed=seed, initializer_range=0.2)
+    compactbert.save_model(spread_classifier(model), path, make_tokenizer(), overwrite=True)
+    return path
+
+
+def _entries(cache):
+    return sorted(path.name for path in cache.iterdir())
+
+
+def test_a_new_export_removes_the_entries_no_load_can_reach(tmp_path):
+    cache = tmp_path / "cache"
+    first, second = _save(tmp_path / "first", 0), _save(tmp_path / "second", 1)
+    old = load_for_inference(first, dtype="fp32", backend="onnxruntime", cache_dir=cache).folder
+    kept = load_for_inference(second, dtype="fp32", backend="onnxruntime", cache_dir=cache).folder
+    record = json.loads((old / CACHE_RECORD).read_text())
+    assert record["source_folder"] == str(first.resolve()) and not stale(old)
+
+    # what is not ours, or not provably stale, stays: an entry with no record, one of another environment's versions
+    (cache / "someone-elses").mkdir()
+    other_versions = cache / f"{kept.name[:-16]}{'0' * 16}"
+    shutil.copytree(kept, other_versions)
+    fresh_partial = cache / ".first-x.partial-abc"
+    killed_partial = cache / ".first-y.partial-def"
+    for partial in (fresh_partial, killed_partial):
+        partial.mkdir()
+    day_and_more = os.stat(killed_partial).st_mtime - PARTIAL_AGE_S - 60
+    os.utime(killed_partial, (day_and_more, day_and_more))
+
+    # the first model is trained again (its weights change): the next load exports it anew, the old graph goes
+    _save(first, 2)
+    assert stale(old) and not stale(kept)
+    reloaded = load_for_inference(first, dtype="fp32", backend="onnxruntime", cache_dir=cache)
+    assert reloaded.folder != old and not old.exists()
+    expected = load_for_inference(first, dtype="fp32").predict_proba(TEXTS)
+    np.testing.assert_allclose(reloaded.predict_proba(TEXTS), expected, rtol=0, atol=1e-5)
+    assert _entries(cache) == sorted(
+        [fresh_partial.name, "someone-elses", other_versions.name, kept.name, reloaded.folder.name]
+    )
+
+    # the second model's folder is deleted: its entries (both versions) go at the next export, whatever its runtime
+    shutil.rmtree(second)
+    assert stale(kept) and stale(other_versions)
+    onnx_entry = reloaded.folder
+    openvino = load_for_inference(first, dtype="fp32", backend="openvino", cache_dir=cache).folder
+    assert _entries(cache) == sorted([fresh_partial.name, "someone-elses", onnx_entry.name, openvino.name])
+
+
+def test_prune_keeps_the_entry_it_is_told_to_and_takes_a_missing_cache(tmp_path):
+    assert prune(tmp_path / "absent") == []
+    entry = tmp_path / "cache" / "model-x"
+    entry.mkdir(parents=True)
+    (entry / CACHE_RECORD).write_text(json.dumps({"source_folder": str(tmp_path / "gone"), "fingerprint": "0"}))
+    assert prune(tmp_path / "cache", keep=entry) == [] and entry.exists()
+    assert prune(tmp_path / "cache") == [entry] and not entry.exists()
+    (tmp_path / "cache" / "broken").mkdir()
+    (tmp_path / "cache" / "broken" / CACHE_RECORD).write_text("{not json")
+    assert prune(tmp_path / "cache") == []
