@@ -1,11 +1,19 @@
-"""compactbert.io: files written in one rename, and the paths a committed result records."""
+"""compactbert.io: files written in one rename, scratch folders, and the paths a committed result records."""
 
+import gc
 import json
 import os
+import tempfile
 
 import pytest
 
-from compactbert.io import relative_path, write_file_atomically, write_json_atomically, write_text_atomically
+from compactbert.io import (
+    ScratchFolder,
+    relative_path,
+    write_file_atomically,
+    write_json_atomically,
+    write_text_atomically,
+)
 
 
 def test_files_appear_whole_or_not_at_all(tmp_path):
@@ -44,3 +52,18 @@ def test_same_path_names_one_file_however_written(tmp_path, monkeypatch):
     assert same_path("data/reviews.csv", str(tmp_path / "data" / "reviews.csv"))
     assert same_path("bbc-news", "bbc-news") and not same_path("bbc-news", "rotten-tomatoes")
     assert not same_path("data/reviews.csv", "data/missing.csv")  # a name that is no file is only itself
+
+
+def test_a_scratch_folder_goes_when_removed_or_with_its_owner(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    removed, collected = ScratchFolder("x-"), ScratchFolder("y-")
+    assert removed.path.parent == tmp_path and removed.path.name.startswith("x-")
+    (removed.path / "graph" / "model.xml").parent.mkdir()
+    (removed.path / "graph" / "model.xml").write_text("<net/>")
+    removed.remove()
+    removed.remove()  # a second time is a no-op
+    assert not removed.path.exists() and collected.path.exists()
+    path = collected.path
+    del collected
+    gc.collect()
+    assert list(tmp_path.iterdir()) == [] and not path.exists()

@@ -1,4 +1,5 @@
-"""Writing files and output folders all-or-nothing: a reader never sees half of one, a failure leaves none behind."""
+"""Writing files and output folders all-or-nothing: a reader never sees half of one, a failure leaves none behind;
+and scratch folders that go when their owner does."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,6 +113,25 @@ def write_folder_atomically(output: str | os.PathLike, write: Callable[[Path], N
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return output
+
+
+class ScratchFolder:
+    """A new temporary folder (`path`), removed with all it holds by `remove()`, when this object is collected, or
+    at interpreter exit, whichever comes first: keep the object as long as the folder is used.
+
+    ```python
+    >>> scratch = ScratchFolder("compactbert-onnx-")
+    >>> write_export(model, tokenizer, scratch.path, ...)
+    >>> scratch.remove()  # or let it go with its owner
+    ```
+    """
+
+    def __init__(self, prefix: str):
+        self.path = Path(tempfile.mkdtemp(prefix=prefix))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self.path, True)
+
+    def remove(self) -> None:
+        self._finalizer()
 
 
 def save_model(

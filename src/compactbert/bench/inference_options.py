@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
-import shutil
-import tempfile
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -106,8 +103,10 @@ def _runtime(fmt: str, dtype: str = "fp32", quantize: bool = False) -> Callable[
 
         from ..export.exporter import quantize_export, write_export
         from ..export.runtime import OnnxRuntimeSession, open_session
+        from ..io import ScratchFolder
 
-        folder = tempfile.mkdtemp(prefix=f"compactbert-{fmt}-")
+        scratch = ScratchFolder(f"compactbert-{fmt}-")
+        folder = os.fspath(scratch.path)
         try:
             model = copy.deepcopy(loaded.model).float()
             info = write_export(model, loaded.tokenizer, folder, fmt, dtype, "sequence-classification", loaded.name)
@@ -125,7 +124,7 @@ def _runtime(fmt: str, dtype: str = "fp32", quantize: bool = False) -> Callable[
                 session = open_session(folder, dtype=dtype, threads=threads)
 
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            scratch.remove()
             raise
 
         def run(batch):
@@ -133,7 +132,7 @@ def _runtime(fmt: str, dtype: str = "fp32", quantize: bool = False) -> Callable[
                 session.run({name: value.cpu().numpy() for name, value in batch.items()})["logits"]
             )
 
-        weakref.finalize(run, shutil.rmtree, folder, True)  # the export goes when the variant's runner does
+        run.scratch = scratch  # the export goes when the variant's runner does
         return run
 
     return build

@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import shutil
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -247,8 +246,8 @@ def run_benchmark(
                         | {"gflops": gflops, "peak_fraction": gflops / peak_gflops}
                     )
     finally:  # the exports are scratch, whatever happened while timing
-        for folder in exported.values():
-            shutil.rmtree(folder, ignore_errors=True)
+        for scratch in exported.values():
+            scratch.remove()
     info["load_average_at_end"] = load_average()
     return score_report(
         {
@@ -287,14 +286,12 @@ def _export_rows(
     """Export every row (fp32, random token ids as the example) for each runtime backend into a temporary folder;
     for "openvino-int8", quantize it with NNCF on random-token sequences of `seq_len` tokens.
 
-    Returns `({(row, backend): folder}, the backends that can run)`; a runtime that is not installed, or a row that
-    does not export, is added to `missing` with why."""
-    import tempfile
-    from pathlib import Path
-
+    Returns `({(row, backend): ScratchFolder}, the backends that can run)`; a runtime that is not installed, or a row
+    that does not export, is added to `missing` with why."""
     from ..export.exporter import write_export
     from ..export.formats import FORMATS, kind_needs, missing_modules
     from ..export.quantize import quantize_openvino
+    from ..io import ScratchFolder
 
     exported, usable = {}, []
     for backend in backends:
@@ -308,20 +305,20 @@ def _export_rows(
             continue
         usable.append(backend)
         for name, model in _bar(list(built.items()), f"exporting to {backend}", progress):
-            folder = Path(tempfile.mkdtemp(prefix=f"compactbert-bench-{backend}-"))
+            scratch = ScratchFolder(f"compactbert-bench-{backend}-")
             try:
-                info = write_export(model, None, folder, fmt.name, graph_dtype, "base", name)
+                info = write_export(model, None, scratch.path, fmt.name, graph_dtype, "base", name)
                 if graph_dtype == "int8":
-                    quantize_openvino(folder, _random_feeds(info["inputs"], model.config.vocab_size, seq_len),
+                    quantize_openvino(scratch.path, _random_feeds(info["inputs"], model.config.vocab_size, seq_len),
                                       INT8_CALIBRATION)  # fmt: skip
-                exported[(name, backend)] = folder
+                exported[(name, backend)] = scratch
             except Exception as err:  # a row that does not export is reported, not fatal
-                shutil.rmtree(folder, ignore_errors=True)
+                scratch.remove()
                 why = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
                 missing.append({"model": f"{name} on {backend}", "why": f"export failed: {why}"})
             except BaseException:  # Ctrl-C while exporting: this export and those before it are scratch too
-                for scratch in (folder, *exported.values()):
-                    shutil.rmtree(scratch, ignore_errors=True)
+                for made in (scratch, *exported.values()):
+                    made.remove()
                 raise
     return exported, usable
 
@@ -345,13 +342,13 @@ def _open_sessions(exported: dict, dtype: str, threads: int, missing: list[dict]
     from ..export.runtime import open_session
 
     sessions, said = {}, set()
-    for (name, backend), folder in exported.items():
+    for (name, backend), scratch in exported.items():
         if dtype not in FORMATS[RUNTIME_EXPORTS[backend][0]].dtypes:
             if backend not in said:
                 missing.append({"model": f"every row on {backend}, {dtype}", "why": f"{backend} runs fp32 only"})
                 said.add(backend)
             continue
-        sessions[(name, backend)] = open_session(folder, dtype=dtype, threads=threads)
+        sessions[(name, backend)] = open_session(scratch.path, dtype=dtype, threads=threads)
     return sessions
 
 

@@ -17,9 +17,6 @@ timing is a function argument (`measure`), so tests force an outcome.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -180,7 +177,7 @@ def export_to_cache(
     from transformers import PreTrainedModel
 
     from ..checkpoints import resolve_model_folder
-    from ..io import write_folder_atomically
+    from ..io import ScratchFolder, write_folder_atomically
 
     if isinstance(source, PreTrainedModel):
         model = source
@@ -197,8 +194,8 @@ def export_to_cache(
             from transformers import AutoTokenizer
 
             tokenizer = AutoTokenizer.from_pretrained(name)
-        folder = Path(tempfile.mkdtemp(prefix=f"compactbert-{fmt.name}-"))
-        owner = _TemporaryFolder(folder)
+        owner = ScratchFolder(f"compactbert-{fmt.name}-")
+        folder = owner.path
         info = write_export(model, tokenizer, folder, fmt.name, quantize or "fp32", task, type(source).__name__)
         if quantize is not None:
             name = getattr(source.config, "name_or_path", "")
@@ -247,12 +244,6 @@ def _warn_unless_held(folder: Path, source) -> None:
             FailedExportWarning,
             stacklevel=3,
         )
-
-
-class _TemporaryFolder:
-    def __init__(self, path: Path):
-        self.path = path
-        self._finalizer = weakref.finalize(self, shutil.rmtree, path, True)
 
 
 # --------------------------------------------------------------------------------------------------------- loading
