@@ -49,10 +49,10 @@ def zoo_from_models(
     from ..checkpoints import (
         label_names_of,
         parameter_count,
-        placeholder_labels,
         read_config_json,
         resolve_model_folder,
     )
+    from ..data.labels import label_order
     from ..export.texts import read_metrics, same_recorded_task
     from ..hub.gate import other_test_texts
     from ..hub.public import local_name, public_path
@@ -101,12 +101,13 @@ def zoo_from_models(
     loaded, task_name, held_out = _task(task, columns, teacher, teacher_folder, teacher_metrics, log)
     examples, contributions = [], None
     if loaded is not None:
-        unnamed = placeholder_labels(labels) and len(labels) == len(loaded.label_names)  # taken in the task's order
-        if not unnamed and sorted(n.casefold() for n in loaded.label_names) != sorted(n.casefold() for n in labels):
+        try:  # the match `evaluate` makes: by name, any case; unnamed labels in the task's order
+            label_order(labels, loaded.label_names, task_name)
+        except ValueError:
             raise ValueError(
                 f"the task {task_name} has the labels {list(loaded.label_names)}, the teacher predicts {labels}: name "
                 "the data the teacher was fine-tuned on (--task, with --text_column / --label_column)"
-            )
+            ) from None
         examples, contributions = _from_task(loaded, teacher_folder, teacher_config, num_examples, log)
     teacher_entry = ZooEntry(
         name=teacher_name,
