@@ -228,7 +228,9 @@ def test_split_all_scores_every_row_of_a_held_out_file_with_some_of_the_labels(r
     assert result.teacher_scores.accuracy == pytest.approx(
         np.mean([a == b for a, b in zip(taught, truth, strict=True)])
     )
-    assert result.gate["passed"] is None and result.recorded is None
+    assert result.gate["passed"] is None and result.recorded is None and result.seed is None  # nothing was split
+    with pytest.raises(ValueError, match=r"--split all scores every row as it is, unsplit: a split seed \(7\) means"):
+        evaluate_model(folder, held, split="all", split_seed=7, **columns, progress=False)
 
     positives = tmp_path / "positives.csv"  # one of the model's two labels, in capitals
     with positives.open("w", newline="") as f:

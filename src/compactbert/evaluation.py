@@ -44,7 +44,8 @@ class Evaluation:
     Attributes:
         model (`str`): the model as it was named. `backend` / `dtype`: what it ran with; `quantized`: `"int8"` for an
             int8 model (`dtype` is then what its other operations compute in).
-        task, split, seed (`str`, `str`, `int`): the data; `where` says it in words, `texts` how many.
+        task, split, seed (`str`, `str`, `int`): the data (`seed` is None for the unsplit `split="all"`); `where` says
+            it in words, `texts` how many.
         scores ([`Scores`]): the model's accuracy and macro-F1 on those texts.
         majority_label, majority_accuracy: the split's most common label and the accuracy of always predicting it.
         teacher (`str`, *optional*), teacher_scores ([`Scores`], *optional*), kept (`float`, *optional*): the teacher
@@ -65,7 +66,7 @@ class Evaluation:
     dtype: str
     task: str
     split: str
-    seed: int
+    seed: int | None
     where: str
     texts: int
     scores: Scores
@@ -241,6 +242,11 @@ def evaluate_model(
     recorded_limit = recipe.get("max_eval_samples") if same_task else None
     limit = max_eval_samples or recorded_limit
     whole = split == WHOLE
+    if whole and split_seed is not None:
+        raise ValueError(
+            f"--split {WHOLE} scores every row as it is, unsplit: a split seed ({split_seed}) means nothing there; "
+            "leave it out, or score a split of the task (--split test / validation / train)"
+        )
     if whole and same_task:
         raise ValueError(
             f"{model} was trained on part of {task!r}, so scoring all of it mixes in texts it learned from; score its "
@@ -333,7 +339,7 @@ def evaluate_model(
         quantized=loaded.quantized,
         task=task,
         split=split,
-        seed=seed,
+        seed=None if whole else seed,
         where=(
             f"{'all' if full else 'the first'} {len(texts)} texts of {task}"
             if whole
