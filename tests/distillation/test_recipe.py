@@ -16,6 +16,7 @@ from transformers import AutoModelForSequenceClassification, BertForSequenceClas
 from compactbert.cli import main
 from compactbert.data import load_task
 from compactbert.distillation import hidden_mse
+from compactbert.distillation.arguments import STAGES
 from compactbert.distillation.recipe import parse_distill_recipe, ran_losses
 from compactbert.finetune import build_model
 
@@ -49,6 +50,9 @@ def test_distill_cli_two_stages_saves_a_plain_student_that_learned(tmp_path, tea
     assert f"the student keeps {test['accuracy'] / teacher_test['accuracy']:.1%} of it" in out
     assert [h["stage"] for h in metrics["train_stages"]] == ["intermediate", "prediction"]
     assert [h["teacher_layers"] for h in metrics["train_stages"]] == [[1, 3], None]  # only intermediate matches layers
+    for ran in metrics["train_stages"]:  # each stage records the losses it trained on (a card names it by them)
+        assert ran["losses"] == {c: w for c, w in metrics["losses"].items() if c in STAGES[ran["stage"]]}
+    assert metrics["train_stages"][0]["losses"]["cos"] == 1.0 and "cos" not in metrics["train_stages"][1]["losses"]
     assert metrics["kept_layers"] == [0, 2] and metrics["teacher"] == str(teacher_folder)
     student = AutoModelForSequenceClassification.from_pretrained(final)
     assert type(student).__name__ == "ShrunkBertForSequenceClassification"

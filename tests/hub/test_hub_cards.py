@@ -307,3 +307,28 @@ def test_a_source_known_only_by_name(tmp_path):
     comparison["latency"]["runtime"] = "openvino"
     assert "float32, run by OpenVINO (both models)" in render_card(folder, comparison=comparison).text
     assert rows["test accuracy (bbc-news)"][1] == "not measured"
+
+
+def test_a_labels_only_stage_is_named_fine_tuning_by_its_own_losses():
+    """A distillation whose prediction stage trained on the labels alone: the card names that stage by the losses it
+    ran (recorded per stage), not by the union of every stage's; a record without them keeps the older naming."""
+    from compactbert.hub.card import distill_record
+
+    intermediate = {"stage": "intermediate", "losses": {"embed": 1.0, "hidden": 1.0}, "epoch": 2.0}
+    prediction = {"stage": "prediction", "losses": {"label": 1.0}, "epoch": 3.0}
+    metrics = {
+        "teacher": "runs/teacher/model",
+        "task": "bbc-news",
+        "stages": ["intermediate", "prediction"],
+        "losses": {"embed": 1.0, "hidden": 1.0, "label": 1.0},
+        "train_stages": [intermediate, prediction],
+    }
+    assert [(s["name"], s["epochs"]) for s in distill_record(metrics)["stages"]] == [
+        ("task distillation: intermediate", 2.0),
+        ("fine-tuning on the task labels (prediction stage)", 3.0),
+    ]
+    older = metrics | {"train_stages": [{"stage": s["stage"], "epoch": s["epoch"]} for s in metrics["train_stages"]]}
+    assert [s["name"] for s in distill_record(older)["stages"]] == [
+        "task distillation: intermediate",
+        "task distillation: prediction",
+    ]

@@ -427,7 +427,8 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
         )
         resume = training_args.resume_from_checkpoint if i == 0 else None
         output = trainer.train(resume_from_checkpoint=resume)
-        history.append({"stage": stage} | output.metrics | {"global_step": output.global_step})
+        losses = ran_losses(stage_args, [stage])  # what this stage trained on (a card names a labels-only one so)
+        history.append({"stage": stage, "losses": losses} | output.metrics | {"global_step": output.global_step})
         student = trainer.model
     metrics = {
         "train": history[-1],  # the last stage, shaped like a fine-tuning run's (model cards read it)

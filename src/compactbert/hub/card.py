@@ -118,8 +118,10 @@ def distill_record(metrics: dict | None) -> dict:
         stages.append({"name": "general distillation", "data": data, "epochs": general.get("epoch")})
     task_history = [s for s in history if s.get("stage") != "general"]
     for i, stage in enumerate(metrics.get("stages") or []):
-        epochs = task_history[i].get("epoch") if i < len(task_history) else None
-        name = task_stage_name(stage, weights)
+        ran = task_history[i] if i < len(task_history) else {}
+        # the stage's own losses where the run recorded them (else those of every stage: older records)
+        name = task_stage_name(stage, ran.get("losses") if isinstance(ran.get("losses"), dict) else weights)
+        epochs = ran.get("epoch")
         stages.append({"name": name, "data": f"the {task} training split", "epochs": epochs})
     layer_map = next((s.get("teacher_layers") for s in task_history if s.get("teacher_layers")), None)
     return {
