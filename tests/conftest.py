@@ -20,7 +20,7 @@ pytest_plugins = ["support.hub_fixtures"]  # the `hub` fixture: a local stand-in
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# the runtime backends' on-the-fly exports (compactbert.export.backends.default_cache_dir): never the user's cache;
+# the runtime backends' on-the-fly exports (compactbert.export.cache.default_cache_dir): never the user's cache;
 # made by the first process of the run (xdist's workers inherit it) and removed when that process exits
 if "COMPACTBERT_CACHE" not in os.environ:
     os.environ["COMPACTBERT_CACHE"] = tempfile.mkdtemp(prefix="compactbert-tests-cache-")

@@ -80,6 +80,7 @@ def test_the_registry_is_the_parser():
         "augment",
         "prune",
         "export",
+        "cache",
     ]
     assert all(isinstance(command, Command) and command.help for command in COMMANDS)
     assert {c.name for c in COMMANDS if isinstance(c, RecipeCommand)} == {"finetune", "pretrain", "distill", "build"}

@@ -32,6 +32,9 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
     scratch.mkdir(exist_ok=True)
     env = os.environ | {"HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "ignore", "TOKENIZERS_PARALLELISM": "false"}
     env |= {"TMPDIR": str(scratch)}
+    # the on-the-fly exports and the demo's zoos in `cwd` too: an example that lists, prunes or clears the caches
+    # (`compactbert cache`) sees its own, never the suite's or this machine's
+    env |= {"COMPACTBERT_CACHE": str(cwd / ".cache"), "COMPACTBERT_DEMO_CACHE": str(cwd / ".cache" / "demo")}
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 

@@ -12,6 +12,7 @@ from .. import __version__
 from .albert import AlbertCommand
 from .augment import AugmentCommand
 from .bench import BenchCommand
+from .cache import CacheCommand
 from .common import EXIT_BAD_INPUT, Command, hide_instant_bars
 from .demo import DemoCommand
 from .evaluate import EvaluateCommand
@@ -41,6 +42,7 @@ COMMANDS: list[Command] = [
     AugmentCommand(),
     PruneCommand(),
     ExportCommand(),
+    CacheCommand(),
 ]
 
 # errors a command raises with a message for the user: printed as `compactbert <command>: error: ...`, exit 2

@@ -92,26 +92,43 @@ def record_source(entry: Path, folder: Path) -> None:
     (entry / CACHE_RECORD).write_text(json.dumps(record, indent=2) + "\n")
 
 
-def stale(entry: Path) -> bool:
-    """Whether a cache entry can never be used again: its source folder is gone, or its files changed since it was
-    exported. An entry with no record (not ours, or from before records) is never called stale."""
+def why_stale(entry: Path) -> str | None:
+    """Why a cache entry can never be used again (its source folder is gone, or its files changed since it was
+    exported), or None. An entry with no record (not ours, or from before records) is never called stale."""
     try:
         record = json.loads((entry / CACHE_RECORD).read_text())
         source = Path(record["source_folder"])
         fingerprint = record["fingerprint"]
     except (OSError, ValueError, KeyError, TypeError):
-        return False
+        return None
     if not source.is_dir():
-        return True
+        return f"its source folder {source} is gone"
     try:
-        return source_fingerprint(source) != fingerprint
+        changed = source_fingerprint(source) != fingerprint
+    except OSError:
+        return None
+    return f"the files of its source folder {source} changed since" if changed else None
+
+
+def stale(entry: Path) -> bool:
+    """Whether `why_stale` has a reason for `entry`."""
+    return why_stale(entry) is not None
+
+
+def killed_leftover(path: Path, now: float | None = None) -> bool:
+    """Whether `path` is what an export (or a demo build) killed halfway left: a `.NAME.partial-*` / `.NAME.old-*`
+    folder of `write_folder_atomically` untouched for a day (a younger one may be being written)."""
+    if not path.is_dir() or not path.name.startswith(".") or not (".partial-" in path.name or ".old-" in path.name):
+        return False
+    try:
+        return (now or time.time()) - path.stat().st_mtime > PARTIAL_AGE_S
     except OSError:
         return False
 
 
-def prune(cache_dir: str | os.PathLike | None, keep: Path | None = None) -> list[Path]:
-    """Remove the entries of the cache that can never be used again (`stale`) and killed exports' leftovers older
-    than a day; `keep` is never removed. Returns what was removed."""
+def prune(cache_dir: str | os.PathLike | None, keep: Path | None = None) -> list[tuple[Path, str]]:
+    """Remove the entries of the cache that can never be used again (`why_stale`) and killed exports' leftovers
+    untouched for a day (`killed_leftover`); `keep` is never removed. Returns what was removed, each with why."""
     root = Path(cache_dir or default_cache_dir())
     removed = []
     if not root.is_dir():
@@ -120,14 +137,10 @@ def prune(cache_dir: str | os.PathLike | None, keep: Path | None = None) -> list
     for path in sorted(root.iterdir()):
         if not path.is_dir() or path == keep:
             continue
-        if path.name.startswith("."):  # `write_folder_atomically`'s `.NAME.partial-*` / `.NAME.old-*`
-            try:
-                leftover = now - path.stat().st_mtime > PARTIAL_AGE_S
-            except OSError:
-                continue
-        else:
-            leftover = stale(path)
-        if leftover:
+        why = "left by a killed export" if killed_leftover(path, now) else None
+        if why is None and not path.name.startswith("."):
+            why = why_stale(path)
+        if why is not None:
             shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
+            removed.append((path, why))
     return removed
