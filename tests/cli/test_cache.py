@@ -31,6 +31,7 @@ def caches(tmp_path, monkeypatch):
         record_source(entry, source)
         sizes[entry.name] = size + (entry / "cache.json").stat().st_size
     shutil.rmtree(tmp_path / "models" / "gone")
+    (exports / "older-sequence-classification-openvino-fedcba9876543210").mkdir()  # made before records were kept
     zoo = demo / default_zoo_dir().name
     for folder in (zoo, demo / "zoo-minilm-bbc-news-0000000000", demo / f".{zoo.name}.staging"):
         folder.mkdir(parents=True)
@@ -50,13 +51,15 @@ def test_cache_lists_each_entry_with_its_size_and_what_can_go(caches, capsys):
     assert main(["cache"]) == 0
     out = capsys.readouterr().out
     total = (sum(sizes.values()) + 100) / 1000
-    assert f"exports  {exports}  (3 entries, {total:.1f} KB)" in out and f"demo     {demo}  (4 entries, 4.6 KB)" in out
+    assert f"exports  {exports}  (4 entries, {total:.1f} KB)" in out and f"demo     {demo}  (4 entries, 4.6 KB)" in out
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
     live = "live-sequence-classification-onnx-0123456789abcdef"
     assert lines[live].split()[1:] == [f"{sizes[live] / 1000:.1f}", "KB"]
     assert "stale: its source folder" in lines["gone-sequence-classification-onnx-0123456789abcdef"]
     assert "gone is gone (--prune removes it)" in lines["gone-sequence-classification-onnx-0123456789abcdef"]
     assert "left by a killed export or build: --prune removes it" in lines[".live-x.partial-abc"]
+    older = lines["older-sequence-classification-openvino-fedcba9876543210"]
+    assert older.endswith("no record of its source (not made by this version): only --clear exports removes it")
     assert lines[zoo.name].endswith("the demo's zoo")
     assert lines["zoo-minilm-bbc-news-0000000000"].endswith("a zoo of other settings or another version")
     assert "the next `compactbert demo` resumes it" in lines[f".{zoo.name}.staging"]
@@ -74,10 +77,13 @@ def test_prune_removes_only_what_no_run_can_use_again(caches, capsys):
             sizes["gone-sequence-classification-onnx-0123456789abcdef"],
         ),
     ]
-    assert sorted(p.name for p in exports.iterdir()) == ["live-sequence-classification-onnx-0123456789abcdef"]
+    assert sorted(p.name for p in exports.iterdir()) == [
+        "live-sequence-classification-onnx-0123456789abcdef",
+        "older-sequence-classification-openvino-fedcba9876543210",
+    ]
     kept = [zoo.name, f".{zoo.name}.lock", f".{zoo.name}.staging", "zoo-minilm-bbc-news-0000000000"]
     assert sorted(p.name for p in demo.iterdir()) == sorted(kept)
-    assert [len(c["entries"]) for c in report["caches"]] == [1, 3]
+    assert [len(c["entries"]) for c in report["caches"]] == [2, 3]
 
 
 def test_clear_empties_a_cache_but_not_under_a_running_build(caches, capsys):
@@ -86,7 +92,7 @@ def test_clear_empties_a_cache_but_not_under_a_running_build(caches, capsys):
         fcntl.flock(lock, fcntl.LOCK_EX)  # a demo build of this zoo is running
         assert main(["cache", "--clear", "all"]) == 2
         assert "a demo build is writing" in capsys.readouterr().err
-        assert (demo / zoo.name).is_dir() and len(list(exports.iterdir())) == 3  # nothing removed
+        assert (demo / zoo.name).is_dir() and len(list(exports.iterdir())) == 4  # nothing removed
     assert main(["cache", "--clear", "demo"]) == 0
     out = capsys.readouterr().out
     assert f"removed {demo / zoo.name} (1.5 KB): --clear demo" in out

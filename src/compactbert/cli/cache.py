@@ -65,7 +65,7 @@ def cache_dirs() -> dict[str, Path]:
 def list_caches() -> list[dict]:
     """Each cache with its entries: name, size in bytes and a note (what it is, or why it can go)."""
     from ..demo.zoo import default_zoo_dir
-    from ..export.cache import killed_leftover, why_stale
+    from ..export.cache import CACHE_RECORD, killed_leftover, why_stale
 
     current_zoo = default_zoo_dir().name
     caches = []
@@ -78,6 +78,8 @@ def list_caches() -> list[dict]:
                 note = "an unfinished demo build: the next `compactbert demo` resumes it"
             elif path.name.startswith("."):
                 note = "being written"
+            elif name == "exports" and not (path / CACHE_RECORD).is_file():
+                note = "no record of its source (not made by this version): only --clear exports removes it"
             elif name == "exports":
                 why = why_stale(path)
                 note = f"stale: {why} (--prune removes it)" if why else ""
