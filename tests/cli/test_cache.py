@@ -1,6 +1,7 @@
 """`compactbert cache`: the caches listed with their sizes, what `--prune` removes (only what no run can use again)
-and `--clear` (everything, but not a demo zoo a build is writing)."""
+and `--clear` (everything compactbert wrote, nothing while a demo build runs, nothing it did not write)."""
 
+import contextlib
 import fcntl
 import json
 import os
@@ -10,13 +11,16 @@ import pytest
 
 from compactbert.cli import main
 from compactbert.demo.zoo import default_zoo_dir
-from compactbert.export.cache import PARTIAL_AGE_S, record_source
+from compactbert.export.cache import PARTIAL_AGE_S, record_source, source_files
+
+OTHER_ZOO = "zoo-minilm-bbc-news-0000000000"
 
 
 @pytest.fixture
 def caches(tmp_path, monkeypatch):
-    """An export cache with a live entry, a stale one (its source folder deleted) and a killed export's leftover; a
-    demo cache with the demo's zoo, an older zoo, an unfinished build and a killed build's leftover."""
+    """An export cache with a live entry, a stale one (its source folder deleted), one from before records, a killed
+    export's leftover and a folder that is not compactbert's; a demo cache with the demo's zoo, an older zoo, an
+    unfinished build, a killed build's leftover and a folder that is not compactbert's."""
     monkeypatch.setenv("COMPACTBERT_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("COMPACTBERT_DEMO_CACHE", str(tmp_path / "demo"))
     exports, demo = tmp_path / "cache" / "exports", tmp_path / "demo"
@@ -28,46 +32,69 @@ def caches(tmp_path, monkeypatch):
         entry = exports / f"{name}-sequence-classification-onnx-0123456789abcdef"
         entry.mkdir(parents=True)
         (entry / "model.onnx").write_bytes(b"x" * size)
-        record_source(entry, source)
-        sizes[entry.name] = size + (entry / "cache.json").stat().st_size
+        (entry / "export.json").write_text("{}")
+        record_source(entry, source, source_files(source))
+        sizes[entry.name] = sum(f.stat().st_size for f in entry.iterdir())
     shutil.rmtree(tmp_path / "models" / "gone")
-    (exports / "older-sequence-classification-openvino-fedcba9876543210").mkdir()  # made before records were kept
+    older = exports / "older-sequence-classification-openvino-fedcba9876543210"  # made before records were kept
+    older.mkdir()
+    (older / "export.json").write_text("{}")
     zoo = demo / default_zoo_dir().name
-    for folder in (zoo, demo / "zoo-minilm-bbc-news-0000000000", demo / f".{zoo.name}.staging"):
+    for folder in (zoo, demo / OTHER_ZOO, demo / f".{zoo.name}.staging"):
         folder.mkdir(parents=True)
         (folder / "weights.bin").write_bytes(b"z" * 1500)
-    killed = [exports / ".live-x.partial-abc", demo / f".{zoo.name}.partial-def"]
+    killed = [exports / ".live-x.partial-abc", demo / f".{zoo.name}.partial-def", demo / f".{OTHER_ZOO}.partial-ghi"]
     for folder in killed:
         folder.mkdir()
         (folder / "half.bin").write_bytes(b"h" * 100)
         old = os.stat(folder).st_mtime - PARTIAL_AGE_S - 60
         os.utime(folder, (old, old))
-    (demo / f".{zoo.name}.lock").write_text("")
+    for root in (exports, demo):  # someone's own folder inside a cache folder
+        (root / "my-notes").mkdir()
+        (root / "my-notes" / "keep.txt").write_text("mine")
     return exports, demo, zoo, sizes
 
 
-def test_cache_lists_each_entry_with_its_size_and_what_can_go(caches, capsys):
+@contextlib.contextmanager
+def building(demo, zoo_name):
+    """A demo build of `zoo_name` running: its build lock held."""
+    with open(demo / f".{zoo_name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def names(root):
+    return sorted(p.name for p in root.iterdir() if p.suffix != ".lock")
+
+
+def test_cache_lists_each_folder_with_its_size_and_what_it_is(caches, capsys):
     exports, demo, zoo, sizes = caches
     assert main(["cache"]) == 0
     out = capsys.readouterr().out
-    total = (sum(sizes.values()) + 100) / 1000
-    assert f"exports  {exports}  (4 entries, {total:.1f} KB)" in out and f"demo     {demo}  (4 entries, 4.6 KB)" in out
+    total = (sum(sizes.values()) + 2 + 100 + 4) / 1000
+    assert f"exports  {exports}  (5 entries, {total:.1f} KB)" in out and f"demo     {demo}  (6 entries, 4.7 KB)" in out
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
-    live = "live-sequence-classification-onnx-0123456789abcdef"
+    live, gone = (f"{name}-sequence-classification-onnx-0123456789abcdef" for name in ("live", "gone"))
     assert lines[live].split()[1:] == [f"{sizes[live] / 1000:.1f}", "KB"]
-    assert "stale: its source folder" in lines["gone-sequence-classification-onnx-0123456789abcdef"]
-    assert "gone is gone (--prune removes it)" in lines["gone-sequence-classification-onnx-0123456789abcdef"]
+    assert lines[gone].endswith(f"stale: its source folder {exports.parent.parent / 'models' / 'gone'} is gone "
+                                "(--prune removes it)")  # fmt: skip
+    assert lines["older-sequence-classification-openvino-fedcba9876543210"].endswith(
+        "made by an earlier compactbert and not loaded since: only --clear exports removes it"
+    )
     assert "left by a killed export or build: --prune removes it" in lines[".live-x.partial-abc"]
-    older = lines["older-sequence-classification-openvino-fedcba9876543210"]
-    assert older.endswith("no record of its source (not made by this version): only --clear exports removes it")
     assert lines[zoo.name].endswith("the demo's zoo")
-    assert lines["zoo-minilm-bbc-news-0000000000"].endswith("a zoo of other settings or another version")
-    assert "the next `compactbert demo` resumes it" in lines[f".{zoo.name}.staging"]
+    assert lines[OTHER_ZOO].endswith("a zoo of other settings or another version")
+    assert "of the demo's zoo: the next `compactbert demo` resumes it" in lines[f".{zoo.name}.staging"]
+    assert [line.endswith("not compactbert's: left alone") for line in out.splitlines() if "my-notes" in line] == [
+        True,
+        True,
+    ]
 
 
 def test_prune_removes_only_what_no_run_can_use_again(caches, capsys):
     exports, demo, zoo, sizes = caches
-    assert main(["cache", "--prune", "--json"]) == 0
+    with building(demo, OTHER_ZOO):  # a running build's folders are not touched, however old
+        assert main(["cache", "--prune", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert sorted((os.path.basename(r["path"]), r["bytes"]) for r in report["removed"]) == [
         (".live-x.partial-abc", 100),
@@ -77,24 +104,29 @@ def test_prune_removes_only_what_no_run_can_use_again(caches, capsys):
             sizes["gone-sequence-classification-onnx-0123456789abcdef"],
         ),
     ]
-    assert sorted(p.name for p in exports.iterdir()) == [
+    assert names(exports) == [
         "live-sequence-classification-onnx-0123456789abcdef",
+        "my-notes",
         "older-sequence-classification-openvino-fedcba9876543210",
     ]
-    kept = [zoo.name, f".{zoo.name}.lock", f".{zoo.name}.staging", "zoo-minilm-bbc-news-0000000000"]
-    assert sorted(p.name for p in demo.iterdir()) == sorted(kept)
-    assert [len(c["entries"]) for c in report["caches"]] == [2, 3]
+    assert names(demo) == sorted(
+        [zoo.name, f".{zoo.name}.staging", OTHER_ZOO, f".{OTHER_ZOO}.partial-ghi", "my-notes"]
+    )
+    assert [len(c["entries"]) for c in report["caches"]] == [3, 5]
 
 
-def test_clear_empties_a_cache_but_not_under_a_running_build(caches, capsys):
-    exports, demo, zoo, sizes = caches
-    with open(demo / f".{zoo.name}.lock") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # a demo build of this zoo is running
-        assert main(["cache", "--clear", "all"]) == 2
-        assert "a demo build is writing" in capsys.readouterr().err
-        assert (demo / zoo.name).is_dir() and len(list(exports.iterdir())) == 4  # nothing removed
+def test_clear_removes_what_compactbert_wrote_and_nothing_while_a_build_runs(caches, capsys):
+    exports, demo, zoo, _ = caches
+    before = (names(exports), names(demo))
+    with building(demo, zoo.name):
+        for command in (["--clear", "all"], ["--prune", "--clear", "demo"]):
+            assert main(["cache", *command]) == 2
+            assert f"a demo build is running in {demo} ({zoo.name}); stop it" in capsys.readouterr().err
+            assert (names(exports), names(demo)) == before  # nothing removed
     assert main(["cache", "--clear", "demo"]) == 0
     out = capsys.readouterr().out
     assert f"removed {demo / zoo.name} (1.5 KB): --clear demo" in out
-    assert [p.name for p in demo.iterdir()] == [f".{zoo.name}.lock"]
-    assert f"demo     {demo}  (0 entries, 0 B)" in out
+    assert names(demo) == ["my-notes"] and names(exports) == before[0]  # the exports are another cache
+    assert f"demo     {demo}  (1 entry, 4 B)" in out
+    assert main(["cache", "--clear", "exports"]) == 0
+    assert names(exports) == ["my-notes"] and (exports / "my-notes" / "keep.txt").read_text() == "mine"

@@ -151,7 +151,11 @@ def test_a_task_of_other_labels_is_refused(runs, tmp_path):
     _, _, f = runs
     other = tmp_path / "topics.csv"
     other.write_text("text,label\n" + "".join(f"good film {i},{'sport' if i % 2 else 'news'}\n" for i in range(40)))
-    with pytest.raises(ValueError, match=r"has the labels \['news', 'sport'\], the teacher predicts"):
+    with pytest.raises(ValueError, match=r"the teacher's labels \[.*\] are not those of task .*topics.csv.* \['news', "
+                       r"'sport'\]; name the data the teacher was fine-tuned on \(--task"):  # fmt: skip
+        zoo_from_models(f["teacher"], [f["small"]], task=str(other), log=lambda _: None)
+    other.write_text("text,label\n" + "".join(f"good film {i},{i % 2}\n" for i in range(40)))
+    with pytest.raises(ValueError, match=r"the task's labels are numbers, and which number is which of the model's"):
         zoo_from_models(f["teacher"], [f["small"]], task=str(other), log=lambda _: None)
 
 

@@ -4,12 +4,13 @@
 import json
 import os
 import shutil
+import socket
 
 import numpy as np
 from transformers import BertForSequenceClassification
 
 import compactbert
-from compactbert.export.cache import CACHE_RECORD, PARTIAL_AGE_S, prune, stale
+from compactbert.export.cache import CACHE_RECORD, PARTIAL_AGE_S, prune, stale, why_stale
 from compactbert.inference import load_for_inference
 
 from support.helpers import TEXTS, make_bert, make_tokenizer, spread_classifier
@@ -63,13 +64,44 @@ def test_a_new_export_removes_the_entries_no_load_can_reach(tmp_path):
     assert _entries(cache) == sorted([fresh_partial.name, "someone-elses", onnx_entry.name, openvino.name])
 
 
-def test_prune_keeps_the_entry_it_is_told_to_and_takes_a_missing_cache(tmp_path):
-    assert prune(tmp_path / "absent") == []
-    entry = tmp_path / "cache" / "model-x"
+def test_an_entry_from_before_records_gets_one_when_it_is_loaded(tmp_path):
+    cache, source = tmp_path / "cache", _save(tmp_path / "model", 0)
+    entry = load_for_inference(source, dtype="fp32", backend="onnxruntime", cache_dir=cache).folder
+    (entry / CACHE_RECORD).unlink()  # as an earlier compactbert left it: never judged stale
+    shutil.rmtree(source)
+    assert why_stale(entry) is None
+    _save(source, 0)
+    os.utime(source / "model.safetensors", ns=(1, 1))  # another model now: the old entry's key no longer matches
+    load_for_inference(source, dtype="fp32", backend="onnxruntime", cache_dir=cache)
+    assert entry.exists()  # no record, so not provably stale: kept
+    again = _save(tmp_path / "again", 0)
+    first = load_for_inference(again, dtype="fp32", backend="onnxruntime", cache_dir=cache).folder
+    (first / CACHE_RECORD).unlink()
+    assert load_for_inference(again, dtype="fp32", backend="onnxruntime", cache_dir=cache).folder == first
+    assert json.loads((first / CACHE_RECORD).read_text())["source_folder"] == str(again.resolve())  # its key proved it
+
+
+def _entry(root, name, record):
+    entry = root / name
     entry.mkdir(parents=True)
-    (entry / CACHE_RECORD).write_text(json.dumps({"source_folder": str(tmp_path / "gone"), "fingerprint": "0"}))
+    (entry / "export.json").write_text("{}")
+    (entry / CACHE_RECORD).write_text(json.dumps(record) if isinstance(record, dict) else record)
+    return entry
+
+
+def test_prune_removes_only_the_cache_s_own_stale_entries_of_this_machine(tmp_path):
+    assert prune(tmp_path / "absent") == []
+    gone = {"source_folder": str(tmp_path / "gone"), "fingerprint": "0", "host": socket.gethostname()}
+    entry = _entry(tmp_path / "cache", "model-x", gone)
+    elsewhere = _entry(tmp_path / "cache", "model-y", gone | {"host": "another-machine"})  # a shared cache
+    broken = _entry(tmp_path / "cache", "broken", "{not json")
+    foreign = tmp_path / "cache" / "not-an-export"  # no export.json: not the cache's
+    foreign.mkdir()
+    (foreign / CACHE_RECORD).write_text(json.dumps(gone))
+    linked = tmp_path / "cache" / "linked"  # a link to an entry elsewhere is left alone
+    linked.symlink_to(_entry(tmp_path / "outside", "model-z", gone), target_is_directory=True)
+    assert why_stale(elsewhere) is None and why_stale(broken) is None
     assert prune(tmp_path / "cache", keep=entry) == [] and entry.exists()
-    assert prune(tmp_path / "cache") == [entry] and not entry.exists()
-    (tmp_path / "cache" / "broken").mkdir()
-    (tmp_path / "cache" / "broken" / CACHE_RECORD).write_text("{not json")
-    assert prune(tmp_path / "cache") == []
+    assert prune(tmp_path / "cache") == [(entry, f"its source folder {tmp_path / 'gone'} is gone")]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["broken", "linked", "model-y", "not-an-export"]
+    assert (tmp_path / "outside" / "model-z").is_dir()

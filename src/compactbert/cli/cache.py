@@ -1,17 +1,25 @@
 """`compactbert cache`: what compactbert keeps on this machine (the runtime backends' exports, the demo's zoos), its
-size, and what can go: `--prune` removes what no run can use again, `--clear` empties a cache."""
+size, and what can go: `--prune` removes what no run can use again, `--clear` empties a cache.
+
+Only what compactbert wrote is ever removed (an export holding export.json, a demo zoo `zoo-*` and its build's
+folders, half-written folders); anything else in a cache folder is listed as not compactbert's and left alone. A demo
+zoo's build lock (`demo.zoo`'s one build at a time) is held while its folders are removed, and a zoo whose build is
+running is not touched: `--clear` is then refused before anything is removed."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import json
-import shutil
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from .common import EXIT_OK, Command
 
 CACHES = ("exports", "demo")
+_ZOO_FOLDER = re.compile(r"^\.?(zoo-.+?)(\.staging|\.partial-.+|\.old-.+)?$")  # a zoo, its staging and atomic writes
 
 
 class CacheCommand(Command):
@@ -19,34 +27,45 @@ class CacheCommand(Command):
     help = "what compactbert keeps on this machine (exports, demo zoos) and how much; prune or clear it"
     description = (
         "List compactbert's caches with the size of each entry: the graphs the OpenVINO / ONNX Runtime backends "
-        "export on the fly ($COMPACTBERT_CACHE/exports, else ~/.cache/compactbert/exports) and the demo's zoos "
-        "($COMPACTBERT_DEMO_CACHE, else ~/.cache/compactbert/demo). --prune removes what no run can use again: "
-        "exports whose source folder is gone or was retrained, and what killed exports or builds left a day ago "
-        "or more. --clear CACHE empties one (exports are made again when needed; the demo builds its zoo again, "
-        "minutes of training)."
+        "export on the fly ($COMPACTBERT_CACHE/exports, else $XDG_CACHE_HOME or ~/.cache, then compactbert/exports) "
+        "and the demo's zoos ($COMPACTBERT_DEMO_CACHE, else compactbert/demo there). --prune removes what no run can "
+        "use again: exports whose source folder is gone or was retrained, and what killed exports or builds left a "
+        "day ago or more. --clear CACHE empties one (an export is made again when needed; the demo trains its zoo "
+        "again, minutes on a CPU); do not clear the demo's while it serves. Only what compactbert wrote is removed."
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
         p.add_argument("--prune", action="store_true", help="remove what no run can use again")
-        p.add_argument("--clear", choices=[*CACHES, "all"], help="remove everything in this cache")
+        p.add_argument("--clear", choices=[*CACHES, "all"], help="remove everything compactbert wrote in this cache")
         p.add_argument("--json", action="store_true", help="print JSON")
 
     def run(self, args: argparse.Namespace) -> int:
         removed: list[dict] = []
-        if args.prune:
-            removed += prune_caches()
-        if args.clear:
-            removed += clear_caches(CACHES if args.clear == "all" else (args.clear,))
+        clear = CACHES if args.clear == "all" else (args.clear,) if args.clear else ()
+        if args.prune or clear:
+            demo = cache_dirs()["demo"]
+            with demo_build_locks(demo) as busy:
+                if "demo" in clear and busy:
+                    raise RuntimeError(
+                        f"a demo build is running in {demo} ({', '.join(sorted(busy))}); stop it or let it finish, "
+                        "then clear the demo cache (nothing was removed)"
+                    )
+                if args.prune:
+                    removed += prune_caches(busy)
+                removed += clear_caches(clear)
         report = {"caches": list_caches(), "removed": removed}
         if args.json:
             print(json.dumps(report, indent=2))
             return EXIT_OK
         for item in removed:
-            print(f"removed {item['path']} ({human_size(item['bytes'])}): {item['why']}")
+            if item.get("failed"):
+                print(f"could not remove {item['path']}: {item['failed']}")
+            else:
+                print(f"removed {item['path']} ({human_size(item['bytes'])}): {item['why']}")
         for cache in report["caches"]:
             entries = cache["entries"]
-            total = sum(e["bytes"] for e in entries)
-            count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, {human_size(total)}"
+            count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, "
+            count += human_size(sum(e["bytes"] for e in entries))
             print(f"{cache['name']:<8} {cache['path']}  ({count if cache['exists'] else 'not made yet'})")
             for entry in entries:
                 note = f"  {entry['note']}" if entry["note"] else ""
@@ -63,81 +82,105 @@ def cache_dirs() -> dict[str, Path]:
 
 
 def list_caches() -> list[dict]:
-    """Each cache with its entries: name, size in bytes and a note (what it is, or why it can go)."""
+    """Each cache with its folders: name, size in bytes and a note (what it is, or why it can go)."""
     from ..demo.zoo import default_zoo_dir
     from ..export.cache import CACHE_RECORD, killed_leftover, why_stale
 
-    current_zoo = default_zoo_dir().name
+    current = default_zoo_dir().name
     caches = []
     for name, root in cache_dirs().items():
         entries = []
-        for path in _entries(root):
-            if killed_leftover(path):
+        for path in _folders(root):
+            zoo = _zoo_of(path)
+            if not _ours(name, path):
+                note = "not compactbert's: left alone"
+            elif killed_leftover(path):
                 note = "left by a killed export or build: --prune removes it"
             elif path.name.endswith(".staging"):
-                note = "an unfinished demo build: the next `compactbert demo` resumes it"
+                note = (
+                    "an unfinished build of the demo's zoo: the next `compactbert demo` resumes it"
+                    if zoo == current
+                    else "an unfinished build of a zoo of other settings or another version"
+                )
             elif path.name.startswith("."):
                 note = "being written"
             elif name == "exports" and not (path / CACHE_RECORD).is_file():
-                note = "no record of its source (not made by this version): only --clear exports removes it"
+                note = "made by an earlier compactbert and not loaded since: only --clear exports removes it"
             elif name == "exports":
                 why = why_stale(path)
                 note = f"stale: {why} (--prune removes it)" if why else ""
             else:
-                note = "the demo's zoo" if path.name == current_zoo else "a zoo of other settings or another version"
+                note = "the demo's zoo" if zoo == current else "a zoo of other settings or another version"
             entries.append({"name": path.name, "bytes": folder_bytes(path), "note": note})
         caches.append({"name": name, "path": str(root), "exists": root.is_dir(), "entries": entries})
     return caches
 
 
-def prune_caches() -> list[dict]:
-    """Remove the stale exports and killed exports' and builds' leftovers; returns what went, with why."""
+def prune_caches(busy: set[str] = frozenset()) -> list[dict]:
+    """Remove the stale exports and killed exports' and builds' leftovers (not those of a zoo in `busy`, whose build
+    is running); returns what went, with why."""
     from ..export.cache import killed_leftover, prune
 
     dirs = cache_dirs()
-    sizes = {path: folder_bytes(path) for path in _entries(dirs["exports"])}
+    sizes = {path: folder_bytes(path) for path in _folders(dirs["exports"])}
     removed = [{"path": str(path), "bytes": sizes.get(path, 0), "why": why} for path, why in prune(dirs["exports"])]
-    for path in _entries(dirs["demo"]):
-        if killed_leftover(path):
+    for path in _folders(dirs["demo"]):
+        if _ours("demo", path) and killed_leftover(path) and _zoo_of(path) not in busy:
             removed.append(_remove(path, "left by a killed demo build"))
     return removed
 
 
 def clear_caches(names) -> list[dict]:
-    """Remove every entry of the caches `names`; refused, removing nothing, while a demo build is running."""
+    """Remove everything compactbert wrote in the caches `names` (the caller holds the demo's build locks)."""
     dirs = cache_dirs()
-    for path in _entries(dirs["demo"]) if "demo" in names else []:  # before anything is removed
-        if _build_running(dirs["demo"], path):
-            raise RuntimeError(
-                f"a demo build is writing {path} now; stop it (or let it finish), then clear the demo cache"
-            )
-    return [_remove(path, f"--clear {name}") for name in names for path in _entries(dirs[name])]
+    return [_remove(path, f"--clear {name}") for name in names for path in _folders(dirs[name]) if _ours(name, path)]
 
 
-def _entries(root: Path) -> list[Path]:
-    """The folders of a cache (not its builds' lock files), none when it does not exist yet."""
-    return [path for path in sorted(root.iterdir()) if path.is_dir()] if root.is_dir() else []
+@contextlib.contextmanager
+def demo_build_locks(root: Path) -> Iterator[set[str]]:
+    """Hold the build lock of every zoo in the demo cache `root` (a build that starts now waits); yields the zoos
+    whose lock a running build holds."""
+    busy: set[str] = set()
+    with contextlib.ExitStack() as stack:
+        for zoo in sorted({_zoo_of(path) for path in _folders(root)} - {None}):
+            handle = stack.enter_context(open(root / f".{zoo}.lock", "a"))
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                busy.add(zoo)
+                continue
+            stack.callback(fcntl.flock, handle, fcntl.LOCK_UN)
+        yield busy
 
 
-def _build_running(root: Path, path: Path) -> bool:
-    """Whether a demo build holds the lock of the zoo `path` belongs to (`demo.zoo`'s one build at a time)."""
-    zoo = path.name.lstrip(".").split(".partial-")[0].split(".old-")[0].removesuffix(".staging")
-    lock = root / f".{zoo}.lock"
-    if not lock.is_file():
-        return False
-    with open(lock) as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return False
+def _folders(root: Path) -> list[Path]:
+    """The folders of a cache (not its builds' lock files, not links), none when it does not exist yet."""
+    if not root.is_dir():
+        return []
+    return [path for path in sorted(root.iterdir()) if path.is_dir() and not path.is_symlink()]
+
+
+def _zoo_of(path: Path) -> str | None:
+    """The demo zoo a folder of the demo cache belongs to (the zoo, its staging or atomic-write folders), else None."""
+    match = _ZOO_FOLDER.match(path.name)
+    return match.group(1) if match else None
+
+
+def _ours(cache: str, path: Path) -> bool:
+    """Whether compactbert wrote `path` in the cache `cache`."""
+    if cache == "exports":
+        from ..export.cache import is_entry
+
+        return is_entry(path)
+    return _zoo_of(path) is not None
 
 
 def _remove(path: Path, why: str) -> dict:
+    from ..export.cache import remove_folder
+
     size = folder_bytes(path)
-    shutil.rmtree(path, ignore_errors=True)
-    return {"path": str(path), "bytes": size, "why": why}
+    failed = remove_folder(path)
+    return {"path": str(path), "bytes": size, "why": why} | ({"failed": failed} if failed else {})
 
 
 def folder_bytes(path: Path) -> int:
@@ -152,9 +195,10 @@ def folder_bytes(path: Path) -> int:
     return total
 
 
-def human_size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
+def human_size(n: float) -> str:
+    """`n` bytes in B, KB, MB or GB (powers of 1000)."""
+    for unit in ("B", "KB", "MB"):
+        if n < 1000:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
     return f"{n:.1f} GB"

@@ -21,9 +21,16 @@ def _numbers_hint(model_labels: Sequence[str]) -> str:
     )
 
 
-def label_order(model_labels: Sequence[str], task_labels: Sequence[str], task: str) -> np.ndarray:
+def label_order(
+    model_labels: Sequence[str],
+    task_labels: Sequence[str],
+    task: str,
+    who: str = "the model",
+    advice: str | None = None,
+) -> np.ndarray:
     """For each of the model's label ids, the task's label id it means: by name (any order, any case), or in order
-    for unnamed labels (`LABEL_0`, ...) when there are as many. Raises `ValueError` for a model of other labels."""
+    for unnamed labels (`LABEL_0`, ...) when there are as many. Raises `ValueError` for a model of other labels,
+    naming the model as `who` and ending with `advice` (default: score it on the task it was fine-tuned on)."""
     model_labels, task_labels = [str(n) for n in model_labels], [str(n) for n in task_labels]
     folded = {name.casefold(): i for i, name in enumerate(task_labels)}
     if sorted(folded) == sorted(n.casefold() for n in model_labels) and len(model_labels) == len(task_labels):
@@ -32,15 +39,16 @@ def label_order(model_labels: Sequence[str], task_labels: Sequence[str], task: s
     if unnamed and len(model_labels) == len(task_labels):
         return np.arange(len(task_labels))
     if len(model_labels) != len(task_labels):
-        what = f"the model predicts {len(model_labels)} labels {model_labels} but task {task!r} has {len(task_labels)}"
+        what = f"{who} predicts {len(model_labels)} labels {model_labels} but task {task!r} has {len(task_labels)}"
     else:
-        what = f"the model's labels {model_labels} are not those of task {task!r}"
+        what = f"{who}'s labels {model_labels} are not those of task {task!r}"
     if all(name.isdigit() for name in task_labels) and len(model_labels) == len(task_labels):
         raise ValueError(f"{what} {task_labels}: the task's labels are numbers, and {_numbers_hint(model_labels)}")
-    raise ValueError(
-        f"{what} {task_labels}; evaluate it on the task it was fine-tuned on (--task, with --label_column when the "
-        "labels are in another column)"
+    advice = advice or (
+        "evaluate it on the task it was fine-tuned on (--task, with --label_column when the labels are in another "
+        "column)"
     )
+    raise ValueError(f"{what} {task_labels}; {advice}")
 
 
 def onto_model_labels(

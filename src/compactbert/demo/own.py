@@ -101,13 +101,9 @@ def zoo_from_models(
     loaded, task_name, held_out = _task(task, columns, teacher, teacher_folder, teacher_metrics, log)
     examples, contributions = [], None
     if loaded is not None:
-        try:  # the match `evaluate` makes: by name, any case; unnamed labels in the task's order
-            label_order(labels, loaded.label_names, task_name)
-        except ValueError:
-            raise ValueError(
-                f"the task {task_name} has the labels {list(loaded.label_names)}, the teacher predicts {labels}: name "
-                "the data the teacher was fine-tuned on (--task, with --text_column / --label_column)"
-            ) from None
+        # the match `evaluate` makes: by name, any case; unnamed labels in the task's order
+        advice = "name the data the teacher was fine-tuned on (--task, with --text_column / --label_column)"
+        label_order(labels, loaded.label_names, task_name, who="the teacher", advice=advice)
         examples, contributions = _from_task(loaded, teacher_folder, teacher_config, num_examples, log)
     teacher_entry = ZooEntry(
         name=teacher_name,

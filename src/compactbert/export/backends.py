@@ -16,6 +16,7 @@ timing is a function argument (`measure`), so tests force an outcome.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,7 +27,7 @@ import torch
 
 from ..inference import DTYPES, InferenceModel, load_for_inference, resolve_dtype
 from .auto import BackendChoice, Measure, choose_backend, dtype_name
-from .cache import cache_entry, prune, record_source
+from .cache import CACHE_RECORD, cache_entry, prune, record_source, source_files
 from .exporter import (
     DEFAULT_VERIFY_SAMPLES,
     INT8_DOES_NOT_HOLD,
@@ -205,7 +206,11 @@ def export_to_cache(
             _warn_unless_held(folder, "the loaded model")
         return folder, owner
     source_folder = resolve_model_folder(source, revision=revision, allow_pickle=allow_pickle)
-    target = cache_entry(cache_dir, source_folder, fmt, task, quantize)
+    files = source_files(source_folder)  # read once: the entry's name and its record agree
+    target = cache_entry(cache_dir, source_folder, fmt, task, quantize, files)
+    if read_export_info(target) is not None and not (target / CACHE_RECORD).is_file():
+        with contextlib.suppress(OSError):  # an entry from before records: its key proves the source is unchanged
+            record_source(target, source_folder, files)
     if read_export_info(target) is None:
         model, tokenizer, _, _ = load_for_export(source_folder, task, allow_pickle=allow_pickle)
 
@@ -214,11 +219,12 @@ def export_to_cache(
             if quantize is not None:
                 quantize_export(tmp, info, model, tokenizer, source_folder)
                 _verify_quantized(tmp, info, model, tokenizer, task, source_folder)
-            record_source(tmp, source_folder)
+            record_source(tmp, source_folder, files)
 
         # a half-written or concurrent export of the same key is replaced by a whole one
         write_folder_atomically(target, write, overwrite=True)
-        prune(target.parent, keep=target)  # the entries no load can reach again: a gone or changed source's
+        with contextlib.suppress(OSError):  # the entries no load can reach again (a gone or changed source's) go
+            prune(target.parent, keep=target)
     if quantize is not None:
         _warn_unless_held(target, source)
     return target, None
