@@ -356,10 +356,13 @@ def test_vocabulary_mismatch_and_bad_setups_fail_clearly(tmp_path, dataset):
 def test_a_student_cut_from_other_layers_than_the_uniform_map_names_is_warned_of(tmp_path, dataset):
     teacher = make_teacher()
     student = init_student(teacher)  # teacher layers [0, 2]; `uniform` maps 2 of 4 layers to [1, 3]
-    with pytest.warns(UserWarning, match=r"cut from teacher layers \[0, 2\], but layer_map 'uniform' .* \[1, 3\]"):
-        trainer(student, teacher, arguments(tmp_path), dataset)
+    with pytest.warns(UserWarning, match=r"cut from teacher layers \[0, 2\], but the default layer_map 'uniform' .* "
+                      r"\[1, 3\]: layer_map='kept' pairs"):  # fmt: skip
+        assert trainer(student, teacher, arguments(tmp_path), dataset).teacher_layers == [1, 3]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        chosen = trainer(student, teacher, arguments(tmp_path, layer_map="uniform"), dataset)  # given: the user's call
+        assert chosen.teacher_layers == [1, 3]
         assert trainer(student, teacher, arguments(tmp_path, layer_map="kept"), dataset).teacher_layers == [0, 2]
         trainer(student, teacher, arguments(tmp_path, stage="prediction"), dataset)  # no layer is matched: no word
         other = init_student(teacher)

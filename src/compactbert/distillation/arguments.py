@@ -41,11 +41,12 @@ class DistillationTrainingArguments(TrainingArguments):
     alpha_hidden: float = field(default=1.0, metadata={"help": "Weight of the hidden-state MSE (TinyBERT)."})
     alpha_attn: float = field(default=1.0, metadata={"help": "Weight of the pre-softmax attention-score MSE."})
     alpha_embed: float = field(default=1.0, metadata={"help": "Weight of the embedding-output MSE (TinyBERT)."})
-    layer_map: str | list[int] = field(
-        default="uniform",
+    layer_map: list[int] | str | None = field(  # (in this order, so HfArgumentParser reads it as text)
+        default=None,
         metadata={
             "help": f"Teacher layer per student layer: {', '.join(LAYER_MAPS)} or a list of 0-based teacher layers "
-            "(also as '1,3,5')."
+            "(also as '1,3,5'); default: uniform (with a warning where a student cut from the teacher would rather "
+            "take kept)."
         },
     )
     stage: str = field(
@@ -76,7 +77,8 @@ class DistillationTrainingArguments(TrainingArguments):
         for name in COMPONENTS:
             if getattr(self, f"alpha_{name}") < 0:
                 raise ValueError(f"alpha_{name} must be >= 0, got {getattr(self, f'alpha_{name}')}")
-        self.layer_map = _parse_layer_map(self.layer_map)
+        if self.layer_map is not None:  # None: the default, uniform (the trainer tells when kept would fit better)
+            self.layer_map = _parse_layer_map(self.layer_map)
         if not self.active_components:
             raise ValueError(
                 f"stage '{self.stage}' uses {', '.join(f'alpha_{c}' for c in STAGES[self.stage])}, and all are 0: "

@@ -73,15 +73,18 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
         _check_vocabularies(student_base, teacher, kwargs.get("processing_class"), teacher_tokenizer)
         s_config, t_config = student_base.config, teacher.config
         kept = kept_teacher_layers(s_config)
-        self.layer_mapping = map_layers(s_config.num_hidden_layers, t_config.num_hidden_layers, args.layer_map, kept)
+        layer_map = "uniform" if args.layer_map is None else args.layer_map
+        self.layer_mapping = map_layers(s_config.num_hidden_layers, t_config.num_hidden_layers, layer_map, kept)
         active = args.active_components
         layered = any(c in active for c in _LAYERED_COMPONENTS)
         same_depth = getattr(s_config, "source_num_hidden_layers", None) == t_config.num_hidden_layers  # cut from it
-        if layered and args.layer_map == "uniform" and same_depth and kept and list(kept) != list(self.layer_mapping):
+        # only the default is second-guessed: a layer_map given, `uniform` included, is the user's choice
+        if layered and args.layer_map is None and same_depth and kept and list(kept) != list(self.layer_mapping):
             warnings.warn(
-                f"the student was cut from teacher layers {list(kept)}, but layer_map 'uniform' has its layers learn "
-                f"from teacher layers {list(self.layer_mapping)}: layer_map='kept' pairs each student layer with the "
-                "layer it started as (when it was cut from this teacher)",
+                f"the student was cut from teacher layers {list(kept)}, but the default layer_map 'uniform' has its "
+                f"layers learn from teacher layers {list(self.layer_mapping)}: layer_map='kept' pairs each student "
+                "layer with the layer it started as (when it was cut from this teacher); layer_map='uniform' keeps "
+                "this without the warning",
                 stacklevel=2,
             )
         if "attn" in active and s_config.num_attention_heads != t_config.num_attention_heads:
