@@ -75,7 +75,12 @@ def test_cache_lists_each_folder_with_its_size_and_what_it_is(caches, capsys):
     assert f"exports  {exports}  (5 entries, {total:.1f} KB)" in out and f"demo     {demo}  (6 entries, 4.7 KB)" in out
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
     live, gone = (f"{name}-sequence-classification-onnx-0123456789abcdef" for name in ("live", "gone"))
-    assert lines[live].split()[1:] == [f"{sizes[live] / 1000:.1f}", "KB"]
+    assert lines[live].split()[1:] == [
+        f"{sizes[live] / 1000:.1f}",
+        "KB",
+        "from",
+        str(exports.parent.parent / "models" / "live"),
+    ]
     assert lines[gone].endswith(f"stale: its source folder {exports.parent.parent / 'models' / 'gone'} is gone "
                                 "(--prune removes it)")  # fmt: skip
     assert lines["older-sequence-classification-openvino-fedcba9876543210"].endswith(

@@ -10,7 +10,7 @@ import numpy as np
 from transformers import BertForSequenceClassification
 
 import compactbert
-from compactbert.export.cache import CACHE_RECORD, PARTIAL_AGE_S, prune, stale, why_stale
+from compactbert.export.cache import CACHE_RECORD, PARTIAL_AGE_S, prune, recorded_source, stale, why_stale
 from compactbert.inference import load_for_inference
 
 from support.helpers import TEXTS, make_bert, make_tokenizer, spread_classifier
@@ -101,6 +101,8 @@ def test_prune_removes_only_the_cache_s_own_stale_entries_of_this_machine(tmp_pa
     linked = tmp_path / "cache" / "linked"  # a link to an entry elsewhere is left alone
     linked.symlink_to(_entry(tmp_path / "outside", "model-z", gone), target_is_directory=True)
     assert why_stale(elsewhere) is None and why_stale(broken) is None
+    assert recorded_source(elsewhere) == f"{tmp_path / 'gone'} on another-machine" and recorded_source(broken) is None
+    assert recorded_source(entry) == str(tmp_path / "gone")
     assert prune(tmp_path / "cache", keep=entry) == [] and entry.exists()
     assert prune(tmp_path / "cache") == [(entry, f"its source folder {tmp_path / 'gone'} is gone")]
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["broken", "linked", "model-y", "not-an-export"]

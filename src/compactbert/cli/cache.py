@@ -84,7 +84,7 @@ def cache_dirs() -> dict[str, Path]:
 def list_caches() -> list[dict]:
     """Each cache with its folders: name, size in bytes and a note (what it is, or why it can go)."""
     from ..demo.zoo import default_zoo_dir
-    from ..export.cache import CACHE_RECORD, killed_leftover, why_stale
+    from ..export.cache import CACHE_RECORD, killed_leftover, recorded_source, why_stale
 
     current = default_zoo_dir().name
     caches = []
@@ -108,7 +108,7 @@ def list_caches() -> list[dict]:
                 note = "made by an earlier compactbert and not loaded since: only --clear exports removes it"
             elif name == "exports":
                 why = why_stale(path)
-                note = f"stale: {why} (--prune removes it)" if why else ""
+                note = f"stale: {why} (--prune removes it)" if why else f"from {recorded_source(path)}"
             else:
                 note = "the demo's zoo" if zoo == current else "a zoo of other settings or another version"
             entries.append({"name": path.name, "bytes": folder_bytes(path), "note": note})

@@ -110,6 +110,17 @@ def record_source(entry: Path, folder: Path, files: list[str]) -> None:
     write_json_atomically(entry / CACHE_RECORD, record)
 
 
+def recorded_source(entry: Path) -> str | None:
+    """The source folder `entry` records it was exported from (with the machine, when another), else None."""
+    try:
+        record = json.loads((entry / CACHE_RECORD).read_text())
+        host = record.get("host")
+        where = f" on {host}" if host is not None and host != socket.gethostname() else ""
+        return f"{record['source_folder']}{where}"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def why_stale(entry: Path) -> str | None:
     """Why a cache entry can never be used again (its source folder is gone, or its files changed since it was
     exported), or None. An entry with no record (not ours, or from before records), one recorded on another machine
