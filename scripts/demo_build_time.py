@@ -4,8 +4,11 @@ docs/results/demo_build/results.json, with a short README.md.
 
     python scripts/demo_build_time.py                       # builds into a new temporary cache first (minutes)
     python scripts/demo_build_time.py --zoo ~/.cache/compactbert/demo/zoo-minilm-bbc-news-...   # a finished build
+    python scripts/demo_build_time.py --fp32 --out docs/results/demo_build_fp32   # trained in fp32, bf16 units or not
 
-A build timed from outside (`COMPACTBERT_DEMO_CACHE=<an empty folder> /usr/bin/time -v compactbert demo --build-only`)
+`--fp32` trains every model in fp32 where the CPU has bf16 units too, as a CPU without them trains (the precision,
+not that CPU's speed). The record says which precision trained the models (`training_precision`, from each model's
+metrics.json). A build timed from outside (`COMPACTBERT_DEMO_CACHE=<an empty folder> /usr/bin/time -v compactbert demo --build-only`)
 is recorded with `--wall-clock SECONDS` (its wall clock, Python's start-up included), `--how` (the command that built
 it) and `--note` (what else ran, anything a reader should know).
 """
@@ -17,6 +20,8 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+
+OUT = Path("docs/results/demo_build")
 
 
 def report(
@@ -36,6 +41,9 @@ def report(
         raise SystemExit(f"{zoo_dir}: its zoo.json records no build time and machine (built by an older compactbert)")
     models = {e.name: e.metrics.get("test_accuracy") for e in [zoo.teacher, *zoo.entries]}
     result = {"command": command, "build": zoo.build, "test_accuracy": models}
+    precision = {_precision(zoo_dir / name) for name in models}
+    if len(precision) == 1 and None not in precision:
+        result["training_precision"] = precision.pop()
     if how:
         result["built_by"] = how
     if wall_clock is not None:
@@ -49,7 +57,9 @@ def report(
         "# The demo's first build",
         "",
         (f"Built by `{how}`, then recorded by `{command}`. " if how else f"Command: `{command}`. ")
-        + f"Built on {build['date']} on a {build['machine']}, from an empty cache: "
+        + f"Built on {build['date']} on a {build['machine']}, from an empty cache"
+        + (f", trained in {result['training_precision']}" if "training_precision" in result else "")
+        + ": "
         f"{len(models)} models in {build['seconds']:.0f} s ({build['seconds'] / 60:.1f} min)"
         + ("" if wall_clock is None else f"; {wall_clock:.1f} s of wall clock with Python's start-up and imports")
         + ".",
@@ -67,20 +77,39 @@ def report(
     return result
 
 
+def _precision(folder: Path) -> str | None:
+    """The precision a model of the zoo trained in, from its metrics.json (`bf16`: true or false), else None."""
+    try:
+        bf16 = json.loads((folder / "metrics.json").read_text()).get("bf16")
+    except (OSError, ValueError):
+        return None
+    return None if bf16 is None else "bf16" if bf16 else "fp32"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zoo", type=Path, help="a default zoo already built from an empty cache (else: build one)")
-    parser.add_argument("--out", type=Path, default=Path("docs/results/demo_build"))
+    parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--how", help="the command that built --zoo (recorded before this script's)")
     parser.add_argument("--wall-clock", type=float, help="the build's wall clock in seconds, measured from outside")
     parser.add_argument("--note", help="what else ran during the build, or anything else a reader should know")
+    parser.add_argument("--fp32", action="store_true", help="train in fp32 even where the CPU has bf16 units")
     args = parser.parse_args(argv)
     if (args.how or args.wall_clock is not None) and args.zoo is None:
         parser.error("--how and --wall-clock describe a build given with --zoo")
+    if args.fp32 and args.zoo is not None:
+        parser.error("--fp32 says how to train a build: it cannot change one given with --zoo")
     command = "python scripts/demo_build_time.py" + ("" if args.zoo is None else " --zoo <the built zoo>")
+    command += " --fp32" if args.fp32 else ""
+    command += "" if args.out == OUT else f" --out {args.out}"
     zoo_dir = args.zoo
     if zoo_dir is None:
         from compactbert.demo.zoo import ensure_default_zoo
+
+        if args.fp32:  # a recipe's bf16_auto asks compactbert.finetune whether the CPU has bf16 units: say no
+            import compactbert.finetune
+
+            compactbert.finetune.native_bf16 = lambda: False
 
         zoo_dir = ensure_default_zoo(tempfile.mkdtemp(prefix="compactbert-demo-build-"))
     result = report(zoo_dir, args.out, command, args.wall_clock, args.note, args.how)

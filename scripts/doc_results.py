@@ -138,6 +138,10 @@ AUGMENT_MLM = Source("docs/results/augment_mlm/results.json", lambda d: d["machi
 DEMO_BUILD = Source(
     "docs/results/demo_build/results.json", lambda d: d["build"]["machine"].rsplit("(", 1)[1].rstrip(")")
 )
+# the same build trained in fp32 where the CPU has bf16 units (scripts/demo_build_time.py --fp32)
+DEMO_BUILD_FP32 = Source(
+    "docs/results/demo_build_fp32/results.json", lambda d: d["build"]["machine"].rsplit("(", 1)[1].rstrip(")")
+)
 DEMO_ALBERT = Source(
     "docs/results/demo_albert/results.json", lambda d: d["setup"]["machine"].rsplit("(", 1)[1].rstrip(")")
 )

@@ -8,7 +8,7 @@ import pytest
 
 from compactbert.demo import FINE_TUNED_CHOICE, Comparer, load_zoo
 from compactbert.demo.zoo import STUDENT_FAMILIES, BuildSettings, _student_recipe, ensure_default_zoo
-from compactbert.hardware import cpu_description
+from compactbert.hardware import cpu_description, native_bf16
 from compactbert.inference import available_cores
 
 from support.scripts import load_script
@@ -49,7 +49,10 @@ def test_default_zoo_builds_offline_from_minilm_and_bbc_news(tmp_path):
     assert zoo.build["machine"] == f"{available_cores()}-core {cpu_description()}" and zoo.build["date"]
     report = load_script("demo_build_time").report(folder, tmp_path / "report", "the test's build")
     assert report["build"] == zoo.build and report["test_accuracy"]["teacher"] == zoo.teacher.metrics["test_accuracy"]
+    precision = "bf16" if native_bf16() else "fp32"  # what every model's metrics.json records it trained in
+    assert report["training_precision"] == precision
     assert "| shrunk-contribution-3 | " in (tmp_path / "report" / "README.md").read_text()
+    assert f"from an empty cache, trained in {precision}: " in (tmp_path / "report" / "README.md").read_text()
     report = load_script("demo_build_time").report(folder, tmp_path / "r2", "record", 12.5, "idle", "build it")
     assert (report["built_by"], report["wall_clock_with_startup_seconds"], report["note"]) == (
         "build it",

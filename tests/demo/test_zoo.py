@@ -324,6 +324,9 @@ def test_the_build_record_refuses_how_a_build_was_made_without_the_build(args, c
     with pytest.raises(SystemExit):
         load_script("demo_build_time").main(args)  # it would build a zoo of its own and misname it
     assert "--how and --wall-clock describe a build given with --zoo" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        load_script("demo_build_time").main(["--fp32", "--zoo", "built"])  # the zoo is trained already
+    assert "--fp32 says how to train a build: it cannot change one given with --zoo" in capsys.readouterr().err
 
 
 def test_the_building_page_quotes_the_recorded_first_build():
