@@ -2,7 +2,7 @@
 build record (settings, seconds per model and in all, machine, date) and each model's test accuracy to
 docs/results/demo_build/results.json, with a short README.md.
 
-    python scripts/demo_build_time.py                       # builds into a new temporary cache first (minutes)
+    python scripts/demo_build_time.py                       # builds into a temporary cache first (minutes), then removes it
     python scripts/demo_build_time.py --zoo ~/.cache/compactbert/demo/zoo-minilm-bbc-news-...   # a finished build
     python scripts/demo_build_time.py --fp32 --out docs/results/demo_build_fp32   # trained in fp32, bf16 units or not
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -102,8 +103,7 @@ def main(argv=None) -> int:
     command = "python scripts/demo_build_time.py" + ("" if args.zoo is None else " --zoo <the built zoo>")
     command += " --fp32" if args.fp32 else ""
     command += "" if args.out == OUT else f" --out {args.out}"
-    zoo_dir = args.zoo
-    if zoo_dir is None:
+    if args.zoo is None:
         from compactbert.demo.zoo import ensure_default_zoo
 
         if args.fp32:  # a recipe's bf16_auto asks compactbert.finetune whether the CPU has bf16 units: say no
@@ -111,8 +111,13 @@ def main(argv=None) -> int:
 
             compactbert.finetune.native_bf16 = lambda: False
 
-        zoo_dir = ensure_default_zoo(tempfile.mkdtemp(prefix="compactbert-demo-build-"))
-    result = report(zoo_dir, args.out, command, args.wall_clock, args.note, args.how)
+        scratch = tempfile.mkdtemp(prefix="compactbert-demo-build-")
+        try:  # the zoo built here is scratch: its record is what is kept
+            result = report(ensure_default_zoo(scratch), args.out, command, None, args.note)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    else:
+        result = report(args.zoo, args.out, command, args.wall_clock, args.note, args.how)
     print(f"wrote {args.out}/results.json: {result['build']['seconds']:.0f} s")
     return 0
 
