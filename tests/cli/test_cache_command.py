@@ -71,13 +71,15 @@ def test_cache_lists_each_folder_with_its_size_and_what_it_is(caches, capsys):
     exports, demo, zoo, sizes = caches
     assert main(["cache"]) == 0
     out = capsys.readouterr().out
-    total = (sum(sizes.values()) + 2 + 100 + 4) / 1000
-    assert f"exports  {exports}  (5 entries, {total:.1f} KB)" in out and f"demo     {demo}  (6 entries, 4.7 KB)" in out
+    total = (sum(sizes.values()) + 2 + 100 + 4) / 1024
+    assert (
+        f"exports  {exports}  (5 entries, {total:.1f} KiB)" in out and f"demo     {demo}  (6 entries, 4.6 KiB)" in out
+    )
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
     live, gone = (f"{name}-sequence-classification-onnx-0123456789abcdef" for name in ("live", "gone"))
     assert lines[live].split()[1:] == [
-        f"{sizes[live] / 1000:.1f}",
-        "KB",
+        f"{sizes[live] / 1024:.1f}",
+        "KiB",
         "from",
         str(exports.parent.parent / "models" / "live"),
     ]
@@ -130,7 +132,7 @@ def test_clear_removes_what_compactbert_wrote_and_nothing_while_a_build_runs(cac
             assert (names(exports), names(demo)) == before  # nothing removed
     assert main(["cache", "--clear", "demo"]) == 0
     out = capsys.readouterr().out
-    assert f"removed {demo / zoo.name} (1.5 KB): --clear demo" in out
+    assert f"removed {demo / zoo.name} (1.5 KiB): --clear demo" in out
     assert names(demo) == ["my-notes"] and names(exports) == before[0]  # the exports are another cache
     assert f"demo     {demo}  (1 entry, 4 B)" in out
     assert main(["cache", "--clear", "exports"]) == 0

@@ -206,9 +206,8 @@ def test_the_command_exports_verifies_and_prints(classifier_folder, tmp_path, ca
     info = capsys.readouterr().out
     assert "exported           onnx (runs on onnxruntime), fp32" in info
     assert "architecture       ShrunkBertForSequenceClassification" in info
-    assert (
-        f"files              model.onnx ({(out / 'model.onnx').stat().st_size / 2**20:.1f} MiB), config.json" in info
-    )
+    size = (out / "model.onnx").stat().st_size
+    assert size < 2**20 and f"files              model.onnx ({size / 2**10:.1f} KiB), config.json, tokenizer" in info
     assert "verification       passed: predictions unchanged 100.0% of 4, largest output difference " in info
     assert f"source             {classifier_folder} (found at {classifier_folder.resolve()})" in info
     assert main(["info", str(out), "--json"]) == 0

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from .common import EXIT_OK, Command
+from .common import EXIT_OK, Command, file_size
 
 CACHES = ("exports", "demo")
 _ZOO_FOLDER = re.compile(r"^\.?(zoo-.+?)(\.staging|\.partial-.+|\.old-.+)?$")  # a zoo, its staging and atomic writes
@@ -61,15 +61,15 @@ class CacheCommand(Command):
             if item.get("failed"):
                 print(f"could not remove {item['path']}: {item['failed']}")
             else:
-                print(f"removed {item['path']} ({human_size(item['bytes'])}): {item['why']}")
+                print(f"removed {item['path']} ({file_size(item['bytes'])}): {item['why']}")
         for cache in report["caches"]:
             entries = cache["entries"]
             count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}, "
-            count += human_size(sum(e["bytes"] for e in entries))
+            count += file_size(sum(e["bytes"] for e in entries))
             print(f"{cache['name']:<8} {cache['path']}  ({count if cache['exists'] else 'not made yet'})")
             for entry in entries:
                 note = f"  {entry['note']}" if entry["note"] else ""
-                print(f"  {entry['name']:<60} {human_size(entry['bytes']):>9}{note}")
+                print(f"  {entry['name']:<60} {file_size(entry['bytes']):>9}{note}")
         return EXIT_OK
 
 
@@ -193,12 +193,3 @@ def folder_bytes(path: Path) -> int:
         except OSError:
             continue
     return total
-
-
-def human_size(n: float) -> str:
-    """`n` bytes in B, KB, MB or GB (powers of 1000)."""
-    for unit in ("B", "KB", "MB"):
-        if n < 1000:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"

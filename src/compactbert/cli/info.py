@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .common import EXIT_OK, Command, millions
+from .common import EXIT_OK, Command, file_size, millions
 
 
 class InfoCommand(Command):
@@ -140,7 +140,7 @@ def describe_export(folder: Path, as_json: bool) -> int:
         print(f"{key:18} {info.get(key)}")
     if isinstance(info.get("parameters"), int):
         print(f"{'parameters':18} {info['parameters']:,} ({millions(info['parameters'])})")
-    files = [f"{name} ({size / 2**20:.1f} MiB)" for name, size in sizes.items()]
+    files = [f"{name} ({file_size(size)})" for name, size in sizes.items()]
     print(f"{'files':18} {', '.join(files + ['config.json', 'tokenizer', 'export.json'])}")
     quantization = info.get("quantization")
     if isinstance(quantization, dict):
