@@ -1,4 +1,4 @@
-"""compactbert.io: files written in one rename, scratch folders, and the paths a committed result records."""
+"""compactbert.io: files written in one rename, scratch folders, the paths a committed result records, and sizes."""
 
 import gc
 import json
@@ -9,6 +9,7 @@ import pytest
 
 from compactbert.io import (
     ScratchFolder,
+    file_size,
     relative_path,
     write_file_atomically,
     write_json_atomically,
@@ -67,3 +68,15 @@ def test_a_scratch_folder_goes_when_removed_or_with_its_owner(tmp_path, monkeypa
     del collected
     gc.collect()
     assert list(tmp_path.iterdir()) == [] and not path.exists()
+
+
+def test_sizes_print_in_binary_units_one_decimal_above_bytes():
+    assert [file_size(n) for n in (0, 1023, 1024, 1536, 70 * 2**20, 3 * 2**30, 5000 * 2**30)] == [
+        "0 B",
+        "1023 B",
+        "1.0 KiB",
+        "1.5 KiB",
+        "70.0 MiB",
+        "3.0 GiB",
+        "5000.0 GiB",
+    ]

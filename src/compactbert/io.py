@@ -1,5 +1,5 @@
 """Writing files and output folders all-or-nothing: a reader never sees half of one, a failure leaves none behind;
-and scratch folders that go when their owner does."""
+scratch folders that go when their owner does; and sizes on disk as compactbert prints them."""
 
 from __future__ import annotations
 
@@ -161,3 +161,12 @@ def save_model(
             write_card(folder, model_id=os.fspath(output))
 
     return write_folder_atomically(output, write, overwrite=overwrite)
+
+
+def file_size(n: float) -> str:
+    """`n` bytes as compactbert prints sizes: `512 B`, `2.0 KiB`, `67.3 MiB`, `1.2 GiB`."""
+    for unit in ("B", "KiB", "MiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"

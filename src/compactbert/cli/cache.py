@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from .common import EXIT_OK, Command, file_size
+from ..io import file_size
+from .common import EXIT_OK, Command
 
 CACHES = ("exports", "demo")
 _ZOO_FOLDER = re.compile(r"^\.?(zoo-.+?)(\.staging|\.partial-.+|\.old-.+)?$")  # a zoo, its staging and atomic writes

@@ -246,15 +246,6 @@ def millions(n: int) -> str:
     return f"{n / 1e6:.1f}M"
 
 
-def file_size(n: float) -> str:
-    """`n` bytes as the commands print sizes: `512 B`, `2.0 KiB`, `67.3 MiB`, `1.2 GiB`."""
-    for unit in ("B", "KiB", "MiB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
-
-
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
@@ -264,7 +255,6 @@ __all__ = [
     "at_least_one",
     "comma_list",
     "layer_indices",
-    "file_size",
     "millions",
     "parse_overrides",
     "print_scores",

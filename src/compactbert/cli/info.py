@@ -7,7 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
-from .common import EXIT_OK, Command, file_size, millions
+from ..io import file_size
+from .common import EXIT_OK, Command, millions
 
 
 class InfoCommand(Command):

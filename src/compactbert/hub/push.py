@@ -25,6 +25,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..io import file_size, write_folder_atomically
 from .gate import (
     GateVerdict,
     QualityGate,
@@ -82,8 +83,6 @@ class PushPlan:
     def save(self, output: str | os.PathLike) -> Path:
         """Write the files as they would go up into a new folder `output` (the card rendered for the repository, the
         records without this machine's paths), to read before publishing; all or nothing."""
-        from ..io import write_folder_atomically
-
         check_save_to(output, self.folder)
 
         def write(tmp: Path) -> None:
@@ -100,8 +99,8 @@ class PushPlan:
         where = f"{self.repo_type} repository {self.repo_id}" + (f" (branch {self.revision})" if self.revision else "")
         what = "a pull request" if self.create_pr else "one commit"
         lines = [f"would upload {len(self.files)} files from {self.folder} to the {where} as {what}:"]
-        lines += [f"  {path:50} {_size(size):>10}" for path, size in self.files]
-        lines.append(f"total {_size(sum(size for _, size in self.files))}" + (", private" if self.private else ""))
+        lines += [f"  {path:50} {file_size(size):>10}" for path, size in self.files]
+        lines.append(f"total {file_size(sum(size for _, size in self.files))}" + (", private" if self.private else ""))
         if self.gate_line:
             lines.append(f"quality gate: {self.gate_line}")
         if self.card_for_repo:
@@ -138,14 +137,6 @@ class PushResult:
     created_repo: bool
     pr_url: str | None = None
     notes: list[str] = field(default_factory=list)
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    raise AssertionError("unreachable")
 
 
 def plan_push(
