@@ -165,6 +165,14 @@ def test_a_failed_space_push_leaves_the_models_and_says_so(zoo, wheel, hub, capf
     assert all(len(hub.commits_for(repo)) == 1 for repo in MODELS)
 
 
+def test_a_token_from_the_environment_never_shows_in_what_the_hub_says(zoo, wheel, hub, capfd):
+    # publish is given no token: it finds HF_TOKEN, and must keep it out of an error that quotes it
+    hub.fail("POST", f"/api/spaces/{SPACE}/commit/", 422, message=f"bad commit from token {hub.token}")
+    assert publish(zoo, wheel) == 2
+    out, err = capfd.readouterr()
+    assert "bad commit from token <token>" in err and hub.token not in out + err
+
+
 def test_a_zoo_with_a_model_at_the_majority_class_is_refused_whole_unless_forced(zoo, wheel, hub, capfd):
     metrics = zoo / "distilled-3" / "metrics.json"
     metrics.write_text(json.dumps(json.loads(metrics.read_text()) | {"test": {"accuracy": 0.34} | MAJORITY}))

@@ -212,6 +212,13 @@ def test_no_token_at_all(built, hub, capfd, monkeypatch):
     assert not hub.repo_exists(REPO_ID)
 
 
+def test_a_token_from_the_environment_is_scrubbed_from_what_the_hub_says(built, hub, capfd):
+    # push is given no token: it finds HF_TOKEN, and must still keep it out of an error that quotes it
+    hub.fail("POST", f"/api/models/{REPO_ID}/commit/", 422, message=f"bad commit from token {hub.token}")
+    err = failed_push(built, hub, capfd)  # asserts the token is in neither output
+    assert "HTTP 422 while uploading the files: bad commit from token <token>" in err
+
+
 def test_forbidden_commit_is_403_and_leaves_the_repo_as_it_was(built, hub, capfd):
     hub.create_model_repo(REPO_ID, files={"notes.txt": "kept"})
     head = hub.head(REPO_ID)

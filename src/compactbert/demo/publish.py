@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..export.texts import read_metrics, same_recorded_task
 from ..hub.gate import DEFAULT_MIN_RETENTION, GateVerdict, QualityGateError, other_test_texts, recorded_accuracy
-from ..hub.push import PushError, gate_folder, plan_push, push, scrub_token
+from ..hub.push import PushError, authenticated_api, gate_folder, plan_push, push, scrub_token
 from ..hub.remote import remote_differences
 from ..hub.validate import check_folder, upload_files
 from .manifest import Zoo, ZooEntry, load_zoo
@@ -371,15 +371,11 @@ def publish(
         PublishError: the Hub refused or failed part way; the message lists what is done and what is left, and the
             command that finishes the job.
     """
-    from huggingface_hub import HfApi, constants, get_token
+    from huggingface_hub import constants
 
     plan = plan_publish(zoo, org, space, prefix, private, wheel, torch_index_url, force, min_retention)
-    token = token or get_token()
-    if not token:
-        raise ValueError(
-            "no Hugging Face token found: log in with `hf auth login` or set HF_TOKEN to a token with write access"
-        )
-    api = HfApi(token=token)
+    api = authenticated_api(token)
+    token = api.token  # the one found, for scrubbing messages too
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="compactbert-publish-") as tmp:
         staging = Path(tmp)

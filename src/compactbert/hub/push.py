@@ -290,6 +290,20 @@ def _test_majority(metrics: dict, folder: Path) -> tuple[str | int | None, float
     return majority_class(labels, label_names)
 
 
+def authenticated_api(token: str | None = None):
+    """An `HfApi` with `token`, else the logged-in one (`hf auth login`, `HF_TOKEN`); its `.token` is the one found
+    (what messages must never show: `scrub_token`). A `ValueError` saying how to log in when there is none, before
+    anything is sent."""
+    from huggingface_hub import HfApi, get_token
+
+    token = token or get_token()
+    if not token:
+        raise ValueError(
+            "no Hugging Face token found: log in with `hf auth login` or set HF_TOKEN to a token with write access"
+        )
+    return HfApi(token=token)
+
+
 def push(
     folder: str | os.PathLike,
     repo_id: str,
@@ -322,17 +336,13 @@ def push(
             (`QualityGateError`), or no token was found.
         PushError: the Hub refused or failed; the message says whether anything was left on the Hub.
     """
-    from huggingface_hub import CommitOperationAdd, HfApi, get_token
+    from huggingface_hub import CommitOperationAdd
 
     from .. import __version__
 
     plan = plan or plan_push(folder, repo_id, repo_type, revision, private, create_pr, force)
-    token = token or get_token()
-    if not token:
-        raise ValueError(
-            "no Hugging Face token found: log in with `hf auth login` or set HF_TOKEN to a token with write access"
-        )
-    api = HfApi(token=token)
+    api = authenticated_api(token)
+    token = api.token  # the one found, for scrubbing messages too
     notes: list[str] = []
     if plan.gate is not None and not plan.gate.passed:
         notes.append("published with --force although the quality gate refused it; the card says so, and why")
