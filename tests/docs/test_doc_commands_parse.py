@@ -1,6 +1,7 @@
 """The commands the pages show but the tests do not run (blocks marked `skip`: minutes of training, the Hub, a
 server) still parse: each `compactbert ...` line with the command's own parser (a recipe command's fields and recipe
-file too), each `python scripts/X.py ...` line with the script's. Nothing is run, so a renamed option or recipe
+file too), each `python scripts/X.py ...` line with the script's, and a zoo recipe's section shown as
+`# in configs/<entry>.yaml` is read into a committed recipe. Nothing is run, so a renamed option or recipe
 shows up here instead of in a reader's terminal. Shell variables stand for `1`; a synopsis's `[--option VALUE]`
 brackets are dropped, and its placeholder `N` stands for `1`.
 """
@@ -135,3 +136,29 @@ def test_a_command_the_pages_show_parses(command, check):
 def test_the_check_fails_a_command_that_does_not_parse(command, check):
     with pytest.raises(pytest.fail.Exception, match="does not parse"):
         check(command)
+
+
+ENTRY_SNIPPETS = [
+    pytest.param(block.code, id=block.where)
+    for block in all_blocks()
+    if block.lang == "yaml" and block.code.startswith("# in configs/<entry>.yaml")
+]
+
+
+@pytest.mark.parametrize("snippet", ENTRY_SNIPPETS)
+def test_a_zoo_recipe_section_the_pages_show_is_read(snippet, tmp_path):
+    """A page's `# in configs/<entry>.yaml` snippet, put into a committed zoo recipe, is a recipe `build` reads."""
+    import yaml
+
+    from compactbert.hub.recipe import read_recipe
+
+    values = yaml.safe_load((ROOT / "configs" / "minilm-top3-bbc-news.yaml").read_text()) | yaml.safe_load(snippet)
+    path = tmp_path / "entry.yaml"
+    path.write_text(yaml.safe_dump(values))
+    recipe = read_recipe(path)
+    for key, value in yaml.safe_load(snippet).items():  # each setting the snippet shows is the recipe's
+        got = getattr(recipe, key)
+        if isinstance(value, dict):
+            assert {field: getattr(got, field) for field in value} == value
+        else:
+            assert list(got) == value
