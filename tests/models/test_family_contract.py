@@ -153,6 +153,16 @@ def test_tampered_config_is_refused_on_load(model_type, tmp_path):
         AutoConfig.from_pretrained(tmp_path)
 
 
+@families
+def test_a_config_override_at_load_is_refused_like_a_tampered_file(model_type, tmp_path):
+    # `from_pretrained(folder, num_hidden_layers=1)` sets the field after the config checked itself: the model must
+    # refuse it before loading weights (a ShrunkBert would hold its first layer while its record names others)
+    fields, message = TAMPERED[model_type]
+    build(model_type, "AutoModel").save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        transformers.AutoModel.from_pretrained(tmp_path, **fields)
+
+
 # ---------------------------------------------------------------- outputs
 
 

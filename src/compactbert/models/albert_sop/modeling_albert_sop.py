@@ -111,6 +111,10 @@ class AlbertSopPreTrainedModel(AlbertPreTrainedModel):
     config_class = AlbertSopConfig
     base_model_prefix = "albert"
 
+    def __init__(self, config: AlbertSopConfig, *args, **kwargs):
+        config.check_sop_fields()  # `from_pretrained(folder, field=value)` sets fields after the config checked itself
+        super().__init__(config, *args, **kwargs)
+
     def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs):
         """Save like [`~PreTrainedModel.save_pretrained`], with this folder's code and a complete `auto_map`.
 

@@ -31,6 +31,18 @@ class ShrunkBertPreTrainedModel(BertPreTrainedModel):
     config_class = ShrunkBertConfig
     base_model_prefix = "bert"
 
+    def __init__(self, config: ShrunkBertConfig, *args, **kwargs):
+        # `from_pretrained(folder, num_hidden_layers=N)` sets N on the config after it was checked: refuse it here,
+        # before any weights load, or the model would hold the first N layers while its provenance names others
+        try:
+            config.check_provenance()
+        except ValueError as err:
+            raise ValueError(
+                f"{err} To drop layers of a model, shrink it (`compactbert.shrink(model, num_drop=K)` or "
+                "`compactbert shrink`) instead of setting num_hidden_layers, which would keep its first layers."
+            ) from None
+        super().__init__(config, *args, **kwargs)
+
     def save_pretrained(self, save_directory: str | os.PathLike, *args, **kwargs):
         """Save like [`~PreTrainedModel.save_pretrained`], with this folder's code and a complete `auto_map`.
 

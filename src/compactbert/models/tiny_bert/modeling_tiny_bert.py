@@ -39,6 +39,10 @@ class TinyBertPreTrainedModel(BertPreTrainedModel):
     config_class = TinyBertConfig
     base_model_prefix = "bert"
 
+    def __init__(self, config: TinyBertConfig, *args, **kwargs):
+        config.check_student()  # `from_pretrained(folder, field=value)` sets fields after the config checked itself
+        super().__init__(config, *args, **kwargs)
+
     def project_to_teacher(self, hidden_states: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
         """Map the student's hidden states to the teacher's width; see [`TinyBertModel.project_to_teacher`]."""
         return self.base_model.project_to_teacher(hidden_states)
