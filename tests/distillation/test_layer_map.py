@@ -51,3 +51,19 @@ def test_the_kept_map_follows_the_layers_a_student_was_cut_from():
         ShrunkBertConfig(num_hidden_layers=2, kept_layers=[1, 3], source_num_hidden_layers=4)
     ) == [1, 3]
     assert kept_teacher_layers(TinyBertConfig()) is None
+
+
+def test_a_shrunk_students_layers_are_looked_up_in_a_shrunk_teacher():
+    # both record layers of the same 6-layer source: the student's [0, 3] are the teacher's layers 0 and 2
+    teacher = ShrunkBertConfig(num_hidden_layers=4, kept_layers=[0, 2, 3, 5], source_num_hidden_layers=6)
+    student = ShrunkBertConfig(num_hidden_layers=2, kept_layers=[0, 3], source_num_hidden_layers=6)
+    assert kept_teacher_layers(student, teacher) == [0, 2]
+    assert kept_teacher_layers(student) == [0, 3]  # without a teacher: the source's layers, as recorded
+    elsewhere = ShrunkBertConfig(num_hidden_layers=2, kept_layers=[1, 3], source_num_hidden_layers=6)
+    assert kept_teacher_layers(elsewhere, teacher) is None  # source layer 1 is not the teacher's: not cut from it
+    with pytest.raises(ValueError, match="records none of this teacher's"):
+        map_layers(2, 4, "kept", kept_teacher_layers(elsewhere, teacher))
+    plain = ShrunkBertConfig(num_hidden_layers=6)  # a whole model, or a plain BERT teacher (no kept_layers)
+    assert kept_teacher_layers(student, plain) == [0, 3]
+    pruned = TinyBertConfig(pruned_from="t", pruning={"kept_layers": [0, 1]})  # the pruned model's own positions
+    assert kept_teacher_layers(pruned, teacher) == [0, 1]

@@ -353,6 +353,20 @@ def test_vocabulary_mismatch_and_bad_setups_fail_clearly(tmp_path, dataset):
     assert converted.learning_rate == 3e-4 and converted.alpha_label == 1.0
 
 
+def test_the_kept_map_of_a_student_shrunk_from_a_shrunk_teacher_names_the_teachers_layers(tmp_path, dataset):
+    from compactbert import shrink
+
+    six = make_bert(BertForSequenceClassification, num_layers=6, hidden_size=48, intermediate_size=64)
+    teacher = shrink(six, keep=[0, 1, 3, 5])  # a ShrunkBert: 4 layers, source layers [0, 1, 3, 5] of 6
+    student = init_student(teacher)  # the teacher's layers 0 and 2, recorded as source layers [0, 3]
+    assert student.config.kept_layers == [0, 3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert trainer(student, teacher, arguments(tmp_path, layer_map="kept"), dataset).teacher_layers == [0, 2]
+    with pytest.warns(UserWarning, match=r"cut from teacher layers \[0, 2\], but the default layer_map 'uniform'"):
+        assert trainer(student, teacher, arguments(tmp_path), dataset).teacher_layers == [1, 3]
+
+
 def test_a_student_cut_from_other_layers_than_the_uniform_map_names_is_warned_of(tmp_path, dataset):
     teacher = make_teacher()
     student = init_student(teacher)  # teacher layers [0, 2]; `uniform` maps 2 of 4 layers to [1, 3]

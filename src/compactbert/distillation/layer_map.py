@@ -40,8 +40,8 @@ def map_layers(
             if kept_layers is None:
                 raise ValueError(
                     "layer_map 'kept' matches each student layer to the teacher layer it was cut from, but this "
-                    "student records none (it is not a pruned TinyBert or a ShrunkBert); use uniform, top, bottom "
-                    "or a list"
+                    "student records none of this teacher's (it is not a pruned TinyBert or a ShrunkBert, or the "
+                    "source layers it kept are not all the teacher's); use uniform, top, bottom or a list"
                 )
             return map_layers(student_layers, teacher_layers, kept_layers)
         if student_layers > teacher_layers:
@@ -67,12 +67,27 @@ def map_layers(
     return mapping
 
 
-def kept_teacher_layers(config) -> list[int] | None:
+def kept_teacher_layers(config, teacher_config=None) -> list[int] | None:
     """The 0-based layers of the model a student was cut from, as its config records them: a pruned TinyBert's
     `pruning["kept_layers"]`, a ShrunkBert's `kept_layers`; None for any other student. They are teacher layers when
-    that model is the teacher (as `init_student` builds students)."""
+    that model is the teacher (as `init_student` builds students).
+
+    With `teacher_config`, they are the teacher's own layers: a ShrunkBert records layers of its *original* source,
+    so when the teacher is itself a ShrunkBert of that source (a student shrunk from a shrunk teacher), each is
+    looked up among the teacher's `kept_layers` ([0, 2] of a teacher that kept [0, 2, 3, 5] of six: its layers
+    [0, 1]); None when the teacher does not hold them all (the student was not cut from it)."""
     pruning = getattr(config, "pruning", None)
     if isinstance(pruning, dict) and pruning.get("kept_layers") is not None:
-        return [int(i) for i in pruning["kept_layers"]]
+        return [int(i) for i in pruning["kept_layers"]]  # the pruned model's own layer positions
     kept = getattr(config, "kept_layers", None)
-    return None if kept is None else [int(i) for i in kept]
+    if kept is None:
+        return None
+    kept = [int(i) for i in kept]
+    held = getattr(teacher_config, "kept_layers", None)
+    same_source = getattr(teacher_config, "source_num_hidden_layers", None) == getattr(
+        config, "source_num_hidden_layers", None
+    )
+    if held is None or not same_source:
+        return kept
+    held = [int(i) for i in held]
+    return [held.index(i) for i in kept] if set(kept) <= set(held) else None

@@ -72,12 +72,16 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
         student_base = _base_model(model)
         _check_vocabularies(student_base, teacher, kwargs.get("processing_class"), teacher_tokenizer)
         s_config, t_config = student_base.config, teacher.config
-        kept = kept_teacher_layers(s_config)
+        kept = kept_teacher_layers(s_config, t_config)  # the teacher's own layers, for a shrunk teacher too
         layer_map = "uniform" if args.layer_map is None else args.layer_map
         self.layer_mapping = map_layers(s_config.num_hidden_layers, t_config.num_hidden_layers, layer_map, kept)
         active = args.active_components
         layered = any(c in active for c in _LAYERED_COMPONENTS)
-        same_depth = getattr(s_config, "source_num_hidden_layers", None) == t_config.num_hidden_layers  # cut from it
+        source = getattr(s_config, "source_num_hidden_layers", None)  # cut from it (or from its own source)
+        same_depth = source is not None and source in (
+            t_config.num_hidden_layers,
+            getattr(t_config, "source_num_hidden_layers", None),
+        )
         # only the default is second-guessed: a layer_map given, `uniform` included, is the user's choice
         if layered and args.layer_map is None and same_depth and kept and list(kept) != list(self.layer_mapping):
             warnings.warn(
