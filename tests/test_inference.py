@@ -1,5 +1,6 @@
 """compactbert.inference: loading for inference (dtype, head, errors) and interleaved timing."""
 
+import json
 import random
 
 import numpy as np
@@ -93,6 +94,34 @@ def test_fp32_probabilities_match_a_plain_forward(classifier_folder, tokenizer):
     predictions = loaded.predict(TEXTS[:2])
     assert [p["label"] for p in predictions] == [LABELS[int(i)] for i in expected[:2].argmax(-1)]
     assert sum(predictions[0]["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_multi_label_head_scores_each_label_as_the_pipeline_does(classifier_folder, tokenizer):
+    from transformers import pipeline
+
+    config = classifier_folder / "config.json"
+    config.write_text(json.dumps(json.loads(config.read_text()) | {"problem_type": "multi_label_classification"}))
+    loaded = load_for_inference(classifier_folder, dtype="fp32")
+    assert loaded.config.problem_type == "multi_label_classification"
+    scores = pipeline("text-classification", model=str(classifier_folder), top_k=None)(TEXTS)
+    expected = np.array(
+        [[next(s["score"] for s in row if s["label"] == name) for name in LABELS.values()] for row in scores]
+    )
+    assert loaded.predict_proba(TEXTS) == pytest.approx(expected, abs=1e-5)  # sigmoids: they need not sum to 1
+    for prediction, row in zip(loaded.predict(TEXTS), expected, strict=True):
+        assert prediction["label"] == LABELS[int(row.argmax())]
+        assert prediction["labels"] == [LABELS[int(i)] for i in np.argsort(-row) if row[i] >= 0.5]
+    assert any(len(p["labels"]) > 1 for p in loaded.predict(MANY_TEXTS))  # the check has teeth
+
+
+def test_a_regression_head_has_no_label_probabilities(tmp_path, tokenizer):
+    model = make_bert(BertForSequenceClassification, num_layers=2, num_labels=1)
+    compactbert.save_model(compactbert.shrink(model, "top", num_drop=1), tmp_path / "model", tokenizer)
+    loaded = load_for_inference(tmp_path / "model", dtype="fp32")
+    for call in (loaded.predict_proba, loaded.predict):
+        with pytest.raises(ValueError, match=r"regression head .* forward\(encode\(texts\)\).logits"):
+            call(TEXTS)
+    assert logits_of(loaded, TEXTS).shape == (len(TEXTS), 1)
 
 
 def test_text_pairs_are_read_with_their_texts(classifier_folder, tokenizer):

@@ -241,7 +241,10 @@ class InferenceModel:
         text_pairs: Sequence[str] | None = None,
     ) -> np.ndarray:
         """Label probabilities, shape [len(texts), num_labels], float32, in the order of `texts` (with `text_pairs`,
-        each text read with its pair, as a pair task was trained).
+        each text read with its pair, as a pair task was trained): a softmax over the labels, or each label's own
+        sigmoid for a multi-label head (`problem_type="multi_label_classification"`), as transformers' pipeline
+        scores them. A regression head (one output, or `problem_type="regression"`) has no probabilities: its
+        scores are `forward(encode(texts)).logits`, and this raises a `ValueError` saying so.
 
         With `sort_by_length` (the default) texts are batched by token count, so a batch pads to about its own
         length rather than to the longest text that happens to share it: on short, varied texts most of the work
@@ -254,6 +257,7 @@ class InferenceModel:
             raise ValueError(f"{self.name} has no classification head; load it with task='sequence-classification'")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        multi_label = self._multi_label()
         probabilities = np.zeros((len(texts), len(self.label_names)), dtype=np.float32)
         if not len(texts):
             return probabilities
@@ -270,16 +274,35 @@ class InferenceModel:
                 {key: [values[i] for i in chunk] for key, values in encoded.items()}, return_tensors="pt"
             )
             logits = self.forward(batch.to(self.device)).logits
-            probabilities[chunk] = logits.float().softmax(-1).cpu().numpy()
+            scores = logits.float()
+            probabilities[chunk] = (scores.sigmoid() if multi_label else scores.softmax(-1)).cpu().numpy()
         return probabilities
 
+    def _multi_label(self) -> bool:
+        """Whether the head scores each label on its own (sigmoid) rather than one label of all (softmax); a
+        `ValueError` for a regression head, which scores no labels."""
+        problem = getattr(self.config, "problem_type", None)
+        if problem == "regression" or (problem is None and len(self.label_names) == 1):
+            raise ValueError(
+                f"{self.name} has a regression head (one output): it predicts a score, not label probabilities; "
+                "read it from forward(encode(texts)).logits"
+            )
+        return problem == "multi_label_classification"
+
     def predict(self, texts: Sequence[str], max_length: int = 128) -> list[dict[str, Any]]:
-        """One `{"label": ..., "probabilities": {label: p}}` per text."""
-        names = self.label_names
-        return [
-            {"label": names[int(row.argmax())], "probabilities": dict(zip(names, map(float, row), strict=True))}
-            for row in self.predict_proba(texts, max_length)
-        ]
+        """One `{"label": ..., "probabilities": {label: p}}` per text: the most probable label. A multi-label head
+        adds `"labels"`, every label whose own probability is at least 0.5 (most probable first)."""
+        names, multi_label = self.label_names, self._multi_label()
+        predictions = []
+        for row in self.predict_proba(texts, max_length):
+            prediction = {
+                "label": names[int(row.argmax())],
+                "probabilities": dict(zip(names, map(float, row), strict=True)),
+            }
+            if multi_label:
+                prediction["labels"] = [names[i] for i in np.argsort(-row, kind="stable") if row[i] >= 0.5]
+            predictions.append(prediction)
+        return predictions
 
     def runner(
         self, texts: Sequence[str], max_length: int = 128, text_pairs: Sequence[str] | None = None
