@@ -11,6 +11,7 @@ from compactbert.distillation import (
     cosine_embedding_loss,
     hidden_mse,
     soft_cross_entropy,
+    span_soft_cross_entropy,
 )
 
 
@@ -92,3 +93,24 @@ def test_hidden_projection_maps_widths_and_learns():
         hidden_mse(shared(states[:1])[0], target).backward()
         optimizer.step()
     assert hidden_mse(shared(states[:1])[0], target).item() < before
+
+
+def test_span_loss_is_the_mean_of_the_start_and_end_losses_over_real_tokens():
+    torch.manual_seed(0)
+    student, teacher = torch.randn(3, 7, 2), torch.randn(3, 7, 2)
+    mask = torch.ones(3, 7, dtype=torch.long)
+    mask[1, 5:] = 0  # padding
+    mask[2, 3:] = 0
+    got = span_soft_cross_entropy(student, teacher, 2.0, "kl", mask)
+    expected = []
+    for i in range(3):
+        n = int(mask[i].sum())
+        for end in (0, 1):  # each end: a distribution over the example's real tokens
+            expected.append(soft_cross_entropy(student[i, :n, end][None], teacher[i, :n, end][None], 2.0, "kl"))
+    assert got == pytest.approx(float(torch.stack(expected).mean()), rel=1e-5)
+    padded = student.clone()
+    padded[mask == 0] = 50.0  # what padding holds does not count
+    assert span_soft_cross_entropy(padded, teacher, 2.0, "kl", mask) == pytest.approx(float(got), rel=1e-5)
+    assert float(span_soft_cross_entropy(teacher, teacher, 2.0, "kl", mask)) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match=r"span logits must be \(batch, seq, 2\)"):
+        span_soft_cross_entropy(torch.zeros(2, 5), torch.zeros(2, 5))

@@ -331,6 +331,17 @@ def test_cached_teacher_outputs_skip_the_teacher_after_the_first_epoch(tmp_path,
         torch.testing.assert_close(results[True][1][key], value, rtol=1e-3, atol=1e-4)
 
 
+def test_a_peft_teacher_gets_every_input_its_model_takes(tmp_path, dataset):
+    from peft import LoraConfig, get_peft_model
+
+    # PEFT's forward names input_ids and attention_mask, not token_type_ids: the pairs' segments must still reach it
+    teacher = get_peft_model(make_teacher(), LoraConfig(task_type="SEQ_CLS", target_modules=["query", "value"]))
+    seen = []
+    teacher.get_base_model().register_forward_pre_hook(lambda m, a, kw: seen.append(set(kw)), with_kwargs=True)
+    trainer(make_student(), teacher, arguments(tmp_path, max_steps=1), dataset).train()
+    assert seen and all("token_type_ids" in keys for keys in seen)
+
+
 def test_vocabulary_mismatch_and_bad_setups_fail_clearly(tmp_path, dataset):
     teacher = make_teacher()
     n = len(VOCAB)

@@ -9,6 +9,7 @@ from .losses import (
     cosine_embedding_loss,
     hidden_mse,
     soft_cross_entropy,
+    span_soft_cross_entropy,
 )
 from .student import DISTILBERT_LAYERS, init_student, student_layers
 from .trainer import DistillationTrainer, strip_projection
@@ -28,6 +29,7 @@ __all__ = [
     "init_student",
     "map_layers",
     "soft_cross_entropy",
+    "span_soft_cross_entropy",
     "strip_projection",
     "student_layers",
 ]

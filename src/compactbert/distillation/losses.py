@@ -47,6 +47,30 @@ def soft_cross_entropy(
     return _masked_mean(per_position, mask)
 
 
+def span_soft_cross_entropy(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    temperature: float = 1.0,
+    form: str = "kl",
+    attention_mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Soft-target loss of a question-answering head: logits (batch, seq, 2), the start and the end of the span.
+
+    Each of the two is a distribution over the sequence's positions (padding left out: `attention_mask`), scored
+    with `soft_cross_entropy`; the result is their mean, as DistilBERT's SQuAD distillation averages them.
+    """
+    _same_shape(student_logits, teacher_logits, "span logits")
+    if student_logits.ndim != 3 or student_logits.shape[-1] != 2:
+        raise ValueError(f"span logits must be (batch, seq, 2): start and end; got {tuple(student_logits.shape)}")
+    padding = None if attention_mask is None else ~attention_mask.bool().unsqueeze(-1)
+
+    def over_positions(logits: torch.Tensor) -> torch.Tensor:  # (batch, 2, seq), padding far below every token
+        logits = logits.float() if padding is None else logits.float().masked_fill(padding, -1e4)
+        return logits.transpose(1, 2)
+
+    return soft_cross_entropy(over_positions(student_logits), over_positions(teacher_logits), temperature, form)
+
+
 def hidden_mse(student_hidden: torch.Tensor, teacher_hidden: torch.Tensor, attention_mask=None) -> torch.Tensor:
     """Mean squared error between hidden states (batch, seq, hidden) over real tokens (TinyBERT's L_hidn / L_embd).
 

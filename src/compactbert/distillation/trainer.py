@@ -37,6 +37,7 @@ from .losses import (
     cosine_embedding_loss,
     hidden_mse,
     soft_cross_entropy,
+    span_soft_cross_entropy,
 )
 
 PROJECTION_NAME = "distillation_projection"
@@ -122,7 +123,7 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
         self.model_accepts_loss_kwargs = False
         self.loss_is_scaled_for_ga = False
         self._student_keys = _forward_keys(student_base)
-        self._teacher_keys = _forward_keys(teacher) - {"labels"}
+        self._teacher_keys = _forward_keys(_base_model(teacher)) - {"labels"}  # a PEFT wrapper names fewer
         self._set_signature_columns_if_needed()
         # keep the teacher's inputs (e.g. token_type_ids) in the batches even when the student does not take them
         self._signature_columns = list(dict.fromkeys([*self._signature_columns, *sorted(self._teacher_keys)]))
@@ -170,7 +171,11 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
             mask = torch.ones(inputs["input_ids"].shape, device=inputs["input_ids"].device, dtype=torch.long)
 
         losses: dict[str, torch.Tensor] = {}
-        if "ce" in active:
+        if "ce" in active and outputs.get("start_logits") is not None:  # question answering: the span's two ends
+            losses["ce"] = span_soft_cross_entropy(
+                _logits(outputs, "student"), teacher["logits"], args.temperature, args.soft_loss_form, mask
+            )
+        elif "ce" in active:
             s_logits = _logits(outputs, "student")
             positions = None
             if s_logits.ndim == 3:  # token-level logits: masked-LM positions when labelled, else real tokens
@@ -298,10 +303,14 @@ def _check_not_partitioned(teacher: nn.Module) -> None:
 
 
 def _logits(outputs, who: str) -> torch.Tensor:
+    """The head's logits; a question-answering head's start and end logits as one (batch, seq, 2) tensor, which
+    the teacher-output cache keeps per token like any token-level logits."""
+    get = outputs.get if hasattr(outputs, "get") else lambda name: None
     for name in ("logits", "prediction_logits"):
-        value = outputs.get(name) if hasattr(outputs, "get") else None
-        if value is not None:
-            return value
+        if get(name) is not None:
+            return get(name)
+    if get("start_logits") is not None and get("end_logits") is not None:
+        return torch.stack([get("start_logits"), get("end_logits")], dim=-1)
     raise ValueError(
         f"alpha_ce needs logits from the {who}, but it returned none (a model without a head?); set alpha_ce: 0 "
         "for this stage or give both models the same head"
