@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -122,6 +123,25 @@ def test_shrinking_twice_composes_provenance(tmp_path, batch):
         assert torch.equal(twice(**batch).last_hidden_state, direct(**batch).last_hidden_state)
 
 
+def test_a_shrunk_model_loaded_as_remote_code_composes_provenance_too(batch):
+    import importlib.util
+
+    # trust_remote_code loads the folder's copy of configuration_shrunk_bert.py: a class of its own, not compactbert's
+    path = Path(compactbert.models.shrunk_bert.__file__).with_name("configuration_shrunk_bert.py")
+    spec = importlib.util.spec_from_file_location("transformers_modules_copy.configuration_shrunk_bert", path)
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    once = shrink(make_bert(num_layers=6), "symmetric", 2)  # keeps [0, 1, 4, 5]
+    remote = BertModel(copy.ShrunkBertConfig(**once.config.to_dict()))
+    remote.load_state_dict(once.state_dict())
+    assert type(remote.config) is not compactbert.ShrunkBertConfig
+    twice = shrink(remote, drop=[1])
+    assert twice.config.kept_layers == [0, 4, 5] and twice.config.source_num_hidden_layers == 6
+    assert twice.config.drop_strategy == "symmetric+explicit"
+    with torch.inference_mode():
+        assert torch.equal(twice(**batch).last_hidden_state, shrink(once, drop=[1])(**batch).last_hidden_state)
+
+
 def test_composed_contributions_are_indexed_by_original_layers(tokenizer):
     once = shrink(make_bert(num_layers=6), keep=[0, 2, 4, 5])
     twice = shrink(once, "contribution", 1, calibration_texts=TEXTS, tokenizer=tokenizer)
@@ -136,6 +156,10 @@ def test_explicit_keep_and_drop():
     assert model.config.kept_layers == [0, 2, 4, 5] and model.config.drop_strategy == "explicit"
     with pytest.raises(ValueError, match="not both"):
         shrink(make_bert(num_layers=6), keep=[0, 1], num_drop=2)
+    with pytest.raises(
+        TypeError, match=r"drop= takes 0-based layer indices, e.g. drop=\[0, 2\], got 3; .* num_drop=K"
+    ):
+        shrink(make_bert(num_layers=6), drop=3)  # three layers was meant: num_drop
 
 
 # ---------------------------------------------------------------- bad input

@@ -64,6 +64,12 @@ def shrink(
     >>> small.config.kept_layers, small.config.source_num_hidden_layers
     ([0, 1, 2], 6)
     """
+    for name, value in (("keep", keep), ("drop", drop)):
+        if isinstance(value, (int, str)):  # `drop=3` meaning three layers is the likely mistake
+            raise TypeError(
+                f"{name}= takes 0-based layer indices, e.g. {name}=[0, 2], got {value!r}; to drop K layers chosen by "
+                "a strategy, pass strategy=... and num_drop=K"
+            )
     explicit = keep is not None or drop is not None
     if explicit and (num_drop is not None or threshold is not None):
         raise ValueError("give either keep=/drop= indices or num_drop/threshold with a strategy, not both")
@@ -159,7 +165,9 @@ def _score_layers(model, folder, tokenizer, texts, batch_size, progress) -> list
 def _shrunk_config(config, kept, strategy, source_name, scores) -> ShrunkBertConfig:
     """The ShrunkBert config: the source's architecture with fewer layers, and the (composed) provenance."""
     fields = {k: v for k, v in config.to_dict().items() if k not in _NOT_INHERITED}
-    if isinstance(config, ShrunkBertConfig):  # compose with the earlier shrink: indices refer to the original
+    # compose with the earlier shrink (indices refer to the original): by model type, since a ShrunkBert loaded with
+    # trust_remote_code has its folder's copy of the config class, not compactbert's
+    if getattr(config, "model_type", None) == ShrunkBertConfig.model_type and getattr(config, "kept_layers", None):
         earlier = config.kept_layers
         kept_in_source = [earlier[i] for i in kept]
         total = config.source_num_hidden_layers
