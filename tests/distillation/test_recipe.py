@@ -313,6 +313,16 @@ def test_a_teacher_of_other_labels_is_refused_before_training(tmp_path, labels, 
     assert not (tmp_path / "run" / "model").exists()
 
 
+def test_a_teacher_without_a_trained_head_is_refused_before_anything_is_written(tmp_path, capsys):
+    from transformers import BertModel
+
+    folder = save_with_tokenizer(make_bert(BertModel), tmp_path / "encoder")  # a bare encoder: no classifier
+    assert main(["distill", str(recipe(tmp_path, folder))]) == 2
+    err = capsys.readouterr().err
+    assert "holds no trained classification head (its config names BertModel): fine-tune it" in err
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("names", [["LABEL_0", "LABEL_1"], ["NEGATIVE", "Positive"]])
 def test_a_teacher_of_unnamed_or_differently_cased_labels_is_taken_and_the_student_gets_the_tasks_names(
     tmp_path, names

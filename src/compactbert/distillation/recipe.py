@@ -385,8 +385,11 @@ def score_teacher(teacher, tokenizer, test, data_args) -> dict[str, float]:
 
 def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArguments) -> dict:
     """Run a distillation recipe end to end; returns the metrics also written to `output_dir/model/metrics.json`."""
-    final_dir, (dataset, label_names) = prepare_task_run(data_args, training_args)
+    from ..evaluation import require_classifier
+
     folder = resolve_model_folder(teacher_args.teacher)
+    require_classifier(folder, teacher_args.teacher)  # a bare encoder would teach a random head: refused first
+    final_dir, (dataset, label_names) = prepare_task_run(data_args, training_args)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     teacher = AutoModelForSequenceClassification.from_pretrained(folder)
     check_teacher_labels(teacher.config, label_names, data_args.task, folder)
