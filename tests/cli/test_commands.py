@@ -140,6 +140,23 @@ def test_python_dash_m_runs_the_command_line():
     assert done.returncode == 0 and done.stdout.startswith("compactbert "), done.stderr
 
 
+def test_ctrl_c_ends_a_command_with_a_line_and_130_not_a_traceback(monkeypatch, capsys):
+    from compactbert.cli.commands import main
+
+    info = next(c for c in COMMANDS if c.name == "info")
+
+    def interrupted(self, args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(info), "run", interrupted)
+    assert main(["info", "minilm"]) == 130
+    _, err = capsys.readouterr()
+    assert err.strip() == "compactbert info: interrupted"
+    monkeypatch.setenv("COMPACTBERT_DEBUG", "1")  # the traceback, for whoever asks for it
+    with pytest.raises(KeyboardInterrupt):
+        main(["info", "minilm"])
+
+
 def imported_modules(path: Path, text: str | None = None) -> set[str]:
     """The absolute names of the modules a source file (or `text` as if it were that file) imports, relative imports
     resolved: `from ..cli import main` in `compactbert/hub/build.py` is `compactbert.cli` and `compactbert.cli.main`."""

@@ -13,7 +13,7 @@ from .albert import AlbertCommand
 from .augment import AugmentCommand
 from .bench import BenchCommand
 from .cache import CacheCommand
-from .common import EXIT_BAD_INPUT, Command, hide_instant_bars
+from .common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, Command, hide_instant_bars
 from .demo import DemoCommand
 from .evaluate import EvaluateCommand
 from .export import ExportCommand
@@ -84,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"compactbert {args.command}: error: {err}", file=sys.stderr)
         print("(set COMPACTBERT_DEBUG=1 for the full traceback)", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:  # Ctrl+C: a line, not a traceback (what was being written is never left half-made)
+        if os.environ.get("COMPACTBERT_DEBUG"):
+            raise
+        print(f"\ncompactbert {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from ..fields import field_types, parse_field_value, parse_int_list
 EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran and its answer is "no" (bench --check: a target was missed)
 EXIT_BAD_INPUT = 2  # as argparse's own errors
+EXIT_INTERRUPTED = 130  # Ctrl+C, as a shell reports a process stopped by SIGINT
 
 
 class Command:
@@ -249,6 +250,7 @@ def millions(n: int) -> str:
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "Command",
     "add_layer_indices",
