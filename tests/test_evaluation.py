@@ -289,6 +289,10 @@ def test_wrong_input_is_refused_with_what_to_do(runs, tmp_path):
         evaluate_model(unrecorded, progress=False)
     with pytest.raises(ValueError, match=r"max_eval_samples must be >= 1, got 0"):
         evaluate_model(folder, max_eval_samples=0, progress=False)
+    with pytest.raises(
+        ValueError, match=r"max_length 5000 is longer than .* has positions for \(\d+, its max_position"
+    ):
+        evaluate_model(folder, max_length=5000, progress=False)  # it failed only on texts that long, in the model
     with pytest.raises(OSError, match="does not exist"):
         evaluate_model(tmp_path / "nowhere", progress=False)
 

@@ -182,6 +182,18 @@ def read_config_json(folder: Path) -> dict:
     return config if isinstance(config, dict) else {}
 
 
+def check_max_length(max_length: int | None, config, name) -> None:
+    """Refuse a `max_length` longer than the model has positions for (`config`: a config or its dict), which would
+    otherwise fail deep inside the first forward pass that meets a text that long."""
+    get = config.get if isinstance(config, dict) else lambda key: getattr(config, key, None)
+    positions = get("max_position_embeddings")
+    if max_length is not None and positions is not None and max_length > positions:
+        raise ValueError(
+            f"max_length {max_length} is longer than {name} has positions for ({positions}, its "
+            f"max_position_embeddings): pass --max_length {positions} or less (longer texts are cut to it)"
+        )
+
+
 def label_names_of(config: dict) -> list[str]:
     """A config's label names (`id2label`, read from config.json), in label-id order; transformers' placeholders
     (`LABEL_0`, ...) for a config saved without them (`num_labels`, 2 by default)."""

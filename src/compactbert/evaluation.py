@@ -189,7 +189,7 @@ def evaluate_model(
     """
     from tqdm.auto import tqdm
 
-    from .checkpoints import resolve_model_folder
+    from .checkpoints import check_max_length, read_config_json, resolve_model_folder
     from .data import first_rows, load_task
     from .data.labels import label_order, onto_model_labels
     from .data.tasks import WHOLE, builtin_name
@@ -239,6 +239,7 @@ def evaluate_model(
         columns = {k: recipe[k] for k in given if recipe.get(k)} | columns
     seed = split_seed if split_seed is not None else (record.get("split_seed", 42) if same_task else 42)
     max_length = max_length or recipe.get("max_length") or 128
+    check_max_length(max_length, read_config_json(folder), model)
     recorded_limit = recipe.get("max_eval_samples") if same_task else None
     limit = max_eval_samples or recorded_limit
     whole = split == WHOLE

@@ -33,7 +33,7 @@ from transformers import (
 )
 
 from .assets import BUILTIN_MODELS
-from .checkpoints import load_report_off, resolve_model_folder, weight_files
+from .checkpoints import check_max_length, load_report_off, resolve_model_folder, weight_files
 from .data import Task, first_rows, load_task
 from .hardware import native_bf16
 from .hub.gate import majority_class
@@ -367,6 +367,7 @@ def finetune(model_args: ModelArguments, data_args: DataArguments, training_args
     """Run a recipe end to end; returns the metrics that are also written to `output_dir/model/metrics.json`."""
     final_dir, (dataset, label_names) = prepare_task_run(data_args, training_args)
     model, tokenizer = build_model(model_args, label_names, dataset["train"]["text"][: model_args.calibration_texts])
+    check_max_length(data_args.max_length, model.config, model_args.model)
     encoded = tokenize_task(dataset, tokenizer, data_args)
     trainer = Trainer(
         model=model,

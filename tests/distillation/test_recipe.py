@@ -264,6 +264,7 @@ def test_pruned_student_recipe_errors(tmp_path, teacher_folder, capsys):
         (["--learning_rate", "0"], "learning_rate must be > 0 (e.g. 1e-4), got 0"),
         (["--per_device_train_batch_size", "0"], "per_device_train_batch_size must be a whole number >= 1, got 0"),
         (["--max_train_samples", "0"], "max_train_samples must be >= 1 when given, got 0"),
+        (["--max_length", "5000"], "max_length 5000 is longer than the teacher"),
     ],
 )
 def test_distill_refuses_a_recipe_that_cannot_train(tmp_path, teacher_folder, capsys, override, message):

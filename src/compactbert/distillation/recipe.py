@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
 
-from ..checkpoints import placeholder_labels, resolve_model_folder
+from ..checkpoints import check_max_length, placeholder_labels, resolve_model_folder
 from ..conversion import DEFAULT_INIT, INIT_RULES
 from ..data import first_rows, load_task
 from ..finetune import (
@@ -393,6 +393,7 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
     tokenizer = AutoTokenizer.from_pretrained(folder)
     teacher = AutoModelForSequenceClassification.from_pretrained(folder)
     check_teacher_labels(teacher.config, label_names, data_args.task, folder)
+    check_max_length(data_args.max_length, teacher.config, f"the teacher {teacher_args.teacher}")
     calibration = None
     if teacher_args.student_init == PRUNED:  # the first training texts (the split is seeded and shuffled)
         calibration = dataset["train"][: teacher_args.prune_calibration_size]["text"]
