@@ -294,3 +294,7 @@ def test_cli_writes_the_task_with_its_train_split_augmented(mlm_folder, tmp_path
     assert main([*args[:-4], "--p", "2", "--output", str(tmp_path / "other")]) == 2
     assert "must lie in [0, 1], got 2.0" in capsys.readouterr().err
     assert not (tmp_path / "other").exists()
+    for held_out in ("test", "validation"):  # synthetic texts among those every score is computed on
+        assert main([*args[:-4], "--split", held_out, "--output", str(tmp_path / "other")]) == 2
+        assert f"the {held_out} split is held out: augmenting it would" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()

@@ -337,6 +337,9 @@ def load_mlm(source: str | os.PathLike, allow_pickle: bool = False):
     return model, AutoTokenizer.from_pretrained(folder)
 
 
+HELD_OUT_SPLITS = ("validation", "test")  # what scores are computed on: never augmented
+
+
 def augment_task(
     task,
     mlm: str | os.PathLike,
@@ -360,6 +363,11 @@ def augment_task(
     from ..io import write_folder_atomically
 
     settings = settings or AugmentSettings()
+    if split in HELD_OUT_SPLITS:
+        raise ValueError(
+            f"the {split} split is held out: augmenting it would put synthetic texts among the ones every score on "
+            f"the written task is computed on; TinyBERT augments the training data (--split train, the default)"
+        )
     if max_examples is not None and max_examples < 1:
         raise ValueError(f"max_examples must be >= 1, got {max_examples}")
     output = Path(output)
