@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
 
 import compactbert
@@ -278,6 +279,23 @@ def test_the_command_says_what_was_wrong(classifier_folder, tmp_path, monkeypatc
         in error_of(str(classifier_folder), "--format", "openvino", "-o", str(tmp_path / "ov"))
     )
     assert not (tmp_path / "ov").exists()
+    # a head the folder does not hold would be random, and verified against itself
+    err = error_of(
+        str(classifier_folder), "--format", "onnx", "--task", "token-classification", "-o", str(tmp_path / "t")
+    )
+    assert "holds a ShrunkBertForSequenceClassification, not a token-classification head" in err
+    assert "(--task auto: sequence-classification) or its encoder (--task base)" in err
+    encoder = tmp_path / "encoder"
+    compactbert.save_model(compactbert.shrink(make_bert(num_layers=2), "top", num_drop=1), encoder, make_tokenizer())
+    err = error_of(str(encoder), "--format", "onnx", "--task", "sequence-classification", "-o", str(tmp_path / "t"))
+    assert "holds a ShrunkBertModel, not a sequence-classification head" in err
+    headless = tmp_path / "headless"  # its config names a classifier, its weights hold none
+    shutil.copytree(classifier_folder, headless)
+    weights = load_file(headless / "model.safetensors")
+    save_file({k: v for k, v in weights.items() if not k.startswith("classifier")}, headless / "model.safetensors")
+    err = error_of(str(headless), "--format", "onnx", "-o", str(tmp_path / "t"))
+    assert "weights lack classifier.bias, classifier.weight: its sequence-classification head would be random" in err
+    assert not (tmp_path / "t").exists()
     with pytest.raises(SystemExit) as exit_info:
         main(["export", str(classifier_folder), "--format", "tflite"])
     assert exit_info.value.code == 2 and "invalid choice: 'tflite'" in capsys.readouterr().err

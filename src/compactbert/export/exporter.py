@@ -86,12 +86,28 @@ def load_for_export(source, task: str = "auto", revision: str | None = None, all
         )
     config = read_config(folder)
     weight_files(folder, allow_pickle)  # a clear error for a folder without weights
-    task = task_of(config) if task == "auto" else get_task(task).name
+    trained = task_of(config)
+    task = trained if task == "auto" else get_task(task).name
+    architecture = (getattr(config, "architectures", None) or ["no head"])[0]
+    if task not in ("base", trained):  # its head would be made up on load, and verified against itself
+        raise ValueError(
+            f"{folder} holds a {architecture}, not a {task} head: exported as {task}, its head would be randomly "
+            f"initialised (and the check would compare it with itself); export it as it is (--task auto: {trained}) "
+            f"or its encoder (--task base), or fine-tune a {task} head first"
+        )
     import transformers
 
     auto = getattr(transformers, EXPORT_TASKS[task].auto_class)
-    model = auto.from_pretrained(folder, dtype=torch.float32, use_safetensors=not allow_pickle or None).eval()
-    return model, AutoTokenizer.from_pretrained(folder), folder, task
+    model, loading = auto.from_pretrained(
+        folder, dtype=torch.float32, use_safetensors=not allow_pickle or None, output_loading_info=True
+    )
+    missing = [key for key in loading.get("missing_keys") or [] if task != "base"]
+    if missing:
+        raise ValueError(
+            f"{folder}'s weights lack {', '.join(sorted(missing)[:4])}{' ...' if len(missing) > 4 else ''}: its "
+            f"{task} head would be randomly initialised; export the folder a training run wrote"
+        )
+    return model.eval(), AutoTokenizer.from_pretrained(folder), folder, task
 
 
 def write_export(model, tokenizer, folder: str | os.PathLike, format: str, dtype: str, task: str, source: str) -> dict:
