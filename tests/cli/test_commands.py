@@ -157,6 +157,22 @@ def test_ctrl_c_ends_a_command_with_a_line_and_130_not_a_traceback(monkeypatch, 
         main(["info", "minilm"])
 
 
+def test_a_truncated_weights_file_is_an_error_line_not_a_traceback(tmp_path, capsys):
+    import compactbert
+    from compactbert.cli.commands import main
+
+    from support.helpers import make_bert, make_tokenizer
+
+    folder = tmp_path / "model"
+    compactbert.save_model(compactbert.shrink(make_bert(num_layers=2), "top", num_drop=1), folder, make_tokenizer())
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])  # what an interrupted copy leaves
+    assert main(["export", str(folder), "--format", "onnx", "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "compactbert export: error: a weights file is not readable safetensors (corrupt or truncated?" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
+
+
 def imported_modules(path: Path, text: str | None = None) -> set[str]:
     """The absolute names of the modules a source file (or `text` as if it were that file) imports, relative imports
     resolved: `from ..cli import main` in `compactbert/hub/build.py` is `compactbert.cli` and `compactbert.cli.main`."""

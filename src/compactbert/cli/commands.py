@@ -7,6 +7,7 @@ import os
 import sys
 
 import yaml
+from safetensors import SafetensorError
 
 from .. import __version__
 from .albert import AlbertCommand
@@ -46,7 +47,9 @@ COMMANDS: list[Command] = [
 ]
 
 # errors a command raises with a message for the user: printed as `compactbert <command>: error: ...`, exit 2
-USER_ERRORS = (ValueError, OSError, TypeError, RuntimeError, yaml.YAMLError)
+# a weights file cut short (an interrupted copy or download) fails in transformers' loading with safetensors' own
+# error, which is none of the others
+USER_ERRORS = (ValueError, OSError, TypeError, RuntimeError, yaml.YAMLError, SafetensorError)
 
 
 def build_parser(commands: list[Command] | None = None) -> argparse.ArgumentParser:
@@ -81,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as err:
         if os.environ.get("COMPACTBERT_DEBUG"):
             raise
+        if isinstance(err, SafetensorError):
+            err = f"a weights file is not readable safetensors (corrupt or truncated? copy it again): {err}"
         print(f"compactbert {args.command}: error: {err}", file=sys.stderr)
         print("(set COMPACTBERT_DEBUG=1 for the full traceback)", file=sys.stderr)
         return EXIT_BAD_INPUT
