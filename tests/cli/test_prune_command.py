@@ -83,6 +83,12 @@ def test_prune_refuses_bad_input_with_the_reason(source, tmp_path, capsys):
     assert "layers lists 2 source layers but the target has num_hidden_layers=4" in capsys.readouterr().err
     assert main(["prune", str(source), "--keep-layers", "0,1", "1", "2", "-o", str(out)]) == 2
     assert "layers must be unique, got [0, 1, 1, 2]" in capsys.readouterr().err
+    odd = tmp_path / "odd.csv"  # no column found by its name: the way round is a file of texts, which prune takes
+    odd.write_text("body,verdict\n" + "".join(f"text number {i},{i % 2}\n" for i in range(20)))
+    assert main(["prune", str(source), "--layers", "2", "--calibration-task", str(odd), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "has no text column" in err and "give other texts one per line with --calibration-file FILE" in err
+    assert "--text_column" not in err  # an option prune does not have
     out.mkdir()
     assert main(["prune", str(source), "--layers", "4", "-o", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err

@@ -294,6 +294,18 @@ def test_cli_writes_the_task_with_its_train_split_augmented(mlm_folder, tmp_path
     assert main([*args[:-4], "--p", "2", "--output", str(tmp_path / "other")]) == 2
     assert "must lie in [0, 1], got 2.0" in capsys.readouterr().err
     assert not (tmp_path / "other").exists()
+    named = tmp_path / "named.csv"  # columns found by no standard name: named by this command's options
+    named.write_text(data.read_text().replace("text,label", "body,verdict", 1))
+    named_args = ["augment", "--task", str(named), "--mlm", str(mlm_folder), *args[7:]]  # --n 2 ... --cache-dir
+    assert main([*named_args, "--output", str(tmp_path / "other")]) == 2
+    assert (
+        "has no text column: looked for" in (err := capsys.readouterr().err) and "Name it: --text-column NAME" in err
+    )
+    assert main([*named_args, "--text-column", "body", "--output", str(tmp_path / "other")]) == 2
+    assert "Name it: --label-column NAME" in capsys.readouterr().err
+    more = ["--text-column", "body", "--label-column", "verdict", "--output", str(tmp_path / "named")]
+    assert main([*named_args, *more]) == 0 and load_task(tmp_path / "named")[1] == ["neg", "pos"]
+    capsys.readouterr()
     for held_out in ("test", "validation"):  # synthetic texts among those every score is computed on
         assert main([*args[:-4], "--split", held_out, "--output", str(tmp_path / "other")]) == 2
         assert f"the {held_out} split is held out: augmenting it would" in capsys.readouterr().err

@@ -19,6 +19,8 @@ class AugmentCommand(Command):
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
         p.add_argument("--task", required=True, help="built-in task (bbc-news, rotten-tomatoes), data file or Hub id")
+        p.add_argument("--text-column", help="the data file's text column (default: found by its name: text, ...)")
+        p.add_argument("--label-column", help="the data file's label column (default: found by its name: label, ...)")
         p.add_argument("--mlm", required=True, help="masked language model: folder, Hub id (must have its MLM head)")
         p.add_argument("--output", "-o", required=True, help="folder to write train/validation/test.parquet into")
         p.add_argument("--glove", help="GloVe-format word vectors (default: the MLM's input embeddings)")
@@ -37,23 +39,30 @@ class AugmentCommand(Command):
         p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
 
     def run(self, args: argparse.Namespace) -> int:
+        from ..data.columns import ColumnNotFound
         from ..distillation.augment import STATS_FILE, AugmentSettings, augment_task
 
         settings = AugmentSettings(
             n=args.n, p=args.p, k=args.k, seed=args.seed, max_length=args.max_length, bf16=args.bf16
         )
-        folder = augment_task(
-            args.task,
-            args.mlm,
-            args.output,
-            glove=args.glove,
-            settings=settings,
-            split=args.split,
-            max_examples=args.max_examples,
-            batch_size=args.batch_size,
-            cache_dir=args.cache_dir,
-            overwrite=args.overwrite,
-        )
+        try:
+            folder = augment_task(
+                args.task,
+                args.mlm,
+                args.output,
+                glove=args.glove,
+                settings=settings,
+                split=args.split,
+                max_examples=args.max_examples,
+                batch_size=args.batch_size,
+                cache_dir=args.cache_dir,
+                overwrite=args.overwrite,
+                text_column=args.text_column,
+                label_column=args.label_column,
+            )
+        except ColumnNotFound as err:  # named with this command's options, not a recipe's
+            option = "--" + err.option.replace("_", "-")
+            raise ValueError(f"{err.problem} Name it: {option} NAME") from None
         stats = json.loads((folder / STATS_FILE).read_text())
         print(
             f"examples:   {stats['examples']} ({stats['split']}) -> {stats['rows']} rows (each + {settings.n} copies)"

@@ -37,8 +37,15 @@ def texts_from(args: argparse.Namespace, prefix: str, limit: int = sys.maxsize) 
         return read_calibration_file(file)
     if task:
         from ..data import texts
+        from ..data.columns import ColumnNotFound
 
-        return texts(task, max(limit, 0))  # a limit below 1 is the command's to refuse, with its own message
+        try:
+            return texts(task, max(limit, 0))  # a limit below 1 is the command's to refuse, with its own message
+        except ColumnNotFound as err:  # this command names no columns: the way round is a file of texts
+            raise ValueError(
+                f"{err.problem} --{prefix}-task reads a task whose columns are found by their names; give other "
+                f"texts one per line with --{prefix}-file FILE"
+            ) from None
     return None
 
 

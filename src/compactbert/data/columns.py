@@ -37,6 +37,16 @@ class Columns:
     label: str
 
 
+class ColumnNotFound(ValueError):
+    """No column of the data is the text or the label column; `problem` says so without how to name one (which a
+    command without column options words its own way)."""
+
+    def __init__(self, problem: str, option: str):
+        super().__init__(f"{problem} Name it: {name_it(option)}")
+        self.problem = problem
+        self.option = option  # the column option that names it: text_column, text_pair_column, label_column
+
+
 def name_it(option: str) -> str:
     """How to name a column, from Python and from a recipe (`option` is `text_column`, `label_column`, ...)."""
     return f"{option}=NAME in Python, `{option}: NAME` in a recipe or `--{option} NAME` after it"
@@ -52,10 +62,8 @@ def row_number(i: int, where: str, whole_file: bool) -> str:
     return f"row {i} (counting from 0{line})"
 
 
-def _missing(what: str, name: str, found: Sequence[str], option: str, where: str) -> ValueError:
-    return ValueError(
-        f"{where} has no {what} column '{name}'; columns found: {list(found)}. Name the right one: {name_it(option)}"
-    )
+def _missing(what: str, name: str, found: Sequence[str], option: str, where: str) -> ColumnNotFound:
+    return ColumnNotFound(f"{where} has no {what} column '{name}'; columns found: {list(found)}.", option)
 
 
 def resolve_columns(
@@ -91,18 +99,18 @@ def resolve_columns(
         else:
             text = next((name for name in TEXT_COLUMNS if name in found), None)
             if text is None:
-                raise ValueError(
-                    f"{where} has no text column: looked for {list(TEXT_COLUMNS)}; columns found: {list(found)}. "
-                    f"Name it: {name_it('text_column')}"
+                raise ColumnNotFound(
+                    f"{where} has no text column: looked for {list(TEXT_COLUMNS)}; columns found: {list(found)}.",
+                    "text_column",
                 )
     elif text_pair is None and "text_pair" in found and text != "text_pair":
         text_pair = "text_pair"
     if label is None:
         label = next((name for name in LABEL_COLUMNS if name in found), None)
         if label is None:
-            raise ValueError(
-                f"{where} has no label column: looked for {list(LABEL_COLUMNS)}; columns found: {list(found)}. "
-                f"Name it: {name_it('label_column')}"
+            raise ColumnNotFound(
+                f"{where} has no label column: looked for {list(LABEL_COLUMNS)}; columns found: {list(found)}.",
+                "label_column",
             )
     if len({text, text_pair, label} - {None}) < 2 + (text_pair is not None):
         raise ValueError(

@@ -352,6 +352,8 @@ def augment_task(
     batch_size: int = 32,
     cache_dir: str | os.PathLike | None = None,
     overwrite: bool = False,
+    text_column: str | None = None,
+    label_column: str | None = None,
 ) -> Path:
     """Augment one split of a task and write the task, with that split augmented, as Parquet files to `output`.
 
@@ -375,7 +377,7 @@ def augment_task(
         raise FileExistsError(f"output folder {output} already exists; choose another or pass --overwrite")
     model, tokenizer = load_mlm(mlm)  # the cheap checks first: a model without a head fails before any data work
     vectors = WordVectors.from_glove(glove) if glove else None
-    dataset, label_names = load_task(task)
+    dataset, label_names = load_task(task, text_column=text_column, label_column=label_column)
     if split not in dataset:
         raise ValueError(f"unknown split '{split}'; the task has: {', '.join(dataset)}")
     part = first_rows(dataset[split], max_examples)
