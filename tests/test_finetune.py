@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertForSequenceClassification
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, BertForSequenceClassification
 
 from compactbert.cli import main
 from compactbert.data import load_task
@@ -244,6 +244,20 @@ def test_steps_alone_are_enough_and_an_empty_training_split_is_refused(tmp_path,
     err = capsys.readouterr().err
     assert "compactbert finetune: error: " in err and "empty.csv has no rows" in err and "Traceback" not in err
     assert not (tmp_path / "run" / "model").exists()
+
+
+def test_a_classifier_of_another_number_of_labels_needs_a_new_head_asked_for(tmp_path, capsys):
+    source = tmp_path / "three-labels"
+    make_bert(BertForSequenceClassification, num_layers=2, num_labels=3).save_pretrained(source)
+    make_tokenizer().save_pretrained(source)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump(recipe_fields(tmp_path, source, num_train_epochs=1)))
+    assert main(["finetune", str(recipe)]) == 2
+    err = capsys.readouterr().err
+    assert "is a classifier of 3 labels ['LABEL_0', 'LABEL_1', 'LABEL_2'], but the task has 2" in err
+    assert "pass --ignore_mismatched_sizes true" in err and not (tmp_path / "run").exists()
+    assert main(["finetune", str(recipe), "--ignore_mismatched_sizes", "true"]) == 0  # what the message proposes
+    assert AutoConfig.from_pretrained(tmp_path / "run" / "model").num_labels == 2
 
 
 def saved_weights(folder: Path) -> dict[str, torch.Tensor]:

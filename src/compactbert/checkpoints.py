@@ -203,6 +203,23 @@ def label_names_of(config: dict) -> list[str]:
     return [str(id2label[key]) for key in sorted(id2label, key=int)]
 
 
+def check_head_labels(folder: Path, label_names: list[str], source, replace_head: bool = False) -> None:
+    """Refuse to fine-tune a classifier whose head predicts another number of labels than the task has, unless
+    `replace_head` (the recipe's `ignore_mismatched_sizes`) starts a new one; read from config.json, before loading."""
+    config = read_config_json(folder)
+    if replace_head or not any(
+        str(a).endswith("ForSequenceClassification") for a in config.get("architectures") or []
+    ):
+        return  # a bare encoder gets a new head anyway
+    theirs = label_names_of(config)
+    if len(theirs) != len(label_names):
+        raise ValueError(
+            f"{source} is a classifier of {len(theirs)} labels {theirs}, but the task has {len(label_names)} "
+            f"{label_names}: pass --ignore_mismatched_sizes true (ignore_mismatched_sizes: true in a recipe) to "
+            "fine-tune it with a new head for the task's labels, its own dropped"
+        )
+
+
 def placeholder_labels(names) -> bool:
     """Whether label names are transformers' placeholders (`LABEL_0`, `LABEL_1`, ... in order): a config saved
     without names of its own."""

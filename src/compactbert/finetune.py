@@ -33,7 +33,7 @@ from transformers import (
 )
 
 from .assets import BUILTIN_MODELS
-from .checkpoints import check_max_length, load_report_off, resolve_model_folder, weight_files
+from .checkpoints import check_head_labels, check_max_length, load_report_off, resolve_model_folder, weight_files
 from .data import Task, first_rows, load_task
 from .hardware import native_bf16
 from .hub.gate import majority_class
@@ -247,6 +247,7 @@ def build_model(model_args: ModelArguments, label_names: list[str], calibration_
     """
     folder = resolve_model_folder(model_args.model, revision=model_args.revision, allow_pickle=model_args.allow_pickle)
     weights = weight_files(folder, allow_pickle=model_args.allow_pickle)  # refuses pickle unless allowed
+    check_head_labels(folder, label_names, model_args.model, model_args.ignore_mismatched_sizes)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     id2label = dict(enumerate(label_names))
     config = AutoConfig.from_pretrained(  # outside `load_classifier`'s quiet load: what it says about the config shows
