@@ -1,6 +1,7 @@
 """compactbert bench: rows from the registry, FLOPs by hand, targets, reports, and the CLI (tiny sizes, no timing claims)."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -318,7 +319,13 @@ def test_registry_and_bad_input_say_what_was_expected(capsys):
         (["--batch", "0"], "batch sizes must be >= 1"),
         (["--dtype", "fp16"], "unknown dtype"),
         (["--seq", "513"], "seq must be between 1 and 512"),
-    ):
+        (["--warmup", "-1"], "--warmup must be >= 0"),
+        (["--json", str(Path(__file__).parent)], "is a folder; give the file to write the JSON report to"),
+        (["--out", f"{__file__}/reports"], f"{__file__} is a file; give a folder to write bench.json"),
+    ):  # all refused before anything is timed
         assert main(["bench", "--quick", *bad]) == 2
         assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["bench", "--quick", "--repeats", "0"])
+    assert "argument --repeats: must be >= 1, got 0" in capsys.readouterr().err
     assert PEAK not in BENCH_MODELS

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_FAILED, EXIT_OK, Command, comma_list
+from .common import EXIT_FAILED, EXIT_OK, Command, at_least_one, comma_list
 
 
 class BenchCommand(Command):
@@ -46,7 +46,7 @@ class BenchCommand(Command):
             "by NNCF, the rest at the setting's precision), onnxruntime (exported by compactbert.export; ONNX "
             "Runtime fp32 only), timed side by side (default: torch)",
         )
-        p.add_argument("--repeats", type=int, default=5, help="timed interleaved rounds (default: 5)")
+        p.add_argument("--repeats", type=at_least_one, default=5, help="timed interleaved rounds (default: 5)")
         p.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default: 1)")
         p.add_argument(
             "--min-sample-ms",
@@ -72,6 +72,7 @@ class BenchCommand(Command):
     def run(self, args: argparse.Namespace) -> int:
         from ..bench import load_report, run_benchmark
 
+        check_outputs(args)  # before minutes of timing, not after
         if args.from_json:
             timing_options = {
                 "--models": args.models,
@@ -109,6 +110,20 @@ class BenchCommand(Command):
         if args.note:
             report["note"] = args.note
         return emit(report, bench_command(args), args)
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse a `--json` that is a folder and an `--out` that is a file (or lies under one)."""
+    if args.warmup < 0:
+        raise ValueError(f"--warmup must be >= 0 (untimed rounds), got {args.warmup}")
+    if args.json and Path(args.json).is_dir():
+        raise ValueError(f"--json {args.json} is a folder; give the file to write the JSON report to")
+    if args.out:
+        blocked = next((p for p in (Path(args.out), *Path(args.out).parents) if p.exists() and not p.is_dir()), None)
+        if blocked is not None:
+            raise ValueError(
+                f"--out {args.out}: {blocked} is a file; give a folder to write bench.json, .md, .png into"
+            )
 
 
 def bench_command(args: argparse.Namespace) -> str:
