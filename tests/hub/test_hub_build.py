@@ -110,6 +110,14 @@ def test_bad_recipes_are_clear_errors(tmp_path, capsys, change, message):
     assert not (tmp_path / "build" / "model").exists()
 
 
+def test_an_output_dir_that_is_a_file_is_refused_before_training(tmp_path, capsys):
+    (tmp_path / "afile").write_text("mine")
+    path = tiny_recipe(tmp_path)
+    assert main(["build", str(path), "--output-dir", str(tmp_path / "afile" / "zoo")]) == 2
+    assert f"output_dir {tmp_path / 'afile' / 'zoo'}: {tmp_path / 'afile'} is a file" in capsys.readouterr().err
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
 def test_a_finetune_recipe_is_not_a_zoo_recipe(capsys):
     assert main(["build", str(CONFIGS / "bbc-news-minilm-top3.yaml")]) == 2
     assert "not a zoo recipe" in capsys.readouterr().err

@@ -96,6 +96,9 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
     started = time.perf_counter()
     out = Path(recipe.output_dir)
     final = out / "model"
+    blocked = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    if blocked is not None:  # before any training, not when the first folder is made under it
+        raise NotADirectoryError(f"output_dir {out}: {blocked} is a file; give a folder for the build")
     if final.exists() and not recipe.overwrite:
         raise FileExistsError(f"{final} already exists; pass --overwrite (or overwrite: true) to rebuild it")
     reference = None
