@@ -36,6 +36,7 @@ def test_albert_saves_a_ready_model_and_tokenizer_and_info_shows_the_conversion(
     )
     assert f"reconstruction error of the word embeddings: {config['embedding_reconstruction_error']:.4f}" in printed
     assert "sharing:    all (shared weights start from: middle)" in printed and "parameters:" in printed
+    assert f"source:     {source} (4 layers)\nmodel:      AlbertSopForSequenceClassification\n" in printed
     model = AutoModelForSequenceClassification.from_pretrained(out)
     assert type(model).__name__ == "AlbertSopForSequenceClassification" and model.config.num_labels == 3
     tokenizer = AutoTokenizer.from_pretrained(out)

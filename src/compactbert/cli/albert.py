@@ -79,7 +79,8 @@ class AlbertCommand(Command):
         save_model(model, output, tokenizer=tokenizer, overwrite=args.overwrite)
 
         config = model.config
-        print(f"source:     {config.source_model} ({type(model).__name__}, {config.num_hidden_layers} layers)")
+        print(f"source:     {config.source_model} ({config.num_hidden_layers} layers)")
+        print(f"model:      {type(model).__name__}")
         print(f"embedding:  {config.vocab_size} x {config.embedding_size} + {config.embedding_size} x "
               f"{config.hidden_size} ({config.embedding_factorization})")  # fmt: skip
         print(f"sharing:    {config.sharing} (shared weights start from: {config.shared_init or 'no sharing'})")
