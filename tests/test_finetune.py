@@ -200,6 +200,13 @@ def test_cli_reports_bad_recipes_without_a_traceback(tmp_path, capsys):
     assert main(["finetune", str(broken)]) == 2
     err = capsys.readouterr().err
     assert "compactbert finetune: error:" in err and "Traceback" not in err
+    (tmp_path / "a.yaml").write_text("model: minilm\n")
+    for command in ("finetune", "build"):  # the folder of the recipes, not one of them
+        assert main([command, str(tmp_path)]) == 2
+        assert (
+            f"recipe {tmp_path} is a folder; give one recipe file in it: a.yaml, broken.yaml"
+            in capsys.readouterr().err
+        )
 
 
 @pytest.mark.parametrize(

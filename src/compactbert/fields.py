@@ -1,4 +1,5 @@
-"""Text read as typed values: comma-separated integers, and a dataclass field's value read by the field's type.
+"""Text read as typed values: comma-separated integers, and a dataclass field's value read by the field's type;
+and the recipe file those fields come from.
 
 A command line hands every value over as text. `parse_field_value` reads it the way `HfArgumentParser` reads a flag:
 by the type the field declares, not by guessing. (YAML guesses: it reads `no` as false, so an override
@@ -18,6 +19,7 @@ import types
 import typing
 from collections.abc import Iterable
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 TRUE_WORDS = ("yes", "true", "t", "y", "1")
@@ -190,3 +192,15 @@ def _describe_one(member: Any) -> str:
 
 
 __all__ = ["FALSE_WORDS", "NULL_WORD", "TRUE_WORDS", "field_types", "parse_field_value", "parse_int_list"]
+
+
+def recipe_file(path) -> Path:
+    """`path` as a recipe file: a folder is refused with the recipes in it, a missing file as missing."""
+    recipe = Path(path)
+    if recipe.is_dir():
+        inside = sorted(p.name for p in recipe.glob("*.yaml"))
+        listed = f": {', '.join(inside[:6])}{', ...' if len(inside) > 6 else ''}" if inside else ""
+        raise IsADirectoryError(f"recipe {recipe} is a folder; give one recipe file in it{listed}")
+    if not recipe.is_file():
+        raise FileNotFoundError(f"recipe {recipe} does not exist")
+    return recipe

@@ -35,6 +35,7 @@ from transformers import (
 from .assets import BUILTIN_MODELS
 from .checkpoints import check_head_labels, check_max_length, load_report_off, resolve_model_folder, weight_files
 from .data import Task, first_rows, load_task
+from .fields import recipe_file
 from .hardware import native_bf16
 from .hub.gate import majority_class
 from .io import save_model
@@ -195,9 +196,7 @@ def parse_recipe_into(dataclass_types, path=None, overrides: dict[str, Any] | No
     """
     fields: dict[str, Any] = {}
     if path is not None:
-        recipe = Path(path)
-        if not recipe.is_file():
-            raise FileNotFoundError(f"recipe {recipe} does not exist")
+        recipe = recipe_file(path)
         loaded = yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}
         if not isinstance(loaded, dict):
             raise ValueError(f"recipe {recipe} must be a YAML mapping of field: value, got {type(loaded).__name__}")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..fields import recipe_file
 from .builders import BUILDERS
 from .card import CardFields
 from .gate import QualityGate
@@ -109,9 +109,7 @@ def _make(cls, values: dict, where: str):
 def read_recipe(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> ZooRecipe:
     """Read a zoo recipe. `overrides` (e.g. `{"max_train_samples": 64}`) go into its training arguments, except
     `output_dir`, `overwrite` and `exports`, which are the recipe's own."""
-    recipe = Path(path)
-    if not recipe.is_file():
-        raise FileNotFoundError(f"recipe {recipe} does not exist")
+    recipe = recipe_file(path)
     values = yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}
     if not isinstance(values, dict) or "family" not in values:
         raise ValueError(
