@@ -89,6 +89,11 @@ def test_prune_refuses_bad_input_with_the_reason(source, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "has no text column" in err and "give other texts one per line with --calibration-file FILE" in err
     assert "--text_column" not in err  # an option prune does not have
+    assert (
+        main(["prune", str(source), "--importance", "magnitude", "--calibration-task", "bbc-news", "-o", str(out)])
+        == 2
+    )
+    assert "--importance magnitude scores the weights, not texts" in capsys.readouterr().err
     out.mkdir()
     assert main(["prune", str(source), "--layers", "4", "-o", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err

@@ -37,7 +37,6 @@ class ExportCommand(Command):
         p.add_argument(
             "--calibration-samples",
             type=at_least_one,
-            default=300,
             metavar="N",
             help="with --dtype int8: calibrate on at most N texts of the task's train split, else of built-in BBC "
             "News articles (default: 300)",
@@ -77,6 +76,7 @@ class ExportCommand(Command):
 
         from ..export import default_output, export_model
         from ..export.exporter import INT8_DOES_NOT_HOLD
+        from ..export.quantize import DEFAULT_CALIBRATION_SAMPLES
         from ..export.texts import DataNotLoadedWarning
         from ..export.verdict import FailedExportWarning
 
@@ -87,6 +87,10 @@ class ExportCommand(Command):
                 f"--dtype {args.dtype} is an OpenVINO precision (--format openvino)"
             )
         output = args.output or default_output(args.model, args.format, args.dtype)
+        if args.calibration_samples is not None and args.dtype != "int8":
+            raise ValueError(
+                "--calibration-samples sets the texts an int8 quantization is calibrated on: add --dtype int8"
+            )
         if os.path.exists(output) and not args.overwrite:
             raise FileExistsError(
                 f"output folder {output} already exists; choose another (--output) or pass --overwrite"
@@ -106,7 +110,7 @@ class ExportCommand(Command):
                 overwrite=args.overwrite,
                 revision=args.revision,
                 allow_pickle=args.allow_pickle,
-                calibration_samples=args.calibration_samples,
+                calibration_samples=args.calibration_samples or DEFAULT_CALIBRATION_SAMPLES,
                 data=args.data,
             )
         info = result.info

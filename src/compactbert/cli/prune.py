@@ -71,6 +71,11 @@ class PruneCommand(Command):
         from ..io import save_model
         from ..pruning import PruneTarget, prune
 
+        if args.importance == "magnitude" and (args.calibration_file or args.calibration_task):
+            raise ValueError(
+                "--importance magnitude scores the weights, not texts: leave out --calibration-file / "
+                "--calibration-task, or score on them with --importance activation"
+            )
         output = output_folder(args)
         target = PruneTarget(
             num_hidden_layers=args.layers,
