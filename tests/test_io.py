@@ -9,6 +9,7 @@ import pytest
 
 from compactbert.io import (
     ScratchFolder,
+    file_in_the_way,
     file_size,
     relative_path,
     write_file_atomically,
@@ -80,3 +81,10 @@ def test_sizes_print_in_binary_units_one_decimal_above_bytes():
         "3.0 GiB",
         "5000.0 GiB",
     ]
+
+
+def test_the_file_in_the_way_of_a_folder(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    assert file_in_the_way(tmp_path / "afile") == tmp_path / "afile"
+    assert file_in_the_way(tmp_path / "afile" / "deeper" / "still") == tmp_path / "afile"
+    assert file_in_the_way(tmp_path / "new" / "folder") is None and file_in_the_way(tmp_path) is None

@@ -163,6 +163,14 @@ def save_model(
     return write_folder_atomically(output, write, overwrite=overwrite)
 
 
+def file_in_the_way(path: str | os.PathLike) -> Path | None:
+    """The file that keeps `path` from being a folder: `path` itself or the nearest part of it that exists, when
+    that is not a folder; None when a folder can be (or is) there."""
+    path = Path(path)
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    return existing if existing is not None and not existing.is_dir() else None
+
+
 def file_size(n: float) -> str:
     """`n` bytes as compactbert prints sizes: `512 B`, `2.0 KiB`, `67.3 MiB`, `1.2 GiB`."""
     for unit in ("B", "KiB", "MiB"):

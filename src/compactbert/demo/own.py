@@ -185,10 +185,11 @@ def save_zoo(zoo: Zoo, folder: str | os.PathLike) -> Path:
 def check_zoo_folder(folder: str | os.PathLike) -> Path:
     """`folder` as a place `save_zoo` can write `zoo.json` into (checked before anything is loaded): a folder, or a
     path whose nearest existing part is a folder; a `ValueError` otherwise."""
-    folder = existing = Path(folder)
-    while not existing.exists() and existing != existing.parent:  # the nearest part of the path that exists
-        existing = existing.parent
-    if existing.exists() and not existing.is_dir():
+    from ..io import file_in_the_way
+
+    folder = Path(folder)
+    existing = file_in_the_way(folder)
+    if existing is not None:
         what = "is a file" if existing == folder else f"is inside {existing}, which is a file"
         raise ValueError(f"{folder} {what}: give a folder to write {MANIFEST} into")
     return folder

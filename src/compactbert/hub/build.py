@@ -42,6 +42,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from ..io import file_in_the_way, write_folder_atomically
 from .builders import (
     BUILDERS,
     Built,
@@ -96,7 +97,7 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
     started = time.perf_counter()
     out = Path(recipe.output_dir)
     final = out / "model"
-    blocked = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    blocked = file_in_the_way(out)
     if blocked is not None:  # before any training, not when the first folder is made under it
         raise NotADirectoryError(f"output_dir {out}: {blocked} is a file; give a folder for the build")
     if final.exists() and not recipe.overwrite:
@@ -160,8 +161,6 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
         )
         write_card(folder, fields, comparison, model_id=recipe.repo_id or str(final))
         check_folder(folder)
-
-    from ..io import write_folder_atomically
 
     return write_folder_atomically(final, write, overwrite=recipe.overwrite)
 
