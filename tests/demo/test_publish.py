@@ -277,7 +277,9 @@ def test_publish_with_a_prefix_and_the_default_space(zoo, wheel, hub, capfd):
     ("args", "message"),
     [
         (["--org", "a/b"], "--org must be a user or organization name"),
-        (["--org", "org", "--prefix", "bad name "], "is not a valid repo id"),
+        (["--org", "org", "--prefix", "bad name "], "is not a valid repo id (Repo id must"),
+        (["--org", "org", "--prefix", "bad name "], "it is made of --org, --prefix and the zoo's name for it ('"),
+        (["--org", "org", "--space", "org/bad name"], "'org/bad name' is not a valid repo id (Repo id must"),
         (["--org", "org", "--wheel", "nowhere.whl"], "no such file"),
         (["--org", "org", "--min-retention", "95"], "--min-retention must be a share between 0 and 1"),
     ],

@@ -220,11 +220,15 @@ def plan_publish(
     for entry in [loaded.teacher, *loaded.entries]:
         folder = _entry_folder(loaded, entry)
         models.append(Target(entry.name, f"{org}/{prefix}{entry.name}", "model", folder))
+    named = {
+        t.repo_id: f"--org, --prefix and the zoo's name for it ({t.name!r}, its entry in zoo.json)" for t in models
+    }
     for repo_id in [t.repo_id for t in models] + [space_id]:
         try:
             validate_repo_id(repo_id)
-        except HFValidationError:
-            raise ValueError(f"'{repo_id}' is not a valid repo id; check --org, --prefix and --space") from None
+        except HFValidationError as err:
+            made_of = named.get(repo_id, "--space" if space else "--org")
+            raise ValueError(f"'{repo_id}' is not a valid repo id ({err}); it is made of {made_of}") from None
         if repo_id.count("/") != 1:
             raise ValueError(f"'{repo_id}' is not namespace/name; check --org, --prefix and --space")
     if torch_index_url is not None:
