@@ -1,6 +1,7 @@
 """`compactbert shrink` and `compactbert info`, in-process and through the installed console script."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -127,6 +128,10 @@ def test_existing_output_needs_overwrite(source, tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err and (out / "keep.txt").exists()
     assert main(["shrink", str(source), "--drop", "2", "-o", str(out), "--overwrite"]) == 0
     assert not (out / "keep.txt").exists()
+    capsys.readouterr()
+    assert main(["shrink", str(out), "--drop", "1", "-o", str(out), "--overwrite"]) == 0  # replaces its source
+    before = re.search(r"parameters: (\S+) -> (\S+) \(([-+]\d+\.\d)%\)", capsys.readouterr().out)
+    assert before is not None and float(before[3]) < 0  # counted before it was replaced (it said +0.0%)
 
 
 def test_info_lists_the_registry_and_describes_a_folder(source, tmp_path, capsys):

@@ -58,12 +58,13 @@ class AlbertCommand(Command):
         add_source_and_output(p)
 
     def run(self, args: argparse.Namespace) -> int:
-        from ..checkpoints import resolve_model_folder
+        from ..checkpoints import parameter_count, resolve_model_folder
         from ..conversion import albert_from_bert
         from ..io import save_model
 
         output = output_folder(args)
         folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
+        before = parameter_count(folder, allow_pickle=args.allow_pickle)  # before the output may replace it
         texts = texts_from(args, "frequency")
         tokenizer = source_tokenizer(folder, needed_by=None if texts is None else "--frequency-*")
         model = albert_from_bert(
@@ -85,5 +86,5 @@ class AlbertCommand(Command):
               f"{config.hidden_size} ({config.embedding_factorization})")  # fmt: skip
         print(f"sharing:    {config.sharing} (shared weights start from: {config.shared_init or 'no sharing'})")
         print(f"reconstruction error of the word embeddings: {config.embedding_reconstruction_error:.4f}")
-        print_saved(model, folder, output, args.allow_pickle)
+        print_saved(model, before, output)
         return EXIT_OK

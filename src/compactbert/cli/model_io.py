@@ -85,12 +85,12 @@ def source_tokenizer(folder: Path, needed_by: str | None = None):
         return None
 
 
-def print_saved(model, folder: Path, output: Path, allow_pickle: bool = False) -> None:
-    """The closing lines: the parameters of the source `folder` and of `model`, and where it was saved."""
-    from ..checkpoints import parameter_count
+def print_saved(model, before: int, output: Path) -> None:
+    """The closing lines: the parameters of the source (`before`, counted before anything was written: the output
+    may replace the source's folder) and of `model`, and where it was saved."""
     from .common import millions
 
-    before, after = parameter_count(folder, allow_pickle=allow_pickle), model.num_parameters()
+    after = model.num_parameters()
     print(f"parameters: {millions(before)} -> {millions(after)} ({100 * (after - before) / before:+.1f}%)")
     from ..hub.card import HEADS
 

@@ -67,7 +67,7 @@ class PruneCommand(Command):
         add_source_and_output(p)
 
     def run(self, args: argparse.Namespace) -> int:
-        from ..checkpoints import resolve_model_folder
+        from ..checkpoints import parameter_count, resolve_model_folder
         from ..io import save_model
         from ..pruning import PruneTarget, prune
 
@@ -86,6 +86,7 @@ class PruneCommand(Command):
         texts = texts_from(args, "calibration", args.calibration_size)
         layers = args.keep_layers or args.layer_strategy
         folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
+        before = parameter_count(folder, allow_pickle=args.allow_pickle)  # before the output may replace it
         model = prune(
             args.source,
             target,
@@ -102,7 +103,7 @@ class PruneCommand(Command):
 
         for what, how in describe_pruning(model.config.pruned_from, model.config.pruning):
             print(f"{what + ':':11} {how}")
-        print_saved(model, folder, output, args.allow_pickle)
+        print_saved(model, before, output)
         return EXIT_OK
 
 

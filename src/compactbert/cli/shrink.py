@@ -35,13 +35,14 @@ class ShrinkCommand(Command):
                 file=sys.stderr,
             )
             return EXIT_BAD_INPUT
-        from ..checkpoints import resolve_model_folder
+        from ..checkpoints import parameter_count, resolve_model_folder
         from ..io import save_model
         from ..shrinking import shrink
 
         output = output_folder(args)
         texts = read_calibration_file(args.calibration_file) if args.calibration_file else None
         folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
+        before = parameter_count(folder, allow_pickle=args.allow_pickle)  # before the output may replace it
         model = shrink(
             args.source,
             strategy=args.strategy,
@@ -64,5 +65,5 @@ class ShrinkCommand(Command):
         if config.layer_contributions is not None:
             scores = ", ".join("-" if s is None else f"{s:.4f}" for s in config.layer_contributions)
             print(f"[CLS] in/out cosine per source layer: {scores}")
-        print_saved(model, folder, output, args.allow_pickle)
+        print_saved(model, before, output)
         return EXIT_OK
