@@ -238,8 +238,10 @@ def evaluate_model(
     if same_task:
         columns = {k: recipe[k] for k in given if recipe.get(k)} | columns
     seed = split_seed if split_seed is not None else (record.get("split_seed", 42) if same_task else 42)
-    max_length = max_length or recipe.get("max_length") or 128
-    check_max_length(max_length, read_config_json(folder), model)
+    max_length = max_length or recipe.get("max_length")  # given, or what the run used: refused when too long
+    config = read_config_json(folder)
+    check_max_length(max_length, config, model)
+    max_length = max_length or min(128, config.get("max_position_embeddings") or 128)
     recorded_limit = recipe.get("max_eval_samples") if same_task else None
     limit = max_eval_samples or recorded_limit
     whole = split == WHOLE
