@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..io import file_in_the_way
 from .common import EXIT_FAILED, EXIT_OK, Command, at_least_one, comma_list
 
 
@@ -118,12 +119,9 @@ def check_outputs(args: argparse.Namespace) -> None:
         raise ValueError(f"--warmup must be >= 0 (untimed rounds), got {args.warmup}")
     if args.json and Path(args.json).is_dir():
         raise ValueError(f"--json {args.json} is a folder; give the file to write the JSON report to")
-    if args.out:
-        blocked = next((p for p in (Path(args.out), *Path(args.out).parents) if p.exists() and not p.is_dir()), None)
-        if blocked is not None:
-            raise ValueError(
-                f"--out {args.out}: {blocked} is a file; give a folder to write bench.json, .md, .png into"
-            )
+    blocked = file_in_the_way(args.out) if args.out else None
+    if blocked is not None:
+        raise ValueError(f"--out {args.out}: {blocked} is a file; give a folder to write bench.json, .md, .png into")
 
 
 def bench_command(args: argparse.Namespace) -> str:
