@@ -242,6 +242,8 @@ def test_recipe_errors_are_clear(recipe):
         parse_pretrain_recipe(path, {"masking": "spans"})
     with pytest.raises(ValueError, match=r"mlm_weight must be >= 0 \(0: the sentence task alone\), got -0.5"):
         parse_pretrain_recipe(path, {"mlm_weight": -0.5})
+    with pytest.raises(ValueError, match=r"max_length 5000 is longer than .* has positions for \(64, its max_posi"):
+        pretrain(*parse_pretrain_recipe(path, {"max_length": 5000, "max_steps": 1}))
     (tmp_path / "run" / "model").mkdir(parents=True)
     with pytest.raises(FileExistsError, match="already exists; choose another output_dir or set overwrite: true"):
         pretrain(*parse_pretrain_recipe(path, {"max_steps": 1}))

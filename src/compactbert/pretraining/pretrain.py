@@ -25,7 +25,7 @@ from datasets import Dataset
 from transformers import AutoTokenizer, Trainer
 
 from ..assets import builtin_model_path
-from ..checkpoints import read_config, resolve_model_folder
+from ..checkpoints import check_max_length, read_config, resolve_model_folder
 from ..finetune import FinetuneArguments, parse_recipe_into, start_run
 from ..io import save_model
 from ..loss_logging import LossComponentsLogging
@@ -343,10 +343,7 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
         builtin_model_path(tokenizer_name) if tokenizer_name == "minilm" else tokenizer_name
     )
     config = _pretraining_config(model_args, start, tokenizer)
-    if data_args.max_length > config.max_position_embeddings:
-        raise ValueError(
-            f"max_length ({data_args.max_length}) exceeds max_position_embeddings ({config.max_position_embeddings})"
-        )
+    check_max_length(data_args.max_length, config, model_args.model or "the model being pretrained")
     split = pretraining_split(data_args, tokenizer, training_args.seed)
     train_docs, eval_pairs, data_seed = split.train_documents, split.eval_pairs, split.data_seed
     pair_args = _pair_args(data_args)
