@@ -436,3 +436,17 @@ def test_a_shrunk_classifier_is_scored_on_its_sources_task_against_it_and_write_
     assert main(["evaluate", str(shrunk), "--write"]) == 2  # refused before anything is scored
     err = capsys.readouterr().err
     assert "already has a metrics.json, the record of the run that trained it" in err and "scoring" not in err
+
+
+def test_a_model_pruned_from_a_pruned_model_is_scored_on_the_task_of_the_classifier_the_chain_started_from(
+    runs, tmp_path, capsys
+):
+    _, teacher, task = runs
+    once, twice = tmp_path / "once", tmp_path / "twice"  # neither trained since: neither records a task
+    assert main(["prune", str(teacher), "--layers", "3", "--importance", "magnitude", "--output", str(once)]) == 0
+    assert main(["prune", str(once), "--layers", "2", "--importance", "magnitude", "--output", str(twice)]) == 0
+    capsys.readouterr()
+    result = evaluate_model(twice, dtype="fp32", progress=False)
+    assert (result.task, result.seed, result.texts) == (str(task), 3, 20)  # the teacher's task and settings
+    assert result.teacher == str(teacher) and result.teacher_role == "source"  # not the untrained model between
+    assert result.teacher_scores == evaluate_model(teacher, dtype="fp32", progress=False).scores

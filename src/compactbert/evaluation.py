@@ -138,6 +138,21 @@ def source_folder(folder: Path) -> Path | None:
     return None
 
 
+def recorded_ancestor(folder: Path) -> Path | None:
+    """The nearest folder up the chain `folder` was shrunk, pruned or converted from (`source_folder`, one step at a
+    time: a model pruned from a pruned model) whose metrics.json records a task; None when none on this machine
+    does."""
+    from .export.texts import read_metrics
+
+    seen, found = {folder.resolve()}, source_folder(folder)
+    while found is not None and found.resolve() not in seen:
+        if read_metrics(found).get("task"):
+            return found
+        seen.add(found.resolve())
+        found = source_folder(found)
+    return None
+
+
 def require_classifier(folder: Path, name) -> None:
     """Refuse a folder that holds no trained classification head (an encoder would get a random one on load); read
     from its config.json, before anything is loaded."""
@@ -215,8 +230,11 @@ def evaluate_model(
     metrics, metrics_folder, why = _recorded_metrics(folder)
     source = source_folder(metrics_folder or folder)  # what it was shrunk / pruned / converted from, when here
     record, record_folder = metrics, metrics_folder  # where the task and its settings are read
-    if not metrics.get("task") and source is not None and read_metrics(source).get("task"):
-        record, record_folder = read_metrics(source), source  # a shrunk classifier: the task of its source
+    ancestor = recorded_ancestor(metrics_folder or folder) if not metrics.get("task") else None
+    if (
+        ancestor is not None
+    ):  # a shrunk classifier: the task of the fine-tuned model it was cut from, and its reference
+        record, record_folder, source = read_metrics(ancestor), ancestor, ancestor
     recipe = (record.get("recipe") or {}).get("data") or {}
     recorded_task = record.get("task")
     if task is None and not recorded_task:
