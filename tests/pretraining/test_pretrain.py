@@ -256,6 +256,18 @@ def test_committed_recipes_parse(name):
     assert data_args.corpus == "bbc-news" and training_args.learning_rate == 1e-3
 
 
+def test_the_bbc_news_corpus_is_the_training_articles_of_the_task_split_so_its_test_articles_stay_unseen():
+    from compactbert.data import load_task
+    from compactbert.pretraining import bbc_bodies
+
+    for seed in (42, 3):
+        split = load_task("bbc-news", seed=seed).dataset
+        documents = read_documents("bbc-news", split_seed=seed)  # one body per training article, in its order
+        assert documents == bbc_bodies(split["train"]["text"]) and len(documents) == split["train"].num_rows
+        assert len(documents) < split["train"].num_rows + split["test"].num_rows  # not every article
+    assert read_documents("bbc-news") == read_documents("bbc-news", split_seed=42)  # every recipe's default split
+
+
 def test_cli_pretrain_reports_bad_input_with_exit_code_2(recipe, capsys):
     path, _ = recipe
     assert main(["pretrain", str(path), "--sharing", "half"]) == 2

@@ -336,11 +336,11 @@ def build_albert_sop(recipe: ZooRecipe, run_dir: Path) -> Built:
     from ..pretraining.pretrain import pretrain
 
     model_args, data_args, training_args = albert_sop_arguments(recipe, run_dir / "pretrain")
-    split_seed = recipe.training.get("split_seed", 42)
-    corpus_name = "BBC News article bodies" if data_args.corpus == "bbc-news" else Path(data_args.corpus).name
-    if data_args.corpus == "bbc-news" and recipe.task == "bbc-news":
-        data_args.corpus = str(_bbc_training_bodies(run_dir / "pretrain-corpus.jsonl", split_seed))
-        corpus_name = f"BBC News article bodies of the training split (split seed {split_seed})"
+    corpus_name = Path(data_args.corpus).name
+    if data_args.corpus == "bbc-news":
+        if recipe.task == "bbc-news":  # the task's own split: its test articles stay unseen
+            data_args.corpus_split_seed = recipe.training.get("split_seed", 42)
+        corpus_name = f"BBC News article bodies of the training split (split seed {data_args.corpus_split_seed})"
     pretrained = pretrain(model_args, data_args, training_args)
     model_dir, metrics = finetune_run(recipe, run_dir, {"model": str(run_dir / "pretrain" / "model")})
     metrics["recipe"]["model"]["model"] = "the Albert-SOP pretrained by this build"  # not this machine's folder
@@ -390,17 +390,6 @@ def build_converted_albert_sop(recipe: ZooRecipe, run_dir: Path) -> Built:
         "frequency_texts": None if texts is None else f"{texts} texts of the {_task_name(recipe)} training split",
     } | record
     return Built(model_dir, metrics, baseline)
-
-
-def _bbc_training_bodies(path: Path, split_seed: int) -> Path:
-    """The bodies of the bbc-news training articles (split `split_seed`) as a JSONL corpus for pretraining."""
-    from ..data import load_task
-    from ..pretraining.pairs import bbc_bodies
-
-    articles = load_task("bbc-news", seed=split_seed)[0]["train"]["text"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps({"text": body}) + "\n" for body in bbc_bodies(articles)), encoding="utf-8")
-    return path
 
 
 # family (a registered `model_type`) -> its builder; a family without training code has none

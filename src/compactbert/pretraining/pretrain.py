@@ -102,8 +102,16 @@ class PretrainDataArguments:
     corpus: str = field(
         default="bbc-news",
         metadata={
-            "help": "bbc-news (article bodies), or a local .txt (documents separated by lines of ===) / "
-            ".jsonl / .csv / .parquet file with a text column."
+            "help": "bbc-news (the bodies of the bbc-news task's training articles, see corpus_split_seed), or a "
+            "local .txt (documents separated by lines of ===) / .jsonl / .csv / .parquet file with a text column."
+        },
+    )
+    corpus_split_seed: int = field(
+        default=42,
+        metadata={
+            "help": "bbc-news: read only the training articles of the bbc-news task split with this seed, so a "
+            "fine-tune evaluated on that split's test articles never saw them, not even unlabeled; give the "
+            "split_seed you fine-tune with (42 is every recipe's default)."
         },
     )
     text_column: str = field(default="text", metadata={"help": "Text column of a local table file."})
@@ -152,12 +160,13 @@ def parse_pretrain_recipe(path: str | os.PathLike | None = None, overrides: dict
     )
 
 
-def read_documents(corpus: str, text_column: str = "text") -> list[str]:
-    """Documents of a corpus: `bbc-news` article bodies, or a local file (see `PretrainDataArguments.corpus`)."""
+def read_documents(corpus: str, text_column: str = "text", split_seed: int = 42) -> list[str]:
+    """Documents of a corpus: the bodies of the `bbc-news` task's training articles (its split with `split_seed`:
+    never its validation or test articles), or a local file (see `PretrainDataArguments.corpus`)."""
     if corpus == "bbc-news":
-        from ..data.builtin import read_bbc_news
+        from ..data import load_task
 
-        return bbc_bodies(read_bbc_news()[0])
+        return bbc_bodies(load_task("bbc-news", seed=split_seed).dataset["train"]["text"])
     path = Path(corpus)
     if not path.is_file():
         raise FileNotFoundError(f"corpus '{corpus}' is neither bbc-news nor an existing file")
@@ -211,7 +220,7 @@ def pretraining_split(data_args: PretrainDataArguments, tokenizer, seed: int) ->
 
     `seed` is the training seed; the split uses `seed + data_seed_offset`, the held-out pairs one more.
     """
-    documents = read_documents(data_args.corpus, data_args.text_column)
+    documents = read_documents(data_args.corpus, data_args.text_column, data_args.corpus_split_seed)
     if data_args.max_documents is not None:
         documents = documents[: data_args.max_documents]
     data_seed = seed + data_args.data_seed_offset
