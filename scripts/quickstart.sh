@@ -20,6 +20,12 @@ MODE="${1:-main}"
 VENV="${VENV:-.venv}"
 TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
 PYTHON="${PYTHON:-python3}"
+USAGE="usage: bash scripts/quickstart.sh [main|test [pytest args...]]"
+case "$MODE" in
+    main | test) ;;
+    -h | --help) echo "$USAGE"; exit 0 ;;
+    *) echo "$MODE: not a mode of quickstart.sh (main or test); nothing was installed" >&2; echo "$USAGE" >&2; exit 2 ;;
+esac
 # the README's line left as it is
 if [ "${TORCH_INDEX_URL:-}" = "..." ]; then
     echo "TORCH_INDEX_URL is '...': put torch's CPU index in its place (README, Quick start), or unset it" >&2
@@ -37,7 +43,7 @@ if ! "$PY" -c "import torch" 2>/dev/null; then
 fi
 case "$MODE" in
     main) EXTRAS="demo" ;;
-    *) EXTRAS="dev,test-demo" ;;
+    test) EXTRAS="dev,test-demo" ;;
 esac
 # what the editable install depends on: where the checkout is and pyproject.toml (its checksum)
 STAMP="$VENV/.compactbert-installed-${EXTRAS//,/-}"
@@ -111,9 +117,5 @@ case "$MODE" in
             echo "==> the run's temporary files are kept in $RUN_TMP (remove it when done)" >&2
         fi
         exit "$STATUS"
-        ;;
-    *)
-        echo "usage: bash scripts/quickstart.sh [main|test [pytest args...]]" >&2
-        exit 2
         ;;
 esac

@@ -86,6 +86,23 @@ def test_the_readmes_placeholder_index_is_refused_before_anything_runs(stand_in_
     assert not log.exists()
 
 
+@pytest.mark.parametrize("mode", ["tests", "--verbose"])
+def test_an_unknown_mode_is_refused_before_anything_is_installed(stand_in_venv, mode):
+    venv, log = stand_in_venv
+    done = run_quickstart(venv, ROOT, mode)
+    assert done.returncode == 2
+    assert f"{mode}: not a mode of quickstart.sh (main or test); nothing was installed" in done.stderr
+    assert "usage: bash scripts/quickstart.sh [main|test [pytest args...]]" in done.stderr
+    assert not log.exists()
+
+
+def test_help_prints_the_usage_and_installs_nothing(stand_in_venv):
+    venv, log = stand_in_venv
+    done = run_quickstart(venv, ROOT, "--help")
+    assert done.returncode == 0 and done.stdout.startswith("usage: bash scripts/quickstart.sh")
+    assert not log.exists()
+
+
 def test_a_second_start_skips_pip_until_pyproject_changes(stand_in_venv, checkout):
     venv, log = stand_in_venv
     assert run_quickstart(venv, checkout).returncode == 0
