@@ -2,7 +2,8 @@
 
 A zoo recipe (`configs/<entry>.yaml`) names the family, the source, the method's settings, the task, the training
 arguments and the card fields. The build runs, all on `transformers.Trainer` through the training commands' own
-functions (`compactbert.finetune.finetune`, `compactbert.distillation.distill`, `compactbert.pretraining.pretrain`):
+functions (`compactbert.finetune.finetune`, `compactbert.distillation.recipe.distill`,
+`compactbert.pretraining.pretrain`):
 
 1. the family's builder: make the compact model and fine-tune it on the task:
    - `shrunk_bert`: drop layers of the source, then fine-tune;

@@ -1,7 +1,7 @@
 """The family builders of `compactbert build`: family -> (recipe, run folder) -> the fine-tuned model folder and its
 metrics (`Built`), kept in `BUILDERS` by `register_builder`. Each builder runs the training commands' own functions
-(`compactbert.finetune.finetune`, `compactbert.distillation.distill`, `compactbert.pretraining.pretrain`) and records
-under `method` in the metrics how the model was made, for its card."""
+(`compactbert.finetune.finetune`, `compactbert.distillation.recipe.distill`, `compactbert.pretraining.pretrain`) and
+records under `method` in the metrics how the model was made, for its card."""
 
 from __future__ import annotations
 
