@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from .export.formats import BACKENDS
 from .hardware import native_bf16
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 TASKS = ("sequence-classification", "base")
 QUANTIZE = (None, "int8")
-BACKENDS = ("torch", "auto", "openvino", "onnxruntime")
 
 
 def resolve_dtype(dtype: str | torch.dtype = "auto") -> torch.dtype:

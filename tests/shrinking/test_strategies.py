@@ -42,7 +42,7 @@ def test_contribution_threshold():
         select_layers(4, "contribution", scores=scores, threshold=0.1)
     with pytest.raises(ValueError, match="not both"):
         select_layers(4, "contribution", 1, scores=scores, threshold=0.95)
-    with pytest.raises(ValueError, match="only"):
+    with pytest.raises(ValueError, match="threshold applies to a strategy that reads per-layer scores .*, not 'top'"):
         select_layers(4, "top", scores=scores, threshold=0.95)
     with pytest.raises(ValueError, match=r"\(0, 1\]"):
         select_layers(4, "contribution", scores=scores, threshold=1.5)

@@ -7,9 +7,8 @@ import argparse
 import json
 import sys
 
+from ..export.formats import BACKENDS
 from .common import EXIT_FAILED, EXIT_OK, Command, at_least_one, comma_list
-
-BACKEND_CHOICES = ("torch", "auto", "openvino", "onnxruntime")
 
 
 class EvaluateCommand(Command):
@@ -53,7 +52,7 @@ class EvaluateCommand(Command):
         p.add_argument("--teacher", help="a teacher to score on the same texts (default: the recorded one, if here)")
         p.add_argument(
             "--backend",
-            choices=BACKEND_CHOICES,
+            choices=BACKENDS,
             help="what runs the model (default: torch; an exported folder: its own runtime); auto times them and picks",
         )
         p.add_argument("--dtype", default="auto", choices=("auto", "fp32", "bf16"), help="precision (default: auto)")

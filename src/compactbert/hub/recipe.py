@@ -33,11 +33,10 @@ class LatencySettings:
                 "latency settings need batch_size >= 1, repeats >= 1, warmup >= 0 and max_length >= 8, got "
                 f"{asdict(self)}"
             )
-        from ..export.formats import RUNTIMES  # no torch: a recipe is read before anything runs
+        from ..export.formats import BACKENDS  # no torch: a recipe is read before anything runs
 
-        backends = ("torch", "auto", *RUNTIMES)
-        if self.backend not in backends:
-            raise ValueError(f"unknown latency backend {self.backend!r}; choose one of: {', '.join(backends)}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown latency backend {self.backend!r}; choose one of: {', '.join(BACKENDS)}")
 
 
 @dataclass

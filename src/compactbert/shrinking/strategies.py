@@ -196,8 +196,10 @@ def select_layers(
     """
     chosen = get_strategy(strategy)
     if threshold is not None:
-        if strategy != "contribution":
-            raise ValueError(f"threshold applies to the 'contribution' strategy only, not '{strategy}'")
+        if not chosen.needs_scores:
+            raise ValueError(
+                f"threshold applies to a strategy that reads per-layer scores (contribution), not '{strategy}'"
+            )
         if num_drop is not None:
             raise ValueError("give either num_drop or threshold, not both")
         num_drop = num_drop_above(check_scores(num_layers, scores), threshold)
