@@ -91,8 +91,8 @@ def _recorded_metrics(model) -> tuple[dict, Path | None, str]:
     there is none, why (for the message that asks for `--task`)."""
     from .export.backends import exported_folder
     from .export.runtime import read_export_info
-    from .export.texts import read_metrics
     from .export.verdict import find_source
+    from .records import read_metrics
 
     path = Path(os.path.expanduser(os.fspath(model)))
     if not path.is_dir():
@@ -142,7 +142,7 @@ def recorded_ancestor(folder: Path) -> Path | None:
     """The nearest folder up the chain `folder` was shrunk, pruned or converted from (`source_folder`, one step at a
     time: a model pruned from a pruned model) whose metrics.json records a task; None when none on this machine
     does."""
-    from .export.texts import read_metrics
+    from .records import read_metrics
 
     seen, found = {folder.resolve()}, source_folder(folder)
     while found is not None and found.resolve() not in seen:
@@ -209,12 +209,12 @@ def evaluate_model(
     from .data.labels import label_order, onto_model_labels
     from .data.tasks import WHOLE, builtin_name
     from .export.auto import dtype_name
-    from .export.texts import locate_recorded_task, read_metrics
     from .finetune import classification_metrics
     from .hub.gate import majority_class
     from .hub.public import recorded_model_folder
     from .inference import load_for_inference
     from .io import relative_path, same_path
+    from .records import locate_recorded_task, read_metrics
 
     sizes = (("max_eval_samples", max_eval_samples), ("max_length", max_length), ("batch_size", batch_size))
     sizes += (("time_repeats", time_repeats), *(("a time batch", b) for b in time_batches or ()))

@@ -10,7 +10,6 @@ its card data and `metrics.json` are written all-or-nothing into `output_dir/mod
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -39,6 +38,7 @@ from .fields import recipe_file
 from .hardware import native_bf16
 from .hub.gate import majority_class
 from .io import save_model
+from .records import write_metrics
 from .shrinking import shrink
 from .shrinking.strategies import STRATEGIES
 
@@ -398,10 +398,13 @@ def finetune(model_args: ModelArguments, data_args: DataArguments, training_args
             "bf16": training_args.bf16,
         }
 
-        def write_metrics(folder: Path) -> None:
-            (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
-
-        save_model(final, final_dir, tokenizer=tokenizer, overwrite=training_args.overwrite, extra=write_metrics)
+        save_model(
+            final,
+            final_dir,
+            tokenizer=tokenizer,
+            overwrite=training_args.overwrite,
+            extra=lambda folder: write_metrics(folder, metrics),
+        )
     return metrics
 
 

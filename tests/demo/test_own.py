@@ -352,7 +352,7 @@ def test_a_task_written_another_way_is_the_same_task(runs, tmp_path, hub, wheel,
     """A student whose run recorded the teacher's data file by a path relative to where it ran (found above its
     folder), or a built-in set as `builtin:NAME`: the same test texts, so its accuracy is shown and publish checks the
     share it keeps."""
-    from compactbert.export.texts import same_recorded_task
+    from compactbert.records import same_recorded_task
 
     root, task, f = runs
     assert same_recorded_task("builtin:bbc-news", tmp_path, "bbc-news", root)

@@ -10,7 +10,8 @@ from transformers import BertForSequenceClassification
 import compactbert
 from compactbert.cli import main
 from compactbert.export import SAMPLE_TEXTS, DataNotLoadedWarning, export_model
-from compactbert.export.texts import locate_recorded_task, task_texts
+from compactbert.export.texts import task_texts
+from compactbert.records import locate_recorded_task
 
 from support.helpers import make_bert, make_tokenizer, spread_classifier
 

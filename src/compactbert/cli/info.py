@@ -173,17 +173,16 @@ def recorded_scores(folder: Path) -> dict | None:
     """What a model folder's `metrics.json` (written by finetune, distill and build) says it scored: its task, its
     test accuracy and macro-F1 with the test split's majority class, and after a distillation its teacher and the
     teacher's test accuracy on the same texts. None without a readable `metrics.json` or a test accuracy in it."""
-    try:
-        metrics = json.loads((folder / "metrics.json").read_text())
-        test = metrics["test"]
-        if not isinstance(test, dict):
-            return None
-        scores = {
-            "task": metrics.get("task"),
-            "test": {k: test.get(k) for k in ("accuracy", "macro_f1", "majority_label", "majority_accuracy")},
-        }
-    except (OSError, ValueError, KeyError, TypeError):
+    from ..records import read_metrics
+
+    metrics = read_metrics(folder)
+    test = metrics.get("test")
+    if not isinstance(test, dict):
         return None
+    scores = {
+        "task": metrics.get("task"),
+        "test": {k: test.get(k) for k in ("accuracy", "macro_f1", "majority_label", "majority_accuracy")},
+    }
     if not all(isinstance(scores["test"][k], (int, float)) for k in ("accuracy", "macro_f1")):
         return None
     if isinstance(metrics.get("teacher"), str) and metrics["teacher"]:

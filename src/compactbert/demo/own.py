@@ -53,9 +53,9 @@ def zoo_from_models(
         resolve_model_folder,
     )
     from ..data.labels import label_order
-    from ..export.texts import read_metrics, same_recorded_task
     from ..hub.gate import other_test_texts
     from ..hub.public import local_name, public_path
+    from ..records import read_metrics, same_recorded_task
 
     if not models:
         raise ValueError("give at least one model to compare with the teacher (--model DIR, as often as needed)")
@@ -139,7 +139,8 @@ def _task(task, columns: dict, teacher, teacher_folder: Path, teacher_metrics: d
     """`(the loaded task or None, its name, whether its test split is the one the teacher's run held out)`: the task
     given (read with the recorded columns and split seed when it is the recorded one), else the recorded one."""
     from ..data import load_task
-    from ..export.texts import recorded_task, same_recorded_task
+    from ..export.texts import recorded_task
+    from ..records import same_recorded_task
 
     recorded = recorded_task(teacher_folder, teacher_metrics)
     if task is not None:

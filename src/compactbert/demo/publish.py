@@ -28,11 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..export.texts import read_metrics, same_recorded_task
 from ..hub.gate import DEFAULT_MIN_RETENTION, GateVerdict, QualityGateError, other_test_texts, recorded_accuracy
 from ..hub.push import PushError, authenticated_api, gate_folder, plan_push, push, scrub_token
 from ..hub.remote import remote_differences
 from ..hub.validate import check_folder, upload_files
+from ..records import read_metrics, same_recorded_task
 from .manifest import Zoo, ZooEntry, load_zoo
 
 DEFAULT_SPACE_NAME = "compactbert-demo"

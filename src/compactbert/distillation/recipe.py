@@ -29,7 +29,6 @@ all-or-nothing into `output_dir/model`.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -55,6 +54,7 @@ from ..finetune import (
 )
 from ..io import save_model
 from ..pruning import IMPORTANCE_MEASURES
+from ..records import read_metrics, write_metrics
 from .arguments import STAGES, DistillationTrainingArguments
 from .layer_map import kept_teacher_layers
 from .student import LAYER_CHOICES, PRUNED, init_student
@@ -336,17 +336,13 @@ def check_teacher_labels(teacher_config, label_names, task: str, folder: Path) -
     same = [str(n).casefold() for n in teacher_names] == [str(n).casefold() for n in names]
     if len(teacher_names) == len(names) and (placeholder_labels(teacher_names) or same):
         return
-    recorded, columns = None, ""
-    if (folder / "metrics.json").is_file():
-        try:
-            record = json.loads((folder / "metrics.json").read_text())
-            recorded = record.get("task")
-            data = (record.get("recipe") or {}).get("data") or {}
-            columns = "".join(
-                f" --{key} {data[key]}" for key in ("text_column", "text_pair_column", "label_column") if data.get(key)
-            )
-        except (ValueError, AttributeError):
-            recorded = None
+    record = read_metrics(folder)
+    recorded = record.get("task")
+    data = (record.get("recipe") or {}).get("data")
+    data = data if isinstance(data, dict) else {}
+    columns = "".join(
+        f" --{key} {data[key]}" for key in ("text_column", "text_pair_column", "label_column") if data.get(key)
+    )
     hint = (
         f"its metrics.json says it was fine-tuned on {recorded!r}: distil on that task (--task {recorded}{columns}) "
         "or "
@@ -463,8 +459,11 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
         if train_texts is not None:  # albert_frequency_weighting: how many texts weighted the SVD's word rows
             metrics["albert_frequency_texts"] = len(train_texts)
 
-        def write_metrics(out: Path) -> None:
-            (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
-
-        save_model(final, final_dir, tokenizer=tokenizer, overwrite=training_args.overwrite, extra=write_metrics)
+        save_model(
+            final,
+            final_dir,
+            tokenizer=tokenizer,
+            overwrite=training_args.overwrite,
+            extra=lambda out: write_metrics(out, metrics),
+        )
     return metrics

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..records import read_metrics, task_record
 from .formats import EXPORT_TASKS, FORMATS, ExportFormat, get_format, get_task, require, task_of
 from .graph import WRITERS, output_names
 from .quantize import (
@@ -31,7 +32,7 @@ from .quantize import (
     require_quantizer,
 )
 from .runtime import EXPORT_INFO, open_session, read_export_info
-from .texts import DataNotLoadedWarning, TaskTexts, read_metrics, task_record, task_texts
+from .texts import DataNotLoadedWarning, TaskTexts, task_texts
 
 DEFAULT_VERIFY_SAMPLES = 256
 AGREEMENT_THRESHOLD = 0.995  # share of predictions that must stay unchanged (the bar on bbc-news)

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io import file_in_the_way, write_folder_atomically
+from ..records import write_metrics
 from .builders import (
     BUILDERS,
     Built,
@@ -146,7 +147,7 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
             if item.name != "README.md":
                 (shutil.copytree if item.is_dir() else shutil.copy2)(item, folder / item.name)
         # the builder's metrics, with `method` (how the model was made) for the card
-        (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+        write_metrics(folder, metrics)
         comparison["exports"] = [_export_into(folder, fmt, recipe.name, final, model_dir) for fmt in recipe.exports]
         info = {
             "recipe": _jsonable(recipe),

@@ -37,6 +37,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from ..export.formats import runtime_title
 from ..models import FAMILIES
 from ..models.shrunk_bert.card import bert_layer_parameters as bert_layer_parameters  # re-exported (card tests)
+from ..records import read_metrics
 from .gate import override_note, recorded_accuracy
 from .public import is_hub_id, is_local_path, local_name, public_record, recorded_model_folder
 from .validate import check_card
@@ -143,13 +144,6 @@ def evaluated_on(metrics: dict | None) -> tuple | None:
     return (task, split_seed, data.get("max_eval_samples"))
 
 
-def _read_metrics(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / "metrics.json").read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def _with_local_folder(source: dict | None, source_path, teacher, folder: Path, metrics: dict | None) -> dict | None:
     """The source the card compares with, completed from the folder the model was made from (its source), or else
     the teacher it learned from, when that folder is on this machine (see `_compared_model`)."""
@@ -197,7 +191,7 @@ def _compared_model(folder: Path, role: str, name: str, metrics: dict | None) ->
         }
     except (OSError, ValueError, KeyError):
         pass
-    theirs = _read_metrics(folder)
+    theirs = read_metrics(folder) or None
     here = evaluated_on(metrics)
     if role == "teacher" and here is not None and _teacher_scored(metrics):  # scored on this model's test texts
         found |= _teacher_scored(metrics)

@@ -267,7 +267,7 @@ def other_test_texts(metrics: dict | None, reference: dict | None, same_task=Non
     """Why two runs' test accuracies (their `metrics.json`) were not measured on the same texts, in words: another
     task, split seed or number of test texts (`max_eval_samples`), or one of them records no task (they cannot be
     compared); None when they were. `same_task(task, reference_task)` says whether two recorded tasks name the same
-    data (default: the same string; `compactbert.export.texts.same_recorded_task` finds data files from their runs).
+    data (default: the same string; `compactbert.records.same_recorded_task` finds data files from their runs).
 
     >>> other_test_texts({"task": "a.csv"}, {"task": "bbc-news"})
     'its test accuracy is on a.csv, the reference's on bbc-news'

@@ -273,7 +273,7 @@ def _test_majority(metrics: dict, folder: Path) -> tuple[str | int | None, float
     task = metrics.get("task") or data.get("task")
     columns = {name: data[name] for name in ("text_column", "text_pair_column", "label_column") if data.get(name)}
     if isinstance(task, str):  # a data file recorded relative to where the run ran: looked for above the folder
-        from ..export.texts import locate_recorded_task
+        from ..records import locate_recorded_task
 
         task = locate_recorded_task(task, (folder / "metrics.json").resolve().parent)[0]  # staged: the real folder
     try:

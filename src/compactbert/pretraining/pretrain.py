@@ -12,7 +12,6 @@ ready model, its tokenizer and `metrics.json` are written all-or-nothing into `o
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -30,6 +29,7 @@ from ..finetune import FinetuneArguments, parse_recipe_into, start_run
 from ..io import save_model
 from ..loss_logging import LossComponentsLogging
 from ..models.albert_sop import SENTENCE_OBJECTIVES, SHARING_MODES, AlbertSopConfig, AlbertSopForPreTraining
+from ..records import write_metrics
 from .epochs import EpochPairs, RedrawEachEpoch
 from .masking import MASKING_MODES, MaskingCollator
 from .pairs import SEGMENT_UNITS, bbc_bodies, build_pairs
@@ -415,9 +415,11 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
         "seed": training_args.seed,
     }
     if trainer.is_world_process_zero():
-
-        def write_metrics(folder: Path) -> None:
-            (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
-
-        save_model(final, final_dir, tokenizer=tokenizer, overwrite=training_args.overwrite, extra=write_metrics)
+        save_model(
+            final,
+            final_dir,
+            tokenizer=tokenizer,
+            overwrite=training_args.overwrite,
+            extra=lambda folder: write_metrics(folder, metrics),
+        )
     return metrics
