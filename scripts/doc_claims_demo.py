@@ -5,7 +5,7 @@ doc_figures.py)."""
 from __future__ import annotations
 
 from doc_claims import README, Claim, claims
-from doc_results import DEMO_ALBERT, DEMO_BUILD, DEMO_BUILD_FP32, DEMO_SCREENSHOT, study_cells
+from doc_results import DEMO_ALBERT, DEMO_BUILD, DEMO_BUILD_FP32, DEMO_SCREENSHOT, NEAR_DUPLICATES, study_cells
 from study_report import seeds_summary
 
 from compactbert.hub.gate import DEFAULT_MIN_RETENTION
@@ -178,4 +178,34 @@ DEMO_CLAIMS += claims(
         f"Training on every text ({_demo_albert('all-b16-labels')['median_seconds'] / _demo_albert(DEMO_ALBERT_CHOSEN)['median_seconds']:.1f}"
         f" times as long) or on the teacher's soft targets as well as the labels {_demo_albert_verdict()}"
     ),
+)
+
+
+def _near(task: str, split: str) -> int:
+    return len(NEAR_DUPLICATES.data["tasks"][task][split]["near_duplicates"])
+
+
+def _most_lost() -> str:
+    models = NEAR_DUPLICATES.data["zoo"]["models"].values()
+    return f"{max(round((m['all'] - m['without']) * 100, 1) for m in models):g}"
+
+
+def _top3_kept(which: str) -> str:
+    return f"{NEAR_DUPLICATES.data['zoo']['models']['shrunk-top-3'][which]:.1%}"
+
+
+DEMO_CLAIMS += claims(
+    "docs/data.md",
+    NEAR_DUPLICATES,
+    lambda: (
+        f"{_near('bbc-news', 'test')} of the {NEAR_DUPLICATES.data['tasks']['bbc-news']['test']['texts']} test "
+        f"articles and {_near('bbc-news', 'validation')} of the "
+        f"{NEAR_DUPLICATES.data['tasks']['bbc-news']['validation']['texts']} validation ones"
+    ),
+    lambda: (
+        f"{_near('rotten-tomatoes', 'test')} test and {_near('rotten-tomatoes', 'validation')} validation review of "
+        "`rotten-tomatoes`"
+    ),
+    lambda: f"lose at most\n{_most_lost()} points of test accuracy",
+    lambda: f"keeps {_top3_kept('kept_without')} of its teacher instead of {_top3_kept('kept_all')}",
 )

@@ -145,6 +145,9 @@ DEMO_BUILD_FP32 = Source(
 DEMO_ALBERT = Source(
     "docs/results/demo_albert/results.json", lambda d: d["setup"]["machine"].rsplit("(", 1)[1].rstrip(")")
 )
+# held-out texts that nearly repeat a training text, and the demo zoo scored without them
+# (scripts/near_duplicates_study.py)
+NEAR_DUPLICATES = Source("docs/results/near_duplicates/results.json", _named_cpu_kind)
 # what the demo's screenshot shows in figures, and how soon the app was ready (scripts/demo_screenshot.py)
 DEMO_SCREENSHOT = Source(
     "docs/results/demo_screenshot/results.json", lambda d: d["machine"].rsplit("(", 1)[1].rstrip(")")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from compactbert.data import carve_splits, dedup_key
+from compactbert.data import carve_splits, dedup_key, load_task, near_duplicates
 from compactbert.data.splits import check_fractions
 
 
@@ -144,3 +144,24 @@ def test_check_fractions():
         check_fractions(0.1, 0)
     with pytest.raises(ValueError, match="must be below 1 to leave training data"):
         check_fractions(0.6, 0.4)
+
+
+def test_near_duplicates_are_texts_that_share_most_of_their_word_runs():
+    body = "the minister said on Tuesday that the plan would cost more than four billion pounds over ten years"
+    seen = [f"Plan costs {body}", "an unrelated text about football and the cup final at the weekend"]
+    edited = body.replace("more than", "over")  # 3 of the 20 8-word runs of the two are shared
+    found = near_duplicates([f"Budget row {body}", edited, "a text about something else entirely here"], seen)
+    assert found == [True, False, False]  # the same sentence under another headline: 11 of 15 runs shared
+    assert near_duplicates([edited], seen, threshold=0.15) == [True]
+    assert near_duplicates([edited], seen, n=4, threshold=0.45) == [True]  # shorter runs: 10 of 21 survive the edit
+    with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\], got 0"):
+        near_duplicates([body], seen, threshold=0)
+
+
+def test_bbc_news_test_articles_that_repeat_a_training_article_are_found():
+    split = load_task("bbc-news", seed=42).dataset
+    train, test = split["train"]["text"], split["test"]["text"]
+    found = near_duplicates(test, train)
+    assert sum(found) == 12  # docs/data.md
+    keys = {dedup_key(t) for t in train}
+    assert not any(dedup_key(t) in keys for t in test)  # none is an exact repeat: the split keeps those together

@@ -308,6 +308,15 @@ def test_examples_cycle_through_the_labels():
     assert len(long) <= 100 and long.endswith(".")
 
 
+def test_an_example_that_nearly_repeats_a_training_text_is_left_out():
+    body = "Shares in the carmaker fell by a third in early trading on Monday after it warned on profits."
+    split = {"text": [f"Carmaker warns {body}", f"Other news {body}", "A film won three awards at the weekend."]}
+    split["label"] = [0, 0, 1]
+    picked = example_texts(split, ["business", "film"], 3, trained_on=[f"Profit warning {body}"])
+    assert [e["text"][:8] for e in picked] == ["A film w"]  # both business texts repeat the training body
+    assert len(example_texts(split, ["business", "film"], 3)) == 3
+
+
 def test_the_building_page_note_names_the_other_families():
     from compactbert.demo.zoo import build_time_note
 

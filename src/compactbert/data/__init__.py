@@ -25,7 +25,7 @@ See `tasks` for how splits are made from what a source provides, `columns` for c
 """
 
 from .builtin import BUILTIN_TASKS, BuiltinTask, list_builtin_tasks, register_builtin_task
-from .splits import carve_splits, dedup_key
+from .splits import carve_splits, dedup_key, near_duplicates
 from .tasks import Task, first_rows, load_task, texts
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "first_rows",
     "list_builtin_tasks",
     "load_task",
+    "near_duplicates",
     "register_builtin_task",
     "texts",
 ]

@@ -7,6 +7,7 @@ case (see `dedup_key`) are kept together: a duplicate never lands in two splits.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Hashable, Sequence
 
@@ -108,3 +109,33 @@ def carve_splits(
         parts.append(part)
         left -= fraction
     return [[row for group in part for row in members[group]] for part in (remainder, *parts)]
+
+
+def word_shingles(text: str, n: int = 8) -> set[str]:
+    """The text's runs of `n` consecutive words (case folded, punctuation dropped); a shorter text is one run."""
+    words = re.findall(r"\w+", text.casefold())
+    return {" ".join(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+def near_duplicates(texts: Sequence[str], seen: Sequence[str], threshold: float = 0.5, n: int = 8) -> list[bool]:
+    """For each of `texts`, whether it nearly repeats one of `seen`: the Jaccard similarity of their `n`-word runs
+    (`word_shingles`) is at least `threshold`. It finds what `dedup_key` lets through: the same article body under
+    another headline, a text with a few words edited.
+
+    >>> near_duplicates(["Shares fell by a third in early trading on Monday after the results"],
+    ...                 ["Results: shares fell by a third in early trading on Monday after the results"], n=4)
+    [True]
+    """
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    runs = [word_shingles(t, n) for t in seen]
+    where: dict[str, list[int]] = {}
+    for i, shingles in enumerate(runs):
+        for shingle in shingles:
+            where.setdefault(shingle, []).append(i)
+    found = []
+    for text in texts:
+        shingles = word_shingles(text, n)
+        shared = Counter(i for shingle in shingles for i in where.get(shingle, ()))
+        found.append(any(count / len(shingles | runs[i]) >= threshold for i, count in shared.items()))
+    return found

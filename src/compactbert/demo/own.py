@@ -289,7 +289,7 @@ def _from_task(loaded, teacher_folder: Path, teacher_config, num_examples: int, 
     if "text_pair" in test.column_names:
         log("the task's texts are pairs: the page classifies one text, so it offers no example texts")
     elif num_examples:
-        examples = example_texts(test, loaded.label_names, num_examples)
+        examples = example_texts(test, loaded.label_names, num_examples, trained_on=loaded.dataset["train"]["text"])
     if teacher_config.get("model_type") not in SUPPORTED_MODEL_TYPES:
         return examples, None
     texts = list(loaded.dataset["train"]["text"][:CONTRIBUTION_TEXTS])

@@ -296,7 +296,9 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
         teacher=teacher,
         entries=entries,
         contributions=contributions,
-        examples=example_texts(dataset["test"], label_names, settings.num_examples),
+        examples=example_texts(
+            dataset["test"], label_names, settings.num_examples, trained_on=dataset["train"]["text"]
+        ),
         build={
             "settings": asdict(settings),
             "family_methods": settings.family_methods(),
@@ -354,11 +356,19 @@ def teacher_contributions(folder: Path, texts: Sequence[str]) -> list[float]:
     return [round(float(s), 6) for s in layer_contributions(model, tokenizer, texts, progress=False)]
 
 
-def example_texts(split, label_names: Sequence[str], count: int, max_chars: int = 700) -> list[dict[str, str]]:
-    """`count` texts of a held-out split, cycling through the labels, cut at a sentence end near `max_chars`."""
+def example_texts(
+    split, label_names: Sequence[str], count: int, max_chars: int = 700, trained_on: Sequence[str] = ()
+) -> list[dict[str, str]]:
+    """`count` texts of a held-out split, cycling through the labels, cut at a sentence end near `max_chars`; a text
+    that nearly repeats one of `trained_on` (`data.near_duplicates`: the same body under another headline) is left
+    out, so that every example is one the models never saw."""
+    from ..data import near_duplicates
+
+    repeats = near_duplicates(split["text"], trained_on) if len(trained_on) else [False] * len(split["text"])
     by_label: dict[int, list[str]] = {}
-    for text, label in zip(split["text"], split["label"], strict=True):
-        by_label.setdefault(int(label), []).append(text)
+    for text, label, repeat in zip(split["text"], split["label"], repeats, strict=True):
+        if not repeat:
+            by_label.setdefault(int(label), []).append(text)
     picked: list[dict[str, str]] = []
     round_ = 0
     while len(picked) < count and any(round_ < len(v) for v in by_label.values()):
