@@ -10,7 +10,7 @@ from gradio_client import Client
 from compactbert.demo import FINE_TUNED_CHOICE, NOT_RETRAINED
 from compactbert.demo.compare import MAX_TEXT_CHARS
 
-from support.demo import LABELS, OTHER_ENTRIES
+from support.demo import LABELS, OTHER_ENTRIES, free_port
 
 
 def check_result(result: dict, strategy: str, num_drop: int, model: str) -> None:
@@ -59,7 +59,9 @@ def test_compare_endpoint_runs_entries_of_other_families(app_url):
     for name, (_, _, kept, hidden) in OTHER_ENTRIES.items():
         result = client.predict(text="the team win the game", model=name, repeats=2, api_name="/compare")
         check_result(result, None, 6 - len(kept), name)
-        assert result["compact"]["name"] == name and result["compact"]["kept_layers"] == kept
+        # an Albert-SOP keeps no teacher layers: one shared layer runs once per teacher layer
+        assert result["compact"]["name"] == name
+        assert result["compact"]["kept_layers"] == (None if name.startswith("albert-sop") else kept)
         assert result["compact"]["hidden_size"] == hidden and result["compact"]["num_drop"] is None
 
 
@@ -70,9 +72,12 @@ def test_summary_names_an_entry_of_its_own_and_its_width(tiny_zoo_dir):
 
     comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32")
     pruned = comparer.compare("the team win the game", model="tinybert-2-pruned", repeats=1)
-    assert "· compact tinybert-2-pruned (2 layers, kept [0, 3], hidden 16, " in summary_markdown(pruned)
+    assert "· compact: tinybert-2-pruned (2 layers, kept [0, 3], hidden 16, " in summary_markdown(pruned)
     dropped = comparer.compare("the team win the game", "bottom", 2, repeats=1)
-    assert "· compact (4 layers, kept [2, 3, 4, 5], " in summary_markdown(dropped)  # as wide as the teacher
+    shown = "· compact: teacher minus 2 layers (bottom), not retrained (4 layers, kept [2, 3, 4, 5], "
+    assert shown in summary_markdown(dropped)  # as wide as the teacher
+    tuned = comparer.compare("the team win the game", "bottom", 2, FINE_TUNED_CHOICE, repeats=1)
+    assert "· compact: shrunk-bottom-2 (4 layers, kept [2, 3, 4, 5], " in summary_markdown(tuned)  # told apart
     entry = comparer.other_entries()[0]
     assert entry_line(entry) == (
         f"**tinybert-2-pruned** (pruned, `tiny_bert`): a stand-in pruned student (2 layers, "
@@ -80,7 +85,7 @@ def test_summary_names_an_entry_of_its_own_and_its_width(tiny_zoo_dir):
     )
     # a converted Albert-SOP: E and what its layers share instead of kept teacher layers, as wide as the teacher
     albert = comparer.compare("the team win the game", model="albert-sop-e8-share-all", repeats=1)
-    assert "· compact albert-sop-e8-share-all (6 layers, sharing all, E 8, " in summary_markdown(albert)
+    assert "· compact: albert-sop-e8-share-all (6 layers, sharing all, E 8, " in summary_markdown(albert)
     assert "kept" not in summary_markdown(albert).split("·")[1]
 
 
@@ -128,3 +133,33 @@ def test_the_page_names_the_runtime_that_timed_both_models():
     assert runtime_name({"runtime": "onnxruntime", "dtype": "float32"}) == "ONNX Runtime, float32"
     assert runtime_name({"dtype": "bfloat16"}) == "PyTorch, bfloat16"  # saved before runtimes were recorded
     assert runtime_name({"runtime": None, "dtype": "float32"}) == "PyTorch, float32"
+
+
+def test_a_compact_model_slower_than_its_teacher_is_called_slower():
+    from compactbert.demo.ui import latency_figure, speed_words, summary_markdown
+
+    assert (speed_words(1.85), speed_words(1.0), speed_words(0.84)) == ("1.85x faster", "1.00x faster", "1.19x slower")
+    side = {"num_layers": 6, "num_parameters": 10, "hidden_size": 32, "label": "a", "name": "x", "kept_layers": [0]}
+    result = {
+        "teacher": side | {"latency_ms": {"median": 8.1, "min": 8.0, "max": 8.3}},
+        "compact": side | {"latency_ms": {"median": 9.7, "min": 9.5, "max": 9.9}, "strategy": None},
+        "speedup": 8.1 / 9.7, "repeats": 3, "agree": True, "runtime": "torch", "dtype": "float32",
+    }  # fmt: skip
+    assert "the compact model is **1.20x slower**." in summary_markdown(result)
+    assert latency_figure(result).axes[0].get_title().startswith("1.20x slower, 3 interleaved runs")
+
+
+def test_a_model_folder_gone_while_serving_is_said_on_the_page(zoo):
+    """A cache cleared under a serving demo: the next compare says which entry is missing, as a page error."""
+    import shutil
+
+    from compactbert.demo import create_demo, launch
+
+    demo = create_demo(str(zoo), dtype="fp32")
+    _, url, _ = launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        shutil.rmtree(zoo / "distilled-3")
+        with pytest.raises(Exception, match="zoo entry 'distilled-3': .* is neither a folder of the zoo nor a Hub id"):
+            Client(url, verbose=False).predict(text="the team win", model="distilled-3", api_name="/compare")
+    finally:
+        demo.close()

@@ -50,7 +50,8 @@ def test_entries_of_other_families_run_as_themselves(comparer, tiny_zoo_dir, nam
     result = comparer.compare(TEXT, "bottom", 2, name, repeats=2)  # strategy and K are ignored for them
     compact = result["compact"]
     assert compact["name"] == name and compact["strategy"] is None and compact["num_drop"] is None
-    assert compact["kept_layers"] == kept and compact["num_layers"] == len(kept)  # the teacher layers it kept
+    assert compact["num_layers"] == len(kept)  # an Albert-SOP keeps no teacher layers: its shared layer runs again
+    assert compact["kept_layers"] == (None if family == "albert_sop" else kept)  # the teacher layers it kept
     assert compact["hidden_size"] == hidden and result["teacher"]["hidden_size"] == 32
     assert compact["num_parameters"] < result["teacher"]["num_parameters"]
     compact_p = [compact["probabilities"][label] for label in LABELS]
@@ -122,6 +123,10 @@ def test_latency_is_measured_side_by_side(comparer):
         ({"strategy": "even-alternate", "num_drop": 4}, "can drop 1 to 3"),
         ({"model": FINE_TUNED_CHOICE, "num_drop": 3}, "no fine-tuned model for top K=3; it has: top K=2, bottom K=2"),
         ({"num_drop": "two"}, "whole numbers"),
+        ({"num_drop": 2.7}, "whole numbers, got 2.7, 2"),  # not run as K=2
+        ({"repeats": 10.9}, "whole numbers, got 2, 10.9"),
+        ({"num_drop": True}, "whole numbers"),
+        ({"text": "\u200b\u200b\u00ad"}, "enter a text"),  # zero-width spaces and a soft hyphen: nothing to read
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(comparer, kwargs, message):
@@ -230,3 +235,9 @@ def test_a_runtime_that_is_not_installed_is_not_offered(tiny_zoo_dir, monkeypatc
         Comparer(load_zoo(tiny_zoo_dir), dtype="fp32", backend="openvino")
     with pytest.raises(ValueError, match="unknown backend 'tpu'"):
         Comparer(load_zoo(tiny_zoo_dir), dtype="fp32", backend="tpu")
+
+
+def test_white_space_around_a_text_does_not_count_towards_its_length(comparer):
+    result = comparer.compare(" the team win the game " + " " * MAX_TEXT_CHARS, "top", 1, NOT_RETRAINED, repeats=1)
+    assert result["compact"]["name"] == "teacher minus 1 layer (top), not retrained"  # one layer, not "1 layers"
+    assert comparer.compare(TEXT, "top", 2.0, NOT_RETRAINED, repeats=2.0)["compact"]["num_drop"] == 2  # whole floats

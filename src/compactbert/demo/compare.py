@@ -8,6 +8,7 @@ checked and bounded here, not in the UI, so the named API endpoint gets the same
 from __future__ import annotations
 
 import threading
+import unicodedata
 from collections import OrderedDict
 from typing import Any
 
@@ -23,6 +24,12 @@ FINE_TUNED_CHOICE = "fine-tuned (zoo)"
 MAX_TEXT_CHARS = 5000  # the models read 128 tokens (~600 characters) anyway; this bounds tokenizer work
 MAX_REPEATS = 30
 MAX_LENGTH = 128
+
+
+def visible(text: str) -> bool:
+    """Whether `text` holds anything to read: a character that is neither white space nor an invisible format
+    character (a zero-width space, a soft hyphen), which a tokenizer reduces to nothing."""
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)
 
 
 def installed_runtimes() -> list[str]:
@@ -113,8 +120,9 @@ class Comparer:
 
     def check(self, text: str, strategy: str, num_drop: int, model: str, repeats: int) -> tuple[str, int, int]:
         """Validate the inputs; returns the stripped text, `num_drop` and `repeats` as ints. Raises ValueError."""
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str) or not visible(text):
             raise ValueError("enter a text to classify (or pick one of the examples)")
+        text = text.strip()
         if len(text) > MAX_TEXT_CHARS:
             raise ValueError(
                 f"the text has {len(text):,} characters; the demo takes at most {MAX_TEXT_CHARS:,} "
@@ -131,11 +139,12 @@ class Comparer:
         if model not in self.model_choices:
             raise ValueError(f"unknown model choice {model!r}; choose one of: {', '.join(self.model_choices)}")
         try:
-            num_drop, repeats = int(num_drop), int(repeats)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"layers to drop and repeats must be whole numbers, got {num_drop!r}, {repeats!r}"
-            ) from None
+            whole = int(num_drop) == num_drop and int(repeats) == repeats
+        except (TypeError, ValueError, OverflowError):
+            whole = False
+        if not whole or isinstance(num_drop, bool) or isinstance(repeats, bool):
+            raise ValueError(f"layers to drop and repeats must be whole numbers, got {num_drop!r}, {repeats!r}")
+        num_drop, repeats = int(num_drop), int(repeats)
         if not 1 <= repeats <= MAX_REPEATS:
             raise ValueError(f"repeats must be between 1 and {MAX_REPEATS}, got {repeats}")
         if model == NOT_RETRAINED and not 1 <= num_drop <= self.max_drop(strategy):
@@ -149,7 +158,7 @@ class Comparer:
                 f"the zoo has no fine-tuned model for {strategy} K={num_drop}; it has: {have} "
                 f"(or choose '{NOT_RETRAINED}', which works for any strategy and K)"
             )
-        return text.strip(), num_drop, repeats
+        return text, num_drop, repeats
 
     def teacher_on(self, runtime: str):
         """The teacher run by `runtime` (one of `runtime_choices`), loaded (and exported) on first use."""
@@ -200,7 +209,8 @@ class Comparer:
             small = shrink(teacher, keep=kept)
             small.config.drop_strategy = strategy  # layers chosen by the strategy (with the zoo's teacher scores)
             loaded = self._load_on(runtime, small, tokenizer=self.teacher.tokenizer, dtype=self.dtype)
-            loaded.name = f"{self.zoo.teacher.name} minus {num_drop} layers ({strategy}), not retrained"
+            layers = "layer" if num_drop == 1 else "layers"
+            loaded.name = f"{self.zoo.teacher.name} minus {num_drop} {layers} ({strategy}), not retrained"
             return loaded
         entry = next(e for e in self.zoo.entries if e.name == key[1])
         loaded = self._load_on(runtime, self.zoo.resolve(entry), dtype=self.dtype)
@@ -267,8 +277,11 @@ class Comparer:
                 "num_parameters": int(loaded.num_parameters),
                 "num_layers": int(config.num_hidden_layers),
                 "hidden_size": int(config.hidden_size),
-                # the teacher layers it kept: a ShrunkBert's `kept_layers`, a pruned TinyBert's `pruning` record
-                "kept_layers": kept_teacher_layers(config) or list(range(config.num_hidden_layers)),
+                # the teacher layers it kept: a ShrunkBert's `kept_layers`, a pruned TinyBert's `pruning` record; an
+                # Albert-SOP's layers are one shared layer applied again, no teacher layers kept (None)
+                "kept_layers": None
+                if config.model_type == "albert_sop"
+                else kept_teacher_layers(config) or list(range(config.num_hidden_layers)),
                 # an Albert-SOP's factorised embedding size E and what its layers share; None for the other families
                 "embedding_size": config.embedding_size if config.model_type == "albert_sop" else None,
                 "sharing": config.sharing if config.model_type == "albert_sop" else None,

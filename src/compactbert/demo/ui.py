@@ -65,7 +65,7 @@ def latency_figure(result: dict[str, Any]) -> Figure:
     axes.set_ylim(0, max(m + h for m, h in zip(medians, high, strict=True)) * 1.25)
     axes.set_ylabel("ms per text (median; bars: min-max)")
     runtime = runtime_name(result)
-    axes.set_title(f"{result['speedup']:.2f}x faster, {result['repeats']} interleaved runs, {runtime}")
+    axes.set_title(f"{speed_words(result['speedup'])}, {result['repeats']} interleaved runs, {runtime}")
     return figure
 
 
@@ -83,6 +83,12 @@ def contribution_figure(scores: list[float] | None) -> Figure | None:
     return figure
 
 
+def speed_words(speedup: float) -> str:
+    """The compact model's speed against the teacher's, in words: `1.85x faster`, or `1.19x slower` (a speedup of
+    0.84), never a speedup under 1 called faster."""
+    return f"{speedup:.2f}x faster" if speedup >= 1 else f"{1 / speedup:.2f}x slower"
+
+
 def runtime_name(result: dict[str, Any]) -> str:
     """`OpenVINO, bfloat16`: what ran both models (a result saved before runtimes existed ran on PyTorch)."""
     runtime = result.get("runtime")
@@ -92,7 +98,7 @@ def runtime_name(result: dict[str, Any]) -> str:
 def summary_markdown(result: dict[str, Any]) -> str:
     t, c = result["teacher"], result["compact"]
     agree = "**agree**" if result["agree"] else "**disagree**"
-    compact = "compact" if c["strategy"] is not None else f"compact {c['name']}"  # a zoo entry of its own
+    compact = f"compact: {c['name']}"  # a zoo entry's name, or the teacher minus K layers, not retrained
     width = f", hidden {c['hidden_size']}" if c["hidden_size"] != t["hidden_size"] else ""  # a narrower student
     shape = f"kept {c['kept_layers']}{width}"
     if c.get("sharing"):  # an Albert-SOP: its layers are not kept teacher layers; E and the sharing say its size
@@ -103,7 +109,7 @@ def summary_markdown(result: dict[str, Any]) -> str:
         "parameters): "
         f"**{c['label']}** · they {agree}. Latency {t['latency_ms']['median']:.1f} ms vs "
         f"{c['latency_ms']['median']:.1f} ms (median of {result['repeats']}, both on {runtime_name(result)}): "
-        f"**{result['speedup']:.2f}x** speedup."
+        f"the compact model is **{speed_words(result['speedup'])}**."
     )
 
 
@@ -166,9 +172,9 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
         runtime: str = comparer.backend,
     ) -> dict[str, Any]:
         try:
-            return comparer.compare(text, strategy, int(num_drop), model, int(repeats), runtime)
-        except ValueError as err:
-            raise gr.Error(str(err)) from None
+            return comparer.compare(text, strategy, num_drop, model, repeats, runtime)
+        except (ValueError, OSError) as err:  # bad input, or a model folder gone (a cache cleared while serving)
+            raise gr.Error(str(err), print_exception=False) from None
 
     compare.__doc__ = (  # what the API page and gradio_client show for the endpoint
         "Classify a text with the teacher and a compact model; time both side by side.\n"

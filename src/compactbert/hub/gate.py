@@ -269,13 +269,13 @@ def other_test_texts(metrics: dict | None, reference: dict | None, same_task=Non
     compared); None when they were. `same_task(task, reference_task)` says whether two recorded tasks name the same
     data (default: the same string; `compactbert.records.same_recorded_task` finds data files from their runs).
 
-    >>> other_test_texts({"task": "a.csv"}, {"task": "bbc-news"})
-    'its test accuracy is on a.csv, the reference's on bbc-news'
+    >>> print(other_test_texts({"task": "a.csv"}, {"task": "bbc-news"}))
+    its test accuracy is on a.csv, the reference's on bbc-news
     """
     metrics, reference = metrics or {}, reference or {}
     for record, whose in ((metrics, "its"), (reference, "the reference's")):
         if not record.get("task"):
-            return f"{whose} metrics.json records no task, so no test texts to compare"
+            return f"{whose} metrics.json records no task: no test texts to compare"
 
     def limit(record: dict):
         return ((record.get("recipe") or {}).get("data") or {}).get("max_eval_samples")
