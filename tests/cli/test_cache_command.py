@@ -137,3 +137,23 @@ def test_clear_removes_what_compactbert_wrote_and_nothing_while_a_build_runs(cac
     assert f"demo     {demo}  (1 entry, 4 B)" in out
     assert main(["cache", "--clear", "exports"]) == 0
     assert names(exports) == ["my-notes"] and (exports / "my-notes" / "keep.txt").read_text() == "mine"
+
+
+def test_a_young_half_written_zoo_folder_is_being_written_only_while_its_build_runs(caches, capsys):
+    """A build holds its zoo's lock while it writes: a fresh `.partial-` folder of a zoo no build holds was left by
+    a killed one (removed by --prune at any age), while one of a running build is being written (left alone)."""
+    _, demo, zoo, _ = caches
+    fresh = demo / f".{OTHER_ZOO}.partial-new"
+    fresh.mkdir()
+    (fresh / "half.bin").write_bytes(b"h" * 10)
+    with building(demo, OTHER_ZOO):
+        assert main(["cache"]) == 0
+        lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")}
+        assert lines[fresh.name].endswith("being written")
+        assert main(["cache", "--prune"]) == 0 and fresh.is_dir()
+    capsys.readouterr()
+    assert main(["cache"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")}
+    assert lines[fresh.name].endswith("left by a killed export or build: --prune removes it")
+    assert main(["cache", "--prune"]) == 0 and not fresh.exists()
+    assert f"removed {fresh} (10 B): left by a killed demo build" in capsys.readouterr().out

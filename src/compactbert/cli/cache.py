@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import fcntl
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from ..io import file_size
 from .common import EXIT_OK, Command
 
 CACHES = ("exports", "demo")
-_ZOO_FOLDER = re.compile(r"^\.?(zoo-.+?)(\.staging|\.partial-.+|\.old-.+)?$")  # a zoo, its staging and atomic writes
 
 
 class CacheCommand(Command):
@@ -30,8 +28,8 @@ class CacheCommand(Command):
         "List compactbert's caches with the size of each entry: the graphs the OpenVINO / ONNX Runtime backends "
         "export on the fly ($COMPACTBERT_CACHE/exports, else $XDG_CACHE_HOME or ~/.cache, then compactbert/exports) "
         "and the demo's zoos ($COMPACTBERT_DEMO_CACHE, else compactbert/demo there). --prune removes what no run can "
-        "use again: exports whose source folder is gone or was retrained, and what killed exports or builds left a "
-        "day ago or more. --clear CACHE empties one (an export is made again when needed; the demo trains its zoo "
+        "use again: exports whose source folder is gone or was retrained, what killed exports left a day ago or more "
+        "and what killed demo builds left. --clear CACHE empties one (an export is made again when needed; the demo trains its zoo "
         "again, minutes on a CPU); do not clear the demo's while it serves. Only what compactbert wrote is removed."
     )
 
@@ -43,18 +41,17 @@ class CacheCommand(Command):
     def run(self, args: argparse.Namespace) -> int:
         removed: list[dict] = []
         clear = CACHES if args.clear == "all" else (args.clear,) if args.clear else ()
-        if args.prune or clear:
-            demo = cache_dirs()["demo"]
-            with demo_build_locks(demo) as busy:
-                if "demo" in clear and busy:
-                    raise RuntimeError(
-                        f"a demo build is running in {demo} ({', '.join(sorted(busy))}); stop it or let it finish, "
-                        "then clear the demo cache (nothing was removed)"
-                    )
-                if args.prune:
-                    removed += prune_caches(busy)
-                removed += clear_caches(clear)
-        report = {"caches": list_caches(), "removed": removed}
+        demo = cache_dirs()["demo"]
+        with demo_build_locks(demo) as busy:  # what a running build writes is told apart from what a killed one left
+            if "demo" in clear and busy:
+                raise RuntimeError(
+                    f"a demo build is running in {demo} ({', '.join(sorted(busy))}); stop it or let it finish, "
+                    "then clear the demo cache (nothing was removed)"
+                )
+            if args.prune:
+                removed += prune_caches(busy)
+            removed += clear_caches(clear)
+            report = {"caches": list_caches(busy), "removed": removed}
         if args.json:
             print(json.dumps(report, indent=2))
             return EXIT_OK
@@ -82,9 +79,10 @@ def cache_dirs() -> dict[str, Path]:
     return {"exports": exports_cache_dir(), "demo": demo_cache_dir()}
 
 
-def list_caches() -> list[dict]:
-    """Each cache with its folders: name, size in bytes and a note (what it is, or why it can go)."""
-    from ..demo.zoo import default_zoo_dir
+def list_caches(busy: set[str]) -> list[dict]:
+    """Each cache with its folders: name, size in bytes and a note (what it is, or why it can go). `busy`: the demo
+    zoos whose build is running (`demo_build_locks`); a zoo's half-written folder is being written only then."""
+    from ..demo.zoo import default_zoo_dir, zoo_of
     from ..export.cache import CACHE_RECORD, killed_leftover, recorded_source, why_stale
 
     current = default_zoo_dir().name
@@ -92,10 +90,10 @@ def list_caches() -> list[dict]:
     for name, root in cache_dirs().items():
         entries = []
         for path in _folders(root):
-            zoo = _zoo_of(path)
+            zoo = zoo_of(path)
             if not _ours(name, path):
                 note = "not compactbert's: left alone"
-            elif killed_leftover(path):
+            elif _demo_leftover(path, busy) if name == "demo" else killed_leftover(path):
                 note = "left by a killed export or build: --prune removes it"
             elif path.name.endswith(".staging"):
                 note = (
@@ -120,15 +118,25 @@ def list_caches() -> list[dict]:
 def prune_caches(busy: set[str] = frozenset()) -> list[dict]:
     """Remove the stale exports and killed exports' and builds' leftovers (not those of a zoo in `busy`, whose build
     is running); returns what went, with why."""
-    from ..export.cache import killed_leftover, prune
+    from ..export.cache import prune
 
     dirs = cache_dirs()
     sizes = {path: folder_bytes(path) for path in _folders(dirs["exports"])}
     removed = [{"path": str(path), "bytes": sizes.get(path, 0), "why": why} for path, why in prune(dirs["exports"])]
     for path in _folders(dirs["demo"]):
-        if _ours("demo", path) and killed_leftover(path) and _zoo_of(path) not in busy:
+        if _ours("demo", path) and _demo_leftover(path, busy):
             removed.append(_remove(path, "left by a killed demo build"))
     return removed
+
+
+def _demo_leftover(path: Path, busy: set[str]) -> bool:
+    """A demo zoo's half-written folder (`.zoo-*.partial-*` / `.old-*`) while no build of that zoo runs (`busy`: the
+    zoos whose build is running). Only a build, which holds the zoo's lock, writes there, so a killed one left it,
+    however young (the next build removes it too); a running build's is left alone, however old."""
+    from ..demo.zoo import zoo_of
+
+    half = path.name.startswith(".") and (".partial-" in path.name or ".old-" in path.name)
+    return half and zoo_of(path) is not None and zoo_of(path) not in busy
 
 
 def clear_caches(names) -> list[dict]:
@@ -141,10 +149,12 @@ def clear_caches(names) -> list[dict]:
 def demo_build_locks(root: Path) -> Iterator[set[str]]:
     """Hold the build lock of every zoo in the demo cache `root` (a build that starts now waits); yields the zoos
     whose lock a running build holds."""
+    from ..demo.zoo import build_lock_path, zoo_of
+
     busy: set[str] = set()
     with contextlib.ExitStack() as stack:
-        for zoo in sorted({_zoo_of(path) for path in _folders(root)} - {None}):
-            handle = stack.enter_context(open(root / f".{zoo}.lock", "a"))
+        for zoo in sorted({zoo_of(path) for path in _folders(root)} - {None}):
+            handle = stack.enter_context(open(build_lock_path(root / zoo), "a"))
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -161,19 +171,15 @@ def _folders(root: Path) -> list[Path]:
     return [path for path in sorted(root.iterdir()) if path.is_dir() and not path.is_symlink()]
 
 
-def _zoo_of(path: Path) -> str | None:
-    """The demo zoo a folder of the demo cache belongs to (the zoo, its staging or atomic-write folders), else None."""
-    match = _ZOO_FOLDER.match(path.name)
-    return match.group(1) if match else None
-
-
 def _ours(cache: str, path: Path) -> bool:
     """Whether compactbert wrote `path` in the cache `cache`."""
     if cache == "exports":
         from ..export.cache import is_entry
 
         return is_entry(path)
-    return _zoo_of(path) is not None
+    from ..demo.zoo import zoo_of
+
+    return zoo_of(path) is not None
 
 
 def _remove(path: Path, why: str) -> dict:

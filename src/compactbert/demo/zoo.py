@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -139,11 +140,26 @@ def default_zoo_dir(cache_dir: str | os.PathLike | None = None, settings: BuildS
     return Path(cache_dir or default_cache_dir()) / f"zoo-{settings.source}-{settings.task}-{settings.key()}"
 
 
+# a zoo's folder, its build's staging folder and the folders of its atomic writes (`io.write_folder_atomically`)
+_ZOO_FOLDER = re.compile(r"^\.?(zoo-.+?)(\.staging|\.partial-.+|\.old-.+)?$")
+
+
+def zoo_of(path: Path) -> str | None:
+    """The zoo a folder of the demo cache belongs to (the zoo, its staging or atomic-write folders), else None."""
+    match = _ZOO_FOLDER.match(path.name)
+    return match.group(1) if match else None
+
+
+def build_lock_path(folder: Path) -> Path:
+    """The file whose lock a build of the zoo `folder` holds (`compactbert cache` takes it too)."""
+    return folder.parent / f".{folder.name}.lock"
+
+
 @contextlib.contextmanager
 def _build_lock(folder: Path) -> Iterator[None]:
     """One build per zoo at a time: a second launch waits for the first and then reuses its zoo."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.parent / f".{folder.name}.lock", "w") as handle:
+    with open(build_lock_path(folder), "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
