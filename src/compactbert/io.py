@@ -21,7 +21,10 @@ def write_file_atomically(path: str | os.PathLike, write: Callable[[Path], None]
     Example:
 
     ```python
-    >>> write_file_atomically("out/plot.png", lambda tmp: fig.savefig(tmp, format="png"))
+    >>> scratch = ScratchFolder("compactbert-")
+    >>> path = write_file_atomically(scratch.path / "out" / "notes.txt", lambda tmp: tmp.write_text("done"))
+    >>> path.read_text(), sorted(p.name for p in path.parent.iterdir())  # no partial file left beside it
+    ('done', ['notes.txt'])
     ```
     """
     path = Path(path)
@@ -121,8 +124,11 @@ class ScratchFolder:
 
     ```python
     >>> scratch = ScratchFolder("compactbert-onnx-")
-    >>> write_export(model, tokenizer, scratch.path, ...)
+    >>> (scratch.path / "model.onnx").write_bytes(b"graph")  # an export written there
+    5
     >>> scratch.remove()  # or let it go with its owner
+    >>> scratch.path.exists()
+    False
     ```
     """
 
