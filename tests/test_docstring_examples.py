@@ -1,5 +1,6 @@
 """The examples in the library's docstrings run and show what they print. They are written as Hugging Face writes
-them, inside ```python fences, which are not part of an example's output."""
+them, inside ```python fences, which are not part of an example's output. An example that takes minutes (building
+the demo's zoo) is marked `# doctest: +SKIP`; the caches point into the test's folder, so none runs into a user's."""
 
 from __future__ import annotations
 
@@ -38,7 +39,9 @@ def test_the_modules_are_found():
 
 @pytest.mark.parametrize("name", modules_with_examples())
 def test_docstring_examples(name, monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)  # an example that writes files writes them here
+    monkeypatch.chdir(tmp_path)  # an example that writes files writes them here, and caches too
+    monkeypatch.setenv("COMPACTBERT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("COMPACTBERT_DEMO_CACHE", str(tmp_path / "demo"))
     module = importlib.import_module(name)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     report: list[str] = []

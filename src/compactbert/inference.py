@@ -2,8 +2,8 @@
 
 `load_for_inference` returns the model in eval mode with SDPA attention, in bf16 where the CPU (or GPU) has native
 bf16 matrix units and fp32 elsewhere, with the thread count set to the cores this process may use.
-`time_side_by_side` times several callables interleaved (A B A B ..., after warm-up), as ../MEASURE rules ask:
-a speed claim is a ratio of things timed in one run.
+`time_side_by_side` times several callables interleaved (A B A B ..., after warm-up): a speed claim is a ratio of
+things timed side by side in one run (docs/speed.md says how the project measures).
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..io import write_file_atomically
 from ..lazy import lazy_names
 from .defaults import DEFAULT_BATCHES, DEFAULT_MIN_SAMPLE_MS, DEFAULT_REPEATS, DEFAULT_SEQ, DEFAULT_WARMUP
 from .reports import (
@@ -120,7 +119,6 @@ __all__ = [
     "plot_report",
     "write_inference_report",
     "write_report",
-    "write_file_atomically",  # compactbert.io's, which `compactbert bench --json` writes with
     # inference_options (loads torch)
     "EMULATED_BF16",
     "VARIANTS",

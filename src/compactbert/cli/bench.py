@@ -7,7 +7,6 @@ package's public names (`compactbert.bench` lists the rows without torch; timing
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -165,12 +164,13 @@ def rescore_command(args: argparse.Namespace) -> str:
 
 def emit(report: dict[str, Any], command: str | None, args: argparse.Namespace) -> int:
     """Print the tables, write the files asked for, and with --check return 1 when a target is missed."""
-    from ..bench import markdown_report, write_file_atomically, write_report
+    from ..bench import markdown_report, write_report
+    from ..io import write_json_atomically
 
     print(markdown_report(report, command))
     if args.json:
         path = Path(args.json)
-        write_file_atomically(path, lambda p: p.write_text(json.dumps(report | {"command": command}, indent=2) + "\n"))
+        write_json_atomically(path, report | {"command": command})
     if args.out:
         for file in write_report(report, args.out, command):
             print(f"wrote {file}")

@@ -1,11 +1,16 @@
 """The live demo: pick a drop strategy, compare the compact model's prediction and latency with the teacher's.
 
-- `zoo`: the models the demo may run (the default zoo is built offline from MiniLM + BBC News and cached);
+- `zoo`: the models the demo may run (the default zoo is built offline from MiniLM + BBC News and cached), with
+  `families` (its students of other families) and `manifest` (zoo.json);
+- `own`: a zoo of one's own teacher and models (`compactbert demo --teacher`);
 - `compare`: `Comparer`, the checked, bounded comparison behind the page and the `compare` API endpoint;
-- `ui`: the Gradio Blocks (imported only when a demo is built: gradio is the `demo` extra).
+- `describe`: a zoo in words, for the page and the Space's card;
+- `ui`: the Gradio Blocks (imported only when a demo is built: gradio is the `demo` extra);
+- `publish` and `space`: publishing a zoo and its Space.
 
 >>> from compactbert.demo import create_demo
->>> demo = create_demo()            # builds the default zoo on first use (minutes), then reuses it (seconds)
+>>> # create_demo() builds the default zoo on first use (minutes), then reuses it (seconds)
+>>> demo = create_demo()            # doctest: +SKIP
 >>> demo.launch()                   # doctest: +SKIP
 """
 

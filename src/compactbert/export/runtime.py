@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .formats import FORMATS, RUNTIMES, ExportFormat, require
+from .formats import FORMATS, require
 
 EXPORT_INFO = "export.json"
 # OpenVINO's names of the precisions; its CPU plugin computes in bf16 by default where the CPU has bf16 units, so an
@@ -159,10 +159,3 @@ def open_session(folder: str | Path, dtype: str | None = None, threads: int | No
             return OpenVinoSession(path, "int8", threads, rest=None if dtype == "int8" else dtype)
         return OpenVinoSession(path, dtype, threads)
     return OnnxRuntimeSession(path, threads)
-
-
-def runtime_format(runtime: str) -> ExportFormat:
-    """The format a runtime backend runs (`"openvino"` -> openvino, `"onnxruntime"` -> onnx)."""
-    if runtime not in RUNTIMES:
-        raise ValueError(f"unknown runtime {runtime!r}; choose one of: {', '.join(RUNTIMES)}")
-    return RUNTIMES[runtime]

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from ..shrinking.contributions import calibration_batches, calibration_texts, cls_similarity_sums
+from ..shrinking.contributions import calibration_batches, check_calibration_texts, cls_similarity_sums
 from .target import IMPORTANCE_MEASURES
 
 __all__ = [
@@ -209,7 +209,7 @@ def activation_scores(
         layer_contributions: also compute the per-layer [CLS] input/output cosine of the "contribution" strategy.
         progress: show a progress bar over the batches.
     """
-    texts = calibration_texts(texts, batch_size, "activation importance")
+    texts = check_calibration_texts(texts, batch_size, "activation importance")
     encoder = model.base_model
     num_heads = model.config.num_attention_heads
     layers = _layers(model)

@@ -9,7 +9,7 @@ from tqdm.auto import tqdm
 from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
 
-def calibration_texts(texts: Sequence[str], batch_size: int, user: str) -> list[str]:
+def check_calibration_texts(texts: Sequence[str], batch_size: int, user: str) -> list[str]:
     """The non-empty texts of `texts`, checked before a calibration pass (`user` names it in the error).
 
     Raises:
@@ -69,7 +69,7 @@ def layer_contributions(
     Returns:
         One score per layer, bottom (index 0) to top.
     """
-    texts = calibration_texts(texts, batch_size, "layer_contributions")
+    texts = check_calibration_texts(texts, batch_size, "layer_contributions")
     encoder = model.base_model
     was_training = encoder.training
     encoder.eval()
