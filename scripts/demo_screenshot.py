@@ -34,7 +34,7 @@ DEFAULT_OUTPUT, DEFAULT_RECORD = "docs/images/demo.png", Path("docs/results/demo
 # the figures of the page's summary line (compactbert.demo.ui.summary_markdown), as the browser shows its text
 SUMMARY_LATENCY = re.compile(
     r"Latency (?P<teacher>[\d.]+) ms vs (?P<compact>[\d.]+) ms \(median of (?P<repeats>\d+), both on (?P<runtime>.+?)\): "
-    r"(?P<speedup>[\d.]+)x speedup"
+    r"the compact model is (?P<times>[\d.]+)x (?P<way>faster|slower)"
 )
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; the browser tests (tests/demo/conftest.py) launch it the same way
@@ -102,7 +102,7 @@ def main() -> None:
             page.get_by_label("number input for Layers to drop (K)").press("Enter")
             page.locator("#text textarea").fill(zoo.examples[args.example]["text"])
             page.locator("#compare-button").click()
-            page.locator("#summary").get_by_text("speedup").wait_for(timeout=300_000)
+            page.locator("#summary").get_by_text("the compact model is").wait_for(timeout=300_000)
             page.locator("#latency-plot img").wait_for(timeout=60_000)
             page.wait_for_timeout(1000)
             page.screenshot(path=args.output, full_page=True)
@@ -127,7 +127,7 @@ def summary_figures(summary: str) -> dict:
         "latency_ms": {"teacher": float(found["teacher"]), "compact": float(found["compact"])},
         "repeats": int(found["repeats"]),
         "runtime": found["runtime"],
-        "speedup": float(found["speedup"]),
+        "speedup": float(found["times"]) if found["way"] == "faster" else round(1 / float(found["times"]), 2),
     }
 
 

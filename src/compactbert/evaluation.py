@@ -231,9 +231,8 @@ def evaluate_model(
     source = source_folder(metrics_folder or folder)  # what it was shrunk / pruned / converted from, when here
     record, record_folder = metrics, metrics_folder  # where the task and its settings are read
     ancestor = recorded_ancestor(metrics_folder or folder) if not metrics.get("task") else None
-    if (
-        ancestor is not None
-    ):  # a shrunk classifier: the task of the fine-tuned model it was cut from, and its reference
+    if ancestor is not None:
+        # a shrunk classifier: the task of the fine-tuned model it was cut from, and its reference
         record, record_folder, source = read_metrics(ancestor), ancestor, ancestor
     recipe = (record.get("recipe") or {}).get("data") or {}
     recorded_task = record.get("task")

@@ -38,7 +38,6 @@ from .fields import recipe_file
 from .hardware import native_bf16
 from .hub.gate import majority_class
 from .io import save_model
-from .records import write_metrics
 from .shrinking import shrink
 from .shrinking.strategies import STRATEGIES
 
@@ -398,13 +397,7 @@ def finetune(model_args: ModelArguments, data_args: DataArguments, training_args
             "bf16": training_args.bf16,
         }
 
-        save_model(
-            final,
-            final_dir,
-            tokenizer=tokenizer,
-            overwrite=training_args.overwrite,
-            extra=lambda folder: write_metrics(folder, metrics),
-        )
+        save_model(final, final_dir, tokenizer=tokenizer, overwrite=training_args.overwrite, metrics=metrics)
     return metrics
 
 

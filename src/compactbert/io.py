@@ -146,19 +146,25 @@ def save_model(
     tokenizer=None,
     overwrite: bool = False,
     extra: Callable[[Path], None] | None = None,
+    metrics: dict | None = None,
 ) -> Path:
     """Save a model (safetensors + config, and for compactbert families their remote code) and its tokenizer.
 
     All or nothing: a failure mid-save leaves no folder behind; an existing folder is refused unless `overwrite`.
-    `extra(folder)` may write more files (metrics, a card) into the folder before it appears. Unless `extra` wrote
-    a `README.md`, a model card is rendered from what the folder then holds (`compactbert.hub.card`): the
-    provenance in its config always, the evaluation when `extra` wrote a `metrics.json`.
+    `metrics`, the record of the run that trained it, is written as its `metrics.json` (`records.write_metrics`);
+    `extra(folder)` may write more files (a card) into the folder before it appears. Unless `extra` wrote a
+    `README.md`, a model card is rendered from what the folder then holds (`compactbert.hub.card`): the provenance in
+    its config always, the evaluation when it holds a `metrics.json`.
     """
 
     def write(folder: Path) -> None:
         model.save_pretrained(folder)
         if tokenizer is not None:
             tokenizer.save_pretrained(folder)
+        if metrics is not None:
+            from .records import write_metrics
+
+            write_metrics(folder, metrics)
         if extra is not None:
             extra(folder)
         if not (folder / "README.md").exists():

@@ -20,10 +20,12 @@ def test_pick_a_strategy_type_click_and_see_both_predictions_and_the_latency_cha
     page.locator("#compare-button").click()
 
     summary = page.locator("#summary")
-    summary.get_by_text("speedup").wait_for(timeout=60_000)
+    summary.get_by_text("the compact model is").wait_for(timeout=60_000)
     # K starts at the zoo's fine-tuned K (2 here): bottom drops layers 0 and 1
     assert (
-        "Teacher (6 layers" in summary.inner_text() and "compact (4 layers, kept [2, 3, 4, 5]" in summary.inner_text()
+        "Teacher (6 layers" in summary.inner_text()
+        and "compact: teacher minus 2 layers (bottom), not retrained (4 layers, kept [2, 3, 4, 5]"
+        in summary.inner_text()
     )
     for side in ("#teacher-label", "#compact-label"):
         text = page.locator(side).inner_text()
@@ -63,8 +65,8 @@ def test_an_entry_of_its_own_greys_out_strategy_and_k_and_is_listed(app_url, pag
     page.locator("#text textarea").fill("the team win the game")
     page.locator("#compare-button").click()
     summary = page.locator("#summary")
-    summary.get_by_text("speedup").wait_for(timeout=60_000)
-    assert "compact tinybert-2-pruned (2 layers, kept [0, 3], hidden 16," in summary.inner_text()
+    summary.get_by_text("the compact model is").wait_for(timeout=60_000)
+    assert "compact: tinybert-2-pruned (2 layers, kept [0, 3], hidden 16," in summary.inner_text()
     page.get_by_label("dropped, not retrained").check()  # back to a drop strategy: both apply again
     page.wait_for_function("!document.querySelector('#strategy input').disabled", timeout=30_000)
     assert slider.is_enabled()

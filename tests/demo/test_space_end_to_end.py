@@ -157,7 +157,7 @@ def test_a_published_space_installs_from_its_own_requirements_and_answers(zoo, h
         page.locator("#text textarea").fill("a boring film")
         page.locator("#compare-button").click()
         summary = page.locator("#summary")
-        summary.get_by_text("speedup").wait_for(timeout=60_000)
+        summary.get_by_text("the compact model is").wait_for(timeout=60_000)
         assert "Teacher (6 layers" in summary.inner_text()
     finally:
         app.terminate()

@@ -54,7 +54,7 @@ from ..finetune import (
 )
 from ..io import save_model
 from ..pruning import IMPORTANCE_MEASURES
-from ..records import read_metrics, write_metrics
+from ..records import read_metrics
 from .arguments import STAGES, DistillationTrainingArguments
 from .layer_map import kept_teacher_layers
 from .student import LAYER_CHOICES, PRUNED, init_student
@@ -459,11 +459,5 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
         if train_texts is not None:  # albert_frequency_weighting: how many texts weighted the SVD's word rows
             metrics["albert_frequency_texts"] = len(train_texts)
 
-        save_model(
-            final,
-            final_dir,
-            tokenizer=tokenizer,
-            overwrite=training_args.overwrite,
-            extra=lambda out: write_metrics(out, metrics),
-        )
+        save_model(final, final_dir, tokenizer=tokenizer, overwrite=training_args.overwrite, metrics=metrics)
     return metrics

@@ -29,7 +29,6 @@ from ..finetune import FinetuneArguments, parse_recipe_into, start_run
 from ..io import save_model
 from ..loss_logging import LossComponentsLogging
 from ..models.albert_sop import SENTENCE_OBJECTIVES, SHARING_MODES, AlbertSopConfig, AlbertSopForPreTraining
-from ..records import write_metrics
 from .epochs import EpochPairs, RedrawEachEpoch
 from .masking import MASKING_MODES, MaskingCollator
 from .pairs import SEGMENT_UNITS, bbc_bodies, build_pairs
@@ -415,11 +414,5 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
         "seed": training_args.seed,
     }
     if trainer.is_world_process_zero():
-        save_model(
-            final,
-            final_dir,
-            tokenizer=tokenizer,
-            overwrite=training_args.overwrite,
-            extra=lambda folder: write_metrics(folder, metrics),
-        )
+        save_model(final, final_dir, tokenizer=tokenizer, overwrite=training_args.overwrite, metrics=metrics)
     return metrics
