@@ -31,7 +31,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from study_report import describe_machine
+from compactbert.hardware import machine_description
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "configs/albert-sop-bbc-small.yaml"
@@ -287,7 +287,7 @@ def main(argv=None) -> int:
         "command": " ".join(
             ["python scripts/albert_pretrain_probe.py", *(argv if argv is not None else sys.argv[1:])]
         ),
-        "machine": f"{describe_machine()}, load average at start {load}",
+        "machine": f"{machine_description()}, load average at start {load}",
         "budget": budget,
         "held_out": "SOP and NSP pairs of the 10% of BBC News bodies held out of pretraining (chance 50%), MLM on "
         "15% of their tokens",

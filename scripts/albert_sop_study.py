@@ -5,7 +5,7 @@ shared) get the same budget on BBC News article bodies (paragraph pairs, 64 toke
 is evaluated on held-out documents on *both* sentence tasks (SOP and NSP pairs) and on masked-LM accuracy, then
 fine-tuned on `bbc-news` and `rotten-tomatoes` with `compactbert.finetune`.
 
-    python scripts/albert_sop_study.py               # the committed study -> docs/results/albert_sop/ (26 min, 2 cores)
+    python scripts/albert_sop_study.py               # the committed study -> docs/results/albert_sop/ (about half an hour)
     python scripts/albert_sop_study.py --quick       # a few-minute smoke run into a temporary folder
 
 From a trained start instead of random init: convert MiniLM's bare encoder to an Albert-SOP, then continue
@@ -32,12 +32,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from study_report import describe_machine
+from compactbert.hardware import machine_description
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = {"sop": ROOT / "configs/albert-sop-bbc-small.yaml", "nsp": ROOT / "configs/albert-nsp-bbc-small.yaml"}
-# 15 epochs of the 7,441 training pairs (3,495 steps of batch 32): about 12.5 min per model on 2 idle cores, so
-# both chains with their fine-tuning fit the hour
+# 15 epochs of the pairs of the bbc-news training articles (5,865 pairs, redrawn each epoch: 2,760 steps of batch 32),
+# so that both chains with their fine-tuning fit the hour on 2 cores
 PRETRAIN = {"num_train_epochs": 15, "disable_tqdm": True}
 # fine-tuning a small model pretrained from scratch: a higher rate than for MiniLM; Rotten Tomatoes subsampled
 FINETUNE = {
@@ -333,7 +333,7 @@ def main(argv=None) -> int:
     command = " ".join(["python scripts/albert_sop_study.py", *(argv if argv is not None else sys.argv[1:])])
     started = time.perf_counter()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    machine = f"{describe_machine()}, load average at start {load}"
+    machine = f"{machine_description()}, load average at start {load}"
 
     def save() -> None:
         results_file.write_text(

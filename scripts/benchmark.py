@@ -24,7 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from compactbert import bench
-from compactbert.inference import available_cores, configure_threads, load_for_inference
+from compactbert.hardware import available_cores
+from compactbert.inference import configure_threads, load_for_inference
 from compactbert.io import relative_path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,7 +27,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from study_report import describe_machine  # noqa: E402
+from compactbert.hardware import machine_description  # noqa: E402
 
 LOAD_AT_START = os.getloadavg()[0]
 DEFAULT_OUTPUT, DEFAULT_RECORD = "docs/images/demo.png", Path("docs/results/demo_screenshot")
@@ -137,7 +137,7 @@ def record(out: Path, zoo: str, ready: float, summary: str, choice: dict, image:
         "command": "python " + shlex.join(["scripts/demo_screenshot.py", *sys.argv[1:]]),
         "image": image,
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
-        "machine": describe_machine(),
+        "machine": machine_description(),
         "load_average_at_start": round(LOAD_AT_START, 2),
         "zoo": zoo,
         "choice": choice,

@@ -89,8 +89,11 @@ DISTILL_REDUCED = Source("docs/results/distillation/results.json", lambda d: "ma
 
 
 def _named_cpu_kind(data: dict) -> str:
-    """The CPU kind a study script's `machine` line names in brackets (study_report.describe_machine), first in them."""
-    return re.search(r"\((AMX|AVX512-BF16|AVX2 only)[,)]", data["machine"]).group(1)
+    """The CPU kind a study script's `machine` line names in brackets, first in them: `compactbert.hardware.
+    machine_description`'s "(AMX-BF16, ...)", "(AVX512-BF16)", "(AVX2, no bf16 units)", or the older "(AMX)" and
+    "(AVX2 only)" of files written before it; as pages name it ("AMX", "AVX512-BF16", "AVX2")."""
+    found = re.search(r"\((AMX(?:-BF16)?|AVX512-BF16|AVX2)[ ,)]", data["machine"]).group(1)
+    return {"AMX-BF16": "AMX"}.get(found, found)
 
 
 SOP = Source("docs/results/albert_sop/results.json", lambda d: _bf16_flag(d["cells"]["pretrain/sop"]["bf16"]))

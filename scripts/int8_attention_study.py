@@ -43,7 +43,7 @@ from compactbert.export.runtime import open_session
 from compactbert.inference import time_side_by_side
 
 sys.path.insert(0, str(Path(__file__).parent))
-from study_report import describe_machine  # noqa: E402
+from compactbert.hardware import machine_description  # noqa: E402
 
 # what each int8 export leaves out of the quantization
 SETTINGS = {"int8, attention quantized": (), "int8, attention in the rest's precision": FLOAT_OPERATIONS}
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"not a model folder (no config.json): {', '.join(missing)}; fine-tune it first (see --help)")
     results = {
         "what": "OpenVINO int8 exports with the attention quantized or left in the rest's precision, and bf16",
-        "machine": describe_machine() + (f", {args.note}" if args.note else ""),
+        "machine": machine_description() + (f", {args.note}" if args.note else ""),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python scripts/int8_attention_study.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "calibration_samples": args.calibration_samples,

@@ -30,7 +30,7 @@ from compactbert.io import write_json_atomically
 from compactbert.records import read_metrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from study_report import describe_machine  # noqa: E402
+from compactbert.hardware import machine_description  # noqa: E402
 
 TASKS = ("bbc-news", "rotten-tomatoes")
 THRESHOLD, RUN_WORDS = 0.5, 8
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "command": "python scripts/near_duplicates_study.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "date": time.strftime("%Y-%m-%d"),
-        "machine": describe_machine(),
+        "machine": machine_description(),
         "threshold": THRESHOLD,
         "run_words": RUN_WORDS,
         "tasks": {task: repeats_of(task) for task in TASKS},

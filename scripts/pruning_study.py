@@ -36,11 +36,11 @@ from pathlib import Path
 
 from distillation_study import SOURCE, TASKS, _load_average, inference_times, model_folder, recorded_model_dir
 from distillation_study import TRAINING as DISTILLATION_TRAINING
-from study_report import describe_machine, study_cells
+from study_report import study_cells
 
 from compactbert.distillation.recipe import distill, parse_distill_recipe
 from compactbert.finetune import finetune, parse_recipe
-from compactbert.hardware import native_bf16
+from compactbert.hardware import machine_description, native_bf16
 
 SEEDS = (0, 1, 2)
 # the distillation study's teacher, tasks and budget (so its teacher folders are reused), every seed, resumable
@@ -335,7 +335,7 @@ class StudyResults:
             "invocations": [*self.setup.get("invocations", []), command],  # the runs that made this file
             "workdir": str(workdir),  # what the runs' model_dir are relative to
             "limit": limit,
-            "machine": describe_machine(),
+            "machine": machine_description(),
             "bf16_autocast": native_bf16(),
         }
         loads = self.setup.setdefault("load_average", {})

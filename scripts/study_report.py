@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
 import sys
 from pathlib import Path
 
 from compactbert import STRATEGIES
-
-
-def describe_machine() -> str:
-    """What a study's results record as its machine: cores, CPU model and its bf16 units (or AVX2 only)."""
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in flags.splitlines() if line.startswith("model name")), "")
-    units = "AMX" if "amx_bf16" in flags else ("AVX512-BF16" if "avx512_bf16" in flags else "AVX2 only")
-    return f"{os.cpu_count()}-core {model or platform.processor()} ({units})"
-
 
 SOURCE_LAYERS = 6
 STRATEGY_ORDER = list(STRATEGIES)  # the registry is the one list of strategies

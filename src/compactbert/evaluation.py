@@ -388,8 +388,8 @@ def timed_against_teacher(
     import torch
 
     from .export.auto import dtype_name
-    from .hardware import cpu_description
-    from .inference import available_cores, time_models
+    from .hardware import machine_description
+    from .inference import time_models
     from .timing import paired_ratio
 
     models = {"model": loaded} | ({"teacher": teacher} if teacher is not None else {})
@@ -410,7 +410,7 @@ def timed_against_teacher(
         "model_runs_on": ran(loaded),
         "teacher_runs_on": ran(teacher) if teacher is not None else None,
         "threads": torch.get_num_threads(),
-        "machine": f"{available_cores()}-core {cpu_description()}",
+        "machine": machine_description(),
     }
 
 

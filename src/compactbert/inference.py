@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .export.formats import BACKENDS
-from .hardware import native_bf16
+from .hardware import available_cores, native_bf16
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 TASKS = ("sequence-classification", "base")
@@ -38,14 +38,6 @@ def resolve_dtype(dtype: str | torch.dtype = "auto") -> torch.dtype:
     if dtype not in DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; expected 'auto' or one of {sorted(DTYPES)}")
     return DTYPES[dtype]
-
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity), not the machine's total."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def configure_threads(threads: int | None = None) -> int:

@@ -8,8 +8,7 @@ import pytest
 
 from compactbert.demo import FINE_TUNED_CHOICE, Comparer, load_zoo
 from compactbert.demo.zoo import STUDENT_FAMILIES, BuildSettings, _student_recipe, ensure_default_zoo
-from compactbert.hardware import cpu_description, native_bf16
-from compactbert.inference import available_cores
+from compactbert.hardware import machine_description, native_bf16
 
 from support.scripts import load_script
 
@@ -46,7 +45,7 @@ def test_default_zoo_builds_offline_from_minilm_and_bbc_news(tmp_path):
         "teacher",
         *(e.name for e in zoo.entries),
     }
-    assert zoo.build["machine"] == f"{available_cores()}-core {cpu_description()}" and zoo.build["date"]
+    assert zoo.build["machine"] == machine_description() and zoo.build["date"]
     report = load_script("demo_build_time").report(folder, tmp_path / "report", "the test's build")
     assert report["build"] == zoo.build and report["test_accuracy"]["teacher"] == zoo.teacher.metrics["test_accuracy"]
     precision = "bf16" if native_bf16() else "fp32"  # what every model's metrics.json records it trained in

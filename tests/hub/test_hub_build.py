@@ -9,10 +9,9 @@ import yaml
 from huggingface_hub import ModelCard
 
 from compactbert.cli import main
-from compactbert.hardware import cpu_description
+from compactbert.hardware import machine_description
 from compactbert.hub.build import BUILDERS, PLOT, read_recipe
 from compactbert.hub.validate import card_metadata, folder_problems
-from compactbert.inference import available_cores
 
 from support.zoo import REPO_ID, tiny_recipe
 
@@ -60,10 +59,10 @@ def test_built_folder(built):
     assert f"{latency['model']['median_ms']:.1f} ms" in card.text and latency["dtype"] == "float32"
     assert latency["runtime"] == "torch" and "float32, run by PyTorch (both models)" in card.text
     # the card and build.json name the machine: its cores, CPU model and bf16 units
-    assert latency["device"] == f"a {available_cores()}-core {cpu_description()}"
+    assert latency["device"] == f"a {machine_description()}"
     assert f"thread(s) on {latency['device']}." in card.text
     record = info["build"]
-    assert record["machine"] == f"{available_cores()}-core {cpu_description()}" and record["wall_seconds"] > 0
+    assert record["machine"] == machine_description() and record["wall_seconds"] > 0
     assert (built / PLOT).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({PLOT})" in card.text
     config = json.loads((built / "config.json").read_text())
     assert config["kept_layers"] == [0, 1] and config["drop_strategy"] == "top"

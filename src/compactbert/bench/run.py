@@ -37,7 +37,7 @@ import torch
 
 from ..export.formats import RUNTIME_EXPORTS
 from ..hardware import native_bf16
-from ..inference import DTYPES, Timing, available_cores, configure_threads, prepare_for_inference, time_side_by_side
+from ..inference import DTYPES, Timing, configure_threads, prepare_for_inference, time_side_by_side
 from .defaults import (
     CALIBRATION_SEQUENCES,
     DEFAULT_BATCHES,
@@ -86,22 +86,12 @@ def machine_info(threads: int) -> dict[str, Any]:
     """What the figures were measured on: CPU model and bf16 units, cores, threads, versions, load."""
     import transformers
 
-    from ..hardware import cpu_has_native_bf16
+    from ..hardware import BF16_UNITS, available_cores, cpu_has_native_bf16, cpu_model_and_flags, read_cpuinfo
 
-    cpu = platform.processor() or platform.machine()
-    flags: list[str] = []
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name") and cpu in ("", platform.machine()):
-                    cpu = line.split(":", 1)[1].strip()
-                elif line.startswith("flags") and not flags:
-                    flags = line.split(":", 1)[1].split()
-    except OSError:
-        pass
+    model, flags = cpu_model_and_flags(read_cpuinfo())
     return {
-        "cpu": cpu,
-        "bf16_units": [f for f in ("amx_bf16", "avx512_bf16") if f in flags],
+        "cpu": model or platform.processor() or platform.machine(),
+        "bf16_units": [flag for flag, _ in BF16_UNITS if flag in flags],
         "native_bf16": cpu_has_native_bf16(),
         "cores_available": available_cores(),
         "threads": threads,

@@ -231,8 +231,7 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
     from ..data.builtin import default_calibration_texts
     from ..distillation.recipe import distill, parse_distill_recipe
     from ..finetune import MODEL_SUBDIR, finetune, parse_recipe
-    from ..hardware import cpu_description
-    from ..inference import available_cores
+    from ..hardware import machine_description
 
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
@@ -321,7 +320,7 @@ def _train_into(folder: Path, settings: BuildSettings, log: Callable[[str], None
             "seconds": total,
             "trained_seconds": seconds,
             "date": datetime.date.today().isoformat(),
-            "machine": f"{available_cores()}-core {cpu_description()}",
+            "machine": machine_description(),
         },
     )
 

@@ -231,13 +231,12 @@ def _export_into(folder: Path, kind: str, name: str, final: Path, model_dir: Pat
 def _build_record(started: float) -> dict[str, Any]:
     """Where and how long the build ran: its wall time (training, evaluation, the latency comparison and the exports),
     the date and the machine (cores, CPU model and its bf16 units)."""
-    from ..hardware import cpu_description
-    from ..inference import available_cores
+    from ..hardware import machine_description
 
     return {
         "wall_seconds": round(time.perf_counter() - started, 1),
         "date": datetime.date.today().isoformat(),
-        "machine": f"{available_cores()}-core {cpu_description()}",
+        "machine": machine_description(),
     }
 
 

@@ -24,8 +24,8 @@ def measure_latency(model_dir: Path, source: str | os.PathLike, recipe: ZooRecip
     import torch
 
     from ..data import load_task
-    from ..hardware import cpu_description
-    from ..inference import available_cores, load_for_inference, time_side_by_side
+    from ..hardware import machine_description
+    from ..inference import load_for_inference, time_side_by_side
 
     settings = recipe.latency
     task = "sequence-classification" if recipe.baseline else "base"
@@ -42,11 +42,7 @@ def measure_latency(model_dir: Path, source: str | os.PathLike, recipe: ZooRecip
     runners = {name: m.runner(texts, settings.max_length) for name, m in models.items()}
     timings = time_side_by_side(runners, repeats=settings.repeats, warmup=settings.warmup)
     device = models["model"].device
-    where = (
-        torch.cuda.get_device_name(device)
-        if device.type == "cuda"
-        else f"a {available_cores()}-core {cpu_description()}"
-    )
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"a {machine_description()}"
     return {
         **{name: timing.as_dict() for name, timing in timings.items()},
         "batch_size": len(texts),
