@@ -202,21 +202,36 @@ def _sentence_loss(objective: str) -> str:
     return f"{logged[-1]['sentence_loss']:.2f}"
 
 
-def _sop_range(task: str) -> str:
-    values = sorted(sop(f"finetune/{o}/{task}", "test_accuracy") for o in ("sop", "nsp"))
-    return f"{pct(values[0])}–{pct(values[1])}%"
+def _chance_interval() -> str:
+    """The 95% interval of a coin around 50% on the study's held-out pairs, in points."""
+    return f"{196 * (0.25 / sop('pretrain/sop', 'pairs')['eval_sop']) ** 0.5:.1f}"
 
 
 CLAIMS += claims(
     SOP_STUDY,
     SOP,
     lambda: f"4 layers all shared: {sop('pretrain/sop', 'num_parameters') / 1e6:.1f}M parameters",
+    lambda: f"pretrained on the bodies of {sop('pretrain/sop', 'documents')['train']:,} `bbc-news` training articles",
+    lambda: f"({sop('pretrain/sop', 'train')['global_step']:,} steps of\nbatch 32 each",
+    lambda: f"evaluated on {sop('pretrain/sop', 'documents')['eval']} held-out training articles",
+    lambda: f"({sop('pretrain/sop', 'pairs')['eval_sop']} pairs per task; chance 50% ± {_chance_interval()} points)",
     lambda: f"The whole study took **{int(SOP.data['wall_s'] // 60)} min {SOP.data['wall_s'] % 60:.0f} s**",
-    lambda: f"could not do SOP ({pct(sop('pretrain/nsp', 'sop_accuracy'))}%, chance)",
+    lambda: (
+        f"(SOP {pct(sop('pretrain/sop', 'sop_accuracy'))}%, NSP {pct(sop('pretrain/nsp', 'nsp_accuracy'))}%)"
+    ),
+    lambda: f"did sentence order above chance ({pct(sop('pretrain/nsp', 'sop_accuracy'))}%;",
     lambda: f"did not solve NSP ({pct(sop('pretrain/sop', 'nsp_accuracy'))}%, chance;",
-    lambda: f"sentence loss fell to {_sentence_loss('sop')} / {_sentence_loss('nsp')}",
-    lambda: f"({_sop_range(BBC)} on 5-topic `bbc-news`",
-    lambda: f"{_sop_range(RT)} on `rotten-tomatoes`",
+    lambda: f"sentence loss ended at {_sentence_loss('sop')} / {_sentence_loss('nsp')}",
+    lambda: (
+        f"accuracy reached {pct(sop('pretrain/sop', 'mlm_accuracy'))}% / {pct(sop('pretrain/nsp', 'mlm_accuracy'))}%"
+    ),
+    lambda: f"({pct(sop('finetune/nsp/bbc-news', 'test_accuracy'))}% on 5-topic `bbc-news`",
+    lambda: f"{pct(sop('finetune/nsp/rotten-tomatoes', 'test_accuracy'))}% on `rotten-tomatoes`, where it",
+    lambda: f"SOP-pretrained one ({pct(sop('finetune/sop/bbc-news', 'test_accuracy'))}%; and",
+    lambda: (
+        f"{pct(sop('finetune/sop/rotten-tomatoes', 'test_accuracy'))}% on `rotten-tomatoes`, its majority class: "
+        f"macro-F1 {sop('finetune/sop/rotten-tomatoes', 'test_macro_f1'):.2f}"
+    ),
     lambda: f"a from-scratch {sop('pretrain/sop', 'num_parameters') / 1e6:.1f}M model",
 )
 

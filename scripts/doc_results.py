@@ -96,7 +96,7 @@ def _named_cpu_kind(data: dict) -> str:
     return {"AMX-BF16": "AMX"}.get(found, found)
 
 
-SOP = Source("docs/results/albert_sop/results.json", lambda d: _bf16_flag(d["cells"]["pretrain/sop"]["bf16"]))
+SOP = Source("docs/results/albert_sop/results.json", _named_cpu_kind)
 # the SOP / NSP rerun from MiniLM converted to an Albert-SOP (scripts/albert_sop_study.py --start): its results file
 # names cores and load only; the run's machine, checked in /proc/cpuinfo, is in the study's note and the page
 SOP_CONVERTED = Source("docs/results/albert_sop_converted/results.json", lambda d: "AVX512-BF16 (AMD EPYC)")
