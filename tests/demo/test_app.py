@@ -30,6 +30,8 @@ def test_compare_endpoint_takes_just_a_text(app_url):
     parameters = info["named_endpoints"]["/compare"]["parameters"]
     assert parameters[0]["parameter_name"] == "text" and not parameters[0]["parameter_has_default"]
     assert all(p["parameter_has_default"] for p in parameters[1:])
+    names = ["text", "strategy", "num_drop", "model", "repeats", "runtime"]
+    assert [p["parameter_name"] for p in parameters] == names  # the page's progress is not a parameter
     assert list(info["named_endpoints"]) == ["/compare", "/status"]  # drawing and the slider update are private
     assert client.predict(api_name="/status")["ready"] is True  # what the building app's `status` turns into
     result = client.predict("the team win the game", api_name="/compare")
@@ -72,13 +74,19 @@ def test_summary_names_an_entry_of_its_own_and_its_width(tiny_zoo_dir):
     from compactbert.demo.ui import summary_markdown
 
     comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32")
+    comparer.zoo.teacher.metrics["test_accuracy"] = 0.8  # the tiny zoo's teacher records none
     pruned = comparer.compare("the team win the game", model="tinybert-2-pruned", repeats=1)
     assert "· compact: tinybert-2-pruned (2 layers, kept [0, 3], hidden 16, " in summary_markdown(pruned)
+    # the test accuracies the zoo records, and the share kept: what the compact model costs, beside what it saves
+    assert (pruned["teacher"]["test_accuracy"], pruned["compact"]["test_accuracy"]) == (0.8, 0.5)
+    assert summary_markdown(pruned).endswith(" Test accuracy 50.0% vs the teacher's 80.0%: **62.5% kept**.")
     dropped = comparer.compare("the team win the game", "bottom", 2, repeats=1)
     shown = "· compact: teacher minus 2 layers (bottom), not retrained (4 layers, kept [2, 3, 4, 5], "
     assert shown in summary_markdown(dropped)  # as wide as the teacher
+    assert dropped["compact"]["test_accuracy"] is None and "Test accuracy" not in summary_markdown(dropped)
     tuned = comparer.compare("the team win the game", "bottom", 2, FINE_TUNED_CHOICE, repeats=1)
     assert "· compact: shrunk-bottom-2 (4 layers, kept [2, 3, 4, 5], " in summary_markdown(tuned)  # told apart
+    assert tuned["compact"]["test_accuracy"] is None  # this zoo records none for it: nothing is said
     entry = comparer.other_entries()[0]
     assert entry_line(entry) == (
         f"**tinybert-2-pruned** (pruned, `tiny_bert`): a stand-in pruned student (2 layers, "
@@ -151,6 +159,19 @@ def test_a_compact_model_slower_than_its_teacher_is_called_slower():
     # the screenshot script reads the line as the page shows it (no Markdown): a slower model's speedup is under 1
     shown = load_script("demo_screenshot").summary_figures(summary_markdown(result).replace("**", ""))
     assert shown["speedup"] == 0.83 and shown["latency_ms"] == {"teacher": 8.1, "compact": 9.7}
+
+
+def test_the_page_says_what_a_first_use_waits_for(tiny_zoo_dir):
+    """The endpoint hands the comparison gradio's progress: a model's first use (an export, an int8 quantization:
+    the wording of each is tested with `Comparer`) is said over the outputs while it runs."""
+    from compactbert.demo import Comparer, load_zoo
+    from compactbert.demo.ui import build_demo
+
+    demo = build_demo(Comparer(load_zoo(tiny_zoo_dir), dtype="fp32"))
+    compare = next(f.fn for f in demo.fns.values() if f.api_name == "compare")
+    shown = []
+    compare("the team win", "top", 2, FINE_TUNED_CHOICE, 1, "torch", progress=lambda p, desc: shown.append((p, desc)))
+    assert shown == [(None, "shrunk-top-2: loading it (first use)")]  # a message, no bar: its length is unknown
 
 
 def test_a_model_folder_gone_while_serving_is_said_on_the_page(zoo):

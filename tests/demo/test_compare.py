@@ -144,6 +144,20 @@ def test_compact_models_are_cached_and_bounded(tiny_zoo_dir):
     assert len(comparer._cache) == 2 and comparer.compact_model("top", 1, NOT_RETRAINED) is not first
 
 
+def test_a_first_use_is_announced_before_the_wait(tiny_zoo_dir, tmp_path, monkeypatch):
+    """`announce` hears of each model loaded, shrunk or exported for a request, before it is, and only the first time."""
+    monkeypatch.setenv("COMPACTBERT_CACHE", str(tmp_path / "cache"))
+    comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32")
+    said: list[str] = []
+    teacher = comparer.zoo.teacher.name
+    comparer.compare(TEXT, "top", 1, NOT_RETRAINED, repeats=1, announce=said.append)
+    assert said == [f"{teacher} minus 1 (top): loading it (first use)"]  # the teacher was loaded at the start
+    comparer.compare(TEXT, "top", 1, NOT_RETRAINED, repeats=1, announce=said.append)
+    assert len(said) == 1
+    comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1, runtime="onnxruntime", announce=said.append)
+    assert said[1:] == [f"{name}: first use on onnxruntime, exporting it" for name in (teacher, "shrunk-bottom-2")]
+
+
 def test_a_zoo_of_hub_entries_loads_them_from_the_hub(hub, tiny_zoo_dir, tmp_path):
     import json
 
@@ -205,7 +219,11 @@ def test_a_comparison_can_run_both_models_quantized_to_int8(tiny_zoo_dir, tmp_pa
     monkeypatch.setenv("COMPACTBERT_CACHE", str(tmp_path / "cache"))
     with pytest.warns(UserWarning, match="int8 calibration on 300 built-in BBC News articles") as caught:
         comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32", backend="openvino-int8")
-        result = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1)
+        said: list[str] = []
+        result = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1, announce=said.append)
+    # the page says what the wait is for (the teacher was quantized when the demo started)
+    quantizing = "first use on openvino-int8, exporting it to OpenVINO and quantizing it to int8 (this takes a while)"
+    assert said == [f"shrunk-bottom-2: {quantizing}"]
     assert len([w for w in caught if "int8 calibration" in str(w.message)]) == 2  # the teacher and the compact model
     assert comparer.backend == "openvino-int8"
     assert (result["runtime"], result["dtype"]) == ("openvino-int8", "int8 + float32")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -24,6 +25,17 @@ FINE_TUNED_CHOICE = "fine-tuned (zoo)"
 MAX_TEXT_CHARS = 5000  # the models read 128 tokens (~600 characters) anyway; this bounds tokenizer work
 MAX_REPEATS = 30
 MAX_LENGTH = 128
+
+
+def first_use(name: str, runtime: str) -> str:
+    """What the page says while `name` is made ready for `runtime` on its first use."""
+    if runtime == INT8_RUNTIME:
+        return (
+            f"{name}: first use on {runtime}, exporting it to OpenVINO and quantizing it to int8 (this takes a while)"
+        )
+    if runtime in RUNTIME_EXPORTS:
+        return f"{name}: first use on {runtime}, exporting it"
+    return f"{name}: loading it (first use)"
 
 
 def visible(text: str) -> bool:
@@ -160,18 +172,28 @@ class Comparer:
             )
         return text, num_drop, repeats
 
-    def teacher_on(self, runtime: str):
-        """The teacher run by `runtime` (one of `runtime_choices`), loaded (and exported) on first use."""
+    def teacher_on(self, runtime: str, announce: Callable[[str], None] | None = None):
+        """The teacher run by `runtime` (one of `runtime_choices`), loaded (and exported) on first use, which
+        `announce` (when given) is told of first."""
         with self._lock:
             if runtime not in self._teachers:
+                if announce:
+                    announce(first_use(self.zoo.teacher.name, runtime))
                 loaded = self._load_on(runtime, self.zoo.resolve(self.zoo.teacher), dtype=self.dtype)
                 loaded.name = self.zoo.teacher.name
                 self._teachers[runtime] = loaded
             return self._teachers[runtime]
 
-    def compact_model(self, strategy: str, num_drop: int, model: str, runtime: str | None = None):
+    def compact_model(
+        self,
+        strategy: str,
+        num_drop: int,
+        model: str,
+        runtime: str | None = None,
+        announce: Callable[[str], None] | None = None,
+    ):
         """The loaded compact model for a (checked) choice on `runtime` (default: `backend`), loading, shrinking or
-        exporting it on first use."""
+        exporting it on first use, which `announce` (when given) is told of first."""
         runtime = runtime or self.backend
         if model == NOT_RETRAINED:
             key: tuple = (NOT_RETRAINED, strategy, num_drop, runtime)
@@ -183,11 +205,29 @@ class Comparer:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
+            if announce:
+                announce(
+                    first_use(
+                        key[1]
+                        if key[0] != NOT_RETRAINED
+                        else f"{self.zoo.teacher.name} minus {num_drop} ({strategy})",
+                        runtime,
+                    )
+                )
             loaded = self._make(key)
             self._cache[key] = loaded
             while len(self._cache) > self.max_cached:
                 self._cache.popitem(last=False)
             return loaded
+
+    def entry_for(self, strategy: str, num_drop: int, model: str) -> ZooEntry | None:
+        """The zoo entry a (checked) choice runs: the fine-tuned model for the strategy and K, or the entry of that
+        name; None for the teacher with layers dropped and not retrained (not a model of the zoo)."""
+        if model == NOT_RETRAINED:
+            return None
+        if model == FINE_TUNED_CHOICE:
+            return self.zoo.fine_tuned(strategy, num_drop)
+        return next(e for e in self.zoo.entries if e.name == model)
 
     def _fp32_teacher(self):
         """The teacher's PyTorch model in fp32 (what a runtime's not-retrained models are shrunk from)."""
@@ -231,14 +271,18 @@ class Comparer:
         model: str | None = None,
         repeats: int = 10,
         runtime: str | None = None,
+        announce: Callable[[str], None] | None = None,
     ) -> dict[str, Any]:
         """Classify `text` with the teacher and the chosen compact model, both run by `runtime` (one of
         `runtime_choices`; default: `backend`); time both side by side. `strategy`, `num_drop` and `model` default to
-        `default_strategy`, `default_drop` and `default_model` (what the page shows first).
+        `default_strategy`, `default_drop` and `default_model` (what the page shows first). `announce`, when given, is
+        told what is loaded, exported or quantized on first use before it is (the page shows it: OpenVINO's int8
+        quantization of a model takes tens of seconds).
 
         Returns plain data: for `teacher` and `compact`, the label, the probabilities per label, the parameter
-        count, the kept layers, E and the sharing (an Albert-SOP's; None for the other families) and the latency
-        (median / min / max ms over `repeats` interleaved runs after warm-up, one text, batch 1); plus `agree`,
+        count, the kept layers, E and the sharing (an Albert-SOP's; None for the other families), the test accuracy
+        the zoo records for it (None where it records none: a model not retrained) and the latency (median / min /
+        max ms over `repeats` interleaved runs after warm-up, one text, batch 1); plus `agree`,
         `speedup` (teacher median / compact median), `runtime` and `dtype` (what ran both).
         """
         from ..distillation.layer_map import kept_teacher_layers
@@ -251,8 +295,8 @@ class Comparer:
         runtime = runtime or self.backend
         if runtime not in self.runtime_choices:
             raise ValueError(f"unknown runtime {runtime!r}; choose one of: {', '.join(self.runtime_choices)}")
-        teacher = self.teacher_on(runtime)
-        compact = self.compact_model(strategy, num_drop, model, runtime)
+        teacher = self.teacher_on(runtime, announce)
+        compact = self.compact_model(strategy, num_drop, model, runtime, announce)
         with self._lock:  # one timing at a time: concurrent runs would time each other
             probs = {"teacher": teacher.predict_proba([text], MAX_LENGTH)[0]}
             probs["compact"] = compact.predict_proba([text], MAX_LENGTH)[0]
@@ -265,6 +309,7 @@ class Comparer:
                 warmup=2,
             )
         result: dict[str, Any] = {}
+        entries = {"teacher": self.zoo.teacher, "compact": self.entry_for(strategy, num_drop, model)}
         for side, loaded in (("teacher", teacher), ("compact", compact)):
             labels = list(loaded.label_names)
             p = [float(x) for x in probs[side]]
@@ -285,6 +330,7 @@ class Comparer:
                 # an Albert-SOP's factorised embedding size E and what its layers share; None for the other families
                 "embedding_size": config.embedding_size if config.model_type == "albert_sop" else None,
                 "sharing": config.sharing if config.model_type == "albert_sop" else None,
+                "test_accuracy": entries[side].metrics.get("test_accuracy") if entries[side] else None,
                 "latency_ms": {
                     "median": timings[side].median_ms,
                     "min": timings[side].min_ms,
