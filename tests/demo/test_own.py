@@ -257,6 +257,22 @@ def test_a_save_zoo_path_that_cannot_be_a_folder_is_refused_before_anything_load
     assert f"{tmp_path / 'notes.txt' / 'zoo'} is inside {tmp_path / 'notes.txt'}, which is a file" in err
 
 
+def test_a_zoo_already_saved_is_replaced_only_with_overwrite(runs, tmp_path, capsys):
+    """`--save-zoo DIR` where DIR holds a zoo.json (another zoo, perhaps curated by hand) refuses before anything
+    loads and leaves it as it was; `--overwrite` replaces it."""
+    _, _, f = runs
+    (tmp_path / "z").mkdir()
+    (tmp_path / "z" / "zoo.json").write_text('{"mine": true}')
+    argv = ["demo", "--teacher", str(f["teacher"]), "--model", str(f["small"]), "--build-only"]
+    assert cli_main([*argv, "--save-zoo", str(tmp_path / "z")]) == 2
+    assert f"{tmp_path / 'z' / 'zoo.json'} already exists (another zoo)" in capsys.readouterr().err
+    assert (tmp_path / "z" / "zoo.json").read_text() == '{"mine": true}'
+    assert cli_main([*argv, "--save-zoo", str(tmp_path / "z"), "--overwrite"]) == 0
+    assert [e.name for e in load_zoo(tmp_path / "z").entries] == ["small"]
+    assert cli_main([*argv, "--overwrite"]) == 2  # nothing to replace without --save-zoo
+    assert "give --save-zoo DIR" in capsys.readouterr().err
+
+
 def _components(demo):
     return {getattr(b, "elem_id", None) or getattr(b, "label", None): b for b in demo.blocks.values()}
 

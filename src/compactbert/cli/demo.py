@@ -62,6 +62,7 @@ class DemoCommand(Command):
             metavar="DIR",
             help="with --teacher: also write the zoo as DIR/zoo.json, for --zoo DIR or `compactbert publish DIR`",
         )
+        p.add_argument("--overwrite", action="store_true", help="with --save-zoo: replace a zoo.json already in DIR")
         p.add_argument("--build-only", action="store_true", help="build (or find) the zoo, print where, and exit")
 
     def run(self, args: argparse.Namespace, manifest: str | os.PathLike | None = None) -> int:
@@ -96,7 +97,7 @@ def own_zoo(args: argparse.Namespace):
     from ..demo.describe import entry_line
     from ..demo.own import check_zoo_folder, save_zoo, zoo_from_models
 
-    own = {"model": "--model", "task": "--task", "save_zoo": "--save-zoo"}
+    own = {"model": "--model", "task": "--task", "save_zoo": "--save-zoo", "overwrite": "--overwrite"}
     own |= {"text_column": "--text_column", "label_column": "--label_column"}
     if args.teacher is None:
         given = [option for name, option in own.items() if getattr(args, name)]
@@ -108,8 +109,10 @@ def own_zoo(args: argparse.Namespace):
         return None
     if args.zoo or args.cache_dir:
         raise ValueError("--teacher serves your own models: leave out --zoo and --cache-dir (they name a zoo)")
+    if args.overwrite and not args.save_zoo:
+        raise ValueError("--overwrite replaces the zoo.json that --save-zoo DIR writes: give --save-zoo DIR")
     if args.save_zoo:
-        check_zoo_folder(args.save_zoo)  # before anything is loaded
+        check_zoo_folder(args.save_zoo, args.overwrite)  # before anything is loaded
     zoo = zoo_from_models(
         args.teacher,
         args.model,
@@ -123,7 +126,7 @@ def own_zoo(args: argparse.Namespace):
     for entry in (zoo.teacher, *zoo.entries):  # sizes, test accuracies and the share of the teacher's each keeps
         print(f"  {entry_line(entry, None if entry is zoo.teacher else teacher_accuracy, plain=True)}")
     if args.save_zoo:
-        print(f"wrote {save_zoo(zoo, args.save_zoo)}")
+        print(f"wrote {save_zoo(zoo, args.save_zoo, overwrite=args.overwrite)}")
     return zoo
 
 

@@ -166,12 +166,13 @@ def _task(task, columns: dict, teacher, teacher_folder: Path, teacher_metrics: d
         return None, recorded.task, False
 
 
-def save_zoo(zoo: Zoo, folder: str | os.PathLike) -> Path:
+def save_zoo(zoo: Zoo, folder: str | os.PathLike, overwrite: bool = False) -> Path:
     """Write `zoo` as `folder/zoo.json` (`compactbert demo --zoo FOLDER` serves it again, `compactbert publish FOLDER`
-    publishes it), naming the model folders relative to it; written whole or not at all. Returns the file."""
+    publishes it), naming the model folders relative to it; written whole or not at all. A `zoo.json` already there
+    (another zoo) is refused unless `overwrite`. Returns the file."""
     from ..io import write_json_atomically
 
-    folder = check_zoo_folder(folder)
+    folder = check_zoo_folder(folder, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
 
     def relative(entry: ZooEntry) -> ZooEntry:
@@ -183,9 +184,9 @@ def save_zoo(zoo: Zoo, folder: str | os.PathLike) -> Path:
     return write_json_atomically(folder / MANIFEST, moved.to_dict())
 
 
-def check_zoo_folder(folder: str | os.PathLike) -> Path:
+def check_zoo_folder(folder: str | os.PathLike, overwrite: bool = False) -> Path:
     """`folder` as a place `save_zoo` can write `zoo.json` into (checked before anything is loaded): a folder, or a
-    path whose nearest existing part is a folder; a `ValueError` otherwise."""
+    path whose nearest existing part is a folder, without a `zoo.json` unless `overwrite`; a `ValueError` otherwise."""
     from ..io import file_in_the_way
 
     folder = Path(folder)
@@ -193,6 +194,11 @@ def check_zoo_folder(folder: str | os.PathLike) -> Path:
     if existing is not None:
         what = "is a file" if existing == folder else f"is inside {existing}, which is a file"
         raise ValueError(f"{folder} {what}: give a folder to write {MANIFEST} into")
+    if (folder / MANIFEST).exists() and not overwrite:
+        raise ValueError(
+            f"{folder / MANIFEST} already exists (another zoo): choose another folder, or pass --overwrite "
+            "(overwrite=True) to replace it"
+        )
     return folder
 
 
