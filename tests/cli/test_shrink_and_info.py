@@ -11,6 +11,7 @@ from transformers import AutoModel, AutoTokenizer, BertForSequenceClassification
 
 from compactbert import STRATEGIES
 from compactbert.cli import main
+from compactbert.data import list_builtin_tasks
 
 from support.helpers import TEXTS, make_bert
 
@@ -138,6 +139,10 @@ def test_info_lists_the_registry_and_describes_a_folder(source, tmp_path, capsys
     assert main(["info", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert list(info["strategies"]) == list(STRATEGIES) and "shrunk_bert" in info["families"]
+    assert list(info["builtin_tasks"]) == list_builtin_tasks()  # what --task takes by name, from the registry
+    assert info["builtin_tasks"]["bbc-news"]["labels"] == ["business", "entertainment", "politics", "sport", "tech"]
+    assert main(["info"]) == 0
+    assert "  rotten-tomatoes Rotten Tomatoes review snippets: " in capsys.readouterr().out
     assert main(["shrink", str(source), "--strategy", "bottom", "--drop", "3", "-o", str(tmp_path / "out")]) == 0
     capsys.readouterr()
     assert main(["info", str(tmp_path / "out")]) == 0

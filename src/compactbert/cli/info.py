@@ -1,4 +1,4 @@
-"""`compactbert info [MODEL]`: what compactbert offers (families, strategies, built-in models), or what a folder holds
+"""`compactbert info [MODEL]`: what compactbert offers (families, strategies, built-in models and tasks), or what a folder holds
 (a model folder, or one `compactbert export` wrote)."""
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class InfoCommand(Command):
 
         from .. import __version__
         from ..assets import BUILTIN_MODELS
+        from ..data import BUILTIN_TASKS
         from ..models import list_families
         from ..shrinking import STRATEGIES
 
@@ -44,6 +45,11 @@ class InfoCommand(Command):
             "families": list_families(),
             "strategies": {name: s.description for name, s in STRATEGIES.items()},
             "builtin_models": {name: m.description for name, m in BUILTIN_MODELS.items()},
+            # what --task / task: take by name, offline
+            "builtin_tasks": {
+                name: {"description": t.description, "labels": list(t.label_names)}
+                for name, t in sorted(BUILTIN_TASKS.items())
+            },
         }
         if as_json:
             print(json.dumps(info, indent=2))
@@ -57,6 +63,9 @@ class InfoCommand(Command):
         print("built-in models:")
         for name, text in info["builtin_models"].items():
             print(f"  {name:15} {text}")
+        print("built-in tasks (--task NAME; or a data file or a Hub dataset id):")
+        for name, task in info["builtin_tasks"].items():
+            print(f"  {name:15} {task['description']}; labels: {', '.join(task['labels'])}")
         return EXIT_OK
 
     @staticmethod
