@@ -89,6 +89,29 @@ def test_shrink_then_finetune_end_to_end(tmp_path, tiny_source):
         finetune(*parse_recipe(None, fields))
 
 
+def test_a_run_stopped_before_its_first_checkpoint_leaves_no_folder(tmp_path, tiny_source, monkeypatch):
+    """Ctrl+C during training: the run folder the Trainer made (empty: nothing saved yet) is removed."""
+    from transformers import Trainer
+
+    def stopped(self, *args, **kwargs):
+        assert (tmp_path / "run").is_dir()  # the Trainer made it
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "train", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(*parse_recipe(None, recipe_fields(tmp_path, tiny_source)))
+    assert not (tmp_path / "run").exists()
+
+
+def test_every_training_run_removes_the_empty_run_folder_it_made():
+    from compactbert.distillation.recipe import distill
+    from compactbert.io import leaves_no_empty_run_folder
+    from compactbert.pretraining import pretrain
+
+    wrapper = leaves_no_empty_run_folder(lambda training_args: None).__code__
+    assert [run.__code__ is wrapper for run in (finetune, distill, pretrain)] == [True, True, True]
+
+
 def test_lora_is_merged_into_plain_weights(tmp_path, tiny_source):
     fields = recipe_fields(
         tmp_path,

@@ -1,4 +1,5 @@
-"""compactbert.io: files written in one rename, scratch folders, the paths a committed result records, and sizes."""
+"""compactbert.io: files written in one rename, scratch folders, run folders a stopped run leaves, the paths a committed
+result records, and sizes."""
 
 import gc
 import json
@@ -11,6 +12,7 @@ from compactbert.io import (
     ScratchFolder,
     file_in_the_way,
     file_size,
+    no_empty_folder_left,
     relative_path,
     write_file_atomically,
     write_json_atomically,
@@ -88,3 +90,25 @@ def test_the_file_in_the_way_of_a_folder(tmp_path):
     assert file_in_the_way(tmp_path / "afile") == tmp_path / "afile"
     assert file_in_the_way(tmp_path / "afile" / "deeper" / "still") == tmp_path / "afile"
     assert file_in_the_way(tmp_path / "new" / "folder") is None and file_in_the_way(tmp_path) is None
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, RuntimeError])
+def test_a_stopped_run_leaves_no_empty_folder_it_made(tmp_path, stop):
+    run = tmp_path / "runs" / "mine"
+    with pytest.raises(stop), no_empty_folder_left(run):
+        (run / "logs").mkdir(parents=True)
+        raise stop
+    assert not (tmp_path / "runs").exists() and tmp_path.exists()  # the parents made for it go too, not the rest
+
+
+def test_a_folder_with_a_file_or_one_there_before_is_kept(tmp_path):
+    with pytest.raises(KeyboardInterrupt), no_empty_folder_left(tmp_path / "a"):
+        (tmp_path / "a" / "checkpoint-10").mkdir(parents=True)
+        (tmp_path / "a" / "checkpoint-10" / "model.safetensors").write_bytes(b"x")  # something to resume from
+        raise KeyboardInterrupt
+    (tmp_path / "b").mkdir()
+    with pytest.raises(KeyboardInterrupt), no_empty_folder_left(tmp_path / "b"):
+        raise KeyboardInterrupt
+    with no_empty_folder_left(tmp_path / "c"):  # work that finished keeps what it made, even empty
+        (tmp_path / "c").mkdir()
+    assert all((tmp_path / name).is_dir() for name in "abc")

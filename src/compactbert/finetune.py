@@ -37,7 +37,7 @@ from .data import Task, first_rows, load_task
 from .fields import recipe_file
 from .hardware import native_bf16
 from .hub.gate import majority_class
-from .io import save_model
+from .io import leaves_no_empty_run_folder, save_model
 from .shrinking import shrink
 from .shrinking.strategies import STRATEGIES
 
@@ -362,6 +362,7 @@ def tokenize_task(dataset, tokenizer, data_args: DataArguments):
     return used.map(encode, batched=True, remove_columns=removed, desc="tokenizing")
 
 
+@leaves_no_empty_run_folder
 def finetune(model_args: ModelArguments, data_args: DataArguments, training_args: FinetuneArguments) -> dict:
     """Run a recipe end to end; returns the metrics that are also written to `output_dir/model/metrics.json`."""
     final_dir, (dataset, label_names) = prepare_task_run(data_args, training_args)

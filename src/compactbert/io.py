@@ -3,12 +3,14 @@ scratch folders that go when their owner does; and sizes on disk as compactbert 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -173,6 +175,34 @@ def save_model(
             write_card(folder, model_id=os.fspath(output))
 
     return write_folder_atomically(output, write, overwrite=overwrite)
+
+
+@contextlib.contextmanager
+def no_empty_folder_left(folder: str | os.PathLike) -> Iterator[None]:
+    """Around work that makes `folder`: when the work fails or is stopped (Ctrl+C) and `folder` holds no file, it is
+    removed, with the parents made for it. A folder that was there before, or that holds a file (a checkpoint to
+    resume from), is kept."""
+    folder = Path(folder).absolute()
+    made = next((p for p in reversed((folder, *folder.parents)) if not p.exists()), None)  # the topmost one made
+    try:
+        yield
+    except BaseException:
+        if made is not None and made.is_dir() and not any(p.is_file() for p in made.rglob("*")):
+            shutil.rmtree(made, ignore_errors=True)
+        raise
+
+
+def leaves_no_empty_run_folder(run: Callable) -> Callable:
+    """Decorate a training run whose last argument is its training arguments: a run folder (`output_dir`) it made
+    and left with no file in it, stopped before its first checkpoint, is removed (`no_empty_folder_left`)."""
+
+    @functools.wraps(run)
+    def wrapped(*args, **kwargs):
+        training_args = kwargs["training_args"] if "training_args" in kwargs else args[-1]
+        with no_empty_folder_left(training_args.output_dir):
+            return run(*args, **kwargs)
+
+    return wrapped
 
 
 def file_in_the_way(path: str | os.PathLike) -> Path | None:

@@ -52,7 +52,7 @@ from ..finetune import (
     prepare_task_run,
     tokenize_task,
 )
-from ..io import save_model
+from ..io import leaves_no_empty_run_folder, save_model
 from ..pruning import IMPORTANCE_MEASURES
 from ..records import read_metrics
 from .arguments import STAGES, DistillationTrainingArguments
@@ -379,6 +379,7 @@ def score_teacher(teacher, tokenizer, test, data_args) -> dict[str, float]:
     return classification_metrics((np.eye(teacher.config.num_labels)[predicted], np.asarray(test["label"])))
 
 
+@leaves_no_empty_run_folder
 def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArguments) -> dict:
     """Run a distillation recipe end to end; returns the metrics also written to `output_dir/model/metrics.json`."""
     from ..evaluation import require_classifier

@@ -26,7 +26,7 @@ from transformers import AutoTokenizer, Trainer
 from ..assets import builtin_model_path
 from ..checkpoints import check_max_length, read_config, resolve_model_folder
 from ..finetune import FinetuneArguments, parse_recipe_into, start_run
-from ..io import save_model
+from ..io import leaves_no_empty_run_folder, save_model
 from ..loss_logging import LossComponentsLogging
 from ..models.albert_sop import SENTENCE_OBJECTIVES, SHARING_MODES, AlbertSopConfig, AlbertSopForPreTraining
 from .epochs import EpochPairs, RedrawEachEpoch
@@ -338,6 +338,7 @@ def _pretraining_config(model_args: PretrainModelArguments, start: Path | None, 
     return config
 
 
+@leaves_no_empty_run_folder
 def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArguments, training_args: PretrainArguments):
     """Run a pretraining recipe end to end; returns the metrics also written to `output_dir/model/metrics.json`.
 
