@@ -112,3 +112,23 @@ def test_a_folder_with_a_file_or_one_there_before_is_kept(tmp_path):
     with no_empty_folder_left(tmp_path / "c"):  # work that finished keeps what it made, even empty
         (tmp_path / "c").mkdir()
     assert all((tmp_path / name).is_dir() for name in "abc")
+
+
+def test_a_saved_tokenizer_carries_no_load_state(tmp_path):
+    """transformers writes how this process loaded a tokenizer (`local_files_only`, `is_local`) into its config; a
+    model folder, and so a published repository, is written without them, and loads as before."""
+    from transformers import AutoTokenizer
+
+    from compactbert.io import save_tokenizer
+
+    from support.helpers import make_tokenizer
+
+    make_tokenizer().save_pretrained(tmp_path / "source")
+    loaded = AutoTokenizer.from_pretrained(tmp_path / "source", local_files_only=True)
+    loaded.save_pretrained(tmp_path / "plain")
+    assert json.loads((tmp_path / "plain" / "tokenizer_config.json").read_text())["local_files_only"] is True
+    save_tokenizer(loaded, tmp_path / "ours")
+    config = json.loads((tmp_path / "ours" / "tokenizer_config.json").read_text())
+    assert "local_files_only" not in config and "is_local" not in config and config["do_lower_case"] is True
+    again = AutoTokenizer.from_pretrained(tmp_path / "ours")
+    assert again("the team win")["input_ids"] == loaded("the team win")["input_ids"]

@@ -162,7 +162,7 @@ def save_model(
     def write(folder: Path) -> None:
         model.save_pretrained(folder)
         if tokenizer is not None:
-            tokenizer.save_pretrained(folder)
+            save_tokenizer(tokenizer, folder)
         if metrics is not None:
             from .records import write_metrics
 
@@ -175,6 +175,22 @@ def save_model(
             write_card(folder, model_id=os.fspath(output))
 
     return write_folder_atomically(output, write, overwrite=overwrite)
+
+
+# what transformers writes into tokenizer_config.json about how this process loaded the tokenizer (offline, from a
+# folder), not about the tokenizer: a published copy would carry this machine's load state
+LOAD_STATE_KEYS = ("local_files_only", "is_local")
+
+
+def save_tokenizer(tokenizer, folder: str | os.PathLike) -> None:
+    """`tokenizer.save_pretrained(folder)`, without the load state (`LOAD_STATE_KEYS`) in its tokenizer_config.json."""
+    tokenizer.save_pretrained(folder)
+    config = Path(folder) / "tokenizer_config.json"
+    if config.is_file():
+        data = json.loads(config.read_text(encoding="utf-8"))
+        if any(key in data for key in LOAD_STATE_KEYS):
+            kept = {key: value for key, value in data.items() if key not in LOAD_STATE_KEYS}
+            write_text_atomically(config, json.dumps(kept, indent=2, ensure_ascii=False) + "\n")
 
 
 @contextlib.contextmanager

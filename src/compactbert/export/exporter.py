@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..io import save_tokenizer
 from ..records import read_metrics, task_record
 from .formats import EXPORT_TASKS, FORMATS, ExportFormat, get_format, get_task, require, task_of
 from .graph import WRITERS, output_names
@@ -122,7 +123,7 @@ def write_export(model, tokenizer, folder: str | os.PathLike, format: str, dtype
     graph = WRITERS[fmt.name](model, tokenizer, get_task(task).name, folder)
     model.config.save_pretrained(folder)
     if tokenizer is not None:  # None: a model without one (the bench's random-weight rows)
-        tokenizer.save_pretrained(folder)
+        save_tokenizer(tokenizer, folder)
     import transformers
 
     from .. import __version__
