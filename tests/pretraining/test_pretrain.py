@@ -242,6 +242,8 @@ def test_recipe_errors_are_clear(recipe):
         parse_pretrain_recipe(path, {"masking": "spans"})
     with pytest.raises(ValueError, match=r"mlm_weight must be >= 0 \(0: the sentence task alone\), got -0.5"):
         parse_pretrain_recipe(path, {"mlm_weight": -0.5})
+    with pytest.raises(ValueError, match=r"embedding_size must be between 2 and hidden_size 32, got 64 \(E > H would"):
+        parse_pretrain_recipe(path, {"hidden_size": 32, "embedding_size": 64})  # as `compactbert albert` refuses it
     with pytest.raises(ValueError, match=r"max_length 5000 is longer than .* has positions for \(64, its max_posi"):
         pretrain(*parse_pretrain_recipe(path, {"max_length": 5000, "max_steps": 1}))
     (tmp_path / "run" / "model").mkdir(parents=True)

@@ -92,6 +92,11 @@ class PretrainModelArguments:
             raise ValueError(f"mlm_weight must be >= 0 (0: the sentence task alone), got {self.mlm_weight}")
         if self.sharing not in SHARING_MODES:
             raise ValueError(f"unknown sharing '{self.sharing}'; choose one of: {', '.join(SHARING_MODES)}")
+        if self.model is None and not 2 <= self.embedding_size <= self.hidden_size:  # random init: these shape it
+            raise ValueError(
+                f"embedding_size must be between 2 and hidden_size {self.hidden_size}, got {self.embedding_size} (E > H "
+                "would add parameters, not save them; `compactbert albert` refuses the same)"
+            )
 
 
 @dataclass
