@@ -72,6 +72,33 @@ def test_an_entry_of_its_own_greys_out_strategy_and_k_and_is_listed(app_url, pag
     assert slider.is_enabled()
 
 
+def test_the_page_says_what_a_first_use_waits_for(tiny_zoo_dir, page, tmp_path, monkeypatch):
+    """A model exported on its first use (here slowed down to a few seconds, as an int8 quantization is) is said in a
+    notice while the page waits."""
+    import time
+
+    from compactbert.demo import create_demo, launch
+    from compactbert.demo.compare import Comparer
+
+    from support.demo import free_port
+
+    make = Comparer._make
+    monkeypatch.setattr(Comparer, "_make", lambda self, key: time.sleep(4) or make(self, key))
+    monkeypatch.setenv("COMPACTBERT_CACHE", str(tmp_path / "cache"))
+    demo = create_demo(str(tiny_zoo_dir), dtype="fp32")
+    _, url, _ = launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        page.goto(url)
+        page.locator("#text textarea").fill("the team win the game")
+        page.get_by_label("onnxruntime").check()
+        page.locator("#compare-button").click()
+        notice = "teacher minus 2 layers (top), not retrained: preparing it for onnxruntime (exported the first time"
+        page.get_by_text(notice).wait_for(timeout=60_000)
+        page.locator("#summary").get_by_text("the compact model is").wait_for(timeout=60_000)
+    finally:
+        demo.close()
+
+
 def test_the_page_shows_which_student_for_which_speed(app_url, page):
     page.goto(app_url)
     page.get_by_text("Which student for which speed").wait_for(timeout=30_000)

@@ -27,15 +27,17 @@ MAX_REPEATS = 30
 MAX_LENGTH = 128
 
 
-def first_use(name: str, runtime: str) -> str:
-    """What the page says while `name` is made ready for `runtime` on its first use."""
+def first_use(name: str, runtime: str) -> str | None:
+    """What the page says while `name` is made ready for `runtime` on its first use in this process (an export made
+    before, by this demo or another, is loaded from the cache instead); None on PyTorch, where that is quick."""
     if runtime == INT8_RUNTIME:
         return (
-            f"{name}: first use on {runtime}, exporting it to OpenVINO and quantizing it to int8 (this takes a while)"
+            f"{name}: preparing it for {runtime} (exported and quantized to int8 the first time, which takes a while; "
+            "cached after)"
         )
     if runtime in RUNTIME_EXPORTS:
-        return f"{name}: first use on {runtime}, exporting it"
-    return f"{name}: loading it (first use)"
+        return f"{name}: preparing it for {runtime} (exported the first time; cached after)"
+    return None
 
 
 def visible(text: str) -> bool:
@@ -177,8 +179,8 @@ class Comparer:
         `announce` (when given) is told of first."""
         with self._lock:
             if runtime not in self._teachers:
-                if announce:
-                    announce(first_use(self.zoo.teacher.name, runtime))
+                if announce and (message := first_use(self.zoo.teacher.name, runtime)):
+                    announce(message)
                 loaded = self._load_on(runtime, self.zoo.resolve(self.zoo.teacher), dtype=self.dtype)
                 loaded.name = self.zoo.teacher.name
                 self._teachers[runtime] = loaded
@@ -205,20 +207,19 @@ class Comparer:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            if announce:
-                announce(
-                    first_use(
-                        key[1]
-                        if key[0] != NOT_RETRAINED
-                        else f"{self.zoo.teacher.name} minus {num_drop} ({strategy})",
-                        runtime,
-                    )
-                )
+            name = key[1] if key[0] != NOT_RETRAINED else self.dropped_name(strategy, num_drop)
+            if announce and (message := first_use(name, runtime)):
+                announce(message)
             loaded = self._make(key)
             self._cache[key] = loaded
             while len(self._cache) > self.max_cached:
                 self._cache.popitem(last=False)
             return loaded
+
+    def dropped_name(self, strategy: str, num_drop: int) -> str:
+        """How the page names the teacher with `num_drop` layers dropped by `strategy`, not retrained."""
+        layers = "layer" if num_drop == 1 else "layers"
+        return f"{self.zoo.teacher.name} minus {num_drop} {layers} ({strategy}), not retrained"
 
     def entry_for(self, strategy: str, num_drop: int, model: str) -> ZooEntry | None:
         """The zoo entry a (checked) choice runs: the fine-tuned model for the strategy and K, or the entry of that
@@ -227,7 +228,10 @@ class Comparer:
             return None
         if model == FINE_TUNED_CHOICE:
             return self.zoo.fine_tuned(strategy, num_drop)
-        return next(e for e in self.zoo.entries if e.name == model)
+        entry = next((e for e in self.zoo.entries if e.name == model), None)
+        if entry is None:
+            raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(self.model_choices)}")
+        return entry
 
     def _fp32_teacher(self):
         """The teacher's PyTorch model in fp32 (what a runtime's not-retrained models are shrunk from)."""
@@ -249,8 +253,7 @@ class Comparer:
             small = shrink(teacher, keep=kept)
             small.config.drop_strategy = strategy  # layers chosen by the strategy (with the zoo's teacher scores)
             loaded = self._load_on(runtime, small, tokenizer=self.teacher.tokenizer, dtype=self.dtype)
-            layers = "layer" if num_drop == 1 else "layers"
-            loaded.name = f"{self.zoo.teacher.name} minus {num_drop} {layers} ({strategy}), not retrained"
+            loaded.name = self.dropped_name(strategy, num_drop)
             return loaded
         entry = next(e for e in self.zoo.entries if e.name == key[1])
         loaded = self._load_on(runtime, self.zoo.resolve(entry), dtype=self.dtype)
