@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from compactbert.hardware import machine_description
+from compactbert.io import relative_path
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = {"sop": ROOT / "configs/albert-sop-bbc-small.yaml", "nsp": ROOT / "configs/albert-nsp-bbc-small.yaml"}
@@ -101,7 +102,8 @@ def finetune_cell(objective: str, task: str, workdir: Path, quick: bool, budget:
         "test_macro_f1": metrics["test"]["macro_f1"],
         "validation_accuracy": metrics["validation"]["accuracy"],
         "train_examples": fields.get("max_train_samples"),
-        "fields": fields,
+        # the recipe as run, its folders relative to the repository (a committed result names no one's home)
+        "fields": fields | {key: relative_path(fields[key], ROOT) for key in ("model", "output_dir")},
         "wall_s": time.perf_counter() - started,
     }
 

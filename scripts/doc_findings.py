@@ -156,7 +156,7 @@ NOT_MEASURED: dict[str, list[str]] = {
     SOP_STUDY: [
         "(52.7%, chance; the paper: 78.9%)",
         "(58.0%; the paper's: 52.0%)",
-        "(last logged step; ln 2 is 0.69)",  # chance's loss, a constant
+        "(ln 2 is 0.69)",  # chance's loss, a constant
         "against the paper's 54%",
         "the paper's 125k steps",
         "after 125k steps of batch 4096 from scratch",  # the paper's budget

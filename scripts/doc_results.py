@@ -92,8 +92,12 @@ def _named_cpu_kind(data: dict) -> str:
     """The CPU kind a study script's `machine` line names in brackets, first in them: `compactbert.hardware.
     machine_description`'s "(AMX-BF16, ...)", "(AVX512-BF16)", "(AVX2, no bf16 units)", or the older "(AMX)" and
     "(AVX2 only)" of files written before it; as pages name it ("AMX", "AVX512-BF16", "AVX2")."""
-    found = re.search(r"\((AMX(?:-BF16)?|AVX512-BF16|AVX2)[ ,)]", data["machine"]).group(1)
-    return {"AMX-BF16": "AMX"}.get(found, found)
+    found = re.search(r"\((AMX(?:-BF16)?|AVX512-BF16|AVX2)[ ,)]", data["machine"])
+    if found is None:
+        raise ValueError(
+            f"the machine line {data['machine']!r} names no CPU kind (AMX, AVX512-BF16 or AVX2) in brackets"
+        )
+    return {"AMX-BF16": "AMX"}.get(found.group(1), found.group(1))
 
 
 SOP = Source("docs/results/albert_sop/results.json", _named_cpu_kind)

@@ -40,10 +40,8 @@ from compactbert.export.exporter import (
 )
 from compactbert.export.quantize import DEFAULT_CALIBRATION_SAMPLES, FLOAT_OPERATIONS
 from compactbert.export.runtime import open_session
+from compactbert.hardware import machine_description
 from compactbert.inference import time_side_by_side
-
-sys.path.insert(0, str(Path(__file__).parent))
-from compactbert.hardware import machine_description  # noqa: E402
 
 # what each int8 export leaves out of the quantization
 SETTINGS = {"int8, attention quantized": (), "int8, attention in the rest's precision": FLOAT_OPERATIONS}

@@ -25,12 +25,10 @@ from tqdm.auto import tqdm
 
 from compactbert.data import load_task, near_duplicates
 from compactbert.demo.manifest import load_zoo
+from compactbert.hardware import machine_description
 from compactbert.inference import load_for_inference
 from compactbert.io import write_json_atomically
 from compactbert.records import read_metrics
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compactbert.hardware import machine_description  # noqa: E402
 
 TASKS = ("bbc-news", "rotten-tomatoes")
 THRESHOLD, RUN_WORDS = 0.5, 8

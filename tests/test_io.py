@@ -114,6 +114,15 @@ def test_a_folder_with_a_file_or_one_there_before_is_kept(tmp_path):
     assert all((tmp_path / name).is_dir() for name in "abc")
 
 
+def test_a_parent_another_run_uses_too_is_kept(tmp_path):
+    """Two runs started together under a new runs/: the one stopped first leaves the other's folder and runs/."""
+    with pytest.raises(RuntimeError), no_empty_folder_left(tmp_path / "runs" / "a"):
+        (tmp_path / "runs" / "a").mkdir(parents=True)
+        (tmp_path / "runs" / "b").mkdir()  # the other run's, still empty
+        raise RuntimeError
+    assert not (tmp_path / "runs" / "a").exists() and (tmp_path / "runs" / "b").is_dir()
+
+
 def test_a_saved_tokenizer_carries_no_load_state(tmp_path):
     """transformers writes how this process loaded a tokenizer (`local_files_only`, `is_local`) into its config; a
     model folder, and so a published repository, is written without them, and loads as before."""

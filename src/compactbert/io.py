@@ -196,15 +196,22 @@ def save_tokenizer(tokenizer, folder: str | os.PathLike) -> None:
 @contextlib.contextmanager
 def no_empty_folder_left(folder: str | os.PathLike) -> Iterator[None]:
     """Around work that makes `folder`: when the work fails or is stopped (Ctrl+C) and `folder` holds no file, it is
-    removed, with the parents made for it. A folder that was there before, or that holds a file (a checkpoint to
-    resume from), is kept."""
+    removed, then each parent made for it while it is empty (another run's folder in one keeps it). A folder that was
+    there before, or that holds a file (a checkpoint to resume from), is kept."""
     folder = Path(folder).absolute()
     made = next((p for p in reversed((folder, *folder.parents)) if not p.exists()), None)  # the topmost one made
     try:
         yield
     except BaseException:
-        if made is not None and made.is_dir() and not any(p.is_file() for p in made.rglob("*")):
-            shutil.rmtree(made, ignore_errors=True)
+        if made is not None and folder.is_dir() and not any(p.is_file() for p in folder.rglob("*")):
+            shutil.rmtree(folder, ignore_errors=True)
+            for parent in folder.parents:
+                if parent != made and made not in parent.parents:
+                    break  # above what this work made
+                try:
+                    parent.rmdir()  # only while empty
+                except OSError:
+                    break
         raise
 
 
