@@ -40,6 +40,12 @@ def test_choices_come_from_the_zoo(comparer):
     assert [(e.name, e.strategy, e.num_drop) for e in comparer.other_entries()] == [
         (name, None, None) for name in OTHER_ENTRIES
     ]
+    # the entry each choice runs (None: the teacher minus K layers, made on demand), and a clear refusal of another
+    assert comparer.entry_for("top", 2, NOT_RETRAINED) is None
+    assert comparer.entry_for("bottom", 2, FINE_TUNED_CHOICE).name == "shrunk-bottom-2"
+    assert comparer.entry_for("top", 2, "distilled-3").name == "distilled-3"
+    with pytest.raises(ValueError, match="unknown model 'nope'; choose one of: dropped, not retrained, "):
+        comparer.entry_for("top", 2, "nope")
 
 
 @pytest.mark.parametrize("name", list(OTHER_ENTRIES))

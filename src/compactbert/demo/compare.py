@@ -228,9 +228,12 @@ class Comparer:
             return None
         if model == FINE_TUNED_CHOICE:
             return self.zoo.fine_tuned(strategy, num_drop)
-        entry = next((e for e in self.zoo.entries if e.name == model), None)
+        return self._entry_named(model)
+
+    def _entry_named(self, name: str) -> ZooEntry:
+        entry = next((e for e in self.zoo.entries if e.name == name), None)
         if entry is None:
-            raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(self.model_choices)}")
+            raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(self.model_choices)}")
         return entry
 
     def _fp32_teacher(self):
@@ -255,7 +258,7 @@ class Comparer:
             loaded = self._load_on(runtime, small, tokenizer=self.teacher.tokenizer, dtype=self.dtype)
             loaded.name = self.dropped_name(strategy, num_drop)
             return loaded
-        entry = next(e for e in self.zoo.entries if e.name == key[1])
+        entry = self._entry_named(key[1])
         loaded = self._load_on(runtime, self.zoo.resolve(entry), dtype=self.dtype)
         loaded.name = entry.name
         return loaded
@@ -279,8 +282,8 @@ class Comparer:
         """Classify `text` with the teacher and the chosen compact model, both run by `runtime` (one of
         `runtime_choices`; default: `backend`); time both side by side. `strategy`, `num_drop` and `model` default to
         `default_strategy`, `default_drop` and `default_model` (what the page shows first). `announce`, when given, is
-        told what is loaded, exported or quantized on first use before it is (the page shows it: OpenVINO's int8
-        quantization of a model takes tens of seconds).
+        told of each model exported (or quantized) for `runtime` on its first use, before it is (the page shows it:
+        OpenVINO's int8 quantization of a model takes tens of seconds).
 
         Returns plain data: for `teacher` and `compact`, the label, the probabilities per label, the parameter
         count, the kept layers, E and the sharing (an Albert-SOP's; None for the other families), the test accuracy
