@@ -32,6 +32,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from study_report import chance_interval_points
+
 from compactbert.hardware import machine_description
 from compactbert.io import relative_path
 
@@ -246,7 +248,7 @@ def write_report(
         f"and budget ({steps} steps of batch 32, 64-token paragraph pairs, learning rate {rate:g}, 5% warmup then "
         f"linear decay{prior}) for both; pretrained on {documents['train']} BBC News article bodies ({pairs['train']} pairs), "
         f"evaluated on {documents['eval']} held-out articles ({pairs['eval_sop']} SOP pairs, {pairs['eval_nsp']} NSP "
-        f"pairs; chance = 50%, 95% interval at chance ±{196 * (0.25 / pairs['eval_sop']) ** 0.5:.1f} points). MLM accuracy: top-1 on the 15% masked tokens of the held-out pairs of the model's own "
+        f"pairs; chance = 50%, 95% interval at chance ±{chance_interval_points(pairs['eval_sop']):.1f} points). MLM accuracy: top-1 on the 15% masked tokens of the held-out pairs of the model's own "
         f"objective. Fine-tuning (test-split accuracy, learning rate 5e-4, split seed 42, seed 42): {described('bbc-news')}; "
         f"{described('rotten-tomatoes')}.",
         "",

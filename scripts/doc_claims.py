@@ -48,6 +48,7 @@ from doc_results import (
     study_cells,
     zoo_speedup,
 )
+from study_report import chance_interval_points
 
 # ------------------------------------------------------------------------------------------------------- claims
 
@@ -206,8 +207,8 @@ def _sentence_loss(objective: str) -> str:
 
 
 def _chance_interval() -> str:
-    """The 95% interval of a coin around 50% on the study's held-out pairs, in points."""
-    return f"{196 * (0.25 / sop('pretrain/sop', 'pairs')['eval_sop']) ** 0.5:.1f}"
+    """The 95% interval of a coin around 50% on the study's held-out pairs, in points (as its report computes it)."""
+    return f"{chance_interval_points(sop('pretrain/sop', 'pairs')['eval_sop']):.1f}"
 
 
 CLAIMS += claims(

@@ -9,6 +9,13 @@ from pathlib import Path
 
 from compactbert import STRATEGIES
 
+
+def chance_interval_points(pairs: int) -> float:
+    """Half the 95% interval of a fair coin's accuracy on `pairs` examples, in points: what a binary task's held-out
+    accuracy must clear to be above chance (50%)."""
+    return 196 * (0.25 / pairs) ** 0.5
+
+
 SOURCE_LAYERS = 6
 STRATEGY_ORDER = list(STRATEGIES)  # the registry is the one list of strategies
 
