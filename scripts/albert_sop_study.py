@@ -3,10 +3,11 @@
 Two models of the same size (configs/albert-sop-bbc-small.yaml and its NSP twin: E=128, H=256, 4 layers all
 shared) get the same budget on BBC News article bodies (paragraph pairs, 64 tokens, MLM + the sentence task). Each
 is evaluated on held-out documents on *both* sentence tasks (SOP and NSP pairs) and on masked-LM accuracy, then
-fine-tuned on `bbc-news` and `rotten-tomatoes` with `compactbert.finetune`.
+fine-tuned on `bbc-news` and `rotten-tomatoes` with `compactbert.finetune`, with seeds 42, 1 and 2.
 
-    python scripts/albert_sop_study.py               # the committed study -> docs/results/albert_sop/ (about half an hour)
-    python scripts/albert_sop_study.py --quick       # a few-minute smoke run into a temporary folder
+    python scripts/albert_sop_study.py               # the committed study -> docs/results/albert_sop/ (about 45 minutes)
+    python scripts/albert_sop_study.py --quick       # a few-minute smoke run into a temporary folder (one seed)
+    python scripts/albert_sop_study.py --finetune-seeds 42,1,2,3,4   # resume the study with two more seeds
 
 From a trained start instead of random init: convert MiniLM's bare encoder to an Albert-SOP, then continue
 it with each objective (pairs and masks drawn afresh each epoch, as in every run):
@@ -17,7 +18,8 @@ it with each objective (pairs and masks drawn afresh each epoch, as in every run
 
 Each cell (pretrain / fine-tune) runs in its own process; `--parallel 2` runs the SOP and NSP chains side by side
 (only useful with more cores than 2: on 2, the two chains fight over them).
-results.json is written after every cell, so an interrupted study resumes where it stopped.
+results.json is written after every cell, so an interrupted study resumes where it stopped; each run of the command
+is recorded as a session (its machine, wall time and the cells it ran), and the study's wall time is their sum.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from study_report import chance_interval_points
+from study_report import chance_interval_points, mean_and_deviation, sop_finetune_runs
 
 from compactbert.hardware import machine_description
 from compactbert.io import relative_path
@@ -58,9 +60,10 @@ FINETUNE_COMMON = {
     "report_to": "none",
     "disable_tqdm": True,
     "logging_strategy": "no",
-    "seed": 42,
     "overwrite": True,
 }
+# fine-tuning seeds: three, so that a gap between the two pretrained models can be told from fine-tuning variance
+FINETUNE_SEEDS = (42, 1, 2)
 QUICK_PRETRAIN = {"max_documents": 120, "max_steps": 6, "logging_steps": 2}
 QUICK_FINETUNE = {"max_train_samples": 64, "max_eval_samples": 64, "num_train_epochs": 1}
 
@@ -87,11 +90,17 @@ def pretrain_cell(objective: str, workdir: Path, quick: bool, budget: dict) -> d
     return metrics
 
 
-def finetune_cell(objective: str, task: str, workdir: Path, quick: bool, budget: dict) -> dict:
+def finetune_cell_name(objective: str, task: str, seed: int) -> str:
+    """The results key of one fine-tuning run (`finetune/sop/bbc-news/seed1`)."""
+    return f"finetune/{objective}/{task}/seed{seed}"
+
+
+def finetune_cell(objective: str, task: str, seed: int, workdir: Path, quick: bool, budget: dict) -> dict:
     from compactbert.finetune import finetune, parse_recipe
 
     fields = {"model": str(workdir / f"pretrain-{objective}" / "model"), "task": task}
-    fields |= FINETUNE_COMMON | FINETUNE[task] | {"output_dir": str(workdir / f"finetune-{objective}-{task}")}
+    folder = workdir / f"finetune-{objective}-{task}-seed{seed}"
+    fields |= FINETUNE_COMMON | FINETUNE[task] | {"seed": seed, "output_dir": str(folder)}
     for key in ("max_train_samples", "max_eval_samples", "num_train_epochs"):
         if budget.get(key):
             fields[key] = budget[key]
@@ -100,6 +109,7 @@ def finetune_cell(objective: str, task: str, workdir: Path, quick: bool, budget:
     started = time.perf_counter()
     metrics = finetune(*parse_recipe(None, fields))
     return {
+        "seed": seed,
         "test_accuracy": metrics["test"]["accuracy"],
         "test_macro_f1": metrics["test"]["macro_f1"],
         "validation_accuracy": metrics["validation"]["accuracy"],
@@ -111,21 +121,23 @@ def finetune_cell(objective: str, task: str, workdir: Path, quick: bool, budget:
 
 
 def run_cell(name: str, workdir: Path, quick: bool, budget: dict, out_file: Path) -> None:
-    """Run one cell (`pretrain/sop`, `finetune/nsp/bbc-news`) in this process and write its result as JSON."""
+    """Run one cell (`pretrain/sop`, `finetune/nsp/bbc-news/seed42`) in this process and write its result as JSON."""
     kind, objective, *rest = name.split("/")
     result = (
         pretrain_cell(objective, workdir, quick, budget)
         if kind == "pretrain"
-        else finetune_cell(objective, rest[0], workdir, quick, budget)
+        else finetune_cell(objective, rest[0], int(rest[1].removeprefix("seed")), workdir, quick, budget)
     )
     out_file.write_text(json.dumps(result, indent=2, default=str))
 
 
 def chain(objective: str, results: dict, save, workdir: Path, quick: bool, budget: dict) -> None:
-    """Pretrain with `objective`, then fine-tune on each task (unless the budget says `no_finetune`); cells already in
-    `results` are skipped."""
+    """Pretrain with `objective`, then fine-tune on each task with each seed of the budget (unless it says
+    `no_finetune`); cells already in `results` are skipped."""
     tasks = [] if budget.get("no_finetune") else list(FINETUNE)
-    for name in [f"pretrain/{objective}", *(f"finetune/{objective}/{task}" for task in tasks)]:
+    seeds = budget.get("finetune_seeds") or FINETUNE_SEEDS
+    tuning = [finetune_cell_name(objective, task, seed) for task in tasks for seed in seeds]
+    for name in [f"pretrain/{objective}", *tuning]:
         if name in results:
             continue
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
@@ -184,6 +196,20 @@ def model_description(budget: dict) -> tuple[str, str]:
     return model, f"{how}, MLM and sentence heads fresh"
 
 
+def _tuned(results: dict, objective: str, task: str) -> str:
+    return mean_and_deviation([run["test_accuracy"] for run in sop_finetune_runs(results, objective, task)])
+
+
+def _seed_score(run: dict | None) -> str:
+    return "–" if run is None else f"{pct(run['test_accuracy'])} ({run['test_macro_f1']:.2f})"
+
+
+def _seeds_words(seeds: list[int]) -> str:
+    if len(seeds) < 2:
+        return f"seed {seeds[0]}" if seeds else "no seed"
+    return f"seeds {', '.join(map(str, seeds))}: mean ± standard deviation"
+
+
 def write_report(
     results: dict,
     out: Path,
@@ -201,11 +227,10 @@ def write_report(
     rows = []
     for objective in RECIPES:
         pre = results[f"pretrain/{objective}"]
-        fine = {task: results.get(f"finetune/{objective}/{task}", {}) for task in FINETUNE}
         rows.append(
             f"| {objective.upper()} | {pct(pre['sop_accuracy'])} | {pct(pre['nsp_accuracy'])} | "
-            f"{pct(pre['mlm_accuracy'])} | {pct(fine['bbc-news'].get('test_accuracy'))} | "
-            f"{pct(fine['rotten-tomatoes'].get('test_accuracy'))} | {pre['num_parameters'] / 1e6:.2f}M | "
+            f"{pct(pre['mlm_accuracy'])} | {_tuned(results, objective, 'bbc-news')} | "
+            f"{_tuned(results, objective, 'rotten-tomatoes')} | {pre['num_parameters'] / 1e6:.2f}M | "
             f"{pre['train']['global_step']} | {pre['train']['train_runtime'] / 60:.1f} |"
         )
     paper = [
@@ -215,7 +240,16 @@ def write_report(
     ]
     first = results[f"pretrain/{next(iter(RECIPES))}"]
     pairs, documents, steps = first["pairs"], first["documents"], first["train"]["global_step"]
-    tuned = {task: cell["fields"] for task in FINETUNE if (cell := results.get(f"finetune/sop/{task}"))}
+    tuned = {task: runs[0]["fields"] for task in FINETUNE if (runs := sop_finetune_runs(results, "sop", task))}
+    seeds = sorted({run["seed"] for task in FINETUNE for run in sop_finetune_runs(results, "sop", task)})
+    per_seed = [
+        f"| {objective.upper()} | `{task}` | "
+        + " | ".join(_seed_score({run["seed"]: run for run in runs}.get(seed)) for seed in seeds)
+        + " |"
+        for objective in RECIPES
+        for task in FINETUNE
+        if (runs := sop_finetune_runs(results, objective, task))
+    ]
 
     def described(task: str) -> str:
         if task not in tuned:
@@ -249,8 +283,8 @@ def write_report(
         f"linear decay{prior}) for both; pretrained on {documents['train']} BBC News article bodies ({pairs['train']} pairs), "
         f"evaluated on {documents['eval']} held-out articles ({pairs['eval_sop']} SOP pairs, {pairs['eval_nsp']} NSP "
         f"pairs; chance = 50%, 95% interval at chance ±{chance_interval_points(pairs['eval_sop']):.1f} points). MLM accuracy: top-1 on the 15% masked tokens of the held-out pairs of the model's own "
-        f"objective. Fine-tuning (test-split accuracy, learning rate 5e-4, split seed 42, seed 42): {described('bbc-news')}; "
-        f"{described('rotten-tomatoes')}.",
+        f"objective. Fine-tuning (test-split accuracy, learning rate 5e-4, split seed 42, "
+        f"{_seeds_words(seeds)}): {described('bbc-news')}; {described('rotten-tomatoes')}.",
         "",
         "| pretrained with | SOP acc % | NSP acc % | MLM acc % | bbc-news test acc % | rotten-tomatoes test acc % "
         "| params | steps | pretrain min |",
@@ -258,6 +292,18 @@ def write_report(
         *rows,
         *paper,
         "",
+        *(
+            [
+                "Fine-tuned test accuracy % (macro-F1) per seed:",
+                "",
+                "| pretrained with | task | " + " | ".join(f"seed {seed}" for seed in seeds) + " |",
+                "|---|---|" + "---:|" * len(seeds),
+                *per_seed,
+                "",
+            ]
+            if per_seed
+            else []
+        ),
         "![pretraining curves](pretraining_curves.png)",
         "",
     ]
@@ -280,6 +326,40 @@ def write_report(
     plt.close(fig)
 
 
+def earlier_sessions(saved: dict) -> list[dict]:
+    """The runs of the study that wrote `saved` (a results.json; {} for none), each with its command, machine and
+    wall time; a file from before sessions were recorded counts as one."""
+    if "sessions" in saved:
+        return saved["sessions"]
+    if "wall_s" in saved:
+        return [{key: saved[key] for key in ("command", "machine", "wall_s")}]
+    return []
+
+
+def machine_words(sessions: list[dict]) -> str | None:
+    """Where the study ran, as its report says it: the machine line of its one session, or each session's with its
+    minutes and the number of cells it ran."""
+    if len(sessions) < 2:
+        return sessions[0]["machine"] if sessions else None
+    each = [
+        f"{s['machine']} ({s['wall_s'] / 60:.0f} min" + (f", {len(s['cells'])} cells)" if "cells" in s else ")")
+        for s in sessions
+    ]
+    return f"in {len(sessions)} sessions: " + "; ".join(each)
+
+
+def _seed_list(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated whole numbers such as 42,1,2, got {text!r}"
+        ) from None
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"a seed is given twice in {text!r}")
+    return seeds
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=str(ROOT / "docs/results/albert_sop"))
@@ -293,6 +373,11 @@ def main(argv=None) -> int:
     parser.add_argument("--finetune-train-samples", type=int, help="fine-tune on the first N training texts")
     parser.add_argument("--finetune-eval-samples", type=int, help="evaluate fine-tuning on the first N texts")
     parser.add_argument("--finetune-epochs", type=int, help="fine-tuning epochs (default 2)")
+    parser.add_argument(
+        "--finetune-seeds",
+        type=_seed_list,
+        help=f"comma-separated fine-tuning seeds (default {','.join(map(str, FINETUNE_SEEDS))})",
+    )
     parser.add_argument("--start", help="a saved Albert-SOP folder to continue from (default: random init)")
     parser.add_argument("--learning-rate", type=float, help="pretraining learning rate (default: the recipe's, 1e-3)")
     parser.add_argument("--no-finetune", action="store_true", help="pretrain and evaluate only; no fine-tuning cells")
@@ -320,6 +405,8 @@ def main(argv=None) -> int:
         "max_train_samples": args.finetune_train_samples,
         "max_eval_samples": args.finetune_eval_samples,
         "num_train_epochs": args.finetune_epochs,
+        # a smoke run fine-tunes with the first seed only, unless told otherwise
+        "finetune_seeds": args.finetune_seeds or ([FINETUNE_SEEDS[0]] if args.quick else None),
         "start": None if args.start is None else str(Path(args.start).resolve()),
         "learning_rate": args.learning_rate,
         "no_finetune": args.no_finetune,
@@ -333,20 +420,21 @@ def main(argv=None) -> int:
     out, workdir = Path(args.out), Path(args.workdir)
     out.mkdir(parents=True, exist_ok=True)
     results_file = out / "results.json"
-    results = json.loads(results_file.read_text())["cells"] if results_file.exists() else {}
+    previous = json.loads(results_file.read_text()) if results_file.exists() else {}
+    results, sessions = previous.get("cells", {}), earlier_sessions(previous)
+    done_before = set(results)
     command = " ".join(["python scripts/albert_sop_study.py", *(argv if argv is not None else sys.argv[1:])])
     started = time.perf_counter()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     machine = f"{machine_description()}, load average at start {load}"
 
     def save() -> None:
-        results_file.write_text(
-            json.dumps(
-                {"command": command, "quick": args.quick, "budget": budget, "machine": machine, "cells": results},
-                indent=2,
-                default=str,
-            )
-        )
+        # a resumed study adds a session: its wall time is the sum of theirs (each one up to its last saved cell)
+        this = {"command": command, "machine": machine, "wall_s": time.perf_counter() - started}
+        this["cells"] = [name for name in results if name not in done_before]
+        record = {"command": command, "quick": args.quick, "budget": budget, "machine": machine}
+        record |= {"sessions": [*sessions, this], "wall_s": sum(s["wall_s"] for s in [*sessions, this])}
+        results_file.write_text(json.dumps(record | {"cells": results}, indent=2, default=str))
 
     if args.report_only:
         saved = json.loads(results_file.read_text())
@@ -355,7 +443,7 @@ def main(argv=None) -> int:
             out,
             saved["command"],
             wall_s=saved.get("wall_s"),
-            machine=saved.get("machine"),
+            machine=machine_words(earlier_sessions(saved)),
             budget=saved.get("budget"),
         )
         return 0
@@ -364,10 +452,11 @@ def main(argv=None) -> int:
             pool.submit(chain, objective, results, save, workdir, args.quick, budget) for objective in RECIPES
         ]:
             future.result()
-    wall_s = time.perf_counter() - started
+    save()
     saved = json.loads(results_file.read_text())
-    results_file.write_text(json.dumps(saved | {"wall_s": wall_s}, indent=2, default=str))
-    write_report(results, out, command, wall_s=wall_s, machine=machine, budget=budget)
+    write_report(
+        results, out, command, wall_s=saved["wall_s"], machine=machine_words(saved["sessions"]), budget=budget
+    )
     print(f"results: {out}/results.md")
     return 0
 

@@ -107,7 +107,7 @@ CODE_FIGURES: dict[str, list[tuple[str, str]]] = {
     DISTILLATION: [("bbc-news test majority %", "the majority class, business, is 23.5% of")],
     SOP_STUDY: [
         ("bbc-news test majority %", "where the majority class is 23.5%"),
-        ("rotten-tomatoes test majority %", "where it is 57.8%"),
+        ("rotten-tomatoes test majority %", "(majority class 57.8%;"),
     ],
     "docs/data.md": [
         ("bbc-news test majority %", "business, 23.5% of `bbc-news`"),

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from study_report import teacher_reference
+from study_report import mean_and_deviation, sop_finetune_runs, teacher_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 RT, BBC = "rotten-tomatoes", "bbc-news"
@@ -91,13 +91,19 @@ DISTILL_REDUCED = Source("docs/results/distillation/results.json", lambda d: "ma
 def _named_cpu_kind(data: dict) -> str:
     """The CPU kind a study script's `machine` line names in brackets, first in them: `compactbert.hardware.
     machine_description`'s "(AMX-BF16, ...)", "(AVX512-BF16)", "(AVX2, no bf16 units)", or the older "(AMX)" and
-    "(AVX2 only)" of files written before it; as pages name it ("AMX", "AVX512-BF16", "AVX2")."""
-    found = re.search(r"\((AMX(?:-BF16)?|AVX512-BF16|AVX2)[ ,)]", data["machine"])
-    if found is None:
-        raise ValueError(
-            f"the machine line {data['machine']!r} names no CPU kind (AMX, AVX512-BF16 or AVX2) in brackets"
-        )
-    return {"AMX-BF16": "AMX"}.get(found.group(1), found.group(1))
+    "(AVX2 only)" of files written before it; as pages name it ("AMX", "AVX512-BF16", "AVX2"). A study resumed in
+    several sessions (`sessions`) names one kind only when every session ran on it."""
+    kinds = set()
+    for session in data.get("sessions") or [data]:
+        found = re.search(r"\((AMX(?:-BF16)?|AVX512-BF16|AVX2)[ ,)]", session["machine"])
+        if found is None:
+            raise ValueError(
+                f"the machine line {session['machine']!r} names no CPU kind (AMX, AVX512-BF16 or AVX2) in brackets"
+            )
+        kinds.add({"AMX-BF16": "AMX"}.get(found.group(1), found.group(1)))
+    if len(kinds) > 1:
+        raise ValueError(f"the study's sessions ran on different kinds of CPU ({', '.join(sorted(kinds))})")
+    return kinds.pop()
 
 
 SOP = Source("docs/results/albert_sop/results.json", _named_cpu_kind)
@@ -289,6 +295,16 @@ def zoo_speedup(source: Source) -> float:
 
 def sop(cell: str, what: str) -> float:
     return SOP.data["cells"][cell][what]
+
+
+def sop_runs(objective: str, task: str) -> list[dict]:
+    """The from-scratch SOP study's fine-tuning runs of one pretrained model on one task, in seed order."""
+    return sop_finetune_runs(SOP.data["cells"], objective, task)
+
+
+def sop_tuned(objective: str, task: str) -> str:
+    """Its test accuracy over the seeds, mean ± standard deviation in points (as the study's report writes it)."""
+    return mean_and_deviation([run["test_accuracy"] for run in sop_runs(objective, task)])
 
 
 def cost_step(what: str) -> dict:

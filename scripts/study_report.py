@@ -16,6 +16,21 @@ def chance_interval_points(pairs: int) -> float:
     return 196 * (0.25 / pairs) ** 0.5
 
 
+def sop_finetune_runs(cells: dict, objective: str, task: str) -> list[dict]:
+    """The SOP vs NSP study's fine-tuning runs (cells `finetune/<objective>/<task>/seed<N>`) of one pretrained model
+    on one task, in seed order (none when not run)."""
+    prefix = f"finetune/{objective}/{task}/seed"
+    return sorted((cell for name, cell in cells.items() if name.startswith(prefix)), key=lambda cell: cell["seed"])
+
+
+def mean_and_deviation(accuracies: list[float]) -> str:
+    """Accuracies over seeds as tables write them, in points: "75.6 ± 2.4" (mean ± standard deviation), one run's
+    alone, "–" for none."""
+    if len(accuracies) < 2:
+        return f"{100 * accuracies[0]:.1f}" if accuracies else "–"
+    return f"{100 * statistics.fmean(accuracies):.1f} ± {100 * statistics.stdev(accuracies):.1f}"
+
+
 SOURCE_LAYERS = 6
 STRATEGY_ORDER = list(STRATEGIES)  # the registry is the one list of strategies
 

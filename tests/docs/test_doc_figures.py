@@ -153,3 +153,15 @@ def test_a_generated_table_starts_with_its_source_header_and_alignment():
     assert lines[1:] == ["", "| task | accuracy |", "|---|---:|"]
     with pytest.raises(ValueError, match="one of l / r per column"):
         doc_results.table_start("docs/pruning.md", doc_results.PRUNING, "", ["task", "accuracy"], "l")
+
+
+def test_a_study_names_its_cpu_kind_once_for_every_session():
+    amd, xeon = "2-core AMD EPYC (AVX512-BF16), load average at start 1.0", "2-core Intel Xeon (AMX-BF16, AVX512-BF16)"
+    assert doc_results._named_cpu_kind({"machine": amd}) == "AVX512-BF16"
+    assert doc_results._named_cpu_kind({"machine": "2 CPU cores (AVX2 only)"}) == "AVX2"  # the older vocabulary
+    same = {"machine": amd, "sessions": [{"machine": amd}, {"machine": amd.replace("1.0", "0.2")}]}
+    assert doc_results._named_cpu_kind(same) == "AVX512-BF16"
+    with pytest.raises(ValueError, match=r"sessions ran on different kinds of CPU \(AMX, AVX512-BF16\)"):
+        doc_results._named_cpu_kind({"machine": xeon, "sessions": [{"machine": amd}, {"machine": xeon}]})
+    with pytest.raises(ValueError, match="names no CPU kind"):
+        doc_results._named_cpu_kind({"machine": "2 CPU cores"})

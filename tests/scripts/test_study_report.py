@@ -65,3 +65,9 @@ def test_report_tables_and_plots(report, tmp_path):
     assert "bf16 autocast" in text
     assert (tmp_path / "accuracy_vs_layers.png").stat().st_size > 10_000
     assert (tmp_path / "latency_vs_layers.png").stat().st_size > 5_000
+
+
+def test_accuracies_over_seeds_read_as_mean_and_deviation_in_points():
+    report = load_script("study_report")
+    assert report.mean_and_deviation([0.5, 0.7, 0.6]) == "60.0 ± 10.0"
+    assert report.mean_and_deviation([0.8]) == "80.0" and report.mean_and_deviation([]) == "–"
