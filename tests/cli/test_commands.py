@@ -263,3 +263,18 @@ def test_scores_after_a_distillation_say_what_the_student_keeps_of_its_teacher(c
         "warning: the student keeps 90.0% of its teacher's test accuracy, under the 95% that `compactbert publish` "
         "requires"
     ) in capsys.readouterr().err
+
+
+def test_helps_that_list_the_built_in_tasks_list_every_one(monkeypatch):
+    """A help that names the built-in sets in brackets ("a built-in set (bbc-news, rotten-tomatoes)") names the ones
+    registered, so a set added to the registry is not missing from the helps (`compactbert info` lists them too)."""
+    from compactbert.data import list_builtin_tasks
+
+    monkeypatch.setenv("COLUMNS", "1000")
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command")
+    listed = {}
+    for name, parser in subparsers.choices.items():
+        for names in re.findall(r"built-in (?:task|set) \(([^)]*)\)", parser.format_help().replace("\n", " ")):
+            listed[name] = sorted(n.strip() for n in names.split(","))
+    assert set(listed) == {"augment", "evaluate"}  # the scan sees them
+    assert all(names == list_builtin_tasks() for names in listed.values()), listed
