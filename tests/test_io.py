@@ -10,11 +10,13 @@ import pytest
 
 from compactbert.io import (
     ScratchFolder,
+    check_replaceable,
     file_in_the_way,
     file_size,
     no_empty_folder_left,
     relative_path,
     write_file_atomically,
+    write_folder_atomically,
     write_json_atomically,
     write_text_atomically,
 )
@@ -141,3 +143,60 @@ def test_a_saved_tokenizer_carries_no_load_state(tmp_path):
     assert "local_files_only" not in config and "is_local" not in config and config["do_lower_case"] is True
     again = AutoTokenizer.from_pretrained(tmp_path / "ours")
     assert again("the team win")["input_ids"] == loaded("the team win")["input_ids"]
+
+
+def _fill(folder):
+    (folder / "model.safetensors").write_bytes(b"new")
+
+
+def test_overwrite_replaces_a_model_export_zoo_or_data_folder_or_an_empty_one(tmp_path):
+    for mark in ("config.json", "export.json", "zoo.json", "metrics.json", "train.parquet", None):
+        out = tmp_path / f"out-{mark}"
+        out.mkdir()
+        if mark:
+            (out / mark).write_text("{}")
+            (out / "notes.txt").write_text("old")  # a model folder's extra file goes with it
+        write_folder_atomically(out, _fill, overwrite=True)
+        assert sorted(p.name for p in out.iterdir()) == ["model.safetensors"]
+
+
+def test_overwrite_refuses_a_folder_of_someone_s_own_files(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.txt").write_text("precious")
+    with pytest.raises(
+        FileExistsError, match=r"holds files that are not a model's.*\(thesis.txt\).*remove it yourself"
+    ):
+        write_folder_atomically(out, _fill, overwrite=True)
+    assert (out / "thesis.txt").read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # nothing was written beside it
+    write_folder_atomically(out, _fill, overwrite=True, cache_entry=True)  # compactbert's own cache entry: replaced
+    assert not (out / "thesis.txt").exists()
+
+
+def test_overwrite_refuses_the_current_folder_and_the_folders_above_it(tmp_path, monkeypatch):
+    here = tmp_path / "work" / "run"
+    here.mkdir(parents=True)
+    (here / "config.json").write_text("{}")
+    monkeypatch.chdir(here)
+    for output in (".", here, tmp_path / "work"):
+        with pytest.raises(FileExistsError, match="is the current folder or holds it"):
+            write_folder_atomically(output, _fill, overwrite=True)
+    assert (here / "config.json").exists()
+
+
+def test_overwrite_refuses_a_folder_holding_the_source_and_lets_a_source_be_replaced(tmp_path):
+    parent = tmp_path / "runs"
+    source = parent / "model"
+    source.mkdir(parents=True)
+    (source / "config.json").write_text("{}")
+    (parent / "metrics.json").write_text("{}")  # a run folder: replaceable, but it holds the source
+    with pytest.raises(FileExistsError, match=r"holds .*model, which the new folder is made from"):
+        check_replaceable(parent, [source])
+    with pytest.raises(FileExistsError, match="which the new folder is made from"):
+        write_folder_atomically(parent, _fill, overwrite=True, sources=[source])
+    assert (source / "config.json").exists()
+    write_folder_atomically(
+        source, _fill, overwrite=True, sources=[source]
+    )  # the source itself, by what is made from it
+    assert sorted(p.name for p in source.iterdir()) == ["model.safetensors"]

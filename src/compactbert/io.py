@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 
@@ -82,11 +82,58 @@ def relative_path(path: str | os.PathLike, root: str | os.PathLike) -> str:
         return text
 
 
-def write_folder_atomically(output: str | os.PathLike, write: Callable[[Path], None], overwrite: bool = False) -> Path:
+# what marks a folder that compactbert (or transformers) writes whole: a model, an export, a zoo, a run's record, or
+# a task's splits (`compactbert augment`); `overwrite` replaces only such a folder, or an empty one
+REPLACEABLE_MARKS = ("config.json", "export.json", "zoo.json", "metrics.json", "train.parquet")
+
+
+def check_replaceable(output: str | os.PathLike, sources: Iterable[str | os.PathLike] = ()) -> None:
+    """Refuse to replace `output` (an existing folder that `overwrite` would swap out whole) where that would lose
+    what was not meant: the current folder or one above it, a folder that holds one of `sources` (the folders the new
+    one is made from; the source itself may be replaced by what is made from it), or a folder with files in it that
+    holds none of `REPLACEABLE_MARKS` (not a model, export, zoo or data folder: someone's own files).
+
+    Raises:
+        `FileExistsError`: what would be lost, and what to do instead.
+    """
+    output = Path(output).absolute()
+    if not output.is_dir():
+        return
+    resolved, here = output.resolve(), Path.cwd().resolve()
+    if resolved == here or resolved in here.parents:
+        raise FileExistsError(
+            f"{output} is the current folder or holds it; --overwrite replaces the output folder whole, so name a "
+            "folder below the current one"
+        )
+    for source in sources:
+        inside = Path(source).absolute().resolve()
+        if resolved in inside.parents:
+            raise FileExistsError(
+                f"{output} holds {source}, which the new folder is made from; replacing it would lose that too: "
+                "choose another output folder"
+            )
+    entries = sorted(entry.name for entry in output.iterdir())
+    if entries and not any((output / mark).exists() for mark in REPLACEABLE_MARKS):
+        shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+        raise FileExistsError(
+            f"{output} holds files that are not a model's, an export's, a zoo's or a data folder's ({shown}); "
+            "--overwrite replaces only such a folder (or an empty one): remove it yourself or choose another"
+        )
+
+
+def write_folder_atomically(
+    output: str | os.PathLike,
+    write: Callable[[Path], None],
+    overwrite: bool = False,
+    sources: Iterable[str | os.PathLike] = (),
+    cache_entry: bool = False,
+) -> Path:
     """Call `write(tmp)` to fill a temporary sibling folder, then move it to `output` in one rename.
 
     If `write` raises, nothing is left behind (and an existing `output` is untouched). An existing `output` is
-    refused unless `overwrite` is true.
+    refused unless `overwrite` is true, and then too where replacing it would lose what was not meant
+    (`check_replaceable`: the current folder, a folder holding one of `sources`, a folder of someone's own files),
+    unless it is an entry of compactbert's own cache (`cache_entry`), which is replaced whatever it holds.
     """
     output = Path(output).absolute()
     if output.exists() and not overwrite:
@@ -95,6 +142,8 @@ def write_folder_atomically(output: str | os.PathLike, write: Callable[[Path], N
         )
     if output.exists() and not output.is_dir():
         raise FileExistsError(f"output {output} exists and is not a folder")
+    if not cache_entry:
+        check_replaceable(output, sources)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.partial-", dir=output.parent))
     umask = os.umask(0)
@@ -149,12 +198,14 @@ def save_model(
     overwrite: bool = False,
     extra: Callable[[Path], None] | None = None,
     metrics: dict | None = None,
+    sources: Iterable[str | os.PathLike] = (),
 ) -> Path:
     """Save a model (safetensors + config, and for compactbert families their remote code) and its tokenizer.
 
     All or nothing: a failure mid-save leaves no folder behind; an existing folder is refused unless `overwrite`.
     `metrics`, the record of the run that trained it, is written as its `metrics.json` (`records.write_metrics`);
-    `extra(folder)` may write more files (a card) into the folder before it appears. Unless `extra` wrote a
+    `extra(folder)` may write more files (a card) into the folder before it appears. `sources`: the folders the model
+    was made from, which an overwritten `output` must not hold (`check_replaceable`). Unless `extra` wrote a
     `README.md`, a model card is rendered from what the folder then holds (`compactbert.hub.card`): the provenance in
     its config always, the evaluation when it holds a `metrics.json`.
     """
@@ -174,7 +225,7 @@ def save_model(
 
             write_card(folder, model_id=os.fspath(output))
 
-    return write_folder_atomically(output, write, overwrite=overwrite)
+    return write_folder_atomically(output, write, overwrite=overwrite, sources=sources)
 
 
 # what transformers writes into tokenizer_config.json about how this process loaded the tokenizer (offline, from a

@@ -127,9 +127,14 @@ def test_existing_output_needs_overwrite(source, tmp_path, capsys):
     (out / "keep.txt").write_text("mine")
     assert main(["shrink", str(source), "--drop", "2", "-o", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err and (out / "keep.txt").exists()
+    # --overwrite replaces a model folder, not a folder of someone's own files, nor one holding the source
+    assert main(["shrink", str(source), "--drop", "2", "-o", str(out), "--overwrite"]) == 2
+    assert "holds files that are not a model's" in capsys.readouterr().err and (out / "keep.txt").exists()
+    (out / "keep.txt").unlink()
     assert main(["shrink", str(source), "--drop", "2", "-o", str(out), "--overwrite"]) == 0
-    assert not (out / "keep.txt").exists()
-    capsys.readouterr()
+    (tmp_path / "metrics.json").write_text("{}")  # a run's folder, which holds the model to shrink
+    assert main(["shrink", str(out), "--drop", "1", "-o", str(tmp_path), "--overwrite"]) == 2
+    assert "which the new folder is made from" in capsys.readouterr().err and (out / "config.json").exists()
     assert main(["shrink", str(out), "--drop", "1", "-o", str(out), "--overwrite"]) == 0  # replaces its source
     before = re.search(r"parameters: (\S+) -> (\S+) \(([-+]\d+\.\d)%\)", capsys.readouterr().out)
     assert before is not None and float(before[3]) < 0  # counted before it was replaced (it said +0.0%)

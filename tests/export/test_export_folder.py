@@ -265,6 +265,11 @@ def test_the_command_says_what_was_wrong(classifier_folder, tmp_path, monkeypatc
     )
     with pytest.raises(FileExistsError, match="already exists; choose another or pass overwrite=True"):
         export_model(classifier_folder, exported, format="onnx")
+    # --overwrite does not let an export replace the model it is made from (its weights would be lost)
+    assert "is the model folder the export is made from: replacing it would lose its weights" in error_of(
+        str(classifier_folder), "--format", "onnx", "-o", str(classifier_folder), "--overwrite"
+    )
+    assert (classifier_folder / "model.safetensors").exists()
     with pytest.raises(ValueError, match=r"dtype='bf16' is an OpenVINO precision \(format='openvino'\)"):
         export_model(classifier_folder, tmp_path / "x", format="onnx", dtype="bf16")
     assert "is already an exported onnx model (export.json)" in error_of(str(exported), "--format", "openvino")

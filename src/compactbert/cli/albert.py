@@ -77,7 +77,7 @@ class AlbertCommand(Command):
             allow_pickle=args.allow_pickle,
             revision=args.revision,
         )
-        save_model(model, output, tokenizer=tokenizer, overwrite=args.overwrite)
+        save_model(model, output, tokenizer=tokenizer, overwrite=args.overwrite, sources=[folder])
 
         config = model.config
         print(f"source:     {config.source_model} ({config.num_hidden_layers} layers)")

@@ -36,7 +36,11 @@ class AugmentCommand(Command):
         )
         p.add_argument("--batch-size", type=int, default=32, help="examples per map batch (default: 32)")
         p.add_argument("--cache-dir", help="cache folder (default: the datasets cache)")
-        p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
+        p.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="replace the output folder if it exists: a model, export, zoo or data folder, or an empty one (never the current folder, one holding the source, or one of your own files)",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from ..data.columns import ColumnNotFound

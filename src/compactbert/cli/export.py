@@ -59,7 +59,11 @@ class ExportCommand(Command):
             "-o",
             help="folder to write (default: MODEL-FORMAT, or MODEL-openvino-int8, next to a local folder)",
         )
-        p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
+        p.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="replace the output folder if it exists: a model, export, zoo or data folder, or an empty one (never the current folder, one holding the source, or one of your own files)",
+        )
         p.add_argument(
             "--verify-samples",
             type=at_least_one,

@@ -16,7 +16,11 @@ def add_source_and_output(p: argparse.ArgumentParser) -> None:
     `--allow-pickle`, `--revision` (last in the help, as the commands list them)."""
     p.add_argument("source", help="a local model folder, a Hub id, or a built-in name (minilm)")
     p.add_argument("--output", "-o", required=True, help="folder to write the model into")
-    p.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the output folder if it exists: a model, export, zoo or data folder, or an empty one (never the current folder, one holding the source, or one of your own files)",
+    )
     p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
     p.add_argument("--revision", help="Hub revision when SOURCE is a Hub id")
 
@@ -61,10 +65,15 @@ def read_calibration_file(path: str) -> list[str]:
 
 
 def output_folder(args: argparse.Namespace) -> Path:
-    """`--output`, refused when it exists and `--overwrite` is not given (before any work)."""
+    """`--output`, refused when it exists and `--overwrite` is not given, or is given for a folder that replacing
+    would lose what was not meant (`io.check_replaceable`), before any work."""
+    from ..io import check_replaceable
+
     output = Path(args.output)
     if output.exists() and not args.overwrite:
         raise FileExistsError(f"output folder {output} already exists; choose another or pass --overwrite")
+    if args.overwrite:
+        check_replaceable(output)
     return output
 
 

@@ -55,7 +55,7 @@ class ShrinkCommand(Command):
             revision=args.revision,
             batch_size=args.batch_size,
         )
-        save_model(model, output, tokenizer=source_tokenizer(folder), overwrite=args.overwrite)
+        save_model(model, output, tokenizer=source_tokenizer(folder), overwrite=args.overwrite, sources=[folder])
 
         config = model.config
         print(f"source:     {config.source_model} ({config.source_num_hidden_layers} layers)")

@@ -222,7 +222,7 @@ def export_to_cache(
             record_source(tmp, source_folder, files)
 
         # a half-written or concurrent export of the same key is replaced by a whole one
-        write_folder_atomically(target, write, overwrite=True)
+        write_folder_atomically(target, write, overwrite=True, cache_entry=True)
         with contextlib.suppress(OSError):  # the entries no load can reach again (a gone or changed source's) go
             prune(target.parent, keep=target)
     if quantize is not None:

@@ -433,7 +433,7 @@ def export_model(
         `ImportError`: the runtime the format needs is not installed (the message names the extra to install).
         `FileNotFoundError`: the source is no model folder (no config.json or no weights).
     """
-    from ..io import write_folder_atomically
+    from ..io import check_replaceable, write_folder_atomically
 
     fmt = get_format(format)
     check_dtype(fmt, dtype)
@@ -448,6 +448,13 @@ def export_model(
     if output.exists() and not overwrite:
         raise FileExistsError(f"output folder {output} already exists; choose another or pass overwrite=True")
     model, tokenizer, folder, task = load_for_export(source, task, revision=revision, allow_pickle=allow_pickle)
+    if output.is_dir() and folder.is_dir() and output.resolve() == folder.resolve():
+        raise FileExistsError(
+            f"{output} is the model folder the export is made from: replacing it would lose its weights; choose "
+            f"another output folder (by default: {default_output(source, fmt.name, dtype)})"
+        )
+    if output.exists():  # (with overwrite): what replacing it would lose, before the work
+        check_replaceable(output, [folder])
     result: dict[str, Any] = {}
 
     def write(tmp: Path) -> None:
@@ -474,7 +481,7 @@ def export_model(
         write_info(tmp, info)
         result.update(info)
 
-    written = write_folder_atomically(output, write, overwrite=overwrite)
+    written = write_folder_atomically(output, write, overwrite=overwrite, sources=[folder])
     if result.get("passed") is False:
         from .verdict import warn_written  # (it imports this module)
 
