@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -399,3 +400,31 @@ def test_only_the_rows_a_run_uses_are_tokenized():
         ["train 0", "train 1", "train 2", "validation 0", "validation 1", "test 0", "test 1"]
     )
     assert set(encoded["train"].column_names) >= {"input_ids", "label"} and "text" not in encoded["train"].column_names
+
+
+def test_a_recipe_number_written_as_text_is_read_and_a_word_is_refused_naming_the_field(tmp_path):
+    """YAML hands a quoted number or a word over as text: a number field reads the number, and refuses the word
+    with the field and what it takes (it failed later as Python's "'<' not supported between 'str' and 'int'")."""
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text('output_dir: out\nmax_length: "64"\nmax_steps: 2.0\nwarmup_steps: 0.1\nseed: 7\n')
+    _, data_args, training_args = parse_recipe(recipe)
+    assert (data_args.max_length, training_args.max_steps, training_args.warmup_steps) == (64, 2, 0.1)
+    for key, value, takes in [
+        ("learning_rate", "fast", "a number"),
+        ("num_train_epochs", '"one"', "a number"),
+        ("per_device_train_batch_size", "8.5", "an integer"),
+        ("max_train_samples", "true", "an integer or null"),
+    ]:
+        recipe.write_text(f"output_dir: out\n{key}: {value}\n")
+        with pytest.raises(ValueError, match=rf"^recipe {re.escape(str(recipe))}: {key} takes {takes}; got "):
+            parse_recipe(recipe)
+
+
+def test_an_empty_recipe_or_one_that_is_not_yaml_is_refused_naming_the_file(tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("")  # saved empty: it would have trained every default (MiniLM on BBC News)
+    with pytest.raises(ValueError, match=rf"^recipe {re.escape(str(recipe))} is empty; expected field: value lines"):
+        parse_recipe(recipe)
+    recipe.write_text("model: minilm\ntask: bbc-news: x\n")
+    with pytest.raises(ValueError, match=rf"^recipe {re.escape(str(recipe))} is not valid YAML: mapping values"):
+        parse_recipe(recipe)

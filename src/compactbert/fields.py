@@ -191,7 +191,52 @@ def _describe_one(member: Any) -> str:
     return f"a {getattr(member, '__name__', member)} (set it in the recipe file; it is not read from text)"
 
 
-__all__ = ["FALSE_WORDS", "NULL_WORD", "TRUE_WORDS", "field_types", "parse_field_value", "parse_int_list"]
+def typed_numbers(values: dict[str, Any], dataclass_types: Iterable[type], where: str) -> dict[str, Any]:
+    """A recipe's values, those of number fields (`int`, `float`, or either or null) checked and made numbers.
+
+    YAML hands over what was written: `max_length: "64"` is text, `learning_rate: fast` too. A number written as
+    text is read as the field's number (as `parse_field_value` reads a command line's), a whole float given to an
+    `int` field becomes that int, and anything else (a word, `true`, a fraction for a count) is refused naming the
+    field and what it takes; without this it failed later as Python's "'<' not supported between 'str' and 'int'".
+
+    Raises:
+        `ValueError`: `"{where}: learning_rate takes a number; got 'fast'"`.
+    """
+    types_ = field_types(dataclass_types)
+    typed = dict(values)
+    for name, value in values.items():
+        annotation = types_.get(name)
+        members, _ = _members(annotation)
+        if annotation is None or value is None or not members or not set(members) <= {int, float}:
+            continue
+        if isinstance(value, str):
+            try:
+                typed[name] = parse_field_value(value, annotation, name)
+                continue
+            except ValueError:
+                pass
+        elif isinstance(value, float) and float not in members and value.is_integer():
+            typed[name] = int(value)
+            continue
+        elif (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and (float in members or isinstance(value, int))
+        ):
+            continue
+        raise ValueError(f"{where}: {name} takes {_describe(annotation)}; got {value!r}")
+    return typed
+
+
+__all__ = [
+    "FALSE_WORDS",
+    "NULL_WORD",
+    "TRUE_WORDS",
+    "field_types",
+    "parse_field_value",
+    "parse_int_list",
+    "typed_numbers",
+]
 
 
 def recipe_file(path) -> Path:
@@ -204,3 +249,17 @@ def recipe_file(path) -> Path:
     if not recipe.is_file():
         raise FileNotFoundError(f"recipe {recipe} does not exist")
     return recipe
+
+
+def read_yaml_recipe(recipe: Path) -> Any:
+    """The YAML of a recipe file; an empty file, or one that is not YAML, is refused naming it (an empty recipe would
+    otherwise train every default: MiniLM on BBC News)."""
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(recipe.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ValueError(f"recipe {recipe} is not valid YAML: {err}") from None
+    if loaded is None:
+        raise ValueError(f"recipe {recipe} is empty; expected field: value lines (the recipes in configs/ show them)")
+    return loaded

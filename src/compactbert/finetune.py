@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from sklearn.metrics import accuracy_score, f1_score
 from transformers import (
     AutoConfig,
@@ -34,10 +33,10 @@ from transformers import (
 from .assets import BUILTIN_MODELS
 from .checkpoints import check_head_labels, check_max_length, load_report_off, resolve_model_folder, weight_files
 from .data import Task, first_rows, load_task
-from .fields import recipe_file
+from .fields import read_yaml_recipe, recipe_file, typed_numbers
 from .hardware import native_bf16
 from .hub.gate import majority_class
-from .io import leaves_no_empty_run_folder, save_model
+from .io import file_in_the_way, leaves_no_empty_run_folder, save_model
 from .shrinking import shrink
 from .shrinking.strategies import STRATEGIES
 
@@ -196,7 +195,7 @@ def parse_recipe_into(dataclass_types, path=None, overrides: dict[str, Any] | No
     fields: dict[str, Any] = {}
     if path is not None:
         recipe = recipe_file(path)
-        loaded = yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}
+        loaded = read_yaml_recipe(recipe)
         if not isinstance(loaded, dict):
             raise ValueError(f"recipe {recipe} must be a YAML mapping of field: value, got {type(loaded).__name__}")
         fields.update(loaded)
@@ -209,6 +208,7 @@ def parse_recipe_into(dataclass_types, path=None, overrides: dict[str, Any] | No
         raise ValueError(
             f"unknown recipe keys {unknown}{_did_you_mean(unknown, known)}; keys are fields of {keys_hint}"
         )
+    fields = typed_numbers(fields, parser.dataclass_types, f"recipe {path}" if path is not None else "recipe")
     return parser.parse_dict(fields)
 
 
@@ -422,6 +422,10 @@ def start_run(training_args) -> Path:
     """The start of every training command (fine-tuning, distillation, pretraining): `output_dir/model`, where the ready
     model goes. Refuses an existing one unless `overwrite` is set, before any work; then seeds the run (`seed_run`)."""
     final_dir = Path(training_args.output_dir) / MODEL_SUBDIR
+    if (blocked := file_in_the_way(training_args.output_dir)) is not None:
+        raise NotADirectoryError(
+            f"output_dir {training_args.output_dir}: {blocked} is a file; give a folder for the run"
+        )
     if final_dir.exists() and not training_args.overwrite:
         raise FileExistsError(f"{final_dir} already exists; choose another output_dir or set overwrite: true")
     seed_run(training_args)

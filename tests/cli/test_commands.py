@@ -278,3 +278,12 @@ def test_helps_that_list_the_built_in_tasks_list_every_one(monkeypatch):
             listed[name] = sorted(n.strip() for n in names.split(","))
     assert set(listed) == {"augment", "evaluate"}  # the scan sees them
     assert all(names == list_builtin_tasks() for names in listed.values()), listed
+
+
+def test_evaluate_refuses_a_split_seed_out_of_range_before_anything_loads(capsys):
+    from compactbert.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "minilm", "--split_seed", "-1"])
+    assert exit_info.value.code == 2
+    assert "--split_seed: expected a whole number from 0 to 4294967295, got '-1'" in capsys.readouterr().err

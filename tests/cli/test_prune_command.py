@@ -94,6 +94,9 @@ def test_prune_refuses_bad_input_with_the_reason(source, tmp_path, capsys):
         == 2
     )
     assert "--importance magnitude scores the weights, not texts" in capsys.readouterr().err
+    # no size given: nothing would be cut (the model would come out a little larger, with its projections)
+    assert main(["prune", str(source), "--layer-strategy", "top", "-o", str(out)]) == 2
+    assert "nothing to prune: give the sizes to cut to (--layers" in capsys.readouterr().err and not out.exists()
     out.mkdir()
     assert main(["prune", str(source), "--layers", "4", "-o", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err

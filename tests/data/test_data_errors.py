@@ -67,6 +67,9 @@ def test_empty_data(tmp_path, cache):
         load_task(tmp_path / "empty.csv", cache_dir=cache)
     with pytest.raises(ValueError, match="has no rows in its training split"):
         load_task(datasets.Dataset.from_dict({"text": [], "label": []}))
+    (tmp_path / "nothing.csv").write_text("")  # not even a header: said so, not as datasets' generation error
+    with pytest.raises(ValueError, match=r"nothing.csv \(split 'train'\) is empty; expected a header"):
+        load_task(tmp_path / "nothing.csv", cache_dir=cache)
 
 
 @pytest.mark.parametrize(

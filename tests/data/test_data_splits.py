@@ -165,3 +165,10 @@ def test_bbc_news_test_articles_that_repeat_a_training_article_are_found():
     assert sum(found) == 12  # docs/data.md
     keys = {dedup_key(t) for t in train}
     assert not any(dedup_key(t) in keys for t in test)  # none is an exact repeat: the split keeps those together
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "7"])
+def test_a_split_seed_out_of_range_is_refused_as_such(seed):
+    """Not as a data problem (scikit-learn's message used to come with advice to add data or merge classes)."""
+    with pytest.raises(ValueError, match=r"^the split seed must be a whole number from 0 to 4294967295, got "):
+        carve_splits([0, 1] * 10, [0.2], seed=seed)

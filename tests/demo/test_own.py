@@ -396,3 +396,19 @@ def test_a_teacher_of_unnamed_labels_takes_the_tasks_and_one_without_a_task_show
     notes = []
     zoo = zoo_from_models(scored, [f["small"]], log=notes.append)
     assert zoo.entries[0].metrics == {} and any("the teacher's metrics.json records no task" in n for n in notes)
+
+
+def test_a_port_out_of_range_or_in_use_is_refused_before_anything_loads(tmp_path, capsys):
+    import socket
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["demo", "--port", "99999"])
+    assert exit_info.value.code == 2 and "a port is a number from 1 to 65535, got 99999" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # the teacher does not exist: the port is refused first, before the models would be looked at
+        argv = ["demo", "--teacher", str(tmp_path / "missing"), "--model", "x", "--port", str(port)]
+        assert cli_main(argv) == 2
+    assert f"--port {port} on 127.0.0.1 cannot be used" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,29 @@ def test_bad_manifests_are_refused(tiny_zoo_dir, tmp_path):
     (tmp_path / "b.json").write_text(json.dumps(data))
     with pytest.raises(ValueError, match=r"unknown fields \['trust_remote_code'\]"):
         load_zoo(tmp_path / "b.json")
+
+
+def test_a_hand_edited_manifest_is_refused_naming_the_file_and_what_is_wrong(tiny_zoo_dir, tmp_path):
+    """The README says to take an entry out of zoo.json to publish the rest: the slips of such an edit are said with
+    the file and what is wrong, not as a KeyError or a dataclass's missing argument."""
+    text = (tiny_zoo_dir / MANIFEST).read_text()
+    data = json.loads(text)
+    manifest = tmp_path / "zoo.json"
+    cases = [
+        (text.rstrip().rstrip("}").rstrip().rstrip("]").rstrip() + ",\n  ]\n}", r"is not valid JSON: .* at line \d+"),
+        (json.dumps([1, 2]), "a zoo manifest is a JSON object"),
+        (json.dumps({"format": data["format"]}), "the manifest lacks task, label_names, teacher, entries"),
+        (json.dumps(data | {"entries": {"a": 1}}), "entries must be a JSON list"),
+        (json.dumps(data | {"entries": [1]}), "a zoo entry must be a JSON object"),
+    ]
+    entry = {key: value for key, value in data["entries"][0].items() if key != "family"}
+    cases.append((json.dumps(data | {"entries": [entry]}), rf"zoo entry '{entry['name']}' lacks family"))
+    for written, message in cases:
+        manifest.write_text(written)
+        with pytest.raises(
+            ValueError, match=rf"^{re.escape(str(manifest))}: .*{message}|^{re.escape(str(manifest))} {message}"
+        ):
+            load_zoo(tmp_path)
 
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):

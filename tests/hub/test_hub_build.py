@@ -109,6 +109,16 @@ def test_bad_recipes_are_clear_errors(tmp_path, capsys, change, message):
     assert not (tmp_path / "build" / "model").exists()
 
 
+@pytest.mark.parametrize("key", ["name", "source"])
+def test_a_recipe_without_a_required_key_says_which_and_what_a_recipe_needs(tmp_path, capsys, key):
+    path = tiny_recipe(tmp_path)
+    recipe = yaml.safe_load(path.read_text())
+    del recipe[key]
+    path.write_text(yaml.safe_dump(recipe))
+    assert main(["build", str(path)]) == 2
+    assert f"{path} has no {key}; it needs name, family, source" in capsys.readouterr().err
+
+
 def test_an_output_dir_that_is_a_file_is_refused_before_training(tmp_path, capsys):
     (tmp_path / "afile").write_text("mine")
     path = tiny_recipe(tmp_path)

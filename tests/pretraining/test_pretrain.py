@@ -246,9 +246,15 @@ def test_recipe_errors_are_clear(recipe):
         parse_pretrain_recipe(path, {"hidden_size": 32, "embedding_size": 64})  # as `compactbert albert` refuses it
     with pytest.raises(ValueError, match=r"max_length 5000 is longer than .* has positions for \(64, its max_posi"):
         pretrain(*parse_pretrain_recipe(path, {"max_length": 5000, "max_steps": 1}))
+    for key, value in (("num_hidden_layers", 0), ("num_hidden_layers", -3), ("num_attention_heads", 0)):
+        with pytest.raises(ValueError, match=rf"{key} must be a whole number >= 1, got {value}"):
+            pretrain(*parse_pretrain_recipe(path, {key: value, "max_steps": 1}))
     (tmp_path / "run" / "model").mkdir(parents=True)
     with pytest.raises(FileExistsError, match="already exists; choose another output_dir or set overwrite: true"):
         pretrain(*parse_pretrain_recipe(path, {"max_steps": 1}))
+    (tmp_path / "a-file").write_text("x")  # an output_dir that is a file: said before any work
+    with pytest.raises(NotADirectoryError, match=r"a-file is a file; give a folder for the run"):
+        pretrain(*parse_pretrain_recipe(path, {"max_steps": 1, "output_dir": str(tmp_path / "a-file")}))
 
 
 @pytest.mark.parametrize("name", ["albert-sop-bbc-small", "albert-nsp-bbc-small"])

@@ -242,6 +242,28 @@ def at_least_one(text: str) -> int:
     return value
 
 
+def port_number(text: str) -> int:
+    """An argparse `type`: a TCP port, 1 to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number (1-65535), got '{text}'") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, got {value}")
+    return value
+
+
+def split_seed(text: str) -> int:
+    """An argparse `type`: a split seed, a whole number from 0 to 2**32 - 1 (what scikit-learn's splits take)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {2**32 - 1}, got '{text}'")
+    return value
+
+
 def millions(n: int) -> str:
     """`14_500_000` -> `14.5M`."""
     return f"{n / 1e6:.1f}M"
@@ -259,6 +281,8 @@ __all__ = [
     "layer_indices",
     "millions",
     "parse_overrides",
+    "port_number",
     "print_scores",
     "split_overrides",
+    "split_seed",
 ]

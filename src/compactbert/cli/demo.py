@@ -8,7 +8,7 @@ import os
 from ..demo.manifest import ENV_ZOO
 from ..demo.zoo import ENV_CACHE
 from ..export.formats import BACKENDS, INT8_RUNTIME
-from .common import EXIT_OK, Command
+from .common import EXIT_OK, Command, port_number
 
 
 class DemoCommand(Command):
@@ -27,7 +27,7 @@ class DemoCommand(Command):
         p.add_argument("--zoo", help=f"a zoo folder or manifest .json to serve instead of the default (env {ENV_ZOO})")
         p.add_argument("--cache-dir", help=f"where the default zoo is built and cached (env {ENV_CACHE})")
         p.add_argument("--host", help="address to serve on (default: gradio's, 127.0.0.1 or $GRADIO_SERVER_NAME)")
-        p.add_argument("--port", type=int, help="port (default: gradio's, 7860 or $GRADIO_SERVER_PORT)")
+        p.add_argument("--port", type=port_number, help="port (default: gradio's, 7860 or $GRADIO_SERVER_PORT)")
         p.add_argument("--dtype", default="auto", choices=["auto", "fp32", "bf16"], help="inference dtype")
         p.add_argument(
             "--backend",
@@ -68,6 +68,8 @@ class DemoCommand(Command):
     def run(self, args: argparse.Namespace, manifest: str | os.PathLike | None = None) -> int:
         from ..demo import resolve_zoo, serve
 
+        if args.port is not None and not args.build_only:
+            check_port_free(args.host or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1", args.port)
         own = own_zoo(args)
         if own is not None:
             if not args.build_only:
@@ -87,6 +89,18 @@ class DemoCommand(Command):
             backend=args.backend,
         )
         return EXIT_OK
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a `--port` another program listens on before the zoo loads (gradio would say so only after, naming its
+    own `launch()` argument)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            raise OSError(f"--port {port} on {host} cannot be used ({err.strerror}): choose another --port") from None
 
 
 def own_zoo(args: argparse.Namespace):

@@ -8,7 +8,7 @@ import json
 import sys
 
 from ..export.formats import BACKENDS
-from .common import EXIT_FAILED, EXIT_OK, Command, at_least_one, comma_list
+from .common import EXIT_FAILED, EXIT_OK, Command, at_least_one, comma_list, split_seed
 
 
 class EvaluateCommand(Command):
@@ -42,7 +42,7 @@ class EvaluateCommand(Command):
             help="the split to score: test, validation or train, or all: every row of data held out from training "
             "(--task FILE; nothing carved out, some of the model's labels or all) (default: test)",
         )
-        p.add_argument("--split_seed", type=int, help="the seed of the splits (default: as recorded, else 42)")
+        p.add_argument("--split_seed", type=split_seed, help="the seed of the splits (default: as recorded, else 42)")
         p.add_argument(
             "--max_eval_samples",
             type=at_least_one,

@@ -27,10 +27,10 @@ class PruneCommand(Command):
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
-        p.add_argument("--layers", type=int, help="layers to keep (TinyBERT-4: 4)")
-        p.add_argument("--hidden", type=int, help="hidden size (TinyBERT-4: 312)")
-        p.add_argument("--ffn", type=int, help="FFN size, intermediate_size (TinyBERT-4: 1200)")
-        p.add_argument("--heads", type=int, help="attention heads (TinyBERT-4: 12)")
+        p.add_argument("--layers", type=int, help="layers to keep (e.g. 4, as TinyBERT-4)")
+        p.add_argument("--hidden", type=int, help="hidden size (e.g. 312, as TinyBERT-4)")
+        p.add_argument("--ffn", type=int, help="FFN size, intermediate_size (e.g. 1200, as TinyBERT-4)")
+        p.add_argument("--heads", type=int, help="attention heads (e.g. 12, as TinyBERT-4)")
         which = p.add_mutually_exclusive_group()
         add_layer_indices(
             which,
@@ -76,6 +76,11 @@ class PruneCommand(Command):
                 "--importance magnitude scores the weights, not texts: leave out --calibration-file / "
                 "--calibration-task, or score on them with --importance activation"
             )
+        if all(size is None for size in (args.layers, args.hidden, args.ffn, args.heads, args.keep_layers)):
+            raise ValueError(
+                "nothing to prune: give the sizes to cut to (--layers, --hidden, --ffn, --heads, or --keep-layers); "
+                "TinyBERT-4's are --layers 4 --hidden 312 --ffn 1200 --heads 12"
+            )
         output = output_folder(args)
         target = PruneTarget(
             num_hidden_layers=args.layers,
@@ -99,7 +104,7 @@ class PruneCommand(Command):
             allow_pickle=args.allow_pickle,
             revision=args.revision,
         )
-        save_model(model, output, tokenizer=source_tokenizer(folder), overwrite=args.overwrite)
+        save_model(model, output, tokenizer=source_tokenizer(folder), overwrite=args.overwrite, sources=[folder])
 
         for what, how in describe_pruning(model.config.pruned_from, model.config.pruning):
             print(f"{what + ':':11} {how}")

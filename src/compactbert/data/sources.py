@@ -66,6 +66,8 @@ def read_files(
             )
         if not Path(file).is_file():
             raise FileNotFoundError(f"data file {file} (split '{split}') does not exist")
+        if Path(file).stat().st_size == 0:
+            raise ValueError(f"data file {file} (split '{split}') is empty; expected a header (or keys) and rows")
         builders.add((builder, data_suffix(file) == ".tsv"))
     if len(builders) > 1:
         raise ValueError(f"data files must all be of one type; got {[str(f) for f in named.values()]}")

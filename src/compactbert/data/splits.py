@@ -79,6 +79,8 @@ def carve_splits(
     """
     from sklearn.model_selection import train_test_split  # imported here: sklearn adds seconds to `import compactbert`
 
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"the split seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
     if keys is None:
         keys = range(len(labels))
     if len(keys) != len(labels):

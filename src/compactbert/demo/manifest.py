@@ -52,11 +52,22 @@ class ZooEntry:
     revision: str | None = None
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ZooEntry:
+    def from_dict(cls, data: dict[str, Any], where: str = "zoo manifest") -> ZooEntry:
+        """An entry from its manifest data; unknown or missing fields are refused, naming the entry and `where`."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: a zoo entry must be a JSON object of fields, got {data!r}")
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"zoo entry {data.get('name')!r} has unknown fields {unknown}; known: {sorted(known)}")
+            raise ValueError(
+                f"{where}: zoo entry {data.get('name')!r} has unknown fields {unknown}; known: {sorted(known)}"
+            )
+        missing = [f for f in ("name", "source", "family", "kind") if f not in data]
+        if missing:
+            raise ValueError(
+                f"{where}: zoo entry {data.get('name')!r} lacks {', '.join(missing)} (every entry has name, source, "
+                "family and kind)"
+            )
         return cls(**data)
 
 
@@ -116,15 +127,29 @@ def load_zoo(path: str | os.PathLike) -> Zoo:
     manifest = path / MANIFEST if path.is_dir() else path
     if not manifest.is_file():
         raise FileNotFoundError(f"no zoo at {path}: expected a folder with {MANIFEST} or a manifest .json file")
-    return zoo_from_dict(json.loads(manifest.read_text(encoding="utf-8")), manifest.parent, where=str(manifest))
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:  # a hand edit (an entry taken out, its comma left behind)
+        raise ValueError(
+            f"{manifest} is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
+            + (" (a comma left before a closing bracket?)" if err.msg.startswith("Expecting") else "")
+        ) from None
+    return zoo_from_dict(data, manifest.parent, where=str(manifest))
 
 
 def zoo_from_dict(data: dict[str, Any], root: Path, where: str = "zoo manifest") -> Zoo:
     """A zoo from a manifest's data (what `Zoo.to_dict` gives), its entry folders relative to `root`; checked: the
     format, the entries' fields, unique names (`where` names the manifest in the error)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: a zoo manifest is a JSON object (format, task, label_names, teacher, entries)")
     if data.get("format") != ZOO_FORMAT:
         raise ValueError(f"{where}: zoo format {data.get('format')!r} is not supported (expected {ZOO_FORMAT})")
-    entries = [ZooEntry.from_dict(e) for e in data["entries"]]
+    missing = [key for key in ("task", "label_names", "teacher", "entries") if key not in data]
+    if missing:
+        raise ValueError(f"{where}: the manifest lacks {', '.join(missing)}")
+    if not isinstance(data["entries"], list):
+        raise ValueError(f"{where}: entries must be a JSON list of entries, got {type(data['entries']).__name__}")
+    entries = [ZooEntry.from_dict(e, where) for e in data["entries"]]
     names = [e.name for e in entries]
     if len(set(names)) != len(names):
         raise ValueError(f"{where}: entry names must be unique, got {names}")
@@ -132,7 +157,7 @@ def zoo_from_dict(data: dict[str, Any], root: Path, where: str = "zoo manifest")
         root=root,
         task=data["task"],
         label_names=list(data["label_names"]),
-        teacher=ZooEntry.from_dict(data["teacher"]),
+        teacher=ZooEntry.from_dict(data["teacher"], where),
         entries=entries,
         contributions=data.get("contributions"),
         examples=list(data.get("examples") or []),

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
-import yaml
-
-from ..fields import recipe_file
+from ..fields import read_yaml_recipe, recipe_file
 from .builders import BUILDERS
 from .card import CardFields
 from .gate import QualityGate
@@ -102,6 +100,10 @@ def _make(cls, values: dict, where: str):
     unknown = sorted(set(values) - known)
     if unknown:
         raise ValueError(f"unknown keys {unknown} in {where}; expected some of: {', '.join(sorted(known))}")
+    required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+    missing = [name for name in required if name not in values]
+    if missing:
+        raise ValueError(f"{where} has no {', '.join(missing)}; it needs {', '.join(required)}")
     return cls(**values)
 
 
@@ -109,7 +111,7 @@ def read_recipe(path: str | os.PathLike, overrides: dict[str, Any] | None = None
     """Read a zoo recipe. `overrides` (e.g. `{"max_train_samples": 64}`) go into its training arguments, except
     `output_dir`, `overwrite` and `exports`, which are the recipe's own."""
     recipe = recipe_file(path)
-    values = yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}
+    values = read_yaml_recipe(recipe)
     if not isinstance(values, dict) or "family" not in values:
         raise ValueError(
             f"{recipe} is not a zoo recipe: expected a mapping with name, family, source, ... (a plain fine-tuning "

@@ -79,7 +79,8 @@ class AlbertSopConfig(AlbertConfig):
         super().__post_init__(**kwargs)
 
     def check_sop_fields(self) -> None:
-        """Raise `ValueError` for an unknown sharing mode or objective, or grouping fields that contradict `sharing`."""
+        """Raise `ValueError` for an unknown sharing mode or objective, grouping fields that contradict `sharing`, or
+        a size that is not a whole number >= 1."""
         if self.sharing not in SHARING_MODES:
             raise ValueError(f"unknown sharing '{self.sharing}'; choose one of: {', '.join(SHARING_MODES)}")
         if self.sentence_objective not in SENTENCE_OBJECTIVES:
@@ -91,6 +92,10 @@ class AlbertSopConfig(AlbertConfig):
                 f"num_hidden_groups={self.num_hidden_groups} and inner_group_num={self.inner_group_num}: Albert-SOP "
                 "needs both to be 1; choose what the layers share with sharing= (all, attention, ffn, none) instead"
             )
+        for name in ("num_hidden_layers", "num_attention_heads", "hidden_size", "intermediate_size", "embedding_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
         if self.hidden_size % self.num_attention_heads != 0:
             raise ValueError(
                 f"hidden_size ({self.hidden_size}) must be a multiple of num_attention_heads ({self.num_attention_heads})"
