@@ -103,8 +103,12 @@ def test_a_source_after_the_layer_list_is_refused_with_where_to_put_it(source, t
         (["--keep-layers", "0", "2", "2"], r"keep indices must be unique, got \[0, 2, 2\]"),
         (["--drop-layers", "1,3", "3"], r"drop indices must be unique, got \[1, 3, 3\]"),
         (["--drop-layers", *map(str, range(12))], "keeps 0 of 12 layers; keep at least one"),
-        (["--strategy", "contribution", "--drop", "2", "--calibration-file", "/nonexistent.txt"], "does not exist"),
+        (
+            ["--strategy", "contribution", "--drop", "2", "--calibration-file", "/nonexistent.txt"],
+            "--calibration-file /nonexistent.txt does not exist",
+        ),
         ([], "give --drop K"),
+        (["--keep-layers", "0", "1", "--drop", "3"], r"give either the layers \(--keep-layers / --drop-layers\) or"),
     ],
 )
 def test_shrink_bad_input_exits_2_with_a_message(source, tmp_path, capsys, extra, message):

@@ -351,3 +351,10 @@ def test_runtimes_have_one_title_everywhere():
     ]
     assert runtime_title("tensorrt") == "tensorrt"  # a name it does not know is shown as it is
     assert runtime_title(None) == runtime_title("") == "PyTorch"  # recorded before runtimes were
+
+
+def test_verify_samples_with_no_verify_is_refused(classifier_folder, tmp_path, capsys):
+    argv = ["export", str(classifier_folder), "--format", "onnx", "-o", str(tmp_path / "x")]
+    assert main([*argv, "--no-verify", "--verify-samples", "5"]) == 2
+    assert "--verify-samples sets the texts the verification runs on: leave out --no-verify" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

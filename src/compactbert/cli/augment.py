@@ -39,7 +39,8 @@ class AugmentCommand(Command):
         p.add_argument(
             "--overwrite",
             action="store_true",
-            help="replace the output folder if it exists: a model, export, zoo or data folder, or an empty one (never the current folder, one holding the source, or one of your own files)",
+            help="replace the output folder if it exists: a model, export, zoo or data folder, or an empty one (never "
+            "the current folder, one holding the source, or one of your own files)",
         )
 
     def run(self, args: argparse.Namespace) -> int:

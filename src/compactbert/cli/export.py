@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from ..export.formats import EXPORT_TASKS, FORMATS
+from ..export.formats import DEFAULT_VERIFY_SAMPLES, EXPORT_TASKS, FORMATS
 from .common import EXIT_FAILED, EXIT_OK, Command, at_least_one
 
 
@@ -62,14 +62,14 @@ class ExportCommand(Command):
         p.add_argument(
             "--overwrite",
             action="store_true",
-            help="replace the output folder if it exists: a model, export, zoo or data folder, or an empty one (never the current folder, one holding the source, or one of your own files)",
+            help="replace the output folder if it exists: a model, export, zoo or data folder, or an empty one (never "
+            "the current folder, one holding the source, or one of your own files)",
         )
         p.add_argument(
             "--verify-samples",
             type=at_least_one,
-            default=256,
             metavar="N",
-            help="verify on at most N texts (default: 256)",
+            help=f"verify on at most N texts (default: {DEFAULT_VERIFY_SAMPLES})",
         )
         p.add_argument("--no-verify", action="store_true", help="skip the comparison with PyTorch")
         p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
@@ -95,6 +95,8 @@ class ExportCommand(Command):
             raise ValueError(
                 "--calibration-samples sets the texts an int8 quantization is calibrated on: add --dtype int8"
             )
+        if args.no_verify and args.verify_samples is not None:
+            raise ValueError("--verify-samples sets the texts the verification runs on: leave out --no-verify")
         if os.path.exists(output) and not args.overwrite:
             raise FileExistsError(
                 f"output folder {output} already exists; choose another (--output) or pass --overwrite"
@@ -110,7 +112,7 @@ class ExportCommand(Command):
                 dtype=args.dtype,
                 task=args.task,
                 verify=not args.no_verify,
-                verify_samples=args.verify_samples,
+                verify_samples=args.verify_samples or DEFAULT_VERIFY_SAMPLES,
                 overwrite=args.overwrite,
                 revision=args.revision,
                 allow_pickle=args.allow_pickle,

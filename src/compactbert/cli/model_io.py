@@ -19,7 +19,8 @@ def add_source_and_output(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace the output folder if it exists: a model, export, zoo or data folder, or an empty one (never the current folder, one holding the source, or one of your own files)",
+        help="replace the output folder if it exists: a model, export, zoo or data folder, or an empty one (never "
+        "the current folder, one holding the source, or one of your own files)",
     )
     p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
     p.add_argument("--revision", help="Hub revision when SOURCE is a Hub id")
@@ -38,7 +39,7 @@ def texts_from(args: argparse.Namespace, prefix: str, limit: int = sys.maxsize) 
     texts of the task; None when neither was given."""
     file, task = getattr(args, f"{prefix}_file"), getattr(args, f"{prefix}_task")
     if file:
-        return read_calibration_file(file)
+        return read_calibration_file(file, f"--{prefix}-file")
     if task:
         from ..data import texts
         from ..data.columns import ColumnNotFound
@@ -53,14 +54,14 @@ def texts_from(args: argparse.Namespace, prefix: str, limit: int = sys.maxsize) 
     return None
 
 
-def read_calibration_file(path: str) -> list[str]:
-    """The texts of a calibration file, one per non-empty line."""
+def read_calibration_file(path: str, option: str = "--calibration-file") -> list[str]:
+    """The texts of a file given with `option`, one per non-empty line."""
     file = Path(path)
     if not file.is_file():
-        raise FileNotFoundError(f"calibration file {file} does not exist")
+        raise FileNotFoundError(f"{option} {file} does not exist; expected a text file with one text per line")
     texts = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
     if not texts:
-        raise ValueError(f"calibration file {file} has no non-empty lines; expected one text per line")
+        raise ValueError(f"{option} {file} has no non-empty lines; expected one text per line")
     return texts
 
 

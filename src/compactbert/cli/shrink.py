@@ -35,6 +35,13 @@ class ShrinkCommand(Command):
                 file=sys.stderr,
             )
             return EXIT_BAD_INPUT
+        if (args.keep_layers or args.drop_layers) and (args.drop is not None or args.threshold is not None):
+            print(
+                "compactbert shrink: error: give either the layers (--keep-layers / --drop-layers) or how many to "
+                "drop with a strategy (--drop K / --threshold), not both",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
         from ..checkpoints import parameter_count, resolve_model_folder
         from ..io import save_model
         from ..shrinking import shrink

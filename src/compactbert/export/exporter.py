@@ -23,7 +23,16 @@ import torch
 
 from ..io import save_tokenizer
 from ..records import read_metrics, task_record
-from .formats import EXPORT_TASKS, FORMATS, ExportFormat, get_format, get_task, require, task_of
+from .formats import (
+    DEFAULT_VERIFY_SAMPLES,
+    EXPORT_TASKS,
+    FORMATS,
+    ExportFormat,
+    get_format,
+    get_task,
+    require,
+    task_of,
+)
 from .graph import WRITERS, output_names
 from .quantize import (
     DEFAULT_CALIBRATION_SAMPLES,
@@ -35,7 +44,6 @@ from .quantize import (
 from .runtime import EXPORT_INFO, open_session, read_export_info
 from .texts import DataNotLoadedWarning, TaskTexts, task_texts
 
-DEFAULT_VERIFY_SAMPLES = 256
 AGREEMENT_THRESHOLD = 0.995  # share of predictions that must stay unchanged (the bar on bbc-news)
 COSINE_THRESHOLD = 0.99  # a bare encoder has no predictions: each text's outputs must point the same way
 

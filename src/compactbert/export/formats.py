@@ -90,6 +90,7 @@ FORMATS = {
 }
 RUNTIMES = {f.runtime: f for f in FORMATS.values()}  # backend name -> the format it runs
 BACKENDS = ("torch", "auto", *RUNTIMES)  # what `load_for_inference(backend=)`, `evaluate --backend` and a recipe take
+DEFAULT_VERIFY_SAMPLES = 256  # the texts an export is verified on by default (the task's test split's first)
 QUANTIZE_NEEDS = ("openvino", "nncf")  # what quantizing a graph to int8 needs (export/quantize.py)
 INT8_RUNTIME = "openvino-int8"  # OpenVINO running a graph quantized to int8 by NNCF (`--dtype int8`)
 # every way a model runs outside PyTorch, by the name the bench's --backend and the demo's runtime use: (the export
