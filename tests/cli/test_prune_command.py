@@ -94,6 +94,10 @@ def test_prune_refuses_bad_input_with_the_reason(source, tmp_path, capsys):
         == 2
     )
     assert "--importance magnitude scores the weights, not texts" in capsys.readouterr().err
+    for flag in ("--layers", "--hidden", "--ffn", "--heads"):  # said in the command's flags, not the config's fields
+        with pytest.raises(SystemExit) as exit_info:
+            main(["prune", str(source), flag, "0", "-o", str(out)])
+        assert exit_info.value.code == 2 and f"argument {flag}: must be >= 1, got 0" in capsys.readouterr().err
     # no size given: nothing would be cut (the model would come out a little larger, with its projections)
     assert main(["prune", str(source), "--layer-strategy", "top", "-o", str(out)]) == 2
     assert "nothing to prune: give the sizes to cut to (--layers" in capsys.readouterr().err and not out.exists()

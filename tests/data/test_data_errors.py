@@ -101,7 +101,10 @@ def test_a_missing_label_in_a_csv_file_is_found_by_its_data_row_and_the_fix_is_n
     # the whole file is one table: no split is named, and the row is found in the file
     assert message.startswith(f"label column 'verdict' in {path}: 1 row has no label (None), the first at row 5 ")
     assert "(counting from 0; data row 6 of the file, after its header)" in message
-    assert "label_column=NAME in Python, `label_column: NAME` in a recipe or `--label_column NAME` after it" in message
+    assert (
+        "label_column=NAME in Python, `label_column: NAME` in a recipe or `--label_column NAME` on the command line"
+        in message
+    )
     with pytest.raises(ValueError, match="Name it: text_column=NAME in Python, `text_column: NAME` in a"):
         load_task(path, text_column="text", label_column="verdict", cache_dir=cache)
 

@@ -109,6 +109,8 @@ def test_distill_recipe_errors(tmp_path, teacher_folder, capsys):
         == 2
     )
     assert "nothing to train" in capsys.readouterr().err
+    assert main(["distill", str(path), "--teacher", str(tmp_path / "gone")]) == 2
+    assert "the teacher (teacher: in the recipe, or --teacher): model folder" in capsys.readouterr().err
 
 
 def test_distill_under_torchrun_two_processes(tmp_path, teacher_folder):

@@ -6,7 +6,7 @@ import argparse
 
 from ..pruning import IMPORTANCE_MEASURES
 from ..shrinking import STRATEGIES
-from .common import EXIT_OK, Command, add_layer_indices
+from .common import EXIT_OK, Command, add_layer_indices, at_least_one
 from .model_io import (
     add_source_and_output,
     add_texts_arguments,
@@ -27,10 +27,10 @@ class PruneCommand(Command):
     )
 
     def add_arguments(self, p: argparse.ArgumentParser) -> None:
-        p.add_argument("--layers", type=int, help="layers to keep (e.g. 4, as TinyBERT-4)")
-        p.add_argument("--hidden", type=int, help="hidden size (e.g. 312, as TinyBERT-4)")
-        p.add_argument("--ffn", type=int, help="FFN size, intermediate_size (e.g. 1200, as TinyBERT-4)")
-        p.add_argument("--heads", type=int, help="attention heads (e.g. 12, as TinyBERT-4)")
+        p.add_argument("--layers", type=at_least_one, help="layers to keep (e.g. 4, as TinyBERT-4)")
+        p.add_argument("--hidden", type=at_least_one, help="hidden size (e.g. 312, as TinyBERT-4)")
+        p.add_argument("--ffn", type=at_least_one, help="FFN size, intermediate_size (e.g. 1200, as TinyBERT-4)")
+        p.add_argument("--heads", type=at_least_one, help="attention heads (e.g. 12, as TinyBERT-4)")
         which = p.add_mutually_exclusive_group()
         add_layer_indices(
             which,

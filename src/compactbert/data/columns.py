@@ -49,7 +49,7 @@ class ColumnNotFound(ValueError):
 
 def name_it(option: str) -> str:
     """How to name a column, from Python and from a recipe (`option` is `text_column`, `label_column`, ...)."""
-    return f"{option}=NAME in Python, `{option}: NAME` in a recipe or `--{option} NAME` after it"
+    return f"{option}=NAME in Python, `{option}: NAME` in a recipe or `--{option} NAME` on the command line"
 
 
 def row_number(i: int, where: str, whole_file: bool) -> str:

@@ -384,7 +384,11 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
     """Run a distillation recipe end to end; returns the metrics also written to `output_dir/model/metrics.json`."""
     from ..evaluation import require_classifier
 
-    folder = resolve_model_folder(teacher_args.teacher)
+    try:
+        folder = resolve_model_folder(teacher_args.teacher)
+    except (FileNotFoundError, ValueError) as err:  # say it is the recipe's teacher that is missing
+        kind = FileNotFoundError if isinstance(err, FileNotFoundError) else ValueError
+        raise kind(f"the teacher (teacher: in the recipe, or --teacher): {err}") from None
     require_classifier(folder, teacher_args.teacher)  # a bare encoder would teach a random head: refused first
     final_dir, (dataset, label_names) = prepare_task_run(data_args, training_args)
     tokenizer = AutoTokenizer.from_pretrained(folder)
