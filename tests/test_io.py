@@ -150,7 +150,7 @@ def _fill(folder):
 
 
 def test_overwrite_replaces_a_model_export_zoo_or_data_folder_or_an_empty_one(tmp_path):
-    for mark in ("config.json", "export.json", "zoo.json", "metrics.json", "train.parquet", None):
+    for mark in ("config.json", "export.json", "zoo.json", "metrics.json", "train.parquet", "results.json", None):
         out = tmp_path / f"out-{mark}"
         out.mkdir()
         if mark:

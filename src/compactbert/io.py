@@ -82,16 +82,16 @@ def relative_path(path: str | os.PathLike, root: str | os.PathLike) -> str:
         return text
 
 
-# what marks a folder that compactbert (or transformers) writes whole: a model, an export, a zoo, a run's record, or
-# a task's splits (`compactbert augment`); `overwrite` replaces only such a folder, or an empty one
-REPLACEABLE_MARKS = ("config.json", "export.json", "zoo.json", "metrics.json", "train.parquet")
+# what marks a folder that compactbert (or transformers) writes whole: a model, an export, a zoo, a run's record, a
+# task's splits (`compactbert augment`) or a study's results; `overwrite` replaces only such a folder, or an empty one
+REPLACEABLE_MARKS = ("config.json", "export.json", "zoo.json", "metrics.json", "train.parquet", "results.json")
 
 
 def check_replaceable(output: str | os.PathLike, sources: Iterable[str | os.PathLike] = ()) -> None:
     """Refuse to replace `output` (an existing folder that `overwrite` would swap out whole) where that would lose
     what was not meant: the current folder or one above it, a folder that holds one of `sources` (the folders the new
     one is made from; the source itself may be replaced by what is made from it), or a folder with files in it that
-    holds none of `REPLACEABLE_MARKS` (not a model, export, zoo or data folder: someone's own files).
+    holds none of `REPLACEABLE_MARKS` (not a model, export, zoo, data or results folder: someone's own files).
 
     Raises:
         `FileExistsError`: what would be lost, and what to do instead.
@@ -116,7 +116,8 @@ def check_replaceable(output: str | os.PathLike, sources: Iterable[str | os.Path
     if entries and not any((output / mark).exists() for mark in REPLACEABLE_MARKS):
         shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
         raise FileExistsError(
-            f"{output} holds files that are not a model's, an export's, a zoo's or a data folder's ({shown}); "
+            f"{output} holds files that are not a model's, an export's, a zoo's, a data or a results folder's "
+            f"({shown}); "
             "--overwrite replaces only such a folder (or an empty one): remove it yourself or choose another"
         )
 
