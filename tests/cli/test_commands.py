@@ -286,4 +286,4 @@ def test_evaluate_refuses_a_split_seed_out_of_range_before_anything_loads(capsys
     with pytest.raises(SystemExit) as exit_info:
         main(["evaluate", "minilm", "--split_seed", "-1"])
     assert exit_info.value.code == 2
-    assert "--split_seed: expected a whole number from 0 to 4294967295, got '-1'" in capsys.readouterr().err
+    assert "--split_seed: must be from 0 to 4294967295, got -1" in capsys.readouterr().err

@@ -403,7 +403,7 @@ def test_a_port_out_of_range_or_in_use_is_refused_before_anything_loads(tmp_path
 
     with pytest.raises(SystemExit) as exit_info:
         cli_main(["demo", "--port", "99999"])
-    assert exit_info.value.code == 2 and "a port is a number from 1 to 65535, got 99999" in capsys.readouterr().err
+    assert exit_info.value.code == 2 and "--port: must be from 1 to 65535, got 99999" in capsys.readouterr().err
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -231,37 +231,25 @@ def print_scores(metrics: dict[str, Any], task: str, splits: Sequence[str] = ("v
     )
 
 
-def at_least_one(text: str) -> int:
-    """An argparse `type`: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+def bounded_int(low: int, high: int | None = None, what: str = "a whole number"):
+    """An argparse `type`: a whole number from `low` (up to `high`, when given)."""
+    span = f">= {low}" if high is None else f"from {low} to {high}"
+
+    def read(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what} {span}, got '{text}'") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {span}, got {value}")
+        return value
+
+    return read
 
 
-def port_number(text: str) -> int:
-    """An argparse `type`: a TCP port, 1 to 65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number (1-65535), got '{text}'") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, got {value}")
-    return value
-
-
-def split_seed(text: str) -> int:
-    """An argparse `type`: a split seed, a whole number from 0 to 2**32 - 1 (what scikit-learn's splits take)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {2**32 - 1}, got '{text}'")
-    return value
+at_least_one = bounded_int(1)
+port_number = bounded_int(1, 65535, "a port number")
+split_seed = bounded_int(0, 2**32 - 1, "a split seed")  # what scikit-learn's splits take
 
 
 def millions(n: int) -> str:
@@ -277,6 +265,7 @@ __all__ = [
     "Command",
     "add_layer_indices",
     "at_least_one",
+    "bounded_int",
     "comma_list",
     "layer_indices",
     "millions",
