@@ -336,6 +336,21 @@ def earlier_sessions(saved: dict) -> list[dict]:
     return []
 
 
+def check_same_budget(saved: dict, budget: dict, results_file: Path) -> None:
+    """Refuse to resume a study with another budget than the one its results were made with (other cells would join
+    them, and the record would name the new budget); only more fine-tuning seeds may be added."""
+    changed = [
+        f"{key} {saved.get(key)!r} -> {value!r}"
+        for key, value in budget.items()
+        if key != "finetune_seeds" and saved.get(key) != value
+    ]
+    if changed:
+        raise SystemExit(
+            f"{results_file} holds a study made with another budget ({'; '.join(changed)}): resume it with its own "
+            "options (more --finetune-seeds may be added), or give another --out and --workdir"
+        )
+
+
 def machine_words(sessions: list[dict]) -> str | None:
     """Where the study ran, as its report says it: the machine line of its one session, or each session's with its
     minutes and the number of cells it ran."""
@@ -406,7 +421,7 @@ def main(argv=None) -> int:
         "max_eval_samples": args.finetune_eval_samples,
         "num_train_epochs": args.finetune_epochs,
         # a smoke run fine-tunes with the first seed only, unless told otherwise
-        "finetune_seeds": args.finetune_seeds or ([FINETUNE_SEEDS[0]] if args.quick else None),
+        "finetune_seeds": args.finetune_seeds or ([FINETUNE_SEEDS[0]] if args.quick else list(FINETUNE_SEEDS)),
         "start": None if args.start is None else str(Path(args.start).resolve()),
         "learning_rate": args.learning_rate,
         "no_finetune": args.no_finetune,
@@ -423,6 +438,10 @@ def main(argv=None) -> int:
     previous = json.loads(results_file.read_text()) if results_file.exists() else {}
     results, sessions = previous.get("cells", {}), earlier_sessions(previous)
     done_before = set(results)
+    if results and not args.report_only:
+        check_same_budget(previous.get("budget") or {}, budget, results_file)
+        seeds_before = previous["budget"].get("finetune_seeds") or list(FINETUNE_SEEDS)
+        budget["finetune_seeds"] = list(dict.fromkeys([*seeds_before, *budget["finetune_seeds"]]))
     command = " ".join(["python scripts/albert_sop_study.py", *(argv if argv is not None else sys.argv[1:])])
     started = time.perf_counter()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -452,7 +471,8 @@ def main(argv=None) -> int:
             pool.submit(chain, objective, results, save, workdir, args.quick, budget) for objective in RECIPES
         ]:
             future.result()
-    save()
+    if set(results) != done_before or not sessions:  # a session that ran nothing is not recorded
+        save()
     saved = json.loads(results_file.read_text())
     write_report(
         results, out, command, wall_s=saved["wall_s"], machine=machine_words(saved["sessions"]), budget=budget

@@ -209,19 +209,30 @@ def _sentence_loss(objective: str) -> str:
 
 
 def _sop_seeds() -> list[int]:
-    """The fine-tuning seeds of the from-scratch study, in the order its budget gives them."""
-    return SOP.data["budget"].get("finetune_seeds") or [42, 1, 2]
+    """The seeds the from-scratch study fine-tuned with, in the order its sessions ran them (from the cells, not the
+    budget: a seed the page names has runs in the file); every model and task must have been tuned with each."""
+    seeds = list(dict.fromkeys(c["seed"] for name, c in SOP.data["cells"].items() if name.startswith("finetune/")))
+    for objective in ("sop", "nsp"):
+        for task in (BBC, RT):
+            ran = sorted(run["seed"] for run in sop_runs(objective, task))
+            if ran != sorted(seeds):
+                raise ValueError(f"the SOP study tuned {objective} on {task} with seeds {ran}, not all of {seeds}")
+    return seeds
 
 
 def _sop_sessions_words() -> str:
-    sessions = SOP.data["sessions"]
-    return "one session" if len(sessions) == 1 else f"{['', '', 'two', 'three'][len(sessions)]} sessions"
+    count = len(SOP.data["sessions"])
+    words = {1: "one", 2: "two", 3: "three", 4: "four"}
+    return f"{words.get(count, count)} session{'s' if count > 1 else ''}"
 
 
 def _sop_later_seeds() -> str:
-    """The seeds the study's last session fine-tuned with ("1 and 2")."""
-    seeds = sorted({SOP.data["cells"][name]["seed"] for name in SOP.data["sessions"][-1]["cells"]})
-    return " and ".join(map(str, seeds))
+    """The seeds that the study's last session with fine-tuning cells ran ("1 and 2")."""
+    tuned = [
+        [name for name in session.get("cells", []) if name.startswith("finetune/")] for session in SOP.data["sessions"]
+    ]
+    last = [names for names in tuned if names][-1]
+    return " and ".join(map(str, dict.fromkeys(SOP.data["cells"][name]["seed"] for name in last)))
 
 
 def _seed_extreme(objective: str, task: str, which) -> str:
@@ -265,7 +276,7 @@ CLAIMS += claims(
     ),
     lambda: f"2 epochs, with **{len(_sop_seeds())} seeds** ({', '.join(map(str, _sop_seeds()))})",
     lambda: f"in {_sop_sessions_words()}: pretraining and the seed-42",
-    lambda: f"then fine-tuning seeds {_sop_later_seeds()} on an idle machine",
+    lambda: f"then fine-tuning seeds {_sop_later_seeds()}, with",
     lambda: f"the NSP-pretrained model did better on both tasks, {_nsp_ahead_on_every_seed()}",
     lambda: f"{sop_tuned('nsp', BBC)}% on 5-topic `bbc-news`",
     lambda: (

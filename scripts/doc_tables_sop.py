@@ -30,7 +30,7 @@ PAPER_SOP = {  # ALBERT (Lan et al. 2020), Table 5: base models after 125k steps
 
 
 def table_sop_study(page: str) -> list[str]:
-    seeds = len(SOP.data["budget"].get("finetune_seeds") or [42, 1, 2])
+    seeds = len({cell["seed"] for name, cell in SOP.data["cells"].items() if name.startswith("finetune/")})
     machines = list(dict.fromkeys(session["machine"] for session in SOP.data["sessions"]))
     lines = table_start(
         page,

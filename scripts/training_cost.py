@@ -385,14 +385,14 @@ def plot(results: dict, path: Path) -> None:
 
 def write_results(results: dict, out: Path) -> list[Path]:
     """results.json, results.md and training_cost.png into `out`, written whole or not at all."""
-    from compactbert.io import write_folder_atomically
+    from compactbert.io import RESULTS_FOLDER, write_folder_atomically
 
     def write(folder: Path) -> None:
         (folder / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         (folder / "results.md").write_text(markdown(results))
         plot(results, folder / "training_cost.png")
 
-    write_folder_atomically(out, write, overwrite=True)
+    write_folder_atomically(out, write, overwrite=True, kind=RESULTS_FOLDER)
     return [out / name for name in ("results.json", "results.md", "training_cost.png")]
 
 

@@ -9,6 +9,11 @@ import tempfile
 import pytest
 
 from compactbert.io import (
+    DATA_FOLDER,
+    EXPORT_FOLDER,
+    MODEL_FOLDER,
+    RESULTS_FOLDER,
+    ZOO_FOLDER,
     ScratchFolder,
     check_replaceable,
     file_in_the_way,
@@ -149,27 +154,35 @@ def _fill(folder):
     (folder / "model.safetensors").write_bytes(b"new")
 
 
-def test_overwrite_replaces_a_model_export_zoo_or_data_folder_or_an_empty_one(tmp_path):
-    for mark in ("config.json", "export.json", "zoo.json", "metrics.json", "train.parquet", "results.json", None):
-        out = tmp_path / f"out-{mark}"
-        out.mkdir()
-        if mark:
-            (out / mark).write_text("{}")
-            (out / "notes.txt").write_text("old")  # a model folder's extra file goes with it
-        write_folder_atomically(out, _fill, overwrite=True)
-        assert sorted(p.name for p in out.iterdir()) == ["model.safetensors"]
+@pytest.mark.parametrize(
+    "kind", [MODEL_FOLDER, EXPORT_FOLDER, ZOO_FOLDER, DATA_FOLDER, RESULTS_FOLDER], ids=lambda kind: kind.name
+)
+def test_overwrite_replaces_a_folder_of_the_kind_written_or_an_empty_one(tmp_path, kind):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    write_folder_atomically(empty, _fill, overwrite=True, kind=kind)
+    assert sorted(p.name for p in empty.iterdir()) == ["model.safetensors"]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / kind.marks[0]).write_text("{}")
+    (out / "notes.txt").write_text("old")  # a file of that folder goes with it
+    write_folder_atomically(out, _fill, overwrite=True, kind=kind)
+    assert sorted(p.name for p in out.iterdir()) == ["model.safetensors"]
 
 
-def test_overwrite_refuses_a_folder_of_someone_s_own_files(tmp_path):
+def test_overwrite_refuses_a_folder_of_another_kind_or_of_someone_s_own_files(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "thesis.txt").write_text("precious")
-    with pytest.raises(
-        FileExistsError, match=r"holds files that are not a model's.*\(thesis.txt\).*remove it yourself"
-    ):
-        write_folder_atomically(out, _fill, overwrite=True)
+    with pytest.raises(FileExistsError, match=r"is not a model folder \(no config.json in it; it holds thesis.txt\)"):
+        write_folder_atomically(out, _fill, overwrite=True, kind=MODEL_FOLDER)
     assert (out / "thesis.txt").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # nothing was written beside it
+    (out / "zoo.json").write_text("{}")  # a folder with a zoo.json written into it, holding someone's models
+    with pytest.raises(FileExistsError, match="is not a model folder"):
+        write_folder_atomically(out, _fill, overwrite=True, kind=MODEL_FOLDER)
+    with pytest.raises(FileExistsError, match="is not an export folder"):
+        check_replaceable(out, EXPORT_FOLDER)
     write_folder_atomically(out, _fill, overwrite=True, cache_entry=True)  # compactbert's own cache entry: replaced
     assert not (out / "thesis.txt").exists()
 
@@ -190,13 +203,12 @@ def test_overwrite_refuses_a_folder_holding_the_source_and_lets_a_source_be_repl
     source = parent / "model"
     source.mkdir(parents=True)
     (source / "config.json").write_text("{}")
-    (parent / "metrics.json").write_text("{}")  # a run folder: replaceable, but it holds the source
+    (parent / "config.json").write_text("{}")  # a model folder, but one that holds the source
     with pytest.raises(FileExistsError, match=r"holds .*model, which the new folder is made from"):
-        check_replaceable(parent, [source])
+        check_replaceable(parent, MODEL_FOLDER, [source])
     with pytest.raises(FileExistsError, match="which the new folder is made from"):
-        write_folder_atomically(parent, _fill, overwrite=True, sources=[source])
+        write_folder_atomically(parent, _fill, overwrite=True, kind=MODEL_FOLDER, sources=[source])
     assert (source / "config.json").exists()
-    write_folder_atomically(
-        source, _fill, overwrite=True, sources=[source]
-    )  # the source itself, by what is made from it
+    # the source itself, by what is made from it
+    write_folder_atomically(source, _fill, overwrite=True, kind=MODEL_FOLDER, sources=[source])
     assert sorted(p.name for p in source.iterdir()) == ["model.safetensors"]

@@ -18,7 +18,7 @@ import enum
 import types
 import typing
 from collections.abc import Iterable
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +191,11 @@ def _describe_one(member: Any) -> str:
     return f"a {getattr(member, '__name__', member)} (set it in the recipe file; it is not read from text)"
 
 
+def required_fields(cls: type) -> list[str]:
+    """The fields of the dataclass `cls` that have no default: what a record of it must give."""
+    return [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+
+
 def typed_numbers(values: dict[str, Any], dataclass_types: Iterable[type], where: str) -> dict[str, Any]:
     """A recipe's values, those of number fields (`int`, `float`, or either or null) checked and made numbers.
 
@@ -235,6 +240,7 @@ __all__ = [
     "field_types",
     "parse_field_value",
     "parse_int_list",
+    "required_fields",
     "typed_numbers",
 ]
 

@@ -36,7 +36,7 @@ from .data import Task, first_rows, load_task
 from .fields import read_yaml_recipe, recipe_file, typed_numbers
 from .hardware import native_bf16
 from .hub.gate import majority_class
-from .io import file_in_the_way, leaves_no_empty_run_folder, save_model
+from .io import MODEL_FOLDER, check_replaceable, file_in_the_way, leaves_no_empty_run_folder, save_model
 from .shrinking import shrink
 from .shrinking.strategies import STRATEGIES
 
@@ -428,6 +428,7 @@ def start_run(training_args) -> Path:
         )
     if final_dir.exists() and not training_args.overwrite:
         raise FileExistsError(f"{final_dir} already exists; choose another output_dir or set overwrite: true")
+    check_replaceable(final_dir, MODEL_FOLDER)  # what overwrite would lose, before any training
     seed_run(training_args)
     return final_dir
 

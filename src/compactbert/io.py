@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -82,16 +83,33 @@ def relative_path(path: str | os.PathLike, root: str | os.PathLike) -> str:
         return text
 
 
-# what marks a folder that compactbert (or transformers) writes whole: a model, an export, a zoo, a run's record, a
-# task's splits (`compactbert augment`) or a study's results; `overwrite` replaces only such a folder, or an empty one
-REPLACEABLE_MARKS = ("config.json", "export.json", "zoo.json", "metrics.json", "train.parquet", "results.json")
+@dataclass(frozen=True)
+class FolderKind:
+    """A kind of folder compactbert writes whole, as `overwrite` knows it: what to call it, and the files (one of
+    them at its top) that mark one."""
+
+    name: str
+    marks: tuple[str, ...]
 
 
-def check_replaceable(output: str | os.PathLike, sources: Iterable[str | os.PathLike] = ()) -> None:
+MODEL_FOLDER = FolderKind("a model folder", ("config.json",))
+EXPORT_FOLDER = FolderKind("an export folder", ("export.json",))
+ZOO_FOLDER = FolderKind("a zoo folder", ("zoo.json",))
+DATA_FOLDER = FolderKind("a data folder written by augment", ("augment.json",))
+RESULTS_FOLDER = FolderKind("a study's results folder", ("results.json",))
+# a writer that names no kind: any of them (only for callers of `write_folder_atomically` that write one of these)
+ANY_FOLDER = FolderKind(
+    "a folder compactbert writes",
+    tuple(m for k in (MODEL_FOLDER, EXPORT_FOLDER, ZOO_FOLDER, DATA_FOLDER, RESULTS_FOLDER) for m in k.marks),
+)
+
+
+def check_replaceable(output: str | os.PathLike, kind: FolderKind, sources: Iterable[str | os.PathLike] = ()) -> None:
     """Refuse to replace `output` (an existing folder that `overwrite` would swap out whole) where that would lose
     what was not meant: the current folder or one above it, a folder that holds one of `sources` (the folders the new
     one is made from; the source itself may be replaced by what is made from it), or a folder with files in it that
-    holds none of `REPLACEABLE_MARKS` (not a model, export, zoo, data or results folder: someone's own files).
+    is not of the `kind` being written (a model replaces a model folder: not a folder of someone's own files, nor a
+    folder that holds models).
 
     Raises:
         `FileExistsError`: what would be lost, and what to do instead.
@@ -102,8 +120,8 @@ def check_replaceable(output: str | os.PathLike, sources: Iterable[str | os.Path
     resolved, here = output.resolve(), Path.cwd().resolve()
     if resolved == here or resolved in here.parents:
         raise FileExistsError(
-            f"{output} is the current folder or holds it; --overwrite replaces the output folder whole, so name a "
-            "folder below the current one"
+            f"{output} is the current folder or holds it; replacing it (overwrite) would remove the folder you work "
+            "in: choose another output folder"
         )
     for source in sources:
         inside = Path(source).absolute().resolve()
@@ -113,12 +131,11 @@ def check_replaceable(output: str | os.PathLike, sources: Iterable[str | os.Path
                 "choose another output folder"
             )
     entries = sorted(entry.name for entry in output.iterdir())
-    if entries and not any((output / mark).exists() for mark in REPLACEABLE_MARKS):
+    if entries and not any((output / mark).is_file() for mark in kind.marks):
         shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
         raise FileExistsError(
-            f"{output} holds files that are not a model's, an export's, a zoo's, a data or a results folder's "
-            f"({shown}); "
-            "--overwrite replaces only such a folder (or an empty one): remove it yourself or choose another"
+            f"{output} is not {kind.name} (no {' or '.join(kind.marks)} in it; it holds {shown}); --overwrite "
+            f"replaces only {kind.name} or an empty folder: remove it yourself or choose another"
         )
 
 
@@ -126,6 +143,7 @@ def write_folder_atomically(
     output: str | os.PathLike,
     write: Callable[[Path], None],
     overwrite: bool = False,
+    kind: FolderKind = ANY_FOLDER,
     sources: Iterable[str | os.PathLike] = (),
     cache_entry: bool = False,
 ) -> Path:
@@ -133,8 +151,8 @@ def write_folder_atomically(
 
     If `write` raises, nothing is left behind (and an existing `output` is untouched). An existing `output` is
     refused unless `overwrite` is true, and then too where replacing it would lose what was not meant
-    (`check_replaceable`: the current folder, a folder holding one of `sources`, a folder of someone's own files),
-    unless it is an entry of compactbert's own cache (`cache_entry`), which is replaced whatever it holds.
+    (`check_replaceable`: the current folder, a folder holding one of `sources`, a folder that is not of the `kind`
+    written), unless it is an entry of compactbert's own cache (`cache_entry`), replaced whatever it holds.
     """
     output = Path(output).absolute()
     if output.exists() and not overwrite:
@@ -144,7 +162,7 @@ def write_folder_atomically(
     if output.exists() and not output.is_dir():
         raise FileExistsError(f"output {output} exists and is not a folder")
     if not cache_entry:
-        check_replaceable(output, sources)
+        check_replaceable(output, kind, sources)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.partial-", dir=output.parent))
     umask = os.umask(0)
@@ -226,7 +244,7 @@ def save_model(
 
             write_card(folder, model_id=os.fspath(output))
 
-    return write_folder_atomically(output, write, overwrite=overwrite, sources=sources)
+    return write_folder_atomically(output, write, overwrite=overwrite, kind=MODEL_FOLDER, sources=sources)
 
 
 # what transformers writes into tokenizer_config.json about how this process loaded the tokenizer (offline, from a

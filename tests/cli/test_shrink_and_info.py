@@ -133,10 +133,10 @@ def test_existing_output_needs_overwrite(source, tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err and (out / "keep.txt").exists()
     # --overwrite replaces a model folder, not a folder of someone's own files, nor one holding the source
     assert main(["shrink", str(source), "--drop", "2", "-o", str(out), "--overwrite"]) == 2
-    assert "holds files that are not a model's" in capsys.readouterr().err and (out / "keep.txt").exists()
+    assert "is not a model folder (no config.json in it" in capsys.readouterr().err and (out / "keep.txt").exists()
     (out / "keep.txt").unlink()
     assert main(["shrink", str(source), "--drop", "2", "-o", str(out), "--overwrite"]) == 0
-    (tmp_path / "metrics.json").write_text("{}")  # a run's folder, which holds the model to shrink
+    (tmp_path / "config.json").write_text("{}")  # a model folder, but one that holds the model to shrink
     assert main(["shrink", str(out), "--drop", "1", "-o", str(tmp_path), "--overwrite"]) == 2
     assert "which the new folder is made from" in capsys.readouterr().err and (out / "config.json").exists()
     assert main(["shrink", str(out), "--drop", "1", "-o", str(out), "--overwrite"]) == 0  # replaces its source

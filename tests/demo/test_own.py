@@ -411,4 +411,4 @@ def test_a_port_out_of_range_or_in_use_is_refused_before_anything_loads(tmp_path
         # the teacher does not exist: the port is refused first, before the models would be looked at
         argv = ["demo", "--teacher", str(tmp_path / "missing"), "--model", "x", "--port", str(port)]
         assert cli_main(argv) == 2
-    assert f"--port {port} on 127.0.0.1 cannot be used" in capsys.readouterr().err
+    assert f"cannot serve on 127.0.0.1:{port} (" in capsys.readouterr().err

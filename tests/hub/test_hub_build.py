@@ -99,6 +99,7 @@ def test_build_refuses_an_existing_folder_and_keeps_it(built, tmp_path):
         ({"method": {"strategy": "top"}}, "shrink_strategy and shrink_drop go together"),
         ({"method": {"layers": 2}}, "unknown shrunk_bert method keys"),
         ({"latency": {"repeats": 0}}, "repeats >= 1"),
+        ({"latency": {"repeats": "many"}}, "latency: repeats takes an integer; got 'many'"),
         ({"latency": {"backend": "tensorrt"}}, "unknown latency backend 'tensorrt'; choose one of: torch, auto, onnx"),
     ],
 )

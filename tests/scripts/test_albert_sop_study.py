@@ -162,3 +162,9 @@ def test_a_resumed_study_records_each_session_with_the_cells_it_ran(tmp_path, mo
     assert re.search(r"; in 2 sessions: \d+-core .+ \(0 min, 2 cells\); \d+-core .+ \(0 min, 2 cells\);", report)
     assert study.machine_words(saved["sessions"][:1]) == saved["sessions"][0]["machine"]  # one: its line alone
     assert study.machine_words([]) is None
+    monkeypatch.setattr(study, "chain", lambda *args: None)  # everything already run: nothing to record
+    assert study.main([*argv, "--finetune-seeds", "1"]) == 0
+    assert json.loads((tmp_path / "out/results.json").read_text()) == saved
+    with pytest.raises(SystemExit, match=r"another budget \(pretrain_epochs None -> 3.0\): resume it with its own"):
+        study.main([*argv, "--pretrain-epochs", "3"])  # other cells would join these: another --out
+    assert json.loads((tmp_path / "out/results.json").read_text()) == saved

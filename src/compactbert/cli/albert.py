@@ -62,8 +62,8 @@ class AlbertCommand(Command):
         from ..conversion import albert_from_bert
         from ..io import save_model
 
-        output = output_folder(args)
         folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
+        output = output_folder(args, folder)
         before = parameter_count(folder, allow_pickle=args.allow_pickle)  # before the output may replace it
         texts = texts_from(args, "frequency")
         tokenizer = source_tokenizer(folder, needed_by=None if texts is None else "--frequency-*")

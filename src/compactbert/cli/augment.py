@@ -39,8 +39,8 @@ class AugmentCommand(Command):
         p.add_argument(
             "--overwrite",
             action="store_true",
-            help="replace the output folder if it exists: a model, export, zoo or data folder, or an empty one (never "
-            "the current folder, one holding the source, or one of your own files)",
+            help="replace the output folder if it exists and is a data folder written by augment or empty (never the current "
+            "folder or one holding the source)",
         )
 
     def run(self, args: argparse.Namespace) -> int:

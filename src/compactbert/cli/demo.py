@@ -97,10 +97,13 @@ def check_port_free(host: str, port: int) -> None:
     import socket
 
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a just-closed port is free
         try:
             probe.bind((host, port))
         except OSError as err:
-            raise OSError(f"--port {port} on {host} cannot be used ({err.strerror}): choose another --port") from None
+            raise OSError(
+                f"cannot serve on {host}:{port} ({err.strerror}): choose another --port, or check --host"
+            ) from None
 
 
 def own_zoo(args: argparse.Namespace):

@@ -62,8 +62,8 @@ class ExportCommand(Command):
         p.add_argument(
             "--overwrite",
             action="store_true",
-            help="replace the output folder if it exists: a model, export, zoo or data folder, or an empty one (never "
-            "the current folder, one holding the source, or one of your own files)",
+            help="replace the output folder if it exists and is an export folder or empty (never the current "
+            "folder or one holding the source)",
         )
         p.add_argument(
             "--verify-samples",

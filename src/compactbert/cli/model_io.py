@@ -19,8 +19,8 @@ def add_source_and_output(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace the output folder if it exists: a model, export, zoo or data folder, or an empty one (never "
-        "the current folder, one holding the source, or one of your own files)",
+        help="replace the output folder if it exists and is a model folder or empty (never the current "
+        "folder or one holding the source)",
     )
     p.add_argument("--allow-pickle", action="store_true", help="accept pytorch_model.bin (pickle) weights")
     p.add_argument("--revision", help="Hub revision when SOURCE is a Hub id")
@@ -65,16 +65,16 @@ def read_calibration_file(path: str, option: str = "--calibration-file") -> list
     return texts
 
 
-def output_folder(args: argparse.Namespace) -> Path:
-    """`--output`, refused when it exists and `--overwrite` is not given, or is given for a folder that replacing
-    would lose what was not meant (`io.check_replaceable`), before any work."""
-    from ..io import check_replaceable
+def output_folder(args: argparse.Namespace, source: Path) -> Path:
+    """`--output` for a model made from the folder `source`: refused when it exists and `--overwrite` is not given,
+    or is given for a folder that replacing would lose what was not meant (`io.check_replaceable`), before any
+    work."""
+    from ..io import MODEL_FOLDER, check_replaceable
 
     output = Path(args.output)
     if output.exists() and not args.overwrite:
         raise FileExistsError(f"output folder {output} already exists; choose another or pass --overwrite")
-    if args.overwrite:
-        check_replaceable(output)
+    check_replaceable(output, MODEL_FOLDER, [source])
     return output
 
 

@@ -81,7 +81,8 @@ class PruneCommand(Command):
                 "nothing to prune: give the sizes to cut to (--layers, --hidden, --ffn, --heads, or --keep-layers); "
                 "TinyBERT-4's are --layers 4 --hidden 312 --ffn 1200 --heads 12"
             )
-        output = output_folder(args)
+        folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
+        output = output_folder(args, folder)
         target = PruneTarget(
             num_hidden_layers=args.layers,
             hidden_size=args.hidden,
@@ -90,7 +91,6 @@ class PruneCommand(Command):
         )
         texts = texts_from(args, "calibration", args.calibration_size)
         layers = args.keep_layers or args.layer_strategy
-        folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
         before = parameter_count(folder, allow_pickle=args.allow_pickle)  # before the output may replace it
         model = prune(
             args.source,

@@ -46,9 +46,9 @@ class ShrinkCommand(Command):
         from ..io import save_model
         from ..shrinking import shrink
 
-        output = output_folder(args)
-        texts = read_calibration_file(args.calibration_file) if args.calibration_file else None
         folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
+        output = output_folder(args, folder)
+        texts = read_calibration_file(args.calibration_file) if args.calibration_file else None
         before = parameter_count(folder, allow_pickle=args.allow_pickle)  # before the output may replace it
         model = shrink(
             args.source,

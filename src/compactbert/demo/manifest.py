@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..fields import required_fields
+
 MANIFEST = "zoo.json"
 ZOO_FORMAT = 1
 ENV_ZOO = "COMPACTBERT_DEMO_ZOO"  # a zoo folder or manifest file to use instead of the default (e.g. Hub entries)
@@ -62,11 +64,12 @@ class ZooEntry:
             raise ValueError(
                 f"{where}: zoo entry {data.get('name')!r} has unknown fields {unknown}; known: {sorted(known)}"
             )
-        missing = [f for f in ("name", "source", "family", "kind") if f not in data]
+        required = required_fields(cls)
+        missing = [f for f in required if f not in data]
         if missing:
             raise ValueError(
-                f"{where}: zoo entry {data.get('name')!r} lacks {', '.join(missing)} (every entry has name, source, "
-                "family and kind)"
+                f"{where}: zoo entry {data.get('name')!r} lacks {', '.join(missing)} (every entry has "
+                f"{', '.join(required)})"
             )
         return cls(**data)
 
@@ -132,9 +135,16 @@ def load_zoo(path: str | os.PathLike) -> Zoo:
     except json.JSONDecodeError as err:  # a hand edit (an entry taken out, its comma left behind)
         raise ValueError(
             f"{manifest} is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
-            + (" (a comma left before a closing bracket?)" if err.msg.startswith("Expecting") else "")
+            + (" (a comma left before a closing bracket?)" if _closes_after_comma(err) else "")
         ) from None
     return zoo_from_dict(data, manifest.parent, where=str(manifest))
+
+
+def _closes_after_comma(err: json.JSONDecodeError) -> bool:
+    """Whether the parse stopped at a closing bracket that a comma comes before (what taking the last entry out of a
+    list leaves behind)."""
+    before = err.doc[: err.pos].rstrip()
+    return err.doc[err.pos : err.pos + 1] in ("]", "}") and before.endswith(",")
 
 
 def zoo_from_dict(data: dict[str, Any], root: Path, where: str = "zoo manifest") -> Zoo:

@@ -204,7 +204,7 @@ def build_default_zoo(
     was killed resumes with the models it had finished instead of starting over. `progress`, when given, says how
     many models are finished of how many, as they finish. Returns the folder.
     """
-    from ..io import write_folder_atomically
+    from ..io import ZOO_FOLDER, write_folder_atomically
 
     settings = settings or BuildSettings()
     output = Path(output)
@@ -218,7 +218,7 @@ def build_default_zoo(
 
     if output.exists() and not overwrite:
         raise FileExistsError(f"zoo folder {output} already exists; pass overwrite=True to build it again")
-    folder = write_folder_atomically(output, write, overwrite=overwrite)
+    folder = write_folder_atomically(output, write, overwrite=overwrite, kind=ZOO_FOLDER)
     shutil.rmtree(staging, ignore_errors=True)
     return folder
 

@@ -362,7 +362,7 @@ def augment_task(
     `augment.json` (settings and counts), all at once or not at all; `load_task(output)` reads it back.
     """
     from ..data import first_rows, load_task
-    from ..io import check_replaceable, write_folder_atomically
+    from ..io import DATA_FOLDER, check_replaceable, write_folder_atomically
 
     settings = settings or AugmentSettings()
     if split in HELD_OUT_SPLITS:
@@ -376,9 +376,9 @@ def augment_task(
     if output.exists() and not overwrite:
         raise FileExistsError(f"output folder {output} already exists; choose another or pass --overwrite")
     # the local folders it reads, which a replaced output must not hold
-    sources = [Path(p) for p in (mlm, task) if isinstance(p, (str, os.PathLike)) and Path(p).is_dir()]
+    sources = [Path(p) for p in (mlm, task) if isinstance(p, (str, os.PathLike)) and Path(p).exists()]
     if output.exists():
-        check_replaceable(output, sources)
+        check_replaceable(output, DATA_FOLDER, sources)
     model, tokenizer = load_mlm(mlm)  # the cheap checks first: a model without a head fails before any data work
     vectors = WordVectors.from_glove(glove) if glove else None
     dataset, label_names = load_task(task, text_column=text_column, label_column=label_column)
@@ -404,7 +404,7 @@ def augment_task(
             (augmented if name == split else data).to_parquet(str(folder / f"{name}.parquet"))
         (folder / STATS_FILE).write_text(json.dumps(stats, indent=2) + "\n")
 
-    return write_folder_atomically(output, write, overwrite=overwrite, sources=sources)
+    return write_folder_atomically(output, write, overwrite=overwrite, kind=DATA_FOLDER, sources=sources)
 
 
 __all__ = [

@@ -73,6 +73,8 @@ def default_output(source: str | os.PathLike, format: str, dtype: str = "fp32") 
     path = Path(text).expanduser()
     suffix = f"{format}-int8" if dtype == "int8" else format
     if path.is_dir():
+        if path.name in ("", ".."):  # `.` or `..`: named by the folder it is
+            path = path.resolve()
         return path.with_name(f"{path.name}-{suffix}")
     return Path(f"{text.rsplit('/', 1)[-1]}-{suffix}")
 
@@ -441,7 +443,7 @@ def export_model(
         `ImportError`: the runtime the format needs is not installed (the message names the extra to install).
         `FileNotFoundError`: the source is no model folder (no config.json or no weights).
     """
-    from ..io import check_replaceable, write_folder_atomically
+    from ..io import EXPORT_FOLDER, check_replaceable, write_folder_atomically
 
     fmt = get_format(format)
     check_dtype(fmt, dtype)
@@ -462,7 +464,7 @@ def export_model(
             f"another output folder (by default: {default_output(source, fmt.name, dtype)})"
         )
     if output.exists():  # (with overwrite): what replacing it would lose, before the work
-        check_replaceable(output, [folder])
+        check_replaceable(output, EXPORT_FOLDER, [folder])
     result: dict[str, Any] = {}
 
     def write(tmp: Path) -> None:
@@ -489,7 +491,7 @@ def export_model(
         write_info(tmp, info)
         result.update(info)
 
-    written = write_folder_atomically(output, write, overwrite=overwrite, sources=[folder])
+    written = write_folder_atomically(output, write, overwrite=overwrite, kind=EXPORT_FOLDER, sources=[folder])
     if result.get("passed") is False:
         from .verdict import warn_written  # (it imports this module)
 

@@ -43,7 +43,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from ..io import file_in_the_way, write_folder_atomically
+from ..io import MODEL_FOLDER, check_replaceable, file_in_the_way, write_folder_atomically
 from ..records import write_metrics
 from .builders import (
     BUILDERS,
@@ -104,6 +104,7 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
         raise NotADirectoryError(f"output_dir {out}: {blocked} is a file; give a folder for the build")
     if final.exists() and not recipe.overwrite:
         raise FileExistsError(f"{final} already exists; pass --overwrite (or overwrite: true) to rebuild it")
+    check_replaceable(final, MODEL_FOLDER)  # what --overwrite would lose, before any training
     reference = None
     if recipe.gate.min_retention is not None and recipe.gate.reference_accuracy is not None:
         reference = read_reference(recipe.gate.reference_accuracy)  # a missing file is refused before training
@@ -164,7 +165,7 @@ def build(recipe: ZooRecipe, force: bool = False) -> Path:
         write_card(folder, fields, comparison, model_id=recipe.repo_id or str(final))
         check_folder(folder)
 
-    return write_folder_atomically(final, write, overwrite=recipe.overwrite)
+    return write_folder_atomically(final, write, overwrite=recipe.overwrite, kind=MODEL_FOLDER)
 
 
 def _source_fine_tuned(recipe: ZooRecipe, metrics: dict) -> dict[str, Any]:

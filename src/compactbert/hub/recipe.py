@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from ..fields import read_yaml_recipe, recipe_file
+from ..fields import read_yaml_recipe, recipe_file, required_fields, typed_numbers
 from .builders import BUILDERS
 from .card import CardFields
 from .gate import QualityGate
@@ -100,11 +100,11 @@ def _make(cls, values: dict, where: str):
     unknown = sorted(set(values) - known)
     if unknown:
         raise ValueError(f"unknown keys {unknown} in {where}; expected some of: {', '.join(sorted(known))}")
-    required = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+    required = required_fields(cls)
     missing = [name for name in required if name not in values]
     if missing:
         raise ValueError(f"{where} has no {', '.join(missing)}; it needs {', '.join(required)}")
-    return cls(**values)
+    return cls(**typed_numbers(values, [cls], where))
 
 
 def read_recipe(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> ZooRecipe:
