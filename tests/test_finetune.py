@@ -428,3 +428,19 @@ def test_an_empty_recipe_or_one_that_is_not_yaml_is_refused_naming_the_file(tmp_
     recipe.write_text("model: minilm\ntask: bbc-news: x\n")
     with pytest.raises(ValueError, match=rf"^recipe {re.escape(str(recipe))} is not valid YAML: mapping values"):
         parse_recipe(recipe)
+
+
+def test_a_run_folder_in_the_way_is_said_before_any_training(tmp_path):
+    """An `output_dir` that is a file, or an `output_dir/model` that is not a model folder (with overwrite), is
+    refused by `start_run`, the first step of every training command."""
+    from compactbert.finetune import start_run
+
+    (tmp_path / "a-file").write_text("x")
+    _, _, training_args = parse_recipe(None, {"output_dir": str(tmp_path / "a-file")})
+    with pytest.raises(NotADirectoryError, match="a-file is a file; give a folder for the run"):
+        start_run(training_args)
+    (tmp_path / "run" / "model").mkdir(parents=True)
+    (tmp_path / "run" / "model" / "notes.txt").write_text("mine")
+    _, _, training_args = parse_recipe(None, {"output_dir": str(tmp_path / "run"), "overwrite": True})
+    with pytest.raises(FileExistsError, match=r"model is not a model folder \(no config.json in it; it holds notes"):
+        start_run(training_args)

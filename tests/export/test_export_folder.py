@@ -358,3 +358,20 @@ def test_verify_samples_with_no_verify_is_refused(classifier_folder, tmp_path, c
     assert main([*argv, "--no-verify", "--verify-samples", "5"]) == 2
     assert "--verify-samples sets the texts the verification runs on: leave out --no-verify" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_an_export_into_its_own_source_given_as_dot_is_refused_by_name(classifier_folder, tmp_path, monkeypatch):
+    import shutil
+
+    copy = tmp_path / "model"
+    shutil.copytree(classifier_folder, copy)
+    monkeypatch.chdir(copy)
+    # the suggestion is named by the folder `.` is (it was "PosixPath('.') has an empty name")
+    with pytest.raises(FileExistsError, match=r"^\. is the model folder the export is made from.*/model-onnx\)$"):
+        export_model(".", ".", format="onnx", overwrite=True, verify=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        FileExistsError, match=r"model is the model folder the export is made from.*\(by default: .*model-onnx\)"
+    ):
+        export_model("model", "model", format="onnx", overwrite=True, verify=False)
+    assert (copy / "model.safetensors").exists()
