@@ -46,6 +46,7 @@ from doc_results import (
     run_retention,
     sop,
     sop_runs,
+    sop_seeds,
     sop_tuned,
     study_cells,
     zoo_speedup,
@@ -211,7 +212,7 @@ def _sentence_loss(objective: str) -> str:
 def _sop_seeds() -> list[int]:
     """The seeds the from-scratch study fine-tuned with, in the order its sessions ran them (from the cells, not the
     budget: a seed the page names has runs in the file); every model and task must have been tuned with each."""
-    seeds = list(dict.fromkeys(c["seed"] for name, c in SOP.data["cells"].items() if name.startswith("finetune/")))
+    seeds = sop_seeds()
     for objective in ("sop", "nsp"):
         for task in (BBC, RT):
             ran = sorted(run["seed"] for run in sop_runs(objective, task))

@@ -302,6 +302,11 @@ def sop_runs(objective: str, task: str) -> list[dict]:
     return sop_finetune_runs(SOP.data["cells"], objective, task)
 
 
+def sop_seeds() -> list[int]:
+    """The seeds the from-scratch SOP study fine-tuned with, in the order its runs were made (from its cells)."""
+    return list(dict.fromkeys(c["seed"] for name, c in SOP.data["cells"].items() if name.startswith("finetune/")))
+
+
 def sop_tuned(objective: str, task: str) -> str:
     """Its test accuracy over the seeds, mean ± standard deviation in points (as the study's report writes it)."""
     return mean_and_deviation([run["test_accuracy"] for run in sop_runs(objective, task)])

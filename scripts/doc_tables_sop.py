@@ -19,6 +19,7 @@ from doc_results import (
     _source_line,
     pct,
     sop,
+    sop_seeds,
     sop_tuned,
     table_start,
 )
@@ -30,7 +31,7 @@ PAPER_SOP = {  # ALBERT (Lan et al. 2020), Table 5: base models after 125k steps
 
 
 def table_sop_study(page: str) -> list[str]:
-    seeds = len({cell["seed"] for name, cell in SOP.data["cells"].items() if name.startswith("finetune/")})
+    seeds = len(sop_seeds())
     machines = list(dict.fromkeys(session["machine"] for session in SOP.data["sessions"]))
     lines = table_start(
         page,
