@@ -406,9 +406,10 @@ def test_a_recipe_number_written_as_text_is_read_and_a_word_is_refused_naming_th
     """YAML hands a quoted number or a word over as text: a number field reads the number, and refuses the word
     with the field and what it takes (it failed later as Python's "'<' not supported between 'str' and 'int'")."""
     recipe = tmp_path / "r.yaml"
-    recipe.write_text('output_dir: out\nmax_length: "64"\nmax_steps: 2.0\nwarmup_steps: 0.1\nseed: 7\n')
+    recipe.write_text('output_dir: out\nmax_length: "64"\nmax_steps: 2.0\nseed: "7.0"\nwarmup_steps: 0.1\n')
     _, data_args, training_args = parse_recipe(recipe)
     assert (data_args.max_length, training_args.max_steps, training_args.warmup_steps) == (64, 2, 0.1)
+    assert training_args.seed == 7 and isinstance(training_args.seed, int)  # "7.0" is read as YAML's 7.0 is
     for key, value, takes in [
         ("learning_rate", "fast", "a number"),
         ("num_train_epochs", '"one"', "a number"),

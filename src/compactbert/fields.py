@@ -196,6 +196,14 @@ def required_fields(cls: type) -> list[str]:
     return [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
 
 
+def _whole_float(text: str) -> Any:
+    """`text` as a float when it is a number (`"2.0"`), else `text` unchanged."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def typed_numbers(values: dict[str, Any], dataclass_types: Iterable[type], where: str) -> dict[str, Any]:
     """A recipe's values, those of number fields (`int`, `float`, or either or null) checked and made numbers.
 
@@ -219,17 +227,17 @@ def typed_numbers(values: dict[str, Any], dataclass_types: Iterable[type], where
                 typed[name] = parse_field_value(value, annotation, name)
                 continue
             except ValueError:
-                pass
-        elif isinstance(value, float) and float not in members and value.is_integer():
+                value = _whole_float(value)  # "2.0" for a count, read as YAML's 2.0 is
+        if isinstance(value, float) and float not in members and value.is_integer():
             typed[name] = int(value)
             continue
-        elif (
+        if (
             isinstance(value, (int, float))
             and not isinstance(value, bool)
             and (float in members or isinstance(value, int))
         ):
             continue
-        raise ValueError(f"{where}: {name} takes {_describe(annotation)}; got {value!r}")
+        raise ValueError(f"{where}: {name} takes {_describe(annotation)}; got {values[name]!r}")
     return typed
 
 

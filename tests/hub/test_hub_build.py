@@ -1,6 +1,7 @@
 """`compactbert build`: recipes, the end-to-end build of a test-sized entry, and the push-readiness checks."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -100,6 +101,7 @@ def test_build_refuses_an_existing_folder_and_keeps_it(built, tmp_path):
         ({"method": {"layers": 2}}, "unknown shrunk_bert method keys"),
         ({"latency": {"repeats": 0}}, "repeats >= 1"),
         ({"latency": {"repeats": "many"}}, "latency: repeats takes an integer; got 'many'"),
+        ({"training": {"learning_rate": "fast"}}, "recipe.yaml: training: learning_rate takes a number; got 'fast'"),
         ({"latency": {"backend": "tensorrt"}}, "unknown latency backend 'tensorrt'; choose one of: torch, auto, onnx"),
     ],
 )
@@ -180,3 +182,12 @@ def test_a_local_task_file_is_named_not_located_in_the_card(built):
         "type": "task",
         "split": "test",
     }
+
+
+def test_a_training_section_that_is_not_a_mapping_is_refused_naming_the_recipe(tmp_path):
+    path = tiny_recipe(tmp_path)
+    recipe = yaml.safe_load(path.read_text())
+    recipe["training"] = ["max_length", 16]
+    path.write_text(yaml.safe_dump(recipe))
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: training must be a mapping of field: value"):
+        read_recipe(path)

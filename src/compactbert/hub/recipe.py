@@ -121,8 +121,20 @@ def read_recipe(path: str | os.PathLike, overrides: dict[str, Any] | None = None
     for key in ("output_dir", "overwrite", "exports"):
         if key in overrides:
             values[key] = overrides.pop(key)
-    values["training"] = (values.get("training") or {}) | overrides
+    values["training"] = _typed_training(values.get("training") or {}, f"{recipe}: training") | overrides
     return _make(ZooRecipe, values, str(recipe))
+
+
+def _typed_training(training: Any, where: str) -> dict[str, Any]:
+    """A zoo recipe's `training` (the fine-tuning recipe's fields), its numbers checked and read (`typed_numbers`)
+    here, where the recipe file can be named, rather than when a builder parses it."""
+    from ..finetune import DataArguments, FinetuneArguments, ModelArguments
+
+    if not isinstance(training, dict):
+        raise ValueError(
+            f"{where} must be a mapping of field: value (max_length, learning_rate, ...), got {training!r}"
+        )
+    return typed_numbers(training, (ModelArguments, DataArguments, FinetuneArguments), where)
 
 
 # -- builders: family -> (recipe, run folder) -> fine-tuned model folder + its metrics ---------------------------
