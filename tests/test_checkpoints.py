@@ -1,4 +1,5 @@
-"""compactbert.checkpoints: what a model source that is not there is called (a local folder with a typo, or a Hub id)."""
+"""compactbert.checkpoints: what a model source that is not there is called (a local folder with a typo, or a Hub id),
+and the tokenizer read from a model folder (none there, or another model's)."""
 
 import pytest
 
@@ -40,3 +41,75 @@ def test_online_a_typo_in_a_local_folder_is_named_as_such_not_as_a_missing_hub_r
     assert str(err.value).startswith("model folder runs/teachr does not exist (did you mean runs/teacher?)")
     assert str(err.value).endswith("(Nor is it a model repo on the Hub.)")
     assert hub.requests_matching(None, "runs/teachr")  # it was looked up on the (stand-in) Hub first
+
+
+# -- the tokenizer of a model folder ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    """A tiny classifier saved without its tokenizer, and the same with it."""
+    from transformers import BertForSequenceClassification
+
+    from support.helpers import make_bert, make_tokenizer
+
+    root = tmp_path_factory.mktemp("tokenizers")
+    model = make_bert(BertForSequenceClassification, num_layers=2)
+    model.save_pretrained(root / "bare")  # what save_model(model, out) without tokenizer= writes
+    model.save_pretrained(root / "whole")
+    make_tokenizer().save_pretrained(root / "whole")
+    return root
+
+
+def _calls():
+    import compactbert
+    from compactbert.evaluation import evaluate_model
+    from compactbert.export import export_model
+    from compactbert.inference import load_for_inference
+
+    texts = ["the movie was very good", "a boring film"]
+    return {
+        "load_for_inference": lambda f: load_for_inference(f),
+        "evaluate_model": lambda f: evaluate_model(f, f / "task.csv"),
+        "export_model": lambda f: export_model(f, f.parent / "exported", format="onnx"),
+        "shrink (contribution)": lambda f: compactbert.shrink(f, "contribution", num_drop=1, calibration_texts=texts),
+        "prune": lambda f: compactbert.prune(f, {"hidden_size": 16}, calibration_texts=texts, progress=False),
+        "albert_from_bert (frequency)": lambda f: compactbert.albert_from_bert(f, 16, frequency_texts=texts),
+    }
+
+
+@pytest.mark.parametrize("call", list(_calls()))
+def test_a_folder_saved_without_its_tokenizer_is_refused_where_a_tokenizer_is_read(folders, call):
+    """transformers 5 makes a tokenizer of the special tokens only for such a folder: every word was `[UNK]`, and a
+    model predicted the same for every text (an export verified it against itself and passed)."""
+    from support.zoo import tiny_task_csv
+
+    tiny_task_csv(folders / "bare" / "task.csv")
+    with pytest.raises(FileNotFoundError, match=rf"^{folders / 'bare'}.* has no tokenizer \(none of tokenizer.json, "):
+        _calls()[call](folders / "bare")
+    assert not (folders / "exported").exists()
+
+
+def test_another_models_tokenizer_is_refused_before_it_fails_in_the_embedding(folders, tmp_path):
+    from transformers import BertTokenizer
+
+    from compactbert.inference import load_for_inference
+    from compactbert.io import save_model
+
+    from support.helpers import make_bert
+
+    bigger = BertTokenizer(vocab={f"w{i}": i for i in range(500)}, unk_token="w1", pad_token="w0")
+    with pytest.raises(ValueError, match=r"has 500 tokens but the model's embedding has 41 \(vocab_size\): it is"):
+        load_for_inference(folders / "whole", tokenizer=bigger)
+    with pytest.raises(ValueError, match="another model's tokenizer"):
+        save_model(make_bert(num_layers=1), tmp_path / "out", tokenizer=bigger)
+    assert not (tmp_path / "out").exists()
+    assert load_for_inference(folders / "whole").predict(["the movie was very good"])  # its own tokenizer loads
+
+
+def test_the_shrink_command_saves_a_folder_without_a_tokenizer_as_such(folders, tmp_path, capsys):
+    from compactbert.cli import main
+
+    assert main(["shrink", str(folders / "bare"), "--strategy", "top", "--drop", "1", "-o", str(tmp_path / "o")]) == 0
+    assert "warning: the model is saved without a tokenizer: " in capsys.readouterr().err
+    assert not any((tmp_path / "o" / name).exists() for name in ("tokenizer.json", "vocab.txt"))  # none made up

@@ -168,7 +168,7 @@ def test_bad_arguments_say_what_was_expected(classifier_folder):
         resolve_dtype("fp16")
     with pytest.raises(ValueError, match="unknown task"):
         load_for_inference(classifier_folder, task="token-classification")
-    with pytest.raises(TypeError, match="list of strings"):
+    with pytest.raises(TypeError, match="takes a list of texts, not one string"):
         load_for_inference(classifier_folder, dtype="fp32").predict_proba("one string")
     with pytest.raises(ValueError, match="threads must be >= 1"):
         configure_threads(0)

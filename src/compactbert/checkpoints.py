@@ -17,6 +17,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 
 from .assets import BUILTIN_MODELS, builtin_model_path
+from .hub.validate import TOKENIZER_FILES
 
 SAFE_WEIGHTS = "model.safetensors"
 SAFE_INDEX = "model.safetensors.index.json"
@@ -26,12 +27,24 @@ PICKLE_INDEX = "pytorch_model.bin.index.json"
 HUB_PATTERNS = ["*.json", "*.txt", "*.model", "*.safetensors"]
 
 
+def check_source(source) -> None:
+    """Refuse a `source` that is not a folder, a built-in name or a Hub id (a loaded model is told to save first)."""
+    if not isinstance(source, (str, os.PathLike)):
+        loaded = (
+            ": save a loaded model first (compactbert.save_model(model, folder, tokenizer=tokenizer)) and give the folder"
+            if hasattr(source, "save_pretrained")
+            else ""
+        )
+        raise TypeError(f"expected a model folder, a built-in name or a Hub id; got {type(source).__name__}{loaded}")
+
+
 def resolve_model_folder(source: str | os.PathLike, revision: str | None = None, allow_pickle: bool = False) -> Path:
     """A local folder holding `source`: a built-in name (`"minilm"`), a local folder, or a Hub repo id.
 
     A Hub id is fetched with `huggingface_hub.snapshot_download` (config, tokenizer and safetensors files only,
     plus pickle weights when `allow_pickle`), which honours `HF_ENDPOINT`, `HF_HUB_OFFLINE` and the cache.
     """
+    check_source(source)
     text = os.fspath(source)
     if text in BUILTIN_MODELS:
         return builtin_model_path(text)
@@ -180,6 +193,50 @@ def read_config_json(folder: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return config if isinstance(config, dict) else {}
+
+
+def has_tokenizer(folder: str | os.PathLike) -> bool:
+    """Whether `folder` holds a saved tokenizer's vocabulary: one of `TOKENIZER_FILES` (the fast tokenizer's file,
+    WordPiece's, SentencePiece's, BPE's)."""
+    return any((Path(folder) / name).is_file() for name in TOKENIZER_FILES)
+
+
+def load_tokenizer(folder: str | os.PathLike, name=None):
+    """The tokenizer saved in the model folder `folder` (`name`: the model as the caller was given it, for messages).
+
+    Refuses a folder without one: transformers 5's `AutoTokenizer` then makes a tokenizer of the special tokens only,
+    which turns every word into `[UNK]` (a model would predict the same for every text, with no error). Also refuses
+    a tokenizer whose vocabulary is larger than the model's embedding (`check_tokenizer_fits`).
+
+    Raises:
+        `FileNotFoundError`: the folder holds none of `TOKENIZER_FILES`.
+        `ValueError`: the tokenizer is another model's.
+    """
+    from transformers import AutoTokenizer
+
+    folder = Path(folder)
+    who = folder if name is None or os.fspath(name) == os.fspath(folder) else f"{name} ({folder})"
+    if not has_tokenizer(folder):
+        raise FileNotFoundError(
+            f"{who} has no tokenizer (none of {', '.join(TOKENIZER_FILES)}): save the model with its tokenizer "
+            "(save_model(model, folder, tokenizer=...), or tokenizer.save_pretrained(folder)), or pass tokenizer=..."
+        )
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    check_tokenizer_fits(tokenizer, read_config_json(folder), who)
+    return tokenizer
+
+
+def check_tokenizer_fits(tokenizer, config, name) -> None:
+    """Refuse a tokenizer whose vocabulary (without added tokens) is larger than the model's embedding (`config`: a
+    config or its dict): another model's tokenizer, whose ids past the embedding fail deep in the first forward pass
+    as torch's "index out of range in self"."""
+    get = config.get if isinstance(config, dict) else lambda key: getattr(config, key, None)
+    rows, tokens = get("vocab_size"), getattr(tokenizer, "vocab_size", None)
+    if isinstance(rows, int) and isinstance(tokens, int) and tokens > rows:
+        raise ValueError(
+            f"the tokenizer for {name} has {tokens} tokens but the model's embedding has {rows} (vocab_size): it is "
+            "another model's tokenizer; use the one the model was trained with (saved in its folder)"
+        )
 
 
 def check_max_length(max_length: int | None, config, name) -> None:

@@ -15,6 +15,7 @@ by the type the field declares, not by guessing. (YAML guesses: it reads `no` as
 from __future__ import annotations
 
 import enum
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -196,6 +197,47 @@ def required_fields(cls: type) -> list[str]:
     return [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
 
 
+_EXPONENT_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+")
+
+
+def yaml_number(value: Any) -> Any:
+    """YAML 1.1 reads `1e-4` (no dot) as a string; recipes mean the number."""
+    return float(value) if isinstance(value, str) and _EXPONENT_NUMBER.fullmatch(value.strip()) else value
+
+
+def did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
+    """` (did you mean: shareing -> sharing?)` for the unknown names that are close to a known one, else `""`."""
+    import difflib
+
+    known = list(known)
+    hints = [f"{u} -> {m[0]}" for u in unknown if (m := difflib.get_close_matches(u, known, n=1, cutoff=0.75))]
+    return f" (did you mean: {', '.join(hints)}?)" if hints else ""
+
+
+def as_texts(texts: Any, name: str) -> list[str]:
+    """`texts` (a list, tuple or other iterable of strings) as a list, checked before any work (`name`: the argument).
+
+    Raises:
+        `TypeError`: one string (iterating it would give its characters, each scored as a text), something that is
+        not iterable, or an item that is not a string (the first is named).
+    """
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"{name} takes a list of texts, not one string: pass [{_short(texts)}] for a single text")
+    try:
+        items = list(texts)
+    except TypeError:
+        raise TypeError(f"{name} takes a list of texts; got {type(texts).__name__}") from None
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError(f"{name} must hold strings; item {i} is {type(item).__name__}: {_short(item)}")
+    return items
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
 def _whole_float(text: str) -> Any:
     """`text` as a float when it is a number (`"2.0"`), else `text` unchanged."""
     try:
@@ -245,11 +287,14 @@ __all__ = [
     "FALSE_WORDS",
     "NULL_WORD",
     "TRUE_WORDS",
+    "as_texts",
+    "did_you_mean",
     "field_types",
     "parse_field_value",
     "parse_int_list",
     "required_fields",
     "typed_numbers",
+    "yaml_number",
 ]
 
 

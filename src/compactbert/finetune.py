@@ -11,7 +11,6 @@ its card data and `metrics.json` are written all-or-nothing into `output_dir/mod
 from __future__ import annotations
 
 import os
-import re
 import sys
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -23,7 +22,6 @@ from sklearn.metrics import accuracy_score, f1_score
 from transformers import (
     AutoConfig,
     AutoModelForSequenceClassification,
-    AutoTokenizer,
     DataCollatorWithPadding,
     HfArgumentParser,
     Trainer,
@@ -31,9 +29,16 @@ from transformers import (
 )
 
 from .assets import BUILTIN_MODELS
-from .checkpoints import check_head_labels, check_max_length, load_report_off, resolve_model_folder, weight_files
+from .checkpoints import (
+    check_head_labels,
+    check_max_length,
+    load_report_off,
+    load_tokenizer,
+    resolve_model_folder,
+    weight_files,
+)
 from .data import Task, first_rows, load_task
-from .fields import read_yaml_recipe, recipe_file, typed_numbers
+from .fields import did_you_mean, read_yaml_recipe, recipe_file, typed_numbers, yaml_number
 from .hardware import native_bf16
 from .hub.gate import majority_class
 from .io import MODEL_FOLDER, check_replaceable, file_in_the_way, leaves_no_empty_run_folder, save_model
@@ -200,31 +205,16 @@ def parse_recipe_into(dataclass_types, path=None, overrides: dict[str, Any] | No
             raise ValueError(f"recipe {recipe} must be a YAML mapping of field: value, got {type(loaded).__name__}")
         fields.update(loaded)
     fields.update(overrides or {})
-    fields = {key: _number(value) for key, value in fields.items()}
+    fields = {key: yaml_number(value) for key, value in fields.items()}
     parser = HfArgumentParser(tuple(dataclass_types))
     known = {f for dc in parser.dataclass_types for f in dc.__dataclass_fields__}
     unknown = sorted(set(fields) - known)
     if unknown:
         raise ValueError(
-            f"unknown recipe keys {unknown}{_did_you_mean(unknown, known)}; keys are fields of {keys_hint}"
+            f"unknown recipe keys {unknown}{did_you_mean(unknown, known)}; keys are fields of {keys_hint}"
         )
     fields = typed_numbers(fields, parser.dataclass_types, f"recipe {path}" if path is not None else "recipe")
     return parser.parse_dict(fields)
-
-
-_EXPONENT_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+")
-
-
-def _number(value: Any) -> Any:
-    """YAML 1.1 reads `1e-4` (no dot) as a string; recipes mean the number."""
-    return float(value) if isinstance(value, str) and _EXPONENT_NUMBER.fullmatch(value.strip()) else value
-
-
-def _did_you_mean(unknown: list[str], known: set[str]) -> str:
-    import difflib
-
-    hints = [f"{u} -> {m[0]}" for u in unknown if (m := difflib.get_close_matches(u, known, n=1, cutoff=0.75))]
-    return f" (did you mean: {', '.join(hints)}?)" if hints else ""
 
 
 def classification_metrics(eval_pred) -> dict[str, float]:
@@ -246,7 +236,7 @@ def build_model(model_args: ModelArguments, label_names: list[str], calibration_
     folder = resolve_model_folder(model_args.model, revision=model_args.revision, allow_pickle=model_args.allow_pickle)
     weights = weight_files(folder, allow_pickle=model_args.allow_pickle)  # refuses pickle unless allowed
     check_head_labels(folder, label_names, model_args.model, model_args.ignore_mismatched_sizes)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer = load_tokenizer(folder, model_args.model)
     id2label = dict(enumerate(label_names))
     config = AutoConfig.from_pretrained(  # outside `load_classifier`'s quiet load: what it says about the config shows
         folder, num_labels=len(label_names), id2label=id2label, label2id={name: i for i, name in id2label.items()}

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from .export.formats import BACKENDS
+from .fields import as_texts
 from .hardware import available_cores, native_bf16
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -209,11 +210,10 @@ class InferenceModel:
         return [id2label.get(i, id2label.get(str(i), f"LABEL_{i}")) for i in range(len(id2label))]
 
     def encode(self, texts: Sequence[str], max_length: int = 128, text_pairs: Sequence[str] | None = None):
-        if isinstance(texts, str):
-            raise TypeError("texts must be a list of strings, not one string")
+        _check_max_length(max_length)
         return self.tokenizer(
-            list(texts),
-            None if text_pairs is None else list(text_pairs),
+            as_texts(texts, "texts"),
+            None if text_pairs is None else as_texts(text_pairs, "text_pairs"),
             truncation=True,
             max_length=max_length,
             padding=True,
@@ -243,8 +243,8 @@ class InferenceModel:
         padding would cost is skipped. Padding is masked out either way, so the results are the same up to float
         rounding.
         """
-        if isinstance(texts, str):
-            raise TypeError("texts must be a list of strings, not one string")
+        texts = as_texts(texts, "texts")
+        _check_max_length(max_length)
         if not self.has_classifier:
             raise ValueError(f"{self.name} has no classification head; load it with task='sequence-classification'")
         if batch_size < 1:
@@ -255,8 +255,8 @@ class InferenceModel:
             return probabilities
         if text_pairs is not None and len(text_pairs) != len(texts):
             raise ValueError(f"text_pairs has {len(text_pairs)} texts; expected one per text ({len(texts)})")
-        pairs = None if text_pairs is None else list(text_pairs)
-        encoded = self.tokenizer(list(texts), pairs, truncation=True, max_length=max_length)
+        pairs = None if text_pairs is None else as_texts(text_pairs, "text_pairs")
+        encoded = self.tokenizer(texts, pairs, truncation=True, max_length=max_length)
         order = list(range(len(texts)))
         if sort_by_length:
             order.sort(key=lambda i: len(encoded["input_ids"][i]))
@@ -338,12 +338,13 @@ def load_for_inference(
     export.json records unless `dtype` names one. The returned model has this function's interface
     either way (`predict`, `predict_proba`, `runner`, ...).
     """
-    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
+    from transformers import AutoModel, AutoModelForSequenceClassification, PreTrainedModel
 
-    from .checkpoints import resolve_model_folder
+    from .checkpoints import check_tokenizer_fits, load_tokenizer, resolve_model_folder
 
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    _check_device(device)
     if backend is not None and backend not in BACKENDS:
         raise ValueError(
             f"unknown backend {backend!r}; expected one of {BACKENDS} (or None: torch, or an export's own runtime)"
@@ -387,14 +388,17 @@ def load_for_inference(
                 raise ValueError(
                     "a loaded model needs `tokenizer=`: its config does not name a folder to read one from"
                 )
-            tokenizer = AutoTokenizer.from_pretrained(name)
+            tokenizer = load_tokenizer(name)
     else:
         folder = resolve_model_folder(source, revision=revision, allow_pickle=allow_pickle)
+        if task == "sequence-classification":
+            _check_classifier(folder, source)
         auto = AutoModelForSequenceClassification if task == "sequence-classification" else AutoModel
         model = auto.from_pretrained(folder, attn_implementation="sdpa", use_safetensors=not allow_pickle or None)
         if tokenizer is None:
-            tokenizer = AutoTokenizer.from_pretrained(folder)
+            tokenizer = load_tokenizer(folder, source)
         name = os.fspath(source)
+    check_tokenizer_fits(tokenizer, model.config, name)
     if device is not None:
         model.to(device)
     prepare_for_inference(model, torch_dtype)
@@ -403,6 +407,37 @@ def load_for_inference(
     loaded = InferenceModel(model, tokenizer, torch_dtype, name)
     loaded.quantized = quantize
     return loaded
+
+
+def _check_max_length(max_length: int) -> None:
+    if max_length < 1:
+        raise ValueError(f"max_length (tokens a text is cut to) must be >= 1, got {max_length}")
+
+
+def _check_device(device) -> None:
+    """Refuse a device torch does not know, or a CUDA device where torch has none, before anything loads."""
+    if device is None:
+        return
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda', 'cuda:0', ... or None") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: this torch has no CUDA device (a CPU build, or no GPU); use 'cpu'")
+
+
+def _check_classifier(folder, source) -> None:
+    """Refuse a folder whose config names a model without a sequence classification head: loaded as a classifier it
+    would get a randomly initialised one, and predict noise."""
+    from .checkpoints import read_config_json
+
+    architectures = read_config_json(folder).get("architectures") or []
+    if architectures and not any(str(a).endswith("ForSequenceClassification") for a in architectures):
+        raise ValueError(
+            f"{source} holds no trained classification head (its config names {', '.join(architectures)}): as a "
+            "classifier it would get a random one; fine-tune it on a task first (`compactbert finetune`), or load "
+            "its encoder with task='base'"
+        )
 
 
 def quantize_int8(model):

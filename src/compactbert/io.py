@@ -139,6 +139,20 @@ def check_replaceable(output: str | os.PathLike, kind: FolderKind, sources: Iter
         )
 
 
+def refuse_existing(output: str | os.PathLike, overwrite: bool) -> Path:
+    """`output` as a path, refused when it is empty, a file, or (unless `overwrite`) a folder that exists."""
+    if not os.fspath(output):
+        raise ValueError("the output folder is empty (''); give the folder to write")
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise FileExistsError(f"output {output} is a file; give a folder to write (a new one, or one to replace)")
+    if output.exists() and not overwrite:
+        raise FileExistsError(
+            f"output folder {output} already exists; choose another or pass overwrite=True (--overwrite)"
+        )
+    return output
+
+
 def write_folder_atomically(
     output: str | os.PathLike,
     write: Callable[[Path], None],
@@ -154,13 +168,7 @@ def write_folder_atomically(
     (`check_replaceable`: the current folder, a folder holding one of `sources`, a folder that is not of the `kind`
     written), unless it is an entry of compactbert's own cache (`cache_entry`), replaced whatever it holds.
     """
-    output = Path(output).absolute()
-    if output.exists() and not overwrite:
-        raise FileExistsError(
-            f"output folder {output} already exists; choose another or pass overwrite=True (--overwrite)"
-        )
-    if output.exists() and not output.is_dir():
-        raise FileExistsError(f"output {output} exists and is not a folder")
+    output = refuse_existing(output, overwrite).absolute()
     if not cache_entry:
         check_replaceable(output, kind, sources)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -226,8 +234,21 @@ def save_model(
     `extra(folder)` may write more files (a card) into the folder before it appears. `sources`: the folders the model
     was made from, which an overwritten `output` must not hold (`check_replaceable`). Unless `extra` wrote a
     `README.md`, a model card is rendered from what the folder then holds (`compactbert.hub.card`): the provenance in
-    its config always, the evaluation when it holds a `metrics.json`.
+    its config always, the evaluation when it holds a `metrics.json`. A `tokenizer` with a larger vocabulary than the
+    model's embedding (another model's) is refused before anything is written.
     """
+    if not hasattr(model, "save_pretrained"):
+        raise TypeError(
+            f"save_model takes a loaded model (a transformers PreTrainedModel), got {type(model).__name__}"
+        )
+    if tokenizer is not None and not hasattr(tokenizer, "save_pretrained"):
+        raise TypeError(f"tokenizer= takes a loaded tokenizer (AutoTokenizer...), got {type(tokenizer).__name__}")
+    if metrics is not None and not isinstance(metrics, dict):
+        raise TypeError(f"metrics= takes a dict (the record of the run that trained it), got {type(metrics).__name__}")
+    if tokenizer is not None:
+        from .checkpoints import check_tokenizer_fits
+
+        check_tokenizer_fits(tokenizer, getattr(model, "config", None) or {}, os.fspath(output))
 
     def write(folder: Path) -> None:
         model.save_pretrained(folder)

@@ -362,6 +362,14 @@ def test_vocabulary_mismatch_and_bad_setups_fail_clearly(tmp_path, dataset):
         trainer(make_student(), teacher, plain, dataset)
     converted = DistillationTrainingArguments(**plain.to_dict(), alpha_label=1.0)  # what the message proposes
     assert converted.learning_rate == 3e-4 and converted.alpha_label == 1.0
+    # said at construction, not as a shape mismatch or an autograd error at the first step
+    with pytest.raises(ValueError, match="the teacher predicts 3 labels and the student 2: alpha_ce matches"):
+        trainer(make_student(), make_teacher(num_labels=3), arguments(tmp_path), dataset)
+    with pytest.raises(TypeError, match=r"^teacher= takes a loaded model \(e.g. AutoModelFor.*got str"):
+        trainer(make_student(), "runs/teacher/model", arguments(tmp_path), dataset)
+    student = make_student()
+    with pytest.raises(ValueError, match="the teacher is the student itself"):
+        trainer(student, student, arguments(tmp_path), dataset)
 
 
 def test_the_kept_map_of_a_student_shrunk_from_a_shrunk_teacher_names_the_teachers_layers(tmp_path, dataset):

@@ -12,7 +12,7 @@ from compactbert.hub import render_card, validate_card
 from compactbert.hub.card import card_context
 from compactbert.models.albert_sop.card import describe_method, parameter_parts
 
-from support.helpers import make_bert, make_tokenizer
+from support.helpers import VOCAB, make_bert, make_tokenizer
 
 SHARING = ("all", "attention", "ffn", "none")
 METHOD = {  # what `compactbert build` records for a converted model (build_converted_albert_sop)
@@ -157,7 +157,7 @@ def test_a_pretraining_head_has_no_source_estimate_and_a_bare_encoder_has(tmp_pa
 
 def test_a_model_pretrained_from_random_init_keeps_its_card(tmp_path):
     config = AlbertSopConfig(
-        vocab_size=40, embedding_size=8, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+        vocab_size=len(VOCAB), embedding_size=8, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
         intermediate_size=24, max_position_embeddings=64, num_labels=2,
     )  # fmt: skip
     from compactbert import AlbertSopForSequenceClassification

@@ -82,17 +82,17 @@ def source_tokenizer(folder: Path, needed_by: str | None = None):
     """The tokenizer saved with the source `folder`, or None (with a warning: the model is saved without one).
 
     Raises:
-        `ValueError`: there is none that loads and `needed_by` (an option, in words) needs it.
+        `ValueError`: there is none and `needed_by` (an option, in words) needs it; or it is another model's.
     """
-    from transformers import AutoTokenizer
+    from ..checkpoints import TOKENIZER_FILES, has_tokenizer, load_tokenizer
 
-    try:
-        return AutoTokenizer.from_pretrained(folder)
-    except (OSError, ValueError) as err:
-        if needed_by is not None:
-            raise ValueError(f"{needed_by} needs the source's tokenizer; {folder} has none that loads") from err
-        print(f"warning: no tokenizer saved ({folder} has none that loads: {err})", file=sys.stderr)
-        return None
+    if has_tokenizer(folder):
+        return load_tokenizer(folder)
+    none = f"{folder} has no tokenizer (none of {', '.join(TOKENIZER_FILES)})"
+    if needed_by is not None:
+        raise ValueError(f"{needed_by} needs the source's tokenizer; {none}")
+    print(f"warning: the model is saved without a tokenizer: {none}", file=sys.stderr)
+    return None
 
 
 def print_saved(model, before: int, output: Path) -> None:

@@ -33,7 +33,8 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from ..assets import BUILTIN_MODELS
-from ..checkpoints import read_config, read_tensors, resolve_model_folder
+from ..checkpoints import check_tokenizer_fits, load_tokenizer, read_config, read_tensors, resolve_model_folder
+from ..fields import as_texts
 from ..models.albert_sop import (
     SHARING_MODES,
     AlbertSopConfig,
@@ -258,6 +259,8 @@ def albert_from_bert(
     """
     if sharing not in SHARING_MODES:
         raise ValueError(f"unknown sharing '{sharing}'; choose one of: {', '.join(SHARING_MODES)}")
+    if frequency_texts is not None:
+        frequency_texts = as_texts(frequency_texts, "frequency_texts")
     folder = None
     if isinstance(source, PreTrainedModel):
         config, head = source.config, type(source).__name__
@@ -273,8 +276,9 @@ def albert_from_bert(
     else:
         raise TypeError(f"source must be a model, a folder or a Hub id, got {type(source).__name__}")
     if config.model_type not in SUPPORTED_MODEL_TYPES:
+        shown = source_name if folder is not None else f"the given {head}"  # a loaded model's config names its source
         raise ValueError(
-            f"{source_name} is a '{config.model_type}' model; albert_from_bert() takes BERT-architecture models "
+            f"{shown} is a '{config.model_type}' model; albert_from_bert() takes BERT-architecture models "
             f"(model_type one of: {', '.join(SUPPORTED_MODEL_TYPES)})"
         )
     target_class, head_modules = _target_head(head)
@@ -367,9 +371,8 @@ def _token_counts(texts: Sequence[str], tokenizer, folder, config) -> torch.Tens
     if tokenizer is None:
         if folder is None:
             raise ValueError("frequency_texts on a loaded model needs its tokenizer: pass tokenizer=...")
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(folder)
+        tokenizer = load_tokenizer(folder)
+    check_tokenizer_fits(tokenizer, config, folder or "the model")
     texts = list(texts)
     if not texts:
         raise ValueError("frequency_texts is empty; give some texts of the task's domain, or None for plain SVD")

@@ -362,12 +362,13 @@ def _student_recipe(settings: BuildSettings, output_dir: Path, student: StudentF
 def teacher_contributions(folder: Path, texts: Sequence[str]) -> list[float]:
     """A zoo teacher's layer contribution scores ([CLS] input/output cosine per layer, bottom to top) on `texts`, as a
     zoo records them (6 decimals)."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
 
+    from ..checkpoints import load_tokenizer
     from ..shrinking import layer_contributions
 
     model = AutoModelForSequenceClassification.from_pretrained(folder)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer = load_tokenizer(folder)
     return [round(float(s), 6) for s in layer_contributions(model, tokenizer, texts, progress=False)]
 
 

@@ -312,9 +312,9 @@ def load_mlm(source: str | os.PathLike, allow_pickle: bool = False):
     A checkpoint whose weights hold only the encoder (all-MiniLM-L6-v2, the built-in `minilm`, is one) would load
     with a *randomly initialised* MLM head, whose predictions are noise: that is refused with a clear error.
     """
-    from transformers import AutoModelForMaskedLM, AutoTokenizer
+    from transformers import AutoModelForMaskedLM
 
-    from ..checkpoints import load_report_off, resolve_model_folder
+    from ..checkpoints import load_report_off, load_tokenizer, resolve_model_folder
 
     folder = resolve_model_folder(source, allow_pickle=allow_pickle)
     try:
@@ -334,7 +334,7 @@ def load_mlm(source: str | os.PathLike, allow_pickle: bool = False):
             "e.g. bert-base-uncased); give its folder or Hub id with --mlm"
         )
     check_mlm_head(model, str(source))
-    return model, AutoTokenizer.from_pretrained(folder)
+    return model, load_tokenizer(folder, source)
 
 
 HELD_OUT_SPLITS = ("validation", "test")  # what scores are computed on: never augmented

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
+from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
 
-from ..checkpoints import check_max_length, placeholder_labels, resolve_model_folder
+from ..checkpoints import check_max_length, load_tokenizer, placeholder_labels, resolve_model_folder
 from ..conversion import DEFAULT_INIT, INIT_RULES
 from ..data import first_rows, load_task
 from ..finetune import (
@@ -391,7 +391,7 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
         raise kind(f"the teacher (teacher: in the recipe, or --teacher): {err}") from None
     require_classifier(folder, teacher_args.teacher)  # a bare encoder would teach a random head: refused first
     final_dir, (dataset, label_names) = prepare_task_run(data_args, training_args)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer = load_tokenizer(folder, f"the teacher {teacher_args.teacher}")
     teacher = AutoModelForSequenceClassification.from_pretrained(folder)
     check_teacher_labels(teacher.config, label_names, data_args.task, folder)
     check_max_length(data_args.max_length, teacher.config, f"the teacher {teacher_args.teacher}")
@@ -408,7 +408,7 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
     encoded = tokenize_task(dataset, tokenizer, data_args)
     student_tokenizer = None
     if teacher_args.student_init is None and teacher_args.student_init_layers is None:
-        student_tokenizer = AutoTokenizer.from_pretrained(resolve_model_folder(model_args.model))
+        student_tokenizer = load_tokenizer(resolve_model_folder(model_args.model), model_args.model)
     stages = training_args.stages or [training_args.stage]
     history = []
     if teacher_args.general_epochs:

@@ -23,7 +23,7 @@ import warnings
 
 import torch
 from torch import nn
-from transformers import PreTrainedModel, Trainer
+from transformers import PreTrainedConfig, PreTrainedModel, Trainer
 from transformers.trainer_utils import TrainOutput
 
 from ..loss_logging import LossComponentsLogging
@@ -70,8 +70,16 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
             )
         if model is None or teacher is None:
             raise ValueError("DistillationTrainer needs both model= (the student) and teacher=")
+        if not isinstance(getattr(teacher, "config", None), PreTrainedConfig):
+            raise TypeError(
+                f"teacher= takes a loaded model (e.g. AutoModelForSequenceClassification.from_pretrained(folder)), "
+                f"got {type(teacher).__name__}"
+            )
         student_base = _base_model(model)
+        if teacher is model or teacher is student_base:
+            raise ValueError("the teacher is the student itself; give the fine-tuned teacher as teacher=")
         _check_vocabularies(student_base, teacher, kwargs.get("processing_class"), teacher_tokenizer)
+        _check_labels(student_base, teacher, args.active_components)
         s_config, t_config = student_base.config, teacher.config
         kept = kept_teacher_layers(s_config, t_config)  # the teacher's own layers, for a shrunk teacher too
         layer_map = "uniform" if args.layer_map is None else args.layer_map
@@ -315,6 +323,17 @@ def _logits(outputs, who: str) -> torch.Tensor:
         f"alpha_ce needs logits from the {who}, but it returned none (a model without a head?); set alpha_ce: 0 "
         "for this stage or give both models the same head"
     )
+
+
+def _check_labels(student, teacher, active) -> None:
+    """Refuse classifiers of different label counts when a loss compares their logits (`ce`), at construction
+    rather than as a shape mismatch at the first step."""
+    classifiers = all(type(m).__name__.endswith("ForSequenceClassification") for m in (student, teacher))
+    if "ce" in active and classifiers and student.config.num_labels != teacher.config.num_labels:
+        raise ValueError(
+            f"the teacher predicts {teacher.config.num_labels} labels and the student {student.config.num_labels}: "
+            "alpha_ce matches their logits label by label; give a teacher fine-tuned on the student's task"
+        )
 
 
 def _check_vocabularies(student, teacher, student_tokenizer, teacher_tokenizer) -> None:

@@ -143,7 +143,9 @@ class RuntimeInferenceModel(InferenceModel):
         name: str | None = None,
     ) -> RuntimeInferenceModel:
         """Open an exported folder with its runtime; `dtype` (OpenVINO) overrides the precision export.json records."""
-        from transformers import AutoConfig, AutoTokenizer
+        from transformers import AutoConfig
+
+        from ..checkpoints import check_tokenizer_fits, load_tokenizer
 
         folder = Path(folder)
         info = read_export_info(folder)
@@ -151,7 +153,8 @@ class RuntimeInferenceModel(InferenceModel):
             raise FileNotFoundError(f"{folder} has no {EXPORT_INFO}; export the model with `compactbert export` first")
         session = open_session(folder, dtype=dtype, threads=threads)
         config = model.config if model is not None else AutoConfig.from_pretrained(folder)
-        tokenizer = tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(folder)
+        tokenizer = tokenizer if tokenizer is not None else load_tokenizer(folder)
+        check_tokenizer_fits(tokenizer, config, name or folder)
         return cls(session, tokenizer, config, info["task"], name or os.fspath(folder), folder, info, model)
 
 
@@ -177,7 +180,7 @@ def export_to_cache(
     folder when collected; None for the cache)."""
     from transformers import PreTrainedModel
 
-    from ..checkpoints import resolve_model_folder
+    from ..checkpoints import load_tokenizer, resolve_model_folder
     from ..io import ScratchFolder, write_folder_atomically
 
     if isinstance(source, PreTrainedModel):
@@ -192,9 +195,7 @@ def export_to_cache(
                 raise ValueError(
                     "exporting a loaded model needs `tokenizer=`: its config names no folder to read one from"
                 )
-            from transformers import AutoTokenizer
-
-            tokenizer = AutoTokenizer.from_pretrained(name)
+            tokenizer = load_tokenizer(name)
         owner = ScratchFolder(f"compactbert-{fmt.name}-")
         folder = owner.path
         info = write_export(model, tokenizer, folder, fmt.name, quantize or "fp32", task, type(source).__name__)

@@ -85,9 +85,7 @@ def load_for_export(source, task: str = "auto", revision: str | None = None, all
     `task="auto"` exports the head the folder's config names (`architectures`), or the encoder for other heads.
     Returns `(model, tokenizer, folder, task)`.
     """
-    from transformers import AutoTokenizer
-
-    from ..checkpoints import read_config, resolve_model_folder, weight_files
+    from ..checkpoints import load_tokenizer, read_config, resolve_model_folder, weight_files
 
     folder = resolve_model_folder(source, revision=revision, allow_pickle=allow_pickle)
     exported = read_export_info(folder)
@@ -119,7 +117,7 @@ def load_for_export(source, task: str = "auto", revision: str | None = None, all
             f"{folder}'s weights lack {', '.join(sorted(missing)[:4])}{' ...' if len(missing) > 4 else ''}: its "
             f"{task} head would be randomly initialised; export the folder a training run wrote"
         )
-    return model.eval(), AutoTokenizer.from_pretrained(folder), folder, task
+    return model.eval(), load_tokenizer(folder), folder, task
 
 
 def write_export(model, tokenizer, folder: str | os.PathLike, format: str, dtype: str, task: str, source: str) -> dict:
@@ -443,8 +441,10 @@ def export_model(
         `ImportError`: the runtime the format needs is not installed (the message names the extra to install).
         `FileNotFoundError`: the source is no model folder (no config.json or no weights).
     """
-    from ..io import EXPORT_FOLDER, check_replaceable, write_folder_atomically
+    from ..checkpoints import check_source
+    from ..io import EXPORT_FOLDER, check_replaceable, refuse_existing, write_folder_atomically
 
+    check_source(source)
     fmt = get_format(format)
     check_dtype(fmt, dtype)
     require(fmt)
@@ -454,9 +454,7 @@ def export_model(
             raise ValueError(f"calibration_samples must be >= 1, got {calibration_samples}")
     if verify_samples < 1:
         raise ValueError(f"verify_samples must be >= 1, got {verify_samples}")
-    output = Path(output) if output is not None else default_output(source, fmt.name, dtype)
-    if output.exists() and not overwrite:
-        raise FileExistsError(f"output folder {output} already exists; choose another or pass overwrite=True")
+    output = refuse_existing(default_output(source, fmt.name, dtype) if output is None else output, overwrite)
     model, tokenizer, folder, task = load_for_export(source, task, revision=revision, allow_pickle=allow_pickle)
     if output.is_dir() and folder.is_dir() and output.resolve() == folder.resolve():
         raise FileExistsError(

@@ -24,7 +24,7 @@ from datasets import Dataset
 from transformers import AutoTokenizer, Trainer
 
 from ..assets import builtin_model_path
-from ..checkpoints import check_max_length, read_config, resolve_model_folder
+from ..checkpoints import check_max_length, load_tokenizer, read_config, resolve_model_folder
 from ..finetune import FinetuneArguments, parse_recipe_into, start_run
 from ..io import leaves_no_empty_run_folder, save_model
 from ..loss_logging import LossComponentsLogging
@@ -353,8 +353,10 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
     final_dir = start_run(training_args)  # seeded before the model is made: its random init follows the recipe's seed
     start = None if model_args.model is None else resolve_model_folder(model_args.model)
     tokenizer_name = model_args.tokenizer or (start if start is not None else "minilm")
-    tokenizer = AutoTokenizer.from_pretrained(
-        builtin_model_path(tokenizer_name) if tokenizer_name == "minilm" else tokenizer_name
+    tokenizer_source = builtin_model_path(tokenizer_name) if tokenizer_name == "minilm" else tokenizer_name
+    # a folder must hold one (transformers would make one of special tokens only); a Hub id is fetched
+    tokenizer = (load_tokenizer if os.path.isdir(tokenizer_source) else AutoTokenizer.from_pretrained)(
+        tokenizer_source
     )
     config = _pretraining_config(model_args, start, tokenizer)
     check_max_length(data_args.max_length, config, model_args.model or "the model being pretrained")

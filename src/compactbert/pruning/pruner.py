@@ -13,15 +13,15 @@ from transformers import (
     AutoModelForMaskedLM,
     AutoModelForPreTraining,
     AutoModelForSequenceClassification,
-    AutoTokenizer,
     BertConfig,
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
 
 from ..assets import BUILTIN_MODELS
-from ..checkpoints import read_config, resolve_model_folder
+from ..checkpoints import check_tokenizer_fits, load_tokenizer, read_config, resolve_model_folder
 from ..data.builtin import default_calibration_texts
+from ..fields import as_texts
 from ..models.tiny_bert import TinyBertConfig
 from ..models.tiny_bert.modeling_tiny_bert import (
     TinyBertForMaskedLM,
@@ -121,8 +121,11 @@ def prune(
     """
     if importance not in IMPORTANCE_MEASURES:
         raise ValueError(f"unknown importance '{importance}'; choose one of: {', '.join(IMPORTANCE_MEASURES)}")
-    if calibration_size < 1:
-        raise ValueError(f"calibration_size must be >= 1, got {calibration_size}")
+    for name, value in (("calibration_size", calibration_size), ("max_length", max_length)):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    if calibration_texts is not None:
+        calibration_texts = as_texts(calibration_texts, "calibration_texts")
     model, folder, source_name = _load_source(source, allow_pickle=allow_pickle, revision=revision)
     config = model.config
     tiny_class = _tiny_class(type(model).__name__, source_name)
@@ -140,6 +143,7 @@ def prune(
     max_length = min(max_length, config.max_position_embeddings)  # never more tokens than the source has positions
     if importance == "activation" or needs_contributions:
         tokenizer = _tokenizer(tokenizer, folder)
+        check_tokenizer_fits(tokenizer, config, folder or "the model")
         texts = (
             default_calibration_texts(calibration_size)
             if calibration_texts is None
@@ -309,7 +313,7 @@ def _tokenizer(tokenizer, folder: Path | None) -> PreTrainedTokenizerBase:
         return tokenizer
     if folder is None:
         raise ValueError("pruning a loaded model on calibration texts needs its tokenizer: pass tokenizer=...")
-    return AutoTokenizer.from_pretrained(folder)
+    return load_tokenizer(folder)
 
 
 def _tiny_config(config, sizes: PruneTarget, fit_projection: str, source_name: str, provenance: dict):

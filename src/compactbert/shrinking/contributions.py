@@ -8,6 +8,8 @@ import torch
 from tqdm.auto import tqdm
 from transformers import BatchEncoding, PreTrainedModel, PreTrainedTokenizerBase
 
+from ..fields import as_texts
+
 
 def check_calibration_texts(texts: Sequence[str], batch_size: int, user: str) -> list[str]:
     """The non-empty texts of `texts`, checked before a calibration pass (`user` names it in the error).
@@ -15,7 +17,7 @@ def check_calibration_texts(texts: Sequence[str], batch_size: int, user: str) ->
     Raises:
         `ValueError`: no non-empty text is left, or `batch_size` < 1.
     """
-    texts = [t for t in texts if isinstance(t, str) and t.strip()]
+    texts = [t for t in as_texts(texts, "texts") if t.strip()]
     if not texts:
         raise ValueError(f"{user} needs at least one non-empty calibration text")
     if batch_size < 1:
@@ -69,7 +71,16 @@ def layer_contributions(
     Returns:
         One score per layer, bottom (index 0) to top.
     """
+    if not isinstance(model, PreTrainedModel):
+        raise TypeError(
+            f"layer_contributions takes a loaded model, got {type(model).__name__} (a folder: "
+            "AutoModel.from_pretrained(folder) first, or compactbert.shrink(folder, 'contribution', ...))"
+        )
+    if not callable(tokenizer):
+        raise TypeError(f"layer_contributions takes the model's tokenizer, got {type(tokenizer).__name__}")
     texts = check_calibration_texts(texts, batch_size, "layer_contributions")
+    if max_length < 1:
+        raise ValueError(f"max_length must be >= 1, got {max_length}")
     encoder = model.base_model
     was_training = encoder.training
     encoder.eval()

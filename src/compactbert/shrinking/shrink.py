@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoModel, PreTrainedModel, PreTrainedTokenizerBase
 
 from ..assets import BUILTIN_MODELS
-from ..checkpoints import read_config, read_tensors, resolve_model_folder
+from ..checkpoints import check_tokenizer_fits, load_tokenizer, read_config, read_tensors, resolve_model_folder
 from ..data.builtin import default_calibration_texts
+from ..fields import as_texts
 from ..models.shrunk_bert import BERT_TO_SHRUNK, ShrunkBertConfig, ShrunkBertPreTrainedModel
 from .contributions import layer_contributions
 from .strategies import explicit_layers, get_strategy, select_layers
@@ -70,6 +71,8 @@ def shrink(
                 f"{name}= takes 0-based layer indices, e.g. {name}=[0, 2], got {value!r}; to drop K layers chosen by "
                 "a strategy, pass strategy=... and num_drop=K"
             )
+    if calibration_texts is not None:
+        calibration_texts = as_texts(calibration_texts, "calibration_texts")
     explicit = keep is not None or drop is not None
     if explicit and (num_drop is not None or threshold is not None):
         raise ValueError("give either keep=/drop= indices or num_drop/threshold with a strategy, not both")
@@ -155,9 +158,10 @@ def _score_layers(model, folder, tokenizer, texts, batch_size, progress) -> list
     if tokenizer is None:
         if folder is None:
             raise ValueError("the 'contribution' strategy on a loaded model needs its tokenizer: pass tokenizer=...")
-        tokenizer = AutoTokenizer.from_pretrained(folder)
+        tokenizer = load_tokenizer(folder)
     if model is None:
         model = AutoModel.from_pretrained(folder)
+    check_tokenizer_fits(tokenizer, model.config, folder or type(model).__name__)
     texts = default_calibration_texts() if texts is None else list(texts)
     return layer_contributions(model, tokenizer, texts, batch_size=batch_size, progress=progress)
 

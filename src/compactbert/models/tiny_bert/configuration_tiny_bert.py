@@ -4,6 +4,8 @@ This file imports only transformers (and huggingface_hub, which transformers dep
 copied next to saved weights and loaded with ``trust_remote_code=True`` where compactbert is not installed.
 """
 
+from difflib import get_close_matches
+
 from huggingface_hub.dataclasses import strict
 from transformers import BertConfig, PreTrainedConfig
 
@@ -109,6 +111,17 @@ def tiny_bert_config_for(teacher_config: PreTrainedConfig, **overrides) -> TinyB
     >>> config.vocab_size, config.fit_size, config.num_hidden_layers, config.hidden_size
     (1000, 384, 2, 312)
     """
+    if not isinstance(teacher_config, PreTrainedConfig):
+        raise TypeError(
+            f"tiny_bert_config_for takes the teacher's config (AutoConfig.from_pretrained(folder)), got "
+            f"{type(teacher_config).__name__}"
+        )
+    known = [*TinyBertConfig().to_dict(), "num_labels"]
+    typos = {key: close[0] for key in overrides if key not in known and (close := get_close_matches(key, known, n=1))}
+    if typos:  # a config keeps any keyword as an attribute: `num_lables=5` would be kept, and the default used
+        hints = ", ".join(f"{key} -> {field}" for key, field in typos.items())
+        what = "is not a TinyBertConfig field" if len(typos) == 1 else "are not TinyBertConfig fields"
+        raise ValueError(f"{', '.join(typos)} {what} (did you mean: {hints}?)")
     fields = dict(
         vocab_size=teacher_config.vocab_size,
         max_position_embeddings=teacher_config.max_position_embeddings,
