@@ -55,11 +55,11 @@ def parse_cell(name: str) -> tuple[int, str, bool, bool]:
 def position_spread(folder: Path, texts: list[str]) -> list[float]:
     """Per layer (embedding output first): the std across a text's positions, averaged over units and texts."""
     import torch
-    from transformers import AutoTokenizer
 
+    from compactbert.checkpoints import load_tokenizer
     from compactbert.models.albert_sop import AlbertSopModel
 
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer = load_tokenizer(folder)
     model = AlbertSopModel.from_pretrained(folder).eval()
     spreads = []
     with torch.inference_mode():
@@ -102,16 +102,17 @@ def majority_token_share(max_documents: int | None) -> float:
 def general_distill(start: Path, target: Path, steps: int, learning_rate: float, texts: int | None, seed: int) -> dict:
     """TinyBERT's general stage from pre-trained MiniLM into the converted encoder at `start`; saved to `target`."""
     from datasets import Dataset
-    from transformers import AutoModel, AutoTokenizer, DataCollatorWithPadding
+    from transformers import AutoModel, DataCollatorWithPadding
 
     from compactbert.assets import builtin_model_path
+    from compactbert.checkpoints import load_tokenizer
     from compactbert.distillation import DistillationTrainer
     from compactbert.distillation.arguments import DistillationTrainingArguments
     from compactbert.distillation.recipe import general_corpus
     from compactbert.io import save_model
     from compactbert.models.albert_sop import AlbertSopModel
 
-    tokenizer = AutoTokenizer.from_pretrained(start)
+    tokenizer = load_tokenizer(start)
     corpus = general_corpus(texts)
     encoded = Dataset.from_dict({"text": corpus}).map(
         lambda b: tokenizer(b["text"], truncation=True, max_length=128), batched=True, remove_columns=["text"]

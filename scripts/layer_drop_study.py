@@ -24,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertModel
+from transformers import AutoModelForSequenceClassification, BertConfig, BertModel
 
 from compactbert import STRATEGIES, shrink
+from compactbert.checkpoints import load_tokenizer
 from compactbert.data import load_task
 from compactbert.finetune import finetune, parse_recipe, predict_labels
 from compactbert.hardware import native_bf16
@@ -96,7 +97,7 @@ def run_one(run: dict, workdir: Path, limit: int | None) -> dict:
 def no_retraining(full: dict, ks, limit: int | None) -> list[dict]:
     """Shrink the fine-tuned full model by every strategy and evaluate it on the test split without training."""
     model = AutoModelForSequenceClassification.from_pretrained(full["model_dir"])
-    tokenizer = AutoTokenizer.from_pretrained(full["model_dir"])
+    tokenizer = load_tokenizer(full["model_dir"])
     dataset, _ = load_task(full["task"])
     test = dataset["test"] if not limit else dataset["test"].select(range(min(limit, len(dataset["test"]))))
     labels = np.asarray(test["label"])

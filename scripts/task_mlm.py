@@ -21,7 +21,6 @@ from pathlib import Path
 
 import torch
 from transformers import (
-    AutoTokenizer,
     BertForMaskedLM,
     DataCollatorForLanguageModeling,
     Trainer,
@@ -29,6 +28,7 @@ from transformers import (
 )
 
 from compactbert.assets import builtin_model_path
+from compactbert.checkpoints import load_tokenizer
 from compactbert.data import load_task
 from compactbert.hardware import cpu_description, native_bf16
 
@@ -78,7 +78,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     source = builtin_model_path("minilm")
-    tokenizer = AutoTokenizer.from_pretrained(source)
+    tokenizer = load_tokenizer(source)
     torch.manual_seed(0)
     model = BertForMaskedLM.from_pretrained(source)  # the encoder's weights; the MLM head starts random
     dataset, _ = load_task(args.task)

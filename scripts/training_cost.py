@@ -420,16 +420,16 @@ def measure(teacher, student, tokenizer, texts: list[str], labels: list[int], bu
 def load_models(task: str, num_examples: int):
     """MiniLM-L6 with a fresh head (teacher), its top-3-dropped ShrunkBert (student), the tokenizer, and the first
     `num_examples` training texts and labels of `task`."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
 
-    from compactbert.checkpoints import resolve_model_folder
+    from compactbert.checkpoints import load_tokenizer, resolve_model_folder
     from compactbert.data import load_task
     from compactbert.shrinking import shrink
 
     dataset, label_names = load_task(task, seed=42)
     train = dataset["train"].select(range(min(num_examples, len(dataset["train"]))))
     folder = resolve_model_folder("minilm")
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer = load_tokenizer(folder)
     torch.manual_seed(0)
     teacher = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=len(label_names))
     student = shrink(teacher, "top", 3, progress=False).train()

@@ -48,14 +48,17 @@ def test_online_a_typo_in_a_local_folder_is_named_as_such_not_as_a_missing_hub_r
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
-    """A tiny classifier saved without its tokenizer, and the same with it."""
-    from transformers import BertForSequenceClassification
+    """A tiny classifier saved without its tokenizer, the same with the stand-in transformers makes for it saved beside
+    it (what `compactbert shrink` wrote from such a folder before), and the same with its tokenizer."""
+    from transformers import AutoTokenizer, BertForSequenceClassification
 
     from support.helpers import make_bert, make_tokenizer
 
     root = tmp_path_factory.mktemp("tokenizers")
     model = make_bert(BertForSequenceClassification, num_layers=2)
     model.save_pretrained(root / "bare")  # what save_model(model, out) without tokenizer= writes
+    model.save_pretrained(root / "stand-in")
+    AutoTokenizer.from_pretrained(root / "bare").save_pretrained(root / "stand-in")  # 5 special tokens, no words
     model.save_pretrained(root / "whole")
     make_tokenizer().save_pretrained(root / "whole")
     return root
@@ -65,6 +68,7 @@ def _calls():
     import compactbert
     from compactbert.evaluation import evaluate_model
     from compactbert.export import export_model
+    from compactbert.finetune import build_model, parse_recipe
     from compactbert.inference import load_for_inference
 
     texts = ["the movie was very good", "a boring film"]
@@ -75,19 +79,33 @@ def _calls():
         "shrink (contribution)": lambda f: compactbert.shrink(f, "contribution", num_drop=1, calibration_texts=texts),
         "prune": lambda f: compactbert.prune(f, {"hidden_size": 16}, calibration_texts=texts, progress=False),
         "albert_from_bert (frequency)": lambda f: compactbert.albert_from_bert(f, 16, frequency_texts=texts),
+        "finetune": lambda f: build_model(parse_recipe(None, {"model": str(f), "output_dir": "x"})[0], ["a", "b"]),
     }
 
 
+@pytest.mark.parametrize("folder", ["bare", "stand-in"])
 @pytest.mark.parametrize("call", list(_calls()))
-def test_a_folder_saved_without_its_tokenizer_is_refused_where_a_tokenizer_is_read(folders, call):
+def test_a_folder_without_a_tokenizer_of_its_own_is_refused_where_a_tokenizer_is_read(folders, call, folder):
     """transformers 5 makes a tokenizer of the special tokens only for such a folder: every word was `[UNK]`, and a
     model predicted the same for every text (an export verified it against itself and passed)."""
     from support.zoo import tiny_task_csv
 
-    tiny_task_csv(folders / "bare" / "task.csv")
-    with pytest.raises(FileNotFoundError, match=rf"^{folders / 'bare'}.* has no tokenizer \(none of tokenizer.json, "):
-        _calls()[call](folders / "bare")
+    tiny_task_csv(folders / folder / "task.csv")
+    message = rf"^{folders / folder}.* has no tokenizer of its own: what loads from it holds only the special tokens"
+    with pytest.raises(FileNotFoundError, match=message):
+        _calls()[call](folders / folder)
     assert not (folders / "exported").exists()
+
+
+def test_a_tokenizer_saved_in_any_of_its_forms_loads(tmp_path):
+    """A slow tokenizer's `vocab.txt` alone (no tokenizer.json) is a tokenizer of its own."""
+    from compactbert.checkpoints import load_tokenizer
+
+    from support.helpers import VOCAB, make_bert
+
+    make_bert(num_layers=1).save_pretrained(tmp_path)
+    (tmp_path / "vocab.txt").write_text("\n".join(VOCAB) + "\n")
+    assert load_tokenizer(tmp_path).vocab_size == len(VOCAB)
 
 
 def test_another_models_tokenizer_is_refused_before_it_fails_in_the_embedding(folders, tmp_path):
@@ -96,20 +114,28 @@ def test_another_models_tokenizer_is_refused_before_it_fails_in_the_embedding(fo
     from compactbert.inference import load_for_inference
     from compactbert.io import save_model
 
-    from support.helpers import make_bert
+    from support.helpers import make_bert, make_tokenizer
 
     bigger = BertTokenizer(vocab={f"w{i}": i for i in range(500)}, unk_token="w1", pad_token="w0")
-    with pytest.raises(ValueError, match=r"has 500 tokens but the model's embedding has 41 \(vocab_size\): it is"):
+    with pytest.raises(
+        ValueError, match=r"has 503 tokens but the model's embedding has 41 \(vocab_size\): they do"
+    ):  # 500 words and its own special tokens
         load_for_inference(folders / "whole", tokenizer=bigger)
-    with pytest.raises(ValueError, match="another model's tokenizer"):
+    with pytest.raises(ValueError, match="another model's tokenizer, or tokens added without"):
         save_model(make_bert(num_layers=1), tmp_path / "out", tokenizer=bigger)
+    added = make_tokenizer()
+    added.add_tokens(["zebra"])  # and the embedding not resized: "zebra" would fail in the first forward pass
+    with pytest.raises(ValueError, match="has 42 tokens but the model's embedding has 41"):
+        load_for_inference(folders / "whole", tokenizer=added)
     assert not (tmp_path / "out").exists()
     assert load_for_inference(folders / "whole").predict(["the movie was very good"])  # its own tokenizer loads
 
 
-def test_the_shrink_command_saves_a_folder_without_a_tokenizer_as_such(folders, tmp_path, capsys):
+@pytest.mark.parametrize("folder", ["bare", "stand-in"])
+def test_the_shrink_command_saves_a_folder_without_a_tokenizer_as_such(folders, tmp_path, capsys, folder):
     from compactbert.cli import main
 
-    assert main(["shrink", str(folders / "bare"), "--strategy", "top", "--drop", "1", "-o", str(tmp_path / "o")]) == 0
+    output = tmp_path / "o"
+    assert main(["shrink", str(folders / folder), "--strategy", "top", "--drop", "1", "-o", str(output)]) == 0
     assert "warning: the model is saved without a tokenizer: " in capsys.readouterr().err
-    assert not any((tmp_path / "o" / name).exists() for name in ("tokenizer.json", "vocab.txt"))  # none made up
+    assert not any((output / name).exists() for name in ("tokenizer.json", "vocab.txt"))  # no stand-in saved

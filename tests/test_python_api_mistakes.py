@@ -58,12 +58,19 @@ def test_an_encoder_is_not_loaded_as_a_classifier_with_a_random_head(folders):
 
 @pytest.mark.parametrize(
     ("device", "message"),
-    [("gpu", r"unknown device 'gpu'; expected 'cpu', 'cuda'"), ("cuda", "this torch has no CUDA device")],
+    [
+        ("gpu", r"device 'gpu': torch does not take it \(.*\); expected 'cpu', 'cuda'"),
+        ("cuda", "device 'cuda': this machine's torch has no cuda device; use 'cpu'"),
+        ("mps", "device 'mps': this machine's torch has no mps device; use 'cpu'"),
+    ],
 )
 def test_a_device_that_cannot_be_used_is_refused_before_loading(folders, device, message, monkeypatch):
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    monkeypatch.setattr("torch.backends.mps.is_available", lambda: False)
     with pytest.raises(ValueError, match=message):
         load_for_inference(folders / "classifier", device=device)
+    with pytest.raises(ValueError, match=message):  # before the model is looked for
+        load_for_inference(folders / "no-such-model", device=device)
 
 
 def test_a_max_length_below_one_token_is_refused(folders):
@@ -114,3 +121,5 @@ def test_the_wrong_argument_kinds_in_the_model_helpers():
     with pytest.raises(ValueError, match=r"^num_lables is not a TinyBertConfig field \(did you mean: num_lables ->"):
         compactbert.tiny_bert_config_for(BertConfig(), num_lables=5)  # it was kept as an attribute, 2 labels used
     assert compactbert.tiny_bert_config_for(BertConfig(), num_labels=5).num_labels == 5
+    for key, value in [("sep_token_id", 3), ("pruned_heads", {}), ("position_embedding_type", "absolute")]:
+        assert getattr(compactbert.tiny_bert_config_for(BertConfig(), **{key: value}), key) == value  # config keywords

@@ -17,7 +17,6 @@ import torch
 from safetensors import SafetensorError, safe_open
 
 from .assets import BUILTIN_MODELS, builtin_model_path
-from .hub.validate import TOKENIZER_FILES
 
 SAFE_WEIGHTS = "model.safetensors"
 SAFE_INDEX = "model.safetensors.index.json"
@@ -195,47 +194,48 @@ def read_config_json(folder: Path) -> dict:
     return config if isinstance(config, dict) else {}
 
 
-def has_tokenizer(folder: str | os.PathLike) -> bool:
-    """Whether `folder` holds a saved tokenizer's vocabulary: one of `TOKENIZER_FILES` (the fast tokenizer's file,
-    WordPiece's, SentencePiece's, BPE's)."""
-    return any((Path(folder) / name).is_file() for name in TOKENIZER_FILES)
-
-
-def load_tokenizer(folder: str | os.PathLike, name=None):
-    """The tokenizer saved in the model folder `folder` (`name`: the model as the caller was given it, for messages).
-
-    Refuses a folder without one: transformers 5's `AutoTokenizer` then makes a tokenizer of the special tokens only,
-    which turns every word into `[UNK]` (a model would predict the same for every text, with no error). Also refuses
-    a tokenizer whose vocabulary is larger than the model's embedding (`check_tokenizer_fits`).
+def load_tokenizer(source: str | os.PathLike, name=None):
+    """The tokenizer saved with a model (`source`: its folder, or a Hub id; `name`: the model as the caller was given
+    it, for messages), checked by `check_tokenizer_has_words` and `check_tokenizer_fits`.
 
     Raises:
-        `FileNotFoundError`: the folder holds none of `TOKENIZER_FILES`.
-        `ValueError`: the tokenizer is another model's.
+        `FileNotFoundError`: the folder has no tokenizer of its own.
+        `ValueError`: the tokenizer and the model do not belong together.
     """
     from transformers import AutoTokenizer
 
-    folder = Path(folder)
-    who = folder if name is None or os.fspath(name) == os.fspath(folder) else f"{name} ({folder})"
-    if not has_tokenizer(folder):
-        raise FileNotFoundError(
-            f"{who} has no tokenizer (none of {', '.join(TOKENIZER_FILES)}): save the model with its tokenizer "
-            "(save_model(model, folder, tokenizer=...), or tokenizer.save_pretrained(folder)), or pass tokenizer=..."
-        )
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    check_tokenizer_fits(tokenizer, read_config_json(folder), who)
+    who = source if name is None or os.fspath(name) == os.fspath(source) else f"{name} ({source})"
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    check_tokenizer_has_words(tokenizer, who)
+    check_tokenizer_fits(tokenizer, read_config_json(Path(source)), who)
     return tokenizer
 
 
+def check_tokenizer_has_words(tokenizer, name) -> None:
+    """Refuse a tokenizer of the special tokens only: what transformers 5's `AutoTokenizer` makes for a folder saved
+    without a tokenizer (and what such a folder's copies may hold). It reads every word as `[UNK]`, so a model would
+    predict the same for every text, with no error."""
+    specials = set(getattr(tokenizer, "all_special_ids", None) or [])
+    size = getattr(tokenizer, "vocab_size", None)
+    if isinstance(size, int) and size <= len(specials):
+        raise FileNotFoundError(
+            f"{name} has no tokenizer of its own: what loads from it holds only the special tokens "
+            f"({', '.join(map(str, tokenizer.all_special_tokens))}), so every word would be read as unknown; copy the "
+            "tokenizer the model was trained with into the folder (tokenizer.save_pretrained(folder))"
+        )
+
+
 def check_tokenizer_fits(tokenizer, config, name) -> None:
-    """Refuse a tokenizer whose vocabulary (without added tokens) is larger than the model's embedding (`config`: a
-    config or its dict): another model's tokenizer, whose ids past the embedding fail deep in the first forward pass
-    as torch's "index out of range in self"."""
+    """Refuse a tokenizer with more tokens (added tokens included) than the model's embedding has rows (`config`: a
+    config or its dict): another model's tokenizer, or tokens added without resizing the embedding, whose ids fail
+    deep in the first forward pass that meets them, as torch's "index out of range in self"."""
     get = config.get if isinstance(config, dict) else lambda key: getattr(config, key, None)
-    rows, tokens = get("vocab_size"), getattr(tokenizer, "vocab_size", None)
+    rows, tokens = get("vocab_size"), len(tokenizer) if hasattr(tokenizer, "__len__") else None
     if isinstance(rows, int) and isinstance(tokens, int) and tokens > rows:
         raise ValueError(
-            f"the tokenizer for {name} has {tokens} tokens but the model's embedding has {rows} (vocab_size): it is "
-            "another model's tokenizer; use the one the model was trained with (saved in its folder)"
+            f"the tokenizer for {name} has {tokens} tokens but the model's embedding has {rows} (vocab_size): they do "
+            "not belong together (another model's tokenizer, or tokens added without model.resize_token_embeddings); "
+            "use the tokenizer the model was trained with"
         )
 
 

@@ -409,21 +409,28 @@ def load_for_inference(
     return loaded
 
 
-def _check_max_length(max_length: int) -> None:
-    if max_length < 1:
+def _check_max_length(max_length: int | None) -> None:
+    if max_length is not None and max_length < 1:
         raise ValueError(f"max_length (tokens a text is cut to) must be >= 1, got {max_length}")
 
 
 def _check_device(device) -> None:
-    """Refuse a device torch does not know, or a CUDA device where torch has none, before anything loads."""
+    """Refuse, before anything loads, a device torch does not take, or an accelerator (CUDA, MPS, XPU) this machine's
+    torch has none of, or fewer than the index asks for."""
     if device is None:
         return
     try:
-        kind = torch.device(device).type
-    except (RuntimeError, TypeError):
-        raise ValueError(f"unknown device {device!r}; expected 'cpu', 'cuda', 'cuda:0', ... or None") from None
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r}: this torch has no CUDA device (a CPU build, or no GPU); use 'cpu'")
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(
+            f"device {device!r}: torch does not take it ({err}); expected 'cpu', 'cuda', 'cuda:0', ..."
+        ) from None
+    backend = {"cuda": torch.cuda, "mps": torch.backends.mps, "xpu": getattr(torch, "xpu", None)}.get(parsed.type)
+    if backend is not None and not backend.is_available():
+        raise ValueError(f"device {device!r}: this machine's torch has no {parsed.type} device; use 'cpu'")
+    count = getattr(backend, "device_count", None)
+    if parsed.index is not None and callable(count) and parsed.index >= count():
+        raise ValueError(f"device {device!r}: torch sees {count()} {parsed.type} device(s), numbered from 0")
 
 
 def _check_classifier(folder, source) -> None:

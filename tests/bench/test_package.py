@@ -86,17 +86,21 @@ def _benchmark_script():
 def test_the_benchmark_script_records_paths_inside_the_repository_relative_to_it(tmp_path):
     script = _benchmark_script()
     inside = ROOT / "runs" / "bench-bbc-news-minilm" / "model"
-    assert (
-        script.model_label(str(inside), random_head=False)
-        == "runs/bench-bbc-news-minilm/model (fine-tuned on bbc-news)"
-    )
-    assert script.model_label("minilm", random_head=True) == "minilm (random head: quick run)"
-    assert script.model_label(str(tmp_path), random_head=False).startswith(str(tmp_path))  # outside: as given
+    assert script.model_label(str(inside)) == "runs/bench-bbc-news-minilm/model (fine-tuned on bbc-news)"
+    assert script.model_label(str(tmp_path)).startswith(str(tmp_path))  # outside: as given
     args = script.parse_args(["--model", str(inside), "--out", str(ROOT / "docs" / "results" / "bench" / "avx2")])
     assert script.command_line(args) == (
         "python scripts/benchmark.py --model runs/bench-bbc-news-minilm/model --out docs/results/bench/avx2"
     )
     assert script.command_line(script.parse_args([])) == "python scripts/benchmark.py"
+
+
+def test_the_quick_run_classifier_has_a_head_of_its_own_and_loads_as_one():
+    """`--quick` runs MiniLM with a new head, saved as a classifier (a bare encoder is not loaded as one)."""
+    from compactbert.inference import load_for_inference
+
+    folder = _benchmark_script().quick_classifier()
+    assert load_for_inference(folder, dtype="fp32").label_names == [f"LABEL_{i}" for i in range(5)]
 
 
 def test_committed_bench_results_name_no_local_folder():

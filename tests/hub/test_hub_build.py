@@ -184,6 +184,11 @@ def test_a_local_task_file_is_named_not_located_in_the_card(built):
     }
 
 
+def test_a_training_number_written_as_text_is_read_as_the_fields_number(tmp_path):
+    training = read_recipe(tiny_recipe(tmp_path, training={"max_steps": "2.0", "learning_rate": "3e-4"})).training
+    assert (training["max_steps"], training["learning_rate"]) == (2, 3e-4) and isinstance(training["max_steps"], int)
+
+
 def test_a_training_section_that_is_not_a_mapping_is_refused_naming_the_recipe(tmp_path):
     path = tiny_recipe(tmp_path)
     recipe = yaml.safe_load(path.read_text())

@@ -82,17 +82,18 @@ def source_tokenizer(folder: Path, needed_by: str | None = None):
     """The tokenizer saved with the source `folder`, or None (with a warning: the model is saved without one).
 
     Raises:
-        `ValueError`: there is none and `needed_by` (an option, in words) needs it; or it is another model's.
+        `ValueError`: there is none that loads (`checkpoints.load_tokenizer`) and `needed_by` (an option, in words)
+        needs it.
     """
-    from ..checkpoints import TOKENIZER_FILES, has_tokenizer, load_tokenizer
+    from ..checkpoints import load_tokenizer
 
-    if has_tokenizer(folder):
+    try:
         return load_tokenizer(folder)
-    none = f"{folder} has no tokenizer (none of {', '.join(TOKENIZER_FILES)})"
-    if needed_by is not None:
-        raise ValueError(f"{needed_by} needs the source's tokenizer; {none}")
-    print(f"warning: the model is saved without a tokenizer: {none}", file=sys.stderr)
-    return None
+    except (OSError, ValueError) as err:
+        if needed_by is not None:
+            raise ValueError(f"{needed_by} needs the source's tokenizer: {err}") from None
+        print(f"warning: the model is saved without a tokenizer: {err}", file=sys.stderr)
+        return None
 
 
 def print_saved(model, before: int, output: Path) -> None:

@@ -390,8 +390,8 @@ def distill(model_args, teacher_args, data_args, training_args: DistillRecipeArg
         kind = FileNotFoundError if isinstance(err, FileNotFoundError) else ValueError
         raise kind(f"the teacher (teacher: in the recipe, or --teacher): {err}") from None
     require_classifier(folder, teacher_args.teacher)  # a bare encoder would teach a random head: refused first
+    tokenizer = load_tokenizer(folder, f"the teacher {teacher_args.teacher}")  # before the run folder is made
     final_dir, (dataset, label_names) = prepare_task_run(data_args, training_args)
-    tokenizer = load_tokenizer(folder, f"the teacher {teacher_args.teacher}")
     teacher = AutoModelForSequenceClassification.from_pretrained(folder)
     check_teacher_labels(teacher.config, label_names, data_args.task, folder)
     check_max_length(data_args.max_length, teacher.config, f"the teacher {teacher_args.teacher}")

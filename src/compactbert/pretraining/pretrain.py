@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 from datasets import Dataset
-from transformers import AutoTokenizer, Trainer
+from transformers import Trainer
 
 from ..assets import builtin_model_path
 from ..checkpoints import check_max_length, load_tokenizer, read_config, resolve_model_folder
@@ -354,10 +354,7 @@ def pretrain(model_args: PretrainModelArguments, data_args: PretrainDataArgument
     start = None if model_args.model is None else resolve_model_folder(model_args.model)
     tokenizer_name = model_args.tokenizer or (start if start is not None else "minilm")
     tokenizer_source = builtin_model_path(tokenizer_name) if tokenizer_name == "minilm" else tokenizer_name
-    # a folder must hold one (transformers would make one of special tokens only); a Hub id is fetched
-    tokenizer = (load_tokenizer if os.path.isdir(tokenizer_source) else AutoTokenizer.from_pretrained)(
-        tokenizer_source
-    )
+    tokenizer = load_tokenizer(tokenizer_source)
     config = _pretraining_config(model_args, start, tokenizer)
     check_max_length(data_args.max_length, config, model_args.model or "the model being pretrained")
     split = pretraining_split(data_args, tokenizer, training_args.seed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -15,6 +16,7 @@ def check_calibration_texts(texts: Sequence[str], batch_size: int, user: str) ->
     """The non-empty texts of `texts`, checked before a calibration pass (`user` names it in the error).
 
     Raises:
+        `TypeError`: one string, or an item that is not a string (`fields.as_texts`).
         `ValueError`: no non-empty text is left, or `batch_size` < 1.
     """
     texts = [t for t in as_texts(texts, "texts") if t.strip()]
@@ -71,7 +73,7 @@ def layer_contributions(
     Returns:
         One score per layer, bottom (index 0) to top.
     """
-    if not isinstance(model, PreTrainedModel):
+    if isinstance(model, (str, os.PathLike)) or not isinstance(model, torch.nn.Module):
         raise TypeError(
             f"layer_contributions takes a loaded model, got {type(model).__name__} (a folder: "
             "AutoModel.from_pretrained(folder) first, or compactbert.shrink(folder, 'contribution', ...))"

@@ -116,8 +116,12 @@ def tiny_bert_config_for(teacher_config: PreTrainedConfig, **overrides) -> TinyB
             f"tiny_bert_config_for takes the teacher's config (AutoConfig.from_pretrained(folder)), got "
             f"{type(teacher_config).__name__}"
         )
-    known = [*TinyBertConfig().to_dict(), "num_labels"]
-    typos = {key: close[0] for key in overrides if key not in known and (close := get_close_matches(key, known, n=1))}
+    default, known = TinyBertConfig(), [*TinyBertConfig().to_dict(), "num_labels"]
+    typos = {  # a key no config has that is one letter or two from a field
+        key: close[0]
+        for key in overrides
+        if not hasattr(default, key) and (close := get_close_matches(key, known, n=1, cutoff=0.85))
+    }
     if typos:  # a config keeps any keyword as an attribute: `num_lables=5` would be kept, and the default used
         hints = ", ".join(f"{key} -> {field}" for key, field in typos.items())
         what = "is not a TinyBertConfig field" if len(typos) == 1 else "are not TinyBertConfig fields"
