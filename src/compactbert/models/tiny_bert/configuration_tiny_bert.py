@@ -116,7 +116,8 @@ def tiny_bert_config_for(teacher_config: PreTrainedConfig, **overrides) -> TinyB
             f"tiny_bert_config_for takes the teacher's config (AutoConfig.from_pretrained(folder)), got "
             f"{type(teacher_config).__name__}"
         )
-    default, known = TinyBertConfig(), [*TinyBertConfig().to_dict(), "num_labels"]
+    default = TinyBertConfig()
+    known = [*default.to_dict(), "num_labels"]
     typos = {  # a key no config has that is one letter or two from a field
         key: close[0]
         for key in overrides
