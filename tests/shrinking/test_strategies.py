@@ -43,9 +43,15 @@ def test_contribution_threshold():
     with pytest.raises(ValueError, match="not both"):
         select_layers(4, "contribution", 1, scores=scores, threshold=0.95)
     with pytest.raises(ValueError, match="threshold applies to a strategy that reads per-layer scores .*, not 'top'"):
-        select_layers(4, "top", scores=scores, threshold=0.95)
+        select_layers(4, "top", threshold=0.95)
     with pytest.raises(ValueError, match=r"\(0, 1\]"):
         select_layers(4, "contribution", scores=scores, threshold=1.5)
+
+
+@pytest.mark.parametrize("strategy", [name for name, s in STRATEGIES.items() if not s.needs_scores])
+def test_scores_given_to_a_positional_strategy_are_refused_not_ignored(strategy):
+    with pytest.raises(ValueError, match=f"'{strategy}' chooses layers by position and would ignore them"):
+        select_layers(6, strategy, 2, [0.9, 0.1, 0.8, 0.2, 0.7, 0.3])
 
 
 def test_contribution_needs_matching_scores():

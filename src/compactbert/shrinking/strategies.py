@@ -195,6 +195,11 @@ def select_layers(
     [0, 1, 2, 3, 4, 6, 8, 10]
     """
     chosen = get_strategy(strategy)
+    if scores is not None and not chosen.needs_scores:
+        raise ValueError(
+            f"scores apply to a strategy that reads per-layer scores (contribution); '{strategy}' chooses layers "
+            "by position and would ignore them: pass strategy='contribution', or leave scores out"
+        )
     if threshold is not None:
         if not chosen.needs_scores:
             raise ValueError(
