@@ -39,6 +39,7 @@ def test_zoo_recipes_parse_and_name_a_builder(path):
 def test_built_folder(built):
     info = json.loads((built / "build.json").read_text())
     metrics, comparison = info["metrics"], info["comparison"]
+    assert not {"output_dir", "overwrite", "file"} & set(info["recipe"])  # nothing of this machine's paths
     assert folder_problems(built) == []
     card = ModelCard.load(built / "README.md")
     assert card.data.model_name == "bert-top6"
@@ -97,8 +98,11 @@ def test_build_refuses_an_existing_folder_and_keeps_it(built, tmp_path):
         ({"colour": "red"}, "unknown keys ['colour']"),
         ({"card": {"licence": "mit"}}, "unknown keys ['licence'] in card"),
         ({"training": {"shrink_drop": 2}}, "set by the recipe's top-level keys"),
-        ({"method": {"strategy": "top"}}, "shrink_strategy and shrink_drop go together"),
-        ({"method": {"layers": 2}}, "unknown shrunk_bert method keys"),
+        ({"method": {"strategy": "top"}}, "recipe.yaml: method: a shrunk_bert recipe needs strategy and drop"),
+        ({"method": {"strategy": "top", "drop": 2, "keep": [0]}}, "needs strategy and drop (e.g. method: {strat"),
+        ({"method": {"strategy": "top", "drop": "two"}}, "recipe.yaml: method: drop takes an integer; got 'two'"),
+        ({"method": [2]}, "recipe.yaml: method must be a mapping of the family's settings"),
+        ({"method": {"layers": 2}}, "recipe.yaml: method: unknown shrunk_bert method keys"),
         ({"latency": {"repeats": 0}}, "repeats >= 1"),
         ({"latency": {"repeats": "many"}}, "latency: repeats takes an integer; got 'many'"),
         ({"training": {"learning_rate": "fast"}}, "recipe.yaml: training: learning_rate takes a number; got 'fast'"),

@@ -242,6 +242,6 @@ def _build_record(started: float) -> dict[str, Any]:
 
 
 def _jsonable(recipe: ZooRecipe) -> dict:
-    """The recipe as published in build.json: without this machine's output folder."""
-    values = {k: v for k, v in asdict(recipe).items() if k not in ("output_dir", "overwrite")}
+    """The recipe as published in build.json: without this machine's output folder and recipe file."""
+    values = {k: v for k, v in asdict(recipe).items() if k not in ("output_dir", "overwrite", "file")}
     return json.loads(json.dumps(values, default=str))

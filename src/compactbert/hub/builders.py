@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..fields import typed_numbers
 from .card import LOSS_NAMES, task_stage_name
 from .public import local_name
 
@@ -38,14 +39,16 @@ def finetune_run(recipe: ZooRecipe, run_dir: Path, model_fields: dict[str, Any])
     return run_dir / MODEL_SUBDIR, metrics
 
 
-def _method(recipe: ZooRecipe, known: set[str], expected: str) -> dict[str, Any]:
-    """The recipe's `method`, refused with the list of known keys if it has others."""
+def _method(recipe: ZooRecipe, known: set[str], expected: str, types: tuple[type, ...]) -> dict[str, Any]:
+    """The recipe's `method`, refused with the list of known keys if it has others, its numbers checked and read
+    against the dataclasses `types` (`typed_numbers`) here, where the recipe file can be named."""
     unknown = sorted(set(recipe.method) - known)
     if unknown:
         raise ValueError(
-            f"unknown {recipe.family} method keys {unknown}; expected {expected}: {', '.join(sorted(known))}"
+            f"{recipe.where('method')}: unknown {recipe.family} method keys {unknown}; expected {expected}: "
+            f"{', '.join(sorted(known))}"
         )
-    return dict(recipe.method)
+    return typed_numbers(recipe.method, types, recipe.where("method"))
 
 
 def _trainer_field_names() -> set[str]:
@@ -61,19 +64,24 @@ def _trainer_fields(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k in names}
 
 
-def _run_training(method: dict[str, Any], family: str) -> dict[str, Any]:
+def _run_training(method: dict[str, Any], recipe: ZooRecipe) -> dict[str, Any]:
     """`method.training`: `TrainingArguments` fields that differ for the family's own run (distillation or
     pretraining: learning rate, epochs, ...); the recipe's `training` gives the rest."""
+    from ..finetune import FinetuneArguments
+
+    family, where = recipe.family, recipe.where("method: training")
     values = method.pop("training", None) or {}
     if not isinstance(values, dict):
-        raise ValueError(f"{family} method.training must be a mapping of TrainingArguments fields, got {values!r}")
+        raise ValueError(
+            f"{where}: {family} method.training must be a mapping of TrainingArguments fields, got {values!r}"
+        )
     outside = sorted(set(values) - _trainer_field_names())
     if outside:
         raise ValueError(
-            f"{family} method.training takes TrainingArguments fields only (learning_rate, num_train_epochs, ...), "
-            f"got {outside}"
+            f"{where}: {family} method.training takes TrainingArguments fields only (learning_rate, "
+            f"num_train_epochs, ...), got {outside}"
         )
-    return values
+    return typed_numbers(values, (FinetuneArguments,), where)
 
 
 def source_name(recipe: ZooRecipe) -> str:
@@ -87,14 +95,30 @@ def _task_name(recipe: ZooRecipe) -> str:
     return Path(recipe.task).stem if os.path.exists(recipe.task) else recipe.task
 
 
+@dataclass
+class ShrinkMethod:
+    """A shrunk_bert recipe's `method`: which layers are kept (the finetune recipe's shrink_* fields). The types are
+    what a recipe may write; the defaults are never used (the builder needs strategy + drop, or keep)."""
+
+    strategy: str = ""
+    drop: int = 0
+    keep: list[int] = field(default_factory=list)
+
+
 def build_shrunk_bert(recipe: ZooRecipe, run_dir: Path) -> Built:
     """Drop layers of the source (`method`: `strategy` + `drop`, or `keep`), then fine-tune: one finetune run."""
-    method = _method(recipe, {"strategy", "drop", "keep"}, "strategy + drop, or keep; keys")
-    shrink = {"shrink_keep": method["keep"]} if "keep" in method else {}
-    if "strategy" in method or "drop" in method:
-        shrink = {"shrink_strategy": method.get("strategy"), "shrink_drop": method.get("drop")}
-    if not shrink:
-        raise ValueError("a shrunk_bert recipe needs method: {strategy: top, drop: K} or method: {keep: [0, 2, ...]}")
+    method = _method(recipe, {"strategy", "drop", "keep"}, "strategy + drop, or keep; keys", (ShrinkMethod,))
+    by_strategy = {"strategy", "drop"} & set(method)
+    if ("keep" in method) == bool(by_strategy) or by_strategy not in ({"strategy", "drop"}, set()):
+        raise ValueError(
+            f"{recipe.where('method')}: a shrunk_bert recipe needs strategy and drop (e.g. method: {{strategy: top, "
+            f"drop: 3}}) or keep (method: {{keep: [0, 2, 4]}}), got {method}"
+        )
+    shrink = (
+        {"shrink_keep": method["keep"]}
+        if "keep" in method
+        else {"shrink_strategy": method["strategy"], "shrink_drop": method["drop"]}
+    )
     return Built(*finetune_run(recipe, run_dir, {"model": recipe.source, **shrink}))
 
 
@@ -112,10 +136,19 @@ def _tiny_bert_keys() -> set[str]:
     return teacher | distillation | {"training"}
 
 
+def _distill_types() -> tuple[type, ...]:
+    """The dataclasses of a distill recipe's `method` keys (teacher, student and distillation fields)."""
+    from ..distillation.recipe import DistillRecipeArguments, TeacherArguments
+
+    return (TeacherArguments, DistillRecipeArguments)
+
+
 def tiny_bert_arguments(recipe: ZooRecipe, run_dir: Path) -> tuple[str | None, tuple]:
     """The teacher folder `method` names (None: the build fine-tunes one) and the distill run's parsed arguments
     `(ModelArguments, TeacherArguments, DataArguments, DistillRecipeArguments)`: checked before anything trains."""
-    method = _method(recipe, _tiny_bert_keys(), "keys of a distill recipe's teacher, student and distillation")
+    method = _method(
+        recipe, _tiny_bert_keys(), "keys of a distill recipe's teacher, student and distillation", _distill_types()
+    )
     student_init = method.pop("student_init", "tiny-bert")
     if student_init not in TINY_BERT_INITS:
         raise ValueError(
@@ -133,7 +166,7 @@ def _distill_arguments(
     `training`, then `method.training`, `defaults`, the rest of `method`, the student init and the task."""
     from ..distillation.recipe import parse_distill_recipe
 
-    distill_training = _run_training(method, recipe.family)
+    distill_training = _run_training(method, recipe)
     teacher = method.pop("teacher", None)
     values = (
         recipe.training
@@ -285,9 +318,12 @@ def albert_sop_arguments(recipe: ZooRecipe, output_dir: Path) -> tuple:
 
     if _albert_sop_init(recipe) != "random":
         raise ValueError("albert_sop_arguments() reads a pretraining recipe; this one converts (student_init: albert)")
-    method = _method(recipe, _albert_sop_keys(), "(student_init: random) keys of a pretrain recipe's model and data")
+    from ..pretraining.pretrain import PretrainDataArguments, PretrainModelArguments
+
+    expected = "(student_init: random) keys of a pretrain recipe's model and data"
+    method = _method(recipe, _albert_sop_keys(), expected, (PretrainModelArguments, PretrainDataArguments))
     method.pop("student_init", None)
-    pretrain_training = _run_training(method, "albert_sop")
+    pretrain_training = _run_training(method, recipe)
     values = (
         _trainer_fields(recipe.training)
         | pretrain_training
@@ -314,7 +350,7 @@ def albert_conversion_arguments(recipe: ZooRecipe, run_dir: Path) -> tuple[str |
     if _albert_sop_init(recipe) != "albert":
         raise ValueError("albert_conversion_arguments() reads a recipe with method.student_init: albert")
     expected = "(student_init: albert) keys of a distill recipe's teacher, albert_* and distillation fields"
-    method = _method(recipe, _albert_conversion_keys(), expected)
+    method = _method(recipe, _albert_conversion_keys(), expected, _distill_types())
     method.pop("student_init")
     return _distill_arguments(recipe, run_dir, method, "albert", {})
 

@@ -58,6 +58,8 @@ class ZooRecipe:
     exports: list[str] = field(default_factory=list)
     output_dir: str | None = None
     overwrite: bool = False
+    # the file it was read from (`read_recipe`; None for a recipe made in Python): errors found later name it
+    file: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         if self.family not in BUILDERS:
@@ -94,9 +96,13 @@ class ZooRecipe:
             )
         self.output_dir = self.output_dir or os.path.join("runs", "zoo", self.name)
 
+    def where(self, key: str) -> str:
+        """How an error names `key` of this recipe: `configs/x.yaml: method` (`recipe: method` without a file)."""
+        return f"{self.file or 'recipe'}: {key}"
+
 
 def _make(cls, values: dict, where: str):
-    known = {f.name for f in fields(cls)}
+    known = {f.name for f in fields(cls) if f.init}
     unknown = sorted(set(values) - known)
     if unknown:
         raise ValueError(f"unknown keys {unknown} in {where}; expected some of: {', '.join(sorted(known))}")
@@ -122,7 +128,15 @@ def read_recipe(path: str | os.PathLike, overrides: dict[str, Any] | None = None
         if key in overrides:
             values[key] = overrides.pop(key)
     values["training"] = _typed_training(values.get("training") or {}, f"{recipe}: training") | overrides
-    return _make(ZooRecipe, values, str(recipe))
+    values["method"] = values.get("method") or {}
+    if not isinstance(values["method"], dict):
+        raise ValueError(
+            f"{recipe}: method must be a mapping of the family's settings (e.g. strategy: top, drop: 3), got "
+            f"{values['method']!r}"
+        )
+    zoo = _make(ZooRecipe, values, str(recipe))
+    zoo.file = str(recipe)
+    return zoo
 
 
 def _typed_training(training: Any, where: str) -> dict[str, Any]:
