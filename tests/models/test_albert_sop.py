@@ -185,6 +185,18 @@ def test_albert_checkpoint_loads_into_sharing_all_with_identical_outputs(tmp_pat
         assert torch.equal(a, b)
 
 
+def test_a_bert_checkpoint_is_refused_pointing_to_the_conversion(tmp_path):
+    """transformers would fail on the shapes, then (with its suggested ignore_mismatched_sizes=True) load an ALBERT
+    of random weights; a BERT becomes an Albert-SOP by albert_from_bert."""
+    size = {k: TINY[k] for k in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads")}
+    transformers.BertModel(transformers.BertConfig(**size, intermediate_size=64)).save_pretrained(tmp_path)
+    for extra in ({}, {"ignore_mismatched_sizes": True}):
+        with pytest.raises(ValueError, match=r"a 'bert' model's config is not an ALBERT's.*albert_from_bert\(folder"):
+            AlbertSopModel.from_pretrained(tmp_path, **extra)
+    with pytest.raises(ValueError, match="`compactbert albert FOLDER --output DIR`"):
+        AlbertSopConfig.from_pretrained(tmp_path)
+
+
 # ---------------------------------------------------------------- heads
 
 

@@ -74,7 +74,16 @@ class AlbertSopConfig(AlbertConfig):
     def __post_init__(self, **kwargs):
         # a transformers `albert` config.json read into this class (loading an ALBERT checkpoint, whose weights fit
         # `sharing="all"` unchanged) carries model_type "albert"; the loaded model is an albert_sop
-        kwargs.pop("model_type", None)
+        loaded_type = kwargs.pop("model_type", None)
+        if loaded_type not in (None, "albert", self.model_type):
+            # a BERT's weights have other shapes (hidden-size word embeddings, a block per layer): loading them would
+            # fail on the shapes, or with ignore_mismatched_sizes=True give an ALBERT of random weights
+            raise ValueError(
+                f"a '{loaded_type}' model's config is not an ALBERT's: its weights do not fit an "
+                "Albert-SOP. Convert a trained BERT (or ShrunkBert) with compactbert: "
+                "compactbert.albert_from_bert(folder, embedding_size=128, sharing='all'), or on the command line "
+                "`compactbert albert FOLDER --output DIR`"
+            )
         self.check_sop_fields()
         super().__post_init__(**kwargs)
 
