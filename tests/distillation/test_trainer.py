@@ -296,6 +296,26 @@ def test_lora_student(tmp_path, dataset):
     assert {k for entry in t.state.log_history for k in entry if k.startswith("loss_")} >= {"loss_attn", "loss_ce"}
 
 
+def test_gradient_checkpointing_trains_the_hidden_losses_and_refuses_the_attention_scores(tmp_path, dataset):
+    """The backward pass recomputes a checkpointed layer without recording its scores: the attention loss failed
+    ("a different number of tensors was saved") or, reentrant, trained nothing. The other losses train as without."""
+    with pytest.raises(ValueError, match=r"alpha_attn\) cannot train under gradient checkpointing"):
+        arguments(tmp_path, gradient_checkpointing=True)
+    teacher, checkpointed = make_teacher(), make_student()
+    checkpointed.gradient_checkpointing_enable()
+    with pytest.raises(ValueError, match="the student has gradient checkpointing enabled, but the attention-score"):
+        trainer(checkpointed, teacher, arguments(tmp_path), dataset)
+    losses = []
+    for checkpointing in (False, True):
+        args = arguments(
+            tmp_path, str(checkpointing), alpha_attn=0.0, max_steps=2, gradient_checkpointing=checkpointing
+        )
+        t = trainer(make_student(), teacher, args, dataset)
+        t.train()
+        losses.append([e[key] for e in t.state.log_history if "loss" in e for key in ("loss", "loss_hidden")])
+    assert len(losses[1]) == 4 and losses[1] == pytest.approx(losses[0], rel=1e-4)
+
+
 def test_teacher_keeps_inputs_the_student_does_not_take(tmp_path, dataset):
     """A DistilBERT student takes no token_type_ids; the BERT teacher still gets them."""
     teacher = make_teacher()

@@ -84,12 +84,25 @@ class DistillationTrainingArguments(TrainingArguments):
                 f"stage '{self.stage}' uses {', '.join(f'alpha_{c}' for c in STAGES[self.stage])}, and all are 0: "
                 "nothing to train; set at least one of them > 0"
             )
+        check_checkpointing(self.active_components, self.gradient_checkpointing, "gradient_checkpointing is true")
         super().__post_init__()
 
     @property
     def active_components(self) -> tuple[str, ...]:
         """The loss components this run computes: allowed by `stage` and weighted > 0."""
         return tuple(c for c in STAGES[self.stage] if getattr(self, f"alpha_{c}") > 0)
+
+
+def check_checkpointing(active: tuple[str, ...], checkpointing: bool, where: str) -> None:
+    """Refuse the attention-score loss with gradient checkpointing: the backward pass recomputes each checkpointed
+    layer with the model's own attention, which records no scores, so the loss would fail ("a different number of
+    tensors was saved") or, with reentrant checkpointing, train nothing."""
+    if "attn" in active and checkpointing:
+        raise ValueError(
+            f"{where}, but the attention-score loss (alpha_attn) cannot train under gradient checkpointing: the "
+            "backward pass recomputes each layer without recording its scores. Turn gradient checkpointing off, or "
+            "set alpha_attn to 0 (the hidden-state and logit losses train with it)"
+        )
 
 
 def _parse_layer_map(value) -> str | list[int]:

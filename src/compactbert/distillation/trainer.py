@@ -27,7 +27,7 @@ from transformers import PreTrainedConfig, PreTrainedModel, Trainer
 from transformers.trainer_utils import TrainOutput
 
 from ..loss_logging import LossComponentsLogging
-from .arguments import DistillationTrainingArguments
+from .arguments import DistillationTrainingArguments, check_checkpointing
 from .attention import capture_attention_scores
 from .cache import TeacherOutputCache
 from .layer_map import kept_teacher_layers, map_layers
@@ -100,6 +100,8 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
                 "this without the warning",
                 stacklevel=2,
             )
+        checkpointing = getattr(student_base, "is_gradient_checkpointing", False)
+        check_checkpointing(active, checkpointing, "the student has gradient checkpointing enabled")
         if "attn" in active and s_config.num_attention_heads != t_config.num_attention_heads:
             raise ValueError(
                 f"alpha_attn compares attention heads one to one, but the student has {s_config.num_attention_heads} "
