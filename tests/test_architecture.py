@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "compactbert.timing": 1,  # ratios of timings paired per round (no torch: bench reports re-score anywhere)
     "compactbert.data_files": 1,  # which file names are data files (standard library only)
     "compactbert.checkpoints": 1,
+    "compactbert.sentence_embeddings": 1,  # a sentence-transformers pipeline carried to the model made from it
     "compactbert.records": 1,  # metrics.json, the record beside each trained model: reading, writing, its task's place
     "compactbert.loss_logging": 1,
     "compactbert.hub": 1,  # the package root, card rendering and validation: what every saved folder gets

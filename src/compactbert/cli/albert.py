@@ -11,6 +11,7 @@ from .model_io import (
     add_texts_arguments,
     output_folder,
     print_saved,
+    save_from_source,
     source_tokenizer,
     texts_from,
 )
@@ -60,7 +61,6 @@ class AlbertCommand(Command):
     def run(self, args: argparse.Namespace) -> int:
         from ..checkpoints import parameter_count, resolve_model_folder
         from ..conversion import albert_from_bert
-        from ..io import save_model
 
         folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
         output = output_folder(args, folder)
@@ -77,7 +77,7 @@ class AlbertCommand(Command):
             allow_pickle=args.allow_pickle,
             revision=args.revision,
         )
-        save_model(model, output, tokenizer=tokenizer, overwrite=args.overwrite, sources=[folder])
+        pipeline = save_from_source(model, output, tokenizer, folder, args.overwrite)
 
         config = model.config
         print(f"source:     {config.source_model} ({config.num_hidden_layers} layers)")
@@ -86,5 +86,5 @@ class AlbertCommand(Command):
               f"{config.hidden_size} ({config.embedding_factorization})")  # fmt: skip
         print(f"sharing:    {config.sharing} (shared weights start from: {config.shared_init or 'no sharing'})")
         print(f"reconstruction error of the word embeddings: {config.embedding_reconstruction_error:.4f}")
-        print_saved(model, before, output)
+        print_saved(model, before, output, pipeline)
         return EXIT_OK

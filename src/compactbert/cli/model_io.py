@@ -96,9 +96,28 @@ def source_tokenizer(folder: Path, needed_by: str | None = None):
         return None
 
 
-def print_saved(model, before: int, output: Path) -> None:
+def save_from_source(model, output: Path, tokenizer, folder: Path, overwrite: bool) -> bool:
+    """Save the model made from the source `folder` (`io.save_model`), with the source's sentence-transformers
+    pipeline (`sentence_embeddings.copy_sentence_transformers_setup`) when it has one; returns whether it had."""
+    from ..io import save_model
+    from ..sentence_embeddings import copy_sentence_transformers_setup
+
+    carried = []
+    save_model(
+        model,
+        output,
+        tokenizer=tokenizer,
+        overwrite=overwrite,
+        sources=[folder],
+        extra=lambda out: carried.append(copy_sentence_transformers_setup(folder, out)),
+    )
+    return any(carried)
+
+
+def print_saved(model, before: int, output: Path, pipeline: bool = False) -> None:
     """The closing lines: the parameters of the source (`before`, counted before anything was written: the output
-    may replace the source's folder) and of `model`, and where it was saved."""
+    may replace the source's folder) and of `model`, where it was saved, and (`pipeline`) that it holds the source's
+    sentence-transformers pipeline."""
     from .common import millions
 
     after = model.num_parameters()
@@ -108,3 +127,8 @@ def print_saved(model, before: int, output: Path) -> None:
     name = type(model).__name__  # a classifier loads with its head: AutoModelForSequenceClassification
     auto = next((auto for suffix, (_, auto) in HEADS.items() if name.endswith(suffix)), "AutoModel")
     print(f"saved to:   {output}  (load: {auto}.from_pretrained('{output}') after `import compactbert`)")
+    if pipeline:
+        print(
+            "pipeline:   the source's sentence-transformers pooling, normalisation and max_seq_length "
+            f"(load: SentenceTransformer('{output}') after `import compactbert`)"
+        )

@@ -12,6 +12,7 @@ from .model_io import (
     add_texts_arguments,
     output_folder,
     print_saved,
+    save_from_source,
     source_tokenizer,
     texts_from,
 )
@@ -68,7 +69,6 @@ class PruneCommand(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         from ..checkpoints import parameter_count, resolve_model_folder
-        from ..io import save_model
         from ..pruning import PruneTarget, prune
 
         if args.importance == "magnitude" and (args.calibration_file or args.calibration_task):
@@ -104,11 +104,11 @@ class PruneCommand(Command):
             allow_pickle=args.allow_pickle,
             revision=args.revision,
         )
-        save_model(model, output, tokenizer=source_tokenizer(folder), overwrite=args.overwrite, sources=[folder])
+        pipeline = save_from_source(model, output, source_tokenizer(folder), folder, args.overwrite)
 
         for what, how in describe_pruning(model.config.pruned_from, model.config.pruning):
             print(f"{what + ':':11} {how}")
-        print_saved(model, before, output)
+        print_saved(model, before, output, pipeline)
         return EXIT_OK
 
 

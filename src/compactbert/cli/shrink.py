@@ -7,7 +7,14 @@ import sys
 
 from ..shrinking import STRATEGIES
 from .common import EXIT_BAD_INPUT, EXIT_OK, Command, add_layer_indices
-from .model_io import add_source_and_output, output_folder, print_saved, read_calibration_file, source_tokenizer
+from .model_io import (
+    add_source_and_output,
+    output_folder,
+    print_saved,
+    read_calibration_file,
+    save_from_source,
+    source_tokenizer,
+)
 
 
 class ShrinkCommand(Command):
@@ -43,7 +50,6 @@ class ShrinkCommand(Command):
             )
             return EXIT_BAD_INPUT
         from ..checkpoints import parameter_count, resolve_model_folder
-        from ..io import save_model
         from ..shrinking import shrink
 
         folder = resolve_model_folder(args.source, revision=args.revision, allow_pickle=args.allow_pickle)
@@ -62,7 +68,7 @@ class ShrinkCommand(Command):
             revision=args.revision,
             batch_size=args.batch_size,
         )
-        save_model(model, output, tokenizer=source_tokenizer(folder), overwrite=args.overwrite, sources=[folder])
+        pipeline = save_from_source(model, output, source_tokenizer(folder), folder, args.overwrite)
 
         config = model.config
         print(f"source:     {config.source_model} ({config.source_num_hidden_layers} layers)")
@@ -72,5 +78,5 @@ class ShrinkCommand(Command):
         if config.layer_contributions is not None:
             scores = ", ".join("-" if s is None else f"{s:.4f}" for s in config.layer_contributions)
             print(f"[CLS] in/out cosine per source layer: {scores}")
-        print_saved(model, before, output)
+        print_saved(model, before, output, pipeline)
         return EXIT_OK
