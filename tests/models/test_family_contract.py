@@ -284,6 +284,28 @@ def test_every_trainable_parameter_gets_a_gradient(model_type, auto_name, batch)
     assert unused == []  # else DDP needs find_unused_parameters=True
 
 
+LOSS_HEADS = [(m, a) for m, a in HEADS if a != "AutoModel"]
+
+
+@pytest.mark.parametrize(("model_type", "auto_name"), LOSS_HEADS, ids=[f"{m}-{a}" for m, a in LOSS_HEADS])
+def test_a_trainer_reports_the_eval_loss_given_the_labels_the_batches_carry(model_type, auto_name, batch, tmp_path):
+    """As docs/albert-sop.md and docs/tinybert.md say: a pretraining head takes more label names than a batch carries
+    (both names of Albert-SOP's sentence label; masked LM alone), and `label_names` tells the Trainer which it gets."""
+    model = build(model_type, auto_name)
+    inputs = head_inputs(auto_name, batch)
+    labels = head_labels(model, auto_name, inputs)
+    cases = [labels]  # and masked LM alone, where the head computes a loss from it:
+    if "labels" in labels and len(labels) > 1 and model(**inputs, labels=labels["labels"]).loss is not None:
+        cases.append({"labels": labels["labels"]})
+    for case in cases:
+        rows = [{k: v[i] for k, v in (inputs | case).items()} for i in range(len(inputs["input_ids"]))]
+        args = transformers.TrainingArguments(
+            str(tmp_path), label_names=list(case), per_device_eval_batch_size=8, report_to="none", use_cpu=True
+        )
+        metrics = transformers.Trainer(model=model, args=args, eval_dataset=rows).evaluate()
+        assert torch.isfinite(torch.tensor(metrics["eval_loss"])), (list(case), metrics)
+
+
 GC_HEADS = [(m, a) for m, a in HEADS if FAMILIES[m].auto_classes()[a].supports_gradient_checkpointing]
 
 
