@@ -100,7 +100,7 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
                 "this without the warning",
                 stacklevel=2,
             )
-        checkpointing = getattr(student_base, "is_gradient_checkpointing", False)
+        checkpointing = any(getattr(m, "gradient_checkpointing", False) is True for m in student_base.modules())
         check_checkpointing(active, checkpointing, "the student has gradient checkpointing enabled")
         if "attn" in active and s_config.num_attention_heads != t_config.num_attention_heads:
             raise ValueError(
