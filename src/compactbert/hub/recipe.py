@@ -128,7 +128,7 @@ def read_recipe(path: str | os.PathLike, overrides: dict[str, Any] | None = None
         if key in overrides:
             values[key] = overrides.pop(key)
     values["training"] = _typed_training(values.get("training") or {}, f"{recipe}: training") | overrides
-    values["method"] = values.get("method") or {}
+    values["method"] = {} if values.get("method") is None else values["method"]
     if not isinstance(values["method"], dict):
         raise ValueError(
             f"{recipe}: method must be a mapping of the family's settings (e.g. strategy: top, drop: 3), got "

@@ -78,11 +78,14 @@ class AlbertSopConfig(AlbertConfig):
         if loaded_type not in (None, "albert", self.model_type):
             # a BERT's weights have other shapes (hidden-size word embeddings, a block per layer): loading them would
             # fail on the shapes, or with ignore_mismatched_sizes=True give an ALBERT of random weights
+            convert = (
+                "Convert a trained BERT (or ShrunkBert) with compactbert: compactbert.albert_from_bert(folder, "
+                "embedding_size=128, sharing='all'), or on the command line `compactbert albert FOLDER --output DIR`"
+                if loaded_type in ("bert", "shrunk_bert", "tiny_bert")
+                else "An Albert-SOP loads ALBERT checkpoints (model_type albert or albert_sop)"
+            )
             raise ValueError(
-                f"a '{loaded_type}' model's config is not an ALBERT's: its weights do not fit an "
-                "Albert-SOP. Convert a trained BERT (or ShrunkBert) with compactbert: "
-                "compactbert.albert_from_bert(folder, embedding_size=128, sharing='all'), or on the command line "
-                "`compactbert albert FOLDER --output DIR`"
+                f"a '{loaded_type}' model's config is not an ALBERT's: its weights do not fit an Albert-SOP. {convert}"
             )
         self.check_sop_fields()
         super().__post_init__(**kwargs)
