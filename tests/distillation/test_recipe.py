@@ -136,6 +136,25 @@ def test_distill_under_torchrun_two_processes(tmp_path, teacher_folder):
     assert metrics["kept_layers"] == [0, 2] and metrics["train"]["teacher_layers"] == [1, 3]  # every-other init
 
 
+def test_a_narrower_student_distils_under_torchrun_in_two_stages(tmp_path, teacher_folder):
+    """Its projection runs after the student's forward (in the loss), and the intermediate stage leaves the head
+    without gradient: with DDP's default search for unused parameters the first backward failed ("mark a variable
+    ready only once"); the trainer asks DDP for a static graph."""
+    fields = {"student_init": "tiny-bert", "tiny_bert_layers": 2, "tiny_bert_hidden_size": 32, "tiny_bert_heads": 2}
+    fields |= {"tiny_bert_intermediate_size": 37, "stages": ["intermediate", "prediction"], "max_steps": 2}
+    path = recipe(tmp_path, teacher_folder, **fields)
+    torchrun = Path(sys.executable).parent / "torchrun"
+    command = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "compactbert.cli", "distill", str(path)]
+    env = os.environ | {"OMP_NUM_THREADS": "1", "TMPDIR": str(tmp_path)}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run" / "model" / "metrics.json").read_text())
+    assert [h["stage"] for h in metrics["train_stages"]] == ["intermediate", "prediction"]
+    assert all(h["global_step"] == 2 for h in metrics["train_stages"])
+    student = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run" / "model")
+    assert (student.config.hidden_size, student.config.fit_size) == (32, 48)
+
+
 @pytest.mark.parametrize(
     "path", sorted((Path(__file__).resolve().parents[2] / "configs" / "distill").glob("*.yaml")), ids=lambda p: p.name
 )

@@ -1,11 +1,12 @@
-"""DistillationTrainer's soft targets on heads other than a classifier's: a question-answering head's span ends."""
+"""DistillationTrainer on heads other than a classifier's: a question-answering head's span ends, and a multiple-choice
+head's layers (its choices flattened into the batch)."""
 
 import random
 
 import pytest
 import torch
 from datasets import Dataset
-from transformers import BertForQuestionAnswering, default_data_collator
+from transformers import BertForMultipleChoice, BertForQuestionAnswering, default_data_collator
 
 from compactbert.distillation import DistillationTrainer, DistillationTrainingArguments
 
@@ -69,3 +70,31 @@ def test_a_question_answering_student_learns_the_teachers_span_distributions(tmp
     assert cached.teacher_forwards == 3  # 24 examples, 3 batches: the second epoch comes from the cache
     first_epoch = [entry["loss_ce"] for entry in cached.state.log_history if "loss_ce" in entry][:3]
     assert first_epoch == pytest.approx(losses, rel=1e-4)
+
+
+def test_a_multiple_choice_student_learns_the_teachers_layers_on_each_choices_real_tokens(tmp_path):
+    """The batch's mask is (examples, choices, tokens) while the states are (examples x choices, tokens, hidden): the
+    layer losses failed on the shapes ("mask shape (8, 2, 16) does not match")."""
+    tokenizer, rng = make_tokenizer(), random.Random(1)
+    rows = {"input_ids": [], "attention_mask": [], "labels": []}
+    for _ in range(16):
+        prompt = " ".join(rng.sample(WORDS, 2))
+        choices = [" ".join(rng.sample(WORDS, rng.randint(1, 6))) for _ in range(2)]
+        encoded = tokenizer([prompt] * 2, choices, padding="max_length", max_length=16, truncation=True)
+        rows["input_ids"].append(encoded["input_ids"])
+        rows["attention_mask"].append(encoded["attention_mask"])
+        rows["labels"].append(rng.randint(0, 1))
+    teacher = make_bert(BertForMultipleChoice, num_layers=4, hidden_size=48, intermediate_size=64, **NO_DROPOUT)
+    student = make_bert(BertForMultipleChoice, num_layers=2, seed=1, **NO_DROPOUT)  # narrower: projected
+    args = DistillationTrainingArguments(
+        output_dir=str(tmp_path), stage="all", alpha_label=0.5, max_steps=4, per_device_train_batch_size=8,
+        learning_rate=1e-3, logging_steps=1, report_to="none", save_strategy="no", use_cpu=True, disable_tqdm=True,
+    )  # fmt: skip
+    trainer = DistillationTrainer(
+        model=student, args=args, teacher=teacher, train_dataset=Dataset.from_dict(rows),
+        data_collator=default_data_collator,
+    )  # fmt: skip
+    trainer.train()
+    logged = [entry for entry in trainer.state.log_history if "loss_hidden" in entry]
+    assert len(logged) == 4 and {"loss_ce", "loss_label", "loss_embed", "loss_attn"} <= set(logged[0])
+    assert logged[-1]["loss_hidden"] < logged[0]["loss_hidden"]

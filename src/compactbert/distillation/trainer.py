@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -126,6 +127,12 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
                     backbone.add_module(PROJECTION_NAME, projection.to(next(backbone.parameters()).device))
                 self.projection = getattr(backbone, PROJECTION_NAME)
         _check_not_partitioned(teacher)
+        if args.ddp_static_graph is None:
+            # under DDP the width projection runs after the student's forward (in compute_loss), and a stage may give
+            # a head no gradient (intermediate): DDP's default search for unused parameters at the end of the forward
+            # would call the projection unused, then fail when its gradient comes; a static graph learns in the first
+            # step which parameters get gradients, and they are the same every step
+            args = replace(args, ddp_static_graph=True)
         super().__init__(model=model, args=args, **kwargs)
         self.teacher = teacher.eval().requires_grad_(False)
         self._teacher_prepared = False  # by the accelerator, at its first forward (after the student's preparation)
@@ -179,6 +186,7 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
         mask = inputs.get("attention_mask")
         if mask is None:
             mask = torch.ones(inputs["input_ids"].shape, device=inputs["input_ids"].device, dtype=torch.long)
+        mask = mask.reshape(-1, mask.shape[-1])  # multiple choice: (batch, choices, seq), as the model flattens it
 
         losses: dict[str, torch.Tensor] = {}
         if "ce" in active and outputs.get("start_logits") is not None:  # question answering: the span's two ends
@@ -250,6 +258,9 @@ class DistillationTrainer(LossComponentsLogging, Trainer):
             # `_run_teacher` applies the autocast itself, so the teacher's outputs (and the cache) keep the precision
             # they were computed in
             teacher = self.accelerator.unwrap_model(teacher, keep_fp32_wrapper=False)
+            # with torch_compile the teacher comes back compiled: it runs as it is (its attention implementation
+            # switched for the scores, its outputs collected), and a compiled wrapper would lose its forward below
+            teacher = getattr(teacher, "_orig_mod", teacher)
             # that unwrapping follows `__wrapped__` past transformers' own forward decorators too, and a bare encoder
             # (BertModel) collects `hidden_states` in one of them: give the teacher back the forward it had
             if own_forward is None:
