@@ -133,3 +133,12 @@ def test_text_classification_pipeline_loads_the_saved_folder(saved_classifier):
         for i in model(**classify.tokenizer(TEXTS, padding=True, return_tensors="pt")).logits.argmax(-1)
     ]
     assert all(r["label"] in {"negative", "positive"} for r in results)
+
+
+def test_a_bert_checkpoint_loads_as_a_shrunk_bert_keeping_every_layer_and_says_so(tmp_path):
+    """Its config.json says model_type "bert"; that used to stay on the loaded config as an attribute."""
+    make_bert(num_layers=3).save_pretrained(tmp_path)
+    model = compactbert.ShrunkBertModel.from_pretrained(tmp_path)
+    assert model.config.model_type == "shrunk_bert" and model.config.kept_layers == [0, 1, 2]
+    model.save_pretrained(tmp_path / "saved")
+    assert json.loads((tmp_path / "saved" / "config.json").read_text())["model_type"] == "shrunk_bert"

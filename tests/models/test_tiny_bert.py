@@ -253,3 +253,10 @@ def test_round_trip_keeps_outputs_and_projections(saved_classifier, batch):
     base = AutoModel.from_pretrained(folder)  # the encoder alone, projections included
     assert type(base) is TinyBertModel
     assert torch.equal(base.fit_dense[2].weight, model.bert.fit_dense[2].weight)
+
+
+def test_a_bert_checkpoint_loads_as_a_tiny_bert_and_says_so(tmp_path):
+    """Its config.json says model_type "bert"; that used to stay on the loaded config as an attribute."""
+    BertConfig(**{k: v for k, v in tiny().to_dict().items() if k in BertConfig().to_dict()}).save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["model_type"] == "bert"
+    assert TinyBertConfig.from_pretrained(tmp_path).model_type == "tiny_bert"

@@ -50,6 +50,9 @@ class ShrunkBertConfig(BertConfig):
     layer_contributions: list[float | None] | None = None
 
     def __post_init__(self, **kwargs):
+        # a BERT's config.json read into this class (a BERT loaded as a ShrunkBert keeping every layer) carries
+        # model_type "bert": the loaded model is a shrunk_bert, and says so
+        kwargs.pop("model_type", None)
         if self.source_num_hidden_layers is None:
             self.source_num_hidden_layers = self.num_hidden_layers
         if self.kept_layers is None:

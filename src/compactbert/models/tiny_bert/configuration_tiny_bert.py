@@ -65,6 +65,9 @@ class TinyBertConfig(BertConfig):
     pruning: dict | None = None
 
     def __post_init__(self, **kwargs):
+        # a BERT's config.json read into this class (loading a BERT checkpoint as the student) carries model_type
+        # "bert": the loaded model is a tiny_bert, and says so
+        kwargs.pop("model_type", None)
         self.check_student()
         super().__post_init__(**kwargs)
 
