@@ -53,6 +53,26 @@ def test_missing_columns_list_the_columns_found(tmp_path, cache):
         load_task(path, text_column="review", label_column="y", cache_dir=cache)
 
 
+def test_a_file_without_a_header_row_is_said_to_lack_one(tmp_path, cache):
+    """Its first row is read as the column names (and is not among the examples): the names look like data."""
+    (tmp_path / "rows.csv").write_text(
+        "".join(f"the movie number {i},{'pos' if i % 2 else 'neg'}\n" for i in range(20))
+    )
+    with pytest.raises(ValueError, match="no text column") as info:
+        load_task(tmp_path / "rows.csv", cache_dir=cache)
+    assert "Names like 'the movie number 0' look like data: if the file has no header row" in str(info.value)
+    with pytest.raises(ValueError, match="no text column") as info:
+        load_task(_write_csv(tmp_path / "named.csv", body=["a", "b"], y=[0, 1]), cache_dir=cache)
+    assert "look like data" not in str(info.value)  # real names get no such hint
+
+
+def test_a_file_that_is_not_utf8_says_so_and_how_to_convert_it(tmp_path, cache):
+    rows = "text,label\n" + "".join(f"caf\u00e9 number {i},{i % 2}\n" for i in range(20))
+    (tmp_path / "cp1252.csv").write_bytes(rows.encode("cp1252"))
+    with pytest.raises(ValueError, match=r"cp1252.csv: it is not UTF-8 text \('utf-8' codec can't decode byte 0xe9"):
+        load_task(tmp_path / "cp1252.csv", cache_dir=cache)
+
+
 def test_missing_file_and_unsupported_type(tmp_path):
     with pytest.raises(FileNotFoundError, match="data file .*missing.csv does not exist"):
         load_task(tmp_path / "missing.csv")
@@ -127,6 +147,16 @@ def test_string_labels_outside_label_names(tmp_path, cache):
         load_task(path, label_names=["neg", "pos"], cache_dir=cache)
 
 
+@pytest.mark.parametrize(
+    ("labels", "clash"), [(["pos", "neg", "pos "], "['pos', 'pos ']"), (["Neg", "neg"], "['Neg', 'neg']")]
+)
+def test_labels_that_differ_only_by_case_or_spaces_are_refused_not_split_into_classes(tmp_path, cache, labels, clash):
+    path = _write_csv(tmp_path / "d.csv", text=[f"t{i}" for i in range(24)], label=(labels * 12)[:24])
+    with pytest.raises(ValueError, match="differ only by case or surrounding spaces") as info:
+        load_task(path, cache_dir=cache)
+    assert f"[{clash}]; each would be a class of its own" in str(info.value)
+
+
 def test_int_labels_beyond_label_names():
     pool = datasets.Dataset.from_dict({"text": [f"t{i}" for i in range(20)], "label": [0, 1, 2, 3] * 5})
     with pytest.raises(ValueError, match=r"labels \[0, 1, 2, 3\] that are not ids of the 2 class names"):
@@ -145,6 +175,11 @@ def test_too_few_examples_to_stratify():
     pool = datasets.Dataset.from_dict({"text": [f"t{i}" for i in range(21)], "label": [0] * 20 + [1]})
     with pytest.raises(ValueError, match=r"cannot make a stratified split.*Examples per class: \{'0': 20, '1': 1\}"):
         load_task(pool)
+    copies = datasets.Dataset.from_dict(
+        {"text": [f"t{i % 7}" for i in range(21)], "label": [i % 7 % 2 for i in range(21)]}
+    )
+    with pytest.raises(ValueError, match=r"split of 7 examples \(21 rows: the copies of a text stay together\)"):
+        load_task(copies)
 
 
 @pytest.mark.parametrize(("validation_size", "test_size"), [(0, 0.1), (0.1, 1.0), (0.5, 0.5), ("0.1", 0.1)])

@@ -102,8 +102,12 @@ def test_parts_partition_rows_and_never_split_a_group(rows, fractions, seed):
                 carve_splits(labels, fractions, seed=seed, keys=keys)
             message = str(info.value)
             event(f"raises at carve {step + 1}")
+            rows_left = len(remainder)  # rows; `counts` counts their groups
+            copies = (
+                f" ({rows_left} rows: the copies of a text stay together)" if rows_left > sum(counts.values()) else ""
+            )
             assert message.startswith(
-                f"cannot make a stratified split of {sum(counts.values())} examples with fractions {fractions}:"
+                f"cannot make a stratified split of {sum(counts.values())} examples{copies} with fractions {fractions}:"
             )
             assert f"Examples per class: {dict(sorted(counts.items()))}." in message
             assert "add data, merge rare classes or change validation_size / test_size" in message

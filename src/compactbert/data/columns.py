@@ -47,6 +47,18 @@ class ColumnNotFound(ValueError):
         self.option = option  # the column option that names it: text_column, text_pair_column, label_column
 
 
+def _no_header_hint(found: Sequence[str]) -> str:
+    """A hint when the column names found look like a row of data (a file without a header row: its first row was
+    read as the names, and is not among the examples)."""
+    looks_like_data = [name for name in found if " " in name.strip() or name.strip().lstrip("-").isdigit()]
+    if not looks_like_data:
+        return ""
+    return (
+        f" Names like {looks_like_data[0]!r} look like data: if the file has no header row, its first row was read as "
+        "the column names; add a header (e.g. text,label)."
+    )
+
+
 def name_it(option: str) -> str:
     """How to name a column, from Python and from a recipe (`option` is `text_column`, `label_column`, ...)."""
     return f"{option}=NAME in Python, `{option}: NAME` in a recipe or `--{option} NAME` on the command line"
@@ -100,7 +112,8 @@ def resolve_columns(
             text = next((name for name in TEXT_COLUMNS if name in found), None)
             if text is None:
                 raise ColumnNotFound(
-                    f"{where} has no text column: looked for {list(TEXT_COLUMNS)}; columns found: {list(found)}.",
+                    f"{where} has no text column: looked for {list(TEXT_COLUMNS)}; columns found: {list(found)}."
+                    + _no_header_hint(found),
                     "text_column",
                 )
     elif text_pair is None and "text_pair" in found and text != "text_pair":
@@ -109,7 +122,8 @@ def resolve_columns(
         label = next((name for name in LABEL_COLUMNS if name in found), None)
         if label is None:
             raise ColumnNotFound(
-                f"{where} has no label column: looked for {list(LABEL_COLUMNS)}; columns found: {list(found)}.",
+                f"{where} has no label column: looked for {list(LABEL_COLUMNS)}; columns found: {list(found)}."
+                + _no_header_hint(found),
                 "label_column",
             )
     if len({text, text_pair, label} - {None}) < 2 + (text_pair is not None):
@@ -117,6 +131,21 @@ def resolve_columns(
             f"text, text pair and label must be different columns; got {text!r}, {text_pair!r}, {label!r}"
         )
     return Columns(text, text_pair, label)
+
+
+def _check_distinct_names(present: Sequence[str], column: str, where: str) -> None:
+    """Refuse class names that differ only by case or surrounding spaces (`positive ` and `Positive` beside
+    `positive`): they would be classes of their own, split apart and learned apart, where the data means one."""
+    variants: dict[str, list[str]] = {}
+    for name in present:
+        variants.setdefault(name.strip().casefold(), []).append(name)
+    clashes = [group for group in variants.values() if len(group) > 1]
+    if clashes:
+        raise ValueError(
+            f"label column '{column}' in {where} has labels that differ only by case or surrounding spaces: "
+            f"{clashes[:5]}; each would be a class of its own. Write each class one way in the file (or, if they are "
+            "different classes, give them names that differ by more)"
+        )
 
 
 def check_texts(values: Sequence[object], column: str, where: str, whole_file: bool = False) -> list[str]:
@@ -228,6 +257,8 @@ def encode_labels(
         if len(names) != 2:
             raise ValueError(f"label column '{column}' in {where} is true/false; give 2 label_names, not {names}")
     elif kind == "str":
+        if label_names is None:
+            _check_distinct_names(present, column, where)
         names = list(label_names) if label_names is not None else [str(v) for v in present]
         unknown = [v for v in present if v not in names]
         if unknown:

@@ -38,7 +38,16 @@ _TRUE = {"1", "ON", "YES", "TRUE"}
 def _load_error(what: str, err: Exception) -> ValueError:
     if "corresponds to no data" in str(err):
         return ValueError(f"{what} has no rows; expected a header (or keys) and at least one example per split")
-    return ValueError(f"could not read {what}: {type(err).__name__}: {err}")
+    cause = err
+    while cause.__cause__ is not None:  # datasets wraps the reader's error ("An error occurred while generating")
+        cause = cause.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return ValueError(
+            f"could not read {what}: it is not UTF-8 text ({cause}); save it as UTF-8 (a spreadsheet's 'CSV UTF-8', "
+            "or e.g. `iconv -f cp1252 -t utf-8 FILE > NEW`)"
+        )
+    shown = err if cause is err else f"{err} ({type(cause).__name__}: {cause})"
+    return ValueError(f"could not read {what}: {type(err).__name__}: {shown}")
 
 
 def read_files(

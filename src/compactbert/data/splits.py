@@ -103,8 +103,10 @@ def carve_splits(
         except ValueError as err:
             counts = Counter(group_labels[remainder].tolist())
             named = {(label_names[c] if label_names else c): n for c, n in sorted(counts.items())}
+            rows = sum(len(members[group]) for group in remainder)
+            copies = f" ({rows} rows: the copies of a text stay together)" if rows > len(remainder) else ""
             raise ValueError(
-                f"cannot make a stratified split of {len(remainder)} examples with fractions {list(fractions)}: "
+                f"cannot make a stratified split of {len(remainder)} examples{copies} with fractions {list(fractions)}: "
                 f"{err} Examples per class: {named}. Every class needs enough examples to appear in each split; "
                 "add data, merge rare classes or change validation_size / test_size."
             ) from None
