@@ -139,13 +139,12 @@ NOT_MEASURED: dict[str, list[str]] = {
         "TinyBert-4's 9.4x included",  # the paper's figure, a target
         "(the bar is 99.5%)",  # the export's rule, a setting
         "must keep 95% of the teacher's test accuracy",  # compactbert publish's --min-retention default, a setting
-        "the 1.4x over PyTorch fp32 on CPUs",  # a target
+        "the 1.4x over PyTorch fp32 at batch 1 is missed",  # a target
         # the bench's targets (compactbert.bench) and the runtime targets, defined before the figures that meet them
         "within 3% of the time of transformers' `BertModel` of its depth",
         "least 1.85x faster than the 12-layer teacher and TinyBert-4 at least 9.4x (the papers' figures)",
         "at batch 1, 2x the speed of PyTorch in",
         "and 1.4x that of PyTorch in fp32 on one without, 1.2x at batch 32",
-        "instead of 5 to resolve their 3%",  # the parity target's tolerance, a target
         "(chance: 50%)",  # in the generated headline table's text
     ],
     AUGMENTING: ["(p_t = 0.4)", "| 20, 0.4, 15 |", "p = 0.4, K = 15"],  # the paper's settings
@@ -204,6 +203,6 @@ NOT_MEASURED: dict[str, list[str]] = {
         "(target: 50%)",
         "the paper's 9.4x: met",
         "under\nthe 99.5% bar, refused",  # the export's rule, a setting
-        "(1.4x fp32 at batch 1)",
+        "runtime target is 1.4x PyTorch fp32 at batch 1 (1.2x at batch 32)",
     ],
 }

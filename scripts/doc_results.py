@@ -128,6 +128,10 @@ BENCH_AVX2_PAIR = Source(
     "docs/results/bench/avx2-top2-batch32/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", ""))
 )
 BENCH_BACKENDS = Source("docs/results/bench/backends/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
+# the same rows on an AVX2-only CPU (no AVX512, no bf16 units): fp32 on every backend
+BENCH_BACKENDS_AVX2 = Source(
+    "docs/results/bench/backends-avx2/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", ""))
+)
 # every row on OpenVINO (`compactbert bench --backend openvino --check`), and its two batch-1 bf16 parity pairs re-timed
 BENCH_OPENVINO = Source("docs/results/bench/openvino/bench.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
 BENCH_OPENVINO_PARITY = Source(

@@ -58,6 +58,7 @@ from doc_tables_speed import (
     table_bench,
     table_inference,
     table_runtimes,
+    table_runtimes_avx2,
     table_training_cost,
     tinybert_speedup,
 )
@@ -427,6 +428,7 @@ TABLES: dict[str, Callable[[str], list[str]]] = {
     "bench": table_bench,
     "inference": table_inference,
     "runtimes": table_runtimes,
+    "runtimes-avx2": table_runtimes_avx2,
     "training-cost": table_training_cost,
     "albert-parameters": table_albert_parameters,
     "sop-study": table_sop_study,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from doc_results import (
     BENCH,
     BENCH_BACKENDS,
+    BENCH_BACKENDS_AVX2,
     INFERENCE,
     TRAINING_COST,
     Source,
@@ -91,19 +92,19 @@ def table_runtimes(page: str) -> list[str]:
     return lines
 
 
-def runtime_rows(batch: int, backend: str, dtype: str = "bf16") -> list[dict]:
-    """Every bench row of the `--backend` report run by `backend` against PyTorch at `dtype` and `batch` (the rows
+def runtime_rows(batch: int, backend: str, dtype: str = "bf16", source: Source = BENCH_BACKENDS) -> list[dict]:
+    """Every bench row of a `--backend` report run by `backend` against PyTorch at `dtype` and `batch` (the rows
     the tables show, RUNTIME_ROWS, and the ranges quoted in prose and in the headline)."""
     return [
-        r
-        for r in BENCH_BACKENDS.data["runtime_speedups"]
-        if (r["backend"], r["dtype"], r["batch"]) == (backend, dtype, batch)
+        r for r in source.data["runtime_speedups"] if (r["backend"], r["dtype"], r["batch"]) == (backend, dtype, batch)
     ]
 
 
-def runtime_speedups(batch: int, backend: str = "openvino", dtype: str = "bf16") -> list[float]:
+def runtime_speedups(
+    batch: int, backend: str = "openvino", dtype: str = "bf16", source: Source = BENCH_BACKENDS
+) -> list[float]:
     """A runtime's paired speedups over PyTorch at `dtype` and `batch`, every bench row."""
-    return [r["speedup"] for r in runtime_rows(batch, backend, dtype)]
+    return [r["speedup"] for r in runtime_rows(batch, backend, dtype, source)]
 
 
 def span(values: list[float]) -> str:
@@ -117,6 +118,27 @@ def tinybert_speedup(backend: str, batch: int = 1) -> float:
         if c["target"].startswith("TinyBert-4")
         and (c["batch"], c["dtype"], c.get("backend", "torch")) == (batch, "bf16", backend)
     )
+
+
+def table_runtimes_avx2(page: str) -> list[str]:
+    """The `--backend` report of an AVX2-only CPU (fp32 only): each row's PyTorch time and each runtime's, with its
+    paired speedup and whether it meets the runtime target for such a CPU (1.4x at batch 1, 1.2x at batch 32)."""
+    data = BENCH_BACKENDS_AVX2.data
+    runtimes = [b for b in data["settings"]["backends"] if b != "torch"]
+    titles = [runtime_title(b) + (" int8 + fp32" if b == INT8_RUNTIME else " fp32") for b in runtimes]
+    lines = _source_line(page, BENCH_BACKENDS_AVX2, f" ({data['machine']['cpu']}, {data['date']}); sequence 128")
+    lines = [lines, "", "| model | batch | PyTorch fp32 | " + " | ".join(titles) + " |"]
+    lines.append("|---|---:|" + "---:|" * (1 + len(runtimes)))
+    for model in RUNTIME_ROWS:
+        for batch in (1, 32):
+            cells = []
+            for backend in runtimes:
+                row = runtime_speedup(model, "fp32", batch, backend, BENCH_BACKENDS_AVX2)
+                mark = {"met": "", "missed": ", missed"}.get(row["status"], "")
+                cells.append(f"{row['runtime_ms']:.1f} ms ({row['speedup']:.2f}x{mark})")
+            torch_ms = bench_row(model, "fp32", batch, BENCH_BACKENDS_AVX2)["median_ms"]
+            lines.append(f"| {model} | {batch} | {torch_ms:.1f} ms | " + " | ".join(cells) + " |")
+    return lines
 
 
 def table_inference(page: str) -> list[str]:
