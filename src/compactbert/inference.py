@@ -330,7 +330,9 @@ def load_for_inference(
     folder's own runtime for a folder `compactbert export` wrote), `"openvino"` or `"onnxruntime"` (the
     model exported on the fly into `cache_dir`, by default `~/.cache/compactbert/exports`, and reused; OpenVINO runs
     at `dtype`, ONNX Runtime in fp32; `backend="openvino", quantize="int8"` quantizes the exported graph with NNCF,
-    calibrated on the train split of the task the folder's metrics.json names, its other operations at `dtype`), or
+    calibrated on the train split of the task the folder's metrics.json names, its other operations at `dtype`;
+    `backend="onnxruntime", quantize="int8"` stores the graph's linear-layer weights in int8, the int8 that pays on
+    CPUs without VNNI), or
     `"auto"`: the fastest installed one whose predictions match PyTorch's on
     sample texts, timed here by `measure` (see `compactbert.export.backends`); the model's `backend_choice` says what
     was chosen and why. A folder written by `compactbert export` loads with its runtime (the default), or

@@ -204,7 +204,7 @@ def test_both_models_run_on_the_chosen_runtime_and_a_comparison_can_switch(tiny_
     monkeypatch.setenv("COMPACTBERT_CACHE", str(tmp_path / "cache"))  # the on-the-fly exports
     comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32", backend="openvino")
     assert comparer.backend == "openvino"
-    assert comparer.runtime_choices == ["torch", "openvino", "onnxruntime", "openvino-int8"]
+    assert comparer.runtime_choices == ["torch", "openvino", "onnxruntime", "openvino-int8", "onnxruntime-int8"]
     on_openvino = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1)
     assert (on_openvino["runtime"], on_openvino["dtype"]) == ("openvino", "float32")
     assert type(comparer.compact_model("bottom", 2, FINE_TUNED_CHOICE)).__name__ == "RuntimeInferenceModel"
@@ -251,6 +251,25 @@ def test_a_comparison_can_run_both_models_quantized_to_int8(tiny_zoo_dir, tmp_pa
     assert set(result["compact"]["probabilities"]) == set(LABELS)
     on_torch = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1, runtime="torch")
     assert (on_torch["runtime"], on_torch["dtype"]) == ("torch", "float32")
+
+
+def test_a_comparison_can_run_both_models_on_onnxruntime_int8(tiny_zoo_dir, tmp_path, monkeypatch):
+    """`runtime="onnxruntime-int8"` (the int8 for CPUs without VNNI): the teacher and the compact model each exported
+    with int8 weights and run by ONNX Runtime; nothing to calibrate."""
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("COMPACTBERT_CACHE", str(tmp_path / "cache"))
+    comparer = Comparer(load_zoo(tiny_zoo_dir), dtype="fp32", backend="onnxruntime-int8")
+    said: list[str] = []
+    result = comparer.compare(TEXT, "bottom", 2, FINE_TUNED_CHOICE, repeats=1, announce=said.append)
+    quantizing = "exported and its weights quantized to int8 the first time; cached after"
+    assert said == [f"shrunk-bottom-2: preparing it for onnxruntime-int8 ({quantizing})"]
+    assert comparer.backend == "onnxruntime-int8"
+    assert (result["runtime"], result["dtype"]) == ("onnxruntime-int8", "int8 + float32")
+    for model in (comparer.teacher_on("onnxruntime-int8"), comparer.compact_model("bottom", 2, FINE_TUNED_CHOICE,
+                                                                                  "onnxruntime-int8")):  # fmt: skip
+        assert model.backend == "onnxruntime" and model.quantized == "int8" and model.session.dtype == "int8"
+        assert "calibration" not in model.export_info["quantization"]
+    assert set(result["compact"]["probabilities"]) == set(LABELS)
 
 
 def test_a_runtime_that_is_not_installed_is_not_offered(tiny_zoo_dir, monkeypatch):

@@ -184,7 +184,7 @@ def test_openvino_precision_is_recorded_and_asked_for(classifier_folder, tmp_pat
     assert bf16.dtype == "bf16"
     if "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
         assert "bf" in str(bf16.compiled.get_property("INFERENCE_PRECISION_HINT"))
-    with pytest.raises(ValueError, match="onnxruntime runs onnx models in fp32, not bf16"):
+    with pytest.raises(ValueError, match="onnxruntime runs onnx models in fp32, int8, not bf16"):
         export_model(classifier_folder, tmp_path / "onnx", format="onnx", verify=False)
         open_session(tmp_path / "onnx", dtype="bf16")
 
@@ -253,7 +253,7 @@ def test_the_command_says_what_was_wrong(classifier_folder, tmp_path, monkeypatc
     (no_weights / "config.json").write_text((classifier_folder / "config.json").read_text())
     assert "no weights in" in error_of(str(no_weights), "--format", "onnx")
     assert "does not exist" in error_of(str(tmp_path / "missing"), "--format", "onnx")
-    assert "onnx models run in fp32, not 'bf16'" in error_of(
+    assert "onnx models run in fp32, int8, not 'bf16'" in error_of(
         str(classifier_folder), "--format", "onnx", "--dtype", "bf16"
     )
     exported = tmp_path / "exported"

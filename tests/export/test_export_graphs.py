@@ -179,7 +179,7 @@ def test_write_export_refuses_what_it_cannot_write(tmp_path, tokenizer):
     model = build("tiny_bert", "sequence-classification")
     with pytest.raises(
         ValueError,
-        match=r"onnx models run in fp32, not 'bf16'; dtype='bf16' is an OpenVINO precision \(format='openvino'\)",
+        match=r"onnx models run in fp32, int8, not 'bf16'; dtype='bf16' is an OpenVINO precision \(format='openvino'\)",
     ):
         write_export(model, tokenizer, tmp_path, "onnx", "bf16", "sequence-classification", "tiny")
     with pytest.raises(ValueError, match="unknown export format 'tflite'; choose one of: onnx, openvino"):

@@ -24,9 +24,19 @@ NO_TORCH = "import sys\nsys.modules['torch'] = None  # any import of torch fails
 def built_with_exports(tmp_path_factory):
     return build(
         read_recipe(
-            tiny_recipe(tmp_path_factory.mktemp("zoo"), training=LEARNS, exports=["openvino", "onnx", "openvino-int8"])
+            tiny_recipe(
+                tmp_path_factory.mktemp("zoo"),
+                training=LEARNS,
+                exports=["openvino", "onnx", "openvino-int8", "onnxruntime-int8"],
+            )
         )
     )
+
+
+def onnx_nodes(path):
+    import onnx
+
+    return onnx.load(str(path)).graph.node
 
 
 def test_exports_are_verified_subfolders_that_the_card_describes(built_with_exports):
@@ -36,6 +46,7 @@ def test_exports_are_verified_subfolders_that_the_card_describes(built_with_expo
         ("openvino", "openvino", "fp32"),
         ("onnx", "onnx", "fp32"),
         ("openvino-int8", "openvino", "int8"),
+        ("onnxruntime-int8", "onnx", "int8"),
     ):
         export = json.loads((folder / kind / "export.json").read_text())
         assert export["format"] == fmt and export["dtype"] == dtype
@@ -49,15 +60,18 @@ def test_exports_are_verified_subfolders_that_the_card_describes(built_with_expo
         ("openvino", "openvino", "fp32"),
         ("onnx", "onnx", "fp32"),
         ("openvino-int8", "openvino", "int8"),
+        ("onnxruntime-int8", "onnx", "int8"),
     ]
     card = ModelCard.load(folder / "README.md").text
     assert "## Running it without PyTorch" in card
     assert "| `openvino/` | OpenVINO | 100.0% |" in card and "| `onnx/` | ONNX Runtime | 100.0% |" in card
     assert "| `openvino-int8/` | OpenVINO int8 | 100.0% |" in card
+    assert "| `onnxruntime-int8/` | ONNX Runtime int8 | 100.0% |" in card
+    assert "DynamicQuantizeLinear" in {n.op_type for n in onnx_nodes(folder / "onnxruntime-int8" / "model.onnx")}
     assert "not ready" not in card
 
 
-@pytest.mark.parametrize("runtime", ["OpenVINO", "ONNX Runtime", "OpenVINO int8"])
+@pytest.mark.parametrize("runtime", ["OpenVINO", "ONNX Runtime", "OpenVINO int8", "ONNX Runtime int8"])
 def test_the_cards_examples_run_from_the_hub_without_pytorch(built_with_exports, hub, tmp_path, runtime):
     hub.create_model_repo(REPO_ID, built_with_exports)
     card = (built_with_exports / "README.md").read_text()
@@ -74,7 +88,7 @@ def test_the_cards_examples_run_from_the_hub_without_pytorch(built_with_exports,
 def test_an_unknown_export_format_is_refused_before_training(tmp_path, capsys):
     assert main(["build", str(tiny_recipe(tmp_path, exports=["tflite"]))]) == 2
     assert (
-        "exports: ['tflite'] must name each format once, of: openvino, openvino-int8, onnx (unknown: ['tflite'])"
+        "exports: ['tflite'] must name each format once, of: openvino, openvino-int8, onnx, onnxruntime-int8 (unknown: ['tflite'])"
         in (capsys.readouterr().err)
     )
     assert not (tmp_path / "build").exists()
@@ -142,6 +156,7 @@ def test_the_zoo_report_lists_each_export_with_its_verification(built_with_expor
         ["| `openvino/`", "OpenVINO, fp32"],
         ["| `onnx/`", "ONNX Runtime, fp32"],
         ["| `openvino-int8/`", "OpenVINO, int8"],
+        ["| `onnxruntime-int8/`", "ONNX Runtime, int8"],
     ]
     exports = json.loads((built_with_exports / "build.json").read_text())["comparison"]["exports"]
     for row, export in zip(rows, exports, strict=True):

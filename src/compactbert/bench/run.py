@@ -274,13 +274,14 @@ def _export_rows(
     built: dict, backends: list[str], missing: list[dict], progress: bool, seq_len: int = 128
 ) -> tuple[dict, list[str]]:
     """Export every row (fp32, random token ids as the example) for each runtime backend into a temporary folder;
-    for "openvino-int8", quantize it with NNCF on random-token sequences of `seq_len` tokens.
+    for "openvino-int8", quantize it with NNCF on random-token sequences of `seq_len` tokens; for "onnxruntime-int8",
+    its linear layers' weights.
 
     Returns `({(row, backend): ScratchFolder}, the backends that can run)`; a runtime that is not installed, or a row
     that does not export, is added to `missing` with why."""
     from ..export.exporter import write_export
     from ..export.formats import FORMATS, kind_needs, missing_modules
-    from ..export.quantize import quantize_openvino
+    from ..export.quantize import quantize_onnx, quantize_openvino
     from ..io import ScratchFolder
 
     exported, usable = {}, []
@@ -298,7 +299,9 @@ def _export_rows(
             scratch = ScratchFolder(f"compactbert-bench-{backend}-")
             try:
                 info = write_export(model, None, scratch.path, fmt.name, graph_dtype, "base", name)
-                if graph_dtype == "int8":
+                if graph_dtype == "int8" and fmt.name == "onnx":  # its weights: nothing to calibrate
+                    quantize_onnx(scratch.path)
+                elif graph_dtype == "int8":
                     quantize_openvino(scratch.path, _random_feeds(info["inputs"], model.config.vocab_size, seq_len),
                                       INT8_CALIBRATION)  # fmt: skip
                 exported[(name, backend)] = scratch

@@ -44,7 +44,8 @@ class BenchCommand(Command):
             default=["torch"],
             help="run every row on these: torch, openvino, openvino-int8 (OpenVINO with the matmuls quantized to int8 "
             "by NNCF, the rest at the setting's precision), onnxruntime (exported by compactbert.export; ONNX "
-            "Runtime fp32 only), timed side by side (default: torch)",
+            "Runtime fp32 only), onnxruntime-int8 (its linear layers' weights in int8: the int8 for CPUs without "
+            "VNNI), timed side by side (default: torch)",
         )
         p.add_argument("--repeats", type=at_least_one, default=5, help="timed interleaved rounds (default: 5)")
         p.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default: 1)")

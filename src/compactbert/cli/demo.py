@@ -7,7 +7,7 @@ import os
 
 from ..demo.manifest import ENV_ZOO
 from ..demo.zoo import ENV_CACHE
-from ..export.formats import BACKENDS, INT8_RUNTIME
+from ..export.formats import BACKENDS, INT8_RUNTIMES
 from .common import EXIT_OK, Command, port_number
 
 
@@ -32,9 +32,10 @@ class DemoCommand(Command):
         p.add_argument(
             "--backend",
             default="torch",
-            choices=[*BACKENDS, INT8_RUNTIME],
+            choices=[*BACKENDS, *INT8_RUNTIMES],
             help="what runs the models: PyTorch, an exported runtime (the compactbert[openvino] / [onnx] extras; "
-            "openvino-int8: each model quantized to int8 by NNCF on first use), or auto: the fastest installed one on "
+            "openvino-int8: each model quantized to int8 by NNCF on first use; onnxruntime-int8: its weights in int8, "
+            "the int8 for CPUs without VNNI), or auto: the fastest installed one on "
             "the teacher whose predictions match PyTorch's (default: torch); the page can switch to any installed "
             "runtime",
         )

@@ -32,7 +32,8 @@ class ExportCommand(Command):
             choices=FORMATS["openvino"].dtypes,
             help="the precision it runs in (default: fp32); bf16 is an OpenVINO inference precision hint, for CPUs "
             "with bf16 units (weights are stored in fp32 either way); int8 quantizes the OpenVINO graph with NNCF, "
-            "calibrated on the task's train split (needs nncf: pip install 'compactbert[openvino]')",
+            "calibrated on the task's train split (needs nncf: pip install 'compactbert[openvino]'), or the ONNX "
+            "graph's linear-layer weights (ONNX Runtime's dynamic quantization: the int8 for CPUs without VNNI)",
         )
         p.add_argument(
             "--calibration-samples",
@@ -57,7 +58,7 @@ class ExportCommand(Command):
         p.add_argument(
             "--output",
             "-o",
-            help="folder to write (default: MODEL-FORMAT, or MODEL-openvino-int8, next to a local folder)",
+            help="folder to write (default: MODEL-FORMAT, or MODEL-FORMAT-int8, next to a local folder)",
         )
         p.add_argument(
             "--overwrite",
@@ -89,6 +90,11 @@ class ExportCommand(Command):
             raise ValueError(
                 f"{args.format} models run in {', '.join(FORMATS[args.format].dtypes)}, not '{args.dtype}'; "
                 f"--dtype {args.dtype} is an OpenVINO precision (--format openvino)"
+            )
+        if args.calibration_samples is not None and args.format == "onnx":
+            raise ValueError(
+                "--calibration-samples sets the texts an OpenVINO int8 quantization is calibrated on; the ONNX int8 "
+                "export quantizes the weights only and calibrates on nothing: leave it out"
             )
         output = args.output or default_output(args.model, args.format, args.dtype)
         if args.calibration_samples is not None and args.dtype != "int8":
@@ -124,7 +130,10 @@ class ExportCommand(Command):
         print(f"task {info['task']} ({info['architecture']}), inputs {', '.join(info['inputs'])}, outputs "
               f"{', '.join(info['outputs'])}")  # fmt: skip
         quantization = info.get("quantization")
-        if quantization:
+        if quantization and "calibration" not in quantization:  # ONNX: the weights, at export
+            print(f"quantized the linear layers' weights to int8 with ONNX Runtime {quantization['onnxruntime']} in "
+                  f"{quantization['seconds']:.0f} s (their inputs are quantized as each batch runs)")  # fmt: skip
+        elif quantization:
             calibration = quantization["calibration"]
             print(f"quantized to int8 with NNCF {quantization['nncf']} in {quantization['seconds']:.0f} s, calibrated "
                   f"on {calibration['on']}")  # fmt: skip

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from ..export.formats import INT8_RUNTIME, RUNTIME_EXPORTS
+from ..export.formats import FORMATS, INT8_RUNTIME, INT8_RUNTIMES, RUNTIME_EXPORTS
 from ..shrinking import STRATEGIES, select_layers, shrink
 from .describe import droppable
 from .manifest import FINE_TUNED, Zoo, ZooEntry
@@ -30,10 +30,15 @@ MAX_LENGTH = 128
 def first_use(name: str, runtime: str) -> str | None:
     """What the page says while `name` is made ready for `runtime` on its first use in this process (an export made
     before, by this demo or another, is loaded from the cache instead); None on PyTorch, where that is quick."""
-    if runtime == INT8_RUNTIME:
+    if runtime == INT8_RUNTIME:  # NNCF's calibration: tens of seconds a model
         return (
             f"{name}: preparing it for {runtime} (exported and quantized to int8 the first time, which takes a while; "
             "cached after)"
+        )
+    if runtime in INT8_RUNTIMES:
+        return (
+            f"{name}: preparing it for {runtime} (exported and its weights quantized to int8 the first time; cached "
+            "after)"
         )
     if runtime in RUNTIME_EXPORTS:
         return f"{name}: preparing it for {runtime} (exported the first time; cached after)"
@@ -48,12 +53,13 @@ def visible(text: str) -> bool:
 
 def installed_runtimes() -> list[str]:
     """What can run the demo's models here: `"torch"`, then each runtime backend whose packages are installed, then
-    `"openvino-int8"` where NNCF is installed beside OpenVINO."""
+    each int8 runtime whose quantizer is installed too (`"openvino-int8"`: NNCF beside OpenVINO; `"onnxruntime-int8"`:
+    onnx beside ONNX Runtime)."""
     from ..export.backends import RUNTIME_ORDER
     from ..export.formats import RUNTIMES, kind_needs, missing_modules
 
     runtimes = ["torch", *(r for r in RUNTIME_ORDER if not missing_modules(RUNTIMES[r].export_needs))]
-    return runtimes + ([INT8_RUNTIME] if not missing_modules(kind_needs(*RUNTIME_EXPORTS[INT8_RUNTIME])) else [])
+    return runtimes + [r for r in INT8_RUNTIMES if not missing_modules(kind_needs(*RUNTIME_EXPORTS[r]))]
 
 
 class Comparer:
@@ -67,31 +73,29 @@ class Comparer:
             see `compactbert.export`), or `"auto"`: the fastest installed one on the teacher whose predictions match
             PyTorch's (`load_for_inference(..., backend="auto")`; `backend_choice` says why). The teacher and the
             compact model of a comparison always run on the same one; `compare(..., runtime=...)` picks another of
-            `runtime_choices` for one comparison, `"openvino-int8"` included (each model's graph quantized on first
-            use: `load_for_inference(..., backend="openvino", quantize="int8")`).
+            `runtime_choices` for one comparison, the int8 runtimes included (each model's graph quantized on first
+            use: `load_for_inference(..., backend="openvino" or "onnxruntime", quantize="int8")`).
     """
 
     def __init__(self, zoo: Zoo, dtype: str = "auto", max_cached: int = 8, backend: str = "torch"):
         from ..inference import BACKENDS, load_for_inference
 
-        if backend not in (*BACKENDS, INT8_RUNTIME):
-            raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join([*BACKENDS, INT8_RUNTIME])}")
+        if backend not in (*BACKENDS, *INT8_RUNTIMES):
+            raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join([*BACKENDS, *INT8_RUNTIMES])}")
         self.zoo = zoo
         self.dtype = dtype
         self.max_cached = max_cached
         self._load = load_for_inference
         self.runtime_choices = installed_runtimes()
         if backend not in ("auto", *self.runtime_choices):
-            from ..export.formats import FORMATS, RUNTIMES
-
-            hint = RUNTIMES.get(backend, FORMATS["openvino"]).install_hint  # openvino-int8: the openvino extra
+            hint = FORMATS[RUNTIME_EXPORTS[backend][0]].install_hint  # an int8 runtime: its format's extra
             raise ValueError(
                 f"backend {backend!r} is not installed here (the runtimes available are "
                 f"{', '.join(self.runtime_choices)}): {hint}"
             )
         self.teacher = self._load_on(backend, zoo.resolve(zoo.teacher), dtype=dtype)
         self.teacher.name = zoo.teacher.name
-        self.backend = backend if backend == INT8_RUNTIME else self.teacher.backend  # what `auto` chose
+        self.backend = backend if backend in INT8_RUNTIMES else self.teacher.backend  # what `auto` chose
         self.backend_choice = self.teacher.backend_choice
         self._teachers = {self.backend: self.teacher}
         self.num_layers = int(self.teacher.config.num_hidden_layers)
@@ -264,9 +268,9 @@ class Comparer:
         return loaded
 
     def _load_on(self, runtime: str, source, **kwargs):
-        """`load_for_inference` on one of `runtime_choices` ("openvino-int8": OpenVINO, quantized to int8)."""
-        if runtime == INT8_RUNTIME:
-            return self._load(source, backend="openvino", quantize="int8", **kwargs)
+        """`load_for_inference` on one of `runtime_choices` (an int8 runtime: its format's runtime, quantized)."""
+        if runtime in INT8_RUNTIMES:
+            return self._load(source, backend=FORMATS[RUNTIME_EXPORTS[runtime][0]].runtime, quantize="int8", **kwargs)
         return self._load(source, backend=runtime, **kwargs)
 
     def compare(

@@ -264,7 +264,7 @@ def build_demo(comparer: Comparer, problems: dict[str, str] | None = None) -> gr
                 runtime = gr.Radio(
                     comparer.runtime_choices,
                     value=comparer.backend,
-                    label="Runtime (runs both models; a runtime exports a model on its first use, openvino-int8 also "
+                    label="Runtime (runs both models; a runtime exports a model on its first use, an int8 one also "
                     "quantizes it)",
                     visible=len(comparer.runtime_choices) > 1,
                     elem_id="runtime",

@@ -173,11 +173,11 @@ def export_to_cache(
 ) -> tuple[Path, Any]:
     """Export `source` (a model folder, name or Hub id, or a loaded fp32 model) for `fmt`'s runtime, unverified: the
     caller checks what it needs. A folder's export lands in the cache and is reused; a loaded model's goes to a
-    temporary folder. `quantize="int8"` (OpenVINO) quantizes the graph, calibrated on the train split of the task
-    the folder's metrics.json names, else on built-in BBC News articles, and verifies it as `compactbert export`
-    does (the test split, else the built-in sample texts): a `UserWarning` says when its predictions did not hold,
-    on every load. Returns `(folder, owner)`: keep `owner` alive while the folder is used (it deletes a temporary
-    folder when collected; None for the cache)."""
+    temporary folder. `quantize="int8"` quantizes the graph (OpenVINO: calibrated on the train split of the task
+    the folder's metrics.json names, else on built-in BBC News articles; ONNX: its weights, nothing to calibrate)
+    and verifies it as `compactbert export` does (the test split, else the built-in sample texts): a `UserWarning`
+    says when its predictions did not hold, on every load. Returns `(folder, owner)`: keep `owner` alive while the
+    folder is used (it deletes a temporary folder when collected; None for the cache)."""
     from transformers import PreTrainedModel
 
     from ..checkpoints import load_tokenizer, resolve_model_folder
@@ -328,7 +328,8 @@ def load_with_backend(
         if quantize is not None and exported_dtype != quantize:
             raise ValueError(
                 f"{folder} is an exported {exported_dtype} model; quantize={quantize!r} needs an {quantize} export: "
-                f"`compactbert export SOURCE --format openvino --dtype {quantize}`, or load the PyTorch folder"
+                f"`compactbert export SOURCE --format {info.get('format', 'openvino')} --dtype {quantize}`, or load "
+                "the PyTorch folder"
             )
         if failed(info) and backend == "auto" and task == info.get("task"):
             options = (tokenizer, task, dtype, threads, revision, allow_pickle, device, quantize, cache_dir, measure)
@@ -341,19 +342,19 @@ def load_with_backend(
             if loaded.backend_choice is not None:
                 loaded.backend_choice.reason += " (never verified against PyTorch: exported with --no-verify)"
         return loaded
-    if backend != "auto":
-        if quantize is not None and not (backend == "openvino" and quantize == "int8"):
-            raise ValueError(
-                f"quantize={quantize!r} is a PyTorch path on backend={backend!r}; int8 runs on backend='torch' "
-                "(dynamic) or backend='openvino' (static, calibrated by NNCF)"
-            )
-        if device is not None and torch.device(device).type != "cpu":
-            raise ValueError(f"backend={backend!r} runs on the CPU; got device={device!r}")
+    if backend != "auto" and device is not None and torch.device(device).type != "cpu":
+        raise ValueError(f"backend={backend!r} runs on the CPU; got device={device!r}")
     runtimes = [backend] if backend in RUNTIMES else list(RUNTIME_ORDER)
     rejected: dict[str, str] = {}
-    if backend == "auto" and (quantize is not None or (device is not None and torch.device(device).type != "cpu")):
-        setting = f"quantize={quantize!r}" if quantize is not None else f"device={device!r}"
-        rejected = {runtime: f"not compared: {setting} is a PyTorch setting" for runtime in runtimes}
+    if backend == "auto" and device is not None and torch.device(device).type != "cpu":
+        rejected = {runtime: f"not compared: device={device!r} is a PyTorch setting" for runtime in runtimes}
+        runtimes = []
+    elif backend == "auto" and quantize is not None:  # a runtime's int8 is its own graph: asked for by name
+        rejected = {
+            runtime: f"not compared: quantize={quantize!r} with backend='auto' is PyTorch's dynamic int8 (for "
+            f"{runtime}'s int8, pass backend={runtime!r})"
+            for runtime in runtimes
+        }
         runtimes = []
     exports: dict[str, tuple[Path, Any]] = {}
     for runtime in runtimes:
@@ -386,8 +387,8 @@ def load_with_backend(
             rejected[runtime] = (
                 f"export failed: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
             )
-    # the PyTorch model (the reference `auto` compares with, and what needs PyTorch): OpenVINO's int8 is its own graph
-    torch_quantize = None if backend == "openvino" else quantize
+    # the PyTorch model (the reference `auto` compares with, and what needs PyTorch): a runtime's int8 is its own graph
+    torch_quantize = None if backend in RUNTIMES else quantize
     loaded = load_for_inference(
         source, tokenizer, task, dtype, threads, revision, allow_pickle, device, torch_quantize, backend="torch"
     )

@@ -38,6 +38,7 @@ from .quantize import (
     DEFAULT_CALIBRATION_SAMPLES,
     FLOAT_OPERATIONS,
     encode_calibration,
+    quantize_onnx,
     quantize_openvino,
     require_quantizer,
 )
@@ -362,10 +363,15 @@ def quantize_export(
     not_quantized: tuple[str, ...] = FLOAT_OPERATIONS,
     data: str | os.PathLike | None = None,
 ) -> None:
-    """Quantize the OpenVINO graph `write_export` wrote into `folder` to int8 (all but the operation types
-    `not_quantized`), calibrated on up to `samples` texts of the train split of the task `data` names, else of the one
-    `source_folder`'s metrics.json records (else built-in BBC News articles, with a `DataNotLoadedWarning` when that
-    task could not be loaded); records the quantization in `info` and export.json."""
+    """Quantize the graph `write_export` wrote into `folder` to int8 and record how in `info` and export.json. An ONNX
+    graph: its linear layers' weights (`quantize_onnx`: nothing to calibrate). An OpenVINO graph: all but the operation
+    types `not_quantized`, calibrated on up to `samples` texts of the train split of the task `data` names, else of
+    the one `source_folder`'s metrics.json records (else built-in BBC News articles, with a `DataNotLoadedWarning`
+    when that task could not be loaded)."""
+    if info["format"] == "onnx":
+        info["quantization"] = quantize_onnx(folder)
+        write_info(folder, info)
+        return
     found = calibration_texts(source_folder or Path(os.devnull), samples, data)
     feeds = encode_calibration(tokenizer, found.texts, found.pairs, info["inputs"], text_length(model))
     info["quantization"] = quantize_openvino(folder, feeds, found.where, not_quantized)
@@ -449,7 +455,7 @@ def export_model(
     check_dtype(fmt, dtype)
     require(fmt)
     if dtype == "int8":
-        require_quantizer()
+        require_quantizer(fmt.name)
         if calibration_samples < 1:
             raise ValueError(f"calibration_samples must be >= 1, got {calibration_samples}")
     if verify_samples < 1:

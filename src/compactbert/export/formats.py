@@ -73,7 +73,7 @@ FORMATS = {
             ("onnx", "onnxscript", "onnxruntime"),
             ("model.onnx",),
             "eager",
-            ("fp32",),
+            ("fp32", "int8"),  # int8: the linear layers' weights quantized at export (export/quantize.py)
         ),
         # SDPA: OpenVINO converts torch's scaled_dot_product_attention into its own fused attention operation
         ExportFormat(
@@ -91,14 +91,20 @@ FORMATS = {
 RUNTIMES = {f.runtime: f for f in FORMATS.values()}  # backend name -> the format it runs
 BACKENDS = ("torch", "auto", *RUNTIMES)  # what `load_for_inference(backend=)`, `evaluate --backend` and a recipe take
 DEFAULT_VERIFY_SAMPLES = 256  # the texts an export is verified on by default (the task's test split's first)
-QUANTIZE_NEEDS = ("openvino", "nncf")  # what quantizing a graph to int8 needs (export/quantize.py)
+# what quantizing a graph of each format to int8 needs (export/quantize.py)
+QUANTIZE_NEEDS = {"openvino": ("openvino", "nncf"), "onnx": ("onnx", "onnxruntime")}
 INT8_RUNTIME = "openvino-int8"  # OpenVINO running a graph quantized to int8 by NNCF (`--dtype int8`)
+# ONNX Runtime running a graph whose linear layers' weights were quantized to int8 (activations at run time): the
+# int8 that pays on CPUs without VNNI, where OpenVINO's int8 graph runs no faster than its fp32 one (docs/speed.md)
+ORT_INT8_RUNTIME = "onnxruntime-int8"
+INT8_RUNTIMES = (INT8_RUNTIME, ORT_INT8_RUNTIME)  # what the demo and the bench offer beside the fp32 / bf16 runtimes
 # every way a model runs outside PyTorch, by the name the bench's --backend and the demo's runtime use: (the export
 # format it runs, the precision of its graph; int8's other operations run at the setting's precision)
 RUNTIME_EXPORTS = {
     "openvino": ("openvino", "fp32"),
     INT8_RUNTIME: ("openvino", "int8"),
     "onnxruntime": ("onnx", "fp32"),
+    ORT_INT8_RUNTIME: ("onnx", "int8"),
 }
 # the same kinds as a zoo recipe's `exports:` names them, each a subfolder of that name: fp32 ones by their format
 EXPORT_KINDS = {(fmt if dtype == "fp32" else name): (fmt, dtype) for name, (fmt, dtype) in RUNTIME_EXPORTS.items()}
@@ -118,8 +124,9 @@ def runtime_title(name: str | None) -> str:
 
 
 def kind_needs(fmt: str, dtype: str) -> tuple[str, ...]:
-    """The modules that exporting to `fmt` at `dtype` needs (`"int8"`: NNCF too), checked with `missing_modules`."""
-    return tuple(dict.fromkeys(FORMATS[fmt].export_needs + (QUANTIZE_NEEDS if dtype == "int8" else ())))
+    """The modules that exporting to `fmt` at `dtype` needs (`"int8"`: its quantizer too, NNCF for OpenVINO), checked
+    with `missing_modules`."""
+    return tuple(dict.fromkeys(FORMATS[fmt].export_needs + (QUANTIZE_NEEDS[fmt] if dtype == "int8" else ())))
 
 
 def get_format(name: str) -> ExportFormat:

@@ -1,4 +1,5 @@
-"""int8 for OpenVINO: post-training quantization of an exported graph with NNCF, calibrated on real texts.
+"""int8 for OpenVINO (post-training quantization with NNCF, calibrated on real texts) and for ONNX Runtime (its
+dynamic quantization of the linear layers' weights).
 
 `compactbert export MODEL --format openvino --dtype int8` writes the fp32 graph, then `quantize_openvino` replaces it
 with an int8 one: NNCF's post-training quantization (`nncf.quantize`, transformer model type: SmoothQuant, int8
@@ -11,6 +12,11 @@ bf16 on CPUs with bf16 units, fp32 elsewhere.
 
 The int8 units this uses (AVX512-VNNI, AMX-INT8, AVX-VNNI) do twice the multiply-adds of bf16 per instruction, which
 is where int8 wins on a CPU whose bf16 path already runs near its matmul peak (docs/speed.md).
+
+`--format onnx --dtype int8` is the int8 for CPUs without those units (AVX2 only), where OpenVINO's int8 graph runs no
+faster than its fp32 one: `quantize_onnx` stores the weights of the linear layers' matrix multiplications in int8 and
+ONNX Runtime quantizes their inputs as each batch runs (`onnxruntime.quantization.quantize_dynamic`), so there is
+nothing to calibrate. The attention's matrix multiplications (two activations) stay in fp32, as above.
 """
 
 from __future__ import annotations
@@ -33,9 +39,10 @@ DEFAULT_CALIBRATION_SAMPLES = 300
 FLOAT_OPERATIONS = ("ScaledDotProductAttention",)
 
 
-def require_quantizer() -> None:
-    """Raise a `MissingRuntimeError` naming the extra when NNCF (or OpenVINO) is not installed."""
-    require(FORMATS["openvino"], QUANTIZE_NEEDS, doing="quantizing to int8 for")
+def require_quantizer(fmt: str = "openvino") -> None:
+    """Raise a `MissingRuntimeError` naming the extra when what quantizes `fmt`'s graphs is not installed (NNCF and
+    OpenVINO; ONNX Runtime and onnx)."""
+    require(FORMATS[fmt], QUANTIZE_NEEDS[fmt], doing="quantizing to int8 for")
 
 
 def encode_calibration(tokenizer, texts: list[str], pairs: list[str] | None, input_names, max_length: int = 128):
@@ -127,5 +134,55 @@ def quantize_openvino(
         "not_quantized": list(not_quantized),
         "calibration": {"on": on, "texts": len(feeds)},
         "nncf": nncf.__version__,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+class _PreprocessingAdvice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Please consider to run pre-processing before quantization")
+
+
+@contextlib.contextmanager
+def without_preprocessing_advice():
+    """Without the line ONNX Runtime's quantizer logs on the root logger for every graph not run through its
+    pre-processing (shape inference and an optimization pass), which points at an image-classification example: the
+    exported graph quantizes without it, and the export is verified after."""
+    advice = _PreprocessingAdvice()
+    logging.getLogger().addFilter(advice)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeFilter(advice)
+
+
+def quantize_onnx(folder: str | os.PathLike) -> dict[str, Any]:
+    """Replace the fp32 ONNX graph in `folder` by one whose linear layers' matrix multiplications take int8 weights
+    (per output channel) and quantize their inputs at run time, with ONNX Runtime's dynamic quantization; the
+    attention's matrix multiplications of two activations stay in fp32. Returns what export.json records under
+    `quantization`."""
+    require_quantizer("onnx")
+    import onnxruntime
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    folder = Path(folder)
+    path = folder / FORMATS["onnx"].files[0]
+    staged = folder / "int8_model.onnx"
+    started = time.perf_counter()
+    with without_preprocessing_advice():
+        quantize_dynamic(
+            path,
+            staged,
+            op_types_to_quantize=["MatMul"],
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            extra_options={"MatMulConstBOnly": True},  # weights only: the attention's products stay in fp32
+        )
+    os.replace(staged, path)
+    return {
+        "method": "ONNX Runtime dynamic quantization (quantize_dynamic): int8 weights of the linear layers' matrix "
+        "multiplications, per output channel; their inputs quantized as each batch runs",
+        "not_quantized": ["MatMul of two activations (the attention)"],
+        "onnxruntime": onnxruntime.__version__,
         "seconds": round(time.perf_counter() - started, 1),
     }

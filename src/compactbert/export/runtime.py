@@ -59,11 +59,13 @@ class Session:
 
 
 class OnnxRuntimeSession(Session):
-    """An ONNX Runtime CPU session over `model.onnx` (fp32)."""
+    """An ONNX Runtime CPU session over `model.onnx`: fp32, or `int8` (a graph whose linear layers' weights are int8,
+    the rest fp32: `precision` says what the rest computes in)."""
 
     runtime = "onnxruntime"
+    precision = "fp32"
 
-    def __init__(self, path: str | Path, threads: int | None = None):
+    def __init__(self, path: str | Path, threads: int | None = None, int8: bool = False):
         require(FORMATS["onnx"], ("onnxruntime",), doing="running")
         import onnxruntime
 
@@ -71,7 +73,7 @@ class OnnxRuntimeSession(Session):
         if threads:
             options.intra_op_num_threads = threads
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.dtype = "fp32"
+        self.dtype = "int8" if int8 else "fp32"
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.output_names = [o.name for o in self.session.get_outputs()]
 
@@ -133,7 +135,7 @@ def open_session(folder: str | Path, dtype: str | None = None, threads: int | No
     """Open the exported model in `folder` with the runtime of its format (export.json says which).
 
     `dtype` (OpenVINO only) overrides the precision export.json records; ONNX Runtime runs fp32. An int8 graph runs in
-    int8 whatever `dtype` says: "fp32" or "bf16" there is the precision of its other operations.
+    int8 whatever `dtype` says: "fp32" or "bf16" (OpenVINO) there is the precision of its other operations.
     """
     folder = Path(folder)
     info = read_export_info(folder)
@@ -147,7 +149,7 @@ def open_session(folder: str | Path, dtype: str | None = None, threads: int | No
     if dtype == "int8" and exported != "int8":
         raise ValueError(
             f"{folder} holds an {exported} graph; int8 needs a quantized one: "
-            "`compactbert export MODEL --format openvino --dtype int8`"
+            f"`compactbert export MODEL --format {fmt.name} --dtype int8`"
         )
     if dtype not in fmt.dtypes:
         raise ValueError(f"{fmt.runtime} runs {fmt.name} models in {', '.join(fmt.dtypes)}, not {dtype}")
@@ -158,4 +160,4 @@ def open_session(folder: str | Path, dtype: str | None = None, threads: int | No
         if exported == "int8":
             return OpenVinoSession(path, "int8", threads, rest=None if dtype == "int8" else dtype)
         return OpenVinoSession(path, dtype, threads)
-    return OnnxRuntimeSession(path, threads)
+    return OnnxRuntimeSession(path, threads, int8=exported == "int8")

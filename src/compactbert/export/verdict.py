@@ -58,6 +58,8 @@ def export_again(info: dict[str, Any]) -> str:
     """How to get an export that holds: another precision for int8 or bf16, else the same export again."""
     source = info.get("source") or "SOURCE"  # as it was named when it was exported
     command = f"compactbert export {source} --format {info['format']}"
+    if info.get("dtype") in ("int8", "bf16") and info["format"] == "onnx":  # ONNX Runtime runs no bf16
+        return f"export it in fp32 instead (`{command}`)"
     if info.get("dtype") in ("int8", "bf16"):
         return f"export it in fp32 or bf16 instead (`{command}`, with `--dtype bf16` on a CPU with bf16 units)"
     return f"export it again (`{command}`) and check what its export.json's verification records"

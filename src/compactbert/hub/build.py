@@ -202,14 +202,15 @@ def _source_fine_tuned(recipe: ZooRecipe, metrics: dict) -> dict[str, Any]:
 
 
 def _export_into(folder: Path, kind: str, name: str, final: Path, model_dir: Path) -> dict[str, Any]:
-    """Export the model folder being written as `kind` (a format, or "openvino-int8") into its subfolder `kind/`,
+    """Export the model folder being written as `kind` (a format, or an int8 kind: "openvino-int8", "onnxruntime-int8")
+    into its subfolder `kind/`,
     verified against PyTorch on the test split its metrics.json names (an int8 graph calibrated on the train split);
     a model whose predictions do not hold is not written (`ExportRefusedError`, saying where the trained model is)."""
     import warnings
 
     from ..export import FailedExportWarning, export_model
     from ..export.exporter import INT8_DOES_NOT_HOLD, what_moved, write_info
-    from ..export.formats import EXPORT_KINDS, INT8_RUNTIME
+    from ..export.formats import EXPORT_KINDS
 
     fmt, dtype = EXPORT_KINDS[kind]
     with warnings.catch_warnings():
@@ -219,7 +220,7 @@ def _export_into(folder: Path, kind: str, name: str, final: Path, model_dir: Pat
         write_info(result.folder, result.info | {"source": os.fspath(final)})
     verification = result.info.get("verification") or {}
     if not result.passed:
-        why = f" {INT8_DOES_NOT_HOLD};" if kind == INT8_RUNTIME else ""
+        why = f" {INT8_DOES_NOT_HOLD};" if dtype == "int8" else ""
         raise ExportRefusedError(
             f"the {kind} export of {name} {what_moved(verification)} on {verification.get('on')} (largest output "
             f"difference {verification.get('max_abs_logit_diff') or 0:.3g}). Nothing was written to {final}; the "
