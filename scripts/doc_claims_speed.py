@@ -14,6 +14,7 @@ from doc_results import (
     BENCH_OPENVINO_PARITY,
     INFERENCE,
     INT8_ATTENTION,
+    INT8_AVX2,
     INT8_RT,
     TRAINING_COST,
     Source,
@@ -23,6 +24,7 @@ from doc_results import (
     inference_variant,
     int8_attention,
     int8_attention_speedups,
+    int8_avx2,
     int8_rt,
     paired,
     pct,
@@ -36,7 +38,7 @@ from doc_tables_speed import (
     tinybert_speedup,
 )
 
-from compactbert.export.formats import INT8_RUNTIME
+from compactbert.export.formats import INT8_RUNTIME, ORT_INT8_RUNTIME
 
 SPEED = "docs/speed.md"
 OURS_BERT_BASE = ["teacher", "shrunk-top2", "shrunk-top4", "shrunk-top6", "distil-6"]
@@ -178,9 +180,31 @@ def _threads() -> str:
     return _range(ratios, ".1f", "x")
 
 
-def _avx2_range(batch: int, backend: str) -> str:
-    """ "1.12–1.33x": a runtime's paired speedups over PyTorch fp32 on the AVX2-only CPU, every row at `batch`."""
-    return _range(runtime_speedups(batch, backend, "fp32", BENCH_BACKENDS_AVX2), ".2f", "x")
+def _avx2_range(batch: int, backend: str, models: list[str] | None = None) -> str:
+    """ "1.12–1.33x": a runtime's paired speedups over PyTorch fp32 on the AVX2-only CPU at `batch`, every row or
+    those of `models`."""
+    rows = runtime_rows(batch, backend, "fp32", BENCH_BACKENDS_AVX2)
+    return _range([r["speedup"] for r in rows if models is None or r["model"] in models], ".2f", "x")
+
+
+BERT_SHAPED = ["teacher", "shrunk-top6", "bert-6"]  # the rows with BERT-base's width
+
+
+def _avx2_speedup(model: str, batch: int, backend: str) -> float:
+    return runtime_speedup(model, "fp32", batch, backend, BENCH_BACKENDS_AVX2)["speedup"]
+
+
+def _avx2_met(batch: int, backend: str) -> int:
+    return sum(r["status"] == "met" for r in runtime_rows(batch, backend, "fp32", BENCH_BACKENDS_AVX2))
+
+
+def _avx2_fastest(model: str, batch: int = 1) -> str:
+    """The runtime that ran `model` fastest at `batch` on the AVX2-only CPU: the page names it ("OpenVINO fp32")."""
+    runtimes = [b for b in BENCH_BACKENDS_AVX2.data["settings"]["backends"] if b != "torch"]
+    fastest = max(runtimes, key=lambda b: _avx2_speedup(model, batch, b))
+    if fastest != "openvino":
+        raise ValueError(f"{model} at batch {batch} ran fastest on {fastest}, not OpenVINO fp32: rewrite the page")
+    return fastest
 
 
 def _avx2_row(model: str, batch: int, backend: str) -> dict:
@@ -208,6 +232,13 @@ def _int8_no_faster() -> str:
     return "is no faster than its fp32\none at batch 1 on any row" if slower else "(rewrite: faster on some row)"
 
 
+def _kept_of(export: str) -> str:
+    """ "220 of its 221": the test predictions an export of int8_avx2 kept, of those compared."""
+    check = int8_avx2(export)
+    kept = round(check["predictions_unchanged"] * check["predictions_compared"])
+    return f"{kept} of its {check['predictions_compared']}"
+
+
 SPEED_CLAIMS: list[Claim] = [
     *claims(
         "README.md",
@@ -226,8 +257,10 @@ SPEED_CLAIMS: list[Claim] = [
         "README.md",
         BENCH_BACKENDS_AVX2,
         lambda: (
-            f"OpenVINO fp32 runs {_avx2_range(1, 'openvino')} as fast, its int8 graph (no VNNI there) "
-            f"{_avx2_range(1, INT8_RUNTIME)}"
+            f"at batch 1 it runs the BERT-shaped models {_avx2_range(1, ORT_INT8_RUNTIME, BERT_SHAPED)} as fast as "
+            f"PyTorch fp32, the 1.4x asked for, but TinyBert-4 {_avx2_speedup('tinybert-4', 1, ORT_INT8_RUNTIME):.2f}x "
+            f"and Albert-SOP {_avx2_speedup('albert-sop-base', 1, ORT_INT8_RUNTIME):.2f}x, and every model "
+            f"{_avx2_range(32, ORT_INT8_RUNTIME)} at batch 32"
         ),
     ),
     *claims(
@@ -337,19 +370,42 @@ SPEED_CLAIMS: list[Claim] = [
         SPEED,
         BENCH_BACKENDS_AVX2,
         lambda: (
-            f"at batch 1 OpenVINO runs {_avx2_range(1, 'openvino')} as fast as PyTorch, its\nint8 graph "
-            f"{_avx2_range(1, INT8_RUNTIME)} and ONNX Runtime {_avx2_range(1, 'onnxruntime')}; at batch 32 OpenVINO "
-            f"runs {_avx2_range(32, 'openvino')}"
-        ),
-        lambda: (
-            f"the teacher at {_avx2_row('teacher', 1, 'torch')['peak_fraction'] * 100:.0f}% of this machine's fp32 "
-            f"matmul rate at batch 1 (OpenVINO {_avx2_row('teacher', 1, 'openvino')['peak_fraction'] * 100:.0f}%), so no\n"
-            f"fp32 runtime can be much more than {1 / _avx2_row('teacher', 1, 'torch')['peak_fraction']:.1f}x faster here"
+            f"At batch 1 OpenVINO fp32 runs {_avx2_range(1, 'openvino')} as fast as PyTorch fp32 (the 1.4x target: met "
+            f"on {_avx2_met(1, 'openvino')} of {len(RUNTIME_ROWS)} rows) and its int8 graph {_avx2_range(1, INT8_RUNTIME)}"
         ),
         lambda: f"OpenVINO's int8 graph {_int8_no_faster()}",
         lambda: (
+            f"the teacher at {_avx2_row('teacher', 1, 'torch')['peak_fraction'] * 100:.0f}% of this machine's fp32 "
+            "matmul rate at batch 1 (the rate of a 2048² matrix product in PyTorch; OpenVINO's graph reaches "
+            f"{_avx2_row('teacher', 1, 'openvino')['peak_fraction'] * 100:.0f}% of it)"
+        ),
+        lambda: (
+            f"6-layer `BertModel`) {_avx2_range(1, ORT_INT8_RUNTIME, BERT_SHAPED)} as fast at batch 1, the 1.4x asked "
+            f"for, and every row {_avx2_range(32, ORT_INT8_RUNTIME)} at batch 32 (target 1.2x)"
+        ),
+        lambda: (
+            f"It misses on TinyBert-4 at batch 1 ({_avx2_speedup('tinybert-4', 1, ORT_INT8_RUNTIME):.2f}x, as ONNX "
+            f"Runtime fp32: its cost per operator"
+        ),
+        lambda: (
+            f"where OpenVINO fp32 is the fastest ({_avx2_speedup('tinybert-4', 1, _avx2_fastest('tinybert-4')):.2f}x),"
+            f" and on Albert-SOP ({_avx2_speedup('albert-sop-base', 1, ORT_INT8_RUNTIME):.2f}x)"
+        ),
+        lambda: (
             f"TinyBert-4 runs {_avx2_tinybert('torch'):.2f}x the teacher's speed at batch 1 on PyTorch and "
-            f"{_avx2_tinybert('openvino'):.2f}x on\nOpenVINO, where ONNX Runtime gives it {_avx2_tinybert('onnxruntime'):.2f}x"
+            f"{_avx2_tinybert('openvino'):.2f}x on OpenVINO, where ONNX Runtime gives it "
+            f"{_avx2_tinybert('onnxruntime'):.2f}x"
+        ),
+    ),
+    *claims(
+        "docs/export.md",
+        INT8_AVX2,
+        lambda: (
+            f"MiniLM-L6 fine-tuned on `bbc-news` kept {_kept_of('onnx int8')} test predictions "
+            f"({int8_avx2('onnx int8')['predictions_unchanged'] * 100:.2f}%) and its test accuracy "
+            f"({INT8_AVX2.data['exports']['onnx int8']['evaluate']['scores']['accuracy'] * 100:.2f}%) in ONNX Runtime "
+            "int8; per-tensor scales kept "
+            f"{INT8_AVX2.data['quantization_variants']['predictions_unchanged']['per tensor'] * 100:.2f}%"
         ),
     ),
     *claims(

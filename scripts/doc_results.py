@@ -139,6 +139,8 @@ BENCH_OPENVINO_PARITY = Source(
 )
 # int8 on rotten-tomatoes: each OpenVINO export's export.json, verified on the 1,276 test reviews
 INT8_RT = Source("docs/results/int8_rotten_tomatoes/results.json", _named_cpu_kind)
+# the ONNX Runtime and OpenVINO int8 exports of a bbc-news fine-tune on an AVX2-only CPU (no VNNI)
+INT8_AVX2 = Source("docs/results/int8_avx2/results.json", _named_cpu_kind)
 # int8 with the attention quantized or not, and bf16, on two fine-tuned classifiers (scripts/int8_attention_study.py)
 INT8_ATTENTION = Source("docs/results/int8_attention/results.json", _named_cpu_kind)
 INFERENCE = Source("docs/results/bench/inference.json", lambda d: cpu_kind(d["machine"], d.get("note", "")))
@@ -374,6 +376,11 @@ def table_start(page: str, source: Source, extra: str, columns: list[str], align
         raise ValueError(f"align {align!r} needs one of l / r per column ({len(columns)} columns)")
     rule = "|" + "".join("---:|" if a == "r" else "---|" for a in align)
     return [_source_line(page, source, extra), "", "| " + " | ".join(columns) + " |", rule]
+
+
+def int8_avx2(export: str) -> dict:
+    """The verification record of one of the exports of int8_avx2/results.json ("onnx int8", "openvino int8")."""
+    return INT8_AVX2.data["exports"][export]["export"]["verification"]
 
 
 def int8_rt(export: str) -> dict:

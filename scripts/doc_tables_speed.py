@@ -19,7 +19,7 @@ from doc_results import (
     runtime_speedup,
 )
 
-from compactbert.export.formats import INT8_RUNTIME, runtime_title
+from compactbert.export.formats import INT8_RUNTIME, RUNTIME_EXPORTS, runtime_title
 
 BENCH_ROWS = ["teacher", "shrunk-top2", "shrunk-top4", "shrunk-top6", "distil-6", "tinybert-4", "albert-sop-base"]
 
@@ -125,7 +125,7 @@ def table_runtimes_avx2(page: str) -> list[str]:
     paired speedup and whether it meets the runtime target for such a CPU (1.4x at batch 1, 1.2x at batch 32)."""
     data = BENCH_BACKENDS_AVX2.data
     runtimes = [b for b in data["settings"]["backends"] if b != "torch"]
-    titles = [runtime_title(b) + (" int8 + fp32" if b == INT8_RUNTIME else " fp32") for b in runtimes]
+    titles = [runtime_title(b) + (" int8 + fp32" if RUNTIME_EXPORTS[b][1] == "int8" else " fp32") for b in runtimes]
     lines = _source_line(page, BENCH_BACKENDS_AVX2, f" ({data['machine']['cpu']}, {data['date']}); sequence 128")
     lines = [lines, "", "| model | batch | PyTorch fp32 | " + " | ".join(titles) + " |"]
     lines.append("|---|---:|" + "---:|" * (1 + len(runtimes)))
