@@ -9,9 +9,8 @@ from logging.handlers import BufferingHandler
 
 import pytest
 import torch
-from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
+from transformers import AutoModelForSequenceClassification
 
-import compactbert
 from compactbert.cli import main
 from compactbert.data import load_task
 from compactbert.data.builtin import default_calibration_texts
@@ -21,7 +20,7 @@ from compactbert.export import exporter as exporter_module
 from compactbert.export import formats as formats_module
 from compactbert.export.texts import TaskTexts
 
-from support.helpers import TEXTS, make_bert, make_tokenizer, spread_classifier
+from support.helpers import TEXTS, make_tokenizer, save_spread_classifier
 
 pytest.importorskip("nncf", reason="int8 export needs nncf (the openvino extra)")
 
@@ -29,11 +28,7 @@ pytest.importorskip("nncf", reason="int8 export needs nncf (the openvino extra)"
 @pytest.fixture(scope="module")
 def bbc_classifier(tmp_path_factory):
     """A saved tiny classifier whose metrics.json names bbc-news (split seed 7), like a fine-tuned folder's."""
-    model = make_bert(BertForSequenceClassification, num_layers=2, num_labels=3, initializer_range=0.2)
-    folder = tmp_path_factory.mktemp("source") / "model"
-    compactbert.save_model(spread_classifier(model), folder, make_tokenizer())
-    (folder / "metrics.json").write_text(json.dumps({"task": "bbc-news", "split_seed": 7}))
-    return folder
+    return save_spread_classifier(tmp_path_factory.mktemp("source") / "model", {"task": "bbc-news", "split_seed": 7})
 
 
 def fixed_texts(texts, where="the texts"):

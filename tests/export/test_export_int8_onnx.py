@@ -10,7 +10,6 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
 
-import compactbert
 from compactbert.cli import main
 from compactbert.export import FailedExportWarning, MissingRuntimeError, export_model, open_session, verify_export
 from compactbert.export import backends as backends_module
@@ -18,7 +17,15 @@ from compactbert.export import exporter as exporter_module
 from compactbert.export import formats as formats_module
 from compactbert.inference import load_for_inference
 
-from support.helpers import TEXTS, WORDS, make_bert, make_tokenizer, spread_classifier, tiny_config
+from support.helpers import (
+    TEXTS,
+    WORDS,
+    make_bert,
+    make_tokenizer,
+    save_spread_classifier,
+    spread_classifier,
+    tiny_config,
+)
 
 onnx = pytest.importorskip("onnx", reason="the ONNX int8 export needs onnx and onnxruntime (the onnx extra)")
 pytest.importorskip("onnxruntime", reason="the ONNX int8 export needs onnxruntime (the onnx extra)")
@@ -27,10 +34,7 @@ pytest.importorskip("onnxruntime", reason="the ONNX int8 export needs onnxruntim
 @pytest.fixture(scope="module")
 def classifier(tmp_path_factory):
     """A saved tiny classifier whose head separates `TEXTS` by several logits (int8 may flip near ties)."""
-    model = make_bert(BertForSequenceClassification, num_layers=2, num_labels=3, initializer_range=0.2)
-    folder = tmp_path_factory.mktemp("source") / "model"
-    compactbert.save_model(spread_classifier(model), folder, make_tokenizer())
-    return folder
+    return save_spread_classifier(tmp_path_factory.mktemp("source") / "model")
 
 
 @pytest.fixture(scope="module")

@@ -68,6 +68,22 @@ def spread_classifier(model):
     return model
 
 
+def save_spread_classifier(folder, metrics: dict | None = None):
+    """Save a tiny 2-layer, 3-label BERT classifier whose head separates `TEXTS` by several logits
+    (`spread_classifier`) into `folder`, with `metrics` as its metrics.json when given; returns `folder`."""
+    import json
+
+    from transformers import BertForSequenceClassification
+
+    import compactbert
+
+    model = make_bert(BertForSequenceClassification, num_layers=2, num_labels=3, initializer_range=0.2)
+    compactbert.save_model(spread_classifier(model), folder, make_tokenizer())
+    if metrics is not None:
+        (folder / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
 def kept_from_paper_drops(num_layers, dropped_1_based):
     """The issue's table names dropped layers 1..L; kept indices are 0-based."""
     return [i for i in range(num_layers) if i + 1 not in dropped_1_based]
