@@ -217,4 +217,6 @@ def test_the_openvino_int8_variant_runs_the_calibrated_int8_graph(fp32_model, mo
     rows = {row["variant"]: row for row in report["variants"]}
     assert calibrated == [300] and report["missing"] == []
     assert rows["openvino-int8"]["predictions"] == rows["fp32"]["predictions"]
-    assert 1e-4 < rows["openvino-int8"]["max_abs_logit_diff"] < 1.0
+    # int8's error, not the fp32 graph's; well under the head's margin of several logits (larger on CPUs without
+    # VNNI, where the int8 kernels differ: 1.4 measured on an AVX2-only one, under 1 with VNNI)
+    assert 1e-4 < rows["openvino-int8"]["max_abs_logit_diff"] < 2.5

@@ -90,7 +90,7 @@ def test_the_page_says_what_a_first_use_waits_for(tiny_zoo_dir, page, tmp_path, 
     try:
         page.goto(url)
         page.locator("#text textarea").fill("the team win the game")
-        page.get_by_label("onnxruntime").check()
+        page.get_by_label("onnxruntime", exact=True).check()  # not onnxruntime-int8
         page.locator("#compare-button").click()
         notice = "teacher minus 2 layers (top), not retrained: preparing it for onnxruntime (exported the first time"
         page.get_by_text(notice).wait_for(timeout=60_000)
